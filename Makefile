@@ -1,0 +1,47 @@
+# hotspots: the two set-up commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+DATE   ?= 2025-11-14
+OUT    ?= out/demo
+
+.PHONY: demo test env browser bench demo-data clean help
+
+help:
+	@echo "make demo   - build .venv, run the full FIM pack on the bundled demo borough, print where it is"
+	@echo "make test   - build .venv with test extras, install Chromium for browser tests, run the whole suite"
+	@echo "make bench  - run every benchmark in benchmarks/ and rewrite its results table"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[test,dask]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+env: $(STAMP)
+
+# Debian's Chromium drives the browser tests (no browser download at run time).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: run 'sudo apt-get install chromium' (browser tests will skip)"; fi; }
+
+demo: env
+	$(VENV)/bin/hotspots run --config config/demo.toml --date $(DATE) --out $(OUT)
+
+demo-data: env
+	$(VENV)/bin/hotspots demo-data --out data
+
+test: env browser
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+bench: env
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

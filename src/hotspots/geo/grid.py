@@ -1,0 +1,194 @@
+"""The analysis grid: square cells (metres, EPSG:27700) over the study area.
+
+Cells are aligned to multiples of the cell size on the British National Grid,
+so the same cell size over the same area always gives the same cell ids.
+``cell_id = row * ncols + col`` with row 0 at the *top* (north), as in a
+GeoTIFF. ``mask`` marks the cells that touch the study area; every array the
+engine produces on the grid has shape ``(nrows, ncols)`` and is only meaningful
+where ``mask`` is true.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+
+BNG = "EPSG:27700"
+
+
+def auto_cell_size(width_m: float, height_m: float, cells_on_short_side: int = 100, step_m: float = 25.0) -> float:
+    """Default cell size: about ``cells_on_short_side`` cells across the short side,
+    rounded to a multiple of ``step_m`` metres (never below ``step_m``)."""
+    short = min(width_m, height_m)
+    return float(max(step_m, round(short / cells_on_short_side / step_m) * step_m))
+
+
+@dataclass(frozen=True, eq=False)
+class Grid:
+    """Square-cell raster over a study area (EPSG:27700, metres).
+
+    Attributes
+    ----------
+    cell_size : float
+        Cell side in metres.
+    xmin, ymax : float
+        Top-left corner of the grid in metres.
+    ncols, nrows : int
+        Grid shape.
+    mask : ndarray of bool, shape (nrows, ncols)
+        True where the cell intersects the study-area boundary.
+    inside_fraction : ndarray of float, shape (nrows, ncols)
+        Share of each cell's area inside the boundary (0..1).
+    """
+
+    cell_size: float
+    xmin: float
+    ymax: float
+    ncols: int
+    nrows: int
+    mask: np.ndarray
+    inside_fraction: np.ndarray
+    boundary: object = field(default=None, repr=False)  # shapely geometry (EPSG:27700)
+    crs: str = BNG
+
+    # ----------------------------------------------------------- construction
+    @classmethod
+    def from_boundary(cls, boundary, cell_size_m: float = 0.0) -> "Grid":
+        """Build a grid over a shapely polygon in EPSG:27700.
+
+        ``cell_size_m`` 0 chooses :func:`auto_cell_size`. A cell size larger than
+        the boundary's short side is a :class:`ConfigError`.
+        """
+        import shapely
+
+        minx, miny, maxx, maxy = boundary.bounds
+        w, h = maxx - minx, maxy - miny
+        if cell_size_m <= 0:
+            cell_size_m = auto_cell_size(w, h)
+        if cell_size_m > min(w, h):
+            raise ConfigError(f"[grid] cell_size_m = {cell_size_m:g} m is larger than the study area's short side "
+                              f"({min(w, h):.0f} m); choose a smaller cell size (0 = automatic).")
+        cs = float(cell_size_m)
+        x0 = math.floor(minx / cs) * cs
+        y1 = math.ceil(maxy / cs) * cs
+        ncols = int(math.ceil((maxx - x0) / cs))
+        nrows = int(math.ceil((y1 - miny) / cs))
+        cols, rows = np.meshgrid(np.arange(ncols), np.arange(nrows))
+        boxes = shapely.box(x0 + cols * cs, y1 - (rows + 1) * cs, x0 + (cols + 1) * cs, y1 - rows * cs)
+        shapely.prepare(boundary)
+        hit = shapely.intersects(boundary, boxes)
+        frac = np.zeros((nrows, ncols))
+        inside = shapely.contains_properly(boundary, boxes)
+        frac[inside] = 1.0
+        edge = hit & ~inside
+        if edge.any():
+            frac[edge] = shapely.area(shapely.intersection(boundary, boxes[edge])) / (cs * cs)
+        mask = frac > 0
+        return cls(cs, float(x0), float(y1), ncols, nrows, mask, frac, boundary)
+
+    # ----------------------------------------------------------- geometry
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.nrows, self.ncols)
+
+    @property
+    def transform(self):
+        """The affine transform (rasterio/GeoTIFF convention, north-up)."""
+        from affine import Affine
+
+        return Affine(self.cell_size, 0.0, self.xmin, 0.0, -self.cell_size, self.ymax)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        return (self.xmin, self.ymax - self.nrows * self.cell_size, self.xmin + self.ncols * self.cell_size, self.ymax)
+
+    @property
+    def cell_area_m2(self) -> float:
+        return self.cell_size * self.cell_size
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.mask.sum())
+
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cell-centre coordinates, each of shape (nrows, ncols), metres."""
+        cols, rows = np.meshgrid(np.arange(self.ncols), np.arange(self.nrows))
+        xc = self.xmin + (cols + 0.5) * self.cell_size
+        yc = self.ymax - (rows + 0.5) * self.cell_size
+        return xc, yc
+
+    @property
+    def cell_ids(self) -> np.ndarray:
+        """Stable cell ids, shape (nrows, ncols)."""
+        return np.arange(self.nrows * self.ncols, dtype=np.int64).reshape(self.shape)
+
+    def cell_index(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row, col) of each point; -1 for points off the grid."""
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        col = np.floor((x - self.xmin) / self.cell_size).astype(np.int64)
+        row = np.floor((self.ymax - y) / self.cell_size).astype(np.int64)
+        off = (col < 0) | (col >= self.ncols) | (row < 0) | (row >= self.nrows) | ~np.isfinite(x) | ~np.isfinite(y)
+        col[off] = -1
+        row[off] = -1
+        return row, col
+
+    def counts(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Sum of ``weights`` (default 1) of the points in each cell, shape (nrows, ncols)."""
+        row, col = self.cell_index(x, y)
+        ok = row >= 0
+        w = np.ones(ok.sum()) if weights is None else np.asarray(weights, dtype=float)[ok]
+        out = np.zeros(self.nrows * self.ncols)
+        np.add.at(out, row[ok] * self.ncols + col[ok], w)
+        return out.reshape(self.shape)
+
+    def cell_polygons(self, clip: bool = False):
+        """Shapely boxes of the masked cells (clipped to the boundary if ``clip``), in cell-id order."""
+        import shapely
+
+        rows, cols = np.nonzero(self.mask)
+        cs = self.cell_size
+        boxes = shapely.box(self.xmin + cols * cs, self.ymax - (rows + 1) * cs,
+                            self.xmin + (cols + 1) * cs, self.ymax - rows * cs)
+        if clip and self.boundary is not None:
+            boxes = shapely.intersection(boxes, self.boundary)
+        return boxes
+
+    def to_frame(self, clip: bool = False, **arrays: np.ndarray):
+        """GeoDataFrame of the masked cells: ``cell_id, row, col, geometry`` plus one
+        column per keyword array (each of shape (nrows, ncols))."""
+        import geopandas as gpd
+
+        rows, cols = np.nonzero(self.mask)
+        data = {"cell_id": rows * self.ncols + cols, "row": rows, "col": cols}
+        for name, arr in arrays.items():
+            arr = np.asarray(arr)
+            if arr.shape != self.shape:
+                raise ValueError(f"array {name!r} has shape {arr.shape}, grid is {self.shape}")
+            data[name] = arr[rows, cols]
+        return gpd.GeoDataFrame(data, geometry=self.cell_polygons(clip=clip), crs=self.crs)
+
+    def write_geotiff(self, path: str | Path, array: np.ndarray, nodata: float = -9999.0,
+                      description: str = "") -> Path:
+        """Write a (nrows, ncols) array as a single-band float32 GeoTIFF in EPSG:27700,
+        with ``nodata`` outside the study area."""
+        import rasterio
+
+        arr = np.asarray(array, dtype="float32").copy()
+        if arr.shape != self.shape:
+            raise ValueError(f"array has shape {arr.shape}, grid is {self.shape}")
+        arr[~self.mask] = nodata
+        arr[~np.isfinite(arr)] = nodata
+        path = Path(path)
+        with rasterio.open(path, "w", driver="GTiff", height=self.nrows, width=self.ncols, count=1,
+                           dtype="float32", crs=self.crs, transform=self.transform, nodata=nodata,
+                           compress="deflate") as dst:
+            dst.write(arr, 1)
+            if description:
+                dst.set_band_description(1, description)
+        return path
