@@ -76,6 +76,9 @@ class StudyAreaConfig:
     households_field: str = "households"
     lsoas: str = ""
     lsoa_code_field: str = "lsoa_code"
+    roads: str = ""
+    road_class_field: str = "road_class"
+    town_centres: str = ""
     boundary_tolerance_m: float = 50.0
 
     def validate(self, where: str) -> None:
@@ -404,7 +407,7 @@ def load_config(path: str | Path, data_dir: str | None = None) -> Config:
         if not p.exists():
             raise ConfigError(f"{where}: incidents[{i}].path {src.path!r} -> {p} does not exist; fix the path, "
                               f"set [project] data_dir, ${DATA_DIR_ENV} or --data-dir.")
-    for key in ("wards", "boundary", "population", "lsoas"):
+    for key in ("wards", "boundary", "population", "lsoas", "roads", "town_centres"):
         val = getattr(cfg.study_area, key)
         if val and not cfg.path(val).exists():
             raise ConfigError(f"{where}: study_area.{key} {val!r} -> {cfg.path(val)} does not exist; fix the path, "

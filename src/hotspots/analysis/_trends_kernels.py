@@ -1,0 +1,244 @@
+"""Numba kernels of the emerging-hotspot analysis (array in, array out).
+
+Nothing here knows about grids, dates or GeoDataFrames: the cube is a
+``(T, N)`` float64 array (time steps x cells) and the spatial neighbourhood is
+a CSR structure (``nbr_ptr``, ``nbr_idx``) that includes each cell itself.
+A pure-numpy reference of each kernel lives in ``tests/test_trends.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def spacetime_gistar(counts, nbr_ptr, nbr_idx, lags):
+    """Space-time Getis-Ord Gi* z-scores with binary weights, self included.
+
+    The neighbourhood of bin ``(t, i)`` is every cell ``j`` listed for ``i`` in
+    the CSR arrays (self included) at steps ``t - lags .. t`` (steps before the
+    first are simply absent, so early bins have fewer neighbours). The mean and
+    standard deviation are those of the whole cube (``n = T * N`` bins), as in
+    the analytic Gi* of Getis & Ord (1995) / ArcGIS:
+
+        z = (sum_j x_j - xbar * W) / (S * sqrt((n * W - W**2) / (n - 1)))
+
+    with ``W`` the neighbour count and ``S`` the population standard deviation.
+
+    Returns ``(z, w)``: z-scores and neighbour counts, both shape ``(T, N)``.
+    A cube with no variance gives z = 0 everywhere.
+    """
+    T, N = counts.shape
+    n = T * N
+    total = 0.0
+    total2 = 0.0
+    for t in range(T):
+        for i in range(N):
+            v = counts[t, i]
+            total += v
+            total2 += v * v
+    xbar = total / n
+    var = total2 / n - xbar * xbar
+    if var < 0.0:
+        var = 0.0
+    s = np.sqrt(var)
+    # spatial sums per step
+    spat = np.zeros((T, N))
+    deg = np.zeros(N)
+    for i in range(N):
+        deg[i] = nbr_ptr[i + 1] - nbr_ptr[i]
+    for t in range(T):
+        for i in range(N):
+            acc = 0.0
+            for k in range(nbr_ptr[i], nbr_ptr[i + 1]):
+                acc += counts[t, nbr_idx[k]]
+            spat[t, i] = acc
+    z = np.zeros((T, N))
+    w = np.zeros((T, N))
+    for t in range(T):
+        t0 = t - lags
+        if t0 < 0:
+            t0 = 0
+        nsteps = t - t0 + 1
+        for i in range(N):
+            acc = 0.0
+            for u in range(t0, t + 1):
+                acc += spat[u, i]
+            wi = nsteps * deg[i]
+            w[t, i] = wi
+            if s > 0.0:
+                den = s * np.sqrt((n * wi - wi * wi) / (n - 1.0))
+                if den > 0.0:
+                    z[t, i] = (acc - xbar * wi) / den
+    return z, w
+
+
+@njit(cache=True)
+def mann_kendall(series):
+    """Mann-Kendall trend test of each row of ``series`` (shape ``(N, T)``).
+
+    Returns ``(s, var_s, z, tau)`` per row: the S statistic, its variance with
+    the tie correction ``(n(n-1)(2n+5) - sum t(t-1)(2t+5)) / 18``, the normal
+    score with continuity correction (``(S - 1)/sqrt(var)`` for S > 0,
+    ``(S + 1)/sqrt(var)`` for S < 0, else 0) and Kendall's tau ``S / (n(n-1)/2)``.
+    Rows containing NaN give NaN.
+    """
+    N, T = series.shape
+    s_out = np.zeros(N)
+    v_out = np.zeros(N)
+    z_out = np.zeros(N)
+    tau_out = np.zeros(N)
+    for r in range(N):
+        x = series[r]
+        bad = False
+        for a in range(T):
+            if np.isnan(x[a]):
+                bad = True
+                break
+        if bad or T < 2:
+            s_out[r] = np.nan
+            v_out[r] = np.nan
+            z_out[r] = np.nan
+            tau_out[r] = np.nan
+            continue
+        s = 0.0
+        for a in range(T - 1):
+            xa = x[a]
+            for b in range(a + 1, T):
+                d = x[b] - xa
+                if d > 0.0:
+                    s += 1.0
+                elif d < 0.0:
+                    s -= 1.0
+        srt = np.sort(x)
+        ties = 0.0
+        run = 1
+        for a in range(1, T + 1):
+            if a < T and srt[a] == srt[a - 1]:
+                run += 1
+            else:
+                if run > 1:
+                    ties += run * (run - 1.0) * (2.0 * run + 5.0)
+                run = 1
+        var = (T * (T - 1.0) * (2.0 * T + 5.0) - ties) / 18.0
+        if var > 0.0:
+            if s > 0.0:
+                zz = (s - 1.0) / np.sqrt(var)
+            elif s < 0.0:
+                zz = (s + 1.0) / np.sqrt(var)
+            else:
+                zz = 0.0
+        else:
+            zz = 0.0
+        s_out[r] = s
+        v_out[r] = var
+        z_out[r] = zz
+        tau_out[r] = s / (T * (T - 1.0) / 2.0)
+    return s_out, v_out, z_out, tau_out
+
+
+# Class codes of the ArcGIS-style scheme (cold codes = hot code + 8).
+NO_PATTERN = 0
+NEW = 1
+CONSECUTIVE = 2
+INTENSIFYING = 3
+PERSISTENT = 4
+DIMINISHING = 5
+SPORADIC = 6
+OSCILLATING = 7
+HISTORICAL = 8
+
+
+@njit(cache=True)
+def _pattern(sig, opp, trend_sig, trend_dir, share, hist_span_share, hist_min_steps, extended):
+    """Pattern code (0..8) of one cell's boolean series ``sig`` (hot, or cold for the
+    mirror), ``opp`` the opposite series; ``trend_dir`` +1 when the trend points
+    towards stronger clustering of this kind, -1 away, 0 none."""
+    T = sig.shape[0]
+    n_sig = 0
+    for t in range(T):
+        if sig[t]:
+            n_sig += 1
+    if n_sig == 0:
+        return NO_PATTERN
+    frac = n_sig / T
+    final = sig[T - 1]
+    if final:
+        if frac >= share:
+            if trend_sig and trend_dir > 0:
+                return INTENSIFYING
+            if trend_sig and trend_dir < 0:
+                return DIMINISHING
+            return PERSISTENT
+        # length of the final uninterrupted run
+        run = 0
+        for t in range(T - 1, -1, -1):
+            if sig[t]:
+                run += 1
+            else:
+                break
+        if n_sig == 1:
+            return NEW
+        if run >= 2 and n_sig == run:
+            return CONSECUTIVE
+        for t in range(T - run):
+            if opp[t]:
+                return OSCILLATING
+        return SPORADIC
+    # final step not significant
+    if frac >= share:
+        return HISTORICAL
+    if extended:
+        first = -1
+        last = -1
+        for t in range(T):
+            if sig[t]:
+                if first < 0:
+                    first = t
+                last = t
+        span = last - first + 1
+        if span >= hist_min_steps and span >= hist_span_share * T and n_sig >= share * span:
+            return HISTORICAL
+    return NO_PATTERN
+
+
+@njit(cache=True)
+def classify_esri(hot, cold, trend_p, trend_z, alpha_trend, share, hist_span_share, hist_min_steps, extended):
+    """ArcGIS-style emerging-hotspot class code of every cell.
+
+    ``hot``/``cold`` are boolean ``(N, T)``; ``trend_p``/``trend_z`` the
+    Mann-Kendall p-value and z of each cell's Gi* z-series. Codes 1..8 are hot
+    patterns, 9..16 the cold mirrors (code + 8), 0 no pattern. The rules are
+    documented in :mod:`hotspots.analysis.trends`.
+    """
+    N, T = hot.shape
+    out = np.zeros(N, dtype=np.int64)
+    for i in range(N):
+        tsig = trend_p[i] < alpha_trend
+        tz = trend_z[i]
+        up = 1 if tz > 0 else (-1 if tz < 0 else 0)
+        final_hot = hot[i, T - 1]
+        final_cold = cold[i, T - 1]
+        if final_hot:
+            out[i] = _pattern(hot[i], cold[i], tsig, up, share, hist_span_share, hist_min_steps, extended)
+        elif final_cold:
+            c = _pattern(cold[i], hot[i], tsig, -up, share, hist_span_share, hist_min_steps, extended)
+            out[i] = c + 8 if c > 0 else 0
+        else:
+            h = _pattern(hot[i], cold[i], tsig, up, share, hist_span_share, hist_min_steps, extended)
+            c = _pattern(cold[i], hot[i], tsig, -up, share, hist_span_share, hist_min_steps, extended)
+            if h > 0 and c > 0:
+                nh = 0
+                nc = 0
+                for t in range(T):
+                    if hot[i, t]:
+                        nh += 1
+                    if cold[i, t]:
+                        nc += 1
+                out[i] = h if nh >= nc else c + 8
+            elif h > 0:
+                out[i] = h
+            elif c > 0:
+                out[i] = c + 8
+    return out

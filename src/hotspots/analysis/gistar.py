@@ -1,0 +1,384 @@
+"""Getis-Ord Gi* hot-spot statistics on grid cells and polygons, with FDR.
+
+Gi* uses binary weights with each site included in its own window (as ArcGIS
+*Hot Spot Analysis* and esda ``G_Local(star=True, transform="B")``)::
+
+    G*_i = sum_j w_ij y_j / sum_j y_j,          w_ii = 1
+    z_i  = (G*_i - W_i / n) / sqrt(W_i (n - W_i) / (n - 1) / n^2 * s^2 / ybar^2)
+
+with ``W_i`` the number of sites in i's window, ``ybar`` and ``s^2`` the mean
+and (population) variance of ``y`` over the ``n`` sites.
+
+* Grid cells: the sites are the grid's masked cells; neighbours are the cells
+  whose centres lie within ``band_m`` metres (default ``cell_size * sqrt(2)``,
+  i.e. the 8 queen neighbours).
+* Polygons (wards, LSOAs): queen or rook contiguity (libpysal), or a distance
+  band between centroids in metres.
+
+p-values: ``p_norm`` is the **two-sided** normal p-value of z (ArcGIS
+convention; esda's ``p_norm`` is the one-sided ``norm.sf(|z|)``, i.e. half of
+it). With ``permutations > 0`` a conditional-permutation test (esda's scheme,
+seeded, numba) adds ``p_sim`` (esda's "directed" folded pseudo p-value) and
+``p_sim_directed`` (the tail in the direction of z's sign).
+
+Classification follows ArcGIS: confidence bins +3/+2/+1 (hot, 99/95/90%),
+-1/-2/-3 (cold), 0 not significant. Under ``correction="fdr"`` (default) the
+Benjamini-Hochberg cut-off is computed separately at alpha 0.01, 0.05 and 0.10;
+``"bonferroni"`` divides alpha by n; ``"none"`` uses alpha as is. The sign of
+the bin is always the sign of z, so a cell with negative z is never hot.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ConfigError, InputError
+from . import _kernels
+
+CORRECTIONS = ("fdr", "bonferroni", "none")
+CONFIDENCE_ALPHAS = ((3, 0.01), (2, 0.05), (1, 0.10))
+
+
+@dataclass(frozen=True)
+class GiStarConfig:
+    """[gistar]: Getis-Ord Gi* settings.
+
+    ``band_m`` 0 means queen neighbours (cell_size * sqrt(2)); ``permutations``
+    0 skips the permutation test; ``p_value`` chooses which p classifies cells
+    (``norm`` analytic, ``sim`` permutation, needs permutations > 0);
+    ``correction`` is fdr | bonferroni | none; ``hot_confidence`` (90, 95, 99)
+    is the minimum confidence a cell needs to count as a hot spot.
+    """
+
+    band_m: float = 0.0
+    permutations: int = 0
+    p_value: str = "norm"
+    correction: str = "fdr"
+    hot_confidence: int = 95
+    value: str = "count"  # count | harm
+
+    def validate(self, where: str) -> None:
+        if self.band_m < 0:
+            raise ConfigError(f"{where}: [gistar] band_m must be >= 0 metres (0 = queen neighbours), got {self.band_m}.")
+        if self.permutations < 0:
+            raise ConfigError(f"{where}: [gistar] permutations must be >= 0, got {self.permutations}.")
+        if self.p_value not in ("norm", "sim"):
+            raise ConfigError(f"{where}: [gistar] p_value must be 'norm' or 'sim', got {self.p_value!r}.")
+        if self.p_value == "sim" and self.permutations == 0:
+            raise ConfigError(f"{where}: [gistar] p_value = 'sim' needs permutations > 0 (e.g. 999).")
+        if self.correction not in CORRECTIONS:
+            raise ConfigError(f"{where}: [gistar] correction must be one of {list(CORRECTIONS)}, "
+                              f"got {self.correction!r}.")
+        if self.hot_confidence not in (90, 95, 99):
+            raise ConfigError(f"{where}: [gistar] hot_confidence must be 90, 95 or 99, got {self.hot_confidence}.")
+        if self.value not in ("count", "harm"):
+            raise ConfigError(f"{where}: [gistar] value must be 'count' or 'harm', got {self.value!r}.")
+
+
+# --------------------------------------------------------------------------- multiple testing
+def fdr_cutoff(p: np.ndarray, alpha: float = 0.05) -> float:
+    """Benjamini-Hochberg cut-off: reject p-values strictly below it.
+
+    Returns ``k * alpha / n`` for the largest rank k with ``p_(k) < k alpha / n``
+    (the same value as ``esda.fdr``); when no p-value passes, ``alpha / n``.
+    NaN p-values are ignored.
+    """
+    p = np.asarray(p, dtype=float)
+    p = p[np.isfinite(p)]
+    n = p.size
+    if n == 0:
+        return 0.0
+    ps = np.sort(p)
+    line = np.arange(1, n + 1) * alpha / n
+    ok = np.nonzero(ps < line)[0]
+    if ok.size == 0:
+        return alpha / n
+    return float(line[ok[-1]])
+
+
+def significance_cutoff(p: np.ndarray, alpha: float, correction: str) -> float:
+    """The p-value threshold (reject when p < threshold) for one alpha."""
+    if correction == "fdr":
+        return fdr_cutoff(p, alpha)
+    n = int(np.isfinite(np.asarray(p, dtype=float)).sum())
+    if correction == "bonferroni":
+        return alpha / max(n, 1)
+    if correction == "none":
+        return alpha
+    raise ConfigError(f"correction must be one of {list(CORRECTIONS)}, got {correction!r}.")
+
+
+def classify(z: np.ndarray, p: np.ndarray, correction: str = "fdr") -> tuple[np.ndarray, dict]:
+    """ArcGIS-style confidence bins (+3..-3, 0) from z (for the sign) and two-sided p.
+
+    Returns the bins (int8) and the cut-off used at each confidence level.
+    """
+    z = np.asarray(z, dtype=float)
+    p = np.asarray(p, dtype=float)
+    bins = np.zeros(z.shape, dtype=np.int8)
+    cutoffs = {}
+    finite = np.isfinite(p) & np.isfinite(z)
+    for level, alpha in reversed(CONFIDENCE_ALPHAS):  # 90 -> 95 -> 99, higher overwrites
+        cut = significance_cutoff(p[finite], alpha, correction)
+        cutoffs[int(round((1 - alpha) * 100))] = cut
+        sig = finite & (p < cut)
+        bins[sig & (z > 0)] = level
+        bins[sig & (z < 0)] = -level
+    return bins, cutoffs
+
+
+# --------------------------------------------------------------------------- neighbours
+def grid_neighbours(mask: np.ndarray, cell_size: float, band_m: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """CSR neighbour lists (self excluded) of the masked cells of a grid.
+
+    Sites are the True cells of ``mask`` in row-major order; a neighbour is a
+    masked cell whose centre is within ``band_m`` metres (default
+    ``cell_size * sqrt(2)``: the 8 queen neighbours).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    band = band_m if band_m > 0 else cell_size * math.sqrt(2.0)
+    reach = int(math.floor(band / cell_size + 1e-9))
+    offs = [(dr, dc) for dr in range(-reach, reach + 1) for dc in range(-reach, reach + 1)
+            if (dr or dc) and math.hypot(dr, dc) * cell_size <= band * (1 + 1e-9)]
+    nrows, ncols = mask.shape
+    site = np.full(mask.shape, -1, dtype=np.int64)
+    rows, cols = np.nonzero(mask)
+    n = rows.size
+    site[rows, cols] = np.arange(n)
+    nb_cols = []
+    for dr, dc in offs:
+        rr, cc = rows + dr, cols + dc
+        ok = (rr >= 0) & (rr < nrows) & (cc >= 0) & (cc < ncols)
+        j = np.full(n, -1, dtype=np.int64)
+        j[ok] = site[rr[ok], cc[ok]]
+        nb_cols.append(j)
+    if not nb_cols:
+        return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    nb = np.stack(nb_cols, axis=1)  # (n, len(offs))
+    valid = nb >= 0
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(valid.sum(axis=1))
+    indices = nb[valid].astype(np.int64)  # row-major: per site, in offset order
+    return indptr, indices
+
+
+def polygon_neighbours(polygons, contiguity: str = "queen", band_m: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """CSR neighbour lists (self excluded) for polygons (GeoDataFrame, EPSG:27700).
+
+    ``contiguity`` queen or rook (libpysal, shared vertex / shared edge), or
+    ``band`` with ``band_m`` metres between centroids.
+    """
+    n = len(polygons)
+    if contiguity in ("queen", "rook"):
+        from libpysal import weights as lw
+
+        cls = lw.Queen if contiguity == "queen" else lw.Rook
+        w = cls.from_dataframe(polygons.reset_index(drop=True), use_index=False, silence_warnings=True)
+        sp = w.sparse.tocsr()
+    elif contiguity == "band":
+        if not band_m > 0:
+            raise ConfigError("contiguity='band' needs band_m > 0 metres.")
+        from scipy.sparse import csr_matrix
+        from scipy.spatial import cKDTree
+
+        c = polygons.geometry.centroid
+        pts = np.column_stack([c.x.to_numpy(), c.y.to_numpy()])
+        pairs = cKDTree(pts).query_pairs(band_m, output_type="ndarray")
+        i = np.concatenate([pairs[:, 0], pairs[:, 1]])
+        j = np.concatenate([pairs[:, 1], pairs[:, 0]])
+        sp = csr_matrix((np.ones(i.size), (i, j)), shape=(n, n))
+    else:
+        raise ConfigError(f"contiguity must be queen, rook or band, got {contiguity!r}.")
+    sp.setdiag(0)
+    sp.eliminate_zeros()
+    sp.sort_indices()
+    return sp.indptr.astype(np.int64), sp.indices.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- result
+@dataclass(frozen=True, eq=False)
+class GiStarResult:
+    """Gi* per site (esda-style attributes).
+
+    ``y`` values tested; ``G`` the statistic; ``z`` z-scores; ``p_norm``
+    two-sided normal p-values; ``p_sim`` esda-style directed pseudo p-values and
+    ``p_sim_directed`` the one-sided pseudo p in the direction of z (both None
+    without permutations); ``classes`` the ArcGIS confidence bins (+3..-3) under
+    ``correction``; ``cutoffs`` the p threshold per confidence level; ``wsum``
+    window sizes. Grid results carry ``grid`` and ``rows``/``cols`` of each site;
+    polygon results carry ``frame``.
+    """
+
+    y: np.ndarray
+    G: np.ndarray
+    z: np.ndarray
+    p_norm: np.ndarray
+    p_sim: np.ndarray | None
+    p_sim_directed: np.ndarray | None
+    classes: np.ndarray
+    cutoffs: dict
+    correction: str
+    p_value: str
+    permutations: int
+    seed: int | None
+    wsum: np.ndarray
+    neighbours: str
+    grid: object = None
+    rows: np.ndarray | None = None
+    cols: np.ndarray | None = None
+    frame: object = field(default=None, repr=False)
+    label: str = ""
+    harm_scheme: str = ""
+
+    @property
+    def n(self) -> int:
+        return int(self.z.size)
+
+    @property
+    def p_used(self) -> np.ndarray:
+        """The two-sided p-values the classes were computed from."""
+        if self.p_value == "sim":
+            return np.minimum(1.0, 2.0 * self.p_sim_directed)
+        return self.p_norm
+
+    def hot(self, confidence: int = 95) -> np.ndarray:
+        """Bool per site: hot spot at or above ``confidence`` (90, 95 or 99)."""
+        level = {90: 1, 95: 2, 99: 3}[confidence]
+        return self.classes >= level
+
+    def cold(self, confidence: int = 95) -> np.ndarray:
+        level = {90: 1, 95: 2, 99: 3}[confidence]
+        return self.classes <= -level
+
+    def to_array(self, values: np.ndarray, fill=np.nan) -> np.ndarray:
+        """Scatter per-site values back onto the grid, shape (nrows, ncols)."""
+        if self.grid is None:
+            raise InputError("to_array needs a grid result; polygon results use to_frame().")
+        out = np.full(self.grid.shape, fill, dtype=np.result_type(np.asarray(values).dtype, type(fill)))
+        out[self.rows, self.cols] = values
+        return out
+
+    def to_frame(self, clip: bool = False):
+        """GeoDataFrame (EPSG:27700): one row per site with y, G, z, p_norm, p_sim, gi_bin."""
+        import geopandas as gpd
+
+        data = {"y": self.y, "G": self.G, "z": self.z, "p_norm": self.p_norm}
+        if self.p_sim is not None:
+            data["p_sim"] = self.p_sim
+            data["p_sim_directed"] = self.p_sim_directed
+        data["gi_bin"] = self.classes
+        if self.grid is not None:
+            g = self.grid
+            rows, cols = self.rows, self.cols
+            cs = g.cell_size
+            import shapely
+
+            geom = shapely.box(g.xmin + cols * cs, g.ymax - (rows + 1) * cs, g.xmin + (cols + 1) * cs,
+                               g.ymax - rows * cs)
+            if clip and g.boundary is not None:
+                geom = shapely.intersection(geom, g.boundary)
+            df = gpd.GeoDataFrame({"cell_id": rows * g.ncols + cols, "row": rows, "col": cols, **data},
+                                  geometry=geom, crs=g.crs)
+        else:
+            df = self.frame.reset_index(drop=True).copy()
+            for k, v in data.items():
+                df[k] = v
+        df.attrs.update({"correction": self.correction, "p_value": self.p_value,
+                         "permutations": self.permutations, "neighbours": self.neighbours,
+                         "label": self.label, "harm_scheme": self.harm_scheme})
+        return df
+
+    def to_geotiff(self, path, what: str = "z"):
+        """Write z (or ``gi_bin``) on the grid as a GeoTIFF (EPSG:27700)."""
+        vals = self.z if what == "z" else self.classes.astype(float)
+        return self.grid.write_geotiff(path, self.to_array(vals), description=f"Gi* {what} {self.label}".strip())
+
+
+# --------------------------------------------------------------------------- computation
+def gistar(y, indptr, indices, permutations: int = 0, seed: int | None = 0, correction: str = "fdr",
+           p_value: str = "norm", neighbours: str = "", **extra) -> GiStarResult:
+    """Gi* for values ``y`` (n,) with CSR neighbour lists excluding self.
+
+    ``permutations`` > 0 runs the conditional-permutation test with ``seed``.
+    ``p_value`` chooses whether the analytic (``norm``) or permutation (``sim``)
+    p-values are classified.
+    """
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    if y.ndim != 1 or y.size < 3:
+        raise InputError(f"Gi* needs at least 3 sites, got {y.size}.")
+    if not np.all(np.isfinite(y)):
+        raise InputError("Gi* values contain NaN or infinity; fill or drop those sites first.")
+    if correction not in CORRECTIONS:
+        raise ConfigError(f"correction must be one of {list(CORRECTIONS)}, got {correction!r}.")
+    if p_value == "sim" and permutations <= 0:
+        raise ConfigError("p_value='sim' needs permutations > 0 (e.g. 999).")
+    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    G, z, p, wsum = _kernels.gistar_analytic(y, indptr, indices)
+    p_sim = p_dir = None
+    if permutations > 0:
+        s = 0 if seed is None else int(seed)
+        ge, le = _kernels.gistar_permutations(y, indptr, indices, int(permutations), s)
+        larger = ge.astype(float)
+        low = (permutations - larger) < larger
+        larger[low] = permutations - larger[low]
+        p_sim = (larger + 1.0) / (permutations + 1.0)
+        p_dir = np.where(np.nan_to_num(z) >= 0, ge + 1.0, le + 1.0) / (permutations + 1.0)
+    p_cls = p if p_value == "norm" else np.minimum(1.0, 2.0 * p_dir)
+    classes, cutoffs = classify(z, p_cls, correction)
+    return GiStarResult(y=y, G=G, z=z, p_norm=p, p_sim=p_sim, p_sim_directed=p_dir, classes=classes,
+                        cutoffs=cutoffs, correction=correction, p_value=p_value, permutations=int(permutations),
+                        seed=seed, wsum=wsum, neighbours=neighbours, **extra)
+
+
+def gistar_grid(values: np.ndarray, grid, band_m: float = 0.0, permutations: int = 0, seed: int | None = 0,
+                correction: str = "fdr", p_value: str = "norm", label: str = "",
+                harm_scheme: str = "") -> GiStarResult:
+    """Gi* on the masked cells of ``grid`` for a (nrows, ncols) array of counts or harm.
+
+    Neighbours: cells within ``band_m`` metres centre to centre (0 = queen,
+    cell_size * sqrt(2)).
+    """
+    values = np.asarray(values, dtype=float)
+    if values.shape != grid.shape:
+        raise InputError(f"values have shape {values.shape}, the grid is {grid.shape}.")
+    rows, cols = np.nonzero(grid.mask)
+    indptr, indices = grid_neighbours(grid.mask, grid.cell_size, band_m)
+    band = band_m if band_m > 0 else grid.cell_size * math.sqrt(2.0)
+    return gistar(values[rows, cols], indptr, indices, permutations, seed, correction, p_value,
+                  neighbours=f"distance band {band:.1f} m (cell centres), binary, self included",
+                  grid=grid, rows=rows, cols=cols, label=label, harm_scheme=harm_scheme)
+
+
+def hotspot_gistar(incidents, grid, weights=None, band_m: float = 0.0, permutations: int = 0,
+                   seed: int | None = 0, correction: str = "fdr", p_value: str = "norm",
+                   label: str = "", harm_scheme: str = "") -> GiStarResult:
+    """Gi* of incident counts (or summed ``weights``, e.g. harm) per grid cell.
+
+    ``incidents`` is an Incidents GeoDataFrame (x, y in EPSG:27700) or an (n, 2) array.
+    """
+    from .density import _xy
+
+    x, y = _xy(incidents)
+    if isinstance(weights, str):
+        weights = incidents[weights].to_numpy(float)
+    counts = grid.counts(x, y, weights)
+    return gistar_grid(counts, grid, band_m, permutations, seed, correction, p_value, label, harm_scheme)
+
+
+def gistar_polygons(polygons, values, contiguity: str = "queen", band_m: float = 0.0, permutations: int = 0,
+                    seed: int | None = 0, correction: str = "fdr", p_value: str = "norm",
+                    label: str = "") -> GiStarResult:
+    """Gi* on polygons (wards, LSOAs; GeoDataFrame in EPSG:27700) for per-polygon ``values``.
+
+    ``values`` is an array aligned with the rows or the name of a column.
+    """
+    if isinstance(values, str):
+        values = polygons[values].to_numpy(float)
+    indptr, indices = polygon_neighbours(polygons, contiguity, band_m)
+    desc = f"{contiguity} contiguity" if contiguity != "band" else f"centroid distance band {band_m:g} m"
+    return gistar(np.asarray(values, dtype=float), indptr, indices, permutations, seed, correction, p_value,
+                  neighbours=desc + ", binary, self included", frame=polygons, label=label)
