@@ -49,6 +49,9 @@ CANONICAL_CRIME_TYPES = (
     "anti_social_behaviour",
 )
 
+#: Canonical types that count as burglary (police.uk does not split residential/business).
+BURGLARY_TYPES = ("burglary", "burglary_residential", "burglary_business")
+
 
 # --------------------------------------------------------------------------- sections
 @dataclass(frozen=True)

@@ -49,15 +49,15 @@ class GiStarConfig:
     ``band_m`` 0 means queen neighbours (cell_size * sqrt(2)); ``permutations``
     0 skips the permutation test; ``p_value`` chooses which p classifies cells
     (``norm`` analytic, ``sim`` permutation, needs permutations > 0);
-    ``correction`` is fdr | bonferroni | none; ``hot_confidence`` (90, 95, 99)
-    is the minimum confidence a cell needs to count as a hot spot.
+    ``correction`` is fdr | bonferroni | none; ``value`` tests cell counts or
+    summed harm. (The confidence a hot spot needs is ``[hotspots] confidence``.)
     """
 
     band_m: float = 0.0
     permutations: int = 0
     p_value: str = "norm"
     correction: str = "fdr"
-    hot_confidence: int = 95
+    seed: int = -1  # -1 = the run seed ([project] seed)
     value: str = "count"  # count | harm
 
     def validate(self, where: str) -> None:
@@ -72,8 +72,6 @@ class GiStarConfig:
         if self.correction not in CORRECTIONS:
             raise ConfigError(f"{where}: [gistar] correction must be one of {list(CORRECTIONS)}, "
                               f"got {self.correction!r}.")
-        if self.hot_confidence not in (90, 95, 99):
-            raise ConfigError(f"{where}: [gistar] hot_confidence must be 90, 95 or 99, got {self.hot_confidence}.")
         if self.value not in ("count", "harm"):
             raise ConfigError(f"{where}: [gistar] value must be 'count' or 'harm', got {self.value!r}.")
 
@@ -321,7 +319,12 @@ def gistar(y, indptr, indices, permutations: int = 0, seed: int | None = 0, corr
     p_sim = p_dir = None
     if permutations > 0:
         s = 0 if seed is None else int(seed)
-        ge, le = _kernels.gistar_permutations(y, indptr, indices, int(permutations), s)
+        maxk = int(np.max(np.diff(indptr))) if y.size else 0
+        if maxk > y.size - 1:
+            raise InputError(f"a site has {maxk} neighbours but there are only {y.size - 1} other sites; "
+                             "use a smaller distance band.")
+        draws = _kernels.permutation_draws(y.size, maxk, int(permutations), s)
+        ge, le = _kernels.gistar_permutation_counts(y, indptr, indices, draws)
         larger = ge.astype(float)
         low = (permutations - larger) < larger
         larger[low] = permutations - larger[low]

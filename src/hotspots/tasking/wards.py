@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-BURGLARY_TYPES = ("burglary", "burglary_residential", "burglary_business")
+from ..config import BURGLARY_TYPES
 
 
 def ward_table(incidents, wards, period_days: int = 365) -> pd.DataFrame:

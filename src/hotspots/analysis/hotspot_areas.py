@@ -1,0 +1,221 @@
+"""Hotspot areas: contiguous hot cells merged into ranked polygons.
+
+Cells qualify either as significant Gi* hot spots (``method="gistar"``, at or
+above a confidence level) or as cells at or above a KDE percentile
+(``method="kde"``). Qualifying cells that touch (8-neighbour / queen
+connectivity) merge into one polygon (EPSG:27700, clipped to the study area).
+Each area reports its id, area in m², the wards it touches, counts by crime
+type, total harm (under the recorded harm scheme), the most frequent location
+strings (police.uk "On or near ...") and, where the incidents' times allow it
+(minute precision), a day-of-week x hour profile. Areas are ranked by harm,
+then by count.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError, PrecisionError
+from ..model import require_precision
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class HotspotsConfig:
+    """[hotspots]: how hot cells become hotspot areas.
+
+    ``method`` gistar (significant hot cells at ``confidence`` 90/95/99) or kde
+    (cells at or above ``kde_percentile`` of the surface); ``min_cells`` drops
+    smaller areas; ``top_locations`` location strings are listed per area;
+    ``profile`` auto (day x hour profile when times are minute-precision),
+    always (refuse month/day data) or never.
+    """
+
+    method: str = "gistar"
+    confidence: int = 95
+    kde_percentile: float = 99.0
+    min_cells: int = 1
+    top_locations: int = 3
+    profile: str = "auto"
+
+    def validate(self, where: str) -> None:
+        if self.method not in ("gistar", "kde"):
+            raise ConfigError(f"{where}: [hotspots] method must be 'gistar' or 'kde', got {self.method!r}.")
+        if self.confidence not in (90, 95, 99):
+            raise ConfigError(f"{where}: [hotspots] confidence must be 90, 95 or 99, got {self.confidence}.")
+        if not 0 < self.kde_percentile < 100:
+            raise ConfigError(f"{where}: [hotspots] kde_percentile must be between 0 and 100, got {self.kde_percentile}.")
+        if self.min_cells < 1 or self.top_locations < 0:
+            raise ConfigError(f"{where}: [hotspots] min_cells must be >= 1 and top_locations >= 0.")
+        if self.profile not in ("auto", "always", "never"):
+            raise ConfigError(f"{where}: [hotspots] profile must be auto, always or never, got {self.profile!r}.")
+
+
+def label_cells(hot: np.ndarray) -> tuple[np.ndarray, int]:
+    """Connected components (8-neighbour) of a boolean cell array; labels 1..n, 0 elsewhere."""
+    from scipy import ndimage
+
+    lab, n = ndimage.label(np.asarray(hot, dtype=bool), structure=np.ones((3, 3), dtype=int))
+    return lab, int(n)
+
+
+def day_hour_profile(times: pd.Series) -> np.ndarray:
+    """7 x 24 counts (Monday first, hours 0-23) of tz-aware timestamps (local time)."""
+    t = pd.DatetimeIndex(times)
+    prof = np.zeros((7, 24), dtype=np.int64)
+    if len(t):
+        np.add.at(prof, (t.dayofweek.to_numpy(), t.hour.to_numpy()), 1)
+    return prof
+
+
+@dataclass(frozen=True, eq=False)
+class HotspotAreas:
+    """Ranked hotspot polygons (``frame``, EPSG:27700) plus what made them.
+
+    ``labels`` (nrows, ncols) gives each grid cell's area id (0 = none);
+    ``profiles`` maps area id -> 7 x 24 day-of-week x hour counts (empty when
+    the time precision does not allow it; ``profile_note`` says why).
+    """
+
+    frame: object
+    labels: np.ndarray
+    method: str
+    criterion: str
+    harm_scheme: str
+    profiles: dict = field(default_factory=dict)
+    profile_note: str = ""
+    label: str = ""
+
+    def to_frame(self):
+        df = self.frame.copy()
+        df.attrs.update({"method": self.method, "criterion": self.criterion, "harm_scheme": self.harm_scheme,
+                         "profile_note": self.profile_note, "label": self.label})
+        return df
+
+    def to_gpkg(self, path: str | Path, layer: str = "hotspots") -> Path:
+        path = Path(path)
+        self.frame.to_file(path, layer=layer, driver="GPKG")
+        return path
+
+    def profile_frame(self, area_id: int) -> pd.DataFrame:
+        """Day (rows, Mon..Sun) x hour (columns 0..23) counts of one area."""
+        return pd.DataFrame(self.profiles[area_id], index=list(DAYS), columns=range(24))
+
+
+def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str = "", method: str = "gistar",
+                  criterion: str = "", min_cells: int = 1, top_locations: int = 3, profile: str = "auto",
+                  label: str = "") -> HotspotAreas:
+    """Merge hot cells into hotspot polygons and describe each.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        Incidents contract (x, y in EPSG:27700; crime_type, harm, location_text,
+        start, end, time_precision).
+    grid : Grid
+        The analysis grid ``hot`` is on.
+    hot : bool array (nrows, ncols)
+        Qualifying cells (e.g. ``GiStarResult.to_array(res.hot(95), False)`` or
+        ``DensityResult.percentile_mask(99)``).
+    wards : GeoDataFrame, optional
+        ``ward_code, ward_name, geometry`` (EPSG:27700), for the wards each area touches.
+    profile : auto | always | never
+        Day x hour profiles: ``always`` raises PrecisionError on month/day data.
+    """
+    import geopandas as gpd
+    import shapely
+
+    hot = np.asarray(hot, dtype=bool) & grid.mask
+    lab, n = label_cells(hot)
+    if n and min_cells > 1:
+        sizes = np.bincount(lab.ravel(), minlength=n + 1)
+        small = sizes < min_cells
+        small[0] = False
+        lab[small[lab]] = 0
+        lab, n = label_cells(lab > 0)
+    rows, cols = np.nonzero(lab)
+    cs = grid.cell_size
+    boxes = shapely.box(grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs,
+                        grid.ymax - rows * cs)
+    ids = lab[rows, cols]
+    polys, ncells = [], []
+    for k in range(1, n + 1):
+        g = shapely.union_all(boxes[ids == k])
+        if grid.boundary is not None:
+            g = shapely.intersection(g, grid.boundary)
+        polys.append(g)
+        ncells.append(int((ids == k).sum()))
+
+    x = incidents["x"].to_numpy(float)
+    y = incidents["y"].to_numpy(float)
+    r, c = grid.cell_index(x, y)
+    inc_area = np.where(r >= 0, lab[np.maximum(r, 0), np.maximum(c, 0)], 0)
+    harm = incidents["harm"].to_numpy(float) if "harm" in incidents.columns else np.ones(x.size)
+
+    prof_ok, note = False, ""
+    if profile != "never":
+        try:
+            require_precision(incidents, "minute", "A day-of-week x hour profile",
+                              "Hotspot areas are still mapped and ranked; only the time profile is left out.")
+            prof_ok = True
+        except PrecisionError as exc:
+            if profile == "always":
+                raise
+            note = str(exc)
+    else:
+        note = "time profiles not requested ([hotspots] profile = 'never')"
+
+    recs, profiles = [], {}
+    types = incidents["crime_type"].astype(str).to_numpy() if "crime_type" in incidents.columns else None
+    locs = incidents["location_text"].astype("string").to_numpy() if "location_text" in incidents.columns else None
+    for k in range(1, n + 1):
+        sel = inc_area == k
+        rec = {"area_id": k, "n_cells": ncells[k - 1], "area_m2": float(polys[k - 1].area),
+               "incidents": int(sel.sum()), "harm": float(harm[sel].sum())}
+        if types is not None:
+            vc = pd.Series(types[sel]).value_counts()
+            rec["counts_by_type"] = json.dumps({str(t): int(v) for t, v in vc.items()})
+            rec["top_crime_type"] = str(vc.index[0]) if len(vc) else ""
+        if locs is not None and top_locations:
+            lv = pd.Series(locs[sel]).dropna()
+            lv = lv[lv.str.len() > 0].value_counts()
+            rec["top_locations"] = "; ".join(f"{s} ({v})" for s, v in lv.head(top_locations).items())
+        if prof_ok:
+            sub = incidents.loc[sel]
+            mid = sub["start"] + (sub["end"] - sub["start"]) / 2
+            p = day_hour_profile(mid)
+            profiles[k] = p
+            if p.sum():
+                d, h = np.unravel_index(int(p.argmax()), p.shape)
+                rec["peak_day"], rec["peak_hour"] = DAYS[d], int(h)
+        recs.append(rec)
+    df = pd.DataFrame(recs)
+    if not len(df):
+        df = pd.DataFrame(columns=["area_id", "n_cells", "area_m2", "incidents", "harm"])
+    gdf = gpd.GeoDataFrame(df, geometry=polys if polys else [], crs=grid.crs)
+    if wards is not None and len(gdf):
+        wcodes, wnames = [], []
+        wg = np.asarray(wards.geometry.values)
+        for g in gdf.geometry:
+            hit = shapely.intersects(wg, g) & ~shapely.touches(wg, g)
+            wcodes.append(",".join(wards["ward_code"].astype(str).to_numpy()[hit]))
+            wnames.append(", ".join(wards["ward_name"].astype(str).to_numpy()[hit])
+                          if "ward_name" in wards.columns else "")
+        gdf["ward_codes"] = wcodes
+        gdf["ward_names"] = wnames
+    gdf["harm_scheme"] = harm_scheme
+    gdf["method"] = method
+    if len(gdf):
+        order = gdf.sort_values(["harm", "incidents", "area_m2"], ascending=[False, False, False]).index
+        gdf = gdf.loc[order].reset_index(drop=True)
+        gdf.insert(0, "rank", np.arange(1, len(gdf) + 1))
+    else:
+        gdf.insert(0, "rank", pd.Series(dtype=int))
+    return HotspotAreas(frame=gdf, labels=lab, method=method, criterion=criterion, harm_scheme=harm_scheme,
+                        profiles=profiles, profile_note=note, label=label)
