@@ -60,9 +60,14 @@ def require_precision(incidents, needed: str, analysis: str, remedy: str = "") -
 
 def midpoint_times(incidents) -> np.ndarray:
     """Midpoint of each incident's [start, end] window as float days since 1970-01-01 (UTC)."""
-    s = incidents["start"].dt.tz_convert("UTC").astype("int64").to_numpy() / 86400e9
-    e = incidents["end"].dt.tz_convert("UTC").astype("int64").to_numpy() / 86400e9
+    s = days_since_epoch(incidents["start"])
+    e = days_since_epoch(incidents["end"])
     return (s + e) / 2.0
+
+
+def days_since_epoch(times) -> np.ndarray:
+    """Tz-aware timestamps as float days since 1970-01-01 00:00 UTC (any pandas time unit)."""
+    return times.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").to_numpy() / 86400e9
 
 
 @dataclass(frozen=True, eq=False)

@@ -75,20 +75,69 @@ def spacetime_gistar(counts, nbr_ptr, nbr_idx, lags):
 
 
 @njit(cache=True)
-def mann_kendall(series):
+def sen_slope(x):
+    """Theil-Sen slope: median of (x_j - x_i) / (j - i) over all pairs i < j."""
+    T = x.shape[0]
+    m = T * (T - 1) // 2
+    sl = np.empty(m)
+    k = 0
+    for a in range(T - 1):
+        for b in range(a + 1, T):
+            sl[k] = (x[b] - x[a]) / (b - a)
+            k += 1
+    h = m // 2
+    if m % 2 == 1:
+        return np.partition(sl, h)[h]
+    part = np.partition(sl, (h - 1, h))
+    return 0.5 * (part[h - 1] + part[h])
+
+
+@njit(cache=True)
+def _acf_correction(x, slope, lags):
+    """Yue & Wang (2004) variance factor ``1 + 2 sum_k (1 - k/n) r_k`` (k = 1..lags)
+    from the autocorrelation ``r_k`` of the Sen-detrended series (1 when undefined)."""
+    T = x.shape[0]
+    y = np.empty(T)
+    for t in range(T):
+        y[t] = x[t] - (t + 1) * slope
+    mu = y.mean()
+    for t in range(T):
+        y[t] -= mu
+    c0 = 0.0
+    for t in range(T):
+        c0 += y[t] * y[t]
+    if c0 <= 0.0:
+        return 1.0
+    f = 1.0
+    for k in range(1, min(lags, T - 1) + 1):
+        ck = 0.0
+        for t in range(T - k):
+            ck += y[t] * y[t + k]
+        f += 2.0 * (1.0 - k / T) * (ck / c0)
+    if f <= 0.0:
+        return 1.0
+    return f
+
+
+@njit(cache=True)
+def mann_kendall(series, ac_lags, with_slope):
     """Mann-Kendall trend test of each row of ``series`` (shape ``(N, T)``).
 
-    Returns ``(s, var_s, z, tau)`` per row: the S statistic, its variance with
-    the tie correction ``(n(n-1)(2n+5) - sum t(t-1)(2t+5)) / 18``, the normal
-    score with continuity correction (``(S - 1)/sqrt(var)`` for S > 0,
-    ``(S + 1)/sqrt(var)`` for S < 0, else 0) and Kendall's tau ``S / (n(n-1)/2)``.
-    Rows containing NaN give NaN.
+    Returns ``(s, var_s, z, tau, slope)`` per row: the S statistic, its
+    variance with the tie correction ``(n(n-1)(2n+5) - sum t(t-1)(2t+5)) / 18``
+    (multiplied, when ``ac_lags`` > 0, by the Yue & Wang 2004 factor for
+    serial correlation at lags 1..ac_lags of the Sen-detrended series), the
+    normal score with continuity correction (``(S - 1)/sqrt(var)`` for S > 0,
+    ``(S + 1)/sqrt(var)`` for S < 0, else 0), Kendall's tau ``S / (n(n-1)/2)``
+    and the Theil-Sen slope per step (computed when ``with_slope`` or
+    ``ac_lags`` > 0, else NaN). Rows containing NaN give NaN.
     """
     N, T = series.shape
     s_out = np.zeros(N)
     v_out = np.zeros(N)
     z_out = np.zeros(N)
     tau_out = np.zeros(N)
+    slope_out = np.zeros(N)
     for r in range(N):
         x = series[r]
         bad = False
@@ -101,6 +150,7 @@ def mann_kendall(series):
             v_out[r] = np.nan
             z_out[r] = np.nan
             tau_out[r] = np.nan
+            slope_out[r] = np.nan
             continue
         s = 0.0
         for a in range(T - 1):
@@ -122,6 +172,9 @@ def mann_kendall(series):
                     ties += run * (run - 1.0) * (2.0 * run + 5.0)
                 run = 1
         var = (T * (T - 1.0) * (2.0 * T + 5.0) - ties) / 18.0
+        slope = sen_slope(x) if (with_slope or ac_lags > 0) else np.nan
+        if ac_lags > 0:
+            var = var * _acf_correction(x, slope, ac_lags)
         if var > 0.0:
             if s > 0.0:
                 zz = (s - 1.0) / np.sqrt(var)
@@ -135,7 +188,8 @@ def mann_kendall(series):
         v_out[r] = var
         z_out[r] = zz
         tau_out[r] = s / (T * (T - 1.0) / 2.0)
-    return s_out, v_out, z_out, tau_out
+        slope_out[r] = slope
+    return s_out, v_out, z_out, tau_out, slope_out
 
 
 # Class codes of the ArcGIS-style scheme (cold codes = hot code + 8).

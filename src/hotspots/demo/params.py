@@ -100,9 +100,9 @@ class DemoParams:
 
     # 3. emerging / stopping
     emerging_offence: str = "Theft from motor vehicle"
-    emerging_radius_m: float = 150.0
+    emerging_radius_m: float = 100.0
     emerging_start: str = "2025-03-01"
-    emerging_per_month: float = 14.0
+    emerging_per_month: float = 30.0
     stopping_offence: str = "Robbery of personal property"
     stopping_radius_m: float = 150.0
     stopping_end: str = "2024-06-30"

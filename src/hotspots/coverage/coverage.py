@@ -1,0 +1,213 @@
+"""Coverage of incidents and harm by live cameras, and the coverage gaps.
+
+Inputs are plain arrays so the stage does not depend on how they were made:
+incident points (``x, y`` metres EPSG:27700, ``crime_type``, ``harm``), a
+harm-per-cell array on a :class:`hotspots.geo.grid.Grid`, optional hotspot
+polygons, and the cameras (see :mod:`.cameras`).
+
+* An incident is covered when at least one live camera sees its point.
+* A grid cell's covered fraction is the share of sample points (every
+  ``subsample_m`` metres inside the cell) seen by a live camera; its expected
+  covered harm is ``harm x covered fraction``.
+* Gaps are hotspot areas and high-harm cells (harm at or above the
+  ``high_harm_quantile`` of cells with harm) whose covered share is below
+  ``gap_threshold``, ranked by uncovered harm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+from .viewshed import Obstruction, covered_points
+
+BNG = "EPSG:27700"
+
+
+@dataclass(frozen=True)
+class CoverageConfig:
+    """[coverage]: period, crime types and gap rules (metres, ISO dates)."""
+
+    period_start: str = ""  # ISO date, inclusive; empty = from the first incident
+    period_end: str = ""  # ISO date, inclusive; empty = to the last incident
+    crime_types: tuple[str, ...] = ()  # empty = all
+    subsample_m: float = 10.0
+    high_harm_quantile: float = 0.9
+    gap_threshold: float = 0.5
+    max_gaps: int = 50
+    public_min_count: int = 5  # public map: cells with fewer incidents are suppressed
+    public_cell_m: float = 0.0  # public map cell size; 0 = the analysis grid's cell (at least 250 m)
+
+    def validate(self, where: str) -> None:
+        if self.subsample_m <= 0:
+            raise ConfigError(f"{where}: [coverage] subsample_m must be > 0 metres, got {self.subsample_m}.")
+        if not (0 <= self.high_harm_quantile < 1):
+            raise ConfigError(f"{where}: [coverage] high_harm_quantile must be in [0, 1), got {self.high_harm_quantile}.")
+        if not (0 < self.gap_threshold <= 1):
+            raise ConfigError(f"{where}: [coverage] gap_threshold must be in (0, 1], got {self.gap_threshold}.")
+        if self.public_min_count < 1:
+            raise ConfigError(f"{where}: [coverage] public_min_count must be >= 1, got {self.public_min_count}.")
+        for key in ("period_start", "period_end"):
+            v = getattr(self, key)
+            if v:
+                try:
+                    pd.Timestamp(v)
+                except ValueError as exc:
+                    raise ConfigError(f"{where}: [coverage] {key} {v!r} is not an ISO date (YYYY-MM-DD).") from exc
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageStats:
+    """Coverage of incidents and cells by the live cameras.
+
+    ``by_type``: one row per crime type plus ``all``: incidents, incidents_covered,
+    share_incidents, harm, harm_covered, share_harm. ``cell_fraction`` (nrows,
+    ncols): share of each cell seen. ``cell_centre_covered``: cell centre seen
+    (the siting model's notion of a covered cell). ``gaps``: GeoDataFrame
+    (EPSG:27700) ranked by uncovered harm.
+    """
+
+    by_type: pd.DataFrame
+    incident_covered: np.ndarray = field(repr=False)
+    cell_fraction: np.ndarray = field(repr=False)
+    cell_centre_covered: np.ndarray = field(repr=False)
+    gaps: object = None
+    n_cameras: int = 0
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.by_type
+
+
+def coverage_by_type(crime_type, harm, covered) -> pd.DataFrame:
+    """Incidents and harm covered per crime type (plus an ``all`` row)."""
+    df = pd.DataFrame({"crime_type": np.asarray(crime_type, dtype=object), "harm": np.asarray(harm, float),
+                       "covered": np.asarray(covered, bool)})
+    df["harm_cov"] = df["harm"] * df["covered"]
+    g = df.groupby("crime_type").agg(incidents=("covered", "size"), incidents_covered=("covered", "sum"),
+                                     harm=("harm", "sum"), harm_covered=("harm_cov", "sum")).reset_index()
+    g = g.sort_values("harm", ascending=False)
+    tot = pd.DataFrame([{"crime_type": "all", "incidents": len(df), "incidents_covered": int(df["covered"].sum()),
+                         "harm": df["harm"].sum(), "harm_covered": df["harm_cov"].sum()}])
+    g = pd.concat([g, tot], ignore_index=True)
+    g["incidents_covered"] = g["incidents_covered"].astype(int)
+    g["share_incidents"] = np.where(g["incidents"] > 0, g["incidents_covered"] / g["incidents"].clip(lower=1), 0.0)
+    g["share_harm"] = np.where(g["harm"] > 0, g["harm_covered"] / g["harm"].where(g["harm"] > 0, 1), 0.0)
+    return g[["crime_type", "incidents", "incidents_covered", "share_incidents", "harm", "harm_covered",
+              "share_harm"]]
+
+
+def cell_covered_fraction(grid, cameras, obstruction: Obstruction | None = None, subsample_m: float = 10.0,
+                          mount_height_m: float = 6.0, target_height_m: float = 1.5) -> np.ndarray:
+    """Share of each grid cell seen by at least one camera, shape (nrows, ncols).
+
+    Sample points lie on a regular lattice every ``subsample_m`` metres inside
+    each cell (at least 1 per cell, at the centre when the cell is smaller).
+    Only cells within reach of a camera are sampled.
+    """
+    out = np.zeros(grid.shape)
+    if len(cameras) == 0:
+        return out
+    from scipy.spatial import cKDTree
+
+    cs = grid.cell_size
+    m = max(1, int(round(cs / subsample_m)))
+    offs = (np.arange(m) + 0.5) / m * cs
+    xc, yc = grid.centres()
+    rows, cols = np.nonzero(grid.mask)
+    reach = float(cameras["range_m"].max()) + cs * 0.7072
+    tree = cKDTree(np.c_[cameras["x"].to_numpy(float), cameras["y"].to_numpy(float)])
+    d, _ = tree.query(np.c_[xc[rows, cols], yc[rows, cols]])
+    near = d <= reach
+    rows, cols = rows[near], cols[near]
+    if len(rows) == 0:
+        return out
+    ox, oy = np.meshgrid(offs, offs)
+    sx = (grid.xmin + cols * cs)[:, None] + ox.ravel()[None, :]
+    sy = (grid.ymax - rows * cs)[:, None] - oy.ravel()[None, :]
+    seen = covered_points(cameras, sx.ravel(), sy.ravel(), obstruction, mount_height_m, target_height_m) > 0
+    frac = seen.reshape(len(rows), m * m).mean(axis=1)
+    out[rows, cols] = frac
+    return out
+
+
+def compute_coverage(cameras, x, y, crime_type, harm, grid, harm_per_cell, hotspot_areas=None,
+                     obstruction: Obstruction | None = None, config: CoverageConfig | None = None,
+                     mount_height_m: float = 6.0, target_height_m: float = 1.5) -> CoverageStats:
+    """Coverage of incidents, harm and hotspot areas by ``cameras`` (all of them count; pass live ones).
+
+    ``x, y`` (metres, EPSG:27700), ``crime_type`` and ``harm`` describe the
+    incidents of the period; ``harm_per_cell`` is (nrows, ncols) on ``grid``.
+    ``hotspot_areas`` (GeoDataFrame, EPSG:27700, optional) may carry an id column
+    (``area_id``, ``hotspot_id`` or ``id``) and a ``label``.
+    """
+    import geopandas as gpd
+
+    config = config or CoverageConfig()
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    harm = np.asarray(harm, float)
+    n_seen = covered_points(cameras, x, y, obstruction, mount_height_m, target_height_m) if len(cameras) else \
+        np.zeros(len(x), int)
+    covered = n_seen > 0
+    by_type = coverage_by_type(crime_type, harm, covered)
+    frac = cell_covered_fraction(grid, cameras, obstruction, config.subsample_m, mount_height_m, target_height_m)
+    xc, yc = grid.centres()
+    centre_cov = np.zeros(grid.shape, bool)
+    if len(cameras):
+        r, c = np.nonzero(grid.mask)
+        centre_cov[r, c] = covered_points(cameras, xc[r, c], yc[r, c], obstruction, mount_height_m,
+                                          target_height_m) > 0
+    hpc = np.where(grid.mask, np.asarray(harm_per_cell, float), 0.0)
+    gaps = []
+    # hotspot areas
+    if hotspot_areas is not None and len(hotspot_areas):
+        ha = hotspot_areas.to_crs(BNG) if hotspot_areas.crs is not None else hotspot_areas.set_crs(BNG)
+        idcol = next((c for c in ("area_id", "hotspot_id", "id") if c in ha.columns), None)
+        pts = gpd.GeoDataFrame({"i": np.arange(len(x))}, geometry=gpd.points_from_xy(x, y), crs=BNG)
+        j = gpd.sjoin(pts, ha.reset_index(drop=True).reset_index(names="_area")[["_area", "geometry"]],
+                      predicate="within", how="inner")
+        for a in range(len(ha)):
+            idx = j.loc[j["_area"] == a, "i"].to_numpy()
+            h = float(harm[idx].sum())
+            hc = float(harm[idx][covered[idx]].sum())
+            gaps.append({"kind": "hotspot_area", "gap_id": str(ha[idcol].iat[a]) if idcol else f"area_{a + 1}",
+                         "label": str(ha["label"].iat[a]) if "label" in ha.columns else "",
+                         "harm": h, "harm_uncovered": h - hc, "covered_share": hc / h if h > 0 else 0.0,
+                         "incidents": int(len(idx)), "geometry": ha.geometry.iat[a]})
+    # high-harm cells
+    pos = hpc[grid.mask & (hpc > 0)]
+    if len(pos):
+        thr = float(np.quantile(pos, config.high_harm_quantile))
+        rr, cc = np.nonzero(grid.mask & (hpc >= thr) & (hpc > 0))
+        polys = _cell_boxes(grid, rr, cc)
+        for r_, c_, g in zip(rr, cc, polys):
+            h = float(hpc[r_, c_])
+            f = float(frac[r_, c_])
+            gaps.append({"kind": "high_harm_cell", "gap_id": f"cell_{int(r_ * grid.ncols + c_)}", "label": "",
+                         "harm": h, "harm_uncovered": h * (1 - f), "covered_share": f, "incidents": -1,
+                         "geometry": g})
+    cols = ["rank", "kind", "gap_id", "label", "harm", "harm_uncovered", "covered_share", "incidents", "x", "y",
+            "geometry"]
+    if gaps:
+        gdf = gpd.GeoDataFrame(gaps, geometry="geometry", crs=BNG)
+        gdf = gdf[(gdf["covered_share"] < config.gap_threshold) & (gdf["harm_uncovered"] > 0)]
+        gdf = gdf.sort_values(["harm_uncovered", "gap_id"], ascending=[False, True]).head(config.max_gaps)
+        rp = gdf.geometry.representative_point()
+        gdf["x"] = rp.x.round(1)
+        gdf["y"] = rp.y.round(1)
+        gdf["rank"] = np.arange(1, len(gdf) + 1)
+        gdf = gdf[cols].reset_index(drop=True)
+    else:
+        gdf = gpd.GeoDataFrame({c: [] for c in cols if c != "geometry"}, geometry=[], crs=BNG)
+    return CoverageStats(by_type, covered, frac, centre_cov, gdf, int(len(cameras)))
+
+
+def _cell_boxes(grid, rows, cols):
+    import shapely
+
+    cs = grid.cell_size
+    return shapely.box(grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs,
+                       grid.ymax - rows * cs)
