@@ -68,7 +68,7 @@ def spatial_band_labels(bw: float, n: int, convention: str) -> list[str]:
     return labels
 
 
-def temporal_band_labels(bw: float, n: int, convention: str) -> list[str]:
+def temporal_band_labels(bw: float, n: int, convention: str, unit: str = "days") -> list[str]:
     labels = []
     whole = float(bw).is_integer()
     for k in range(1, n + 1):
@@ -76,10 +76,10 @@ def temporal_band_labels(bw: float, n: int, convention: str) -> list[str]:
         if convention == "nrc":
             labels.append(f"{_fmt(lo + 1 if k > 1 else 0)} to {_fmt(hi)}")
         elif whole:
-            labels.append(f"{_fmt(lo + 1 if k > 1 else 0)}-{_fmt(hi)} days")
+            labels.append(f"{_fmt(lo + 1 if k > 1 else 0)}-{_fmt(hi)} {unit}")
         else:
-            labels.append(f"{_fmt(lo)}-{_fmt(hi)} days")
-    labels.append(f"More than {_fmt(n * bw)}" + ("" if convention == "nrc" else " days"))
+            labels.append(f"{_fmt(lo)}-{_fmt(hi)} {unit}")
+    labels.append(f"More than {_fmt(n * bw)}" + ("" if convention == "nrc" else f" {unit}"))
     return labels
 
 
@@ -118,6 +118,7 @@ class KnoxResult:
     n_close_pairs: int
     same_location_tol_m: float = 0.0
     crime_label: str = "burglary"
+    time_unit: str = "days"
     sims: np.ndarray | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------ band edges
@@ -171,16 +172,32 @@ class KnoxResult:
         """Cells with p <= alpha and observed above expectation."""
         return (self.p_value <= alpha) & (self.ratio > 1.0)
 
-    def extent(self, alpha: float = 0.05) -> tuple[float | None, float | None]:
-        """Near-repeat extent (metres, days) found significant, or (None, None).
+    def extent(self, alpha: float = 0.05, rule: str = "significant") -> tuple[float | None, float | None]:
+        """Near-repeat extent (metres, days), or (None, None) when there is none.
+
+        A cell counts when it is over-represented: p <= alpha and ratio > 1
+        (``rule="significant"``), and in addition, for ``rule="core"``, its
+        excess (ratio - 1) is at least half the largest excess among the
+        spatial bands beyond the same location (a half-maximum rule that keeps
+        the core of the pattern and drops the weak tail that chains of near
+        repeats produce further out).
 
         Spatial extent: the upper edge of the farthest spatial band (excluding
-        "Same location") such that it and every nearer band are over-represented
-        in the first temporal band. Temporal extent: the upper edge of the
-        longest run of over-represented temporal bands, starting at the first,
-        over those spatial bands.
+        "Same location") such that it and every nearer band count in the first
+        temporal band. Temporal extent: the upper edge of the longest run of
+        counting temporal bands, starting at the first, over those spatial bands.
         """
+        if rule not in ("significant", "core"):
+            raise ValueError(f"rule must be 'significant' or 'core', got {rule!r}")
         sig = self.significant(alpha)
+        if rule == "core":
+            close = self.ratio[1:self.n_spatial_bands + 1, :self.n_temporal_bands]
+            finite = close[np.isfinite(close)]
+            if finite.size == 0:
+                return None, None
+            half = 1.0 + 0.5 * (finite.max() - 1.0)
+            with np.errstate(invalid="ignore"):
+                sig = sig & (np.nan_to_num(self.ratio, nan=0.0) >= half)
         s_ext = 0
         for k in range(1, self.n_spatial_bands + 1):
             if sig[k, 0]:
@@ -235,15 +252,23 @@ class KnoxResult:
             if self.convention == "nrc" and i > 0:
                 place += " m"
             lines.append(f"{place[0].upper() + place[1:]}, {crime} is over-represented for up to "
-                         f"{_fmt(run * tw)} days: about {pct:.0f}% more than expected "
+                         f"{_fmt(run * tw)} {self.time_unit}: about {pct:.0f}% more than expected "
                          f"({obs:,} pairs observed, {exp:,.1f} expected).")
         if not found:
             lines.append(f"No space-time cell is significantly over-represented: no near-repeat pattern "
                          f"was detected at these bands.")
         else:
+            ncells = (self.n_spatial_bands + 1) * self.n_temporal_bands
+            lines.append(f"Caution: {ncells} cells are tested, so about {ncells * alpha:.1f} could reach "
+                         f"p <= {alpha:g} by chance; trust cells that join up with the rest of the pattern, "
+                         "not isolated ones.")
             d, t = self.extent(alpha)
             if d is not None:
-                lines.append(f"Near-repeat extent: about {_fmt(d)} m and {_fmt(t)} days after an event.")
+                lines.append(f"Near-repeat extent: about {_fmt(d)} m and {_fmt(t)} {self.time_unit} after an event.")
+                cd, ct = self.extent(alpha, rule="core")
+                if cd is not None and (cd, ct) != (d, t):
+                    lines.append(f"Core of the pattern (at least half the strongest excess): about {_fmt(cd)} m "
+                                 f"and {_fmt(ct)} {self.time_unit}.")
             else:
                 lines.append("Only the same location shows a significant pattern (repeat victimisation); "
                              "no near-repeat extent beyond it.")
@@ -287,7 +312,9 @@ class KnoxResult:
                     parts.append(f"<td{cls}>{html.escape(txt)}</td>")
                 parts.append("</tr>")
             parts.append("</table>")
-        parts.append("<p>Shaded cells: significantly more pairs than expected (p &lt;= 0.05).</p></body></html>")
+        parts.append("<p>Shaded cells: significantly more pairs than expected (p &lt;= 0.05). The &quot;More than&quot; "
+                     "distance row is the complement of the rows above (all pairs minus the close ones), so its "
+                     "p-values mirror theirs.</p></body></html>")
         out = "".join(parts)
         if path is not None:
             Path(path).write_text(out, encoding="utf-8")
@@ -346,7 +373,7 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
               temporal_bandwidth_days: float = 7.0, n_temporal_bands: int = 4, metric: str = "euclidean",
               permutations: int = 999, seed: int = 0, convention: str = "closed",
               same_location_tol_m: float = 0.0, keep_sims: bool = False,
-              crime_label: str = "burglary") -> KnoxResult:
+              crime_label: str = "burglary", time_unit: str = "days") -> KnoxResult:
     """Banded Knox test (see the module docstring for the band conventions).
 
     Parameters
@@ -359,6 +386,7 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
     permutations : Monte Carlo permutations of the times (seeded by ``seed``).
     convention : "closed" (default) or "nrc" (Near Repeat Calculator 1.3 counting).
     same_location_tol_m : distance (metres) at or below which a pair is "Same location".
+    time_unit : name of the unit of ``t`` used in labels ("days"; "months" for month numbers).
     """
     x, y, t = _validate(x, y, t, spatial_bandwidth_m, n_spatial_bands, temporal_bandwidth_days,
                         n_temporal_bands, metric, convention, permutations)
@@ -376,10 +404,24 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
         band = np.searchsorted(sedges, d, side="right") + 1  # [e_{k-1}, e_k)
     band[same] = 0
     keep = band <= S
-    pi, pj, band = pi[keep], pj[keep], band[keep].astype(np.int64)
-
-    obs_close, sims_close = K.knox_close_pairs_counts(pi, pj, band, t, tedges, closed, S + 1,
-                                                       int(permutations), int(seed))
+    pi, pj, band = pi[keep], pj[keep], band[keep]
+    order = np.lexsort((pj, pi))
+    pi = pi[order].astype(np.int32)
+    pj = pj[order].astype(np.int32)
+    ncols = T + 1
+    cell = (band[order] * ncols).astype(np.int32)
+    ncells = (S + 1) * ncols
+    whole_days = bool(np.all(t == np.round(t))) and (t.max() - t.min()) < 2**31
+    if whole_days:
+        ti = (t - t.min()).astype(np.int64 if t.max() - t.min() >= 2**31 - 1 else np.int32)
+        cap = int(math.ceil(tedges[-1])) + 1
+        lut = np.array([K.band_index(float(v), tedges, closed) for v in range(cap + 1)], dtype=np.int64)
+        obs_flat, sims_flat = K.knox_counts_int(pi, pj, cell, ti, lut, ncells, int(permutations), int(seed))
+    else:
+        obs_flat, sims_flat = K.knox_counts_float(pi, pj, cell, t, tedges, closed, ncells,
+                                                  int(permutations), int(seed))
+    obs_close = obs_flat.reshape(S + 1, ncols)
+    sims_close = sims_flat.reshape(-1, S + 1, ncols)
     # totals of all pairs per temporal band (invariant under permutation)
     ts = np.sort(t)
     cum = K.pairs_within_time(ts, tedges, closed)
@@ -407,42 +449,58 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
     return KnoxResult(
         observed=obs, expected_mean=exp_mean, expected_median=exp_med, ratio=ratio, p_value=p,
         spatial_labels=tuple(spatial_band_labels(spatial_bandwidth_m, S, convention)),
-        temporal_labels=tuple(temporal_band_labels(temporal_bandwidth_days, T, convention)),
+        temporal_labels=tuple(temporal_band_labels(temporal_bandwidth_days, T, convention, time_unit)),
         spatial_bandwidth_m=float(spatial_bandwidth_m), n_spatial_bands=S,
         temporal_bandwidth_days=float(temporal_bandwidth_days), n_temporal_bands=T,
         metric=metric, convention=convention, permutations=int(permutations), seed=int(seed),
         n_events=n, n_close_pairs=int(len(pi)), same_location_tol_m=float(same_location_tol_m),
-        crime_label=crime_label, sims=sims if keep_sims else None)
+        crime_label=crime_label, time_unit=time_unit, sims=sims if keep_sims else None)
 
 
 def incident_days(incidents) -> np.ndarray:
-    """Event times in days for the Knox test.
+    """Event times in whole days for the near-repeat analyses.
 
-    Day-precision incidents: the local (Europe/London) calendar day of ``start``
-    as whole days since 1970-01-01, so pairs are whole days apart. Minute
-    precision: the midpoint of [start, end] in fractional days (UTC).
+    The local (Europe/London) calendar day of the midpoint of each incident's
+    [start, end] window, as days since 1970-01-01. Whole days make the bands
+    read as analysts expect ("0-7 days" = up to 7 calendar days apart) and
+    match the Near Repeat Calculator, which works on dates. For day-precision
+    records (start at midnight, end before the next midnight) this is the
+    recorded day.
     """
-    from ..model import coarsest_precision, midpoint_times
-
-    if coarsest_precision(incidents) == "minute":
-        return midpoint_times(incidents)
-    start = incidents["start"]
-    local = start.dt.tz_convert("Europe/London").dt.tz_localize(None).dt.normalize()
+    start = incidents["start"].dt.tz_convert("Europe/London")
+    end = incidents["end"].dt.tz_convert("Europe/London")
+    mid = start + (end - start) / 2
+    local = mid.dt.tz_localize(None).dt.normalize()
     return ((local - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(dtype=float)
 
 
-def knox_for_incidents(incidents, **kwargs) -> KnoxResult:
+def month_numbers(incidents) -> np.ndarray:
+    """Calendar month of each incident's start (local time) as year * 12 + month - 1."""
+    local = incidents["start"].dt.tz_convert("Europe/London")
+    return (local.dt.year * 12 + local.dt.month - 1).to_numpy(dtype=float)
+
+
+def knox_for_incidents(incidents, months: bool = False, **kwargs) -> KnoxResult:
     """Banded Knox test on an Incidents GeoDataFrame (EPSG:27700).
 
-    Refuses month-precision data (police.uk) with a
-    :class:`~hotspots.errors.PrecisionError`: day bands cannot be measured on
-    dates known only to the month. Keyword arguments go to :func:`knox_test`.
+    Day bands (default) need day- or minute-precision dates: month-precision
+    data (police.uk) are refused with a :class:`~hotspots.errors.PrecisionError`,
+    because pairs a few days apart cannot be told from pairs a month apart.
+    ``months=True`` runs the test on calendar-month numbers instead, which any
+    precision supports; ``temporal_bandwidth_days`` then counts months (e.g. 1).
+    Other keyword arguments go to :func:`knox_test`.
     """
     from ..model import require_precision
 
+    if months:
+        kwargs.setdefault("temporal_bandwidth_days", 1.0)
+        kwargs.setdefault("n_temporal_bands", 3)
+        return knox_test(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float), month_numbers(incidents),
+                         time_unit="months", **kwargs)
     require_precision(
         incidents, "day", "The Knox near-repeat test with day bands",
-        "Use the force's own crime extract with committed dates (day or minute precision), or test "
-        "month-scale patterns instead (temporal bands of whole months, e.g. temporal_bandwidth_days=30).")
+        "Day bands cannot be measured on dates known only to the month. What would work: the force's own "
+        "crime extract with committed dates (day or minute precision), or a month-scale test with bands of "
+        "whole months (knox_for_incidents(..., months=True)).")
     t = incident_days(incidents)
     return knox_test(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float), t, **kwargs)
