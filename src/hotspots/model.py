@@ -66,8 +66,11 @@ def midpoint_times(incidents) -> np.ndarray:
 
 
 def days_since_epoch(times) -> np.ndarray:
-    """Tz-aware timestamps as float days since 1970-01-01 00:00 UTC (any pandas time unit)."""
-    return times.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").to_numpy() / 86400e9
+    """Tz-aware timestamps (Series, index or list) as float days since 1970-01-01 00:00 UTC,
+    whatever pandas time unit they are stored in."""
+    import pandas as pd
+
+    return pd.DatetimeIndex(times).tz_convert("UTC").as_unit("ns").asi8 / 86400e9
 
 
 @dataclass(frozen=True, eq=False)

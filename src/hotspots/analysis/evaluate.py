@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..model import days_since_epoch as _days
 from ..errors import ConfigError, InputError
 
 TZ = "Europe/London"
@@ -251,8 +252,6 @@ def _ts(v) -> pd.Timestamp:
     return (t.tz_localize(TZ) if t.tzinfo is None else t.tz_convert(TZ)).normalize()
 
 
-def _days(ts) -> np.ndarray:
-    return pd.DatetimeIndex(ts).tz_convert("UTC").as_unit("ns").asi8 / 86400e9
 
 
 def evaluate_intervention(incidents, target, start, end=None, *, boundary=None, buffer_m: float = 200.0,

@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..model import days_since_epoch as _days
+from ..model import midpoint_times
 from ..errors import ConfigError
 from ..model import coarsest_precision
 from .trends import bh_adjust
@@ -88,13 +90,6 @@ class ExceptionsConfig:
 
 
 # --------------------------------------------------------------------------- helpers
-def _days(ts) -> np.ndarray:
-    idx = pd.DatetimeIndex(ts)
-    return idx.tz_convert("UTC").as_unit("ns").asi8 / 86400e9
-
-
-def _mid(incidents) -> np.ndarray:
-    return (_days(incidents["start"]) + _days(incidents["end"])) / 2.0
 
 
 def _fim(fim_date) -> pd.Timestamp:
@@ -230,7 +225,7 @@ def short_term_exceptions(incidents, fim_date, config: ExceptionsConfig | None =
         inc = inc[inc["crime_type"].isin(cfg.crime_types)]
     precision = coarsest_precision(inc) if len(inc) else "day"
     per = plan_periods(fim_date, precision, cfg)
-    t = _mid(inc) if len(inc) else np.zeros(0)
+    t = midpoint_times(inc) if len(inc) else np.zeros(0)
     data_start = float(_days(inc["start"]).min()) if len(inc) else np.inf
 
     def in_w(w):
@@ -356,7 +351,7 @@ def monthly_rates(incidents, crime_type: str | None = None) -> pd.Series:
     months = pd.period_range(first, last, freq="M")
     if len(months) == 0:
         return pd.Series(dtype=float)
-    mid = pd.to_datetime(_mid(inc) * 86400e9, utc=True).tz_convert(TZ).tz_localize(None)
+    mid = pd.to_datetime(midpoint_times(inc) * 86400e9, utc=True).tz_convert(TZ).tz_localize(None)
     per = pd.PeriodIndex(mid, freq="M") if len(inc) else pd.PeriodIndex([], freq="M")
     counts = pd.Series(1, index=per).groupby(level=0).sum().reindex(months, fill_value=0)
     return counts / months.days_in_month.to_numpy()

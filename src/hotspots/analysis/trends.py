@@ -86,6 +86,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..model import days_since_epoch as _days
+from ..model import midpoint_times
 from ..errors import ConfigError, InputError
 from ..model import coarsest_precision, require_precision
 from . import _trends_kernels as K
@@ -225,18 +227,6 @@ def to_fim_timestamp(fim_date) -> pd.Timestamp:
     return ts.normalize()
 
 
-def _days(ts) -> np.ndarray:
-    """Tz-aware timestamps -> float days since 1970-01-01 UTC."""
-    idx = pd.DatetimeIndex(ts)
-    return idx.tz_convert("UTC").as_unit("ns").asi8 / 86400e9
-
-
-def mid_days(incidents) -> np.ndarray:
-    """Midpoint of each incident's [start, end] window as float days since 1970-01-01 UTC
-    (independent of the datetime unit pandas chose)."""
-    s = _days(incidents["start"])
-    e = _days(incidents["end"])
-    return (s + e) / 2.0
 
 
 @dataclass(frozen=True)
@@ -572,7 +562,7 @@ def build_cube(incidents, grid, plan: StepPlan, weight: str = "count") -> tuple[
     info = {"used": 0, "outside_time": 0, "outside_grid": 0}
     if len(incidents) == 0:
         return cube, info
-    t = mid_days(incidents)
+    t = midpoint_times(incidents)
     edges = np.concatenate([_days(plan.starts), _days(plan.ends[-1:])])
     k = np.searchsorted(edges, t, side="right") - 1
     in_time = (k >= 0) & (k < T) & (t < edges[-1])
