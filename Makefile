@@ -7,12 +7,13 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DATE   ?= 2025-11-14
 OUT    ?= out/demo
 
-.PHONY: demo test env browser bench demo-data clean help
+.PHONY: demo test env browser bench demo-data london-data clean help
 
 help:
 	@echo "make demo   - build .venv, run the full FIM pack on the bundled demo borough, print where it is"
 	@echo "make test   - build .venv with test extras, install Chromium for browser tests, run the whole suite"
 	@echo "make bench  - run every benchmark in benchmarks/ and rewrite its results table"
+	@echo "make london-data - write the synthetic London dataset (1,000,000 incidents) to out/london"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,8 +38,13 @@ demo: env
 demo-data: env
 	$(VENV)/bin/hotspots demo-data --out data
 
+# synthetic London (33 boroughs, 1,000,000 incidents) for scale tests; not committed (out/ is ignored)
+LONDON ?= out/london
+london-data: env
+	$(VENV)/bin/hotspots london-data --out $(LONDON)
+
 test: env browser
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile tests --nbmake notebooks/walkthrough.ipynb
 
 bench: env
 	$(PY) benchmarks/run_all.py

@@ -41,18 +41,23 @@ def test_run_demo_writes_pack(tmp_path, demo_config_path, capsys):
 
 
 def test_failed_run_leaves_previous_pack_untouched(tmp_path, demo_config_path, monkeypatch):
+    from hotspots.progress import Reporter
+
     out = tmp_path / "pack"
-    cfg = load_config(demo_config_path)
-    pipeline.run(cfg, "2025-11-14", out, quiet=True)
-    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    from conftest import fast_config
+
+    res = pipeline.analyse(fast_config(demo_config_path), "2025-11-14", stages=("surfaces", "nearrepeat"))
+    pipeline.write_pack(res, out, Reporter(quiet=True))
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
     def boom(*a, **k):
-        raise RuntimeError("renderer failed")
+        raise RuntimeError("failed while finishing the pack")
 
-    monkeypatch.setattr("hotspots.render.maps.borough_map", boom)
-    with pytest.raises(RuntimeError):
-        pipeline.run(cfg, "2025-11-14", out, quiet=True)
-    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    # fail at the very end, after every product has been written to the temporary folder
+    monkeypatch.setattr(pipeline, "manifest", boom)
+    with pytest.raises(RuntimeError, match="finishing the pack"):
+        pipeline.write_pack(res, out, Reporter(quiet=True))
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]  # no partial folders left behind
 

@@ -62,6 +62,7 @@ def cmd_run(args) -> int:
 
     cfg = _load(args)
     out = pipeline.run(cfg, fim_date=args.date, out_dir=args.out, quiet=args.quiet,
+                       **({"previous": args.previous} if getattr(args, "previous", None) else {}),
                        **({"scheduler": args.scheduler} if getattr(args, "scheduler", None) else {}))
     print(f"FIM pack written: {out / 'index.html'}")
     return 0
@@ -99,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the FIM meeting date; only incidents before it are used (default: the day after the "
                         "latest incident)")
     p.add_argument("--out", metavar="DIR", help="folder for the pack (default: [output] folder/fim-DATE)")
+    p.add_argument("--previous", metavar="DIR",
+                   help="the last FIM's pack folder, so tasking ids carry over (default: the latest earlier "
+                        "fim-YYYY-MM-DD folder beside the output folder)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 ('local' = the cores of this "
+                        "machine; default: [scale] scheduler in the config, else no Dask)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo-data", help="regenerate the synthetic demo borough (deterministic)")
@@ -117,7 +124,8 @@ def _plugins():
                     ("hotspots.analysis.trends_cli", "add_trends_parser"),
                     ("hotspots.analysis.trends_cli", "add_evaluate_parser"),
                     ("hotspots.coverage.cli", "add_cctv_parser"),
-                    ("hotspots.forecast.cli", "add_backtest_parser")):
+                    ("hotspots.forecast.cli", "add_backtest_parser"),
+                    ("hotspots.scale.cli", "add_scale_parsers")):
         try:
             module = __import__(mod, fromlist=[fn])
         except ModuleNotFoundError as exc:

@@ -38,6 +38,7 @@ class RunResults:
     ward_table: Any = None
     stages: dict[str, Any] = field(default_factory=dict)  # stage name -> result object
     notes: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # stage name -> why it did not run
 
     @property
     def window_start(self) -> pd.Timestamp:
@@ -90,8 +91,11 @@ def default_out_dir(cfg: Config, fim_date: pd.Timestamp) -> Path:
 
 
 def analyse(cfg: Config, fim_date: str | None = None, reporter: Reporter | None = None,
-            now: pd.Timestamp | None = None) -> RunResults:
-    """Load inputs and run the analysis stages (no files written)."""
+            now: pd.Timestamp | None = None, stages: tuple[str, ...] | None = None) -> RunResults:
+    """Load inputs and run the analysis stages (no files written).
+
+    ``stages`` limits the optional stages run (names as in ``_stage_calls``; None = all).
+    """
     from .geo.study_area import load_study_area
     from .ingest import load_incidents
     from .tasking.wards import ward_table
@@ -117,7 +121,65 @@ def analyse(cfg: Config, fim_date: str | None = None, reporter: Reporter | None 
     res = RunResults(cfg=cfg, fim_date=fim, area=area, ingest=ing, incidents=inc, grid=grid)
     with rep.stage("ward rates"):
         res.ward_table = ward_table(res.recent(), area.wards, period_days=cfg.analysis.lookback_days)
+    run_optional_stages(res, rep, stages)
     return res
+
+
+def _stage_calls(res: RunResults):
+    """(stage name, call) for the analysis stages the pack renders, in the order they run."""
+    from .analysis.nearrepeat import run_nearrepeat
+    from .analysis.surfaces import run_surfaces
+    from .analysis.trends import run_trends
+    from .coverage.report import run_coverage
+    from .forecast.stage import run_forecast
+
+    cfg, area, grid = res.cfg, res.area, res.grid
+    return [
+        ("surfaces", lambda: run_surfaces(cfg, res.recent(), area, grid)),
+        ("trends", lambda: run_trends(cfg, res.incidents, area, grid, res.fim_date)),
+        ("nearrepeat", lambda: run_nearrepeat(cfg, res.incidents, area, grid, res.fim_date)),
+        ("coverage", lambda: run_coverage(cfg, res.recent(), area, grid, hotspot_areas=_hotspot_polygons(res))),
+        ("forecast", lambda: run_forecast(cfg, res.incidents, area, grid, res.fim_date)),
+    ]
+
+
+def _hotspot_polygons(res: RunResults):
+    """The surfaces stage's hotspot areas of every crime type as one GeoDataFrame (area_id, label), or None."""
+    surf = res.stages.get("surfaces")
+    if surf is None:
+        return None
+    import geopandas as gpd
+
+    frames = []
+    for t, a in getattr(surf, "areas", {}).items():
+        if a.frame is not None and len(a.frame):
+            frames.append(gpd.GeoDataFrame({"area_id": [f"{t}-{i}" for i in a.frame["area_id"]], "label": t},
+                                           geometry=a.frame.geometry.values, crs=a.frame.crs))
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def run_optional_stages(res: RunResults, rep: Reporter, only: tuple[str, ...] | None = None) -> None:
+    """Run the analysis stages (all, or those named in ``only``).
+
+    A stage that refuses on purpose (a :class:`~hotspots.errors.HotspotsError`, e.g.
+    month-precision data for a time-of-day analysis, or no camera inventory) is
+    recorded in ``res.skipped`` and the pack says why. Any other fault stops the
+    run, so the previous pack stays in place and the fault is not hidden.
+    """
+    from .errors import HotspotsError
+
+    for name, call in _stage_calls(res):
+        if name in res.stages:
+            continue
+        if only is not None and name not in only:
+            res.skipped[name] = "not requested for this run"
+            continue
+        try:
+            with rep.stage(name):
+                res.stages[name] = call()
+        except HotspotsError as exc:
+            res.skipped[name] = str(exc)
+            rep.say(f"  {name} not run: {exc}")
 
 
 def manifest(res: RunResults, timings: dict[str, float], files: list[str]) -> dict:
@@ -145,27 +207,73 @@ def manifest(res: RunResults, timings: dict[str, float], files: list[str]) -> di
     }
 
 
-def write_pack(res: RunResults, out_dir: Path, rep: Reporter) -> Path:
-    """Write every product of ``res`` into ``out_dir`` atomically."""
+def write_pack(res: RunResults, out_dir: Path, rep: Reporter, previous: str | Path | None = None) -> Path:
+    """Write every product of ``res`` into ``out_dir`` atomically.
+
+    index.html, tasking.csv/html, map.html, wards/<ward_code>.html, layers.gpkg,
+    gis/*.tif, public/, quarantine.csv, ward_table.csv and manifest.json.
+    ``previous`` is the last FIM's pack (default: the latest earlier sibling).
+    """
     from ._csvsafe import write_csv
-    from .render.maps import borough_map
+    from .render import layers as L
+    from .render import maps, report
+    from .tasking.fim import build_tasking
 
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
     try:
+        with rep.stage("tasking list"):
+            tasking = build_tasking(res, previous=previous, out_dir=out_dir)
+            res.stages["tasking"] = tasking
         with rep.stage("write tables"):
-            write_csv(res.ward_table, tmp / "tasking.csv")
+            write_csv(tasking.to_frame(), tmp / "tasking.csv")
+            write_csv(res.ward_table, tmp / "ward_table.csv")
             res.ingest.write_quarantine(tmp / "quarantine.csv")
+        with rep.stage("GIS layers"):
+            layers = L.vector_layers(res, tasking)
+            L.write_gpkg(layers, tmp / "layers.gpkg", tasking)
+            L.write_rasters(res, tmp / "gis")
         with rep.stage("render maps"):
-            borough_map(res).save(str(tmp / "index.html"))
-        files = [str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()] + ["manifest.json"]
-        (tmp / "manifest.json").write_text(json.dumps(manifest(res, rep.timings, files), indent=2, default=str))
+            pieces = maps.prepare(res, tasking, layers)
+            maps.save_map(maps.build_map(res, pieces), tmp / "map.html")
+            ward_files = {}
+            if pieces.rcfg.ward_maps:
+                (tmp / "wards").mkdir()
+                for code, name in zip(res.area.wards["ward_code"], res.area.wards["ward_name"]):
+                    fname = f"wards/{_safe_name(code)}.html"
+                    maps.save_map(maps.build_map(res, pieces, ward_code=code,
+                                                 title=f"{name} ({code}): FIM {res.fim_date:%Y-%m-%d}"), tmp / fname)
+                    ward_files[code] = fname
+        pcfg = report.public_config(res.cfg)
+        if pcfg.enabled:
+            with rep.stage("public tier"):
+                report.render_public(res, tmp, pcfg)
+        with rep.stage("pages"):
+            report.render_tasking(res, tasking, tmp, ward_files)
+            report.render_index(res, tasking, layers, tmp, ward_files, pcfg.enabled)
+        files = [p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()] + ["manifest.json"]
+        man = manifest(res, rep.timings, files)
+        man["tasking"] = {"items": int(len(tasking.items)), "status": tasking.status_counts(),
+                          "previous_pack": tasking.previous, "playbook": tasking.playbook_source,
+                          "review_date": f"{tasking.review_date:%Y-%m-%d}"}
+        man["stages_run"] = sorted(k for k, v in res.stages.items() if v is not None)
+        man["stages_not_run"] = dict(res.skipped)
+        man["layers"] = {k: int(len(v)) for k, v in layers.items()}
+        man["headline"] = {k: v for k, v in report.headline(res).items() if k in ("periods", "total")}
+        (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str))
         _swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def _safe_name(code: str) -> str:
+    """A ward code as a file name (letters, digits, - and _ only)."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(code)) or "ward"
 
 
 def _swap_into_place(tmp: Path, out_dir: Path) -> None:
@@ -180,13 +288,30 @@ def _swap_into_place(tmp: Path, out_dir: Path) -> None:
 
 
 def run(cfg: Config, fim_date: str | None = None, out_dir: str | Path | None = None, quiet: bool = False,
-        now: pd.Timestamp | None = None) -> Path:
-    """Run the whole pipeline for one FIM date; returns the pack folder."""
+        now: pd.Timestamp | None = None, previous: str | Path | None = None,
+        scheduler: str | None = None, stages: tuple[str, ...] | None = None) -> Path:
+    """Run the whole pipeline for one FIM date; returns the pack folder.
+
+    ``previous`` is the last FIM's pack folder (default: the latest earlier
+    ``fim-YYYY-MM-DD`` sibling of the output folder), for stable tasking ids.
+    ``scheduler`` is a Dask scheduler address (or ``"local"``) to run on; default
+    ``[scale] scheduler`` from the config; ``""`` runs here (see ``hotspots.scale.distributed``).
+    ``stages`` limits the optional analysis stages run here (None = all; the pack marks the rest "not run").
+    """
+    if scheduler is None:
+        from .scale.distributed import configured_scheduler
+
+        scheduler = configured_scheduler(cfg)
+    if scheduler:
+        from .scale.distributed import run_on_cluster
+
+        return run_on_cluster(cfg, fim_date, out_dir, scheduler, quiet=quiet, now=now, previous=previous,
+                              stages=stages)
     rep = Reporter(quiet=quiet)
     rep.say(f"hotspots {__version__}: {cfg.project.name}")
-    res = analyse(cfg, fim_date, rep, now=now)
+    res = analyse(cfg, fim_date, rep, now=now, stages=stages)
     out = Path(out_dir) if out_dir else default_out_dir(cfg, res.fim_date)
-    return write_pack(res, out, rep)
+    return write_pack(res, out, rep, previous=previous)
 
 
 def replace_config(cfg: Config, **changes) -> Config:

@@ -254,7 +254,7 @@ def run_coverage(cfg, incidents, study_area, grid, harm_per_cell=None, hotspot_a
         inventory = read_inventory(cfg.path(cams_cfg.inventory), cams_cfg)
     if cams_cfg.max_distance_from_area_m >= 0:
         inventory = restrict_to_area(inventory, study_area.boundary, cams_cfg.max_distance_from_area_m)
-    label = cams_cfg.label or inventory.source
+    label = cams_cfg.label or Path(str(inventory.source)).name  # a file name, never a local path
     notes.append(f"camera inventory used: {label}")
     if len(inventory.rejected):
         notes.append(f"{len(inventory.rejected)} inventory row(s) not used (invalid, or farther than "

@@ -1,0 +1,460 @@
+"""The pack's HTML pages (jinja2, autoescape on) and the public tier.
+
+``index.html`` is the overview an analyst reads at the FIM without opening a
+map; ``tasking.html`` the ranked list; ``public/`` an aggregated version safe
+to publish (cells below ``[public] min_count`` suppressed, no incident points,
+no location strings). Sections whose stage did not run say so instead of
+failing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class PublicConfig:
+    """[public]: the publishable tier: ``cell_size_m`` aggregation cells (metres),
+    ``min_count`` smallest count shown (smaller counts suppressed), ``enabled``."""
+
+    enabled: bool = True
+    cell_size_m: float = 250.0
+    min_count: int = 5
+
+    def validate(self, where: str) -> None:
+        if self.cell_size_m < 100:
+            raise ConfigError(f"{where}: [public] cell_size_m must be at least 100 metres, got {self.cell_size_m}.")
+        if self.min_count < 1:
+            raise ConfigError(f"{where}: [public] min_count must be >= 1, got {self.min_count}.")
+
+
+def env():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+# --------------------------------------------------------------------------- headline counts
+def _change(now: int, then: int) -> tuple[str, str]:
+    if then == 0:
+        return ("new" if now else "no change"), ("up" if now else "")
+    pct = 100.0 * (now - then) / then
+    return f"{pct:+.0f}%", ("up" if pct > 0 else "down" if pct < 0 else "")
+
+
+def periods(fim: pd.Timestamp, precision: str, days: int = 14):
+    """(current, previous, same period last year) as (start, end) pairs, end exclusive.
+
+    Fortnights before the FIM date for day/minute data; for month-precision data,
+    the last whole calendar month before the FIM date.
+    """
+    if precision == "month":
+        end = fim.normalize().replace(day=1)
+        start = (end - pd.DateOffset(months=1))
+        prev = (start - pd.DateOffset(months=1), start)
+        ly = (start - pd.DateOffset(years=1), end - pd.DateOffset(years=1))
+        return (start, end), prev, ly, "month"
+    cur = (fim - pd.Timedelta(days=days), fim)
+    prev = (fim - pd.Timedelta(days=2 * days), fim - pd.Timedelta(days=days))
+    ly = (cur[0] - pd.DateOffset(years=1), cur[1] - pd.DateOffset(years=1))
+    return cur, prev, ly, "fortnight"
+
+
+def headline(res) -> dict:
+    """Counts per crime type now, in the previous period and the same period last year."""
+    from ..model import coarsest_precision
+
+    inc = res.incidents
+    prec = coarsest_precision(inc)
+    cur, prev, ly, kind = periods(res.fim_date, prec, res.cfg.analysis.fortnight_days)
+    mid = inc["start"] + (inc["end"] - inc["start"]) / 2
+
+    def count(p):
+        sel = (mid >= p[0]) & (mid < p[1])
+        return inc.loc[sel, "crime_type"].value_counts(), float(inc.loc[sel, "harm"].sum())
+
+    c, h = count(cur)
+    p, _ = count(prev)
+    y, _ = count(ly)
+    types = sorted(set(c.index) | set(p.index) | set(y.index), key=lambda t: (-int(c.get(t, 0)), t))
+
+    def row(name, a, b, d):
+        pc, pcl = _change(a, b)
+        lc, lcl = _change(a, d)
+        return {"crime_type": name, "current": a, "previous": b, "last_year": d, "prev_change": pc,
+                "prev_class": pcl, "ly_change": lc, "ly_class": lcl}
+
+    rows = [row(t, int(c.get(t, 0)), int(p.get(t, 0)), int(y.get(t, 0))) for t in types]
+    total = row("all", int(c.sum()), int(p.sum()), int(y.sum()))
+    total["harm"] = h
+
+    def lab(q):
+        e = q[1] - pd.Timedelta(days=1)
+        return f"{q[0]:%d %b %Y} to {e:%d %b %Y}"
+
+    has_ly = len(inc) and inc["start"].min() <= ly[0]
+    return {"period_label": f"the {kind} to {cur[1] - pd.Timedelta(days=1):%d %b %Y}",
+            "current_label": lab(cur), "previous_label": lab(prev), "last_year_label": lab(ly),
+            "explain": (f"Counts by the middle of each incident's time window. "
+                        + ("police.uk data give only the month, so the last whole month is compared. "
+                           if kind == "month" else "")
+                        + ("" if has_ly else "The data do not reach back a full year, so the last-year "
+                                             "comparison is incomplete.")),
+            "rows": rows, "total": total,
+            "periods": {"current": [str(cur[0]), str(cur[1])], "previous": [str(prev[0]), str(prev[1])],
+                        "last_year": [str(ly[0]), str(ly[1])]}}
+
+
+# --------------------------------------------------------------------------- sections
+def _emerging(res) -> dict | None:
+    tr = res.stages.get("trends")
+    em = getattr(tr, "emerging", None) if tr is not None else None
+    if em is None:
+        return None
+    leg = em.legend()
+    counts = em.counts_by_class()
+    rows = [{"label": k, "cells": v, "meaning": leg.get(k, "")} for k, v in counts.items() if k != em.labels[0]]
+    rows.sort(key=lambda r: -r["cells"])
+    exc = []
+    ex = getattr(tr, "exceptions", None)
+    if ex is not None and len(ex) and "flag" in ex.columns:
+        f = ex[ex["flag"].astype(bool)]
+        for r in f.head(12).itertuples(index=False):
+            exc.append({"unit_name": getattr(r, "unit_name", ""), "crime_type": getattr(r, "crime_type", ""),
+                        "current": getattr(r, "current", ""), "previous": getattr(r, "previous", ""),
+                        "reason": getattr(r, "reason", "")})
+    s = em.summary()
+    return {"rows": rows, "exceptions": exc,
+            "note": f"{s['n_steps']} {s['step']}s from {s['first_step_start']} to the FIM date; every grid cell is "
+                    f"classed (see the 'Emerging hotspots' layer on the map)."}
+
+
+def _nearrepeat(res) -> dict | None:
+    from ..tasking.rank import alert_zones, zone_expiry
+
+    nr = res.stages.get("nearrepeat")
+    if nr is None:
+        return None
+    z = alert_zones(nr)
+    rows = []
+    if z is not None:
+        for i in range(len(z)):
+            ex = zone_expiry(z, i)
+            rows.append({"id": str(z[z.columns[0]].iat[i]), "expires": f"{ex:%Y-%m-%d}" if ex is not None else "",
+                         "n": int(z["n_burglaries"].iat[i]) if "n_burglaries" in z.columns else "",
+                         "streets": next((str(z[c].iat[i]) for c in ("streets", "location", "location_text")
+                                          if c in z.columns), "")})
+    note = getattr(nr, "summary", None)
+    note = note() if callable(note) else (note or "")
+    lines = [ln for ln in str(note).splitlines() if ln.strip()] if isinstance(note, str) else []
+    rows.sort(key=lambda r: (r["expires"], r["id"]))
+    return {"rows": rows, "note": f"{len(rows)} live alert zone(s), soonest expiry first; each is on the maps "
+                                  "with its expiry date.", "lines": lines}
+
+
+def _coverage(res, layers) -> dict | None:
+    cov = res.stages.get("coverage")
+    if cov is None:
+        return None
+    g = layers.get("coverage_gaps")
+    rows = []
+    if g is not None:
+        for r in g.head(10).itertuples(index=False):
+            kind = str(getattr(r, "kind", ""))
+            label = (f"hotspot area {getattr(r, 'gap_id', '')}" if kind == "hotspot_area" else
+                     f"high-harm grid cell near {getattr(r, 'x', 0):.0f}, {getattr(r, 'y', 0):.0f} (BNG)"
+                     if kind == "high_harm_cell" else str(getattr(r, "label", "") or getattr(r, "gap_id", "")))
+            rows.append({"rank": getattr(r, "rank", ""), "label": label,
+                         "harm_uncovered": f"{getattr(r, 'harm_uncovered', 0):,.0f}",
+                         "covered": f"{100 * getattr(r, 'covered_share', 0):.0f}%"})
+    note = f"{len(g) if g is not None else 0} gap(s) where harm is high and cameras see little of it; " \
+           f"see the 'CCTV coverage gaps' layer on the map."
+    if hasattr(cov, "summary"):
+        try:
+            sm = cov.summary()
+            note = (f"{sm.get('live_cameras_used', 0)} live cameras ({sm.get('inventory', '')}) see "
+                    f"{100 * sm.get('share_incidents_covered', 0):.0f}% of incidents and "
+                    f"{100 * sm.get('share_harm_covered', 0):.0f}% of harm in {sm['period']['start']} to "
+                    f"{sm['period']['end']}. With {sm['siting']['k']} proposed new cameras: "
+                    f"{100 * sm['siting'].get('share_with_new', 0):.0f}% of harm. " + note)
+        except (KeyError, TypeError, AttributeError):
+            pass
+    return {"rows": rows, "note": note}
+
+
+def _forecast(res) -> dict | None:
+    fc = res.stages.get("forecast")
+    if fc is None:
+        return None
+    method = getattr(fc, "method", "")
+    note = fc.describe() if hasattr(fc, "describe") else ""
+    df = fc.summary_frame() if hasattr(fc, "summary_frame") else None
+    cols, rows = [], []
+    if isinstance(df, pd.DataFrame) and len(df):
+        keep = [c for c in df.columns if c == "method" or c == "origins" or
+                (c.startswith(("hit_rate_", "pai_")) and not c.endswith("_se"))]
+        df = df[keep]
+        cols = [str(c) for c in df.columns]
+        for r in df.itertuples(index=False):
+            rows.append([(f"{v:.3g}" if isinstance(v, (float, np.floating)) else v) for v in r])
+    sel = getattr(fc, "selected_by", "")
+    return {"method": f"{method} (selected by {sel})" if sel else str(method), "columns": cols, "rows": rows,
+            "note": note + " " + " ".join(getattr(fc, "notes", ()))}
+
+
+FILE_NOTES = {
+    "index.html": "this overview",
+    "map.html": "borough map (open in any browser; works offline)",
+    "tasking.html": "the ranked tasking list as a web page",
+    "tasking.csv": "the ranked tasking list for Excel",
+    "layers.gpkg": "every map layer for QGIS/ArcGIS (EPSG:27700)",
+    "manifest.json": "how this pack was made: version, settings, input file hashes, counts, timings, seed",
+    "quarantine.csv": "input rows that were rejected, with the reason",
+    "ward_table.csv": "counts, harm and rates per ward",
+}
+
+
+def _file_rows(out: Path) -> list[dict]:
+    rows = []
+    for p in sorted(out.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(out).as_posix()
+        if rel.startswith("wards/"):
+            what = "ward map for the Safer Neighbourhood Team"
+        elif rel.startswith("gis/"):
+            what = "GeoTIFF surface (EPSG:27700)"
+        elif rel.startswith("public/"):
+            what = "public version (aggregated, safe to publish)"
+        else:
+            what = FILE_NOTES.get(rel, "")
+        rows.append({"name": rel, "href": rel, "what": what})
+    for name in ("index.html", "manifest.json"):
+        if name not in {r["name"] for r in rows}:
+            rows.append({"name": name, "href": name, "what": FILE_NOTES[name]})
+    return sorted(rows, key=lambda r: r["name"])
+
+
+def render_index(res, tasking, layers, out: Path, ward_files: dict, public: bool) -> Path:
+    from .. import __version__
+    from ..model import coarsest_precision
+    from .maps import render_config
+
+    inc = res.incidents
+    ing = res.ingest.summary()
+    tl = tasking
+    rows = tl.items.head(8).to_dict("records") if tl is not None and len(tl.items) else []
+    sc = tl.status_counts() if tl is not None else {}
+    not_run = {s: res.skipped.get(s, "not run") for s in ("surfaces", "trends", "nearrepeat", "coverage", "forecast")}
+    wt = res.ward_table
+    items_per_ward = tl.items["ward_code"].value_counts() if tl is not None and len(tl.items) else pd.Series(dtype=int)
+    wards = [{"ward_name": r.ward_name, "ward_code": r.ward_code, "rank": r.rank, "incidents": int(r.incidents),
+              "items": int(items_per_ward.get(r.ward_code, 0)), "href": ward_files.get(r.ward_code, "")}
+             for r in wt.itertuples(index=False)]
+    notes = list(res.notes) + [f"{k}: {v}" for k, v in res.skipped.items()]
+    if tl is not None:
+        notes += list(tl.notes)
+    g = res.grid
+    ctx = {
+        "project": res.cfg.project.name, "fim_date": f"{res.fim_date:%Y-%m-%d}",
+        "review_date": f"{tl.review_date:%Y-%m-%d}" if tl is not None else "",
+        "data_end": f"{inc['end'].max():%Y-%m-%d}", "version": __version__,
+        "headline": headline(res), "harm_scheme": res.cfg.harm.scheme,
+        "tasking_rows": rows, "n_items": len(tl.items) if tl is not None else 0,
+        "status_line": ", ".join(f"{v} {k}" for k, v in sc.items()),
+        "previous": tl.previous if tl is not None else "",
+        "emerging": _emerging(res), "nearrepeat": _nearrepeat(res), "coverage": _coverage(res, layers),
+        "forecast": _forecast(res), "not_run": not_run, "wards": wards,
+        "data": {"rows_read": ing["rows_read"], "accepted": ing["accepted"], "quarantined": ing["quarantined"],
+                 "reasons": ing["quarantined_by_reason"], "used": len(inc),
+                 "first": f"{res.ingest.incidents['start'].min():%Y-%m-%d}",
+                 "last": f"{res.ingest.incidents['end'].max():%Y-%m-%d}",
+                 "window": f"{res.window_start:%Y-%m-%d} to {res.fim_date - pd.Timedelta(days=1):%Y-%m-%d} "
+                           f"({res.cfg.analysis.lookback_days} days)",
+                 "precision": f"{coarsest_precision(inc)} (coarsest present; "
+                              + ", ".join(f"{k} {v:,}" for k, v in inc['time_precision'].value_counts().items()) + ")",
+                 "grid": f"{g.cell_size:g} m cells, {g.n_cells:,} in the area (EPSG:27700)"},
+        "notes": notes, "files": _file_rows(out), "public": public,
+        "generated_at": pd.Timestamp.now(tz=res.cfg.project.timezone).strftime("%Y-%m-%d %H:%M"),
+        "basemap": render_config(res.cfg).basemap,
+    }
+    p = out / "index.html"
+    p.write_text(env().get_template("index.html").render(**ctx), encoding="utf-8")
+    return p
+
+
+TASKING_HTML_COLUMNS = [("rank", "Rank"), ("item_id", "Id"), ("status", "Status"), ("location", "Location"),
+                        ("ward_name", "Ward / SNT"), ("crime_types", "Crime types"), ("harm", "Harm"),
+                        ("trend_class", "Trend"), ("near_repeat_window", "Near repeat"), ("peak_days", "Peak days"),
+                        ("peak_hours", "Peak hours"), ("cctv_coverage", "CCTV"), ("tactic", "Tactic"),
+                        ("dosage", "Dosage"), ("owner", "Owner"), ("review_date", "Review"), ("reason", "Why")]
+
+
+def render_tasking(res, tasking, out: Path, ward_files: dict) -> Path:
+    df = tasking.to_frame()
+    recs = []
+    for r in df.to_dict("records"):
+        r = {k: ("" if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else v)
+             for k, v in r.items()}
+        r["ward_href"] = ward_files.get(r.get("ward_code"), "")
+        recs.append(r)
+    ctx = {"project": res.cfg.project.name, "fim_date": f"{res.fim_date:%Y-%m-%d}",
+           "review_date": f"{tasking.review_date:%Y-%m-%d}",
+           "status_line": ", ".join(f"{v} {k}" for k, v in tasking.status_counts().items()),
+           "lookback": res.cfg.analysis.lookback_days, "playbook": " + ".join(Path(x.strip()).name for x in tasking.playbook_source.split("+")),
+           "columns": [c for _, c in TASKING_HTML_COLUMNS], "keys": [k for k, _ in TASKING_HTML_COLUMNS],
+           "rows": recs}
+    p = out / "tasking.html"
+    p.write_text(env().get_template("tasking.html").render(**ctx), encoding="utf-8")
+    return p
+
+
+# --------------------------------------------------------------------------- public tier
+def public_cells(res, pcfg: PublicConfig):
+    """Counts per ``cell_size_m`` cell over the analysis window (EPSG:27700), suppressed below ``min_count``.
+
+    Only cells with at least ``min_count`` incidents are returned; counts are
+    whole numbers and no incident detail is kept.
+    """
+    from ..geo.grid import Grid
+
+    g = Grid.from_boundary(res.area.boundary, pcfg.cell_size_m)
+    inc = res.recent()
+    cnt = g.counts(inc["x"].to_numpy(float), inc["y"].to_numpy(float))
+    cnt = np.where(g.mask, cnt, 0)
+    cnt[cnt < pcfg.min_count] = 0
+    df = g.to_frame(clip=True, incidents=cnt.astype(int))
+    return df[df["incidents"] >= pcfg.min_count].reset_index(drop=True)
+
+
+def render_public(res, out: Path, pcfg: PublicConfig) -> list[Path]:
+    """``public/index.html`` and ``public/map.html`` from aggregated cells only."""
+    import folium
+
+    from .maps import WGS84, _geojson_layer, esc, render_config, to_geojson
+    from .offline import head_html, strip_cdn
+
+    pub = out / "public"
+    pub.mkdir(parents=True, exist_ok=True)
+    cells = public_cells(res, pcfg)
+    rc = render_config(res.cfg)
+    b = res.area.wards.to_crs(WGS84).total_bounds
+    m = folium.Map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], zoom_start=12, tiles=None, control_scale=True)
+    if rc.basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap basemap").add_to(m)
+    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    w = res.area.wards
+    _geojson_layer(to_geojson(w, {"tip": [esc(n) for n in w["ward_name"]]}, rc.simplify_m, rc.coord_decimals),
+                   "Wards", colour="#555", fill_opacity=0.02, weight=1.2).add_to(m)
+    legend = ""
+    if len(cells):
+        cols = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
+        cidx, legend = _quartile_classes(cells["incidents"].to_numpy(), cols)
+        fc = to_geojson(cells, {"c": [cols[i] for i in cidx],
+                                "tip": [f"{int(n)} incidents" for n in cells["incidents"]]}, 0, rc.coord_decimals)
+        _geojson_layer(fc, f"Recorded crime per {pcfg.cell_size_m:g} m square", colour_prop="c", weight=0,
+                       fill_opacity=0.6).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    from branca.element import Element
+
+    m.get_root().header.add_child(Element(head_html()), name="hs_offline")
+    if legend:
+        m.get_root().html.add_child(Element(legend))
+    strip_cdn(m)
+    from .maps import save_map
+
+    save_map(m, pub / "map.html")
+    cov = res.stages.get("coverage")
+    if cov is not None and getattr(cov, "public_cells", None) is not None:
+        _cctv_public_map(res, cov, pub, rc)
+    inc = res.recent()
+    vc = inc["crime_type"].value_counts()
+    rows = [{"crime_type": t, "n": int(n) if n >= pcfg.min_count else f"fewer than {pcfg.min_count}"}
+            for t, n in vc.items()]
+    names = {"cctv_consultation.html": "CCTV consultation map"}
+    extra = [{"name": names.get(p.name, p.stem), "href": p.name} for p in sorted(pub.glob("*.html"))
+             if p.name not in ("index.html", "map.html")]
+    ctx = {"project": res.cfg.project.name, "data_end": f"{res.fim_date - pd.Timedelta(days=1):%Y-%m-%d}",
+           "fim_date": f"{res.fim_date:%Y-%m-%d}", "cell": f"{pcfg.cell_size_m:g}", "min_count": pcfg.min_count,
+           "lookback": res.cfg.analysis.lookback_days, "rows": rows, "extra": extra}
+    (pub / "index.html").write_text(env().get_template("public_index.html").render(**ctx), encoding="utf-8")
+    (pub / "cells.json").write_text(json.dumps({"cell_size_m": pcfg.cell_size_m, "min_count": pcfg.min_count,
+                                                "cells": int(len(cells))}))
+    return [pub / "index.html", pub / "map.html"]
+
+
+def _quartile_classes(counts: np.ndarray, colours: list[str]) -> tuple[np.ndarray, str]:
+    """Class index (0..3) of each count by the quartiles of the counts shown, and an HTML legend."""
+    counts = np.asarray(counts, dtype=float)
+    edges = np.unique(np.quantile(counts, [0.25, 0.5, 0.75]))
+    idx = np.minimum(np.searchsorted(edges, counts, side="left"), len(colours) - 1)
+    lo = [int(counts.min())] + [int(e) + 1 for e in edges]
+    hi = [int(e) for e in edges] + [int(counts.max())]
+    box = "display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:middle"
+    items = "".join(f"<div><i style='{box};background:{colours[k]}'></i>{a:,}&ndash;{b:,}</div>"
+                    for k, (a, b) in enumerate(zip(lo, hi)) if a <= b)
+    panel = ("position:absolute;z-index:1000;right:10px;bottom:24px;background:#fff;padding:6px 9px;"
+             "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);font:12px system-ui,sans-serif")
+    return idx, f"<div id='hs-legend' style='{panel}'><b>Incidents per square</b>{items}</div>"
+
+
+def public_config(cfg) -> PublicConfig:
+    from ..config import section
+
+    return section(cfg, "public", PublicConfig)
+
+
+def _cctv_public_map(res, cov, pub: Path, rc) -> Path:
+    """``public/cctv_consultation.html``: the CCTV public-consultation map (aggregated counts, proposed sites
+    by rank only), offline like every other map."""
+    import folium
+    from branca.element import Element
+
+    from .maps import WGS84, _geojson_layer, esc, save_map, to_geojson
+    from .offline import head_html, strip_cdn
+
+    min_count = int(getattr(cov, "public_min_count", 5))
+    cells = cov.public_cells
+    cells = cells[cells["count"] >= min_count] if "count" in cells.columns else cells.iloc[:0]
+    b = res.area.wards.to_crs(WGS84).total_bounds
+    m = folium.Map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], zoom_start=12, tiles=None, control_scale=True)
+    if rc.basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap basemap").add_to(m)
+    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    w = res.area.wards
+    _geojson_layer(to_geojson(w, {"tip": [esc(n) for n in w["ward_name"]]}, rc.simplify_m, rc.coord_decimals),
+                   "Wards", colour="#555", fill_opacity=0.02, weight=1.2).add_to(m)
+    legend = ""
+    if len(cells):
+        cols = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
+        cidx, legend = _quartile_classes(cells["count"].to_numpy(), cols)
+        _geojson_layer(to_geojson(cells, {"c": [cols[i] for i in cidx],
+                                          "tip": [f"{int(n)} incidents" for n in cells["count"]]}, 0,
+                                  rc.coord_decimals), "Recorded crime (aggregated)", colour_prop="c", weight=0,
+                       fill_opacity=0.6).add_to(m)
+    sites = getattr(cov, "proposed_sites", None)
+    if sites is not None and len(sites):
+        ranks = sites["rank"].tolist() if "rank" in sites.columns else list(range(1, len(sites) + 1))
+        import geopandas as gpd
+
+        pts = gpd.GeoDataFrame({"r": ranks}, geometry=sites.geometry.values, crs=sites.crs)
+        _geojson_layer(to_geojson(pts, {"tip": [f"Proposed camera site {r}" for r in ranks]}, 0,
+                                  rc.coord_decimals), "Proposed camera sites", colour="#1b7837",
+                       point_radius=6).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.get_root().header.add_child(Element(head_html()), name="hs_offline")
+    if legend:
+        m.get_root().html.add_child(Element(legend))
+    strip_cdn(m)
+    save_map(m, pub / "cctv_consultation.html")
+    return pub / "cctv_consultation.html"

@@ -1,0 +1,277 @@
+"""The FIM pack built from the demo borough: every file, section and layer present."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import REPO, build_demo_pack, fast_config  # noqa: F401
+
+DEMO_DATE = "2025-11-14"
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory) -> Path:
+    return build_demo_pack(tmp_path_factory)
+
+
+def test_pack_has_every_file(pack):
+    for f in ("index.html", "map.html", "tasking.csv", "tasking.html", "layers.gpkg", "manifest.json",
+              "quarantine.csv", "ward_table.csv", "public/index.html", "public/map.html"):
+        assert (pack / f).is_file(), f
+    wards = pd.read_csv(REPO / "data" / "boundaries" / "ward_population.csv")["ward_code"]
+    assert sorted(p.stem for p in (pack / "wards").glob("*.html")) == sorted(wards)
+    tifs = {p.name for p in (pack / "gis").glob("*.tif")}
+    assert "density_all_types.tif" in tifs and "emerging_classes.tif" in tifs
+    assert any(t.startswith("kde_burglary_residential") for t in tifs)
+
+
+def test_index_links_everything_and_fills_sections(pack):
+    html = (pack / "index.html").read_text()
+    for href in ("map.html", "tasking.html", "tasking.csv", "layers.gpkg", "public/index.html", "manifest.json"):
+        assert f'href="{href}"' in html, href
+    for p in (pack / "wards").glob("*.html"):
+        assert f'href="wards/{p.name}"' in html
+    for section in ("Headline", "Top tasking items", "Emerging hotspots", "Near-repeat alert zones",
+                    "CCTV coverage gaps", "Forecast", "Data coverage"):
+        assert section in html
+    man = json.loads((pack / "manifest.json").read_text())
+    # a stage that did not run is reported as such, never silently missing
+    for stage in ("nearrepeat", "coverage", "forecast"):
+        if stage not in man["stages_run"]:
+            assert "not run" in html
+    assert {"surfaces", "trends", "nearrepeat", "coverage", "forecast"} <= set(man["stages_run"])
+    assert "Method used:" in html and "live cameras" in html
+
+
+def test_headline_counts_match_incidents(pack):
+    """The headline fortnight count equals a direct count of the demo CSV."""
+    man = json.loads((pack / "manifest.json").read_text())
+    raw = pd.read_csv(REPO / "data" / "incidents" / "incidents.csv")
+    kw = {"ambiguous": "NaT", "nonexistent": "NaT"}  # the hour the clocks go back is ambiguous
+    s = pd.to_datetime(raw["committed_from"]).dt.tz_localize("Europe/London", **kw)
+    e = pd.to_datetime(raw["committed_to"]).dt.tz_localize("Europe/London", **kw)
+    unsure = int((s.isna() | e.isna()).sum())
+    mid = s + (e - s) / 2
+    fim = pd.Timestamp(DEMO_DATE, tz="Europe/London")
+    cur = ((mid >= fim - pd.Timedelta(days=14)) & (mid < fim) & (e < fim)).sum()
+    prev = ((mid >= fim - pd.Timedelta(days=28)) & (mid < fim - pd.Timedelta(days=14))).sum()
+    assert man["headline"]["total"]["current"] == cur
+    assert abs(man["headline"]["total"]["previous"] - prev) <= unsure
+
+
+def test_layers_gpkg_in_bng_with_every_layer(pack):
+    import geopandas as gpd
+    import pyogrio
+
+    names = [n for n, _ in pyogrio.list_layers(pack / "layers.gpkg")]
+    for n in ("wards", "tasking_items", "hotspot_areas", "emerging_hotspots"):
+        assert n in names
+    assert any(n.startswith("gistar_") for n in names)
+    for n in names:
+        info = pyogrio.read_info(pack / "layers.gpkg", layer=n)
+        assert "27700" in info["crs"], n
+    items = gpd.read_file(pack / "layers.gpkg", layer="tasking_items")
+    csv = pd.read_csv(pack / "tasking.csv")
+    assert list(items["item_id"]) == list(csv.loc[csv["rank"].notna(), "item_id"])
+
+
+def test_geotiff_georeferenced_and_matches_surface(pack):
+    """The all-type density GeoTIFF sits on the analysis grid: hot pixels lie inside tasking items."""
+    import geopandas as gpd
+    import numpy as np
+    import rasterio
+
+    with rasterio.open(pack / "gis" / "density_all_types.tif") as src:
+        assert src.crs.to_epsg() == 27700
+        arr = src.read(1, masked=True)
+        r, c = np.unravel_index(int(np.argmax(arr.filled(-1))), arr.shape)
+        x, y = src.xy(r, c)
+    items = gpd.read_file(pack / "layers.gpkg", layer="tasking_items")
+    d = items.geometry.distance(gpd.points_from_xy([x], [y])[0])
+    assert d.min() < 300  # the densest cell is in (or next to) a ranked hotspot
+
+
+def test_tasking_csv_columns_and_review_date(pack):
+    df = pd.read_csv(pack / "tasking.csv")
+    for c in ("rank", "item_id", "status", "location", "ward_name", "snt", "crime_types", "harm", "trend_class",
+              "near_repeat_window", "peak_days", "peak_hours", "cctv_coverage", "tactic", "dosage", "owner",
+              "review_date", "reason"):
+        assert c in df.columns, c
+    ranked = df[df["rank"].notna()]
+    assert list(ranked["rank"].astype(int)) == list(range(1, len(ranked) + 1))
+    assert (ranked["review_date"] == "2025-11-28").all()
+    assert ranked["item_id"].is_unique
+    assert ranked["score"].is_monotonic_decreasing
+    # the demo's planted night-time-economy violence is at the top with the night-time tactic
+    top = ranked.iloc[0]
+    assert top["main_crime_type"] == "violence" and "Night-time" in top["tactic"]
+
+
+def test_maps_under_size_and_offline(pack):
+    from hotspots.render.offline import external_urls
+
+    assert (pack / "map.html").stat().st_size < 5_000_000
+    for p in [pack / "map.html", *sorted((pack / "wards").glob("*.html")), pack / "public" / "map.html"]:
+        assert external_urls(p.read_text()) == [], p
+
+
+def test_planted_patterns_reach_the_tasking_list(pack):
+    """The demo's planted truth: the new car-park hotspot is tasked as emerging and uncovered by CCTV; the
+    robbery hotspot that stopped in mid-2024 is not tasked; the night-time economy tops the list."""
+    import json
+
+    import geopandas as gpd
+    import shapely
+
+    truth = json.loads((REPO / "data" / "incidents" / "planted_truth.json").read_text())
+    items = gpd.read_file(pack / "layers.gpkg", layer="tasking_items")
+    em = shapely.Point(truth["emerging"]["x"], truth["emerging"]["y"])
+    hit = items[items.geometry.distance(em) < 100]
+    assert len(hit) >= 1
+    row = hit.iloc[0]
+    assert row["main_crime_type"] == "vehicle_crime"
+    assert row["trend_class"] in ("new hot spot", "consecutive hot spot", "intensifying hot spot")
+    assert row["cctv_coverage"].startswith("gap")
+    stop = shapely.Point(truth["stopping"]["x"], truth["stopping"]["y"])
+    near = items[(items.geometry.distance(stop) < 150) & (items["main_crime_type"] == "robbery")]
+    assert near.empty
+    top = items.iloc[0]
+    assert top["main_crime_type"] in ("violence", "robbery") and top["time_of_day"] == "night"
+
+
+@pytest.mark.slow
+def test_rerun_gives_identical_ids_and_ranks(pack, tmp_path):
+    """Same inputs -> same ids and ranks (the tasking list alone is rebuilt from a fresh analysis)."""
+    from hotspots import pipeline
+    from hotspots.tasking.fim import build_tasking
+
+    # coverage and forecast do not change ids or scores; the stages that do are rerun from scratch
+    res = pipeline.analyse(fast_config(), DEMO_DATE, stages=("surfaces", "trends", "nearrepeat"))
+    tl = build_tasking(res, out_dir=tmp_path / f"fim-{DEMO_DATE}")
+    first = pd.read_csv(pack / "tasking.csv")
+    assert list(tl.items["item_id"]) == list(first["item_id"])
+    assert list(tl.items["score"].round(3)) == list(first["score"].round(3))
+
+
+def test_density_overlay_is_georeferenced():
+    """A single hot cell warped to Web Mercator lands where pyproj puts the cell centre (within one cell)."""
+    import base64
+    import io
+
+    import matplotlib.image as mpimg
+    import numpy as np
+    import shapely
+    from pyproj import Transformer
+
+    from hotspots.geo.grid import Grid
+    from hotspots.render.layers import kde_overlay
+
+    g = Grid.from_boundary(shapely.box(530000, 180000, 536000, 186000), 100)
+    surf = np.zeros(g.shape)
+    r, c = 17, 42
+    surf[r, c] = 10.0
+    o = kde_overlay(g, surf, "test", "units")
+    img = mpimg.imread(io.BytesIO(base64.b64decode(o.uri.split(",", 1)[1])))
+    alpha = img[..., 3]
+    pr, pc = np.unravel_index(int(np.argmax(alpha)), alpha.shape)
+    (s, w), (n, e) = o.bounds
+    merc = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    x0, y1 = merc.transform(w, n)
+    x1, y0 = merc.transform(e, s)
+    # pixel centre -> Mercator (linear in Mercator, as Leaflet draws it) -> BNG
+    mx = x0 + (pc + 0.5) * (x1 - x0) / alpha.shape[1]
+    my = y1 - (pr + 0.5) * (y1 - y0) / alpha.shape[0]
+    bx, by = Transformer.from_crs("EPSG:3857", "EPSG:27700", always_xy=True).transform(mx, my)
+    cx, cy = g.xmin + (c + 0.5) * 100, g.ymax - (r + 0.5) * 100
+    assert abs(bx - cx) < 100 and abs(by - cy) < 100
+
+
+def test_render_config_validation(tmp_path):
+    from hotspots.config import build_section
+    from hotspots.errors import ConfigError
+    from hotspots.render.maps import RenderConfig
+
+    assert build_section(RenderConfig, {}, "x.toml", "render").basemap == "none"
+    assert build_section(RenderConfig, {"basemap": "osm"}, "x.toml", "render").basemap == "osm"
+    with pytest.raises(ConfigError, match="attribution"):
+        build_section(RenderConfig, {"basemap": "https://t.example/{z}/{x}/{y}.png"}, "x.toml", "render")
+    with pytest.raises(ConfigError, match="basemap"):
+        build_section(RenderConfig, {"basemap": "google"}, "x.toml", "render")
+
+
+def _bare_run(basemap: str):
+    """A run with only the study area loaded (no analysis): enough to draw a map."""
+    import dataclasses
+    import types
+
+    from hotspots.config import load_config
+    from hotspots.geo.study_area import load_study_area
+
+    cfg = load_config(REPO / "config" / "demo.toml")
+    cfg = dataclasses.replace(cfg, extra={**cfg.extra, "render": {"basemap": basemap}})
+    area = load_study_area(cfg)
+    return types.SimpleNamespace(cfg=cfg, area=area, ward_table=None, stages={}, skipped={}, grid=area.grid(0),
+                                 fim_date=pd.Timestamp(DEMO_DATE, tz="Europe/London"))
+
+
+@pytest.mark.parametrize("basemap", ["none", "osm"])
+def test_basemap_setting(basemap, tmp_path):
+    from hotspots.render.maps import build_map, prepare, save_map
+
+    if not (REPO / "data" / "boundaries" / "wards.geojson").exists():
+        pytest.skip("demo data missing: run `hotspots demo-data --out data`")
+    res = _bare_run(basemap)
+    m = build_map(res, prepare(res))
+    save_map(m, tmp_path / "m.html")
+    html = (tmp_path / "m.html").read_text()
+    if basemap == "osm":
+        assert "tile.openstreetmap.org/{z}/{x}/{y}.png" in html and "OpenStreetMap" in html
+    else:
+        assert "{z}" not in html and "tile.openstreetmap" not in html
+    # every analysis stage is listed as missing in the legend rather than failing
+    for stage in ("surfaces", "trends", "nearrepeat", "coverage", "forecast"):
+        assert f"{stage}: not run" in html
+
+
+def test_refusing_stage_is_reported_and_a_faulty_stage_stops_the_run(monkeypatch):
+    import types
+
+    from hotspots import pipeline
+    from hotspots.errors import PrecisionError
+    from hotspots.progress import Reporter
+
+    def refuse():
+        raise PrecisionError("needs day-precision times")
+
+    def crash():
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(pipeline, "_stage_calls", lambda res: [("nearrepeat", refuse), ("forecast", crash)])
+    res = types.SimpleNamespace(stages={}, skipped={})
+    with pytest.raises(ZeroDivisionError):  # a fault is never hidden in a pack
+        pipeline.run_optional_stages(res, Reporter(quiet=True))
+    assert res.skipped == {"nearrepeat": "needs day-precision times"}
+    assert res.stages == {}
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_barnet_pack_from_real_data(shared_data, tmp_path):
+    """Real police.uk data (month precision): the pack builds, the borough map stays under 5 MB and offline,
+    and the list says why peak times are missing."""
+    from hotspots import pipeline
+    from hotspots.render.offline import external_urls
+
+    out = pipeline.run(fast_config(REPO / "config" / "barnet.toml", data_dir=shared_data), fim_date="2018-06-15",
+                       out_dir=tmp_path / "fim-2018-06-15", quiet=True)
+    assert (out / "map.html").stat().st_size < 5_000_000
+    assert external_urls((out / "map.html").read_text()) == []
+    df = pd.read_csv(out / "tasking.csv")
+    assert len(df) and df["peak_days"].str.startswith("n/a").all()
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["rows"]["rows_read"] == man["rows"]["accepted"] + man["rows"]["quarantined"]
+    assert len(list((out / "wards").glob("*.html"))) == man["layers"]["wards"]
