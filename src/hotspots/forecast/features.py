@@ -1,0 +1,217 @@
+"""Cell features for the learned risk model, computed only from the past.
+
+Two kinds:
+
+* **static** covariates of each grid cell that do not depend on time
+  (:class:`CellContext`): distance to the nearest town centre and to the
+  nearest road (metres; NaN when the study area has none), the ward each cell
+  centre falls in and that ward's households;
+* **dynamic** features at a cut-off date (:func:`dynamic_features`), built from
+  a :class:`~hotspots.forecast.harness.History` cut at that date, so nothing
+  at or after the cut can leak in: counts over several trailing windows, a
+  time-decayed count, quartic KDE at several radii
+  (:func:`hotspots.analysis.density.density_surface`), the prospective
+  near-repeat score (day- or minute-precision data only), the cell's ward rate
+  over the last year and the calendar month of the cut-off.
+
+Dynamic features are cached in ``History.cache`` by (feature set, cut-off),
+so each origin's features are computed once per backtest and reused as
+training rows for the origins after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Trailing windows (days) of the count features.
+COUNT_WINDOWS_DAYS = (14, 28, 61, 91, 182, 365, 730, 1095)
+#: KDE radii (metres) and window (days) of the density features.
+KDE_RADII_M = (150.0, 300.0, 600.0)
+KDE_WINDOW_DAYS = 1095
+#: Half-lives (days) of the exponentially decayed counts.
+DECAY_HALF_LIVES_DAYS = (91.0, 182.0, 365.0, 730.0, 1461.0)
+MONTH_DAYS = 365.25 / 12.0
+
+
+@dataclass(frozen=True, eq=False)
+class CellContext:
+    """Static covariates per grid cell (arrays of shape (nrows, ncols)).
+
+    ``dist_town_centre_m`` / ``dist_road_m``: metres from the cell centre to the
+    nearest town centre / road, or None when the study area has none.
+    ``ward_index``: index into ``ward_codes`` of the ward holding the cell
+    centre (-1 outside every ward); ``ward_households``: households per ward
+    (NaN when unknown), aligned with ``ward_codes``.
+    """
+
+    dist_town_centre_m: np.ndarray | None = None
+    dist_road_m: np.ndarray | None = None
+    ward_index: np.ndarray | None = None
+    ward_codes: tuple[str, ...] = ()
+    ward_households: np.ndarray | None = None
+
+    @classmethod
+    def from_study_area(cls, study_area, grid) -> "CellContext":
+        """Covariates of ``grid`` cells from a :class:`~hotspots.model.StudyArea` (EPSG:27700)."""
+        import shapely
+
+        xc, yc = grid.centres()
+        pts = shapely.points(xc.ravel(), yc.ravel())
+        dist_tc = dist_rd = None
+        tc = getattr(study_area, "town_centres", None)
+        if tc is not None and len(tc):
+            geoms = tc.to_crs("EPSG:27700").geometry.to_numpy() if tc.crs else tc.geometry.to_numpy()
+            dist_tc = _nearest_distance(pts, geoms).reshape(grid.shape)
+        roads = getattr(study_area, "roads", None)
+        if roads is not None and len(roads):
+            geoms = roads.to_crs("EPSG:27700").geometry.to_numpy() if roads.crs else roads.geometry.to_numpy()
+            dist_rd = _nearest_distance(pts, geoms).reshape(grid.shape)
+        wards = getattr(study_area, "wards", None)
+        ward_index = None
+        codes: tuple[str, ...] = ()
+        hh = None
+        if wards is not None and len(wards):
+            codes = tuple(wards["ward_code"].astype(str))
+            tree = shapely.STRtree(wards.geometry.to_numpy())
+            pi, wi = tree.query(pts, predicate="intersects")
+            idx = np.full(pts.size, -1, dtype=np.int64)
+            # first ward wins on shared edges (query output is sorted by point)
+            first = np.unique(pi, return_index=True)[1]
+            idx[pi[first]] = wi[first]
+            ward_index = idx.reshape(grid.shape)
+            hh = wards["households"].to_numpy(float) if "households" in wards.columns else np.full(len(codes), np.nan)
+        return cls(dist_tc, dist_rd, ward_index, codes, hh)
+
+
+def _nearest_distance(points, geoms) -> np.ndarray:
+    import shapely
+
+    geoms = np.asarray([g for g in geoms if g is not None and not g.is_empty])
+    if geoms.size == 0:
+        return np.full(points.size, np.nan)
+    tree = shapely.STRtree(geoms)
+    _idx, dist = tree.query_nearest(points, return_distance=True, all_matches=False)
+    return np.asarray(dist, dtype=float)
+
+
+def static_features(context: CellContext | None, grid) -> tuple[list[str], list[np.ndarray]]:
+    """Static feature columns over the masked cells (names, list of 1-d arrays)."""
+    names, cols = [], []
+    if context is None:
+        return names, cols
+    m = grid.mask
+    if context.dist_town_centre_m is not None:
+        names.append("dist_town_centre_m")
+        cols.append(context.dist_town_centre_m[m])
+    if context.dist_road_m is not None:
+        names.append("dist_road_m")
+        cols.append(context.dist_road_m[m])
+    return names, cols
+
+
+def _ward_rate(history, context: CellContext | None, grid, start: float) -> np.ndarray | None:
+    """Incidents in the cell's ward since ``start`` per 1,000 households (per cell of the ward
+    when households are unknown), one value per masked cell."""
+    if context is None or context.ward_index is None or not context.ward_codes:
+        return None
+    x, y, _t = history.events(start)
+    nw = len(context.ward_codes)
+    widx = context.ward_index
+    row, col = grid.cell_index(x, y)
+    ok = row >= 0
+    w_of_event = widx[row[ok], col[ok]]
+    w_of_event = w_of_event[w_of_event >= 0]
+    counts = np.bincount(w_of_event, minlength=nw).astype(float)
+    hh = context.ward_households if context.ward_households is not None else np.full(nw, np.nan)
+    cells = np.bincount(widx[grid.mask & (widx >= 0)], minlength=nw).astype(float)
+    rate = np.where(np.isfinite(hh) & (hh > 0), counts / np.where(hh > 0, hh, 1.0) * 1000.0,
+                    counts / np.maximum(cells, 1.0))
+    wm = widx[grid.mask]
+    return np.where(wm >= 0, rate[np.maximum(wm, 0)], np.nan)
+
+
+def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RADII_M,
+                     count_windows_days=COUNT_WINDOWS_DAYS, kde_window_days: int = KDE_WINDOW_DAYS,
+                     half_life_days: float = 365.0) -> tuple[list[str], np.ndarray]:
+    """Features of every masked cell at ``history.origin`` (names, array (n_masked, p)).
+
+    Cached in ``history.cache`` under the cut-off and the feature settings.
+    """
+    key = ("features", round(history.origin_day, 6), with_prospective, tuple(kde_radii_m),
+           tuple(count_windows_days), kde_window_days, half_life_days)
+    hit = history.cache.get(key)
+    if hit is not None:
+        return hit
+    from ..analysis.density import density_surface
+
+    grid = history.grid
+    m = grid.mask
+    o = history.origin_day
+    month_data = history.precision == "month"
+    names: list[str] = []
+    cols: list[np.ndarray] = []
+    x, y, t = history.events(o - max(max(count_windows_days), kde_window_days, 3650))
+    for w in count_windows_days:
+        if month_data and w < 28:
+            continue  # shorter than the data's resolution
+        sel = t >= o - w
+        names.append(f"count_{w}d")
+        cols.append(grid.counts(x[sel], y[sel])[m])
+    # exponentially decayed counts over ten years (all of it for shorter histories)
+    for hl in (half_life_days,) + tuple(h for h in DECAY_HALF_LIVES_DAYS if h != half_life_days):
+        wts = np.exp(-np.log(2.0) * (o - t) / hl)
+        names.append(f"decayed_count_hl{hl:g}d")
+        cols.append(grid.counts(x, y, wts)[m])
+    # persistence: in how many of the last 12 (and 36) months the cell had an incident
+    age = o - t
+    for n_months in (12, 36):
+        b = np.floor(age / MONTH_DAYS).astype(np.int64)
+        sel = b < n_months
+        row, col = grid.cell_index(x[sel], y[sel])
+        ok = row >= 0
+        flat = (row[ok] * grid.ncols + col[ok]) * n_months + b[sel][ok]
+        active = np.zeros(grid.nrows * grid.ncols * n_months, dtype=bool)
+        active[np.unique(flat)] = True
+        names.append(f"active_months_{n_months}")
+        cols.append(active.reshape(grid.nrows * grid.ncols, n_months).sum(axis=1).reshape(grid.shape)[m])
+    # the 3 x 3 block of cells around each cell, last year
+    from scipy.ndimage import uniform_filter
+
+    c365 = grid.counts(x[age <= 365.25], y[age <= 365.25])
+    names.append("block3x3_count_365d")
+    cols.append(uniform_filter(c365, size=3, mode="constant")[m] * 9.0)
+    sel = t >= o - kde_window_days
+    for r in kde_radii_m:
+        names.append(f"kde_{r:g}m_{kde_window_days}d")
+        if sel.any():
+            cols.append(np.nan_to_num(density_surface(x[sel], y[sel], grid, float(r))[m]))
+        else:
+            cols.append(np.zeros(int(m.sum())))
+    sel = t >= o - 365
+    r = kde_radii_m[len(kde_radii_m) // 2]
+    names.append(f"kde_{r:g}m_365d")
+    cols.append(np.nan_to_num(density_surface(x[sel], y[sel], grid, float(r))[m]) if sel.any()
+                else np.zeros(int(m.sum())))
+    if with_prospective and not month_data:
+        from .methods import prospective_risk
+
+        for bw_m, bw_d in ((400.0, 56.0), (200.0, 14.0)):
+            names.append(f"prospective_{bw_m:g}m_{bw_d:g}d")
+            cols.append(prospective_risk(history, bw_m, bw_d)[m])
+    wr = _ward_rate(history, history.context, grid, o - 365)
+    if wr is not None:
+        names.append("ward_rate_365d")
+        cols.append(wr)
+    sn, sc = static_features(history.context, grid)
+    names += sn
+    cols += sc
+    month = pd.Timestamp(history.origin).month
+    names += ["month_sin", "month_cos"]
+    n = int(m.sum())
+    cols += [np.full(n, np.sin(2 * np.pi * month / 12.0)), np.full(n, np.cos(2 * np.pi * month / 12.0))]
+    out = (names, np.column_stack(cols).astype(np.float64))
+    history.cache[key] = out
+    return out

@@ -1,0 +1,443 @@
+"""Rolling-origin backtest of forecast methods, with look-ahead made impossible.
+
+For each origin date in an evaluation window every method is fitted on the
+incidents known *before* the origin and scored on the incidents of the next
+horizon (default 14 days; one calendar month for month-precision data such as
+police.uk, chosen automatically from ``time_precision``).
+
+Time is measured in float days since 1970-01-01 00:00 UTC. Each incident has a
+time ``t`` (the midpoint of its recorded window) and a time ``t_end`` (the end
+of its window). An incident is *known* at an origin when ``t_end < origin``: a
+burglary discovered after a weekend away is only known once the window closes,
+and a police.uk month only once the month is over. The incidents a forecast is
+scored on are those with ``origin <= t < origin + horizon``.
+
+Look-ahead guard
+    Methods never see the incident table. They get a :class:`History`, which
+    holds only the incidents known before the origin and raises
+    :class:`~hotspots.errors.LookAheadError` on any request that reaches the
+    origin or later. After ``fit`` the harness also checks what the method says
+    it used (``history_end_``, the latest ``t_end`` it read) and raises if that
+    is at or after the origin. Features that a method caches per origin live
+    in ``History.cache``, keyed by the cut-off they were computed at, so a
+    later origin can reuse them without recomputing.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, LookAheadError
+from . import metrics
+
+DAY_NS = 86400e9
+DEFAULT_SHARES = (0.01, 0.05, 0.10)
+#: Shares at which the capture curve (hit rate vs area) is drawn.
+CURVE_SHARES = tuple(np.round(np.concatenate([np.arange(0.005, 0.05, 0.005), np.arange(0.05, 0.301, 0.01)]), 4))
+
+
+# --------------------------------------------------------------------------- time
+def to_days(ts) -> float:
+    """A timestamp (tz-aware, or naive = UTC) as float days since 1970-01-01 UTC."""
+    ts = pd.Timestamp(ts)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return float(ts.value / DAY_NS)
+
+
+def series_days(s: pd.Series) -> np.ndarray:
+    """Timestamps (tz-aware or naive UTC, any resolution) as float days since 1970-01-01 UTC."""
+    if len(s) == 0:
+        return np.zeros(0)
+    s = pd.to_datetime(s)
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    return s.dt.as_unit("ns").astype("int64").to_numpy() / DAY_NS
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How far ahead a forecast looks: ``days`` days, or ``months`` calendar months."""
+
+    days: int = 14
+    months: int = 0
+
+    def __post_init__(self):
+        if (self.months > 0) == (self.days > 0):
+            raise InputError(f"a horizon is either days or months, got days={self.days}, months={self.months}.")
+
+    def end(self, origin: pd.Timestamp) -> pd.Timestamp:
+        origin = pd.Timestamp(origin)
+        if self.months:
+            return origin + pd.DateOffset(months=self.months)
+        return origin + pd.Timedelta(days=self.days)
+
+    def step_back(self, origin: pd.Timestamp, k: int) -> pd.Timestamp:
+        """The origin ``k`` horizons before ``origin``."""
+        origin = pd.Timestamp(origin)
+        if self.months:
+            return origin - pd.DateOffset(months=self.months * k)
+        return origin - pd.Timedelta(days=self.days * k)
+
+    @property
+    def approx_days(self) -> float:
+        return self.months * 365.25 / 12.0 if self.months else float(self.days)
+
+    @property
+    def label(self) -> str:
+        if self.months:
+            return "1 month" if self.months == 1 else f"{self.months} months"
+        return f"{self.days} days"
+
+    @classmethod
+    def for_precision(cls, precision: str, days: int = 14) -> "Horizon":
+        """One month for month-precision data, else ``days`` days."""
+        return cls(days=0, months=1) if precision == "month" else cls(days=days)
+
+
+def make_origins(start, end, horizon: Horizon, tz: str = "Europe/London", step_days: int | None = None) -> list:
+    """Origins (tz-aware local midnights) from ``start`` to ``end`` inclusive.
+
+    Month horizons: the first day of each month in the range. Day horizons:
+    every ``step_days`` (default the horizon) starting at ``start``.
+    """
+    def _ts(v):
+        t = pd.Timestamp(v)
+        return t.tz_localize(tz) if t.tzinfo is None else t.tz_convert(tz)
+
+    s, e = _ts(start).normalize(), _ts(end).normalize()
+    out = []
+    if horizon.months:
+        cur = s if s.day == 1 else (s + pd.offsets.MonthBegin(1)).normalize()
+        while cur <= e:
+            out.append(cur)
+            cur = (cur + pd.DateOffset(months=1)).normalize()
+    else:
+        step = step_days or horizon.days
+        cur = s
+        while cur <= e:
+            out.append(cur)
+            cur = (cur + pd.Timedelta(days=step)).normalize()
+    return out
+
+
+# --------------------------------------------------------------------------- events
+@dataclass(frozen=True, eq=False)
+class EventTable:
+    """Incidents reduced to what forecasting needs: metres (any projected CRS; the engine
+    uses EPSG:27700) and float days since 1970-01-01 UTC.
+
+    ``t`` is the midpoint of each incident's time window, ``t_end`` its end.
+    ``ward`` (optional) holds a ward code per incident.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    t: np.ndarray
+    t_end: np.ndarray
+    precision: str = "day"
+    ward: np.ndarray | None = None
+
+    def __post_init__(self):
+        n = len(self.x)
+        for name in ("y", "t", "t_end"):
+            if len(getattr(self, name)) != n:
+                raise InputError(f"EventTable: {name} has {len(getattr(self, name))} values for {n} incidents.")
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @classmethod
+    def from_incidents(cls, incidents, crime_types=None) -> "EventTable":
+        """From an Incidents GeoDataFrame (EPSG:27700), optionally keeping only ``crime_types``."""
+        from ..model import coarsest_precision
+
+        inc = incidents
+        if crime_types:
+            inc = inc[inc["crime_type"].isin(list(crime_types))]
+        t_start = series_days(inc["start"])
+        t_end = series_days(inc["end"])
+        t = (t_start + t_end) / 2.0
+        ward = inc["ward_code"].astype(str).to_numpy() if "ward_code" in inc.columns else None
+        return cls(inc["x"].to_numpy(float), inc["y"].to_numpy(float), np.asarray(t, float),
+                   np.asarray(t_end, float), coarsest_precision(inc), ward)
+
+    @classmethod
+    def from_dates(cls, x, y, dates, precision: str = "day") -> "EventTable":
+        """From whole dates (day precision): ``t`` is midday, ``t_end`` the last instant of the day."""
+        day0 = series_days(pd.to_datetime(pd.Series(dates)).dt.normalize())
+        return cls(np.asarray(x, float), np.asarray(y, float), day0 + 0.5, day0 + 1.0 - 1e-6, precision)
+
+    def subset(self, sel: np.ndarray) -> "EventTable":
+        return EventTable(self.x[sel], self.y[sel], self.t[sel], self.t_end[sel], self.precision,
+                          None if self.ward is None else self.ward[sel])
+
+
+def _readonly(a):
+    if a is None:
+        return None
+    a = np.array(a, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+class History:
+    """The incidents known before a forecast origin, and nothing else.
+
+    Built by the harness; methods read it through :meth:`events`,
+    :meth:`counts` and :meth:`until`. Every request whose end lies after the
+    origin raises :class:`~hotspots.errors.LookAheadError`. The arrays it
+    holds were cut at the origin before the method ever saw them, so reading
+    them directly cannot reach later incidents either.
+
+    Attributes: ``origin`` (tz-aware timestamp), ``origin_day`` (float days),
+    ``horizon`` (:class:`Horizon`), ``grid``, ``context`` (static cell
+    covariates, may be None), ``precision``, ``cache`` (dict shared across the
+    origins of one backtest).
+    """
+
+    def __init__(self, events: EventTable, origin, horizon: Horizon, grid, context=None, cache=None):
+        self.origin = pd.Timestamp(origin)
+        self.origin_day = to_days(self.origin)
+        self.horizon = horizon
+        self.grid = grid
+        self.context = context
+        self.precision = events.precision
+        self.cache = {} if cache is None else cache
+        known = events.t_end < self.origin_day
+        self._x = _readonly(events.x[known])
+        self._y = _readonly(events.y[known])
+        self._t = _readonly(events.t[known])
+        self._t_end = _readonly(events.t_end[known])
+        self._ward = _readonly(None if events.ward is None else events.ward[known])
+        self.read_until_ = float(self._t_end.max()) if self._t_end.size else -math.inf
+
+    def __len__(self) -> int:
+        return int(self._x.size)
+
+    def __repr__(self) -> str:
+        return f"History({len(self)} incidents known before {self.origin:%Y-%m-%d})"
+
+    # ------------------------------------------------------------------ guard
+    def _check(self, end_day: float, what: str) -> None:
+        if end_day > self.origin_day + 1e-9:
+            raise LookAheadError(
+                f"{what} asked for incidents up to {pd.Timestamp(end_day * DAY_NS):%Y-%m-%d %H:%M} UTC, after the "
+                f"forecast origin {self.origin:%Y-%m-%d}; a forecast may only use incidents known before its origin.")
+
+    def day(self, ts) -> float:
+        return to_days(ts)
+
+    @property
+    def precision_is_month(self) -> bool:
+        return self.precision == "month"
+
+    def events(self, start: float | None = None, end: float | None = None, with_ward: bool = False):
+        """``(x, y, t)`` of the known incidents with ``start <= t < end`` (float days; default: all
+        known, end = origin). ``end`` after the origin raises LookAheadError. ``with_ward`` also
+        returns the ward codes."""
+        end = self.origin_day if end is None else float(end)
+        self._check(end, "History.events")
+        sel = self._t < end
+        # an incident whose window closes after ``end`` was not yet known then
+        sel &= self._t_end < end
+        if start is not None:
+            sel &= self._t >= float(start)
+        out = (self._x[sel], self._y[sel], self._t[sel])
+        if with_ward:
+            out += (None if self._ward is None else self._ward[sel],)
+        return out
+
+    def counts(self, start: float | None = None, end: float | None = None) -> np.ndarray:
+        """Incidents per grid cell with ``start <= t < end`` (days), shape (nrows, ncols)."""
+        x, y, _t = self.events(start, end)
+        return self.grid.counts(x, y)
+
+    def until(self, cut) -> "History":
+        """The history as it stood at an earlier cut-off (timestamp), sharing this cache."""
+        cut = pd.Timestamp(cut)
+        self._check(to_days(cut), "History.until")
+        h = object.__new__(History)
+        h.origin, h.origin_day, h.horizon, h.grid = cut, to_days(cut), self.horizon, self.grid
+        h.context, h.precision, h.cache = self.context, self.precision, self.cache
+        known = self._t_end < h.origin_day
+        h._x, h._y, h._t, h._t_end = self._x[known], self._y[known], self._t[known], self._t_end[known]
+        h._ward = None if self._ward is None else self._ward[known]
+        h.read_until_ = float(h._t_end.max()) if h._t_end.size else -math.inf
+        return h
+
+    @property
+    def first_day(self) -> float:
+        """Time (float days) of the earliest known incident (the origin when there is none)."""
+        return float(self._t.min()) if len(self) else self.origin_day
+
+    def rate_per_day(self, days: float = 365.0) -> float:
+        """Known incidents per day over the last ``days`` days before the origin."""
+        span = min(days, self.origin_day - float(self._t.min())) if len(self) else days
+        if span <= 0:
+            return 0.0
+        x, _y, _t = self.events(self.origin_day - span)
+        return len(x) / span
+
+
+# --------------------------------------------------------------------------- running
+def check_risk(risk, grid, name: str) -> np.ndarray:
+    risk = np.asarray(risk, dtype=float)
+    if risk.shape != grid.shape:
+        raise InputError(f"forecast method {name!r} returned an array of shape {risk.shape}; the grid is "
+                         f"{grid.shape} (nrows, ncols).")
+    return risk
+
+
+def fit_predict(method, history: History, name: str = ""):
+    """Fit a fresh copy of ``method`` on ``history`` and forecast the next horizon; enforce the guard."""
+    from sklearn.base import clone
+
+    m = clone(method)
+    m.fit(history)
+    used = getattr(m, "history_end_", None)
+    if used is not None and used >= history.origin_day:
+        raise LookAheadError(
+            f"forecast method {name or type(m).__name__!r} used incidents up to "
+            f"{pd.Timestamp(used * DAY_NS):%Y-%m-%d %H:%M} UTC, at or after its origin {history.origin:%Y-%m-%d}; "
+            "a forecast may only use incidents known before its origin.")
+    risk = check_risk(m.predict(history.origin, history.horizon), history.grid, name)
+    return m, risk
+
+
+@dataclass(frozen=True, eq=False)
+class BacktestResult:
+    """Scores of every method at every origin.
+
+    ``scores``: one row per (origin, method) with every metric of
+    :func:`hotspots.forecast.metrics.score_forecast` plus ``fit_s`` seconds.
+    ``curves``: hit rate at :data:`CURVE_SHARES` per (origin, method).
+    ``summary()`` gives mean and standard error over origins.
+    """
+
+    scores: pd.DataFrame
+    curves: pd.DataFrame
+    shares: tuple[float, ...]
+    horizon: Horizon
+    methods: tuple[str, ...]
+    n_cells: int
+    cell_size_m: float
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def origins(self) -> list:
+        return sorted(self.scores["origin"].unique())
+
+    def metric_columns(self) -> list[str]:
+        cols = []
+        for s in self.shares:
+            k = metrics.share_key(s)
+            cols += [f"hit_rate_{k}", f"pai_{k}", f"pei_{k}", f"rri_{k}"]
+        return cols + ["loglik", "info_gain"]
+
+    def summary(self) -> pd.DataFrame:
+        """Mean and standard error over origins per method (columns ``<metric>`` and ``<metric>_se``)."""
+        cols = self.metric_columns() + ["fit_s"]
+        g = self.scores.groupby("method", sort=False)[cols]
+        mean = g.mean()
+        se = g.std(ddof=1) / np.sqrt(g.count())
+        out = mean.copy()
+        for c in cols:
+            out[c + "_se"] = se[c]
+        out.insert(0, "origins", g.size())
+        ordered = [c for c in cols for c in (c, c + "_se")]
+        return out[["origins"] + ordered].loc[list(self.methods)].reset_index()
+
+    def best(self, share: float = 0.05, metric: str = "hit_rate") -> str:
+        """Method with the highest mean ``metric`` at ``share`` (ties: higher info_gain, then name)."""
+        col = f"{metric}_{metrics.share_key(share)}" if metric != "info_gain" else "info_gain"
+        s = self.summary()
+        s = s.assign(_m=s[col].fillna(-np.inf), _g=s["info_gain"].fillna(-np.inf))
+        s = s.sort_values(["_m", "_g", "method"], ascending=[False, False, True], kind="mergesort")
+        return str(s["method"].iloc[0])
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every (origin, method) score as a table (same as ``scores``)."""
+        return self.scores.copy()
+
+    def to_csv(self, folder) -> dict:
+        """Write ``backtest_summary.csv``, ``backtest_scores.csv`` and ``backtest_curves.csv``."""
+        from pathlib import Path
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = {"summary": folder / "backtest_summary.csv", "scores": folder / "backtest_scores.csv",
+                 "curves": folder / "backtest_curves.csv"}
+        self.summary().to_csv(paths["summary"], index=False, float_format="%.6g")
+        sc = self.scores.copy()
+        sc["origin"] = sc["origin"].map(lambda t: f"{t:%Y-%m-%d}")
+        sc.to_csv(paths["scores"], index=False, float_format="%.6g")
+        cv = self.curves.copy()
+        cv["origin"] = cv["origin"].map(lambda t: f"{t:%Y-%m-%d}")
+        cv.to_csv(paths["curves"], index=False, float_format="%.6g")
+        return paths
+
+
+def backtest(events: EventTable, grid, methods: dict, origins, horizon: Horizon | None = None,
+             shares=DEFAULT_SHARES, context=None, progress=None, cache: dict | None = None) -> BacktestResult:
+    """Score every method at every origin.
+
+    Parameters
+    ----------
+    events : EventTable
+        All incidents (the harness alone sees them; methods get a :class:`History`).
+    grid : hotspots.geo.grid.Grid
+        Analysis grid (EPSG:27700 metres in the engine).
+    methods : dict name -> method
+        Objects with ``fit(history)`` and ``predict(origin, horizon) -> (nrows, ncols)``
+        (scikit-learn style; a fresh clone is fitted at each origin).
+    origins : list of timestamps
+        Forecast origins (see :func:`make_origins`).
+    horizon : Horizon
+        Default: one month for month-precision data, else 14 days.
+    shares : area shares for the metrics.
+    context : static cell covariates handed to the methods (see :mod:`.features`).
+    progress : callable(str) for progress lines.
+    """
+    if horizon is None:
+        horizon = Horizon.for_precision(events.precision)
+    if not origins:
+        raise InputError("the backtest has no origins: choose --start/--end inside the data's date range.")
+    shares = tuple(float(s) for s in shares)
+    cache = {} if cache is None else cache
+    rows, curves = [], []
+    notes = []
+    for o in origins:
+        o = pd.Timestamp(o)
+        o_day = to_days(o)
+        e_day = to_days(horizon.end(o))
+        sel = (events.t >= o_day) & (events.t < e_day)
+        actual = grid.counts(events.x[sel], events.y[sel])
+        hist = History(events, o, horizon, grid, context, cache)
+        expected_total = hist.rate_per_day(365.0) * (e_day - o_day)
+        for name, method in methods.items():
+            t0 = time.perf_counter()
+            _m, risk = fit_predict(method, hist, name)
+            dt = time.perf_counter() - t0
+            sc = metrics.score_forecast(risk, actual, grid.mask, shares, expected_total)
+            rows.append({"origin": o, "method": name, **sc, "fit_s": dt})
+            curve = metrics.capture_curve(risk, actual, grid.mask, CURVE_SHARES)
+            curves.append({"origin": o, "method": name, **{f"{s:g}": v for s, v in zip(CURVE_SHARES, curve)}})
+        if progress:
+            last = {r["method"]: r for r in rows[-len(methods):]}
+            k = metrics.share_key(shares[min(1, len(shares) - 1)])
+            progress(f"{o:%Y-%m-%d}: {int(actual[grid.mask].sum())} incidents; hit rate at {k}%: "
+                     + ", ".join(f"{n} {last[n][f'hit_rate_{k}']:.3f}" for n in methods))
+    scores = pd.DataFrame(rows)
+    empty = scores.groupby("origin")["observed"].first()
+    if (empty <= 0).any():
+        notes.append(f"{int((empty <= 0).sum())} origin(s) had no incidents in the horizon; their hit rates are "
+                     "undefined and left out of the means.")
+    return BacktestResult(scores=scores, curves=pd.DataFrame(curves), shares=shares, horizon=horizon,
+                          methods=tuple(methods), n_cells=int(grid.mask.sum()), cell_size_m=float(grid.cell_size),
+                          notes=tuple(notes))

@@ -1,0 +1,403 @@
+"""Forecast methods: each turns the past into a risk surface for the next horizon.
+
+Every method is a small object in the scikit-learn style: the constructor only
+stores its parameters, ``fit(history)`` reads a
+:class:`~hotspots.forecast.harness.History` (the incidents known before the
+origin, nothing else) and ``predict(origin, horizon)`` returns the risk of each
+grid cell as an array of shape (nrows, ncols), NaN outside the study area.
+Higher risk = task first. After ``fit`` each method records ``history_end_``,
+the end (float days since 1970 UTC) of the latest incident window it read; the
+harness refuses a forecast whose ``history_end_`` is not before its origin.
+
+Methods
+    ``NaiveCounts``       incidents per cell over a trailing window (days).
+    ``RetrospectiveKDE``  quartic KDE of a trailing window; radius by the spatial
+                          Silverman rule unless given (metres).
+    ``DecayedKDE``        quartic KDE of many years of history with each incident
+                          weighted by ``0.5 ** (age / half_life_days)``; a small
+                          radius (or 0 = plain cell counts) keeps the detail of
+                          long-run hot streets.
+    ``Prospective``       the near-repeat (Bowers-Johnson-Pease) prospective surface
+                          of :mod:`hotspots.analysis` at the origin (needs day precision).
+    ``GiStarHot``         Getis-Ord Gi* z-scores of trailing-window cell counts.
+    ``LearnedRisk``       a seeded ``HistGradientBoostingRegressor(loss="poisson")``
+                          on past-only cell features (:mod:`.features`), trained on
+                          earlier origins inside the history.
+    ``Blend``             a weighted mean of other methods' surfaces, each scaled to sum to 1.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from ..errors import ConfigError, PrecisionError
+
+MONTH_DAYS = 365.25 / 12.0
+
+
+class ForecastMethod(BaseEstimator):
+    """Base class: ``fit(history)`` then ``predict(origin, horizon)``."""
+
+    #: needs day- or minute-precision times
+    needs_day_precision = False
+
+    def _start(self, history):
+        if self.needs_day_precision and history.precision == "month":
+            raise PrecisionError(f"{type(self).__name__} needs day-precision incident times, but the data has "
+                                 "month precision (police.uk); use counts, KDE, Gi* or the learned model instead.")
+        self.grid_ = history.grid
+        self.origin_ = history.origin
+        self.history_end_ = history.read_until_
+
+    def _check_origin(self, origin):
+        import pandas as pd
+
+        if pd.Timestamp(origin) != self.origin_:
+            from ..errors import LookAheadError
+
+            raise LookAheadError(f"{type(self).__name__} was fitted for origin {self.origin_:%Y-%m-%d} but asked "
+                                 f"to forecast from {pd.Timestamp(origin):%Y-%m-%d}; fit it again on the history "
+                                 "before the new origin.")
+
+    def _on_grid(self, values):
+        out = np.asarray(values, dtype=float).copy()
+        out[~self.grid_.mask] = np.nan
+        return out
+
+
+class NaiveCounts(ForecastMethod):
+    """Incidents per cell in the ``window_days`` days before the origin."""
+
+    def __init__(self, window_days: float = 365.0):
+        self.window_days = window_days
+
+    def fit(self, history):
+        self._start(history)
+        self.surface_ = history.counts(history.origin_day - self.window_days)
+        return self
+
+    def predict(self, origin, horizon=None):
+        self._check_origin(origin)
+        return self._on_grid(self.surface_)
+
+
+class RetrospectiveKDE(ForecastMethod):
+    """Quartic KDE (incidents per km²) of the ``window_days`` before the origin.
+
+    ``radius_m`` 0 chooses the radius by the spatial Silverman rule
+    (:func:`hotspots.analysis.density.silverman_radius`), clamped to
+    [``min_radius_m``, ``max_radius_m``].
+    """
+
+    def __init__(self, radius_m: float = 0.0, window_days: float = 365.0, min_radius_m: float = 100.0,
+                 max_radius_m: float = 1500.0):
+        self.radius_m = radius_m
+        self.window_days = window_days
+        self.min_radius_m = min_radius_m
+        self.max_radius_m = max_radius_m
+
+    def fit(self, history):
+        from ..analysis.density import density_surface, silverman_radius
+
+        self._start(history)
+        x, y, _t = history.events(history.origin_day - self.window_days)
+        if x.size < 2:
+            self.radius_used_ = float(self.radius_m or self.min_radius_m)
+            self.surface_ = history.grid.counts(x, y)
+            return self
+        r = self.radius_m if self.radius_m > 0 else silverman_radius(x, y)
+        self.radius_used_ = float(min(max(r, self.min_radius_m), self.max_radius_m))
+        self.surface_ = density_surface(x, y, history.grid, self.radius_used_)
+        return self
+
+    def predict(self, origin, horizon=None):
+        self._check_origin(origin)
+        return self._on_grid(self.surface_)
+
+
+class DecayedKDE(ForecastMethod):
+    """Long-run, time-decayed quartic KDE.
+
+    Incidents of the last ``window_days`` days each weigh ``0.5 ** (age_days /
+    half_life_days)``; ``radius_m`` 0 gives weighted cell counts instead of a
+    kernel surface. ``short_weight`` > 0 blends in the last ``short_days`` of
+    plain counts (as a share of the total weight) so that a new cluster is not
+    drowned by the long run.
+    """
+
+    def __init__(self, radius_m: float = 150.0, half_life_days: float = 730.0, window_days: float = 3653.0,
+                 short_days: float = 91.0, short_weight: float = 0.0):
+        self.radius_m = radius_m
+        self.half_life_days = half_life_days
+        self.window_days = window_days
+        self.short_days = short_days
+        self.short_weight = short_weight
+
+    def fit(self, history):
+        from ..analysis.density import density_surface
+
+        self._start(history)
+        o = history.origin_day
+        x, y, t = history.events(o - self.window_days)
+        w = np.power(0.5, (o - t) / self.half_life_days) if math.isfinite(self.half_life_days) else np.ones_like(t)
+        grid = history.grid
+
+        def surf(xx, yy, ww):
+            if xx.size == 0:
+                return np.zeros(grid.shape)
+            if self.radius_m > 0:
+                return np.nan_to_num(density_surface(xx, yy, grid, float(self.radius_m), weights=ww))
+            return grid.counts(xx, yy, ww)
+
+        s = surf(x, y, w)
+        if self.short_weight > 0:
+            sel = t >= o - self.short_days
+            s2 = surf(x[sel], y[sel], np.ones(int(sel.sum())))
+            a, b = s[grid.mask].sum(), s2[grid.mask].sum()
+            if a > 0 and b > 0:
+                s = (1 - self.short_weight) * s / a + self.short_weight * s2 / b
+        self.surface_ = s
+        return self
+
+    def predict(self, origin, horizon=None):
+        self._check_origin(origin)
+        return self._on_grid(self.surface_)
+
+
+def prospective_risk(history, bandwidth_m: float = 400.0, bandwidth_days: float = 56.0) -> np.ndarray:
+    """Prospective near-repeat risk at ``history.origin`` on the grid (NaN outside the area).
+
+    Uses :func:`hotspots.analysis.prospective.prospective_surface` with times in days
+    since 1970 and ``at_day`` the origin (its default distance and time bands).
+    """
+    o = history.origin_day
+    x, y, t = history.events(o - bandwidth_days - 1.0)
+    from ..analysis.prospective import prospective_surface
+
+    surf = np.asarray(prospective_surface(x, y, t, history.grid, o, bandwidth_m=bandwidth_m,
+                                          bandwidth_days=bandwidth_days), dtype=float)
+    surf = np.nan_to_num(surf)
+    surf[~history.grid.mask] = 0.0
+    return surf
+
+
+class Prospective(ForecastMethod):
+    """Near-repeat prospective surface at the origin (``bandwidth_m`` metres, ``bandwidth_days`` days)."""
+
+    needs_day_precision = True
+
+    def __init__(self, bandwidth_m: float = 400.0, bandwidth_days: float = 56.0):
+        self.bandwidth_m = bandwidth_m
+        self.bandwidth_days = bandwidth_days
+
+    def fit(self, history):
+        self._start(history)
+        self.surface_ = prospective_risk(history, self.bandwidth_m, self.bandwidth_days)
+        return self
+
+    def predict(self, origin, horizon=None):
+        self._check_origin(origin)
+        return self._on_grid(self.surface_)
+
+
+class GiStarHot(ForecastMethod):
+    """Gi* z-score of trailing-window cell counts as risk (queen neighbours unless ``band_m``)."""
+
+    def __init__(self, window_days: float = 365.0, band_m: float = 0.0):
+        self.window_days = window_days
+        self.band_m = band_m
+
+    def fit(self, history):
+        from ..analysis.gistar import gistar_grid
+
+        self._start(history)
+        counts = history.counts(history.origin_day - self.window_days)
+        if counts[history.grid.mask].sum() <= 0:
+            self.surface_ = np.zeros(history.grid.shape)
+            return self
+        res = gistar_grid(counts, history.grid, band_m=self.band_m)
+        self.surface_ = np.nan_to_num(res.to_array(res.z), nan=-np.inf)
+        return self
+
+    def predict(self, origin, horizon=None):
+        self._check_origin(origin)
+        return self._on_grid(self.surface_)
+
+
+class LearnedRisk(ForecastMethod):
+    """Gradient-boosted Poisson regression of next-horizon counts on past-only cell features.
+
+    Training rows: every masked cell at each of the ``n_train_origins`` origins
+    before the forecast origin (stepping back one horizon at a time), with
+    features computed at that earlier origin and the label its count over the
+    next ``label_horizons`` horizons (more than one smooths the label's Poisson
+    noise; the model then predicts a rate over that span, which ranks cells the
+    same way); every label ends no later than the forecast origin. The model is
+    ``HistGradientBoostingRegressor(loss="poisson", random_state=...)``, fitted
+    with ``n_threads`` OpenMP threads. Predictions are expected counts per cell
+    over ``label_horizons`` horizons.
+    """
+
+    def __init__(self, n_train_origins: int = 12, with_prospective: bool = True, max_iter: int = 200,
+                 learning_rate: float = 0.05, max_leaf_nodes: int = 15, min_samples_leaf: int = 100,
+                 l2_regularization: float = 1.0, random_state: int = 0, n_threads: int = 1,
+                 label_horizons: int = 1):
+        self.n_train_origins = n_train_origins
+        self.label_horizons = label_horizons
+        self.with_prospective = with_prospective
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.random_state = random_state
+        self.n_threads = n_threads
+
+    def _features(self, history):
+        from .features import dynamic_features
+
+        return dynamic_features(history, with_prospective=self.with_prospective)
+
+    def fit(self, history):
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        from .harness import to_days
+
+        self._start(history)
+        H = history.horizon
+        mask = history.grid.mask
+        first = history.first_day
+        Xs, ys = [], []
+        L = max(1, int(self.label_horizons))
+        for k in range(L, int(self.n_train_origins) + L):
+            o_k = H.step_back(history.origin, k)
+            end_k = H.step_back(history.origin, k - L)  # label: the next L horizons, ending by the origin
+            if to_days(o_k) - first < 365:  # features need a year of history
+                break
+            names, X = self._features(history.until(o_k))
+            y = history.counts(to_days(o_k), to_days(end_k))[mask]
+            Xs.append(X)
+            ys.append(y)
+        names, X_now = self._features(history)
+        self.feature_names_ = names
+        self.X_now_ = X_now
+        self.n_train_rows_ = int(sum(len(y) for y in ys))
+        if not ys or sum(float(y.sum()) for y in ys) <= 0:
+            # too little history to learn from: fall back to the decayed count
+            self.model_ = None
+            return self
+        X = np.vstack(Xs)
+        y = np.concatenate(ys)
+        model = HistGradientBoostingRegressor(
+            loss="poisson", max_iter=self.max_iter, learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes, min_samples_leaf=self.min_samples_leaf,
+            l2_regularization=self.l2_regularization, random_state=self.random_state)
+        with _threads(self.n_threads):
+            self.model_ = model.fit(X, y)
+        return self
+
+    def predict(self, origin, horizon=None):
+        self._check_origin(origin)
+        mask = self.grid_.mask
+        out = np.full(self.grid_.shape, np.nan)
+        if self.model_ is None:
+            j = [i for i, n in enumerate(self.feature_names_) if n.startswith("decayed_count")][0]
+            out[mask] = self.X_now_[:, j]
+        else:
+            with _threads(self.n_threads):
+                out[mask] = self.model_.predict(self.X_now_)
+        return out
+
+
+def _threads(n: int):
+    """Limit OpenMP threads while boosting (``n`` <= 0: leave the library default). On a shared
+    machine a single thread avoids OpenMP spin-waiting, which can slow the fit many times over."""
+    import contextlib
+
+    if n <= 0:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=n, user_api="openmp")
+
+
+class Blend(ForecastMethod):
+    """Weighted mean of other methods' surfaces, each first scaled to sum to 1 over the area."""
+
+    def __init__(self, methods=(), weights=()):
+        self.methods = methods
+        self.weights = weights
+
+    def fit(self, history):
+        from sklearn.base import clone
+
+        self._start(history)
+        acc = np.zeros(history.grid.shape)
+        m = history.grid.mask
+        for meth, w in zip(self.methods, self.weights):
+            s = clone(meth).fit(history).predict(history.origin, history.horizon)
+            s = np.nan_to_num(s, nan=0.0, neginf=0.0)
+            s = s - min(s[m].min(), 0.0)
+            tot = s[m].sum()
+            if tot > 0:
+                acc += w * s / tot
+        self.surface_ = acc
+        return self
+
+    def predict(self, origin, horizon=None):
+        self._check_origin(origin)
+        return self._on_grid(self.surface_)
+
+
+# --------------------------------------------------------------------------- registry
+def default_method_names(precision: str) -> tuple[str, ...]:
+    """The methods a backtest compares by default (prospective only for day/minute data)."""
+    names = ["naive_3m", "naive_12m", "naive_36m", "kde", "longrun_kde", "longrun_counts", "gistar"]
+    if precision != "month":
+        names.append("prospective")
+    names += ["learned", "blend"]
+    return tuple(names)
+
+
+def make_method(name: str, seed: int = 0, precision: str = "day"):
+    """A method from its name.
+
+    ``naive_<N>m`` (trailing N months of counts), ``naive_<N>d`` (N days), ``kde``
+    (1-year retrospective quartic KDE, Silverman radius), ``kde_<R>m`` (radius R
+    metres), ``longrun_kde`` (10 years, half-life 2 years, 150 m radius),
+    ``longrun_counts`` (the same without a kernel), ``prospective``
+    (400 m / 56 days), ``gistar`` (Gi* z of 12-month counts), ``learned``, ``blend`` (equal
+    shares of ``learned`` and counts decayed with a one-year half-life).
+    """
+    m = re.fullmatch(r"naive_(\d+)([md])", name)
+    if m:
+        n = int(m.group(1))
+        return NaiveCounts(window_days=n * MONTH_DAYS if m.group(2) == "m" else float(n))
+    m = re.fullmatch(r"kde_(\d+)m", name)
+    if m:
+        return RetrospectiveKDE(radius_m=float(m.group(1)))
+    if name == "kde":
+        return RetrospectiveKDE()
+    if name == "longrun_kde":
+        return DecayedKDE(radius_m=150.0, half_life_days=730.0)
+    if name == "longrun_counts":
+        return DecayedKDE(radius_m=0.0, half_life_days=730.0)
+    if name == "prospective":
+        return Prospective()
+    if name == "gistar":
+        return GiStarHot()
+    if name == "blend":
+        return Blend(methods=(LearnedRisk(random_state=seed, with_prospective=precision != "month"),
+                              DecayedKDE(radius_m=0.0, half_life_days=365.0)), weights=(0.5, 0.5))
+    if name == "learned":
+        return LearnedRisk(random_state=seed, with_prospective=precision != "month")
+    raise ConfigError(f"unknown forecast method {name!r}; choose from naive_<N>m, naive_<N>d, kde, kde_<R>m, "
+                      "longrun_kde, longrun_counts, prospective, gistar, learned, blend.")
+
+
+def make_methods(names, seed: int = 0, precision: str = "day") -> dict:
+    return {n: make_method(n, seed, precision) for n in names}
