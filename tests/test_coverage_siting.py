@@ -13,7 +13,7 @@ import scipy.sparse as sp
 import shapely
 
 from hotspots.coverage.cameras import make_cameras
-from hotspots.coverage.coverage import CoverageConfig, cell_covered_fraction, compute_coverage, coverage_by_type
+from hotspots.coverage.coverage import CoverageConfig, cell_covered_fraction, compute_coverage
 from hotspots.coverage.siting import (brute_force_mclp, generate_candidates, greedy_mclp, lp_bound, marginal_curve,
                                       plot_marginal_curve, set_cover, solve_mclp)
 from hotspots.geo.grid import Grid

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Polygon, mapping
@@ -103,7 +101,7 @@ def test_each_bad_row_is_quarantined_with_its_reason(tmp_path):
 
 def test_tolerance_is_configurable(tmp_path):
     rows = [_good("A1"), _good("A2", x=532030)]
-    cfg = _generic(tmp_path, rows)
+    _generic(tmp_path, rows)
     body = (tmp_path / "run.toml").read_text().replace('wards = "wards.geojson"',
                                                        'wards = "wards.geojson"\nboundary_tolerance_m = 10')
     (tmp_path / "run.toml").write_text(body)

@@ -32,7 +32,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from ..config import section
 from .density import DensityConfig, DensityResult, hotspot_kde

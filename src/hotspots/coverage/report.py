@@ -22,7 +22,6 @@ All geometry is EPSG:27700 (metres).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -504,7 +504,6 @@ def set_cover(A: sp.csr_matrix, w, target_share: float, fixed=None, total: float
     for j, v in enumerate(x):
         v.setInitialValue(1.0 if j in s else 0.0)
     prob.solve(_cbc(time_limit_s, warm=True))
-    idx = np.nonzero(keep)[0]
     if prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         xs = np.array([v.value() or 0.0 for v in x])
         sel = np.nonzero(xs > 0.5)[0]

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from ..config import IncidentSource
-from ..errors import InputError
 
 #: Quarantine reason codes, in the order rows are checked.
 REASONS = {

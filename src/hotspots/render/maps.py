@@ -328,7 +328,6 @@ def _bounds_ll(geom) -> list:
 def build_map(res, pieces: MapPieces, ward_code: str | None = None, title: str = ""):
     """The borough map, or one ward's map when ``ward_code`` is given (folium.Map, offline)."""
     import folium
-    import shapely
     from branca.element import Element
 
     from .offline import head_html, strip_cdn

@@ -337,17 +337,13 @@ def public_cells(res, pcfg: PublicConfig):
     return df[df["incidents"] >= pcfg.min_count].reset_index(drop=True)
 
 
-def render_public(res, out: Path, pcfg: PublicConfig) -> list[Path]:
-    """``public/index.html`` and ``public/map.html`` from aggregated cells only."""
+def _public_base_map(res, rc):
+    """A Folium map fitted to the borough with the ward outlines (and the basemap if configured):
+    the base of every public-tier page."""
     import folium
 
-    from .maps import WGS84, _geojson_layer, esc, render_config, to_geojson
-    from .offline import head_html, strip_cdn
+    from .maps import WGS84, _geojson_layer, esc, to_geojson
 
-    pub = out / "public"
-    pub.mkdir(parents=True, exist_ok=True)
-    cells = public_cells(res, pcfg)
-    rc = render_config(res.cfg)
     b = res.area.wards.to_crs(WGS84).total_bounds
     m = folium.Map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], zoom_start=12, tiles=None, control_scale=True)
     if rc.basemap == "osm":
@@ -356,6 +352,21 @@ def render_public(res, out: Path, pcfg: PublicConfig) -> list[Path]:
     w = res.area.wards
     _geojson_layer(to_geojson(w, {"tip": [esc(n) for n in w["ward_name"]]}, rc.simplify_m, rc.coord_decimals),
                    "Wards", colour="#555", fill_opacity=0.02, weight=1.2).add_to(m)
+    return m
+
+
+def render_public(res, out: Path, pcfg: PublicConfig) -> list[Path]:
+    """``public/index.html`` and ``public/map.html`` from aggregated cells only."""
+    import folium
+
+    from .maps import _geojson_layer, render_config, to_geojson
+    from .offline import head_html, strip_cdn
+
+    pub = out / "public"
+    pub.mkdir(parents=True, exist_ok=True)
+    cells = public_cells(res, pcfg)
+    rc = render_config(res.cfg)
+    m = _public_base_map(res, rc)
     legend = ""
     if len(cells):
         cols = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
@@ -420,20 +431,13 @@ def _cctv_public_map(res, cov, pub: Path, rc) -> Path:
     import folium
     from branca.element import Element
 
-    from .maps import WGS84, _geojson_layer, esc, save_map, to_geojson
+    from .maps import _geojson_layer, save_map, to_geojson
     from .offline import head_html, strip_cdn
 
     min_count = int(getattr(cov, "public_min_count", 5))
     cells = cov.public_cells
     cells = cells[cells["count"] >= min_count] if "count" in cells.columns else cells.iloc[:0]
-    b = res.area.wards.to_crs(WGS84).total_bounds
-    m = folium.Map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], zoom_start=12, tiles=None, control_scale=True)
-    if rc.basemap == "osm":
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap basemap").add_to(m)
-    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
-    w = res.area.wards
-    _geojson_layer(to_geojson(w, {"tip": [esc(n) for n in w["ward_name"]]}, rc.simplify_m, rc.coord_decimals),
-                   "Wards", colour="#555", fill_opacity=0.02, weight=1.2).add_to(m)
+    m = _public_base_map(res, rc)
     legend = ""
     if len(cells):
         cols = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
