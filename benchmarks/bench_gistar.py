@@ -98,6 +98,7 @@ def run() -> list[dict]:
     ours_s = float(np.median(ours))
     ours_cpu = float(np.median([c for _, c in runs]))
     load = os.getloadavg()[0]
+    assert zdiff < 1e-8, f"Gi* z-scores differ from esda by {zdiff:.2e}"
     return [{
         "benchmark": "gistar_999_permutations_fresh_process",
         "ours_s": ours_s, "peer": "esda G_Local(star=True, transform='B', permutations=999, n_jobs=1)",

@@ -111,6 +111,7 @@ def run() -> list[dict]:
     fk = fk.reshape(len(gx), len(gy_sorted))[:, ::-1].T[pad:pad + grid.nrows, pad:pad + grid.ncols] * N_POINTS * 1e6
     fft_err = float(np.max(np.abs(fk[m] - ours_q[m])) / np.nanmax(ours_q))
 
+    assert sk_equal, "our Epanechnikov surface differs from scikit-learn's"
     common = f"{N_POINTS:,} points, {n_cells:,} cells of {CELL_M:g} m in the {area_desc}, radius {RADIUS_M:g} m"
     return [
         {"benchmark": "kde_quartic_exact_vs_sklearn", "ours_s": ours_s, "peer": "scikit-learn KernelDensity "

@@ -103,6 +103,7 @@ def run() -> list[dict]:
     with_k = time.process_time() - c0
     per_perm = max(with_k - fixed, 0.0) / k
     peer = fixed + 999 * per_perm
+    assert nst_ours == pp0.nst, f"space-time pairs {nst_ours} differ from pointpats {pp0.nst}"
     rows.append({
         "benchmark": f"knox_single_threshold: {n} events, 200 m / 14 days, 999 permutations",
         "ours_s": round(cpu1, 3), "peer": "pointpats.spacetime.Knox", "peer_s": round(peer, 1),
@@ -147,6 +148,7 @@ def run() -> list[dict]:
     with_kp = time.process_time() - c0
     per_perm = max(with_kp - fixed, 0.0) / kp
     peer3 = fixed + 999 * per_perm
+    assert np.array_equal(r3.n_st, pp_fixed.nsti.astype(int)), "local Knox neighbour counts differ from pointpats"
     rows.append({
         "benchmark": f"local_knox: {sub} events, 200 m / 14 days, 999 permutations",
         "ours_s": round(cpu3, 4), "peer": "pointpats.spacetime.KnoxLocal", "peer_s": round(peer3, 1),

@@ -118,6 +118,7 @@ def run() -> list[dict]:
     base = (f"{N:,} cells x {T} fortnights (100 m grid, Barnet burglaries with a seeded day within each "
             f"police.uk month); ours = whole emerging_hotspots() call incl. cube, FDR, Mann-Kendall "
             f"(Yue-Wang), classes")
+    assert equal, f"space-time Gi* z differs from esda (max |diff| {maxdiff:.2e})"
     rows = [
         {"benchmark": "emerging hotspots vs esda G_Local step by step (analytic)", "ours_s": round(ours, 3),
          "peer": "esda.G_Local per step, permutations=0", "peer_s": round(peer, 3), "ratio": round(peer / ours, 2),

@@ -275,3 +275,11 @@ def test_barnet_pack_from_real_data(shared_data, tmp_path):
     man = json.loads((out / "manifest.json").read_text())
     assert man["rows"]["rows_read"] == man["rows"]["accepted"] + man["rows"]["quarantined"]
     assert len(list((out / "wards").glob("*.html"))) == man["layers"]["wards"]
+
+
+def test_pages_show_no_python_object_text(pack):
+    """Template slips (a method or object printed instead of its value) never reach a page."""
+    for page in ("index.html", "tasking.html", "public/index.html"):
+        html = (pack / page).read_text()
+        for slip in ("built-in method", "<bound method", "object at 0x", "{{", "}}", "None</td>"):
+            assert slip not in html, (page, slip)

@@ -5,6 +5,13 @@ Stage entry: :func:`hotspots.coverage.report.run_coverage` (config sections
 ``hotspots cctv``. Everything is EPSG:27700 (metres).
 """
 
-from .report import CoverageResult, run_coverage
-
 __all__ = ["CoverageResult", "run_coverage"]
+
+
+def __getattr__(name):
+    # imported on first use, so `hotspots --help` does not load the numerical libraries
+    if name in __all__:
+        from . import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module 'hotspots.coverage' has no attribute {name!r}")

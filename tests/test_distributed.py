@@ -1,0 +1,219 @@
+"""Distributed runs on a real (local, multi-process) Dask cluster give the serial run's results.
+
+One LocalCluster(n_workers=2, threads_per_worker=1, processes=True) serves the module.
+A worker is killed on purpose with a worker plugin that patches the pipeline inside
+the worker process: once (the task must be retried and the pack still be identical),
+and on every attempt (the run must stop with a clear error and leave no pack).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+distributed = pytest.importorskip("distributed")
+import cloudpickle  # noqa: E402  (comes with distributed)
+import dask  # noqa: E402
+from distributed import Client, LocalCluster  # noqa: E402
+from distributed.diagnostics.plugin import WorkerPlugin  # noqa: E402
+
+from hotspots.errors import HotspotsError  # noqa: E402
+
+FIM_DATE = "2025-11-14"
+
+# the worker plugins below are defined here, so ship this module's code by value
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def client():
+    # a task whose worker dies is re-run once; a second death is a KilledWorker error
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        c = Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def london(tmp_path_factory):
+    from hotspots.scale.london import LondonParams, generate_london
+
+    ds = generate_london(tmp_path_factory.mktemp("london"),
+                         LondonParams(n_incidents=700, n_boroughs=2, n_wards=2, cell_size_m=400.0))
+    for cfg in ds.configs:  # two crime types keep the packs small (the test is about equality, not coverage)
+        text = cfg.read_text()
+        cfg.write_text(text.replace("[analysis]\n", '[analysis]\ncrime_types = ["burglary_residential", "violence"]\n'))
+    return ds
+
+
+# --------------------------------------------------------------------------- comparing packs
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def pack_contents(folder: Path) -> dict:
+    """Every data product of a pack, reduced to comparable digests.
+
+    CSV/JSON files byte for byte; GeoTIFF pixels and transform; every GeoPackage layer's
+    attributes and geometries (the container stores a write time); the manifest without
+    its clock fields. HTML pages are listed by name only (map widgets get random element ids).
+    """
+    import pyogrio
+    import rasterio
+
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = str(p.relative_to(folder))
+        if p.suffix in (".csv", ".json") and p.name != "manifest.json":
+            out[rel] = _digest(p.read_bytes())
+        elif p.suffix == ".tif":
+            with rasterio.open(p) as src:
+                out[rel] = (_digest(src.read().tobytes()), tuple(src.transform), str(src.crs))
+        elif p.suffix == ".gpkg":
+            for layer, _ in pyogrio.list_layers(p):
+                df = pyogrio.read_dataframe(p, layer=layer)
+                geom = df.geometry.to_wkb() if hasattr(df, "geometry") else []
+                attrs = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
+                out[f"{rel}:{layer}"] = (_digest(attrs.to_csv(index=False).encode()),
+                                         _digest(b"".join(bytes(g) for g in geom)), len(df))
+        elif p.name == "manifest.json":
+            m = json.loads(p.read_text())
+            out[rel] = {k: m[k] for k in ("fim_date", "random_seed", "grid", "inputs", "rows",
+                                          "incidents_before_fim_date", "files") if k in m}
+        else:
+            out[rel] = "present"
+    return out
+
+
+@pytest.fixture(scope="module")
+def serial_packs(london, tmp_path_factory):
+    from hotspots.scale.distributed import run_packs
+
+    out = tmp_path_factory.mktemp("serial")
+    packs = run_packs(london.configs, fim_date=FIM_DATE, out_root=out, scheduler=None)
+    return {p.name: pack_contents(p) for p in packs}
+
+
+# --------------------------------------------------------------------------- killing workers
+class DieAt(WorkerPlugin):
+    """Patch ``hotspots.pipeline.<func>`` in every worker so calling it kills the worker process.
+
+    With ``marker`` set, only the first call anywhere dies (the marker file records it).
+    """
+
+    def __init__(self, func: str, marker: str | None = None):
+        self.func = func
+        self.marker = marker
+
+    def setup(self, worker):
+        import hotspots.pipeline as pl
+
+        original = getattr(pl, self.func)
+        func, marker = self.func, self.marker
+
+        def die(*args, **kwargs):
+            if marker is not None:
+                try:
+                    fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                except FileExistsError:
+                    return original(*args, **kwargs)
+                os.write(fd, f"{func} killed pid {os.getpid()}".encode())
+                os.close(fd)
+            os._exit(17)
+
+        setattr(pl, func, die)
+
+
+def test_two_borough_packs_on_cluster_equal_serial_even_when_a_worker_dies(client, london, serial_packs,
+                                                                          tmp_path):
+    from hotspots.scale.distributed import run_packs
+
+    marker = tmp_path / "killed-once"
+    # the first pack to reach the final rename (its temporary folder fully written) kills its worker
+    client.register_plugin(DieAt("_swap_into_place", str(marker)), name="die-once")
+    try:
+        packs = run_packs(london.configs, fim_date=FIM_DATE, out_root=tmp_path / "dask", scheduler=client)
+    finally:
+        client.unregister_worker_plugin("die-once")
+    assert marker.exists(), "no worker was killed, so the retry path was not exercised"
+    assert [p.name for p in packs] == ["LB01", "LB02"]
+    for p in packs:
+        got, want = pack_contents(p), serial_packs[p.name]
+        assert sorted(got) == sorted(want)
+        differ = sorted(k for k in want if got[k] != want[k])
+        assert differ == [], f"{p.name}: these outputs differ from the serial run: {differ}"
+        assert any(k.endswith(".tif") for k in got) and "tasking.csv" in got
+    # the dead attempt's temporary folder is gone; only the two packs remain
+    assert sorted(x.name for x in (tmp_path / "dask").iterdir()) == ["LB01", "LB02"]
+
+
+def test_backtest_on_cluster_equals_serial(client):
+    import shapely
+
+    from hotspots.forecast.harness import EventTable, Horizon, backtest, make_origins
+    from hotspots.forecast.methods import make_methods
+    from hotspots.geo.grid import Grid
+    from hotspots.scale.distributed import distributed_backtest
+
+    rng = np.random.default_rng(3)
+    n = 1500
+    x = np.where(rng.uniform(size=n) < 0.4, rng.normal(1200, 150, n), rng.uniform(0, 3000, n))
+    y = np.where(rng.uniform(size=n) < 0.4, rng.normal(1800, 150, n), rng.uniform(0, 3000, n))
+    dates = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    events = EventTable.from_dates(np.clip(x, 1, 2999), np.clip(y, 1, 2999), dates)
+    grid = Grid.from_boundary(shapely.box(0, 0, 3000, 3000), 150.0)
+    horizon = Horizon(days=14)
+    origins = make_origins("2025-06-02", "2025-07-28", horizon)
+    methods = make_methods(["naive_3m", "kde_200m", "gistar", "prospective"], seed=11)
+    serial = backtest(events, grid, methods, origins, horizon=horizon)
+    dist = distributed_backtest(events, grid, methods, origins, horizon=horizon, scheduler=client)
+    assert len(origins) >= 4 and len(dist.scores) == len(origins) * len(methods)
+    pd.testing.assert_frame_equal(serial.scores.drop(columns="fit_s"), dist.scores.drop(columns="fit_s"))
+    pd.testing.assert_frame_equal(serial.curves, dist.curves)
+    pd.testing.assert_frame_equal(serial.summary().drop(columns=["fit_s", "fit_s_se"]),
+                                  dist.summary().drop(columns=["fit_s", "fit_s_se"]))
+    assert serial.best() == dist.best()
+
+
+def test_tiled_kde_on_cluster_equals_untiled(client):
+    import shapely
+
+    from hotspots.analysis.density import density_surface
+    from hotspots.geo.grid import Grid
+    from hotspots.scale.tiles import tiled_density_surface
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(532_000, 900, 4000)
+    y = rng.normal(181_000, 900, 4000)
+    grid = Grid.from_boundary(shapely.Point(532_000, 181_000).buffer(2500), 50.0)
+    ref = density_surface(x, y, grid, 300.0)
+    got = tiled_density_surface(x, y, grid, 300.0, tile_cells=32, client=client)
+    assert np.array_equal(ref[grid.mask], got[grid.mask])
+
+
+def test_worker_dying_on_every_attempt_gives_a_clear_error_and_no_pack(client, london, tmp_path):
+    from hotspots.scale.distributed import run_packs
+
+    client.register_plugin(DieAt("analyse"), name="die-always")
+    try:
+        with pytest.raises(HotspotsError) as err:
+            run_packs(london.configs[:1], fim_date=FIM_DATE, out_root=tmp_path / "out", scheduler=client)
+    finally:
+        client.unregister_worker_plugin("die-always")
+        client.restart()  # fresh, unpatched workers
+    msg = str(err.value)
+    assert "LB01" in msg and "died" in msg and "Nothing was written" in msg
+    out = tmp_path / "out"
+    assert not (out / "LB01").exists()
+    assert not out.exists() or not any(out.iterdir())
