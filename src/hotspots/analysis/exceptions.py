@@ -371,7 +371,7 @@ def seasonal_index(rates: pd.Series) -> tuple[np.ndarray, np.ndarray, str]:
         kernel = np.r_[0.5, np.ones(11), 0.5] / 12.0
         ma = np.full(n, np.nan)
         ma[6:n - 6] = np.convolve(v, kernel, mode="valid")
-        ratio = v / ma
+        ratio = np.divide(v, ma, out=np.full(n, np.nan), where=ma > 0)  # NaN at the ends and for empty years
         method = "ratio to centred 12-month moving average"
     elif n >= 12:
         v = rates.to_numpy(float)
