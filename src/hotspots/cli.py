@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .cli_args import add_config_args
+
 DESCRIPTION = """\
 hotspots turns crime records and ward boundaries into the products a community-safety
 partnership works from: hotspot maps, a ranked tasking list for the Fortnightly
@@ -23,15 +25,6 @@ Typical use:
 
 Every command takes --help. Settings live in a TOML config file (see config/demo.toml).
 """
-
-
-def _add_config_args(p: argparse.ArgumentParser, required: bool = True) -> None:
-    p.add_argument("--config", "-c", required=required, metavar="FILE",
-                   help="the run's TOML settings file, e.g. config/demo.toml")
-    p.add_argument("--data-dir", metavar="DIR",
-                   help="folder that relative input paths in the config start from "
-                        "(overrides [project] data_dir and $HOTSPOTS_DATA_DIR)")
-    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors and the result")
 
 
 def _load(args):
@@ -90,12 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="read and validate the input files, report what was accepted and why rows "
                                       "were quarantined")
-    _add_config_args(p)
+    add_config_args(p)
     p.add_argument("--quarantine", metavar="CSV", help="also write the quarantined rows (with reasons) to this CSV")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("run", help="build the FIM pack (maps, tasking list, GIS layers) for one meeting date")
-    _add_config_args(p)
+    add_config_args(p)
     p.add_argument("--date", metavar="YYYY-MM-DD",
                    help="the FIM meeting date; only incidents before it are used (default: the day after the "
                         "latest incident)")

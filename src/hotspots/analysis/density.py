@@ -87,6 +87,26 @@ def silverman_radius(x: np.ndarray, y: np.ndarray) -> float:
     return float(r)
 
 
+def checked_points(x, y, weights, radius_m: float, kernel: str):
+    """Validate KDE inputs; returns contiguous float64 ``x, y, weights`` (weights default 1).
+
+    Raises :class:`ConfigError` for an unknown kernel or a radius (metres) that is not
+    positive, :class:`InputError` for arrays of different lengths.
+    """
+    if kernel not in _kernels.KERNEL_CODES:
+        raise ConfigError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}.")
+    if not (radius_m > 0 and math.isfinite(radius_m)):
+        raise ConfigError(f"radius_m must be a positive number of metres, got {radius_m!r}.")
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    if x.shape != y.shape:
+        raise InputError(f"x and y differ in length ({x.size} vs {y.size}).")
+    w = np.ones_like(x) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+    if w.shape != x.shape:
+        raise InputError(f"weights has {w.size} values for {x.size} points.")
+    return x, y, w
+
+
 def density_surface(x, y, grid, radius_m: float, kernel: str = "quartic", weights=None) -> np.ndarray:
     """Kernel density at the cell centres of ``grid``, shape (nrows, ncols).
 
@@ -107,17 +127,7 @@ def density_surface(x, y, grid, radius_m: float, kernel: str = "quartic", weight
     ndarray (nrows, ncols)
         Incidents (or weight) per km².
     """
-    if kernel not in _kernels.KERNEL_CODES:
-        raise ConfigError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}.")
-    if not (radius_m > 0 and math.isfinite(radius_m)):
-        raise ConfigError(f"radius_m must be a positive number of metres, got {radius_m!r}.")
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    if x.shape != y.shape:
-        raise InputError(f"x and y differ in length ({x.size} vs {y.size}).")
-    w = np.ones_like(x) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-    if w.shape != x.shape:
-        raise InputError(f"weights has {w.size} values for {x.size} points.")
+    x, y, w = checked_points(x, y, weights, radius_m, kernel)
     dens = _kernels.kde_grid(x, y, w, float(grid.xmin), float(grid.ymax), float(grid.cell_size),
                              int(grid.nrows), int(grid.ncols), float(radius_m), _kernels.KERNEL_CODES[kernel])
     dens *= 1e6  # per m² -> per km²

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
-
-
-def _config_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", "-c", required=True, metavar="FILE",
-                   help="the run's TOML settings file, e.g. config/demo.toml")
-    p.add_argument("--data-dir", metavar="DIR",
-                   help="folder that relative input paths in the config start from "
-                        "(overrides [project] data_dir and $HOTSPOTS_DATA_DIR)")
-    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors and the result")
+from ..cli_args import add_config_args
 
 
 def cmd_trends(args) -> int:
@@ -55,7 +46,7 @@ def add_trends_parser(subparsers) -> None:
                     "sporadic, oscillating or historical hot (or cold) spot from a space-time Gi* cube whose "
                     "steps end at the FIM date; list what changed since the last meeting and whether the coming "
                     "fortnight is seasonally high. Settings: [trends] and [exceptions] in the config.")
-    _config_args(p)
+    add_config_args(p)
     p.add_argument("--date", metavar="YYYY-MM-DD", help="the FIM date (default: the day after the latest incident)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: [output] folder/trends-DATE)")
     p.add_argument("--scheme", choices=("esri", "uk"), help="class scheme (overrides [trends] scheme)")
@@ -107,7 +98,7 @@ def add_evaluate_parser(subparsers) -> None:
                     "and a control area; report the Weighted Displacement Difference (Wheeler & Ratcliffe 2018) "
                     "with its z-test and the before/after rate ratios with exact Poisson tests. Writes "
                     "evaluation.csv, evaluation.png and evaluation_areas.gpkg.")
-    _config_args(p)
+    add_config_args(p)
     p.add_argument("--target", required=True, metavar="FILE|X,Y,R",
                    help="target area: a polygon file (GeoJSON/GeoPackage) or x,y,radius in metres (EPSG:27700)")
     p.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first day of the intervention")

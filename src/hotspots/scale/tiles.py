@@ -16,12 +16,11 @@ tile is one task; only the tile's own points travel to the worker.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -112,19 +111,9 @@ def tiled_density_surface(x, y, grid, radius_m: float, kernel: str = "quartic", 
     ndarray (nrows, ncols)
         Incidents (or weight) per km²; NaN outside the study area.
     """
-    from ..analysis import _kernels
+    from ..analysis.density import checked_points
 
-    if kernel not in _kernels.KERNEL_CODES:
-        raise ConfigError(f"kernel must be one of {list(_kernels.KERNEL_CODES)}, got {kernel!r}.")
-    if not (radius_m > 0 and math.isfinite(radius_m)):
-        raise ConfigError(f"radius_m must be a positive number of metres, got {radius_m!r}.")
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    if x.shape != y.shape:
-        raise InputError(f"x and y differ in length ({x.size} vs {y.size}).")
-    w = np.ones_like(x) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-    if w.shape != x.shape:
-        raise InputError(f"weights has {w.size} values for {x.size} points.")
+    x, y, w = checked_points(x, y, weights, radius_m, kernel)
     reach = kernel_reach(radius_m, kernel)
     tiles = plan_tiles(grid, tile_cells)
     args = []
