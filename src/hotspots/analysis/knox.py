@@ -264,7 +264,8 @@ class KnoxResult:
                          "not isolated ones.")
             d, t = self.extent(alpha)
             if d is not None:
-                lines.append(f"Near-repeat extent: about {_fmt(d)} m and {_fmt(t)} {self.time_unit} after an event.")
+                lines.append(f"Significant over-representation reaches about {_fmt(d)} m and {_fmt(t)} "
+                             f"{self.time_unit} after an event.")
                 cd, ct = self.extent(alpha, rule="core")
                 if cd is not None and (cd, ct) != (d, t):
                     lines.append(f"Core of the pattern (at least half the strongest excess): about {_fmt(cd)} m "
