@@ -165,28 +165,18 @@ def test_whole_file_outside_study_area(tmp_path):
         _ingest(_generic(tmp_path, rows))
 
 
-def test_empty_file(tmp_path):
+@pytest.mark.parametrize("text,message", [
+    ("", "empty"),
+    ("ref,type,x,y,from,to,where\n", "no rows"),
+    ("a,b,c\n1,2,3\n", "none of the mapped columns"),
+], ids=["empty-file", "header-only", "none-of-the-columns"])
+def test_unusable_file_is_named(tmp_path, text, message):
     _wards_file(tmp_path)
-    (tmp_path / "inc.csv").write_text("")
+    (tmp_path / "inc.csv").write_text(text)
     cfg = load_config(write_config(tmp_path, GENERIC.format(path="inc.csv", crs="EPSG:27700", coords='x = "x"\ny = "y"')))
-    with pytest.raises(InputError, match="empty"):
+    with pytest.raises(InputError, match=message) as e:
         _ingest(cfg)
-
-
-def test_header_only_file(tmp_path):
-    _wards_file(tmp_path)
-    (tmp_path / "inc.csv").write_text("ref,type,x,y,from,to,where\n")
-    cfg = load_config(write_config(tmp_path, GENERIC.format(path="inc.csv", crs="EPSG:27700", coords='x = "x"\ny = "y"')))
-    with pytest.raises(InputError, match="no rows"):
-        _ingest(cfg)
-
-
-def test_csv_with_none_of_the_expected_columns(tmp_path):
-    _wards_file(tmp_path)
-    (tmp_path / "inc.csv").write_text("a,b,c\n1,2,3\n")
-    cfg = load_config(write_config(tmp_path, GENERIC.format(path="inc.csv", crs="EPSG:27700", coords='x = "x"\ny = "y"')))
-    with pytest.raises(InputError, match="none of the mapped columns"):
-        _ingest(cfg)
+    assert "inc.csv" in str(e.value)
 
 
 POLICE = """
