@@ -7,7 +7,6 @@ pack untouched.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -312,7 +311,3 @@ def run(cfg: Config, fim_date: str | None = None, out_dir: str | Path | None = N
     res = analyse(cfg, fim_date, rep, now=now, stages=stages)
     out = Path(out_dir) if out_dir else default_out_dir(cfg, res.fim_date)
     return write_pack(res, out, rep, previous=previous)
-
-
-def replace_config(cfg: Config, **changes) -> Config:
-    return dataclasses.replace(cfg, **changes)

@@ -6,7 +6,6 @@ table in EPSG:27700, plus a quarantine table of every rejected row with a reason
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,7 +154,3 @@ def load_incidents(cfg: Config, area: StudyArea, now: pd.Timestamp | None = None
     inc = inc[list(INCIDENT_COLUMNS)].sort_values(["start", "incident_id"], kind="stable").reset_index(drop=True)
     quar = pd.concat(quars, ignore_index=True) if quars else pd.DataFrame()
     return IngestResult(incidents=inc, quarantine=quar, sources=tuple(infos))
-
-
-def summary_json(result: IngestResult) -> str:
-    return json.dumps(result.summary(), indent=2, default=str)
