@@ -21,9 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..config import BURGLARY_TYPES
 from ..errors import InputError
-
-BURGLARY_TYPES = ("burglary", "burglary_residential", "burglary_business")
 
 
 def garwood_interval(k, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:

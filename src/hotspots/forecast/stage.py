@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..config import BURGLARY_TYPES
 from ..errors import ConfigError, InputError
 from . import metrics
 
-BURGLARY_TYPES = ("burglary_residential", "burglary_business", "burglary")
 SELECT_METRICS = ("hit_rate", "pai", "pei", "info_gain")
 
 

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..config import BURGLARY_TYPES
 from ..errors import ConfigError
 
 BNG = "EPSG:27700"
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-BURGLARY_TYPES = ("burglary_residential", "burglary", "burglary_business")
 
 RISING = ("new hot spot", "consecutive hot spot", "intensifying hot spot", "emerging")
 FADING = ("diminishing hot spot", "historical hot spot", "former")
