@@ -13,7 +13,6 @@ Run: ``python benchmarks/bench_gistar.py`` (writes benchmarks/results/gistar.jso
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -115,9 +114,6 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    rows = run()
-    for r in rows:
-        print(json.dumps(r, indent=1))
-    out = Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "gistar.json").write_text(json.dumps(rows, indent=2))
+    from _results import save_rows
+
+    save_rows("gistar", run())

@@ -11,10 +11,8 @@ Run: ``python benchmarks/bench_kde.py`` (writes benchmarks/results/kde.json).
 
 from __future__ import annotations
 
-import json
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -128,9 +126,6 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    rows = run()
-    for r in rows:
-        print(json.dumps(r, indent=1))
-    out = Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "kde.json").write_text(json.dumps(rows, indent=2))
+    from _results import save_rows
+
+    save_rows("kde", run())

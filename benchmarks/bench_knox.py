@@ -27,9 +27,7 @@ Run as a script to print the rows and write ``benchmarks/results/knox.json``.
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -161,10 +159,6 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    out = run()
-    for r in out:
-        print(json.dumps(r))
-    dest = Path(__file__).resolve().parent / "results" / "knox.json"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(json.dumps(out, indent=2))
-    print(f"written {dest}")
+    from _results import save_rows
+
+    save_rows("knox", run())

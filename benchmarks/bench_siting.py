@@ -16,9 +16,7 @@ Run: ``python benchmarks/bench_siting.py`` (writes benchmarks/results/siting.jso
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -116,9 +114,6 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    res = run()
-    for r in res:
-        print(json.dumps(r))
-    out = Path(__file__).resolve().parent / "results" / "siting.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(res, indent=2))
+    from _results import save_rows
+
+    save_rows("siting", run())

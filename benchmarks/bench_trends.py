@@ -22,10 +22,8 @@ Run: ``python benchmarks/bench_trends.py`` (writes benchmarks/results/trends.jso
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -140,10 +138,6 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    rows = run()
-    for r in rows:
-        print(json.dumps(r, indent=1))
-    out = Path(__file__).resolve().parent / "results" / "trends.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(rows, indent=2))
-    print(f"written {out}")
+    from _results import save_rows
+
+    save_rows("trends", run())

@@ -13,10 +13,8 @@ Run: ``python benchmarks/bench_viewshed.py`` (writes benchmarks/results/viewshed
 
 from __future__ import annotations
 
-import json
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -135,9 +133,6 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    res = run()
-    for r in res:
-        print(json.dumps(r))
-    out = Path(__file__).resolve().parent / "results" / "viewshed.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(res, indent=2))
+    from _results import save_rows
+
+    save_rows("viewshed", run())
