@@ -48,7 +48,7 @@ from ..model import days_since_epoch as _days
 from ..model import midpoint_times
 from ..errors import ConfigError
 from ..model import coarsest_precision
-from .trends import bh_adjust
+from .fdr import bh_adjust
 
 TZ = "Europe/London"
 ALL = "all crime"

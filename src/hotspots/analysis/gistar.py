@@ -23,7 +23,7 @@ seeded, numba) adds ``p_sim`` (esda's "directed" folded pseudo p-value) and
 
 Classification follows ArcGIS: confidence bins +3/+2/+1 (hot, 99/95/90%),
 -1/-2/-3 (cold), 0 not significant. Under ``correction="fdr"`` (default) the
-Benjamini-Hochberg cut-off is computed separately at alpha 0.01, 0.05 and 0.10;
+Benjamini-Hochberg cut-off (:mod:`hotspots.analysis.fdr`) is computed separately at alpha 0.01, 0.05 and 0.10;
 ``"bonferroni"`` divides alpha by n; ``"none"`` uses alpha as is. The sign of
 the bin is always the sign of z, so a cell with negative z is never hot.
 """
@@ -37,6 +37,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputError
 from . import _kernels
+from .fdr import fdr_cutoff
 
 CORRECTIONS = ("fdr", "bonferroni", "none")
 CONFIDENCE_ALPHAS = ((3, 0.01), (2, 0.05), (1, 0.10))
@@ -77,26 +78,6 @@ class GiStarConfig:
 
 
 # --------------------------------------------------------------------------- multiple testing
-def fdr_cutoff(p: np.ndarray, alpha: float = 0.05) -> float:
-    """Benjamini-Hochberg cut-off: reject p-values strictly below it.
-
-    Returns ``k * alpha / n`` for the largest rank k with ``p_(k) < k alpha / n``
-    (the same value as ``esda.fdr``); when no p-value passes, ``alpha / n``.
-    NaN p-values are ignored.
-    """
-    p = np.asarray(p, dtype=float)
-    p = p[np.isfinite(p)]
-    n = p.size
-    if n == 0:
-        return 0.0
-    ps = np.sort(p)
-    line = np.arange(1, n + 1) * alpha / n
-    ok = np.nonzero(ps < line)[0]
-    if ok.size == 0:
-        return alpha / n
-    return float(line[ok[-1]])
-
-
 def significance_cutoff(p: np.ndarray, alpha: float, correction: str) -> float:
     """The p-value threshold (reject when p < threshold) for one alpha."""
     if correction == "fdr":

@@ -91,6 +91,7 @@ from ..model import midpoint_times
 from ..errors import ConfigError, InputError
 from ..model import coarsest_precision, require_precision
 from . import _trends_kernels as K
+from .fdr import bh_adjust
 
 TZ = "Europe/London"
 
@@ -329,33 +330,6 @@ def queen_csr(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     ptr = np.concatenate([[0], np.cumsum(valid.sum(axis=1))]).astype(np.int64)
     idx = nb[valid].astype(np.int64)  # row-major over (cell, offset): grouped by cell
     return rows, cols, ptr, idx
-
-
-def bh_adjust(p: np.ndarray, axis: int | None = None) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values), over all values or along ``axis``.
-
-    NaN p-values stay NaN and do not count as tests.
-    """
-    p = np.asarray(p, dtype=float)
-    if axis is None:
-        flat = p.ravel()
-        out = np.full(flat.shape, np.nan)
-        ok = np.isfinite(flat)
-        pv = flat[ok]
-        m = pv.size
-        if m:
-            order = np.argsort(pv)
-            ranked = pv[order] * m / np.arange(1, m + 1)
-            q = np.minimum.accumulate(ranked[::-1])[::-1]
-            res = np.empty(m)
-            res[order] = np.minimum(q, 1.0)
-            out[ok] = res
-        return out.reshape(p.shape)
-    moved = np.moveaxis(p, axis, -1)
-    out = np.empty_like(moved)
-    for ix in np.ndindex(moved.shape[:-1]):
-        out[ix] = bh_adjust(moved[ix])
-    return np.moveaxis(out, -1, axis)
 
 
 def _norm_sf2(z: np.ndarray) -> np.ndarray:
