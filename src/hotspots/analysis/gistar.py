@@ -38,6 +38,7 @@ import numpy as np
 from ..errors import ConfigError, InputError
 from . import _kernels
 from .fdr import fdr_cutoff
+from .neighbours import grid_neighbours, polygon_neighbours
 
 CORRECTIONS = ("fdr", "bonferroni", "none")
 CONFIDENCE_ALPHAS = ((3, 0.01), (2, 0.05), (1, 0.10))
@@ -107,74 +108,6 @@ def classify(z: np.ndarray, p: np.ndarray, correction: str = "fdr") -> tuple[np.
         bins[sig & (z > 0)] = level
         bins[sig & (z < 0)] = -level
     return bins, cutoffs
-
-
-# --------------------------------------------------------------------------- neighbours
-def grid_neighbours(mask: np.ndarray, cell_size: float, band_m: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """CSR neighbour lists (self excluded) of the masked cells of a grid.
-
-    Sites are the True cells of ``mask`` in row-major order; a neighbour is a
-    masked cell whose centre is within ``band_m`` metres (default
-    ``cell_size * sqrt(2)``: the 8 queen neighbours).
-    """
-    mask = np.asarray(mask, dtype=bool)
-    band = band_m if band_m > 0 else cell_size * math.sqrt(2.0)
-    reach = int(math.floor(band / cell_size + 1e-9))
-    offs = [(dr, dc) for dr in range(-reach, reach + 1) for dc in range(-reach, reach + 1)
-            if (dr or dc) and math.hypot(dr, dc) * cell_size <= band * (1 + 1e-9)]
-    nrows, ncols = mask.shape
-    site = np.full(mask.shape, -1, dtype=np.int64)
-    rows, cols = np.nonzero(mask)
-    n = rows.size
-    site[rows, cols] = np.arange(n)
-    nb_cols = []
-    for dr, dc in offs:
-        rr, cc = rows + dr, cols + dc
-        ok = (rr >= 0) & (rr < nrows) & (cc >= 0) & (cc < ncols)
-        j = np.full(n, -1, dtype=np.int64)
-        j[ok] = site[rr[ok], cc[ok]]
-        nb_cols.append(j)
-    if not nb_cols:
-        return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    nb = np.stack(nb_cols, axis=1)  # (n, len(offs))
-    valid = nb >= 0
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum(valid.sum(axis=1))
-    indices = nb[valid].astype(np.int64)  # row-major: per site, in offset order
-    return indptr, indices
-
-
-def polygon_neighbours(polygons, contiguity: str = "queen", band_m: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """CSR neighbour lists (self excluded) for polygons (GeoDataFrame, EPSG:27700).
-
-    ``contiguity`` queen or rook (libpysal, shared vertex / shared edge), or
-    ``band`` with ``band_m`` metres between centroids.
-    """
-    n = len(polygons)
-    if contiguity in ("queen", "rook"):
-        from libpysal import weights as lw
-
-        cls = lw.Queen if contiguity == "queen" else lw.Rook
-        w = cls.from_dataframe(polygons.reset_index(drop=True), use_index=False, silence_warnings=True)
-        sp = w.sparse.tocsr()
-    elif contiguity == "band":
-        if not band_m > 0:
-            raise ConfigError("contiguity='band' needs band_m > 0 metres.")
-        from scipy.sparse import csr_matrix
-        from scipy.spatial import cKDTree
-
-        c = polygons.geometry.centroid
-        pts = np.column_stack([c.x.to_numpy(), c.y.to_numpy()])
-        pairs = cKDTree(pts).query_pairs(band_m, output_type="ndarray")
-        i = np.concatenate([pairs[:, 0], pairs[:, 1]])
-        j = np.concatenate([pairs[:, 1], pairs[:, 0]])
-        sp = csr_matrix((np.ones(i.size), (i, j)), shape=(n, n))
-    else:
-        raise ConfigError(f"contiguity must be queen, rook or band, got {contiguity!r}.")
-    sp.setdiag(0)
-    sp.eliminate_zeros()
-    sp.sort_indices()
-    return sp.indptr.astype(np.int64), sp.indices.astype(np.int64)
 
 
 # --------------------------------------------------------------------------- result

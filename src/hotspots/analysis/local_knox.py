@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..errors import InputError
 from . import _nearrepeat_kernels as K
+from .neighbours import distance_band_neighbours
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,21 +67,8 @@ class LocalKnoxResult:
 
 def spatial_neighbours_csr(x, y, delta_m: float):
     """CSR arrays (ptr, idx) of each event's neighbours within ``delta_m`` metres
-    (Euclidean, inclusive, self excluded)."""
-    from scipy.spatial import cKDTree
-
-    n = len(x)
-    tree = cKDTree(np.column_stack([x, y]))
-    pr = tree.query_pairs(delta_m, p=2, output_type="ndarray")
-    if pr.size == 0:
-        return np.zeros(n + 1, np.int64), np.zeros(0, np.int64)
-    a = np.concatenate([pr[:, 0], pr[:, 1]]).astype(np.int64)
-    b = np.concatenate([pr[:, 1], pr[:, 0]]).astype(np.int64)
-    order = np.lexsort((b, a))
-    a, b = a[order], b[order]
-    ptr = np.zeros(n + 1, np.int64)
-    np.add.at(ptr, a + 1, 1)
-    return np.cumsum(ptr), b
+    (Euclidean, inclusive, self excluded): :func:`hotspots.analysis.neighbours.distance_band_neighbours`."""
+    return distance_band_neighbours(x, y, delta_m)
 
 
 def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutations: int = 999,

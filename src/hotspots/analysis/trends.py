@@ -92,6 +92,7 @@ from ..errors import ConfigError, InputError
 from ..model import coarsest_precision, require_precision
 from . import _trends_kernels as K
 from .fdr import bh_adjust
+from .neighbours import queen_csr
 
 TZ = "Europe/London"
 
@@ -306,30 +307,6 @@ def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None) -> 
     note = (f"{n} steps of {unit} ({why}), {starts[0].date()} to {(ends[-1] - pd.Timedelta(days=1)).date()} "
             f"inclusive, {ending}")
     return StepPlan(starts, ends, unit, label, note)
-
-
-def queen_csr(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Queen neighbours (self included) of the masked cells of a grid.
-
-    Returns ``(rows, cols, ptr, idx)``: the masked cells in row-major order
-    (the order of :meth:`Grid.to_frame`) and a CSR neighbour list indexing them.
-    """
-    rows, cols = np.nonzero(mask)
-    nr, nc = mask.shape
-    lookup = np.full(mask.shape, -1, dtype=np.int64)
-    lookup[rows, cols] = np.arange(len(rows))
-    nb = np.full((len(rows), 9), -1, dtype=np.int64)
-    k = 0
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            r2, c2 = rows + dr, cols + dc
-            ok = (r2 >= 0) & (r2 < nr) & (c2 >= 0) & (c2 < nc)
-            nb[ok, k] = lookup[r2[ok], c2[ok]]
-            k += 1
-    valid = nb >= 0
-    ptr = np.concatenate([[0], np.cumsum(valid.sum(axis=1))]).astype(np.int64)
-    idx = nb[valid].astype(np.int64)  # row-major over (cell, offset): grouped by cell
-    return rows, cols, ptr, idx
 
 
 def _norm_sf2(z: np.ndarray) -> np.ndarray:
