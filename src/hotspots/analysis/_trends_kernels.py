@@ -2,7 +2,8 @@
 
 Nothing here knows about grids, dates or GeoDataFrames: the cube is a
 ``(T, N)`` float64 array (time steps x cells) and the spatial neighbourhood is
-a CSR structure (``nbr_ptr``, ``nbr_idx``) that includes each cell itself.
+a CSR structure (``nbr_ptr``, ``nbr_idx``) of each cell's neighbours, the cell
+itself excluded (as everywhere in the engine).
 A pure-numpy reference of each kernel lives in ``tests/test_trends.py``.
 """
 
@@ -11,20 +12,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._kernels import gistar_z
+
 
 @njit(cache=True)
 def spacetime_gistar(counts, nbr_ptr, nbr_idx, lags):
     """Space-time Getis-Ord Gi* z-scores with binary weights, self included.
 
-    The neighbourhood of bin ``(t, i)`` is every cell ``j`` listed for ``i`` in
-    the CSR arrays (self included) at steps ``t - lags .. t`` (steps before the
-    first are simply absent, so early bins have fewer neighbours). The mean and
-    standard deviation are those of the whole cube (``n = T * N`` bins), as in
-    the analytic Gi* of Getis & Ord (1995) / ArcGIS:
-
-        z = (sum_j x_j - xbar * W) / (S * sqrt((n * W - W**2) / (n - 1)))
-
-    with ``W`` the neighbour count and ``S`` the population standard deviation.
+    The neighbourhood of bin ``(t, i)`` is cell ``i`` and every cell listed for
+    ``i`` in the CSR arrays (which *exclude* the cell itself) at steps
+    ``t - lags .. t`` (steps before the first are simply absent, so early bins
+    have fewer neighbours). The mean and standard deviation are those of the
+    whole cube (``n = T * N`` bins), as in the analytic Gi* of Getis & Ord
+    (1995) / ArcGIS. Each step sums the lagged steps per cell and hands them to
+    the one Gi* formula, :func:`hotspots.analysis._kernels.gistar_z`.
 
     Returns ``(z, w)``: z-scores and neighbour counts, both shape ``(T, N)``.
     A cube with no variance gives z = 0 everywhere.
@@ -40,37 +41,24 @@ def spacetime_gistar(counts, nbr_ptr, nbr_idx, lags):
             total2 += v * v
     xbar = total / n
     var = total2 / n - xbar * xbar
-    if var < 0.0:
-        var = 0.0
-    s = np.sqrt(var)
-    # spatial sums per step
-    spat = np.zeros((T, N))
-    deg = np.zeros(N)
-    for i in range(N):
-        deg[i] = nbr_ptr[i + 1] - nbr_ptr[i]
-    for t in range(T):
-        for i in range(N):
-            acc = 0.0
-            for k in range(nbr_ptr[i], nbr_ptr[i + 1]):
-                acc += counts[t, nbr_idx[k]]
-            spat[t, i] = acc
+    sd = np.sqrt(var) if var > 0.0 else 0.0
     z = np.zeros((T, N))
     w = np.zeros((T, N))
+    lagged = np.empty(N)
     for t in range(T):
         t0 = t - lags
         if t0 < 0:
             t0 = 0
-        nsteps = t - t0 + 1
         for i in range(N):
             acc = 0.0
             for u in range(t0, t + 1):
-                acc += spat[u, i]
-            wi = nsteps * deg[i]
-            w[t, i] = wi
-            if s > 0.0:
-                den = s * np.sqrt((n * wi - wi * wi) / (n - 1.0))
-                if den > 0.0:
-                    z[t, i] = (acc - xbar * wi) / den
+                acc += counts[u, i]
+            lagged[i] = acc
+        _s, wt, zt = gistar_z(lagged, nbr_ptr, nbr_idx, t - t0 + 1, xbar, sd, n)
+        for i in range(N):
+            w[t, i] = wt[i]
+            if not np.isnan(zt[i]):
+                z[t, i] = zt[i]
     return z, w
 
 

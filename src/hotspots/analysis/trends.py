@@ -92,7 +92,8 @@ from ..errors import ConfigError, InputError
 from ..model import coarsest_precision, require_precision
 from . import _trends_kernels as K
 from .fdr import bh_adjust
-from .neighbours import queen_csr
+from .neighbours import grid_neighbours
+from .neighbours import queen_csr as queen_csr  # re-exported for callers of hotspots.analysis.trends
 
 TZ = "Europe/London"
 
@@ -321,7 +322,7 @@ def spacetime_gistar(counts: np.ndarray, mask: np.ndarray, time_lags: int = 1) -
     ``counts`` has shape ``(T, N)`` over the masked cells of ``mask`` in
     row-major order. Returns ``(z, p)`` with two-sided normal p-values.
     """
-    _r, _c, ptr, idx = queen_csr(mask)
+    ptr, idx = grid_neighbours(mask)
     z, _w = K.spacetime_gistar(np.ascontiguousarray(counts, dtype=np.float64), ptr, idx, int(time_lags))
     return z, _norm_sf2(z)
 
@@ -550,7 +551,8 @@ def emerging_hotspots(incidents, grid, fim_date, config: TrendsConfig | None = N
     data_start = inc["start"].min()
     plan = plan_steps(fim_date, precision, cfg, data_start)
     cube, info = build_cube(inc, grid, plan, cfg.weight)
-    rows, cols, ptr, idx = queen_csr(grid.mask)
+    rows, cols = np.nonzero(grid.mask)
+    ptr, idx = grid_neighbours(grid.mask)
     z, _w = K.spacetime_gistar(cube, ptr, idx, int(cfg.time_lags))
     p = _norm_sf2(z)
     if cfg.fdr == "step":
