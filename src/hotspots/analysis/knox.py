@@ -407,20 +407,19 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
     keep = band <= S
     pi, pj, band = pi[keep], pj[keep], band[keep]
     order = np.lexsort((pj, pi))
-    pi = pi[order].astype(np.int32)
-    pj = pj[order].astype(np.int32)
+    pi = np.ascontiguousarray(pi[order], dtype=np.int32)  # int32 keeps the pair arrays small in the permutation loop
+    pj = np.ascontiguousarray(pj[order], dtype=np.int32)
     ncols = T + 1
-    cell = (band[order] * ncols).astype(np.int32)
+    cell = np.ascontiguousarray(band[order] * ncols, dtype=np.int32)
     ncells = (S + 1) * ncols
     whole_days = bool(np.all(t == np.round(t))) and (t.max() - t.min()) < 2**31
-    if whole_days:
-        ti = (t - t.min()).astype(np.int64 if t.max() - t.min() >= 2**31 - 1 else np.int32)
+    if whole_days:  # temporal bands from a look-up table of whole-day differences
         cap = int(math.ceil(tedges[-1])) + 1
         lut = np.array([K.band_index(float(v), tedges, closed) for v in range(cap + 1)], dtype=np.int64)
-        obs_flat, sims_flat = K.knox_counts_int(pi, pj, cell, ti, lut, ncells, int(permutations), int(seed))
     else:
-        obs_flat, sims_flat = K.knox_counts_float(pi, pj, cell, t, tedges, closed, ncells,
-                                                  int(permutations), int(seed))
+        lut = np.zeros(0, dtype=np.int64)
+    obs_flat, sims_flat = K.knox_counts(pi, pj, cell, t, tedges, bool(closed), lut, int(ncells), int(permutations),
+                                        int(seed))
     obs_close = obs_flat.reshape(S + 1, ncols)
     sims_close = sims_flat.reshape(-1, S + 1, ncols)
     # totals of all pairs per temporal band (invariant under permutation)
