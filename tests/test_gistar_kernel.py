@@ -18,7 +18,7 @@ def test_hand_computed_line_of_three():
     ip = np.array([0, 1, 3, 4], dtype=np.int64)
     ix = np.array([1, 0, 2, 1], dtype=np.int64)
     sd = math.sqrt(2.0 / 3.0)
-    s, w, z = _kernels.gistar_z(y, ip, ix, 1, 2.0, sd, 3)
+    s, w, z = _kernels.gistar_z(y, ip, ix, 1.0, 2.0, sd, 3)
     assert s.tolist() == [3.0, 6.0, 5.0] and w.tolist() == [2.0, 3.0, 2.0]
     # site 0: (3 - 2*2) / (sd * sqrt((3*2 - 4) / 2)) = -1/sd; site 1's window is every site: undefined
     assert z[0] == pytest.approx(-math.sqrt(1.5), rel=1e-14)
@@ -40,7 +40,7 @@ def test_random_neighbourhoods_against_the_formula():
     a = a | a.T
     ip = np.concatenate([[0], np.cumsum(a.sum(axis=1))]).astype(np.int64)
     ix = np.nonzero(a)[1].astype(np.int64)
-    for layers, nobs in ((1, n), (3, 5 * n)):
+    for layers, nobs in ((1.0, n), (3.0, 5 * n)):
         v = rng.gamma(2.0, 2.0, n)
         mean, sd = 3.7, 1.9
         s, w, z = _kernels.gistar_z(v, ip, ix, layers, mean, sd, nobs)
@@ -66,7 +66,7 @@ def test_space_time_cube_is_the_formula_on_lag_sums(lags):
     mean, sd = cube.mean(), cube.std()
     for t in range(T):
         t0 = max(0, t - lags)
-        _s, wt, zt = _kernels.gistar_z(cube[t0:t + 1].sum(axis=0), ip, ix, t - t0 + 1, mean, sd, T * N)
+        _s, wt, zt = _kernels.gistar_z(cube[t0:t + 1].sum(axis=0), ip, ix, float(t - t0 + 1), mean, sd, T * N)
         np.testing.assert_allclose(z[t], zt, rtol=1e-12, atol=1e-13)
         np.testing.assert_array_equal(w[t], wt)
     # a cube with no variance: z = 0 (documented), never NaN

@@ -127,8 +127,8 @@ def gistar_z(values, indptr, indices, layers, mean, sd, n):
     The one implementation of the formula, shared by the Gi* surfaces and the
     space-time cube. Site ``i``'s window is ``i`` itself plus its neighbours
     ``indices[indptr[i]:indptr[i+1]]`` (self excluded); ``values`` may already be a
-    sum over ``layers`` stacked observations per site (the time steps of a
-    space-time window), so the window holds ``W_i = layers * (k_i + 1)``
+    sum over ``layers`` (a float count) stacked observations per site (the time
+    steps of a space-time window), so the window holds ``W_i = layers * (k_i + 1)``
     observations. With ``mean`` and ``sd`` the mean and population standard
     deviation of all ``n`` observations (Getis & Ord 1995; ArcGIS)::
 
@@ -170,7 +170,7 @@ def gistar_analytic(y, indptr, indices):
     mean = ysum / n
     var = ysq / n - mean * mean
     sd = math.sqrt(var) if var > 0.0 else 0.0
-    s, wsum, z = gistar_z(y, indptr, indices, 1, mean, sd, n)
+    s, wsum, z = gistar_z(y, indptr, indices, 1.0, mean, sd, n)
     G = np.empty(n)
     p = np.empty(n)
     for i in range(n):

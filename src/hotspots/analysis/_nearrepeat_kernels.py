@@ -80,7 +80,8 @@ def knox_counts(pi, pj, cell, t, tedges, closed_right, lut, ncells, permutations
         np.random.shuffle(tp)
         cnt[:] = 0
         count_pairs(cnt, pi, pj, cell, tp, tedges, closed_right, lut)
-        sims[r] = cnt
+        for c in range(ncells):
+            sims[r, c] = cnt[c]
     return obs, sims
 
 
@@ -114,11 +115,12 @@ def pairs_within_time(ts, edges, closed_right):
 
 
 @njit(cache=True)
-def local_knox_kernel(nb_ptr, nb_idx, t, tau, permutations, seed):
+def local_knox_kernel(nb_ptr, nb_idx, t, order, tau, permutations, seed):
     """Local Knox counts and conditional-permutation exceedances.
 
     ``nb_ptr``/``nb_idx``: CSR list of each event's spatial neighbours (self
-    excluded). For event i the statistic is the number of its spatial
+    excluded); ``order``: the indices that sort ``t`` ascending (``np.argsort``
+    done by the caller, which keeps numba's sort out of this kernel's compile). For event i the statistic is the number of its spatial
     neighbours j with |t_j - t_i| <= tau (days). Under the conditional null the
     event keeps its own time and its neighbours receive times drawn without
     replacement from the other n-1 events. Returns (nsti, nti, exceed) where
@@ -137,8 +139,9 @@ def local_knox_kernel(nb_ptr, nb_idx, t, tau, permutations, seed):
                 c += 1
         nsti[i] = c
     # temporal neighbour counts via sorting
-    order = np.argsort(t)
-    ts = t[order]
+    ts = np.empty(n)
+    for a in range(n):
+        ts[a] = t[order[a]]
     lo = 0
     hi = 0
     for a in range(n):

@@ -54,12 +54,47 @@ def spacetime_gistar(counts, nbr_ptr, nbr_idx, lags):
             for u in range(t0, t + 1):
                 acc += counts[u, i]
             lagged[i] = acc
-        _s, wt, zt = gistar_z(lagged, nbr_ptr, nbr_idx, t - t0 + 1, xbar, sd, n)
+        _s, wt, zt = gistar_z(lagged, nbr_ptr, nbr_idx, float(t - t0 + 1), xbar, sd, n)
         for i in range(N):
             w[t, i] = wt[i]
             if not np.isnan(zt[i]):
                 z[t, i] = zt[i]
     return z, w
+
+
+@njit(cache=True)
+def _select(a, k):
+    """The k-th smallest value of ``a`` (0-based), partially reordering ``a`` in place.
+
+    Quickselect (Hoare partition around the middle element): afterwards every value
+    before position ``k`` is <= ``a[k]`` and every value after it is >=. Plain loops
+    only, so the kernels using it compile in a fraction of a second (``np.partition``
+    and ``np.sort`` pull in several seconds of numba library code).
+    """
+    lo = 0
+    hi = a.shape[0] - 1
+    while lo < hi:
+        pivot = a[(lo + hi) // 2]
+        i = lo
+        j = hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                tmp = a[i]
+                a[i] = a[j]
+                a[j] = tmp
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return a[k]
 
 
 @njit(cache=True)
@@ -74,10 +109,15 @@ def sen_slope(x):
             sl[k] = (x[b] - x[a]) / (b - a)
             k += 1
     h = m // 2
+    upper = _select(sl, h)
     if m % 2 == 1:
-        return np.partition(sl, h)[h]
-    part = np.partition(sl, (h - 1, h))
-    return 0.5 * (part[h - 1] + part[h])
+        return upper
+    # after selecting h, the (h-1)-th smallest is the largest value before position h
+    lower = sl[0]
+    for q in range(1, h):
+        if sl[q] > lower:
+            lower = sl[q]
+    return 0.5 * (lower + upper)
 
 
 @njit(cache=True)
@@ -86,9 +126,11 @@ def _acf_correction(x, slope, lags):
     from the autocorrelation ``r_k`` of the Sen-detrended series (1 when undefined)."""
     T = x.shape[0]
     y = np.empty(T)
+    mu = 0.0
     for t in range(T):
         y[t] = x[t] - (t + 1) * slope
-    mu = y.mean()
+        mu += y[t]
+    mu /= T
     for t in range(T):
         y[t] -= mu
     c0 = 0.0
@@ -149,16 +191,21 @@ def mann_kendall(series, ac_lags, with_slope):
                     s += 1.0
                 elif d < 0.0:
                     s -= 1.0
-        srt = np.sort(x)
+        # tie groups: each value's group is counted once, at its first occurrence
         ties = 0.0
-        run = 1
-        for a in range(1, T + 1):
-            if a < T and srt[a] == srt[a - 1]:
-                run += 1
-            else:
+        for a in range(T):
+            first = True
+            for b in range(a):
+                if x[b] == x[a]:
+                    first = False
+                    break
+            if first:
+                run = 1
+                for b in range(a + 1, T):
+                    if x[b] == x[a]:
+                        run += 1
                 if run > 1:
                     ties += run * (run - 1.0) * (2.0 * run + 5.0)
-                run = 1
         var = (T * (T - 1.0) * (2.0 * T + 5.0) - ties) / 18.0
         slope = sen_slope(x) if (with_slope or ac_lags > 0) else np.nan
         if ac_lags > 0:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._util import kernel_array
 from . import _nearrepeat_kernels as K
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -49,7 +50,7 @@ def aoristic_weights(start, end, timezone: str = "Europe/London") -> np.ndarray:
     week_min = (s_min.dt.weekday * 1440 + s_min.dt.hour * 60 + s_min.dt.minute).to_numpy(np.int64)
     dur = ((e - s) / pd.Timedelta(minutes=1)).to_numpy(dtype=float)
     dur = np.where(np.isnan(dur), -1.0, np.floor(dur)).astype(np.int64)
-    return K.aoristic_minutes_kernel(week_min, dur)
+    return K.aoristic_minutes_kernel(kernel_array(week_min, np.int64), kernel_array(dur, np.int64))
 
 
 def aoristic_hour_by_weekday(start, end, timezone: str = "Europe/London") -> pd.DataFrame:

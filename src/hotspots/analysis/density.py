@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._util import kernel_array
 from ..errors import ConfigError, InputError
 from . import _kernels
 
@@ -88,7 +89,7 @@ def silverman_radius(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def checked_points(x, y, weights, radius_m: float, kernel: str):
-    """Validate KDE inputs; returns contiguous float64 ``x, y, weights`` (weights default 1).
+    """Validate KDE inputs; returns the kernel's float64 ``x, y, weights`` (weights default 1).
 
     Raises :class:`ConfigError` for an unknown kernel or a radius (metres) that is not
     positive, :class:`InputError` for arrays of different lengths.
@@ -97,11 +98,11 @@ def checked_points(x, y, weights, radius_m: float, kernel: str):
         raise ConfigError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}.")
     if not (radius_m > 0 and math.isfinite(radius_m)):
         raise ConfigError(f"radius_m must be a positive number of metres, got {radius_m!r}.")
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
+    x = kernel_array(x, np.float64)
+    y = kernel_array(y, np.float64)
     if x.shape != y.shape:
         raise InputError(f"x and y differ in length ({x.size} vs {y.size}).")
-    w = np.ones_like(x) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+    w = np.ones_like(x) if weights is None else kernel_array(weights, np.float64)
     if w.shape != x.shape:
         raise InputError(f"weights has {w.size} values for {x.size} points.")
     return x, y, w

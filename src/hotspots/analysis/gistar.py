@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._util import kernel_array
 from ..errors import ConfigError, InputError
 from . import _kernels
 from .fdr import fdr_cutoff
@@ -218,7 +219,7 @@ def gistar(y, indptr, indices, permutations: int = 0, seed: int | None = 0, corr
     ``p_value`` chooses whether the analytic (``norm``) or permutation (``sim``)
     p-values are classified.
     """
-    y = np.ascontiguousarray(y, dtype=np.float64)
+    y = kernel_array(y, np.float64)
     if y.ndim != 1 or y.size < 3:
         raise InputError(f"Gi* needs at least 3 sites, got {y.size}.")
     if not np.all(np.isfinite(y)):
@@ -227,8 +228,8 @@ def gistar(y, indptr, indices, permutations: int = 0, seed: int | None = 0, corr
         raise ConfigError(f"correction must be one of {list(CORRECTIONS)}, got {correction!r}.")
     if p_value == "sim" and permutations <= 0:
         raise ConfigError("p_value='sim' needs permutations > 0 (e.g. 999).")
-    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
-    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    indptr = kernel_array(indptr, np.int64)
+    indices = kernel_array(indices, np.int64)
     G, z, p, wsum = _kernels.gistar_analytic(y, indptr, indices)
     p_sim = p_dir = None
     if permutations > 0:

@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._util import kernel_array
 from ..errors import InputError
 from . import _nearrepeat_kernels as K
 
@@ -346,9 +347,9 @@ def close_pairs(x: np.ndarray, y: np.ndarray, radius_m: float, metric: str = "eu
 
 def _validate(x, y, t, spatial_bandwidth_m, n_spatial_bands, temporal_bandwidth_days, n_temporal_bands,
               metric, convention, permutations):
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    t = np.ascontiguousarray(t, dtype=np.float64)
+    x = kernel_array(x, np.float64)
+    y = kernel_array(y, np.float64)
+    t = kernel_array(t, np.float64)
     if not (x.shape == y.shape == t.shape) or x.ndim != 1:
         raise InputError(f"x, y and t must be 1-D arrays of equal length; got shapes {x.shape}, {y.shape}, {t.shape}.")
     bad = ~(np.isfinite(x) & np.isfinite(y) & np.isfinite(t))
@@ -407,10 +408,10 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
     keep = band <= S
     pi, pj, band = pi[keep], pj[keep], band[keep]
     order = np.lexsort((pj, pi))
-    pi = np.ascontiguousarray(pi[order], dtype=np.int32)  # int32 keeps the pair arrays small in the permutation loop
-    pj = np.ascontiguousarray(pj[order], dtype=np.int32)
+    pi = kernel_array(pi[order], np.int32)  # int32 keeps the pair arrays small in the permutation loop
+    pj = kernel_array(pj[order], np.int32)
     ncols = T + 1
-    cell = np.ascontiguousarray(band[order] * ncols, dtype=np.int32)
+    cell = kernel_array(band[order] * ncols, np.int32)
     ncells = (S + 1) * ncols
     whole_days = bool(np.all(t == np.round(t))) and (t.max() - t.min()) < 2**31
     if whole_days:  # temporal bands from a look-up table of whole-day differences

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._util import kernel_array
 from ..errors import InputError
 from . import _nearrepeat_kernels as K
 from .neighbours import distance_band_neighbours
@@ -79,9 +80,9 @@ def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutat
     """
     from scipy.stats import hypergeom
 
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    t = np.ascontiguousarray(t, dtype=np.float64)
+    x = kernel_array(x, np.float64)
+    y = kernel_array(y, np.float64)
+    t = kernel_array(t, np.float64)
     if not (x.shape == y.shape == t.shape) or x.ndim != 1:
         raise InputError("x, y and t must be 1-D arrays of equal length.")
     if len(x) < 2:
@@ -92,7 +93,9 @@ def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutat
         raise InputError("delta_m must be positive (metres) and tau_days >= 0 (days).")
     n = len(x)
     ptr, idx = spatial_neighbours_csr(x, y, delta_m)
-    nsti, nti, exceed = K.local_knox_kernel(ptr, idx, t, float(tau_days), int(permutations), int(seed))
+    order = kernel_array(np.argsort(t, kind="stable"), np.int64)
+    nsti, nti, exceed = K.local_knox_kernel(kernel_array(ptr, np.int64), kernel_array(idx, np.int64), t, order,
+                                            float(tau_days), int(permutations), int(seed))
     nsi = np.diff(ptr)
     rows = np.repeat(np.arange(n), nsi)
     close_t = np.abs(t[idx] - t[rows]) <= tau_days

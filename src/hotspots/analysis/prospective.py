@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._util import kernel_array
 from ..errors import InputError
 from . import _nearrepeat_kernels as K
 
@@ -39,15 +40,16 @@ def prospective_surface(x, y, t_days, grid, at_day, bandwidth_m: float = DEFAULT
     surface never looks ahead. Cells outside ``grid.mask`` are 0.
     Returns an array of shape (grid.nrows, grid.ncols).
     """
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    t = np.ascontiguousarray(t_days, dtype=np.float64)
+    x = kernel_array(x, np.float64)
+    y = kernel_array(y, np.float64)
+    t = kernel_array(t_days, np.float64)
     if not (x.shape == y.shape == t.shape):
         raise InputError("x, y and t_days must have the same length.")
     if bandwidth_m <= 0 or bandwidth_days <= 0 or band_m <= 0 or band_days <= 0:
         raise InputError("prospective bandwidths and bands must be positive (metres, days).")
     ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(t)
-    out = K.prospective_kernel(x[ok], y[ok], t[ok], float(at_day), float(grid.xmin), float(grid.ymax),
+    out = K.prospective_kernel(kernel_array(x[ok], np.float64), kernel_array(y[ok], np.float64),
+                               kernel_array(t[ok], np.float64), float(at_day), float(grid.xmin), float(grid.ymax),
                                float(grid.cell_size), int(grid.nrows), int(grid.ncols), float(bandwidth_m),
                                float(bandwidth_days), float(band_m), float(band_days))
     out[~grid.mask] = 0.0

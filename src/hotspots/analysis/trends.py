@@ -86,6 +86,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._util import kernel_array
 from ..model import days_since_epoch as _days
 from ..model import midpoint_times
 from ..errors import ConfigError, InputError
@@ -323,7 +324,7 @@ def spacetime_gistar(counts: np.ndarray, mask: np.ndarray, time_lags: int = 1) -
     row-major order. Returns ``(z, p)`` with two-sided normal p-values.
     """
     ptr, idx = grid_neighbours(mask)
-    z, _w = K.spacetime_gistar(np.ascontiguousarray(counts, dtype=np.float64), ptr, idx, int(time_lags))
+    z, _w = K.spacetime_gistar(kernel_array(counts, np.float64), ptr, idx, int(time_lags))
     return z, _norm_sf2(z)
 
 
@@ -334,7 +335,7 @@ def mann_kendall(series: np.ndarray, ac_lags: int = 0, with_slope: bool = True) 
     serial correlation at lags 1..ac_lags (as ``pymannkendall.yue_wang_modification_test``
     with ``lag=ac_lags``); 0 is the original test.
     """
-    s, v, z, tau, slope = K.mann_kendall(np.ascontiguousarray(series, dtype=np.float64), int(ac_lags),
+    s, v, z, tau, slope = K.mann_kendall(kernel_array(series, np.float64), int(ac_lags),
                                          bool(with_slope))
     return {"s": s, "var": v, "z": z, "p": _norm_sf2(z), "tau": tau, "slope": slope}
 
@@ -553,7 +554,7 @@ def emerging_hotspots(incidents, grid, fim_date, config: TrendsConfig | None = N
     cube, info = build_cube(inc, grid, plan, cfg.weight)
     rows, cols = np.nonzero(grid.mask)
     ptr, idx = grid_neighbours(grid.mask)
-    z, _w = K.spacetime_gistar(cube, ptr, idx, int(cfg.time_lags))
+    z, _w = K.spacetime_gistar(kernel_array(cube, np.float64), ptr, idx, int(cfg.time_lags))
     p = _norm_sf2(z)
     if cfg.fdr == "step":
         q = bh_adjust(p, axis=1)
@@ -571,9 +572,10 @@ def emerging_hotspots(incidents, grid, fim_date, config: TrendsConfig | None = N
     trend = mann_kendall(z[skip:].T, ac)
     count_trend = mann_kendall(cube.T, 0, with_slope=False)
     if cfg.scheme == "esri":
-        codes = K.classify_esri(np.ascontiguousarray(hot.T), np.ascontiguousarray(cold.T), trend["p"], trend["z"],
-                                cfg.trend_alpha, cfg.share, cfg.historical_min_span, 2,
-                                cfg.historical == "extended")
+        codes = K.classify_esri(kernel_array(hot.T, np.bool_), kernel_array(cold.T, np.bool_),
+                                kernel_array(trend["p"], np.float64), kernel_array(trend["z"], np.float64),
+                                float(cfg.trend_alpha), float(cfg.share), float(cfg.historical_min_span), 2,
+                                bool(cfg.historical == "extended"))
         labels = ESRI_LABELS
     else:
         codes = classify_uk(hot.T, cfg.recent_steps, cfg.uk_hot_share)

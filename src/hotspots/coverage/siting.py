@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._util import kernel_array
 from ..errors import ConfigError
 from . import _kernels as K
 
@@ -179,8 +180,8 @@ def greedy_mclp(A: sp.csr_matrix, w, k: int, fixed=None) -> tuple[np.ndarray, np
     w = np.asarray(w, float)
     fixed = np.zeros(A.shape[0], bool) if fixed is None else np.asarray(fixed, bool)
     At = A.T.tocsr()
-    chosen, gains = K.greedy_max_cover(At.indptr.astype(np.int64), At.indices.astype(np.int64), w,
-                                       fixed.astype(np.uint8), int(k))
+    chosen, gains = K.greedy_max_cover(kernel_array(At.indptr, np.int64), kernel_array(At.indices, np.int64),
+                                       kernel_array(w, np.float64), kernel_array(fixed, np.uint8), int(k))
     return chosen, gains
 
 
@@ -192,8 +193,9 @@ def greedy_interchange(A: sp.csr_matrix, w, k: int, fixed=None, max_passes: int 
     if len(chosen) < k or len(chosen) == 0:
         return chosen, gains
     At = A.T.tocsr()
-    better = K.interchange(At.indptr.astype(np.int64), At.indices.astype(np.int64), w, fixed.astype(np.uint8),
-                           np.asarray(chosen, np.int64), int(max_passes))
+    better = K.interchange(kernel_array(At.indptr, np.int64), kernel_array(At.indices, np.int64),
+                           kernel_array(w, np.float64), kernel_array(fixed, np.uint8), kernel_array(chosen, np.int64),
+                           int(max_passes))
     return _order_by_gain(A, w, better, fixed)
 
 
@@ -264,8 +266,9 @@ def lp_rounding(A: sp.csr_matrix, w, k: int, fixed=None, time_limit_s: float = 6
         return ch, g, bound
     start = np.argsort(-xs, kind="stable")[:k]
     At = A.T.tocsr()
-    better = K.interchange(At.indptr.astype(np.int64), At.indices.astype(np.int64), w, fixed.astype(np.uint8),
-                           np.asarray(start, np.int64), int(max_passes))
+    better = K.interchange(kernel_array(At.indptr, np.int64), kernel_array(At.indices, np.int64),
+                           kernel_array(w, np.float64), kernel_array(fixed, np.uint8), kernel_array(start, np.int64),
+                           int(max_passes))
     ch, g = _order_by_gain(A, w, better, fixed)
     return ch, g, bound
 

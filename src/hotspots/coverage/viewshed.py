@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._util import kernel_array
 from ..errors import InputError
 from . import _kernels as K
 
@@ -77,21 +78,21 @@ class Obstruction:
 
 
 def _cam_arrays(cameras, mount_height_m: float):
-    cx = cameras["x"].to_numpy(dtype=float)
-    cy = cameras["y"].to_numpy(dtype=float)
-    rng = cameras["range_m"].to_numpy(dtype=float)
-    brg = cameras["bearing_deg"].to_numpy(dtype=float)
-    fov = cameras["fov_deg"].to_numpy(dtype=float)
-    mh = (cameras["mount_height_m"].to_numpy(dtype=float) if "mount_height_m" in cameras.columns
-          else np.full(len(cx), float(mount_height_m)))
+    cx = kernel_array(cameras["x"].to_numpy(dtype=float), np.float64)
+    cy = kernel_array(cameras["y"].to_numpy(dtype=float), np.float64)
+    rng = kernel_array(cameras["range_m"].to_numpy(dtype=float), np.float64)
+    brg = kernel_array(cameras["bearing_deg"].to_numpy(dtype=float), np.float64)
+    fov = kernel_array(cameras["fov_deg"].to_numpy(dtype=float), np.float64)
+    mh = kernel_array(cameras["mount_height_m"].to_numpy(dtype=float) if "mount_height_m" in cameras.columns
+                      else np.full(len(cx), float(mount_height_m)), np.float64)
     return cx, cy, rng, brg, fov, mh
 
 
 def _raster_args(obstruction: Obstruction | None):
     if obstruction is None:
         return np.zeros((1, 1)), 0.0, 0.0, 1.0, False
-    return (np.ascontiguousarray(obstruction.heights, dtype=np.float64), obstruction.x0, obstruction.ytop,
-            obstruction.cell_size, True)
+    return (kernel_array(obstruction.heights, np.float64), float(obstruction.x0), float(obstruction.ytop),
+            float(obstruction.cell_size), True)
 
 
 def sector_polygon(x: float, y: float, range_m: float, bearing_deg: float, fov_deg: float,
@@ -121,8 +122,8 @@ def visibility_pairs(cameras, x, y, obstruction: Obstruction | None = None, moun
     order = np.argsort(x, kind="stable")
     cx, cy, rng, brg, fov, mh = _cam_arrays(cameras, mount_height_m)
     h, x0, ytop, cs, use = _raster_args(obstruction)
-    p, c = K.cover_pairs(np.ascontiguousarray(x[order]), np.ascontiguousarray(y[order]), cx, cy, rng, brg, fov, mh,
-                         h, x0, ytop, cs, float(target_height_m), use)
+    p, c = K.cover_pairs(kernel_array(x[order], np.float64), kernel_array(y[order], np.float64),
+                         cx, cy, rng, brg, fov, mh, h, x0, ytop, cs, float(target_height_m), use)
     return order[p], c
 
 
@@ -137,8 +138,8 @@ def viewshed_raster(cameras, obstruction: Obstruction, mount_height_m: float = 6
                     line_of_sight: bool = True) -> np.ndarray:
     """Number of cameras seeing each pixel centre of ``obstruction`` (int32, same shape)."""
     cx, cy, rng, brg, fov, mh = _cam_arrays(cameras, mount_height_m)
-    h = np.ascontiguousarray(obstruction.heights, dtype=np.float64)
-    return K.viewshed_count(h, obstruction.x0, obstruction.ytop, obstruction.cell_size, cx, cy, rng, brg, fov, mh,
+    h, x0, ytop, cs, _use = _raster_args(obstruction)
+    return K.viewshed_count(h, x0, ytop, cs, cx, cy, rng, brg, fov, mh,
                             float(target_height_m), bool(line_of_sight))
 
 
@@ -157,12 +158,12 @@ def viewshed_polygons(cameras, obstruction: Obstruction | None = None, mount_hei
     geoms = []
     cx, cy, rng, brg, fov, mh = _cam_arrays(cameras, mount_height_m)
     if obstruction is not None:
-        h = np.ascontiguousarray(obstruction.heights, dtype=np.float64)
+        h, x0, ytop, cs, _use = _raster_args(obstruction)
     for k in range(len(cx)):
         if obstruction is None:
             geoms.append(sector_polygon(cx[k], cy[k], rng[k], brg[k], fov[k]))
             continue
-        r0, c0, m = K.viewshed_window(h, obstruction.x0, obstruction.ytop, obstruction.cell_size, cx[k], cy[k],
+        r0, c0, m = K.viewshed_window(h, x0, ytop, cs, cx[k], cy[k],
                                       rng[k], brg[k], fov[k], mh[k], float(target_height_m), True)
         if m.size == 0 or not m.any():
             geoms.append(shapely.Polygon())

@@ -76,11 +76,12 @@ def kde_tile(x: np.ndarray, y: np.ndarray, w: np.ndarray, xmin: float, ymax: flo
 
     ``xmin``/``ymax`` are the corner of the *whole* grid; the tile's own corner is derived from them.
     """
+    from .._util import kernel_array
     from ..analysis import _kernels
 
     nr, nc = tile.shape
-    return _kernels.kde_grid(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
-                             np.ascontiguousarray(w, dtype=np.float64), float(xmin + tile.col0 * cell),
+    return _kernels.kde_grid(kernel_array(x, np.float64), kernel_array(y, np.float64),
+                             kernel_array(w, np.float64), float(xmin + tile.col0 * cell),
                              float(ymax - tile.row0 * cell), float(cell), int(nr), int(nc), float(radius_m),
                              _kernels.KERNEL_CODES[kernel])
 

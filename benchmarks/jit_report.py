@@ -1,0 +1,123 @@
+"""Numba compile report: which kernels a demo FIM pack compiles, how many signatures each, and how long.
+
+Builds the demo pack (``config/demo.toml``, FIM date 2025-11-14) in a fresh process whose numba
+cache (``NUMBA_CACHE_DIR``) is an empty temporary folder, so every kernel the pack needs is
+compiled from scratch. Compile times come from numba's own ``numba:compile`` events: *own*
+seconds exclude the kernels compiled inside another kernel's compilation (helpers such as
+``sen_slope`` inside ``mann_kendall``), *total* seconds include them. Every numba dispatcher of
+the package is listed with the signatures it compiled (one each is the goal).
+
+    python benchmarks/jit_report.py            # empty cache (cold start)
+    python benchmarks/jit_report.py --warm     # the normal cache in the source tree
+    python benchmarks/jit_report.py --json out.json
+
+This is a report, not a side-by-side benchmark, so ``run_all.py`` does not run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _child(json_path: str | None) -> int:
+    import importlib
+    import pkgutil
+
+    from numba.core import event
+
+    class CompileTimes(event.Listener):
+        """Inclusive and exclusive compile seconds per dispatcher, nesting-aware."""
+
+        def __init__(self):
+            self.stack: list[list] = []
+            self.rows: list[dict] = []
+
+        def on_start(self, ev):
+            self.stack.append([ev.data["dispatcher"], time.perf_counter(), 0.0])
+
+        def on_end(self, ev):
+            disp, t0, children = self.stack.pop()
+            total = time.perf_counter() - t0
+            if self.stack:
+                self.stack[-1][2] += total
+            py = disp.py_func
+            self.rows.append({"kernel": f"{py.__module__}.{py.__qualname__}", "total_s": total,
+                              "own_s": total - children, "nested": bool(self.stack),
+                              "args": str(ev.data["args"])})
+
+    listener = CompileTimes()
+    event.register("numba:compile", listener)
+    from hotspots import pipeline
+    from hotspots.config import load_config
+
+    cfg = load_config(REPO / "config" / "demo.toml")
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        pipeline.run(cfg, fim_date="2025-11-14", out_dir=Path(out) / "pack", quiet=True)
+    wall = time.perf_counter() - t0
+
+    import hotspots
+    from numba.core.registry import CPUDispatcher
+
+    dispatchers = {}
+    for mod in pkgutil.walk_packages(hotspots.__path__, "hotspots."):
+        try:
+            m = importlib.import_module(mod.name)
+        except Exception:  # noqa: BLE001 - optional extras (dask) may be missing
+            continue
+        for name, obj in vars(m).items():
+            if isinstance(obj, CPUDispatcher) and obj.py_func.__module__ == m.__name__:
+                dispatchers[f"{m.__name__}.{name}"] = [str(s) for s in obj.signatures]
+    by_kernel: dict[str, dict] = {}
+    for r in listener.rows:
+        k = by_kernel.setdefault(r["kernel"], {"own_s": 0.0, "total_s": 0.0, "compiles": 0, "top_level_s": 0.0})
+        k["own_s"] += r["own_s"]
+        k["compiles"] += 1
+        if not r["nested"]:
+            k["top_level_s"] += r["total_s"]
+    report = {"pack_wall_s": wall, "compile_s": sum(r["own_s"] for r in listener.rows),
+              "kernels": by_kernel, "signatures": dispatchers, "events": listener.rows}
+    print(f"demo pack: {wall:.1f} s wall, {report['compile_s']:.1f} s compiling "
+          f"({len(listener.rows)} compilations)")
+    print(f"{'kernel':60s} {'own s':>7s} {'with callees s':>15s} {'compiles':>8s}")
+    for name, k in sorted(by_kernel.items(), key=lambda kv: -kv[1]["own_s"]):
+        print(f"{name:60s} {k['own_s']:7.2f} {k['top_level_s']:15.2f} {k['compiles']:8d}")
+    print("\nsignatures per dispatcher (after the pack):")
+    for name, sigs in sorted(dispatchers.items()):
+        flag = "" if len(sigs) <= 1 else "   <-- more than one"
+        print(f"  {len(sigs)}  {name}{flag}")
+        if len(sigs) > 1:
+            for s in sigs:
+                print(f"       {s}")
+    if json_path:
+        Path(json_path).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--warm", action="store_true", help="use the normal numba cache instead of an empty one")
+    ap.add_argument("--json", help="also write the report to this JSON file")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        return _child(args.json)
+    cmd = [sys.executable, __file__, "--child"] + (["--json", args.json] if args.json else [])
+    if args.warm:
+        return subprocess.call(cmd, cwd=REPO)
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        return subprocess.call(cmd, cwd=REPO, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
