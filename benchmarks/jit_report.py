@@ -28,15 +28,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _child(json_path: str | None) -> int:
-    import importlib
-    import pkgutil
-
+def _compile_listener():
+    """A numba event listener recording compile seconds per dispatcher, nesting-aware."""
     from numba.core import event
 
     class CompileTimes(event.Listener):
-        """Inclusive and exclusive compile seconds per dispatcher, nesting-aware."""
-
         def __init__(self):
             self.stack: list[list] = []
             self.rows: list[dict] = []
@@ -56,6 +52,56 @@ def _child(json_path: str | None) -> int:
 
     listener = CompileTimes()
     event.register("numba:compile", listener)
+    return listener
+
+
+def _signatures() -> dict[str, list[str]]:
+    """Every numba dispatcher of the package with the signatures compiled in this process."""
+    import importlib
+    import pkgutil
+
+    from numba.core.registry import CPUDispatcher
+
+    import hotspots
+
+    out = {}
+    for mod in pkgutil.walk_packages(hotspots.__path__, "hotspots."):
+        try:
+            m = importlib.import_module(mod.name)
+        except ImportError:  # optional extras (dask) may be missing
+            continue
+        for name, obj in vars(m).items():
+            if isinstance(obj, CPUDispatcher) and obj.py_func.__module__ == m.__name__:
+                out[f"{m.__name__}.{name}"] = [str(s) for s in obj.signatures]
+    return out
+
+
+def _by_kernel(rows: list[dict]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for r in rows:
+        k = out.setdefault(r["kernel"], {"own_s": 0.0, "compiles": 0, "top_level_s": 0.0})
+        k["own_s"] += r["own_s"]
+        k["compiles"] += 1
+        if not r["nested"]:
+            k["top_level_s"] += r["total_s"]
+    return out
+
+
+def _print(report: dict) -> None:
+    print(f"demo pack: {report['pack_wall_s']:.1f} s wall, {report['compile_s']:.1f} s compiling "
+          f"({len(report['events'])} compilations)")
+    print(f"{'kernel':60s} {'own s':>7s} {'with callees s':>15s} {'compiles':>8s}")
+    for name, k in sorted(report["kernels"].items(), key=lambda kv: -kv[1]["own_s"]):
+        print(f"{name:60s} {k['own_s']:7.2f} {k['top_level_s']:15.2f} {k['compiles']:8d}")
+    print("\nsignatures per dispatcher (after the pack):")
+    for name, sigs in sorted(report["signatures"].items()):
+        print(f"  {len(sigs)}  {name}" + ("" if len(sigs) <= 1 else "   <-- more than one"))
+        for sig in sigs if len(sigs) > 1 else ():
+            print(f"       {sig}")
+
+
+def _child(json_path: str | None) -> int:
+    listener = _compile_listener()
     from hotspots import pipeline
     from hotspots.config import load_config
 
@@ -64,40 +110,9 @@ def _child(json_path: str | None) -> int:
     with tempfile.TemporaryDirectory() as out:
         pipeline.run(cfg, fim_date="2025-11-14", out_dir=Path(out) / "pack", quiet=True)
     wall = time.perf_counter() - t0
-
-    import hotspots
-    from numba.core.registry import CPUDispatcher
-
-    dispatchers = {}
-    for mod in pkgutil.walk_packages(hotspots.__path__, "hotspots."):
-        try:
-            m = importlib.import_module(mod.name)
-        except Exception:  # noqa: BLE001 - optional extras (dask) may be missing
-            continue
-        for name, obj in vars(m).items():
-            if isinstance(obj, CPUDispatcher) and obj.py_func.__module__ == m.__name__:
-                dispatchers[f"{m.__name__}.{name}"] = [str(s) for s in obj.signatures]
-    by_kernel: dict[str, dict] = {}
-    for r in listener.rows:
-        k = by_kernel.setdefault(r["kernel"], {"own_s": 0.0, "total_s": 0.0, "compiles": 0, "top_level_s": 0.0})
-        k["own_s"] += r["own_s"]
-        k["compiles"] += 1
-        if not r["nested"]:
-            k["top_level_s"] += r["total_s"]
     report = {"pack_wall_s": wall, "compile_s": sum(r["own_s"] for r in listener.rows),
-              "kernels": by_kernel, "signatures": dispatchers, "events": listener.rows}
-    print(f"demo pack: {wall:.1f} s wall, {report['compile_s']:.1f} s compiling "
-          f"({len(listener.rows)} compilations)")
-    print(f"{'kernel':60s} {'own s':>7s} {'with callees s':>15s} {'compiles':>8s}")
-    for name, k in sorted(by_kernel.items(), key=lambda kv: -kv[1]["own_s"]):
-        print(f"{name:60s} {k['own_s']:7.2f} {k['top_level_s']:15.2f} {k['compiles']:8d}")
-    print("\nsignatures per dispatcher (after the pack):")
-    for name, sigs in sorted(dispatchers.items()):
-        flag = "" if len(sigs) <= 1 else "   <-- more than one"
-        print(f"  {len(sigs)}  {name}{flag}")
-        if len(sigs) > 1:
-            for s in sigs:
-                print(f"       {s}")
+              "kernels": _by_kernel(listener.rows), "signatures": _signatures(), "events": listener.rows}
+    _print(report)
     if json_path:
         Path(json_path).write_text(json.dumps(report, indent=2))
     return 0

@@ -25,6 +25,7 @@ def test_hand_computed_line_of_three():
     assert np.isnan(z[1])
     assert z[2] == pytest.approx(math.sqrt(1.5), rel=1e-14)
     G, z2, p, wsum = _kernels.gistar_analytic(y, ip, ix)
+    assert wsum.tolist() == [2.0, 3.0, 2.0]
     np.testing.assert_allclose(G, [0.5, 1.0, 5 / 6], rtol=1e-15)
     np.testing.assert_allclose(z2, z, rtol=1e-14)
     assert p[0] == pytest.approx(math.erfc(math.sqrt(1.5) / math.sqrt(2)), rel=1e-14) and np.isnan(p[1])
@@ -45,7 +46,7 @@ def test_random_neighbourhoods_against_the_formula():
         mean, sd = 3.7, 1.9
         s, w, z = _kernels.gistar_z(v, ip, ix, layers, mean, sd, nobs)
         for i in range(n):
-            win = [i] + np.nonzero(a[i])[0].tolist()
+            win = [i, *np.nonzero(a[i])[0].tolist()]
             S = v[win].sum()
             W = layers * len(win)
             assert s[i] == pytest.approx(S, rel=1e-13) and w[i] == W

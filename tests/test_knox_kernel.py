@@ -24,7 +24,7 @@ def _shuffled_times(t, permutations, seed):
 
 def brute_counts(pi, pj, cell, t, tedges, closed, ncells):
     out = np.zeros(ncells, dtype=np.int64)
-    for a, b, c in zip(pi, pj, cell):
+    for a, b, c in zip(pi, pj, cell, strict=True):
         dt = abs(t[a] - t[b])
         band = int(np.sum(tedges < dt)) if closed else int(np.sum(tedges <= dt))
         out[c + band] += 1

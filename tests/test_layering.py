@@ -104,55 +104,77 @@ def _relative_base(module: str, path: Path, level: int, name: str | None) -> str
     return ".".join(base + ([name] if name else []))
 
 
-def imports_of(module: str, path: Path, modules: dict[str, Path]) -> tuple[list[Edge], list[str]]:
-    """Every import edge out of one module, and the hotspots imports that resolve to no module."""
-    pkg_name = next(iter(modules)).split(".")[0]
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    edges: list[Edge] = []
-    unresolved: list[str] = []
+def _dynamic_import(node: ast.Call) -> ast.expr | None:
+    """The name argument of ``importlib.import_module(...)`` / ``import_module(...)`` / ``__import__(...)``."""
+    fn = node.func
+    fname = fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else ""
+    return node.args[0] if fname in ("import_module", "__import__") and node.args else None
 
-    def add(name: str, line: int, how: str) -> None:
-        if name != pkg_name and not name.startswith(pkg_name + "."):
-            return
-        if name not in modules:
-            unresolved.append(f"{short(module)} imports {name} (line {line}), which does not exist")
-        elif name != module and Edge(module, name, line, how) not in edges:
-            edges.append(Edge(module, name, line, how))
 
+def _is_relative_fstring(arg: ast.expr) -> bool:
+    """``f".{table[name]}"``: a package importing its own submodules by a table of names."""
+    return (isinstance(arg, ast.JoinedStr) and bool(arg.values) and isinstance(arg.values[0], ast.Constant)
+            and str(arg.values[0].value).startswith("."))
+
+
+def _named_imports(module: str, path: Path, tree: ast.AST, modules: dict[str, Path]):
+    """(imported name, line, how) for import statements and literal import_module/__import__ calls;
+    and whether the module imports its own submodules through a table of relative names."""
+    found = []
     relative_table = False
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                add(alias.name, node.lineno, "import")
+            found.extend((alias.name, node.lineno, "import") for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = _relative_base(module, path, node.level, node.module) if node.level else (node.module or "")
             for alias in node.names:
                 full = f"{base}.{alias.name}"
-                add(full if full in modules else base, node.lineno, "import")
-        elif isinstance(node, ast.Call):
-            fn = node.func
-            fname = fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else ""
-            if fname not in ("import_module", "__import__") or not node.args:
-                continue
-            arg = node.args[0]
+                found.append((full if full in modules else base, node.lineno, "import"))
+        elif isinstance(node, ast.Call) and (arg := _dynamic_import(node)) is not None:
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 name = arg.value
                 if name.startswith("."):
                     level = len(name) - len(name.lstrip("."))
                     name = _relative_base(module, path, level, name.lstrip(".") or None)
-                add(name, node.lineno, "import_module")
-            elif isinstance(arg, ast.JoinedStr) and arg.values and isinstance(arg.values[0], ast.Constant) \
-                    and str(arg.values[0].value).startswith("."):
-                relative_table = True  # import_module(f".{table[name]}", __name__)
-    if module not in EXPORT_TABLE_MODULES:
-        pkg = _package_of(module, path)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in modules \
-                    and node.value.startswith(pkg_name + "."):
-                add(node.value, node.lineno, "name table")
-            elif relative_table and isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                    and f"{pkg}.{node.value}" in modules:
-                add(f"{pkg}.{node.value}", node.lineno, "name table")
+                found.append((name, node.lineno, "import_module"))
+            relative_table = relative_table or _is_relative_fstring(arg)
+    return found, relative_table
+
+
+def _table_imports(module: str, path: Path, tree: ast.AST, modules: dict[str, Path], relative_table: bool):
+    """(module name, line) for strings that name a module: full dotted names anywhere, and the
+    plain submodule names of a package that imports ``f".{name}"``. Not for the export table."""
+    if module in EXPORT_TABLE_MODULES:
+        return []
+    pkg_name = module.split(".")[0]
+    pkg = _package_of(module, path)
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            continue
+        if node.value in modules and node.value.startswith(pkg_name + "."):
+            found.append((node.value, node.lineno))
+        elif relative_table and f"{pkg}.{node.value}" in modules:
+            found.append((f"{pkg}.{node.value}", node.lineno))
+    return found
+
+
+def imports_of(module: str, path: Path, modules: dict[str, Path]) -> tuple[list[Edge], list[str]]:
+    """Every import edge out of one module, and the package's imports that name no module."""
+    pkg_name = module.split(".")[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    named, relative_table = _named_imports(module, path, tree, modules)
+    tables = [(name, line, "name table") for name, line in _table_imports(module, path, tree, modules,
+                                                                           relative_table)]
+    edges: list[Edge] = []
+    unresolved: list[str] = []
+    for name, line, how in named + tables:
+        if name != pkg_name and not name.startswith(pkg_name + "."):
+            continue  # another package
+        if name not in modules:
+            unresolved.append(f"{short(module)} imports {name} (line {line}), which does not exist")
+        elif name != module and Edge(module, name, line, how) not in edges:
+            edges.append(Edge(module, name, line, how))
     return edges, unresolved
 
 

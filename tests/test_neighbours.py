@@ -12,8 +12,7 @@ import pytest
 import shapely
 
 from hotspots.analysis import gistar, local_knox, neighbours, trends
-from hotspots.analysis.neighbours import (distance_band_neighbours, grid_neighbours, polygon_neighbours,
-                                          queen_csr)
+from hotspots.analysis.neighbours import distance_band_neighbours, grid_neighbours, polygon_neighbours, queen_csr
 from hotspots.errors import ConfigError
 
 
@@ -83,7 +82,7 @@ def test_queen_is_the_diagonal_band_and_self_is_optional():
     m = masked_grid()
     q = grid_neighbours(m, 100.0)
     b = grid_neighbours(m, 100.0, 100.0 * math.sqrt(2))
-    assert all(np.array_equal(u, v) for u, v in zip(q, b))
+    assert all(np.array_equal(u, v) for u, v in zip(q, b, strict=True))
     ip, ix = grid_neighbours(m, 100.0, include_self=True)
     assert as_sets(ip, ix) == [s | {i} for i, s in enumerate(as_sets(*q))]
     rows, cols, ptr, idx = queen_csr(m)
@@ -140,4 +139,4 @@ def test_every_caller_builds_neighbours_here():
     y = np.zeros(4)
     a = local_knox.spatial_neighbours_csr(x, y, 5.0)
     b = distance_band_neighbours(x, y, 5.0)
-    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    assert all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))

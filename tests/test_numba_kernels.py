@@ -162,7 +162,8 @@ for k in (0, 1):
     viewshed_polygons(cam, obs)
     A = sp.random(60, 25, density=0.2, random_state=k, format="csr")
     A.data[:] = 1
-    greedy_interchange(A if k == 0 else A.astype(np.int32).tocsc(), rng.uniform(0, 5, 60).astype([np.float64, np.float32][k]), 4,
+    weights = rng.uniform(0, 5, 60).astype([np.float64, np.float32][k])
+    greedy_interchange(A if k == 0 else A.astype(np.int32).tocsc(), weights, 4,
                        fixed=None if k == 0 else np.zeros(60, dtype=np.int8))
 
 out = {}

@@ -120,8 +120,9 @@ def local_knox_kernel(nb_ptr, nb_idx, t, order, tau, permutations, seed):
 
     ``nb_ptr``/``nb_idx``: CSR list of each event's spatial neighbours (self
     excluded); ``order``: the indices that sort ``t`` ascending (``np.argsort``
-    done by the caller, which keeps numba's sort out of this kernel's compile). For event i the statistic is the number of its spatial
-    neighbours j with |t_j - t_i| <= tau (days). Under the conditional null the
+    done by the caller, which keeps numba's sort out of this kernel's compile).
+    For event i the statistic is the number of its spatial neighbours j with
+    |t_j - t_i| <= tau (days). Under the conditional null the
     event keeps its own time and its neighbours receive times drawn without
     replacement from the other n-1 events. Returns (nsti, nti, exceed) where
     nti is the number of other events within tau of t_i (any distance) and
@@ -163,7 +164,7 @@ def local_knox_kernel(nb_ptr, nb_idx, t, order, tau, permutations, seed):
             continue
         ti = t[i]
         obs = nsti[i]
-        for r in range(permutations):
+        for _r in range(permutations):
             # partial Fisher-Yates over the pool, skipping the focal event
             c = 0
             drawn = 0

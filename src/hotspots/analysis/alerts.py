@@ -85,13 +85,13 @@ def alert_zones(x, y, dates, at_date, *, radius_m: float = 400.0, duration_days:
         good = np.isfinite(sx) & np.isfinite(sy) & (names != "")
         q_pt, q_part = tree.query(shapely.points(sx[good], sy[good]), predicate="intersects")
         gnames = names[good]
-        for a, b in zip(q_pt, q_part):
+        for a, b in zip(q_pt, q_part, strict=True):
             street_lists[b].add(gnames[a])
     if roads is not None and len(roads) and road_name_field in roads.columns:
         rg = roads.to_crs(crs) if roads.crs is not None and str(roads.crs) != crs else roads
         q_road, q_part = tree.query(rg.geometry.values, predicate="intersects")
         rnames = rg[road_name_field].to_numpy()
-        for a, b in zip(q_road, q_part):
+        for a, b in zip(q_road, q_part, strict=True):
             nm = rnames[a]
             if isinstance(nm, str) and nm.strip():
                 street_lists[b].add(nm.strip())

@@ -28,12 +28,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._util import kernel_array
 from ..errors import ConfigError, InputError
 from . import _kernels
+
+if TYPE_CHECKING:
+    from ..geo.grid import Grid
 
 KERNELS = tuple(_kernels.KERNEL_CODES)
 RADIUS_RULE = "ArcGIS spatial Silverman: 0.9 * min(SD, sqrt(1/ln2) * Dm) * n^-0.2"
@@ -150,7 +154,7 @@ class DensityResult:
     radius_rule: str
     kernel: str
     units: str
-    grid: object
+    grid: Grid
     n_points: int = 0
     label: str = ""
     harm_scheme: str = ""

@@ -55,8 +55,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..model import days_since_epoch as _days
 from ..errors import ConfigError, InputError
+from ..model import days_since_epoch as _days
 
 TZ = "Europe/London"
 
@@ -238,7 +238,8 @@ class EvaluationResult:
     def write(self, out_dir) -> dict[str, Path]:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = {"table": out / "evaluation.csv", "plot": out / "evaluation.png", "areas": out / "evaluation_areas.gpkg"}
+        paths = {"table": out / "evaluation.csv", "plot": out / "evaluation.png",
+                 "areas": out / "evaluation_areas.gpkg"}
         from .._csvsafe import write_csv
 
         write_csv(self.to_frame(), paths["table"])

@@ -44,10 +44,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..model import days_since_epoch as _days
-from ..model import midpoint_times
 from ..errors import ConfigError
-from ..model import coarsest_precision
+from ..model import coarsest_precision, midpoint_times
+from ..model import days_since_epoch as _days
 from .fdr import bh_adjust
 
 TZ = "Europe/London"
@@ -185,7 +184,7 @@ def _units(incidents, wards, areas, cfg) -> list[tuple[str, str, str, np.ndarray
         codes = incidents["ward_code"].astype("string").fillna("")
         names = {}
         if wards is not None and len(wards):
-            names = dict(zip(wards["ward_code"].astype(str), wards["ward_name"].astype(str)))
+            names = dict(zip(wards["ward_code"].astype(str), wards["ward_name"].astype(str), strict=True))
             order = list(wards["ward_code"].astype(str))
         else:
             order = sorted(c for c in codes.unique() if c)
@@ -202,7 +201,7 @@ def _units(incidents, wards, areas, cfg) -> list[tuple[str, str, str, np.ndarray
         nm = (a["name"].astype(str).to_numpy() if "name" in a else
               np.char.add(a["label"].astype(str).to_numpy().astype(str), np.char.add(" ", ids.astype(str)))
               if "label" in a else ids)
-        for aid, name, geom in zip(ids, nm, a.geometry):
+        for aid, name, geom in zip(ids, nm, a.geometry, strict=True):
             shapely.prepare(geom)
             units.append(("hotspot area", aid, name, shapely.covers(geom, pts)))
     return units
@@ -257,7 +256,7 @@ def short_term_exceptions(incidents, fim_date, config: ExceptionsConfig | None =
             "current", "previous", "last_year", "trailing_mean"]
     df = pd.DataFrame(rows)
     if df.empty:
-        return pd.DataFrame(columns=cols + ["flag", "reason"])
+        return pd.DataFrame(columns=[*cols, "flag", "reason"])
     df["period"] = per.unit
     df["period_start"] = per.current[0].date().isoformat()
     df["period_end"] = (per.current[1] - pd.Timedelta(days=1)).date().isoformat()
@@ -293,7 +292,7 @@ def short_term_exceptions(incidents, fim_date, config: ExceptionsConfig | None =
             flags.append("")
             reasons.append("")
             continue
-        n, p, exp_b = best
+        n, _p, exp_b = best
         direction = "up" if r["current"] > exp_b else "down"
         flags.append(direction)
         ct = r["crime_type"]

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,6 +41,9 @@ from ..errors import ConfigError, InputError
 from . import _kernels
 from .fdr import fdr_cutoff
 from .neighbours import grid_neighbours, polygon_neighbours
+
+if TYPE_CHECKING:
+    from ..geo.grid import Grid
 
 CORRECTIONS = ("fdr", "bonferroni", "none")
 CONFIDENCE_ALPHAS = ((3, 0.01), (2, 0.05), (1, 0.10))
@@ -139,10 +143,10 @@ class GiStarResult:
     seed: int | None
     wsum: np.ndarray
     neighbours: str
-    grid: object = None
+    grid: Grid | None = None
     rows: np.ndarray | None = None
     cols: np.ndarray | None = None
-    frame: object = field(default=None, repr=False)
+    frame: Any = field(default=None, repr=False)  # GeoDataFrame of the polygons (polygon results)
     label: str = ""
     harm_scheme: str = ""
 
@@ -153,7 +157,7 @@ class GiStarResult:
     @property
     def p_used(self) -> np.ndarray:
         """The two-sided p-values the classes were computed from."""
-        if self.p_value == "sim":
+        if self.p_value == "sim" and self.p_sim_directed is not None:  # "sim" always has permutations
             return np.minimum(1.0, 2.0 * self.p_sim_directed)
         return self.p_norm
 
@@ -168,7 +172,7 @@ class GiStarResult:
 
     def to_array(self, values: np.ndarray, fill=np.nan) -> np.ndarray:
         """Scatter per-site values back onto the grid, shape (nrows, ncols)."""
-        if self.grid is None:
+        if self.grid is None or self.rows is None or self.cols is None:
             raise InputError("to_array needs a grid result; polygon results use to_frame().")
         out = np.full(self.grid.shape, fill, dtype=np.result_type(np.asarray(values).dtype, type(fill)))
         out[self.rows, self.cols] = values
@@ -178,12 +182,12 @@ class GiStarResult:
         """GeoDataFrame (EPSG:27700): one row per site with y, G, z, p_norm, p_sim, gi_bin."""
         import geopandas as gpd
 
-        data = {"y": self.y, "G": self.G, "z": self.z, "p_norm": self.p_norm}
+        data: dict[str, Any] = {"y": self.y, "G": self.G, "z": self.z, "p_norm": self.p_norm}
         if self.p_sim is not None:
             data["p_sim"] = self.p_sim
             data["p_sim_directed"] = self.p_sim_directed
         data["gi_bin"] = self.classes
-        if self.grid is not None:
+        if self.grid is not None and self.rows is not None and self.cols is not None:
             g = self.grid
             rows, cols = self.rows, self.cols
             cs = g.cell_size
@@ -206,6 +210,8 @@ class GiStarResult:
 
     def to_geotiff(self, path, what: str = "z"):
         """Write z (or ``gi_bin``) on the grid as a GeoTIFF (EPSG:27700)."""
+        if self.grid is None:
+            raise InputError("to_geotiff needs a grid result; polygon results use to_frame().")
         vals = self.z if what == "z" else self.classes.astype(float)
         return self.grid.write_geotiff(path, self.to_array(vals), description=f"Gi* {what} {self.label}".strip())
 
@@ -245,7 +251,7 @@ def gistar(y, indptr, indices, permutations: int = 0, seed: int | None = 0, corr
         larger[low] = permutations - larger[low]
         p_sim = (larger + 1.0) / (permutations + 1.0)
         p_dir = np.where(np.nan_to_num(z) >= 0, ge + 1.0, le + 1.0) / (permutations + 1.0)
-    p_cls = p if p_value == "norm" else np.minimum(1.0, 2.0 * p_dir)
+    p_cls = p if p_value == "norm" or p_dir is None else np.minimum(1.0, 2.0 * p_dir)
     classes, cutoffs = classify(z, p_cls, correction)
     return GiStarResult(y=y, G=G, z=z, p_norm=p, p_sim=p_sim, p_sim_directed=p_dir, classes=classes,
                         cutoffs=cutoffs, correction=correction, p_value=p_value, permutations=int(permutations),

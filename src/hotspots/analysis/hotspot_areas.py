@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,7 @@ class HotspotAreas:
     the time precision does not allow it; ``profile_note`` says why).
     """
 
-    frame: object
+    frame: Any  # GeoDataFrame (EPSG:27700)
     labels: np.ndarray
     method: str
     criterion: str
@@ -176,7 +177,7 @@ def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str
     locs = incidents["location_text"].astype("string").to_numpy() if "location_text" in incidents.columns else None
     for k in range(1, n + 1):
         sel = inc_area == k
-        rec = {"area_id": k, "n_cells": ncells[k - 1], "area_m2": float(polys[k - 1].area),
+        rec: dict[str, Any] = {"area_id": k, "n_cells": ncells[k - 1], "area_m2": float(polys[k - 1].area),
                "incidents": int(sel.sum()), "harm": float(harm[sel].sum())}
         if types is not None:
             vc = pd.Series(types[sel]).value_counts()

@@ -256,19 +256,19 @@ class KnoxResult:
                          f"{_fmt(run * tw)} {self.time_unit}: about {pct:.0f}% more than expected "
                          f"({obs:,} pairs observed, {exp:,.1f} expected).")
         if not found:
-            lines.append(f"No space-time cell is significantly over-represented: no near-repeat pattern "
-                         f"was detected at these bands.")
+            lines.append("No space-time cell is significantly over-represented: no near-repeat pattern "
+                         "was detected at these bands.")
         else:
             ncells = (self.n_spatial_bands + 1) * self.n_temporal_bands
             lines.append(f"Caution: {ncells} cells are tested, so about {ncells * alpha:.1f} could reach "
                          f"p <= {alpha:g} by chance; trust cells that join up with the rest of the pattern, "
                          "not isolated ones.")
             d, t = self.extent(alpha)
-            if d is not None:
+            if d is not None and t is not None:
                 lines.append(f"Significant over-representation reaches about {_fmt(d)} m and {_fmt(t)} "
                              f"{self.time_unit} after an event.")
                 cd, ct = self.extent(alpha, rule="core")
-                if cd is not None and (cd, ct) != (d, t):
+                if cd is not None and ct is not None and (cd, ct) != (d, t):
                     lines.append(f"Core of the pattern (at least half the strongest excess): about {_fmt(cd)} m "
                                  f"and {_fmt(ct)} {self.time_unit}.")
             else:
@@ -314,9 +314,9 @@ class KnoxResult:
                     parts.append(f"<td{cls}>{html.escape(txt)}</td>")
                 parts.append("</tr>")
             parts.append("</table>")
-        parts.append("<p>Shaded cells: significantly more pairs than expected (p &lt;= 0.05). The &quot;More than&quot; "
-                     "distance row is the complement of the rows above (all pairs minus the close ones), so its "
-                     "p-values mirror theirs.</p></body></html>")
+        parts.append("<p>Shaded cells: significantly more pairs than expected (p &lt;= 0.05). "
+                     "The &quot;More than&quot; distance row is the complement of the rows above "
+                     "(all pairs minus the close ones), so its p-values mirror theirs.</p></body></html>")
         out = "".join(parts)
         if path is not None:
             Path(path).write_text(out, encoding="utf-8")
@@ -400,10 +400,8 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
 
     pi, pj, d = close_pairs(x, y, sedges[-1], metric)
     same = d <= same_location_tol_m
-    if closed:
-        band = np.searchsorted(sedges, d, side="left") + 1  # (e_{k-1}, e_k]
-    else:
-        band = np.searchsorted(sedges, d, side="right") + 1  # [e_{k-1}, e_k)
+    # closed: band k holds (e_{k-1}, e_k]; otherwise [e_{k-1}, e_k)
+    band = np.searchsorted(sedges, d, side="left" if closed else "right") + 1
     band[same] = 0
     keep = band <= S
     pi, pj, band = pi[keep], pj[keep], band[keep]

@@ -105,6 +105,6 @@ def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutat
     p = (1.0 + exceed) / (permutations + 1.0) if permutations > 0 else np.full(n, np.nan)
     # P(X >= n_st) for X ~ Hypergeom(N = n-1, K = n_t, draws = n_s)
     p_hg = hypergeom.sf(nsti - 1, n - 1, nti, nsi)
-    return LocalKnoxResult(n_st=nsti, n_after=n_after, n_before=n_before, n_s=nsi, n_t=nti, expected=expected, p_value=p,
-                           p_hypergeom=np.asarray(p_hg, dtype=float), delta_m=float(delta_m),
+    return LocalKnoxResult(n_st=nsti, n_after=n_after, n_before=n_before, n_s=nsi, n_t=nti, expected=expected,
+                           p_value=p, p_hypergeom=np.asarray(p_hg, dtype=float), delta_m=float(delta_m),
                            tau_days=float(tau_days), permutations=int(permutations), seed=int(seed))

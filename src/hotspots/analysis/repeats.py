@@ -81,7 +81,7 @@ def repeat_victimisation(x, y, dates, *, location_text=None, period_start=None, 
     n = len(x)
     kx = np.round(x / precision_m).astype(np.int64)
     ky = np.round(y / precision_m).astype(np.int64)
-    key = pd.Series(list(zip(kx, ky)))
+    key = pd.Series(list(zip(kx, ky, strict=True)))
     codes = pd.factorize(key)[0]
     order = np.lexsort((np.arange(n), day, codes))  # stable: ties keep input order
     is_rep = np.zeros(n, dtype=bool)

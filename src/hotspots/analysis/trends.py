@@ -87,10 +87,9 @@ import numpy as np
 import pandas as pd
 
 from .._util import kernel_array
-from ..model import days_since_epoch as _days
-from ..model import midpoint_times
 from ..errors import ConfigError, InputError
-from ..model import coarsest_precision, require_precision
+from ..model import coarsest_precision, midpoint_times, require_precision
+from ..model import days_since_epoch as _days
 from . import _trends_kernels as K
 from .fdr import bh_adjust
 from .neighbours import grid_neighbours
@@ -224,10 +223,7 @@ class TrendsConfig:
 def to_fim_timestamp(fim_date) -> pd.Timestamp:
     """Midnight at the start of the FIM date, Europe/London."""
     ts = pd.Timestamp(fim_date)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize(TZ)
-    else:
-        ts = ts.tz_convert(TZ)
+    ts = ts.tz_localize(TZ) if ts.tzinfo is None else ts.tz_convert(TZ)
     return ts.normalize()
 
 
@@ -415,7 +411,7 @@ class EmergingResult:
 
     def counts_by_class(self) -> dict[str, int]:
         vals, n = np.unique(self.codes, return_counts=True)
-        return {self.labels[v]: int(c) for v, c in zip(vals, n)}
+        return {self.labels[v]: int(c) for v, c in zip(vals, n, strict=True)}
 
     def explanations(self) -> list[str]:
         """One sentence per cell giving the evidence for its class."""
@@ -430,10 +426,9 @@ class EmergingResult:
         st = self.step_label
         out = []
         for i in range(self.n_cells):
-            if self.codes[i] == 0:
-                if nh[i] == 0 and nc[i] == 0:
-                    out.append(f"{lab[i].capitalize()}: never a significant hot or cold spot in {T} {st}s.")
-                    continue
+            if self.codes[i] == 0 and nh[i] == 0 and nc[i] == 0:
+                out.append(f"{lab[i].capitalize()}: never a significant hot or cold spot in {T} {st}s.")
+                continue
             latest = "hot" if fh[i] else ("cold" if fc[i] else "neither hot nor cold")
             if tp[i] < self.config.trend_alpha:
                 trend = f"Gi* trend {'rising' if tz[i] > 0 else 'falling'} (Mann-Kendall p = {tp[i]:.3g})"
@@ -571,6 +566,7 @@ def emerging_hotspots(incidents, grid, fim_date, config: TrendsConfig | None = N
     ac = cfg.time_lags if cfg.trend_test == "yue_wang" else 0
     trend = mann_kendall(z[skip:].T, ac)
     count_trend = mann_kendall(cube.T, 0, with_slope=False)
+    labels: tuple[str, ...]
     if cfg.scheme == "esri":
         codes = K.classify_esri(kernel_array(hot.T, np.bool_), kernel_array(cold.T, np.bool_),
                                 kernel_array(trend["p"], np.float64), kernel_array(trend["z"], np.float64),
