@@ -17,44 +17,18 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
-from ..errors import ConfigError, PrecisionError
+from ..config.sections import HotspotsConfig
+from ..errors import PrecisionError
+from ..geo.checks import require_points, require_same_crs
+from ..geo.grid import Grid
 from ..model import require_precision
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-@dataclass(frozen=True)
-class HotspotsConfig:
-    """[hotspots]: how hot cells become hotspot areas.
-
-    ``method`` gistar (significant hot cells at ``confidence`` 90/95/99) or kde
-    (cells at or above ``kde_percentile`` of the surface); ``min_cells`` drops
-    smaller areas; ``top_locations`` location strings are listed per area;
-    ``profile`` auto (day x hour profile when times are minute-precision),
-    always (refuse month/day data) or never.
-    """
-
-    method: str = "gistar"
-    confidence: int = 95
-    kde_percentile: float = 99.0
-    min_cells: int = 1
-    top_locations: int = 3
-    profile: str = "auto"
-
-    def validate(self, where: str) -> None:
-        if self.method not in ("gistar", "kde"):
-            raise ConfigError(f"{where}: [hotspots] method must be 'gistar' or 'kde', got {self.method!r}.")
-        if self.confidence not in (90, 95, 99):
-            raise ConfigError(f"{where}: [hotspots] confidence must be 90, 95 or 99, got {self.confidence}.")
-        if not 0 < self.kde_percentile < 100:
-            raise ConfigError(f"{where}: [hotspots] kde_percentile must be between 0 and 100, got {self.kde_percentile}.")
-        if self.min_cells < 1 or self.top_locations < 0:
-            raise ConfigError(f"{where}: [hotspots] min_cells must be >= 1 and top_locations >= 0.")
-        if self.profile not in ("auto", "always", "never"):
-            raise ConfigError(f"{where}: [hotspots] profile must be auto, always or never, got {self.profile!r}.")
 
 
 def label_cells(hot: np.ndarray) -> tuple[np.ndarray, int]:
@@ -128,9 +102,9 @@ def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str
     profile : auto | always | never
         Day x hour profiles: ``always`` raises PrecisionError on month/day data.
     """
-    import geopandas as gpd
-    import shapely
-
+    require_points(incidents, "hotspot_areas: incidents")
+    require_same_crs(("grid", grid), ("hotspot_areas: incidents", incidents),
+                     *((("wards", wards),) if wards is not None else ()))
     hot = np.asarray(hot, dtype=bool) & grid.mask
     lab, n = label_cells(hot)
     if n and min_cells > 1:

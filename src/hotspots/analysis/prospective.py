@@ -10,7 +10,7 @@ with d the distance from the event to the cell centre (metres) and age =
 at_day - event time (days). Defaults: bandwidth 400 m and 56 days (8 weeks),
 distance bands of 50 m and time bands of 7 days (one week), as in the paper.
 Where the Knox test on the user's own data finds a significant near-repeat
-extent, :func:`hotspots.analysis.nearrepeat.run_nearrepeat` uses that extent
+extent, :func:`hotspots.analysis.nearrepeat.near_repeat` uses that extent
 as the bandwidths instead (and reports it).
 
 Grid arrays have shape (nrows, ncols), row 0 at the top (north), EPSG:27700.
@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config.sections import PROSPECTIVE_BAND_DAYS as DEFAULT_BAND_DAYS
+from ..config.sections import PROSPECTIVE_BAND_M as DEFAULT_BAND_M
+from ..config.sections import PROSPECTIVE_BANDWIDTH_DAYS as DEFAULT_BANDWIDTH_DAYS
+from ..config.sections import PROSPECTIVE_BANDWIDTH_M as DEFAULT_BANDWIDTH_M
 from ..errors import InputError
 from . import _nearrepeat_kernels as K
-
-DEFAULT_BANDWIDTH_M = 400.0
-DEFAULT_BANDWIDTH_DAYS = 56.0
-DEFAULT_BAND_M = 50.0
-DEFAULT_BAND_DAYS = 7.0
 
 
 def prospective_surface(x, y, t_days, grid, at_day, bandwidth_m: float = DEFAULT_BANDWIDTH_M,

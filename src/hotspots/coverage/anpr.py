@@ -22,50 +22,17 @@ Everything is EPSG:27700 (metres).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..errors import ConfigError, InputError
-
-BNG = "EPSG:27700"
-
-
-def _default_class_weights() -> dict[str, float]:
-    return {"motorway": 4.0, "a_road": 3.0, "b_road": 2.0, "minor": 1.0}
-
-
-@dataclass(frozen=True)
-class AnprConfig:
-    """[anpr]: entry-point weighting and the number of new readers (metres)."""
-
-    k: int = 20
-    boundary: str = ""  # optional outline file; default: the study-area boundary
-    roads: str = ""  # optional road lines; default: the study area's roads
-    class_weights: dict[str, float] = field(default_factory=_default_class_weights)
-    unknown_class_weight: float = 1.0
-    crime_types: tuple[str, ...] = ("burglary", "burglary_residential", "burglary_business", "vehicle_crime")
-    crime_radius_m: float = 1000.0
-    crime_weight: float = 1.0
-    cover_distance_m: float = 250.0  # a reader covers an entry point this close along/near its road
-    on_road_m: float = 30.0  # ... and only if the reader stands within this distance of that entry's road
-    merge_distance_m: float = 30.0
-    snap_m: float = 5.0  # a road ending this close to the boundary counts as crossing it (links split there)
-    time_limit_s: float = 30.0
-
-    def validate(self, where: str) -> None:
-        if self.k < 1:
-            raise ConfigError(f"{where}: [anpr] k must be >= 1 readers, got {self.k}.")
-        for key in ("crime_radius_m", "cover_distance_m"):
-            if getattr(self, key) <= 0:
-                raise ConfigError(f"{where}: [anpr] {key} must be > 0 metres.")
-        if self.merge_distance_m < 0 or self.crime_weight < 0:
-            raise ConfigError(f"{where}: [anpr] merge_distance_m and crime_weight must be >= 0.")
-        bad = {k: v for k, v in self.class_weights.items() if v < 0}
-        if bad:
-            raise ConfigError(f"{where}: [anpr] class_weights must be >= 0, got {bad}.")
+from ..config.sections import AnprConfig
+from ..crs import DEFAULT_CRS
+from ..errors import InputError
+from ..geo.checks import require_same_crs
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,8 +78,9 @@ def _line_parts(g):
     return []
 
 
-def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float = 5.0):
-    """Points where ``roads`` cross ``boundary`` (shapely polygon, EPSG:27700).
+def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float = 5.0, crs=DEFAULT_CRS):
+    """Points where ``roads`` cross ``boundary`` (shapely polygon in ``crs``, the working CRS, metres;
+    roads are reprojected to it).
 
     Road data split into links at administrative boundaries often leaves the
     link ends a metre or so off the boundary line; a road end within
@@ -128,7 +96,7 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
     from scipy.spatial import cKDTree
 
     ring = boundary.boundary
-    r = roads.to_crs(BNG) if roads.crs is not None else roads
+    r = roads.to_crs(crs) if roads.crs is not None else roads
     r = r.reset_index(drop=True)
     r = r[r.geometry.dwithin(ring, snap_m) if snap_m > 0 else r.geometry.intersects(ring)]
     xs, ys, names, classes, ridx = [], [], [], [], []
@@ -152,7 +120,7 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
                            pd.notna(r["road_class"].iat[i]) else "unclassified")
     cols = ["entry_id", "x", "y", "road_name", "road_class", "n_crossings", "road_idx"]
     if not xs:
-        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=BNG)
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=crs)
     xy = np.c_[xs, ys]
     order_rank = {"motorway": 0, "a_road": 1, "b_road": 2, "minor": 3}
     if merge_distance_m > 0 and len(xy) > 1:
@@ -171,7 +139,7 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
                      "road_idx": ";".join(str(v) for v in sorted({ridx[t] for t in idx}))})
     df = pd.DataFrame(rows).sort_values(["x", "y"]).reset_index(drop=True)
     df.insert(0, "entry_id", [f"E{i + 1:03d}" for i in range(len(df))])
-    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=BNG)
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=crs)
 
 
 def weight_entries(entries, config: AnprConfig, crime_x=None, crime_y=None, crime_harm=None):
@@ -265,24 +233,26 @@ def anpr_siting(entries, existing_readers, config: AnprConfig, k: int | None = N
     readers = e.loc[list(sol.chosen)].copy()
     readers["marginal_weight"] = sol.gains
     readers = gpd.GeoDataFrame(readers[["chosen_rank", "entry_id", "x", "y", "road_name", "road_class", "weight",
-                                        "marginal_weight", "geometry"]].reset_index(drop=True), crs=BNG)
+                                        "marginal_weight", "geometry"]].reset_index(drop=True), crs=entries.crs)
     if len(sol.chosen) < k:
         notes.append(f"only {len(sol.chosen)} new reader(s) add coverage: every weighted entry point is then "
                      "covered")
     tot = float(w.sum())
-    e = gpd.GeoDataFrame(e, geometry="geometry", crs=BNG)
+    e = gpd.GeoDataFrame(e, geometry="geometry", crs=entries.crs)
     return AnprResult(e, readers, tot, float(w[fixed].sum()), sol.covered, sol.method, sol.gap, tuple(notes))
 
 
 def run_anpr(boundary, roads, cameras, config: AnprConfig, crime_x=None, crime_y=None, crime_harm=None,
-             k: int | None = None) -> AnprResult:
+             k: int | None = None, crs=DEFAULT_CRS) -> AnprResult:
     """Entry points, their weights and reader siting in one call.
 
-    ``cameras``: inventory frame; its live ``anpr`` cameras are the existing
-    readers. ``crime_*``: burglary / vehicle-crime points (metres) and harm.
+    ``boundary`` (shapely polygon), ``cameras`` and ``crime_*`` are in ``crs``
+    (the working CRS, metres); ``roads`` are reprojected to it. ``cameras``:
+    inventory frame; its live ``anpr`` cameras are the existing readers.
+    ``crime_*``: burglary / vehicle-crime points (metres) and harm.
     """
-    import dataclasses
-
+    if cameras is not None:
+        require_same_crs(("working CRS", crs), ("cameras", cameras))
     notes = []
     if roads is None or len(roads) == 0:
         raise InputError("ANPR siting needs road lines: set [study_area] roads or [anpr] roads.")
@@ -292,11 +262,11 @@ def run_anpr(boundary, roads, cameras, config: AnprConfig, crime_x=None, crime_y
         roads["road_class"] = "unclassified"
         config = dataclasses.replace(config, unknown_class_weight=1.0)
         notes.append("the roads have no class attribute: every road is weighted equally (class weight 1)")
-    ent = entry_points(boundary, roads, config.merge_distance_m, config.snap_m)
+    ent = entry_points(boundary, roads, config.merge_distance_m, config.snap_m, crs)
     ent = weight_entries(ent, config, crime_x, crime_y, crime_harm)
     readers = None
     if cameras is not None and len(cameras):
         readers = cameras[(cameras["type"] == "anpr") & (cameras["status"] == "live")]
-    r = roads.to_crs(BNG) if roads.crs is not None else roads
+    r = roads.to_crs(crs) if roads.crs is not None else roads
     res = anpr_siting(ent, readers, config, k, roads=r.reset_index(drop=True))
     return dataclasses.replace(res, notes=tuple(notes) + res.notes)

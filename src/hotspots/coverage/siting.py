@@ -30,55 +30,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..config.sections import SitingConfig
+from ..crs import DEFAULT_CRS
 from ..errors import ConfigError
 from . import _kernels as K
-
-BNG = "EPSG:27700"
-
-
-@dataclass(frozen=True)
-class SitingConfig:
-    """[siting]: how many new cameras, where candidates come from, solver limits.
-
-    Distances in metres, times in seconds, ``target_share`` a fraction of harm.
-    """
-
-    k: int = 10
-    candidates: str = ""  # optional CSV (x,y) / vector file of candidate sites, EPSG:27700 unless lon/lat
-    include_planned: bool = False  # true: planned cameras count as existing coverage when siting new ones
-    demand_cell_m: float = 25.0  # demand = incident harm summed on cells of this size; 0 = the analysis grid
-    candidate_source: str = "auto"  # auto (roads when given, else lattice) | roads | lattice
-    candidate_type: str = "cctv"
-    candidate_range_m: float = 0.0  # 0 = the type's default range from [cameras]
-    candidate_fov_deg: float = 0.0  # 0 = the type's default field of view
-    candidate_spacing_m: float = 40.0
-    candidate_buffer_m: float = 150.0
-    max_candidates: int = 2000
-    time_limit_s: float = 60.0
-    solver: str = "auto"  # auto | spopt | pulp | greedy
-    spopt_max_terms: int = 250_000  # spopt writes dense demand x site terms; above this the sparse model is used
-    target_share: float = 0.25  # set covering: fewest new cameras to see this share of all harm
-    curve: str = "optimal"  # optimal | greedy: how the 1..k marginal-gain curve is computed
-
-    def validate(self, where: str) -> None:
-        if self.k < 1:
-            raise ConfigError(f"{where}: [siting] k must be >= 1 new cameras, got {self.k}.")
-        if self.solver not in ("auto", "spopt", "pulp", "greedy"):
-            raise ConfigError(f"{where}: [siting] solver must be auto, spopt, pulp or greedy, got {self.solver!r}.")
-        if self.candidate_source not in ("auto", "roads", "lattice"):
-            raise ConfigError(f"{where}: [siting] candidate_source must be auto, roads or lattice, "
-                              f"got {self.candidate_source!r}.")
-        if self.curve not in ("optimal", "greedy"):
-            raise ConfigError(f"{where}: [siting] curve must be optimal or greedy, got {self.curve!r}.")
-        if not (0 < self.target_share <= 1):
-            raise ConfigError(f"{where}: [siting] target_share must be in (0, 1], got {self.target_share}.")
-        if self.candidate_spacing_m <= 0 or self.candidate_buffer_m < 0 or self.max_candidates < 1:
-            raise ConfigError(f"{where}: [siting] candidate_spacing_m must be > 0 m, candidate_buffer_m >= 0 m "
-                              "and max_candidates >= 1.")
-        if self.demand_cell_m < 0:
-            raise ConfigError(f"{where}: [siting] demand_cell_m must be >= 0 metres (0 = the analysis grid).")
-        if self.time_limit_s <= 0:
-            raise ConfigError(f"{where}: [siting] time_limit_s must be > 0 seconds.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -553,8 +508,8 @@ def _thin_spatially(df: pd.DataFrame, spacing_m: float, max_candidates: int) -> 
 
 
 def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.0, buffer_m: float = 150.0,
-                        max_candidates: int = 2000):
-    """Candidate camera sites (GeoDataFrame, EPSG:27700) inside and near the focus areas.
+                        max_candidates: int = 2000, crs=DEFAULT_CRS):
+    """Candidate camera sites (GeoDataFrame in ``crs``, the working CRS, metres) inside and near the focus areas.
 
     ``focus``: shapely geometry or GeoDataFrame of hotspot areas / high-harm
     cells. The focus is buffered by ``buffer_m`` metres (and clipped to
@@ -569,7 +524,7 @@ def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.
     import shapely
 
     if hasattr(focus, "geometry"):
-        fgeom = shapely.union_all(focus.to_crs(BNG).geometry.to_numpy() if focus.crs else focus.geometry.to_numpy())
+        fgeom = shapely.union_all(focus.to_crs(crs).geometry.to_numpy() if focus.crs else focus.geometry.to_numpy())
     else:
         fgeom = focus
     zone = fgeom.buffer(buffer_m) if buffer_m > 0 else fgeom
@@ -577,7 +532,7 @@ def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.
         zone = zone.intersection(boundary.buffer(buffer_m))
     xs, ys, src, rcls, rname = [], [], [], [], []
     if roads is not None and len(roads):
-        r = roads.to_crs(BNG) if roads.crs is not None else roads
+        r = roads.to_crs(crs) if roads.crs is not None else roads
         r = r[r.geometry.intersects(zone)]
         for i in range(len(r)):
             seg = r.geometry.iat[i].intersection(zone)
@@ -615,4 +570,4 @@ def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.
     if len(df) > max_candidates:
         df = _thin_spatially(df, spacing_m, max_candidates)
     df.insert(0, "site_id", [f"S{i + 1:04d}" for i in range(len(df))])
-    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=BNG)
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=crs)

@@ -18,16 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import rasterio
 
+from ..crs import DEFAULT_CRS, crs_label, same_crs
 from ..errors import InputError
 from . import _kernels as K
-
-BNG = "EPSG:27700"
 
 
 @dataclass(frozen=True, eq=False)
 class Obstruction:
-    """A surface-height raster (metres) with its top-left corner and pixel size (EPSG:27700)."""
+    """A surface-height raster (metres) with its top-left corner and pixel size (working CRS, metres)."""
 
     heights: np.ndarray  # (nrows, ncols) float64, row 0 north; NaN = no data (treated as 0)
     x0: float
@@ -36,18 +36,16 @@ class Obstruction:
     source: str = ""
 
     @classmethod
-    def from_geotiff(cls, path: str | Path) -> "Obstruction":
-        """Read a single-band GeoTIFF (square pixels, north-up, EPSG:27700) of surface heights in metres."""
-        import rasterio
-
+    def from_geotiff(cls, path: str | Path, crs: str = DEFAULT_CRS) -> Obstruction:
+        """Read a single-band GeoTIFF (square pixels, north-up, in ``crs``) of surface heights in metres."""
         path = Path(path)
         if not path.exists():
             raise InputError(f"obstruction raster {path} does not exist; fix [cameras] obstruction.")
         try:
             with rasterio.open(path) as src:
-                if src.crs is None or src.crs.to_epsg() != 27700:
-                    raise InputError(f"{path}: obstruction raster must be in EPSG:27700 (got {src.crs}); "
-                                     "reproject it, e.g. gdalwarp -t_srs EPSG:27700.")
+                if src.crs is None or not same_crs(src.crs.to_wkt(), crs):
+                    raise InputError(f"{path}: obstruction raster must be in {crs_label(crs)} (got {src.crs}); "
+                                     f"reproject it, e.g. gdalwarp -t_srs {crs_label(crs)}.")
                 t = src.transform
                 if abs(t.b) > 1e-9 or abs(t.d) > 1e-9 or t.e >= 0 or abs(abs(t.a) - abs(t.e)) > 1e-6 * abs(t.a):
                     raise InputError(f"{path}: obstruction raster must be north-up with square pixels "
@@ -144,7 +142,7 @@ def viewshed_raster(cameras, obstruction: Obstruction, mount_height_m: float = 6
 
 def viewshed_polygons(cameras, obstruction: Obstruction | None = None, mount_height_m: float = 6.0,
                       target_height_m: float = 1.5):
-    """One viewshed polygon per camera (GeoDataFrame, EPSG:27700, same row order as ``cameras``).
+    """One viewshed polygon per camera (GeoDataFrame in the cameras' CRS, same row order as ``cameras``).
 
     Without an obstruction raster the polygon is the geometric sector; with one,
     it is the union of the visible pixels (pixel-edged) -- obstructed parts cut out.
@@ -177,6 +175,6 @@ def viewshed_polygons(cameras, obstruction: Obstruction | None = None, mount_hei
                             np.arange(len(cx)).astype(str),
                             "type": cameras["type"].to_numpy() if "type" in cameras else "",
                             "status": cameras["status"].to_numpy() if "status" in cameras else ""},
-                           geometry=gpd.GeoSeries(geoms, crs=BNG), crs=BNG)
+                           geometry=gpd.GeoSeries(geoms, crs=cameras.crs), crs=cameras.crs)
     out["area_m2"] = out.geometry.area
     return out

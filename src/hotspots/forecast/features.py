@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..analysis.prospective import prospective_surface
+
 #: Trailing windows (days) of the count features.
 COUNT_WINDOWS_DAYS = (14, 28, 61, 91, 182, 365, 730, 1095)
 #: KDE radii (metres) and window (days) of the density features.
@@ -196,8 +198,6 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
     cols.append(np.nan_to_num(density_surface(x[sel], y[sel], grid, float(r))[m]) if sel.any()
                 else np.zeros(int(m.sum())))
     if with_prospective and not month_data:
-        from .methods import prospective_risk
-
         for bw_m, bw_d in ((400.0, 56.0), (200.0, 14.0)):
             names.append(f"prospective_{bw_m:g}m_{bw_d:g}d")
             cols.append(prospective_risk(history, bw_m, bw_d)[m])
@@ -215,3 +215,18 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
     out = (names, np.column_stack(cols).astype(np.float64))
     history.cache[key] = out
     return out
+
+
+def prospective_risk(history, bandwidth_m: float = 400.0, bandwidth_days: float = 56.0) -> np.ndarray:
+    """Prospective near-repeat risk at ``history.origin`` on the grid (NaN outside the area).
+
+    Uses :func:`hotspots.analysis.prospective.prospective_surface` with times in days
+    since 1970 and ``at_day`` the origin (its default distance and time bands).
+    """
+    o = history.origin_day
+    x, y, t = history.events(o - bandwidth_days - 1.0)
+    surf = np.asarray(prospective_surface(x, y, t, history.grid, o, bandwidth_m=bandwidth_m,
+                                          bandwidth_days=bandwidth_days), dtype=float)
+    surf = np.nan_to_num(surf)
+    surf[~history.grid.mask] = 0.0
+    return surf

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError, LookAheadError
 from . import metrics
 
@@ -100,7 +101,7 @@ class Horizon:
         return cls(days=0, months=1) if precision == "month" else cls(days=days)
 
 
-def make_origins(start, end, horizon: Horizon, tz: str = "Europe/London", step_days: int | None = None) -> list:
+def make_origins(start, end, horizon: Horizon, tz: str = DEFAULT_TIMEZONE, step_days: int | None = None) -> list:
     """Origins (tz-aware local midnights) from ``start`` to ``end`` inclusive.
 
     Month horizons: the first day of each month in the range. Day horizons:

@@ -34,7 +34,9 @@ import re
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ..config.sections import FORECAST_METHOD_HELP, parse_forecast_method
 from ..errors import ConfigError, PrecisionError
+from .features import prospective_risk
 
 MONTH_DAYS = 365.25 / 12.0
 
@@ -166,23 +168,6 @@ class DecayedKDE(ForecastMethod):
     def predict(self, origin, horizon=None):
         self._check_origin(origin)
         return self._on_grid(self.surface_)
-
-
-def prospective_risk(history, bandwidth_m: float = 400.0, bandwidth_days: float = 56.0) -> np.ndarray:
-    """Prospective near-repeat risk at ``history.origin`` on the grid (NaN outside the area).
-
-    Uses :func:`hotspots.analysis.prospective.prospective_surface` with times in days
-    since 1970 and ``at_day`` the origin (its default distance and time bands).
-    """
-    o = history.origin_day
-    x, y, t = history.events(o - bandwidth_days - 1.0)
-    from ..analysis.prospective import prospective_surface
-
-    surf = np.asarray(prospective_surface(x, y, t, history.grid, o, bandwidth_m=bandwidth_m,
-                                          bandwidth_days=bandwidth_days), dtype=float)
-    surf = np.nan_to_num(surf)
-    surf[~history.grid.mask] = 0.0
-    return surf
 
 
 class Prospective(ForecastMethod):
@@ -373,13 +358,13 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
     (400 m / 56 days), ``gistar`` (Gi* z of 12-month counts), ``learned``, ``blend`` (equal
     shares of ``learned`` and counts decayed with a one-year half-life).
     """
-    m = re.fullmatch(r"naive_(\d+)([md])", name)
-    if m:
-        n = int(m.group(1))
-        return NaiveCounts(window_days=n * MONTH_DAYS if m.group(2) == "m" else float(n))
-    m = re.fullmatch(r"kde_(\d+)m", name)
-    if m:
-        return RetrospectiveKDE(radius_m=float(m.group(1)))
+    kind, number = parse_forecast_method(name)  # unknown names raise ConfigError
+    if kind == "naive_months":
+        return NaiveCounts(window_days=number * MONTH_DAYS)
+    if kind == "naive_days":
+        return NaiveCounts(window_days=float(number))
+    if kind == "kde_radius":
+        return RetrospectiveKDE(radius_m=float(number))
     if name == "kde":
         return RetrospectiveKDE()
     if name == "longrun_kde":
@@ -395,8 +380,7 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
                               DecayedKDE(radius_m=0.0, half_life_days=365.0)), weights=(0.5, 0.5))
     if name == "learned":
         return LearnedRisk(random_state=seed, with_prospective=precision != "month")
-    raise ConfigError(f"unknown forecast method {name!r}; choose from naive_<N>m, naive_<N>d, kde, kde_<R>m, "
-                      "longrun_kde, longrun_counts, prospective, gistar, learned, blend.")
+    raise ConfigError(f"unknown forecast method {name!r}; choose from {FORECAST_METHOD_HELP}.")
 
 
 def make_methods(names, seed: int = 0, precision: str = "day") -> dict:

@@ -40,6 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config.sections import DEFAULT_TIMEZONE
+from ..crs import DEFAULT_CRS
+
 #: Centre of the lattice of boroughs (Charing Cross, EPSG:27700 metres).
 LONDON_CENTRE = (530_000.0, 180_500.0)
 #: Incidents the demo generator writes for one borough at scale 1 over its three years (approx.).
@@ -185,7 +188,7 @@ def generate_london(out_dir: str | Path, params: LondonParams | None = None, pro
     meta = {"params": asdict(lp), "scale": scale, "generated": raw_counts, "kept": counts,
             "centres": {c: [float(x), float(y)] for c, (x, y) in zip(codes, centres)},
             "seeds": {c: borough_params(lp, i, scale, centres[i]).seed for i, c in enumerate(codes)},
-            "crs": "EPSG:27700", "dataset": "incidents", "partitioning": "hive (borough=LBnn)"}
+            "crs": DEFAULT_CRS, "dataset": "incidents", "partitioning": "hive (borough=LBnn)"}
     (root / "london.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (root / "README.md").write_text(_readme(lp, counts), encoding="utf-8")
     return LondonDataset(root=root, dataset=dataset, configs=tuple(configs), boroughs=tuple(codes),
@@ -230,7 +233,7 @@ def _thin_and_write(bdir: Path, dataset: Path, code: str, sel: np.ndarray) -> in
          "committed_to": pd.to_datetime(df["committed_to"], format="%Y-%m-%d %H:%M"),
          "easting": e, "northing": n,
          "location": df["location"]},
-        geometry=gpd.points_from_xy(e.to_numpy(float), n.to_numpy(float)), crs="EPSG:27700")
+        geometry=gpd.points_from_xy(e.to_numpy(float), n.to_numpy(float)), crs=DEFAULT_CRS)
     out = dataset / f"borough={code}"
     out.mkdir(parents=True, exist_ok=True)
     part.to_parquet(out / "part-0.parquet", index=False, compression="zstd")
@@ -243,7 +246,7 @@ _CONFIG = """\
 
 [project]
 name = "Synthetic London borough {code}"
-timezone = "Europe/London"
+timezone = "{timezone}"
 seed = {seed}
 data_dir = "../boroughs/{code}"
 
@@ -262,7 +265,7 @@ boundary_tolerance_m = 50
 [[incidents]]
 path = "incidents/incidents.csv"
 format = "generic"
-crs = "EPSG:27700"
+crs = "{crs}"
 time_precision = "minute"
 
 [incidents.columns]
@@ -300,7 +303,7 @@ target_height_m = 1.5
 
 def _write_config(cfg_dir: Path, code: str, lp: LondonParams) -> Path:
     p = cfg_dir / f"{code}.toml"
-    p.write_text(_CONFIG.format(code=code, seed=lp.seed, cell=lp.cell_size_m), encoding="utf-8")
+    p.write_text(_CONFIG.format(code=code, seed=lp.seed, cell=lp.cell_size_m, timezone=DEFAULT_TIMEZONE, crs=DEFAULT_CRS), encoding="utf-8")
     return p
 
 

@@ -19,69 +19,24 @@ sibling folder ``fim-YYYY-MM-DD`` dated before this FIM.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
+import shapely
 
+from ..config.sections import TaskingConfig
 from ..errors import InputError
-from .playbook import load_playbook
-from .rank import BNG, TaskingConfig, candidate_items, rank_items, tasking_config
+from ..stages.results import CSV_COLUMNS, ITEMS_LAYER, RunResults, TaskingList
+from .playbook import playbook_of
+from .rank import candidate_items, rank_items
 
 PACK_DIR = re.compile(r"^fim-(\d{4}-\d{2}-\d{2})$")
-ITEMS_LAYER = "tasking_items"
 
-#: Columns of tasking.csv, in order.
-CSV_COLUMNS = ["rank", "item_id", "status", "location", "ward_name", "ward_code", "snt", "kind",
-               "main_crime_type", "crime_types", "incidents", "harm", "score", "trend_class",
-               "near_repeat_window", "peak_days", "peak_hours", "cctv_coverage", "tactic", "dosage", "owner",
-               "review_date", "reason", "previous_rank", "x", "y", "area_ha"]
-
-
-@dataclass(frozen=True, eq=False)
-class TaskingList:
-    """The ranked list (``items``), the previous items it closes (``closed``), both GeoDataFrames in EPSG:27700."""
-
-    items: object
-    closed: object
-    fim_date: pd.Timestamp
-    review_date: pd.Timestamp
-    previous: str = ""  # the previous pack folder, "" when none
-    playbook_source: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_frame(self) -> pd.DataFrame:
-        """tasking.csv rows: ranked items, then closed items (no rank)."""
-        a = pd.DataFrame(self.items.drop(columns="geometry"))
-        b = pd.DataFrame(self.closed.drop(columns="geometry")) if len(self.closed) else pd.DataFrame()
-        df = pd.concat([a, b], ignore_index=True) if len(b) else a
-        for c in CSV_COLUMNS:
-            if c not in df.columns:
-                df[c] = ""
-        df = df[CSV_COLUMNS].copy()
-        df["rank"] = df["rank"].astype("Int64")
-        df["previous_rank"] = pd.to_numeric(df["previous_rank"], errors="coerce").astype("Int64")
-        return df
-
-    def status_counts(self) -> dict[str, int]:
-        c = self.items["status"].value_counts().to_dict() if len(self.items) else {}
-        c["closed"] = int(len(self.closed))
-        return {k: int(c.get(k, 0)) for k in ("new", "continuing", "escalated", "closed")}
-
-    def to_gpkg(self, path, layer: str = ITEMS_LAYER) -> Path:
-        """Write the ranked items (and closed ones as ``tasking_closed``) to a GeoPackage layer."""
-        it = self.items.copy()
-        it["expires"] = it["expires"].astype(str) if "expires" in it else ""
-        it["review_date"] = it["review_date"].astype(str)
-        it.to_file(path, layer=layer, driver="GPKG")
-        if len(self.closed):
-            cl = self.closed.copy()
-            for c in cl.columns:
-                if c != "geometry" and cl[c].dtype == object:
-                    cl[c] = cl[c].astype(str)
-            cl.to_file(path, layer="tasking_closed", driver="GPKG")
-        return Path(path)
+__all__ = ["CSV_COLUMNS", "ITEMS_LAYER", "TaskingList", "build_tasking", "find_previous_pack", "match_items",
+           "read_previous_items"]
 
 
 # --------------------------------------------------------------------------- previous pack
@@ -101,10 +56,8 @@ def find_previous_pack(out_dir: Path, fim_date: pd.Timestamp) -> Path | None:
     return best[1] if best else None
 
 
-def read_previous_items(pack: Path):
-    """The ranked items of a previous pack (GeoDataFrame, EPSG:27700)."""
-    import pyogrio
-
+def read_previous_items(pack: Path, crs: str | None = None) -> gpd.GeoDataFrame:
+    """The ranked items of a previous pack (GeoDataFrame), reprojected to ``crs`` when given."""
     f = Path(pack) / "layers.gpkg"
     if not f.exists():
         raise InputError(f"previous pack {pack} has no layers.gpkg; pass a pack folder written by "
@@ -117,20 +70,18 @@ def read_previous_items(pack: Path):
     if ITEMS_LAYER not in layers:
         raise InputError(f"{f} has no {ITEMS_LAYER!r} layer; it was not written by this version of "
                          "`hotspots run`. Leave out --previous to start a fresh list.")
-    import geopandas as gpd
-
     prev = gpd.read_file(f, layer=ITEMS_LAYER)
-    return prev.to_crs(BNG) if prev.crs is not None else prev.set_crs(BNG)
+    if crs is None:
+        return prev
+    return prev.to_crs(crs) if prev.crs is not None else prev.set_crs(crs)
 
 
 # --------------------------------------------------------------------------- matching
-def match_items(cur, prev, min_overlap: float) -> dict[int, int]:
+def match_items(cur: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None, min_overlap: float) -> dict[int, int]:
     """Greedy one-to-one matching current row -> previous row by overlap (intersection / smaller area).
 
     Only items with the same main crime type match (when both lists give one).
     """
-    import shapely
-
     if prev is None or not len(prev) or not len(cur):
         return {}
     cg = np.asarray(cur.geometry.values)
@@ -157,7 +108,7 @@ def match_items(cur, prev, min_overlap: float) -> dict[int, int]:
     return out
 
 
-def build_tasking(res, previous: str | Path | None = None, out_dir: str | Path | None = None,
+def build_tasking(res: RunResults, previous: str | Path | None = None, out_dir: str | Path | None = None,
                   tcfg: TaskingConfig | None = None) -> TaskingList:
     """Rank the run's items, give them ids, tactics, owners and status against the previous list.
 
@@ -165,8 +116,8 @@ def build_tasking(res, previous: str | Path | None = None, out_dir: str | Path |
     ``out_dir`` named ``fim-YYYY-MM-DD`` is used when there is one.
     """
     cfg = res.cfg
-    tcfg = tcfg or tasking_config(cfg)
-    book = load_playbook(cfg)
+    tcfg = tcfg or cfg.tasking
+    book = playbook_of(cfg)
     notes = list(book.notes)
     fim = res.fim_date
     review = fim + pd.Timedelta(days=tcfg.review_days or cfg.analysis.fortnight_days)
@@ -177,7 +128,7 @@ def build_tasking(res, previous: str | Path | None = None, out_dir: str | Path |
     prev = None
     if prev_dir is not None:
         try:
-            prev = read_previous_items(prev_dir)
+            prev = read_previous_items(prev_dir, res.grid.crs)
         except InputError as exc:
             if previous:  # asked for explicitly: say what is wrong
                 raise
@@ -226,9 +177,7 @@ def build_tasking(res, previous: str | Path | None = None, out_dir: str | Path |
         closed["reason"] = "Closed: no qualifying hotspot or alert zone overlaps this place in the current window."
         closed["review_date"] = ""
     else:
-        import geopandas as gpd
-
-        closed = gpd.GeoDataFrame({c: [] for c in items.columns if c != "geometry"}, geometry=[], crs=BNG)
+        closed = gpd.GeoDataFrame({c: [] for c in items.columns if c != "geometry"}, geometry=[], crs=res.grid.crs)
     if prev_dir is None:
         notes.append("no previous FIM pack found: every item is new")
     return TaskingList(items=items, closed=closed, fim_date=fim, review_date=review,
