@@ -6,6 +6,8 @@ import sys
 import time
 from contextlib import contextmanager
 
+from rich.console import Console
+
 
 class Reporter:
     """Prints one line per stage with its duration and records timings (seconds)."""
@@ -17,7 +19,6 @@ class Reporter:
         self._console = None
         if not quiet:
             try:
-                from rich.console import Console
 
                 self._console = Console(file=self.stream, highlight=False)
             except ImportError:  # pragma: no cover - rich is a dependency

@@ -16,49 +16,30 @@ Each checks its inputs first (projected CRS in metres, the same CRS for
 points, grid and polygons, non-empty input) and raises
 :class:`~hotspots.errors.InputError` saying what to do; each automatic choice
 is announced (:mod:`hotspots.announce`) and kept in the result's ``choices``.
-The verbs are imported on first use.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .alerts import alert_zones
+from .aoristic import aoristic_weights
+from .density import density_surface
+from .density import hotspot_kde as kde
+from .evaluate import evaluate_intervention
+from .exceptions import seasonality, short_term_exceptions
+from .gistar import gistar_grid, gistar_polygons
+from .gistar import hotspot_gistar as gistar
+from .hotspot_areas import hotspot_areas
+from .knox import knox_for_incidents as knox
+from .knox import knox_test
+from .local_knox import local_knox
+from .nearrepeat import near_repeat
+from .prospective import prospective_surface
+from .rates import ward_rates
+from .repeats import repeat_victimisation
+from .trends import emerging_hotspots
+from .ward_table import ward_table
 
-#: verb -> (module, function)
-VERBS = {
-    "kde": ("density", "hotspot_kde"),
-    "density_surface": ("density", "density_surface"),
-    "gistar": ("gistar", "hotspot_gistar"),
-    "gistar_grid": ("gistar", "gistar_grid"),
-    "gistar_polygons": ("gistar", "gistar_polygons"),
-    "hotspot_areas": ("hotspot_areas", "hotspot_areas"),
-    "knox": ("knox", "knox_for_incidents"),
-    "knox_test": ("knox", "knox_test"),
-    "local_knox": ("local_knox", "local_knox"),
-    "prospective_surface": ("prospective", "prospective_surface"),
-    "alert_zones": ("alerts", "alert_zones"),
-    "repeat_victimisation": ("repeats", "repeat_victimisation"),
-    "aoristic_weights": ("aoristic", "aoristic_weights"),
-    "near_repeat": ("nearrepeat", "near_repeat"),
-    "emerging_hotspots": ("trends", "emerging_hotspots"),
-    "short_term_exceptions": ("exceptions", "short_term_exceptions"),
-    "seasonality": ("exceptions", "seasonality"),
-    "evaluate_intervention": ("evaluate", "evaluate_intervention"),
-    "ward_rates": ("rates", "ward_rates"),
-    "ward_table": ("ward_table", "ward_table"),
-}
-
-__all__ = sorted(VERBS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in VERBS:
-        module, attr = VERBS[name]
-        value = getattr(importlib.import_module(f".{module}", __name__), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'hotspots.analysis' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__all__ = ["alert_zones", "aoristic_weights", "density_surface", "emerging_hotspots", "evaluate_intervention",
+           "gistar", "gistar_grid", "gistar_polygons", "hotspot_areas", "kde", "knox", "knox_test", "local_knox",
+           "near_repeat", "prospective_surface", "repeat_victimisation", "seasonality", "short_term_exceptions",
+           "ward_rates", "ward_table"]

@@ -216,7 +216,7 @@ def hotspot_kde(incidents: Any, grid: Grid | None = None, radius_m: float | None
     """
     x, y = points_xy(incidents, "hotspot_kde: incidents")
     crs_holder = incidents if isinstance(incidents, pd.DataFrame) else None
-    require_same_crs(("hotspot_kde: incidents", crs_holder), *((("grid", grid),) if grid is not None else ()))
+    require_same_crs(*((("grid", grid),) if grid is not None else ()), ("hotspot_kde: incidents", crs_holder))
     if isinstance(weights, str):
         weights = incidents[weights].to_numpy(float)
     choices: dict[str, str] = {}

@@ -52,6 +52,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import shapely
@@ -59,7 +61,7 @@ from scipy.special import ndtr
 from scipy.stats import binomtest
 
 from .._csvsafe import write_csv
-from ..config.sections import EvaluateConfig
+from ..config.sections import EvaluateConfig  # noqa: F401  (the [evaluate] settings, re-exported beside their analysis)
 from ..crs import DEFAULT_CRS
 from ..errors import InputError
 from ..geo.checks import require_points, require_same_crs
@@ -181,10 +183,8 @@ class EvaluationResult:
 
     def plot(self, path) -> Path:
         """Small PNG: counts per month in target, buffer and control (scaled) with the start marked."""
-        import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
 
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [2, 1]})
         ax = axes[0]

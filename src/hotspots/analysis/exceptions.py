@@ -41,11 +41,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
-
-import geopandas as gpd
 import shapely
+from scipy.stats import binomtest
 
 from ..config.sections import ExceptionsConfig
 from ..model import coarsest_precision, midpoint_times, resolve_timezone
@@ -76,7 +76,6 @@ def poisson_change_test(current, baseline, e_current=1.0, e_baseline=1.0) -> np.
     (``scipy.stats.binomtest``). Vectorised over arrays; NaN where n = 0 or a
     count is missing.
     """
-    from scipy.stats import binomtest
 
     c = np.atleast_1d(np.asarray(current, dtype=float))
     b = np.atleast_1d(np.asarray(baseline, dtype=float))

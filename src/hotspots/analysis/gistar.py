@@ -34,9 +34,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import shapely
+from libpysal import weights as lw
+from scipy.sparse import csr_matrix
+from scipy.spatial import cKDTree
 
-from ..config.sections import CORRECTIONS, GiStarConfig
+from ..config.sections import CORRECTIONS
+from ..config.sections import GiStarConfig  # noqa: F401  (the [gistar] settings, re-exported beside their analysis)
 from ..errors import ConfigError, InputError
 from ..geo.checks import require_same_crs
 from ..geo.grid import Grid
@@ -134,14 +140,13 @@ def grid_neighbours(mask: np.ndarray, cell_size: float, band_m: float = 0.0) -> 
 
 
 def polygon_neighbours(polygons, contiguity: str = "queen", band_m: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """CSR neighbour lists (self excluded) for polygons (GeoDataFrame, EPSG:27700).
+    """CSR neighbour lists (self excluded) for polygons (GeoDataFrame, working CRS).
 
     ``contiguity`` queen or rook (libpysal, shared vertex / shared edge), or
     ``band`` with ``band_m`` metres between centroids.
     """
     n = len(polygons)
     if contiguity in ("queen", "rook"):
-        from libpysal import weights as lw
 
         cls = lw.Queen if contiguity == "queen" else lw.Rook
         w = cls.from_dataframe(polygons.reset_index(drop=True), use_index=False, silence_warnings=True)
@@ -149,8 +154,6 @@ def polygon_neighbours(polygons, contiguity: str = "queen", band_m: float = 0.0)
     elif contiguity == "band":
         if not band_m > 0:
             raise ConfigError("contiguity='band' needs band_m > 0 metres.")
-        from scipy.sparse import csr_matrix
-        from scipy.spatial import cKDTree
 
         c = polygons.geometry.centroid
         pts = np.column_stack([c.x.to_numpy(), c.y.to_numpy()])
@@ -187,17 +190,17 @@ class GiStarResult:
     p_sim: np.ndarray | None
     p_sim_directed: np.ndarray | None
     classes: np.ndarray
-    cutoffs: dict
+    cutoffs: dict[int, float]
     correction: str
     p_value: str
     permutations: int
     seed: int | None
     wsum: np.ndarray
     neighbours: str
-    grid: object = None
+    grid: Grid | None = None
     rows: np.ndarray | None = None
     cols: np.ndarray | None = None
-    frame: object = field(default=None, repr=False)
+    frame: gpd.GeoDataFrame | None = field(default=None, repr=False)
     label: str = ""
     harm_scheme: str = ""
 
@@ -230,8 +233,7 @@ class GiStarResult:
         return out
 
     def to_frame(self, clip: bool = False):
-        """GeoDataFrame (EPSG:27700): one row per site with y, G, z, p_norm, p_sim, gi_bin."""
-        import geopandas as gpd
+        """GeoDataFrame (working CRS): one row per site with y, G, z, p_norm, p_sim, gi_bin."""
 
         data = {"y": self.y, "G": self.G, "z": self.z, "p_norm": self.p_norm}
         if self.p_sim is not None:
@@ -242,7 +244,6 @@ class GiStarResult:
             g = self.grid
             rows, cols = self.rows, self.cols
             cs = g.cell_size
-            import shapely
 
             geom = shapely.box(g.xmin + cols * cs, g.ymax - (rows + 1) * cs, g.xmin + (cols + 1) * cs,
                                g.ymax - rows * cs)
@@ -260,7 +261,7 @@ class GiStarResult:
         return df
 
     def to_geotiff(self, path, what: str = "z"):
-        """Write z (or ``gi_bin``) on the grid as a GeoTIFF (EPSG:27700)."""
+        """Write z (or ``gi_bin``) on the grid as a GeoTIFF (working CRS)."""
         vals = self.z if what == "z" else self.classes.astype(float)
         return self.grid.write_geotiff(path, self.to_array(vals), description=f"Gi* {what} {self.label}".strip())
 
@@ -346,7 +347,7 @@ def hotspot_gistar(incidents: Any, grid: Grid, weights: Any = None, band_m: floa
 def gistar_polygons(polygons, values, contiguity: str = "queen", band_m: float = 0.0, permutations: int = 0,
                     seed: int | None = 0, correction: str = "fdr", p_value: str = "norm",
                     label: str = "") -> GiStarResult:
-    """Gi* on polygons (wards, LSOAs; GeoDataFrame in EPSG:27700) for per-polygon ``values``.
+    """Gi* on polygons (wards, LSOAs; GeoDataFrame in the working CRS) for per-polygon ``values``.
 
     ``values`` is an array aligned with the rows or the name of a column.
     """

@@ -3,7 +3,7 @@
 Cells qualify either as significant Gi* hot spots (``method="gistar"``, at or
 above a confidence level) or as cells at or above a KDE percentile
 (``method="kde"``). Qualifying cells that touch (8-neighbour / queen
-connectivity) merge into one polygon (EPSG:27700, clipped to the study area).
+connectivity) merge into one polygon (working CRS, clipped to the study area).
 Each area reports its id, area in m², the wards it touches, counts by crime
 type, total harm (under the recorded harm scheme), the most frequent location
 strings (police.uk "On or near ...") and, where the incidents' times allow it
@@ -21,8 +21,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import ndimage
 
-from ..config.sections import HotspotsConfig
+from ..config.sections import HotspotsConfig  # noqa: F401  (the [hotspots] settings, re-exported beside their analysis)
 from ..errors import PrecisionError
 from ..geo.checks import require_points, require_same_crs
 from ..geo.grid import Grid
@@ -33,7 +34,6 @@ DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 def label_cells(hot: np.ndarray) -> tuple[np.ndarray, int]:
     """Connected components (8-neighbour) of a boolean cell array; labels 1..n, 0 elsewhere."""
-    from scipy import ndimage
 
     lab, n = ndimage.label(np.asarray(hot, dtype=bool), structure=np.ones((3, 3), dtype=int))
     return lab, int(n)
@@ -50,19 +50,19 @@ def day_hour_profile(times: pd.Series) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class HotspotAreas:
-    """Ranked hotspot polygons (``frame``, EPSG:27700) plus what made them.
+    """Ranked hotspot polygons (``frame``, working CRS) plus what made them.
 
     ``labels`` (nrows, ncols) gives each grid cell's area id (0 = none);
     ``profiles`` maps area id -> 7 x 24 day-of-week x hour counts (empty when
     the time precision does not allow it; ``profile_note`` says why).
     """
 
-    frame: object
+    frame: gpd.GeoDataFrame
     labels: np.ndarray
     method: str
     criterion: str
     harm_scheme: str
-    profiles: dict = field(default_factory=dict)
+    profiles: dict[int, np.ndarray] = field(default_factory=dict)
     profile_note: str = ""
     label: str = ""
 
@@ -90,7 +90,7 @@ def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str
     Parameters
     ----------
     incidents : GeoDataFrame
-        Incidents contract (x, y in EPSG:27700; crime_type, harm, location_text,
+        Incidents contract (x, y in the working CRS; crime_type, harm, location_text,
         start, end, time_precision).
     grid : Grid
         The analysis grid ``hot`` is on.
@@ -98,7 +98,7 @@ def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str
         Qualifying cells (e.g. ``GiStarResult.to_array(res.hot(95), False)`` or
         ``DensityResult.percentile_mask(99)``).
     wards : GeoDataFrame, optional
-        ``ward_code, ward_name, geometry`` (EPSG:27700), for the wards each area touches.
+        ``ward_code, ward_name, geometry`` (working CRS), for the wards each area touches.
     profile : auto | always | never
         Day x hour profiles: ``always`` raises PrecisionError on month/day data.
     """

@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from ..errors import InputError
 from ..geo.checks import require_points, require_same_crs
@@ -291,7 +292,6 @@ def close_pairs(x: np.ndarray, y: np.ndarray, radius_m: float, metric: str = "eu
     Uses a k-d tree; memory grows with the number of close pairs. Returns
     (i, j, d) with d computed as sqrt(dx^2+dy^2) (euclidean) or |dx|+|dy| (manhattan).
     """
-    from scipy.spatial import cKDTree
 
     pts = np.column_stack([x, y])
     p = 2 if metric == "euclidean" else 1
@@ -342,7 +342,7 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
 
     Parameters
     ----------
-    x, y : coordinates in metres (any projected CRS; EPSG:27700 in the engine).
+    x, y : coordinates in metres (any projected CRS; the working CRS in the engine).
     t : event times in days (floats; whole days for day-precision data).
     spatial_bandwidth_m, n_spatial_bands : width (metres) and number of spatial bands.
     temporal_bandwidth_days, n_temporal_bands : width (days) and number of temporal bands.

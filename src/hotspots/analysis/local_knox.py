@@ -10,7 +10,7 @@ random (without replacement) from the other n - 1 events; the pseudo p-value
 is (1 + #permutations with count >= observed) / (permutations + 1). The exact
 null distribution of that scheme is hypergeometric, reported as ``p_hypergeom``.
 
-Coordinates in metres (EPSG:27700 in the engine), times in days.
+Coordinates in metres (the working CRS in the engine), times in days.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
+from scipy.stats import hypergeom
 
 from ..errors import InputError
 from . import _nearrepeat_kernels as K
@@ -67,7 +69,6 @@ class LocalKnoxResult:
 def spatial_neighbours_csr(x, y, delta_m: float):
     """CSR arrays (ptr, idx) of each event's neighbours within ``delta_m`` metres
     (Euclidean, inclusive, self excluded)."""
-    from scipy.spatial import cKDTree
 
     n = len(x)
     tree = cKDTree(np.column_stack([x, y]))
@@ -89,7 +90,6 @@ def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutat
 
     x, y in metres, t in days; ``delta_m`` and ``tau_days`` are inclusive thresholds.
     """
-    from scipy.stats import hypergeom
 
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)

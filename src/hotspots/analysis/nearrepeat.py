@@ -220,7 +220,7 @@ def near_repeat(incidents: gpd.GeoDataFrame, grid: Grid | None, fim_date, settin
     """
     nc = settings or NearRepeatConfig()
     require_points(incidents, "near_repeat: incidents", ("x", "y", "start", "end", "crime_type", "location_text"))
-    require_same_crs(("near_repeat: incidents", incidents), *((("grid", grid),) if grid is not None else ()))
+    require_same_crs(*((("grid", grid),) if grid is not None else ()), ("near_repeat: incidents", incidents))
     tz = resolve_timezone(timezone)
     fim = local_midnight(fim_date, tz) if pd.Timestamp(fim_date).tzinfo is None else pd.Timestamp(fim_date)
     fim_day = fim.tz_convert(tz).tz_localize(None).normalize()

@@ -13,7 +13,7 @@ Where the Knox test on the user's own data finds a significant near-repeat
 extent, :func:`hotspots.analysis.nearrepeat.near_repeat` uses that extent
 as the bandwidths instead (and reports it).
 
-Grid arrays have shape (nrows, ncols), row 0 at the top (north), EPSG:27700.
+Grid arrays have shape (nrows, ncols), row 0 at the top (north), working CRS.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def prospective_surface(x, y, t_days, grid, at_day, bandwidth_m: float = DEFAULT
                         band_days: float = DEFAULT_BAND_DAYS) -> np.ndarray:
     """Prospective risk on ``grid`` at ``at_day`` (see the module docstring).
 
-    x, y : event coordinates in metres (EPSG:27700); t_days : event times in days
+    x, y : event coordinates in metres (working CRS); t_days : event times in days
     (same origin as ``at_day``). Only events with t < at_day are used, so the
     surface never looks ahead. Cells outside ``grid.mask`` are 0.
     Returns an array of shape (grid.nrows, grid.ncols).

@@ -77,13 +77,11 @@ Method (working CRS, metres; times in ``[project] timezone``, default Europe/Lon
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -426,7 +424,7 @@ class EmergingResult:
 
     def to_frame(self):
         """GeoDataFrame of the cells: class code and label, explanation, hot/cold step
-        counts, latest z, trend statistics (EPSG:27700)."""
+        counts, latest z, trend statistics (working CRS)."""
         rows, cols = self.rows, self.cols
         g = self.grid
         cs = g.cell_size
@@ -444,7 +442,7 @@ class EmergingResult:
         return gpd.GeoDataFrame(df, geometry=geom, crs=g.crs)
 
     def to_geotiff(self, path, layer: str = "class") -> Path:
-        """Write ``layer`` as a GeoTIFF on the grid (EPSG:27700): ``class`` (codes into
+        """Write ``layer`` as a GeoTIFF on the grid (working CRS): ``class`` (codes into
         ``labels``, -1 outside), ``latest_z`` (Gi* z of the final step), ``trend_z``
         (Mann-Kendall z of the Gi* series) or ``n_hot`` (hot steps)."""
         if layer == "class":
@@ -456,7 +454,7 @@ class EmergingResult:
         return self.grid.write_geotiff(path, self.cell_array(arrays[layer]), description=layer)
 
     def to_gpkg(self, path, layer: str = "emerging_hotspots") -> Path:
-        """Write :meth:`to_frame` to a GeoPackage layer (EPSG:27700)."""
+        """Write :meth:`to_frame` to a GeoPackage layer (working CRS)."""
         path = Path(path)
         self.to_frame().to_file(path, layer=layer, driver="GPKG")
         return path
@@ -521,7 +519,7 @@ def emerging_hotspots(incidents: gpd.GeoDataFrame, grid: Grid, fim_date, config:
     """
     cfg = config or TrendsConfig()
     require_points(incidents, "emerging_hotspots: incidents")
-    require_same_crs(("incidents", incidents.crs), ("grid", grid.crs))
+    require_same_crs(("grid", grid), ("emerging_hotspots: incidents", incidents))
     tz = resolve_timezone(timezone)
     inc = incidents
     if cfg.crime_types:

@@ -25,6 +25,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from ..crs import DEFAULT_CRS, crs_problem
+from ..crs import parse_crs
 from ..errors import ConfigError
 
 #: The time zone of incident times unless ``[project] timezone`` says otherwise.
@@ -213,7 +214,6 @@ class IncidentSource:
                               f"got {self.time_precision!r}.")
         _check_types(where, "[[incidents]] crime_types", self.crime_types)
         if self.crs:
-            from ..crs import parse_crs
 
             if parse_crs(self.crs) is None:
                 raise ConfigError(f"{where}: [[incidents]] crs {self.crs!r} is not a CRS pyproj knows; give an "
@@ -648,7 +648,6 @@ class CamerasConfig:
             raise ConfigError(f"{where}: [cameras] coverage_types has unknown type(s) {bad}; "
                               f"choose from {list(CAMERA_TYPES)}.")
         if self.crs:
-            from ..crs import parse_crs
 
             if parse_crs(self.crs) is None:
                 raise ConfigError(f"{where}: [cameras] crs {self.crs!r} is not a CRS pyproj knows; give an EPSG "

@@ -17,30 +17,35 @@ readers (default 20) are chosen at entry points to cover the most remaining
 weight (maximal covering, :mod:`.siting`). Flows along the road network are not
 modelled: the weights stand in for them.
 
-Everything is EPSG:27700 (metres).
+Everything is in the working CRS (metres).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from ..config.sections import AnprConfig
 from ..crs import DEFAULT_CRS
 from ..errors import InputError
 from ..geo.checks import require_same_crs
+from .siting import solve_mclp
 
 
 @dataclass(frozen=True, eq=False)
 class AnprResult:
-    """Entry points (GeoDataFrame, EPSG:27700) with weights, existing coverage and the chosen readers."""
+    """Entry points (GeoDataFrame, working CRS) with weights, existing coverage and the chosen readers."""
 
-    entries: object
-    readers: object  # chosen new reader sites, in order of marginal gain
+    entries: gpd.GeoDataFrame
+    readers: gpd.GeoDataFrame  # chosen new reader sites, in order of marginal gain
     weight_total: float
     weight_existing: float
     weight_with_new: float
@@ -91,9 +96,6 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
     crossings within ``merge_distance_m`` of each other are merged (the
     highest road class and the first name are kept).
     """
-    import geopandas as gpd
-    from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
 
     ring = boundary.boundary
     r = roads.to_crs(crs) if roads.crs is not None else roads
@@ -104,7 +106,6 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
         geom = r.geometry.iat[i]
         pts = _line_parts(geom.intersection(ring))
         if snap_m > 0 and not pts:
-            import shapely
 
             for part in getattr(geom, "geoms", [geom]):
                 for end in (shapely.Point(part.coords[0]), shapely.Point(part.coords[-1])):
@@ -144,7 +145,6 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
 
 def weight_entries(entries, config: AnprConfig, crime_x=None, crime_y=None, crime_harm=None):
     """Add ``class_weight, crime_near, weight`` to entry points (see module docstring)."""
-    from scipy.spatial import cKDTree
 
     e = entries.copy()
     e["class_weight"] = [float(config.class_weights.get(c, config.unknown_class_weight)) for c in e["road_class"]]
@@ -163,7 +163,6 @@ def weight_entries(entries, config: AnprConfig, crime_x=None, crime_y=None, crim
 
 def _on_road(entries, roads, px, py, on_road_m):
     """(n_entries, n_points) bool: point within ``on_road_m`` of one of the entry's roads."""
-    import shapely
 
     out = np.zeros((len(entries), len(px)), bool)
     pts = shapely.points(px, py)
@@ -179,10 +178,7 @@ def anpr_siting(entries, existing_readers, config: AnprConfig, k: int | None = N
 
     With ``roads`` (the frame ``entries`` were built from), a reader covers an
     entry point only when it also stands on that entry's road."""
-    import geopandas as gpd
-    from scipy.spatial import cKDTree
 
-    from .siting import solve_mclp
 
     k = config.k if k is None else int(k)
     notes = []

@@ -36,10 +36,9 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
-
-import geopandas as gpd
 from pyproj import Transformer
 
 from ..config.sections import CAMERA_TYPES, CamerasConfig

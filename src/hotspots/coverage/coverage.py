@@ -1,7 +1,7 @@
 """Coverage of incidents and harm by live cameras, and the coverage gaps.
 
 Inputs are plain arrays so the stage does not depend on how they were made:
-incident points (``x, y`` metres EPSG:27700, ``crime_type``, ``harm``), a
+incident points (``x, y`` metres in the working CRS, ``crime_type``, ``harm``), a
 harm-per-cell array on a :class:`hotspots.geo.grid.Grid`, optional hotspot
 polygons, and the cameras (see :mod:`.cameras`).
 
@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 
 from ..config.sections import CoverageConfig
 from ..geo.checks import require_same_crs
@@ -37,14 +38,14 @@ class CoverageStats:
     share_incidents, harm, harm_covered, share_harm. ``cell_fraction`` (nrows,
     ncols): share of each cell seen. ``cell_centre_covered``: cell centre seen
     (the siting model's notion of a covered cell). ``gaps``: GeoDataFrame
-    (EPSG:27700) ranked by uncovered harm.
+    (working CRS) ranked by uncovered harm.
     """
 
     by_type: pd.DataFrame
     incident_covered: np.ndarray = field(repr=False)
     cell_fraction: np.ndarray = field(repr=False)
     cell_centre_covered: np.ndarray = field(repr=False)
-    gaps: object = None
+    gaps: gpd.GeoDataFrame | None = None
     n_cameras: int = 0
 
     def to_frame(self) -> pd.DataFrame:
@@ -80,7 +81,6 @@ def cell_covered_fraction(grid, cameras, obstruction: Obstruction | None = None,
     out = np.zeros(grid.shape)
     if len(cameras) == 0:
         return out
-    from scipy.spatial import cKDTree
 
     cs = grid.cell_size
     m = max(1, int(round(cs / subsample_m)))

@@ -7,15 +7,17 @@ recent incidents inside it (or the zone's representative point when none are
 given), moved to the nearest such incident when the centre falls outside the
 zone. Zones already seen by a live camera at that spot are skipped, as are
 spots closer than ``min_separation_m`` to one already chosen; every skipped zone
-is listed with its reason. EPSG:27700, metres, days.
+is listed with its reason. Working CRS, metres, days.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..crs import DEFAULT_CRS
 from ..errors import InputError
@@ -24,9 +26,9 @@ from .viewshed import covered_points
 
 @dataclass(frozen=True, eq=False)
 class MobilePlan:
-    """Chosen spots (GeoDataFrame, EPSG:27700) and the zones passed over with reasons."""
+    """Chosen spots (GeoDataFrame, working CRS) and the zones passed over with reasons."""
 
-    spots: object
+    spots: gpd.GeoDataFrame
     skipped: pd.DataFrame
 
     def to_frame(self) -> pd.DataFrame:
@@ -43,8 +45,6 @@ def mobile_deployments(zones, cameras=None, n: int = 5, start=None, days: int = 
     ``x, y, harm``: recent incidents (metres) used to centre each spot. Everything is in
     ``crs`` (the working CRS); zones are reprojected to it.
     """
-    import geopandas as gpd
-    import shapely
 
     if priority_col not in zones.columns:
         raise InputError(f"mobile camera zones need a {priority_col!r} column (higher = more urgent); "

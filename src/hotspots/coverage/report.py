@@ -14,7 +14,7 @@ camera inventory with the ``[cameras]``, ``[coverage]``, ``[siting]`` and
 ``set_cover.csv``          fewest new cameras to see [siting] target_share of harm
 ``anpr_entry_points.csv``  borough entry points, weights, coverage, new readers
 ``cameras_rejected.csv``   inventory rows not used, with reasons
-``coverage.gpkg``          viewsheds, gaps, proposed sites, entry points (EPSG:27700)
+``coverage.gpkg``          viewsheds, gaps, proposed sites, entry points (working CRS)
 ``summary.json``           figures, solver status, notes, which inventory was used
 ``public/public_map.html`` aggregated public-consultation map (no incident detail)
 =========================  ==========================================================
@@ -33,7 +33,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import shapely
 from shapely.geometry.base import BaseGeometry
 

@@ -1,6 +1,6 @@
 """Camera siting: maximal covering (MCLP), set covering and the marginal-gain curve.
 
-Demand is harm per grid cell (cell centres, EPSG:27700); a candidate site
+Demand is harm per grid cell (cell centres, working CRS); a candidate site
 covers a cell when a camera placed there (type defaults from ``[cameras]``)
 sees the cell centre. Existing live cameras are fixed: what they cover counts
 as covered already.
@@ -26,14 +26,21 @@ import math
 import time
 from dataclasses import dataclass
 
+import geopandas as gpd
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import pulp
 import scipy.sparse as sp
+import shapely
+from scipy.spatial import cKDTree
+from spopt.locate import MCLP
 
-from ..config.sections import SitingConfig
+from ..config.sections import SitingConfig  # noqa: F401  (the [siting] settings, re-exported beside their analysis)
 from ..crs import DEFAULT_CRS
-from ..errors import ConfigError
 from . import _kernels as K
+from .viewshed import visibility_pairs
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,7 +96,6 @@ class SetCoverSolution:
 def coverage_matrix(sites, demand_x, demand_y, obstruction=None, mount_height_m: float = 6.0,
                     target_height_m: float = 1.5) -> sp.csr_matrix:
     """Sparse 0/1 matrix (n_demand x n_sites): site j sees demand point i."""
-    from .viewshed import visibility_pairs
 
     p, c = visibility_pairs(sites, demand_x, demand_y, obstruction, mount_height_m, target_height_m)
     a = sp.csr_matrix((np.ones(len(p), dtype=np.int8), (p, c)), shape=(len(np.asarray(demand_x)), len(sites)))
@@ -160,14 +166,10 @@ def _reduce(A: sp.csr_matrix, w: np.ndarray, fixed: np.ndarray):
 
 
 def _cbc(time_limit_s: float, msg: bool = False, warm: bool = False):
-    import pulp
-
     return pulp.PULP_CBC_CMD(msg=msg, timeLimit=max(1, int(math.ceil(time_limit_s))), warmStart=warm)
 
 
 def _sparse_model(Ar: sp.csr_matrix, wr: np.ndarray, k: int, relax: bool, start=None):
-    import pulp
-
     prob = pulp.LpProblem("mclp", pulp.LpMaximize)
     nd, nc = Ar.shape
     x = [pulp.LpVariable(f"x{j}", 0, 1, cat=pulp.LpContinuous if relax else pulp.LpBinary) for j in range(nc)]
@@ -187,7 +189,6 @@ def _sparse_model(Ar: sp.csr_matrix, wr: np.ndarray, k: int, relax: bool, start=
 
 def _lp_relaxation(A: sp.csr_matrix, w, k: int, fixed, time_limit_s: float):
     """(upper bound incl. fixed coverage, fractional site values or None)."""
-    import pulp
 
     base = float(w[fixed].sum())
     keep = _reduce(A, w, fixed)
@@ -233,7 +234,6 @@ def solve_mclp(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A: sp.csr_matrix |
     ``fixed_A``, n_demand x n_existing, from which it is derived and which spopt
     receives as predefined facilities).
     """
-    import pulp
 
     t0 = time.perf_counter()
     w = np.asarray(w, float)
@@ -268,7 +268,6 @@ def solve_mclp(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A: sp.csr_matrix |
     chosen = None
     status = ""
     if method == "spopt":
-        from spopt.locate import MCLP
 
         nfix = 0
         rows = keep | ((w > 0) & fixed)
@@ -389,10 +388,8 @@ def marginal_curve(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A=None, method
 
 def plot_marginal_curve(curve: pd.DataFrame, path, title: str = "Harm covered by new cameras"):
     """Write the marginal-gain curve as a PNG (matplotlib, Agg)."""
-    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     fig, ax1 = plt.subplots(figsize=(7, 4.2), dpi=110)
     ax1.plot(curve["new_cameras"], 100 * curve["share_covered"], "o-", color="#1f4e79", label="share of harm covered")
@@ -421,7 +418,6 @@ def set_cover(A: sp.csr_matrix, w, target_share: float, fixed=None, total: float
     covered weight reaching the target (the LSCP with a coverage target instead
     of full coverage).
     """
-    import pulp
 
     w = np.asarray(w, float)
     fixed = np.zeros(A.shape[0], bool) if fixed is None else np.asarray(fixed, bool)
@@ -474,8 +470,6 @@ def set_cover(A: sp.csr_matrix, w, target_share: float, fixed=None, total: float
 
 
 def _lp_cover_bound(Ar, wr, need, time_limit_s) -> int:
-    import pulp
-
     nd, nc = Ar.shape
     prob = pulp.LpProblem("psc_lp", pulp.LpMinimize)
     x = [pulp.LpVariable(f"x{j}", 0, 1) for j in range(nc)]
@@ -520,8 +514,6 @@ def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.
     roads, a lattice every ``spacing_m`` metres. More than ``max_candidates`` sites are
     thinned evenly. Columns: ``site_id, x, y, source, road_class, road_name``.
     """
-    import geopandas as gpd
-    import shapely
 
     if hasattr(focus, "geometry"):
         fgeom = shapely.union_all(focus.to_crs(crs).geometry.to_numpy() if focus.crs else focus.geometry.to_numpy())
@@ -556,7 +548,6 @@ def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.
     inside = shapely.contains_xy(zone, gx, gy)
     gx, gy = gx[inside], gy[inside]
     if xs and len(gx):
-        from scipy.spatial import cKDTree
 
         dist, _ = cKDTree(np.column_stack([xs, ys])).query(np.column_stack([gx, gy]))
         gx, gy = gx[dist > step], gy[dist > step]

@@ -2,13 +2,13 @@
 
 A camera sees the ground within its range (metres) and field of view (degrees,
 centred on its bearing, clockwise from grid north). Where an obstruction raster
-(building heights or a DSM, metres, EPSG:27700) is given, a target point is
+(building heights or a DSM, metres, working CRS) is given, a target point is
 seen only if the straight line from the camera (surface + mounting height,
 default 6 m) to the target (surface + target height, default 1.5 m) clears
 every raster pixel between them. The ray casting runs in numba
 (:mod:`hotspots.coverage._kernels`).
 
-Everything is EPSG:27700 (metres).
+Everything is in the working CRS (metres).
 """
 
 from __future__ import annotations
@@ -17,8 +17,13 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import rasterio
+import shapely
+from affine import Affine
+from rasterio import features
+from shapely.geometry import Point, Polygon
 
 from ..crs import DEFAULT_CRS, crs_label, same_crs
 from ..errors import InputError
@@ -69,8 +74,6 @@ class Obstruction:
 
     @property
     def transform(self):
-        from affine import Affine
-
         return Affine(self.cell_size, 0.0, self.x0, 0.0, -self.cell_size, self.ytop)
 
 
@@ -94,8 +97,7 @@ def _raster_args(obstruction: Obstruction | None):
 
 def sector_polygon(x: float, y: float, range_m: float, bearing_deg: float, fov_deg: float,
                    step_deg: float = 2.0):
-    """The geometric viewshed of one camera on flat ground (shapely polygon, EPSG:27700)."""
-    from shapely.geometry import Point, Polygon
+    """The geometric viewshed of one camera on flat ground (shapely polygon, working CRS)."""
 
     if fov_deg >= 360:
         return Point(x, y).buffer(range_m, quad_segs=45)
@@ -109,7 +111,7 @@ def visibility_pairs(cameras, x, y, obstruction: Obstruction | None = None, moun
                      target_height_m: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
     """(point index, camera row index) for every camera that sees each target point.
 
-    ``x``/``y`` are target points in metres (EPSG:27700); ``cameras`` a frame
+    ``x``/``y`` are target points in metres (working CRS); ``cameras`` a frame
     with ``x, y, range_m, bearing_deg, fov_deg`` (optionally ``mount_height_m``).
     """
     x = np.asarray(x, dtype=float)
@@ -148,9 +150,6 @@ def viewshed_polygons(cameras, obstruction: Obstruction | None = None, mount_hei
     it is the union of the visible pixels (pixel-edged) -- obstructed parts cut out.
     Columns: ``camera_id, type, status, area_m2, geometry``.
     """
-    import geopandas as gpd
-    import shapely
-    from rasterio import features
 
     geoms = []
     cx, cy, rng, brg, fov, mh = _cam_arrays(cameras, mount_height_m)
@@ -165,7 +164,6 @@ def viewshed_polygons(cameras, obstruction: Obstruction | None = None, mount_hei
         if m.size == 0 or not m.any():
             geoms.append(shapely.Polygon())
             continue
-        from affine import Affine
 
         cs = obstruction.cell_size
         t = Affine(cs, 0, obstruction.x0 + c0 * cs, 0, -cs, obstruction.ytop - r0 * cs)

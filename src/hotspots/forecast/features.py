@@ -25,7 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
+from scipy.ndimage import uniform_filter
 
+from ..analysis.density import density_surface
 from ..analysis.prospective import prospective_surface
 
 #: Trailing windows (days) of the count features.
@@ -57,19 +60,18 @@ class CellContext:
 
     @classmethod
     def from_study_area(cls, study_area, grid) -> "CellContext":
-        """Covariates of ``grid`` cells from a :class:`~hotspots.model.StudyArea` (EPSG:27700)."""
-        import shapely
+        """Covariates of ``grid`` cells from a :class:`~hotspots.model.StudyArea` (working CRS)."""
 
         xc, yc = grid.centres()
         pts = shapely.points(xc.ravel(), yc.ravel())
         dist_tc = dist_rd = None
         tc = getattr(study_area, "town_centres", None)
         if tc is not None and len(tc):
-            geoms = tc.to_crs("EPSG:27700").geometry.to_numpy() if tc.crs else tc.geometry.to_numpy()
+            geoms = tc.to_crs(grid.crs).geometry.to_numpy() if tc.crs else tc.geometry.to_numpy()
             dist_tc = _nearest_distance(pts, geoms).reshape(grid.shape)
         roads = getattr(study_area, "roads", None)
         if roads is not None and len(roads):
-            geoms = roads.to_crs("EPSG:27700").geometry.to_numpy() if roads.crs else roads.geometry.to_numpy()
+            geoms = roads.to_crs(grid.crs).geometry.to_numpy() if roads.crs else roads.geometry.to_numpy()
             dist_rd = _nearest_distance(pts, geoms).reshape(grid.shape)
         wards = getattr(study_area, "wards", None)
         ward_index = None
@@ -89,8 +91,6 @@ class CellContext:
 
 
 def _nearest_distance(points, geoms) -> np.ndarray:
-    import shapely
-
     geoms = np.asarray([g for g in geoms if g is not None and not g.is_empty])
     if geoms.size == 0:
         return np.full(points.size, np.nan)
@@ -147,7 +147,6 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
     hit = history.cache.get(key)
     if hit is not None:
         return hit
-    from ..analysis.density import density_surface
 
     grid = history.grid
     m = grid.mask
@@ -180,7 +179,6 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
         names.append(f"active_months_{n_months}")
         cols.append(active.reshape(grid.nrows * grid.ncols, n_months).sum(axis=1).reshape(grid.shape)[m])
     # the 3 x 3 block of cells around each cell, last year
-    from scipy.ndimage import uniform_filter
 
     c365 = grid.counts(x[age <= 365.25], y[age <= 365.25])
     names.append("block3x3_count_365d")

@@ -28,12 +28,15 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError, LookAheadError
+from ..model import coarsest_precision
 from . import metrics
 
 DAY_NS = 86400e9
@@ -155,8 +158,7 @@ class EventTable:
 
     @classmethod
     def from_incidents(cls, incidents, crime_types=None) -> "EventTable":
-        """From an Incidents GeoDataFrame (EPSG:27700), optionally keeping only ``crime_types``."""
-        from ..model import coarsest_precision
+        """From an Incidents GeoDataFrame (working CRS), optionally keeping only ``crime_types``."""
 
         inc = incidents
         if crime_types:
@@ -297,7 +299,6 @@ def check_risk(risk, grid, name: str) -> np.ndarray:
 
 def fit_predict(method, history: History, name: str = ""):
     """Fit a fresh copy of ``method`` on ``history`` and forecast the next horizon; enforce the guard."""
-    from sklearn.base import clone
 
     m = clone(method)
     m.fit(history)
@@ -368,7 +369,6 @@ class BacktestResult:
 
     def to_csv(self, folder) -> dict:
         """Write ``backtest_summary.csv``, ``backtest_scores.csv`` and ``backtest_curves.csv``."""
-        from pathlib import Path
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -393,7 +393,7 @@ def backtest(events: EventTable, grid, methods: dict, origins, horizon: Horizon 
     events : EventTable
         All incidents (the harness alone sees them; methods get a :class:`History`).
     grid : hotspots.geo.grid.Grid
-        Analysis grid (EPSG:27700 metres in the engine).
+        Analysis grid (metres, the working CRS in the engine).
     methods : dict name -> method
         Objects with ``fit(history)`` and ``predict(origin, horizon) -> (nrows, ncols)``
         (scikit-learn style; a fresh clone is fitted at each origin).

@@ -28,15 +28,25 @@ Methods
 
 from __future__ import annotations
 
+import contextlib
 import math
-import re
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
+from ..analysis.density import density_surface, silverman_radius
+from ..analysis.density import density_surface
+from ..analysis.gistar import gistar_grid
 from ..config.sections import FORECAST_METHOD_HELP, parse_forecast_method
 from ..errors import ConfigError, PrecisionError
+from ..errors import LookAheadError
 from .features import prospective_risk
+from .features import dynamic_features
+from .harness import to_days
 
 MONTH_DAYS = 365.25 / 12.0
 
@@ -56,10 +66,7 @@ class ForecastMethod(BaseEstimator):
         self.history_end_ = history.read_until_
 
     def _check_origin(self, origin):
-        import pandas as pd
-
         if pd.Timestamp(origin) != self.origin_:
-            from ..errors import LookAheadError
 
             raise LookAheadError(f"{type(self).__name__} was fitted for origin {self.origin_:%Y-%m-%d} but asked "
                                  f"to forecast from {pd.Timestamp(origin):%Y-%m-%d}; fit it again on the history "
@@ -103,8 +110,6 @@ class RetrospectiveKDE(ForecastMethod):
         self.max_radius_m = max_radius_m
 
     def fit(self, history):
-        from ..analysis.density import density_surface, silverman_radius
-
         self._start(history)
         x, y, _t = history.events(history.origin_day - self.window_days)
         if x.size < 2:
@@ -140,8 +145,6 @@ class DecayedKDE(ForecastMethod):
         self.short_weight = short_weight
 
     def fit(self, history):
-        from ..analysis.density import density_surface
-
         self._start(history)
         o = history.origin_day
         x, y, t = history.events(o - self.window_days)
@@ -197,8 +200,6 @@ class GiStarHot(ForecastMethod):
         self.band_m = band_m
 
     def fit(self, history):
-        from ..analysis.gistar import gistar_grid
-
         self._start(history)
         counts = history.counts(history.origin_day - self.window_days)
         if counts[history.grid.mask].sum() <= 0:
@@ -243,15 +244,9 @@ class LearnedRisk(ForecastMethod):
         self.n_threads = n_threads
 
     def _features(self, history):
-        from .features import dynamic_features
-
         return dynamic_features(history, with_prospective=self.with_prospective)
 
     def fit(self, history):
-        from sklearn.ensemble import HistGradientBoostingRegressor
-
-        from .harness import to_days
-
         self._start(history)
         H = history.horizon
         mask = history.grid.mask
@@ -301,11 +296,9 @@ class LearnedRisk(ForecastMethod):
 def _threads(n: int):
     """Limit OpenMP threads while boosting (``n`` <= 0: leave the library default). On a shared
     machine a single thread avoids OpenMP spin-waiting, which can slow the fit many times over."""
-    import contextlib
 
     if n <= 0:
         return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=n, user_api="openmp")
 
@@ -318,8 +311,6 @@ class Blend(ForecastMethod):
         self.weights = weights
 
     def fit(self, history):
-        from sklearn.base import clone
-
         self._start(history)
         acc = np.zeros(history.grid.shape)
         m = history.grid.mask

@@ -16,7 +16,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from ..crs import DEFAULT_CRS, crs_label, crs_problem, same_crs
+from ..crs import DEFAULT_CRS, crs_label, crs_problem, parse_crs, same_crs
 from ..errors import ConfigError, InputError
 from .grid import Grid
 from .study_area import StudyArea
@@ -54,16 +54,20 @@ def require_projected(crs: Any, what: str) -> None:
 def require_same_crs(*named: tuple[str, Any]) -> None:
     """Every named object (GeoDataFrame, Grid, StudyArea or CRS) must be in one projected CRS in metres.
 
+    The first object with a usable CRS (by convention the grid) is the
+    reference; the message names the odd object and says how to reproject it.
     Objects without a CRS of their own (arrays, plain DataFrames) are skipped.
     """
     known = [(name, crs_of(obj)) for name, obj in named]
     known = [(name, c) for name, c in known if c is not NO_CRS_ATTACHED]
+    ref_name, ref = next(((n, c) for n, c in known if c is not None and not crs_problem(c)), ("", None))
     for name, c in known:
+        if ref is not None and c is not None and not same_crs(c, ref):
+            crs = parse_crs(c)
+            kind = " (degrees, not metres)" if crs is not None and crs.is_geographic else ""
+            raise InputError(f"{name} is in {crs_label(c)}{kind} but {ref_name} is in {crs_label(ref)}; "
+                             f"reproject it first, e.g. gdf.to_crs('{crs_label(ref)}').")
         require_projected(c, name)
-    for (n1, c1), (n2, c2) in zip(known, known[1:]):
-        if not same_crs(c1, c2):
-            raise InputError(f"{n2} is in {crs_label(c2)} but {n1} is in {crs_label(c1)}; reproject "
-                             f"{n2} to the same CRS first, e.g. {n2.split()[-1]}.to_crs('{crs_label(c1)}').")
 
 
 def require_points(data: Any, what: str, columns: Iterable[str] = ("x", "y")) -> None:

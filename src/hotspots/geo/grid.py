@@ -18,8 +18,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import rasterio
 import shapely
+from affine import Affine
 from shapely.geometry.base import BaseGeometry
 
 from ..announce import choose
@@ -108,7 +111,6 @@ class Grid:
     @property
     def transform(self) -> Any:
         """The affine transform (rasterio/GeoTIFF convention, north-up)."""
-        from affine import Affine
 
         return Affine(self.cell_size, 0.0, self.xmin, 0.0, -self.cell_size, self.ymax)
 
@@ -169,7 +171,6 @@ class Grid:
     def to_frame(self, clip: bool = False, **arrays: np.ndarray) -> Any:
         """GeoDataFrame of the masked cells: ``cell_id, row, col, geometry`` plus one
         column per keyword array (each of shape (nrows, ncols))."""
-        import geopandas as gpd
 
         rows, cols = np.nonzero(self.mask)
         data = {"cell_id": rows * self.ncols + cols, "row": rows, "col": cols}
@@ -184,7 +185,6 @@ class Grid:
                       description: str = "") -> Path:
         """Write a (nrows, ncols) array as a single-band float32 GeoTIFF in the grid's CRS,
         with ``nodata`` outside the study area."""
-        import rasterio
 
         arr = np.asarray(array, dtype="float32").copy()
         if arr.shape != self.shape:

@@ -22,8 +22,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .. import __version__
 from ..config.sections import PublicConfig, RenderConfig
-from ..crs import crs_label
 from ..coverage.report import CoverageResult
+from ..crs import crs_label
 from ..geo.grid import Grid
 from ..model import coarsest_precision
 from ..stages.results import RunResults, TaskingList

@@ -36,12 +36,18 @@ import json
 import math
 import shutil
 from dataclasses import asdict, dataclass, replace
+from importlib import resources
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from ..config.sections import DEFAULT_TIMEZONE
 from ..crs import DEFAULT_CRS
+from ..demo import generate_demo
+from ..demo.params import DemoParams
+from ..errors import ConfigError
 
 #: Centre of the lattice of boroughs (Charing Cross, EPSG:27700 metres).
 LONDON_CENTRE = (530_000.0, 180_500.0)
@@ -72,8 +78,6 @@ class LondonParams:
     n_wards: int = 20
 
     def __post_init__(self) -> None:
-        from ..errors import ConfigError
-
         if self.n_incidents < 1:
             raise ConfigError(f"--incidents must be at least 1, got {self.n_incidents}.")
         if not 1 <= self.n_boroughs <= 99:
@@ -116,7 +120,6 @@ def borough_centres(n: int, spacing_m: float) -> np.ndarray:
 
 def borough_params(lp: LondonParams, i: int, scale: float, centre) -> "DemoParams":  # noqa: F821
     """Demo parameters of borough ``i`` with every crime count multiplied by ``scale``."""
-    from ..demo.params import DemoParams
 
     base = DemoParams()
     counts = tuple((off, int(round(n * scale))) for off, n in base.counts)
@@ -146,7 +149,6 @@ def generate_london(out_dir: str | Path, params: LondonParams | None = None, pro
     ``progress`` is an optional callable receiving one line per borough.
     Deterministic: the same ``params`` give identical data.
     """
-    from ..demo import generate_demo
 
     lp = params or LondonParams()
     root = Path(out_dir).resolve()
@@ -210,15 +212,12 @@ def _shipped_table(repo_config: Path, name: str) -> Path:
     p = repo_config / name
     if p.exists():
         return p
-    from importlib import resources  # installed (non-editable) package: the bundled defaults
 
     return Path(str(resources.files("hotspots") / "config_defaults" / name))
 
 
 def _thin_and_write(bdir: Path, dataset: Path, code: str, sel: np.ndarray) -> int:
     """Keep rows ``sel`` of the borough CSV, rewrite it and write its GeoParquet partition."""
-    import geopandas as gpd
-    import pandas as pd
 
     csv_path = bdir / "incidents" / "incidents.csv"
     df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
@@ -339,8 +338,6 @@ def read_dataset(root: str | Path, boroughs=None, columns=None):
     ``columns`` that leave out ``geometry`` a plain DataFrame is returned (faster, e.g.
     ``["easting", "northing"]`` for a KDE).
     """
-    import geopandas as gpd
-    import pandas as pd
 
     root = Path(root)
     ds = root / "incidents" if (root / "incidents").is_dir() else root
