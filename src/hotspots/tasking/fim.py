@@ -30,7 +30,7 @@ import shapely
 from ..config.sections import TaskingConfig
 from ..errors import InputError
 from ..stages.results import CSV_COLUMNS, ITEMS_LAYER, RunResults, TaskingList
-from .playbook import playbook_of
+from .playbook import Playbook, playbook_of
 from .rank import candidate_items, rank_items
 
 PACK_DIR = re.compile(r"^fim-(\d{4}-\d{2}-\d{2})$")
@@ -108,6 +108,77 @@ def match_items(cur: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None, min_overla
     return out
 
 
+def _previous_items(previous: str | Path | None, out_dir: str | Path | None, fim: pd.Timestamp, crs: str,
+                   notes: list[str]) -> tuple[Path | None, gpd.GeoDataFrame | None]:
+    """The previous pack and its ranked items: ``previous`` when given (its problems are errors), else the latest
+    earlier sibling of ``out_dir`` (an unusable one is noted and ignored)."""
+    if previous and not Path(previous).is_dir():
+        raise InputError(f"--previous {previous}: not a folder; give the previous FIM pack's folder.")
+    prev_dir = Path(previous) if previous else (find_previous_pack(Path(out_dir), fim) if out_dir else None)
+    if prev_dir is None:
+        return None, None
+    try:
+        return prev_dir, read_previous_items(prev_dir, crs)
+    except InputError as exc:
+        if previous:  # asked for explicitly: say what is wrong
+            raise
+        notes.append(f"earlier pack {prev_dir} ignored: {exc}")
+        return None, None
+
+
+def _ids_and_status(items: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None, match: dict[int, int],
+                    tcfg: TaskingConfig, fim: pd.Timestamp) -> tuple[list[str], list[str], list[int | None]]:
+    """Per item: its id (the previous item's when it continues one, else a new one never used before), its status
+    against the previous list and its previous rank."""
+    ids: list[str] = []
+    status: list[str] = []
+    prev_rank: list[int | None] = []
+    n_new = 0
+    taken = set(prev["item_id"].astype(str)) if prev is not None and len(prev) else set()
+    for i, r in enumerate(items.itertuples()):
+        if prev is not None and i in match:
+            p = prev.iloc[match[i]]
+            ids.append(str(p["item_id"]))
+            prev_rank.append(int(p["rank"]))
+            ps = float(p["score"]) if pd.notna(p["score"]) else 0.0
+            status.append("escalated" if ps > 0 and r.score >= tcfg.escalation_ratio * ps else "continuing")
+            continue
+        n_new += 1
+        while f"{tcfg.id_prefix}{fim:%y%m%d}-{n_new:02d}" in taken:  # never reuse an earlier id
+            n_new += 1
+        ids.append(f"{tcfg.id_prefix}{fim:%y%m%d}-{n_new:02d}")
+        prev_rank.append(None)
+        status.append("new")
+    return ids, status, prev_rank
+
+
+def _with_tactics(items: gpd.GeoDataFrame, book: Playbook) -> gpd.GeoDataFrame:
+    """Tactic, dosage and owner of each item from the first playbook rule that matches it."""
+    tactic, dosage, owner = [], [], []
+    for r in items.itertuples():
+        rule = book.choose(r.kind, r.main_crime_type, r.time_of_day)
+        tactic.append(rule.tactic)
+        dosage.append(rule.dosage)
+        owner.append(rule.owner.format(ward_name=r.ward_name, ward_code=r.ward_code))
+    items["tactic"], items["dosage"], items["owner"] = tactic, dosage, owner
+    return items
+
+
+def _closed_items(prev: gpd.GeoDataFrame | None, match: dict[int, int], columns: list[str],
+                  crs: str) -> gpd.GeoDataFrame:
+    """The previous items nothing on this list continues, marked closed (no rank)."""
+    if prev is None or not len(prev):
+        return gpd.GeoDataFrame({c: [] for c in columns if c != "geometry"}, geometry=[], crs=crs)
+    gone = sorted(set(range(len(prev))) - set(match.values()))
+    closed = prev.iloc[gone].copy()
+    closed["status"] = "closed"
+    closed["previous_rank"] = closed["rank"]
+    closed["rank"] = None
+    closed["reason"] = "Closed: no qualifying hotspot or alert zone overlaps this place in the current window."
+    closed["review_date"] = ""
+    return closed
+
+
 def build_tasking(res: RunResults, previous: str | Path | None = None, out_dir: str | Path | None = None,
                   tcfg: TaskingConfig | None = None) -> TaskingList:
     """Rank the run's items, give them ids, tactics, owners and status against the previous list.
@@ -122,62 +193,20 @@ def build_tasking(res: RunResults, previous: str | Path | None = None, out_dir: 
     fim = res.fim_date
     review = fim + pd.Timedelta(days=tcfg.review_days or cfg.analysis.fortnight_days)
     items = rank_items(candidate_items(res, tcfg), tcfg)
-    if previous and not Path(previous).is_dir():
-        raise InputError(f"--previous {previous}: not a folder; give the previous FIM pack's folder.")
-    prev_dir = Path(previous) if previous else (find_previous_pack(out_dir, fim) if out_dir else None)
-    prev = None
-    if prev_dir is not None:
-        try:
-            prev = read_previous_items(prev_dir, res.grid.crs)
-        except InputError as exc:
-            if previous:  # asked for explicitly: say what is wrong
-                raise
-            notes.append(f"earlier pack {prev_dir} ignored: {exc}")
-            prev_dir = None
+    prev_dir, prev = _previous_items(previous, out_dir, fim, res.grid.crs, notes)
     match = match_items(items, prev, tcfg.match_overlap)
-    ids, status, prev_rank = [], [], []
-    n_new = 0
-    taken = set(prev["item_id"].astype(str)) if prev is not None and len(prev) else set()
-    for i, r in enumerate(items.itertuples()):
-        if i in match:
-            p = prev.iloc[match[i]]
-            ids.append(str(p["item_id"]))
-            prev_rank.append(int(p["rank"]))
-            ps = float(p["score"]) if pd.notna(p["score"]) else 0.0
-            status.append("escalated" if ps > 0 and r.score >= tcfg.escalation_ratio * ps else "continuing")
-        else:
-            n_new += 1
-            while f"{tcfg.id_prefix}{fim:%y%m%d}-{n_new:02d}" in taken:  # never reuse an earlier id
-                n_new += 1
-            ids.append(f"{tcfg.id_prefix}{fim:%y%m%d}-{n_new:02d}")
-            prev_rank.append(None)
-            status.append("new")
+    ids, status, prev_rank = _ids_and_status(items, prev, match, tcfg, fim)
     items = items.copy()
     items.insert(1, "item_id", ids)
     items.insert(2, "status", status)
     items["previous_rank"] = prev_rank
-    tactic, dosage, owner = [], [], []
-    for r in items.itertuples():
-        rule = book.choose(r.kind, r.main_crime_type, r.time_of_day)
-        tactic.append(rule.tactic)
-        dosage.append(rule.dosage)
-        owner.append(rule.owner.format(ward_name=r.ward_name, ward_code=r.ward_code))
-    items["tactic"], items["dosage"], items["owner"] = tactic, dosage, owner
+    items = _with_tactics(items, book)
     items["review_date"] = f"{review:%Y-%m-%d}"
     items["reason"] = [
         rs[:-1] + (f"; was rank {pr} at the last FIM" + (", score up" if st == "escalated" else "") + "."
                    if pr is not None else ".")
         for rs, pr, st in zip(items["reason"], items["previous_rank"], items["status"])]
-    if prev is not None and len(prev):
-        gone = sorted(set(range(len(prev))) - set(match.values()))
-        closed = prev.iloc[gone].copy()
-        closed["status"] = "closed"
-        closed["previous_rank"] = closed["rank"]
-        closed["rank"] = None
-        closed["reason"] = "Closed: no qualifying hotspot or alert zone overlaps this place in the current window."
-        closed["review_date"] = ""
-    else:
-        closed = gpd.GeoDataFrame({c: [] for c in items.columns if c != "geometry"}, geometry=[], crs=res.grid.crs)
+    closed = _closed_items(prev, match, list(items.columns), res.grid.crs)
     if prev_dir is None:
         notes.append("no previous FIM pack found: every item is new")
     return TaskingList(items=items, closed=closed, fim_date=fim, review_date=review,
