@@ -70,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen subcommand with the engine's automatic choices shown on the terminal (unless --quiet)."""
+    from ..announce import reporting_to
+    from ..progress import Reporter
+
+    with reporting_to(Reporter(quiet=args.quiet).chose):
+        return int(args.func(args) or 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``hotspots`` command; returns the exit status."""
     try:
@@ -82,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        return _run(args)
     except HotspotsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

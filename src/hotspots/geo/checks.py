@@ -15,6 +15,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyproj
 
 from ..crs import DEFAULT_CRS, crs_label, crs_problem, parse_crs, same_crs
 from ..errors import ConfigError, InputError
@@ -33,7 +34,7 @@ def crs_of(obj: Any) -> Any:
         return obj.crs
     if isinstance(obj, (Grid, StudyArea)):
         return obj.crs
-    if isinstance(obj, str) or type(obj).__name__ == "CRS":
+    if isinstance(obj, (str, pyproj.CRS)):
         return obj
     return NO_CRS_ATTACHED
 

@@ -99,7 +99,7 @@ def load_inputs(cfg: Config, fim_date: str | None = None, reporter: Reporter | N
     None); ``now`` is the limit for "date in the future" (default: now).
     """
     rep = reporter or Reporter(quiet=True)
-    with reporting_to(rep.say):
+    with reporting_to(rep.chose):
         with rep.stage("study area"):
             area = load_study_area(cfg)
         for n in area.notes:

@@ -87,7 +87,7 @@ def run_stages(res: RunResults, stages: Sequence[Stage], only: Sequence[str] | N
     check_order(stages)
     rep = reporter or Reporter(quiet=True)
     not_run = dict(res.not_run)
-    with reporting_to(rep.say):
+    with reporting_to(rep.chose):
         for st in stages:
             if res.ran(st.name):
                 continue
