@@ -29,7 +29,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -141,7 +140,7 @@ class DensityResult:
     n_points: int = 0
     label: str = ""
     harm_scheme: str = ""
-    choices: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    choices: Mapping[str, str] = field(default_factory=dict)
 
     def to_frame(self, clip: bool = False) -> Any:
         """GeoDataFrame of the masked cells with a ``density`` column (the grid's CRS)."""
@@ -239,4 +238,4 @@ def hotspot_kde(incidents: Any, grid: Grid | None = None, radius_m: float | None
     units = ("harm per km²" if weights is not None else "incidents per km²")
     return DensityResult(surface=surface, radius_m=float(radius), radius_rule=rule, kernel=kernel, units=units,
                          grid=grid, n_points=int(x.size), label=label, harm_scheme=harm_scheme,
-                         choices=MappingProxyType(choices))
+                         choices=dict(choices))

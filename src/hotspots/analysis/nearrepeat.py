@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 
 import geopandas as gpd
 import numpy as np
@@ -267,4 +266,4 @@ def near_repeat(incidents: gpd.GeoDataFrame, grid: Grid | None, fim_date, settin
     return NearRepeatResult(aoristic=aor, fim_date=fim, n_burglaries=int(len(burg)), knox=knox, knox_refusal=refusal,
                             radius_m=float(ext.radius_m), duration_days=float(ext.days), calibration=ext.sentence,
                             surface=surface, grid=grid, zones=zones, repeats=reps, local=local, notes=tuple(notes),
-                            choices=MappingProxyType(choices))
+                            choices=dict(choices))

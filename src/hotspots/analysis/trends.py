@@ -81,7 +81,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 
 import geopandas as gpd
 import numpy as np
@@ -236,7 +235,7 @@ def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None, tim
     if not cfg.n_steps:
         choose(choices, "n_steps", f"emerging hotspots: {n} steps of {unit} chosen automatically (every whole "
                                    f"step from the first incident, at most [trends] max_steps = {cfg.max_steps})")
-    return StepPlan(starts, ends, unit, label, note, MappingProxyType(choices))
+    return StepPlan(starts, ends, unit, label, note, dict(choices))
 
 
 def queen_csr(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
@@ -172,7 +171,7 @@ def forecast_outlook(incidents: gpd.GeoDataFrame, study_area: StudyArea, grid: G
     expected[~grid.mask] = np.nan
     return ForecastResult(method=chosen, selected_by=selected_by, risk=risk, expected=expected, grid=grid,
                           origin=fim, horizon=horizon, backtest=bt, crime_types=types, figures=figures,
-                          shares=tuple(fc.shares), notes=tuple(notes), choices=MappingProxyType(choices))
+                          shares=tuple(fc.shares), notes=tuple(notes), choices=dict(choices))
 
 
 def _method_names(fc: ForecastConfig, precision: str) -> tuple[tuple[str, ...], str]:

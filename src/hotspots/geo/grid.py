@@ -15,7 +15,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
@@ -64,7 +63,7 @@ class Grid:
     inside_fraction: np.ndarray
     boundary: BaseGeometry | None = field(default=None, repr=False)  # in ``crs``
     crs: str = DEFAULT_CRS
-    choices: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    choices: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     # ----------------------------------------------------------- construction
     @classmethod
@@ -101,7 +100,7 @@ class Grid:
         if edge.any():
             frac[edge] = shapely.area(shapely.intersection(boundary, boxes[edge])) / (cs * cs)
         mask = frac > 0
-        return cls(cs, float(x0), float(y1), ncols, nrows, mask, frac, boundary, crs, MappingProxyType(choices))
+        return cls(cs, float(x0), float(y1), ncols, nrows, mask, frac, boundary, crs, dict(choices))
 
     # ----------------------------------------------------------- geometry
     @property

@@ -12,7 +12,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
@@ -224,7 +223,7 @@ class RunResults:
     coverage: CoverageResult | None = None
     forecast: ForecastResult | None = None
     tasking: TaskingList | None = None
-    not_run: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    not_run: Mapping[str, str] = field(default_factory=dict)
 
     # the inputs, typed, for readers of the results
     @property
