@@ -183,7 +183,6 @@ class EvaluationResult:
 
     def plot(self, path) -> Path:
         """Small PNG: counts per month in target, buffer and control (scaled) with the start marked."""
-
         matplotlib.use("Agg")
 
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [2, 1]})

@@ -76,7 +76,6 @@ def poisson_change_test(current, baseline, e_current=1.0, e_baseline=1.0) -> np.
     (``scipy.stats.binomtest``). Vectorised over arrays; NaN where n = 0 or a
     count is missing.
     """
-
     c = np.atleast_1d(np.asarray(current, dtype=float))
     b = np.atleast_1d(np.asarray(baseline, dtype=float))
     ec = np.broadcast_to(np.asarray(e_current, dtype=float), c.shape)

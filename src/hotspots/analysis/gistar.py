@@ -234,7 +234,6 @@ class GiStarResult:
 
     def to_frame(self, clip: bool = False):
         """GeoDataFrame (working CRS): one row per site with y, G, z, p_norm, p_sim, gi_bin."""
-
         data = {"y": self.y, "G": self.G, "z": self.z, "p_norm": self.p_norm}
         if self.p_sim is not None:
             data["p_sim"] = self.p_sim

@@ -64,7 +64,6 @@ def with_harm(incidents, scheme: str, schemes: dict | None = None):
 
 def scheme_table(schemes: dict | None = None):
     """DataFrame: one row per canonical type, one column per scheme (for reports)."""
-
     schemes = schemes if schemes is not None else load_schemes()
     return pd.DataFrame({name: [s["weights"][c] for c in CANONICAL_CRIME_TYPES] for name, s in schemes.items()},
                         index=pd.Index(CANONICAL_CRIME_TYPES, name="crime_type"))

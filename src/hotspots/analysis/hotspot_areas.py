@@ -34,7 +34,6 @@ DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 def label_cells(hot: np.ndarray) -> tuple[np.ndarray, int]:
     """Connected components (8-neighbour) of a boolean cell array; labels 1..n, 0 elsewhere."""
-
     lab, n = ndimage.label(np.asarray(hot, dtype=bool), structure=np.ones((3, 3), dtype=int))
     return lab, int(n)
 

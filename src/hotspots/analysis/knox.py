@@ -292,7 +292,6 @@ def close_pairs(x: np.ndarray, y: np.ndarray, radius_m: float, metric: str = "eu
     Uses a k-d tree; memory grows with the number of close pairs. Returns
     (i, j, d) with d computed as sqrt(dx^2+dy^2) (euclidean) or |dx|+|dy| (manhattan).
     """
-
     pts = np.column_stack([x, y])
     p = 2 if metric == "euclidean" else 1
     tree = cKDTree(pts)

@@ -69,7 +69,6 @@ class LocalKnoxResult:
 def spatial_neighbours_csr(x, y, delta_m: float):
     """CSR arrays (ptr, idx) of each event's neighbours within ``delta_m`` metres
     (Euclidean, inclusive, self excluded)."""
-
     n = len(x)
     tree = cKDTree(np.column_stack([x, y]))
     pr = tree.query_pairs(delta_m, p=2, output_type="ndarray")
@@ -90,7 +89,6 @@ def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutat
 
     x, y in metres, t in days; ``delta_m`` and ``tau_days`` are inclusive thresholds.
     """
-
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     t = np.ascontiguousarray(t, dtype=np.float64)

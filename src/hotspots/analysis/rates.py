@@ -29,7 +29,6 @@ from ..errors import InputError
 
 def garwood_interval(k, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood) Poisson interval for counts ``k``: (lower, upper) expected counts."""
-
     k = np.asarray(k, dtype=float)
     a = 1.0 - confidence
     lo = np.where(k > 0, chi2.ppf(a / 2, 2 * np.maximum(k, 1e-300)) / 2, 0.0)
@@ -44,7 +43,6 @@ def assign_areas(x, y, areas, code_field: str = "ward_code", snap_m: float = 0.0
     ``areas`` order; a point in none goes to the nearest polygon within
     ``snap_m`` metres. Coordinates and polygons in the working CRS.
     """
-
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     pts = shapely.points(x, y)

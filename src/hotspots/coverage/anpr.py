@@ -96,7 +96,6 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
     crossings within ``merge_distance_m`` of each other are merged (the
     highest road class and the first name are kept).
     """
-
     ring = boundary.boundary
     r = roads.to_crs(crs) if roads.crs is not None else roads
     r = r.reset_index(drop=True)
@@ -145,7 +144,6 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
 
 def weight_entries(entries, config: AnprConfig, crime_x=None, crime_y=None, crime_harm=None):
     """Add ``class_weight, crime_near, weight`` to entry points (see module docstring)."""
-
     e = entries.copy()
     e["class_weight"] = [float(config.class_weights.get(c, config.unknown_class_weight)) for c in e["road_class"]]
     near = np.zeros(len(e))
@@ -163,7 +161,6 @@ def weight_entries(entries, config: AnprConfig, crime_x=None, crime_y=None, crim
 
 def _on_road(entries, roads, px, py, on_road_m):
     """(n_entries, n_points) bool: point within ``on_road_m`` of one of the entry's roads."""
-
     out = np.zeros((len(entries), len(px)), bool)
     pts = shapely.points(px, py)
     for i, ri in enumerate(entries["road_idx"]):
@@ -178,7 +175,6 @@ def anpr_siting(entries, existing_readers, config: AnprConfig, k: int | None = N
 
     With ``roads`` (the frame ``entries`` were built from), a reader covers an
     entry point only when it also stands on that entry's road."""
-
 
     k = config.k if k is None else int(k)
     notes = []

@@ -45,7 +45,6 @@ def mobile_deployments(zones, cameras=None, n: int = 5, start=None, days: int = 
     ``x, y, harm``: recent incidents (metres) used to centre each spot. Everything is in
     ``crs`` (the working CRS); zones are reprojected to it.
     """
-
     if priority_col not in zones.columns:
         raise InputError(f"mobile camera zones need a {priority_col!r} column (higher = more urgent); "
                          f"got columns {list(zones.columns)}.")

@@ -96,7 +96,6 @@ class SetCoverSolution:
 def coverage_matrix(sites, demand_x, demand_y, obstruction=None, mount_height_m: float = 6.0,
                     target_height_m: float = 1.5) -> sp.csr_matrix:
     """Sparse 0/1 matrix (n_demand x n_sites): site j sees demand point i."""
-
     p, c = visibility_pairs(sites, demand_x, demand_y, obstruction, mount_height_m, target_height_m)
     a = sp.csr_matrix((np.ones(len(p), dtype=np.int8), (p, c)), shape=(len(np.asarray(demand_x)), len(sites)))
     a.sum_duplicates()
@@ -189,7 +188,6 @@ def _sparse_model(Ar: sp.csr_matrix, wr: np.ndarray, k: int, relax: bool, start=
 
 def _lp_relaxation(A: sp.csr_matrix, w, k: int, fixed, time_limit_s: float):
     """(upper bound incl. fixed coverage, fractional site values or None)."""
-
     base = float(w[fixed].sum())
     keep = _reduce(A, w, fixed)
     if not keep.any():
@@ -234,7 +232,6 @@ def solve_mclp(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A: sp.csr_matrix |
     ``fixed_A``, n_demand x n_existing, from which it is derived and which spopt
     receives as predefined facilities).
     """
-
     t0 = time.perf_counter()
     w = np.asarray(w, float)
     nd, nc = A.shape
@@ -388,7 +385,6 @@ def marginal_curve(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A=None, method
 
 def plot_marginal_curve(curve: pd.DataFrame, path, title: str = "Harm covered by new cameras"):
     """Write the marginal-gain curve as a PNG (matplotlib, Agg)."""
-
     matplotlib.use("Agg")
 
     fig, ax1 = plt.subplots(figsize=(7, 4.2), dpi=110)
@@ -418,7 +414,6 @@ def set_cover(A: sp.csr_matrix, w, target_share: float, fixed=None, total: float
     covered weight reaching the target (the LSCP with a coverage target instead
     of full coverage).
     """
-
     w = np.asarray(w, float)
     fixed = np.zeros(A.shape[0], bool) if fixed is None else np.asarray(fixed, bool)
     total = float(w.sum()) if total is None else float(total)
@@ -514,7 +509,6 @@ def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.
     roads, a lattice every ``spacing_m`` metres. More than ``max_candidates`` sites are
     thinned evenly. Columns: ``site_id, x, y, source, road_class, road_name``.
     """
-
     if hasattr(focus, "geometry"):
         fgeom = shapely.union_all(focus.to_crs(crs).geometry.to_numpy() if focus.crs else focus.geometry.to_numpy())
     else:

@@ -98,7 +98,6 @@ def _raster_args(obstruction: Obstruction | None):
 def sector_polygon(x: float, y: float, range_m: float, bearing_deg: float, fov_deg: float,
                    step_deg: float = 2.0):
     """The geometric viewshed of one camera on flat ground (shapely polygon, working CRS)."""
-
     if fov_deg >= 360:
         return Point(x, y).buffer(range_m, quad_segs=45)
     n = max(2, int(math.ceil(fov_deg / step_deg)) + 1)
@@ -150,7 +149,6 @@ def viewshed_polygons(cameras, obstruction: Obstruction | None = None, mount_hei
     it is the union of the visible pixels (pixel-edged) -- obstructed parts cut out.
     Columns: ``camera_id, type, status, area_m2, geometry``.
     """
-
     geoms = []
     cx, cy, rng, brg, fov, mh = _cam_arrays(cameras, mount_height_m)
     if obstruction is not None:

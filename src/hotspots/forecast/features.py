@@ -61,7 +61,6 @@ class CellContext:
     @classmethod
     def from_study_area(cls, study_area, grid) -> "CellContext":
         """Covariates of ``grid`` cells from a :class:`~hotspots.model.StudyArea` (working CRS)."""
-
         xc, yc = grid.centres()
         pts = shapely.points(xc.ravel(), yc.ravel())
         dist_tc = dist_rd = None

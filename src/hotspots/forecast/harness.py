@@ -159,7 +159,6 @@ class EventTable:
     @classmethod
     def from_incidents(cls, incidents, crime_types=None) -> "EventTable":
         """From an Incidents GeoDataFrame (working CRS), optionally keeping only ``crime_types``."""
-
         inc = incidents
         if crime_types:
             inc = inc[inc["crime_type"].isin(list(crime_types))]
@@ -299,7 +298,6 @@ def check_risk(risk, grid, name: str) -> np.ndarray:
 
 def fit_predict(method, history: History, name: str = ""):
     """Fit a fresh copy of ``method`` on ``history`` and forecast the next horizon; enforce the guard."""
-
     m = clone(method)
     m.fit(history)
     used = getattr(m, "history_end_", None)
@@ -369,7 +367,6 @@ class BacktestResult:
 
     def to_csv(self, folder) -> dict:
         """Write ``backtest_summary.csv``, ``backtest_scores.csv`` and ``backtest_curves.csv``."""
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         paths = {"summary": folder / "backtest_summary.csv", "scores": folder / "backtest_scores.csv",

@@ -296,7 +296,6 @@ class LearnedRisk(ForecastMethod):
 def _threads(n: int):
     """Limit OpenMP threads while boosting (``n`` <= 0: leave the library default). On a shared
     machine a single thread avoids OpenMP spin-waiting, which can slow the fit many times over."""
-
     if n <= 0:
         return contextlib.nullcontext()
 

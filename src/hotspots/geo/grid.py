@@ -110,7 +110,6 @@ class Grid:
     @property
     def transform(self) -> Any:
         """The affine transform (rasterio/GeoTIFF convention, north-up)."""
-
         return Affine(self.cell_size, 0.0, self.xmin, 0.0, -self.cell_size, self.ymax)
 
     @property
@@ -170,7 +169,6 @@ class Grid:
     def to_frame(self, clip: bool = False, **arrays: np.ndarray) -> Any:
         """GeoDataFrame of the masked cells: ``cell_id, row, col, geometry`` plus one
         column per keyword array (each of shape (nrows, ncols))."""
-
         rows, cols = np.nonzero(self.mask)
         data = {"cell_id": rows * self.ncols + cols, "row": rows, "col": cols}
         for name, arr in arrays.items():
@@ -184,7 +182,6 @@ class Grid:
                       description: str = "") -> Path:
         """Write a (nrows, ncols) array as a single-band float32 GeoTIFF in the grid's CRS,
         with ``nodata`` outside the study area."""
-
         arr = np.asarray(array, dtype="float32").copy()
         if arr.shape != self.shape:
             raise ValueError(f"array has shape {arr.shape}, grid is {self.shape}")

@@ -120,7 +120,6 @@ def borough_centres(n: int, spacing_m: float) -> np.ndarray:
 
 def borough_params(lp: LondonParams, i: int, scale: float, centre) -> "DemoParams":  # noqa: F821
     """Demo parameters of borough ``i`` with every crime count multiplied by ``scale``."""
-
     base = DemoParams()
     counts = tuple((off, int(round(n * scale))) for off, n in base.counts)
     damage = dict(counts)["Criminal damage"]
@@ -149,7 +148,6 @@ def generate_london(out_dir: str | Path, params: LondonParams | None = None, pro
     ``progress`` is an optional callable receiving one line per borough.
     Deterministic: the same ``params`` give identical data.
     """
-
     lp = params or LondonParams()
     root = Path(out_dir).resolve()
     codes = borough_codes(lp.n_boroughs)
@@ -218,7 +216,6 @@ def _shipped_table(repo_config: Path, name: str) -> Path:
 
 def _thin_and_write(bdir: Path, dataset: Path, code: str, sel: np.ndarray) -> int:
     """Keep rows ``sel`` of the borough CSV, rewrite it and write its GeoParquet partition."""
-
     csv_path = bdir / "incidents" / "incidents.csv"
     df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     df = df.iloc[sel].reset_index(drop=True)
@@ -338,7 +335,6 @@ def read_dataset(root: str | Path, boroughs=None, columns=None):
     ``columns`` that leave out ``geometry`` a plain DataFrame is returned (faster, e.g.
     ``["easting", "northing"]`` for a KDE).
     """
-
     root = Path(root)
     ds = root / "incidents" if (root / "incidents").is_dir() else root
     filters = [("borough", "in", list(boroughs))] if boroughs else None

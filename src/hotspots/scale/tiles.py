@@ -42,7 +42,6 @@ class Tile:
 
 def kernel_reach(radius_m: float, kernel: str = "quartic") -> float:
     """Distance in metres beyond which a point adds nothing to a cell (the halo of a tile)."""
-
     if kernel == "gaussian":
         return _kernels.GAUSS_TRUNCATE_SIGMAS * radius_m / _kernels.GAUSS_SIGMAS_PER_RADIUS
     return float(radius_m)
@@ -78,7 +77,6 @@ def kde_tile(x: np.ndarray, y: np.ndarray, w: np.ndarray, xmin: float, ymax: flo
 
     ``xmin``/``ymax`` are the corner of the *whole* grid; the tile's own corner is derived from them.
     """
-
     nr, nc = tile.shape
     return _kernels.kde_grid(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
                              np.ascontiguousarray(w, dtype=np.float64), float(xmin + tile.col0 * cell),
@@ -112,7 +110,6 @@ def tiled_density_surface(x, y, grid, radius_m: float, kernel: str = "quartic", 
     ndarray (nrows, ncols)
         Incidents (or weight) per km²; NaN outside the study area.
     """
-
     x, y, w = checked_points(x, y, weights, radius_m, kernel)
     reach = kernel_reach(radius_m, kernel)
     tiles = plan_tiles(grid, tile_cells)
