@@ -98,8 +98,7 @@ def bench_barnet():
     from hotspots.forecast.features import CellContext
     from hotspots.forecast.harness import EventTable, Horizon, make_origins
     from hotspots.forecast.methods import default_method_names, make_methods
-    from hotspots.geo.study_area import load_study_area
-    from hotspots.ingest import load_incidents
+    from hotspots.stages.inputs import load_incidents, load_study_area
 
     cfg = load_config(REPO / "config" / "barnet_burglary.toml")
     area = load_study_area(cfg)
@@ -171,8 +170,7 @@ def barnet_ceiling() -> float:
     from hotspots.config import load_config
     from hotspots.forecast import metrics
     from hotspots.forecast.harness import EventTable, Horizon, make_origins, to_days
-    from hotspots.geo.study_area import load_study_area
-    from hotspots.ingest import load_incidents
+    from hotspots.stages.inputs import load_incidents, load_study_area
 
     cfg = load_config(REPO / "config" / "barnet_burglary.toml")
     area = load_study_area(cfg)

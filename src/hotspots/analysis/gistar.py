@@ -32,55 +32,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import shapely
 
 from .._util import kernel_array
+from ..config.sections import (
+    CORRECTIONS,
+    GiStarConfig,  # noqa: F401  (the [gistar] settings, re-exported beside their analysis)
+)
 from ..errors import ConfigError, InputError
+from ..geo.checks import require_same_crs
+from ..geo.grid import Grid
 from . import _kernels
+from .density import points_xy
 from .fdr import fdr_cutoff
 from .neighbours import grid_neighbours, polygon_neighbours
 
-if TYPE_CHECKING:
-    from ..geo.grid import Grid
-
-CORRECTIONS = ("fdr", "bonferroni", "none")
 CONFIDENCE_ALPHAS = ((3, 0.01), (2, 0.05), (1, 0.10))
-
-
-@dataclass(frozen=True)
-class GiStarConfig:
-    """[gistar]: Getis-Ord Gi* settings.
-
-    ``band_m`` 0 means queen neighbours (cell_size * sqrt(2)); ``permutations``
-    0 skips the permutation test; ``p_value`` chooses which p classifies cells
-    (``norm`` analytic, ``sim`` permutation, needs permutations > 0);
-    ``correction`` is fdr | bonferroni | none; ``value`` tests cell counts or
-    summed harm. (The confidence a hot spot needs is ``[hotspots] confidence``.)
-    """
-
-    band_m: float = 0.0
-    permutations: int = 0
-    p_value: str = "norm"
-    correction: str = "fdr"
-    seed: int = -1  # -1 = the run seed ([project] seed)
-    value: str = "count"  # count | harm
-
-    def validate(self, where: str) -> None:
-        if self.band_m < 0:
-            raise ConfigError(f"{where}: [gistar] band_m must be >= 0 metres (0 = queen neighbours), got {self.band_m}.")
-        if self.permutations < 0:
-            raise ConfigError(f"{where}: [gistar] permutations must be >= 0, got {self.permutations}.")
-        if self.p_value not in ("norm", "sim"):
-            raise ConfigError(f"{where}: [gistar] p_value must be 'norm' or 'sim', got {self.p_value!r}.")
-        if self.p_value == "sim" and self.permutations == 0:
-            raise ConfigError(f"{where}: [gistar] p_value = 'sim' needs permutations > 0 (e.g. 999).")
-        if self.correction not in CORRECTIONS:
-            raise ConfigError(f"{where}: [gistar] correction must be one of {list(CORRECTIONS)}, "
-                              f"got {self.correction!r}.")
-        if self.value not in ("count", "harm"):
-            raise ConfigError(f"{where}: [gistar] value must be 'count' or 'harm', got {self.value!r}.")
 
 
 # --------------------------------------------------------------------------- multiple testing
@@ -136,7 +107,7 @@ class GiStarResult:
     p_sim: np.ndarray | None
     p_sim_directed: np.ndarray | None
     classes: np.ndarray
-    cutoffs: dict
+    cutoffs: dict[int, float]
     correction: str
     p_value: str
     permutations: int
@@ -146,7 +117,7 @@ class GiStarResult:
     grid: Grid | None = None
     rows: np.ndarray | None = None
     cols: np.ndarray | None = None
-    frame: Any = field(default=None, repr=False)  # GeoDataFrame of the polygons (polygon results)
+    frame: gpd.GeoDataFrame | None = field(default=None, repr=False)
     label: str = ""
     harm_scheme: str = ""
 
@@ -179,9 +150,7 @@ class GiStarResult:
         return out
 
     def to_frame(self, clip: bool = False):
-        """GeoDataFrame (EPSG:27700): one row per site with y, G, z, p_norm, p_sim, gi_bin."""
-        import geopandas as gpd
-
+        """GeoDataFrame (working CRS): one row per site with y, G, z, p_norm, p_sim, gi_bin."""
         data: dict[str, Any] = {"y": self.y, "G": self.G, "z": self.z, "p_norm": self.p_norm}
         if self.p_sim is not None:
             data["p_sim"] = self.p_sim
@@ -191,7 +160,6 @@ class GiStarResult:
             g = self.grid
             rows, cols = self.rows, self.cols
             cs = g.cell_size
-            import shapely
 
             geom = shapely.box(g.xmin + cols * cs, g.ymax - (rows + 1) * cs, g.xmin + (cols + 1) * cs,
                                g.ymax - rows * cs)
@@ -209,7 +177,7 @@ class GiStarResult:
         return df
 
     def to_geotiff(self, path, what: str = "z"):
-        """Write z (or ``gi_bin``) on the grid as a GeoTIFF (EPSG:27700)."""
+        """Write z (or ``gi_bin``) on the grid as a GeoTIFF (working CRS)."""
         if self.grid is None:
             raise InputError("to_geotiff needs a grid result; polygon results use to_frame().")
         vals = self.z if what == "z" else self.classes.astype(float)
@@ -258,14 +226,15 @@ def gistar(y, indptr, indices, permutations: int = 0, seed: int | None = 0, corr
                         seed=seed, wsum=wsum, neighbours=neighbours, **extra)
 
 
-def gistar_grid(values: np.ndarray, grid, band_m: float = 0.0, permutations: int = 0, seed: int | None = 0,
+def gistar_grid(values: np.ndarray, grid: Grid, band_m: float = 0.0, permutations: int = 0, seed: int | None = 0,
                 correction: str = "fdr", p_value: str = "norm", label: str = "",
                 harm_scheme: str = "") -> GiStarResult:
     """Gi* on the masked cells of ``grid`` for a (nrows, ncols) array of counts or harm.
 
     Neighbours: cells within ``band_m`` metres centre to centre (0 = queen,
-    cell_size * sqrt(2)).
+    cell_size * sqrt(2)). The grid must be in a projected CRS in metres.
     """
+    require_same_crs(("gistar_grid: grid", grid))
     values = np.asarray(values, dtype=float)
     if values.shape != grid.shape:
         raise InputError(f"values have shape {values.shape}, the grid is {grid.shape}.")
@@ -277,16 +246,16 @@ def gistar_grid(values: np.ndarray, grid, band_m: float = 0.0, permutations: int
                   grid=grid, rows=rows, cols=cols, label=label, harm_scheme=harm_scheme)
 
 
-def hotspot_gistar(incidents, grid, weights=None, band_m: float = 0.0, permutations: int = 0,
+def hotspot_gistar(incidents: Any, grid: Grid, weights: Any = None, band_m: float = 0.0, permutations: int = 0,
                    seed: int | None = 0, correction: str = "fdr", p_value: str = "norm",
                    label: str = "", harm_scheme: str = "") -> GiStarResult:
     """Gi* of incident counts (or summed ``weights``, e.g. harm) per grid cell.
 
-    ``incidents`` is an Incidents GeoDataFrame (x, y in EPSG:27700) or an (n, 2) array.
+    ``incidents`` is an Incidents GeoDataFrame in the grid's projected CRS
+    (x, y in metres) or an (n, 2) array of metres in the grid's CRS.
     """
-    from .density import _xy
-
-    x, y = _xy(incidents)
+    x, y = points_xy(incidents, "hotspot_gistar: incidents")
+    require_same_crs(("grid", grid), ("hotspot_gistar: incidents", incidents))
     if isinstance(weights, str):
         weights = incidents[weights].to_numpy(float)
     counts = grid.counts(x, y, weights)
@@ -296,7 +265,7 @@ def hotspot_gistar(incidents, grid, weights=None, band_m: float = 0.0, permutati
 def gistar_polygons(polygons, values, contiguity: str = "queen", band_m: float = 0.0, permutations: int = 0,
                     seed: int | None = 0, correction: str = "fdr", p_value: str = "norm",
                     label: str = "") -> GiStarResult:
-    """Gi* on polygons (wards, LSOAs; GeoDataFrame in EPSG:27700) for per-polygon ``values``.
+    """Gi* on polygons (wards, LSOAs; GeoDataFrame in the working CRS) for per-polygon ``values``.
 
     ``values`` is an array aligned with the rows or the name of a column.
     """

@@ -36,16 +36,19 @@ Pseudo p-value of each cell: (1 + #permutations with count >= observed) / (permu
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from .._util import kernel_array
 from ..errors import InputError
+from ..geo.checks import require_points, require_same_crs
+from ..model import day_numbers, require_precision, wall_clock
 from . import _nearrepeat_kernels as K
 
 CONVENTIONS = ("closed", "nrc")
@@ -283,45 +286,6 @@ class KnoxResult:
         self.to_frame().to_csv(path, index=False)
         return path
 
-    def to_html(self, path: str | Path | None = None) -> str:
-        """HTML page with the summary and the observed / expected / ratio / p tables.
-
-        Every string is escaped. Returns the HTML; writes it when ``path`` is given.
-        """
-        parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>Knox near-repeat test</title>",
-                 "<style>table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;"
-                 "padding:2px 6px;text-align:right}th{background:#eee}.sig{background:#f8c9c4}</style>",
-                 "</head><body><h1>Knox near-repeat test</h1>"]
-        for line in self.summary().splitlines():
-            parts.append(f"<p>{html.escape(line)}</p>")
-        sig = self.significant()
-        tables = [("Observed over mean expected", self.ratio, "{:.2f}"),
-                  ("Pseudo p-values", self.p_value, "{:.3f}"),
-                  ("Observed frequencies", self.observed, "{:d}"),
-                  ("Mean expected frequencies", self.expected_mean, "{:.1f}"),
-                  ("Median expected frequencies", self.expected_median, "{:.1f}")]
-        for title, arr, fmt in tables:
-            parts.append(f"<h2>{html.escape(title)}</h2><table><tr><th>distance \\ time</th>")
-            parts += [f"<th>{html.escape(t)}</th>" for t in self.temporal_labels]
-            parts.append("</tr>")
-            for i, sl in enumerate(self.spatial_labels):
-                parts.append(f"<tr><th>{html.escape(sl)}</th>")
-                for j in range(len(self.temporal_labels)):
-                    v = arr[i, j]
-                    txt = "" if (isinstance(v, float) and not np.isfinite(v)) else fmt.format(
-                        int(v) if fmt == "{:d}" else float(v))
-                    cls = " class='sig'" if sig[i, j] else ""
-                    parts.append(f"<td{cls}>{html.escape(txt)}</td>")
-                parts.append("</tr>")
-            parts.append("</table>")
-        parts.append("<p>Shaded cells: significantly more pairs than expected (p &lt;= 0.05). "
-                     "The &quot;More than&quot; distance row is the complement of the rows above "
-                     "(all pairs minus the close ones), so its p-values mirror theirs.</p></body></html>")
-        out = "".join(parts)
-        if path is not None:
-            Path(path).write_text(out, encoding="utf-8")
-        return out
-
 
 def close_pairs(x: np.ndarray, y: np.ndarray, radius_m: float, metric: str = "euclidean"):
     """Pairs (i < j) within ``radius_m`` metres and their distances.
@@ -329,8 +293,6 @@ def close_pairs(x: np.ndarray, y: np.ndarray, radius_m: float, metric: str = "eu
     Uses a k-d tree; memory grows with the number of close pairs. Returns
     (i, j, d) with d computed as sqrt(dx^2+dy^2) (euclidean) or |dx|+|dy| (manhattan).
     """
-    from scipy.spatial import cKDTree
-
     pts = np.column_stack([x, y])
     p = 2 if metric == "euclidean" else 1
     tree = cKDTree(pts)
@@ -380,7 +342,7 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
 
     Parameters
     ----------
-    x, y : coordinates in metres (any projected CRS; EPSG:27700 in the engine).
+    x, y : coordinates in metres (any projected CRS; the working CRS in the engine).
     t : event times in days (floats; whole days for day-precision data).
     spatial_bandwidth_m, n_spatial_bands : width (metres) and number of spatial bands.
     temporal_bandwidth_days, n_temporal_bands : width (days) and number of temporal bands.
@@ -456,50 +418,51 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
         crime_label=crime_label, time_unit=time_unit, sims=sims if keep_sims else None)
 
 
-def incident_days(incidents) -> np.ndarray:
+def incident_days(incidents: pd.DataFrame, timezone: str | None = None) -> np.ndarray:
     """Event times in whole days for the near-repeat analyses.
 
-    The local (Europe/London) calendar day of the midpoint of each incident's
-    [start, end] window, as days since 1970-01-01. Whole days make the bands
-    read as analysts expect ("0-7 days" = up to 7 calendar days apart) and
-    match the Near Repeat Calculator, which works on dates. For day-precision
-    records (start at midnight, end before the next midnight) this is the
-    recorded day.
+    The local calendar day (in ``timezone``, default Europe/London; the
+    stages pass ``[project] timezone``) of the midpoint of each
+    incident's [start, end] window, as days since 1970-01-01. Whole days make
+    the bands read as analysts expect ("0-7 days" = up to 7 calendar days
+    apart) and match the Near Repeat Calculator, which works on dates. For
+    day-precision records (start at midnight, end before the next midnight)
+    this is the recorded day.
     """
-    start = incidents["start"].dt.tz_convert("Europe/London")
-    end = incidents["end"].dt.tz_convert("Europe/London")
-    mid = start + (end - start) / 2
-    local = mid.dt.tz_localize(None).dt.normalize()
-    return ((local - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    start = wall_clock(incidents["start"], timezone)
+    end = wall_clock(incidents["end"], timezone)
+    return day_numbers(start + (end - start) / 2)
 
 
-def month_numbers(incidents) -> np.ndarray:
-    """Calendar month of each incident's start (local time) as year * 12 + month - 1."""
-    local = incidents["start"].dt.tz_convert("Europe/London")
+def month_numbers(incidents: pd.DataFrame, timezone: str | None = None) -> np.ndarray:
+    """Calendar month of each incident's start (local time in ``timezone``) as year * 12 + month - 1."""
+    local = wall_clock(incidents["start"], timezone)
     return (local.dt.year * 12 + local.dt.month - 1).to_numpy(dtype=float)
 
 
-def knox_for_incidents(incidents, months: bool = False, **kwargs) -> KnoxResult:
-    """Banded Knox test on an Incidents GeoDataFrame (EPSG:27700).
+def knox_for_incidents(incidents: pd.DataFrame, months: bool = False, timezone: str | None = None,
+                       **kwargs: Any) -> KnoxResult:
+    """Banded Knox test on an Incidents GeoDataFrame (a projected CRS in metres).
 
     Day bands (default) need day- or minute-precision dates: month-precision
     data (police.uk) are refused with a :class:`~hotspots.errors.PrecisionError`,
     because pairs a few days apart cannot be told from pairs a month apart.
     ``months=True`` runs the test on calendar-month numbers instead, which any
     precision supports; ``temporal_bandwidth_days`` then counts months (e.g. 1).
-    Other keyword arguments go to :func:`knox_test`.
+    Days (or months) are local calendar days in ``timezone`` (default
+    Europe/London). Other keyword arguments go to :func:`knox_test`.
     """
-    from ..model import require_precision
-
+    require_points(incidents, "knox: incidents", ("x", "y", "start", "end"))
+    require_same_crs(("knox: incidents", incidents))
     if months:
         kwargs.setdefault("temporal_bandwidth_days", 1.0)
         kwargs.setdefault("n_temporal_bands", 3)
-        return knox_test(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float), month_numbers(incidents),
-                         time_unit="months", **kwargs)
+        return knox_test(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float),
+                         month_numbers(incidents, timezone), time_unit="months", **kwargs)
     require_precision(
         incidents, "day", "The Knox near-repeat test with day bands",
         "Day bands cannot be measured on dates known only to the month. What would work: the force's own "
         "crime extract with committed dates (day or minute precision), or a month-scale test with bands of "
         "whole months (knox_for_incidents(..., months=True)).")
-    t = incident_days(incidents)
+    t = incident_days(incidents, timezone)
     return knox_test(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float), t, **kwargs)

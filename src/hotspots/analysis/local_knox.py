@@ -10,7 +10,7 @@ random (without replacement) from the other n - 1 events; the pseudo p-value
 is (1 + #permutations with count >= observed) / (permutations + 1). The exact
 null distribution of that scheme is hypergeometric, reported as ``p_hypergeom``.
 
-Coordinates in metres (EPSG:27700 in the engine), times in days.
+Coordinates in metres (the working CRS in the engine), times in days.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import hypergeom
 
 from .._util import kernel_array
 from ..errors import InputError
@@ -78,8 +79,6 @@ def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutat
 
     x, y in metres, t in days; ``delta_m`` and ``tau_days`` are inclusive thresholds.
     """
-    from scipy.stats import hypergeom
-
     x = kernel_array(x, np.float64)
     y = kernel_array(y, np.float64)
     t = kernel_array(t, np.float64)

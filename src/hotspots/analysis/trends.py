@@ -3,7 +3,7 @@
 What it answers for the Fortnightly Intelligence Meeting: *which places are
 becoming hot, staying hot, or have stopped being hot?*
 
-Method (EPSG:27700, metres; times in Europe/London)
+Method (working CRS, metres; times in ``[project] timezone``, default Europe/London)
 ---------------------------------------------------
 1. **Cube.** Incidents are binned on the analysis grid
    (:class:`hotspots.geo.grid.Grid`) and into time steps that *end at the FIM
@@ -77,25 +77,29 @@ Method (EPSG:27700, metres; times in Europe/London)
 
 from __future__ import annotations
 
-import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from scipy.special import ndtr
 
 from .._util import kernel_array
-from ..errors import ConfigError, InputError
-from ..model import coarsest_precision, midpoint_times, require_precision
+from ..announce import choose
+from ..config.sections import TrendsConfig
+from ..errors import InputError, PrecisionError
+from ..geo.checks import require_points, require_same_crs
+from ..geo.grid import Grid
+from ..model import coarsest_precision, local_midnight, midpoint_times, require_precision, resolve_timezone
 from ..model import days_since_epoch as _days
 from . import _trends_kernels as K
 from .fdr import bh_adjust
 from .neighbours import grid_neighbours
 from .neighbours import queen_csr as queen_csr  # re-exported for callers of hotspots.analysis.trends
-
-TZ = "Europe/London"
 
 ESRI_LABELS = (
     "no pattern",
@@ -147,120 +151,50 @@ def uk_legend(step: str = "fortnight") -> dict[str, str]:
     }
 
 
-# --------------------------------------------------------------------------- config
-@dataclass(frozen=True)
-class TrendsConfig:
-    """[trends]: space-time cube, Gi*, trends and the class scheme.
-
-    ``step``: ``auto`` (month for month-precision data, else ``step_days``),
-    ``days`` or ``month``. ``n_steps`` 0 = every whole step from the first
-    incident up to the FIM date, capped at ``max_steps``. ``time_lags``: how
-    many previous steps join the Gi* neighbourhood. ``weight``: ``count`` or
-    ``harm`` (the incidents' harm weights).
-    """
-
-    scheme: str = "esri"
-    step: str = "auto"
-    step_days: int = 14
-    n_steps: int = 0
-    max_steps: int = 130
-    min_steps: int = 6
-    time_lags: int = 1
-    alpha: float = 0.05
-    fdr: str = "step"
-    trend_alpha: float = 0.05
-    trend_test: str = "yue_wang"
-    share: float = 0.9
-    historical: str = "extended"
-    historical_min_span: float = 0.25
-    recent_steps: int = 0
-    uk_hot_share: float = 0.5
-    weight: str = "count"
-    crime_types: tuple[str, ...] = ()
-
-    def validate(self, where: str) -> None:
-        def bad(key, msg):
-            raise ConfigError(f"{where}: [trends] {key} {msg}")
-
-        if self.scheme not in ("esri", "uk"):
-            bad("scheme", f"must be \"esri\" or \"uk\", got {self.scheme!r}.")
-        if self.step not in ("auto", "days", "month"):
-            bad("step", f"must be \"auto\", \"days\" or \"month\", got {self.step!r}.")
-        if self.step_days < 1:
-            bad("step_days", f"must be a positive number of days, got {self.step_days}.")
-        if self.n_steps < 0 or self.max_steps < 1:
-            bad("n_steps/max_steps", "must be >= 0 (n_steps, 0 = automatic) and >= 1 (max_steps).")
-        if self.min_steps < 4:
-            bad("min_steps", f"must be at least 4 (the trend test needs a series), got {self.min_steps}.")
-        if self.time_lags < 0:
-            bad("time_lags", f"must be >= 0 steps, got {self.time_lags}.")
-        for key in ("alpha", "trend_alpha"):
-            v = getattr(self, key)
-            if not 0 < v < 1:
-                bad(key, f"must be between 0 and 1, got {v}.")
-        for key in ("share", "historical_min_span", "uk_hot_share"):
-            v = getattr(self, key)
-            if not 0 < v <= 1:
-                bad(key, f"must be in (0, 1], got {v}.")
-        if self.fdr not in ("step", "cube", "none"):
-            bad("fdr", f"must be \"step\", \"cube\" or \"none\", got {self.fdr!r}.")
-        if self.trend_test not in ("yue_wang", "mk"):
-            bad("trend_test", f"must be \"yue_wang\" or \"mk\", got {self.trend_test!r}.")
-        if self.historical not in ("extended", "arcgis"):
-            bad("historical", f"must be \"extended\" or \"arcgis\", got {self.historical!r}.")
-        if self.recent_steps < 0:
-            bad("recent_steps", f"must be >= 0 (0 = a quarter of the steps), got {self.recent_steps}.")
-        from ..config import CANONICAL_CRIME_TYPES
-
-        unknown = [c for c in self.crime_types if c not in CANONICAL_CRIME_TYPES]
-        if unknown:
-            bad("crime_types", f"has unknown categories {unknown}; choose from {list(CANONICAL_CRIME_TYPES)}.")
-        if self.weight not in ("count", "harm"):
-            bad("weight", f"must be \"count\" or \"harm\", got {self.weight!r}.")
-
-
 # --------------------------------------------------------------------------- helpers
-def to_fim_timestamp(fim_date) -> pd.Timestamp:
-    """Midnight at the start of the FIM date, Europe/London."""
-    ts = pd.Timestamp(fim_date)
-    ts = ts.tz_localize(TZ) if ts.tzinfo is None else ts.tz_convert(TZ)
-    return ts.normalize()
+def to_fim_timestamp(fim_date, timezone: str | None = None) -> pd.Timestamp:
+    """Midnight at the start of the FIM date in ``timezone`` (default Europe/London)."""
+    return local_midnight(fim_date, resolve_timezone(timezone))
 
 
 
 
 @dataclass(frozen=True)
 class StepPlan:
-    """The time steps of a cube: ``starts[k] <= t < ends[k]`` (Europe/London)."""
+    """The time steps of a cube: ``starts[k] <= t < ends[k]`` (local time of the analysis)."""
 
     starts: pd.DatetimeIndex
     ends: pd.DatetimeIndex
     unit: str  # "month" or "N days"
     label: str  # "month", "fortnight", "week" or "N-day step" (for sentences)
     note: str
+    choices: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
         return len(self.starts)
 
 
-def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None) -> StepPlan:
-    """Time steps ending at the FIM date.
+def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None, timezone: str | None = None) -> StepPlan:
+    """Time steps ending at the FIM date, in calendar days of ``timezone``.
 
     ``precision`` is the coarsest ``time_precision`` of the data. ``data_start``
     (tz-aware timestamp) bounds the automatic number of steps: only whole steps
     starting on or after it are used.
     """
-    fim = to_fim_timestamp(fim_date)
+    tz = resolve_timezone(timezone)
+    fim = to_fim_timestamp(fim_date, tz)
     mode = cfg.step
+    choices: dict[str, str] = {}
     if mode == "auto":
         mode = "month" if precision == "month" else "days"
         why = (f"chosen automatically: the data have {precision} precision")
+        choose(choices, "step", f"emerging hotspots: time step chosen automatically: "
+                                f"{'calendar months' if mode == 'month' else f'{cfg.step_days} days'}, because the "
+                                f"incident times have {precision} precision")
     else:
         why = "set in [trends] step"
     if mode == "days" and precision == "month":
-        from ..errors import PrecisionError
-
         raise PrecisionError(f"[trends] step = \"days\" ({cfg.step_days}-day steps) needs day-precision times, but the "
                              "incidents only have month precision (police.uk publishes months only). Use step = "
                              "\"month\" or \"auto\".")
@@ -271,7 +205,7 @@ def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None) -> 
         else:
             if data_start is None:
                 raise InputError("Cannot choose the number of steps automatically without incidents.")
-            ds = pd.Timestamp(data_start).tz_convert(TZ)
+            ds = pd.Timestamp(data_start).tz_convert(tz)
             first = ds.normalize().replace(day=1)
             if first < ds.normalize():
                 first = first + pd.DateOffset(months=1)
@@ -287,13 +221,13 @@ def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None) -> 
         else:
             if data_start is None:
                 raise InputError("Cannot choose the number of steps automatically without incidents.")
-            ds = pd.Timestamp(data_start).tz_convert(TZ).normalize()
+            ds = pd.Timestamp(data_start).tz_convert(tz).normalize()
             n = int(math.floor((fim - ds).days / d))
             n = min(n, cfg.max_steps)
         # calendar days in local time (DST-safe)
-        ends = pd.DatetimeIndex([(fim.tz_localize(None) - pd.Timedelta(days=d * k)).tz_localize(TZ)
+        ends = pd.DatetimeIndex([(fim.tz_localize(None) - pd.Timedelta(days=d * k)).tz_localize(tz)
                                  for k in range(n - 1, -1, -1)])
-        starts = pd.DatetimeIndex([(e.tz_localize(None) - pd.Timedelta(days=d)).tz_localize(TZ) for e in ends])
+        starts = pd.DatetimeIndex([(e.tz_localize(None) - pd.Timedelta(days=d)).tz_localize(tz) for e in ends])
         unit = f"{d} days"
         label = {14: "fortnight", 7: "week"}.get(d, f"{d}-day step")
     if n < cfg.min_steps:
@@ -304,12 +238,13 @@ def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None) -> 
               f"the last whole month before the FIM date {fim.date()}")
     note = (f"{n} steps of {unit} ({why}), {starts[0].date()} to {(ends[-1] - pd.Timedelta(days=1)).date()} "
             f"inclusive, {ending}")
-    return StepPlan(starts, ends, unit, label, note)
+    if not cfg.n_steps:
+        choose(choices, "n_steps", f"emerging hotspots: {n} steps of {unit} chosen automatically (every whole "
+                                   f"step from the first incident, at most [trends] max_steps = {cfg.max_steps})")
+    return StepPlan(starts, ends, unit, label, note, dict(choices))
 
 
 def _norm_sf2(z: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtr
-
     return 2.0 * ndtr(-np.abs(z))
 
 
@@ -355,13 +290,14 @@ def classify_uk(hot: np.ndarray, recent_steps: int, hot_share: float) -> np.ndar
 # --------------------------------------------------------------------------- result
 @dataclass(frozen=True, eq=False)
 class EmergingResult:
-    """Emerging-hotspot classes of every grid cell (EPSG:27700).
+    """Emerging-hotspot classes of every grid cell (in the grid's CRS).
 
     Arrays over cells follow the grid's masked cells in row-major order
-    (``rows``, ``cols``); cube arrays have shape ``(T, N)``.
+    (``rows``, ``cols``); cube arrays have shape ``(T, N)``. ``choices`` holds
+    the settings chosen automatically (the time step, the number of steps).
     """
 
-    grid: Any
+    grid: Grid
     rows: np.ndarray
     cols: np.ndarray
     step_starts: pd.DatetimeIndex
@@ -380,6 +316,7 @@ class EmergingResult:
     scheme: str
     config: TrendsConfig
     notes: tuple[str, ...] = field(default_factory=tuple)
+    choices: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def n_steps(self) -> int:
@@ -440,14 +377,10 @@ class EmergingResult:
 
     def to_frame(self):
         """GeoDataFrame of the cells: class code and label, explanation, hot/cold step
-        counts, latest z, trend statistics (EPSG:27700)."""
-        import geopandas as gpd
-
+        counts, latest z, trend statistics (working CRS)."""
         rows, cols = self.rows, self.cols
         g = self.grid
         cs = g.cell_size
-        import shapely
-
         geom = shapely.box(g.xmin + cols * cs, g.ymax - (rows + 1) * cs, g.xmin + (cols + 1) * cs, g.ymax - rows * cs)
         df = pd.DataFrame({
             "cell_id": rows * g.ncols + cols, "row": rows, "col": cols,
@@ -462,7 +395,7 @@ class EmergingResult:
         return gpd.GeoDataFrame(df, geometry=geom, crs=g.crs)
 
     def to_geotiff(self, path, layer: str = "class") -> Path:
-        """Write ``layer`` as a GeoTIFF on the grid (EPSG:27700): ``class`` (codes into
+        """Write ``layer`` as a GeoTIFF on the grid (working CRS): ``class`` (codes into
         ``labels``, -1 outside), ``latest_z`` (Gi* z of the final step), ``trend_z``
         (Mann-Kendall z of the Gi* series) or ``n_hot`` (hot steps)."""
         if layer == "class":
@@ -474,7 +407,7 @@ class EmergingResult:
         return self.grid.write_geotiff(path, self.cell_array(arrays[layer]), description=layer)
 
     def to_gpkg(self, path, layer: str = "emerging_hotspots") -> Path:
-        """Write :meth:`to_frame` to a GeoPackage layer (EPSG:27700)."""
+        """Write :meth:`to_frame` to a GeoPackage layer (working CRS)."""
         path = Path(path)
         self.to_frame().to_file(path, layer=layer, driver="GPKG")
         return path
@@ -525,14 +458,22 @@ def build_cube(incidents, grid, plan: StepPlan, weight: str = "count") -> tuple[
     return cube, info
 
 
-def emerging_hotspots(incidents, grid, fim_date, config: TrendsConfig | None = None) -> EmergingResult:
+def emerging_hotspots(incidents: gpd.GeoDataFrame, grid: Grid, fim_date, config: TrendsConfig | None = None, *,
+                      timezone: str | None = None) -> EmergingResult:
     """Emerging-hotspot analysis of ``incidents`` on ``grid`` for the FIM date.
 
-    ``incidents`` follows the Incidents contract (EPSG:27700; only ``x``,
-    ``y``, ``start``, ``end``, ``time_precision``, and ``harm``/``crime_type``
-    when used, are read). See the module docstring for the method and rules.
+    ``incidents`` follows the Incidents contract (a GeoDataFrame in the grid's
+    projected CRS; only ``x``, ``y``, ``start``, ``end``, ``time_precision``,
+    and ``harm``/``crime_type`` when used, are read). ``config`` holds the
+    ``[trends]`` settings (default :class:`TrendsConfig`); steps are calendar
+    days in ``timezone`` (default Europe/London). Automatic choices (the step, the number of steps) are
+    announced and kept in ``choices``. See the module docstring for the method
+    and rules.
     """
     cfg = config or TrendsConfig()
+    require_points(incidents, "emerging_hotspots: incidents")
+    require_same_crs(("grid", grid), ("emerging_hotspots: incidents", incidents))
+    tz = resolve_timezone(timezone)
     inc = incidents
     if cfg.crime_types:
         inc = inc[inc["crime_type"].isin(cfg.crime_types)]
@@ -545,7 +486,7 @@ def emerging_hotspots(incidents, grid, fim_date, config: TrendsConfig | None = N
         require_precision(inc, "day", f"[trends] {cfg.step_days}-day steps",
                           "Use [trends] step = \"month\" or \"auto\".")
     data_start = inc["start"].min()
-    plan = plan_steps(fim_date, precision, cfg, data_start)
+    plan = plan_steps(fim_date, precision, cfg, data_start, tz)
     cube, info = build_cube(inc, grid, plan, cfg.weight)
     rows, cols = np.nonzero(grid.mask)
     ptr, idx = grid_neighbours(grid.mask)
@@ -584,91 +525,4 @@ def emerging_hotspots(incidents, grid, fim_date, config: TrendsConfig | None = N
     return EmergingResult(grid=grid, rows=rows, cols=cols, step_starts=plan.starts, step_ends=plan.ends,
                           step_label=plan.label, counts=cube, z=z, p=p, q=q, hot=hot, cold=cold, trend=trend,
                           count_trend=count_trend, codes=np.asarray(codes), labels=labels, scheme=cfg.scheme,
-                          config=cfg, notes=tuple(notes))
-
-
-# --------------------------------------------------------------------------- stage
-@dataclass(frozen=True, eq=False)
-class TrendsResult:
-    """Everything the trends stage produces for one FIM date."""
-
-    emerging: EmergingResult
-    exceptions: pd.DataFrame
-    seasonality: Any  # hotspots.analysis.exceptions.SeasonalityResult
-    fim_date: pd.Timestamp
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def write(self, out_dir) -> dict[str, Path]:
-        """Write the stage's files into ``out_dir`` (created if needed); returns name -> path.
-
-        ``trends_cells.gpkg`` (cells with class and explanation),
-        ``trends_classes.tif`` (class codes), ``trends_latest_z.tif`` (latest Gi* z),
-        ``trends_steps.csv``, ``exceptions.csv``, ``seasonality.csv``,
-        ``seasonal_outlook.csv`` and ``trends_summary.json`` (classes, legend, notes).
-        """
-        import json
-
-        from .._csvsafe import write_csv
-
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        em = self.emerging
-        paths = {}
-        paths["cells"] = em.to_gpkg(out / "trends_cells.gpkg")
-        paths["classes_tif"] = em.to_geotiff(out / "trends_classes.tif", "class")
-        paths["latest_z_tif"] = em.to_geotiff(out / "trends_latest_z.tif", "latest_z")
-        paths["steps"] = write_csv(em.steps_frame(), out / "trends_steps.csv")
-        paths["exceptions"] = write_csv(self.exceptions, out / "exceptions.csv")
-        paths["seasonality"] = write_csv(self.seasonality.profile, out / "seasonality.csv")
-        paths["outlook"] = write_csv(self.seasonality.outlook, out / "seasonal_outlook.csv")
-        summary = {"fim_date": str(self.fim_date.date()), "emerging": em.summary(),
-                   "legend": em.legend(), "codes": dict(enumerate(em.labels)),
-                   "exceptions_flagged": int(self.exceptions["flag"].astype(bool).sum())
-                   if "flag" in self.exceptions else 0,
-                   "notes": list(self.notes)}
-        paths["summary"] = out / "trends_summary.json"
-        paths["summary"].write_text(json.dumps(summary, indent=2, default=str))
-        return paths
-
-
-def load_inputs(cfg, fim_date=None):
-    """Study area, accepted incidents before the FIM date, the analysis grid and the FIM date
-    (tz-aware midnight) for ``cfg``: the inputs of :func:`run_trends` without running other stages.
-
-    As in the full pipeline, an incident is used only when its whole time window ends before
-    the FIM date (a police.uk month once the month is over).
-    """
-    from ..geo.study_area import load_study_area
-    from ..ingest import load_incidents
-    from ..pipeline import parse_fim_date
-
-    area = load_study_area(cfg)
-    ing = load_incidents(cfg, area)
-    fim = parse_fim_date(fim_date, ing.incidents, cfg.project.timezone)
-    inc = ing.incidents[ing.incidents["end"] < fim].reset_index(drop=True)
-    if len(inc) == 0:
-        raise InputError(f"no accepted incidents before the FIM date {fim:%Y-%m-%d}; choose a later --date.")
-    return area, inc, area.grid(cfg.grid.cell_size_m), fim
-
-
-def run_trends(cfg, incidents, study_area, grid, fim_date, hotspot_areas=None) -> TrendsResult:
-    """Stage entry point: emerging hotspots, short-term exceptions and seasonality.
-
-    ``cfg`` is the run :class:`~hotspots.config.Config` (sections ``[trends]``
-    and ``[exceptions]``); ``hotspot_areas`` an optional GeoDataFrame of polygons
-    (``area_id``, optional ``name`` or ``label``) for which exceptions are also reported.
-    """
-    from ..config import section
-    from .exceptions import ExceptionsConfig, seasonality, short_term_exceptions
-
-    tcfg = section(cfg, "trends", TrendsConfig)
-    ecfg = section(cfg, "exceptions", ExceptionsConfig)
-    if ecfg.period_days == 0:  # the partnership's meeting cycle
-        ecfg = dataclasses.replace(ecfg, period_days=cfg.analysis.fortnight_days)
-    fim = to_fim_timestamp(fim_date)
-    em = emerging_hotspots(incidents, grid, fim, tcfg)
-    wards = getattr(study_area, "wards", None)
-    exc = short_term_exceptions(incidents, fim, ecfg, wards=wards, areas=hotspot_areas)
-    seas = seasonality(incidents, fim, ecfg)
-    notes = list(em.notes) + list(seas.notes)
-    return TrendsResult(emerging=em, exceptions=exc, seasonality=seas, fim_date=fim, notes=tuple(notes))
+                          config=cfg, notes=tuple(notes), choices=plan.choices)

@@ -6,25 +6,27 @@
 * :mod:`.methods` – naive counts, retrospective and long-run KDE, prospective near-repeat,
   Gi* and a learned Poisson gradient-boosting model, all ``fit(history)`` / ``predict(origin, horizon)``;
 * :mod:`.features` – past-only cell features for the learned model;
-* :mod:`.stage` – ``run_forecast`` for the FIM pipeline (``[forecast]`` section);
-* :mod:`.plots`, :mod:`.cli` – PNG plots and ``hotspots backtest``.
+* :mod:`.outlook` – :func:`~.outlook.forecast_outlook`: the method chosen by backtest and its
+  forecast for the coming horizon (the pipeline's forecast stage calls it with ``[forecast]``);
+* :mod:`.plots` – PNG plots of a backtest.
 
-Heavy modules are imported lazily: ``from hotspots.forecast import run_forecast`` works.
+Modules are imported on first use: ``from hotspots.forecast import forecast_outlook`` works.
 """
 
 from __future__ import annotations
 
-__all__ = ["ForecastConfig", "ForecastResult", "run_forecast", "backtest", "EventTable", "History", "Horizon",
+import importlib
+from typing import Any
+
+__all__ = ["ForecastResult", "forecast_outlook", "backtest", "EventTable", "History", "Horizon",
            "make_origins", "make_method", "make_methods"]
 
-_WHERE = {"ForecastConfig": "stage", "ForecastResult": "stage", "run_forecast": "stage", "backtest": "harness",
+_WHERE = {"ForecastResult": "outlook", "forecast_outlook": "outlook", "backtest": "harness",
           "EventTable": "harness", "History": "harness", "Horizon": "harness", "make_origins": "harness",
           "make_method": "methods", "make_methods": "methods"}
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _WHERE:
-        import importlib
-
         return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
     raise AttributeError(name)

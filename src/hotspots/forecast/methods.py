@@ -28,13 +28,21 @@ Methods
 
 from __future__ import annotations
 
+import contextlib
 import math
-import re
 
 import numpy as np
-from sklearn.base import BaseEstimator
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
-from ..errors import ConfigError, PrecisionError
+from ..analysis.density import density_surface, silverman_radius
+from ..analysis.gistar import gistar_grid
+from ..config.sections import FORECAST_METHOD_HELP, parse_forecast_method
+from ..errors import ConfigError, LookAheadError, PrecisionError
+from .features import dynamic_features, prospective_risk
+from .harness import to_days
 
 MONTH_DAYS = 365.25 / 12.0
 
@@ -54,10 +62,7 @@ class ForecastMethod(BaseEstimator):
         self.history_end_ = history.read_until_
 
     def _check_origin(self, origin):
-        import pandas as pd
-
         if pd.Timestamp(origin) != self.origin_:
-            from ..errors import LookAheadError
 
             raise LookAheadError(f"{type(self).__name__} was fitted for origin {self.origin_:%Y-%m-%d} but asked "
                                  f"to forecast from {pd.Timestamp(origin):%Y-%m-%d}; fit it again on the history "
@@ -101,8 +106,6 @@ class RetrospectiveKDE(ForecastMethod):
         self.max_radius_m = max_radius_m
 
     def fit(self, history):
-        from ..analysis.density import density_surface, silverman_radius
-
         self._start(history)
         x, y, _t = history.events(history.origin_day - self.window_days)
         if x.size < 2:
@@ -138,8 +141,6 @@ class DecayedKDE(ForecastMethod):
         self.short_weight = short_weight
 
     def fit(self, history):
-        from ..analysis.density import density_surface
-
         self._start(history)
         o = history.origin_day
         x, y, t = history.events(o - self.window_days)
@@ -166,23 +167,6 @@ class DecayedKDE(ForecastMethod):
     def predict(self, origin, horizon=None):
         self._check_origin(origin)
         return self._on_grid(self.surface_)
-
-
-def prospective_risk(history, bandwidth_m: float = 400.0, bandwidth_days: float = 56.0) -> np.ndarray:
-    """Prospective near-repeat risk at ``history.origin`` on the grid (NaN outside the area).
-
-    Uses :func:`hotspots.analysis.prospective.prospective_surface` with times in days
-    since 1970 and ``at_day`` the origin (its default distance and time bands).
-    """
-    o = history.origin_day
-    x, y, t = history.events(o - bandwidth_days - 1.0)
-    from ..analysis.prospective import prospective_surface
-
-    surf = np.asarray(prospective_surface(x, y, t, history.grid, o, bandwidth_m=bandwidth_m,
-                                          bandwidth_days=bandwidth_days), dtype=float)
-    surf = np.nan_to_num(surf)
-    surf[~history.grid.mask] = 0.0
-    return surf
 
 
 class Prospective(ForecastMethod):
@@ -212,8 +196,6 @@ class GiStarHot(ForecastMethod):
         self.band_m = band_m
 
     def fit(self, history):
-        from ..analysis.gistar import gistar_grid
-
         self._start(history)
         counts = history.counts(history.origin_day - self.window_days)
         if counts[history.grid.mask].sum() <= 0:
@@ -258,15 +240,9 @@ class LearnedRisk(ForecastMethod):
         self.n_threads = n_threads
 
     def _features(self, history):
-        from .features import dynamic_features
-
         return dynamic_features(history, with_prospective=self.with_prospective)
 
     def fit(self, history):
-        from sklearn.ensemble import HistGradientBoostingRegressor
-
-        from .harness import to_days
-
         self._start(history)
         H = history.horizon
         mask = history.grid.mask
@@ -316,11 +292,8 @@ class LearnedRisk(ForecastMethod):
 def _threads(n: int):
     """Limit OpenMP threads while boosting (``n`` <= 0: leave the library default). On a shared
     machine a single thread avoids OpenMP spin-waiting, which can slow the fit many times over."""
-    import contextlib
-
     if n <= 0:
         return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=n, user_api="openmp")
 
@@ -333,8 +306,6 @@ class Blend(ForecastMethod):
         self.weights = weights
 
     def fit(self, history):
-        from sklearn.base import clone
-
         self._start(history)
         acc = np.zeros(history.grid.shape)
         m = history.grid.mask
@@ -373,13 +344,13 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
     (400 m / 56 days), ``gistar`` (Gi* z of 12-month counts), ``learned``, ``blend`` (equal
     shares of ``learned`` and counts decayed with a one-year half-life).
     """
-    m = re.fullmatch(r"naive_(\d+)([md])", name)
-    if m:
-        n = int(m.group(1))
-        return NaiveCounts(window_days=n * MONTH_DAYS if m.group(2) == "m" else float(n))
-    m = re.fullmatch(r"kde_(\d+)m", name)
-    if m:
-        return RetrospectiveKDE(radius_m=float(m.group(1)))
+    kind, number = parse_forecast_method(name)  # unknown names raise ConfigError
+    if kind == "naive_months":
+        return NaiveCounts(window_days=number * MONTH_DAYS)
+    if kind == "naive_days":
+        return NaiveCounts(window_days=float(number))
+    if kind == "kde_radius":
+        return RetrospectiveKDE(radius_m=float(number))
     if name == "kde":
         return RetrospectiveKDE()
     if name == "longrun_kde":
@@ -395,8 +366,7 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
                               DecayedKDE(radius_m=0.0, half_life_days=365.0)), weights=(0.5, 0.5))
     if name == "learned":
         return LearnedRisk(random_state=seed, with_prospective=precision != "month")
-    raise ConfigError(f"unknown forecast method {name!r}; choose from naive_<N>m, naive_<N>d, kde, kde_<R>m, "
-                      "longrun_kde, longrun_counts, prospective, gistar, learned, blend.")
+    raise ConfigError(f"unknown forecast method {name!r}; choose from {FORECAST_METHOD_HELP}.")
 
 
 def make_methods(names, seed: int = 0, precision: str = "day") -> dict:

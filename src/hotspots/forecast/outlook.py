@@ -1,76 +1,38 @@
-"""The forecast stage of the FIM pipeline: choose a method by backtest, forecast the coming horizon.
+"""The forecast for the coming horizon: choose a method by backtest, then forecast.
 
-``run_forecast(cfg, incidents, study_area, grid, fim_date)`` backtests the
-candidate methods over the last ``[forecast] window`` rolling origins before
-the FIM date on the borough's own incidents, picks the best by
+``forecast_outlook(incidents, study_area, grid, fim_date, settings)``
+backtests the candidate methods over the last ``settings.window`` rolling
+origins before the FIM date on the area's own incidents, picks the best by
 ``select_metric`` at ``select_share`` of the area (or uses the configured
 method), fits it on everything known before the FIM date and returns the risk
 surface for the coming fortnight (one month for month-precision data) with the
 method's backtest figures, so the pack can say which method was used and how
-well it did.
+well it did. Every figure is out of sample: each backtest origin sees only the
+incidents before it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..config import BURGLARY_TYPES
-from ..errors import ConfigError, InputError
+from ..announce import choose
+from ..config.sections import ForecastConfig
+from ..errors import InputError
+from ..geo.checks import require_points, require_same_crs
+from ..geo.grid import Grid
+from ..geo.study_area import StudyArea
+from ..model import local_midnight, resolve_timezone
 from . import metrics
-
-SELECT_METRICS = ("hit_rate", "pai", "pei", "info_gain")
-
-
-@dataclass(frozen=True)
-class ForecastConfig:
-    """[forecast]: which method forecasts the coming horizon and how it is chosen.
-
-    ``method``: ``"auto"`` (the best of ``candidates`` in a backtest on the
-    run's own data) or a method name (``naive_12m``, ``kde``, ``longrun_kde``,
-    ``longrun_counts``, ``prospective``, ``gistar``, ``learned``...).
-    ``window``: number of rolling origins (one horizon apart, the last ending at
-    the FIM date) in the in-pipeline backtest. ``candidates``: methods compared
-    when ``auto`` (empty = the defaults for the data's time precision).
-    ``crime_types``: canonical types forecast (default: the burglary types).
-    ``shares``: area shares (0-1) the figures are reported at; the method is
-    chosen by ``select_metric`` (hit_rate | pai | pei | info_gain) at
-    ``select_share``. ``horizon_days``: 0 = ``[analysis] fortnight_days``
-    (month-precision data always uses one calendar month).
-    """
-
-    method: str = "auto"
-    window: int = 4
-    candidates: tuple[str, ...] = ()
-    crime_types: tuple[str, ...] = BURGLARY_TYPES
-    shares: tuple[float, ...] = (0.01, 0.05, 0.10)
-    select_share: float = 0.05
-    select_metric: str = "hit_rate"
-    horizon_days: int = 0
-
-    def validate(self, where: str) -> None:
-        from .methods import make_method
-
-        for name in ((self.method,) if self.method != "auto" else ()) + tuple(self.candidates):
-            try:
-                make_method(name)
-            except ConfigError as exc:
-                raise ConfigError(f"{where}: [forecast] {exc}") from None
-        if self.window < 1:
-            raise ConfigError(f"{where}: [forecast] window must be at least 1 origin, got {self.window}.")
-        if not self.shares or any(not 0 < s <= 1 for s in self.shares):
-            raise ConfigError(f"{where}: [forecast] shares must be area shares in (0, 1], e.g. [0.01, 0.05, 0.1]; "
-                              f"got {list(self.shares)}.")
-        if not 0 < self.select_share <= 1:
-            raise ConfigError(f"{where}: [forecast] select_share must be in (0, 1], got {self.select_share}.")
-        if self.select_metric not in SELECT_METRICS:
-            raise ConfigError(f"{where}: [forecast] select_metric must be one of {list(SELECT_METRICS)}, "
-                              f"got {self.select_metric!r}.")
-        if self.horizon_days < 0:
-            raise ConfigError(f"{where}: [forecast] horizon_days must be >= 0 days (0 = [analysis] fortnight_days).")
+from .features import CellContext
+from .harness import BacktestResult, EventTable, History, Horizon, backtest, fit_predict, to_days
+from .methods import default_method_names, make_methods
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,14 +51,15 @@ class ForecastResult:
     selected_by: str
     risk: np.ndarray
     expected: np.ndarray
-    grid: object
+    grid: Grid
     origin: pd.Timestamp
-    horizon: object
-    backtest: object = None
+    horizon: Horizon
+    backtest: BacktestResult | None = None
     crime_types: tuple[str, ...] = ()
-    figures: dict = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
     shares: tuple[float, ...] = (0.01, 0.05, 0.10)
     notes: tuple[str, ...] = ()
+    choices: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def horizon_end(self) -> pd.Timestamp:
@@ -110,8 +73,8 @@ class ForecastResult:
         """Cells flagged at ``share`` of the area (bool, nrows x ncols)."""
         return metrics.flagged_mask(self.risk, self.grid.mask, share)
 
-    def to_frame(self, clip: bool = False):
-        """GeoDataFrame of cells (EPSG:27700): risk, expected count, rank (1 = highest risk), flagged per share."""
+    def to_frame(self, clip: bool = False) -> gpd.GeoDataFrame:
+        """GeoDataFrame of cells (the grid's CRS): risk, expected count, rank (1 = highest risk), flagged per share."""
         order = metrics.rank_cells(self.risk, self.grid.mask)
         rank = np.zeros(self.grid.nrows * self.grid.ncols)
         rank[order] = np.arange(1, order.size + 1)
@@ -154,22 +117,22 @@ def _origins_before(fim: pd.Timestamp, horizon, window: int) -> list:
     return [horizon.step_back(base, k) for k in range(window, 0, -1)]
 
 
-def run_forecast(cfg, incidents, study_area, grid, fim_date, progress=None) -> ForecastResult:
+def forecast_outlook(incidents: gpd.GeoDataFrame, study_area: StudyArea, grid: Grid, fim_date,
+                     settings: ForecastConfig | None = None, *, seed: int = 0, timezone: str | None = None,
+                     fortnight_days: int = 14, progress: Callable[[str], None] | None = None) -> ForecastResult:
     """Choose a forecast method by backtest (or take the configured one) and forecast from the FIM date.
 
-    ``incidents``: Incidents GeoDataFrame (EPSG:27700); only those whose window
-    ends before ``fim_date`` are used. ``grid``: the run's analysis grid.
-    ``fim_date``: the meeting date (timestamp or YYYY-MM-DD; local midnight).
+    ``incidents``: Incidents GeoDataFrame in the grid's CRS; only those whose
+    window ends before ``fim_date`` are used. ``grid``: the analysis grid.
+    ``fim_date``: the meeting date (timestamp or YYYY-MM-DD; local midnight in
+    ``timezone``, default Europe/London; the stage passes ``[project] timezone``). ``settings``: the
+    ``[forecast]`` section; ``fortnight_days`` the horizon when it gives none.
     """
-    from ..config import section
-    from .features import CellContext
-    from .harness import EventTable, History, Horizon, backtest, fit_predict, to_days
-    from .methods import default_method_names, make_methods
-
-    fc = section(cfg, "forecast", ForecastConfig)
-    tz = cfg.project.timezone
-    fim = pd.Timestamp(fim_date)
-    fim = fim.tz_localize(tz) if fim.tzinfo is None else fim.tz_convert(tz)
+    fc = settings or ForecastConfig()
+    require_points(incidents, "forecast_outlook: incidents", ("x", "y", "start", "end", "crime_type"))
+    require_same_crs(("grid", grid), ("forecast_outlook: incidents", incidents), ("study_area", study_area))
+    tz = resolve_timezone(timezone)
+    fim = local_midnight(fim_date, tz) if pd.Timestamp(fim_date).tzinfo is None else pd.Timestamp(fim_date).tz_convert(tz)
     notes = []
     inc = incidents[incidents["end"] < fim]
     types = tuple(fc.crime_types)
@@ -178,21 +141,13 @@ def run_forecast(cfg, incidents, study_area, grid, fim_date, progress=None) -> F
         raise InputError(f"[forecast] crime_types {list(types)} match no incident before {fim:%Y-%m-%d}; "
                          f"types present: {sorted(inc['crime_type'].unique())}. Set [forecast] crime_types.")
     events = EventTable.from_incidents(chosen_inc)
-    horizon = Horizon.for_precision(events.precision, fc.horizon_days or cfg.analysis.fortnight_days)
+    horizon = Horizon.for_precision(events.precision, fc.horizon_days or fortnight_days)
     if events.precision == "month" and fc.horizon_days:
         notes.append("month-precision data: the horizon is one calendar month whatever horizon_days says.")
     context = CellContext.from_study_area(study_area, grid)
-    seed = cfg.project.seed
-    names = (tuple(fc.candidates) or default_method_names(events.precision)) if fc.method == "auto" \
-        else (fc.method,)
-    if events.precision == "month":
-        dropped = [n for n in names if n == "prospective"]
-        names = tuple(n for n in names if n != "prospective")
-        if dropped:
-            notes.append("the prospective near-repeat method needs day-precision times; left out (month data).")
-        if not names:
-            raise InputError("[forecast] method 'prospective' needs day-precision incident times; the data has "
-                             "month precision. Choose another [forecast] method (e.g. auto or longrun_counts).")
+    names, dropped_note = _method_names(fc, events.precision)
+    if dropped_note:
+        notes.append(dropped_note)
     methods = make_methods(names, seed, events.precision)
     cache: dict = {}
     origins = [o for o in _origins_before(fim, horizon, fc.window) if to_days(o) - events.t.min() >= 365] \
@@ -204,18 +159,11 @@ def run_forecast(cfg, incidents, study_area, grid, fim_date, progress=None) -> F
         bt = backtest(known, grid, methods, origins, horizon, fc.shares, context, progress, cache)
     else:
         notes.append("less than a year of history before the earliest backtest origin: no backtest was run.")
+    chosen, selected_by = _choose_method(fc, bt, names)
+    choices: dict[str, str] = {}
     if fc.method == "auto":
-        chosen = bt.best(fc.select_share, fc.select_metric) if bt is not None else (
-            "longrun_counts" if "longrun_counts" in names else names[0])
-        selected_by = "backtest" if bt is not None else "default (too little history to backtest)"
-    else:
-        chosen, selected_by = fc.method, "configured"
-    figures = {}
-    if bt is not None:
-        row = bt.summary().set_index("method").loc[chosen]
-        figures = {k: (float(v) if isinstance(v, (int, float, np.floating, np.integer)) else v)
-                   for k, v in row.items()}
-        figures["origins"] = int(figures.get("origins", 0))
+        choose(choices, "method", f"forecast method chosen automatically: {chosen} ({selected_by})")
+    figures = _figures(bt, chosen)
     hist = History(events, fim, horizon, grid, context, cache)
     _m, risk = fit_predict(methods[chosen], hist, chosen)
     total = hist.rate_per_day(365.0) * (to_days(horizon.end(fim)) - to_days(fim))
@@ -223,4 +171,36 @@ def run_forecast(cfg, incidents, study_area, grid, fim_date, progress=None) -> F
     expected[~grid.mask] = np.nan
     return ForecastResult(method=chosen, selected_by=selected_by, risk=risk, expected=expected, grid=grid,
                           origin=fim, horizon=horizon, backtest=bt, crime_types=types, figures=figures,
-                          shares=tuple(fc.shares), notes=tuple(notes))
+                          shares=tuple(fc.shares), notes=tuple(notes), choices=dict(choices))
+
+
+def _method_names(fc: ForecastConfig, precision: str) -> tuple[tuple[str, ...], str]:
+    """The methods compared (or the configured one), with a note when the data's precision rules one out."""
+    names = (tuple(fc.candidates) or default_method_names(precision)) if fc.method == "auto" else (fc.method,)
+    if precision != "month":
+        return names, ""
+    dropped = [n for n in names if n == "prospective"]
+    names = tuple(n for n in names if n != "prospective")
+    if not names:
+        raise InputError("[forecast] method 'prospective' needs day-precision incident times; the data has "
+                         "month precision. Choose another [forecast] method (e.g. auto or longrun_counts).")
+    return names, ("the prospective near-repeat method needs day-precision times; left out (month data)."
+                   if dropped else "")
+
+
+def _choose_method(fc: ForecastConfig, bt: BacktestResult | None, names: tuple[str, ...]) -> tuple[str, str]:
+    if fc.method != "auto":
+        return fc.method, "configured"
+    if bt is not None:
+        return bt.best(fc.select_share, fc.select_metric), "backtest"
+    return ("longrun_counts" if "longrun_counts" in names else names[0]), "default (too little history to backtest)"
+
+
+def _figures(bt: BacktestResult | None, chosen: str) -> dict[str, Any]:
+    """The chosen method's mean backtest metrics (empty without a backtest)."""
+    if bt is None:
+        return {}
+    row = bt.summary().set_index("method").loc[chosen]
+    figures = {k: (float(v) if isinstance(v, (int, float, np.floating, np.integer)) else v) for k, v in row.items()}
+    figures["origins"] = int(figures.get("origins", 0))
+    return figures
