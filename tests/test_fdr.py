@@ -3,11 +3,17 @@ rank, esda.fdr for the cut-off and scipy for the adjusted p-values, along axes a
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
-from hotspots.analysis import exceptions, gistar, trends
 from hotspots.analysis.fdr import bh_adjust, fdr_cutoff
+
+# the modules themselves (hotspots.analysis.gistar is also the name of the Gi* verb)
+exceptions = importlib.import_module("hotspots.analysis.exceptions")
+gistar = importlib.import_module("hotspots.analysis.gistar")
+trends = importlib.import_module("hotspots.analysis.trends")
 
 
 def brute_cutoff(p, alpha):

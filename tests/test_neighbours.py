@@ -4,6 +4,7 @@ every caller (Gi*, trends, local Knox) uses it."""
 
 from __future__ import annotations
 
+import importlib
 import math
 import warnings
 
@@ -11,9 +12,14 @@ import numpy as np
 import pytest
 import shapely
 
-from hotspots.analysis import gistar, local_knox, neighbours, trends
 from hotspots.analysis.neighbours import distance_band_neighbours, grid_neighbours, polygon_neighbours, queen_csr
 from hotspots.errors import ConfigError
+
+# the modules themselves (hotspots.analysis.gistar is also the name of the Gi* verb)
+gistar = importlib.import_module("hotspots.analysis.gistar")
+local_knox = importlib.import_module("hotspots.analysis.local_knox")
+neighbours = importlib.import_module("hotspots.analysis.neighbours")
+trends = importlib.import_module("hotspots.analysis.trends")
 
 
 def as_sets(indptr, indices):
@@ -21,7 +27,7 @@ def as_sets(indptr, indices):
     assert indptr.dtype == np.int64 and indices.dtype == np.int64
     out = []
     for i in range(indptr.size - 1):
-        nb = indices[indptr[i]:indptr[i + 1]]
+        nb = indices[indptr[i] : indptr[i + 1]]
         assert np.all(np.diff(nb) > 0), "neighbours are listed once each, ascending"
         out.append(set(nb.tolist()))
     return out
@@ -102,8 +108,13 @@ def test_polygons_hand_built_queen_rook_and_band():
 
     # a 2 x 2 block of unit squares (0 1 / 2 3) and a far-away square 4:
     # rook pairs share an edge (0-1, 0-2, 1-3, 2-3); queen adds the corner pairs 0-3 and 1-2
-    sq = [shapely.box(0, 1, 1, 2), shapely.box(1, 1, 2, 2), shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1),
-          shapely.box(10, 10, 11, 11)]
+    sq = [
+        shapely.box(0, 1, 1, 2),
+        shapely.box(1, 1, 2, 2),
+        shapely.box(0, 0, 1, 1),
+        shapely.box(1, 0, 2, 1),
+        shapely.box(10, 10, 11, 11),
+    ]
     gdf = gpd.GeoDataFrame({"name": list("abcde")}, geometry=sq, crs=27700, index=[10, 11, 12, 13, 14])
     rook = as_sets(*polygon_neighbours(gdf, "rook"))
     queen = as_sets(*polygon_neighbours(gdf, "queen"))

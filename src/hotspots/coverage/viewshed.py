@@ -143,13 +143,18 @@ def viewshed_raster(cameras, obstruction: Obstruction, mount_height_m: float = 6
 
 
 def viewshed_polygons(cameras, obstruction: Obstruction | None = None, mount_height_m: float = 6.0,
-                      target_height_m: float = 1.5):
+                      target_height_m: float = 1.5, crs=None):
     """One viewshed polygon per camera (GeoDataFrame in the cameras' CRS, same row order as ``cameras``).
+
+    ``cameras`` is a GeoDataFrame (its CRS is used) or a plain table with ``x``/``y``
+    in metres, whose CRS ``crs`` names (None: the polygons carry no CRS).
 
     Without an obstruction raster the polygon is the geometric sector; with one,
     it is the union of the visible pixels (pixel-edged) -- obstructed parts cut out.
     Columns: ``camera_id, type, status, area_m2, geometry``.
     """
+    if isinstance(cameras, gpd.GeoDataFrame):
+        crs = cameras.crs
     geoms = []
     cx, cy, rng, brg, fov, mh = _cam_arrays(cameras, mount_height_m)
     if obstruction is not None:
@@ -172,6 +177,6 @@ def viewshed_polygons(cameras, obstruction: Obstruction | None = None, mount_hei
                             np.arange(len(cx)).astype(str),
                             "type": cameras["type"].to_numpy() if "type" in cameras else "",
                             "status": cameras["status"].to_numpy() if "status" in cameras else ""},
-                           geometry=gpd.GeoSeries(geoms, crs=cameras.crs), crs=cameras.crs)
+                           geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs)
     out["area_m2"] = out.geometry.area
     return out
