@@ -3,8 +3,9 @@
 An incident belongs to the period holding the midpoint of its ``start``-``end``
 window, in local time (the time zone of ``start``, Europe/London in the engine),
 so a police.uk crime recorded for "2016-12" falls in 2016. A period is
-*complete* when the incidents' time span covers it from its first to its last
-instant; partial periods at either end of the data (e.g. January-February 2024)
+*complete* when the incidents' time span (earliest ``start`` to latest ``end``)
+reaches into its first and its last month (month precision, so exact-time data
+whose first crime falls on 3 January still cover January); partial periods at either end of the data (e.g. January-February 2024)
 would look like a fall in crime, so they are left out unless asked for, and the
 result says how many incidents that set aside.
 """
@@ -77,6 +78,8 @@ def period_bins(incidents, period: str = "year", complete_only: bool = True) -> 
     per_year = 12 // months
     code = mid.year.to_numpy().astype(np.int64) * per_year + k_of  # running period number
     first, last = start.min().tz_convert(tz), end.max().tz_convert(tz)
+    first_month = int(first.year) * 12 + int(first.month) - 1  # running month numbers
+    last_month = int(last.year) * 12 + int(last.month) - 1
     lo = int(first.year) * per_year + (int(first.month) - 1) // months
     hi = int(last.year) * per_year + (int(last.month) - 1) // months
     labels, starts, ends, complete = [], [], [], []
@@ -84,7 +87,7 @@ def period_bins(incidents, period: str = "year", complete_only: bool = True) -> 
         yr, k = divmod(c, per_year)
         s = pd.Timestamp(year=yr, month=k * months + 1, day=1, tz=tz)
         e = s + pd.DateOffset(months=months)
-        whole = bool(first <= s and last >= e - pd.Timedelta(seconds=1))
+        whole = bool(first_month <= c * months and last_month >= (c + 1) * months - 1)
         if complete_only and not whole:
             continue
         labels.append(_label(yr, k, period))
