@@ -219,6 +219,40 @@ def concentration(values, n_events: int | None = None, shares=SHARES, tops=TOPS,
                          share_in_top={q: curve.share_held_by(q / 100.0) for q in tops}, curve=curve, **base)
 
 
+def concentration_trend(table: pd.DataFrame, measure: str = "generalised_gini", alpha: float = 0.05) -> pd.DataFrame:
+    """Is concentration rising? One row per (grouping, group) of a :func:`concentration_table`.
+
+    Over the periods in order: ``first`` and ``last`` value of ``measure``, the
+    Theil-Sen ``slope`` per period, Kendall's ``tau`` and its two-sided ``p_value``
+    (scipy), and ``direction``: *rising* / *falling* when p < ``alpha``, else
+    *no clear trend* (also with fewer than 4 periods). Rows with no events are
+    left out of the trend.
+    """
+    from scipy import stats
+
+    if measure not in table.columns:
+        raise InputError(f"the table has no {measure!r} column; choose one of {list(table.columns)}.")
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha must be between 0 and 1, got {alpha}.")
+    rows = []
+    for (grouping, group), sub in table.groupby(["grouping", "group"], sort=False):
+        sub = sub[np.isfinite(sub[measure].to_numpy(float))]
+        v = sub[measure].to_numpy(float)
+        rec = {"grouping": grouping, "group": group, "measure": measure, "periods": int(v.size),
+               "first_period": sub["period"].iloc[0] if v.size else "", "last_period": sub["period"].iloc[-1]
+               if v.size else "", "first": v[0] if v.size else np.nan, "last": v[-1] if v.size else np.nan,
+               "slope": np.nan, "tau": np.nan, "p_value": np.nan, "direction": "no clear trend"}
+        if v.size >= 4:
+            t = np.arange(v.size, dtype=float)
+            rec["slope"] = float(stats.theilslopes(v, t)[0])
+            kt = stats.kendalltau(t, v)
+            rec["tau"], rec["p_value"] = float(kt.statistic), float(kt.pvalue)
+            if kt.pvalue < alpha:
+                rec["direction"] = "rising" if kt.statistic > 0 else "falling"
+        rows.append(rec)
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- the table
 def incident_weights(incidents, weights) -> np.ndarray:
     """Harm per incident from a column name or an array; checked finite and >= 0."""

@@ -30,8 +30,13 @@ from ..errors import InputError
 from .concentration import incident_weights
 
 
+_PLAIN = {"anti_social_behaviour": "anti-social behaviour", "criminal_damage_arson": "criminal damage and arson",
+          "burglary_residential": "residential burglary", "burglary_business": "business burglary"}
+
+
 def _type_words(t: str) -> str:
-    return str(t).replace("_", " ")
+    """A canonical crime type in plain words (for reasons shown to people)."""
+    return _PLAIN.get(str(t), str(t).replace("_", " "))
 
 
 @dataclass(frozen=True, eq=False)
