@@ -7,8 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
-from shapely.geometry import LineString, Polygon, box
+from shapely.geometry import LineString, box
 
 from hotspots.analysis.concentration import (concentration, concentration_table, concentration_trend,
                                              generalised_gini, gini, lorenz_curve)

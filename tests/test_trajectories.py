@@ -131,3 +131,30 @@ def test_planted_rates_are_as_documented():
     np.testing.assert_allclose(planted_rates("flare-up", 4, 0.2, 6.0), [0.2, 0.2, 0.2, 15.0])
     with pytest.raises(InputError):
         planted_rates("wobbly", 4, 0.2, 6.0)
+
+
+def test_too_few_busy_places_to_cluster_are_named_one_by_one():
+    counts = np.zeros((60, 6), dtype=np.int64)
+    counts[0] = [6, 5, 7, 6, 6, 5]      # stable high
+    counts[1] = [0, 0, 1, 0, 0, 9]      # a recent flare
+    counts[np.arange(2, 20), np.arange(18) % 6] = 1  # quiet places with one incident each, spread over the years
+    series = PlaceSeries(counts=counts, labels=tuple(str(y) for y in range(2016, 2022)), period="year",
+                         period_rule="given", places=None, n_unplaced=0, n_set_aside=0)
+    tr = place_trajectories(series, seed=0)
+    assert tr.k == 2 and list(tr.group[:3]) == [0, 1, -1]
+    assert list(tr.classes[:3]) == ["stable high", "flare-up", "stable low"]
+    assert list(tr.labels[:3]) == ["chronic", "acute", "none"]
+
+
+def test_place_series_counts_every_incident_once(borough):
+    t = pd.Timestamp("2016-01-15", tz=TZ)
+    inc = pd.DataFrame({"x": [borough.x[0], borough.x[0], borough.x[5], 0.0, borough.x[2]] + [borough.x[1]] * 5,
+                        "y": [borough.y[0], borough.y[0], borough.y[5], 0.0, borough.y[2]] + [borough.y[1]] * 5,
+                        "start": [t, t + pd.DateOffset(years=1), t, t, pd.Timestamp("2020-12-20", tz=TZ)] +
+                                 [pd.Timestamp(f"{y}-06-01", tz=TZ) for y in range(2016, 2021)]})
+    inc["end"] = inc["start"]
+    s = place_series(inc, borough)
+    assert s.labels == ("2016", "2017", "2018", "2019", "2020") and s.n_unplaced == 1 and s.n_set_aside == 0
+    assert s.counts[0].tolist() == [1, 1, 0, 0, 0] and s.counts[1].tolist() == [1, 1, 1, 1, 1]
+    assert s.counts[5].tolist() == [1, 0, 0, 0, 0] and s.counts[2].tolist() == [0, 0, 0, 0, 1]
+    assert s.counts.sum() == len(inc) - 1  # all but the one off the grid

@@ -5,9 +5,10 @@ window, in local time (the time zone of ``start``, Europe/London in the engine),
 so a police.uk crime recorded for "2016-12" falls in 2016. A period is
 *complete* when the incidents' time span (earliest ``start`` to latest ``end``)
 reaches into its first and its last month (month precision, so exact-time data
-whose first crime falls on 3 January still cover January); partial periods at either end of the data (e.g. January-February 2024)
-would look like a fall in crime, so they are left out unless asked for, and the
-result says how many incidents that set aside.
+whose first crime falls on 3 January still cover January). Partial periods at
+either end of the data (e.g. January-February 2024) would look like a fall in
+crime, so they are left out unless asked for, and the result says how many
+incidents that set aside.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def sweep_grids(grid, scales=SCALES, shifts=SHIFTS) -> SweepGrids:
             dx, dy = fx * cs, fy * cs
             settings.append(Setting(name=f"cells of {cs:g} m{_shift_words(dx, dy)}", family="grid",
                                     cell_size_m=cs, offset_x_m=dx, offset_y_m=dy))
-            grids.append(grid if (s == 1.0 and dx == 0 and dy == 0) else shifted_grid(grid.boundary, cs, dx, dy))
+            grids.append(shifted_grid(grid.boundary, cs, dx, dy))
     return SweepGrids(reference=grid, settings=tuple(settings), grids=tuple(grids))
 
 
@@ -245,6 +245,11 @@ def hotspot_robustness(incidents, grid, method: str = "gistar", confidence: int 
         raise ConfigError(f"fragile_below must be a share in (0, 1], got {fragile_below}.")
     if not 0 < kde_percentile < 100:
         raise ConfigError(f"kde_percentile must be between 0 and 100, got {kde_percentile}.")
+    if any(not (float(s) > 0 and math.isfinite(float(s))) for s in radius_scales):
+        raise ConfigError(f"radius_scales must be positive multiples of the radius, got {tuple(radius_scales)}.")
+    if not (hasattr(incidents, "columns") and {"x", "y"} <= set(incidents.columns)):
+        raise InputError("hotspot_robustness needs incidents as a (Geo)DataFrame with x and y columns in metres "
+                         "(EPSG:27700), as the engine's ingest gives them.")
     x, y = _xy(incidents)
     if isinstance(weights, str):
         weights = incidents[weights].to_numpy(float)
@@ -272,7 +277,7 @@ def hotspot_robustness(incidents, grid, method: str = "gistar", confidence: int 
 
     settings = list(grids.settings)
     hot_list = []
-    for st, g in zip(grids.settings, grids.grids):
+    for g in grids.grids:
         hot_list.append((g, _hot_cells(method, x, y, weights, g, band_m, correction, confidence, radius,
                                        kde_percentile)))
     for s in radius_scales:

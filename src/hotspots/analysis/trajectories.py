@@ -265,8 +265,8 @@ def place_trajectories(series: PlaceSeries, seed: int = 0, min_events: int | Non
         Z = (L[active] - L.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
         distinct = np.unique(Z, axis=0).shape[0]
         best = None
-        top = min(k_max, distinct - 1, active.size - 1)
-        for k in range(min(k_min, top), top + 1):
+        top = min(k_max, distinct - 1, active.size - 1)  # Calinski-Harabasz needs 2 <= k <= n - 1
+        for k in range(max(2, min(k_min, top)), top + 1):
             with _threads(n_threads):
                 km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(Z)
             scores[k] = float(calinski_harabasz_score(Z, km.labels_))
