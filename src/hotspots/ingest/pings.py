@@ -145,17 +145,21 @@ def pseudonymise_unit(raw_id: str, key: bytes | str) -> str:
     return "U-" + hmac.new(k, str(raw_id).strip().encode("utf-8"), hashlib.sha256).hexdigest()[:10]
 
 
-def _pseudonyms(raw: pd.Series, key: bytes | str | None) -> tuple[pd.Series, str]:
-    """Pseudonym per row ("" where the unit is blank) and the rule applied (a sentence)."""
+def _pseudonyms(raw: pd.Series, key: bytes | str | None) -> tuple[np.ndarray, np.ndarray, str]:
+    """Per row the code of its unit (-1 where blank), the pseudonym of each code, and the rule
+    applied (a sentence)."""
     text = raw.fillna("").astype(str).str.strip()
     codes, uniques = pd.factorize(text)
     uniques = np.asarray(uniques, dtype=object)
-    real = uniques != ""
+    blank = np.flatnonzero(uniques == "")
+    if len(blank):  # renumber so that codes count only real units, in order of appearance
+        b = int(blank[0])
+        codes = np.where(codes == b, -1, np.where(codes > b, codes - 1, codes))
+        uniques = np.delete(uniques, b)
+    n_units = len(uniques)
     if key is None:
-        width = max(2, len(str(int(real.sum()))))
-        labels = np.empty(len(uniques), dtype=object)
-        labels[~real] = ""
-        labels[real] = [f"Unit {k:0{width}d}" for k in range(1, int(real.sum()) + 1)]
+        width = max(2, len(str(n_units)))
+        labels = np.array([f"Unit {k:0{width}d}" for k in range(1, n_units + 1)], dtype=object)
         rule = ("units numbered Unit 01, Unit 02, ... in the order they first appear in the files read; "
                 "the raw ids are not kept")
     else:
@@ -163,13 +167,19 @@ def _pseudonyms(raw: pd.Series, key: bytes | str | None) -> tuple[pd.Series, str
         if len(k) < 16:
             raise InputError("pseudonym_key is shorter than 16 bytes; use a longer random secret (for example "
                              "32 random bytes kept outside the project's config files).")
-        labels = np.array([pseudonymise_unit(u, k) if u else "" for u in uniques], dtype=object)
-        if len(set(labels[real])) < int(real.sum()):
+        labels = np.array([pseudonymise_unit(u, k) for u in uniques], dtype=object)
+        if len(set(labels)) < n_units:
             raise InputError("two units got the same keyed pseudonym; use a different pseudonym_key.")
         rule = ("units labelled U- and 10 hex digits of HMAC-SHA256 with the force's key (the same label for the "
                 "same unit in every run with that key); the raw ids are not kept")
-    out = pd.Series(labels[codes] if len(codes) else np.array([], dtype=object), index=raw.index, dtype=object)
-    return out, rule
+    return codes.astype(np.int64), labels, rule
+
+
+def _unit_labels(codes: np.ndarray, labels: np.ndarray, blank: str = "") -> np.ndarray:
+    out = np.full(len(codes), blank, dtype=object)
+    ok = codes >= 0
+    out[ok] = labels[codes[ok]]
+    return out
 
 
 # --------------------------------------------------------------------------- file readers
@@ -204,8 +214,59 @@ def _resolve(columns: list[str], given: dict[str, str], roles: tuple[str, ...], 
     return out
 
 
+def _read_table(f: Path) -> pd.DataFrame:
+    """A CSV as text columns, read with the multi-threaded pyarrow parser when it can, else with the
+    incident reader's (which names the file in its errors)."""
+    if Path(f).stat().st_size == 0:
+        raise InputError(f"{f}: the file is empty (no header, no rows); export the data again.")
+    try:
+        df = pd.read_csv(f, dtype=str, engine="pyarrow", keep_default_na=False, na_values=[])
+    except Exception:  # encoding, ragged rows...: the slower reader gives the precise message
+        try:
+            df = _read_csv(f)
+        except pd.errors.ParserError as exc:
+            raise InputError(f"{f}: not a readable CSV ({exc}); export the data again.") from None
+    if df.empty:
+        raise InputError(f"{f}: the file has a header but no rows; export the data again or remove the file.")
+    df.columns = [str(c).lstrip("\ufeff").strip() for c in df.columns]
+    return df
+
+
+def _to_float(s: pd.Series) -> np.ndarray:
+    """Numbers from text cells; NaN where a cell is empty or not a number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None:
+        return pd.to_numeric(s.astype(str).str.strip(), errors="coerce").to_numpy(dtype=float)
+    arr = pc.utf8_trim_whitespace(arr)
+    try:
+        out = pc.cast(arr, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        ok = pc.match_substring_regex(arr, r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+        out = pc.cast(pc.if_else(ok, arr, pa.scalar("nan")), pa.float64())
+    return np.asarray(out.to_numpy(zero_copy_only=False), dtype=float)
+
+
+def _blank(s: pd.Series) -> np.ndarray:
+    """Whether each text cell is empty (or only spaces)."""
+    import pyarrow.compute as pc
+
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None:
+        return (s.fillna("").astype(str).str.strip() == "").to_numpy(dtype=bool)
+    return np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arr), ""), True).to_numpy(zero_copy_only=False),
+                      dtype=bool)
+
+
+def _sample(s: pd.Series, k: int = 100_000) -> pd.Series:
+    """Every n-th cell, about ``k`` of them, for whole-file checks on medians."""
+    return s.iloc[:: max(1, len(s) // k)]
+
+
 def _read_ping_csv(f: Path, columns: PingColumns, crs: str | None) -> tuple[pd.DataFrame, str]:
-    df = _read_csv(f)
+    df = _read_table(f)
     cols = list(df.columns)
     m = _resolve(cols, vars(columns), ("unit", "time", "lon", "lat", "x", "y"), f)
     if not m:
@@ -220,7 +281,7 @@ def _read_ping_csv(f: Path, columns: PingColumns, crs: str | None) -> tuple[pd.D
                          "column(s) with columns=PingColumns(...).")
     raw = pd.DataFrame({"unit": df[m["unit"]], "time": df[m["time"]]})
     if lonlat and not (xy and (columns.x or columns.y)):
-        check_lonlat(df[m["lon"]], df[m["lat"]], str(f), m["lon"], m["lat"])
+        check_lonlat(_sample(df[m["lon"]]), _sample(df[m["lat"]]), str(f), m["lon"], m["lat"])
         raw["a"], raw["b"] = df[m["lon"]], df[m["lat"]]
         src_crs = "EPSG:4326"
         keep = [m["time"], m["lon"], m["lat"]]
@@ -228,7 +289,7 @@ def _read_ping_csv(f: Path, columns: PingColumns, crs: str | None) -> tuple[pd.D
         if not crs:
             raise InputError(f"{f}: positions are in columns {m['x']!r}/{m['y']!r}; say which CRS they are in, "
                              "e.g. crs='EPSG:27700' for British National Grid metres.")
-        check_xy(df[m["x"]], df[m["y"]], crs, str(f), m["x"], m["y"])
+        check_xy(_sample(df[m["x"]]), _sample(df[m["y"]]), crs, str(f), m["x"], m["y"])
         raw["a"], raw["b"] = df[m["x"]], df[m["y"]]
         src_crs = crs
         keep = [m["time"], m["x"], m["y"]]
@@ -281,29 +342,40 @@ _EPOCH_S_RE = r"\d{9,10}(?:\.\d+)?"
 _EPOCH_MS_RE = r"\d{12,13}"
 
 
-def parse_local_times(text: pd.Series, timezone: str, dayfirst: bool = True) -> tuple[pd.Series, pd.Series]:
-    """Timestamps (tz-aware in ``timezone``) and a reason per row: "" (read), ``missing_time``,
-    ``bad_time`` or ``ambiguous_time`` (see the module docstring for the rules)."""
+#: Reason codes of :func:`parse_local_times` (0 = read).
+TIME_REASONS = ("", "missing_time", "bad_time", "ambiguous_time")
+_NAT = np.iinfo(np.int64).min
+
+
+def parse_local_times(text: pd.Series, timezone: str, dayfirst: bool = True) -> tuple[pd.Series, np.ndarray]:
+    """Timestamps (tz-aware in ``timezone``; NaT where unread) and a reason code per row, an index
+    into :data:`TIME_REASONS` (see the module docstring for the rules)."""
     s = text.fillna("").astype(str).str.strip()
-    out = pd.Series(pd.NaT, index=s.index, dtype=f"datetime64[ns, {timezone}]")
-    reason = pd.Series("", index=s.index, dtype=object)
-    empty = (s == "").to_numpy()
-    reason[empty] = "missing_time"
-    epoch_s = s.str.fullmatch(_EPOCH_S_RE).to_numpy(dtype=bool)
-    epoch_ms = s.str.fullmatch(_EPOCH_MS_RE).to_numpy(dtype=bool)
-    offset = s.str.contains(_OFFSET_RE, regex=True).to_numpy(dtype=bool) & ~empty
+    n = len(s)
+    out = np.full(n, _NAT, dtype=np.int64)  # UTC nanoseconds
+    code = np.zeros(n, dtype=np.int8)
+    empty = (s == "").to_numpy(dtype=bool)
+    code[empty] = 1
+    digits_only = ~empty & ~s.str.contains(r"[^0-9.]", regex=True).to_numpy(dtype=bool)
+    epoch_s = np.zeros(n, dtype=bool)
+    epoch_ms = np.zeros(n, dtype=bool)
+    if digits_only.any():
+        cand = s[digits_only]
+        epoch_s[digits_only] = cand.str.fullmatch(_EPOCH_S_RE).to_numpy(dtype=bool)
+        epoch_ms[digits_only] = cand.str.fullmatch(_EPOCH_MS_RE).to_numpy(dtype=bool)
+    tail = s.str.slice(-6)
+    offset = ~empty & ~digits_only & tail.str.contains(_OFFSET_RE, regex=True).to_numpy(dtype=bool)
     naive = ~empty & ~offset & ~epoch_s & ~epoch_ms
-    if epoch_s.any():
-        out[epoch_s] = pd.to_datetime(pd.to_numeric(s[epoch_s]), unit="s", utc=True).dt.tz_convert(timezone)
-    if epoch_ms.any():
-        out[epoch_ms] = pd.to_datetime(pd.to_numeric(s[epoch_ms]), unit="ms", utc=True).dt.tz_convert(timezone)
+    for mask, unit in ((epoch_s, "s"), (epoch_ms, "ms")):
+        if mask.any():
+            out[mask] = pd.DatetimeIndex(pd.to_datetime(pd.to_numeric(s[mask]), unit=unit, utc=True)).as_unit("ns").asi8
     if offset.any():
         sub = s[offset]
         v = pd.to_datetime(sub, format="ISO8601", utc=True, errors="coerce")
         retry = v.isna()
         if retry.any():
             v[retry] = pd.to_datetime(sub[retry], format="mixed", dayfirst=dayfirst, utc=True, errors="coerce")
-        out[offset] = v.dt.tz_convert(timezone)
+        out[offset] = pd.DatetimeIndex(v).as_unit("ns").asi8
     if naive.any():
         sub = s[naive]
         v = pd.to_datetime(sub, format="ISO8601", errors="coerce")
@@ -311,14 +383,14 @@ def parse_local_times(text: pd.Series, timezone: str, dayfirst: bool = True) -> 
         if retry.any():
             v[retry] = pd.to_datetime(sub[retry], format="mixed", dayfirst=dayfirst, errors="coerce")
         unread = v.isna().to_numpy()
-        loc = v.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-        out[naive] = loc
+        loc = pd.DatetimeIndex(v).as_unit("ns").tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        out[naive] = loc.asi8
         idx = np.flatnonzero(naive)
-        reason.iloc[idx[unread]] = "bad_time"
-        reason.iloc[idx[~unread & loc.isna().to_numpy()]] = "ambiguous_time"
-    bad = ~empty & ~naive & out.isna().to_numpy()
-    reason[bad] = "bad_time"
-    return out, reason
+        code[idx[unread]] = 2
+        code[idx[~unread & loc.isna()]] = 3
+    code[~empty & ~naive & (out == _NAT)] = 2
+    times = pd.Series(pd.DatetimeIndex(out.view("M8[ns]"), tz="UTC").tz_convert(timezone), index=s.index)
+    return times, code
 
 
 def _as_timestamp(v, timezone: str, what: str) -> pd.Timestamp:
@@ -428,33 +500,39 @@ class PatrolLogRead:
 
 
 # --------------------------------------------------------------------------- pings
-def _mark(reason: pd.Series, detail: pd.Series, mask, code: str, text) -> np.ndarray:
-    """Quarantine the rows of ``mask`` that are still unflagged with ``code``.
+class _Flags:
+    """The first quarantine reason of each row (0 = none yet) and its detail sentence."""
 
-    ``text`` is the detail: a string, or a function of the boolean row mask returning one value per
-    flagged row (so a sentence is only built for the rows that need it).
-    """
-    m = np.asarray(mask, dtype=bool) & (reason == "").to_numpy()
-    if m.any():
-        reason[m] = code
-        if isinstance(text, str):
-            detail[m] = text
-        else:
-            detail[m] = np.asarray(text(m), dtype=object)
-    return m
+    def __init__(self, n: int, reasons: dict[str, str]):
+        self.names = ("",) + tuple(reasons)
+        self.code = np.zeros(n, dtype=np.int8)
+        self.detail = np.full(n, "", dtype=object)
 
+    @property
+    def free(self) -> np.ndarray:
+        return self.code == 0
 
-def _quarantine_frame(rows: pd.DataFrame, reason: pd.Series, detail: pd.Series, units: pd.Series,
-                      files: pd.Series) -> pd.DataFrame:
-    bad = (reason != "").to_numpy()
-    q = pd.DataFrame({"source_file": files[bad].astype(str).to_numpy(),
-                      "source_row": rows["source_row"].to_numpy()[bad],
-                      "reason": reason[bad].to_numpy(), "detail": detail[bad].to_numpy(),
-                      "unit": units[bad].to_numpy()})
-    for c in rows.columns:
-        if c.startswith("input:"):
-            q[c] = rows[c].to_numpy()[bad]
-    return q
+    def mark(self, mask, name: str, text) -> np.ndarray:
+        """Flag the still-unflagged rows of ``mask`` with ``name``. ``text`` is the detail: a string,
+        or a function of the flagged-row mask returning one value per flagged row (so sentences are
+        only built for rows that need them)."""
+        m = np.asarray(mask, dtype=bool) & (self.code == 0)
+        if m.any():
+            self.code[m] = self.names.index(name)
+            self.detail[m] = text if isinstance(text, str) else np.asarray(text(m), dtype=object)
+        return m
+
+    def quarantine(self, raw: pd.DataFrame, units: np.ndarray, paths: np.ndarray, file_of: np.ndarray) -> pd.DataFrame:
+        """Rows flagged: file, row, reason, detail, unit pseudonym and the ``input:`` cells."""
+        bad = self.code != 0
+        q = pd.DataFrame({"source_file": paths[file_of[bad]].astype(str),
+                          "source_row": raw["source_row"].to_numpy()[bad],
+                          "reason": np.asarray(self.names, dtype=object)[self.code[bad]],
+                          "detail": self.detail[bad], "unit": units[bad]})
+        for c in raw.columns:
+            if c.startswith("input:"):
+                q[c] = raw[c].to_numpy()[bad]
+        return q
 
 
 def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
@@ -495,7 +573,7 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
                          f"confirm_pings >= 2 (got {max_speed_mps}, {jitter_m}, {area_tolerance_m}, {confirm_pings}).")
     columns = columns or PingColumns()
     files = _list_files(Path(path), ("*.csv", "*.csv.gz", "*.gpx"), "pings")
-    frames, infos = [], []
+    frames, infos, crs_of = [], [], []
     for f in files:
         name = f.name.lower()
         if name.endswith(".gpx"):
@@ -505,24 +583,24 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
             fmt = "csv"
         else:
             raise InputError(f"{f}: pings must be a .csv, .csv.gz or .gpx file.")
-        raw["source_file"] = str(f)
-        raw["_crs"] = src_crs
+        crs_of.append(np.full(len(raw), len(infos), dtype=np.int32))
         frames.append(raw)
         infos.append({"path": str(f), "format": fmt, "crs": src_crs, "rows_read": int(len(raw))})
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    file_of = np.concatenate(crs_of)
+    paths = np.array([i["path"] for i in infos], dtype=object)
     n = len(raw)
-    units, rule = _pseudonyms(raw["unit"], pseudonym_key)
-    reason = pd.Series("", index=raw.index, dtype=object)
-    detail = pd.Series("", index=raw.index, dtype=object)
+    ucode, ulabels, rule = _pseudonyms(raw["unit"], pseudonym_key)
+    units = _unit_labels(ucode, ulabels)
+    flags = _Flags(n, PING_REASONS)
+    mark = flags.mark
 
-    def mark(mask, code, text):
-        return _mark(reason, detail, mask, code, text)
-
-    mark(units == "", "missing_unit", "the unit id cell is empty")
-    times, treason = parse_local_times(raw["time"], timezone, dayfirst)
+    mark(ucode < 0, "missing_unit", "the unit id cell is empty")
+    times, tcode = parse_local_times(raw["time"], timezone, dayfirst)
+    treason = np.asarray(TIME_REASONS, dtype=object)[tcode]
 
     def cell(m):
-        return raw["time"][m].fillna("").astype(str).str.slice(0, 40).map(repr)
+        return raw["time"][m].fillna("").astype(str).str.slice(0, 40).map(repr).to_numpy(dtype=object)
 
     mark(treason == "missing_time", "missing_time", "the timestamp cell is empty")
     mark(treason == "bad_time", "bad_time", lambda m: "unreadable timestamp " + cell(m))
@@ -534,15 +612,16 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
         p1 = _as_timestamp(period[1], timezone, "period end")
         if p1 <= p0:
             raise InputError(f"read_pings: period end {p1} is not after its start {p0}.")
-        outside = times.notna() & ((times < p0) | (times >= p1))
-        mark(outside, "outside_period", lambda m: "time " + times[m].astype(str) + f" is outside {p0} .. {p1}")
-    a_text = raw["a"].fillna("").astype(str).str.strip()
-    b_text = raw["b"].fillna("").astype(str).str.strip()
-    mark((a_text == "") | (b_text == ""), "missing_coordinates", "a coordinate cell is empty")
-    a = pd.to_numeric(a_text, errors="coerce").to_numpy(dtype=float)
-    b = pd.to_numeric(b_text, errors="coerce").to_numpy(dtype=float)
+        outside = (times.notna() & ((times < p0) | (times >= p1))).to_numpy()
+        mark(outside, "outside_period",
+             lambda m: "time " + times[m].astype(str).to_numpy(dtype=object) + f" is outside {p0} .. {p1}")
+    a = _to_float(raw["a"])
+    b = _to_float(raw["b"])
+    a_empty = _blank(raw["a"])
+    b_empty = _blank(raw["b"])
+    mark(a_empty | b_empty, "missing_coordinates", "a coordinate cell is empty")
     mark(~np.isfinite(a) | ~np.isfinite(b), "non_numeric_coordinates", "a coordinate is not a number")
-    is_deg = (raw["_crs"] == "EPSG:4326").to_numpy()
+    is_deg = np.array([i["crs"] == "EPSG:4326" for i in infos], dtype=bool)[file_of]
     with np.errstate(invalid="ignore"):
         out_range = is_deg & ((np.abs(b) > 90) | (np.abs(a) > 180))
         no_fix = (a == 0) & (b == 0)
@@ -550,8 +629,9 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
     mark(no_fix, "invalid_coordinates", "position 0,0 (the receiver had no fix)")
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
-    for src_crs in pd.unique(raw["_crs"]):
-        sel = (raw["_crs"] == src_crs).to_numpy() & (reason == "").to_numpy()
+    for src_crs in sorted({i["crs"] for i in infos}):
+        in_crs = np.array([i["crs"] == src_crs for i in infos], dtype=bool)[file_of]
+        sel = in_crs & flags.free
         if not sel.any():
             continue
         if str(src_crs).upper() == str(working_crs).upper():
@@ -559,14 +639,14 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
         else:
             tr = Transformer.from_crs(src_crs, working_crs, always_xy=True)
             x[sel], y[sel] = tr.transform(a[sel], b[sel])
-    mark((reason == "").to_numpy() & ~(np.isfinite(x) & np.isfinite(y)), "invalid_coordinates",
+    mark(flags.free & ~(np.isfinite(x) & np.isfinite(y)), "invalid_coordinates",
          f"position cannot be expressed in {working_crs}")
     if area is not None:
         import shapely
 
         zone = area.buffer(area_tolerance_m) if area_tolerance_m > 0 else area
         shapely.prepare(zone)
-        free = (reason == "").to_numpy()
+        free = flags.free
         inside = np.zeros(n, dtype=bool)
         inside[free] = shapely.contains_xy(zone, x[free], y[free])
         out = free & ~inside
@@ -575,20 +655,18 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
             d[out] = shapely.distance(area, shapely.points(x[out], y[out]))
             mark(out, "outside_area", lambda m: [f"position is {v:,.0f} m outside the area (tolerance "
                                                  f"{area_tolerance_m:g} m)" for v in d[m]])
-        with_pos = raw.loc[np.isfinite(x), "source_file"]
-        for fpath in pd.unique(with_pos):
-            m = (raw["source_file"] == fpath).to_numpy() & np.isfinite(x)
+        for k, info in enumerate(infos):
+            m = (file_of == k) & np.isfinite(x)
             if m.any() and not inside[m].any():
                 bx = area.bounds
                 raise InputError(
-                    f"{fpath}: all {int(m.sum()):,} pings with a position fall outside the area (they span x "
+                    f"{info['path']}: all {int(m.sum()):,} pings with a position fall outside the area (they span x "
                     f"{np.nanmin(x[m]):.0f}-{np.nanmax(x[m]):.0f}, y {np.nanmin(y[m]):.0f}-{np.nanmax(y[m]):.0f} in "
                     f"{working_crs}; the area spans x {bx[0]:.0f}-{bx[2]:.0f}, y {bx[1]:.0f}-{bx[3]:.0f}). Check the "
                     "coordinate columns and crs.")
     # duplicates and impossible jumps, per unit in time order
-    free = np.flatnonzero((reason == "").to_numpy())
-    ucode = pd.factorize(units)[0].astype(np.int64)
-    tns = times.to_numpy(dtype="datetime64[ns]").view(np.int64) if len(times) else np.zeros(0, np.int64)
+    free = np.flatnonzero(flags.free)
+    tns = times.to_numpy(dtype="datetime64[ns]").view(np.int64) if n else np.zeros(0, np.int64)
     order = free[np.lexsort((free, tns[free], ucode[free]))]
     if len(order) > 1:
         same = (ucode[order[1:]] == ucode[order[:-1]]) & (tns[order[1:]] == tns[order[:-1]])
@@ -599,61 +677,69 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
             dup_rows = order[1:][same]
             ref = first[1:][same]
             dist = np.hypot(x[dup_rows] - x[ref], y[dup_rows] - y[ref])
+            src = paths[file_of[ref]]
             txt = np.empty(n, dtype=object)
             txt[dup_rows] = [f"same unit and time as row {r} of {Path(str(fn)).name}"
                              + (" at the same position" if dd < 0.5 else f", {dd:.0f} m away")
-                             for r, fn, dd in zip(raw["source_row"].to_numpy()[ref], raw["source_file"].to_numpy()[ref],
-                                                  dist)]
+                             for r, fn, dd in zip(raw["source_row"].to_numpy()[ref], src, dist)]
             m = np.zeros(n, dtype=bool)
             m[dup_rows] = True
             mark(m, "duplicate_ping", lambda mm: txt[mm])
             order = order[np.isin(order, dup_rows, invert=True)]
     if len(order):
-        rej, speed = speed_jumps(ucode[order], tns[order] / 1e9, x[order], y[order], float(max_speed_mps),
-                                 float(jitter_m), int(confirm_pings))
+        rej, speed = speed_jumps(ucode[order], (tns[order] - tns[order].min()) / 1e9, x[order], y[order],
+                                 float(max_speed_mps), float(jitter_m), int(confirm_pings))
         if rej.any():
             rows = order[rej]
             txt = np.empty(n, dtype=object)
-            txt[rows] = [f"needs {v:,.0f} m/s from the unit's previous accepted ping (limit {max_speed_mps:g} m/s)"
-                         if np.isfinite(v) else "an isolated position that the unit's following pings contradict"
-                         for v in speed[rej]]
+            v = speed[rej]
+            fin = np.isfinite(v)
+            words = np.full(len(v), "an isolated position that the unit's following pings contradict", dtype=object)
+            words[fin] = ("needs " + pd.Series(np.round(v[fin]).astype(np.int64)).astype(str)
+                          + f" m/s from the unit's previous accepted ping (limit {max_speed_mps:g} m/s)").to_numpy(
+                              dtype=object)
+            txt[rows] = words
             m = np.zeros(n, dtype=bool)
             m[rows] = True
             mark(m, "speed_jump", lambda mm: txt[mm])
             order = order[~rej]
-    quarantine = _quarantine_frame(raw, reason, detail, units, raw["source_file"])
-    labels = units.to_numpy()[order]
-    cats = sorted(pd.unique(labels))
+    quarantine = flags.quarantine(raw, units, paths, file_of)
+    # order is sorted by (unit code, time); codes follow first appearance, labels sort the same way
+    # for numbered units, so sort by label for keyed ones
+    cats = np.asarray(sorted(ulabels), dtype=object) if len(ulabels) else np.array([], dtype=object)
+    rank = np.empty(len(ulabels), dtype=np.int64)
+    rank[np.argsort(ulabels.astype(str), kind="stable")] = np.arange(len(ulabels))
+    key = rank[ucode[order]] if len(order) else np.zeros(0, np.int64)
+    order = order[np.lexsort((tns[order], key))] if len(order) else order
     pings = pd.DataFrame({
-        "unit": pd.Categorical(labels, categories=cats),
+        "unit": pd.Categorical.from_codes(rank[ucode[order]], categories=cats) if len(cats) else
+        pd.Categorical([], categories=[]),
         "time": times.iloc[order].reset_index(drop=True),
         "x": x[order], "y": y[order],
-        "source_file": pd.Categorical(raw["source_file"].to_numpy()[order]),
+        "source_file": pd.Categorical.from_codes(file_of[order], categories=paths),
         "source_row": raw["source_row"].to_numpy()[order],
     })
-    pings = pings.sort_values(["unit", "time"], kind="stable").reset_index(drop=True)
-    g = pings.groupby("unit", observed=True)["time"]
-    tsec = pings["time"].to_numpy(dtype="datetime64[ns]").view(np.int64) / 1e9
-    gap = np.diff(tsec)
-    newu = np.r_[True, pings["unit"].to_numpy()[1:] != pings["unit"].to_numpy()[:-1]] if len(pings) else np.zeros(0, bool)
-    gaps = pd.Series(np.r_[np.nan, gap] if len(pings) else [], index=pings.index).where(~newu)
-    units_table = pd.DataFrame({"pings": g.size(), "first": g.min(), "last": g.max(),
-                                "median_interval_s": gaps.groupby(pings["unit"], observed=True).median()})
-    units_table = units_table.reset_index()
-    by_file_reason = quarantine.groupby(["source_file", "reason"]).size() if len(quarantine) else pd.Series(dtype=int)
-    acc_by_file = pings["source_file"].astype(str).value_counts()
-    for info in infos:
+    ucodes_sorted = pings["unit"].cat.codes.to_numpy()
+    tsec = tns[order] / 1e9
+    newu = np.r_[True, ucodes_sorted[1:] != ucodes_sorted[:-1]] if len(order) else np.zeros(0, bool)
+    gaps = np.where(newu, np.nan, np.r_[np.nan, np.diff(tsec)]) if len(order) else np.zeros(0)
+    g = pd.DataFrame({"unit": pings["unit"], "time": pings["time"], "gap": gaps}).groupby("unit", observed=True)
+    units_table = pd.DataFrame({"pings": g.size(), "first": g["time"].min(), "last": g["time"].max(),
+                                "median_interval_s": g["gap"].median()}).reset_index()
+    q_by = quarantine.groupby(["source_file", "reason"]).size() if len(quarantine) else pd.Series(dtype=int)
+    acc_by_file = np.bincount(file_of[order], minlength=len(infos)) if len(order) else np.zeros(len(infos), int)
+    for k, info in enumerate(infos):
         p = info["path"]
-        qr = by_file_reason[p].to_dict() if len(by_file_reason) and p in by_file_reason.index.get_level_values(0) else {}
-        info["accepted"] = int(acc_by_file.get(p, 0))
+        qr = q_by[p].to_dict() if len(q_by) and p in q_by.index.get_level_values(0) else {}
+        info["accepted"] = int(acc_by_file[k])
         info["quarantined"] = int(sum(qr.values()))
-        info["quarantined_by_reason"] = {k: int(v) for k, v in sorted(qr.items())}
+        info["quarantined_by_reason"] = {r: int(v) for r, v in sorted(qr.items())}
     settings = {"max_speed_mps": float(max_speed_mps), "jitter_m": float(jitter_m), "confirm_pings": int(confirm_pings),
                 "area_tolerance_m": float(area_tolerance_m) if area is not None else None,
                 "period": [str(_as_timestamp(p, timezone, "period")) for p in period] if period is not None else None,
                 "dayfirst": bool(dayfirst)}
     notes = []
-    if pings["time"].notna().any():
+    if len(pings):
         notes.append(f"pings from {pings['time'].min()} to {pings['time'].max()}")
     return PingsRead(pings=pings, quarantine=quarantine, units=units_table, files=tuple(infos), crs=working_crs,
                      timezone=timezone, settings=settings, pseudonymisation=rule, notes=tuple(notes))
@@ -683,9 +769,9 @@ def read_patrol_log(path, *, timezone: str = "Europe/London", place_ids=None, co
     if max_hours <= 0:
         raise InputError(f"read_patrol_log: max_hours must be > 0 hours, got {max_hours}.")
     columns = columns or LogColumns()
-    frames, infos = [], []
+    frames, infos, file_of = [], [], []
     for f in _list_files(Path(path), ("*.csv", "*.csv.gz"), "patrol log"):
-        df = _read_csv(f)
+        df = _read_table(f)
         cols = list(df.columns)
         m = _resolve(cols, vars(columns), ("place", "start", "end", "unit", "date"), f)
         missing = [r for r in ("place", "start", "end") if r not in m]
@@ -699,75 +785,77 @@ def read_patrol_log(path, *, timezone: str = "Europe/London", place_ids=None, co
         raw = pd.DataFrame({"place": df[m["place"]], "start": df[m["start"]], "end": df[m["end"]]})
         raw["unit"] = df[m["unit"]] if "unit" in m else ""
         raw["date"] = df[m["date"]] if "date" in m else ""
-        raw["source_file"] = str(f)
         raw["source_row"] = np.arange(1, len(df) + 1, dtype=np.int64)
         for c in [m[r] for r in ("place", "date", "start", "end") if r in m]:
             raw[f"input:{c}"] = df[c]
+        file_of.append(np.full(len(raw), len(infos), dtype=np.int32))
         frames.append(raw)
         infos.append({"path": str(f), "format": "patrol_log", "rows_read": int(len(raw))})
     raw = pd.concat(frames, ignore_index=True)
+    file_of = np.concatenate(file_of)
+    paths = np.array([i["path"] for i in infos], dtype=object)
     n = len(raw)
-    units, rule = _pseudonyms(raw["unit"], pseudonym_key)
-    units = units.where(units != "", "not recorded")
-    reason = pd.Series("", index=raw.index, dtype=object)
-    detail = pd.Series("", index=raw.index, dtype=object)
-
-    def mark(mask, code, text):
-        return _mark(reason, detail, mask, code, text)
+    ucode, ulabels, rule = _pseudonyms(raw["unit"], pseudonym_key)
+    units = _unit_labels(ucode, ulabels, blank="not recorded")
+    flags = _Flags(n, LOG_REASONS)
+    mark = flags.mark
 
     place = raw["place"].fillna("").astype(str).str.strip()
-    mark(place == "", "missing_place", "the place id cell is empty")
+    mark((place == "").to_numpy(), "missing_place", "the place id cell is empty")
     if place_ids is not None:
         known = {str(p) for p in place_ids}
-        mark(~place.isin(known), "unknown_place",
-             lambda m: "place id " + place[m].str.slice(0, 40).map(repr) + " is not one of the places given")
+        mark(~place.isin(known).to_numpy(), "unknown_place",
+             lambda mm: ("place id " + place[mm].str.slice(0, 40).map(repr) + " is not one of the places given")
+             .to_numpy(dtype=object))
     date = raw["date"].fillna("").astype(str).str.strip()
+    clock = r"\d{1,2}[:.]\d{2}(?::\d{2})?"
     texts = {}
-    for end in ("start", "end"):
-        t = raw[end].fillna("").astype(str).str.strip()
-        only_time = t.str.fullmatch(r"\d{1,2}[:.]\d{2}(?::\d{2})?")
-        texts[end] = t.where(~(only_time & (date != "")), date + " " + t.str.replace(".", ":", regex=False))
+    for side in ("start", "end"):
+        t = raw[side].fillna("").astype(str).str.strip()
+        only_time = t.str.fullmatch(clock)
+        texts[side] = t.where(~(only_time & (date != "")), date + " " + t.str.replace(".", ":", regex=False))
     start, r1 = parse_local_times(texts["start"], timezone, dayfirst)
     end, r2 = parse_local_times(texts["end"], timezone, dayfirst)
     for code, text in (("missing_time", "the start or end cell is empty"),
                        ("bad_time", "unreadable start or end time"),
                        ("ambiguous_time", f"a local time is skipped or repeated when the clocks change in {timezone}")):
-        mark((r1 == code) | (r2 == code), code, text)
-    dated = (date != "") & raw["start"].fillna("").astype(str).str.strip().str.fullmatch(r"\d{1,2}[:.]\d{2}(?::\d{2})?")
+        k = TIME_REASONS.index(code)
+        mark((r1 == k) | (r2 == k), code, text)
+    dated = (date != "") & raw["start"].fillna("").astype(str).str.strip().str.fullmatch(clock)
     wrap = dated & start.notna() & end.notna() & (end < start)
     end = end.where(~wrap, end + pd.Timedelta(days=1))
-    mark(start.notna() & end.notna() & (end < start), "end_before_start",
-         lambda m: "end " + end[m].astype(str) + " is before start " + start[m].astype(str))
+    mark((start.notna() & end.notna() & (end < start)).to_numpy(), "end_before_start",
+         lambda mm: ("end " + end[mm].astype(str) + " is before start " + start[mm].astype(str)).to_numpy(dtype=object))
     hours = (end - start).dt.total_seconds() / 3600.0
-    mark(hours > max_hours, "too_long",
-         lambda m: "visit of " + hours[m].round(1).astype(str) + f" hours (limit {max_hours:g})")
-    ok = (reason == "").to_numpy()
-    key = pd.DataFrame({"u": units, "p": place, "s": start})[ok]
+    mark((hours > max_hours).to_numpy(), "too_long",
+         lambda mm: ("visit of " + hours[mm].round(1).astype(str) + f" hours (limit {max_hours:g})")
+         .to_numpy(dtype=object))
+    ok = flags.free
+    key = pd.DataFrame({"u": units, "p": place.to_numpy(), "s": start.to_numpy()})[ok]
     dup = np.zeros(n, dtype=bool)
     dup[np.flatnonzero(ok)[key.duplicated(keep="first").to_numpy()]] = True
     mark(dup, "duplicate_entry", "same unit, place and start as an earlier row")
-    ok = (reason == "").to_numpy()
-    idx = np.flatnonzero(ok & (units != "not recorded").to_numpy())
+    idx = np.flatnonzero(flags.free & (ucode >= 0))
     if len(idx):
-        sub = pd.DataFrame({"u": units.to_numpy()[idx], "s": start.to_numpy()[idx], "e": end.to_numpy()[idx],
-                            "p": place.to_numpy()[idx], "i": idx}).sort_values(["u", "s", "i"], kind="stable")
+        sub = pd.DataFrame({"u": ucode[idx], "s": start.to_numpy()[idx], "e": end.to_numpy()[idx], "i": idx})
+        sub = sub.sort_values(["u", "s", "i"], kind="stable")
         over = np.zeros(n, dtype=bool)
         txt = np.empty(n, dtype=object)
         last_end, last_u, last_row = None, None, None
-        for u, s, e, p, i in sub.itertuples(index=False):
-            if u == last_u and s < last_end:
+        for u, s0, e0, i in sub.itertuples(index=False):
+            if u == last_u and s0 < last_end:
                 over[i] = True
-                txt[i] = f"overlaps the unit's visit logged in row {last_row}"
+                txt[i] = f"overlaps the unit's visit logged in row {last_row} of {Path(str(paths[file_of[i]])).name}"
                 continue
-            last_u, last_end, last_row = u, e, int(raw["source_row"].iat[i])
-        mark(over, "overlapping_entry", lambda m: txt[m])
-    ok = (reason == "").to_numpy()
-    quarantine = _quarantine_frame(raw, reason, detail, units.where(units != "not recorded", ""), raw["source_file"])
-    entries = pd.DataFrame({"place_id": place[ok].to_numpy(), "unit": units[ok].to_numpy(),
+            last_u, last_end, last_row = u, e0, int(raw["source_row"].iat[i])
+        mark(over, "overlapping_entry", lambda mm: txt[mm])
+    ok = flags.free
+    quarantine = flags.quarantine(raw, np.where(ucode >= 0, units, ""), paths, file_of)
+    entries = pd.DataFrame({"place_id": place.to_numpy()[ok], "unit": units[ok],
                             "start": start[ok].reset_index(drop=True), "end": end[ok].reset_index(drop=True),
                             "minutes": ((end[ok] - start[ok]).dt.total_seconds() / 60.0).to_numpy(),
-                            "source_file": raw["source_file"][ok].to_numpy(),
-                            "source_row": raw["source_row"][ok].to_numpy()})
+                            "source_file": paths[file_of[ok]].astype(str),
+                            "source_row": raw["source_row"].to_numpy()[ok]})
     entries = entries.sort_values(["place_id", "start", "unit"], kind="stable").reset_index(drop=True)
     for info in infos:
         q = quarantine[quarantine["source_file"] == info["path"]]
