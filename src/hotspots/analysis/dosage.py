@@ -245,14 +245,22 @@ def _flatten_places(geoms, buffer_m: float):
     n_places = len(g)
     place_ring = np.searchsorted(ring_place, np.arange(n_places + 1), side="left").astype(np.int64)
     bbox = shapely.bounds(g).astype(np.float64)
-    gx0, gy0 = float(bbox[:, 0].min()), float(bbox[:, 1].min())
-    gx1, gy1 = float(bbox[:, 2].max()), float(bbox[:, 3].max())
-    side = np.median(np.maximum(bbox[:, 2] - bbox[:, 0], bbox[:, 3] - bbox[:, 1]))
+    empty = ~np.isfinite(bbox).all(axis=1)
+    bbox[empty] = (np.inf, np.inf, -np.inf, -np.inf)  # an empty place holds no point
+    if empty.all():
+        bbox_all = np.array([[0.0, 0.0, 1.0, 1.0]])
+    else:
+        bbox_all = bbox[~empty]
+    gx0, gy0 = float(bbox_all[:, 0].min()), float(bbox_all[:, 1].min())
+    gx1, gy1 = float(bbox_all[:, 2].max()), float(bbox_all[:, 3].max())
+    side = np.median(np.maximum(bbox_all[:, 2] - bbox_all[:, 0], bbox_all[:, 3] - bbox_all[:, 1]))
     cs = float(max(side, math.sqrt(max((gx1 - gx0) * (gy1 - gy0), 1.0) / 4e6), 1.0))
     nx = int(math.floor((gx1 - gx0) / cs)) + 1
     ny = int(math.floor((gy1 - gy0) / cs)) + 1
-    cells, owners = [], []
+    cells, owners = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for p in range(n_places):
+        if empty[p]:
+            continue
         i0 = int((bbox[p, 0] - gx0) // cs)
         i1 = min(int((bbox[p, 2] - gx0) // cs), nx - 1)
         j0 = int((bbox[p, 1] - gy0) // cs)
