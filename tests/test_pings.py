@@ -227,6 +227,23 @@ def test_explicit_columns_and_folder(tmp_path):
         read_pings(d, timezone=TZ, columns=PingColumns(unit="nope"))
 
 
+def test_compressed_bom_and_latin1_files(tmp_path):
+    import gzip
+
+    text = "callsign,timestamp,longitude,latitude\n" + "".join(
+        f"{u},{t},{lo},{la}\n" for u, t, lo, la in good_rows("Café 7", n=4))
+    (tmp_path / "bom.csv").write_text(text, encoding="utf-8-sig")
+    with gzip.open(tmp_path / "week.csv.gz", "wt", encoding="utf-8") as fh:
+        fh.write(text)
+    (tmp_path / "latin.csv").write_text(text, encoding="latin-1")
+    for name in ("bom.csv", "week.csv.gz", "latin.csv"):
+        r = read_pings(tmp_path / name, timezone=TZ)
+        assert len(r.pings) == 4 and len(r.quarantine) == 0, name
+    (tmp_path / "ragged.csv").write_text(text + "A,2025-06-02 11:00:00,-0.2,51.6,extra,cells\n")
+    with pytest.raises(InputError, match="ragged.csv"):
+        read_pings(tmp_path / "ragged.csv", timezone=TZ)
+
+
 # --------------------------------------------------------------------------- patrol log
 LOG_HEADER = ("item_id", "officer", "start", "end")
 LOG_GOOD = [["T01", "PC 1 Smith", "2025-06-02 10:00", "2025-06-02 10:15"],

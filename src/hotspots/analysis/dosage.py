@@ -460,9 +460,14 @@ def visits_from_log(entries: pd.DataFrame, place_ids=None, *, timezone: str = "E
     else:
         stays_df = _empty_stays(timezone)
     stays_df, daily, weekly, per = _summaries(stays_df, ids, timezone)
+    notes = ["every logged visit counts, whatever its length"]
+    other = sorted(set(stays_df["place_id"]) - set(ids))
+    if other:
+        notes.append(f"{int(stays_df['place_id'].isin(other).sum())} logged visit(s) at {len(other)} place(s) not "
+                     f"asked for (e.g. {other[:3]}) are in the stays and daily tables but not the places table")
     return VisitsResult(stays=stays_df, daily=daily, weekly=weekly, places=per,
                         settings={"timezone": timezone}, automatic={}, source="patrol log", timezone=timezone,
-                        notes=("every logged visit counts, whatever its length",))
+                        notes=tuple(notes))
 
 
 # --------------------------------------------------------------------------- compliance
