@@ -110,6 +110,14 @@ def test_drive_through_and_short_stop():
     assert v2.stays["kind"].tolist() == ["short"] and v2.stays["minutes"].iloc[0] == pytest.approx(1.0)
 
 
+def test_overlapping_places_both_count():
+    places = places_frame([Point(0, 0).buffer(100), Point(60, 0).buffer(100), Point(900, 0).buffer(50)],
+                          ["HOT", "ZONE", "FAR"])
+    v = detect_visits(track("U1", [(30, 0)] * 60), places, crs=BNG)
+    assert v.places.set_index("place_id")["minutes"].to_dict() == {"HOT": 10.0, "ZONE": 10.0, "FAR": 0.0}
+    assert any("HOT/ZONE" in n for n in v.notes)
+
+
 def test_automatic_gap_is_stated():
     place = places_frame([Point(0, 0).buffer(100)])
     v = detect_visits(track("U1", [(0, 0)] * 20, step_s=60.0), place, crs=BNG)

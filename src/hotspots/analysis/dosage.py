@@ -33,7 +33,9 @@ the places' CRS) and times are tz-aware.
    (default 120 s) is a short stop, not a visit.
 
 Each stay is kept with its ``kind`` (``visit``, ``drive_through`` or ``short``);
-minutes of presence per place count visits only. A visit counts on the local day
+minutes of presence per place count visits only. Places may overlap (a hotspot and a
+near-repeat zone, say): a unit inside both is present at both, so the stay counts for
+each, and the result's notes say which places overlap. A visit counts on the local day
 (and the Monday-to-Sunday week) in which it starts.
 
 Compliance (:func:`dosage_compliance`)
@@ -358,6 +360,8 @@ def detect_visits(pings: pd.DataFrame, places, *, crs, id_column: str = "item_id
         (default 5 m/s = 18 km/h).
     timezone : time zone of days and weeks (default: the pings' own).
     """
+    import shapely
+
     from ._dosage_kernels import stays as stays_kernel
 
     where = "detect_visits"
@@ -428,7 +432,15 @@ def detect_visits(pings: pd.DataFrame, places, *, crs, id_column: str = "item_id
     settings = {"buffer_m": float(buffer_m), "max_gap_s": float(gap), "min_dwell_s": float(min_dwell_s),
                 "drive_speed_mps": float(drive_speed_mps), "id_column": id_column, "timezone": tz,
                 "median_ping_interval_s": median_interval, "pings": int(n), "inside_pings": int(len(pt))}
-    notes = [f"{len(stays_df):,} stays at {int((per['visits'] > 0).sum())} of {len(per)} places: "
+    notes = []
+    tree = shapely.STRtree(places.geometry.to_numpy())
+    pairs = tree.query(places.geometry.to_numpy(), predicate="overlaps")
+    pairs = pairs[:, pairs[0] < pairs[1]]
+    if pairs.shape[1]:
+        shown = ", ".join(f"{ids[a]}/{ids[b]}" for a, b in pairs.T[:5])
+        notes.append(f"{pairs.shape[1]} pair(s) of places overlap ({shown}{', ...' if pairs.shape[1] > 5 else ''}); "
+                     "a stay in an overlap counts for both places")
+    notes += [f"{len(stays_df):,} stays at {int((per['visits'] > 0).sum())} of {len(per)} places: "
              f"{int((stays_df['kind'] == 'visit').sum()):,} visits, "
              f"{int((stays_df['kind'] == 'drive_through').sum()):,} drive-throughs, "
              f"{int((stays_df['kind'] == 'short').sum()):,} short stops"]

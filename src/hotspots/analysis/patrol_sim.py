@@ -13,7 +13,6 @@ match); times are tz-aware.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np

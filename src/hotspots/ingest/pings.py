@@ -573,7 +573,7 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
                          f"confirm_pings >= 2 (got {max_speed_mps}, {jitter_m}, {area_tolerance_m}, {confirm_pings}).")
     columns = columns or PingColumns()
     files = _list_files(Path(path), ("*.csv", "*.csv.gz", "*.gpx"), "pings")
-    frames, infos, crs_of = [], [], []
+    frames, infos, file_rows = [], [], []
     for f in files:
         name = f.name.lower()
         if name.endswith(".gpx"):
@@ -583,11 +583,11 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
             fmt = "csv"
         else:
             raise InputError(f"{f}: pings must be a .csv, .csv.gz or .gpx file.")
-        crs_of.append(np.full(len(raw), len(infos), dtype=np.int32))
+        file_rows.append(np.full(len(raw), len(infos), dtype=np.int32))
         frames.append(raw)
         infos.append({"path": str(f), "format": fmt, "crs": src_crs, "rows_read": int(len(raw))})
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    file_of = np.concatenate(crs_of)
+    file_of = np.concatenate(file_rows)  # index of each row's file in infos
     paths = np.array([i["path"] for i in infos], dtype=object)
     n = len(raw)
     ucode, ulabels, rule = _pseudonyms(raw["unit"], pseudonym_key)
