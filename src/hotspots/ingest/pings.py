@@ -240,10 +240,10 @@ def _to_float(s: pd.Series) -> np.ndarray:
     arr = getattr(s.array, "_pa_array", None)
     if arr is None:
         return pd.to_numeric(s.astype(str).str.strip(), errors="coerce").to_numpy(dtype=float)
-    arr = pc.utf8_trim_whitespace(arr)
-    try:
+    try:  # clean numbers: one cast
         out = pc.cast(arr, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        arr = pc.utf8_trim_whitespace(arr)
         ok = pc.match_substring_regex(arr, r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
         out = pc.cast(pc.if_else(ok, arr, pa.scalar("nan")), pa.float64())
     return np.asarray(out.to_numpy(zero_copy_only=False), dtype=float)
@@ -258,6 +258,14 @@ def _blank(s: pd.Series) -> np.ndarray:
         return (s.fillna("").astype(str).str.strip() == "").to_numpy(dtype=bool)
     return np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arr), ""), True).to_numpy(zero_copy_only=False),
                       dtype=bool)
+
+
+def _sorted_by(major: np.ndarray, minor: np.ndarray) -> bool:
+    """Whether rows are already in (major, minor) order (ties kept in row order), so a sort can be skipped."""
+    if len(major) < 2:
+        return True
+    dm = np.diff(major)
+    return bool(np.all((dm > 0) | ((dm == 0) & (np.diff(minor) >= 0))))
 
 
 def _sample(s: pd.Series, k: int = 100_000) -> pd.Series:
@@ -347,6 +355,22 @@ TIME_REASONS = ("", "missing_time", "bad_time", "ambiguous_time")
 _NAT = np.iinfo(np.int64).min
 
 
+def _iso_naive(s: pd.Series) -> pd.Series | None:
+    """Fast path: every cell an ISO 8601 date-time without offset, parsed by Arrow; None when any
+    cell is not (the caller then parses cell by cell)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None:
+        return None
+    try:
+        v = pc.cast(arr, pa.timestamp("ns"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(np.asarray(v.to_numpy(), dtype="datetime64[ns]"), index=s.index)
+
+
 def parse_local_times(text: pd.Series, timezone: str, dayfirst: bool = True) -> tuple[pd.Series, np.ndarray]:
     """Timestamps (tz-aware in ``timezone``; NaT where unread) and a reason code per row, an index
     into :data:`TIME_REASONS` (see the module docstring for the rules)."""
@@ -378,10 +402,12 @@ def parse_local_times(text: pd.Series, timezone: str, dayfirst: bool = True) -> 
         out[offset] = pd.DatetimeIndex(v).as_unit("ns").asi8
     if naive.any():
         sub = s[naive]
-        v = pd.to_datetime(sub, format="ISO8601", errors="coerce")
-        retry = v.isna()
-        if retry.any():
-            v[retry] = pd.to_datetime(sub[retry], format="mixed", dayfirst=dayfirst, errors="coerce")
+        v = _iso_naive(sub)
+        if v is None:
+            v = pd.to_datetime(sub, format="ISO8601", errors="coerce")
+            retry = v.isna()
+            if retry.any():
+                v[retry] = pd.to_datetime(sub[retry], format="mixed", dayfirst=dayfirst, errors="coerce")
         unread = v.isna().to_numpy()
         loc = pd.DatetimeIndex(v).as_unit("ns").tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
         out[naive] = loc.asi8
@@ -522,16 +548,18 @@ class _Flags:
             self.detail[m] = text if isinstance(text, str) else np.asarray(text(m), dtype=object)
         return m
 
-    def quarantine(self, raw: pd.DataFrame, units: np.ndarray, paths: np.ndarray, file_of: np.ndarray) -> pd.DataFrame:
-        """Rows flagged: file, row, reason, detail, unit pseudonym and the ``input:`` cells."""
-        bad = self.code != 0
+    def quarantine(self, raw: pd.DataFrame, ucode: np.ndarray, labels: np.ndarray, paths: np.ndarray,
+                   file_of: np.ndarray) -> pd.DataFrame:
+        """Rows flagged: file, row, reason, detail, unit pseudonym ("" when blank) and the ``input:`` cells."""
+        bad = np.flatnonzero(self.code != 0)
+        sub = raw.iloc[bad]
         q = pd.DataFrame({"source_file": paths[file_of[bad]].astype(str),
-                          "source_row": raw["source_row"].to_numpy()[bad],
+                          "source_row": sub["source_row"].to_numpy(),
                           "reason": np.asarray(self.names, dtype=object)[self.code[bad]],
-                          "detail": self.detail[bad], "unit": units[bad]})
+                          "detail": self.detail[bad], "unit": _unit_labels(ucode[bad], labels)})
         for c in raw.columns:
             if c.startswith("input:"):
-                q[c] = raw[c].to_numpy()[bad]
+                q[c] = sub[c].to_numpy()
         return q
 
 
@@ -591,7 +619,6 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
     paths = np.array([i["path"] for i in infos], dtype=object)
     n = len(raw)
     ucode, ulabels, rule = _pseudonyms(raw["unit"], pseudonym_key)
-    units = _unit_labels(ucode, ulabels)
     flags = _Flags(n, PING_REASONS)
     mark = flags.mark
 
@@ -617,8 +644,12 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
              lambda m: "time " + times[m].astype(str).to_numpy(dtype=object) + f" is outside {p0} .. {p1}")
     a = _to_float(raw["a"])
     b = _to_float(raw["b"])
-    a_empty = _blank(raw["a"])
-    b_empty = _blank(raw["b"])
+    a_empty = np.zeros(n, dtype=bool)
+    b_empty = np.zeros(n, dtype=bool)
+    for vals, col, empty in ((a, "a", a_empty), (b, "b", b_empty)):
+        nan = np.flatnonzero(np.isnan(vals))  # only a cell that is not a number can be blank
+        if len(nan):
+            empty[nan] = _blank(raw[col].iloc[nan])
     mark(a_empty | b_empty, "missing_coordinates", "a coordinate cell is empty")
     mark(~np.isfinite(a) | ~np.isfinite(b), "non_numeric_coordinates", "a coordinate is not a number")
     is_deg = np.array([i["crs"] == "EPSG:4326" for i in infos], dtype=bool)[file_of]
@@ -667,7 +698,7 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
     # duplicates and impossible jumps, per unit in time order
     free = np.flatnonzero(flags.free)
     tns = times.to_numpy(dtype="datetime64[ns]").view(np.int64) if n else np.zeros(0, np.int64)
-    order = free[np.lexsort((free, tns[free], ucode[free]))]
+    order = free if _sorted_by(ucode[free], tns[free]) else free[np.lexsort((free, tns[free], ucode[free]))]
     if len(order) > 1:
         same = (ucode[order[1:]] == ucode[order[:-1]]) & (tns[order[1:]] == tns[order[:-1]])
         if same.any():
@@ -703,14 +734,15 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
             m[rows] = True
             mark(m, "speed_jump", lambda mm: txt[mm])
             order = order[~rej]
-    quarantine = flags.quarantine(raw, units, paths, file_of)
+    quarantine = flags.quarantine(raw, ucode, ulabels, paths, file_of)
     # order is sorted by (unit code, time); codes follow first appearance, labels sort the same way
     # for numbered units, so sort by label for keyed ones
     cats = np.asarray(sorted(ulabels), dtype=object) if len(ulabels) else np.array([], dtype=object)
     rank = np.empty(len(ulabels), dtype=np.int64)
     rank[np.argsort(ulabels.astype(str), kind="stable")] = np.arange(len(ulabels))
     key = rank[ucode[order]] if len(order) else np.zeros(0, np.int64)
-    order = order[np.lexsort((tns[order], key))] if len(order) else order
+    if not _sorted_by(key, tns[order]):
+        order = order[np.lexsort((tns[order], key))]
     pings = pd.DataFrame({
         "unit": pd.Categorical.from_codes(rank[ucode[order]], categories=cats) if len(cats) else
         pd.Categorical([], categories=[]),
@@ -850,7 +882,7 @@ def read_patrol_log(path, *, timezone: str = "Europe/London", place_ids=None, co
             last_u, last_end, last_row = u, e0, int(raw["source_row"].iat[i])
         mark(over, "overlapping_entry", lambda mm: txt[mm])
     ok = flags.free
-    quarantine = flags.quarantine(raw, np.where(ucode >= 0, units, ""), paths, file_of)
+    quarantine = flags.quarantine(raw, ucode, ulabels, paths, file_of)
     entries = pd.DataFrame({"place_id": place.to_numpy()[ok], "unit": units[ok],
                             "start": start[ok].reset_index(drop=True), "end": end[ok].reset_index(drop=True),
                             "minutes": ((end[ok] - start[ok]).dt.total_seconds() / 60.0).to_numpy(),
