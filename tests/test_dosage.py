@@ -218,6 +218,17 @@ def test_daily_and_weekly_tables_add_up(simulated):
     assert KOPER.low_minutes == 10 and KOPER.high_minutes == 15
 
 
+def test_simulation_is_seeded(repo):
+    roads = gpd.read_file(repo / "data" / "boundaries" / "roads.geojson").set_crs(BNG, allow_override=True)
+    centres = shapely.line_interpolate_point(roads[roads["road_class"] == "minor"].geometry.to_numpy()[:3], 0.5,
+                                             normalized=True)
+    places = places_frame(shapely.buffer(centres, 75.0))
+    runs = [simulate_patrols(np.random.default_rng(s), roads, places, start="2025-06-02", days=2,
+                             n_visiting_units=2, n_passing_units=1) for s in (1, 1, 2)]
+    assert runs[0].pings.equals(runs[1].pings) and runs[0].planted_visits.equals(runs[1].planted_visits)
+    assert not runs[0].pings.equals(runs[2].pings)
+
+
 def test_pings_through_the_reader(simulated, tmp_path):
     """The simulator's AVLS export, read and pseudonymised, gives the same minutes per place."""
     from hotspots.ingest.pings import read_pings

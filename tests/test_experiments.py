@@ -42,6 +42,12 @@ def test_crossover_schedule_is_seeded_and_balanced():
     csv = a.to_frame()
     assert csv["date"].iloc[0] == "2025-06-02" and csv["weekday"].iloc[0] == "Monday"
     assert "seed 4" in a.design
+    teams = {p: ("Ashcombe SNT" if k < 5 else "Brookfield SNT") for k, p in enumerate(ids)}
+    with_teams = crossover_schedule(ids, "2025-06-02", 63, seed=4, teams=teams)
+    assert with_teams.table.drop(columns="team").equals(t)  # teams do not change the draw
+    assert set(with_teams.for_team("Ashcombe SNT")["place_id"]) == set(ids[:5])
+    with pytest.raises(InputError, match="without teams"):
+        a.for_team("Ashcombe SNT")
 
 
 def test_allocation_is_seeded_and_stratified():

@@ -80,8 +80,8 @@ class Allocation:
 
 @dataclass(frozen=True, eq=False)
 class Schedule:
-    """Crossover days: ``table`` (place_id, date, weekday, block, arm) with arm ``patrol`` or
-    ``no patrol``; dates are local calendar days."""
+    """Crossover days: ``table`` (place_id, [team,] date, weekday, block, arm) with arm ``patrol``
+    or ``no patrol``; dates are local calendar days."""
 
     table: pd.DataFrame
     start: pd.Timestamp
@@ -101,6 +101,12 @@ class Schedule:
     def for_place(self, place_id) -> pd.DataFrame:
         """The days of one place (for its team's page)."""
         return self.table[self.table["place_id"] == str(place_id)].reset_index(drop=True)
+
+    def for_team(self, team) -> pd.DataFrame:
+        """The days of every place one team patrols (needs ``teams`` when the schedule was made)."""
+        if "team" not in self.table.columns:
+            raise InputError("this schedule was made without teams; pass teams= to crossover_schedule.")
+        return self.table[self.table["team"] == str(team)].reset_index(drop=True)
 
     def patrol_days(self) -> pd.DataFrame:
         """Only the patrol days."""
@@ -182,9 +188,13 @@ def allocate_places(place_ids, *, seed: int, treatment_share: float = 0.5, strat
 
 
 def crossover_schedule(place_ids, start, days: int, *, seed: int, patrol_share: float = 0.5, block_days: int = 7,
-                       timezone: str = "Europe/London") -> Schedule:
+                       teams=None, timezone: str = "Europe/London") -> Schedule:
     """Patrol and no-patrol days for each place over ``days`` days from ``start`` (a local date),
-    in randomised blocks (see the module docstring)."""
+    in randomised blocks (see the module docstring).
+
+    ``teams``: optional mapping place id -> the team that patrols it (e.g. its Safer Neighbourhood
+    Team), added as a ``team`` column so each team's days can be listed (:meth:`Schedule.for_team`).
+    """
     ids = sorted({str(p) for p in place_ids})
     if not ids:
         raise InputError("crossover_schedule: no places given.")
@@ -202,6 +212,12 @@ def crossover_schedule(place_ids, start, days: int, *, seed: int, patrol_share: 
     table = pd.DataFrame({"place_id": np.repeat(ids, days), "date": np.tile(dates, len(ids)),
                           "weekday": np.tile(dates.day_name(), len(ids)), "block": np.tile(block + 1, len(ids)),
                           "arm": arms.ravel()})
+    if teams is not None:
+        teams = {str(k): str(v) for k, v in dict(teams).items()}
+        missing = [p for p in ids if p not in teams]
+        if missing:
+            raise InputError(f"crossover_schedule: no team for place(s) {missing[:5]}; give every place a team.")
+        table.insert(1, "team", table["place_id"].map(teams))
     design = (f"crossover: {len(ids)} places x {days} days from {d0:%Y-%m-%d}, in blocks of {block_days} days with "
               f"{patrol_share:g} of each block's days patrolled at random, seed {seed}")
     return Schedule(table=table, start=d0, days=days, seed=seed, patrol_share=patrol_share, block_days=block_days,
