@@ -234,8 +234,11 @@ def test_pings_through_the_reader(simulated, tmp_path):
     from hotspots.ingest.pings import read_pings
 
     sim, places, v = simulated
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
     csv = tmp_path / "avls.csv"
-    sim.to_csv_frame().to_csv(csv, index=False)
+    pcsv.write_csv(pa.Table.from_pandas(sim.to_csv_frame(), preserve_index=False), str(csv))
     r = read_pings(csv, timezone=TZ)
     assert len(r.quarantine) == 0
     v2 = detect_visits(r.pings, places, crs=r.crs)

@@ -104,14 +104,16 @@ def test_times_and_crs(tmp_path):
     rows = [["A1", "2025-06-02T09:00:00Z", *lonlat(525000, 190000)],
             ["A1", "2025-06-02 10:00:10", *lonlat(525010, 190000)],      # local BST
             ["A1", "2025-06-02T10:00:20+01:00", *lonlat(525020, 190000)],
-            ["A1", "1748854830", *lonlat(525030, 190000)]]               # Unix seconds = 09:00:30 UTC
+            ["A1", "1748854830", *lonlat(525030, 190000)],               # Unix seconds = 09:00:30 UTC
+            ["A1", "02/06/2025 09:00:40Z", *lonlat(525040, 190000)],     # day first, UTC
+            ["A1", "02/06/2025 10:00:50", *lonlat(525050, 190000)]]      # day first, local
     r = read_pings(write(tmp_path, rows), timezone=TZ)
     t = r.pings["time"]
     assert str(t.dt.tz) == TZ
-    assert [x.strftime("%H:%M:%S") for x in t] == ["10:00:00", "10:00:10", "10:00:20", "10:00:30"]
+    assert [x.strftime("%d/%m %H:%M:%S") for x in t] == [f"02/06 10:00:{s:02d}" for s in range(0, 60, 10)]
     assert r.crs == "EPSG:27700"
-    assert r.pings["x"].tolist() == pytest.approx([525000, 525010, 525020, 525030], abs=0.2)
-    assert r.pings["y"].tolist() == pytest.approx([190000] * 4, abs=0.2)
+    assert r.pings["x"].tolist() == pytest.approx([525000 + 10 * k for k in range(6)], abs=0.2)
+    assert r.pings["y"].tolist() == pytest.approx([190000] * 6, abs=0.2)
     # x/y metres with an explicit CRS, and a non-BNG working CRS
     xy = pd.DataFrame({"radio_id": ["R1", "R1"], "gps_time": ["2025-06-02 10:00:00", "2025-06-02 10:00:10"],
                        "easting": [525000.0, 525010.0], "northing": [190000.0, 190000.0]})

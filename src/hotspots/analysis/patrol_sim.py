@@ -131,9 +131,9 @@ class SimulatedPatrols:
         tr = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
         lon, lat = tr.transform(self.pings["x"].to_numpy(), self.pings["y"].to_numpy())
         return pd.DataFrame({"callsign": self.pings["unit"].to_numpy(),
-                             "timestamp": np.char.add(np.datetime_as_string(
+                             "timestamp": (pd.Series(np.datetime_as_string(
                                  self.pings["time"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-                                 .astype("datetime64[ms]")), "Z"),
+                                 .astype("datetime64[ms]")), dtype="str") + "Z").to_numpy(),
                              "longitude": np.round(lon, 6), "latitude": np.round(lat, 6)})
 
 

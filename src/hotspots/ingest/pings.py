@@ -355,9 +355,10 @@ TIME_REASONS = ("", "missing_time", "bad_time", "ambiguous_time")
 _NAT = np.iinfo(np.int64).min
 
 
-def _iso_naive(s: pd.Series) -> pd.Series | None:
-    """Fast path: every cell an ISO 8601 date-time without offset, parsed by Arrow; None when any
-    cell is not (the caller then parses cell by cell)."""
+def _iso_fast(s: pd.Series, utc: bool) -> np.ndarray | None:
+    """Fast path: every cell an ISO 8601 date-time (with a UTC offset when ``utc``, else without),
+    parsed by Arrow into datetime64[ns] (UTC when ``utc``); None when any cell is not, and the
+    caller then parses cell by cell."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -365,10 +366,12 @@ def _iso_naive(s: pd.Series) -> pd.Series | None:
     if arr is None:
         return None
     try:
-        v = pc.cast(arr, pa.timestamp("ns"))
+        v = pc.cast(arr, pa.timestamp("ns", tz="UTC") if utc else pa.timestamp("ns"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    return pd.Series(np.asarray(v.to_numpy(), dtype="datetime64[ns]"), index=s.index)
+    if utc:
+        v = pc.cast(v, pa.timestamp("ns"))  # the same instants, as plain UTC values
+    return np.asarray(v.to_numpy(), dtype="datetime64[ns]")
 
 
 def parse_local_times(text: pd.Series, timezone: str, dayfirst: bool = True) -> tuple[pd.Series, np.ndarray]:
@@ -395,14 +398,19 @@ def parse_local_times(text: pd.Series, timezone: str, dayfirst: bool = True) -> 
             out[mask] = pd.DatetimeIndex(pd.to_datetime(pd.to_numeric(s[mask]), unit=unit, utc=True)).as_unit("ns").asi8
     if offset.any():
         sub = s[offset]
-        v = pd.to_datetime(sub, format="ISO8601", utc=True, errors="coerce")
-        retry = v.isna()
-        if retry.any():
-            v[retry] = pd.to_datetime(sub[retry], format="mixed", dayfirst=dayfirst, utc=True, errors="coerce")
-        out[offset] = pd.DatetimeIndex(v).as_unit("ns").asi8
+        fast = _iso_fast(sub, utc=True)
+        if fast is not None:
+            out[offset] = fast.view(np.int64)
+        else:
+            v = pd.to_datetime(sub, format="ISO8601", utc=True, errors="coerce")
+            retry = v.isna()
+            if retry.any():
+                v[retry] = pd.to_datetime(sub[retry], format="mixed", dayfirst=dayfirst, utc=True, errors="coerce")
+            out[offset] = pd.DatetimeIndex(v).as_unit("ns").asi8
     if naive.any():
         sub = s[naive]
-        v = _iso_naive(sub)
+        fast = _iso_fast(sub, utc=False)
+        v = pd.Series(fast, index=sub.index) if fast is not None else None
         if v is None:
             v = pd.to_datetime(sub, format="ISO8601", errors="coerce")
             retry = v.isna()
