@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError
 from .dosage_text import NIGHT_HOURS, Dosage, parse_dosage
 
@@ -448,7 +449,7 @@ def detect_visits(pings: pd.DataFrame, places, *, crs, id_column: str = "item_id
                         automatic=automatic, source="gps", timezone=tz, crs=str(crs), notes=tuple(notes))
 
 
-def visits_from_log(entries: pd.DataFrame, place_ids=None, *, timezone: str = "Europe/London") -> VisitsResult:
+def visits_from_log(entries: pd.DataFrame, place_ids=None, *, timezone: str = DEFAULT_TIMEZONE) -> VisitsResult:
     """Visits from a patrol log (``read_patrol_log(...).entries``): every logged row is a visit
     of its logged length (no pings, no speed). ``place_ids``: the places to report on (default:
     those in the log)."""

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError
 from ..model import midpoint_times, require_precision
 
@@ -188,7 +189,7 @@ def allocate_places(place_ids, *, seed: int, treatment_share: float = 0.5, strat
 
 
 def crossover_schedule(place_ids, start, days: int, *, seed: int, patrol_share: float = 0.5, block_days: int = 7,
-                       teams=None, timezone: str = "Europe/London") -> Schedule:
+                       teams=None, timezone: str = DEFAULT_TIMEZONE) -> Schedule:
     """Patrol and no-patrol days for each place over ``days`` days from ``start`` (a local date),
     in randomised blocks (see the module docstring).
 
@@ -361,7 +362,7 @@ def _permuted_arms(rng, treated: np.ndarray, group: np.ndarray, permutations: in
 
 def evaluate_allocation(allocation: Allocation, incidents, places, start, end, *, before_days: float | None = None,
                         id_column: str = "item_id", alpha: float = 0.05, permutations: int = 999, seed: int = 0,
-                        timezone: str = "Europe/London") -> ExperimentResult:
+                        timezone: str = DEFAULT_TIMEZONE) -> ExperimentResult:
     """Effect of treatment on harm and counts in a place-allocation experiment over ``[start, end)``
     (see the module docstring). ``before_days``: the baseline period (default as long as the trial)."""
     if not 0 < alpha < 1 or permutations < 0:

@@ -29,7 +29,6 @@ import pandas as pd
 from ..errors import InputError
 from .concentration import incident_weights
 
-
 _PLAIN = {"anti_social_behaviour": "anti-social behaviour", "criminal_damage_arson": "criminal damage and arson",
           "burglary_residential": "residential burglary", "burglary_business": "business burglary"}
 

@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError
 from ..model import midpoint_times, require_precision
 from .evaluate import wdd_test
@@ -199,7 +200,7 @@ def tasking_outcomes(incidents, tasked, start, end, *, candidates=None, boundary
         inc = inc[inc["crime_type"].isin(list(crime_types))]
     require_precision(inc, "day", "Tasking outcomes",
                       "Use a force extract with offence dates (police.uk data cannot be split into fortnights).")
-    tz = str(inc["start"].dt.tz) if len(inc) else "Europe/London"
+    tz = str(inc["start"].dt.tz) if len(inc) else DEFAULT_TIMEZONE
     s, e = _ts(start, tz), _ts(end, tz)
     if e <= s:
         raise InputError(f"{where}: end {e} is not after start {s}.")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError
 
 __all__ = ["SimulatedPatrols", "SimulatedCrime", "simulate_patrols", "plant_patrol_effect"]
@@ -163,7 +164,7 @@ def simulate_patrols(rng: np.random.Generator, roads, places, *, start, days: in
                      id_column: str = "item_id", n_visiting_units: int = 6, n_passing_units: int = 4,
                      passes_per_day: int = 8, interval_s: float = 10.0, drive_speed_mps: float = 10.0,
                      gps_error_m: float = 3.0, day_hours: tuple[float, float] = (7.0, 23.0),
-                     timezone: str = "Europe/London") -> SimulatedPatrols:
+                     timezone: str = DEFAULT_TIMEZONE) -> SimulatedPatrols:
     """Simulate GPS pings of patrol units with known visits and drive-throughs.
 
     Parameters
@@ -314,7 +315,7 @@ def plant_patrol_effect(rng: np.random.Generator, places, dose: pd.DataFrame, *,
                         base_rate_per_day, reduction: float, full_dose_minutes: float = 15.0,
                         id_column: str = "item_id", crime_mix: dict[str, float] | None = None,
                         harm_weights: dict[str, float] | None = None,
-                        timezone: str = "Europe/London") -> SimulatedCrime:
+                        timezone: str = DEFAULT_TIMEZONE) -> SimulatedCrime:
     """Incidents in places, fewer on days with patrol.
 
     The expected count at place p on day d is ``base_rate_per_day[p] * (1 - reduction *

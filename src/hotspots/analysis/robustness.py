@@ -232,7 +232,7 @@ def hotspot_robustness(incidents, grid, method: str = "gistar", confidence: int 
     min_cells, wards, harm_scheme, label : passed to the reference :func:`hotspot_areas`.
     weights : per-incident weights (array or column name, e.g. "harm"); default counts.
     """
-    from .density import _xy, hotspot_kde
+    from .density import hotspot_kde, points_xy
     from .hotspot_areas import hotspot_areas
 
     if method not in METHODS:
@@ -250,7 +250,7 @@ def hotspot_robustness(incidents, grid, method: str = "gistar", confidence: int 
     if not (hasattr(incidents, "columns") and {"x", "y"} <= set(incidents.columns)):
         raise InputError("hotspot_robustness needs incidents as a (Geo)DataFrame with x and y columns in metres "
                          "(EPSG:27700), as the engine's ingest gives them.")
-    x, y = _xy(incidents)
+    x, y = points_xy(incidents)
     if isinstance(weights, str):
         weights = incidents[weights].to_numpy(float)
     if grids is None:

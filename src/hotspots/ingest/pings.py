@@ -52,8 +52,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..config.sections import DEFAULT_TIMEZONE
+from ..crs import DEFAULT_CRS
 from ..errors import InputError
-from ..model import BNG
 from .readers import _read_csv, check_lonlat, check_xy
 
 __all__ = [
@@ -571,10 +572,10 @@ class _Flags:
         return q
 
 
-def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
+def read_pings(path, *, timezone: str = DEFAULT_TIMEZONE, crs: str | None = None,
                columns: PingColumns | None = None, area=None, area_tolerance_m: float = 50.0,
                period: tuple | None = None, max_speed_mps: float = 50.0, jitter_m: float = 30.0,
-               confirm_pings: int = 3, pseudonym_key: bytes | str | None = None, working_crs: str = BNG,
+               confirm_pings: int = 3, pseudonym_key: bytes | str | None = None, working_crs: str = DEFAULT_CRS,
                dayfirst: bool = True) -> PingsRead:
     """Read and validate GPS pings from a CSV, a GPX file or a folder of them.
 
@@ -786,7 +787,7 @@ def read_pings(path, *, timezone: str = "Europe/London", crs: str | None = None,
 
 
 # --------------------------------------------------------------------------- patrol log
-def read_patrol_log(path, *, timezone: str = "Europe/London", place_ids=None, columns: LogColumns | None = None,
+def read_patrol_log(path, *, timezone: str = DEFAULT_TIMEZONE, place_ids=None, columns: LogColumns | None = None,
                     max_hours: float = 12.0, pseudonym_key: bytes | str | None = None,
                     dayfirst: bool = True) -> PatrolLogRead:
     """Read and validate a patrol log CSV (one row per visit written up by officers).
