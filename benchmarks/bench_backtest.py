@@ -45,8 +45,7 @@ def _peer_naive(x, y, t, t_end, grid, origins, horizon, window_days, share):
         od, ed = to_days(o), to_days(horizon.end(o))
         past = df[(df["t_end"] < od) & (df["t"] >= od - window_days)].groupby("cell").size()
         past = past.reindex(cells, fill_value=0)
-        ranked = pd.DataFrame({"cell": cells, "n": past.to_numpy()}).sort_values(["n", "cell"],
-                                                                                 ascending=[False, True])
+        ranked = pd.DataFrame({"cell": cells, "n": past.to_numpy()}).sort_values(["n", "cell"], ascending=[False, True])
         top = set(ranked["cell"].iloc[:k])
         fut = df[(df["t"] >= od) & (df["t"] < ed)]
         out.append(fut["cell"].isin(top).sum() / len(fut) if len(fut) else np.nan)
@@ -57,9 +56,11 @@ def _notes(res) -> str:
     s = res.summary()
     parts = []
     for _, r in s.iterrows():
-        parts.append(f"{r['method']}: hit1 {r['hit_rate_1']:.3f} hit5 {r['hit_rate_5']:.3f}±{r['hit_rate_5_se']:.3f} "
-                     f"hit10 {r['hit_rate_10']:.3f} PAI5 {r['pai_5']:.2f} PEI5 {r['pei_5']:.2f} "
-                     f"RRI5 {r['rri_5']:.2f} gain {r['info_gain']:+.3f}")
+        parts.append(
+            f"{r['method']}: hit1 {r['hit_rate_1']:.3f} hit5 {r['hit_rate_5']:.3f}±{r['hit_rate_5_se']:.3f} "
+            f"hit10 {r['hit_rate_10']:.3f} PAI5 {r['pai_5']:.2f} PEI5 {r['pei_5']:.2f} "
+            f"RRI5 {r['rri_5']:.2f} gain {r['info_gain']:+.3f}"
+        )
     return "; ".join(parts)
 
 
@@ -68,8 +69,15 @@ def _run(name, events, grid, methods, origins, horizon, context, baseline, basel
     from hotspots.forecast.plots import plot_capture_curves, plot_hit_rate_by_origin
 
     t0 = time.perf_counter()
-    res = backtest(events, grid, methods, origins, horizon, context=context,
-                   progress=lambda s: print(f"  [{name}] {s}", flush=True))
+    res = backtest(
+        events,
+        grid,
+        methods,
+        origins,
+        horizon,
+        context=context,
+        progress=lambda s: print(f"  [{name}] {s}", flush=True),
+    )
     ours = time.perf_counter() - t0
     t0 = time.perf_counter()
     peer = _peer_naive(events.x, events.y, events.t, events.t_end, grid, origins, horizon, baseline_days, 0.05)
@@ -84,12 +92,18 @@ def _run(name, events, grid, methods, origins, horizon, context, baseline, basel
     s = res.summary().set_index("method")
     gain = s.loc[best, "hit_rate_5"] / s.loc[baseline, "hit_rate_5"] - 1
     assert equal, f"{baseline} differs from the independent pandas baseline"
-    row = {"benchmark": f"backtest_{name}", "ours_s": round(ours, 2),
-           "peer": f"pandas trailing-count baseline ({baseline}) only", "peer_s": round(peer_s, 2),
-           "ratio": None, "equal": equal,
-           "notes": (f"{len(origins)} origins, horizon {horizon.label}, {grid.cell_size:g} m cells "
-                     f"({grid.n_cells} in area); best at 5%: {best} ({gain * 100:+.1f}% relative to {baseline}); "
-                     + _notes(res))}
+    row = {
+        "benchmark": f"backtest_{name}",
+        "ours_s": round(ours, 2),
+        "peer": f"pandas trailing-count baseline ({baseline}) only",
+        "peer_s": round(peer_s, 2),
+        "ratio": None,
+        "equal": equal,
+        "notes": (
+            f"{len(origins)} origins, horizon {horizon.label}, {grid.cell_size:g} m cells "
+            f"({grid.n_cells} in area); best at 5%: {best} ({gain * 100:+.1f}% relative to {baseline}); " + _notes(res)
+        ),
+    }
     return row, res
 
 
@@ -109,8 +123,9 @@ def bench_barnet():
     origins = make_origins("2022-03-01", "2024-02-01", horizon, cfg.project.timezone)
     names = list(default_method_names(events.precision))
     methods = make_methods(names, cfg.project.seed, events.precision)
-    return _run("barnet", events, grid, methods, origins, horizon, CellContext.from_study_area(area, grid),
-                "naive_12m", 365.25)
+    return _run(
+        "barnet", events, grid, methods, origins, horizon, CellContext.from_study_area(area, grid), "naive_12m", 365.25
+    )
 
 
 def bench_chicago(cell_m: float = 150.0, start="2017-01-02", end="2017-12-17"):
@@ -203,8 +218,9 @@ if __name__ == "__main__":
         print(chicago_cell_sizes().to_string())
         sys.exit(0)
     if sys.argv[1:] == ["barnet_ceiling"]:
-        print(f"fixed map from the other months of the window (uses the future), hit rate at 5%: "
-              f"{barnet_ceiling():.4f}")
+        print(
+            f"fixed map from the other months of the window (uses the future), hit rate at 5%: {barnet_ceiling():.4f}"
+        )
         sys.exit(0)
     which = tuple(sys.argv[1:]) or ("barnet", "chicago")
     rows = run(which)

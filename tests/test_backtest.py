@@ -9,7 +9,7 @@ import shapely
 
 from hotspots.errors import LookAheadError, PrecisionError
 from hotspots.forecast import metrics as M
-from hotspots.forecast.harness import (EventTable, History, Horizon, backtest, make_origins, to_days)
+from hotspots.forecast.harness import EventTable, History, Horizon, backtest, make_origins, to_days
 from hotspots.forecast.methods import ForecastMethod, NaiveCounts, Prospective, make_methods
 from hotspots.geo.grid import Grid
 
@@ -151,8 +151,16 @@ def test_month_precision_gets_a_monthly_horizon_and_month_start_origins():
     idx = rng.integers(0, len(months), 3000)
     start = months[idx]
     end = (months[idx] + pd.offsets.MonthBegin(1)) - pd.Timedelta(seconds=1)
-    inc = pd.DataFrame({"x": rng.uniform(0, 1000, 3000), "y": rng.uniform(0, 1000, 3000), "start": start,
-                        "end": end, "time_precision": "month", "crime_type": "burglary"})
+    inc = pd.DataFrame(
+        {
+            "x": rng.uniform(0, 1000, 3000),
+            "y": rng.uniform(0, 1000, 3000),
+            "start": start,
+            "end": end,
+            "time_precision": "month",
+            "crime_type": "burglary",
+        }
+    )
     ev = EventTable.from_incidents(inc)
     assert ev.precision == "month"
     hz = Horizon.for_precision(ev.precision)
@@ -191,8 +199,13 @@ def test_learned_and_prospective_beat_naive_counts_on_the_demo(demo):
     grid = area.grid(200)
     origins = make_origins("2025-06-01", "2025-09-10", Horizon(14), TZ)
     assert len(origins) == 8
-    res = backtest(ev, grid, make_methods(["naive_12m", "prospective", "learned"], seed=cfg.project.seed),
-                   origins, context=CellContext.from_study_area(area, grid))
+    res = backtest(
+        ev,
+        grid,
+        make_methods(["naive_12m", "prospective", "learned"], seed=cfg.project.seed),
+        origins,
+        context=CellContext.from_study_area(area, grid),
+    )
     s = res.summary().set_index("method")["hit_rate_5"]
     assert s["prospective"] > s["naive_12m"]
     assert s["learned"] > s["naive_12m"]
@@ -215,7 +228,8 @@ def test_run_forecast_chooses_by_backtest_and_forecasts_without_look_ahead(demo)
     assert res.selected_by == "backtest"
     assert res.method == res.backtest.best(0.05)
     assert res.figures["hit_rate_5"] == pytest.approx(
-        res.backtest.summary().set_index("method").loc[res.method, "hit_rate_5"])
+        res.backtest.summary().set_index("method").loc[res.method, "hit_rate_5"]
+    )
     assert res.backtest.origins[-1] + pd.Timedelta(days=14) <= fim
     assert res.risk.shape == grid.shape
     assert np.nansum(res.expected) > 0
@@ -236,8 +250,24 @@ def test_backtest_command_writes_table_and_plots(demo_config_path, tmp_path):
     from hotspots.cli import main
 
     out = tmp_path / "bt"
-    rc = main(["backtest", "--config", str(demo_config_path), "--start", "2025-08-01", "--end", "2025-08-29",
-               "--methods", "naive_12m,kde,gistar", "--cell-size", "400", "--out", str(out), "--quiet"])
+    rc = main(
+        [
+            "backtest",
+            "--config",
+            str(demo_config_path),
+            "--start",
+            "2025-08-01",
+            "--end",
+            "2025-08-29",
+            "--methods",
+            "naive_12m,kde,gistar",
+            "--cell-size",
+            "400",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     summary = pd.read_csv(out / "backtest_summary.csv")
     assert list(summary["method"]) == ["naive_12m", "kde", "gistar"]
@@ -261,9 +291,8 @@ def test_blend_is_the_weighted_mean_of_normalised_surfaces():
 
 
 def test_forecast_config_rejects_unknown_methods_and_bad_shares():
-    from hotspots.config import build_section
+    from hotspots.config import ForecastConfig, build_section
     from hotspots.errors import ConfigError
-    from hotspots.config import ForecastConfig
 
     assert build_section(ForecastConfig, {"method": "naive_6m"}, "x.toml", "forecast").method == "naive_6m"
     with pytest.raises(ConfigError, match="unknown forecast method 'crystal_ball'"):

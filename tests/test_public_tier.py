@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import build_demo_pack
 
 REPO = Path(__file__).resolve().parents[1]

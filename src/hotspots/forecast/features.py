@@ -59,7 +59,7 @@ class CellContext:
     ward_households: np.ndarray | None = None
 
     @classmethod
-    def from_study_area(cls, study_area, grid) -> "CellContext":
+    def from_study_area(cls, study_area, grid) -> CellContext:
         """Covariates of ``grid`` cells from a :class:`~hotspots.model.StudyArea` (working CRS)."""
         xc, yc = grid.centres()
         pts = shapely.points(xc.ravel(), yc.ravel())
@@ -128,21 +128,34 @@ def _ward_rate(history, context: CellContext | None, grid, start: float) -> np.n
     counts = np.bincount(w_of_event, minlength=nw).astype(float)
     hh = context.ward_households if context.ward_households is not None else np.full(nw, np.nan)
     cells = np.bincount(widx[grid.mask & (widx >= 0)], minlength=nw).astype(float)
-    rate = np.where(np.isfinite(hh) & (hh > 0), counts / np.where(hh > 0, hh, 1.0) * 1000.0,
-                    counts / np.maximum(cells, 1.0))
+    rate = np.where(
+        np.isfinite(hh) & (hh > 0), counts / np.where(hh > 0, hh, 1.0) * 1000.0, counts / np.maximum(cells, 1.0)
+    )
     wm = widx[grid.mask]
     return np.where(wm >= 0, rate[np.maximum(wm, 0)], np.nan)
 
 
-def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RADII_M,
-                     count_windows_days=COUNT_WINDOWS_DAYS, kde_window_days: int = KDE_WINDOW_DAYS,
-                     half_life_days: float = 365.0) -> tuple[list[str], np.ndarray]:
+def dynamic_features(
+    history,
+    with_prospective: bool = True,
+    kde_radii_m=KDE_RADII_M,
+    count_windows_days=COUNT_WINDOWS_DAYS,
+    kde_window_days: int = KDE_WINDOW_DAYS,
+    half_life_days: float = 365.0,
+) -> tuple[list[str], np.ndarray]:
     """Features of every masked cell at ``history.origin`` (names, array (n_masked, p)).
 
     Cached in ``history.cache`` under the cut-off and the feature settings.
     """
-    key = ("features", round(history.origin_day, 6), with_prospective, tuple(kde_radii_m),
-           tuple(count_windows_days), kde_window_days, half_life_days)
+    key = (
+        "features",
+        round(history.origin_day, 6),
+        with_prospective,
+        tuple(kde_radii_m),
+        tuple(count_windows_days),
+        kde_window_days,
+        half_life_days,
+    )
     hit = history.cache.get(key)
     if hit is not None:
         return hit
@@ -192,8 +205,9 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
     sel = t >= o - 365
     r = kde_radii_m[len(kde_radii_m) // 2]
     names.append(f"kde_{r:g}m_365d")
-    cols.append(np.nan_to_num(density_surface(x[sel], y[sel], grid, float(r))[m]) if sel.any()
-                else np.zeros(int(m.sum())))
+    cols.append(
+        np.nan_to_num(density_surface(x[sel], y[sel], grid, float(r))[m]) if sel.any() else np.zeros(int(m.sum()))
+    )
     if with_prospective and not month_data:
         for bw_m, bw_d in ((400.0, 56.0), (200.0, 14.0)):
             names.append(f"prospective_{bw_m:g}m_{bw_d:g}d")
@@ -222,8 +236,10 @@ def prospective_risk(history, bandwidth_m: float = 400.0, bandwidth_days: float 
     """
     o = history.origin_day
     x, y, t = history.events(o - bandwidth_days - 1.0)
-    surf = np.asarray(prospective_surface(x, y, t, history.grid, o, bandwidth_m=bandwidth_m,
-                                          bandwidth_days=bandwidth_days), dtype=float)
+    surf = np.asarray(
+        prospective_surface(x, y, t, history.grid, o, bandwidth_m=bandwidth_m, bandwidth_days=bandwidth_days),
+        dtype=float,
+    )
     surf = np.nan_to_num(surf)
     surf[~history.grid.mask] = 0.0
     return surf

@@ -99,7 +99,7 @@ class Horizon:
         return f"{self.days} days"
 
     @classmethod
-    def for_precision(cls, precision: str, days: int = 14) -> "Horizon":
+    def for_precision(cls, precision: str, days: int = 14) -> Horizon:
         """One month for month-precision data, else ``days`` days."""
         return cls(days=0, months=1) if precision == "month" else cls(days=days)
 
@@ -110,6 +110,7 @@ def make_origins(start, end, horizon: Horizon, tz: str = DEFAULT_TIMEZONE, step_
     Month horizons: the first day of each month in the range. Day horizons:
     every ``step_days`` (default the horizon) starting at ``start``.
     """
+
     def _ts(v):
         t = pd.Timestamp(v)
         return t.tz_localize(tz) if t.tzinfo is None else t.tz_convert(tz)
@@ -157,7 +158,7 @@ class EventTable:
         return len(self.x)
 
     @classmethod
-    def from_incidents(cls, incidents, crime_types=None) -> "EventTable":
+    def from_incidents(cls, incidents, crime_types=None) -> EventTable:
         """From an Incidents GeoDataFrame (working CRS), optionally keeping only ``crime_types``."""
         inc = incidents
         if crime_types:
@@ -166,18 +167,30 @@ class EventTable:
         t_end = series_days(inc["end"])
         t = (t_start + t_end) / 2.0
         ward = inc["ward_code"].astype(str).to_numpy() if "ward_code" in inc.columns else None
-        return cls(inc["x"].to_numpy(float), inc["y"].to_numpy(float), np.asarray(t, float),
-                   np.asarray(t_end, float), coarsest_precision(inc), ward)
+        return cls(
+            inc["x"].to_numpy(float),
+            inc["y"].to_numpy(float),
+            np.asarray(t, float),
+            np.asarray(t_end, float),
+            coarsest_precision(inc),
+            ward,
+        )
 
     @classmethod
-    def from_dates(cls, x, y, dates, precision: str = "day") -> "EventTable":
+    def from_dates(cls, x, y, dates, precision: str = "day") -> EventTable:
         """From whole dates (day precision): ``t`` is midday, ``t_end`` the last instant of the day."""
         day0 = series_days(pd.to_datetime(pd.Series(dates)).dt.normalize())
         return cls(np.asarray(x, float), np.asarray(y, float), day0 + 0.5, day0 + 1.0 - 1e-6, precision)
 
-    def subset(self, sel: np.ndarray) -> "EventTable":
-        return EventTable(self.x[sel], self.y[sel], self.t[sel], self.t_end[sel], self.precision,
-                          None if self.ward is None else self.ward[sel])
+    def subset(self, sel: np.ndarray) -> EventTable:
+        return EventTable(
+            self.x[sel],
+            self.y[sel],
+            self.t[sel],
+            self.t_end[sel],
+            self.precision,
+            None if self.ward is None else self.ward[sel],
+        )
 
 
 def _readonly(a):
@@ -230,7 +243,8 @@ class History:
         if end_day > self.origin_day + 1e-9:
             raise LookAheadError(
                 f"{what} asked for incidents up to {pd.Timestamp(end_day * DAY_NS):%Y-%m-%d %H:%M} UTC, after the "
-                f"forecast origin {self.origin:%Y-%m-%d}; a forecast may only use incidents known before its origin.")
+                f"forecast origin {self.origin:%Y-%m-%d}; a forecast may only use incidents known before its origin."
+            )
 
     def day(self, ts) -> float:
         return to_days(ts)
@@ -260,7 +274,7 @@ class History:
         x, y, _t = self.events(start, end)
         return self.grid.counts(x, y)
 
-    def until(self, cut) -> "History":
+    def until(self, cut) -> History:
         """The history as it stood at an earlier cut-off (timestamp), sharing this cache."""
         cut = pd.Timestamp(cut)
         self._check(to_days(cut), "History.until")
@@ -291,8 +305,10 @@ class History:
 def check_risk(risk, grid, name: str) -> np.ndarray:
     risk = np.asarray(risk, dtype=float)
     if risk.shape != grid.shape:
-        raise InputError(f"forecast method {name!r} returned an array of shape {risk.shape}; the grid is "
-                         f"{grid.shape} (nrows, ncols).")
+        raise InputError(
+            f"forecast method {name!r} returned an array of shape {risk.shape}; the grid is "
+            f"{grid.shape} (nrows, ncols)."
+        )
     return risk
 
 
@@ -305,7 +321,8 @@ def fit_predict(method, history: History, name: str = ""):
         raise LookAheadError(
             f"forecast method {name or type(m).__name__!r} used incidents up to "
             f"{pd.Timestamp(used * DAY_NS):%Y-%m-%d %H:%M} UTC, at or after its origin {history.origin:%Y-%m-%d}; "
-            "a forecast may only use incidents known before its origin.")
+            "a forecast may only use incidents known before its origin."
+        )
     risk = check_risk(m.predict(history.origin, history.horizon), history.grid, name)
     return m, risk
 
@@ -369,8 +386,11 @@ class BacktestResult:
         """Write ``backtest_summary.csv``, ``backtest_scores.csv`` and ``backtest_curves.csv``."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        paths = {"summary": folder / "backtest_summary.csv", "scores": folder / "backtest_scores.csv",
-                 "curves": folder / "backtest_curves.csv"}
+        paths = {
+            "summary": folder / "backtest_summary.csv",
+            "scores": folder / "backtest_scores.csv",
+            "curves": folder / "backtest_curves.csv",
+        }
         self.summary().to_csv(paths["summary"], index=False, float_format="%.6g")
         sc = self.scores.copy()
         sc["origin"] = sc["origin"].map(lambda t: f"{t:%Y-%m-%d}")
@@ -381,8 +401,17 @@ class BacktestResult:
         return paths
 
 
-def backtest(events: EventTable, grid, methods: dict, origins, horizon: Horizon | None = None,
-             shares=DEFAULT_SHARES, context=None, progress=None, cache: dict | None = None) -> BacktestResult:
+def backtest(
+    events: EventTable,
+    grid,
+    methods: dict,
+    origins,
+    horizon: Horizon | None = None,
+    shares=DEFAULT_SHARES,
+    context=None,
+    progress=None,
+    cache: dict | None = None,
+) -> BacktestResult:
     """Score every method at every origin.
 
     Parameters
@@ -427,15 +456,26 @@ def backtest(events: EventTable, grid, methods: dict, origins, horizon: Horizon 
             curve = metrics.capture_curve(risk, actual, grid.mask, CURVE_SHARES)
             curves.append({"origin": o, "method": name, **{f"{s:g}": v for s, v in zip(CURVE_SHARES, curve)}})
         if progress:
-            last = {r["method"]: r for r in rows[-len(methods):]}
+            last = {r["method"]: r for r in rows[-len(methods) :]}
             k = metrics.share_key(shares[min(1, len(shares) - 1)])
-            progress(f"{o:%Y-%m-%d}: {int(actual[grid.mask].sum())} incidents; hit rate at {k}%: "
-                     + ", ".join(f"{n} {last[n][f'hit_rate_{k}']:.3f}" for n in methods))
+            progress(
+                f"{o:%Y-%m-%d}: {int(actual[grid.mask].sum())} incidents; hit rate at {k}%: "
+                + ", ".join(f"{n} {last[n][f'hit_rate_{k}']:.3f}" for n in methods)
+            )
     scores = pd.DataFrame(rows)
     empty = scores.groupby("origin")["observed"].first()
     if (empty <= 0).any():
-        notes.append(f"{int((empty <= 0).sum())} origin(s) had no incidents in the horizon; their hit rates are "
-                     "undefined and left out of the means.")
-    return BacktestResult(scores=scores, curves=pd.DataFrame(curves), shares=shares, horizon=horizon,
-                          methods=tuple(methods), n_cells=int(grid.mask.sum()), cell_size_m=float(grid.cell_size),
-                          notes=tuple(notes))
+        notes.append(
+            f"{int((empty <= 0).sum())} origin(s) had no incidents in the horizon; their hit rates are "
+            "undefined and left out of the means."
+        )
+    return BacktestResult(
+        scores=scores,
+        curves=pd.DataFrame(curves),
+        shares=shares,
+        horizon=horizon,
+        methods=tuple(methods),
+        n_cells=int(grid.mask.sum()),
+        cell_size_m=float(grid.cell_size),
+        notes=tuple(notes),
+    )

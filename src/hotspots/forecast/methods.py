@@ -55,18 +55,21 @@ class ForecastMethod(BaseEstimator):
 
     def _start(self, history):
         if self.needs_day_precision and history.precision == "month":
-            raise PrecisionError(f"{type(self).__name__} needs day-precision incident times, but the data has "
-                                 "month precision (police.uk); use counts, KDE, Gi* or the learned model instead.")
+            raise PrecisionError(
+                f"{type(self).__name__} needs day-precision incident times, but the data has "
+                "month precision (police.uk); use counts, KDE, Gi* or the learned model instead."
+            )
         self.grid_ = history.grid
         self.origin_ = history.origin
         self.history_end_ = history.read_until_
 
     def _check_origin(self, origin):
         if pd.Timestamp(origin) != self.origin_:
-
-            raise LookAheadError(f"{type(self).__name__} was fitted for origin {self.origin_:%Y-%m-%d} but asked "
-                                 f"to forecast from {pd.Timestamp(origin):%Y-%m-%d}; fit it again on the history "
-                                 "before the new origin.")
+            raise LookAheadError(
+                f"{type(self).__name__} was fitted for origin {self.origin_:%Y-%m-%d} but asked "
+                f"to forecast from {pd.Timestamp(origin):%Y-%m-%d}; fit it again on the history "
+                "before the new origin."
+            )
 
     def _on_grid(self, values):
         out = np.asarray(values, dtype=float).copy()
@@ -98,8 +101,13 @@ class RetrospectiveKDE(ForecastMethod):
     [``min_radius_m``, ``max_radius_m``].
     """
 
-    def __init__(self, radius_m: float = 0.0, window_days: float = 365.0, min_radius_m: float = 100.0,
-                 max_radius_m: float = 1500.0):
+    def __init__(
+        self,
+        radius_m: float = 0.0,
+        window_days: float = 365.0,
+        min_radius_m: float = 100.0,
+        max_radius_m: float = 1500.0,
+    ):
         self.radius_m = radius_m
         self.window_days = window_days
         self.min_radius_m = min_radius_m
@@ -132,8 +140,14 @@ class DecayedKDE(ForecastMethod):
     drowned by the long run.
     """
 
-    def __init__(self, radius_m: float = 150.0, half_life_days: float = 730.0, window_days: float = 3653.0,
-                 short_days: float = 91.0, short_weight: float = 0.0):
+    def __init__(
+        self,
+        radius_m: float = 150.0,
+        half_life_days: float = 730.0,
+        window_days: float = 3653.0,
+        short_days: float = 91.0,
+        short_weight: float = 0.0,
+    ):
         self.radius_m = radius_m
         self.half_life_days = half_life_days
         self.window_days = window_days
@@ -224,10 +238,19 @@ class LearnedRisk(ForecastMethod):
     over ``label_horizons`` horizons.
     """
 
-    def __init__(self, n_train_origins: int = 12, with_prospective: bool = True, max_iter: int = 200,
-                 learning_rate: float = 0.05, max_leaf_nodes: int = 15, min_samples_leaf: int = 100,
-                 l2_regularization: float = 1.0, random_state: int = 0, n_threads: int = 1,
-                 label_horizons: int = 1):
+    def __init__(
+        self,
+        n_train_origins: int = 12,
+        with_prospective: bool = True,
+        max_iter: int = 200,
+        learning_rate: float = 0.05,
+        max_leaf_nodes: int = 15,
+        min_samples_leaf: int = 100,
+        l2_regularization: float = 1.0,
+        random_state: int = 0,
+        n_threads: int = 1,
+        label_horizons: int = 1,
+    ):
         self.n_train_origins = n_train_origins
         self.label_horizons = label_horizons
         self.with_prospective = with_prospective
@@ -269,9 +292,14 @@ class LearnedRisk(ForecastMethod):
         X = np.vstack(Xs)
         y = np.concatenate(ys)
         model = HistGradientBoostingRegressor(
-            loss="poisson", max_iter=self.max_iter, learning_rate=self.learning_rate,
-            max_leaf_nodes=self.max_leaf_nodes, min_samples_leaf=self.min_samples_leaf,
-            l2_regularization=self.l2_regularization, random_state=self.random_state)
+            loss="poisson",
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
+            l2_regularization=self.l2_regularization,
+            random_state=self.random_state,
+        )
         with _threads(self.n_threads):
             self.model_ = model.fit(X, y)
         return self
@@ -362,8 +390,13 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
     if name == "gistar":
         return GiStarHot()
     if name == "blend":
-        return Blend(methods=(LearnedRisk(random_state=seed, with_prospective=precision != "month"),
-                              DecayedKDE(radius_m=0.0, half_life_days=365.0)), weights=(0.5, 0.5))
+        return Blend(
+            methods=(
+                LearnedRisk(random_state=seed, with_prospective=precision != "month"),
+                DecayedKDE(radius_m=0.0, half_life_days=365.0),
+            ),
+            weights=(0.5, 0.5),
+        )
     if name == "learned":
         return LearnedRisk(random_state=seed, with_prospective=precision != "month")
     raise ConfigError(f"unknown forecast method {name!r}; choose from {FORECAST_METHOD_HELP}.")
