@@ -9,7 +9,7 @@ or the names a package ``__init__`` hands to ``import_module(f".{name}", __name_
 
 The layers, lowest first (a module may import its own layer or any layer below)::
 
-    foundation  hotspots (the package __init__), errors, model, config, crs, announce, progress, _util, _csvsafe
+    foundation  hotspots (the package __init__), errors, model, config, crs, vocabulary, announce, progress, _util, _csvsafe
     inputs      ingest, geo, demo
     library     analysis, coverage, forecast
     stages      stages
@@ -40,7 +40,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "hotspots"
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "foundation",
-        frozenset({"hotspots", "errors", "model", "config", "announce", "progress", "_util", "_csvsafe", "crs"}),
+        frozenset(
+            {"hotspots", "errors", "model", "config", "announce", "progress", "_util", "_csvsafe", "crs", "vocabulary"}
+        ),
     ),
     ("inputs", frozenset({"ingest", "geo", "demo"})),
     ("library", frozenset({"analysis", "coverage", "forecast"})),

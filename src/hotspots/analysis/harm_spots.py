@@ -27,19 +27,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..vocabulary import crime_type_label
 from .concentration import incident_weights
-
-_PLAIN = {
-    "anti_social_behaviour": "anti-social behaviour",
-    "criminal_damage_arson": "criminal damage and arson",
-    "burglary_residential": "residential burglary",
-    "burglary_business": "business burglary",
-}
 
 
 def _type_words(t: str) -> str:
     """A canonical crime type in plain words (for reasons shown to people)."""
-    return _PLAIN.get(str(t), str(t).replace("_", " "))
+    return crime_type_label(t, sentence=True)
 
 
 @dataclass(frozen=True, eq=False)
