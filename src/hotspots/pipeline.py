@@ -154,12 +154,9 @@ def _write_maps(res: RunResults, layers: dict[str, Any], tmp: Path) -> dict[str,
     ward_files: dict[str, str] = {}
     if pieces.rcfg.ward_maps:
         (tmp / "wards").mkdir()
-        for code, name in zip(res.area.wards["ward_code"], res.area.wards["ward_name"]):
+        for code in res.area.wards["ward_code"]:
             fname = f"wards/{_safe_name(code)}.html"
-            maps.save_map(
-                maps.build_map(res, pieces, ward_code=code, title=f"{name} ({code}): FIM {res.fim_date:%Y-%m-%d}"),
-                tmp / fname,
-            )
+            maps.save_map(maps.build_map(res, pieces, ward_code=code), tmp / fname)
             ward_files[code] = fname
     return ward_files
 

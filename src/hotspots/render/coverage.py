@@ -2,27 +2,22 @@
 
 Nothing incident-level goes into the map: only the aggregated cells of
 :func:`hotspots.coverage.public_map.public_cells` (counts below the threshold
-already removed) and the proposed camera sites with their rank. Coordinates
-are written in EPSG:4326 rounded to 5 decimals (about 1 m).
+already removed) and the proposed camera sites with their rank. The page is
+the same offline map page as the pack's (:mod:`.public_maps`): Leaflet is
+inside the file, so it opens with no internet.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import folium
 import geopandas as gpd
 import numpy as np
-import shapely
 from shapely.geometry.base import BaseGeometry
 
+from ..config.sections import RenderConfig
 from ..coverage.report import CoverageResult
-
-
-def _round_coords(gdf: gpd.GeoDataFrame, ndigits: int = 5) -> gpd.GeoDataFrame:
-    out = gdf.to_crs("EPSG:4326")
-    out["geometry"] = shapely.transform(out.geometry.to_numpy(), lambda c: np.round(c, ndigits))
-    return out
+from .public_maps import OGL_CREDIT, PublicMapText, public_map
 
 
 def write_public_map(
@@ -33,68 +28,35 @@ def write_public_map(
     min_count: int = 5,
     title: str = "Proposed CCTV sites",
     period: str = "",
+    render: RenderConfig | None = None,
 ) -> Path:
-    """Write ``public_map.html`` (folium): boundary, aggregated cells, proposed sites (rank only).
+    """Write ``public_map.html``: boundary, aggregated cells, proposed sites (rank only), offline.
 
-    ``cells`` come from :func:`hotspots.coverage.public_map.public_cells`; the
-    boundary is in the cells' CRS. Cells below ``min_count`` are dropped again
-    here, so a caller cannot publish them by mistake.
+    ``cells`` come from :func:`hotspots.coverage.public_map.public_cells` (a ``count`` column, a metric CRS);
+    the boundary is in the cells' CRS. Cells below ``min_count`` are dropped again here, so a caller cannot
+    publish them by mistake.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     cells = cells[cells["count"] >= min_count]
-    c4326 = _round_coords(cells[["count", "geometry"]]) if len(cells) else None
-    if boundary is not None:
-        b = _round_coords(gpd.GeoDataFrame(geometry=[boundary], crs=cells.crs))
-        centre = b.geometry.iat[0].centroid
-    elif c4326 is not None:
-        centre = c4326.geometry.union_all().centroid
-    else:
-        centre = None
-    m = folium.Map(
-        location=[centre.y, centre.x] if centre is not None else [51.5, -0.1], zoom_start=12, control_scale=True
+    if boundary is None:
+        boundary = cells.geometry.union_all() if len(cells) else sites.geometry.union_all().buffer(500)
+    cell_m = float(np.sqrt(cells.geometry.area.iloc[0])) if len(cells) else 0.0
+    text = PublicMapText(
+        title=title,
+        subtitle=(f"Recorded crime {period}" if period else "Recorded crime")
+        + (f", counted on {cell_m:g} m squares" if cell_m else ""),
+        credits=OGL_CREDIT,
+        about=(
+            f"Crimes are counted on squares; squares with fewer than {min_count} crimes are not shown, and no "
+            "individual crime location, street or address is published.",
+            "The numbered squares are proposed sites for new cameras, in order of priority.",
+        ),
     )
-    if boundary is not None:
-        folium.GeoJson(
-            b.__geo_interface__,
-            name="Borough boundary",
-            style_function=lambda f: {"color": "#333333", "weight": 2, "fill": False},
-        ).add_to(m)
-    if c4326 is not None:
-        qs = np.quantile(c4326["count"], [0.5, 0.8, 0.95]) if len(c4326) else [0, 0, 0]
-        colours = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
-
-        def style(f, qs=qs):
-            v = f["properties"]["count"]
-            col = colours[int(np.searchsorted(qs, v, side="right"))]
-            return {"fillColor": col, "color": col, "weight": 0.5, "fillOpacity": 0.55}
-
-        folium.GeoJson(
-            c4326.__geo_interface__,
-            name=f"Recorded crime per cell{(' ' + period) if period else ''}",
-            style_function=style,
-            tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=["recorded crimes"]),
-        ).add_to(m)
-    if sites is not None and len(sites):
-        s = _round_coords(sites[["rank", "geometry"]])
-        fg = folium.FeatureGroup(name="Proposed camera sites")
-        for r, g in zip(s["rank"], s.geometry):
-            folium.Marker(
-                [g.y, g.x],
-                tooltip=f"Proposed camera site {int(r)}",
-                icon=folium.Icon(color="blue", icon="camera", prefix="fa"),
-            ).add_to(fg)
-        fg.add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    note = (
-        f"<div style='position:fixed;bottom:12px;left:12px;z-index:9999;background:white;padding:6px 10px;"
-        f"border:1px solid #999;font:12px sans-serif;max-width:340px'><b>{title}</b><br>"
-        f"Recorded crime is counted on squares; squares with fewer than {min_count} crimes are not shown. "
-        f"No individual crime locations are published.</div>"
+    page = public_map(
+        cells, cells["count"].to_numpy(), boundary, text, render or RenderConfig(), sites=sites, kind="consultation"
     )
-    m.get_root().html.add_child(folium.Element(note))
-    m.save(str(path))
-    return path
+    return page.save(path)
 
 
 def write_coverage_report(res: CoverageResult, out_dir: str | Path) -> list[Path]:

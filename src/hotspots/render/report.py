@@ -13,11 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .. import __version__
@@ -27,8 +25,7 @@ from ..crs import crs_label
 from ..geo.grid import Grid
 from ..model import coarsest_precision
 from ..stages.results import RunResults, TaskingList
-from .maps import WGS84, _geojson_layer, esc, save_map, to_geojson
-from .offline import head_html, strip_cdn
+from .public_maps import OGL_CREDIT, PublicMapText, public_map
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -410,51 +407,22 @@ def public_cells(res: RunResults, pcfg: PublicConfig) -> gpd.GeoDataFrame:
     return df[df["incidents"] >= pcfg.min_count].reset_index(drop=True)
 
 
-def _public_base_map(res: RunResults, rc: RenderConfig) -> folium.Map:
-    """A Folium map fitted to the borough with the ward outlines (and the basemap if configured):
-    the base of every public-tier page."""
-    b = res.area.wards.to_crs(WGS84).total_bounds
-    m = folium.Map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], zoom_start=12, tiles=None, control_scale=True)
-    if rc.basemap == "osm":
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap basemap").add_to(m)
-    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
-    w = res.area.wards
-    _geojson_layer(
-        to_geojson(w, {"tip": [esc(n) for n in w["ward_name"]]}, rc.simplify_m, rc.coord_decimals),
-        "Wards",
-        colour="#555",
-        fill_opacity=0.02,
-        weight=1.2,
-    ).add_to(m)
-    return m
-
-
 def render_public(res: RunResults, out: Path, pcfg: PublicConfig) -> list[Path]:
     """``public/index.html`` and ``public/map.html`` from aggregated cells only."""
     pub = out / "public"
     pub.mkdir(parents=True, exist_ok=True)
+    # SEAM (public aggregation): the cells come from this module's public_cells until the one public
+    # aggregation module lands; the drawing below takes any suppressed cells with their counts.
     cells = public_cells(res, pcfg)
     rc = res.cfg.render
-    m = _public_base_map(res, rc)
-    legend = ""
-    if len(cells):
-        cols = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
-        cidx, legend = _quartile_classes(cells["incidents"].to_numpy(), cols)
-        fc = to_geojson(
-            cells,
-            {"c": [cols[i] for i in cidx], "tip": [f"{int(n)} incidents" for n in cells["incidents"]]},
-            0,
-            rc.coord_decimals,
-        )
-        _geojson_layer(
-            fc, f"Recorded crime per {pcfg.cell_size_m:g} m square", colour_prop="c", weight=0, fill_opacity=0.6
-        ).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    m.get_root().header.add_child(Element(head_html()), name="hs_offline")
-    if legend:
-        m.get_root().html.add_child(Element(legend))
-    strip_cdn(m)
-    save_map(m, pub / "map.html")
+    public_map(
+        cells,
+        cells["incidents"].to_numpy(),
+        res.area.boundary,
+        _public_text(res, f"{res.cfg.project.name}: recorded crime", pcfg.cell_size_m, pcfg.min_count),
+        rc,
+        wards=res.area.wards,
+    ).save(pub / "map.html")
     if res.coverage is not None:
         _cctv_public_map(res, res.coverage, pub, rc)
     inc = res.recent()
@@ -485,63 +453,41 @@ def render_public(res: RunResults, out: Path, pcfg: PublicConfig) -> list[Path]:
     return [pub / "index.html", pub / "map.html"]
 
 
-def _quartile_classes(counts: np.ndarray, colours: list[str]) -> tuple[np.ndarray, str]:
-    """Class index (0..3) of each count by the quartiles of the counts shown, and an HTML legend."""
-    counts = np.asarray(counts, dtype=float)
-    edges = np.unique(np.quantile(counts, [0.25, 0.5, 0.75]))
-    idx = np.minimum(np.searchsorted(edges, counts, side="left"), len(colours) - 1)
-    lo = [int(counts.min())] + [int(e) + 1 for e in edges]
-    hi = [int(e) for e in edges] + [int(counts.max())]
-    box = "display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:middle"
-    items = "".join(
-        f"<div><i style='{box};background:{colours[k]}'></i>{a:,}&ndash;{b:,}</div>"
-        for k, (a, b) in enumerate(zip(lo, hi))
-        if a <= b
+def _public_text(
+    res: RunResults, title: str, cell_m: float, min_count: int, extra: tuple[str, ...] = ()
+) -> PublicMapText:
+    """Title, period, data credit and the protection of small counts, for a public map."""
+    start = res.window_start
+    end = res.fim_date - pd.Timedelta(days=1)
+    police_uk = any(src.format == "police_uk" for src in res.cfg.incidents)
+    source = "Crime data: police.uk. " if police_uk else "Crime data: recorded crime. "
+    return PublicMapText(
+        title=title,
+        subtitle=f"Recorded crime {start:%d %B %Y} to {end:%d %B %Y}, counted on {cell_m:g} m squares",
+        credits=source + OGL_CREDIT,
+        about=(
+            f"Crimes are counted on squares of {cell_m:g} m; squares with fewer than {min_count} crimes are not "
+            "shown, and no individual crime location, street or address is published.",
+            *extra,
+        ),
     )
-    panel = (
-        "position:absolute;z-index:1000;right:10px;bottom:24px;background:#fff;padding:6px 9px;"
-        "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);font:12px system-ui,sans-serif"
-    )
-    return idx, f"<div id='hs-legend' style='{panel}'><b>Incidents per square</b>{items}</div>"
 
 
 def _cctv_public_map(res: RunResults, cov: CoverageResult, pub: Path, rc: RenderConfig) -> Path:
     """``public/cctv_consultation.html``: the CCTV public-consultation map (aggregated counts, proposed sites
     by rank only), offline like every other map."""
+    # SEAM (public aggregation): the consultation cells and threshold come from the coverage stage until the
+    # one public aggregation module gives every public output the same cells.
     min_count = int(cov.public_min_count)
     cells = cov.public_cells
     cells = cells[cells["count"] >= min_count]
-    m = _public_base_map(res, rc)
-    legend = ""
-    if len(cells):
-        cols = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
-        cidx, legend = _quartile_classes(cells["count"].to_numpy(), cols)
-        _geojson_layer(
-            to_geojson(
-                cells,
-                {"c": [cols[i] for i in cidx], "tip": [f"{int(n)} incidents" for n in cells["count"]]},
-                0,
-                rc.coord_decimals,
-            ),
-            "Recorded crime (aggregated)",
-            colour_prop="c",
-            weight=0,
-            fill_opacity=0.6,
-        ).add_to(m)
-    sites = cov.proposed_sites
-    if len(sites):
-        ranks = sites["rank"].tolist()
-        pts = gpd.GeoDataFrame({"r": ranks}, geometry=sites.geometry.values, crs=sites.crs)
-        _geojson_layer(
-            to_geojson(pts, {"tip": [f"Proposed camera site {r}" for r in ranks]}, 0, rc.coord_decimals),
-            "Proposed camera sites",
-            colour="#1b7837",
-            point_radius=6,
-        ).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    m.get_root().header.add_child(Element(head_html()), name="hs_offline")
-    if legend:
-        m.get_root().html.add_child(Element(legend))
-    strip_cdn(m)
-    save_map(m, pub / "cctv_consultation.html")
-    return pub / "cctv_consultation.html"
+    cell_m = float(np.sqrt(cells.geometry.area.iloc[0])) if len(cells) else float(res.cfg.public.cell_size_m)
+    text = _public_text(
+        res,
+        f"{res.cfg.project.name}: proposed CCTV sites",
+        cell_m,
+        min_count,
+        ("The numbered squares are proposed sites for new cameras, in order of priority.",),
+    )
+    page = public_map(cells, cells["count"].to_numpy(), res.area.boundary, text, rc, res.area.wards, cov.proposed_sites)
+    return page.save(pub / "cctv_consultation.html")
