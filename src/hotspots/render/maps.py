@@ -403,7 +403,10 @@ def _site_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet |
         )
         for k, r, h in zip(f["rank"], roads, _column(f, "expected_harm_covered"), strict=True)
     ]
-    return FeatureSet.build(f, {"t": tips, "pt": ["Proposed camera site"] * len(f), "p": pops}, 0.0, rc.coord_decimals)
+    ranks = list(f["rank"])
+    return FeatureSet.build(
+        f, {"t": tips, "pt": ["Proposed camera site"] * len(f), "p": pops, "r": ranks}, 0.0, rc.coord_decimals
+    )
 
 
 def _reader_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
@@ -414,7 +417,10 @@ def _reader_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet
     roads = [r if isinstance(r, str) else "" for r in _column(f, "road_name")]
     tips = [f"Proposed ANPR reader {k}" + (f": {r}" if r else "") for k, r in zip(f["chosen_rank"], roads, strict=True)]
     pops = [popup_rows([("Rank", k), ("Road", r)]) for k, r in zip(f["chosen_rank"], roads, strict=True)]
-    return FeatureSet.build(f, {"t": tips, "pt": ["Proposed ANPR reader"] * len(f), "p": pops}, 0.0, rc.coord_decimals)
+    ranks = list(f["chosen_rank"])
+    return FeatureSet.build(
+        f, {"t": tips, "pt": ["Proposed ANPR reader"] * len(f), "p": pops, "r": ranks}, 0.0, rc.coord_decimals
+    )
 
 
 #: Tasking-item columns shown in its popup, in order (a column the list does not have is left out).
@@ -561,7 +567,7 @@ def surface_layers(v: _View) -> list[MapLayer]:
                 i == 0,
                 "hs-surface",
                 {"title": o.name, "ramp": _ramp_legend(o), "entries": []},
-                {"uri": o.uri, "bounds": o.bounds, "opacity": 0.85, "kind": kind},
+                {"uri": o.uri, "bounds": o.bounds, "opacity": 0.75, "kind": kind},
                 exclusive=True,
             )
         )

@@ -139,7 +139,7 @@ def _sites_layer(sites: gpd.GeoDataFrame | None, rc: RenderConfig) -> MapLayer |
         return None
     ranks = [int(r) for r in sites["rank"]]
     pts = gpd.GeoDataFrame({"rank": ranks}, geometry=sites.geometry.to_numpy(), crs=sites.crs)
-    fs = FeatureSet.build(pts, {"t": [f"Proposed camera site {r}" for r in ranks]}, 0.0, rc.coord_decimals)
+    fs = FeatureSet.build(pts, {"t": [f"Proposed camera site {r}" for r in ranks], "r": ranks}, 0.0, rc.coord_decimals)
     s = LAYER_STYLES["proposed_sites"]
     return MapLayer(
         "sites",

@@ -46,7 +46,7 @@
   function byId(id) { return document.getElementById(id); }
 
   // ------------------------------------------------------------------ the map
-  var map = L.map('hs-map', {maxZoom: 19, minZoom: 8, attributionControl: false, zoomControl: true});
+  var map = L.map('hs-map', {maxZoom: 19, minZoom: 8, zoomSnap: 0.25, attributionControl: false, zoomControl: true});
   Object.keys(PANES).forEach(function (p) {
     var pane = map.createPane(p);
     pane.style.zIndex = PANES[p];
@@ -91,19 +91,28 @@
   function bindInfo(feature, layer) {
     var p = feature.properties || {};
     if (p.pt || (p.p && p.p.length)) {
-      layer.bindPopup(function () { return popupContent(p); }, {maxWidth: 340, autoPanPadding: [20, 20]});
+      layer.bindPopup(function () { return popupContent(p); }, {
+        maxWidth: 340, maxHeight: Math.max(180, Math.round(0.55 * map.getSize().y)), autoPanPadding: [16, 16]
+      });
     }
     if (p.t) layer.bindTooltip(function () { return el('span', null, p.t); }, {sticky: true, direction: 'top'});
   }
 
   // ------------------------------------------------------------------ symbols (map and legend)
-  function markerSvg(symbol, style, size) {
+  function markerSvg(symbol, style, size, number) {
     var s = svg('svg', {width: size, height: size, viewBox: '0 0 20 20', 'aria-hidden': 'true'});
     var line = colour(style.color, '#333'), fill = colour(style.fill, line);
     var a = {fill: fill, stroke: line, 'stroke-width': 2};
-    if (symbol === 'square') s.appendChild(svg('rect', Object.assign({x: 3, y: 3, width: 14, height: 14}, a)));
-    else if (symbol === 'triangle') s.appendChild(svg('polygon', Object.assign({points: '10,2 18,17 2,17'}, a)));
+    if (symbol === 'square') s.appendChild(svg('rect', Object.assign({x: 2, y: 2, width: 16, height: 16}, a)));
+    else if (symbol === 'triangle') s.appendChild(svg('polygon', Object.assign({points: '10,1 19,18 1,18'}, a)));
     else s.appendChild(svg('circle', Object.assign({cx: 10, cy: 10, r: 7}, a)));
+    if (number !== undefined && number !== null && number !== '') {
+      var t = svg('text', {x: 10, y: symbol === 'triangle' ? 16 : 14.5, 'text-anchor': 'middle', 'font-size': 11,
+                           'font-weight': 700, fill: '#fff', stroke: line, 'stroke-width': 0.6,
+                           'font-family': 'system-ui, sans-serif'});
+      t.textContent = String(number);
+      s.appendChild(t);
+    }
     return s;
   }
   function pointLayer(spec, feature, latlng) {
@@ -112,7 +121,7 @@
     var line = colour(p.c, colour(st.color, '#333'));
     if (sym === 'square' || sym === 'triangle') {
       var r = st.radius || 7, icon = el('div');
-      icon.appendChild(markerSvg(sym, {color: line, fill: colour(st.fill, line)}, 2 * r + 4));
+      icon.appendChild(markerSvg(sym, {color: line, fill: colour(st.fill, line)}, 2 * r + 4, p.r));
       return L.marker(latlng, {
         pane: spec.pane, icon: L.divIcon({className: 'hs-marker', html: icon, iconSize: [2 * r + 4, 2 * r + 4]}),
         keyboard: false
@@ -198,7 +207,7 @@
 
   function imageLayer(spec) {
     return L.imageOverlay(spec.uri, spec.bounds, {
-      pane: 'hs-surface', opacity: spec.opacity || 0.85, interactive: false, alt: spec.name
+      pane: 'hs-surface', opacity: spec.opacity || 0.75, interactive: false, alt: spec.name
     });
   }
 
@@ -326,7 +335,7 @@
       var inp = document.querySelector('#hs-layers-body input[data-layer="items"]');
       if (inp && !inp.checked) { inp.checked = true; inp.dispatchEvent(new Event('change')); }
     }
-    map.fitBounds(it.poly.getBounds(), {maxZoom: 16, padding: [30, 30]});
+    map.fitBounds(it.poly.getBounds(), {maxZoom: 16, padding: [30, 30], animate: false});
     it.poly.openPopup(it.at);
     return true;
   }
@@ -360,6 +369,7 @@
   function buildAbout() {
     var body = byId('hs-about-body');
     (DATA.about || []).forEach(function (t) { body.appendChild(el('p', null, t)); });
+    if (DATA.credits) body.appendChild(el('p', 'hs-muted', DATA.credits));
     if (DATA.notes && DATA.notes.length) {
       body.appendChild(el('h3', null, 'Not on this map'));
       var ul = el('ul', 'hs-notes');
