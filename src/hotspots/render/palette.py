@@ -1,8 +1,10 @@
 """The colours and symbols of every map layer: one palette for the web maps and the GIS styles.
 
-Each kind of result has its own colour *family*, so no two layers can be
-mistaken for each other, and the families are safe for the common forms of
-colour blindness (ColorBrewer ramps and the Okabe-Ito categorical set):
+Each kind of result has its own colour *family* and symbol, so no two layers
+can be mistaken for each other, and the families are chosen to stay apart for
+the common forms of colour blindness (ColorBrewer ramps, the Okabe-Ito
+categorical set; ``tests/test_maps.py`` checks the distances under simulated
+protanopia, deuteranopia and tritanopia):
 
 =========================  =======================================  ==========================================
 layer                      family                                   symbol
@@ -17,9 +19,9 @@ tasking items              black ``#111111``                        thick outlin
                                                                     numbered rank badge (black disc)
 near-repeat alert zones    purple ``#6a3d9a``                       dashed outline, light fill
 CCTV coverage gaps         orange ``#e66101``                       dotted outline, light fill
-proposed camera sites      green ``#1b7837``                        square marker
-proposed ANPR readers      blue ``#0072b2``                         triangle marker
-cameras / camera views     teal ``#01665e`` / ``#80cdc1``           round marker / light fill
+proposed camera sites      green ``#00a651``                        numbered square marker
+proposed ANPR readers      sky blue ``#56b4e9``                     numbered triangle marker
+cameras / camera views     dark teal ``#01665e`` / ``#80cdc1``      round marker / light fill
 wards, roads, labels       greys                                    lines and text
 public recorded crime      sequential oranges (Oranges, 4 classes)  filled squares
 =========================  =======================================  ==========================================
@@ -58,7 +60,7 @@ _HOT = {
     "diminishing": "#56b4e9",
     "sporadic": "#009e73",
     "oscillating": "#0072b2",
-    "historical": "#999999",
+    "historical": "#666666",
 }
 
 
@@ -121,9 +123,9 @@ LAYER_STYLES: dict[str, LayerStyle] = {
         "#6a3d9a", fill="#6a3d9a", fill_opacity=0.12, weight=2.0, dash="6 4", symbol="dash"
     ),
     "coverage_gaps": LayerStyle("#e66101", fill="#e66101", fill_opacity=0.15, weight=2.5, dash="1 5", symbol="dot"),
-    "proposed_sites": LayerStyle("#1b7837", fill="#5aae61", fill_opacity=0.95, weight=2.0, symbol="square", radius=7),
-    "anpr_readers": LayerStyle("#0072b2", fill="#56b4e9", fill_opacity=0.95, weight=2.0, symbol="triangle", radius=8),
-    "cameras": LayerStyle("#01665e", fill="#35978f", fill_opacity=0.9, weight=1.5, symbol="circle", radius=4),
+    "proposed_sites": LayerStyle("#00441b", fill="#00a651", fill_opacity=0.95, weight=2.0, symbol="square", radius=9),
+    "anpr_readers": LayerStyle("#08519c", fill="#56b4e9", fill_opacity=0.95, weight=2.0, symbol="triangle", radius=9),
+    "cameras": LayerStyle("#003c30", fill="#01665e", fill_opacity=0.9, weight=1.5, symbol="circle", radius=4),
     "viewsheds": LayerStyle("#35978f", fill="#80cdc1", fill_opacity=0.3, weight=0.8, symbol="fill"),
     "public_cells": LayerStyle("#ffffff", fill=PUBLIC_CLASSES[0], fill_opacity=0.7, weight=0.5, symbol="fill"),
 }

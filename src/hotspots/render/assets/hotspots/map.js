@@ -1,6 +1,6 @@
 /* hotspots map page (MIT). One fixed script for every map the project writes.
  *
- * It reads the page's JSON data block (<script type="application/json" id="hs-data">) and builds the
+ * It reads the page's JSON data block (the script element with id "hs-data") and builds the
  * map from it: layers, popups, tooltips, street/ward/town labels, rank badges, the legend, the layer
  * list, the list of places and the search box. Every string from the data is shown as text
  * (textContent, text nodes, input values): none is ever parsed as HTML, used as a link or run.
