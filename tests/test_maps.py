@@ -228,6 +228,35 @@ def test_named_roads_are_labelled_along_their_line():
     assert all(lab.weight > 3000 for lab in labels)  # an A road ranks above incident-only streets
 
 
+def test_an_os_open_roads_layer_gives_names_and_classes(tmp_path):
+    """OS Open Roads fields (``name1``, ``class``) named in the settings become the map's street names."""
+    from hotspots.geo.study_area import read_roads, road_class
+
+    roads = gpd.GeoDataFrame(
+        {"name1": ["Station Road", None, "  "], "class": ["A Road", "Unclassified", "B Road"]},
+        geometry=[
+            shapely.LineString([(0, 0), (900, 0)]),
+            shapely.LineString([(0, 50), (900, 50)]),
+            shapely.LineString([(0, 90), (900, 90)]),
+        ],
+        crs=27700,
+    )
+    roads.to_file(tmp_path / "roads.gpkg", driver="GPKG")
+    got, notes = read_roads(tmp_path / "roads.gpkg", "class", "name1", "EPSG:27700")
+    assert got["road_class"].tolist() == ["a_road", "unclassified", "b_road"] and notes == []
+    assert got["name"].iat[0] == "Station Road" and got["name"].isna().tolist() == [False, True, True]
+    assert [lab.text for lab in street_labels_from_roads(got)] == ["Station Road"]
+    _, notes = read_roads(tmp_path / "roads.gpkg", "road_class", "name", "EPSG:27700")
+    assert any("road_name_field" in n for n in notes) and any("'road_class'" in n for n in notes)
+    assert [road_class(v) for v in ("Motorway", "a road", "B-Road", "Classified Unnumbered", None)] == [
+        "motorway",
+        "a_road",
+        "b_road",
+        "classified_unnumbered",
+        "unclassified",
+    ]
+
+
 def _overlapping_pairs(labels, zoom, latitude):
     """Brute force: every pair of labels shown at ``zoom`` whose boxes overlap."""
     res = metres_per_pixel(zoom, latitude)

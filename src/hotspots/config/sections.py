@@ -147,7 +147,14 @@ class ProjectConfig:
 
 @dataclass(frozen=True)
 class StudyAreaConfig:
-    """[study_area]: ward polygons, optional outline, population and households."""
+    """[study_area]: ward polygons, optional outline, population and households, roads and town centres.
+
+    ``roads`` is a streets layer: its lines stand in for a basemap, its names label the maps and name ANPR
+    sites. OS Open Roads (Ordnance Survey's free download) is the recommended input: its road names are in
+    ``name1`` (``name_1`` in the GeoPackage) and its classes in ``class`` (``road_classification`` in the
+    GeoPackage; "Motorway", "A Road", "B Road", ...): set ``road_name_field`` and ``road_class_field`` to
+    them. ``town_centres`` is a point layer with a ``name`` column.
+    """
 
     wards: str = field(default="", metadata=DATA_PATH)
     ward_code_field: str = "ward_code"
@@ -162,6 +169,7 @@ class StudyAreaConfig:
     lsoa_code_field: str = "lsoa_code"
     roads: str = field(default="", metadata=DATA_PATH)
     road_class_field: str = "road_class"
+    road_name_field: str = "name"
     town_centres: str = field(default="", metadata=DATA_PATH)
     boundary_tolerance_m: float = 50.0
 

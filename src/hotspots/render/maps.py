@@ -709,10 +709,14 @@ def ward_layers(v: _View) -> list[MapLayer]:
     return out
 
 
+#: Road line widths in pixels by class (other classes: the palette's roads width).
+ROAD_WIDTHS = {"motorway": 4.0, "a_road": 3.0, "b_road": 2.2}
+
+
 def roads_layer(v: _View) -> MapLayer | None:
-    """Roads as context (they stand in for the basemap)."""
+    """Roads as context (they stand in for the basemap), wider for motorways, A and B roads."""
     s = LAYER_STYLES["roads"]
-    return _vector(
+    layer = _vector(
         v,
         "roads",
         v.context,
@@ -723,6 +727,9 @@ def roads_layer(v: _View) -> MapLayer | None:
         True,
         {"title": "Roads", "entries": [entry(s, "Road")]},
     )
+    if layer is not None:
+        layer.content["style"]["widths"] = ROAD_WIDTHS
+    return layer
 
 
 def _label_rows(v: _View, kinds: set[str], clip: BaseGeometry | None) -> list[list[Any]]:

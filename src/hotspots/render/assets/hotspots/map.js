@@ -136,8 +136,10 @@
     var st = spec.style || {}, p = (feature && feature.properties) || {};
     var line = colour(p.c, colour(st.color, '#333'));
     var fill = st.fill ? colour(p.c, colour(st.fill, line)) : null;
+    var weight = st.weight === undefined ? 1.5 : st.weight;
+    if (st.widths && typeof p.k === 'string' && typeof st.widths[p.k] === 'number') weight = st.widths[p.k];
     return {
-      pane: spec.pane, color: line, weight: st.weight === undefined ? 1.5 : st.weight,
+      pane: spec.pane, color: line, weight: weight,
       opacity: st.weight === 0 ? 0 : 1, dashArray: st.dash || null, fill: !!fill,
       fillColor: fill || line, fillOpacity: fill ? st.fillOpacity : 0
     };
