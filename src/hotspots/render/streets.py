@@ -69,6 +69,9 @@ POLICE_UK_PLACE_TYPES = frozenset(
     }
 )
 
+#: police.uk place types not in the list above are spelled like "Sports/recreation Area" or "Bus/coach Station".
+_PLACE_TYPE = re.compile(r"^[A-Z][a-z]+/[a-z]+( [A-Za-z]+)*$")
+
 #: Importance of a named road by class (the canonical classes of ``[study_area] roads``).
 ROAD_CLASS_WEIGHT = {"motorway": 4, "a_road": 3, "b_road": 2, "minor": 1}
 
@@ -120,7 +123,7 @@ def street_name(location_text: object) -> str:
     t = t.split(",")[0].strip()
     t = re.sub(r"^(flat|unit)\s+\w+\s+", "", t, flags=re.I)
     t = re.sub(r"^\d+[a-z]?(-\d+[a-z]?)?\s+", "", t, flags=re.I)
-    if not t or t.lower() in POLICE_UK_PLACE_TYPES or "/" in t or not re.search(r"[A-Za-z]{2}", t):
+    if not t or t.lower() in POLICE_UK_PLACE_TYPES or _PLACE_TYPE.match(t) or not re.search(r"[A-Za-z]{2}", t):
         return ""
     return t
 

@@ -173,7 +173,7 @@
       // a lower rank number is drawn above a higher one wherever badges overlap (Leaflet orders markers by
       // their latitude plus this offset)
       var m = L.marker(at, {pane: 'hs-ranks', icon: rankBadge(p.r), keyboard: false, title: p.t || '',
-                            zIndexOffset: 100000 - 100 * (p.r || 0)});
+                            zIndexOffset: 10000 * (1000 - Math.min(p.r || 0, 999))});
       m.on('click', function () { poly.openPopup(at); });
       badges.push(m);
       if (p.id) items[p.id] = {poly: poly, at: at};
