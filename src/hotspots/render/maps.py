@@ -710,7 +710,7 @@ def ward_layers(v: _View) -> list[MapLayer]:
 
 
 #: Road line widths in pixels by class (other classes: the palette's roads width).
-ROAD_WIDTHS = {"motorway": 4.0, "a_road": 3.0, "b_road": 2.2}
+ROAD_WIDTHS = {"motorway": 3.2, "a_road": 2.6, "b_road": 2.0}
 
 
 def roads_layer(v: _View) -> MapLayer | None:

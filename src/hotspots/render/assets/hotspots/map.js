@@ -421,7 +421,19 @@
     b.addEventListener('click', function () { openPanel(b.getAttribute('data-panel'), b); });
   });
   byId('hs-panel-close').addEventListener('click', closePanel);
-  window.addEventListener('beforeprint', function () { map.invalidateSize(); });
+  // printing: the map gets the page's size; a map nobody has moved is fitted to its first view again
+  var first = null;
+  map.whenReady(function () { first = {c: map.getCenter(), z: map.getZoom()}; });
+  function toPrint() {
+    var untouched = first && map.getZoom() === first.z && map.distance(map.getCenter(), first.c) < 5;
+    map.invalidateSize({pan: false});
+    if (untouched) map.fitBounds(DATA.view, {padding: [6, 6], animate: false});
+  }
+  window.addEventListener('beforeprint', toPrint);
+  var printing = window.matchMedia('print');   // the print layout applies after 'beforeprint': fit again then
+  var onPrint = function (e) { if (e.matches) toPrint(); else map.invalidateSize({pan: false}); };
+  if (printing.addEventListener) printing.addEventListener('change', onPrint); else printing.addListener(onPrint);
+  window.addEventListener('afterprint', function () { map.invalidateSize({pan: false}); });
 
   buildLayerList();
   buildList();
