@@ -514,6 +514,38 @@ def test_phone_ward_map_shows_the_wards_own_tasking_items(phone, pack):
     assert checked
 
 
+def _consultation_page(tmp_path: Path, url: str) -> Path:
+    from hotspots.config.sections import RenderConfig
+    from hotspots.coverage.public_map import public_cells
+    from hotspots.render.public_maps import PublicMapText, public_map
+
+    rng = np.random.default_rng(4)
+    b = shapely.box(529000, 179000, 532000, 182000)
+    cells = public_cells(rng.normal(530500, 300, 600), rng.normal(180500, 300, 600), b, 250, 5)
+    text = PublicMapText("Consultation", "", "", (), respond_text="Tell us by 31 January", respond_url=url)
+    name = re.sub(r"\W", "_", url) + ".html"
+    return public_map(cells, cells["count"].to_numpy(), b, text, RenderConfig(), kind="consultation").save(
+        tmp_path / name
+    )
+
+
+def test_the_consultation_map_says_how_to_respond_and_links_only_web_and_mail(browser, phone, tmp_path):
+    page, log = open_page(browser, _consultation_page(tmp_path, "https://example.org/cctv"))
+    assert "Tell us by 31 January" in page.inner_text("#hs-respond")
+    assert page.locator("#hs-respond a").get_attribute("href") == "https://example.org/cctv"
+    page.close()
+    for url in ("javascript:alert(1)", " javascript:alert(1)", "data:text/html,<b>x</b>"):
+        page, log = open_page(browser, _consultation_page(tmp_path, url))
+        assert page.locator("#hs-respond a").count() == 0 and url.strip() in page.inner_text("#hs-respond")
+        assert log["errors"] == [] and log["dialogs"] == []
+        page.close()
+    page, _ = open_page(phone, _consultation_page(tmp_path, "mailto:cctv@example.org"))
+    page.locator("#hs-tabs button[data-panel='hs-about']").click()
+    assert page.locator("#hs-respond a").is_visible()
+    assert page.locator("#hs-respond a").get_attribute("href") == "mailto:cctv@example.org"
+    page.close()
+
+
 # --------------------------------------------------------------------------- offline, printing
 def test_no_page_the_project_writes_requests_anything_outside_the_pack(browser, pack, tmp_path):
     from hotspots.coverage.public_map import public_cells

@@ -146,6 +146,17 @@ def test_a_cut_feature_keeps_its_properties_and_stays_inside_the_area():
     assert json.loads(cut.collection_json())["features"][0]["properties"] == {"k": "big"}
 
 
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,x", "www.example.org"])
+def test_a_consultation_link_must_be_a_web_or_mail_address(url):
+    from hotspots.config.sections import PublicConfig
+    from hotspots.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="consultation_url"):
+        PublicConfig(consultation_url=url).validate("x.toml")
+    PublicConfig(consultation_url="https://example.org/say", consultation_text="By 31 January").validate("x.toml")
+    PublicConfig(consultation_url="mailto:cctv@example.org").validate("x.toml")
+
+
 # --------------------------------------------------------------------------- street names
 @pytest.mark.parametrize(
     ("text", "want"),

@@ -970,17 +970,27 @@ class RenderConfig:
 @dataclass(frozen=True)
 class PublicConfig:
     """[public]: the publishable tier: ``cell_size_m`` aggregation cells (metres),
-    ``min_count`` smallest count shown (smaller counts suppressed), ``enabled``."""
+    ``min_count`` smallest count shown (smaller counts suppressed), ``enabled``;
+    ``consultation_text`` and ``consultation_url`` (https://, http:// or mailto:) tell residents how to
+    respond to the CCTV consultation map."""
 
     enabled: bool = True
     cell_size_m: float = 250.0
     min_count: int = 5
+    consultation_text: str = ""
+    consultation_url: str = ""
 
     def validate(self, where: str) -> None:
         if self.cell_size_m < 100:
             raise ConfigError(f"{where}: [public] cell_size_m must be at least 100 metres, got {self.cell_size_m}.")
         if self.min_count < 1:
             raise ConfigError(f"{where}: [public] min_count must be >= 1, got {self.min_count}.")
+        url = self.consultation_url
+        if url and not (url.lower().startswith(("https://", "http://", "mailto:")) and url.isprintable()):
+            raise ConfigError(
+                f"{where}: [public] consultation_url must be a web address (https://...) or an e-mail link "
+                f"(mailto:...), got {url!r}."
+            )
 
 
 #: ``[scale] scheduler`` value that starts a Dask cluster on this machine.

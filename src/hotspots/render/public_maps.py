@@ -33,12 +33,16 @@ OGL_CREDIT = "Contains public sector information licensed under the Open Governm
 @dataclass(frozen=True)
 class PublicMapText:
     """The words of a public map: ``title``, ``subtitle`` (period and what is counted), ``credits`` (data
-    sources and licence) and ``about`` (paragraphs: how the counts are protected, how to respond)."""
+    sources and licence), ``about`` (paragraphs: how the counts are protected) and, on a consultation map,
+    how to respond (``respond_text``, and ``respond_url``: a web or mailto: address, shown as a link only
+    when it is one)."""
 
     title: str
     subtitle: str
     credits: str
     about: tuple[str, ...]
+    respond_text: str = ""
+    respond_url: str = ""
 
 
 def count_classes(counts: Sequence[int] | np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -190,5 +194,8 @@ def public_map(
         "about": list(text.about),
         "notes": [],
         "credits": text.credits,
+        "respond": {"text": text.respond_text, "url": text.respond_url}
+        if (text.respond_text or text.respond_url)
+        else None,
     }
     return MapPage(text.title, text.subtitle, data, layers=tuple(present), search_hint="Find a ward")

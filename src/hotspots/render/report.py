@@ -9,6 +9,7 @@ failing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -482,12 +483,17 @@ def _cctv_public_map(res: RunResults, cov: CoverageResult, pub: Path, rc: Render
     cells = cov.public_cells
     cells = cells[cells["count"] >= min_count]
     cell_m = float(np.sqrt(cells.geometry.area.iloc[0])) if len(cells) else float(res.cfg.public.cell_size_m)
-    text = _public_text(
-        res,
-        f"{res.cfg.project.name}: proposed CCTV sites",
-        cell_m,
-        min_count,
-        ("The numbered squares are proposed sites for new cameras, in order of priority.",),
+    pcfg = res.cfg.public
+    text = dataclasses.replace(
+        _public_text(
+            res,
+            f"{res.cfg.project.name}: proposed CCTV sites",
+            cell_m,
+            min_count,
+            ("The numbered squares are proposed sites for new cameras, in order of priority.",),
+        ),
+        respond_text=pcfg.consultation_text,
+        respond_url=pcfg.consultation_url,
     )
     page = public_map(cells, cells["count"].to_numpy(), res.area.boundary, text, rc, res.area.wards, cov.proposed_sites)
     return page.save(pub / "cctv_consultation.html")

@@ -368,6 +368,26 @@
       ol.appendChild(li);
     });
   }
+  function buildRespond() {   // a consultation map: how to respond (a link only to a web or e-mail address)
+    var r = DATA.respond;
+    if (!r) return;
+    var sec = el('section', 'hs-section');
+    sec.id = 'hs-respond';
+    sec.appendChild(el('h2', null, 'Have your say'));
+    if (r.text) sec.appendChild(el('p', null, r.text));
+    if (typeof r.url === 'string' && /^(https?:\/\/|mailto:)/i.test(r.url)) {
+      var a = el('a', null, r.url.replace(/^mailto:/i, ''));
+      a.href = r.url;
+      a.rel = 'noopener noreferrer';
+      a.target = '_blank';
+      var p = el('p');
+      p.appendChild(a);
+      sec.appendChild(p);
+    } else if (r.url) {
+      sec.appendChild(el('p', null, r.url));
+    }
+    byId('hs-panel').insertBefore(sec, byId('hs-legend'));
+  }
   function buildAbout() {
     var body = byId('hs-about-body');
     (DATA.about || []).forEach(function (t) { body.appendChild(el('p', null, t)); });
@@ -438,6 +458,7 @@
   buildLayerList();
   buildList();
   buildAbout();
+  buildRespond();
   buildSearch();
   updateLegend();
 
