@@ -39,8 +39,9 @@ def write_public_map(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     cells = cells[cells["count"] >= min_count]
-    if boundary is None:
-        boundary = cells.geometry.union_all() if len(cells) else sites.geometry.union_all().buffer(500)
+    if boundary is None:  # the area the map shows: the cells, else the sites
+        shown = cells if len(cells) or sites is None else sites
+        boundary = shown.geometry.union_all().buffer(0 if shown is cells else 500)
     cell_m = float(np.sqrt(cells.geometry.area.iloc[0])) if len(cells) else 0.0
     text = PublicMapText(
         title=title,

@@ -131,7 +131,7 @@ class FeatureSet:
         (quick, and enough for a map of the area); ``None`` = all of them."""
         if area is None or not len(self):
             return self
-        sub = self.take(np.flatnonzero(shapely.intersects(self.geoms, area)))
+        sub = self.take(np.flatnonzero(shapely.intersects(self.geoms, area)).tolist())
         if not cut or not len(sub):
             return sub
         box = shapely.box(*area.bounds)

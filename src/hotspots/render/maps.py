@@ -150,7 +150,7 @@ def _places(labels: Sequence[Label], crs: Any) -> tuple[tuple[Any, ...], ...]:
     if not named:
         return ()
     ext = to_lonlat(shapely.box(*np.array([lab.extent for lab in named]).T), crs, 0.0, 5)
-    rows = {}
+    rows: dict[tuple[str, float, float], tuple[Any, ...]] = {}
     for lab, g in zip(named, ext, strict=True):
         b = g.bounds
         rows.setdefault((lab.text.lower(), round(b[1], 2), round(b[0], 2)), (lab.text, b[1], b[0], b[3], b[2]))
