@@ -154,11 +154,27 @@ def _write_maps(res: RunResults, layers: dict[str, Any], tmp: Path) -> dict[str,
     ward_files: dict[str, str] = {}
     if pieces.rcfg.ward_maps:
         (tmp / "wards").mkdir()
-        for code in res.area.wards["ward_code"]:
-            fname = f"wards/{_safe_name(code)}.html"
+        for code, name in ward_file_names(res.area.wards["ward_code"]).items():
+            fname = f"wards/{name}.html"
             maps.save_map(maps.build_map(res, pieces, ward_code=code), tmp / fname)
             ward_files[code] = fname
     return ward_files
+
+
+def ward_file_names(codes: Sequence[str]) -> dict[str, str]:
+    """Ward code -> its map's file name (letters, digits, - and _): codes that read the same as a file name
+    ("E05/1" and "E05_1") get -2, -3, ... in ward order, so no ward map overwrites another."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for code in codes:
+        base = _safe_name(code)
+        name, k = base, 1
+        while name.lower() in used:  # file systems that ignore case would also collide
+            k += 1
+            name = f"{base}-{k}"
+        used.add(name.lower())
+        names[str(code)] = name
+    return names
 
 
 def write_pack(res: RunResults, out_dir: str | Path, rep: Reporter | None = None) -> Path:

@@ -32,7 +32,7 @@ from shapely.geometry.base import BaseGeometry
 from .. import __version__
 from ..config.sections import RenderConfig
 from ..stages.results import RunResults
-from ..vocabulary import crime_type_label, stage_label
+from ..vocabulary import CRIME_TYPE_LABELS, crime_type_label, stage_label
 from .geojson import WGS84, FeatureSet, bounds_lonlat, to_lonlat
 from .layers import GI_LABELS, Overlay, harm_density, kde_overlay, top_crime_types, vector_layers
 from .mappage import MapLayer, MapPage, entry, popup_rows, style_data
@@ -366,7 +366,7 @@ def _gap_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | 
         str(lab) if isinstance(lab, str) and lab else str(g)
         for lab, g in zip(_column(f, "label"), f["gap_id"], strict=True)
     ]
-    names = [crime_type_label(n) if "_" in n and " " not in n else n for n in names]
+    names = [crime_type_label(n) if n in CRIME_TYPE_LABELS else n for n in names]  # a crime type: in words
     pops = [
         popup_rows(
             [
