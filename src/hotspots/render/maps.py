@@ -850,7 +850,7 @@ def ward_areas(wards: gpd.GeoDataFrame) -> dict[str, tuple[BaseGeometry, ...]]:
     """Ward code -> (the ward, and it with WARD_MARGIN_M, WARD_CONTEXT_M and WARD_OUTLINES_M around it), in
     EPSG:4326: what a ward map cuts its layers to."""
     geoms = wards.geometry.to_numpy()
-    rough = shapely.simplify(geoms, 10.0)  # full-resolution outlines buffer slowly; 10 m is plenty here
+    rough = shapely.simplify(geoms, 25.0)  # full-resolution outlines buffer slowly; 25 m is plenty here
     rings = [geoms] + [shapely.buffer(rough, m, quad_segs=4) for m in (WARD_MARGIN_M, WARD_CONTEXT_M, WARD_OUTLINES_M)]
     ll = gpd.GeoSeries(np.concatenate(rings), crs=wards.crs).to_crs(WGS84).to_numpy().reshape(4, len(wards))
     return {str(c): tuple(ll[:, i]) for i, c in enumerate(wards["ward_code"])}
