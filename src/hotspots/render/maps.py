@@ -135,7 +135,7 @@ def _labels(res: RunResults) -> list[Label]:
     each with the zoom from which it shows (most important first)."""
     inc = res.incidents
     labels: list[Label] = []
-    if len(inc) and "location_text" in inc.columns:
+    if len(inc):
         labels += street_labels_from_incidents(inc["x"].to_numpy(), inc["y"].to_numpy(), inc["location_text"])
     labels += street_labels_from_roads(res.area.roads)
     labels += area_labels(res.area.wards, res.area.town_centres)
@@ -512,7 +512,7 @@ def _vector(
     fs = fs.clip(clip, cut=cut)
     if not len(fs):
         return None
-    style = LAYER_STYLES.get(key, LAYER_STYLES["gistar"])
+    style = LAYER_STYLES[key]
     return MapLayer(lid, name, group, "vector", show, pane, legend, {"style": style_data(style)}, features=fs)
 
 
