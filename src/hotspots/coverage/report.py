@@ -36,7 +36,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from .._csvsafe import excel_safe
+from .._csvsafe import write_csv
 from ..config.sections import AnprConfig, CamerasConfig, CoverageConfig, SitingConfig
 from ..crs import DEFAULT_CRS
 from ..errors import InputError
@@ -146,9 +146,7 @@ class CoverageResult:
         files = []
 
         def csv(df, name):
-            p = out / name
-            excel_safe(pd.DataFrame(df).drop(columns=["geometry"], errors="ignore")).to_csv(p, index=False)
-            files.append(p)
+            files.append(write_csv(df, out / name))
 
         csv(self.stats.by_type, "coverage_by_type.csv")
         csv(self.stats.gaps, "gaps.csv")
