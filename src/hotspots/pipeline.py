@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from .ingest.readers import list_files
 from .progress import Reporter
 from .render import layers as L
 from .render import maps, report
+from .render.filenames import ward_map_files
 from .stages import ANALYSIS_STAGES, RunInputs, RunResults, Stage, load_inputs, run_stages
 from .tasking import stage as tasking_stage
 
@@ -151,16 +151,15 @@ def _write_maps(res: RunResults, layers: dict[str, Any], tmp: Path) -> dict[str,
     """The borough map and (with ``[render] ward_maps``) one map per ward; returns ward code -> file."""
     pieces = maps.prepare(res, layers)
     maps.save_map(maps.build_map(res, pieces), tmp / "map.html")
-    ward_files: dict[str, str] = {}
-    if pieces.rcfg.ward_maps:
-        (tmp / "wards").mkdir()
-        for code, name in zip(res.area.wards["ward_code"], res.area.wards["ward_name"]):
-            fname = f"wards/{_safe_name(code)}.html"
-            maps.save_map(
-                maps.build_map(res, pieces, ward_code=code, title=f"{name} ({code}): FIM {res.fim_date:%Y-%m-%d}"),
-                tmp / fname,
-            )
-            ward_files[code] = fname
+    if not pieces.rcfg.ward_maps:
+        return {}
+    ward_files = ward_map_files(res.area.wards["ward_code"])
+    (tmp / "wards").mkdir()
+    for code, name in zip(res.area.wards["ward_code"], res.area.wards["ward_name"], strict=True):
+        maps.save_map(
+            maps.build_map(res, pieces, ward_code=code, title=f"{name} ({code}): FIM {res.fim_date:%Y-%m-%d}"),
+            tmp / ward_files[str(code)],
+        )
     return ward_files
 
 
@@ -204,11 +203,6 @@ def write_pack(res: RunResults, out_dir: str | Path, rep: Reporter | None = None
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
-
-
-def _safe_name(code: str) -> str:
-    """A ward code as a file name (letters, digits, - and _ only)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", str(code)) or "ward"
 
 
 def _swap_into_place(tmp: Path, out_dir: Path) -> None:
