@@ -31,6 +31,7 @@ from .progress import Reporter
 from .render import layers as L
 from .render import maps, report
 from .render.filenames import ward_map_files
+from .render.public import PublicTier
 from .stages import ANALYSIS_STAGES, RunInputs, RunResults, Stage, load_inputs, run_stages
 from .stages.inputs import parse_fim_date
 from .stages.results import TaskingList
@@ -103,8 +104,15 @@ def analyse(
     return run_analysis(inputs, rep, stages)
 
 
-def manifest(res: RunResults, timings: dict[str, float], files: list[str], layers: dict[str, Any]) -> dict[str, Any]:
-    """How the pack was made: version, settings, input hashes, counts, seed, timings, stages, layers."""
+def manifest(
+    res: RunResults,
+    timings: dict[str, float],
+    files: list[str],
+    layers: dict[str, Any],
+    public: PublicTier | None = None,
+) -> dict[str, Any]:
+    """How the pack was made: version, settings, input hashes, counts, seed, timings, stages, layers,
+    and what the public tier shows and suppressed."""
     cfg = res.cfg
     tl = res.tasking
     man: dict[str, Any] = {
@@ -146,6 +154,8 @@ def manifest(res: RunResults, timings: dict[str, float], files: list[str], layer
     man["stages_not_run"] = dict(res.not_run)
     man["layers"] = {k: int(len(v)) for k, v in layers.items()}
     man["headline"] = {k: v for k, v in report.headline(res).items() if k in ("periods", "total")}
+    if public is not None:
+        man["public"] = public.summary()
     return man
 
 
@@ -197,14 +207,15 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
     with rep.stage("render maps"):
         ward_files = _write_maps(res, layers, tmp)
     pcfg = res.cfg.public
+    public = None
     if pcfg.enabled:
         with rep.stage("public tier"):
-            report.render_public(res, tmp, pcfg)
+            public = report.render_public(res, tmp, pcfg)
     with rep.stage("pages"):
         report.render_tasking(res, tasking, tmp, ward_files)
         report.render_index(res, tasking, layers, tmp, ward_files, pcfg.enabled)
     files = [p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()] + ["manifest.json"]
-    man = manifest(res, rep.timings, files, layers)
+    man = manifest(res, rep.timings, files, layers, public)
     (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str))
 
 

@@ -96,6 +96,7 @@ def _print_summary(args: argparse.Namespace, s: dict[str, Any]) -> None:
 def main(args: argparse.Namespace) -> int:
     from ..outfolder import writing
     from ..render.coverage import write_coverage_report
+    from ..render.public import public_tier_for
     from ..stages.coverage import coverage
     from ..stages.inputs import load_inputs
 
@@ -107,7 +108,7 @@ def main(args: argparse.Namespace) -> int:
     res = coverage(cfg, inc, inp.area, inp.grid, harm, anpr_k=args.anpr_k)
     out = options.out_dir(args)
     with writing(out) as tmp:
-        write_coverage_report(res, tmp)
+        write_coverage_report(res, tmp, public_tier_for(inp))
     _print_summary(args, res.summary())
     print(f"Coverage report written to {out}")
     return 0
