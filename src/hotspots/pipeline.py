@@ -111,8 +111,11 @@ def manifest(
     layers: dict[str, Any],
     public: PublicTier | None = None,
 ) -> dict[str, Any]:
-    """How the pack was made: version, settings, input hashes, counts, seed, timings, stages, layers,
-    and what the public tier shows and suppressed."""
+    """How the pack was made: version, settings, input hashes, counts, seed, the steps run, stages,
+    layers, and what the public tier shows and suppressed.
+
+    Same inputs and seed give the same manifest, except ``generated_at`` (the one field that
+    records when it was made; the step durations are shown on the terminal, not kept here)."""
     cfg = res.cfg
     tl = res.tasking
     man: dict[str, Any] = {
@@ -139,7 +142,7 @@ def manifest(
         "incidents_before_fim_date": int(len(res.incidents)),
         "time_precision": sorted(res.incidents["time_precision"].unique()),
         "notes": list(res.area.notes),
-        "timings_s": timings,
+        "steps": list(timings),  # their durations are printed on the terminal: a pack's bytes must not vary
         "files": sorted(files),
     }
     if tl is not None:
@@ -202,7 +205,7 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
         res.ingest.write_quarantine(tmp / "quarantine.csv")
     with rep.stage("GIS layers"):
         layers = L.vector_layers(res)
-        L.write_gpkg(layers, tmp / "layers.gpkg", tasking)
+        L.write_gpkg(layers, tmp / "layers.gpkg", tasking, as_of=res.fim_date)
         L.write_rasters(res, tmp / "gis")
     with rep.stage("render maps"):
         ward_files = _write_maps(res, layers, tmp)

@@ -242,7 +242,7 @@ FILE_NOTES = {
     "tasking.html": "the ranked tasking list as a web page",
     "tasking.csv": "the ranked tasking list for Excel",
     "layers.gpkg": "every map layer for QGIS/ArcGIS ({crs})",
-    "manifest.json": "how this pack was made: version, settings, input file hashes, counts, timings, seed",
+    "manifest.json": "how this pack was made: version, settings, input file hashes, counts, steps, seed",
     "quarantine.csv": "input rows that were rejected, with the reason",
     "ward_table.csv": "counts, harm and rates per ward",
 }
