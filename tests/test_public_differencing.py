@@ -68,6 +68,11 @@ def square_counts(html: str, cell: float) -> dict[tuple[int, int], int]:
             p = geom.representative_point()
             x, y = TO_BNG.transform(p.x, p.y)
             key = (int(np.floor(x / cell)), int(np.floor(y / cell)))
+            # the drawn shape lies within that square of the fixed grid (corners at multiples of the size)
+            vx, vy = TO_BNG.transform(*shapely.get_coordinates(geom).T)
+            tol = 2.0  # metres: the pages round longitude/latitude
+            assert key[0] * cell - tol <= vx.min() and vx.max() <= (key[0] + 1) * cell + tol, key
+            assert key[1] * cell - tol <= vy.min() and vy.max() <= (key[1] + 1) * cell + tol, key
             assert out.get(key, n) == n, f"square {key} drawn twice with different counts"
             out[key] = n
     return out

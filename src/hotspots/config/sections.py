@@ -981,7 +981,8 @@ class PublicConfig:
             raise ConfigError(f"{where}: [public] cell_size_m must be at least 100 metres, got {self.cell_size_m}.")
         if self.min_count < 2:
             raise ConfigError(
-                f"{where}: [public] min_count must be at least 2 (a count of 1 is a single crime), got {self.min_count}."
+                f"{where}: [public] min_count must be at least 2 (a count of 1 is a single crime), "
+                f"got {self.min_count}."
             )
         if self.period_months not in PUBLIC_PERIOD_MONTHS:
             raise ConfigError(
