@@ -287,3 +287,30 @@ def test_real_run_killed_while_rendering_leaves_previous_pack(tmp_path, demo_con
     assert outfolder.leftovers(out)  # the killed run's hidden folder
     outfolder.recover(out)
     assert outfolder.leftovers(out) == [] and complete(out) == "old"
+
+
+def test_previous_pack_that_cannot_be_moved_is_a_clear_error_and_stays(tmp_path, monkeypatch):
+    """On Windows a folder holding a file open in a spreadsheet cannot be renamed: the run says so, the
+    previous pack stays, nothing is left behind."""
+    out = tmp_path / "pack"
+    write_pack(out, "old")
+    real = os.replace
+
+    def refuse(src, dst):
+        if Path(src) == out:
+            raise PermissionError(13, "Permission denied")
+        return real(src, dst)
+
+    monkeypatch.setattr(outfolder.os, "replace", refuse)
+    with pytest.raises(outfolder.OutputFolderError, match="open in another program"):
+        write_pack(out, "new", "journal")
+    monkeypatch.undo()
+    assert complete(out) == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
+
+
+def test_leftover_links_are_removed_too(tmp_path):
+    out = tmp_path / "pack"
+    write_pack(out, "old")
+    (tmp_path / ".pack.partial-1-dead").symlink_to(out, target_is_directory=True)
+    outfolder.recover(out)
+    assert complete(out) == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["pack"]

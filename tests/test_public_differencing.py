@@ -396,3 +396,8 @@ def test_consecutive_packs_cannot_be_differenced(consecutive, area):
     distinct = [pubs["2025-09-26"], pubs["2025-10-10"], pubs["2025-11-14"]]
     found = attack(distinct, pcfg.min_count)
     assert leaks(found, pcfg.min_count) == []
+
+
+def test_an_empty_period_with_no_crime_types_publishes_nothing():
+    shown, tshown, withheld = protect(np.zeros(4, dtype=int), {}, 5)
+    assert not shown.any() and tshown == {} and withheld == []

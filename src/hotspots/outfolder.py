@@ -319,11 +319,17 @@ def _recover_locked(out: Path) -> None:
                 os.replace(old, out)
         journal.unlink()
     for p in leftovers(out):
-        if p.is_dir():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            p.unlink(missing_ok=True)
+        _remove(p)
     _fsync_dir(parent)
+
+
+def _remove(p: Path) -> None:
+    """Remove a leftover folder, file or link (what cannot be removed now stays for the next run)."""
+    if p.is_symlink() or not p.is_dir():
+        with contextlib.suppress(OSError):
+            p.unlink()
+    else:
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def _journal_folders(out: Path) -> tuple[Path | None, Path | None]:
@@ -376,7 +382,7 @@ def _publish(staging: Path, out: Path, on_step: StepHook | None, strategy: Strat
     if strategy != "journal" and exchange(staging, out):
         _fsync_dir(parent)
         _step(on_step, "exchanged")
-        shutil.rmtree(staging)  # now the previous folder
+        _remove(staging)  # now the previous folder (what cannot be removed now, the next run removes)
         _step(on_step, "old_removed")
         return
     if strategy == "exchange":
@@ -391,7 +397,14 @@ def _publish(staging: Path, out: Path, on_step: StepHook | None, strategy: Strat
     os.replace(tmp, journal)
     _fsync_dir(parent)
     _step(on_step, "journal_written")
-    os.replace(out, old)
+    try:
+        os.replace(out, old)
+    except OSError as exc:
+        journal.unlink(missing_ok=True)
+        raise OutputFolderError(
+            f"cannot replace {out}: {exc.strerror or exc}. A file in it may be open in another program "
+            "(a spreadsheet, for example); close it and run again. The folder is as it was."
+        ) from None
     _step(on_step, "old_moved")
     try:
         os.replace(staging, out)
@@ -405,7 +418,7 @@ def _publish(staging: Path, out: Path, on_step: StepHook | None, strategy: Strat
     journal.unlink()
     _fsync_dir(parent)
     _step(on_step, "journal_removed")
-    shutil.rmtree(old, ignore_errors=True)
+    _remove(old)
     _step(on_step, "old_removed")
 
 

@@ -273,8 +273,10 @@ def protect(
     withheld: list[str] = []
     while exposed(cells, cell_shown, type_counts, type_shown, min_count):
         candidates = sorted((int(v), k) for k, v in type_counts.items() if type_shown[k])
-        if not candidates:  # cannot happen with consistent counts (hiding every type protects)
-            raise AssertionError("public tier: small counts could not be protected")
+        if not candidates:
+            # every crime type is hidden: with at least one type this always protects; with none at all
+            # (and so no crimes) the page can only say that there were none
+            break
         _, k = candidates[0]
         type_shown[k] = False
         withheld.append(k)
