@@ -259,7 +259,7 @@ def test_secondary_suppression_on_random_areas():
     agrees with the LP on every naive publication."""
     rng = np.random.default_rng(2025)
     naive_leaks = 0
-    for _ in range(200):
+    for _ in range(120):
         t = int(rng.integers(2, 7))
         n_cells = int(rng.integers(1, 7))
         cells = [int(v) for v in rng.integers(0, 3 * t, n_cells)]
@@ -277,7 +277,7 @@ def test_secondary_suppression_on_random_areas():
         own = exposed(np.array(cells), np.array(cells) >= t, types, {k: v >= t for k, v in types.items()}, t)
         assert own == lp_says, (cells, types, t)
         naive_leaks += lp_says
-    assert naive_leaks > 20  # the random areas did exercise the leaks
+    assert naive_leaks > 12  # the random areas did exercise the leaks
 
 
 # --------------------------------------------------------------------------- periods across packs
