@@ -33,6 +33,7 @@ from ..crs import working_crs
 from ..errors import ConfigError
 from .sections import (
     CANONICAL_CRIME_TYPES,
+    REMOVED_KEYS,
     SECTIONS,
     AnalysisConfig,
     AnprConfig,
@@ -223,6 +224,9 @@ def build_section(cls: type, values: dict[str, Any], where: str, prefix: str = "
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names)
+    for u in unknown:
+        if (prefix, u) in REMOVED_KEYS:
+            raise ConfigError(f"{where}: [{prefix}] {u} no longer exists: {REMOVED_KEYS[(prefix, u)]}.")
     if unknown:
         raise ConfigError(
             f"{where}: unknown key(s) {', '.join(repr(f'{prefix}.{u}' if prefix else u) for u in unknown)}"

@@ -708,8 +708,6 @@ class CoverageConfig:
     high_harm_quantile: float = 0.9
     gap_threshold: float = 0.5
     max_gaps: int = 50
-    public_min_count: int = 5  # public map: cells with fewer incidents are suppressed
-    public_cell_m: float = 0.0  # public map cell size; 0 = the analysis grid's cell (at least 250 m)
 
     def validate(self, where: str) -> None:
         if self.subsample_m <= 0:
@@ -720,8 +718,6 @@ class CoverageConfig:
             )
         if not (0 < self.gap_threshold <= 1):
             raise ConfigError(f"{where}: [coverage] gap_threshold must be in (0, 1], got {self.gap_threshold}.")
-        if self.public_min_count < 1:
-            raise ConfigError(f"{where}: [coverage] public_min_count must be >= 1, got {self.public_min_count}.")
         for key in ("period_start", "period_end"):
             v = getattr(self, key)
             if v and not _iso_date(v):
@@ -959,20 +955,47 @@ class RenderConfig:
             raise ConfigError(f"{where}: [render] density_types must be >= 0, got {self.density_types}.")
 
 
+#: Lengths of the public tier's periods: whole divisors of a year, so periods start in January and never overlap.
+PUBLIC_PERIOD_MONTHS = (1, 2, 3, 4, 6, 12)
+
+
 @dataclass(frozen=True)
 class PublicConfig:
-    """[public]: the publishable tier: ``cell_size_m`` aggregation cells (metres),
-    ``min_count`` smallest count shown (smaller counts suppressed), ``enabled``."""
+    """[public]: the publishable tier, one grid and one threshold for every public output
+    (see :mod:`hotspots.render.public`).
+
+    ``cell_size_m``: side of the squares (metres; squares start at multiples of it in the working
+    CRS, so every pack of an area uses the same squares); ``min_count``: smallest count shown
+    (smaller counts are not shown); ``period_months``: length of the calendar periods shown
+    (1, 2, 3, 4, 6 or 12; periods start in January and never overlap; the pack shows the latest
+    one that ended before the meeting); ``enabled``.
+    """
 
     enabled: bool = True
     cell_size_m: float = 250.0
     min_count: int = 5
+    period_months: int = 3
 
     def validate(self, where: str) -> None:
         if self.cell_size_m < 100:
             raise ConfigError(f"{where}: [public] cell_size_m must be at least 100 metres, got {self.cell_size_m}.")
-        if self.min_count < 1:
-            raise ConfigError(f"{where}: [public] min_count must be >= 1, got {self.min_count}.")
+        if self.min_count < 2:
+            raise ConfigError(
+                f"{where}: [public] min_count must be at least 2 (a count of 1 is a single crime), "
+                f"got {self.min_count}."
+            )
+        if self.period_months not in PUBLIC_PERIOD_MONTHS:
+            raise ConfigError(
+                f"{where}: [public] period_months must be one of {list(PUBLIC_PERIOD_MONTHS)} (months that divide a "
+                f"year, so periods never overlap), got {self.period_months}."
+            )
+
+
+#: Settings that no longer exist, and what replaces each (section, key) -> advice.
+REMOVED_KEYS: dict[tuple[str, str], str] = {
+    ("coverage", "public_min_count"): "every public output uses one threshold, set it with [public] min_count",
+    ("coverage", "public_cell_m"): "every public output uses one grid, set its square size with [public] cell_size_m",
+}
 
 
 #: ``[scale] scheduler`` value that starts a Dask cluster on this machine.

@@ -16,8 +16,6 @@ The same parameters give byte-identical files.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from dataclasses import asdict
@@ -27,6 +25,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Point
 
+from .._csvsafe import write_rows
 from ..config.sections import DEFAULT_TIMEZONE
 from ..crs import DEFAULT_CRS
 from . import geography as geo
@@ -701,11 +700,8 @@ def _write_geojson(path: Path, feats) -> None:
 
 
 def _write_csv(path: Path, header, rows) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    """The data set's CSVs: the project's one CSV writer, plain UTF-8 with LF line ends."""
+    write_rows(path, header, rows, bom=False, lineterminator="\n")
 
 
 _MONTHS = (

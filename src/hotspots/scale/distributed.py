@@ -7,8 +7,9 @@ Units of work
     * KDE tiles of a very large area (:func:`hotspots.scale.tiles.tiled_density_surface`).
 
 Every task is a pure function of its inputs and the config's seed, so the results
-equal the serial run's. Packs are written atomically by the pipeline (a temporary
-folder renamed into place), so a worker that dies mid-task leaves no pack behind:
+equal the serial run's. Packs are written whole by the pipeline (a hidden folder
+swapped into place under the output folder's lock, :mod:`hotspots.outfolder`), so a
+worker that dies mid-task leaves no half-written pack behind:
 Dask re-runs the task on another worker (``retries`` extra attempts for tasks that
 raise; a task whose worker dies is re-run up to the scheduler's
 ``distributed.scheduler.allowed-failures`` times), and if it still fails the run
@@ -31,13 +32,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
-from .. import pipeline
+from .. import outfolder, pipeline
 from ..config import Config, load_config
 from ..config.sections import LOCAL_SCHEDULER as LOCAL
 from ..errors import ConfigError, HotspotsError, InputError
@@ -282,9 +282,9 @@ def run_packs(
 
 
 def _remove_stale_partials(out: Path) -> None:
-    """Remove temporary pack folders that a dead worker left beside ``out`` (never a finished pack)."""
-    for tmp in out.parent.glob(f".{out.name}.*.partial"):
-        shutil.rmtree(tmp, ignore_errors=True)
+    """Remove hidden pack folders that a dead worker left beside ``out`` (never a finished pack), unless
+    another run holds the folder's lock (then its next run tidies up)."""
+    outfolder.tidy(out)
 
 
 # --------------------------------------------------------------------------- backtest

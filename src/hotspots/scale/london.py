@@ -43,6 +43,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._csvsafe import write_csv
 from ..config.sections import DEFAULT_TIMEZONE
 from ..crs import DEFAULT_CRS
 from ..demo import generate_demo
@@ -231,7 +232,7 @@ def _thin_and_write(bdir: Path, dataset: Path, code: str, sel: np.ndarray) -> in
     csv_path = bdir / "incidents" / "incidents.csv"
     df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     df = df.iloc[sel].reset_index(drop=True)
-    df.to_csv(csv_path, index=False, lineterminator="\n")
+    write_csv(df, csv_path, bom=False, lineterminator="\n")
     e = df["easting"].astype(np.int32)
     n = df["northing"].astype(np.int32)
     part = gpd.GeoDataFrame(
