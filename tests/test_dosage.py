@@ -22,7 +22,7 @@ from hotspots.analysis.dosage import (
     visits_from_log,
 )
 from hotspots.analysis.dosage_text import Dosage, parse_dosage
-from hotspots.analysis.patrol_sim import simulate_patrols
+from hotspots.demo.patrol_sim import simulate_patrols
 from hotspots.errors import ConfigError, InputError
 from hotspots.tasking.playbook import DEFAULT_RULE
 

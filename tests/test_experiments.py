@@ -11,7 +11,7 @@ import shapely
 from scipy import stats
 
 from hotspots.analysis.experiments import allocate_places, crossover_schedule, evaluate_allocation, evaluate_crossover
-from hotspots.analysis.patrol_sim import plant_patrol_effect
+from hotspots.demo.patrol_sim import plant_patrol_effect
 from hotspots.errors import InputError, PrecisionError
 
 TZ = "Europe/London"

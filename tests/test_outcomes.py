@@ -13,7 +13,7 @@ from shapely.geometry import box
 from hotspots.analysis.dosage import visits_from_log
 from hotspots.analysis.evaluate import wdd_test
 from hotspots.analysis.outcomes import tasking_outcomes
-from hotspots.analysis.patrol_sim import plant_patrol_effect
+from hotspots.demo.patrol_sim import plant_patrol_effect
 from hotspots.errors import InputError, PrecisionError
 
 TZ = "Europe/London"
