@@ -69,6 +69,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from .._util import kernel_array
 from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError
 from ._dosage_kernels import points_in_places
@@ -356,8 +357,8 @@ def places_of_pings(
     """
     f = _flatten_places(geoms, buffer_m)
     return points_in_places(
-        np.ascontiguousarray(x, dtype=np.float64),
-        np.ascontiguousarray(y, dtype=np.float64),
+        kernel_array(x, np.float64),
+        kernel_array(y, np.float64),
         f["gx0"],
         f["gy0"],
         f["cs"],
@@ -508,7 +509,16 @@ def detect_visits(
     pt, pl = places_of_pings(x, y, places.geometry.to_numpy(), buffer_m)
     o = np.argsort(pl, kind="stable")
     pt, pl = pt[o], pl[o]
-    s_place, s_unit, s_first, s_last, s_n, s_presence, s_speed = stays_kernel(pl, pt, ucode, t, x, y, share, gap)
+    s_place, s_unit, s_first, s_last, s_n, s_presence, s_speed = stays_kernel(
+        kernel_array(pl, np.int32),
+        kernel_array(pt, np.int64),
+        kernel_array(ucode, np.int64),
+        kernel_array(t, np.float64),
+        kernel_array(x, np.float64),
+        kernel_array(y, np.float64),
+        kernel_array(share, np.float64),
+        float(gap),
+    )
     if len(s_place):
         start_ns = t0 + np.round((t[s_first] - left[s_first]) * 1e9).astype(np.int64)
         end_ns = t0 + np.round((t[s_last] + right[s_last]) * 1e9).astype(np.int64)
