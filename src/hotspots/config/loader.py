@@ -170,8 +170,10 @@ class Config:
 
 # --------------------------------------------------------------------------- building
 def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
+    """``value`` of TOML key ``key`` as type ``tp`` (a section dataclass, an optional, a tuple, a
+    dict or a scalar), or a :class:`ConfigError` naming the key."""
     origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
             return value
         if not isinstance(value, dict):
@@ -192,25 +194,25 @@ def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: key {key!r} must be a table, got {type(value).__name__}.")
         return {str(k): _coerce(v, vt, f"{key}.{k}", where) for k, v in value.items()}
-    if tp is Any:
+    return _coerce_scalar(value, tp, key, where)
+
+
+#: What a scalar key must be, in the words of the error message.
+_SCALAR_WORDS = {float: "a number", int: "a whole number", bool: "true or false", str: "a string"}
+
+
+def _coerce_scalar(value: Any, tp: Any, key: str, where: str) -> Any:
+    """A float, int, bool or str key's value (an int is a float too; a bool is no number); any
+    other type (``Any``) as given."""
+    if tp is float or tp is int:
+        ok = not isinstance(value, bool) and isinstance(value, (int, float) if tp is float else int)
+    elif tp is bool or tp is str:
+        ok = isinstance(value, tp)
+    else:
         return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: key {key!r} must be a number, got {value!r}.")
-        return float(value)
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: key {key!r} must be a whole number, got {value!r}.")
-        return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: key {key!r} must be true or false, got {value!r}.")
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: key {key!r} must be a string, got {value!r}.")
-        return value
-    return value
+    if not ok:
+        raise ConfigError(f"{where}: key {key!r} must be {_SCALAR_WORDS[tp]}, got {value!r}.")
+    return float(value) if tp is float else value
 
 
 def build_section(cls: type, values: dict[str, Any], where: str, prefix: str = "") -> Any:

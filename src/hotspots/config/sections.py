@@ -22,7 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from ..crs import DEFAULT_CRS, crs_problem, parse_crs
 from ..errors import ConfigError
@@ -220,12 +222,11 @@ class IncidentSource:
                 f"got {self.time_precision!r}."
             )
         _check_types(where, "[[incidents]] crime_types", self.crime_types)
-        if self.crs:
-            if parse_crs(self.crs) is None:
-                raise ConfigError(
-                    f"{where}: [[incidents]] crs {self.crs!r} is not a CRS pyproj knows; give an "
-                    "EPSG code such as EPSG:27700 (x/y in metres) or use lon/lat columns."
-                )
+        if self.crs and parse_crs(self.crs) is None:
+            raise ConfigError(
+                f"{where}: [[incidents]] crs {self.crs!r} is not a CRS pyproj knows; give an "
+                "EPSG code such as EPSG:27700 (x/y in metres) or use lon/lat columns."
+            )
 
 
 @dataclass(frozen=True)
@@ -408,9 +409,15 @@ class NearRepeatConfig:
     extent_rule: str = "core"
 
     def validate(self, where: str) -> None:
-        def bad(key: str, why: str) -> None:
+        def bad(key: str, why: str) -> NoReturn:
             raise ConfigError(f"{where}: [nearrepeat] {key} {why}")
 
+        self._validate_knox(bad)
+        self._validate_windows(bad)
+        _check_types(where, "[nearrepeat] crime_types", self.crime_types)
+
+    def _validate_knox(self, bad: Callable[[str, str], NoReturn]) -> None:
+        """The Knox test's bands, metric, permutations and significance, and the extent rule."""
         if self.spatial_bandwidth_m <= 0:
             bad("spatial_bandwidth_m", f"must be > 0 metres, got {self.spatial_bandwidth_m}.")
         if self.temporal_bandwidth_days <= 0:
@@ -430,6 +437,9 @@ class NearRepeatConfig:
                 "extent_rule",
                 f"must be 'core' (half-maximum core of the pattern) or 'significant', got {self.extent_rule!r}.",
             )
+
+    def _validate_windows(self, bad: Callable[[str, str], NoReturn]) -> None:
+        """The look-back, alert and repeat windows (days) and the alert extents (metres, days)."""
         for k in ("lookback_days", "alert_days", "repeat_window_days"):
             if getattr(self, k) <= 0:
                 bad(k, f"must be a positive number of days, got {getattr(self, k)}.")
@@ -439,7 +449,6 @@ class NearRepeatConfig:
         for k in ("default_radius_m", "default_days", "band_m", "band_days"):
             if getattr(self, k) <= 0:
                 bad(k, f"must be > 0, got {getattr(self, k)}.")
-        _check_types(where, "[nearrepeat] crime_types", self.crime_types)
 
 
 # --------------------------------------------------------------------------- trends
@@ -474,9 +483,14 @@ class TrendsConfig:
     crime_types: tuple[str, ...] = ()
 
     def validate(self, where: str) -> None:
-        def bad(key: str, msg: str) -> None:
+        def bad(key: str, msg: str) -> NoReturn:
             raise ConfigError(f"{where}: [trends] {key} {msg}")
 
+        self._validate_cube(bad)
+        self._validate_tests(bad)
+
+    def _validate_cube(self, bad: Callable[[str, str], NoReturn]) -> None:
+        """The class scheme and the space-time cube: step, number of steps, time lags."""
         if self.scheme not in ("esri", "uk"):
             bad("scheme", f'must be "esri" or "uk", got {self.scheme!r}.')
         if self.step not in ("auto", "days", "month"):
@@ -489,6 +503,9 @@ class TrendsConfig:
             bad("min_steps", f"must be at least 4 (the trend test needs a series), got {self.min_steps}.")
         if self.time_lags < 0:
             bad("time_lags", f"must be >= 0 steps, got {self.time_lags}.")
+
+    def _validate_tests(self, bad: Callable[[str, str], NoReturn]) -> None:
+        """Significance, shares, the FDR and trend tests, the historical rule, crime types and weight."""
         for key in ("alpha", "trend_alpha"):
             v = getattr(self, key)
             if not 0 < v < 1:
@@ -675,12 +692,10 @@ class CamerasConfig:
             raise ConfigError(
                 f"{where}: [cameras] coverage_types has unknown type(s) {bad}; choose from {list(CAMERA_TYPES)}."
             )
-        if self.crs:
-            if parse_crs(self.crs) is None:
-                raise ConfigError(
-                    f"{where}: [cameras] crs {self.crs!r} is not a CRS pyproj knows; give an EPSG "
-                    "code such as EPSG:27700."
-                )
+        if self.crs and parse_crs(self.crs) is None:
+            raise ConfigError(
+                f"{where}: [cameras] crs {self.crs!r} is not a CRS pyproj knows; give an EPSG code such as EPSG:27700."
+            )
 
     def default_range(self, ctype: str) -> float:
         return float(getattr(self, f"{ctype}_range_m"))
@@ -894,13 +909,12 @@ class Rule:
             )
 
     def matches(self, kind: str, crime_type: str, time_of_day: str) -> bool:
-        if self.kind and self.kind != kind:
-            return False
-        if self.crime_types and crime_type not in self.crime_types:
-            return False
-        if self.time and self.time != time_of_day:
-            return False
-        return True
+        """Whether the rule applies: each of its conditions (kind, crime types, time) is unset or met."""
+        return (
+            (not self.kind or self.kind == kind)
+            and (not self.crime_types or crime_type in self.crime_types)
+            and (not self.time or self.time == time_of_day)
+        )
 
 
 @dataclass(frozen=True)

@@ -106,11 +106,11 @@ def gather_all(client, futures, labels) -> list:
     A task whose worker died too often (``KilledWorker``) or that raised after its retries
     is reported with its label. Nothing is returned unless every task succeeded.
     """
-    from distributed import wait
+    from distributed import wait  # dask is the optional [dask] extra
 
     wait(futures)
     failed = []
-    for fut, label in zip(futures, labels):
+    for fut, label in zip(futures, labels, strict=True):
         if fut.status != "finished":
             exc = fut.exception()
             failed.append((label, exc))
@@ -249,7 +249,7 @@ def run_packs(
     with connect(scheduler) as client:
         if client is None:
             done = []
-            for p, cfg, out in zip(paths, cfgs, outs):
+            for p, cfg, out in zip(paths, cfgs, outs, strict=True):
                 done.append(Path(_run_pack(cfg, fim_date, out, now)))
                 if progress:
                     progress(f"{p.stem}: {done[-1]}")
@@ -267,7 +267,7 @@ def run_packs(
                 retries=retries,
                 key=f"hotspots-pack-{p.stem}-{os.getpid()}-{i}",
             )
-            for i, (p, cfg, out) in enumerate(zip(paths, cfgs, outs))
+            for i, (p, cfg, out) in enumerate(zip(paths, cfgs, outs, strict=True))
         ]
         try:
             done = [Path(r) for r in gather_all(client, futures, [f"borough {p.stem} ({p})" for p in paths])]
@@ -276,7 +276,7 @@ def run_packs(
                 if out:
                     _remove_stale_partials(Path(out))
     if progress:
-        for p, d in zip(paths, done):
+        for p, d in zip(paths, done, strict=True):
             progress(f"{p.stem}: {d}")
     return done
 

@@ -112,8 +112,8 @@ def borough_codes(n: int) -> list[str]:
 def borough_centres(n: int, spacing_m: float) -> np.ndarray:
     """The ``n`` lattice points nearest the centre (ties broken by angle), shape (n, 2) metres."""
     k = int(math.ceil(math.sqrt(n))) + 2
-    ii, jj = np.meshgrid(np.arange(-k, k + 1), np.arange(-k, k + 1))
-    ii, jj = ii.ravel(), jj.ravel()
+    gi, gj = np.meshgrid(np.arange(-k, k + 1), np.arange(-k, k + 1))
+    ii, jj = gi.ravel(), gj.ravel()
     d = np.hypot(ii, jj)
     ang = np.mod(np.arctan2(jj, ii), 2 * np.pi)
     order = np.lexsort((ang, np.round(d, 9)))[:n]
@@ -195,7 +195,7 @@ def generate_london(out_dir: str | Path, params: LondonParams | None = None, pro
         "scale": scale,
         "generated": raw_counts,
         "kept": counts,
-        "centres": {c: [float(x), float(y)] for c, (x, y) in zip(codes, centres)},
+        "centres": {c: [float(x), float(y)] for c, (x, y) in zip(codes, centres, strict=True)},
         "seeds": {c: borough_params(lp, i, scale, centres[i]).seed for i, c in enumerate(codes)},
         "crs": DEFAULT_CRS,
         "dataset": "incidents",
