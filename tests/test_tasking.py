@@ -41,6 +41,23 @@ def test_playbook_rejects_unknown_crime_type(tmp_path):
         read_rules(p)
 
 
+def test_settings_for_places_and_unknown_times_are_checked(tmp_path):
+    from hotspots.config import load_config
+    from hotspots.errors import ConfigError
+
+    cfg = load_config(REPO / "config" / "demo.toml")
+    assert (
+        cfg.tasking.merge_distance_m == 0
+        and cfg.override("tasking", merge_distance_m=150).tasking.merge_distance_m == 150
+    )
+    with pytest.raises(ConfigError, match=r"\[tasking\] merge_distance_m"):
+        cfg.override("tasking", merge_distance_m=-5)
+    p = tmp_path / "pb.toml"
+    p.write_text('[[rules]]\ntactic = "Patrol at the peak hours"\ntime = "unknown"\n')
+    with pytest.raises(ConfigError, match="unknown times"):
+        read_rules(p)
+
+
 def test_peak_days_hours_hand_case():
     prof = np.zeros((7, 24))
     prof[4, 22] = 5  # Fri 22:00
