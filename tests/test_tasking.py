@@ -378,6 +378,12 @@ def test_change_and_did_it_work_against_the_last_pack(demo_res, tmp_path):
     keys = second.column_keys
     assert {"change", "previous_rank", "worked"} <= set(keys) and "delivered" not in keys
     assert second.delivered == {} and any("Patrol delivered" in n for n in second.omitted_notes())
+    from hotspots.stages.tasking_list import DeliveredDosage
+
+    first_id = second.items["item_id"].iat[0]
+    dosed = second.with_delivered({first_id: DeliveredDosage(4, 55.0, 90.0, "under-dosed")})
+    assert "delivered" in dosed.column_keys and not any("Patrol delivered" in n for n in dosed.omitted_notes())
+    assert list(dosed.to_frame()["delivered"].head(2)) == ["4 visits, 55 of 90 minutes asked for (under-dosed)", ""]
     # did it work, item 1, against a direct call of the evaluation
     row = second.items.iloc[0]
     types = list(json.loads(first.items["counts_by_type"].iat[0]))

@@ -20,6 +20,7 @@ the briefing and the GIS layers. Everything a reader needs is typed here:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -181,6 +182,28 @@ class TaskingList:
             names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
             out.append(f"{names} {'is' if len(labels) == 1 else 'are'} not shown: {reason}.")
         return tuple(out)
+
+    def with_delivered(self, delivered: Mapping[str, DeliveredDosage]) -> TaskingList:
+        """A copy whose ``delivered`` column says, for the items and closed items of the last list found in
+        ``delivered`` (by item id), the patrol delivered; the column is shown once any item has a value."""
+        if not delivered:
+            return self
+
+        def fill(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+            out = frame.copy()
+            ids = out["item_id"].astype(str) if "item_id" in out.columns else pd.Series([], dtype=str)
+            out["delivered"] = [delivered[i].describe() if i in delivered else "" for i in ids]
+            return out
+
+        keys = {c.key for c in self.columns} | {"delivered"}
+        return dataclasses.replace(
+            self,
+            items=fill(self.items),
+            closed=fill(self.closed),
+            delivered=dict(delivered),
+            columns=tuple(c for c in item_columns(self.harm_unit) if c.key in keys),
+            omitted=tuple(o for o in self.omitted if o.key != "delivered"),
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """tasking.csv rows: ranked items, then closed items (no rank); only the columns that carry
