@@ -339,7 +339,10 @@ def test_playbook_rules_for_unknown_times():
 
 
 def test_harm_is_a_whole_number_with_its_unit(demo_res):
+    from hotspots.stages.tasking_list import ITEM_COLUMNS
+
     tl = _quiet_build(demo_res)
+    assert set(tl.items.columns) == {*ITEM_COLUMNS, "geometry"}  # the documented contract
     assert tl.harm_unit == "count" == demo_res.cfg.harm_unit()
     assert demo_res.cfg.harm_unit("ons_css") == "ONS crime severity points"
     csv = tl.to_frame()
@@ -475,3 +478,20 @@ def test_barnet_edgware_town_centre_is_one_item(shared_data):
             assert geoms[i].distance(geoms[j]) > d
     assert "peak" not in " ".join(it["tactic"]).lower()
     assert "peak_days" not in tl.to_frame().columns
+
+
+def test_items_that_fall_below_the_list_say_so(demo_res, tmp_path):
+    """Last list of 20; this one keeps 5: items 6-20 close as still places, below the top 5, with their rank."""
+    import dataclasses
+
+    first = _quiet_build(demo_res)
+    prev = _write_previous(first, tmp_path / "fim-2025-10-31")
+    tcfg = dataclasses.replace(demo_res.cfg.tasking, max_items=5)
+    short = _quiet_build(demo_res, previous=prev, tcfg=tcfg)
+    assert list(short.items["item_id"]) == list(first.items["item_id"].head(5))
+    n_places = len(_quiet_places(demo_res).frame)
+    for r in short.closed.itertuples():
+        assert r.reason == (
+            f"Closed: still a hotspot place, but it ranks {int(r.previous_rank)} of {n_places} this time, "
+            "below the top 5 ([tasking] max_items)."
+        )

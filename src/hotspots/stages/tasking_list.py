@@ -124,18 +124,22 @@ CSV_COLUMNS: list[str] = [c.key for c in item_columns()]
 
 #: Columns of ``TaskingList.items`` beyond :data:`CSV_COLUMNS` (for programs and GIS; not in tasking.csv):
 #: ``main_crime_type`` (canonical code), ``counts_by_type`` (JSON code -> incidents), ``problems``
-#: (JSON list of [kind, code, time of day]), ``source`` (the hotspot areas and zones merged),
-#: ``harm_share``, ``time_of_day`` (of the main problem: night, day or unknown), ``expires``
-#: (last live day of an alert zone, NaT otherwise), ``multiplier`` (score / harm), ``geometry``.
+#: (JSON list of [kind, code, time of day], most harm first), ``source`` (the hotspot areas and zones
+#: merged), ``shared_with`` (the other SNTs holding a tenth or more of the harm), ``harm_share``,
+#: ``time_of_day`` (of the main problem: night, day or unknown), ``expires`` (last live day of an alert
+#: zone, NaT otherwise), ``multiplier`` (score / harm), ``score_notes`` (what raised or lowered the
+#: score), ``geometry`` (the union of the merged areas: a MultiPolygon when they do not touch).
 EXTRA_ITEM_COLUMNS: tuple[str, ...] = (
     "main_crime_type",
     "counts_by_type",
     "problems",
     "source",
+    "shared_with",
     "harm_share",
     "time_of_day",
     "expires",
     "multiplier",
+    "score_notes",
 )
 
 #: Every column of ``TaskingList.items``.

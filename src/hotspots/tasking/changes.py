@@ -20,6 +20,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -70,13 +71,14 @@ def previous_types(counts_by_type: object, main_crime_type: object) -> tuple[str
     return ()
 
 
-def incidents_now(res: RunResults, geom: BaseGeometry, types: Sequence[str]) -> tuple[int, float]:
-    """(incidents, harm) in the analysis window inside ``geom`` of ``types`` (every type when empty)."""
-    inc = res.recent()
+def incidents_now(window: pd.DataFrame, geom: BaseGeometry, types: Sequence[str]) -> tuple[int, float]:
+    """(incidents, harm) of ``window`` (the analysis window's incidents) inside ``geom`` of ``types`` (every type
+    when empty)."""
+    x, y = window["x"].to_numpy(float), window["y"].to_numpy(float)
+    inside = shapely.contains_xy(geom, x, y)
     if types:
-        inc = inc[inc["crime_type"].isin(list(types))]
-    inside = shapely.contains_xy(geom, inc["x"].to_numpy(float), inc["y"].to_numpy(float))
-    return int(inside.sum()), float(inc["harm"].to_numpy(float)[inside].sum())
+        inside &= window["crime_type"].isin(list(types)).to_numpy()
+    return int(inside.sum()), float(window["harm"].to_numpy(float)[inside].sum())
 
 
 @dataclass(frozen=True)
@@ -112,21 +114,34 @@ def worked_refusal(res: RunResults, prev_fim: pd.Timestamp | None) -> str:
     return ""
 
 
+#: The incidents' columns an evaluation reads.
+_EVALUATION_COLUMNS = ["x", "y", "start", "end", "crime_type", "harm", "time_precision"]
+
+
+def period_incidents(res: RunResults, prev_fim: pd.Timestamp) -> gpd.GeoDataFrame:
+    """The incidents an evaluation of the last tasking can use (those ending after a day before the "before"
+    period starts), with only the columns it reads: chosen once for every place, to save time."""
+    inc = res.incidents
+    inc = inc.loc[inc["end"] >= _period_start(res.fim_date, prev_fim), [*_EVALUATION_COLUMNS, "geometry"]]
+    return gpd.GeoDataFrame(inc, geometry="geometry", crs=res.incidents.crs)
+
+
 def worked(
     res: RunResults,
     geom: BaseGeometry,
     types: Sequence[str],
     prev_fim: pd.Timestamp,
+    period: gpd.GeoDataFrame | None = None,
 ) -> Worked:
     """Harm inside ``geom`` (the last list's place) from ``prev_fim`` to this meeting against as many days
-    before, and the WDD of its incidents of ``types`` against the rest of the study area."""
+    before, and the WDD of its incidents of ``types`` against the rest of the study area. ``period`` is
+    :func:`period_incidents` (computed here when not given)."""
     from ..analysis.evaluate import evaluate_intervention  # scipy.stats and matplotlib: only when needed
 
     tz = res.cfg.timezone
     fim = res.fim_date
     s = prev_fim.tz_localize(tz) if prev_fim.tzinfo is None else prev_fim.tz_convert(tz)
-    inc = res.incidents
-    inc = inc[inc["end"] >= _period_start(fim, s)]  # only to save time: the evaluation picks its own periods
+    inc = period if period is not None else period_incidents(res, s)
     if types:
         inc = inc[inc["crime_type"].isin(list(types))]
     nan = float("nan")

@@ -42,7 +42,7 @@ from ..stages.tasking_list import (
     TaskingList,
     item_columns,
 )
-from .changes import change_words, incidents_now, previous_types, worked, worked_refusal
+from .changes import change_words, incidents_now, period_incidents, previous_types, worked, worked_refusal
 from .places import describe_places
 from .playbook import Playbook, numbered, playbook_of, tactic_set
 from .previous import (
@@ -186,11 +186,57 @@ def _worked(res: RunResults, prev: PreviousList | None, rows: list[int], refusal
     """ "Did it work" for the given rows of the previous list (previous row -> words)."""
     if prev is None or refusal or prev.fim_date is None:
         return {}
+    period = period_incidents(res, prev.fim_date)
     out = {}
     for j in rows:
         p = prev.items.iloc[j]
         types = previous_types(p.get("counts_by_type"), p.get("main_crime_type"))
-        out[j] = worked(res, p.geometry, types, prev.fim_date).text
+        out[j] = worked(res, p.geometry, types, prev.fim_date, period).text
+    return out
+
+
+def _largest_overlaps(cur: gpd.GeoDataFrame, prev: gpd.GeoDataFrame) -> dict[int, tuple[int, float]]:
+    """Previous row -> (current row it overlaps most, that overlap), for previous rows that overlap any."""
+    ci, pj, ov = overlaps(np.asarray(cur.geometry.values), np.asarray(prev.geometry.values))
+    out: dict[int, tuple[int, float]] = {}
+    for i, j, o in sorted(zip(ci, pj, ov, strict=True), key=lambda t: (-t[2], t[0])):
+        if o > 0 and int(j) not in out:
+            out[int(j)] = (int(i), float(o))
+    return out
+
+
+def _closed_reasons(
+    closed: gpd.GeoDataFrame, items: gpd.GeoDataFrame, below: gpd.GeoDataFrame, tcfg: TaskingConfig, distance: float
+) -> list[str]:
+    """Why each previous item closed: now part of another item, overlapping a new item too little to keep its
+    id, still a place but below the top ``max_items``, or no hotspot or zone there any more."""
+    in_list = _largest_overlaps(items, closed)
+    under = _largest_overlaps(below, closed) if len(below) else {}
+    n_places = len(items) + len(below)
+    out = []
+    for j in range(len(closed)):
+        if j in in_list:
+            i, o = in_list[j]
+            iid = items["item_id"].iat[i]
+            if items["status"].iat[i] == "new":
+                keep = 100 * tcfg.match_overlap
+                out.append(
+                    f"Closed: new item {iid} overlaps it by only {100 * o:.0f}% (of the smaller of the two), less "
+                    f"than the {keep:.0f}% at which a place keeps its id ([tasking] match_overlap)."
+                )
+            else:
+                out.append(
+                    f"Closed: now part of item {iid} (hotspots and alert zones within {distance:g} m of each other "
+                    "are one place)."
+                )
+        elif j in under:
+            rank = int(below["rank"].iat[under[j][0]])
+            out.append(
+                f"Closed: still a hotspot place, but it ranks {rank} of {n_places} this time, below the top "
+                f"{tcfg.max_items} ([tasking] max_items)."
+            )
+        else:
+            out.append("Closed: no qualifying hotspot or alert zone overlaps this place in the current window.")
     return out
 
 
@@ -199,37 +245,29 @@ def _closed_items(
     prev: PreviousList | None,
     match: dict[int, int],
     items: gpd.GeoDataFrame,
+    below: gpd.GeoDataFrame,
+    tcfg: TaskingConfig,
     distance: float,
     worked_by_prev: dict[int, str],
 ) -> gpd.GeoDataFrame:
-    """The previous items nothing on this list continues, marked closed (no rank), saying what they have now."""
+    """The previous items nothing on this list continues, marked closed (no rank), saying why and what they have
+    now. ``below`` are this meeting's places ranked below the list (with their rank among all places)."""
     crs = res.grid.crs
     if prev is None or not len(prev.items):
         return gpd.GeoDataFrame({c: [] for c in items.columns if c != "geometry"}, geometry=[], crs=crs)
     gone = sorted(set(range(len(prev.items))) - set(match.values()))
     closed = prev.items.iloc[gone].copy().reset_index(drop=True)
-    ci, pj, ov = overlaps(np.asarray(items.geometry.values), np.asarray(closed.geometry.values))
-    part_of: dict[int, str] = {}
-    for i, j, o in sorted(zip(ci, pj, ov, strict=True), key=lambda t: (-t[2], t[0])):
-        if o > 0 and int(j) not in part_of:
-            part_of[int(j)] = str(items["item_id"].iat[int(i)])
-    reasons, changes = [], []
+    changes = []
+    window = res.recent()
     for j in range(len(closed)):
         p = closed.iloc[j]
-        if j in part_of:
-            reasons.append(
-                f"Closed: now part of item {part_of[j]} (hotspots and alert zones within {distance:g} m of "
-                "each other are one place)."
-            )
-        else:
-            reasons.append("Closed: no qualifying hotspot or alert zone overlaps this place in the current window.")
-        n, _ = incidents_now(res, p.geometry, previous_types(p.get("counts_by_type"), p.get("main_crime_type")))
+        n, _ = incidents_now(window, p.geometry, previous_types(p.get("counts_by_type"), p.get("main_crime_type")))
         was = f" (was {float(p['incidents']):,.0f})" if pd.notna(p["incidents"]) else ""
         changes.append(f"{n:,} incidents of its crime types in the window inside it{was}")
     closed["status"] = "closed"
     closed["previous_rank"] = closed["rank"]
     closed["rank"] = None
-    closed["reason"] = reasons
+    closed["reason"] = _closed_reasons(closed, items, below, tcfg, distance)
     closed["change"] = changes
     closed["worked"] = [worked_by_prev.get(j, "") for j in gone]
     closed["review_date"] = ""
@@ -305,7 +343,8 @@ def build_tasking(
     review = fim + pd.Timedelta(days=tcfg.review_days or cfg.analysis.fortnight_days)
     unit = cfg.harm_unit()
     places = describe_places(res, tcfg)
-    items = rank_items(places.frame, tcfg, unit)
+    every = rank_items(places.frame, dataclasses.replace(tcfg, max_items=max(len(places.frame), 1)), unit)
+    items, below = every.head(tcfg.max_items), every.iloc[tcfg.max_items :]
     prev = _previous_list(previous, out_dir, fim, res.grid.crs, cfg.timezone, notes)
     prev_items = prev.items if prev is not None else None
     match = match_items(items, prev_items, tcfg.match_overlap)
@@ -323,7 +362,7 @@ def build_tasking(
     worked_by_prev = _worked(res, prev, sorted(match.values()) + gone, refusal)
     items["worked"] = [worked_by_prev.get(match[i], "") if i in match else "" for i in range(len(items))]
     items["delivered"] = ""
-    closed = _closed_items(res, prev, match, items, places.merge_distance_m, worked_by_prev)
+    closed = _closed_items(res, prev, match, items, below, tcfg, places.merge_distance_m, worked_by_prev)
     if prev is None:
         notes.append("no previous FIM pack found: every item is new")
     omitted = omitted_columns(res, items, closed, prev, refusal, False, unit)

@@ -428,7 +428,7 @@ def _describe(
         counts = [(w.types[t], int(n_by_type[q, t])) for t in order]
         main = _main_of(n_by_type[q], harm_by_type[q], w.types) or _first_problem_type(pieces, members)
         problems = _problems(pieces, members, piece_main, harm_by_type[q], w)
-        ward_code, shared = _owner_ward(harm_by_ward[q], harm, w, geom, wards, ward_geoms)
+        ward_code, shared = _owner_ward(harm_by_ward[q], w, geom, wards, ward_geoms)
         ward_name = ward_name_of.get(ward_code, "")
         times = _peak_words(profiles[q] if profiles is not None else None, problems, w)
         heaviest = members[np.argmax(piece_harm[members])]
@@ -568,7 +568,6 @@ def _with_times(problems: list[tuple[str, str]], times: _Times) -> list[tuple[st
 
 def _owner_ward(
     harm_by_ward: np.ndarray,
-    harm: float,
     w: Window,
     geom: BaseGeometry,
     wards: gpd.GeoDataFrame,
