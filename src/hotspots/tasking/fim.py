@@ -298,7 +298,8 @@ def omitted_columns(
         why = (
             f"times of day are known only to the {precision}"
             + (" (police.uk data)" if precision == "month" else "")
-            + ", so there are no peak days or hours"
+            + ", so there are no peak days or hours; the tactics say to patrol when the SNT knows the place is "
+            "busy, and the analyst can ask for incident (CAD) times to set the hours"
         )
         out["peak_days"] = out["peak_hours"] = why
     for key, stage, what in (

@@ -41,8 +41,7 @@ DEFAULT_RULE = Rule(
 
 #: Used when no rule matches a problem whose times of day are unknown.
 DEFAULT_UNKNOWN_TIME_RULE = Rule(
-    tactic="Visible patrol of the hotspot at the times the SNT knows are busy; ask the analyst for incident (CAD) "
-    "times; problem-solving review if it persists",
+    tactic="Visible patrol of the hotspot when the SNT knows it is busy; problem-solving review if it persists",
     dosage="15 minutes, 3 times a week",
     owner="{ward_name} SNT sergeant",
 )
