@@ -236,7 +236,8 @@ class TaskingList:
         """Write the ranked items (and closed ones as ``tasking_closed``) to a GeoPackage layer, every column
         (text where a column mixes types)."""
         it = self.items.copy()
-        it["expires"] = it["expires"].astype(str) if "expires" in it else ""
+        if "expires" in it:  # the last live day of an alert zone, empty for a place without one
+            it["expires"] = [f"{pd.Timestamp(v):%Y-%m-%d}" if pd.notna(v) else "" for v in it["expires"]]
         it["review_date"] = it["review_date"].astype(str)
         for c in ("previous_rank",):
             if c in it.columns:
