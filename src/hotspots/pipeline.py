@@ -152,6 +152,11 @@ def manifest(
             "previous_pack": tl.previous,
             "playbook": tl.playbook_source,
             "review_date": f"{tl.review_date:%Y-%m-%d}",
+            "merge_distance_m": tl.merge_distance_m,
+            "harm_unit": tl.harm_unit,
+            "columns": tl.column_keys,
+            "omitted_columns": list(tl.omitted_notes()),
+            "choices": dict(tl.choices),
         }
     man["stages_run"] = sorted(s.name for s in PIPELINE_STAGES if s.name not in _UNLISTED and res.ran(s.name))
     man["stages_not_run"] = dict(res.not_run)

@@ -142,6 +142,12 @@ class Config:
             )
         return dict(self.harm_schemes[name]["weights"])
 
+    def harm_unit(self, scheme: str | None = None) -> str:
+        """What one point of harm is under a scheme (its ``unit``, e.g. "count"; default: the configured scheme)."""
+        name = scheme or self.harm.scheme
+        self.harm_weights(name)  # the same error for an undefined scheme
+        return harm_scheme_unit(name, self.harm_schemes[name])
+
     # ------------------------------------------------------------------ typed changes
     def override(self, section: str, **changes: Any) -> Config:
         """A copy with some keys of one section changed, checked like the file (types, ranges, paths).
@@ -288,6 +294,12 @@ def load_crime_type_map(path: Path | None, inline: dict[str, str], where: str) -
     return table
 
 
+def harm_scheme_unit(name: str, scheme: dict[str, Any]) -> str:
+    """What one point of harm is under a scheme: its ``unit``, else "count" for the count scheme and
+    "<name> harm points" for another."""
+    return str(scheme.get("unit") or ("count" if name == "count" else f"{name} harm points"))
+
+
 def load_harm_schemes(path: Path) -> dict[str, dict[str, Any]]:
     raw = _read_toml(path, "harm schemes file")
     schemes: dict[str, dict[str, Any]] = {}
@@ -308,6 +320,7 @@ def load_harm_schemes(path: Path) -> dict[str, dict[str, Any]]:
         schemes[name] = {
             "source": body.get("source", ""),
             "description": body.get("description", ""),
+            "unit": harm_scheme_unit(name, body),
             "weights": {k: float(v) for k, v in weights.items()},
         }
     return schemes

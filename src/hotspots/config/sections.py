@@ -840,6 +840,10 @@ class TaskingConfig:
     is *escalated*; ``match_overlap`` the overlap (intersection over the smaller
     area, 0..1) at which an item continues a previous item; ``id_prefix`` starts
     new ids; ``review_days`` to the review date (0 = [analysis] fortnight_days).
+    ``merge_distance_m`` metres: hotspot areas (of any crime type) and near-repeat
+    alert zones that overlap or lie within this distance of each other are one
+    place, so one item (0 = automatic: the larger of the grid cell size and the
+    median spacing of neighbouring incident locations, e.g. police.uk snap points).
     """
 
     max_items: int = 20
@@ -852,6 +856,7 @@ class TaskingConfig:
     match_overlap: float = 0.25
     id_prefix: str = "T"
     review_days: int = 0
+    merge_distance_m: float = 0.0
 
     def validate(self, where: str) -> None:
         if self.max_items < 1:
@@ -867,19 +872,30 @@ class TaskingConfig:
             raise ConfigError(f"{where}: [tasking] id_prefix must be letters/digits, got {self.id_prefix!r}.")
         if self.review_days < 0:
             raise ConfigError(f"{where}: [tasking] review_days must be >= 0 days (0 = [analysis] fortnight_days).")
+        if not (0 <= self.merge_distance_m <= 5000):
+            raise ConfigError(
+                f"{where}: [tasking] merge_distance_m must be 0..5000 metres (0 = automatic), "
+                f"got {self.merge_distance_m}."
+            )
 
 
 RULE_KINDS = ("", "hotspot", "near_repeat")
-RULE_TIMES = ("", "night", "day")
+RULE_TIMES = ("", "night", "day", "unknown")
+
+#: The time of day of a problem whose incidents are not timed to the minute (police.uk month data).
+UNKNOWN_TIME = "unknown"
 
 
 @dataclass(frozen=True)
 class Rule:
     """One playbook rule: the first rule whose conditions all match an item gives its tactic.
 
-    ``kind`` ``near_repeat`` / ``hotspot`` / '' (both); ``crime_types`` the item's
-    main crime type is one of them ('' = all); ``time`` ``night`` / ``day`` / ''
-    (either). ``owner`` may use ``{ward_name}`` and ``{ward_code}``.
+    ``kind`` ``near_repeat`` / ``hotspot`` / '' (both); ``crime_types`` the
+    problem's crime type is one of them ('' = all); ``time`` ``night`` / ``day``
+    (most incidents between 18:00 and 06:00, or not), ``unknown`` (only when the
+    incidents' times of day are not known, e.g. police.uk month data) or ''
+    (any). A rule that :attr:`needs_times` is never used when times are unknown.
+    ``owner`` may use ``{ward_name}`` and ``{ward_code}``.
     """
 
     tactic: str = ""
@@ -896,6 +912,11 @@ class Rule:
             raise ConfigError(f"{where}: playbook rule kind must be one of {list(RULE_KINDS)}, got {self.kind!r}.")
         if self.time not in RULE_TIMES:
             raise ConfigError(f"{where}: playbook rule time must be one of {list(RULE_TIMES)}, got {self.time!r}.")
+        if self.time == UNKNOWN_TIME and self.needs_times:
+            raise ConfigError(
+                f"{where}: a playbook rule for unknown times (time = 'unknown') cannot name peak days or hours "
+                f"(the word 'peak' in its tactic or dosage), because those times are not known; got {self.tactic!r}."
+            )
         bad = _unknown_types(self.crime_types)
         if bad:
             raise ConfigError(
@@ -908,13 +929,21 @@ class Rule:
                 f"{where}: playbook rule owner may only use {{ward_name}} and {{ward_code}}, got {bad_fields}."
             )
 
+    @property
+    def needs_times(self) -> bool:
+        """Whether the rule needs the times of day: a night/day condition, or a tactic or dosage that names
+        peak days or hours (the word "peak")."""
+        return self.time in ("night", "day") or "peak" in f"{self.tactic} {self.dosage}".lower()
+
     def matches(self, kind: str, crime_type: str, time_of_day: str) -> bool:
-        """Whether the rule applies: each of its conditions (kind, crime types, time) is unset or met."""
-        return (
-            (not self.kind or self.kind == kind)
-            and (not self.crime_types or crime_type in self.crime_types)
-            and (not self.time or self.time == time_of_day)
-        )
+        """Whether the rule applies to a problem (``time_of_day`` "night", "day" or :data:`UNKNOWN_TIME`)."""
+        if self.kind and self.kind != kind:
+            return False
+        if self.crime_types and crime_type not in self.crime_types:
+            return False
+        if time_of_day == UNKNOWN_TIME and self.needs_times:
+            return False
+        return not self.time or self.time == time_of_day
 
 
 @dataclass(frozen=True)

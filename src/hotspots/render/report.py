@@ -370,6 +370,7 @@ TASKING_HTML_COLUMNS = [
 def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files: dict[str, str]) -> Path:
     """``tasking.html``: the ranked list as a page (every value escaped by the template)."""
     df = tasking.to_frame()
+    shown = set(tasking.column_keys)  # columns that carry no information for this data are left out
     recs = []
     for r in df.to_dict("records"):
         r = {
@@ -384,8 +385,8 @@ def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files:
         "status_line": ", ".join(f"{v} {k}" for k, v in tasking.status_counts().items()),
         "lookback": res.cfg.analysis.lookback_days,
         "playbook": " + ".join(Path(x.strip()).name for x in tasking.playbook_source.split("+")),
-        "columns": [c for _, c in TASKING_HTML_COLUMNS],
-        "keys": [k for k, _ in TASKING_HTML_COLUMNS],
+        "columns": [c for k, c in TASKING_HTML_COLUMNS if k in shown],
+        "keys": [k for k, _ in TASKING_HTML_COLUMNS if k in shown],
         "rows": recs,
     }
     p = out / "tasking.html"
