@@ -16,6 +16,9 @@ import pytest
 import shapely
 from conftest import build_demo_pack
 
+from hotspots.config.sections import PublicConfig
+from hotspots.render.public import PublicTier, public_tier
+
 pytestmark = pytest.mark.browser
 
 ARGS = [
@@ -514,17 +517,24 @@ def test_phone_ward_map_shows_the_wards_own_tasking_items(phone, pack):
     assert checked
 
 
+def _tier(x: np.ndarray, y: np.ndarray, b) -> PublicTier:
+    """The public tier (250 m squares, threshold 5) of points ``x``, ``y`` (EPSG:27700) inside ``b``."""
+    end = pd.Timestamp("2025-08-01", tz="Europe/London")
+    inc = pd.DataFrame({"x": x, "y": y, "start": end, "end": end, "crime_type": "burglary"})
+    as_of = pd.Timestamp("2025-10-01", tz="Europe/London")
+    return public_tier(inc, b, PublicConfig(cell_size_m=250, min_count=5), as_of=as_of, crs="EPSG:27700")
+
+
 def _consultation_page(tmp_path: Path, url: str) -> Path:
     from hotspots.config.sections import RenderConfig
-    from hotspots.coverage.public_map import public_cells
     from hotspots.render.public_maps import PublicMapText, public_map
 
     rng = np.random.default_rng(4)
     b = shapely.box(529000, 179000, 532000, 182000)
-    cells = public_cells(rng.normal(530500, 300, 600), rng.normal(180500, 300, 600), b, 250, 5)
+    cells = _tier(rng.normal(530500, 300, 600), rng.normal(180500, 300, 600), b).cells
     text = PublicMapText("Consultation", "", "", (), respond_text="Tell us by 31 January", respond_url=url)
     name = re.sub(r"\W", "_", url) + ".html"
-    return public_map(cells, cells["count"].to_numpy(), b, text, RenderConfig(), kind="consultation").save(
+    return public_map(cells, cells["incidents"].to_numpy(), b, text, RenderConfig(), kind="consultation").save(
         tmp_path / name
     )
 
@@ -548,7 +558,6 @@ def test_the_consultation_map_says_how_to_respond_and_links_only_web_and_mail(br
 
 # --------------------------------------------------------------------------- offline, printing
 def test_no_page_the_project_writes_requests_anything_outside_the_pack(browser, pack, tmp_path):
-    from hotspots.coverage.public_map import public_cells
     from hotspots.render.coverage import write_public_map
 
     rng = np.random.default_rng(3)
@@ -557,9 +566,7 @@ def test_no_page_the_project_writes_requests_anything_outside_the_pack(browser, 
     sites = gpd.GeoDataFrame(
         {"rank": [1, 2]}, geometry=[shapely.Point(530500, 180500), shapely.Point(531000, 181000)], crs=27700
     )
-    cctv = write_public_map(
-        tmp_path / "cctv" / "public" / "public_map.html", public_cells(x, y, b, 250, 5), sites, b, 5
-    )
+    cctv = write_public_map(tmp_path / "cctv" / "public" / "public_map.html", _tier(x, y, b), sites, b)
     pages = [*sorted(pack.rglob("*.html")), cctv]
     assert len(pages) > 20
     for p in pages:

@@ -157,14 +157,6 @@ def test_a_consultation_link_must_be_a_web_or_mail_address(url):
     PublicConfig(consultation_url="mailto:cctv@example.org").validate("x.toml")
 
 
-def test_ward_codes_that_read_the_same_as_file_names_get_their_own_map():
-    from hotspots.pipeline import ward_file_names
-
-    names = ward_file_names(["E05/1", "E05_1", "e05-1", "E05:1", "W2"])
-    assert names == {"E05/1": "E05_1", "E05_1": "E05_1-2", "e05-1": "e05-1", "E05:1": "E05_1-3", "W2": "W2"}
-    assert len({n.lower() for n in names.values()}) == len(names)
-
-
 # --------------------------------------------------------------------------- street names
 @pytest.mark.parametrize(
     ("text", "want"),

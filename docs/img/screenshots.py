@@ -10,7 +10,6 @@ the pixel density) of the ward that owns the top-ranked tasking item.
 
 from __future__ import annotations
 
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -18,13 +17,15 @@ from pathlib import Path
 import pandas as pd
 from playwright.sync_api import sync_playwright
 
+from hotspots.render.filenames import ward_map_href
+
 HERE = Path(__file__).resolve().parent
 
 
 def main(pack: Path) -> None:
     items = pd.read_csv(pack / "tasking.csv", dtype={"ward_code": str})
     code = items.loc[items["rank"] == 1, "ward_code"].iat[0]
-    ward = pack / "wards" / f"{re.sub(r'[^A-Za-z0-9_-]', '_', code)}.html"
+    ward = pack / ward_map_href(code)
     exe = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"])

@@ -31,9 +31,9 @@ from shapely.geometry.base import BaseGeometry
 
 from .. import __version__
 from ..config.sections import RenderConfig
-from ..stages.results import RunResults
+from ..stages.results import RunResults, TaskingList
 from ..vocabulary import CRIME_TYPE_LABELS, crime_type_label, stage_label
-from .geojson import WGS84, FeatureSet, bounds_lonlat, to_lonlat
+from .geojson import WGS84, FeatureSet, bounds_lonlat, plain, to_lonlat
 from .layers import GI_LABELS, Overlay, harm_density, kde_overlay, top_crime_types, vector_layers
 from .mappage import MapLayer, MapPage, entry, popup_rows, style_data
 from .palette import EMERGING_COLOURS, EMERGING_OTHER, GI_COLOURS, LABEL_COLOURS, LAYER_STYLES, RAMPS
@@ -165,7 +165,7 @@ def prepare(res: RunResults, layers: dict[str, gpd.GeoDataFrame] | None = None) 
     if res.area.roads is not None and len(res.area.roads):
         frames["roads"] = res.area.roads
     overlays, gi_types = _overlays(res, rcfg)
-    features = {name: fs for name, fs in _feature_sets(frames, rcfg, gi_types).items() if fs is not None}
+    features = {name: fs for name, fs in _feature_sets(frames, res.tasking, rcfg, gi_types).items() if fs is not None}
     labels = _labels(res)
     return MapPieces(
         frames=frames,
@@ -183,9 +183,10 @@ def prepare(res: RunResults, layers: dict[str, gpd.GeoDataFrame] | None = None) 
 
 # --------------------------------------------------------------------------- features of each layer (once per run)
 def _feature_sets(
-    frames: dict[str, gpd.GeoDataFrame], rc: RenderConfig, gi_types: Sequence[str]
+    frames: dict[str, gpd.GeoDataFrame], tasking: TaskingList | None, rc: RenderConfig, gi_types: Sequence[str]
 ) -> dict[str, FeatureSet | None]:
-    """Every vector layer's features in EPSG:4326 with their tooltips, popups and colours."""
+    """Every vector layer's features in EPSG:4326 with their tooltips, popups and colours (the tasking items
+    from the list itself, for its column headings)."""
     out: dict[str, FeatureSet | None] = {
         "wards": _ward_features(frames["wards"], rc),
         "roads": _road_features(frames.get("roads"), rc),
@@ -197,7 +198,7 @@ def _feature_sets(
         "proposed_sites": _site_features(frames.get("proposed_sites"), rc),
         "anpr_readers": _reader_features(frames.get("anpr_readers"), rc),
         "cameras": _camera_features(frames.get("cameras"), rc),
-        "tasking_items": _item_features(frames.get("tasking_items"), rc),
+        "tasking_items": _item_features(tasking, rc),
     }
     for t in gi_types:
         out[f"gistar_{t}"] = _gistar_features(frames.get(f"gistar_{t}"), t, rc)
@@ -423,49 +424,38 @@ def _reader_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet
     )
 
 
-#: Tasking-item columns shown in its popup, in order (a column the list does not have is left out).
-ITEM_POPUP_FIELDS: tuple[tuple[str, str], ...] = (
-    ("status", "Status"),
-    ("location", "Where"),
-    ("snt", "Ward / SNT"),
-    ("crime_types", "Crime types"),
-    ("incidents", "Incidents"),
-    ("harm", "Harm"),
-    ("trend_class", "Trend"),
-    ("near_repeat_window", "Near repeat"),
-    ("peak_days", "Peak days"),
-    ("peak_hours", "Peak hours"),
-    ("cctv_coverage", "CCTV"),
-    ("tactic", "Tactic"),
-    ("dosage", "Dosage"),
-    ("owner", "Owner"),
-    ("review_date", "Review"),
-    ("reason", "Why"),
-)
+#: Tasking-list columns a map shows elsewhere than in the popup's rows (the popup's title, the rank badge).
+ITEM_TITLE_COLUMNS = ("rank", "item_id", "place_name")
 
 
-def _item_features(it: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
-    """The tasking items: rank badge position, popup with the item's fields, tooltip."""
-    if _empty(it):
+def _item_features(tasking: TaskingList | None, rc: RenderConfig) -> FeatureSet | None:
+    """The tasking items: rank badge position, tooltip, and a popup with the list's own columns (the
+    :meth:`~hotspots.stages.tasking_list.TaskingList.page_columns` with their headings, values as in
+    ``tasking.csv``: crime types in words, harm a whole number), one item per place."""
+    if tasking is None or not len(tasking.items):
         return None
-    assert it is not None
+    it = tasking.items
+    values = tasking.to_frame().iloc[: len(it)]  # ranked items first, then closed ones (not on the map)
+    cols = [c for c in tasking.page_columns() if c.key not in ITEM_TITLE_COLUMNS]
     at = to_lonlat(shapely.point_on_surface(it.geometry.to_numpy()), it.crs, 0.0, rc.coord_decimals)
-    main = [crime_type_label(t) for t in _column(it, "main_crime_type")]
-    cols = [(c, h) for c, h in ITEM_POPUP_FIELDS if c in it.columns]
-    pops = []
-    for i, (_, r) in enumerate(it.iterrows()):
-        rows = [("Main crime type", main[i])] + [(h, _item_value(c, r[c])) for c, h in cols]
-        pops.append(popup_rows(rows))
+    ranks = [int(r) for r in it["rank"]]
+    ids = [str(i) for i in it["item_id"]]
+    places = [str(plain(n)) or i for n, i in zip(it["place_name"], ids, strict=True)]
+    problems = [str(plain(m)) for m in it["main_crime"]]
+    pops = [popup_rows([(c.label, _item_value(c.key, row[c.key])) for c in cols]) for _, row in values.iterrows()]
     return FeatureSet.build(
         it,
         {
-            "r": [int(r) for r in it["rank"]],
-            "id": [str(i) for i in it["item_id"]],
-            "pt": [f"Rank {r}: {i}" for r, i in zip(it["rank"], it["item_id"], strict=True)],
-            "t": [f"Rank {r} ({i}): {m}" for r, i, m in zip(it["rank"], it["item_id"], main, strict=True)],
+            "r": ranks,
+            "id": ids,
+            "place": places,
+            "pt": [f"{r}. {n} ({i})" for r, n, i in zip(ranks, places, ids, strict=True)],
+            "t": [f"{r}. {n}: {m}" if m else f"{r}. {n}" for r, n, m in zip(ranks, places, problems, strict=True)],
             "p": pops,
+            "main": problems,
+            "status": [str(plain(s)) for s in it["status"]],
             "at": [[float(p.y), float(p.x)] for p in at],
-            "ward": [str(w) for w in _column(it, "ward_code")],
+            "ward": [str(w) for w in it["ward_code"]],
         },
         rc.simplify_m,
         rc.coord_decimals,
@@ -473,10 +463,13 @@ def _item_features(it: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet 
 
 
 def _item_value(column: str, value: object) -> object:
-    if column == "harm" and isinstance(value, (int, float, np.number)) and np.isfinite(value):
-        return f"{float(value):,.0f}"
-    if column == "review_date" and isinstance(value, pd.Timestamp):
+    """A tasking-list value as a popup shows it: dates as YYYY-MM-DD, counts and the score as 1,234."""
+    if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}"
+    if isinstance(value, (int, np.integer)) and column != "rank":
+        return f"{int(value):,}"
+    if column == "score" and isinstance(value, (float, np.floating)) and np.isfinite(value):
+        return f"{float(value):,.0f}"
     return value
 
 
@@ -803,7 +796,8 @@ def _search_rows(v: _View, layers: Sequence[MapLayer]) -> list[list[Any]]:
         if layer.id == "items" and layer.features is not None:
             for g, p in zip(layer.features.geoms, layer.features.props, strict=True):
                 b = g.bounds
-                rows.append([p["id"], b[1], b[0], b[3], b[2], p["id"]])
+                for lab in dict.fromkeys((p["id"], p["place"])):  # the id, and the place's name when it has one
+                    rows.append([lab, b[1], b[0], b[3], b[2], p["id"]])
     box = v.context.bounds if v.context is not None else None
     for name, south, west, north, east in v.pieces.places:
         if box is None or (west <= box[2] and east >= box[0] and south <= box[3] and north >= box[1]):
@@ -819,13 +813,12 @@ def _item_list(v: _View, items: MapLayer | None, title: str) -> dict[str, Any]:
     own.sort(key=lambda p: p["r"])
     rows = []
     for p in own:
-        pop = dict((k, val) for k, val in p["p"])
         rows.append(
             {
                 "rank": p["r"],
                 "id": p["id"],
-                "text": f"{p['id']}: {pop.get('Main crime type', '')}",
-                "detail": " · ".join(str(x) for x in (pop.get("Where", ""), pop.get("Status", "")) if x),
+                "text": p["place"],
+                "detail": " · ".join(str(x) for x in (p["main"], p["status"], p["id"]) if x),
             }
         )
     return {

@@ -2,15 +2,14 @@
 
 ``index.html`` is the overview an analyst reads at the FIM without opening a
 map; ``tasking.html`` the ranked list; ``public/`` an aggregated version safe
-to publish (cells below ``[public] min_count`` suppressed, no incident points,
-no location strings). Sections whose stage did not run say so instead of
-failing.
+to publish, every figure from :mod:`hotspots.render.public` (one grid, one
+period, one threshold, secondary suppression; no incident points, no location
+strings). Sections whose stage did not run say so instead of failing.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,9 @@ from .. import __version__
 from ..config.sections import PublicConfig, RenderConfig
 from ..coverage.report import CoverageResult
 from ..crs import crs_label
-from ..geo.grid import Grid
 from ..model import coarsest_precision
 from ..stages.results import RunResults, TaskingList
+from .public import PublicTier, public_tier_for
 from .public_maps import OGL_CREDIT, PublicMapText, public_map
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -241,7 +240,7 @@ FILE_NOTES = {
     "tasking.html": "the ranked tasking list as a web page",
     "tasking.csv": "the ranked tasking list for Excel",
     "layers.gpkg": "every map layer for QGIS/ArcGIS ({crs})",
-    "manifest.json": "how this pack was made: version, settings, input file hashes, counts, timings, seed",
+    "manifest.json": "how this pack was made: version, settings, input file hashes, counts, steps, seed",
     "quarantine.csv": "input rows that were rejected, with the reason",
     "ward_table.csv": "counts, harm and rates per ward",
 }
@@ -369,6 +368,7 @@ TASKING_HTML_COLUMNS = [
 def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files: dict[str, str]) -> Path:
     """``tasking.html``: the ranked list as a page (every value escaped by the template)."""
     df = tasking.to_frame()
+    shown = set(tasking.column_keys)  # columns that carry no information for this data are left out
     recs = []
     for r in df.to_dict("records"):
         r = {
@@ -383,8 +383,8 @@ def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files:
         "status_line": ", ".join(f"{v} {k}" for k, v in tasking.status_counts().items()),
         "lookback": res.cfg.analysis.lookback_days,
         "playbook": " + ".join(Path(x.strip()).name for x in tasking.playbook_source.split("+")),
-        "columns": [c for _, c in TASKING_HTML_COLUMNS],
-        "keys": [k for k, _ in TASKING_HTML_COLUMNS],
+        "columns": [c for k, c in TASKING_HTML_COLUMNS if k in shown],
+        "keys": [k for k, _ in TASKING_HTML_COLUMNS if k in shown],
         "rows": recs,
     }
     p = out / "tasking.html"
@@ -393,44 +393,26 @@ def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files:
 
 
 # --------------------------------------------------------------------------- public tier
-def public_cells(res: RunResults, pcfg: PublicConfig) -> gpd.GeoDataFrame:
-    """Counts per ``cell_size_m`` cell over the analysis window (working CRS), suppressed below ``min_count``.
-
-    Only cells with at least ``min_count`` incidents are returned; counts are
-    whole numbers and no incident detail is kept.
-    """
-    g = Grid.from_boundary(res.area.boundary, pcfg.cell_size_m, crs=res.area.crs)
-    inc = res.recent()
-    cnt = g.counts(inc["x"].to_numpy(float), inc["y"].to_numpy(float))
-    cnt = np.where(g.mask, cnt, 0)
-    cnt[cnt < pcfg.min_count] = 0
-    df = g.to_frame(clip=True, incidents=cnt.astype(int))
-    return df[df["incidents"] >= pcfg.min_count].reset_index(drop=True)
-
-
-def render_public(res: RunResults, out: Path, pcfg: PublicConfig) -> list[Path]:
-    """``public/index.html`` and ``public/map.html`` from aggregated cells only."""
+def render_public(res: RunResults, out: Path, pcfg: PublicConfig, tier: PublicTier | None = None) -> PublicTier:
+    """``public/index.html``, ``public/map.html`` and (when the CCTV stage ran)
+    ``public/cctv_consultation.html``: every figure from the one public aggregation
+    (:func:`hotspots.render.public.public_tier`), nothing else. Returns the tier (for the manifest)."""
     pub = out / "public"
     pub.mkdir(parents=True, exist_ok=True)
-    # SEAM (public aggregation): the cells come from this module's public_cells until the one public
-    # aggregation module lands; the drawing below takes any suppressed cells with their counts.
-    cells = public_cells(res, pcfg)
+    tier = tier if tier is not None else public_tier_for(res.inputs)
+    cells = tier.cells
     rc = res.cfg.render
     public_map(
         cells,
         cells["incidents"].to_numpy(),
         res.area.boundary,
-        _public_text(res, f"{res.cfg.project.name}: recorded crime", pcfg.cell_size_m, pcfg.min_count),
+        _public_text(res, tier, f"{res.cfg.project.name}: recorded crime"),
         rc,
         wards=res.area.wards,
     ).save(pub / "map.html")
     if res.coverage is not None:
-        _cctv_public_map(res, res.coverage, pub, rc)
-    inc = res.recent()
-    vc = inc["crime_type"].value_counts()
-    rows = [
-        {"crime_type": t, "n": int(n) if n >= pcfg.min_count else f"fewer than {pcfg.min_count}"} for t, n in vc.items()
-    ]
+        _cctv_public_map(res, res.coverage, tier, pub, rc)
+    rows = [{"crime_type": r.label, "n": f"{r.count:,}" if r.count is not None else "not shown"} for r in tier.totals]
     names = {"cctv_consultation.html": "CCTV consultation map"}
     extra = [
         {"name": names.get(p.name, p.stem), "href": p.name}
@@ -439,32 +421,26 @@ def render_public(res: RunResults, out: Path, pcfg: PublicConfig) -> list[Path]:
     ]
     ctx = {
         "project": res.cfg.project.name,
-        "data_end": f"{res.fim_date - pd.Timedelta(days=1):%Y-%m-%d}",
-        "fim_date": f"{res.fim_date:%Y-%m-%d}",
-        "cell": f"{pcfg.cell_size_m:g}",
-        "min_count": pcfg.min_count,
-        "lookback": res.cfg.analysis.lookback_days,
+        "period": tier.period.label,
+        "cell": f"{tier.cell_size_m:g}",
+        "min_count": tier.min_count,
         "rows": rows,
+        "notes": list(tier.notes),
         "extra": extra,
     }
     (pub / "index.html").write_text(env().get_template("public_index.html").render(**ctx), encoding="utf-8")
-    (pub / "cells.json").write_text(
-        json.dumps({"cell_size_m": pcfg.cell_size_m, "min_count": pcfg.min_count, "cells": int(len(cells))})
-    )
-    return [pub / "index.html", pub / "map.html"]
+    return tier
 
 
-def _public_text(
-    res: RunResults, title: str, cell_m: float, min_count: int, extra: tuple[str, ...] = ()
-) -> PublicMapText:
-    """Title, period, data credit and the protection of small counts, for a public map."""
-    start = res.window_start
-    end = res.fim_date - pd.Timedelta(days=1)
+def _public_text(res: RunResults, tier: PublicTier, title: str, extra: tuple[str, ...] = ()) -> PublicMapText:
+    """Title, the public tier's period and squares, data credit and the protection of small counts, for a public
+    map."""
+    cell_m, min_count = tier.cell_size_m, tier.min_count
     police_uk = any(src.format == "police_uk" for src in res.cfg.incidents)
     source = "Crime data: police.uk. " if police_uk else "Crime data: recorded crime. "
     return PublicMapText(
         title=title,
-        subtitle=f"Recorded crime {start:%d %B %Y} to {end:%d %B %Y}, counted on {cell_m:g} m squares",
+        subtitle=f"Recorded crime {tier.period.label}, counted on {cell_m:g} m squares",
         credits=source + OGL_CREDIT,
         about=(
             f"Crimes are counted on squares of {cell_m:g} m; squares with fewer than {min_count} crimes are not "
@@ -474,26 +450,22 @@ def _public_text(
     )
 
 
-def _cctv_public_map(res: RunResults, cov: CoverageResult, pub: Path, rc: RenderConfig) -> Path:
-    """``public/cctv_consultation.html``: the CCTV public-consultation map (aggregated counts, proposed sites
-    by rank only), offline like every other map."""
-    # SEAM (public aggregation): the consultation cells and threshold come from the coverage stage until the
-    # one public aggregation module gives every public output the same cells.
-    min_count = int(cov.public_min_count)
-    cells = cov.public_cells
-    cells = cells[cells["count"] >= min_count]
-    cell_m = float(np.sqrt(cells.geometry.area.iloc[0])) if len(cells) else float(res.cfg.public.cell_size_m)
+def _cctv_public_map(res: RunResults, cov: CoverageResult, tier: PublicTier, pub: Path, rc: RenderConfig) -> Path:
+    """``public/cctv_consultation.html``: the CCTV public-consultation map (the public tier's squares, the
+    proposed sites by rank only), offline like every other map."""
+    cells = tier.cells
     pcfg = res.cfg.public
     text = dataclasses.replace(
         _public_text(
             res,
+            tier,
             f"{res.cfg.project.name}: proposed CCTV sites",
-            cell_m,
-            min_count,
             ("The numbered squares are proposed sites for new cameras, in order of priority.",),
         ),
         respond_text=pcfg.consultation_text,
         respond_url=pcfg.consultation_url,
     )
-    page = public_map(cells, cells["count"].to_numpy(), res.area.boundary, text, rc, res.area.wards, cov.proposed_sites)
+    page = public_map(
+        cells, cells["incidents"].to_numpy(), res.area.boundary, text, rc, res.area.wards, cov.proposed_sites
+    )
     return page.save(pub / "cctv_consultation.html")
