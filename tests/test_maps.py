@@ -157,6 +157,63 @@ def test_a_consultation_link_must_be_a_web_or_mail_address(url):
     PublicConfig(consultation_url="mailto:cctv@example.org").validate("x.toml")
 
 
+# --------------------------------------------------------------------------- tasking items
+def _tasking_list():
+    """Two places, hand-made: the second ranked first; peak times carry no information (month data)."""
+    import pandas as pd
+
+    from hotspots.config.sections import DEFAULT_TIMEZONE
+    from hotspots.stages.tasking_list import ITEM_COLUMNS, OmittedColumn, TaskingList, item_columns
+
+    fim = pd.Timestamp("2025-11-14", tz=DEFAULT_TIMEZONE)
+    rows = {c: ["", ""] for c in ITEM_COLUMNS}
+    rows.update(
+        rank=[2, 1],
+        item_id=["T1", "T2"],
+        status=["new", "continuing"],
+        place_name=["High Street, Ashcombe", "Elmbridge town centre"],
+        ward_name=["Ashcombe", "Elmbridge"],
+        ward_code=["W1", "W2"],
+        main_crime_type=["anti_social_behaviour", "violence"],
+        main_crime=["Anti-social behaviour", "Violence and sexual offences"],
+        crime_types=["Anti-social behaviour 40, Shoplifting 12", "Violence and sexual offences 75"],
+        incidents=[52, 1489],
+        harm=[52.0, 1489.4],
+        score=[60.2, 1500.0],
+        review_date=[fim + pd.Timedelta(days=14)] * 2,
+    )
+    items = gpd.GeoDataFrame(
+        rows, geometry=[shapely.box(530000, 180000, 530300, 180300), shapely.box(531000, 181000, 531400, 181400)]
+    ).set_crs(27700)
+    peak = {"peak_days", "peak_hours"}
+    columns = tuple(c for c in item_columns() if c.key not in peak)
+    omitted = tuple(OmittedColumn(k, k, "times are known only to the month") for k in sorted(peak))
+    return TaskingList(items, items.iloc[:0], fim, fim, columns=columns, omitted=omitted)
+
+
+def test_tasking_popups_show_the_lists_own_columns_in_words():
+    from hotspots.config.sections import RenderConfig
+    from hotspots.render.maps import ITEM_TITLE_COLUMNS, _item_features
+    from hotspots.vocabulary import CRIME_TYPE_LABELS
+
+    tl = _tasking_list()
+    fs = _item_features(tl, RenderConfig())
+    assert fs is not None and len(fs) == 2
+    want = [c.label for c in tl.page_columns() if c.key not in ITEM_TITLE_COLUMNS]
+    for p in fs.props:
+        headings = [h for h, _ in p["p"]]
+        assert set(headings) <= set(want) and headings == [h for h in want if h in headings]  # the list's order
+        assert "Peak days" not in headings and "Ward code" not in headings  # no information / not on a page
+    first = dict(fs.props[0]["p"])
+    assert first["Main problem"] == "Anti-social behaviour" and first["Crime types"].startswith("Anti-social")
+    assert first["Incidents"] == "52" and first["Harm (count)"] == "52" and first["Score"] == "60"
+    assert dict(fs.props[1]["p"])["Incidents"] == "1,489" and first["Review"] == "2025-11-28"
+    assert fs.props[0]["t"] == "2. High Street, Ashcombe: Anti-social behaviour"
+    assert [p["place"] for p in fs.props] == ["High Street, Ashcombe", "Elmbridge town centre"]
+    text = "".join(fs.features)
+    assert not [code for code in CRIME_TYPE_LABELS if code in text]  # never a raw crime-type code
+
+
 # --------------------------------------------------------------------------- street names
 @pytest.mark.parametrize(
     ("text", "want"),
