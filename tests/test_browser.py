@@ -17,6 +17,7 @@ import shapely
 from conftest import build_demo_pack
 
 from hotspots.config.sections import PublicConfig
+from hotspots.render.filenames import ward_map_href
 from hotspots.render.public import PublicTier, public_tier
 
 pytestmark = pytest.mark.browser
@@ -105,9 +106,9 @@ def open_page(ctx, path: Path, allowed: Path | None = None):
 
 
 def ward_files(pack: Path) -> dict[str, Path]:
-    """Ward code -> its map, from the pack's tasking list and ward table (file names are safe codes)."""
+    """Ward code -> its map, from the pack's ward table (the one file-name rule, render/filenames.py)."""
     wt = pd.read_csv(pack / "ward_table.csv", dtype={"ward_code": str})
-    return {c: pack / "wards" / f"{re.sub(r'[^A-Za-z0-9_-]', '_', c)}.html" for c in wt["ward_code"]}
+    return {c: pack / ward_map_href(c) for c in wt["ward_code"]}
 
 
 def box(page, selector: str) -> dict | None:
@@ -515,6 +516,23 @@ def test_phone_ward_map_shows_the_wards_own_tasking_items(phone, pack):
         page.close()
         checked += 1
     assert checked
+
+
+def test_a_place_opened_from_the_list_on_a_phone_shows_its_whole_popup(phone, pack):
+    df = pd.read_csv(pack / "tasking.csv", dtype={"ward_code": str})
+    top = df[df["rank"] == 1].iloc[0]
+    page, log = open_page(phone, ward_files(pack)[top["ward_code"]])
+    page.locator("#hs-tab-items").click()
+    page.locator("#hs-items-body button").first.click()
+    page.wait_for_timeout(500)
+    assert page.locator(".leaflet-popup-content h3").inner_text().startswith(f"Rank 1: {top['place_name']}")
+    pop, m, zoom = box(page, ".leaflet-popup-content-wrapper"), box(page, "#hs-map"), box(page, ".leaflet-control-zoom")
+    assert m["x"] <= pop["x"] and pop["x"] + pop["width"] <= m["x"] + m["width"], (pop, m)  # nothing cut off
+    assert m["y"] <= pop["y"] and pop["y"] + pop["height"] <= m["y"] + m["height"], (pop, m)
+    assert not overlap(pop, zoom), (pop, zoom)  # the zoom buttons never cover its text
+    assert inside(box(page, ".leaflet-popup-close-button"), 390, 844)
+    assert log["errors"] == []
+    page.close()
 
 
 def _tier(x: np.ndarray, y: np.ndarray, b) -> PublicTier:

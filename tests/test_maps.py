@@ -208,7 +208,8 @@ def test_tasking_popups_show_the_lists_own_columns_in_words():
     assert first["Main problem"] == "Anti-social behaviour" and first["Crime types"].startswith("Anti-social")
     assert first["Incidents"] == "52" and first["Harm (count)"] == "52" and first["Score"] == "60"
     assert dict(fs.props[1]["p"])["Incidents"] == "1,489" and first["Review"] == "2025-11-28"
-    assert fs.props[0]["t"] == "2. High Street, Ashcombe: Anti-social behaviour"
+    assert fs.props[0]["t"] == "Rank 2: High Street, Ashcombe, Anti-social behaviour"
+    assert fs.props[1]["pt"] == "Rank 1: Elmbridge town centre (T2)"
     assert [p["place"] for p in fs.props] == ["High Street, Ashcombe", "Elmbridge town centre"]
     text = "".join(fs.features)
     assert not [code for code in CRIME_TYPE_LABELS if code in text]  # never a raw crime-type code

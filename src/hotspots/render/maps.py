@@ -56,7 +56,7 @@ WARD_MARGIN_M = 300.0
 WARD_CONTEXT_M = 1000.0
 WARD_OUTLINES_M = 2000.0
 
-SEARCH_HINT = "Find a ward, street or tasking id"
+SEARCH_HINT = "Find a ward, street, place or tasking id"
 
 
 def _column(frame: pd.DataFrame, column: str) -> list[Any]:
@@ -449,8 +449,11 @@ def _item_features(tasking: TaskingList | None, rc: RenderConfig) -> FeatureSet 
             "r": ranks,
             "id": ids,
             "place": places,
-            "pt": [f"{r}. {n} ({i})" for r, n, i in zip(ranks, places, ids, strict=True)],
-            "t": [f"{r}. {n}: {m}" if m else f"{r}. {n}" for r, n, m in zip(ranks, places, problems, strict=True)],
+            "pt": [f"Rank {r}: {n} ({i})" for r, n, i in zip(ranks, places, ids, strict=True)],
+            "t": [
+                f"Rank {r}: {n}, {m}" if m else f"Rank {r}: {n}"
+                for r, n, m in zip(ranks, places, problems, strict=True)
+            ],
             "p": pops,
             "main": problems,
             "status": [str(plain(s)) for s in it["status"]],

@@ -88,12 +88,22 @@
     }
     return box;
   }
+  // a popup fits the map beside the zoom buttons (left) at any width: on a phone it is narrower than 340 px
+  var POPUP_LEFT = 56, POPUP_GAP = 12, POPUP_CHROME = 50;  // px: zoom column, margin, popup padding and border
+  function popupOptions() {
+    var size = map.getSize();
+    return {
+      maxWidth: Math.max(160, Math.min(340, size.x - POPUP_LEFT - POPUP_GAP - POPUP_CHROME)),
+      minWidth: 0,
+      maxHeight: Math.max(180, Math.round(0.55 * size.y)),
+      autoPanPaddingTopLeft: [POPUP_LEFT, POPUP_GAP],
+      autoPanPaddingBottomRight: [POPUP_GAP, POPUP_GAP]
+    };
+  }
   function bindInfo(feature, layer) {
     var p = feature.properties || {};
     if (p.pt || (p.p && p.p.length)) {
-      layer.bindPopup(function () { return popupContent(p); }, {
-        maxWidth: 340, maxHeight: Math.max(180, Math.round(0.55 * map.getSize().y)), autoPanPadding: [16, 16]
-      });
+      layer.bindPopup(function () { return popupContent(p); }, popupOptions());
     }
     if (p.t) layer.bindTooltip(function () { return el('span', null, p.t); }, {sticky: true, direction: 'top'});
   }
