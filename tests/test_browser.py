@@ -357,6 +357,20 @@ def test_rank_badges_are_present_and_on_top(browser, pack):
     page.close()
 
 
+def test_numbered_camera_sites_are_above_the_names(browser, pack):
+    page, log = open_page(browser, pack / "public" / "cctv_consultation.html")
+    sites = page.locator(".hs-marker")
+    assert sites.count() > 0
+    z = page.evaluate(
+        "() => [...document.querySelectorAll('.hs-marker')].map(m => +getComputedStyle(m.closest('.leaflet-pane'))"
+        ".zIndex).concat([+getComputedStyle(document.querySelector('.leaflet-hs-labels-pane')).zIndex])"
+    )
+    *marks, labels = z
+    assert min(marks) > labels  # a ward or street name never hides a site's number
+    assert log["errors"] == []
+    page.close()
+
+
 def _overlap_page(tmp_path: Path) -> Path:
     """A map whose tasking items 17 and 4 cover the same place (4 drawn smaller inside 17), and item 9 apart."""
     from hotspots.config.sections import RenderConfig

@@ -23,8 +23,8 @@
   var SVGNS = 'http://www.w3.org/2000/svg';
   var PANES = {
     'hs-surface': 250, 'hs-cells': 350, 'hs-context': 380, 'hs-areas': 420,
-    'hs-points': 450, 'hs-items': 480, 'hs-labels': 520, 'hs-ranks': 640
-  };
+    'hs-points': 450, 'hs-items': 480, 'hs-labels': 520, 'hs-sites': 560, 'hs-ranks': 640
+  };  // hs-sites: numbered camera sites and ANPR readers, above the names so no name hides their number
   var LABEL_KINDS = {street: 1, ward: 1, town: 1};
   var SYMBOLS = {fill: 1, line: 1, dash: 1, dot: 1, circle: 1, square: 1, triangle: 1, badge: 1, text: 1};
   var phone = window.matchMedia('(max-width: 700px)');
@@ -133,7 +133,7 @@
       var r = st.radius || 7, icon = el('div');
       icon.appendChild(markerSvg(sym, {color: line, fill: colour(st.fill, line)}, 2 * r + 4, p.r));
       return L.marker(latlng, {
-        pane: spec.pane, icon: L.divIcon({className: 'hs-marker', html: icon, iconSize: [2 * r + 4, 2 * r + 4]}),
+        pane: 'hs-sites', icon: L.divIcon({className: 'hs-marker', html: icon, iconSize: [2 * r + 4, 2 * r + 4]}),
         keyboard: false
       });
     }
