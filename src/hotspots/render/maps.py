@@ -56,7 +56,7 @@ WARD_MARGIN_M = 300.0
 WARD_CONTEXT_M = 1000.0
 WARD_OUTLINES_M = 2000.0
 
-SEARCH_HINT = "Find a ward, street, place or tasking id"
+SEARCH_HINT = "Ward, street, place or tasking id"
 
 
 def _column(frame: pd.DataFrame, column: str) -> list[Any]:
