@@ -41,7 +41,20 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "foundation",
         frozenset(
-            {"hotspots", "errors", "model", "config", "announce", "progress", "_util", "_csvsafe", "crs", "vocabulary"}
+            {
+                "hotspots",
+                "errors",
+                "model",
+                "config",
+                "announce",
+                "progress",
+                "_util",
+                "_csvsafe",
+                "crs",
+                "vocabulary",
+                "textfile",
+                "writable",
+            }
         ),
     ),
     ("inputs", frozenset({"ingest", "geo", "demo"})),

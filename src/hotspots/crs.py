@@ -111,3 +111,47 @@ def crs_extent(value: Any) -> tuple[tuple[float, float, float, float], str]:
 
     tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     return tuple(tr.transform_bounds(*aou.bounds)), aou.name
+
+
+#: Degrees by which data may stray beyond a CRS's published area of use (its edges are not cliffs).
+AREA_OF_USE_MARGIN_DEG = 1.0
+
+
+def utm_crs_for(lon: float, lat: float) -> str:
+    """The WGS 84 / UTM zone CRS holding a point given in degrees, e.g. ``"EPSG:32618"`` for New York."""
+    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+def suggest_crs(lon: float, lat: float) -> str:
+    """A projected CRS in metres suited to data around (``lon``, ``lat``) in degrees, named for a message:
+    British National Grid in Great Britain, else the point's UTM zone."""
+    gb = parse_crs(DEFAULT_CRS).area_of_use
+    if gb is not None and gb.west <= lon <= gb.east and gb.south <= lat <= gb.north:
+        return f"{DEFAULT_CRS} (British National Grid)"
+    code = utm_crs_for(lon, lat)
+    return f"{code} ({parse_crs(code).name}) or the local national or state grid"
+
+
+def _area_name(name: str) -> str:
+    first = name.split(" - ")[0].split(". ")[0].rstrip(".")
+    return first if len(first) <= 60 else first[:57].rstrip() + "..."
+
+
+def area_of_use_problem(lon: float, lat: float, value: Any, what: str) -> str:
+    """Why data centred on (``lon``, ``lat``) in degrees should not be worked in the CRS ``value`` ('' when
+    they may): the point lies outside the CRS's area of use (plus :data:`AREA_OF_USE_MARGIN_DEG`), where its
+    distances are stretched. ``what`` names the data in the sentence, which names a suitable CRS."""
+    crs = parse_crs(value)
+    aou = crs.area_of_use if crs is not None else None
+    if aou is None:
+        return ""
+    m = AREA_OF_USE_MARGIN_DEG
+    if aou.west - m <= lon <= aou.east + m and aou.south - m <= lat <= aou.north + m:
+        return ""
+    return (
+        f"{what} lie around longitude {lon:.3f}, latitude {lat:.3f}, outside the area of use of the working CRS "
+        f"{crs_label(value)} ({_area_name(aou.name)}: longitude {aou.west:g} to {aou.east:g}, latitude "
+        f"{aou.south:g} to {aou.north:g}); distances there would be distorted. Set [project] crs to a "
+        f"projected CRS for that area, e.g. {suggest_crs(lon, lat)}."
+    )

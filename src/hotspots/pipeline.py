@@ -33,6 +33,7 @@ from .render import layers as L
 from .render import maps, report
 from .stages import ANALYSIS_STAGES, RunInputs, RunResults, Stage, load_inputs, run_stages
 from .tasking import stage as tasking_stage
+from .writable import check_writable
 
 #: Every stage of a pack, in the order they run: the analyses, then the tasking list.
 PIPELINE_STAGES: tuple[Stage, ...] = (*ANALYSIS_STAGES, tasking_stage.STAGE)
@@ -109,6 +110,8 @@ def manifest(res: RunResults, timings: dict[str, float], files: list[str], layer
         "package": "hotspots",
         "version": __version__,
         "fim_date": f"{res.fim_date:%Y-%m-%d}",
+        "fim_date_chosen": res.inputs.choices.get("fim_date", "given (--date)"),
+        "analysis_window": res.inputs.window.label,
         "generated_at": pd.Timestamp.now(tz=cfg.timezone).isoformat(timespec="seconds"),
         "config_file": str(cfg.source_file),
         "config": cfg.raw,
@@ -128,7 +131,7 @@ def manifest(res: RunResults, timings: dict[str, float], files: list[str], layer
         "rows": res.ingest.summary(),
         "incidents_before_fim_date": int(len(res.incidents)),
         "time_precision": sorted(res.incidents["time_precision"].unique()),
-        "notes": list(res.area.notes),
+        "notes": list(res.area.notes) + list(res.ingest.notes),
         "timings_s": timings,
         "files": sorted(files),
     }
@@ -240,6 +243,10 @@ def run(
     """
     rep = Reporter(quiet=quiet)
     rep.say(f"hotspots {__version__}: {cfg.project.name}")
+    if out_dir:
+        check_writable(out_dir, "--out")
+    else:
+        check_writable(Path(cfg.output.folder), "[output] folder")
     res = analyse(
         cfg, fim_date, rep, now=now, stages=stages, previous=previous, pack_dir=out_dir if out_dir else DEFAULT_PACK_DIR
     )

@@ -98,6 +98,7 @@ def main(args: argparse.Namespace) -> int:
     from ..stages.inputs import load_inputs
 
     cfg = options.load(args)
+    options.writable_out(args)
     fc = cfg.forecast
     inp = load_inputs(cfg, None, options.reporter(args))
     inc = inp.incidents

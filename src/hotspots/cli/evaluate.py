@@ -60,6 +60,7 @@ def main(args: argparse.Namespace) -> int:
     from ..stages.inputs import load_inputs
 
     cfg = options.load(args)
+    options.writable_out(args)
     ecfg = cfg.evaluate
     inp = load_inputs(cfg, None, options.reporter(args))
     crs = cfg.crs

@@ -35,11 +35,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     src.add_argument("--input", "-i", metavar="CSV", help="CSV of events with x, y and date columns")
     options.add_data_dir(p)
     options.add_out_quiet(p)
-    p.add_argument(
-        "--date",
-        metavar="YYYY-MM-DD",
-        help="(with --config) the meeting date; default the day after the latest incident",
-    )
+    options.add_date(p, "(with --config) the meeting date; default the day after the latest incident")
     p.add_argument("--crs", default=DEFAULT_CRS, help=f"(with --input) CRS of the x/y columns (default {DEFAULT_CRS})")
     p.add_argument("--x-col", default="x", help="x column (default x)")
     p.add_argument("--y-col", default="y", help="y column (default y)")
@@ -138,7 +134,7 @@ def _knox_from_csv(args: argparse.Namespace) -> int:
     from ..config import NearRepeatConfig
     from ..render.nearrepeat import write_knox_page
 
-    out = options.out_dir(args)
+    out = options.writable_out(args)
     x, y, t, note = _read_events(args)
     base = asdict(NearRepeatConfig())
     keys = (
@@ -172,6 +168,7 @@ def main(args: argparse.Namespace) -> int:
     from ..stages.nearrepeat import nearrepeat
 
     cfg = options.load(args)
+    options.writable_out(args)
     ov = _overrides(args)
     if ov:
         cfg = cfg.override("nearrepeat", **ov)

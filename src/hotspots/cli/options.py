@@ -62,6 +62,33 @@ def out_dir(args: argparse.Namespace) -> Path:
     return Path(args.out) if args.out else default_out(args.command)
 
 
+def meeting_date(value: str) -> str:
+    """argparse type of ``--date``: a real ``YYYY-MM-DD`` date no more than a year ahead, checked
+    before anything is read (see :func:`hotspots.model.parse_meeting_date`)."""
+    from ..errors import InputError
+    from ..model import parse_meeting_date
+
+    try:
+        return parse_meeting_date(value, "--date").isoformat()
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_date(p: argparse.ArgumentParser, help: str) -> None:
+    """``--date YYYY-MM-DD`` (checked when the command line is read)."""
+    p.add_argument("--date", metavar="YYYY-MM-DD", type=meeting_date, help=help)
+
+
+def writable_out(args: argparse.Namespace, default: Path | None = None, what: str = "--out") -> Path:
+    """The folder a subcommand writes into (``--out``, else ``default``, else ``out/<subcommand>``),
+    checked to be writable before any work starts (:func:`hotspots.writable.check_writable`)."""
+    from ..writable import check_writable
+
+    if args.out:
+        return check_writable(args.out, "--out")
+    return check_writable(default if default is not None else default_out(args.command), what)
+
+
 def load(args: argparse.Namespace) -> Config:
     """The validated config of ``--config`` (every section checked before anything runs)."""
     from ..config import load_config

@@ -24,7 +24,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.add_common(p)
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="the FIM date (default: the day after the latest incident)")
+    options.add_date(p, "the FIM date (default: the day after the latest incident)")
     p.add_argument("--scheme", choices=("esri", "uk"), help="class scheme (overrides [trends] scheme)")
     p.add_argument("--step-days", type=int, metavar="N", help="use N-day steps (day-precision data only)")
     return p
@@ -35,6 +35,7 @@ def main(args: argparse.Namespace) -> int:
     from ..stages.trends import trends
 
     cfg = options.load(args)
+    options.writable_out(args)
     over: dict[str, Any] = {}
     if args.scheme:
         over["scheme"] = args.scheme

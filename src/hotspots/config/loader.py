@@ -21,6 +21,7 @@ same checks as the file.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import types
@@ -196,6 +197,8 @@ def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: key {key!r} must be a number, got {value!r}.")
+        if not math.isfinite(value):
+            raise ConfigError(f"{where}: key {key!r} must be a finite number, got {value!r}.")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):

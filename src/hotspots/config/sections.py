@@ -198,15 +198,21 @@ class IncidentSource:
     """One [[incidents]] entry: a file or folder of incidents and how to read it.
 
     ``crs`` is the CRS of the x/y columns of a generic CSV ('' = ``[project] crs``).
+    ``date_format`` a strptime format every date must follow ('' = the forms
+    :mod:`hotspots.ingest.dates` reads); ``dayfirst`` the order of ``NN/NN/YYYY``
+    dates (unset = decided per file from the values, refused when they cannot
+    decide). ``crime_type`` gives every row of a source without a crime-type
+    column one canonical type (instead of ``[incidents.columns] crime_type``).
     """
 
     path: str = field(default="", metadata=DATA_PATH)
     format: str = "police_uk"  # police_uk | generic | geo
     crs: str = ""
     time_precision: str = "auto"  # auto | minute | day | month
-    date_format: str = ""  # strptime format; empty = ISO 8601
-    dayfirst: bool = True
+    date_format: str = ""  # strptime format; empty = the accepted forms
+    dayfirst: bool | None = None  # None = decided per file from the values
     columns: ColumnMap = field(default_factory=ColumnMap)
+    crime_type: str = ""  # one canonical type for every row (no crime-type column)
     crime_types: tuple[str, ...] = ()  # keep only these canonical types (empty = all)
 
     def validate(self, where: str) -> None:
@@ -214,18 +220,42 @@ class IncidentSource:
             raise ConfigError(f"{where}: every [[incidents]] entry needs a path.")
         if self.format not in ("police_uk", "generic", "geo"):
             raise ConfigError(f"{where}: [[incidents]] format must be police_uk, generic or geo, got {self.format!r}.")
+        if self.crime_type:
+            _check_types(where, "[[incidents]] crime_type", (self.crime_type,))
+            if self.columns.crime_type:
+                raise ConfigError(
+                    f"{where}: [[incidents]] crime_type ({self.crime_type!r}, one type for every row) and "
+                    f"[incidents.columns] crime_type ({self.columns.crime_type!r}, a column) are both set; keep one."
+                )
+        elif self.format != "police_uk" and not self.columns.crime_type:
+            raise ConfigError(
+                f"{where}: [[incidents]] {self.path!r} has no crime type: name its column with "
+                '[incidents.columns] crime_type = "..." or give every row one type with [[incidents]] '
+                'crime_type = "burglary_residential".'
+            )
+        if self.date_format:
+            try:
+                dt.datetime.now().strftime(self.date_format)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"{where}: [[incidents]] date_format {self.date_format!r} is not a strptime format ({exc}); "
+                    'e.g. "%d/%m/%Y %H:%M".'
+                ) from None
+            if not re.search(r"%[YyGcx]", self.date_format):
+                raise ConfigError(
+                    f'{where}: [[incidents]] date_format {self.date_format!r} has no year; e.g. "%d/%m/%Y %H:%M".'
+                )
         if self.time_precision not in ("auto", "minute", "day", "month"):
             raise ConfigError(
                 f"{where}: [[incidents]] time_precision must be auto, minute, day or month, "
                 f"got {self.time_precision!r}."
             )
         _check_types(where, "[[incidents]] crime_types", self.crime_types)
-        if self.crs:
-            if parse_crs(self.crs) is None:
-                raise ConfigError(
-                    f"{where}: [[incidents]] crs {self.crs!r} is not a CRS pyproj knows; give an "
-                    "EPSG code such as EPSG:27700 (x/y in metres) or use lon/lat columns."
-                )
+        if self.crs and parse_crs(self.crs) is None:
+            raise ConfigError(
+                f"{where}: [[incidents]] crs {self.crs!r} is not a CRS pyproj knows; give an "
+                "EPSG code such as EPSG:27700 (x/y in metres) or use lon/lat columns."
+            )
 
 
 @dataclass(frozen=True)
@@ -675,12 +705,10 @@ class CamerasConfig:
             raise ConfigError(
                 f"{where}: [cameras] coverage_types has unknown type(s) {bad}; choose from {list(CAMERA_TYPES)}."
             )
-        if self.crs:
-            if parse_crs(self.crs) is None:
-                raise ConfigError(
-                    f"{where}: [cameras] crs {self.crs!r} is not a CRS pyproj knows; give an EPSG "
-                    "code such as EPSG:27700."
-                )
+        if self.crs and parse_crs(self.crs) is None:
+            raise ConfigError(
+                f"{where}: [cameras] crs {self.crs!r} is not a CRS pyproj knows; give an EPSG code such as EPSG:27700."
+            )
 
     def default_range(self, ctype: str) -> float:
         return float(getattr(self, f"{ctype}_range_m"))
@@ -902,9 +930,7 @@ class Rule:
             return False
         if self.crime_types and crime_type not in self.crime_types:
             return False
-        if self.time and self.time != time_of_day:
-            return False
-        return True
+        return not (self.time and self.time != time_of_day)
 
 
 @dataclass(frozen=True)

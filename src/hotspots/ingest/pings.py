@@ -55,7 +55,8 @@ import pandas as pd
 from ..config.sections import DEFAULT_TIMEZONE
 from ..crs import DEFAULT_CRS
 from ..errors import InputError
-from .readers import _read_csv, check_lonlat, check_xy
+from ..textfile import read_csv_frame
+from .readers import check_lonlat, check_xy
 
 __all__ = [
     "LOG_REASONS",
@@ -264,11 +265,8 @@ def _read_table(f: Path) -> pd.DataFrame:
         raise InputError(f"{f}: the file is empty (no header, no rows); export the data again.")
     try:
         df = pd.read_csv(f, dtype=str, engine="pyarrow", keep_default_na=False, na_values=[])
-    except Exception:  # encoding, ragged rows...: the slower reader gives the precise message
-        try:
-            df = _read_csv(f)
-        except pd.errors.ParserError as exc:
-            raise InputError(f"{f}: not a readable CSV ({exc}); export the data again.") from None
+    except Exception:  # encoding, ragged rows...: the strict reader gives the precise message
+        df = read_csv_frame(f)
     if df.empty:
         raise InputError(f"{f}: the file has a header but no rows; export the data again or remove the file.")
     df.columns = [str(c).lstrip("\ufeff").strip() for c in df.columns]
@@ -609,7 +607,7 @@ class _Flags:
     """The first quarantine reason of each row (0 = none yet) and its detail sentence."""
 
     def __init__(self, n: int, reasons: dict[str, str]):
-        self.names = ("",) + tuple(reasons)
+        self.names = ("", *tuple(reasons))
         self.code = np.zeros(n, dtype=np.int8)
         self.detail = np.full(n, "", dtype=object)
 
@@ -826,7 +824,7 @@ def read_pings(
             txt[dup_rows] = [
                 f"same unit and time as row {r} of {Path(str(fn)).name}"
                 + (" at the same position" if dd < 0.5 else f", {dd:.0f} m away")
-                for r, fn, dd in zip(raw["source_row"].to_numpy()[ref], src, dist)
+                for r, fn, dd in zip(raw["source_row"].to_numpy()[ref], src, dist, strict=False)
             ]
             m = np.zeros(n, dtype=bool)
             m[dup_rows] = True
