@@ -352,8 +352,8 @@ def _parse_plain(text: str, delim: str) -> _Parsed | None:
         return None
     all_lines = text.splitlines()
     numbered = [i for i, line in enumerate(all_lines, start=1) if line.strip()]
-    if len(numbered) < 2:
-        return None
+    if len(numbered) < 2 or len({all_lines[i - 1].count(delim) for i in numbered}) != 1:
+        return None  # ragged rows: the strict reader names them
     try:
         frame = pd.read_csv(
             io.StringIO(text),

@@ -39,7 +39,9 @@ def main(args: argparse.Namespace) -> int:
     res = load_incidents(cfg, area)
     out.mkdir(parents=True, exist_ok=True)
     res.write_quarantine(out / "quarantine.csv")
-    (out / "ingest_summary.json").write_text(json.dumps(res.summary(), indent=2, default=str))
+    summary = res.summary()
+    summary["notes"] = list(area.notes) + summary["notes"]
+    (out / "ingest_summary.json").write_text(json.dumps(summary, indent=2, default=str))
     print(f"Study area: {cfg.project.name}, {len(area.wards)} wards, {area.area_km2:.1f} km²")
     print(res.report())
     print(f"Quarantined rows (with reasons) written to {out / 'quarantine.csv'}")

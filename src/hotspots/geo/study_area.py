@@ -76,7 +76,7 @@ def read_vector(path: Path, what: str, layer: str = "", crs: str = DEFAULT_CRS) 
         raise InputError(f"{path}: the {what} file has no features.")
     if g.crs is None:
         raise InputError(f"{path}: the {what} file has no CRS; save it with one (e.g. EPSG:27700 or EPSG:4326).")
-    present = g.geometry.notna() & ~g.geometry.is_empty
+    present = ~g.geometry.isna() & ~g.geometry.is_empty
     if present.any():
         x0, y0, x1, y1 = g.geometry[present].total_bounds
         if not np.isfinite([x0, y0, x1, y1]).all():
