@@ -49,7 +49,7 @@ def test_unknown_section(folder):
 
 
 def test_wrong_type(folder):
-    with pytest.raises(ConfigError, match="'project.seed' must be a whole number"):
+    with pytest.raises(ConfigError, match=r"'project\.seed' must be a whole number"):
         load_config(write_config(folder, BASE.replace("[project]", '[project]\nseed = "x"')))
 
 
@@ -94,7 +94,7 @@ def test_stage_section_checked_by_its_dataclass(folder):
     cfg = load_config(write_config(folder, BASE + "\n[density]\nradius_m = 250\n"))
     assert cfg.density.radius_m == 250.0
     # a stage's section is checked when the config is loaded, not when the stage runs
-    with pytest.raises(ConfigError, match="'density.radius'"):
+    with pytest.raises(ConfigError, match=r"'density\.radius'"):
         load_config(write_config(folder, BASE + "\n[density]\nradius = 250\n"))
 
 
@@ -259,5 +259,5 @@ def test_every_key_of_an_incident_source_is_checked_at_load(folder):
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 def test_non_finite_numbers_are_refused(folder, value):
-    with pytest.raises(ConfigError, match="'density.radius_m' must be a finite number"):
+    with pytest.raises(ConfigError, match=r"'density\.radius_m' must be a finite number"):
         load_config(write_config(folder, BASE + f"\n[density]\nradius_m = {value}\n"))

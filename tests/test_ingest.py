@@ -275,7 +275,7 @@ def test_police_uk_without_its_columns(tmp_path):
     _wards_file(tmp_path)
     (tmp_path / "x.csv").write_text("foo,bar\n1,2\n")
     cfg = load_config(write_config(tmp_path, POLICE.format(path="x.csv")))
-    with pytest.raises(InputError, match="none of the police.uk columns"):
+    with pytest.raises(InputError, match=r"none of the police\.uk columns"):
         _ingest(cfg)
 
 

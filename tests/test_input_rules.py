@@ -13,8 +13,8 @@ import json
 import pandas as pd
 import pytest
 from pyproj import Geod
-from test_bad_input import GENERIC_HEADER, NEW_YORK, World, generic_row, police_row, ward_collection
 from shapely.geometry import Polygon
+from test_bad_input import GENERIC_HEADER, NEW_YORK, World, generic_row, police_row, ward_collection
 
 from hotspots.config import load_config
 from hotspots.errors import InputError

@@ -110,7 +110,8 @@ def crs_extent(value: Any) -> tuple[tuple[float, float, float, float], str]:
     import pyproj
 
     tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    return tuple(tr.transform_bounds(*aou.bounds)), aou.name
+    x0, y0, x1, y1 = tr.transform_bounds(*aou.bounds)
+    return (float(x0), float(y0), float(x1), float(y1)), aou.name
 
 
 #: Degrees by which data may stray beyond a CRS's published area of use (its edges are not cliffs).

@@ -280,7 +280,8 @@ def read_table(path: Path, expected: Iterable[str] = ()) -> CsvTable:
             "kept as '<name> (column N)'."
         )
     if parsed.frame is not None:
-        frame, malformed, irregular = parsed.frame, [""] * len(parsed.lines), {}
+        frame, malformed = parsed.frame, [""] * len(parsed.lines)
+        irregular: dict[int, list[str]] = {}
         frame.columns = names
     else:
         frame, malformed, irregular, trimmed = _shape(parsed, names)

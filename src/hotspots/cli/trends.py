@@ -50,8 +50,8 @@ def main(args: argparse.Namespace) -> int:
     paths = tr.write(out)
     em = tr.emerging
     if not args.quiet:
-        for n in tr.notes:
-            print("note:", n)
+        for note in tr.notes:
+            print("note:", note)
         print(f"Emerging hotspots ({em.scheme} scheme), {em.n_cells:,} cells x {em.n_steps} {em.step_label}s:")
         for label, n in sorted(em.counts_by_class().items(), key=lambda kv: -kv[1]):
             print(f"  {n:>7,}  {label}")

@@ -171,7 +171,7 @@ class Config:
 # --------------------------------------------------------------------------- building
 def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
     origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
             return value
         if not isinstance(value, dict):
@@ -192,8 +192,11 @@ def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: key {key!r} must be a table, got {type(value).__name__}.")
         return {str(k): _coerce(v, vt, f"{key}.{k}", where) for k, v in value.items()}
-    if tp is Any:
-        return value
+    return _coerce_scalar(value, tp, key, where)
+
+
+def _coerce_scalar(value: Any, tp: Any, key: str, where: str) -> Any:
+    """A TOML scalar checked against ``tp`` (float: a finite number; int; bool; str; Any: as it is)."""
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: key {key!r} must be a number, got {value!r}.")

@@ -85,6 +85,14 @@ def _unknown_types(types: tuple[str, ...]) -> list[str]:
     return [c for c in types if c not in CANONICAL_CRIME_TYPES]
 
 
+def _one_of(where: str, key: str, value: str, allowed: tuple[str, ...], meaning: str = "") -> None:
+    """``value`` of ``key`` (e.g. ``[trends] step``) must be one of ``allowed``; ``meaning`` explains them."""
+    if value not in allowed:
+        quoted = [f'"{a}"' for a in allowed]
+        names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+        raise ConfigError(f"{where}: {key} must be {names}{meaning}, got {value!r}.")
+
+
 def _check_types(where: str, key: str, types: tuple[str, ...]) -> None:
     bad = _unknown_types(types)
     if bad:
@@ -447,19 +455,19 @@ class NearRepeatConfig:
             bad("temporal_bandwidth_days", f"must be > 0 days, got {self.temporal_bandwidth_days}.")
         if self.n_spatial_bands < 1 or self.n_temporal_bands < 1:
             bad("n_spatial_bands/n_temporal_bands", "must be at least 1.")
-        if self.metric not in ("euclidean", "manhattan"):
-            bad("metric", f"must be 'euclidean' or 'manhattan', got {self.metric!r}.")
-        if self.convention not in ("closed", "nrc"):
-            bad("convention", f"must be 'closed' or 'nrc', got {self.convention!r}.")
+        _one_of(where, "[nearrepeat] metric", self.metric, ("euclidean", "manhattan"))
+        _one_of(where, "[nearrepeat] convention", self.convention, ("closed", "nrc"))
         if self.permutations < 19:
             bad("permutations", f"must be at least 19 (p can reach 0.05), got {self.permutations}.")
         if not 0 < self.alpha < 1:
             bad("alpha", f"must be between 0 and 1, got {self.alpha}.")
-        if self.extent_rule not in ("core", "significant"):
-            bad(
-                "extent_rule",
-                f"must be 'core' (half-maximum core of the pattern) or 'significant', got {self.extent_rule!r}.",
-            )
+        _one_of(
+            where,
+            "[nearrepeat] extent_rule",
+            self.extent_rule,
+            ("core", "significant"),
+            " (core: the half-maximum core of the pattern)",
+        )
         for k in ("lookback_days", "alert_days", "repeat_window_days"):
             if getattr(self, k) <= 0:
                 bad(k, f"must be a positive number of days, got {getattr(self, k)}.")
@@ -507,10 +515,8 @@ class TrendsConfig:
         def bad(key: str, msg: str) -> None:
             raise ConfigError(f"{where}: [trends] {key} {msg}")
 
-        if self.scheme not in ("esri", "uk"):
-            bad("scheme", f'must be "esri" or "uk", got {self.scheme!r}.')
-        if self.step not in ("auto", "days", "month"):
-            bad("step", f'must be "auto", "days" or "month", got {self.step!r}.')
+        _one_of(where, "[trends] scheme", self.scheme, ("esri", "uk"))
+        _one_of(where, "[trends] step", self.step, ("auto", "days", "month"))
         if self.step_days < 1:
             bad("step_days", f"must be a positive number of days, got {self.step_days}.")
         if self.n_steps < 0 or self.max_steps < 1:
@@ -527,19 +533,15 @@ class TrendsConfig:
             v = getattr(self, key)
             if not 0 < v <= 1:
                 bad(key, f"must be in (0, 1], got {v}.")
-        if self.fdr not in ("step", "cube", "none"):
-            bad("fdr", f'must be "step", "cube" or "none", got {self.fdr!r}.')
-        if self.trend_test not in ("yue_wang", "mk"):
-            bad("trend_test", f'must be "yue_wang" or "mk", got {self.trend_test!r}.')
-        if self.historical not in ("extended", "arcgis"):
-            bad("historical", f'must be "extended" or "arcgis", got {self.historical!r}.')
+        _one_of(where, "[trends] fdr", self.fdr, ("step", "cube", "none"))
+        _one_of(where, "[trends] trend_test", self.trend_test, ("yue_wang", "mk"))
+        _one_of(where, "[trends] historical", self.historical, ("extended", "arcgis"))
         if self.recent_steps < 0:
             bad("recent_steps", f"must be >= 0 (0 = a quarter of the steps), got {self.recent_steps}.")
         unknown = _unknown_types(self.crime_types)
         if unknown:
             bad("crime_types", f"has unknown categories {unknown}; choose from {list(CANONICAL_CRIME_TYPES)}.")
-        if self.weight not in ("count", "harm"):
-            bad("weight", f'must be "count" or "harm", got {self.weight!r}.')
+        _one_of(where, "[trends] weight", self.weight, ("count", "harm"))
 
 
 @dataclass(frozen=True)

@@ -283,10 +283,11 @@ def join_population(
                     f"ward {codes.iloc[i]} is not a number; give the count, or leave the cell empty if unknown."
                 ) from None
             if v <= 0:
+                per = "household" if out == "households" else "resident"
                 raise InputError(
                     f"{path}: line {lines.iloc[i]}, column {col!r} ([study_area] {key}): {out} of ward "
-                    f"{codes.iloc[i]} is {cell.strip()}, but a rate per {out[:-1] if out == 'households' else 'resident'}"
-                    " needs a count above 0; correct it, or leave the cell empty to leave the ward's rates blank."
+                    f"{codes.iloc[i]} is {cell.strip()}, but a rate per {per} needs a count above 0; correct "
+                    "it, or leave the cell empty to leave the ward's rates blank."
                 )
             row[out] = v
         rows.append(row)

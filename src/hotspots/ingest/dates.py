@@ -125,7 +125,8 @@ def day_month_order(
     if first_day:
         return DayMonthOrder(
             True,
-            f"{where}: dates read day first (dd/mm/yyyy), as values such as {first_day[1]!r} (row {first_day[2]}) show.",
+            f"{where}: dates read day first (dd/mm/yyyy), as values such as {first_day[1]!r} "
+            f"(row {first_day[2]}) show.",
         )
     if first_month:
         return DayMonthOrder(

@@ -48,6 +48,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -646,6 +647,105 @@ class _Flags:
         return q
 
 
+def _read_ping_files(
+    path: Path, columns: PingColumns, crs: str | None
+) -> tuple[pd.DataFrame, list[dict[str, Any]], np.ndarray]:
+    """Every ping file below ``path`` as one raw table, a record per file and each row's file index."""
+    frames: list[pd.DataFrame] = []
+    infos: list[dict[str, Any]] = []
+    file_rows: list[np.ndarray] = []
+    for f in _list_files(path, ("*.csv", "*.csv.gz", "*.gpx"), "pings"):
+        name = f.name.lower()
+        if name.endswith(".gpx"):
+            raw, src_crs, fmt = _read_gpx(f), "EPSG:4326", "gpx"
+        elif name.endswith((".csv", ".csv.gz")):
+            raw, src_crs = _read_ping_csv(f, columns, crs)
+            fmt = "csv"
+        else:
+            raise InputError(f"{f}: pings must be a .csv, .csv.gz or .gpx file.")
+        file_rows.append(np.full(len(raw), len(infos), dtype=np.int32))
+        frames.append(raw)
+        infos.append({"path": str(f), "format": fmt, "crs": src_crs, "rows_read": int(len(raw))})
+    raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return raw, infos, np.concatenate(file_rows)
+
+
+def _mark_outside_period(flags: _Flags, times: pd.Series, period: tuple, timezone: str) -> None:
+    """Quarantine pings whose time lies outside ``[start, end)`` of ``period``."""
+    p0 = _as_timestamp(period[0], timezone, "period start")
+    p1 = _as_timestamp(period[1], timezone, "period end")
+    if p1 <= p0:
+        raise InputError(f"read_pings: period end {p1} is not after its start {p0}.")
+    outside = (times.notna() & ((times < p0) | (times >= p1))).to_numpy()
+    flags.mark(
+        outside,
+        "outside_period",
+        lambda m: "time " + times[m].astype(str).to_numpy(dtype=object) + f" is outside {p0} .. {p1}",
+    )
+
+
+def _project(
+    a: np.ndarray, b: np.ndarray, infos: list[dict[str, Any]], file_of: np.ndarray, free: np.ndarray, working_crs: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``a``/``b`` (each file in its own CRS) in ``working_crs``; NaN for rows not ``free``."""
+    from pyproj import Transformer
+
+    x = np.full(len(a), np.nan)
+    y = np.full(len(a), np.nan)
+    for src_crs in sorted({str(i["crs"]) for i in infos}):
+        in_crs = np.array([i["crs"] == src_crs for i in infos], dtype=bool)[file_of]
+        sel = in_crs & free
+        if not sel.any():
+            continue
+        if str(src_crs).upper() == str(working_crs).upper():
+            x[sel], y[sel] = a[sel], b[sel]
+        else:
+            tr = Transformer.from_crs(src_crs, working_crs, always_xy=True)
+            x[sel], y[sel] = tr.transform(a[sel], b[sel])
+    return x, y
+
+
+def _mark_outside_area(
+    flags: _Flags,
+    area,
+    area_tolerance_m: float,
+    x: np.ndarray,
+    y: np.ndarray,
+    infos: list[dict[str, Any]],
+    file_of: np.ndarray,
+    working_crs: str,
+) -> None:
+    """Quarantine pings more than ``area_tolerance_m`` metres outside ``area``; refuse a file with every
+    positioned ping outside it."""
+    import shapely
+
+    n = len(x)
+    zone = area.buffer(area_tolerance_m) if area_tolerance_m > 0 else area
+    shapely.prepare(zone)
+    free = flags.free
+    inside = np.zeros(n, dtype=bool)
+    inside[free] = shapely.contains_xy(zone, x[free], y[free])
+    out = free & ~inside
+    if out.any():
+        d = np.full(n, np.nan)
+        d[out] = shapely.distance(area, shapely.points(x[out], y[out]))
+        flags.mark(
+            out,
+            "outside_area",
+            lambda m: [f"position is {v:,.0f} m outside the area (tolerance {area_tolerance_m:g} m)" for v in d[m]],
+        )
+    for k, info in enumerate(infos):
+        m = (file_of == k) & np.isfinite(x)
+        if m.any() and not inside[m].any():
+            bx = area.bounds
+            raise InputError(
+                f"{info['path']}: all {int(m.sum()):,} pings with a position fall outside the area (they span x "
+                f"{np.nanmin(x[m]):.0f}-{np.nanmax(x[m]):.0f}, y {np.nanmin(y[m]):.0f}-{np.nanmax(y[m]):.0f} in "
+                f"{working_crs}; the area spans x {bx[0]:.0f}-{bx[2]:.0f}, y {bx[1]:.0f}-{bx[3]:.0f}). Check the "
+                "coordinate columns and crs."
+            )
+
+
 def read_pings(
     path,
     *,
@@ -686,8 +786,6 @@ def read_pings(
     metres in degree columns, not a GPX file, every ping outside ``area``) raise :class:`InputError`
     naming the file and the fix.
     """
-    from pyproj import Transformer
-
     from ._pings_kernels import speed_jumps
 
     if max_speed_mps <= 0 or jitter_m < 0 or area_tolerance_m < 0 or confirm_pings < 2:
@@ -695,23 +793,7 @@ def read_pings(
             "read_pings: max_speed_mps must be > 0 m/s, jitter_m and area_tolerance_m >= 0 metres, "
             f"confirm_pings >= 2 (got {max_speed_mps}, {jitter_m}, {area_tolerance_m}, {confirm_pings})."
         )
-    columns = columns or PingColumns()
-    files = _list_files(Path(path), ("*.csv", "*.csv.gz", "*.gpx"), "pings")
-    frames, infos, file_rows = [], [], []
-    for f in files:
-        name = f.name.lower()
-        if name.endswith(".gpx"):
-            raw, src_crs, fmt = _read_gpx(f), "EPSG:4326", "gpx"
-        elif name.endswith(".csv") or name.endswith(".csv.gz"):
-            raw, src_crs = _read_ping_csv(f, columns, crs)
-            fmt = "csv"
-        else:
-            raise InputError(f"{f}: pings must be a .csv, .csv.gz or .gpx file.")
-        file_rows.append(np.full(len(raw), len(infos), dtype=np.int32))
-        frames.append(raw)
-        infos.append({"path": str(f), "format": fmt, "crs": src_crs, "rows_read": int(len(raw))})
-    raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    file_of = np.concatenate(file_rows)  # index of each row's file in infos
+    raw, infos, file_of = _read_ping_files(Path(path), columns or PingColumns(), crs)
     paths = np.array([i["path"] for i in infos], dtype=object)
     n = len(raw)
     ucode, ulabels, rule = _pseudonyms(raw["unit"], pseudonym_key)
@@ -736,16 +818,7 @@ def read_pings(
         ),
     )
     if period is not None:
-        p0 = _as_timestamp(period[0], timezone, "period start")
-        p1 = _as_timestamp(period[1], timezone, "period end")
-        if p1 <= p0:
-            raise InputError(f"read_pings: period end {p1} is not after its start {p0}.")
-        outside = (times.notna() & ((times < p0) | (times >= p1))).to_numpy()
-        mark(
-            outside,
-            "outside_period",
-            lambda m: "time " + times[m].astype(str).to_numpy(dtype=object) + f" is outside {p0} .. {p1}",
-        )
+        _mark_outside_period(flags, times, period, timezone)
     a = _to_float(raw["a"])
     b = _to_float(raw["b"])
     a_empty = np.zeros(n, dtype=bool)
@@ -762,50 +835,14 @@ def read_pings(
         no_fix = (a == 0) & (b == 0)
     mark(out_range, "invalid_coordinates", "longitude/latitude out of range")
     mark(no_fix, "invalid_coordinates", "position 0,0 (the receiver had no fix)")
-    x = np.full(n, np.nan)
-    y = np.full(n, np.nan)
-    for src_crs in sorted({i["crs"] for i in infos}):
-        in_crs = np.array([i["crs"] == src_crs for i in infos], dtype=bool)[file_of]
-        sel = in_crs & flags.free
-        if not sel.any():
-            continue
-        if str(src_crs).upper() == str(working_crs).upper():
-            x[sel], y[sel] = a[sel], b[sel]
-        else:
-            tr = Transformer.from_crs(src_crs, working_crs, always_xy=True)
-            x[sel], y[sel] = tr.transform(a[sel], b[sel])
+    x, y = _project(a, b, infos, file_of, flags.free, working_crs)
     mark(
         flags.free & ~(np.isfinite(x) & np.isfinite(y)),
         "invalid_coordinates",
         f"position cannot be expressed in {working_crs}",
     )
     if area is not None:
-        import shapely
-
-        zone = area.buffer(area_tolerance_m) if area_tolerance_m > 0 else area
-        shapely.prepare(zone)
-        free = flags.free
-        inside = np.zeros(n, dtype=bool)
-        inside[free] = shapely.contains_xy(zone, x[free], y[free])
-        out = free & ~inside
-        if out.any():
-            d = np.full(n, np.nan)
-            d[out] = shapely.distance(area, shapely.points(x[out], y[out]))
-            mark(
-                out,
-                "outside_area",
-                lambda m: [f"position is {v:,.0f} m outside the area (tolerance {area_tolerance_m:g} m)" for v in d[m]],
-            )
-        for k, info in enumerate(infos):
-            m = (file_of == k) & np.isfinite(x)
-            if m.any() and not inside[m].any():
-                bx = area.bounds
-                raise InputError(
-                    f"{info['path']}: all {int(m.sum()):,} pings with a position fall outside the area (they span x "
-                    f"{np.nanmin(x[m]):.0f}-{np.nanmax(x[m]):.0f}, y {np.nanmin(y[m]):.0f}-{np.nanmax(y[m]):.0f} in "
-                    f"{working_crs}; the area spans x {bx[0]:.0f}-{bx[2]:.0f}, y {bx[1]:.0f}-{bx[3]:.0f}). Check the "
-                    "coordinate columns and crs."
-                )
+        _mark_outside_area(flags, area, area_tolerance_m, x, y, infos, file_of, working_crs)
     # duplicates and impossible jumps, per unit in time order
     free = np.flatnonzero(flags.free)
     tns = times.to_numpy(dtype="datetime64[ns]").view(np.int64) if n else np.zeros(0, np.int64)
@@ -948,7 +985,9 @@ def read_patrol_log(
     if max_hours <= 0:
         raise InputError(f"read_patrol_log: max_hours must be > 0 hours, got {max_hours}.")
     columns = columns or LogColumns()
-    frames, infos, file_of = [], [], []
+    frames: list[pd.DataFrame] = []
+    infos: list[dict[str, Any]] = []
+    file_parts: list[np.ndarray] = []
     for f in _list_files(Path(path), ("*.csv", "*.csv.gz"), "patrol log"):
         df = _read_table(f)
         cols = list(df.columns)
@@ -971,11 +1010,11 @@ def read_patrol_log(
         raw["source_row"] = np.arange(1, len(df) + 1, dtype=np.int64)
         for c in [m[r] for r in ("place", "date", "start", "end") if r in m]:
             raw[f"input:{c}"] = df[c]
-        file_of.append(np.full(len(raw), len(infos), dtype=np.int32))
+        file_parts.append(np.full(len(raw), len(infos), dtype=np.int32))
         frames.append(raw)
         infos.append({"path": str(f), "format": "patrol_log", "rows_read": int(len(raw))})
     raw = pd.concat(frames, ignore_index=True)
-    file_of = np.concatenate(file_of)
+    file_of = np.concatenate(file_parts)
     paths = np.array([i["path"] for i in infos], dtype=object)
     n = len(raw)
     ucode, ulabels, rule = _pseudonyms(raw["unit"], pseudonym_key)

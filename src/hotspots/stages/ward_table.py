@@ -14,9 +14,7 @@ def run(res: RunResults) -> pd.DataFrame:
     whole calendar months for month-precision data, rates per year over the window's true length in
     days. The ``window`` column states the window on every row."""
     window = res.inputs.window
-    table = ward_table(window.select(res.incidents), res.area.wards, period_days=window.days)
-    table["window"] = window.label
-    return table
+    return ward_table(window.select(res.incidents), res.area.wards, period_days=window.days, window=window.label)
 
 
 STAGE: Stage[pd.DataFrame] = Stage(
