@@ -365,6 +365,50 @@ def _camera_range_case(w: World) -> list[str]:
     return ["cctv", "--config", str(cfg), "--out", str(w.out), "--k", "1"]
 
 
+GEO_CONFIG = """
+[project]
+data_dir = "."
+[study_area]
+wards = "wards.geojson"
+[[incidents]]
+path = "inc.geojson"
+format = "geo"
+[incidents.columns]
+id = "ref"
+crime_type = "type"
+start = "from"
+location = "where"
+"""
+
+
+def _geo_case(geometries: list, crs: str | None = "EPSG::27700") -> Callable[[World], list[str]]:
+    """Incidents as GeoJSON points (``geometries``: GeoJSON geometry dicts or None)."""
+
+    def build(w: World) -> list[str]:
+        w.wards()
+        fc: dict = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"ref": f"G{i}", "type": "Robbery", "from": "2025-01-10 10:00", "where": "x"},
+                    "geometry": g,
+                }
+                for i, g in enumerate(geometries)
+            ],
+        }
+        if crs:
+            fc["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:{crs}"}}
+        w.write("inc.geojson", json.dumps(fc))
+        return w.ingest(w.config(GEO_CONFIG))
+
+    return build
+
+
+def _point(x: float, y: float) -> dict:
+    return {"type": "Point", "coordinates": [x, y]}
+
+
 NEW_YORK = [  # two 1 km squares in Manhattan, as longitude/latitude polygons
     ("NY1", "Midtown West", (-73.995, 40.750)),
     ("NY2", "Midtown East", (-73.983, 40.750)),
@@ -488,6 +532,19 @@ CASES: list[Case] = [
         "a non-gzip .gz",
         _gz_case(lambda: ("\n".join([GENERIC_HEADER, *good_rows()]) + "\n").encode()),
         refused=(r"inc\.csv\.gz", "not gzip-compressed", "rename it"),
+    ),
+    Case(
+        "geojson-incident-without-geometry",
+        "a null ward geometry",
+        _geo_case([_point(530500, 180500), _point(530600, 180500), None]),
+        rows=3,
+        reasons={"missing_coordinates": 1},
+    ),
+    Case(
+        "geojson-incidents-in-metres-without-crs",
+        "a wards GeoJSON in metres without a crs member",
+        _geo_case([_point(530500, 180500), _point(530600, 180500)], crs=None),
+        refused=(r"inc\.geojson", "grid metres", "'crs' member"),
     ),
     Case(
         "police-month-16-01",
@@ -846,6 +903,19 @@ CASES: list[Case] = [
         "working CRS: data outside its area of use",
         _new_york(""),
         refused=(r"wards\.geojson: the ward boundary features lie around longitude -73\.9", "EPSG:27700", "EPSG:32618"),
+    ),
+    Case(
+        "incidents-from-elsewhere",
+        "working CRS: data outside its area of use",
+        lambda w: w.ingest(
+            w.generic(
+                ["N1,Burglary,-73.99,40.75,2025-01-10,,x", "N2,Burglary,-73.98,40.75,2025-01-10,,x"],
+                header="ref,type,lon,lat,from,to,where",
+                crs="EPSG:4326",
+                coords='lon = "lon"\nlat = "lat"',
+            )
+        ),
+        refused=(r"inc\.csv: the incidents lie around longitude -73\.98", "not for this area", "right file"),
     ),
     Case(
         "new-york-data-under-utm-18n",

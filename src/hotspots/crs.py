@@ -134,6 +134,17 @@ def suggest_crs(lon: float, lat: float) -> str:
     return f"{code} ({parse_crs(code).name}) or the local national or state grid"
 
 
+def inside_area_of_use(lon: float, lat: float, value: Any) -> bool:
+    """Whether (``lon``, ``lat``) in degrees lies in the area of use of the CRS ``value`` (with a margin of
+    :data:`AREA_OF_USE_MARGIN_DEG`); True when the CRS publishes no area of use."""
+    crs = parse_crs(value)
+    aou = crs.area_of_use if crs is not None else None
+    if aou is None:
+        return True
+    m = AREA_OF_USE_MARGIN_DEG
+    return bool(aou.west - m <= lon <= aou.east + m and aou.south - m <= lat <= aou.north + m)
+
+
 def _area_name(name: str) -> str:
     first = name.split(" - ")[0].split(". ")[0].rstrip(".")
     return first if len(first) <= 60 else first[:57].rstrip() + "..."
@@ -143,13 +154,10 @@ def area_of_use_problem(lon: float, lat: float, value: Any, what: str) -> str:
     """Why data centred on (``lon``, ``lat``) in degrees should not be worked in the CRS ``value`` ('' when
     they may): the point lies outside the CRS's area of use (plus :data:`AREA_OF_USE_MARGIN_DEG`), where its
     distances are stretched. ``what`` names the data in the sentence, which names a suitable CRS."""
+    if inside_area_of_use(lon, lat, value):
+        return ""
     crs = parse_crs(value)
-    aou = crs.area_of_use if crs is not None else None
-    if aou is None:
-        return ""
-    m = AREA_OF_USE_MARGIN_DEG
-    if aou.west - m <= lon <= aou.east + m and aou.south - m <= lat <= aou.north + m:
-        return ""
+    aou = crs.area_of_use
     return (
         f"{what} lie around longitude {lon:.3f}, latitude {lat:.3f}, outside the area of use of the working CRS "
         f"{crs_label(value)} ({_area_name(aou.name)}: longitude {aou.west:g} to {aou.east:g}, latitude "

@@ -21,7 +21,7 @@ from pyproj import Transformer
 from .._csvsafe import write_csv
 from ..config.loader import resolve_path
 from ..config.sections import IncidentSource
-from ..crs import area_of_use_problem, crs_label
+from ..crs import crs_label, inside_area_of_use
 from ..errors import InputError
 from ..geo.study_area import StudyArea
 from ..model import INCIDENT_COLUMNS
@@ -109,14 +109,18 @@ def _quarantine_frame(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _refuse_outside_area_of_use(rows: pd.DataFrame, crs: str) -> None:
-    """Refuse a file whose points lie (by their median) outside the working CRS's area of use."""
+    """Refuse a file whose points lie (by their median) outside the working CRS's area of use: the wards
+    lie inside it (:func:`~hotspots.geo.study_area.read_vector` checks), so such a file is not for this area."""
     ok = rows["reason"] == ""
     for f, sub in rows[ok].groupby("source_file", sort=False):
         x, y = float(sub["x"].median()), float(sub["y"].median())
         lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(x, y)
-        problem = area_of_use_problem(lon, lat, crs, f"{f}: the incidents")
-        if problem:
-            raise InputError(problem)
+        if not inside_area_of_use(lon, lat, crs):
+            raise InputError(
+                f"{f}: the incidents lie around longitude {lon:.3f}, latitude {lat:.3f}, outside the area of use "
+                f"of the working CRS {crs_label(crs)} in which the study area's wards lie, so they are not for this "
+                "area. Check that this is the right file, and its coordinate columns and crs."
+            )
 
 
 def _ingest_source(
