@@ -297,3 +297,24 @@ def test_the_pack_records_the_meeting_date_and_how_it_was_chosen(tmp_path):
     assert man["analysis_window"] == "2024-01-22 to 2025-01-20 (365 days)"  # 2024 is a leap year
     given = pipeline.run(cfg, "2025-01-15", out_dir=tmp_path / "pack2", quiet=True, stages=(), now=NOW)
     assert json.loads((given / "manifest.json").read_text())["fim_date_chosen"] == "given (--date)"
+
+
+def test_a_meeting_date_given_as_a_date_object_is_its_calendar_day(tmp_path):
+    import datetime as dt
+
+    from hotspots.model import parse_meeting_date
+
+    today = dt.date(2025, 12, 1)
+    assert parse_meeting_date(dt.date(2025, 1, 14), today=today) == dt.date(2025, 1, 14)
+    assert parse_meeting_date(dt.datetime(2025, 1, 14, 23, 30), today=today) == dt.date(2025, 1, 14)
+    late_evening = pd.Timestamp("2025-01-14 23:30", tz="Europe/London")
+    assert parse_meeting_date(late_evening, today=today) == dt.date(2025, 1, 14)
+    with pytest.raises(InputError, match=r"--date NaT is not a date"):
+        parse_meeting_date(pd.NaT, today=today)
+    with pytest.raises(InputError, match=r"--date 3000-01-01 is more than a year after today"):
+        parse_meeting_date(dt.date(3000, 1, 1), today=today)
+    w = World(tmp_path)
+    rows = [generic_row("A1", t="2025-01-10 09:00"), generic_row("A2", x=530600, t="2025-01-13 23:10")]
+    inp = load_inputs(load_config(w.generic(rows)), dt.date(2025, 1, 13), now=NOW)
+    assert inp.fim_date == pd.Timestamp("2025-01-13", tz="Europe/London")
+    assert list(inp.incidents["incident_id"]) == ["A1"]  # A2 ends on the meeting day, after midnight

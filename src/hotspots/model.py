@@ -125,19 +125,23 @@ EARLIEST_MEETING = dt.date(1900, 1, 1)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def parse_meeting_date(value: str, what: str = "--date", today: dt.date | None = None) -> dt.date:
-    """A meeting (FIM) date written ``YYYY-MM-DD``: a real calendar date from 1900 up to
-    :data:`MAX_DAYS_AHEAD` days after ``today`` (default: today's date). Anything else is an
-    :class:`~hotspots.errors.InputError` naming ``what`` and the fix."""
-    text = str(value).strip()
-    try:
-        if not _DATE_RE.match(text):
-            raise ValueError(text)
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"{what} {value!r} is not a date; give the meeting date as YYYY-MM-DD, e.g. 2025-11-14."
-        ) from None
+def parse_meeting_date(value: str | dt.date, what: str = "--date", today: dt.date | None = None) -> dt.date:
+    """A meeting (FIM) date written ``YYYY-MM-DD`` (or a date or timestamp object, taken as its calendar
+    day): a real calendar date from 1900 up to :data:`MAX_DAYS_AHEAD` days after ``today`` (default:
+    today's date). Anything else is an :class:`~hotspots.errors.InputError` naming ``what`` and the fix."""
+    if isinstance(value, dt.date) and not pd.isna(value):  # a date, datetime or Timestamp (not NaT)
+        day = value.date() if isinstance(value, dt.datetime) else value
+    else:
+        text = str(value).strip()
+        try:
+            if not _DATE_RE.match(text):
+                raise ValueError(text)
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            raise InputError(
+                f"{what} {value!r} is not a date; give the meeting date as YYYY-MM-DD, e.g. 2025-11-14."
+            ) from None
+    text = f"{day:%Y-%m-%d}"
     today = today or dt.date.today()
     if day > today + dt.timedelta(days=MAX_DAYS_AHEAD):
         raise InputError(

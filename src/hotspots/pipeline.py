@@ -12,6 +12,7 @@ so a failed run leaves an earlier pack untouched. Running on a Dask cluster is
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import re
@@ -78,7 +79,7 @@ def run_analysis(
 
 def analyse(
     cfg: Config,
-    fim_date: str | None = None,
+    fim_date: str | dt.date | None = None,
     reporter: Reporter | None = None,
     now: pd.Timestamp | None = None,
     stages: Sequence[str] | None = None,
@@ -227,7 +228,7 @@ def _swap_into_place(tmp: Path, out_dir: Path) -> None:
 
 def run(
     cfg: Config,
-    fim_date: str | None = None,
+    fim_date: str | dt.date | None = None,
     out_dir: str | Path | None = None,
     quiet: bool = False,
     now: pd.Timestamp | None = None,

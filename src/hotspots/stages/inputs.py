@@ -56,13 +56,13 @@ def _today(now: pd.Timestamp | None, tz: str) -> dt.date:
 
 
 def parse_fim_date(
-    value: str | None, incidents: pd.DataFrame, tz: str, now: pd.Timestamp | None = None
+    value: str | dt.date | None, incidents: pd.DataFrame, tz: str, now: pd.Timestamp | None = None
 ) -> pd.Timestamp:
     """The FIM date as tz-aware midnight in ``tz``; default the day after the latest incident ends
     (so every accepted incident lies wholly before it).
 
-    A given ``value`` must be a ``YYYY-MM-DD`` date no more than a year after
-    ``now`` (default: now); see :func:`hotspots.model.parse_meeting_date`.
+    A given ``value`` (``YYYY-MM-DD``, or a date / timestamp taken as its calendar day) must be a date
+    no more than a year after ``now`` (default: now); see :func:`hotspots.model.parse_meeting_date`.
     """
     if value is not None:
         return local_midnight(pd.Timestamp(parse_meeting_date(value, "--date", _today(now, tz))), tz)
@@ -164,7 +164,7 @@ class RunInputs:
 
 def load_inputs(
     cfg: Config,
-    fim_date: str | None = None,
+    fim_date: str | dt.date | None = None,
     reporter: Reporter | None = None,
     *,
     now: pd.Timestamp | None = None,
@@ -173,7 +173,7 @@ def load_inputs(
 ) -> RunInputs:
     """Study area, ingest, the meeting date, the incidents before it and the analysis grid for ``cfg``.
 
-    ``fim_date`` (YYYY-MM-DD) defaults to the day after the latest incident;
+    ``fim_date`` (YYYY-MM-DD, or a date) defaults to the day after the latest incident;
     ``reporter`` prints progress and hears the automatic choices (quiet when
     None); ``now`` is the limit for "date in the future" (default: now).
     """
