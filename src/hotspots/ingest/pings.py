@@ -46,17 +46,26 @@ import hashlib
 import hmac
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
 
+from .._csvsafe import write_csv
 from ..config.sections import DEFAULT_TIMEZONE
 from ..crs import DEFAULT_CRS
 from ..errors import InputError
 from ..textfile import read_csv_frame
+from ._pings_kernels import speed_jumps
 from .readers import check_lonlat, check_xy
 
 __all__ = [
@@ -274,12 +283,15 @@ def _read_table(f: Path) -> pd.DataFrame:
     return df
 
 
-def _to_float(s: pd.Series) -> np.ndarray:
-    """Numbers from text cells; NaN where a cell is empty or not a number."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+def _arrow_data(s: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow array behind a column held by Arrow (pandas keeps text so when pyarrow is
+    installed), else None."""
+    return s.array.__arrow_array__() if isinstance(s.array, pd.arrays.ArrowExtensionArray) else None
 
-    arr = getattr(s.array, "_pa_array", None)
+
+def _to_float(s: pd.Series) -> npt.NDArray[np.float64]:
+    """Numbers from text cells; NaN where a cell is empty or not a number."""
+    arr = _arrow_data(s)
     if arr is None:
         return pd.to_numeric(s.astype(str).str.strip(), errors="coerce").to_numpy(dtype=float)
     try:  # clean numbers: one cast
@@ -291,11 +303,9 @@ def _to_float(s: pd.Series) -> np.ndarray:
     return np.asarray(out.to_numpy(zero_copy_only=False), dtype=float)
 
 
-def _blank(s: pd.Series) -> np.ndarray:
+def _blank(s: pd.Series) -> npt.NDArray[np.bool_]:
     """Whether each text cell is empty (or only spaces)."""
-    import pyarrow.compute as pc
-
-    arr = getattr(s.array, "_pa_array", None)
+    arr = _arrow_data(s)
     if arr is None:
         return (s.fillna("").astype(str).str.strip() == "").to_numpy(dtype=bool)
     return np.asarray(
@@ -410,14 +420,11 @@ TIME_REASONS = ("", "missing_time", "bad_time", "ambiguous_time")
 _NAT = np.iinfo(np.int64).min
 
 
-def _iso_fast(s: pd.Series, utc: bool) -> np.ndarray | None:
+def _iso_fast(s: pd.Series, utc: bool) -> npt.NDArray[np.datetime64] | None:
     """Fast path: every cell an ISO 8601 date-time (with a UTC offset when ``utc``, else without),
     parsed by Arrow into datetime64[ns] (UTC when ``utc``); None when any cell is not, and the
     caller then parses cell by cell."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = getattr(s.array, "_pa_array", None)
+    arr = _arrow_data(s)
     if arr is None:
         return None
     try:
@@ -490,7 +497,12 @@ def _as_timestamp(v, timezone: str, what: str) -> pd.Timestamp:
 
 
 # --------------------------------------------------------------------------- results
-def _reconcile(files: tuple[dict, ...]) -> dict:
+#: One file's counts: path, format, rows_read, accepted, quarantined, quarantined_by_reason (and the
+#: source CRS of pings).
+FileCounts = dict[str, Any]
+
+
+def _reconcile(files: tuple[FileCounts, ...]) -> dict[str, Any]:
     reasons: dict[str, int] = {}
     for s in files:
         for k, v in s["quarantined_by_reason"].items():
@@ -528,10 +540,10 @@ class PingsRead:
     pings: pd.DataFrame
     quarantine: pd.DataFrame
     units: pd.DataFrame
-    files: tuple[dict, ...]
+    files: tuple[FileCounts, ...]
     crs: str
     timezone: str
-    settings: dict
+    settings: dict[str, float | int | bool | list[str] | None]
     pseudonymisation: str
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -539,7 +551,7 @@ class PingsRead:
     def rows_read(self) -> int:
         return sum(s["rows_read"] for s in self.files)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """Counts for a manifest: read, accepted, quarantined by reason, per file and in total."""
         s = _reconcile(self.files)
         s.update(
@@ -564,9 +576,7 @@ class PingsRead:
             lines.append(f"  {v:>10,}  {k}: {PING_REASONS.get(k, '')}")
         return "\n".join(lines)
 
-    def write_quarantine(self, path) -> Path:
-        from .._csvsafe import write_csv
-
+    def write_quarantine(self, path: str | Path) -> Path:
         return write_csv(self.quarantine, path)
 
 
@@ -580,9 +590,9 @@ class PatrolLogRead:
 
     entries: pd.DataFrame
     quarantine: pd.DataFrame
-    files: tuple[dict, ...]
+    files: tuple[FileCounts, ...]
     timezone: str
-    settings: dict
+    settings: dict[str, float | bool]
     pseudonymisation: str
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -590,16 +600,14 @@ class PatrolLogRead:
     def rows_read(self) -> int:
         return sum(s["rows_read"] for s in self.files)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         s = _reconcile(self.files)
         s.update(
             {"timezone": self.timezone, "settings": dict(self.settings), "pseudonymisation": self.pseudonymisation}
         )
         return s
 
-    def write_quarantine(self, path) -> Path:
-        from .._csvsafe import write_csv
-
+    def write_quarantine(self, path: str | Path) -> Path:
         return write_csv(self.quarantine, path)
 
 
@@ -608,7 +616,7 @@ class _Flags:
     """The first quarantine reason of each row (0 = none yet) and its detail sentence."""
 
     def __init__(self, n: int, reasons: dict[str, str]):
-        self.names = ("", *tuple(reasons))
+        self.names = ("", *reasons)
         self.code = np.zeros(n, dtype=np.int8)
         self.detail = np.full(n, "", dtype=object)
 
@@ -616,7 +624,12 @@ class _Flags:
     def free(self) -> np.ndarray:
         return self.code == 0
 
-    def mark(self, mask, name: str, text) -> np.ndarray:
+    def mark(
+        self,
+        mask: npt.ArrayLike,
+        name: str,
+        text: str | Callable[[npt.NDArray[np.bool_]], npt.ArrayLike],
+    ) -> npt.NDArray[np.bool_]:
         """Flag the still-unflagged rows of ``mask`` with ``name``. ``text`` is the detail: a string,
         or a function of the flagged-row mask returning one value per flagged row (so sentences are
         only built for rows that need them)."""
@@ -648,17 +661,18 @@ class _Flags:
 
 
 def _read_ping_files(
-    path: Path, columns: PingColumns, crs: str | None
-) -> tuple[pd.DataFrame, list[dict[str, Any]], np.ndarray]:
-    """Every ping file below ``path`` as one raw table, a record per file and each row's file index."""
+    files: list[Path], columns: PingColumns, crs: str | None
+) -> tuple[pd.DataFrame, npt.NDArray[np.int32], list[FileCounts]]:
+    """The rows of every file (unit, time, a, b, source_row, ``input:`` cells), the index of each
+    row's file, and per file its path, format, source CRS and rows read."""
     frames: list[pd.DataFrame] = []
-    infos: list[dict[str, Any]] = []
-    file_rows: list[np.ndarray] = []
-    for f in _list_files(path, ("*.csv", "*.csv.gz", "*.gpx"), "pings"):
+    infos: list[FileCounts] = []
+    file_rows: list[npt.NDArray[np.int32]] = []
+    for f in files:
         name = f.name.lower()
         if name.endswith(".gpx"):
             raw, src_crs, fmt = _read_gpx(f), "EPSG:4326", "gpx"
-        elif name.endswith((".csv", ".csv.gz")):
+        elif name.endswith(".csv") or name.endswith(".csv.gz"):
             raw, src_crs = _read_ping_csv(f, columns, crs)
             fmt = "csv"
         else:
@@ -667,34 +681,79 @@ def _read_ping_files(
         frames.append(raw)
         infos.append({"path": str(f), "format": fmt, "crs": src_crs, "rows_read": int(len(raw))})
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return raw, infos, np.concatenate(file_rows)
+    return raw, np.concatenate(file_rows), infos
 
 
-def _mark_outside_period(flags: _Flags, times: pd.Series, period: tuple, timezone: str) -> None:
-    """Quarantine pings whose time lies outside ``[start, end)`` of ``period``."""
-    p0 = _as_timestamp(period[0], timezone, "period start")
-    p1 = _as_timestamp(period[1], timezone, "period end")
-    if p1 <= p0:
-        raise InputError(f"read_pings: period end {p1} is not after its start {p0}.")
-    outside = (times.notna() & ((times < p0) | (times >= p1))).to_numpy()
-    flags.mark(
-        outside,
-        "outside_period",
-        lambda m: "time " + times[m].astype(str).to_numpy(dtype=object) + f" is outside {p0} .. {p1}",
+def _flag_times(
+    flags: _Flags,
+    raw: pd.DataFrame,
+    times: pd.Series,
+    tcode: npt.NDArray[np.int8],
+    timezone: str,
+    period: tuple[Any, Any] | None,
+) -> None:
+    """Quarantine missing, unreadable and ambiguous timestamps, and times outside ``period``."""
+    mark = flags.mark
+    treason = np.asarray(TIME_REASONS, dtype=object)[tcode]
+
+    def cell(m: npt.NDArray[np.bool_]) -> npt.NDArray[np.object_]:
+        return raw["time"][m].fillna("").astype(str).str.slice(0, 40).map(repr).to_numpy(dtype=object)
+
+    mark(treason == "missing_time", "missing_time", "the timestamp cell is empty")
+    mark(treason == "bad_time", "bad_time", lambda m: "unreadable timestamp " + cell(m))
+    mark(
+        treason == "ambiguous_time",
+        "ambiguous_time",
+        lambda m: (
+            "local time " + cell(m) + f" is skipped or repeated when the clocks change in {timezone}; "
+            "export times with a UTC offset"
+        ),
     )
+    if period is not None:
+        p0 = _as_timestamp(period[0], timezone, "period start")
+        p1 = _as_timestamp(period[1], timezone, "period end")
+        if p1 <= p0:
+            raise InputError(f"read_pings: period end {p1} is not after its start {p0}.")
+        outside = (times.notna() & ((times < p0) | (times >= p1))).to_numpy()
+        mark(
+            outside,
+            "outside_period",
+            lambda m: "time " + times[m].astype(str).to_numpy(dtype=object) + f" is outside {p0} .. {p1}",
+        )
 
 
-def _project(
-    a: np.ndarray, b: np.ndarray, infos: list[dict[str, Any]], file_of: np.ndarray, free: np.ndarray, working_crs: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positions ``a``/``b`` (each file in its own CRS) in ``working_crs``; NaN for rows not ``free``."""
-    from pyproj import Transformer
-
-    x = np.full(len(a), np.nan)
-    y = np.full(len(a), np.nan)
-    for src_crs in sorted({str(i["crs"]) for i in infos}):
+def _flag_coordinates(
+    flags: _Flags,
+    raw: pd.DataFrame,
+    infos: list[FileCounts],
+    file_of: npt.NDArray[np.int32],
+    working_crs: str,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Quarantine empty, non-numeric, out-of-range and no-fix coordinates; the positions of the
+    other rows in ``working_crs`` (NaN for quarantined rows)."""
+    mark = flags.mark
+    n = len(raw)
+    a = _to_float(raw["a"])
+    b = _to_float(raw["b"])
+    a_empty = np.zeros(n, dtype=bool)
+    b_empty = np.zeros(n, dtype=bool)
+    for vals, col, empty in ((a, "a", a_empty), (b, "b", b_empty)):
+        nan = np.flatnonzero(np.isnan(vals))  # only a cell that is not a number can be blank
+        if len(nan):
+            empty[nan] = _blank(raw[col].iloc[nan])
+    mark(a_empty | b_empty, "missing_coordinates", "a coordinate cell is empty")
+    mark(~np.isfinite(a) | ~np.isfinite(b), "non_numeric_coordinates", "a coordinate is not a number")
+    is_deg = np.array([i["crs"] == "EPSG:4326" for i in infos], dtype=bool)[file_of]
+    with np.errstate(invalid="ignore"):
+        out_range = is_deg & ((np.abs(b) > 90) | (np.abs(a) > 180))
+        no_fix = (a == 0) & (b == 0)
+    mark(out_range, "invalid_coordinates", "longitude/latitude out of range")
+    mark(no_fix, "invalid_coordinates", "position 0,0 (the receiver had no fix)")
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    for src_crs in sorted({i["crs"] for i in infos}):
         in_crs = np.array([i["crs"] == src_crs for i in infos], dtype=bool)[file_of]
-        sel = in_crs & free
+        sel = in_crs & flags.free
         if not sel.any():
             continue
         if str(src_crs).upper() == str(working_crs).upper():
@@ -702,23 +761,26 @@ def _project(
         else:
             tr = Transformer.from_crs(src_crs, working_crs, always_xy=True)
             x[sel], y[sel] = tr.transform(a[sel], b[sel])
+    mark(
+        flags.free & ~(np.isfinite(x) & np.isfinite(y)),
+        "invalid_coordinates",
+        f"position cannot be expressed in {working_crs}",
+    )
     return x, y
 
 
-def _mark_outside_area(
+def _flag_outside_area(
     flags: _Flags,
-    area,
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    area: BaseGeometry,
     area_tolerance_m: float,
-    x: np.ndarray,
-    y: np.ndarray,
-    infos: list[dict[str, Any]],
-    file_of: np.ndarray,
+    infos: list[FileCounts],
+    file_of: npt.NDArray[np.int32],
     working_crs: str,
 ) -> None:
-    """Quarantine pings more than ``area_tolerance_m`` metres outside ``area``; refuse a file with every
-    positioned ping outside it."""
-    import shapely
-
+    """Quarantine positions more than ``area_tolerance_m`` metres outside ``area``; a file whose
+    every position is outside is an error (wrong columns or CRS)."""
     n = len(x)
     zone = area.buffer(area_tolerance_m) if area_tolerance_m > 0 else area
     shapely.prepare(zone)
@@ -746,15 +808,124 @@ def _mark_outside_area(
             )
 
 
+def _flag_duplicates(
+    flags: _Flags,
+    order: npt.NDArray[np.intp],
+    ucode: npt.NDArray[np.int64],
+    tns: npt.NDArray[np.int64],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    source_row: npt.NDArray[np.int64],
+    src_path: npt.NDArray[np.object_],
+) -> npt.NDArray[np.intp]:
+    """Quarantine a later ping of a unit at the same time as an earlier one (``order``: the free
+    rows by unit and time, ties in file order); returns ``order`` without them. ``src_path``: each
+    row's file."""
+    if len(order) < 2:
+        return order
+    n = len(x)
+    same = (ucode[order[1:]] == ucode[order[:-1]]) & (tns[order[1:]] == tns[order[:-1]])
+    if not same.any():
+        return order
+    # the first row (in file order) of each run of equal (unit, time) stays; later rows repeat it
+    is_start = np.r_[True, ~same]
+    first = order[np.flatnonzero(is_start)][np.cumsum(is_start) - 1]
+    dup_rows = order[1:][same]
+    ref = first[1:][same]
+    dist = np.hypot(x[dup_rows] - x[ref], y[dup_rows] - y[ref])
+    txt = np.empty(n, dtype=object)
+    txt[dup_rows] = [
+        f"same unit and time as row {r} of {Path(str(fn)).name}"
+        + (" at the same position" if dd < 0.5 else f", {dd:.0f} m away")
+        for r, fn, dd in zip(source_row[ref], src_path[ref], dist, strict=True)
+    ]
+    m = np.zeros(n, dtype=bool)
+    m[dup_rows] = True
+    flags.mark(m, "duplicate_ping", lambda mm: txt[mm])
+    return order[np.isin(order, dup_rows, invert=True)]
+
+
+def _flag_speed_jumps(
+    flags: _Flags,
+    order: npt.NDArray[np.intp],
+    ucode: npt.NDArray[np.int64],
+    tns: npt.NDArray[np.int64],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    max_speed_mps: float,
+    jitter_m: float,
+    confirm_pings: int,
+) -> npt.NDArray[np.intp]:
+    """Quarantine pings the unit could not have reached from its previous accepted ping
+    (:func:`speed_jumps`, rows in ``order``: by unit and time); returns ``order`` without them."""
+    if not len(order):
+        return order
+    n = len(x)
+    rej, speed = speed_jumps(
+        ucode[order],
+        (tns[order] - tns[order].min()) / 1e9,
+        x[order],
+        y[order],
+        float(max_speed_mps),
+        float(jitter_m),
+        int(confirm_pings),
+    )
+    if not rej.any():
+        return order
+    rows = order[rej]
+    txt = np.empty(n, dtype=object)
+    v = speed[rej]
+    fin = np.isfinite(v)
+    words = np.full(len(v), "an isolated position that the unit's following pings contradict", dtype=object)
+    words[fin] = (
+        "needs "
+        + pd.Series(np.round(v[fin]).astype(np.int64)).astype(str)
+        + f" m/s from the unit's previous accepted ping (limit {max_speed_mps:g} m/s)"
+    ).to_numpy(dtype=object)
+    txt[rows] = words
+    m = np.zeros(n, dtype=bool)
+    m[rows] = True
+    flags.mark(m, "speed_jump", lambda mm: txt[mm])
+    return order[~rej]
+
+
+def _units_table(pings: pd.DataFrame, tns: npt.NDArray[np.int64]) -> pd.DataFrame:
+    """Per unit of ``pings`` (sorted by unit then time; ``tns`` their times in ns): pings, first,
+    last and the median interval between consecutive pings in seconds."""
+    ucodes_sorted = pings["unit"].cat.codes.to_numpy()
+    tsec = tns / 1e9
+    n = len(pings)
+    newu = np.r_[True, ucodes_sorted[1:] != ucodes_sorted[:-1]] if n else np.zeros(0, bool)
+    gaps = np.where(newu, np.nan, np.r_[np.nan, np.diff(tsec)]) if n else np.zeros(0)
+    g = pd.DataFrame({"unit": pings["unit"], "time": pings["time"], "gap": gaps}).groupby("unit", observed=True)
+    return pd.DataFrame(
+        {"pings": g.size(), "first": g["time"].min(), "last": g["time"].max(), "median_interval_s": g["gap"].median()}
+    ).reset_index()
+
+
+def _count_files(infos: list[FileCounts], quarantine: pd.DataFrame, accepted_file_of: npt.NDArray[np.int32]) -> None:
+    """Add accepted, quarantined and quarantined_by_reason to each file's counts."""
+    q_by = quarantine.groupby(["source_file", "reason"]).size() if len(quarantine) else pd.Series(dtype=int)
+    acc_by_file = (
+        np.bincount(accepted_file_of, minlength=len(infos)) if len(accepted_file_of) else np.zeros(len(infos), int)
+    )
+    for k, info in enumerate(infos):
+        p = info["path"]
+        qr = q_by[p].to_dict() if len(q_by) and p in q_by.index.get_level_values(0) else {}
+        info["accepted"] = int(acc_by_file[k])
+        info["quarantined"] = int(sum(qr.values()))
+        info["quarantined_by_reason"] = {r: int(v) for r, v in sorted(qr.items())}
+
+
 def read_pings(
-    path,
+    path: str | Path,
     *,
     timezone: str = DEFAULT_TIMEZONE,
     crs: str | None = None,
     columns: PingColumns | None = None,
-    area=None,
+    area: BaseGeometry | None = None,
     area_tolerance_m: float = 50.0,
-    period: tuple | None = None,
+    period: tuple[Any, Any] | None = None,
     max_speed_mps: float = 50.0,
     jitter_m: float = 30.0,
     confirm_pings: int = 3,
@@ -786,113 +957,31 @@ def read_pings(
     metres in degree columns, not a GPX file, every ping outside ``area``) raise :class:`InputError`
     naming the file and the fix.
     """
-    from ._pings_kernels import speed_jumps
-
     if max_speed_mps <= 0 or jitter_m < 0 or area_tolerance_m < 0 or confirm_pings < 2:
         raise InputError(
             "read_pings: max_speed_mps must be > 0 m/s, jitter_m and area_tolerance_m >= 0 metres, "
             f"confirm_pings >= 2 (got {max_speed_mps}, {jitter_m}, {area_tolerance_m}, {confirm_pings})."
         )
-    raw, infos, file_of = _read_ping_files(Path(path), columns or PingColumns(), crs)
+    columns = columns or PingColumns()
+    files = _list_files(Path(path), ("*.csv", "*.csv.gz", "*.gpx"), "pings")
+    raw, file_of, infos = _read_ping_files(files, columns, crs)
     paths = np.array([i["path"] for i in infos], dtype=object)
     n = len(raw)
     ucode, ulabels, rule = _pseudonyms(raw["unit"], pseudonym_key)
     flags = _Flags(n, PING_REASONS)
-    mark = flags.mark
-
-    mark(ucode < 0, "missing_unit", "the unit id cell is empty")
+    flags.mark(ucode < 0, "missing_unit", "the unit id cell is empty")
     times, tcode = parse_local_times(raw["time"], timezone, dayfirst)
-    treason = np.asarray(TIME_REASONS, dtype=object)[tcode]
-
-    def cell(m):
-        return raw["time"][m].fillna("").astype(str).str.slice(0, 40).map(repr).to_numpy(dtype=object)
-
-    mark(treason == "missing_time", "missing_time", "the timestamp cell is empty")
-    mark(treason == "bad_time", "bad_time", lambda m: "unreadable timestamp " + cell(m))
-    mark(
-        treason == "ambiguous_time",
-        "ambiguous_time",
-        lambda m: (
-            "local time " + cell(m) + f" is skipped or repeated when the clocks change in {timezone}; "
-            "export times with a UTC offset"
-        ),
-    )
-    if period is not None:
-        _mark_outside_period(flags, times, period, timezone)
-    a = _to_float(raw["a"])
-    b = _to_float(raw["b"])
-    a_empty = np.zeros(n, dtype=bool)
-    b_empty = np.zeros(n, dtype=bool)
-    for vals, col, empty in ((a, "a", a_empty), (b, "b", b_empty)):
-        nan = np.flatnonzero(np.isnan(vals))  # only a cell that is not a number can be blank
-        if len(nan):
-            empty[nan] = _blank(raw[col].iloc[nan])
-    mark(a_empty | b_empty, "missing_coordinates", "a coordinate cell is empty")
-    mark(~np.isfinite(a) | ~np.isfinite(b), "non_numeric_coordinates", "a coordinate is not a number")
-    is_deg = np.array([i["crs"] == "EPSG:4326" for i in infos], dtype=bool)[file_of]
-    with np.errstate(invalid="ignore"):
-        out_range = is_deg & ((np.abs(b) > 90) | (np.abs(a) > 180))
-        no_fix = (a == 0) & (b == 0)
-    mark(out_range, "invalid_coordinates", "longitude/latitude out of range")
-    mark(no_fix, "invalid_coordinates", "position 0,0 (the receiver had no fix)")
-    x, y = _project(a, b, infos, file_of, flags.free, working_crs)
-    mark(
-        flags.free & ~(np.isfinite(x) & np.isfinite(y)),
-        "invalid_coordinates",
-        f"position cannot be expressed in {working_crs}",
-    )
+    _flag_times(flags, raw, times, tcode, timezone, period)
+    x, y = _flag_coordinates(flags, raw, infos, file_of, working_crs)
     if area is not None:
-        _mark_outside_area(flags, area, area_tolerance_m, x, y, infos, file_of, working_crs)
+        _flag_outside_area(flags, x, y, area, area_tolerance_m, infos, file_of, working_crs)
     # duplicates and impossible jumps, per unit in time order
     free = np.flatnonzero(flags.free)
     tns = times.to_numpy(dtype="datetime64[ns]").view(np.int64) if n else np.zeros(0, np.int64)
     order = free if _sorted_by(ucode[free], tns[free]) else free[np.lexsort((free, tns[free], ucode[free]))]
-    if len(order) > 1:
-        same = (ucode[order[1:]] == ucode[order[:-1]]) & (tns[order[1:]] == tns[order[:-1]])
-        if same.any():
-            # the first row (in file order) of each run of equal (unit, time) stays; later rows repeat it
-            is_start = np.r_[True, ~same]
-            first = order[np.flatnonzero(is_start)][np.cumsum(is_start) - 1]
-            dup_rows = order[1:][same]
-            ref = first[1:][same]
-            dist = np.hypot(x[dup_rows] - x[ref], y[dup_rows] - y[ref])
-            src = paths[file_of[ref]]
-            txt = np.empty(n, dtype=object)
-            txt[dup_rows] = [
-                f"same unit and time as row {r} of {Path(str(fn)).name}"
-                + (" at the same position" if dd < 0.5 else f", {dd:.0f} m away")
-                for r, fn, dd in zip(raw["source_row"].to_numpy()[ref], src, dist, strict=False)
-            ]
-            m = np.zeros(n, dtype=bool)
-            m[dup_rows] = True
-            mark(m, "duplicate_ping", lambda mm: txt[mm])
-            order = order[np.isin(order, dup_rows, invert=True)]
-    if len(order):
-        rej, speed = speed_jumps(
-            ucode[order],
-            (tns[order] - tns[order].min()) / 1e9,
-            x[order],
-            y[order],
-            float(max_speed_mps),
-            float(jitter_m),
-            int(confirm_pings),
-        )
-        if rej.any():
-            rows = order[rej]
-            txt = np.empty(n, dtype=object)
-            v = speed[rej]
-            fin = np.isfinite(v)
-            words = np.full(len(v), "an isolated position that the unit's following pings contradict", dtype=object)
-            words[fin] = (
-                "needs "
-                + pd.Series(np.round(v[fin]).astype(np.int64)).astype(str)
-                + f" m/s from the unit's previous accepted ping (limit {max_speed_mps:g} m/s)"
-            ).to_numpy(dtype=object)
-            txt[rows] = words
-            m = np.zeros(n, dtype=bool)
-            m[rows] = True
-            mark(m, "speed_jump", lambda mm: txt[mm])
-            order = order[~rej]
+    source_row = raw["source_row"].to_numpy()
+    order = _flag_duplicates(flags, order, ucode, tns, x, y, source_row, paths[file_of])
+    order = _flag_speed_jumps(flags, order, ucode, tns, x, y, max_speed_mps, jitter_m, confirm_pings)
     quarantine = flags.quarantine(raw, ucode, ulabels, paths, file_of)
     # order is sorted by (unit code, time); codes follow first appearance, labels sort the same way
     # for numbered units, so sort by label for keyed ones
@@ -911,26 +1000,12 @@ def read_pings(
             "x": x[order],
             "y": y[order],
             "source_file": pd.Categorical.from_codes(file_of[order], categories=paths),
-            "source_row": raw["source_row"].to_numpy()[order],
+            "source_row": source_row[order],
         }
     )
-    ucodes_sorted = pings["unit"].cat.codes.to_numpy()
-    tsec = tns[order] / 1e9
-    newu = np.r_[True, ucodes_sorted[1:] != ucodes_sorted[:-1]] if len(order) else np.zeros(0, bool)
-    gaps = np.where(newu, np.nan, np.r_[np.nan, np.diff(tsec)]) if len(order) else np.zeros(0)
-    g = pd.DataFrame({"unit": pings["unit"], "time": pings["time"], "gap": gaps}).groupby("unit", observed=True)
-    units_table = pd.DataFrame(
-        {"pings": g.size(), "first": g["time"].min(), "last": g["time"].max(), "median_interval_s": g["gap"].median()}
-    ).reset_index()
-    q_by = quarantine.groupby(["source_file", "reason"]).size() if len(quarantine) else pd.Series(dtype=int)
-    acc_by_file = np.bincount(file_of[order], minlength=len(infos)) if len(order) else np.zeros(len(infos), int)
-    for k, info in enumerate(infos):
-        p = info["path"]
-        qr = q_by[p].to_dict() if len(q_by) and p in q_by.index.get_level_values(0) else {}
-        info["accepted"] = int(acc_by_file[k])
-        info["quarantined"] = int(sum(qr.values()))
-        info["quarantined_by_reason"] = {r: int(v) for r, v in sorted(qr.items())}
-    settings = {
+    units_table = _units_table(pings, tns[order])
+    _count_files(infos, quarantine, file_of[order])
+    settings: dict[str, float | int | bool | list[str] | None] = {
         "max_speed_mps": float(max_speed_mps),
         "jitter_m": float(jitter_m),
         "confirm_pings": int(confirm_pings),
@@ -956,10 +1031,10 @@ def read_pings(
 
 # --------------------------------------------------------------------------- patrol log
 def read_patrol_log(
-    path,
+    path: str | Path,
     *,
     timezone: str = DEFAULT_TIMEZONE,
-    place_ids=None,
+    place_ids: Iterable[object] | None = None,
     columns: LogColumns | None = None,
     max_hours: float = 12.0,
     pseudonym_key: bytes | str | None = None,
@@ -986,8 +1061,8 @@ def read_patrol_log(
         raise InputError(f"read_patrol_log: max_hours must be > 0 hours, got {max_hours}.")
     columns = columns or LogColumns()
     frames: list[pd.DataFrame] = []
-    infos: list[dict[str, Any]] = []
-    file_parts: list[np.ndarray] = []
+    infos: list[FileCounts] = []
+    file_rows: list[npt.NDArray[np.int32]] = []
     for f in _list_files(Path(path), ("*.csv", "*.csv.gz"), "patrol log"):
         df = _read_table(f)
         cols = list(df.columns)
@@ -1010,11 +1085,11 @@ def read_patrol_log(
         raw["source_row"] = np.arange(1, len(df) + 1, dtype=np.int64)
         for c in [m[r] for r in ("place", "date", "start", "end") if r in m]:
             raw[f"input:{c}"] = df[c]
-        file_parts.append(np.full(len(raw), len(infos), dtype=np.int32))
+        file_rows.append(np.full(len(raw), len(infos), dtype=np.int32))
         frames.append(raw)
         infos.append({"path": str(f), "format": "patrol_log", "rows_read": int(len(raw))})
     raw = pd.concat(frames, ignore_index=True)
-    file_of = np.concatenate(file_parts)
+    file_of = np.concatenate(file_rows)
     paths = np.array([i["path"] for i in infos], dtype=object)
     n = len(raw)
     ucode, ulabels, rule = _pseudonyms(raw["unit"], pseudonym_key)
