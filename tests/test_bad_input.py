@@ -365,6 +365,35 @@ def _camera_range_case(w: World) -> list[str]:
     return ["cctv", "--config", str(cfg), "--out", str(w.out), "--k", "1"]
 
 
+def _command(name: str, *more: str) -> Callable[[World, Path], list[str]]:
+    """The command line of subcommand ``name`` on a config, writing to the case's ``--out``."""
+    return lambda w, cfg: [name, "--config", str(cfg), "--out", str(w.out), *more]
+
+
+#: Every subcommand that reads a config's incidents, with the options it needs.
+SUBCOMMANDS: dict[str, Callable[[World, Path], list[str]]] = {
+    "trends": _command("trends"),
+    "nearrepeat": _command("nearrepeat"),
+    "backtest": _command("backtest", "--start", "2025-01-01", "--end", "2025-02-01"),
+    "evaluate": _command("evaluate", "--target", "530500,180500,200", "--start", "2025-01-05"),
+    "cctv": _command("cctv", "--k", "1"),
+    "run-boroughs": _command("run-boroughs"),
+}
+
+
+def _truncated_gzip_for(command: str) -> Callable[[World], list[str]]:
+    def build(w: World) -> list[str]:
+        cfg = w.generic(good_rows(), name="inc.csv.gz")
+        w.write("inc.csv.gz", _gzip_text()[:-40])
+        return SUBCOMMANDS[command](w, cfg)
+
+    return build
+
+
+def _option_case(command: str, *more: str) -> Callable[[World], list[str]]:
+    return lambda w: _command(command, *more)(w, w.generic(good_rows()))
+
+
 GEO_CONFIG = """
 [project]
 data_dir = "."
@@ -953,6 +982,65 @@ CASES: list[Case] = [
         "generic CSV without a crime-type column",
         _generic_case(good_rows(), source='crime_type = "robbery"'),
         refused=("are both set", "keep one"),
+        setup=_no_analysis,
+    ),
+    # ---------------------------------------------------------------- every subcommand, and its own options
+    *(
+        Case(
+            f"{command}-truncated-gzip",
+            "a truncated .gz (every subcommand)",
+            _truncated_gzip_for(command),
+            refused=(r"inc\.csv\.gz", "truncated", "copy it again"),
+        )
+        for command in SUBCOMMANDS
+    ),
+    Case(
+        "backtest-start-nan",
+        "--date nan (backtest --start)",
+        _option_case("backtest", "--start", "nan", "--end", "2025-02-01"),
+        refused=("--start 'nan' is not a date", "first forecast origin as YYYY-MM-DD"),
+        setup=_no_analysis,
+    ),
+    Case(
+        "backtest-end-3000-01-01",
+        "--date 3000-01-01 (backtest --end)",
+        _option_case("backtest", "--start", "2025-01-01", "--end", "3000-01-01"),
+        refused=("--end 3000-01-01 is more than a year after today", "YYYY-MM-DD"),
+        setup=_no_analysis,
+    ),
+    Case(
+        "evaluate-start-nan",
+        "--date nan (evaluate --start)",
+        _option_case("evaluate", "--target", "530500,180500,200", "--start", "nan"),
+        refused=("--start 'nan' is not a date", "first day of the intervention as YYYY-MM-DD"),
+        setup=_no_analysis,
+    ),
+    Case(
+        "evaluate-buffer-nan",
+        "a number option of nan",
+        _option_case("evaluate", "--target", "530500,180500,200", "--start", "2025-01-05", "--buffer-m", "nan"),
+        refused=(r"--buffer-m", r"evaluate\.buffer_m", "finite number"),
+        setup=_no_analysis,
+    ),
+    Case(
+        "evaluate-negative-before-days",
+        "a negative number option",
+        _option_case("evaluate", "--target", "530500,180500,200", "--start", "2025-01-05", "--before-days", "-5"),
+        refused=(r"--before-days", r"before_days must be >= 0"),
+        setup=_no_analysis,
+    ),
+    Case(
+        "backtest-cell-size-nan",
+        "a number option of nan",
+        _option_case("backtest", "--start", "2025-01-01", "--end", "2025-02-01", "--cell-size", "nan"),
+        refused=(r"--cell-size", r"grid\.cell_size_m", "finite number"),
+        setup=_no_analysis,
+    ),
+    Case(
+        "trends-step-days-zero",
+        "a zero option that was ignored",
+        _option_case("trends", "--step-days", "0"),
+        refused=(r"--step-days", r"step_days must be a positive number of days"),
         setup=_no_analysis,
     ),
     # ---------------------------------------------------------------- other tasks' classes

@@ -10,6 +10,7 @@ This module stays light: ``hotspots --help`` must not import the numerical libra
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,13 +66,24 @@ def out_dir(args: argparse.Namespace) -> Path:
 def meeting_date(value: str) -> str:
     """argparse type of ``--date``: a real ``YYYY-MM-DD`` date no more than a year ahead, checked
     before anything is read (see :func:`hotspots.model.parse_meeting_date`)."""
-    from ..errors import InputError
-    from ..model import parse_meeting_date
+    return calendar_date("--date", "the meeting date")(value)
 
-    try:
-        return parse_meeting_date(value, "--date").isoformat()
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+
+def calendar_date(option: str, noun: str = "the date") -> Callable[[str], str]:
+    """argparse type of a date option such as ``--start``: a real ``YYYY-MM-DD`` date from 1900 up to a
+    year ahead (see :func:`hotspots.model.parse_calendar_date`), as ``YYYY-MM-DD``; a mistyped date
+    stops the command before anything is read, naming ``option`` and asking for ``noun``."""
+
+    def parse(value: str) -> str:
+        from ..errors import InputError
+        from ..model import parse_calendar_date
+
+        try:
+            return parse_calendar_date(value, option, noun=noun).isoformat()
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
 def add_date(p: argparse.ArgumentParser, help: str) -> None:
@@ -94,6 +106,18 @@ def load(args: argparse.Namespace) -> Config:
     from ..config import load_config
 
     return load_config(args.config, data_dir=args.data_dir)
+
+
+def override(cfg: Config, section: str, options: str, **changes: Any) -> Config:
+    """``cfg.override(section, **changes)`` for values given on the command line (``options``, e.g.
+    ``"--cell-size"``): checked like the config file (a finite number, in range), and a value it
+    refuses is refused naming the option."""
+    from ..errors import ConfigError
+
+    try:
+        return cfg.override(section, **changes)
+    except ConfigError as exc:
+        raise ConfigError(f"{options} (given on the command line): {exc}") from None
 
 
 def say(args: argparse.Namespace, *parts: object) -> None:

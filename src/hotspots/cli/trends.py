@@ -39,11 +39,11 @@ def main(args: argparse.Namespace) -> int:
     over: dict[str, Any] = {}
     if args.scheme:
         over["scheme"] = args.scheme
-    if args.step_days:
+    if args.step_days is not None:  # 0 or a negative number is refused, not ignored
         over["step"] = "days"
         over["step_days"] = args.step_days
     if over:
-        cfg = cfg.override("trends", **over)
+        cfg = options.override(cfg, "trends", "--scheme/--step-days", **over)
     inp = load_inputs(cfg, args.date, options.reporter(args))
     tr = trends(cfg, inp.incidents, inp.area, inp.grid, inp.fim_date)
     out = options.out_dir(args)
