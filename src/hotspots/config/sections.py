@@ -879,6 +879,56 @@ class TaskingConfig:
             )
 
 
+@dataclass(frozen=True)
+class ConcentrationConfig:
+    """[concentration]: how concentrated crime and harm are, how stable places are, how robust hotspots are.
+
+    ``places``: ``grid`` (the analysis grid's cells), ``snap_points`` (the distinct incident locations,
+    as police.uk publishes them) or ``auto`` (snap points when the incidents are police.uk month data,
+    else grid cells). ``period``: ``year``, ``half-year`` or ``auto`` (years when there are at least
+    five whole years, else half-years). ``harm_schemes``: harm schemes (from the harm schemes file)
+    whose concentration is compared with the run's own ``[harm] scheme`` (empty: only the run's).
+    ``top_places``: how many harm spots and count spots to compare. ``recent_periods``: how many of the
+    latest periods count as recent for an *acute* place. ``high_share`` (0..1) and ``min_high_count``:
+    a place is *high* in a period when its count is in the top ``high_share`` of places and at least
+    ``min_high_count``. ``robustness``: test each hotspot against other grids and search radii;
+    ``fragile_below`` (0..1): a hotspot found in a smaller share of them is *fragile*;
+    ``min_overlap`` (0..1): the share of the smaller area two hot areas must share to be the same.
+    """
+
+    places: str = "auto"
+    period: str = "auto"
+    harm_schemes: tuple[str, ...] = ()
+    top_places: int = 20
+    recent_periods: int = 1
+    high_share: float = 0.05
+    min_high_count: int = 3
+    robustness: bool = True
+    fragile_below: float = 0.5
+    min_overlap: float = 0.5
+
+    def validate(self, where: str) -> None:
+        def bad(key: str, msg: str) -> NoReturn:
+            raise ConfigError(f"{where}: [concentration] {key} {msg}")
+
+        if self.places not in ("grid", "snap_points", "auto"):
+            bad("places", f'must be "grid", "snap_points" or "auto", got {self.places!r}.')
+        if self.period not in ("year", "half-year", "auto"):
+            bad("period", f'must be "year", "half-year" or "auto", got {self.period!r}.')
+        if self.top_places < 1:
+            bad("top_places", f"must be a whole number >= 1, got {self.top_places}.")
+        if self.recent_periods < 1:
+            bad("recent_periods", f"must be >= 1 period, got {self.recent_periods}.")
+        if not 0 < self.high_share < 1:
+            bad("high_share", f"must be a share between 0 and 1 (e.g. 0.05 for the top 5%), got {self.high_share}.")
+        if self.min_high_count < 1:
+            bad("min_high_count", f"must be >= 1 incident, got {self.min_high_count}.")
+        for key in ("fragile_below", "min_overlap"):
+            v = getattr(self, key)
+            if not 0 < v <= 1:
+                bad(key, f"must be a share in (0, 1], got {v}.")
+
+
 RULE_KINDS = ("", "hotspot", "near_repeat")
 RULE_TIMES = ("", "night", "day", "unknown")
 
@@ -1094,6 +1144,7 @@ SECTIONS: dict[str, type] = {
     "siting": SitingConfig,
     "anpr": AnprConfig,
     "tasking": TaskingConfig,
+    "concentration": ConcentrationConfig,
     "playbook": PlaybookConfig,
     "render": RenderConfig,
     "public": PublicConfig,
