@@ -931,6 +931,7 @@ class ConcentrationConfig:
 
 RULE_KINDS = ("", "hotspot", "near_repeat")
 RULE_TIMES = ("", "night", "day", "unknown")
+RULE_STABILITY = ("", "chronic", "acute")
 
 #: The time of day of a problem whose incidents are not timed to the minute (police.uk month data).
 UNKNOWN_TIME = "unknown"
@@ -945,7 +946,8 @@ class Rule:
     (most incidents between 18:00 and 06:00, or not), ``unknown`` (only when the
     incidents' times of day are not known, e.g. police.uk month data) or ''
     (any). A rule that :attr:`needs_times` is never used when times are unknown.
-    ``owner`` may use ``{ward_name}`` and ``{ward_code}``.
+    ``stability`` ``chronic`` (the place has been busy in most years), ``acute`` (not chronic, busy in
+    the latest period) or '' (any, and places without a trajectory). ``owner`` may use ``{ward_name}`` and ``{ward_code}``.
     """
 
     tactic: str = ""
@@ -954,6 +956,7 @@ class Rule:
     kind: str = ""
     crime_types: tuple[str, ...] = ()
     time: str = ""
+    stability: str = ""
 
     def validate(self, where: str) -> None:
         if not self.tactic:
@@ -962,6 +965,10 @@ class Rule:
             raise ConfigError(f"{where}: playbook rule kind must be one of {list(RULE_KINDS)}, got {self.kind!r}.")
         if self.time not in RULE_TIMES:
             raise ConfigError(f"{where}: playbook rule time must be one of {list(RULE_TIMES)}, got {self.time!r}.")
+        if self.stability not in RULE_STABILITY:
+            raise ConfigError(
+                f"{where}: playbook rule stability must be one of {list(RULE_STABILITY)}, got {self.stability!r}."
+            )
         if self.time == UNKNOWN_TIME and self.needs_times:
             raise ConfigError(
                 f"{where}: a playbook rule for unknown times (time = 'unknown') cannot name peak days or hours "
@@ -985,9 +992,12 @@ class Rule:
         peak days or hours (the word "peak")."""
         return self.time in ("night", "day") or "peak" in f"{self.tactic} {self.dosage}".lower()
 
-    def matches(self, kind: str, crime_type: str, time_of_day: str) -> bool:
-        """Whether the rule applies to a problem (``time_of_day`` "night", "day" or :data:`UNKNOWN_TIME`)."""
+    def matches(self, kind: str, crime_type: str, time_of_day: str, stability: str = "") -> bool:
+        """Whether the rule applies to a problem (``time_of_day`` "night", "day" or :data:`UNKNOWN_TIME`) at a
+        place whose ``stability`` is "chronic", "acute", "none" or '' (not known)."""
         if self.kind and self.kind != kind:
+            return False
+        if self.stability and self.stability != stability:
             return False
         if self.crime_types and crime_type not in self.crime_types:
             return False

@@ -90,7 +90,8 @@ def trend_sentences(conc: ConcentrationResult) -> list[str]:
 
     def move(r: dict[str, Any]) -> str:
         p = r["p_value"]
-        sig = f" (Kendall's tau {r['tau']:.2f}, p = {p:.3f})" if np.isfinite(p) else ""
+        pw = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        sig = f" (Kendall's tau {r['tau']:.2f}, {pw})" if np.isfinite(p) else ""
         return f"from {r['first']:.3f} in {r['first_period']} to {r['last']:.3f} in {r['last_period']}: {r['direction']}{sig}"
 
     out = [f"The Gini over all places goes {move(g)}.", f"The generalised Gini goes {move(gg)}."]
