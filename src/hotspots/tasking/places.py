@@ -204,7 +204,8 @@ def piece_members(pieces: Sequence[Piece], w: Window) -> tuple[np.ndarray, np.nd
     if not pieces or not len(w.px):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     geoms = np.asarray([p.geometry for p in pieces], dtype=object)
-    pi, ii = shapely.STRtree(shapely.points(w.px, w.py)).query(geoms, predicate="contains")
+    points = np.asarray(shapely.points(w.px, w.py), dtype=object)
+    pi, ii = shapely.STRtree(points).query(geoms, predicate="contains")
     allowed = np.zeros((len(pieces), len(w.types)), dtype=bool)
     code = {t: k for k, t in enumerate(w.types)}
     for k, p in enumerate(pieces):
@@ -243,7 +244,8 @@ def piece_cells(pieces: Sequence[Piece], grid: Grid) -> list[tuple[np.ndarray, n
     xc, yc = grid.centres()
     r, c = np.nonzero(grid.mask)
     geoms = np.asarray([p.geometry for p in pieces], dtype=object)
-    pi, ci = shapely.STRtree(shapely.points(xc[r, c], yc[r, c])).query(geoms, predicate="contains")
+    centres = np.asarray(shapely.points(xc[r, c], yc[r, c]), dtype=object)
+    pi, ci = shapely.STRtree(centres).query(geoms, predicate="contains")
     order = np.lexsort((ci, pi))
     pi, ci = pi[order], ci[order]
     bounds = np.searchsorted(pi, np.arange(len(pieces) + 1))
