@@ -27,7 +27,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     options.add_common(p)
     p.add_argument("--date", metavar="YYYY-MM-DD", help="the FIM date (default: the day after the latest incident)")
     p.add_argument(
-        "--places", choices=("grid", "snap_points", "auto"), help="places to count at (overrides [concentration] places)"
+        "--places",
+        choices=("grid", "snap_points", "auto"),
+        help="places to count at (overrides [concentration] places)",
     )
     return p
 

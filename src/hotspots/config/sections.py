@@ -947,7 +947,8 @@ class Rule:
     incidents' times of day are not known, e.g. police.uk month data) or ''
     (any). A rule that :attr:`needs_times` is never used when times are unknown.
     ``stability`` ``chronic`` (the place has been busy in most years), ``acute`` (not chronic, busy in
-    the latest period) or '' (any, and places without a trajectory). ``owner`` may use ``{ward_name}`` and ``{ward_code}``.
+    the latest period) or '' (any, and places without a trajectory).
+    ``owner`` may use ``{ward_name}`` and ``{ward_code}``.
     """
 
     tactic: str = ""

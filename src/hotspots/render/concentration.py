@@ -26,7 +26,7 @@ from ..vocabulary import crime_type_label, crime_type_list
 from .report import env
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the Agg backend)
+import matplotlib.pyplot as plt
 
 #: Chart size (inches) and resolution (dots per inch): fixed, so the bytes are the same on every run.
 CHART_SIZE = (6.4, 4.0)
@@ -92,7 +92,8 @@ def trend_sentences(conc: ConcentrationResult) -> list[str]:
         p = r["p_value"]
         pw = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
         sig = f" (Kendall's tau {r['tau']:.2f}, {pw})" if np.isfinite(p) else ""
-        return f"from {r['first']:.3f} in {r['first_period']} to {r['last']:.3f} in {r['last_period']}: {r['direction']}{sig}"
+        span = f"from {r['first']:.3f} in {r['first_period']} to {r['last']:.3f} in {r['last_period']}"
+        return f"{span}: {r['direction']}{sig}"
 
     out = [f"The Gini over all places goes {move(g)}.", f"The generalised Gini goes {move(gg)}."]
     if g["direction"] == "rising" and gg["direction"] != "rising":

@@ -240,7 +240,8 @@ FILE_NOTES = {
     "index.html": "this overview",
     "map.html": "borough map (open in any browser; works offline)",
     "tasking.html": "the ranked tasking list as a web page",
-    "concentration.html": "how concentrated crime is year by year, harm spots, chronic and acute places, robust hotspots",
+    "concentration.html": "how concentrated crime is year by year, harm spots, chronic and acute places, "
+    "robust hotspots",
     "concentration_lorenz.png": "concentration curves (share of crimes at the busiest places)",
     "concentration_gini.png": "the Gini and the generalised Gini over time",
     "concentration_trajectories.png": "map of chronic, rising, falling and flare-up grid cells",

@@ -75,7 +75,7 @@ def snap_point_caveat(places: Places, incidents: pd.DataFrame) -> list[str]:
     return [
         "police.uk revised its map of snap points in 2022: many points used until then were retired and new "
         "ones brought in, so a change in concentration around 2022 is partly the map changing, not the crime. "
-        "Grid cells (places = \"grid\") do not have this problem."
+        'Grid cells (places = "grid") do not have this problem.'
     ]
 
 
@@ -131,7 +131,9 @@ def _trajectories(cfg: Config, incidents: pd.DataFrame, grid: Grid, period: str)
     )
 
 
-def _robustness(cfg: Config, surfaces: SurfacesResult, recent: pd.DataFrame, grid: Grid) -> dict[str, HotspotRobustness]:
+def _robustness(
+    cfg: Config, surfaces: SurfacesResult, recent: pd.DataFrame, grid: Grid
+) -> dict[str, HotspotRobustness]:
     """Robustness of each crime type's hotspot areas, with the surfaces' own search radius and hotspot rule."""
     types = [t for t, a in surfaces.areas.items() if len(a.frame)]
     if not cfg.concentration.robustness or not types or grid.boundary is None:
@@ -180,9 +182,7 @@ def concentration(
     period = choose_period(cfg, incidents, choices)
     notes.extend(snap_point_caveat(places, incidents))
     scheme = cfg.harm.scheme
-    table = concentration_table(
-        incidents, places, groupings=("all", "crime_type"), period=period, harm_scheme=scheme
-    )
+    table = concentration_table(incidents, places, groupings=("all", "crime_type"), period=period, harm_scheme=scheme)
     if len(table) == 0:
         raise InputError(
             f"the incidents cover no whole {period.replace('-', ' ')}, so there is nothing to measure "
@@ -204,9 +204,7 @@ def concentration(
     hs, hs_scheme = _harm_spots(cfg, recent, grid, choices)
     traj = _trajectories(cfg, incidents, grid, period)
     if traj is None:
-        notes.append(
-            f"fewer than 3 whole {period.replace('-', ' ')}s of data: no place is labelled chronic or acute."
-        )
+        notes.append(f"fewer than 3 whole {period.replace('-', ' ')}s of data: no place is labelled chronic or acute.")
     rob = _robustness(cfg, surfaces, recent, grid) if surfaces is not None else {}
     return ConcentrationResult(
         places=places,

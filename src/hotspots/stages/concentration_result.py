@@ -53,7 +53,8 @@ class ConcentrationResult:
     """Everything the concentration stage produces.
 
     ``places`` the places concentration is measured over (snap points or grid cells, ``place_rule`` says
-    why); ``series`` the crimes at each place in each whole period; ``table`` the concentration of crime and harm by period for the whole area and each crime type
+    why); ``series`` the crimes at each place in each whole period; ``table`` the concentration of crime
+    and harm by period for the whole area and each crime type
     (:func:`~hotspots.analysis.concentration.concentration_table`, the run's harm scheme); ``schemes``
     the whole-area table under each compared harm scheme; ``trend`` rising/falling per group and
     measure; ``harm_spots`` the harm spots against count spots over the analysis window (None with a

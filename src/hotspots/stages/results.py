@@ -38,8 +38,8 @@ from .tasking_list import CSV_COLUMNS, ITEMS_LAYER, TaskingList
 
 __all__ = [
     "CSV_COLUMNS",
-    "ConcentrationResult",
     "ITEMS_LAYER",
+    "ConcentrationResult",
     "RunResults",
     "SurfacesResult",
     "TaskingList",

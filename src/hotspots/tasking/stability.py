@@ -24,7 +24,7 @@ def _cells_in(res: RunResults, geom: object) -> tuple[np.ndarray, np.ndarray]:
     g = res.grid
     rows, cols = np.nonzero(g.mask)
     xc, yc = g.centres()
-    inside = shapely.contains_xy(geom, xc[rows, cols], yc[rows, cols])
+    inside = np.asarray(shapely.contains_xy(np.asarray([geom], dtype=object), xc[rows, cols], yc[rows, cols]))
     return rows[inside], cols[inside]
 
 
@@ -42,7 +42,7 @@ def item_stability(res: RunResults, conc: ConcentrationResult, items: gpd.GeoDat
 
 
 def stability_words(s: Stability | None) -> str:
-    """"chronic (stable high)", "acute (flare-up)", "neither (falling)" or "" (no trajectory)."""
+    """ "chronic (stable high)", "acute (flare-up)", "neither (falling)" or "" (no trajectory)."""
     if s is None:
         return ""
     label = "neither" if s.label == "none" else s.label
@@ -66,7 +66,7 @@ def item_robustness(conc: ConcentrationResult, items: gpd.GeoDataFrame) -> list[
 
 
 def robustness_words(value: float, fragile_below: float) -> str:
-    """"robust (92%)", "fragile (25%)" or "" (not tested)."""
+    """ "robust (92%)", "fragile (25%)" or "" (not tested)."""
     if not np.isfinite(value):
         return ""
     return f"{'fragile' if value < fragile_below else 'robust'} ({value:.0%})"
