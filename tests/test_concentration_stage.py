@@ -158,6 +158,8 @@ def test_concentration_command_prints_the_figures(tmp_path, capsys):
     assert (out / "concentration.html").exists() and (out / "concentration.json").exists()
     meta = json.loads((out / "concentration.json").read_text())
     assert meta["place_rule"] == "as set in [concentration] places" and "snap points" in meta["places"]
-    bad = write_config(tmp_path, Path(cfg).read_text() + '\n[concentration]\nplaces = "x"\n')
+    text = Path(cfg).read_text()
+    assert '\nplaces = "auto"' in text
+    bad = write_config(tmp_path, text.replace('\nplaces = "auto"', '\nplaces = "streets"'))
     assert main(["concentration", "--config", str(bad), "--out", str(tmp_path / "bad")]) == 2
     assert "[concentration] places" in capsys.readouterr().err
