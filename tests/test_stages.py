@@ -28,6 +28,7 @@ def test_registry_knows_every_stage_and_its_sections():
         "nearrepeat",
         "coverage",
         "forecast",
+        "concentration",
         "tasking",
     ]
     assert set(REGISTRY) == {s.name for s in ANALYSIS_STAGES}

@@ -31,6 +31,7 @@ from .ingest.readers import list_files
 from .progress import Reporter
 from .render import layers as L
 from .render import maps, report
+from .render.concentration import render_concentration
 from .render.filenames import ward_map_files
 from .render.public import PublicTier
 from .stages import ANALYSIS_STAGES, RunInputs, RunResults, Stage, load_inputs, run_stages
@@ -225,6 +226,7 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
             public = report.render_public(res, tmp, pcfg)
     with rep.stage("pages"):
         report.render_tasking(res, tasking, tmp, ward_files)
+        render_concentration(res, tmp)
         report.render_index(res, tasking, layers, tmp, ward_files, pcfg.enabled)
     files = [p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()] + ["manifest.json"]
     man = manifest(res, rep.timings, files, layers, public)

@@ -39,6 +39,7 @@ from .sections import (
     AnalysisConfig,
     AnprConfig,
     CamerasConfig,
+    ConcentrationConfig,
     CoverageConfig,
     CrimeTypesConfig,
     DensityConfig,
@@ -102,6 +103,7 @@ class Config:
     siting: SitingConfig
     anpr: AnprConfig
     tasking: TaskingConfig
+    concentration: ConcentrationConfig
     playbook: PlaybookConfig
     render: RenderConfig
     public: PublicConfig
@@ -417,6 +419,12 @@ def load_config(path: str | Path, data_dir: str | None = None) -> Config:
     if built["harm"].scheme not in schemes:
         raise ConfigError(
             f"{where}: [harm] scheme {built['harm'].scheme!r} is not defined in "
+            f"{built['harm'].schemes_file}; available: {sorted(schemes)}."
+        )
+    unknown_schemes = [s for s in built["concentration"].harm_schemes if s not in schemes]
+    if unknown_schemes:
+        raise ConfigError(
+            f"{where}: [concentration] harm_schemes {unknown_schemes} are not defined in "
             f"{built['harm'].schemes_file}; available: {sorted(schemes)}."
         )
     cfg = Config(

@@ -915,8 +915,59 @@ class TaskingConfig:
             )
 
 
+@dataclass(frozen=True)
+class ConcentrationConfig:
+    """[concentration]: how concentrated crime and harm are, how stable places are, how robust hotspots are.
+
+    ``places``: ``grid`` (the analysis grid's cells), ``snap_points`` (the distinct incident locations,
+    as police.uk publishes them) or ``auto`` (snap points when the incidents are police.uk month data,
+    else grid cells). ``period``: ``year``, ``half-year`` or ``auto`` (years when there are at least
+    five whole years, else half-years). ``harm_schemes``: harm schemes (from the harm schemes file)
+    whose concentration is compared with the run's own ``[harm] scheme`` (empty: only the run's).
+    ``top_places``: how many harm spots and count spots to compare. ``recent_periods``: how many of the
+    latest periods count as recent for an *acute* place. ``high_share`` (0..1) and ``min_high_count``:
+    a place is *high* in a period when its count is in the top ``high_share`` of places and at least
+    ``min_high_count``. ``robustness``: test each hotspot against other grids and search radii;
+    ``fragile_below`` (0..1): a hotspot found in a smaller share of them is *fragile*;
+    ``min_overlap`` (0..1): the share of the smaller area two hot areas must share to be the same.
+    """
+
+    places: str = "auto"
+    period: str = "auto"
+    harm_schemes: tuple[str, ...] = ()
+    top_places: int = 20
+    recent_periods: int = 1
+    high_share: float = 0.05
+    min_high_count: int = 3
+    robustness: bool = True
+    fragile_below: float = 0.5
+    min_overlap: float = 0.5
+
+    def validate(self, where: str) -> None:
+        def bad(key: str, msg: str) -> NoReturn:
+            raise ConfigError(f"{where}: [concentration] {key} {msg}")
+
+        if self.places not in ("grid", "snap_points", "auto"):
+            bad("places", f'must be "grid", "snap_points" or "auto", got {self.places!r}.')
+        if self.period not in ("year", "half-year", "auto"):
+            bad("period", f'must be "year", "half-year" or "auto", got {self.period!r}.')
+        if self.top_places < 1:
+            bad("top_places", f"must be a whole number >= 1, got {self.top_places}.")
+        if self.recent_periods < 1:
+            bad("recent_periods", f"must be >= 1 period, got {self.recent_periods}.")
+        if not 0 < self.high_share < 1:
+            bad("high_share", f"must be a share between 0 and 1 (e.g. 0.05 for the top 5%), got {self.high_share}.")
+        if self.min_high_count < 1:
+            bad("min_high_count", f"must be >= 1 incident, got {self.min_high_count}.")
+        for key in ("fragile_below", "min_overlap"):
+            v = getattr(self, key)
+            if not 0 < v <= 1:
+                bad(key, f"must be a share in (0, 1], got {v}.")
+
+
 RULE_KINDS = ("", "hotspot", "near_repeat")
 RULE_TIMES = ("", "night", "day", "unknown")
+RULE_STABILITY = ("", "chronic", "acute")
 
 #: The time of day of a problem whose incidents are not timed to the minute (police.uk month data).
 UNKNOWN_TIME = "unknown"
@@ -931,6 +982,8 @@ class Rule:
     (most incidents between 18:00 and 06:00, or not), ``unknown`` (only when the
     incidents' times of day are not known, e.g. police.uk month data) or ''
     (any). A rule that :attr:`needs_times` is never used when times are unknown.
+    ``stability`` ``chronic`` (the place has been busy in most years), ``acute`` (not chronic, busy in
+    the latest period) or '' (any, and places without a trajectory).
     ``owner`` may use ``{ward_name}`` and ``{ward_code}``.
     """
 
@@ -940,6 +993,7 @@ class Rule:
     kind: str = ""
     crime_types: tuple[str, ...] = ()
     time: str = ""
+    stability: str = ""
 
     def validate(self, where: str) -> None:
         if not self.tactic:
@@ -948,6 +1002,10 @@ class Rule:
             raise ConfigError(f"{where}: playbook rule kind must be one of {list(RULE_KINDS)}, got {self.kind!r}.")
         if self.time not in RULE_TIMES:
             raise ConfigError(f"{where}: playbook rule time must be one of {list(RULE_TIMES)}, got {self.time!r}.")
+        if self.stability not in RULE_STABILITY:
+            raise ConfigError(
+                f"{where}: playbook rule stability must be one of {list(RULE_STABILITY)}, got {self.stability!r}."
+            )
         if self.time == UNKNOWN_TIME and self.needs_times:
             raise ConfigError(
                 f"{where}: a playbook rule for unknown times (time = 'unknown') cannot name peak days or hours "
@@ -971,9 +1029,12 @@ class Rule:
         peak days or hours (the word "peak")."""
         return self.time in ("night", "day") or "peak" in f"{self.tactic} {self.dosage}".lower()
 
-    def matches(self, kind: str, crime_type: str, time_of_day: str) -> bool:
-        """Whether the rule applies to a problem (``time_of_day`` "night", "day" or :data:`UNKNOWN_TIME`)."""
+    def matches(self, kind: str, crime_type: str, time_of_day: str, stability: str = "") -> bool:
+        """Whether the rule applies to a problem (``time_of_day`` "night", "day" or :data:`UNKNOWN_TIME`) at a
+        place whose ``stability`` is "chronic", "acute", "none" or '' (not known)."""
         if self.kind and self.kind != kind:
+            return False
+        if self.stability and self.stability != stability:
             return False
         if self.crime_types and crime_type not in self.crime_types:
             return False
@@ -1130,6 +1191,7 @@ SECTIONS: dict[str, type] = {
     "siting": SitingConfig,
     "anpr": AnprConfig,
     "tasking": TaskingConfig,
+    "concentration": ConcentrationConfig,
     "playbook": PlaybookConfig,
     "render": RenderConfig,
     "public": PublicConfig,
