@@ -133,7 +133,9 @@ def _emerging(res: RunResults) -> dict[str, Any] | None:
     em = tr.emerging
     leg = em.legend()
     counts = em.counts_by_class()
-    rows = [{"label": k, "cells": v, "meaning": leg.get(k, "")} for k, v in counts.items() if k != em.labels[0]]
+    rows: list[dict[str, Any]] = [
+        {"label": k, "cells": v, "meaning": leg.get(k, "")} for k, v in counts.items() if k != em.labels[0]
+    ]
     rows.sort(key=lambda r: -r["cells"])
     exc = []
     ex = tr.exceptions
@@ -164,7 +166,7 @@ def _nearrepeat(res: RunResults) -> dict[str, Any] | None:
     z = nr.zones
     rows = [
         {"id": str(zid), "expires": f"{ex:%Y-%m-%d}", "n": int(n), "streets": str(st)}
-        for zid, ex, n, st in zip(z["zone_id"], z["expiry_date"], z["n_burglaries"], z["streets"])
+        for zid, ex, n, st in zip(z["zone_id"], z["expiry_date"], z["n_burglaries"], z["streets"], strict=True)
     ]
     lines = [ln for ln in nr.summary().splitlines() if ln.strip()]
     rows.sort(key=lambda r: (r["expires"], r["id"]))
@@ -187,7 +189,7 @@ def _coverage(res: RunResults, layers: dict[str, gpd.GeoDataFrame]) -> dict[str,
     cov = res.coverage
     if cov is None:
         return None
-    g = cov.stats.gaps
+    g = cov.stats.gaps if cov.stats.gaps is not None else gpd.GeoDataFrame()
     rows = [
         {
             "rank": r.rank,
@@ -313,6 +315,8 @@ def render_index(
         for s in ("surfaces", "trends", "nearrepeat", "coverage", "forecast", "concentration")
     }
     wt = res.ward_table
+    if wt is None:
+        raise ValueError("the overview needs the ward table (as analyse() returns)")
     items_per_ward = tl.items["ward_code"].value_counts() if tl is not None and len(tl.items) else pd.Series(dtype=int)
     wards = [
         {
@@ -406,7 +410,7 @@ def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files:
         r = {
             k: ("" if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else v) for k, v in r.items()
         }
-        r["ward_href"] = ward_files.get(r.get("ward_code"), "")
+        r["ward_href"] = ward_files.get(str(r.get("ward_code", "")), "")
         recs.append(r)
     ctx = {
         "project": res.cfg.project.name,
