@@ -72,7 +72,7 @@ def test_tasking_csv_neutralises_formulas(crafted_pack):
     numeric = {"rank", "incidents", "harm", "score", "previous_rank", "x", "y", "area_ha"}
     found = False
     for r in body:
-        for name, cell in zip(header, r):
+        for name, cell in zip(header, r, strict=True):
             if name in numeric:
                 continue
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (name, cell)
