@@ -28,26 +28,11 @@ from shapely.geometry.base import BaseGeometry
 
 from ..config.sections import RenderConfig
 from ..stages.results import RunResults
-from .layers import GI_COLOURS, GI_LABELS, Overlay, harm_density, kde_overlay, top_crime_types, vector_layers
+from .layers import GI_LABELS, Overlay, harm_density, kde_overlay, top_crime_types, vector_layers
 from .offline import external_urls, head_html, strip_cdn
+from .palette import EMERGING_COLOURS, EMERGING_OTHER, GI_COLOURS, STATUS_COLOURS
 
 WGS84 = "EPSG:4326"
-
-EMERGING_COLOURS = {
-    "new hot spot": "#fb6a4a",
-    "consecutive hot spot": "#ef3b2c",
-    "intensifying hot spot": "#a50f15",
-    "persistent hot spot": "#cb181d",
-    "diminishing hot spot": "#fcae91",
-    "sporadic hot spot": "#fdd0a2",
-    "oscillating hot spot": "#fd8d3c",
-    "historical hot spot": "#969696",
-    "persistent": "#cb181d",
-    "emerging": "#fb6a4a",
-    "former": "#969696",
-    "intermittent": "#fdd0a2",
-}
-STATUS_COLOURS = {"new": "#6a3d9a", "continuing": "#1f78b4", "escalated": "#e31a1c"}
 
 
 def esc(value: object) -> str:
@@ -433,7 +418,7 @@ def _emerging_layer(m: folium.Map, e: gpd.GeoDataFrame | None, v: _View) -> None
     fc = to_geojson(
         e,
         {
-            "c": [EMERGING_COLOURS.get(lab, "#74add1") for lab in e["label"]],
+            "c": [EMERGING_COLOURS.get(lab, EMERGING_OTHER) for lab in e["label"]],
             "tip": [esc(f"{lab}: {ex}") for lab, ex in zip(e["label"], e["explanation"])],
         },
         0,
@@ -443,7 +428,7 @@ def _emerging_layer(m: folium.Map, e: gpd.GeoDataFrame | None, v: _View) -> None
     _geojson_layer(
         fc, "Emerging hotspots (trend class)", colour_prop="c", weight=0, fill_opacity=0.6, show=False
     ).add_to(m)
-    v.legend.append(("Emerging hotspots", [(EMERGING_COLOURS.get(lab, "#74add1"), lab) for lab in e["label"]]))
+    v.legend.append(("Emerging hotspots", [(EMERGING_COLOURS.get(lab, EMERGING_OTHER), lab) for lab in e["label"]]))
 
 
 def _optional(frame: gpd.GeoDataFrame, column: str) -> list[Any]:
