@@ -392,6 +392,26 @@ def layer_style(name: str, frame: gpd.GeoDataFrame, geometry_type: str) -> GisSt
     return GisStyle("single", geom, (StyleClass(name.replace("_", " "), Symbol.of(style)),))
 
 
+def paletted_raster_qml(classes: dict[int, tuple[str, tuple[int, int, int, int]]]) -> str:
+    """QGIS QML of a class raster: one palette entry per code (``code -> (name, RGBA 0..255)``), so QGIS
+    lists only the real classes by name (a GeoTIFF colour table always has 256 entries)."""
+    root = ET.Element("qgis", {"version": "3.22.0", "styleCategories": "Symbology"})
+    pipe = ET.SubElement(root, "pipe")
+    rr = ET.SubElement(
+        pipe, "rasterrenderer", {"type": "paletted", "band": "1", "opacity": "1", "alphaBand": "-1", "nodataColor": ""}
+    )
+    ET.SubElement(rr, "rasterTransparency")
+    pal = ET.SubElement(rr, "colorPalette")
+    for code, (name, (r, g, b, a)) in sorted(classes.items()):
+        ET.SubElement(
+            pal,
+            "paletteEntry",
+            {"value": str(code), "color": f"#{r:02x}{g:02x}{b:02x}", "alpha": str(a), "label": name},
+        )
+    ET.indent(root)
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode") + "\n"
+
+
 def write_styles(path: Path, styles: dict[str, GisStyle], stamp: str) -> None:
     """Store ``styles`` (layer name -> style) in the GeoPackage ``path`` as QGIS's ``layer_styles`` table
     (created and registered as an attribute table when missing; one default row per layer, replacing an

@@ -32,7 +32,7 @@ from ..coverage.report import CoverageResult
 from ..geo.grid import Grid
 from ..stages.concentration_result import ConcentrationResult
 from ..stages.results import RunResults, SurfacesResult, TaskingList, TrendsResult
-from .gis_styles import GI_LABELS, GisStyle, layer_style, write_styles
+from .gis_styles import GI_LABELS, GisStyle, layer_style, paletted_raster_qml, write_styles
 from .palette import EMERGING_COLOURS, EMERGING_OTHER
 
 #: Layer names of the coverage stage's frames in the pack (the rest keep their own names).
@@ -343,7 +343,8 @@ def write_class_geotiff(grid: Grid, path: Path, codes: np.ndarray, labels: tuple
     """Emerging-hotspot classes as a uint8 GeoTIFF (grid's CRS): class code per cell, :data:`CLASS_NODATA`
     outside the study area, a colour table in the map's colours, and the class names as the band's
     category names and raster attribute table (in ``<name>.tif.aux.xml``, where GDAL keeps them for a
-    GeoTIFF), so QGIS and other GIS show each class by name and colour."""
+    GeoTIFF), and QGIS's default style ``<name>.qml`` (a palette of the real classes only), so QGIS and
+    other GIS show each class by name and colour."""
     if len(labels) >= CLASS_NODATA:
         raise ValueError(f"{len(labels)} classes do not fit a byte raster with nodata {CLASS_NODATA}")
     arr = np.asarray(codes)
@@ -368,7 +369,10 @@ def write_class_geotiff(grid: Grid, path: Path, codes: np.ndarray, labels: tuple
         dst.write_colormap(1, class_colours(labels))
         dst.set_band_description(1, description)
         dst.set_band_unit(1, "class code")
-    write_category_names(path, labels, class_colours(labels), description)
+    colours = class_colours(labels)
+    write_category_names(path, labels, colours, description)
+    qml = {code: (lab, colours[code]) for code, lab in enumerate(labels)}
+    path.with_suffix(".qml").write_text(paletted_raster_qml(qml), encoding="utf-8")
     return path
 
 
