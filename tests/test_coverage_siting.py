@@ -268,6 +268,13 @@ def test_demo_uncovered_planted_hotspot_gets_the_first_camera(demo):
     top_area = gaps[gaps["kind"] == "hotspot_area"].iloc[0]
     assert top_area["gap_id"] == "emerging" and top_area["covered_share"] == 0.0
     assert top_area["incidents"] == int(near.sum())
+    # a high-harm cell gap counts the period's incidents inside its square (no placeholder)
+    cells = gaps[gaps["kind"] == "high_harm_cell"]
+    assert len(cells)
+    for _, gap in cells.head(5).iterrows():
+        x0, y0, x1, y1 = gap.geometry.bounds
+        inside = (sub["x"] >= x0) & (sub["x"] < x1) & (sub["y"] > y0) & (sub["y"] <= y1)
+        assert gap["incidents"] == int(inside.sum()) and gap["incidents"] >= 0
     # the first proposed camera sees the planted hotspot
     first = res.proposed_sites.iloc[0]
     cam = make_cameras([first["x"]], [first["y"]], range_m=first["range_m"], fov_deg=360)

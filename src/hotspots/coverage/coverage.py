@@ -207,6 +207,7 @@ def compute_coverage(
     if len(pos):
         thr = float(np.quantile(pos, config.high_harm_quantile))
         rr, cc = np.nonzero(grid.mask & (hpc >= thr) & (hpc > 0))
+        per_cell = grid.counts(x, y)
         polys = _cell_boxes(grid, rr, cc)
         for r_, c_, g in zip(rr, cc, polys):
             h = float(hpc[r_, c_])
@@ -219,7 +220,7 @@ def compute_coverage(
                     "harm": h,
                     "harm_uncovered": h * (1 - f),
                     "covered_share": f,
-                    "incidents": -1,
+                    "incidents": int(per_cell[r_, c_]),
                     "geometry": g,
                 }
             )

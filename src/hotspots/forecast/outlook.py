@@ -95,7 +95,10 @@ class ForecastResult:
     def to_geotiff(self, path, what: str = "expected") -> Path:
         arr = self.expected if what == "expected" else self.risk
         return self.grid.write_geotiff(
-            path, arr, description=f"forecast {what} ({self.method}), {self.origin:%Y-%m-%d} + {self.horizon.label}"
+            path,
+            arr,
+            description=f"forecast {what} ({self.method}), {self.origin:%Y-%m-%d} + {self.horizon.label}",
+            units=f"incidents per cell over {self.horizon.label}" if what == "expected" else "risk score (relative)",
         )
 
     def describe(self) -> str:

@@ -186,10 +186,10 @@ class Grid:
         return gpd.GeoDataFrame(data, geometry=self.cell_polygons(clip=clip), crs=self.crs)
 
     def write_geotiff(
-        self, path: str | Path, array: np.ndarray, nodata: float = -9999.0, description: str = ""
+        self, path: str | Path, array: np.ndarray, nodata: float = -9999.0, description: str = "", units: str = ""
     ) -> Path:
         """Write a (nrows, ncols) array as a single-band float32 GeoTIFF in the grid's CRS,
-        with ``nodata`` outside the study area."""
+        with ``nodata`` outside the study area; ``description`` and ``units`` label the band."""
         arr = np.asarray(array, dtype="float32").copy()
         if arr.shape != self.shape:
             raise ValueError(f"array has shape {arr.shape}, grid is {self.shape}")
@@ -212,4 +212,6 @@ class Grid:
             dst.write(arr, 1)
             if description:
                 dst.set_band_description(1, description)
+            if units:
+                dst.set_band_unit(1, units)
         return path

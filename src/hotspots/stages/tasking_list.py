@@ -245,9 +245,15 @@ class TaskingList:
         c["closed"] = int(len(self.closed))
         return {k: int(c.get(k, 0)) for k in ("new", "continuing", "escalated", "closed")}
 
-    def to_gpkg(self, path: str | Path, layer: str = ITEMS_LAYER) -> Path:
+    def to_gpkg(self, path: str | Path, layer: str = ITEMS_LAYER, geometry_type: str | None = None) -> Path:
         """Write the ranked items (and closed ones as ``tasking_closed``) to a GeoPackage layer, every column
-        (text where a column mixes types)."""
+        (text where a column mixes types); ``geometry_type`` (e.g. ``MultiPolygon``) declares both layers'
+        geometry type, promoting single parts to multi (default: GDAL's guess from the rows)."""
+        declared = (
+            {}
+            if geometry_type is None
+            else {"geometry_type": geometry_type, "promote_to_multi": geometry_type.startswith("Multi")}
+        )
         it = self.items.copy()
         if "expires" in it:  # the last live day of an alert zone, empty for a place without one
             it["expires"] = [f"{pd.Timestamp(v):%Y-%m-%d}" if pd.notna(v) else "" for v in it["expires"]]
@@ -258,13 +264,13 @@ class TaskingList:
         for c in it.columns:
             if c != "geometry" and it[c].dtype == object:
                 it[c] = it[c].map(_as_text)
-        it.to_file(path, layer=layer, driver="GPKG")
+        it.to_file(path, layer=layer, driver="GPKG", **declared)
         if len(self.closed):
             cl = self.closed.copy()
             for c in cl.columns:
                 if c != "geometry" and cl[c].dtype == object:
                     cl[c] = cl[c].map(_as_text)
-            cl.to_file(path, layer="tasking_closed", driver="GPKG")
+            cl.to_file(path, layer="tasking_closed", driver="GPKG", **declared)
         return Path(path)
 
 
