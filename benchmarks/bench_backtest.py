@@ -32,8 +32,11 @@ def _peer_naive(x, y, t, t_end, grid, origins, horizon, window_days, share):
     """Independent baseline: pandas groupby counts per cell id, top-k by (count desc, cell id asc)."""
     from hotspots.forecast.harness import to_days
 
-    col = np.floor((x - grid.xmin) / grid.cell_size).astype(int)
-    row = np.floor((grid.ymax - y) / grid.cell_size).astype(int)
+    def mm(v):  # the binning rule: whole millimetres; a point on a grid line goes east / south
+        return np.floor(np.asarray(v, dtype=float) / 0.001 + 0.5).astype(np.int64)
+
+    col = (mm(x) - mm(grid.xmin)) // mm(grid.cell_size)
+    row = (mm(grid.ymax) - mm(y)) // mm(grid.cell_size)
     ok = (col >= 0) & (col < grid.ncols) & (row >= 0) & (row < grid.nrows)
     df = pd.DataFrame({"cell": row * grid.ncols + col, "t": t, "t_end": t_end})[ok]
     inside = set(np.flatnonzero(grid.mask.ravel()).tolist())

@@ -26,8 +26,11 @@ def ref_in_sector(px, py, cx, cy, rng, brg, fov):
 
 def ref_los(h, x0, ytop, cs, ax, ay, mount, bx, by, target):
     """Same rule as the kernel, written with numpy: samples every cs/2, own and target pixels skipped."""
+    def mm(v):  # the engine's binning rule: whole millimetres, a point on an edge goes east / south
+        return np.floor(np.asarray(v, dtype=float) / 0.001 + 0.5).astype(np.int64)
+
     def pix(x, y):
-        return int(np.floor((ytop - y) / cs)), int(np.floor((x - x0) / cs))
+        return int((mm(ytop) - mm(y)) // mm(cs)), int((mm(x) - mm(x0)) // mm(cs))
 
     def surf(x, y):
         r, c = pix(x, y)
@@ -40,8 +43,8 @@ def ref_los(h, x0, ytop, cs, ax, ay, mount, bx, by, target):
         return True
     t = np.arange(1, n) / n
     xs, ys = ax + t * (bx - ax), ay + t * (by - ay)
-    rows = np.floor((ytop - ys) / cs).astype(int)
-    cols = np.floor((xs - x0) / cs).astype(int)
+    rows = (mm(ytop) - mm(ys)) // mm(cs)
+    cols = (mm(xs) - mm(x0)) // mm(cs)
     own, tgt = pix(ax, ay), pix(bx, by)
     keep = ~(((rows == own[0]) & (cols == own[1])) | ((rows == tgt[0]) & (cols == tgt[1])))
     keep &= (rows >= 0) & (cols >= 0) & (rows < h.shape[0]) & (cols < h.shape[1])
