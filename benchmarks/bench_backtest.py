@@ -29,7 +29,8 @@ RESULTS = HERE / "results"
 
 
 def _peer_naive(x, y, t, t_end, grid, origins, horizon, window_days, share):
-    """Independent baseline: pandas groupby counts per cell id, top-k by (count desc, cell id asc)."""
+    """Independent baseline: pandas groupby counts per cell id; the top k cells by count, the cells tied
+    at the k-th count sharing the remaining places equally (the expectation over random tie orders)."""
     from hotspots.forecast.harness import to_days
 
     def mm(v):  # the binning rule: whole millimetres; a point on a grid line goes east / south
@@ -48,11 +49,12 @@ def _peer_naive(x, y, t, t_end, grid, origins, horizon, window_days, share):
         od, ed = to_days(o), to_days(horizon.end(o))
         past = df[(df["t_end"] < od) & (df["t"] >= od - window_days)].groupby("cell").size()
         past = past.reindex(cells, fill_value=0)
-        ranked = pd.DataFrame({"cell": cells, "n": past.to_numpy()}).sort_values(["n", "cell"],
-                                                                                 ascending=[False, True])
-        top = set(ranked["cell"].iloc[:k])
+        kth = past.sort_values(ascending=False).iloc[k - 1]
+        above = set(past.index[past > kth])
+        tied = set(past.index[past == kth])
         fut = df[(df["t"] >= od) & (df["t"] < ed)]
-        out.append(fut["cell"].isin(top).sum() / len(fut) if len(fut) else np.nan)
+        got = fut["cell"].isin(above).sum() + (k - len(above)) / len(tied) * fut["cell"].isin(tied).sum()
+        out.append(got / len(fut) if len(fut) else np.nan)
     return np.array(out)
 
 

@@ -337,11 +337,15 @@ class BacktestResult:
         cols = []
         for s in self.shares:
             k = metrics.share_key(s)
-            cols += [f"hit_rate_{k}", f"pai_{k}", f"pei_{k}", f"rri_{k}"]
+            cols += [f"hit_rate_{k}", f"pai_{k}", f"pei_{k}", f"rri_{k}", f"ceiling_{k}"]
         return cols + ["loglik", "info_gain"]
 
     def summary(self) -> pd.DataFrame:
-        """Mean and standard error over origins per method (columns ``<metric>`` and ``<metric>_se``)."""
+        """Mean and standard error over origins per method (columns ``<metric>`` and ``<metric>_se``).
+
+        ``ceiling_<k>`` is the mean of the highest hit rate any map could have reached
+        at that share (the same for every method) and ``of_ceiling_<k>`` the method's
+        mean hit rate as a share of it."""
         cols = self.metric_columns() + ["fit_s"]
         g = self.scores.groupby("method", sort=False)[cols]
         mean = g.mean()
@@ -351,7 +355,11 @@ class BacktestResult:
             out[c + "_se"] = se[c]
         out.insert(0, "origins", g.size())
         ordered = [c for c in cols for c in (c, c + "_se")]
-        return out[["origins"] + ordered].loc[list(self.methods)].reset_index()
+        out = out[["origins"] + ordered]
+        for s in self.shares:
+            k = metrics.share_key(s)
+            out[f"of_ceiling_{k}"] = out[f"hit_rate_{k}"] / out[f"ceiling_{k}"]
+        return out.loc[list(self.methods)].reset_index()
 
     def best(self, share: float = 0.05, metric: str = "hit_rate") -> str:
         """Method with the highest mean ``metric`` at ``share`` (ties: higher info_gain, then name)."""
