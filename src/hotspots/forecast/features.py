@@ -138,9 +138,10 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
                      half_life_days: float = 365.0) -> tuple[list[str], np.ndarray]:
     """Features of every masked cell at ``history.origin`` (names, array (n_masked, p)).
 
-    Cached in ``history.cache`` under the cut-off and the feature settings.
+    Cached in ``history.cache`` under a key of the data (:meth:`History.data_key`: the known
+    incidents, the cut-off, the grid and the cell context) and the feature settings.
     """
-    key = ("features", round(history.origin_day, 6), with_prospective, tuple(kde_radii_m),
+    key = ("features", history.data_key(), with_prospective, tuple(kde_radii_m),
            tuple(count_windows_days), kde_window_days, half_life_days)
     hit = history.cache.get(key)
     if hit is not None:

@@ -216,6 +216,7 @@ class History:
         self._t_end = _readonly(events.t_end[known])
         self._ward = _readonly(None if events.ward is None else events.ward[known])
         self.read_until_ = float(self._t_end.max()) if self._t_end.size else -math.inf
+        self._key = None
 
     def __len__(self) -> int:
         return int(self._x.size)
@@ -269,7 +270,19 @@ class History:
         h._x, h._y, h._t, h._t_end = self._x[known], self._y[known], self._t[known], self._t_end[known]
         h._ward = None if self._ward is None else self._ward[known]
         h.read_until_ = float(h._t_end.max()) if h._t_end.size else -math.inf
+        h._key = None
         return h
+
+    def data_key(self) -> str:
+        """A key of everything a method could read: the known incidents (coordinates, times, wards),
+        the precision, the cut-off, the grid and the cell context (:func:`.cache_key.digest`).
+        Caches keyed on it cannot return results computed from other data."""
+        if self._key is None:
+            from .cache_key import digest
+
+            self._key = digest("history", self.origin_day, self.precision, self._x, self._y, self._t,
+                               self._t_end, self._ward, self.grid, self.context)
+        return self._key
 
     @property
     def first_day(self) -> float:
@@ -292,6 +305,32 @@ def check_risk(risk, grid, name: str) -> np.ndarray:
         raise InputError(f"forecast method {name!r} returned an array of shape {risk.shape}; the grid is "
                          f"{grid.shape} (nrows, ncols).")
     return risk
+
+
+def forecast_surface(method, history: History, name: str = "") -> np.ndarray:
+    """The risk surface of ``method`` fitted on ``history`` (a fresh clone; the look-ahead guard applies),
+    computed once per (method and its parameters, history data) and kept in ``history.cache``.
+
+    The harness and :class:`~.methods.Blend` both go through here, so a blend reuses the fit of a
+    component that the backtest (or another blend) already made at the same origin, and the
+    surface is identical to a fresh fit. Returns a read-only (nrows, ncols) array."""
+    from .cache_key import digest, method_key
+
+    key = ("surface", digest(method_key(method)), history.data_key())
+    hit = history.cache.get(key)
+    if hit is not None:
+        return hit
+    _m, risk = fit_predict(method, history, name)
+    risk = np.array(risk, dtype=float)
+    risk.setflags(write=False)
+    history.cache[key] = risk
+    return risk
+
+
+def drop_surfaces(cache: dict) -> None:
+    """Forget the cached surfaces (they are only reused within one origin)."""
+    for k in [k for k in cache if isinstance(k, tuple) and k and k[0] == "surface"]:
+        del cache[k]
 
 
 def fit_predict(method, history: History, name: str = ""):
@@ -328,6 +367,21 @@ class BacktestResult:
     n_cells: int
     cell_size_m: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: with ``keep_surfaces``: {(origin, method): risk over the masked cells} and
+    #: {origin: (observed counts over the masked cells, expected total)}, plus the grid
+    surfaces: dict = field(default_factory=dict, repr=False)
+    observed: dict = field(default_factory=dict, repr=False)
+    grid: object = field(default=None, repr=False)
+
+    def score_surface(self, origin, risk_masked: np.ndarray) -> dict:
+        """Every metric of a surface given over the masked cells at ``origin`` (needs ``keep_surfaces``),
+        scored exactly as the backtest scores its methods."""
+        actual_m, expected_total = self.observed[origin]
+        risk = np.full(self.grid.shape, np.nan)
+        risk[self.grid.mask] = risk_masked
+        actual = np.zeros(self.grid.shape)
+        actual[self.grid.mask] = actual_m
+        return metrics.score_forecast(risk, actual, self.grid.mask, self.shares, expected_total)
 
     @property
     def origins(self) -> list:
@@ -392,7 +446,8 @@ class BacktestResult:
 
 
 def backtest(events: EventTable, grid, methods: dict, origins, horizon: Horizon | None = None,
-             shares=DEFAULT_SHARES, context=None, progress=None, cache: dict | None = None) -> BacktestResult:
+             shares=DEFAULT_SHARES, context=None, progress=None, cache: dict | None = None,
+             reuse_fits: bool = True, keep_surfaces: bool = False) -> BacktestResult:
     """Score every method at every origin.
 
     Parameters
@@ -411,6 +466,13 @@ def backtest(events: EventTable, grid, methods: dict, origins, horizon: Horizon 
     shares : area shares for the metrics.
     context : static cell covariates handed to the methods (see :mod:`.features`).
     progress : callable(str) for progress lines.
+    cache : dict shared by the origins (features and surfaces, keyed on the data; see
+        :mod:`.cache_key`); pass the same dict to reuse work across calls.
+    reuse_fits : fit each distinct method once per origin and share the surface (a blend reuses
+        its components' fits); False refits every time (same surfaces and scores, slower).
+    keep_surfaces : keep every (origin, method) surface over the masked cells in
+        ``BacktestResult.surfaces`` (float64, cell-id order), so that combinations of methods
+        can be scored later without refitting.
     """
     if horizon is None:
         horizon = Horizon.for_precision(events.precision)
@@ -420,6 +482,7 @@ def backtest(events: EventTable, grid, methods: dict, origins, horizon: Horizon 
     cache = {} if cache is None else cache
     rows, curves = [], []
     notes = []
+    surfaces, observed = {}, {}
     for o in origins:
         o = pd.Timestamp(o)
         o_day = to_days(o)
@@ -428,12 +491,16 @@ def backtest(events: EventTable, grid, methods: dict, origins, horizon: Horizon 
         actual = grid.counts(events.x[sel], events.y[sel])
         hist = History(events, o, horizon, grid, context, cache)
         expected_total = hist.rate_per_day(365.0) * (e_day - o_day)
+        if keep_surfaces:
+            observed[o] = (actual[grid.mask].copy(), expected_total)
         for name, method in methods.items():
             t0 = time.perf_counter()
-            _m, risk = fit_predict(method, hist, name)
+            risk = forecast_surface(method, hist, name) if reuse_fits else fit_predict(method, hist, name)[1]
             dt = time.perf_counter() - t0
             sc = metrics.score_forecast(risk, actual, grid.mask, shares, expected_total)
             rows.append({"origin": o, "method": name, **sc, "fit_s": dt})
+            if keep_surfaces:
+                surfaces[(o, name)] = np.array(risk[grid.mask], dtype=float)
             curve = metrics.capture_curve(risk, actual, grid.mask, CURVE_SHARES)
             curves.append({"origin": o, "method": name, **{f"{s:g}": v for s, v in zip(CURVE_SHARES, curve)}})
         if progress:
@@ -441,6 +508,7 @@ def backtest(events: EventTable, grid, methods: dict, origins, horizon: Horizon 
             k = metrics.share_key(shares[min(1, len(shares) - 1)])
             progress(f"{o:%Y-%m-%d}: {int(actual[grid.mask].sum())} incidents; hit rate at {k}%: "
                      + ", ".join(f"{n} {last[n][f'hit_rate_{k}']:.3f}" for n in methods))
+        drop_surfaces(cache)
     scores = pd.DataFrame(rows)
     empty = scores.groupby("origin")["observed"].first()
     if (empty <= 0).any():
@@ -448,4 +516,5 @@ def backtest(events: EventTable, grid, methods: dict, origins, horizon: Horizon 
                      "undefined and left out of the means.")
     return BacktestResult(scores=scores, curves=pd.DataFrame(curves), shares=shares, horizon=horizon,
                           methods=tuple(methods), n_cells=int(grid.mask.sum()), cell_size_m=float(grid.cell_size),
-                          notes=tuple(notes))
+                          notes=tuple(notes), surfaces=surfaces, observed=observed,
+                          grid=grid if keep_surfaces else None)

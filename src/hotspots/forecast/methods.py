@@ -325,27 +325,37 @@ def _threads(n: int):
     return threadpool_limits(limits=n, user_api="openmp")
 
 
+def blend_surfaces(surfaces, weights, mask) -> np.ndarray:
+    """Weighted sum of surfaces (arrays of one shape), each made non-negative (shifted so its lowest
+    cell in ``mask`` is 0 when negative; NaN and -inf count 0) and scaled to sum to 1 over ``mask``."""
+    acc = None
+    for s, w in zip(surfaces, weights):
+        s = np.nan_to_num(np.asarray(s, dtype=float), nan=0.0, neginf=0.0)
+        s = s - min(s[mask].min(), 0.0)
+        tot = s[mask].sum()
+        acc = np.zeros(s.shape) if acc is None else acc
+        if tot > 0:
+            acc += w * s / tot
+    return acc
+
+
 class Blend(ForecastMethod):
-    """Weighted mean of other methods' surfaces, each first scaled to sum to 1 over the area."""
+    """Weighted mean of other methods' surfaces, each first scaled to sum to 1 over the area.
+
+    Components are fitted through :func:`~.harness.forecast_surface`: a component the
+    backtest has already fitted at this origin (the learned model, say) is reused, not refitted.
+    """
 
     def __init__(self, methods=(), weights=()):
         self.methods = methods
         self.weights = weights
 
     def fit(self, history):
-        from sklearn.base import clone
+        from .harness import forecast_surface
 
         self._start(history)
-        acc = np.zeros(history.grid.shape)
-        m = history.grid.mask
-        for meth, w in zip(self.methods, self.weights):
-            s = clone(meth).fit(history).predict(history.origin, history.horizon)
-            s = np.nan_to_num(s, nan=0.0, neginf=0.0)
-            s = s - min(s[m].min(), 0.0)
-            tot = s[m].sum()
-            if tot > 0:
-                acc += w * s / tot
-        self.surface_ = acc
+        surfs = [forecast_surface(meth, history, type(meth).__name__) for meth in self.methods]
+        self.surface_ = blend_surfaces(surfs, self.weights, history.grid.mask)
         return self
 
     def predict(self, origin, horizon=None):
