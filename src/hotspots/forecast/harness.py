@@ -273,6 +273,21 @@ class History:
         h._key = None
         return h
 
+    def relocated(self, x: np.ndarray, y: np.ndarray) -> "History":
+        """The same history (origin, times, cache) with the incidents at other coordinates:
+        ``x``, ``y`` (metres) give one place per known incident, in the order of :meth:`events`
+        with no arguments. Used to carry old incidents onto a new location set."""
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        if x.shape != self._x.shape or y.shape != self._y.shape:
+            raise InputError(f"History.relocated needs one place per known incident ({self._x.size}), got "
+                             f"{x.size} x and {y.size} y values.")
+        h = object.__new__(History)
+        h.__dict__.update(self.__dict__)
+        h._x, h._y = _readonly(x), _readonly(y)
+        h._key = None
+        return h
+
     def data_key(self) -> str:
         """A key of everything a method could read: the known incidents (coordinates, times, wards),
         the precision, the cut-off, the grid and the cell context (:func:`.cache_key.digest`).

@@ -37,6 +37,9 @@ from sklearn.base import BaseEstimator
 from ..errors import ConfigError, PrecisionError
 
 MONTH_DAYS = 365.25 / 12.0
+#: ``<method>+relocated``: the method fitted on history carried onto the current location set
+#: after a change of the publisher's map points (:mod:`.locations`).
+RELOCATED_SUFFIX = "+relocated"
 
 
 class ForecastMethod(BaseEstimator):
@@ -383,6 +386,10 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
     (400 m / 56 days), ``gistar`` (Gi* z of 12-month counts), ``learned``, ``blend`` (equal
     shares of ``learned`` and counts decayed with a one-year half-life).
     """
+    if name.endswith(RELOCATED_SUFFIX):
+        from .locations import Relocated
+
+        return Relocated(make_method(name[: -len(RELOCATED_SUFFIX)], seed, precision))
     m = re.fullmatch(r"naive_(\d+)([md])", name)
     if m:
         n = int(m.group(1))
