@@ -47,10 +47,13 @@ class ForecastMethod(BaseEstimator):
 
     #: needs day- or minute-precision times
     needs_day_precision = False
+    #: what the method is called in messages (None: the class name)
+    display_name: str | None = None
 
     def _start(self, history):
         if self.needs_day_precision and history.precision == "month":
-            raise PrecisionError(f"{type(self).__name__} needs day-precision incident times, but the data has "
+            what = self.display_name or type(self).__name__
+            raise PrecisionError(f"{what} needs day- or minute-precision incident times, but the data has "
                                  "month precision (police.uk); use counts, KDE, Gi* or the learned model instead.")
         self.grid_ = history.grid
         self.origin_ = history.origin
@@ -192,6 +195,7 @@ class Prospective(ForecastMethod):
     """Near-repeat prospective surface at the origin (``bandwidth_m`` metres, ``bandwidth_days`` days)."""
 
     needs_day_precision = True
+    display_name = "The prospective near-repeat surface"
 
     def __init__(self, bandwidth_m: float = 400.0, bandwidth_days: float = 56.0):
         self.bandwidth_m = bandwidth_m
@@ -371,7 +375,7 @@ def default_method_names(precision: str) -> tuple[str, ...]:
     """The methods a backtest compares by default (prospective only for day/minute data)."""
     names = ["naive_3m", "naive_12m", "naive_36m", "kde", "longrun_kde", "longrun_counts", "gistar"]
     if precision != "month":
-        names.append("prospective")
+        names += ["prospective", "etas"]
     names += ["learned", "blend"]
     return tuple(names)
 
@@ -407,13 +411,18 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
         return Prospective()
     if name == "gistar":
         return GiStarHot()
+    if name == "etas":
+        from .etas import SelfExciting
+
+        return SelfExciting(random_state=seed)
     if name == "blend":
         return Blend(methods=(LearnedRisk(random_state=seed, with_prospective=precision != "month"),
                               DecayedKDE(radius_m=0.0, half_life_days=365.0)), weights=(0.5, 0.5))
     if name == "learned":
         return LearnedRisk(random_state=seed, with_prospective=precision != "month")
     raise ConfigError(f"unknown forecast method {name!r}; choose from naive_<N>m, naive_<N>d, kde, kde_<R>m, "
-                      "longrun_kde, longrun_counts, prospective, gistar, learned, blend.")
+                      "longrun_kde, longrun_counts, prospective, etas, gistar, learned, blend (any of them "
+                      "with +relocated).")
 
 
 def make_methods(names, seed: int = 0, precision: str = "day") -> dict:
