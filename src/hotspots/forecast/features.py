@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .exposure import ExposureFeatures
+
 #: Trailing windows (days) of the count features.
 COUNT_WINDOWS_DAYS = (14, 28, 61, 91, 182, 365, 730, 1095)
 #: KDE radii (metres) and window (days) of the density features.
@@ -44,7 +46,8 @@ class CellContext:
     nearest town centre / road, or None when the study area has none.
     ``ward_index``: index into ``ward_codes`` of the ward holding the cell
     centre (-1 outside every ward); ``ward_households``: households per ward
-    (NaN when unknown), aligned with ``ward_codes``.
+    (NaN when unknown), aligned with ``ward_codes``; ``exposure``: named
+    per-cell covariates from :mod:`.exposure` (None = none).
     """
 
     dist_town_centre_m: np.ndarray | None = None
@@ -52,6 +55,14 @@ class CellContext:
     ward_index: np.ndarray | None = None
     ward_codes: tuple[str, ...] = ()
     ward_households: np.ndarray | None = None
+    #: further static covariates (address density, households, cameras ...; :mod:`.exposure`)
+    exposure: ExposureFeatures | None = None
+
+    def with_exposure(self, exposure: ExposureFeatures | None) -> "CellContext":
+        """The same context with these exposure features (replacing any it had)."""
+        import dataclasses
+
+        return dataclasses.replace(self, exposure=exposure)
 
     @classmethod
     def from_study_area(cls, study_area, grid) -> "CellContext":
@@ -109,6 +120,10 @@ def static_features(context: CellContext | None, grid) -> tuple[list[str], list[
     if context.dist_road_m is not None:
         names.append("dist_road_m")
         cols.append(context.dist_road_m[m])
+    if context.exposure is not None:
+        for n, v in zip(context.exposure.names, context.exposure.values):
+            names.append(n)
+            cols.append(v[m])
     return names, cols
 
 
@@ -133,16 +148,34 @@ def _ward_rate(history, context: CellContext | None, grid, start: float) -> np.n
     return np.where(wm >= 0, rate[np.maximum(wm, 0)], np.nan)
 
 
+def distinct_places(grid, x, y, resolution_m: float = 1.0) -> np.ndarray:
+    """Distinct incident locations (rounded to ``resolution_m`` metres) per cell, shape (nrows, ncols).
+
+    On police.uk data these are the anonymous map points in use: a cell without one cannot
+    receive an incident."""
+    row, col = grid.cell_index(x, y)
+    ok = row >= 0
+    if not ok.any():
+        return np.zeros(grid.shape)
+    q = np.stack([row[ok] * grid.ncols + col[ok], np.floor(x[ok] / resolution_m + 0.5).astype(np.int64),
+                  np.floor(y[ok] / resolution_m + 0.5).astype(np.int64)], axis=1)
+    cells = np.unique(q, axis=0)[:, 0]
+    return np.bincount(cells, minlength=grid.nrows * grid.ncols).astype(float).reshape(grid.shape)
+
+
 def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RADII_M,
                      count_windows_days=COUNT_WINDOWS_DAYS, kde_window_days: int = KDE_WINDOW_DAYS,
-                     half_life_days: float = 365.0) -> tuple[list[str], np.ndarray]:
+                     half_life_days: float = 365.0, with_places: bool = False) -> tuple[list[str], np.ndarray]:
     """Features of every masked cell at ``history.origin`` (names, array (n_masked, p)).
+
+    ``with_places`` adds the distinct incident locations per cell over the last 1 and 3 years
+    (:func:`distinct_places`).
 
     Cached in ``history.cache`` under a key of the data (:meth:`History.data_key`: the known
     incidents, the cut-off, the grid and the cell context) and the feature settings.
     """
     key = ("features", history.data_key(), with_prospective, tuple(kde_radii_m),
-           tuple(count_windows_days), kde_window_days, half_life_days)
+           tuple(count_windows_days), kde_window_days, half_life_days, with_places)
     hit = history.cache.get(key)
     if hit is not None:
         return hit
@@ -184,6 +217,11 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
     c365 = grid.counts(x[age <= 365.25], y[age <= 365.25])
     names.append("block3x3_count_365d")
     cols.append(uniform_filter(c365, size=3, mode="constant")[m] * 9.0)
+    if with_places:
+        for w in (365, 1095):
+            sel = t >= o - w
+            names.append(f"places_{w}d")
+            cols.append(distinct_places(grid, x[sel], y[sel])[m])
     sel = t >= o - kde_window_days
     for r in kde_radii_m:
         names.append(f"kde_{r:g}m_{kde_window_days}d")

@@ -246,13 +246,18 @@ class LearnedRisk(ForecastMethod):
     same way); every label ends no later than the forecast origin. The model is
     ``HistGradientBoostingRegressor(loss="poisson", random_state=...)``, fitted
     with ``n_threads`` OpenMP threads. Predictions are expected counts per cell
-    over ``label_horizons`` horizons.
+    over ``label_horizons`` horizons. ``with_exposure``: use the context's exposure
+    covariates when it has them (:mod:`.exposure`); ``with_places``: add the distinct
+    incident locations per cell over the last 1 and 3 years (map points in use, on
+    police.uk data).
     """
 
     def __init__(self, n_train_origins: int = 12, with_prospective: bool = True, max_iter: int = 200,
                  learning_rate: float = 0.05, max_leaf_nodes: int = 15, min_samples_leaf: int = 100,
                  l2_regularization: float = 1.0, random_state: int = 0, n_threads: int = 1,
-                 label_horizons: int = 1):
+                 label_horizons: int = 1, with_places: bool = False, with_exposure: bool = True):
+        self.with_places = with_places
+        self.with_exposure = with_exposure
         self.n_train_origins = n_train_origins
         self.label_horizons = label_horizons
         self.with_prospective = with_prospective
@@ -267,7 +272,12 @@ class LearnedRisk(ForecastMethod):
     def _features(self, history):
         from .features import dynamic_features
 
-        return dynamic_features(history, with_prospective=self.with_prospective)
+        names, X = dynamic_features(history, with_prospective=self.with_prospective, with_places=self.with_places)
+        ctx = history.context
+        if not self.with_exposure and ctx is not None and ctx.exposure is not None:
+            keep = [i for i, n in enumerate(names) if n not in ctx.exposure.names]
+            names, X = [names[i] for i in keep], X[:, keep]
+        return names, X
 
     def fit(self, history):
         from sklearn.ensemble import HistGradientBoostingRegressor
