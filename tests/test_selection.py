@@ -107,10 +107,74 @@ def test_compare_rules_and_bad_rules():
     origins = make_origins("2021-01-01", "2022-12-01", hz, TZ)
     rng = np.random.default_rng(1)
     sc = _scores(origins, {m: list(rng.uniform(0.3, 0.4, len(origins))) for m in ("naive_12m", "a", "b")})
-    out = compare_rules([("x", sc, hz, origins[12:], ("naive_12m", "a", "b"))],
+    out = compare_rules([("x", sc, hz, origins[12:], ("naive_12m", "a", "b"), None)],
                         [SelectionRule(window=3), SelectionRule(window=0)])
     assert len(out) == 2 and set(out["label"]) == {"window 3", "window all"}
     with pytest.raises(InputError, match="selection metric"):
         SelectionRule(metric="accuracy")
     with pytest.raises(InputError, match="no scores"):
         track_record(sc, hz, SelectionRule(), candidates=("a", "missing"))
+
+
+def test_a_blend_chosen_by_the_record_is_scored_as_the_blend_method_scores():
+    import shapely
+
+    from hotspots.forecast.harness import EventTable, backtest
+    from hotspots.forecast.methods import Blend, NaiveCounts
+    from hotspots.forecast.selection import blend_members, blend_scorer
+    from hotspots.geo.grid import Grid
+
+    rng = np.random.default_rng(2)
+    n = 3000
+    x, y = rng.uniform(0, 1000, n), rng.uniform(0, 1000, n)
+    hot = rng.random(n) < 0.3
+    x[hot], y[hot] = rng.uniform(200, 400, hot.sum()), rng.uniform(500, 800, hot.sum())
+    ev = EventTable.from_dates(x, y, pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D"))
+    grid = Grid.from_boundary(shapely.box(0, 0, 1000, 1000), 100)
+    hz = Horizon(14)
+    origins = make_origins("2023-01-02", "2023-05-31", hz, TZ)
+    a, b = NaiveCounts(91.0), NaiveCounts(365.0)
+    res = backtest(ev, grid, {"naive_12m": NaiveCounts(365.25), "a": a, "b": b,
+                              "blend_ab": Blend(methods=(a, b), weights=(0.5, 0.5))},
+                   origins, hz, keep_surfaces=True)
+    score = blend_scorer(res, 0.05)
+    sc = res.scores.set_index(["origin", "method"])
+    for o in origins:
+        assert score(o, ("a", "b")) == pytest.approx(sc.loc[(o, "blend_ab"), "hit_rate_5"], abs=1e-12)
+    rule = SelectionRule(window=3, blend_top=2, blend_within=1.0)  # always blend the best two
+    rec = track_record(res.scores[res.scores["method"] != "blend_ab"], hz, rule, candidates=("a", "b"),
+                       score_blend=score)
+    chosen = rec.table["chosen"].iloc[-1]
+    assert set(blend_members(chosen)) == {"a", "b"} and chosen.startswith("blend(")
+    assert rec.table["hit_rate"].iloc[-1] == pytest.approx(sc.loc[(origins[-1], "blend_ab"), "hit_rate_5"])
+    with pytest.raises(InputError, match="score_blend"):
+        track_record(res.scores, hz, rule, candidates=("a", "b"))
+
+
+def test_select_for_a_meeting_uses_completed_origins_and_quotes_the_record():
+    import shapely
+
+    from hotspots.forecast.harness import EventTable, backtest
+    from hotspots.forecast.methods import Blend, NaiveCounts
+    from hotspots.forecast.selection import method_for, origins_needed, select_for
+    from hotspots.geo.grid import Grid
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    x, y = rng.uniform(0, 1000, n), rng.uniform(0, 1000, n)
+    ev = EventTable.from_dates(x, y, pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D"))
+    grid = Grid.from_boundary(shapely.box(0, 0, 1000, 1000), 100)
+    hz = Horizon(14)
+    rule = SelectionRule(window=4)
+    assert origins_needed(rule, 6) == 10
+    origins = make_origins("2023-01-02", "2023-05-22", hz, TZ)[-10:]
+    meeting = origins[-1] + pd.Timedelta(days=14)
+    res = backtest(ev, grid, {"naive_12m": NaiveCounts(365.25), "a": NaiveCounts(91.0), "b": NaiveCounts(730.0)},
+                   origins, hz)
+    sel = select_for(res, meeting, rule, record_origins=6)
+    assert sel.completed == 10 and len(sel.record.table) == 6
+    wide = res.scores.pivot(index="origin", columns="method", values="hit_rate_5")
+    assert sel.method == wide.iloc[-4:].mean().idxmax()
+    assert sel.quoted == pytest.approx(sel.record.table["hit_rate"].mean())
+    assert isinstance(method_for("blend(naive_3m,naive_12m)"), Blend)
+    assert method_for("naive_12m").window_days == pytest.approx(365.25)

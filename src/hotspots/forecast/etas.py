@@ -69,7 +69,8 @@ def _solve_omega(mean_lag: float, max_lag: float) -> float:
     mean_lag = min(mean_lag, 0.5 * max_lag * (1 - 1e-9))
 
     def m(w):
-        return 1.0 / w - max_lag / math.expm1(w * max_lag)
+        a = w * max_lag
+        return 1.0 / w - max_lag / math.expm1(a) if a < 700 else 1.0 / w
 
     lo, hi = 1e-9 / max_lag, 1e6 / max_lag
     for _ in range(200):
@@ -102,14 +103,17 @@ def _solve_sigma2(mean_d2: float, max_dist: float) -> float:
 
 def fit_etas(x, y, t, background, start: float, end: float, max_lag_days: float = 120.0,
              max_distance_m: float = 1000.0, init=(None, 0.2, 0.1, 100.0), max_iter: int = 500,
-             tol: float = 1e-6) -> EtasFit:
+             tol: float = 1e-6, min_sigma_m: float = 0.0) -> EtasFit:
     """Fit ``mu, theta, omega, sigma`` by EM to incidents at ``x, y`` (metres), ``t`` (days) in
     ``[start, end)``.
 
     ``background``: the background density (per m², integrating to 1 over the area) at each
     incident. ``init``: starting ``(mu, theta, omega, sigma)`` (``mu`` None = half the mean rate).
     The candidate pairs are those within ``max_lag_days`` and ``max_distance_m``; the kernels are
-    truncated there, so choose them well above the expected scales.
+    truncated there, so choose them well above the expected scales. ``min_sigma_m`` bounds the
+    spatial scale from below: data whose incidents repeat at identical coordinates (addresses,
+    anonymised block points) otherwise drive ``sigma`` to 0, where the likelihood is unbounded
+    (the M-step for ``sigma`` is unimodal, so the bounded update is the constrained optimum).
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -125,7 +129,7 @@ def fit_etas(x, y, t, background, start: float, end: float, max_lag_days: float 
     n = t.size
     pi, pj, dt, d2 = K.candidate_pairs(t, x, y, float(max_lag_days), float(max_distance_m))
     mu = (0.5 * n / span) if init[0] is None else float(init[0])
-    theta, omega, sigma = float(init[1]), float(init[2]), float(init[3])
+    theta, omega, sigma = float(init[1]), float(init[2]), max(float(init[3]), min_sigma_m)
     remaining = np.minimum(end - t, max_lag_days)  # window left for each incident's offspring
     ll = -math.inf
     converged = False
@@ -136,7 +140,7 @@ def fit_etas(x, y, t, background, start: float, end: float, max_lag_days: float 
         new_mu = s_bg / span
         if s > 0:
             new_omega = _solve_omega(s_dt / s, max_lag_days)
-            new_sigma = math.sqrt(_solve_sigma2(s_d2 / s, max_distance_m))
+            new_sigma = max(math.sqrt(_solve_sigma2(s_d2 / s, max_distance_m)), min_sigma_m)
             exposure = float(np.sum(-np.expm1(-new_omega * remaining)) / -math.expm1(-new_omega * max_lag_days))
             new_theta = s / exposure
         else:
@@ -243,7 +247,8 @@ class SelfExciting(ForecastMethod):
     the background: quartic KDE of ``background_window_days`` of history with radius
     ``background_radius_m`` (0 = cell counts), each incident weighted
     ``0.5 ** (age / background_half_life_days)``, plus a uniform share ``floor``;
-    ``max_lag_days`` / ``max_distance_m`` truncate the triggering kernel; ``random_state``
+    ``max_lag_days`` / ``max_distance_m`` truncate the triggering kernel and ``min_sigma_m``
+    bounds its spatial scale from below (see :func:`fit_etas`); ``random_state``
     seeds the spreading of day-precision times over their day.
     After ``fit``: ``fit_`` (:class:`EtasFit`) and ``background_`` (density per m²).
     """
@@ -254,7 +259,8 @@ class SelfExciting(ForecastMethod):
     def __init__(self, fit_window_days: float = 730.0, background_window_days: float = 3653.0,
                  background_radius_m: float = 0.0, background_half_life_days: float = 730.0,
                  floor: float = 0.01, max_lag_days: float = 120.0, max_distance_m: float = 1000.0,
-                 random_state: int = 0):
+                 min_sigma_m: float = 25.0, random_state: int = 0):
+        self.min_sigma_m = min_sigma_m
         self.fit_window_days = fit_window_days
         self.background_window_days = background_window_days
         self.background_radius_m = background_radius_m
@@ -293,7 +299,7 @@ class SelfExciting(ForecastMethod):
         self.fit_ = None
         if t.size >= 10:
             self.fit_ = fit_etas(x, y, t, density_at(grid, self.background_, x, y, outside), start, o,
-                                 self.max_lag_days, self.max_distance_m)
+                                 self.max_lag_days, self.max_distance_m, min_sigma_m=self.min_sigma_m)
             self.events_ = (x, y, t)
         return self
 

@@ -44,6 +44,11 @@ class SelectionRule:
     the best beats it by more than ``margin`` (metric units, e.g. 0.005 = half a point of hit
     rate). With fewer than ``min_origins`` completed origins the ``default`` (else the first
     candidate) is used. Ties: the earlier candidate.
+
+    Blending only what the record supports: with ``blend_top`` > 1, the methods (at most
+    ``blend_top``) whose selection score is within ``blend_within`` of the best are blended with
+    equal weights (:class:`~.methods.Blend`); the choice is then written
+    ``blend(<a>,<b>)`` (:func:`blend_label`, :func:`blend_members`).
     """
 
     metric: str = "hit_rate"
@@ -53,15 +58,18 @@ class SelectionRule:
     default: str = ""
     margin: float = 0.0
     min_origins: int = 1
+    blend_top: int = 1
+    blend_within: float = 0.0
 
     def __post_init__(self):
         if self.metric not in METRICS:
             raise InputError(f"selection metric must be one of {list(METRICS)}, got {self.metric!r}.")
         if not 0 < self.share <= 1:
             raise InputError(f"selection share must be in (0, 1], got {self.share}.")
-        if self.window < 0 or not 0 <= self.shrink <= 1 or self.margin < 0 or self.min_origins < 1:
+        if (self.window < 0 or not 0 <= self.shrink <= 1 or self.margin < 0 or self.min_origins < 1
+                or self.blend_top < 1 or self.blend_within < 0):
             raise InputError("selection rule: window >= 0 origins, shrink in [0, 1], margin >= 0, "
-                             "min_origins >= 1.")
+                             "min_origins >= 1, blend_top >= 1, blend_within >= 0.")
 
     @property
     def column(self) -> str:
@@ -74,6 +82,8 @@ class SelectionRule:
             out += f", shrink {self.shrink:g}"
         if self.default:
             out += f", default {self.default} unless beaten by > {self.margin * 100:g} points"
+        if self.blend_top > 1:
+            out += f", blend up to {self.blend_top} within {self.blend_within * 100:g} points"
         return out
 
     def scores_for(self, past: pd.DataFrame, candidates) -> pd.Series:
@@ -98,7 +108,47 @@ class SelectionRule:
         best = str(score.index[int(np.argmax(score.to_numpy()))])
         if self.default in candidates and score[best] - score[self.default] <= self.margin:
             return self.default
+        if self.blend_top > 1:
+            close = [m for m in candidates if np.isfinite(score[m]) and score[best] - score[m] <= self.blend_within]
+            close = sorted(close, key=lambda m: (-score[m], candidates.index(m)))[: self.blend_top]
+            if len(close) > 1:
+                return blend_label(close)
         return best
+
+
+def blend_label(members) -> str:
+    """The name of an equal blend of ``members`` chosen by the record: ``blend(a,b)``."""
+    return "blend(" + ",".join(members) + ")"
+
+
+def blend_members(choice: str) -> tuple[str, ...]:
+    """The methods behind a choice: one name, or the members of ``blend(a,b)``."""
+    if choice.startswith("blend(") and choice.endswith(")"):
+        return tuple(choice[len("blend("):-1].split(","))
+    return (choice,)
+
+
+def blend_scorer(result, share: float = 0.05):
+    """A function ``(origin, members) -> hit rate at share`` of the equal blend of ``members`` at
+    ``origin``, from a :class:`~.harness.BacktestResult` run with ``keep_surfaces=True`` (the same
+    blending as :class:`~.methods.Blend`, scored exactly as the backtest scores)."""
+    from .methods import blend_surfaces
+
+    if not result.surfaces:
+        raise InputError("scoring blends needs the backtest's surfaces: run backtest(..., keep_surfaces=True).")
+    key = f"hit_rate_{metrics.share_key(share)}"
+    mask = np.ones(result.n_cells, dtype=bool)
+    memo: dict = {}
+
+    def score(origin, members) -> float:
+        k = (pd.Timestamp(origin), tuple(members))
+        if k not in memo:
+            surf = blend_surfaces([result.surfaces[(k[0], m)] for m in members], [1.0 / len(members)] * len(members),
+                                  mask)
+            memo[k] = float(result.score_surface(k[0], surf)[key])
+        return memo[k]
+
+    return score
 
 
 #: The rule the pipeline uses (chosen by :func:`compare_rules` on Barnet 2019-03 ... 2022-02 and
@@ -169,7 +219,7 @@ def completed_before(origins, origin, horizon) -> list:
 
 
 def track_record(scores: pd.DataFrame, horizon, rule: SelectionRule = DEFAULT_RULE, candidates=None,
-                 origins=None, baseline: str = "naive_12m") -> TrackRecord:
+                 origins=None, baseline: str = "naive_12m", score_blend=None) -> TrackRecord:
     """Replay the selection procedure over ``origins`` (default: every origin in ``scores``).
 
     ``scores``: per-(origin, method) scores (:attr:`BacktestResult.scores`) over the evaluation
@@ -178,7 +228,11 @@ def track_record(scores: pd.DataFrame, horizon, rule: SelectionRule = DEFAULT_RU
     ``candidates``: the methods the procedure chooses among (default: every method but none
     missing). The record's hit rate is the rule's metric at the rule's share when the metric is
     ``hit_rate``, otherwise still the hit rate at that share (what the pack quotes).
+    ``score_blend``: ``(origin, members) -> hit rate`` (:func:`blend_scorer`), needed when the rule
+    may choose a blend.
     """
+    if rule.blend_top > 1 and score_blend is None:
+        raise InputError("a rule that may choose a blend needs score_blend (see blend_scorer).")
     scores = scores.copy()
     scores["origin"] = scores["origin"].map(pd.Timestamp)
     all_origins = sorted(scores["origin"].unique())
@@ -196,7 +250,9 @@ def track_record(scores: pd.DataFrame, horizon, rule: SelectionRule = DEFAULT_RU
         done = completed_before(all_origins, o, horizon)
         past = scores[scores["origin"].isin(done)]
         chosen = rule.choose(past, candidates)
-        rows.append({"origin": o, "chosen": chosen, "completed": len(done), "hit_rate": float(hit.loc[o, chosen]),
+        members = blend_members(chosen)
+        got = float(hit.loc[o, chosen]) if len(members) == 1 else score_blend(o, members)
+        rows.append({"origin": o, "chosen": chosen, "completed": len(done), "hit_rate": got,
                      "baseline": float(hit.loc[o, baseline]), "ceiling": float(ceiling.loc[o]),
                      "best_single": best_single, "best_single_hit_rate": float(hit.loc[o, best_single])})
     return TrackRecord(pd.DataFrame(rows), rule, baseline, candidates, best_single)
@@ -204,15 +260,74 @@ def track_record(scores: pd.DataFrame, horizon, rule: SelectionRule = DEFAULT_RU
 
 def compare_rules(runs, rules) -> pd.DataFrame:
     """The record of each rule on each run. ``runs``: list of ``(name, scores, horizon, origins,
-    candidates)``. Returns one row per (rule, run) with the achieved mean, the baseline's, the
-    relative gain and the best single method's mean, plus a ``mean_gain`` per rule over the runs."""
+    candidates, score_blend)`` (``score_blend`` may be None when no rule blends). Returns one row
+    per (rule, run) with the achieved mean, the baseline's, the relative gain and the best single
+    method's mean, plus a ``mean_gain`` per rule over the runs."""
     rows = []
     for i, rule in enumerate(rules):
-        for name, scores, horizon, origins, candidates in runs:
-            rec = track_record(scores, horizon, rule, candidates, origins)
+        for name, scores, horizon, origins, candidates, score_blend in runs:
+            rec = track_record(scores, horizon, rule, candidates, origins, score_blend=score_blend)
             rows.append({"rule": i, "label": rule.label(), "run": name, "achieved": rec.achieved,
                          "baseline": rec.baseline_mean, "gain": rec.relative_gain,
                          "best_single": rec.best_single, "best_single_mean": rec.best_single_mean})
     out = pd.DataFrame(rows)
     out["mean_gain"] = out.groupby("rule")["gain"].transform("mean")
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class Selection:
+    """The method chosen for the coming horizon and the procedure's record behind it.
+
+    ``method``: one method name or ``blend(a,b)``; ``members``: its methods; ``record``: the
+    :class:`TrackRecord` of the same procedure over the last origins (the figure to quote is
+    ``record.achieved``); ``rule``; ``completed``: how many completed origins the choice used.
+    """
+
+    method: str
+    members: tuple[str, ...]
+    record: TrackRecord
+    rule: SelectionRule
+    completed: int
+
+    @property
+    def quoted(self) -> float:
+        """The out-of-sample figure a pack may quote: the record's mean hit rate."""
+        return self.record.achieved
+
+
+def origins_needed(rule: SelectionRule, record_origins: int) -> int:
+    """Backtest origins a :func:`select_for` needs so that every recorded choice had a full window:
+    ``record_origins`` plus the rule's window (one more horizon of history each)."""
+    return int(record_origins) + max(int(rule.window), 1)
+
+
+def select_for(result, origin, rule: SelectionRule = DEFAULT_RULE, candidates=None, record_origins: int = 12,
+               baseline: str = "naive_12m") -> Selection:
+    """Choose the method for a forecast from ``origin`` (e.g. the FIM date) and its record.
+
+    ``result``: a :class:`~.harness.BacktestResult` over origins before ``origin`` (with
+    ``keep_surfaces=True`` when the rule may blend), at least :func:`origins_needed` of them.
+    The choice uses every origin whose horizon has ended by ``origin``; the record replays the
+    same rule over the last ``record_origins`` backtest origins.
+    """
+    candidates = tuple(candidates) if candidates is not None else tuple(m for m in result.methods)
+    done = completed_before(result.origins, origin, result.horizon)
+    past = result.scores[result.scores["origin"].isin(done)]
+    choice = rule.choose(past, candidates)
+    score_blend = blend_scorer(result, rule.share) if rule.blend_top > 1 else None
+    record = track_record(result.scores, result.horizon, rule, candidates, result.origins[-int(record_origins):],
+                          baseline, score_blend)
+    return Selection(choice, blend_members(choice), record, rule, len(done))
+
+
+def method_for(choice: str, seed: int = 0, precision: str = "day"):
+    """The forecast method behind a choice: :func:`~.methods.make_method` of a name, or an equal
+    :class:`~.methods.Blend` of the members of ``blend(a,b)``."""
+    from .methods import Blend, make_method
+
+    members = blend_members(choice)
+    if len(members) == 1:
+        return make_method(members[0], seed, precision)
+    return Blend(methods=tuple(make_method(m, seed, precision) for m in members),
+                 weights=tuple(1.0 / len(members) for _ in members))
