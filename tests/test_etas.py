@@ -139,3 +139,18 @@ def test_etas_forecast_beats_counts_on_a_self_exciting_process():
     s = res.summary().set_index("method")
     assert s.loc["etas", "hit_rate_2"] > 1.5 * s.loc["naive_12m", "hit_rate_2"]
     assert s.loc["etas", "info_gain"] > s.loc["naive_12m", "info_gain"]
+
+
+def test_learned_model_can_take_the_etas_forecast_as_a_feature():
+    from hotspots.forecast.features import dynamic_features
+
+    grid = Grid.from_boundary(shapely.box(0, 0, 2000, 2000), 100)
+    sim = simulate_etas(grid, np.ones(grid.shape), mu=2.0, theta=0.5, omega=0.2, sigma=60.0, days=500.0, seed=1)
+    start = pd.Timestamp("2021-01-01", tz="UTC") + pd.to_timedelta(sim.t, unit="D")
+    inc = pd.DataFrame({"x": sim.x, "y": sim.y, "start": start, "end": start, "time_precision": "minute",
+                        "crime_type": "burglary"})
+    h = History(EventTable.from_incidents(inc), pd.Timestamp("2022-04-01", tz=TZ), Horizon(14), grid)
+    names, X = dynamic_features(h, with_prospective=False, with_etas=True)
+    ref = SelfExciting().fit(h).predict(h.origin, h.horizon)[grid.mask]
+    np.testing.assert_allclose(X[:, names.index("etas_expected")], ref)
+    assert make_method("learned_etas").with_etas and not make_method("learned").with_etas

@@ -165,17 +165,20 @@ def distinct_places(grid, x, y, resolution_m: float = 1.0) -> np.ndarray:
 
 def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RADII_M,
                      count_windows_days=COUNT_WINDOWS_DAYS, kde_window_days: int = KDE_WINDOW_DAYS,
-                     half_life_days: float = 365.0, with_places: bool = False) -> tuple[list[str], np.ndarray]:
+                     half_life_days: float = 365.0, with_places: bool = False,
+                     with_etas: bool = False) -> tuple[list[str], np.ndarray]:
     """Features of every masked cell at ``history.origin`` (names, array (n_masked, p)).
 
     ``with_places`` adds the distinct incident locations per cell over the last 1 and 3 years
-    (:func:`distinct_places`).
+    (:func:`distinct_places`); ``with_etas`` (day- or minute-precision data) the self-exciting
+    process's expected count per cell over the next horizon (:class:`~.etas.SelfExciting`
+    fitted at the cut-off).
 
     Cached in ``history.cache`` under a key of the data (:meth:`History.data_key`: the known
     incidents, the cut-off, the grid and the cell context) and the feature settings.
     """
     key = ("features", history.data_key(), with_prospective, tuple(kde_radii_m),
-           tuple(count_windows_days), kde_window_days, half_life_days, with_places)
+           tuple(count_windows_days), kde_window_days, half_life_days, with_places, with_etas)
     hit = history.cache.get(key)
     if hit is not None:
         return hit
@@ -240,6 +243,12 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
         for bw_m, bw_d in ((400.0, 56.0), (200.0, 14.0)):
             names.append(f"prospective_{bw_m:g}m_{bw_d:g}d")
             cols.append(prospective_risk(history, bw_m, bw_d)[m])
+    if with_etas and not month_data:
+        from .etas import SelfExciting
+
+        est = SelfExciting().fit(history)
+        names.append("etas_expected")
+        cols.append(np.nan_to_num(est.predict(history.origin, history.horizon))[m])
     wr = _ward_rate(history, history.context, grid, o - 365)
     if wr is not None:
         names.append("ward_rate_365d")

@@ -266,3 +266,11 @@ class Relocated(ForecastMethod):
     def predict(self, origin, horizon=None):
         self._check_origin(origin)
         return self._on_grid(self.surface_)
+
+
+def relocated_names(names) -> tuple[str, ...]:
+    """The candidates to use on data whose published locations changed: every method fitted on the
+    relocated history (``<name>+relocated``; the same as the plain method before any change)."""
+    from .methods import RELOCATED_SUFFIX
+
+    return tuple(n if n.endswith(RELOCATED_SUFFIX) else n + RELOCATED_SUFFIX for n in names)

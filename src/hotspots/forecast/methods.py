@@ -249,13 +249,16 @@ class LearnedRisk(ForecastMethod):
     over ``label_horizons`` horizons. ``with_exposure``: use the context's exposure
     covariates when it has them (:mod:`.exposure`); ``with_places``: add the distinct
     incident locations per cell over the last 1 and 3 years (map points in use, on
-    police.uk data).
+    police.uk data); ``with_etas``: add the self-exciting process's expected count (day- or
+    minute-precision data).
     """
 
     def __init__(self, n_train_origins: int = 12, with_prospective: bool = True, max_iter: int = 200,
                  learning_rate: float = 0.05, max_leaf_nodes: int = 15, min_samples_leaf: int = 100,
                  l2_regularization: float = 1.0, random_state: int = 0, n_threads: int = 1,
-                 label_horizons: int = 1, with_places: bool = False, with_exposure: bool = True):
+                 label_horizons: int = 1, with_places: bool = False, with_exposure: bool = True,
+                 with_etas: bool = False):
+        self.with_etas = with_etas
         self.with_places = with_places
         self.with_exposure = with_exposure
         self.n_train_origins = n_train_origins
@@ -272,7 +275,8 @@ class LearnedRisk(ForecastMethod):
     def _features(self, history):
         from .features import dynamic_features
 
-        names, X = dynamic_features(history, with_prospective=self.with_prospective, with_places=self.with_places)
+        names, X = dynamic_features(history, with_prospective=self.with_prospective, with_places=self.with_places,
+                                    with_etas=self.with_etas)
         ctx = history.context
         if not self.with_exposure and ctx is not None and ctx.exposure is not None:
             keep = [i for i, n in enumerate(names) if n not in ctx.exposure.names]
@@ -398,7 +402,9 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
     metres), ``longrun_kde`` (10 years, half-life 2 years, 150 m radius),
     ``longrun_counts`` (the same without a kernel), ``prospective``
     (400 m / 56 days), ``gistar`` (Gi* z of 12-month counts), ``learned``, ``blend`` (equal
-    shares of ``learned`` and counts decayed with a one-year half-life).
+    shares of ``learned`` and counts decayed with a one-year half-life), ``learned_etas`` (the
+    learned model with the self-exciting process's forecast among its features; day data);
+    ``<name>+relocated`` (fitted on history carried onto the current location set).
     """
     if name.endswith(RELOCATED_SUFFIX):
         from .locations import Relocated
@@ -430,8 +436,10 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
                               DecayedKDE(radius_m=0.0, half_life_days=365.0)), weights=(0.5, 0.5))
     if name == "learned":
         return LearnedRisk(random_state=seed, with_prospective=precision != "month")
+    if name == "learned_etas":
+        return LearnedRisk(random_state=seed, with_prospective=precision != "month", with_etas=True)
     raise ConfigError(f"unknown forecast method {name!r}; choose from naive_<N>m, naive_<N>d, kde, kde_<R>m, "
-                      "longrun_kde, longrun_counts, prospective, etas, gistar, learned, blend (any of them "
+                      "longrun_kde, longrun_counts, prospective, etas, gistar, learned, learned_etas, blend (any of them "
                       "with +relocated).")
 
 
