@@ -52,9 +52,12 @@ class ForecastChoice:
         if self.selection is None:
             return {}
         rec = self.selection.record
-        k = metrics.share_key(self.selection.rule.share)
-        return {f"record_hit_rate_{k}": rec.achieved, f"baseline_hit_rate_{k}": rec.baseline_mean,
-                f"ceiling_{k}": rec.ceiling_mean, "record_origins": len(rec.table), "baseline": rec.baseline}
+        share = self.selection.rule.share
+        k = metrics.share_key(share)
+        n = self.backtest.n_cells
+        return {f"record_hit_rate_{k}": rec.achieved, f"record_pai_{k}": rec.achieved / (metrics.n_flagged(n, share) / n),
+                f"baseline_hit_rate_{k}": rec.baseline_mean, f"ceiling_{k}": rec.ceiling_mean,
+                "record_origins": len(rec.table), "baseline": rec.baseline}
 
 
 def origins_before(origin, horizon, n: int) -> list:
@@ -68,7 +71,8 @@ def origins_before(origin, horizon, n: int) -> list:
 
 def choose_forecast(events, grid, origin, horizon, names, context=None, rule=None, record_origins: int = 12,
                     seed: int = 0, progress=None, cache: dict | None = None,
-                    fallback: str = "longrun_counts", baseline: str = "naive_12m") -> ForecastChoice:
+                    fallback: str = "longrun_counts", baseline: str = "naive_12m",
+                    shares=(0.01, 0.05, 0.10)) -> ForecastChoice:
     """Choose the forecast method for ``origin`` by the selection procedure's record and forecast.
 
     ``events``: :class:`~.harness.EventTable` of the incidents to forecast (only those known
@@ -77,7 +81,8 @@ def choose_forecast(events, grid, origin, horizon, names, context=None, rule=Non
     covariates (:class:`~.features.CellContext`, with exposure features when available);
     ``rule``: :class:`~.selection.SelectionRule` (default :data:`~.selection.DEFAULT_RULE`);
     ``record_origins``: origins the quoted record covers; ``baseline``: the method the record is
-    compared with (backtested as it is, never relocated, whether or not it is a candidate).
+    compared with (backtested as it is, never relocated, whether or not it is a candidate);
+    ``shares``: area shares scored (the rule's share is always among them).
     """
     from .harness import History, backtest, fit_predict, to_days
     from .locations import detect_location_change, relocated_names
@@ -104,8 +109,9 @@ def choose_forecast(events, grid, origin, horizon, names, context=None, rule=Non
     methods.setdefault(baseline, method_for(baseline, seed, known.precision))
     bt = sel = None
     if len(origins) > max(rule.window, 1):
-        bt = backtest(known, grid, methods, origins, horizon, context=context, progress=progress, cache=cache,
-                      keep_surfaces=rule.blend_top > 1)
+        shares = tuple(sorted(set(float(s) for s in shares) | {float(rule.share)}))
+        bt = backtest(known, grid, methods, origins, horizon, shares=shares, context=context, progress=progress,
+                      cache=cache, keep_surfaces=rule.blend_top > 1)
         sel = select_for(bt, origin, rule, names, record_origins=min(record_origins, len(origins) - 1),
                          baseline=baseline)
         chosen = sel.method
