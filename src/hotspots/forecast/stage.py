@@ -97,6 +97,9 @@ class ForecastResult:
     figures: dict = field(default_factory=dict)
     shares: tuple[float, ...] = (0.01, 0.05, 0.10)
     notes: tuple[str, ...] = ()
+    # [forecast task wiring] the selection procedure's record and the location-change finding
+    selection: object = None
+    location_change: object = None
 
     @property
     def horizon_end(self) -> pd.Timestamp:
@@ -140,7 +143,11 @@ class ForecastResult:
             se = self.figures.get(f"hit_rate_{k}_se")
             pai = self.figures.get(f"pai_{k}")
             n = self.figures.get("origins")
-            if hr is not None and np.isfinite(hr):
+            if hr is not None and np.isfinite(hr) and self.selection is not None:
+                txt += (f" Over the last {n} origins, choosing each time as here from earlier results only, the "
+                        f"chosen method's top {k}% of cells held {hr * 100:.0f}% of the next horizon's incidents "
+                        f"(PAI {pai:.1f}; trailing 12-month counts {self.figures['baseline_hit_rate'] * 100:.0f}%).")
+            elif hr is not None and np.isfinite(hr):
                 txt += (f" Over the last {n} origins its top {k}% of cells held {hr * 100:.0f}%"
                         + (f" (± {se * 100:.0f})" if se is not None and np.isfinite(se) else "")
                         + f" of the next horizon's incidents (PAI {pai:.1f}).")
@@ -186,13 +193,34 @@ def run_forecast(cfg, incidents, study_area, grid, fim_date, progress=None) -> F
     names = (tuple(fc.candidates) or default_method_names(events.precision)) if fc.method == "auto" \
         else (fc.method,)
     if events.precision == "month":
-        dropped = [n for n in names if n == "prospective"]
-        names = tuple(n for n in names if n != "prospective")
+        dropped = [n for n in names if n in ("prospective", "etas")]
+        names = tuple(n for n in names if n not in ("prospective", "etas"))
         if dropped:
-            notes.append("the prospective near-repeat method needs day-precision times; left out (month data).")
+            notes.append(f"{', '.join(dropped)} need(s) day-precision times; left out (month data).")
         if not names:
             raise InputError("[forecast] method 'prospective' needs day-precision incident times; the data has "
                              "month precision. Choose another [forecast] method (e.g. auto or longrun_counts).")
+    # [forecast task wiring] auto: choose by the selection procedure's own out-of-sample record
+    # (hotspots.forecast.choice); the record covers the last [forecast] window origins
+    if fc.method == "auto":
+        import dataclasses
+
+        from .choice import choose_forecast
+        from .selection import DEFAULT_RULE
+
+        rule = dataclasses.replace(DEFAULT_RULE, share=fc.select_share, metric=fc.select_metric)
+        ch = choose_forecast(events, grid, fim, horizon, names, context, rule, fc.window, seed, progress,
+                             shares=fc.shares)
+        k = metrics.share_key(rule.share)
+        f = ch.figures()
+        figures = ({f"hit_rate_{k}": f[f"record_hit_rate_{k}"], f"pai_{k}": f[f"record_pai_{k}"],
+                    "origins": f["record_origins"], "baseline_hit_rate": f[f"baseline_hit_rate_{k}"],
+                    "ceiling": f[f"ceiling_{k}"], "quoted": "track record"} if f else {})
+        return ForecastResult(method=ch.method, selected_by="backtest" if ch.selection is not None else
+                              "default (too little history to backtest)", risk=ch.risk, expected=ch.expected,
+                              grid=grid, origin=fim, horizon=horizon, backtest=ch.backtest, crime_types=types,
+                              figures=figures, shares=tuple(fc.shares), notes=tuple(notes) + ch.notes,
+                              selection=ch.selection, location_change=ch.location_change)
     methods = make_methods(names, seed, events.precision)
     cache: dict = {}
     origins = [o for o in _origins_before(fim, horizon, fc.window) if to_days(o) - events.t.min() >= 365] \
