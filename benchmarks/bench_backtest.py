@@ -17,6 +17,7 @@ scored with the same fair-tie rule) must give the same hit rates as the harness.
     python benchmarks/bench_backtest.py              # both areas (an hour or more on 2 busy cores)
     python benchmarks/bench_backtest.py barnet       # one of them
     python benchmarks/bench_backtest.py barnet --analyse-only   # re-analyse the saved backtest
+    python benchmarks/bench_backtest.py rules        # the selection rule chosen on both tuning windows
     python benchmarks/bench_backtest.py chicago_cells   # Chicago cheap methods at 150/250/400 m cells
 Outputs: benchmarks/results/backtest*.json (rows), benchmarks/results/backtest_<area>/ (CSV + PNG);
 the raw backtest (scores and surfaces) in out/bench_backtest/<area>.pkl for re-analysis.
@@ -324,6 +325,38 @@ def analyse(area: str, raw: dict) -> list[dict]:
              "ratio": None, "equal": equal, "notes": notes}]
 
 
+def choose_rule() -> pd.DataFrame:
+    """The selection rule chosen on both tuning windows together (Barnet 2019-03 ... 2022-02 and
+    Chicago 2016): the highest mean relative gain of its record over naive_12m; the first of the
+    grid (the simplest) wins ties. Needs both areas analysed first (their saved backtests and
+    candidate lists)."""
+    from hotspots.forecast.selection import DEFAULT_RULE, blend_scorer, compare_rules
+
+    generic = rule_grid(["learned"])  # labels; 'default = learned' means each area's learned candidate
+    tables = []
+    for area in ("barnet", "chicago"):
+        with open(RAW / f"{area}.pkl", "rb") as f:
+            raw = pickle.load(f)
+        full = _result(raw)
+        tune, hz = origins_of(area, "tune")
+        cands = tuple(json.loads((RESULTS / f"backtest_{area}" / "goals.json").read_text())["candidates"])
+        t = compare_rules([(area, full.scores, hz, tune, cands, blend_scorer(full, 0.05))], rule_grid(cands))
+        t["label"] = [generic[i].label() for i in t["rule"]]
+        tables.append(t)
+    table = pd.concat(tables, ignore_index=True)
+    mean = table.groupby("rule")["gain"].mean()
+    table["mean_gain"] = table["rule"].map(mean)
+    table.to_csv(RESULTS / "backtest_rules_tune.csv", index=False, float_format="%.6g")
+    wide = table.pivot(index="rule", columns="run", values="gain")
+    wide["mean"] = mean
+    wide.index = [generic[i].label() for i in wide.index]
+    print(wide.sort_values("mean", ascending=False).round(4).to_string())
+    best = int(mean.idxmax())
+    print(f"best on the tuning windows: {generic[best].label()} (mean gain {mean[best] * 100:+.2f}%); "
+          f"DEFAULT_RULE: {DEFAULT_RULE.label()}")
+    return table
+
+
 def chicago_cell_sizes(cells=(150.0, 250.0, 400.0)) -> pd.DataFrame:
     """Does the prospective surface catch up with counts on coarser cells? (cheap methods only)"""
     from hotspots.forecast.harness import backtest
@@ -362,6 +395,9 @@ if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     if args == ["chicago_cells"]:
         print(chicago_cell_sizes().to_string())
+        sys.exit(0)
+    if args == ["rules"]:
+        choose_rule()
         sys.exit(0)
     which = tuple(args) or ("barnet", "chicago")
     rows = run(which, analyse_only="--analyse-only" in sys.argv)

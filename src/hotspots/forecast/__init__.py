@@ -6,6 +6,12 @@
 * :mod:`.methods` – naive counts, retrospective and long-run KDE, prospective near-repeat,
   Gi* and a learned Poisson gradient-boosting model, all ``fit(history)`` / ``predict(origin, horizon)``;
 * :mod:`.features` – past-only cell features for the learned model;
+* :mod:`.exposure` – static exposure covariates per cell (addresses, households, distances, cameras);
+* :mod:`.etas` – the self-exciting point process (ETAS / SEPP) forecast, its EM fit and a simulator;
+* :mod:`.locations` – detecting a change of the published location set, and relocated history;
+* :mod:`.selection` – choosing the method from past scores, and the choice's own out-of-sample record;
+* :mod:`.choice` – the forecast for a meeting: location change, candidates, backtest, choice, fit;
+* :mod:`.cache_key` – keys of the data, for caches that must not return another data set's results;
 * :mod:`.stage` – ``run_forecast`` for the FIM pipeline (``[forecast]`` section);
 * :mod:`.plots`, :mod:`.cli` – PNG plots and ``hotspots backtest``.
 
