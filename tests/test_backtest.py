@@ -144,6 +144,15 @@ def test_harness_scores_match_a_brute_force_reference():
     assert s.loc["naive", "hit_rate_1"] > 0.15
 
 
+def test_day_origins_stay_on_their_weekday_across_the_end_of_summer_time():
+    # 2015-10-26 + 14 x 24 h is 2015-11-08 23:00 local in Chicago (summer time ended on 1 November)
+    origins = make_origins("2015-09-28", "2016-02-01", Horizon(14), "America/Chicago")
+    assert [f"{o:%Y-%m-%d %H:%M}" for o in origins[3:5]] == ["2015-11-09 00:00", "2015-11-23 00:00"]
+    assert all(o.dayofweek == 0 and o.hour == 0 for o in origins) and len(origins) == 10
+    later = make_origins("2016-01-04", "2016-02-01", Horizon(14), "America/Chicago")
+    assert set(later) <= set(origins)
+
+
 def test_month_precision_gets_a_monthly_horizon_and_month_start_origins():
     # police.uk-like: each incident known only by its month
     rng = np.random.default_rng(2)

@@ -104,7 +104,8 @@ def make_origins(start, end, horizon: Horizon, tz: str = "Europe/London", step_d
     """Origins (tz-aware local midnights) from ``start`` to ``end`` inclusive.
 
     Month horizons: the first day of each month in the range. Day horizons:
-    every ``step_days`` (default the horizon) starting at ``start``.
+    every ``step_days`` (default the horizon) calendar days starting at ``start``, always at
+    local midnight (across a change of summer time too).
     """
     def _ts(v):
         t = pd.Timestamp(v)
@@ -122,7 +123,9 @@ def make_origins(start, end, horizon: Horizon, tz: str = "Europe/London", step_d
         cur = s
         while cur <= e:
             out.append(cur)
-            cur = (cur + pd.Timedelta(days=step)).normalize()
+            # calendar days in local time: a fixed 24 h step would slip to 23:00 the day before at the
+            # end of summer time, and normalising then moved every later origin a day early
+            cur = (cur + pd.DateOffset(days=step)).normalize()
     return out
 
 
