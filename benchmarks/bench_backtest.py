@@ -44,8 +44,8 @@ sys.path.insert(0, str(HERE))
 AREAS = {
     "barnet": {"origins": ("2018-03-01", "2024-02-01"), "tune": ("2019-03-01", "2022-02-01"),
                "eval": ("2022-03-01", "2024-02-01"), "tz": "Europe/London"},
-    "chicago": {"origins": ("2015-10-05", "2017-12-16"), "tune": ("2016-01-04", "2016-12-31"),
-                "eval": ("2017-01-02", "2017-12-16"), "tz": "America/Chicago"},
+    "chicago": {"origins": ("2015-09-28", "2017-12-18"), "tune": ("2016-01-04", "2016-12-31"),
+                "eval": ("2017-01-02", "2017-12-18"), "tz": "America/Chicago"},
 }
 
 
@@ -111,11 +111,17 @@ def methods_for(area: str, seed: int) -> dict:
 
 
 def origins_of(area: str, which: str):
+    """The origins of a window: a subset of the backtest's own origins (one horizon apart)."""
     from hotspots.forecast.harness import Horizon, make_origins
 
     a = AREAS[area]
     hz = Horizon(days=0, months=1) if area == "barnet" else Horizon(14)
-    return make_origins(*a[which], hz, a["tz"]), hz
+    out = make_origins(*a[which], hz, a["tz"])
+    if which != "origins":
+        every = set(make_origins(*a["origins"], hz, a["tz"]))
+        if not set(out) <= every:
+            raise ValueError(f"{area}: the {which} window's origins are not backtest origins; align the windows.")
+    return out, hz
 
 
 # --------------------------------------------------------------------------- the peer

@@ -145,3 +145,30 @@ def test_barnet_police_uk_change_is_found_in_july_2022(shared_data):
     assert [c.month for c in res.changes] == ["2022-07"]
     assert res.latest.share_at_change < 0.1 and res.latest.share_before > 0.95
     assert month_labels(np.array([t[0]]))[0] == "2010-12"
+
+
+def test_each_cut_off_is_relocated_with_what_was_known_then_and_cached_once():
+    from hotspots.forecast.locations import RelocationRule
+
+    ev, _o, _n = _snapped(seed=7, months=48, change_at=30, per_month=250)
+    grid = Grid.from_boundary(shapely.box(0, 0, 4000, 4000), 100)
+    hz = Horizon(days=0, months=1)
+    rule = RelocationRule()
+    cache: dict = {}
+    late = History(ev, pd.Timestamp("2021-06-01", tz=TZ), hz, grid, cache=cache).placed_by(rule)
+    cut = pd.Timestamp("2020-10-01", tz=TZ)
+    # a cut-off of the relocated history is relocated with the points known at the cut-off only ...
+    from_late = late.until(cut)
+    direct = History(ev, cut, hz, grid).placed_by(rule)
+    np.testing.assert_array_equal(from_late.events()[0], direct.events()[0])
+    np.testing.assert_array_equal(from_late.events()[1], direct.events()[1])
+    x, y, t = History(ev, cut, hz, grid).events()
+    rx, ry = rule(x, y, t)
+    np.testing.assert_array_equal(direct.events()[0], rx)
+    # ... so it is the same history (same key, same cached features) from any later origin
+    other = History(ev, pd.Timestamp("2021-03-01", tz=TZ), hz, grid, cache=cache).placed_by(rule).until(cut)
+    assert other.data_key() == from_late.data_key()
+    assert late.until(cut).placement is rule
+    # before the change the rule leaves the history as published
+    early = History(ev, pd.Timestamp("2020-06-01", tz=TZ), hz, grid)
+    np.testing.assert_array_equal(early.placed_by(rule).events()[0], early.events()[0])

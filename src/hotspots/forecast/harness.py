@@ -189,6 +189,15 @@ def _readonly(a):
     return a
 
 
+def _placed(h: "History", rule, px, py) -> "History":
+    """``h`` with its incidents at ``rule``'s places; ``px``, ``py``: the published places."""
+    x, y = rule(px, py, h._t)
+    h._x, h._y = _readonly(x), _readonly(y)
+    h._place = (rule, px, py)
+    h._key = None
+    return h
+
+
 class History:
     """The incidents known before a forecast origin, and nothing else.
 
@@ -220,6 +229,7 @@ class History:
         self._ward = _readonly(None if events.ward is None else events.ward[known])
         self.read_until_ = float(self._t_end.max()) if self._t_end.size else -math.inf
         self._key = None
+        self._place = None  # with a placement rule: (rule, published x, published y)
 
     def __len__(self) -> int:
         return int(self._x.size)
@@ -274,22 +284,28 @@ class History:
         h._ward = None if self._ward is None else self._ward[known]
         h.read_until_ = float(h._t_end.max()) if h._t_end.size else -math.inf
         h._key = None
+        h._place = None
+        if self._place is not None:
+            rule, px, py = self._place
+            return _placed(h, rule, px[known], py[known])
         return h
 
-    def relocated(self, x: np.ndarray, y: np.ndarray) -> "History":
-        """The same history (origin, times, cache) with the incidents at other coordinates:
-        ``x``, ``y`` (metres) give one place per known incident, in the order of :meth:`events`
-        with no arguments. Used to carry old incidents onto a new location set."""
-        x = np.asarray(x, dtype=float)
-        y = np.asarray(y, dtype=float)
-        if x.shape != self._x.shape or y.shape != self._y.shape:
-            raise InputError(f"History.relocated needs one place per known incident ({self._x.size}), got "
-                             f"{x.size} x and {y.size} y values.")
+    def placed_by(self, rule) -> "History":
+        """The same history with every incident placed by ``rule`` as it would have been at this
+        cut-off, and again at every earlier cut-off (:meth:`until`) with what was known then.
+
+        ``rule(x, y, t) -> (x, y)`` (metres, float days) sees only the incidents known at the
+        cut-off; e.g. :class:`~.locations.RelocationRule` carries old incidents onto the location
+        set in use. Each cut-off's history is then the same whatever the origin it was cut from,
+        so its features are computed once."""
         h = object.__new__(History)
         h.__dict__.update(self.__dict__)
-        h._x, h._y = _readonly(x), _readonly(y)
-        h._key = None
-        return h
+        return _placed(h, rule, self._x, self._y)
+
+    @property
+    def placement(self):
+        """The placement rule applied to this history (None: as published)."""
+        return None if self._place is None else self._place[0]
 
     def data_key(self) -> str:
         """A key of everything a method could read: the known incidents (coordinates, times, wards),

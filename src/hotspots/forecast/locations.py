@@ -223,15 +223,38 @@ def relocate_to_points(x, y, t, change: LocationChange, max_move_m: float = 100.
     return Relocation(x2, y2, moved, dist, change)
 
 
+@dataclass(frozen=True)
+class RelocationRule:
+    """Places incidents on the location set in use at a cut-off: detects a change among the
+    incidents given (all known at the cut-off) and, after one, moves the earlier incidents to the
+    nearest point used since it within ``max_move_m`` metres; otherwise leaves them. A
+    :meth:`History.placed_by <hotspots.forecast.harness.History.placed_by>` rule."""
+
+    max_move_m: float = 100.0
+    drop_ratio: float = 0.5
+    min_baseline_share: float = 0.8
+
+    def find(self, x, y, t) -> LocationChange | None:
+        return detect_location_change(x, y, t, drop_ratio=self.drop_ratio,
+                                      min_baseline_share=self.min_baseline_share).latest
+
+    def __call__(self, x, y, t):
+        change = self.find(x, y, t)
+        if change is None:
+            return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        rel = relocate_to_points(x, y, t, change, self.max_move_m)
+        return rel.x, rel.y
+
+
 class Relocated(ForecastMethod):
     """Any forecast method fitted on the history relocated onto the current location set.
 
-    At ``fit`` the change of location set is detected from the history alone
-    (:func:`detect_location_change` on the incidents known before the origin). With a change,
-    the incidents before the latest change move to the nearest point used since it within
-    ``max_move_m`` metres (:func:`relocate_to_points`) and ``method`` is fitted on that
-    history; without one, on the history as it is. ``change_`` (or None) and
-    ``moved_share_`` record what was done.
+    ``method`` is fitted on the history placed by a :class:`RelocationRule`: at the origin, and
+    at every earlier cut-off the method reads (the learned model's training origins), a change of
+    location set is detected from the incidents known then and, after one, the incidents before
+    it move to the nearest point used since it (known then) within ``max_move_m`` metres. Before
+    any change the history is left as it is. ``change_`` (or None) and ``moved_share_`` record
+    what was done at the origin.
     """
 
     def __init__(self, method=None, max_move_m: float = 100.0, drop_ratio: float = 0.5,
@@ -250,16 +273,12 @@ class Relocated(ForecastMethod):
         from .harness import forecast_surface
 
         self._start(history)
+        rule = RelocationRule(self.max_move_m, self.drop_ratio, self.min_baseline_share)
         x, y, t = history.events()
-        res = detect_location_change(x, y, t, drop_ratio=self.drop_ratio,
-                                     min_baseline_share=self.min_baseline_share)
-        self.change_ = res.latest
-        self.moved_share_ = 0.0
-        target = history
-        if self.change_ is not None:
-            rel = relocate_to_points(x, y, t, self.change_, self.max_move_m)
-            self.moved_share_ = float(rel.moved.mean()) if rel.moved.size else 0.0
-            target = history.relocated(rel.x, rel.y)
+        self.change_ = rule.find(x, y, t)
+        target = history.placed_by(rule)
+        tx, ty, _t = target.events()
+        self.moved_share_ = float(np.mean((tx != x) | (ty != y))) if x.size else 0.0
         self.surface_ = forecast_surface(self.method, target, type(self.method).__name__)
         return self
 
