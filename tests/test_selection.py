@@ -178,3 +178,16 @@ def test_select_for_a_meeting_uses_completed_origins_and_quotes_the_record():
     assert sel.quoted == pytest.approx(sel.record.table["hit_rate"].mean())
     assert isinstance(method_for("blend(naive_3m,naive_12m)"), Blend)
     assert method_for("naive_12m").window_days == pytest.approx(365.25)
+
+
+def test_an_origin_without_incidents_stays_in_the_record_without_a_score():
+    hz = Horizon(14)
+    origins = make_origins("2025-09-05", "2025-11-28", hz, TZ)  # across the end of summer time
+    assert all(o.hour == 0 for o in origins)
+    assert completed_before(origins, origins[5], hz) == origins[:5]
+    table = {"naive_12m": [0.3] * len(origins), "a": [0.4] * len(origins)}
+    sc = _scores(origins, table)
+    sc.loc[sc["origin"] == origins[4], "hit_rate_5"] = np.nan  # no incident in that fortnight
+    rec = track_record(sc, hz, SelectionRule(window=3), ("naive_12m", "a"), origins[2:])
+    assert len(rec.table) == len(origins) - 2 and np.isnan(rec.table["hit_rate"].iloc[2])
+    assert rec.achieved == pytest.approx(0.4)

@@ -72,17 +72,19 @@ class Horizon:
             raise InputError(f"a horizon is either days or months, got days={self.days}, months={self.months}.")
 
     def end(self, origin: pd.Timestamp) -> pd.Timestamp:
+        """The end of the horizon from ``origin``: calendar months or days later, at the same local
+        time (a fortnight across a change of summer time is 14 calendar days, not 336 hours)."""
         origin = pd.Timestamp(origin)
         if self.months:
             return origin + pd.DateOffset(months=self.months)
-        return origin + pd.Timedelta(days=self.days)
+        return origin + pd.DateOffset(days=self.days)
 
     def step_back(self, origin: pd.Timestamp, k: int) -> pd.Timestamp:
-        """The origin ``k`` horizons before ``origin``."""
+        """The origin ``k`` horizons before ``origin`` (calendar months or days, same local time)."""
         origin = pd.Timestamp(origin)
         if self.months:
             return origin - pd.DateOffset(months=self.months * k)
-        return origin - pd.Timedelta(days=self.days * k)
+        return origin - pd.DateOffset(days=self.days * k)
 
     @property
     def approx_days(self) -> float:

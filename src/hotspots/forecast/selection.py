@@ -242,7 +242,8 @@ def track_record(scores: pd.DataFrame, horizon, rule: SelectionRule = DEFAULT_RU
     if missing:
         raise InputError(f"track_record: no scores for {missing}; backtest them first.")
     k = metrics.share_key(rule.share)
-    hit = scores.pivot_table(index="origin", columns="method", values=f"hit_rate_{k}", aggfunc="mean")
+    # pivot, not pivot_table: an origin without incidents (NaN scores) must keep its row
+    hit = scores.pivot(index="origin", columns="method", values=f"hit_rate_{k}")
     ceiling = scores.groupby("origin")[f"ceiling_{k}"].first()
     best_single = str(hit.loc[origins, list(candidates)].mean().idxmax())
     rows = []
