@@ -151,9 +151,12 @@ def blend_scorer(result, share: float = 0.05):
     return score
 
 
-#: The rule the pipeline uses (chosen by :func:`compare_rules` on Barnet 2019-03 ... 2022-02 and
-#: Chicago 2016, before either evaluation window; see docs/forecasting.md).
-DEFAULT_RULE = SelectionRule()
+#: The rule the pipeline uses: the mean of the last 24 completed origins shrunk halfway towards the
+#: mean of all completed origins, blending (equal weights) the two best when they are within one
+#: point of hit rate. Chosen by :func:`compare_rules` as the best mean relative gain over trailing
+#: 12-month counts on Barnet 2019-03 ... 2022-02 and Chicago 2016 together, before either
+#: evaluation window (``python benchmarks/bench_backtest.py rules``; docs/forecasting.md).
+DEFAULT_RULE = SelectionRule(window=24, shrink=0.5, blend_top=2, blend_within=0.01)
 
 
 @dataclass(frozen=True, eq=False)
