@@ -7,12 +7,13 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DATE   ?= 2025-11-14
 OUT    ?= out/demo
 
-.PHONY: demo test env browser bench demo-data london-data clean help
+.PHONY: demo test env browser bench lint demo-data london-data clean help
 
 help:
 	@echo "make demo   - build .venv, run the full FIM pack on the bundled demo borough, print where it is"
 	@echo "make test   - build .venv with test extras, install Chromium for browser tests, run the whole suite"
 	@echo "make bench  - run every benchmark in benchmarks/ and rewrite its results table"
+	@echo "make lint   - ruff (lint and format check) over src, tests and benchmarks, and mypy over src"
 	@echo "make london-data - write the synthetic London dataset (1,000,000 incidents) to out/london"
 
 $(STAMP): pyproject.toml
@@ -48,6 +49,14 @@ test: env browser
 
 bench: env
 	$(PY) benchmarks/run_all.py
+
+# style and type checks (configured in pyproject.toml); every command runs, the target fails if any failed
+lint: env
+	@status=0; \
+	$(VENV)/bin/ruff check src tests benchmarks || status=1; \
+	$(VENV)/bin/ruff format --check src tests benchmarks || status=1; \
+	$(VENV)/bin/mypy src || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -58,8 +58,7 @@ def barnet_inputs():
     from hotspots.forecast import exposure as X
     from hotspots.forecast.features import CellContext
     from hotspots.forecast.harness import EventTable
-    from hotspots.geo.study_area import load_study_area
-    from hotspots.ingest import load_incidents
+    from hotspots.stages.inputs import load_incidents, load_study_area
 
     d = shared_data_dir()
     cfg = load_config(REPO / "config" / "barnet_burglary.toml")

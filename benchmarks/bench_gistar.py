@@ -27,7 +27,8 @@ PERMUTATIONS = 999
 
 OURS = """
 import numpy as np
-from hotspots.analysis.gistar import gistar, grid_neighbours
+from hotspots.analysis.gistar import gistar
+from hotspots.analysis.neighbours import grid_neighbours
 d = np.load({inp!r})
 mask = d["mask"]; counts = d["counts"]
 ip, ix = grid_neighbours(mask, float(d["cell"]))
@@ -54,7 +55,7 @@ def _prepare(tmp: Path) -> tuple[Path, int]:
     import pandas as pd
 
     from hotspots._util import shared_data_dir
-    from hotspots.analysis.gistar import grid_neighbours
+    from hotspots.analysis.neighbours import grid_neighbours
     from hotspots.geo.grid import Grid
 
     sd = shared_data_dir()

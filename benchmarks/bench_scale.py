@@ -58,7 +58,7 @@ def _maxrss_mb() -> float:
 
 def _boroughs(root: Path):
     from hotspots.config import load_config
-    from hotspots.geo.study_area import load_study_area
+    from hotspots.stages.inputs import load_study_area
     from hotspots.scale.london import borough_configs
 
     for p in borough_configs(root):
@@ -85,7 +85,7 @@ def stage_worker(stage: str, root: Path) -> dict:
         t0, c0 = time.perf_counter(), time.process_time()
         n = 0
         for code, cfg, area, grid in _boroughs(root):
-            from hotspots.ingest import load_incidents
+            from hotspots.stages.inputs import load_incidents
 
             inc = load_incidents(cfg, area, now=fim).incidents
             n += len(inc)
@@ -96,7 +96,7 @@ def stage_worker(stage: str, root: Path) -> dict:
     n = 0
     for code, cfg, area, grid in _boroughs(root):
         if stage == "ingest":
-            from hotspots.ingest import load_incidents
+            from hotspots.stages.inputs import load_incidents
 
             t0, c0 = time.perf_counter(), time.process_time()
             inc = load_incidents(cfg, area, now=fim).incidents
@@ -133,10 +133,9 @@ def stage_worker(stage: str, root: Path) -> dict:
 
 
 def _kde(cfg, inc, grid) -> None:
-    from hotspots.analysis.density import DensityConfig, hotspot_kde
-    from hotspots.config import section
+    from hotspots.analysis.density import hotspot_kde
 
-    d = section(cfg, "density", DensityConfig)
+    d = cfg.density
     for t, sub in inc.groupby("crime_type", sort=True):
         if len(sub) < 3:
             continue
@@ -146,10 +145,9 @@ def _kde(cfg, inc, grid) -> None:
 
 
 def _gistar(cfg, inc, grid) -> None:
-    from hotspots.analysis.gistar import GiStarConfig, gistar_grid
-    from hotspots.config import section
+    from hotspots.analysis.gistar import gistar_grid
 
-    g = section(cfg, "gistar", GiStarConfig)
+    g = cfg.gistar
     seed = cfg.project.seed if g.seed < 0 else g.seed
     for t, sub in inc.groupby("crime_type", sort=True):
         vals = grid.counts(sub["x"].to_numpy(float), sub["y"].to_numpy(float))

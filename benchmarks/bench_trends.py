@@ -77,7 +77,8 @@ def run() -> list[dict]:
     from esda.getisord import G_Local
     from libpysal.graph import Graph
 
-    from hotspots.analysis.trends import TrendsConfig, emerging_hotspots, queen_csr
+    from hotspots.analysis.neighbours import queen_csr
+    from hotspots.analysis.trends import TrendsConfig, emerging_hotspots
 
     warnings.filterwarnings("ignore")
     inc, grid = _data()

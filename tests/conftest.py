@@ -55,15 +55,12 @@ FAST = {"siting": {"k": 3, "time_limit_s": 5.0, "demand_cell_m": 0.0, "curve": "
 
 def fast_config(path: Path = DEMO_CONFIG, data_dir=None):
     """The demo config (or another) with :data:`FAST` merged into its stage sections."""
-    import dataclasses
-
     from hotspots.config import load_config
 
     cfg = load_config(path, data_dir=str(data_dir) if data_dir else None)
-    extra = {k: dict(v) for k, v in cfg.extra.items()}
-    for k, v in FAST.items():
-        extra.setdefault(k, {}).update(v)
-    return dataclasses.replace(cfg, extra=extra)
+    for section, values in FAST.items():
+        cfg = cfg.override(section, **values)
+    return cfg
 
 
 def build_demo_pack(tmp_path_factory) -> Path:

@@ -120,8 +120,19 @@ def compare_gpkg(a: Path, b: Path, what: str, atol: float, rtol: float) -> list[
     return out
 
 
+def _portable(value):
+    """Absolute file paths reduced to their last two parts, so packs built from two checkouts compare."""
+    if isinstance(value, dict):
+        return {k: _portable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_portable(v) for v in value]
+    if isinstance(value, str) and value.startswith("/"):
+        return "/".join(Path(value).parts[-2:])
+    return value
+
+
 def compare_manifest(a: Path, b: Path) -> list[str]:
-    ma, mb = json.loads(a.read_text()), json.loads(b.read_text())
+    ma, mb = _portable(json.loads(a.read_text())), _portable(json.loads(b.read_text()))
     out = []
     for k in MANIFEST_KEYS:
         if ma.get(k) != mb.get(k):

@@ -105,7 +105,7 @@ def test_barnet_major_roads_have_no_class(shared_data):
 def test_demo_planted_crossings_found_and_covered(demo_config_path):
     from hotspots.config import load_config
     from hotspots.coverage.cameras import read_inventory
-    from hotspots.geo.study_area import load_study_area
+    from hotspots.stages.inputs import load_study_area
 
     cfg = load_config(demo_config_path)
     area = load_study_area(cfg)

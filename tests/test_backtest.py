@@ -182,8 +182,7 @@ def test_month_precision_gets_a_monthly_horizon_and_month_start_origins():
 @pytest.fixture(scope="module")
 def demo(demo_config_path):
     from hotspots.config import load_config
-    from hotspots.geo.study_area import load_study_area
-    from hotspots.ingest import load_incidents
+    from hotspots.stages.inputs import load_incidents, load_study_area
 
     cfg = load_config(demo_config_path)
     area = load_study_area(cfg)
@@ -213,14 +212,12 @@ def test_learned_and_prospective_beat_naive_counts_on_the_demo(demo):
 
 
 def test_run_forecast_chooses_by_backtest_and_forecasts_without_look_ahead(demo):
-    import dataclasses
-
     from hotspots.analysis.prospective import prospective_surface
-    from hotspots.forecast.stage import ForecastConfig, run_forecast
+    from hotspots.config import ForecastConfig
+    from hotspots.stages.forecast import forecast as run_forecast
 
     cfg, area, inc = demo
-    cfg = dataclasses.replace(cfg, extra={**cfg.extra, "forecast": {
-        "window": 3, "candidates": ["naive_12m", "prospective"]}})
+    cfg = cfg.override("forecast", window=3, candidates=["naive_12m", "prospective"])
     grid = area.grid(300)
     fim = pd.Timestamp("2025-07-04", tz=TZ)
     res = run_forecast(cfg, inc, area, grid, fim)
@@ -291,7 +288,7 @@ def test_blend_is_the_weighted_mean_of_normalised_surfaces():
 def test_forecast_config_rejects_unknown_methods_and_bad_shares():
     from hotspots.config import build_section
     from hotspots.errors import ConfigError
-    from hotspots.forecast.stage import ForecastConfig
+    from hotspots.config import ForecastConfig
 
     assert build_section(ForecastConfig, {"method": "naive_6m"}, "x.toml", "forecast").method == "naive_6m"
     with pytest.raises(ConfigError, match="unknown forecast method 'crystal_ball'"):

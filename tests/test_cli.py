@@ -73,3 +73,57 @@ def test_ingest_command_reports_counts(demo_config_path, capsys):
     assert cli.main(["ingest", "--config", str(demo_config_path)]) == 0
     out = capsys.readouterr().out
     assert "accepted" in out and "quarantined" in out
+
+
+# --------------------------------------------------------------------------- one CLI package
+def _subparsers():
+    parser = cli.build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return action.choices
+
+
+def test_every_subcommand_shares_the_same_options():
+    from hotspots.cli import options
+
+    subs = _subparsers()
+    assert set(subs) == {"ingest", "run", "demo-data", "nearrepeat", "trends", "evaluate", "cctv", "backtest",
+                         "london-data", "run-boroughs"}
+    without_config = {"demo-data", "london-data"}
+    for name, p in subs.items():
+        helps = {opt: a.help for a in p._actions for opt in a.option_strings}
+        expected = {"--out": options.OUT_HELP, "--quiet": options.QUIET_HELP}
+        if name not in without_config:
+            expected.update({"--config": options.CONFIG_HELP, "--data-dir": options.DATA_DIR_HELP})
+        for opt, text in expected.items():
+            assert helps.get(opt) == text, (name, opt)
+        if name in without_config:
+            assert "--config" not in helps and "--data-dir" not in helps, name
+
+
+def test_ingest_writes_under_out_by_default(demo_config_path, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["ingest", "--config", str(demo_config_path), "--quiet"]) == 0
+    for f in ("quarantine.csv", "ingest_summary.json"):
+        assert (tmp_path / "out" / "ingest" / f).is_file(), f
+    other = tmp_path / "elsewhere"
+    assert cli.main(["ingest", "--config", str(demo_config_path), "--out", str(other), "--quiet"]) == 0
+    summary = json.loads((other / "ingest_summary.json").read_text())
+    assert summary["rows_read"] == summary["accepted"] + summary["quarantined"]
+
+
+def test_a_broken_subcommand_module_is_an_error_not_a_missing_command(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "hotspots.cli.trends", None)  # importing it now fails
+    rc = cli.main(["--help"])
+    err = capsys.readouterr().err
+    assert rc != 0
+    assert "'trends' command could not be loaded" in err and "hotspots.cli.trends" in err
+
+
+def test_help_does_not_import_the_numerical_libraries():
+    code = ("import sys\nfrom hotspots.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numpy', 'pandas', 'geopandas', 'shapely', 'numba', 'scipy') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

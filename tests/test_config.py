@@ -3,10 +3,12 @@ are errors that name the key and the file."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import write_config
-from hotspots.config import load_config, section
+from hotspots.config import load_config
 from hotspots.errors import ConfigError
 
 BASE = """
@@ -86,17 +88,11 @@ def test_unknown_harm_scheme(folder):
 
 
 def test_stage_section_checked_by_its_dataclass(folder):
-    from dataclasses import dataclass
-
-    @dataclass(frozen=True)
-    class Demo:
-        radius_m: float = 100.0
-
     cfg = load_config(write_config(folder, BASE + "\n[density]\nradius_m = 250\n"))
-    assert section(cfg, "density", Demo).radius_m == 250.0
-    cfg = load_config(write_config(folder, BASE + "\n[density]\nradius = 250\n"))
+    assert cfg.density.radius_m == 250.0
+    # a stage's section is checked when the config is loaded, not when the stage runs
     with pytest.raises(ConfigError, match="'density.radius'"):
-        section(cfg, "density", Demo)
+        load_config(write_config(folder, BASE + "\n[density]\nradius = 250\n"))
 
 
 def test_data_dir_override(folder, tmp_path_factory, monkeypatch):
@@ -113,3 +109,81 @@ def test_data_dir_override(folder, tmp_path_factory, monkeypatch):
 
 def test_shipped_configs_load(repo, shared_data):
     assert load_config(repo / "config" / "barnet.toml").study_area.wards.endswith("barnet_wards_2002_2022.geojson")
+
+
+# --------------------------------------------------------------------------- checked before anything runs
+def _demo_with(repo, tmp_path, extra: str):
+    """The demo config (data paths made absolute) with ``extra`` TOML appended."""
+    text = (repo / "config" / "demo.toml").read_text().replace('data_dir = ".."', f'data_dir = "{repo}"')
+    return write_config(tmp_path, text + "\n" + extra, name="demo_variant.toml")
+
+
+@pytest.mark.parametrize("extra, key", [
+    ("[gistar]\npermutatoins = 99\n", "gistar.permutatoins"),
+    ("[density]\nradius_m = -5\n", "radius_m"),
+])
+@pytest.mark.parametrize("command", ["ingest", "run"])
+def test_bad_stage_section_stops_every_command_before_analysis(repo, tmp_path, monkeypatch, capsys, demo_config_path,
+                                                              extra, key, command):
+    from hotspots import cli
+    from hotspots.stages import inputs
+
+    def no_analysis(*args, **kwargs):
+        raise AssertionError("the study area was read although the config is wrong")
+
+    monkeypatch.setattr(inputs, "read_study_area", no_analysis)
+    cfg = _demo_with(repo, tmp_path, extra)
+    out = tmp_path / "pack"
+    rc = cli.main([command, "--config", str(cfg), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.startswith("error:") and key in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_timezone_and_crs_are_checked_at_load(folder):
+    for bad, key in (('timezone = "Europe/Londn"', "[project] timezone"), ('crs = "EPSG:4326"', "[project] crs"),
+                     ('crs = "EPSG:999999"', "[project] crs")):
+        with pytest.raises(ConfigError, match=re.escape(key)):
+            load_config(write_config(folder, BASE.replace("[project]", f"[project]\n{bad}")))
+    cfg = load_config(write_config(folder, BASE.replace("[project]", '[project]\ntimezone = "America/New_York"')))
+    assert cfg.timezone == "America/New_York" and cfg.crs == "EPSG:27700"
+
+
+def test_feet_crs_becomes_the_same_projection_in_metres(folder):
+    """EPSG:2263 (New York, US survey feet) is accepted; the engine works in the same projection with metre axes."""
+    from pyproj import CRS, Transformer
+
+    cfg = load_config(write_config(folder, BASE.replace("[project]", '[project]\ncrs = "EPSG:2263"')))
+    work = CRS.from_user_input(cfg.crs)
+    assert work.is_projected and all(a.unit_name == "metre" for a in work.axis_info)
+    feet = Transformer.from_crs("EPSG:4326", "EPSG:2263", always_xy=True).transform(-73.98, 40.75)
+    metres = Transformer.from_crs("EPSG:4326", work, always_xy=True).transform(-73.98, 40.75)
+    us_survey_foot = 1200 / 3937  # metres, by definition
+    assert metres == pytest.approx((feet[0] * us_survey_foot, feet[1] * us_survey_foot), abs=1e-6)
+
+
+def test_every_path_key_is_checked_at_load(folder):
+    with pytest.raises(ConfigError, match=r"cameras.inventory 'nope.csv'"):
+        load_config(write_config(folder, BASE + '\n[cameras]\ninventory = "nope.csv"\n'))
+    with pytest.raises(ConfigError, match=r"siting.candidates"):
+        load_config(write_config(folder, BASE + '\n[siting]\ncandidates = "sites.csv"\n'))
+    with pytest.raises(ConfigError, match=r"\[playbook\] file 'pb.toml' not found"):
+        load_config(write_config(folder, BASE + '\n[playbook]\nfile = "pb.toml"\n'))
+
+
+def test_sections_nothing_reads_are_refused(folder):
+    with pytest.raises(ConfigError, match=r"unknown section\(s\) \['backtest'\]"):
+        load_config(write_config(folder, BASE + "\n[backtest]\norigins = 3\n"))
+
+
+def test_override_is_typed_and_checked(folder):
+    cfg = load_config(write_config(folder, BASE))
+    assert cfg.override("siting", k=5).siting.k == 5 and cfg.siting.k == 10  # a copy; the original is unchanged
+    assert cfg.override("coverage", crime_types=["robbery"]).coverage.crime_types == ("robbery",)
+    with pytest.raises(ConfigError, match=r"\[siting\] k must be >= 1"):
+        cfg.override("siting", k=0)
+    with pytest.raises(ConfigError, match=r"siting.kk"):
+        cfg.override("siting", kk=3)
+    with pytest.raises(ConfigError, match="must be a whole number"):
+        cfg.override("siting", k="three")

@@ -208,8 +208,7 @@ def test_candidates_on_roads_near_focus():
 @pytest.fixture(scope="module")
 def demo(demo_config_path):
     from hotspots.config import load_config
-    from hotspots.geo.study_area import load_study_area
-    from hotspots.ingest import load_incidents
+    from hotspots.stages.inputs import load_incidents, load_study_area
 
     cfg = load_config(demo_config_path)
     area = load_study_area(cfg)
@@ -219,14 +218,13 @@ def demo(demo_config_path):
 
 
 def test_demo_uncovered_planted_hotspot_gets_the_first_camera(demo):
-    from hotspots.config import with_overrides
-    from hotspots.coverage.report import run_coverage
+    from hotspots.stages.coverage import coverage as run_coverage
 
     cfg, area, inc, truth = demo
     em = truth["emerging"]
     assert "emerging" in truth["uncovered_hotspots"]
-    cfg2 = with_overrides(cfg, coverage={"period_start": em["start"], "crime_types": ["vehicle_crime"]},
-                          siting={"k": 3, "curve": "greedy"}, anpr={"k": 2})
+    cfg2 = (cfg.override("coverage", period_start=em["start"], crime_types=["vehicle_crime"])
+            .override("siting", k=3, curve="greedy").override("anpr", k=2))
     grid = Grid.from_boundary(area.boundary, 100)
     areas = gpd.GeoDataFrame({"area_id": ["emerging", "stopping"]},
                              geometry=[shapely.Point(truth[k]["x"], truth[k]["y"]).buffer(truth[k]["radius_m"])
@@ -349,9 +347,8 @@ def test_demo_first_camera_goes_to_uncovered_planted_hotspot_in_default_analysis
     """The board's default question: all crime types, the year before the FIM date,
     candidates around the engine's own hotspot areas. The planted hotspot that no
     camera covers must get the first new camera."""
-    from hotspots.analysis.surfaces import run_surfaces
-    from hotspots.config import with_overrides
-    from hotspots.coverage.report import run_coverage
+    from hotspots.stages.surfaces import surfaces as run_surfaces
+    from hotspots.stages.coverage import coverage as run_coverage
     from hotspots.coverage.viewshed import covered_points
 
     cfg, area, inc, truth = demo
@@ -362,7 +359,7 @@ def test_demo_first_camera_goes_to_uncovered_planted_hotspot_in_default_analysis
     frames = [h.to_frame()[["geometry"]].assign(area_id=[f"{t}:{i}" for i in range(len(h.frame))])
               for t, h in surf.areas.items()]
     areas = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=27700)
-    res = run_coverage(with_overrides(cfg, siting={"k": 3, "curve": "greedy"}, anpr={"k": 2}), year, area, grid,
+    res = run_coverage(cfg.override("siting", k=3, curve="greedy").override("anpr", k=2), year, area, grid,
                        None, areas)
     em = truth["emerging"]
     first = res.proposed_sites.iloc[0]

@@ -130,10 +130,9 @@ def test_config_validation():
 @pytest.fixture(scope="module")
 def barnet_run(shared_data, repo, tmp_path_factory):
     """The stage on the real 2016-01..2018-06 police.uk all-crime file (via the shipped Barnet config)."""
-    from hotspots.analysis.surfaces import run_surfaces
+    from hotspots.stages.surfaces import surfaces as run_surfaces
     from hotspots.config import load_config
-    from hotspots.geo.study_area import load_study_area
-    from hotspots.ingest import load_incidents
+    from hotspots.stages.inputs import load_incidents, load_study_area
 
     cfg = load_config(repo / "config" / "barnet.toml", data_dir=str(shared_data))
     area = load_study_area(cfg)
@@ -184,13 +183,12 @@ def test_real_2016_2018_hotspots_written_and_reread(barnet_run):
 
 def test_stage_reads_its_config_sections(demo_config_path):
     """[density], [gistar] and [hotspots] settings reach the results (demo borough, robbery)."""
-    from hotspots.analysis.surfaces import run_surfaces
-    from hotspots.config import load_config, with_overrides
-    from hotspots.geo.study_area import load_study_area
-    from hotspots.ingest import load_incidents
+    from hotspots.stages.surfaces import surfaces as run_surfaces
+    from hotspots.config import load_config
+    from hotspots.stages.inputs import load_incidents, load_study_area
 
-    cfg = with_overrides(load_config(demo_config_path), density={"radius_m": 300.0, "harm": False},
-                         gistar={"permutations": 99, "seed": 5}, hotspots={"method": "kde", "kde_percentile": 98.0})
+    cfg = (load_config(demo_config_path).override("density", radius_m=300.0, harm=False)
+           .override("gistar", permutations=99, seed=5).override("hotspots", method="kde", kde_percentile=98.0))
     area = load_study_area(cfg)
     inc = load_incidents(cfg, area).incidents
     grid = area.grid(cfg.grid.cell_size_m)

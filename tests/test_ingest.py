@@ -13,8 +13,7 @@ from shapely.geometry import Polygon, mapping
 from conftest import write_config
 from hotspots.config import load_config
 from hotspots.errors import InputError
-from hotspots.geo.study_area import load_study_area
-from hotspots.ingest import load_incidents
+from hotspots.stages.inputs import load_incidents, load_study_area
 
 # A tiny two-ward borough on the British National Grid: x 530000-532000, y 180000-181000.
 WARDS = [("W1", "West", Polygon([(530000, 180000), (531000, 180000), (531000, 181000), (530000, 181000)])),

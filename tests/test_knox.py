@@ -124,7 +124,10 @@ def test_planted_near_repeats_detected_and_summary():
 def test_html_escapes_and_csv(tmp_path):
     x, y, t = random_events(120, 8)
     r = knox_test(x, y, t, permutations=19, crime_label="<script>alert(1)</script>")
-    h = r.to_html(tmp_path / "k.html")
+    from hotspots.render.nearrepeat import knox_page, write_knox_page
+
+    h = knox_page(r)
+    assert write_knox_page(r, tmp_path / "k.html").read_text(encoding="utf-8") == h
     assert "<script>alert" not in h and "&lt;script&gt;" in h
     df = pd.read_csv(r.to_csv(tmp_path / "k.csv"))
     assert len(df) == (5 + 2) * (4 + 1)

@@ -205,17 +205,21 @@ def test_render_config_validation(tmp_path):
 
 def _bare_run(basemap: str):
     """A run with only the study area loaded (no analysis): enough to draw a map."""
-    import dataclasses
-    import types
+    import geopandas as gpd
 
     from hotspots.config import load_config
-    from hotspots.geo.study_area import load_study_area
+    from hotspots.ingest import IngestResult
+    from hotspots.model import INCIDENT_COLUMNS
+    from hotspots.stages import RunInputs, RunResults
+    from hotspots.stages.inputs import load_study_area
 
     cfg = load_config(REPO / "config" / "demo.toml")
-    cfg = dataclasses.replace(cfg, extra={**cfg.extra, "render": {"basemap": basemap}})
+    cfg = cfg.override("render", basemap=basemap)
     area = load_study_area(cfg)
-    return types.SimpleNamespace(cfg=cfg, area=area, ward_table=None, stages={}, skipped={}, grid=area.grid(0),
-                                 fim_date=pd.Timestamp(DEMO_DATE, tz="Europe/London"))
+    none = gpd.GeoDataFrame({c: [] for c in INCIDENT_COLUMNS if c != "geometry"}, geometry=[], crs=area.crs)
+    inputs = RunInputs(cfg=cfg, area=area, ingest=IngestResult(none, pd.DataFrame()), incidents=none,
+                       grid=area.grid(0), fim_date=pd.Timestamp(DEMO_DATE, tz="Europe/London"))
+    return RunResults(inputs=inputs)
 
 
 @pytest.mark.parametrize("basemap", ["none", "osm"])
@@ -237,25 +241,27 @@ def test_basemap_setting(basemap, tmp_path):
         assert f"{stage}: not run" in html
 
 
-def test_refusing_stage_is_reported_and_a_faulty_stage_stops_the_run(monkeypatch):
-    import types
-
-    from hotspots import pipeline
+def test_refusing_stage_is_reported_and_a_faulty_stage_stops_the_run():
     from hotspots.errors import PrecisionError
     from hotspots.progress import Reporter
+    from hotspots.stages import Stage, run_stages
 
-    def refuse():
+    def refuse(res):
         raise PrecisionError("needs day-precision times")
 
-    def crash():
+    def crash(res):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(pipeline, "_stage_calls", lambda res: [("nearrepeat", refuse), ("forecast", crash)])
-    res = types.SimpleNamespace(stages={}, skipped={})
+    if not (REPO / "data" / "boundaries" / "wards.geojson").exists():
+        pytest.skip("demo data missing: run `hotspots demo-data --out data`")
+    refusing = Stage(name="nearrepeat", title="nearrepeat", sections=("nearrepeat",), depends_on=(), run=refuse)
+    faulty = Stage(name="forecast", title="forecast", sections=("forecast",), depends_on=(), run=crash)
+    bare = _bare_run("none")
+    res = run_stages(bare, [refusing], reporter=Reporter(quiet=True))
+    assert dict(res.not_run) == {"nearrepeat": "needs day-precision times"}
+    assert res.nearrepeat is None and res.forecast is None
     with pytest.raises(ZeroDivisionError):  # a fault is never hidden in a pack
-        pipeline.run_optional_stages(res, Reporter(quiet=True))
-    assert res.skipped == {"nearrepeat": "needs day-precision times"}
-    assert res.stages == {}
+        run_stages(bare, [refusing, faulty], reporter=Reporter(quiet=True))
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from hotspots.analysis.alerts import alert_zones
-from hotspots.analysis.nearrepeat import NearRepeatConfig, run_nearrepeat
+from hotspots.analysis.nearrepeat import NearRepeatConfig, near_repeat
 from hotspots.analysis.prospective import prospective_surface
 from hotspots.analysis.repeats import repeat_victimisation
 from hotspots.geo.grid import Grid
@@ -134,14 +134,16 @@ def test_run_nearrepeat_calibrates_and_writes(tmp_path):
     inc = _synthetic_incidents()
     grid = Grid.from_boundary(shapely.box(530000, 189000, 534000, 193000), 100)
     fim = pd.Timestamp("2025-01-05")
-    res = run_nearrepeat(None, inc, None, grid, fim)
+    res = near_repeat(inc, grid, fim)
     assert res.knox is not None and res.knox_refusal == ""
     # the planted extent (150 m, 10 days) lies in the first bands: 0-200 m... 0-14 days
     assert res.radius_m in (100.0, 200.0) and res.duration_days in (7.0, 14.0)
     assert "Knox test on this data" in res.calibration
     assert res.surface.shape == grid.shape and res.surface.max() > 0
     assert res.repeats.n_burglaries > 0
-    files = [p.name for p in res.write(tmp_path)]
+    from hotspots.render.nearrepeat import write_nearrepeat_report
+
+    files = [p.name for p in write_nearrepeat_report(res, tmp_path)]
     assert "aoristic_hour_by_weekday.csv" not in files  # day-precision data: no hour profile
     for f in ("knox_table.csv", "knox.html", "alert_zones.csv", "repeat_locations.csv", "prospective_risk.tif",
               "nearrepeat_summary.txt", "nearrepeat.html"):
@@ -154,7 +156,7 @@ def test_run_nearrepeat_calibrates_and_writes(tmp_path):
 def test_run_nearrepeat_month_data_records_refusal():
     inc = _synthetic_incidents("month")
     grid = Grid.from_boundary(shapely.box(530000, 189000, 534000, 193000), 200)
-    res = run_nearrepeat(None, inc, None, grid, "2025-01-05")
+    res = near_repeat(inc, grid, "2025-01-05")
     assert res.knox is None
     assert "month" in res.knox_refusal
     assert res.radius_m == 400.0 and res.duration_days == 56.0
@@ -231,16 +233,17 @@ def test_demo_borough_planted_extent_recovered(repo):
 
 
 def test_demo_stage_calibrates_to_planted_extent(demo_config_path, repo):
-    from hotspots.config import load_config, with_overrides
-    from hotspots.geo.study_area import load_study_area
-    from hotspots.ingest import load_incidents
+    from hotspots.config import load_config
+    from hotspots.stages.inputs import load_incidents, load_study_area
 
     truth = json.loads((repo / "data" / "incidents" / "planted_truth.json").read_text())["near_repeat"]
-    cfg = with_overrides(load_config(demo_config_path), nearrepeat={"permutations": 199})
+    cfg = load_config(demo_config_path).override("nearrepeat", permutations=199)
     area = load_study_area(cfg)
     inc = load_incidents(cfg, area).incidents
     fim = inc["start"].max().tz_convert("Europe/London").tz_localize(None).normalize() + pd.Timedelta(days=1)
-    res = run_nearrepeat(cfg, inc, area, area.grid(cfg.grid.cell_size_m), fim)
+    from hotspots.stages.nearrepeat import nearrepeat
+
+    res = nearrepeat(cfg, inc, area, area.grid(cfg.grid.cell_size_m), fim)
     assert (res.radius_m, res.duration_days) == (truth["radius_m"], truth["days"])
     assert len(res.zones) > 0
     # every zone expires within the calibrated days of its last burglary and lists streets

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from hotspots.coverage.public_map import public_cells, write_public_map
+from hotspots.coverage.public_map import public_cells
+from hotspots.render.coverage import write_public_map
 
 
 def _html_points_bng(html: str) -> np.ndarray:
@@ -149,7 +150,7 @@ def test_cctv_public_map_from_demo_data(cctv_run, demo_config_path):
     s = json.loads((cctv_run / "summary.json").read_text())
     from hotspots.geo.grid import Grid
     from hotspots.config import load_config
-    from hotspots.geo.study_area import load_study_area
+    from hotspots.stages.inputs import load_study_area
 
     area = load_study_area(load_config(demo_config_path))
     g = Grid.from_boundary(area.boundary, 250)
@@ -163,10 +164,10 @@ def test_cctv_public_map_from_demo_data(cctv_run, demo_config_path):
 
 def test_excel_safe_proposed_sites(tmp_path, demo_config_path):
     """Cells that would run as spreadsheet formulas are neutralised in proposed_sites.csv."""
-    from hotspots.config import load_config, with_overrides
-    from hotspots.coverage.report import run_coverage
+    from hotspots.config import load_config
+    from hotspots.stages.coverage import coverage as run_coverage
     from hotspots.geo.grid import Grid
-    from hotspots.geo.study_area import load_study_area
+    from hotspots.stages.inputs import load_study_area
 
     cfg = load_config(demo_config_path)
     area = load_study_area(cfg)
@@ -175,8 +176,8 @@ def test_excel_safe_proposed_sites(tmp_path, demo_config_path):
     sites = tmp_path / "sites.csv"
     pd.DataFrame({"site_id": ["=HYPERLINK(\"http://x\")", "+cmd", "@sum", "-1+2", "plain"],
                   "x": inc["x"].iloc[:5], "y": inc["y"].iloc[:5]}).to_csv(sites, index=False)
-    cfg = with_overrides(cfg, siting={"k": 5, "candidates": str(sites), "curve": "greedy"},
-                         cameras={"inventory": "data/boundaries/cameras.csv"})
+    cfg = (cfg.override("siting", k=5, candidates=str(sites), curve="greedy")
+           .override("cameras", inventory="data/boundaries/cameras.csv"))
     res = run_coverage(cfg, inc, area, Grid.from_boundary(area.boundary, 100), None)
     res.write(tmp_path / "out")
     text = (tmp_path / "out" / "proposed_sites.csv").read_text()

@@ -120,8 +120,7 @@ def test_london_dataset_has_exactly_n_incidents_and_matches_csv(small_london):
 
 def test_london_configs_ingest_every_row(small_london):
     from hotspots.config import load_config
-    from hotspots.geo.study_area import load_study_area
-    from hotspots.ingest import load_incidents
+    from hotspots.stages.inputs import load_incidents, load_study_area
 
     cfg = load_config(small_london.configs[1])
     area = load_study_area(cfg)
@@ -225,7 +224,7 @@ def test_numba_cache_is_reused_by_a_fresh_process(tmp_path):
 def test_scale_config_section(small_london, tmp_path):
     from hotspots.config import load_config
     from hotspots.errors import ConfigError
-    from hotspots.scale.distributed import configured_scheduler, scale_config
+    from hotspots.scale.distributed import configured_scheduler
 
     src = small_london.configs[0].read_text()
     cfg_dir = small_london.configs[0].parent
@@ -240,10 +239,11 @@ def test_scale_config_section(small_london, tmp_path):
 
     assert configured_scheduler(cfg_with("")) == ""
     c = cfg_with('[scale]\nscheduler = "tcp://10.0.0.5:8786"\nretries = 4\n')
-    assert configured_scheduler(c) == "tcp://10.0.0.5:8786" and scale_config(c).retries == 4
+    assert configured_scheduler(c) == "tcp://10.0.0.5:8786" and c.scale.retries == 4
+    # a wrong [scale] section stops loading the config, before anything runs
     with pytest.raises(ConfigError, match="scale.workers"):
-        scale_config(cfg_with("[scale]\nworkers = 3\n"))
+        cfg_with("[scale]\nworkers = 3\n")
     with pytest.raises(ConfigError, match="not an address"):
-        scale_config(cfg_with('[scale]\nscheduler = "bigcluster"\n'))
+        cfg_with('[scale]\nscheduler = "bigcluster"\n')
     with pytest.raises(ConfigError, match="retries"):
-        scale_config(cfg_with("[scale]\nretries = -1\n"))
+        cfg_with("[scale]\nretries = -1\n")

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from hotspots.tasking.playbook import DEFAULT_RULE, Playbook, read_rules
+from hotspots.config import read_playbook_file as read_rules
+from hotspots.tasking.playbook import DEFAULT_RULE, Playbook
 from hotspots.tasking.rank import peak_days_hours
 
 REPO = Path(__file__).resolve().parents[1]
@@ -122,7 +123,8 @@ def test_month_data_has_no_peak_times_but_still_ranks(demo_res):
 
     inc = demo_res.incidents.copy()
     inc["time_precision"] = "month"
-    res = dataclasses.replace(demo_res, incidents=inc, stages={})
+    res = dataclasses.replace(demo_res, inputs=dataclasses.replace(demo_res.inputs, incidents=inc), surfaces=None,
+                              trends=None, nearrepeat=None, coverage=None, forecast=None)
     tl = build_tasking(res)
     assert len(tl.items) > 0
     assert tl.items["peak_days"].str.startswith("n/a").all()

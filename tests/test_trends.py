@@ -343,19 +343,16 @@ def demo_results():
     truth_p = REPO / "data/incidents/planted_truth.json"
     if not truth_p.exists():
         pytest.skip("demo borough data not generated (run `hotspots demo-data --out data`)")
-    from types import SimpleNamespace
-
-    from hotspots.analysis.trends import load_inputs
     from hotspots.config import load_config
+    from hotspots.stages.inputs import load_inputs
 
     cfg = load_config(REPO / "config/demo.toml")
-    area, inc, grid, fim = load_inputs(cfg, "2025-11-14")
-    res = SimpleNamespace(area=area, incidents=inc, grid=grid, fim_date=fim)
+    res = load_inputs(cfg, "2025-11-14")
     return cfg, res, json.loads(truth_p.read_text())
 
 
 def test_demo_planted_hotspots_are_classed(tmp_path, demo):
-    from hotspots.analysis.trends import run_trends
+    from hotspots.stages.trends import trends as run_trends
 
     cfg, res, truth = demo
     tr = run_trends(cfg, res.incidents, res.area, res.grid, res.fim_date)

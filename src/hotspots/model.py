@@ -1,28 +1,25 @@
-"""Data contracts shared by every stage: the incident table and the study area.
+"""The incident table contract and the time rules every analysis shares.
 
 Incidents
-    A GeoDataFrame in EPSG:27700 (metres) with exactly :data:`INCIDENT_COLUMNS`.
-    ``crime_type`` is a canonical category (see :mod:`hotspots.config`),
-    ``offence`` the source's own label; ``start``/``end`` are tz-aware
-    (Europe/London) timestamps bounding when the crime happened (equal when the
+    A GeoDataFrame in the working CRS (``[project] crs``, default EPSG:27700,
+    metres) with exactly :data:`INCIDENT_COLUMNS`. ``crime_type`` is a
+    canonical category (see :mod:`hotspots.config`), ``offence`` the source's
+    own label; ``start``/``end`` are tz-aware timestamps (``[project] timezone``,
+    default Europe/London) bounding when the crime happened (equal when the
     time is exact); ``time_precision`` is ``minute``, ``day`` or ``month``
     (police.uk is ``month``: start = first instant of the month, end = last).
     ``harm`` is the weight of the configured harm scheme.
 
-StudyArea
-    The boundary polygon and the wards (with population and households), all
-    EPSG:27700.
+The study area and the grid contracts live in :mod:`hotspots.geo`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
+import pandas as pd
 
+from .config.sections import DEFAULT_TIMEZONE
 from .errors import PrecisionError
-
-BNG = "EPSG:27700"
 
 INCIDENT_COLUMNS = (
     "incident_id", "crime_type", "offence", "start", "end", "time_precision", "x", "y",
@@ -33,7 +30,7 @@ INCIDENT_COLUMNS = (
 PRECISIONS = ("minute", "day", "month")
 
 
-def coarsest_precision(incidents) -> str:
+def coarsest_precision(incidents: pd.DataFrame) -> str:
     """The coarsest ``time_precision`` present (``minute`` < ``day`` < ``month``)."""
     present = set(incidents["time_precision"].unique()) if len(incidents) else {"minute"}
     for p in reversed(PRECISIONS):
@@ -42,7 +39,7 @@ def coarsest_precision(incidents) -> str:
     return "minute"
 
 
-def require_precision(incidents, needed: str, analysis: str, remedy: str = "") -> None:
+def require_precision(incidents: pd.DataFrame, needed: str, analysis: str, remedy: str = "") -> None:
     """Refuse an analysis that needs finer time than the data has.
 
     ``needed`` is ``minute`` or ``day``. Raises :class:`PrecisionError` whose
@@ -58,7 +55,7 @@ def require_precision(incidents, needed: str, analysis: str, remedy: str = "") -
         raise PrecisionError(msg)
 
 
-def midpoint_times(incidents) -> np.ndarray:
+def midpoint_times(incidents: pd.DataFrame) -> np.ndarray:
     """Midpoint of each incident's [start, end] window as float days since 1970-01-01 (UTC)."""
     s = days_since_epoch(incidents["start"])
     e = days_since_epoch(incidents["end"])
@@ -68,35 +65,35 @@ def midpoint_times(incidents) -> np.ndarray:
 def days_since_epoch(times) -> np.ndarray:
     """Tz-aware timestamps (Series, index or list) as float days since 1970-01-01 00:00 UTC,
     whatever pandas time unit they are stored in."""
-    import pandas as pd
-
     return pd.DatetimeIndex(times).tz_convert("UTC").as_unit("ns").asi8 / 86400e9
 
 
-@dataclass(frozen=True, eq=False)
-class StudyArea:
-    """Boundary and wards of the area analysed (EPSG:27700).
+def resolve_timezone(timezone: str | None) -> str:
+    """The time zone to read incident times in: ``timezone``, else the default (Europe/London).
 
-    ``wards`` has columns ``ward_code, ward_name, population, households,
-    geometry`` (population/households NaN when no population file is given).
-    ``roads`` (optional) has ``road_class`` and geometry; ``town_centres``
-    (optional) has ``name`` and point geometry.
+    The stages always pass ``[project] timezone``; the default serves notebook
+    callers who leave it out.
     """
+    return timezone or DEFAULT_TIMEZONE
 
-    name: str
-    boundary: object
-    wards: object
-    lsoas: object = None
-    roads: object = None
-    town_centres: object = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
-    def area_km2(self) -> float:
-        return float(self.boundary.area) / 1e6
+def wall_clock(times, timezone: str | None = None) -> pd.Series:
+    """Timestamps as naive local wall-clock times in ``timezone`` (default Europe/London); naive times
+    are taken to be wall-clock times already."""
+    s = pd.to_datetime(pd.Series(times))
+    if s.dt.tz is not None:
+        s = s.dt.tz_convert(resolve_timezone(timezone)).dt.tz_localize(None)
+    return s
 
-    def grid(self, cell_size_m: float = 0.0):
-        """The analysis grid over this area (see :class:`hotspots.geo.grid.Grid`)."""
-        from .geo.grid import Grid
 
-        return Grid.from_boundary(self.boundary, cell_size_m)
+def local_midnight(value, timezone: str) -> pd.Timestamp:
+    """A date (or timestamp) as tz-aware midnight at the start of that local day in ``timezone``."""
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize(timezone) if ts.tzinfo is None else ts.tz_convert(timezone)
+    return ts.normalize()
+
+
+def day_numbers(local_naive: pd.Series) -> np.ndarray:
+    """Naive local timestamps as whole calendar days since 1970-01-01 (float)."""
+    return ((pd.Series(local_naive).dt.normalize() - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(
+        dtype=float)

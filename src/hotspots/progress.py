@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TextIO
+
+from rich.console import Console
 
 
 class Reporter:
     """Prints one line per stage with its duration and records timings (seconds)."""
 
-    def __init__(self, quiet: bool = False, stream=None):
+    def __init__(self, quiet: bool = False, stream: TextIO | None = None):
         self.quiet = quiet
         self.stream = stream or sys.stderr
         self.timings: dict[str, float] = {}
-        self._console = None
-        if not quiet:
-            try:
-                from rich.console import Console
+        self._console = None if quiet else Console(file=self.stream, highlight=False)
 
-                self._console = Console(file=self.stream, highlight=False)
-            except ImportError:  # pragma: no cover - rich is a dependency
-                self._console = None
+    def chose(self, msg: str) -> None:
+        """An automatic choice of the engine (see :mod:`hotspots.announce`), as one indented line."""
+        self.say(f"  chose: {msg}")
 
     def say(self, msg: str) -> None:
         if self.quiet:
@@ -32,7 +33,7 @@ class Reporter:
             print(msg, file=self.stream)
 
     @contextmanager
-    def stage(self, name: str):
+    def stage(self, name: str) -> Iterator[None]:
         """Time a stage; show a spinner on a terminal while it runs."""
         t0 = time.perf_counter()
         status = None

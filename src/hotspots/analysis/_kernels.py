@@ -107,12 +107,59 @@ def kde_grid(x, y, w, xmin, ymax, cell, nrows, ncols, radius, kernel):
 
 
 @njit(cache=True)
+def window_sums(values, indptr, indices):
+    """Sum of ``values`` over each site's Gi* window: the site itself plus its CSR
+    neighbours (``indptr``/``indices`` list the neighbours *excluding* the site)."""
+    n = values.shape[0]
+    s = np.empty(n)
+    for i in range(n):
+        acc = values[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            acc += values[indices[k]]
+        s[i] = acc
+    return s
+
+
+@njit(cache=True)
+def gistar_z(values, indptr, indices, layers, mean, sd, n):
+    """The Getis-Ord Gi* z-score (binary weights, self included) on a CSR neighbourhood.
+
+    The one implementation of the formula, shared by the Gi* surfaces and the
+    space-time cube. Site ``i``'s window is ``i`` itself plus its neighbours
+    ``indices[indptr[i]:indptr[i+1]]`` (self excluded); ``values`` may already be a
+    sum over ``layers`` (a float count) stacked observations per site (the time
+    steps of a space-time window), so the window holds ``W_i = layers * (k_i + 1)``
+    observations. With ``mean`` and ``sd`` the mean and population standard
+    deviation of all ``n`` observations (Getis & Ord 1995; ArcGIS)::
+
+        z_i = (S_i - mean * W_i) / (sd * sqrt((n W_i - W_i^2) / (n - 1)))
+
+    Returns ``(S, W, z)``: window sums, window sizes and z, all float64 ``(N,)``.
+    z is NaN where it is undefined (``sd`` 0, or a window holding every observation).
+    """
+    s = window_sums(values, indptr, indices)
+    N = values.shape[0]
+    w = np.empty(N)
+    z = np.empty(N)
+    for i in range(N):
+        wi = layers * (indptr[i + 1] - indptr[i] + 1.0)
+        w[i] = wi
+        den = sd * math.sqrt((n * wi - wi * wi) / (n - 1.0)) if n > 1 else 0.0
+        if den > 0.0:
+            z[i] = (s[i] - mean * wi) / den
+        else:
+            z[i] = np.nan
+    return s, w, z
+
+
+@njit(cache=True)
 def gistar_analytic(y, indptr, indices):
     """Getis-Ord Gi* with binary weights, self included (esda ``G_Local(star=True, transform="B")``).
 
     ``indptr``/``indices`` give each site's neighbours *excluding itself* (CSR).
     Returns ``(G, z, p_two_sided, wsum)`` where ``wsum`` is the number of sites in
-    each site's window (neighbours + itself) and ``p`` is the two-sided normal p-value.
+    each site's window (neighbours + itself), ``G = S_i / sum(y)`` and ``p`` is the
+    two-sided normal p-value of z from :func:`gistar_z` (NaN where z is undefined).
     """
     n = y.shape[0]
     ysum = 0.0
@@ -122,25 +169,13 @@ def gistar_analytic(y, indptr, indices):
         ysq += y[i] * y[i]
     mean = ysum / n
     var = ysq / n - mean * mean
+    sd = math.sqrt(var) if var > 0.0 else 0.0
+    s, wsum, z = gistar_z(y, indptr, indices, 1.0, mean, sd, n)
     G = np.empty(n)
-    z = np.empty(n)
     p = np.empty(n)
-    wsum = np.empty(n)
     for i in range(n):
-        s = y[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            s += y[indices[k]]
-        wi = indptr[i + 1] - indptr[i] + 1.0
-        wsum[i] = wi
-        G[i] = s / ysum if ysum != 0.0 else np.nan
-        eg = wi / n
-        vg = wi * (n - wi) / (n - 1.0) / (n * n) * var / (mean * mean) if mean != 0.0 else np.nan
-        if vg > 0.0:
-            z[i] = (G[i] - eg) / math.sqrt(vg)
-            p[i] = math.erfc(abs(z[i]) / math.sqrt(2.0))
-        else:
-            z[i] = np.nan
-            p[i] = np.nan
+        G[i] = s[i] / ysum if ysum != 0.0 else np.nan
+        p[i] = math.erfc(abs(z[i]) / math.sqrt(2.0))  # NaN stays NaN
     return G, z, p, wsum
 
 
@@ -186,15 +221,11 @@ def gistar_permutation_counts(y, indptr, indices, draws):
     """
     n = y.shape[0]
     permutations, maxk = draws.shape
-    obs = np.empty(n)
+    obs = window_sums(y, indptr, indices)
     tol = np.empty(n)
     kk = np.empty(n, dtype=np.int64)
     for i in range(n):
-        o = y[i]
-        for q in range(indptr[i], indptr[i + 1]):
-            o += y[indices[q]]
-        obs[i] = o
-        tol[i] = 1e-9 * max(1.0, abs(o))
+        tol[i] = 1e-9 * max(1.0, abs(obs[i]))
         kk[i] = indptr[i + 1] - indptr[i]
     ge = np.zeros(n, dtype=np.int64)
     le = np.zeros(n, dtype=np.int64)

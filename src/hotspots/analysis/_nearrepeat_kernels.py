@@ -32,52 +32,44 @@ def band_index(v, edges, closed_right):
 
 
 @njit(cache=True)
-def knox_counts_int(pi, pj, cell, ti, lut, ncells, permutations, seed):
-    """Banded Knox counts over fixed close pairs, whole-day times.
+def count_pairs(counts, pi, pj, cell, t, tedges, closed_right, lut):
+    """Add each close pair to its (spatial band, temporal band) cell of ``counts``.
 
-    pi, pj : int32 pair endpoints (sorted by pi for locality); cell : int32
-    offset of each pair's spatial band in the flattened (bands x temporal
-    bands) table, i.e. ``spatial_band * n_tcols``. ti : int64 times in whole
-    days. lut : temporal band of each whole-day difference 0..len(lut)-1 (the
-    last entry is used for every larger difference). Returns ``obs`` (ncells,)
-    and ``sims`` (permutations, ncells); each permutation shuffles the times
-    over the events while the spatial pairs stay fixed.
+    The temporal band of a pair's time difference (days) is the varying part:
+    with a look-up table (``lut.shape[0] > 0``, every time a whole day) it is
+    ``lut[dt]`` (the last entry serves every larger difference), precomputed
+    from :func:`band_index`; otherwise :func:`band_index` over ``tedges``. The
+    choice is made once per call, outside the loop over pairs, so each loop
+    stays tight.
     """
     npairs = pi.shape[0]
     cap = lut.shape[0] - 1
-    obs = np.zeros(ncells, dtype=np.int64)
-    for p in range(npairs):
-        dt = abs(ti[pi[p]] - ti[pj[p]])
-        if dt > cap:
-            dt = cap
-        obs[cell[p] + lut[dt]] += 1
-    sims = np.zeros((permutations, ncells), dtype=np.int64)
-    if permutations == 0:
-        return obs, sims
-    np.random.seed(seed)
-    tp = ti.copy()
-    cnt = np.zeros(ncells, dtype=np.int64)
-    for r in range(permutations):
-        np.random.shuffle(tp)
-        cnt[:] = 0
+    if cap >= 0:
         for p in range(npairs):
-            dt = abs(tp[pi[p]] - tp[pj[p]])
-            if dt > cap:
-                dt = cap
-            cnt[cell[p] + lut[dt]] += 1
-        sims[r] = cnt
-    return obs, sims
+            d = int(abs(t[pi[p]] - t[pj[p]]))
+            if d > cap:
+                d = cap
+            counts[cell[p] + lut[d]] += 1
+    else:
+        for p in range(npairs):
+            counts[cell[p] + band_index(abs(t[pi[p]] - t[pj[p]]), tedges, closed_right)] += 1
 
 
 @njit(cache=True)
-def knox_counts_float(pi, pj, cell, t, tedges, closed_right, ncells, permutations, seed):
-    """As :func:`knox_counts_int` for fractional-day times: the temporal band of
-    each difference comes from :func:`band_index` over ``tedges`` (days)."""
-    npairs = pi.shape[0]
+def knox_counts(pi, pj, cell, t, tedges, closed_right, lut, ncells, permutations, seed):
+    """Banded Knox counts over fixed close pairs, observed and under permutation.
+
+    pi, pj : int32 pair endpoints (sorted by pi for locality); cell : int32
+    offset of each pair's spatial band in the flattened (spatial x temporal
+    bands) table, i.e. ``spatial_band * n_tcols``. t : float64 event times in
+    days. ``tedges``, ``closed_right`` and ``lut`` give the temporal bands (see
+    :func:`count_pairs`: ``lut`` is a whole-day look-up table, or empty).
+    Returns ``obs`` (ncells,) and ``sims`` (permutations, ncells); each
+    permutation shuffles the times over the events (``np.random.seed(seed)``)
+    while the spatial pairs stay fixed.
+    """
     obs = np.zeros(ncells, dtype=np.int64)
-    for p in range(npairs):
-        dt = abs(t[pi[p]] - t[pj[p]])
-        obs[cell[p] + band_index(dt, tedges, closed_right)] += 1
+    count_pairs(obs, pi, pj, cell, t, tedges, closed_right, lut)
     sims = np.zeros((permutations, ncells), dtype=np.int64)
     if permutations == 0:
         return obs, sims
@@ -87,10 +79,9 @@ def knox_counts_float(pi, pj, cell, t, tedges, closed_right, ncells, permutation
     for r in range(permutations):
         np.random.shuffle(tp)
         cnt[:] = 0
-        for p in range(npairs):
-            dt = abs(tp[pi[p]] - tp[pj[p]])
-            cnt[cell[p] + band_index(dt, tedges, closed_right)] += 1
-        sims[r] = cnt
+        count_pairs(cnt, pi, pj, cell, tp, tedges, closed_right, lut)
+        for c in range(ncells):
+            sims[r, c] = cnt[c]
     return obs, sims
 
 
@@ -124,12 +115,14 @@ def pairs_within_time(ts, edges, closed_right):
 
 
 @njit(cache=True)
-def local_knox_kernel(nb_ptr, nb_idx, t, tau, permutations, seed):
+def local_knox_kernel(nb_ptr, nb_idx, t, order, tau, permutations, seed):
     """Local Knox counts and conditional-permutation exceedances.
 
     ``nb_ptr``/``nb_idx``: CSR list of each event's spatial neighbours (self
-    excluded). For event i the statistic is the number of its spatial
-    neighbours j with |t_j - t_i| <= tau (days). Under the conditional null the
+    excluded); ``order``: the indices that sort ``t`` ascending (``np.argsort``
+    done by the caller, which keeps numba's sort out of this kernel's compile).
+    For event i the statistic is the number of its spatial neighbours j with
+    |t_j - t_i| <= tau (days). Under the conditional null the
     event keeps its own time and its neighbours receive times drawn without
     replacement from the other n-1 events. Returns (nsti, nti, exceed) where
     nti is the number of other events within tau of t_i (any distance) and
@@ -147,8 +140,9 @@ def local_knox_kernel(nb_ptr, nb_idx, t, tau, permutations, seed):
                 c += 1
         nsti[i] = c
     # temporal neighbour counts via sorting
-    order = np.argsort(t)
-    ts = t[order]
+    ts = np.empty(n)
+    for a in range(n):
+        ts[a] = t[order[a]]
     lo = 0
     hi = 0
     for a in range(n):
@@ -170,7 +164,7 @@ def local_knox_kernel(nb_ptr, nb_idx, t, tau, permutations, seed):
             continue
         ti = t[i]
         obs = nsti[i]
-        for r in range(permutations):
+        for _r in range(permutations):
             # partial Fisher-Yates over the pool, skipping the focal event
             c = 0
             drawn = 0

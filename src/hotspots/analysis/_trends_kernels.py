@@ -2,7 +2,8 @@
 
 Nothing here knows about grids, dates or GeoDataFrames: the cube is a
 ``(T, N)`` float64 array (time steps x cells) and the spatial neighbourhood is
-a CSR structure (``nbr_ptr``, ``nbr_idx``) that includes each cell itself.
+a CSR structure (``nbr_ptr``, ``nbr_idx``) of each cell's neighbours, the cell
+itself excluded (as everywhere in the engine).
 A pure-numpy reference of each kernel lives in ``tests/test_trends.py``.
 """
 
@@ -11,20 +12,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._kernels import gistar_z
+
 
 @njit(cache=True)
 def spacetime_gistar(counts, nbr_ptr, nbr_idx, lags):
     """Space-time Getis-Ord Gi* z-scores with binary weights, self included.
 
-    The neighbourhood of bin ``(t, i)`` is every cell ``j`` listed for ``i`` in
-    the CSR arrays (self included) at steps ``t - lags .. t`` (steps before the
-    first are simply absent, so early bins have fewer neighbours). The mean and
-    standard deviation are those of the whole cube (``n = T * N`` bins), as in
-    the analytic Gi* of Getis & Ord (1995) / ArcGIS:
-
-        z = (sum_j x_j - xbar * W) / (S * sqrt((n * W - W**2) / (n - 1)))
-
-    with ``W`` the neighbour count and ``S`` the population standard deviation.
+    The neighbourhood of bin ``(t, i)`` is cell ``i`` and every cell listed for
+    ``i`` in the CSR arrays (which *exclude* the cell itself) at steps
+    ``t - lags .. t`` (steps before the first are simply absent, so early bins
+    have fewer neighbours). The mean and standard deviation are those of the
+    whole cube (``n = T * N`` bins), as in the analytic Gi* of Getis & Ord
+    (1995) / ArcGIS. Each step sums the lagged steps per cell and hands them to
+    the one Gi* formula, :func:`hotspots.analysis._kernels.gistar_z`.
 
     Returns ``(z, w)``: z-scores and neighbour counts, both shape ``(T, N)``.
     A cube with no variance gives z = 0 everywhere.
@@ -40,38 +41,60 @@ def spacetime_gistar(counts, nbr_ptr, nbr_idx, lags):
             total2 += v * v
     xbar = total / n
     var = total2 / n - xbar * xbar
-    if var < 0.0:
-        var = 0.0
-    s = np.sqrt(var)
-    # spatial sums per step
-    spat = np.zeros((T, N))
-    deg = np.zeros(N)
-    for i in range(N):
-        deg[i] = nbr_ptr[i + 1] - nbr_ptr[i]
-    for t in range(T):
-        for i in range(N):
-            acc = 0.0
-            for k in range(nbr_ptr[i], nbr_ptr[i + 1]):
-                acc += counts[t, nbr_idx[k]]
-            spat[t, i] = acc
+    sd = np.sqrt(var) if var > 0.0 else 0.0
     z = np.zeros((T, N))
     w = np.zeros((T, N))
+    lagged = np.empty(N)
     for t in range(T):
         t0 = t - lags
         if t0 < 0:
             t0 = 0
-        nsteps = t - t0 + 1
         for i in range(N):
             acc = 0.0
             for u in range(t0, t + 1):
-                acc += spat[u, i]
-            wi = nsteps * deg[i]
-            w[t, i] = wi
-            if s > 0.0:
-                den = s * np.sqrt((n * wi - wi * wi) / (n - 1.0))
-                if den > 0.0:
-                    z[t, i] = (acc - xbar * wi) / den
+                acc += counts[u, i]
+            lagged[i] = acc
+        _s, wt, zt = gistar_z(lagged, nbr_ptr, nbr_idx, float(t - t0 + 1), xbar, sd, n)
+        for i in range(N):
+            w[t, i] = wt[i]
+            if not np.isnan(zt[i]):
+                z[t, i] = zt[i]
     return z, w
+
+
+@njit(cache=True)
+def _select(a, k):
+    """The k-th smallest value of ``a`` (0-based), partially reordering ``a`` in place.
+
+    Quickselect (Hoare partition around the middle element): afterwards every value
+    before position ``k`` is <= ``a[k]`` and every value after it is >=. Plain loops
+    only, so the kernels using it compile in a fraction of a second (``np.partition``
+    and ``np.sort`` pull in several seconds of numba library code).
+    """
+    lo = 0
+    hi = a.shape[0] - 1
+    while lo < hi:
+        pivot = a[(lo + hi) // 2]
+        i = lo
+        j = hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                tmp = a[i]
+                a[i] = a[j]
+                a[j] = tmp
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return a[k]
 
 
 @njit(cache=True)
@@ -86,10 +109,15 @@ def sen_slope(x):
             sl[k] = (x[b] - x[a]) / (b - a)
             k += 1
     h = m // 2
+    upper = _select(sl, h)
     if m % 2 == 1:
-        return np.partition(sl, h)[h]
-    part = np.partition(sl, (h - 1, h))
-    return 0.5 * (part[h - 1] + part[h])
+        return upper
+    # after selecting h, the (h-1)-th smallest is the largest value before position h
+    lower = sl[0]
+    for q in range(1, h):
+        if sl[q] > lower:
+            lower = sl[q]
+    return 0.5 * (lower + upper)
 
 
 @njit(cache=True)
@@ -98,9 +126,11 @@ def _acf_correction(x, slope, lags):
     from the autocorrelation ``r_k`` of the Sen-detrended series (1 when undefined)."""
     T = x.shape[0]
     y = np.empty(T)
+    mu = 0.0
     for t in range(T):
         y[t] = x[t] - (t + 1) * slope
-    mu = y.mean()
+        mu += y[t]
+    mu /= T
     for t in range(T):
         y[t] -= mu
     c0 = 0.0
@@ -161,16 +191,21 @@ def mann_kendall(series, ac_lags, with_slope):
                     s += 1.0
                 elif d < 0.0:
                     s -= 1.0
-        srt = np.sort(x)
+        # tie groups: each value's group is counted once, at its first occurrence
         ties = 0.0
-        run = 1
-        for a in range(1, T + 1):
-            if a < T and srt[a] == srt[a - 1]:
-                run += 1
-            else:
+        for a in range(T):
+            first = True
+            for b in range(a):
+                if x[b] == x[a]:
+                    first = False
+                    break
+            if first:
+                run = 1
+                for b in range(a + 1, T):
+                    if x[b] == x[a]:
+                        run += 1
                 if run > 1:
                     ties += run * (run - 1.0) * (2.0 * run + 5.0)
-                run = 1
         var = (T * (T - 1.0) * (2.0 * T + 5.0) - ties) / 18.0
         slope = sen_slope(x) if (with_slope or ac_lags > 0) else np.nan
         if ac_lags > 0:

@@ -7,17 +7,20 @@ lists the streets inside it (location strings of past incidents in the zone
 and, when a road layer with names is given, the names of road segments
 crossing it), so officers know which householders to visit.
 
-Coordinates in metres, EPSG:27700; dates as pandas Timestamps.
+Coordinates in metres (a projected CRS, ``crs``); dates as pandas Timestamps (local days).
 """
 
 from __future__ import annotations
 
 import re
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
-BNG = "EPSG:27700"
+from ..crs import DEFAULT_CRS
+
 _STREET_PREFIX = re.compile(r"^\s*(on or near|near)\s+", re.IGNORECASE)
 
 ZONE_COLUMNS = ["zone_id", "n_burglaries", "first_event_date", "last_event_date", "expiry_date",
@@ -32,12 +35,12 @@ def _street(text) -> str:
 
 def alert_zones(x, y, dates, at_date, *, radius_m: float = 400.0, duration_days: float = 28.0,
                 alert_days: int = 14, street_x=None, street_y=None, street_names=None,
-                roads=None, road_name_field: str = "name", crs: str = BNG):
+                roads=None, road_name_field: str = "name", crs=DEFAULT_CRS):
     """Merged near-repeat alert zones live at ``at_date``.
 
     Parameters
     ----------
-    x, y : burglary coordinates (metres, EPSG:27700).
+    x, y : burglary coordinates (metres in ``crs``).
     dates : burglary dates (datetime-like, same length).
     at_date : the meeting date; burglaries in [at_date - alert_days, at_date) start zones.
     radius_m : zone radius (the near-repeat distance found by the Knox test, else a default).
@@ -48,13 +51,10 @@ def alert_zones(x, y, dates, at_date, *, radius_m: float = 400.0, duration_days:
         incident's "On or near ..." string) used to list the streets in each zone.
     roads : optional GeoDataFrame of road lines with a ``road_name_field`` column.
 
-    Returns a GeoDataFrame (EPSG:27700) with columns zone_id, n_burglaries,
+    Returns a GeoDataFrame (in ``crs``) with columns zone_id, n_burglaries,
     first_event_date, last_event_date, expiry_date, radius_m, streets (a
     "; "-joined, sorted list) and geometry (zone polygon), sorted by number of burglaries.
     """
-    import geopandas as gpd
-    import shapely
-
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     dates = pd.to_datetime(pd.Series(dates)).reset_index(drop=True)
@@ -85,13 +85,13 @@ def alert_zones(x, y, dates, at_date, *, radius_m: float = 400.0, duration_days:
         good = np.isfinite(sx) & np.isfinite(sy) & (names != "")
         q_pt, q_part = tree.query(shapely.points(sx[good], sy[good]), predicate="intersects")
         gnames = names[good]
-        for a, b in zip(q_pt, q_part):
+        for a, b in zip(q_pt, q_part, strict=True):
             street_lists[b].add(gnames[a])
     if roads is not None and len(roads) and road_name_field in roads.columns:
         rg = roads.to_crs(crs) if roads.crs is not None and str(roads.crs) != crs else roads
         q_road, q_part = tree.query(rg.geometry.values, predicate="intersects")
         rnames = rg[road_name_field].to_numpy()
-        for a, b in zip(q_road, q_part):
+        for a, b in zip(q_road, q_part, strict=True):
             nm = rnames[a]
             if isinstance(nm, str) and nm.strip():
                 street_lists[b].add(nm.strip())

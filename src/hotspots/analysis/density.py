@@ -1,4 +1,4 @@
-"""Kernel density surfaces on the analysis grid (EPSG:27700, metres).
+"""Kernel density surfaces on the analysis grid (working CRS, metres).
 
 The default kernel is the quartic (biweight) kernel used by ArcGIS *Kernel
 Density* and the QGIS heatmap tool::
@@ -26,41 +26,28 @@ the same incidents share one radius.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
+import shapely
 
+from .._util import kernel_array
+from ..announce import choose
+from ..config.sections import KERNELS, DensityConfig
+from ..crs import DEFAULT_CRS
 from ..errors import ConfigError, InputError
+from ..geo.checks import NO_CRS_ATTACHED, crs_of, require_same_crs
+from ..geo.grid import Grid
 from . import _kernels
 
-KERNELS = tuple(_kernels.KERNEL_CODES)
+__all__ = ["KERNELS", "RADIUS_RULE", "DensityConfig", "DensityResult", "density_surface", "hotspot_kde",
+           "silverman_radius"]
+
 RADIUS_RULE = "ArcGIS spatial Silverman: 0.9 * min(SD, sqrt(1/ln2) * Dm) * n^-0.2"
-
-
-@dataclass(frozen=True)
-class DensityConfig:
-    """[density]: kernel density settings.
-
-    ``radius_m`` 0 chooses the radius by the spatial Silverman rule (see module
-    docstring); ``min_radius_m``/``max_radius_m`` clamp the automatic choice.
-    ``harm`` also computes a harm-weighted surface.
-    """
-
-    kernel: str = "quartic"
-    radius_m: float = 0.0
-    min_radius_m: float = 100.0
-    max_radius_m: float = 1500.0
-    harm: bool = True
-
-    def validate(self, where: str) -> None:
-        if self.kernel not in KERNELS:
-            raise ConfigError(f"{where}: [density] kernel must be one of {list(KERNELS)}, got {self.kernel!r}.")
-        if self.radius_m < 0:
-            raise ConfigError(f"{where}: [density] radius_m must be >= 0 metres (0 = automatic), got {self.radius_m}.")
-        if not 0 < self.min_radius_m <= self.max_radius_m:
-            raise ConfigError(f"{where}: [density] needs 0 < min_radius_m <= max_radius_m (metres), got "
-                              f"{self.min_radius_m} and {self.max_radius_m}.")
 
 
 def silverman_radius(x: np.ndarray, y: np.ndarray) -> float:
@@ -88,32 +75,32 @@ def silverman_radius(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def checked_points(x, y, weights, radius_m: float, kernel: str):
-    """Validate KDE inputs; returns contiguous float64 ``x, y, weights`` (weights default 1).
+    """Validate KDE inputs; returns the kernel's float64 ``x, y, weights`` (weights default 1).
 
     Raises :class:`ConfigError` for an unknown kernel or a radius (metres) that is not
     positive, :class:`InputError` for arrays of different lengths.
     """
-    if kernel not in _kernels.KERNEL_CODES:
+    if kernel not in KERNELS:
         raise ConfigError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}.")
     if not (radius_m > 0 and math.isfinite(radius_m)):
         raise ConfigError(f"radius_m must be a positive number of metres, got {radius_m!r}.")
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
+    x = kernel_array(x, np.float64)
+    y = kernel_array(y, np.float64)
     if x.shape != y.shape:
         raise InputError(f"x and y differ in length ({x.size} vs {y.size}).")
-    w = np.ones_like(x) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+    w = np.ones_like(x) if weights is None else kernel_array(weights, np.float64)
     if w.shape != x.shape:
         raise InputError(f"weights has {w.size} values for {x.size} points.")
     return x, y, w
 
 
-def density_surface(x, y, grid, radius_m: float, kernel: str = "quartic", weights=None) -> np.ndarray:
+def density_surface(x, y, grid: Grid, radius_m: float, kernel: str = "quartic", weights=None) -> np.ndarray:
     """Kernel density at the cell centres of ``grid``, shape (nrows, ncols).
 
     Parameters
     ----------
     x, y : array-like
-        Point coordinates in EPSG:27700 metres.
+        Point coordinates in metres, in the grid's CRS.
     grid : hotspots.geo.grid.Grid
         Analysis grid; cells outside ``grid.mask`` are NaN in the result.
     radius_m : float
@@ -141,7 +128,8 @@ class DensityResult:
 
     ``surface`` (nrows, ncols) is in ``units`` (incidents or harm per km²),
     NaN outside the study area; ``radius_m`` is the search radius in metres and
-    ``radius_rule`` says how it was chosen.
+    ``radius_rule`` says how it was chosen; ``choices`` holds what was chosen
+    automatically (radius, grid) in plain sentences.
     """
 
     surface: np.ndarray
@@ -149,24 +137,25 @@ class DensityResult:
     radius_rule: str
     kernel: str
     units: str
-    grid: object
+    grid: Grid
     n_points: int = 0
     label: str = ""
     harm_scheme: str = ""
+    choices: Mapping[str, str] = field(default_factory=dict)
 
-    def to_frame(self, clip: bool = False):
-        """GeoDataFrame of the masked cells with a ``density`` column (EPSG:27700)."""
+    def to_frame(self, clip: bool = False) -> Any:
+        """GeoDataFrame of the masked cells with a ``density`` column (the grid's CRS)."""
         df = self.grid.to_frame(clip=clip, density=self.surface)
         df.attrs.update(self.metadata())
         return df
 
-    def metadata(self) -> dict:
+    def metadata(self) -> dict[str, Any]:
         return {"radius_m": self.radius_m, "radius_rule": self.radius_rule, "kernel": self.kernel,
                 "units": self.units, "n_points": self.n_points, "label": self.label,
                 "harm_scheme": self.harm_scheme}
 
     def to_geotiff(self, path: str | Path) -> Path:
-        """Write the surface as a float32 GeoTIFF (EPSG:27700, nodata outside the study area)."""
+        """Write the surface as a float32 GeoTIFF (the grid's CRS, nodata outside the study area)."""
         desc = (f"{self.label or 'density'} ({self.units}); {self.kernel} kernel, radius {self.radius_m:.0f} m "
                 f"[{self.radius_rule}]" + (f"; harm scheme {self.harm_scheme}" if self.harm_scheme else ""))
         return self.grid.write_geotiff(path, self.surface, description=desc)
@@ -181,55 +170,73 @@ class DensityResult:
         return self.grid.mask & np.isfinite(self.surface) & (self.surface >= cut) & (self.surface > 0)
 
 
-def _xy(incidents):
-    if hasattr(incidents, "columns") and "x" in incidents.columns and "y" in incidents.columns:
-        return incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
-    if hasattr(incidents, "geometry"):
-        g = incidents.geometry
-        return g.x.to_numpy(float), g.y.to_numpy(float)
-    arr = np.asarray(incidents, dtype=float)
-    if arr.ndim == 2 and arr.shape[1] == 2:
-        return arr[:, 0], arr[:, 1]
-    raise InputError("hotspot_kde needs an Incidents GeoDataFrame (x, y columns in EPSG:27700) "
+def points_xy(incidents: Any, what: str = "incidents") -> tuple[np.ndarray, np.ndarray]:
+    """x, y (metres) of an Incidents (Geo)DataFrame (``x``/``y`` columns, else point geometry) or an (n, 2) array."""
+    if isinstance(incidents, pd.DataFrame):
+        if "x" in incidents.columns and "y" in incidents.columns:
+            return incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
+        if "geometry" in incidents.columns:
+            g = incidents.geometry
+            return g.x.to_numpy(float), g.y.to_numpy(float)
+    else:
+        arr = np.asarray(incidents, dtype=float)
+        if arr.ndim == 2 and arr.shape[1] == 2:
+            return arr[:, 0], arr[:, 1]
+    raise InputError(f"{what} must be an Incidents GeoDataFrame (x, y columns in metres, a projected CRS) "
                      "or an (n, 2) array of metres.")
 
 
-def hotspot_kde(incidents, grid=None, radius_m: float | None = None, kernel: str = "quartic",
-                weights=None, cell_size_m: float = 0.0, boundary=None, label: str = "",
+def _auto_grid(x: np.ndarray, y: np.ndarray, boundary: Any, cell_size_m: float, crs: Any,
+               choices: dict[str, str]) -> Grid:
+    """A grid over ``boundary`` (or the points' bounding box) when the caller gave none."""
+    if boundary is None:
+        if x.size == 0:
+            raise InputError("no incidents and no grid or boundary: nothing to map.")
+        boundary = shapely.box(x.min(), y.min(), x.max(), y.max()).buffer(1.0)
+        choose(choices, "extent", "KDE: no grid or boundary given, so the surface covers the incidents' bounding box")
+    grid = Grid.from_boundary(boundary, cell_size_m, crs=crs)
+    choices.update(grid.choices)
+    return grid
+
+
+def hotspot_kde(incidents: Any, grid: Grid | None = None, radius_m: float | None = None, kernel: str = "quartic",
+                weights: Any = None, cell_size_m: float = 0.0, boundary: Any = None, label: str = "",
                 harm_scheme: str = "", min_radius_m: float = 0.0,
                 max_radius_m: float = math.inf) -> DensityResult:
     """Kernel density of incidents on a grid, choosing what it is not told.
 
-    ``incidents`` is an Incidents GeoDataFrame (EPSG:27700) or an (n, 2) array of
-    metres. Without ``grid`` one is built over ``boundary`` (or the points'
-    bounding box) at ``cell_size_m`` (0 = automatic). Without ``radius_m`` the
-    spatial Silverman rule picks it (clamped to [min_radius_m, max_radius_m]);
-    the result says which radius and rule were used. ``weights`` may be an array
-    or the name of a column (e.g. ``"harm"``).
+    ``incidents`` is an Incidents GeoDataFrame (a projected CRS in metres, the
+    grid's) or an (n, 2) array of metres in the grid's CRS. Without ``grid`` one
+    is built over ``boundary`` (or the points' bounding box) at ``cell_size_m``
+    (0 = automatic), in the incidents' CRS. Without ``radius_m`` the spatial
+    Silverman rule picks it (clamped to [min_radius_m, max_radius_m]). Every
+    automatic choice is announced (:mod:`hotspots.announce`) and kept in the
+    result's ``choices``. ``weights`` may be an array or the name of a column
+    (e.g. ``"harm"``).
     """
-    x, y = _xy(incidents)
+    x, y = points_xy(incidents, "hotspot_kde: incidents")
+    crs_holder = incidents if isinstance(incidents, pd.DataFrame) else None
+    require_same_crs(*((("grid", grid),) if grid is not None else ()), ("hotspot_kde: incidents", crs_holder))
     if isinstance(weights, str):
         weights = incidents[weights].to_numpy(float)
+    choices: dict[str, str] = {}
     if grid is None:
-        from ..geo.grid import Grid
-
-        if boundary is None:
-            import shapely
-
-            if x.size == 0:
-                raise InputError("no incidents and no grid or boundary: nothing to map.")
-            boundary = shapely.box(x.min(), y.min(), x.max(), y.max()).buffer(1.0)
-        grid = Grid.from_boundary(boundary, cell_size_m)
+        crs = crs_of(incidents)
+        grid = _auto_grid(x, y, boundary, cell_size_m, DEFAULT_CRS if crs in (None, NO_CRS_ATTACHED) else crs,
+                          choices)
     if radius_m is None or radius_m <= 0:
         r = silverman_radius(x, y)
         rule = RADIUS_RULE
         clamped = min(max(r, min_radius_m), max_radius_m)
         if clamped != r:
             rule += f" = {r:.0f} m, clamped to [{min_radius_m:g}, {max_radius_m:g}] m"
-        radius, rule = clamped, rule
+        radius = clamped
+        choose(choices, "radius_m", f"KDE{' of ' + label if label else ''}: search radius chosen automatically: "
+                                    f"{radius:.0f} m ({rule})")
     else:
         radius, rule = float(radius_m), "given"
     surface = density_surface(x, y, grid, radius, kernel=kernel, weights=weights)
     units = ("harm per km²" if weights is not None else "incidents per km²")
     return DensityResult(surface=surface, radius_m=float(radius), radius_rule=rule, kernel=kernel, units=units,
-                         grid=grid, n_points=int(x.size), label=label, harm_scheme=harm_scheme)
+                         grid=grid, n_points=int(x.size), label=label, harm_scheme=harm_scheme,
+                         choices=dict(choices))

@@ -1,6 +1,6 @@
 """Before/after evaluation of a place-based intervention (CCTV installation, patrol operation).
 
-Areas (EPSG:27700, metres)
+Areas (the incidents' projected CRS, metres)
 --------------------------
 * **target** ``T``: the intervention's polygon (or a camera viewshed, or a
   circle given as x, y, radius);
@@ -50,40 +50,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+import geopandas as gpd
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import shapely
+from scipy.special import ndtr
+from scipy.stats import binomtest
 
+from .._csvsafe import write_csv
+from ..config.sections import EvaluateConfig  # noqa: F401  (the [evaluate] settings, re-exported beside their analysis)
+from ..crs import DEFAULT_CRS
+from ..errors import InputError
+from ..geo.checks import require_points, require_same_crs
 from ..model import days_since_epoch as _days
-from ..errors import ConfigError, InputError
-
-TZ = "Europe/London"
-
-
-@dataclass(frozen=True)
-class EvaluateConfig:
-    """[evaluate]: displacement buffer (metres), control, periods (days)."""
-
-    buffer_m: float = 200.0
-    control: str = ""  # polygon file; "" = the rest of the study area beyond the buffer
-    displacement_control: str = ""
-    before_days: int = 0  # 0 = the same length as the after period
-    control_weight: str = "auto"  # auto | area | none
-    alpha: float = 0.05
-    crime_types: tuple[str, ...] = ()
-
-    def validate(self, where: str) -> None:
-        if self.buffer_m < 0:
-            raise ConfigError(f"{where}: [evaluate] buffer_m must be >= 0 metres, got {self.buffer_m}.")
-        if self.before_days < 0:
-            raise ConfigError(f"{where}: [evaluate] before_days must be >= 0 (0 = same as after), "
-                              f"got {self.before_days}.")
-        if self.control_weight not in ("auto", "area", "none"):
-            raise ConfigError(f"{where}: [evaluate] control_weight must be auto, area or none, "
-                              f"got {self.control_weight!r}.")
-        if not 0 < self.alpha < 1:
-            raise ConfigError(f"{where}: [evaluate] alpha must be between 0 and 1, got {self.alpha}.")
+from ..model import local_midnight, resolve_timezone
 
 
 # --------------------------------------------------------------------------- WDD
@@ -99,8 +82,6 @@ def wdd_test(treated, control, disp_treated=(0, 0), disp_control=(0, 0), time_we
     combined coefficient. Returns ``est_local`` (ΔT - ΔCt), ``est_displace``
     (ΔD - ΔCd), ``wdd``, ``se``, ``z``, ``p`` (two-sided) and the 95% interval.
     """
-    from scipy.special import ndtr
-
     tb, ta = (float(v) for v in treated)
     cb, ca = (float(v) for v in control)
     db, da = (float(v) for v in disp_treated)
@@ -128,8 +109,6 @@ def wdd_test(treated, control, disp_treated=(0, 0), disp_control=(0, 0), time_we
 
 def rate_ratio_test(before: float, after: float, e_before: float, e_after: float) -> dict[str, float]:
     """After/before rate ratio and the exact conditional binomial test (two-sided)."""
-    from scipy.stats import binomtest
-
     n = int(round(before + after))
     rr = (after / e_after) / (before / e_before) if before > 0 else (np.inf if after > 0 else np.nan)
     p = binomtest(int(round(after)), n, e_after / (e_after + e_before)).pvalue if n > 0 else np.nan
@@ -138,14 +117,12 @@ def rate_ratio_test(before: float, after: float, e_before: float, e_after: float
 
 # --------------------------------------------------------------------------- areas
 def circle_target(x: float, y: float, radius_m: float):
-    import shapely
-
     return shapely.Point(x, y).buffer(radius_m, quad_segs=32)
 
 
-def parse_target(spec: str):
-    """A target from ``"x,y,radius"`` (metres, EPSG:27700) or a polygon file path (any CRS
-    known to the file; GeoJSON assumed EPSG:4326 when it says nothing)."""
+def parse_target(spec: str, crs: str = DEFAULT_CRS):
+    """A target from ``"x,y,radius"`` (metres in ``crs``, the working CRS) or a polygon file path (any CRS
+    known to the file, reprojected to ``crs``; GeoJSON assumed EPSG:4326 when it says nothing)."""
     parts = spec.split(",")
     if len(parts) == 3:
         try:
@@ -156,22 +133,22 @@ def parse_target(spec: str):
             if r <= 0:
                 raise InputError(f"target {spec!r}: the radius must be > 0 metres.")
             return circle_target(x, y, r)
-    return read_polygon(spec, "target")
+    return read_polygon(spec, "target", crs)
 
 
-def read_polygon(path, what: str):
-    import geopandas as gpd
-
+def read_polygon(path, what: str, crs: str = DEFAULT_CRS):
+    """The union of a polygon file's features in ``crs`` (files without a CRS: GeoJSON is EPSG:4326,
+    anything else ``crs``)."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"{what} file {p} does not exist; give a polygon file (GeoJSON/GeoPackage) or "
-                         "x,y,radius in metres (EPSG:27700).")
+                         "x,y,radius in metres (in the working CRS).")
     g = gpd.read_file(p)
     if g.empty:
         raise InputError(f"{what} file {p} has no features.")
     if g.crs is None:
-        g = g.set_crs(4326 if p.suffix.lower() in (".geojson", ".json") else 27700)
-    geom = g.to_crs(27700).geometry.union_all()
+        g = g.set_crs("EPSG:4326" if p.suffix.lower() in (".geojson", ".json") else crs)
+    geom = g.to_crs(crs).geometry.union_all()
     if geom.area <= 0:
         raise InputError(f"{what} file {p} has no polygon area; give polygons, not points or lines.")
     return geom
@@ -186,7 +163,7 @@ class EvaluationResult:
     relative_effect: dict[str, float]
     before: tuple[pd.Timestamp, pd.Timestamp]
     after: tuple[pd.Timestamp, pd.Timestamp]
-    areas: Any  # GeoDataFrame of target / buffer / control (EPSG:27700)
+    areas: gpd.GeoDataFrame  # target / buffer / control, in the incidents' CRS
     series: pd.DataFrame  # counts per area per month (or period) for the plot
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -206,10 +183,7 @@ class EvaluationResult:
 
     def plot(self, path) -> Path:
         """Small PNG: counts per month in target, buffer and control (scaled) with the start marked."""
-        import matplotlib
-
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
 
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [2, 1]})
         ax = axes[0]
@@ -239,38 +213,30 @@ class EvaluationResult:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"table": out / "evaluation.csv", "plot": out / "evaluation.png", "areas": out / "evaluation_areas.gpkg"}
-        from .._csvsafe import write_csv
-
         write_csv(self.to_frame(), paths["table"])
         self.plot(paths["plot"])
         self.areas.to_file(paths["areas"], layer="areas", driver="GPKG")
         return paths
 
 
-def _ts(v) -> pd.Timestamp:
-    t = pd.Timestamp(v)
-    return (t.tz_localize(TZ) if t.tzinfo is None else t.tz_convert(TZ)).normalize()
-
-
-
-
-def evaluate_intervention(incidents, target, start, end=None, *, boundary=None, buffer_m: float = 200.0,
-                          control=None, displacement_control=None, before_days: int = 0,
-                          control_weight: str = "auto", crime_types=()) -> EvaluationResult:
-    """Evaluate an intervention in ``target`` (shapely polygon, EPSG:27700) from ``start``.
+def evaluate_intervention(incidents: gpd.GeoDataFrame, target, start, end=None, *, boundary=None,
+                          buffer_m: float = 200.0, control=None, displacement_control=None, before_days: int = 0,
+                          control_weight: str = "auto", crime_types=(), timezone: str | None = None
+                          ) -> EvaluationResult:
+    """Evaluate an intervention in ``target`` (shapely polygon in the incidents' CRS, metres) from ``start``.
 
     ``boundary`` (the study area) is needed when no ``control`` polygon is given.
-    See the module docstring for areas, periods and statistics.
+    Dates are calendar days in ``timezone`` (default Europe/London). See the module docstring for areas, periods and statistics.
     """
-    import geopandas as gpd
-    import shapely
-
+    require_points(incidents, "evaluate_intervention: incidents", ("x", "y", "start", "end", "crime_type"))
+    require_same_crs(("evaluate_intervention: incidents", incidents))
+    tz = resolve_timezone(timezone)
     inc = incidents
     if crime_types:
         inc = inc[inc["crime_type"].isin(list(crime_types))]
-    s = _ts(start)
-    data_end = pd.Timestamp(incidents["end"].max()).tz_convert(TZ).normalize() + pd.Timedelta(days=1)
-    e = _ts(end) if end is not None else data_end
+    s = local_midnight(start, tz)
+    data_end = pd.Timestamp(incidents["end"].max()).tz_convert(tz).normalize() + pd.Timedelta(days=1)
+    e = local_midnight(end, tz) if end is not None else data_end
     if e <= s:
         raise InputError(f"evaluation end {e.date()} is not after the start {s.date()}; give --end after --start.")
     notes = []
@@ -279,8 +245,8 @@ def evaluate_intervention(incidents, target, start, end=None, *, boundary=None, 
         e = data_end
     after_days = (e.tz_localize(None) - s.tz_localize(None)).total_seconds() / 86400.0  # calendar days
     bd = before_days or after_days
-    b0 = (s.tz_localize(None) - pd.Timedelta(days=bd)).tz_localize(TZ)
-    data_start = pd.Timestamp(incidents["start"].min()).tz_convert(TZ)
+    b0 = (s.tz_localize(None) - pd.Timedelta(days=bd)).tz_localize(tz)
+    data_start = pd.Timestamp(incidents["start"].min()).tz_convert(tz)
     if b0 < data_start.normalize():
         notes.append(f"before period starts {b0.date()}, before the data ({data_start.date()}); counts there "
                      "are incomplete")
@@ -338,7 +304,7 @@ def evaluate_intervention(incidents, target, start, end=None, *, boundary=None, 
                  f"{'rest of study area beyond the buffer' if default_control else 'user polygon'} "
                  f"(weight: {cw})")
     # monthly series for the plot
-    mid = pd.to_datetime(t * 86400e9, utc=True).tz_convert(TZ).tz_localize(None)
+    mid = pd.to_datetime(t * 86400e9, utc=True).tz_convert(tz).tz_localize(None)
     per = pd.PeriodIndex(mid, freq="M")
     lo = pd.Period(b0.tz_localize(None), "M")
     hi = pd.Period((e - pd.Timedelta(days=1)).tz_localize(None), "M")
@@ -351,6 +317,6 @@ def evaluate_intervention(incidents, target, start, end=None, *, boundary=None, 
             name = f"{name} (area-scaled)"
         ser[name] = c
     series = pd.DataFrame(ser, index=months)
-    areas = gpd.GeoDataFrame({"area": list(geoms)}, geometry=list(geoms.values()), crs=27700)
+    areas = gpd.GeoDataFrame({"area": list(geoms)}, geometry=list(geoms.values()), crs=incidents.crs)
     return EvaluationResult(table=table, wdd=w, relative_effect=relative, before=(b0, s), after=(s, e),
                             areas=areas, series=series, notes=tuple(notes))

@@ -41,65 +41,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from scipy.stats import binomtest
 
+from ..config.sections import ExceptionsConfig
+from ..model import coarsest_precision, midpoint_times, resolve_timezone
 from ..model import days_since_epoch as _days
-from ..model import midpoint_times
-from ..errors import ConfigError
-from ..model import coarsest_precision
-from .trends import bh_adjust
+from .fdr import bh_adjust
 
-TZ = "Europe/London"
 ALL = "all crime"
-
-
-@dataclass(frozen=True)
-class ExceptionsConfig:
-    """[exceptions]: the "what changed" table and the seasonal outlook.
-
-    ``period_days`` 0 = the fortnight (14 days); ignored (calendar months) for
-    month-precision data. Counts are incidents.
-    """
-
-    period_days: int = 0
-    trailing_periods: int = 6
-    alpha: float = 0.05
-    fdr: bool = True
-    min_count: int = 5
-    min_change: int = 3
-    seasonal_high: float = 1.1
-    seasonal_low: float = 0.9
-    crime_types: tuple[str, ...] = ()
-    include_all_crime: bool = True
-    include_study_area: bool = True
-
-    def validate(self, where: str) -> None:
-        if self.period_days < 0:
-            raise ConfigError(f"{where}: [exceptions] period_days must be >= 0 days (0 = a fortnight), "
-                              f"got {self.period_days}.")
-        if self.trailing_periods < 1:
-            raise ConfigError(f"{where}: [exceptions] trailing_periods must be >= 1, got {self.trailing_periods}.")
-        if not 0 < self.alpha < 1:
-            raise ConfigError(f"{where}: [exceptions] alpha must be between 0 and 1, got {self.alpha}.")
-        if self.min_count < 0 or self.min_change < 0:
-            raise ConfigError(f"{where}: [exceptions] min_count and min_change must be >= 0 incidents.")
-        if not (0 < self.seasonal_low <= 1 <= self.seasonal_high):
-            raise ConfigError(f"{where}: [exceptions] need 0 < seasonal_low <= 1 <= seasonal_high, got "
-                              f"{self.seasonal_low} and {self.seasonal_high}.")
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _fim(fim_date) -> pd.Timestamp:
+def _fim(fim_date, tz: str) -> pd.Timestamp:
     ts = pd.Timestamp(fim_date)
-    ts = ts.tz_localize(TZ) if ts.tzinfo is None else ts.tz_convert(TZ)
+    ts = ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
     return ts.normalize()
 
 
-def _local(naive: pd.Timestamp) -> pd.Timestamp:
-    return pd.Timestamp(naive).tz_localize(TZ)
+def _local(naive: pd.Timestamp, tz: str) -> pd.Timestamp:
+    return pd.Timestamp(naive).tz_localize(tz)
 
 
 def poisson_change_test(current, baseline, e_current=1.0, e_baseline=1.0) -> np.ndarray:
@@ -110,8 +76,6 @@ def poisson_change_test(current, baseline, e_current=1.0, e_baseline=1.0) -> np.
     (``scipy.stats.binomtest``). Vectorised over arrays; NaN where n = 0 or a
     count is missing.
     """
-    from scipy.stats import binomtest
-
     c = np.atleast_1d(np.asarray(current, dtype=float))
     b = np.atleast_1d(np.asarray(baseline, dtype=float))
     ec = np.broadcast_to(np.asarray(e_current, dtype=float), c.shape)
@@ -148,12 +112,14 @@ class Periods:
                 f"trailing {self.n_trailing} periods {f(self.trailing)}")
 
 
-def plan_periods(fim_date, precision: str, cfg: ExceptionsConfig) -> Periods:
-    fim = _fim(fim_date)
+def plan_periods(fim_date, precision: str, cfg: ExceptionsConfig, timezone: str | None = None) -> Periods:
+    """The windows compared, in ``timezone`` (default Europe/London)."""
+    tz = resolve_timezone(timezone)
+    fim = _fim(fim_date, tz)
     k = cfg.trailing_periods
     if precision == "month":
         end = fim.replace(day=1)
-        m = lambda ts, n: _local(ts.tz_localize(None) - pd.DateOffset(months=n))  # noqa: E731
+        m = lambda ts, n: _local(ts.tz_localize(None) - pd.DateOffset(months=n), tz)  # noqa: E731
         cur = (m(end, 1), end)
         prev = (m(end, 2), m(end, 1))
         ly = (m(end, 13), m(end, 12))
@@ -161,7 +127,7 @@ def plan_periods(fim_date, precision: str, cfg: ExceptionsConfig) -> Periods:
         return Periods("month", cur, prev, ly, tr, k)
     d = cfg.period_days or 14
     naive = fim.tz_localize(None)
-    back = lambda n: _local(naive - pd.Timedelta(days=n))  # noqa: E731
+    back = lambda n: _local(naive - pd.Timedelta(days=n), tz)  # noqa: E731
     cur = (back(d), fim)
     prev = (back(2 * d), back(d))
     ly = (back(364 + d), back(364))
@@ -185,7 +151,7 @@ def _units(incidents, wards, areas, cfg) -> list[tuple[str, str, str, np.ndarray
         codes = incidents["ward_code"].astype("string").fillna("")
         names = {}
         if wards is not None and len(wards):
-            names = dict(zip(wards["ward_code"].astype(str), wards["ward_name"].astype(str)))
+            names = dict(zip(wards["ward_code"].astype(str), wards["ward_name"].astype(str), strict=True))
             order = list(wards["ward_code"].astype(str))
         else:
             order = sorted(c for c in codes.unique() if c)
@@ -193,23 +159,22 @@ def _units(incidents, wards, areas, cfg) -> list[tuple[str, str, str, np.ndarray
         for code in order:
             units.append(("ward", code, names.get(code, code), cv == code))
     if areas is not None and len(areas):
-        import geopandas as gpd
-        import shapely
-
-        a = areas.to_crs(27700) if isinstance(areas, gpd.GeoDataFrame) and areas.crs is not None else areas
+        crs = getattr(incidents, "crs", None)
+        a = (areas.to_crs(crs) if isinstance(areas, gpd.GeoDataFrame) and areas.crs is not None and crs is not None
+             else areas)
         pts = shapely.points(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float))
         ids = a["area_id"].astype(str).to_numpy() if "area_id" in a else np.arange(len(a)).astype(str)
         nm = (a["name"].astype(str).to_numpy() if "name" in a else
               np.char.add(a["label"].astype(str).to_numpy().astype(str), np.char.add(" ", ids.astype(str)))
               if "label" in a else ids)
-        for aid, name, geom in zip(ids, nm, a.geometry):
+        for aid, name, geom in zip(ids, nm, a.geometry, strict=True):
             shapely.prepare(geom)
             units.append(("hotspot area", aid, name, shapely.covers(geom, pts)))
     return units
 
 
 def short_term_exceptions(incidents, fim_date, config: ExceptionsConfig | None = None, wards=None,
-                          areas=None) -> pd.DataFrame:
+                          areas=None, timezone: str | None = None) -> pd.DataFrame:
     """The "what changed since the last meeting" table.
 
     One row per (unit, crime type) with any incident in the windows compared:
@@ -217,14 +182,16 @@ def short_term_exceptions(incidents, fim_date, config: ExceptionsConfig | None =
     last_year, trailing_mean``, per comparison the p-value, q-value (BH over
     the table), ``change_*`` (current minus exposure-scaled baseline) and a
     ``flag`` ("up"/"down"/"") with a one-sentence ``reason``. Rows are sorted
-    flagged first, largest absolute change first.
+    flagged first, largest absolute change first. Windows are calendar days in
+    ``timezone`` (default Europe/London).
     """
     cfg = config or ExceptionsConfig()
+    tz = resolve_timezone(timezone)
     inc = incidents
     if cfg.crime_types:
         inc = inc[inc["crime_type"].isin(cfg.crime_types)]
     precision = coarsest_precision(inc) if len(inc) else "day"
-    per = plan_periods(fim_date, precision, cfg)
+    per = plan_periods(fim_date, precision, cfg, tz)
     t = midpoint_times(inc) if len(inc) else np.zeros(0)
     data_start = float(_days(inc["start"]).min()) if len(inc) else np.inf
 
@@ -257,7 +224,7 @@ def short_term_exceptions(incidents, fim_date, config: ExceptionsConfig | None =
             "current", "previous", "last_year", "trailing_mean"]
     df = pd.DataFrame(rows)
     if df.empty:
-        return pd.DataFrame(columns=cols + ["flag", "reason"])
+        return pd.DataFrame(columns=[*cols, "flag", "reason"])
     df["period"] = per.unit
     df["period_start"] = per.current[0].date().isoformat()
     df["period_end"] = (per.current[1] - pd.Timedelta(days=1)).date().isoformat()
@@ -293,7 +260,7 @@ def short_term_exceptions(incidents, fim_date, config: ExceptionsConfig | None =
             flags.append("")
             reasons.append("")
             continue
-        n, p, exp_b = best
+        n, _p, exp_b = best
         direction = "up" if r["current"] > exp_b else "down"
         flags.append(direction)
         ct = r["crime_type"]
@@ -334,14 +301,15 @@ class SeasonalityResult:
         return self.profile.pivot(index="crime_type", columns="month", values="index")
 
 
-def monthly_rates(incidents, crime_type: str | None = None) -> pd.Series:
+def monthly_rates(incidents, crime_type: str | None = None, timezone: str | None = None) -> pd.Series:
     """Daily incident rate of each complete calendar month covered by the data
-    (index: month Period), from the incidents' midpoints in Europe/London."""
+    (index: month Period), from the incidents' midpoints in ``timezone`` (default Europe/London)."""
     inc = incidents if crime_type in (None, ALL) else incidents[incidents["crime_type"] == crime_type]
     if len(incidents) == 0:
         return pd.Series(dtype=float)
-    d0 = pd.Timestamp(incidents["start"].min()).tz_convert(TZ)
-    d1 = pd.Timestamp(incidents["end"].max()).tz_convert(TZ)
+    tz = resolve_timezone(timezone)
+    d0 = pd.Timestamp(incidents["start"].min()).tz_convert(tz)
+    d1 = pd.Timestamp(incidents["end"].max()).tz_convert(tz)
     first = pd.Period(d0.tz_localize(None), "M")
     if d0.tz_localize(None) > first.start_time:
         first += 1
@@ -351,7 +319,7 @@ def monthly_rates(incidents, crime_type: str | None = None) -> pd.Series:
     months = pd.period_range(first, last, freq="M")
     if len(months) == 0:
         return pd.Series(dtype=float)
-    mid = pd.to_datetime(midpoint_times(inc) * 86400e9, utc=True).tz_convert(TZ).tz_localize(None)
+    mid = pd.to_datetime(midpoint_times(inc) * 86400e9, utc=True).tz_convert(tz).tz_localize(None)
     per = pd.PeriodIndex(mid, freq="M") if len(inc) else pd.PeriodIndex([], freq="M")
     counts = pd.Series(1, index=per).groupby(level=0).sum().reindex(months, fill_value=0)
     return counts / months.days_in_month.to_numpy()
@@ -391,13 +359,16 @@ def seasonal_index(rates: pd.Series) -> tuple[np.ndarray, np.ndarray, str]:
     return idx, ny, method
 
 
-def seasonality(incidents, fim_date, config: ExceptionsConfig | None = None) -> SeasonalityResult:
-    """Monthly seasonal profile per crime type and whether the coming period is seasonally high."""
+def seasonality(incidents, fim_date, config: ExceptionsConfig | None = None,
+                timezone: str | None = None) -> SeasonalityResult:
+    """Monthly seasonal profile per crime type and whether the coming period is seasonally high
+    (calendar months in ``timezone``, default Europe/London)."""
     cfg = config or ExceptionsConfig()
+    tz = resolve_timezone(timezone)
     inc = incidents
     if cfg.crime_types:
         inc = inc[inc["crime_type"].isin(cfg.crime_types)]
-    fim = _fim(fim_date)
+    fim = _fim(fim_date, tz)
     d = cfg.period_days or 14
     days = pd.date_range(fim.tz_localize(None), periods=d, freq="D")
     coming_month_weights = np.bincount(days.month.to_numpy() - 1, minlength=12) / d
@@ -405,7 +376,7 @@ def seasonality(incidents, fim_date, config: ExceptionsConfig | None = None) -> 
                                                         if len(inc) else [])
     prof, outl, notes = [], [], []
     for ct in types:
-        rates = monthly_rates(inc, ct)
+        rates = monthly_rates(inc, ct, tz)
         idx, ny, method = seasonal_index(rates)
         for m in range(12):
             prof.append({"crime_type": ct, "month": m + 1, "index": idx[m], "n_years": int(ny[m]),

@@ -23,7 +23,7 @@ seeded, numba) adds ``p_sim`` (esda's "directed" folded pseudo p-value) and
 
 Classification follows ArcGIS: confidence bins +3/+2/+1 (hot, 99/95/90%),
 -1/-2/-3 (cold), 0 not significant. Under ``correction="fdr"`` (default) the
-Benjamini-Hochberg cut-off is computed separately at alpha 0.01, 0.05 and 0.10;
+Benjamini-Hochberg cut-off (:mod:`hotspots.analysis.fdr`) is computed separately at alpha 0.01, 0.05 and 0.10;
 ``"bonferroni"`` divides alpha by n; ``"none"`` uses alpha as is. The sign of
 the bin is always the sign of z, so a cell with negative z is never hot.
 """
@@ -32,71 +32,29 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import shapely
 
+from .._util import kernel_array
+from ..config.sections import (
+    CORRECTIONS,
+    GiStarConfig,  # noqa: F401  (the [gistar] settings, re-exported beside their analysis)
+)
 from ..errors import ConfigError, InputError
+from ..geo.checks import require_same_crs
+from ..geo.grid import Grid
 from . import _kernels
+from .density import points_xy
+from .fdr import fdr_cutoff
+from .neighbours import grid_neighbours, polygon_neighbours
 
-CORRECTIONS = ("fdr", "bonferroni", "none")
 CONFIDENCE_ALPHAS = ((3, 0.01), (2, 0.05), (1, 0.10))
 
 
-@dataclass(frozen=True)
-class GiStarConfig:
-    """[gistar]: Getis-Ord Gi* settings.
-
-    ``band_m`` 0 means queen neighbours (cell_size * sqrt(2)); ``permutations``
-    0 skips the permutation test; ``p_value`` chooses which p classifies cells
-    (``norm`` analytic, ``sim`` permutation, needs permutations > 0);
-    ``correction`` is fdr | bonferroni | none; ``value`` tests cell counts or
-    summed harm. (The confidence a hot spot needs is ``[hotspots] confidence``.)
-    """
-
-    band_m: float = 0.0
-    permutations: int = 0
-    p_value: str = "norm"
-    correction: str = "fdr"
-    seed: int = -1  # -1 = the run seed ([project] seed)
-    value: str = "count"  # count | harm
-
-    def validate(self, where: str) -> None:
-        if self.band_m < 0:
-            raise ConfigError(f"{where}: [gistar] band_m must be >= 0 metres (0 = queen neighbours), got {self.band_m}.")
-        if self.permutations < 0:
-            raise ConfigError(f"{where}: [gistar] permutations must be >= 0, got {self.permutations}.")
-        if self.p_value not in ("norm", "sim"):
-            raise ConfigError(f"{where}: [gistar] p_value must be 'norm' or 'sim', got {self.p_value!r}.")
-        if self.p_value == "sim" and self.permutations == 0:
-            raise ConfigError(f"{where}: [gistar] p_value = 'sim' needs permutations > 0 (e.g. 999).")
-        if self.correction not in CORRECTIONS:
-            raise ConfigError(f"{where}: [gistar] correction must be one of {list(CORRECTIONS)}, "
-                              f"got {self.correction!r}.")
-        if self.value not in ("count", "harm"):
-            raise ConfigError(f"{where}: [gistar] value must be 'count' or 'harm', got {self.value!r}.")
-
-
 # --------------------------------------------------------------------------- multiple testing
-def fdr_cutoff(p: np.ndarray, alpha: float = 0.05) -> float:
-    """Benjamini-Hochberg cut-off: reject p-values strictly below it.
-
-    Returns ``k * alpha / n`` for the largest rank k with ``p_(k) < k alpha / n``
-    (the same value as ``esda.fdr``); when no p-value passes, ``alpha / n``.
-    NaN p-values are ignored.
-    """
-    p = np.asarray(p, dtype=float)
-    p = p[np.isfinite(p)]
-    n = p.size
-    if n == 0:
-        return 0.0
-    ps = np.sort(p)
-    line = np.arange(1, n + 1) * alpha / n
-    ok = np.nonzero(ps < line)[0]
-    if ok.size == 0:
-        return alpha / n
-    return float(line[ok[-1]])
-
-
 def significance_cutoff(p: np.ndarray, alpha: float, correction: str) -> float:
     """The p-value threshold (reject when p < threshold) for one alpha."""
     if correction == "fdr":
@@ -128,74 +86,6 @@ def classify(z: np.ndarray, p: np.ndarray, correction: str = "fdr") -> tuple[np.
     return bins, cutoffs
 
 
-# --------------------------------------------------------------------------- neighbours
-def grid_neighbours(mask: np.ndarray, cell_size: float, band_m: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """CSR neighbour lists (self excluded) of the masked cells of a grid.
-
-    Sites are the True cells of ``mask`` in row-major order; a neighbour is a
-    masked cell whose centre is within ``band_m`` metres (default
-    ``cell_size * sqrt(2)``: the 8 queen neighbours).
-    """
-    mask = np.asarray(mask, dtype=bool)
-    band = band_m if band_m > 0 else cell_size * math.sqrt(2.0)
-    reach = int(math.floor(band / cell_size + 1e-9))
-    offs = [(dr, dc) for dr in range(-reach, reach + 1) for dc in range(-reach, reach + 1)
-            if (dr or dc) and math.hypot(dr, dc) * cell_size <= band * (1 + 1e-9)]
-    nrows, ncols = mask.shape
-    site = np.full(mask.shape, -1, dtype=np.int64)
-    rows, cols = np.nonzero(mask)
-    n = rows.size
-    site[rows, cols] = np.arange(n)
-    nb_cols = []
-    for dr, dc in offs:
-        rr, cc = rows + dr, cols + dc
-        ok = (rr >= 0) & (rr < nrows) & (cc >= 0) & (cc < ncols)
-        j = np.full(n, -1, dtype=np.int64)
-        j[ok] = site[rr[ok], cc[ok]]
-        nb_cols.append(j)
-    if not nb_cols:
-        return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    nb = np.stack(nb_cols, axis=1)  # (n, len(offs))
-    valid = nb >= 0
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum(valid.sum(axis=1))
-    indices = nb[valid].astype(np.int64)  # row-major: per site, in offset order
-    return indptr, indices
-
-
-def polygon_neighbours(polygons, contiguity: str = "queen", band_m: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """CSR neighbour lists (self excluded) for polygons (GeoDataFrame, EPSG:27700).
-
-    ``contiguity`` queen or rook (libpysal, shared vertex / shared edge), or
-    ``band`` with ``band_m`` metres between centroids.
-    """
-    n = len(polygons)
-    if contiguity in ("queen", "rook"):
-        from libpysal import weights as lw
-
-        cls = lw.Queen if contiguity == "queen" else lw.Rook
-        w = cls.from_dataframe(polygons.reset_index(drop=True), use_index=False, silence_warnings=True)
-        sp = w.sparse.tocsr()
-    elif contiguity == "band":
-        if not band_m > 0:
-            raise ConfigError("contiguity='band' needs band_m > 0 metres.")
-        from scipy.sparse import csr_matrix
-        from scipy.spatial import cKDTree
-
-        c = polygons.geometry.centroid
-        pts = np.column_stack([c.x.to_numpy(), c.y.to_numpy()])
-        pairs = cKDTree(pts).query_pairs(band_m, output_type="ndarray")
-        i = np.concatenate([pairs[:, 0], pairs[:, 1]])
-        j = np.concatenate([pairs[:, 1], pairs[:, 0]])
-        sp = csr_matrix((np.ones(i.size), (i, j)), shape=(n, n))
-    else:
-        raise ConfigError(f"contiguity must be queen, rook or band, got {contiguity!r}.")
-    sp.setdiag(0)
-    sp.eliminate_zeros()
-    sp.sort_indices()
-    return sp.indptr.astype(np.int64), sp.indices.astype(np.int64)
-
-
 # --------------------------------------------------------------------------- result
 @dataclass(frozen=True, eq=False)
 class GiStarResult:
@@ -217,17 +107,17 @@ class GiStarResult:
     p_sim: np.ndarray | None
     p_sim_directed: np.ndarray | None
     classes: np.ndarray
-    cutoffs: dict
+    cutoffs: dict[int, float]
     correction: str
     p_value: str
     permutations: int
     seed: int | None
     wsum: np.ndarray
     neighbours: str
-    grid: object = None
+    grid: Grid | None = None
     rows: np.ndarray | None = None
     cols: np.ndarray | None = None
-    frame: object = field(default=None, repr=False)
+    frame: gpd.GeoDataFrame | None = field(default=None, repr=False)
     label: str = ""
     harm_scheme: str = ""
 
@@ -238,7 +128,7 @@ class GiStarResult:
     @property
     def p_used(self) -> np.ndarray:
         """The two-sided p-values the classes were computed from."""
-        if self.p_value == "sim":
+        if self.p_value == "sim" and self.p_sim_directed is not None:  # "sim" always has permutations
             return np.minimum(1.0, 2.0 * self.p_sim_directed)
         return self.p_norm
 
@@ -253,26 +143,23 @@ class GiStarResult:
 
     def to_array(self, values: np.ndarray, fill=np.nan) -> np.ndarray:
         """Scatter per-site values back onto the grid, shape (nrows, ncols)."""
-        if self.grid is None:
+        if self.grid is None or self.rows is None or self.cols is None:
             raise InputError("to_array needs a grid result; polygon results use to_frame().")
         out = np.full(self.grid.shape, fill, dtype=np.result_type(np.asarray(values).dtype, type(fill)))
         out[self.rows, self.cols] = values
         return out
 
     def to_frame(self, clip: bool = False):
-        """GeoDataFrame (EPSG:27700): one row per site with y, G, z, p_norm, p_sim, gi_bin."""
-        import geopandas as gpd
-
-        data = {"y": self.y, "G": self.G, "z": self.z, "p_norm": self.p_norm}
+        """GeoDataFrame (working CRS): one row per site with y, G, z, p_norm, p_sim, gi_bin."""
+        data: dict[str, Any] = {"y": self.y, "G": self.G, "z": self.z, "p_norm": self.p_norm}
         if self.p_sim is not None:
             data["p_sim"] = self.p_sim
             data["p_sim_directed"] = self.p_sim_directed
         data["gi_bin"] = self.classes
-        if self.grid is not None:
+        if self.grid is not None and self.rows is not None and self.cols is not None:
             g = self.grid
             rows, cols = self.rows, self.cols
             cs = g.cell_size
-            import shapely
 
             geom = shapely.box(g.xmin + cols * cs, g.ymax - (rows + 1) * cs, g.xmin + (cols + 1) * cs,
                                g.ymax - rows * cs)
@@ -290,7 +177,9 @@ class GiStarResult:
         return df
 
     def to_geotiff(self, path, what: str = "z"):
-        """Write z (or ``gi_bin``) on the grid as a GeoTIFF (EPSG:27700)."""
+        """Write z (or ``gi_bin``) on the grid as a GeoTIFF (working CRS)."""
+        if self.grid is None:
+            raise InputError("to_geotiff needs a grid result; polygon results use to_frame().")
         vals = self.z if what == "z" else self.classes.astype(float)
         return self.grid.write_geotiff(path, self.to_array(vals), description=f"Gi* {what} {self.label}".strip())
 
@@ -304,7 +193,7 @@ def gistar(y, indptr, indices, permutations: int = 0, seed: int | None = 0, corr
     ``p_value`` chooses whether the analytic (``norm``) or permutation (``sim``)
     p-values are classified.
     """
-    y = np.ascontiguousarray(y, dtype=np.float64)
+    y = kernel_array(y, np.float64)
     if y.ndim != 1 or y.size < 3:
         raise InputError(f"Gi* needs at least 3 sites, got {y.size}.")
     if not np.all(np.isfinite(y)):
@@ -313,8 +202,8 @@ def gistar(y, indptr, indices, permutations: int = 0, seed: int | None = 0, corr
         raise ConfigError(f"correction must be one of {list(CORRECTIONS)}, got {correction!r}.")
     if p_value == "sim" and permutations <= 0:
         raise ConfigError("p_value='sim' needs permutations > 0 (e.g. 999).")
-    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
-    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    indptr = kernel_array(indptr, np.int64)
+    indices = kernel_array(indices, np.int64)
     G, z, p, wsum = _kernels.gistar_analytic(y, indptr, indices)
     p_sim = p_dir = None
     if permutations > 0:
@@ -330,21 +219,22 @@ def gistar(y, indptr, indices, permutations: int = 0, seed: int | None = 0, corr
         larger[low] = permutations - larger[low]
         p_sim = (larger + 1.0) / (permutations + 1.0)
         p_dir = np.where(np.nan_to_num(z) >= 0, ge + 1.0, le + 1.0) / (permutations + 1.0)
-    p_cls = p if p_value == "norm" else np.minimum(1.0, 2.0 * p_dir)
+    p_cls = p if p_value == "norm" or p_dir is None else np.minimum(1.0, 2.0 * p_dir)
     classes, cutoffs = classify(z, p_cls, correction)
     return GiStarResult(y=y, G=G, z=z, p_norm=p, p_sim=p_sim, p_sim_directed=p_dir, classes=classes,
                         cutoffs=cutoffs, correction=correction, p_value=p_value, permutations=int(permutations),
                         seed=seed, wsum=wsum, neighbours=neighbours, **extra)
 
 
-def gistar_grid(values: np.ndarray, grid, band_m: float = 0.0, permutations: int = 0, seed: int | None = 0,
+def gistar_grid(values: np.ndarray, grid: Grid, band_m: float = 0.0, permutations: int = 0, seed: int | None = 0,
                 correction: str = "fdr", p_value: str = "norm", label: str = "",
                 harm_scheme: str = "") -> GiStarResult:
     """Gi* on the masked cells of ``grid`` for a (nrows, ncols) array of counts or harm.
 
     Neighbours: cells within ``band_m`` metres centre to centre (0 = queen,
-    cell_size * sqrt(2)).
+    cell_size * sqrt(2)). The grid must be in a projected CRS in metres.
     """
+    require_same_crs(("gistar_grid: grid", grid))
     values = np.asarray(values, dtype=float)
     if values.shape != grid.shape:
         raise InputError(f"values have shape {values.shape}, the grid is {grid.shape}.")
@@ -356,16 +246,16 @@ def gistar_grid(values: np.ndarray, grid, band_m: float = 0.0, permutations: int
                   grid=grid, rows=rows, cols=cols, label=label, harm_scheme=harm_scheme)
 
 
-def hotspot_gistar(incidents, grid, weights=None, band_m: float = 0.0, permutations: int = 0,
+def hotspot_gistar(incidents: Any, grid: Grid, weights: Any = None, band_m: float = 0.0, permutations: int = 0,
                    seed: int | None = 0, correction: str = "fdr", p_value: str = "norm",
                    label: str = "", harm_scheme: str = "") -> GiStarResult:
     """Gi* of incident counts (or summed ``weights``, e.g. harm) per grid cell.
 
-    ``incidents`` is an Incidents GeoDataFrame (x, y in EPSG:27700) or an (n, 2) array.
+    ``incidents`` is an Incidents GeoDataFrame in the grid's projected CRS
+    (x, y in metres) or an (n, 2) array of metres in the grid's CRS.
     """
-    from .density import _xy
-
-    x, y = _xy(incidents)
+    x, y = points_xy(incidents, "hotspot_gistar: incidents")
+    require_same_crs(("grid", grid), ("hotspot_gistar: incidents", incidents))
     if isinstance(weights, str):
         weights = incidents[weights].to_numpy(float)
     counts = grid.counts(x, y, weights)
@@ -375,7 +265,7 @@ def hotspot_gistar(incidents, grid, weights=None, band_m: float = 0.0, permutati
 def gistar_polygons(polygons, values, contiguity: str = "queen", band_m: float = 0.0, permutations: int = 0,
                     seed: int | None = 0, correction: str = "fdr", p_value: str = "norm",
                     label: str = "") -> GiStarResult:
-    """Gi* on polygons (wards, LSOAs; GeoDataFrame in EPSG:27700) for per-polygon ``values``.
+    """Gi* on polygons (wards, LSOAs; GeoDataFrame in the working CRS) for per-polygon ``values``.
 
     ``values`` is an array aligned with the rows or the name of a column.
     """

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..config import CANONICAL_CRIME_TYPES, load_harm_schemes
 from ..errors import ConfigError, InputError
@@ -63,8 +64,6 @@ def with_harm(incidents, scheme: str, schemes: dict | None = None):
 
 def scheme_table(schemes: dict | None = None):
     """DataFrame: one row per canonical type, one column per scheme (for reports)."""
-    import pandas as pd
-
     schemes = schemes if schemes is not None else load_schemes()
     return pd.DataFrame({name: [s["weights"][c] for c in CANONICAL_CRIME_TYPES] for name, s in schemes.items()},
                         index=pd.Index(CANONICAL_CRIME_TYPES, name="crime_type"))

@@ -3,7 +3,7 @@
 Cells qualify either as significant Gi* hot spots (``method="gistar"``, at or
 above a confidence level) or as cells at or above a KDE percentile
 (``method="kde"``). Qualifying cells that touch (8-neighbour / queen
-connectivity) merge into one polygon (EPSG:27700, clipped to the study area).
+connectivity) merge into one polygon (working CRS, clipped to the study area).
 Each area reports its id, area in m², the wards it touches, counts by crime
 type, total harm (under the recorded harm scheme), the most frequent location
 strings (police.uk "On or near ...") and, where the incidents' times allow it
@@ -16,51 +16,24 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from scipy import ndimage
 
-from ..errors import ConfigError, PrecisionError
+from ..config.sections import HotspotsConfig  # noqa: F401  (the [hotspots] settings, re-exported beside their analysis)
+from ..errors import PrecisionError
+from ..geo.checks import require_points, require_same_crs
 from ..model import require_precision
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-@dataclass(frozen=True)
-class HotspotsConfig:
-    """[hotspots]: how hot cells become hotspot areas.
-
-    ``method`` gistar (significant hot cells at ``confidence`` 90/95/99) or kde
-    (cells at or above ``kde_percentile`` of the surface); ``min_cells`` drops
-    smaller areas; ``top_locations`` location strings are listed per area;
-    ``profile`` auto (day x hour profile when times are minute-precision),
-    always (refuse month/day data) or never.
-    """
-
-    method: str = "gistar"
-    confidence: int = 95
-    kde_percentile: float = 99.0
-    min_cells: int = 1
-    top_locations: int = 3
-    profile: str = "auto"
-
-    def validate(self, where: str) -> None:
-        if self.method not in ("gistar", "kde"):
-            raise ConfigError(f"{where}: [hotspots] method must be 'gistar' or 'kde', got {self.method!r}.")
-        if self.confidence not in (90, 95, 99):
-            raise ConfigError(f"{where}: [hotspots] confidence must be 90, 95 or 99, got {self.confidence}.")
-        if not 0 < self.kde_percentile < 100:
-            raise ConfigError(f"{where}: [hotspots] kde_percentile must be between 0 and 100, got {self.kde_percentile}.")
-        if self.min_cells < 1 or self.top_locations < 0:
-            raise ConfigError(f"{where}: [hotspots] min_cells must be >= 1 and top_locations >= 0.")
-        if self.profile not in ("auto", "always", "never"):
-            raise ConfigError(f"{where}: [hotspots] profile must be auto, always or never, got {self.profile!r}.")
-
-
 def label_cells(hot: np.ndarray) -> tuple[np.ndarray, int]:
     """Connected components (8-neighbour) of a boolean cell array; labels 1..n, 0 elsewhere."""
-    from scipy import ndimage
-
     lab, n = ndimage.label(np.asarray(hot, dtype=bool), structure=np.ones((3, 3), dtype=int))
     return lab, int(n)
 
@@ -76,19 +49,19 @@ def day_hour_profile(times: pd.Series) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class HotspotAreas:
-    """Ranked hotspot polygons (``frame``, EPSG:27700) plus what made them.
+    """Ranked hotspot polygons (``frame``, working CRS) plus what made them.
 
     ``labels`` (nrows, ncols) gives each grid cell's area id (0 = none);
     ``profiles`` maps area id -> 7 x 24 day-of-week x hour counts (empty when
     the time precision does not allow it; ``profile_note`` says why).
     """
 
-    frame: object
+    frame: gpd.GeoDataFrame
     labels: np.ndarray
     method: str
     criterion: str
     harm_scheme: str
-    profiles: dict = field(default_factory=dict)
+    profiles: dict[int, np.ndarray] = field(default_factory=dict)
     profile_note: str = ""
     label: str = ""
 
@@ -116,7 +89,7 @@ def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str
     Parameters
     ----------
     incidents : GeoDataFrame
-        Incidents contract (x, y in EPSG:27700; crime_type, harm, location_text,
+        Incidents contract (x, y in the working CRS; crime_type, harm, location_text,
         start, end, time_precision).
     grid : Grid
         The analysis grid ``hot`` is on.
@@ -124,13 +97,13 @@ def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str
         Qualifying cells (e.g. ``GiStarResult.to_array(res.hot(95), False)`` or
         ``DensityResult.percentile_mask(99)``).
     wards : GeoDataFrame, optional
-        ``ward_code, ward_name, geometry`` (EPSG:27700), for the wards each area touches.
+        ``ward_code, ward_name, geometry`` (working CRS), for the wards each area touches.
     profile : auto | always | never
         Day x hour profiles: ``always`` raises PrecisionError on month/day data.
     """
-    import geopandas as gpd
-    import shapely
-
+    require_points(incidents, "hotspot_areas: incidents")
+    require_same_crs(("grid", grid), ("hotspot_areas: incidents", incidents),
+                     *((("wards", wards),) if wards is not None else ()))
     hot = np.asarray(hot, dtype=bool) & grid.mask
     lab, n = label_cells(hot)
     if n and min_cells > 1:
@@ -176,7 +149,7 @@ def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str
     locs = incidents["location_text"].astype("string").to_numpy() if "location_text" in incidents.columns else None
     for k in range(1, n + 1):
         sel = inc_area == k
-        rec = {"area_id": k, "n_cells": ncells[k - 1], "area_m2": float(polys[k - 1].area),
+        rec: dict[str, Any] = {"area_id": k, "n_cells": ncells[k - 1], "area_m2": float(polys[k - 1].area),
                "incidents": int(sel.sum()), "harm": float(harm[sel].sum())}
         if types is not None:
             vc = pd.Series(types[sel]).value_counts()

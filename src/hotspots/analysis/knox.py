@@ -36,15 +36,19 @@ Pseudo p-value of each cell: (1 + #permutations with count >= observed) / (permu
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
+from .._util import kernel_array
 from ..errors import InputError
+from ..geo.checks import require_points, require_same_crs
+from ..model import day_numbers, require_precision, wall_clock
 from . import _nearrepeat_kernels as K
 
 CONVENTIONS = ("closed", "nrc")
@@ -255,19 +259,19 @@ class KnoxResult:
                          f"{_fmt(run * tw)} {self.time_unit}: about {pct:.0f}% more than expected "
                          f"({obs:,} pairs observed, {exp:,.1f} expected).")
         if not found:
-            lines.append(f"No space-time cell is significantly over-represented: no near-repeat pattern "
-                         f"was detected at these bands.")
+            lines.append("No space-time cell is significantly over-represented: no near-repeat pattern "
+                         "was detected at these bands.")
         else:
             ncells = (self.n_spatial_bands + 1) * self.n_temporal_bands
             lines.append(f"Caution: {ncells} cells are tested, so about {ncells * alpha:.1f} could reach "
                          f"p <= {alpha:g} by chance; trust cells that join up with the rest of the pattern, "
                          "not isolated ones.")
             d, t = self.extent(alpha)
-            if d is not None:
+            if d is not None and t is not None:
                 lines.append(f"Significant over-representation reaches about {_fmt(d)} m and {_fmt(t)} "
                              f"{self.time_unit} after an event.")
                 cd, ct = self.extent(alpha, rule="core")
-                if cd is not None and (cd, ct) != (d, t):
+                if cd is not None and ct is not None and (cd, ct) != (d, t):
                     lines.append(f"Core of the pattern (at least half the strongest excess): about {_fmt(cd)} m "
                                  f"and {_fmt(ct)} {self.time_unit}.")
             else:
@@ -282,45 +286,6 @@ class KnoxResult:
         self.to_frame().to_csv(path, index=False)
         return path
 
-    def to_html(self, path: str | Path | None = None) -> str:
-        """HTML page with the summary and the observed / expected / ratio / p tables.
-
-        Every string is escaped. Returns the HTML; writes it when ``path`` is given.
-        """
-        parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>Knox near-repeat test</title>",
-                 "<style>table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;"
-                 "padding:2px 6px;text-align:right}th{background:#eee}.sig{background:#f8c9c4}</style>",
-                 "</head><body><h1>Knox near-repeat test</h1>"]
-        for line in self.summary().splitlines():
-            parts.append(f"<p>{html.escape(line)}</p>")
-        sig = self.significant()
-        tables = [("Observed over mean expected", self.ratio, "{:.2f}"),
-                  ("Pseudo p-values", self.p_value, "{:.3f}"),
-                  ("Observed frequencies", self.observed, "{:d}"),
-                  ("Mean expected frequencies", self.expected_mean, "{:.1f}"),
-                  ("Median expected frequencies", self.expected_median, "{:.1f}")]
-        for title, arr, fmt in tables:
-            parts.append(f"<h2>{html.escape(title)}</h2><table><tr><th>distance \\ time</th>")
-            parts += [f"<th>{html.escape(t)}</th>" for t in self.temporal_labels]
-            parts.append("</tr>")
-            for i, sl in enumerate(self.spatial_labels):
-                parts.append(f"<tr><th>{html.escape(sl)}</th>")
-                for j in range(len(self.temporal_labels)):
-                    v = arr[i, j]
-                    txt = "" if (isinstance(v, float) and not np.isfinite(v)) else fmt.format(
-                        int(v) if fmt == "{:d}" else float(v))
-                    cls = " class='sig'" if sig[i, j] else ""
-                    parts.append(f"<td{cls}>{html.escape(txt)}</td>")
-                parts.append("</tr>")
-            parts.append("</table>")
-        parts.append("<p>Shaded cells: significantly more pairs than expected (p &lt;= 0.05). The &quot;More than&quot; "
-                     "distance row is the complement of the rows above (all pairs minus the close ones), so its "
-                     "p-values mirror theirs.</p></body></html>")
-        out = "".join(parts)
-        if path is not None:
-            Path(path).write_text(out, encoding="utf-8")
-        return out
-
 
 def close_pairs(x: np.ndarray, y: np.ndarray, radius_m: float, metric: str = "euclidean"):
     """Pairs (i < j) within ``radius_m`` metres and their distances.
@@ -328,8 +293,6 @@ def close_pairs(x: np.ndarray, y: np.ndarray, radius_m: float, metric: str = "eu
     Uses a k-d tree; memory grows with the number of close pairs. Returns
     (i, j, d) with d computed as sqrt(dx^2+dy^2) (euclidean) or |dx|+|dy| (manhattan).
     """
-    from scipy.spatial import cKDTree
-
     pts = np.column_stack([x, y])
     p = 2 if metric == "euclidean" else 1
     tree = cKDTree(pts)
@@ -346,9 +309,9 @@ def close_pairs(x: np.ndarray, y: np.ndarray, radius_m: float, metric: str = "eu
 
 def _validate(x, y, t, spatial_bandwidth_m, n_spatial_bands, temporal_bandwidth_days, n_temporal_bands,
               metric, convention, permutations):
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    t = np.ascontiguousarray(t, dtype=np.float64)
+    x = kernel_array(x, np.float64)
+    y = kernel_array(y, np.float64)
+    t = kernel_array(t, np.float64)
     if not (x.shape == y.shape == t.shape) or x.ndim != 1:
         raise InputError(f"x, y and t must be 1-D arrays of equal length; got shapes {x.shape}, {y.shape}, {t.shape}.")
     bad = ~(np.isfinite(x) & np.isfinite(y) & np.isfinite(t))
@@ -379,7 +342,7 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
 
     Parameters
     ----------
-    x, y : coordinates in metres (any projected CRS; EPSG:27700 in the engine).
+    x, y : coordinates in metres (any projected CRS; the working CRS in the engine).
     t : event times in days (floats; whole days for day-precision data).
     spatial_bandwidth_m, n_spatial_bands : width (metres) and number of spatial bands.
     temporal_bandwidth_days, n_temporal_bands : width (days) and number of temporal bands.
@@ -399,28 +362,25 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
 
     pi, pj, d = close_pairs(x, y, sedges[-1], metric)
     same = d <= same_location_tol_m
-    if closed:
-        band = np.searchsorted(sedges, d, side="left") + 1  # (e_{k-1}, e_k]
-    else:
-        band = np.searchsorted(sedges, d, side="right") + 1  # [e_{k-1}, e_k)
+    # closed: band k holds (e_{k-1}, e_k]; otherwise [e_{k-1}, e_k)
+    band = np.searchsorted(sedges, d, side="left" if closed else "right") + 1
     band[same] = 0
     keep = band <= S
     pi, pj, band = pi[keep], pj[keep], band[keep]
     order = np.lexsort((pj, pi))
-    pi = pi[order].astype(np.int32)
-    pj = pj[order].astype(np.int32)
+    pi = kernel_array(pi[order], np.int32)  # int32 keeps the pair arrays small in the permutation loop
+    pj = kernel_array(pj[order], np.int32)
     ncols = T + 1
-    cell = (band[order] * ncols).astype(np.int32)
+    cell = kernel_array(band[order] * ncols, np.int32)
     ncells = (S + 1) * ncols
     whole_days = bool(np.all(t == np.round(t))) and (t.max() - t.min()) < 2**31
-    if whole_days:
-        ti = (t - t.min()).astype(np.int64 if t.max() - t.min() >= 2**31 - 1 else np.int32)
+    if whole_days:  # temporal bands from a look-up table of whole-day differences
         cap = int(math.ceil(tedges[-1])) + 1
         lut = np.array([K.band_index(float(v), tedges, closed) for v in range(cap + 1)], dtype=np.int64)
-        obs_flat, sims_flat = K.knox_counts_int(pi, pj, cell, ti, lut, ncells, int(permutations), int(seed))
     else:
-        obs_flat, sims_flat = K.knox_counts_float(pi, pj, cell, t, tedges, closed, ncells,
-                                                  int(permutations), int(seed))
+        lut = np.zeros(0, dtype=np.int64)
+    obs_flat, sims_flat = K.knox_counts(pi, pj, cell, t, tedges, bool(closed), lut, int(ncells), int(permutations),
+                                        int(seed))
     obs_close = obs_flat.reshape(S + 1, ncols)
     sims_close = sims_flat.reshape(-1, S + 1, ncols)
     # totals of all pairs per temporal band (invariant under permutation)
@@ -458,50 +418,51 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
         crime_label=crime_label, time_unit=time_unit, sims=sims if keep_sims else None)
 
 
-def incident_days(incidents) -> np.ndarray:
+def incident_days(incidents: pd.DataFrame, timezone: str | None = None) -> np.ndarray:
     """Event times in whole days for the near-repeat analyses.
 
-    The local (Europe/London) calendar day of the midpoint of each incident's
-    [start, end] window, as days since 1970-01-01. Whole days make the bands
-    read as analysts expect ("0-7 days" = up to 7 calendar days apart) and
-    match the Near Repeat Calculator, which works on dates. For day-precision
-    records (start at midnight, end before the next midnight) this is the
-    recorded day.
+    The local calendar day (in ``timezone``, default Europe/London; the
+    stages pass ``[project] timezone``) of the midpoint of each
+    incident's [start, end] window, as days since 1970-01-01. Whole days make
+    the bands read as analysts expect ("0-7 days" = up to 7 calendar days
+    apart) and match the Near Repeat Calculator, which works on dates. For
+    day-precision records (start at midnight, end before the next midnight)
+    this is the recorded day.
     """
-    start = incidents["start"].dt.tz_convert("Europe/London")
-    end = incidents["end"].dt.tz_convert("Europe/London")
-    mid = start + (end - start) / 2
-    local = mid.dt.tz_localize(None).dt.normalize()
-    return ((local - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    start = wall_clock(incidents["start"], timezone)
+    end = wall_clock(incidents["end"], timezone)
+    return day_numbers(start + (end - start) / 2)
 
 
-def month_numbers(incidents) -> np.ndarray:
-    """Calendar month of each incident's start (local time) as year * 12 + month - 1."""
-    local = incidents["start"].dt.tz_convert("Europe/London")
+def month_numbers(incidents: pd.DataFrame, timezone: str | None = None) -> np.ndarray:
+    """Calendar month of each incident's start (local time in ``timezone``) as year * 12 + month - 1."""
+    local = wall_clock(incidents["start"], timezone)
     return (local.dt.year * 12 + local.dt.month - 1).to_numpy(dtype=float)
 
 
-def knox_for_incidents(incidents, months: bool = False, **kwargs) -> KnoxResult:
-    """Banded Knox test on an Incidents GeoDataFrame (EPSG:27700).
+def knox_for_incidents(incidents: pd.DataFrame, months: bool = False, timezone: str | None = None,
+                       **kwargs: Any) -> KnoxResult:
+    """Banded Knox test on an Incidents GeoDataFrame (a projected CRS in metres).
 
     Day bands (default) need day- or minute-precision dates: month-precision
     data (police.uk) are refused with a :class:`~hotspots.errors.PrecisionError`,
     because pairs a few days apart cannot be told from pairs a month apart.
     ``months=True`` runs the test on calendar-month numbers instead, which any
     precision supports; ``temporal_bandwidth_days`` then counts months (e.g. 1).
-    Other keyword arguments go to :func:`knox_test`.
+    Days (or months) are local calendar days in ``timezone`` (default
+    Europe/London). Other keyword arguments go to :func:`knox_test`.
     """
-    from ..model import require_precision
-
+    require_points(incidents, "knox: incidents", ("x", "y", "start", "end"))
+    require_same_crs(("knox: incidents", incidents))
     if months:
         kwargs.setdefault("temporal_bandwidth_days", 1.0)
         kwargs.setdefault("n_temporal_bands", 3)
-        return knox_test(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float), month_numbers(incidents),
-                         time_unit="months", **kwargs)
+        return knox_test(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float),
+                         month_numbers(incidents, timezone), time_unit="months", **kwargs)
     require_precision(
         incidents, "day", "The Knox near-repeat test with day bands",
         "Day bands cannot be measured on dates known only to the month. What would work: the force's own "
         "crime extract with committed dates (day or minute precision), or a month-scale test with bands of "
         "whole months (knox_for_incidents(..., months=True)).")
-    t = incident_days(incidents)
+    t = incident_days(incidents, timezone)
     return knox_test(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float), t, **kwargs)

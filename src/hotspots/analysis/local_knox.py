@@ -10,7 +10,7 @@ random (without replacement) from the other n - 1 events; the pseudo p-value
 is (1 + #permutations with count >= observed) / (permutations + 1). The exact
 null distribution of that scheme is hypergeometric, reported as ``p_hypergeom``.
 
-Coordinates in metres (EPSG:27700 in the engine), times in days.
+Coordinates in metres (the working CRS in the engine), times in days.
 """
 
 from __future__ import annotations
@@ -19,9 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import hypergeom
 
+from .._util import kernel_array
 from ..errors import InputError
 from . import _nearrepeat_kernels as K
+from .neighbours import distance_band_neighbours
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,21 +69,8 @@ class LocalKnoxResult:
 
 def spatial_neighbours_csr(x, y, delta_m: float):
     """CSR arrays (ptr, idx) of each event's neighbours within ``delta_m`` metres
-    (Euclidean, inclusive, self excluded)."""
-    from scipy.spatial import cKDTree
-
-    n = len(x)
-    tree = cKDTree(np.column_stack([x, y]))
-    pr = tree.query_pairs(delta_m, p=2, output_type="ndarray")
-    if pr.size == 0:
-        return np.zeros(n + 1, np.int64), np.zeros(0, np.int64)
-    a = np.concatenate([pr[:, 0], pr[:, 1]]).astype(np.int64)
-    b = np.concatenate([pr[:, 1], pr[:, 0]]).astype(np.int64)
-    order = np.lexsort((b, a))
-    a, b = a[order], b[order]
-    ptr = np.zeros(n + 1, np.int64)
-    np.add.at(ptr, a + 1, 1)
-    return np.cumsum(ptr), b
+    (Euclidean, inclusive, self excluded): :func:`hotspots.analysis.neighbours.distance_band_neighbours`."""
+    return distance_band_neighbours(x, y, delta_m)
 
 
 def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutations: int = 999,
@@ -89,11 +79,9 @@ def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutat
 
     x, y in metres, t in days; ``delta_m`` and ``tau_days`` are inclusive thresholds.
     """
-    from scipy.stats import hypergeom
-
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    t = np.ascontiguousarray(t, dtype=np.float64)
+    x = kernel_array(x, np.float64)
+    y = kernel_array(y, np.float64)
+    t = kernel_array(t, np.float64)
     if not (x.shape == y.shape == t.shape) or x.ndim != 1:
         raise InputError("x, y and t must be 1-D arrays of equal length.")
     if len(x) < 2:
@@ -104,7 +92,9 @@ def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutat
         raise InputError("delta_m must be positive (metres) and tau_days >= 0 (days).")
     n = len(x)
     ptr, idx = spatial_neighbours_csr(x, y, delta_m)
-    nsti, nti, exceed = K.local_knox_kernel(ptr, idx, t, float(tau_days), int(permutations), int(seed))
+    order = kernel_array(np.argsort(t, kind="stable"), np.int64)
+    nsti, nti, exceed = K.local_knox_kernel(kernel_array(ptr, np.int64), kernel_array(idx, np.int64), t, order,
+                                            float(tau_days), int(permutations), int(seed))
     nsi = np.diff(ptr)
     rows = np.repeat(np.arange(n), nsi)
     close_t = np.abs(t[idx] - t[rows]) <= tau_days
@@ -114,6 +104,6 @@ def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutat
     p = (1.0 + exceed) / (permutations + 1.0) if permutations > 0 else np.full(n, np.nan)
     # P(X >= n_st) for X ~ Hypergeom(N = n-1, K = n_t, draws = n_s)
     p_hg = hypergeom.sf(nsti - 1, n - 1, nti, nsi)
-    return LocalKnoxResult(n_st=nsti, n_after=n_after, n_before=n_before, n_s=nsi, n_t=nti, expected=expected, p_value=p,
-                           p_hypergeom=np.asarray(p_hg, dtype=float), delta_m=float(delta_m),
+    return LocalKnoxResult(n_st=nsti, n_after=n_after, n_before=n_before, n_s=nsi, n_t=nti, expected=expected,
+                           p_value=p, p_hypergeom=np.asarray(p_hg, dtype=float), delta_m=float(delta_m),
                            tau_days=float(tau_days), permutations=int(permutations), seed=int(seed))

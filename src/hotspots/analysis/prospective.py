@@ -10,23 +10,23 @@ with d the distance from the event to the cell centre (metres) and age =
 at_day - event time (days). Defaults: bandwidth 400 m and 56 days (8 weeks),
 distance bands of 50 m and time bands of 7 days (one week), as in the paper.
 Where the Knox test on the user's own data finds a significant near-repeat
-extent, :func:`hotspots.analysis.nearrepeat.run_nearrepeat` uses that extent
+extent, :func:`hotspots.analysis.nearrepeat.near_repeat` uses that extent
 as the bandwidths instead (and reports it).
 
-Grid arrays have shape (nrows, ncols), row 0 at the top (north), EPSG:27700.
+Grid arrays have shape (nrows, ncols), row 0 at the top (north), working CRS.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._util import kernel_array
+from ..config.sections import PROSPECTIVE_BAND_DAYS as DEFAULT_BAND_DAYS
+from ..config.sections import PROSPECTIVE_BAND_M as DEFAULT_BAND_M
+from ..config.sections import PROSPECTIVE_BANDWIDTH_DAYS as DEFAULT_BANDWIDTH_DAYS
+from ..config.sections import PROSPECTIVE_BANDWIDTH_M as DEFAULT_BANDWIDTH_M
 from ..errors import InputError
 from . import _nearrepeat_kernels as K
-
-DEFAULT_BANDWIDTH_M = 400.0
-DEFAULT_BANDWIDTH_DAYS = 56.0
-DEFAULT_BAND_M = 50.0
-DEFAULT_BAND_DAYS = 7.0
 
 
 def prospective_surface(x, y, t_days, grid, at_day, bandwidth_m: float = DEFAULT_BANDWIDTH_M,
@@ -34,20 +34,21 @@ def prospective_surface(x, y, t_days, grid, at_day, bandwidth_m: float = DEFAULT
                         band_days: float = DEFAULT_BAND_DAYS) -> np.ndarray:
     """Prospective risk on ``grid`` at ``at_day`` (see the module docstring).
 
-    x, y : event coordinates in metres (EPSG:27700); t_days : event times in days
+    x, y : event coordinates in metres (working CRS); t_days : event times in days
     (same origin as ``at_day``). Only events with t < at_day are used, so the
     surface never looks ahead. Cells outside ``grid.mask`` are 0.
     Returns an array of shape (grid.nrows, grid.ncols).
     """
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    t = np.ascontiguousarray(t_days, dtype=np.float64)
+    x = kernel_array(x, np.float64)
+    y = kernel_array(y, np.float64)
+    t = kernel_array(t_days, np.float64)
     if not (x.shape == y.shape == t.shape):
         raise InputError("x, y and t_days must have the same length.")
     if bandwidth_m <= 0 or bandwidth_days <= 0 or band_m <= 0 or band_days <= 0:
         raise InputError("prospective bandwidths and bands must be positive (metres, days).")
     ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(t)
-    out = K.prospective_kernel(x[ok], y[ok], t[ok], float(at_day), float(grid.xmin), float(grid.ymax),
+    out = K.prospective_kernel(kernel_array(x[ok], np.float64), kernel_array(y[ok], np.float64),
+                               kernel_array(t[ok], np.float64), float(at_day), float(grid.xmin), float(grid.ymax),
                                float(grid.cell_size), int(grid.nrows), int(grid.ncols), float(bandwidth_m),
                                float(bandwidth_days), float(band_m), float(band_days))
     out[~grid.mask] = 0.0

@@ -9,7 +9,7 @@ exact Poisson interval::
 
 scaled like the rate. Areas are ranked by rate (or count) with the whole
 borough's rate alongside for comparison. Points are assigned to areas by
-point-in-polygon (EPSG:27700); points just outside every polygon (police.uk
+point-in-polygon (working CRS); points just outside every polygon (police.uk
 snap points on boundary roads) can be given to the nearest area within
 ``snap_m`` metres.
 """
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
+from scipy.stats import chi2
 
 from ..config import BURGLARY_TYPES
 from ..errors import InputError
@@ -27,8 +29,6 @@ from ..errors import InputError
 
 def garwood_interval(k, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood) Poisson interval for counts ``k``: (lower, upper) expected counts."""
-    from scipy.stats import chi2
-
     k = np.asarray(k, dtype=float)
     a = 1.0 - confidence
     lo = np.where(k > 0, chi2.ppf(a / 2, 2 * np.maximum(k, 1e-300)) / 2, 0.0)
@@ -41,10 +41,8 @@ def assign_areas(x, y, areas, code_field: str = "ward_code", snap_m: float = 0.0
 
     A point inside (or on the edge of) several polygons takes the first in
     ``areas`` order; a point in none goes to the nearest polygon within
-    ``snap_m`` metres. Coordinates and polygons in EPSG:27700.
+    ``snap_m`` metres. Coordinates and polygons in the working CRS.
     """
-    import shapely
-
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     pts = shapely.points(x, y)
@@ -79,7 +77,7 @@ class RatesResult:
     """
 
     table: pd.DataFrame
-    borough: dict
+    borough: dict[str, float]
     denominator_kind: str
     per: float
     period_years: float
@@ -137,7 +135,7 @@ def ward_rates(incidents, areas, crime_types=None, denominator: str = "auto", co
                rank_by: str = "rate", label: str = "") -> RatesResult:
     """Rates per ward (or LSOA: pass its code/name fields) for incidents.
 
-    ``incidents``: Incidents GeoDataFrame (x, y, crime_type; EPSG:27700) or an
+    ``incidents``: Incidents GeoDataFrame (x, y, crime_type; working CRS) or an
     (n, 2) array of metres. ``crime_types`` filters first. ``denominator``
     ``auto`` uses households when every type rated is a burglary type, else
     population (or name the column). ``assign`` ``spatial`` does

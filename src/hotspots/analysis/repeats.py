@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..model import resolve_timezone, wall_clock
+
 SNAP_POINT_CAVEAT = (
     "Locations are police.uk anonymised snap points (each shared by several addresses), not addresses: "
     "a 'repeat' here means the same snap point was burgled again, so the rate over-states repeat "
@@ -64,24 +66,26 @@ class RepeatResult:
 
 
 def repeat_victimisation(x, y, dates, *, location_text=None, period_start=None, period_end=None,
-                         window_days: int = 365, precision_m: float = 1.0, snap_points: bool = False
-                         ) -> RepeatResult:
+                         window_days: int = 365, precision_m: float = 1.0, snap_points: bool = False,
+                         timezone: str | None = None) -> RepeatResult:
     """Repeat burglaries and the repeat rate (see the module docstring).
 
-    x, y : metres (EPSG:27700); dates : datetime-like. Burglaries in
-    [period_start, period_end) are scored (default: all); earlier ones serve as history.
-    ``snap_points`` adds the police.uk caveat to the result.
+    x, y : metres (a projected CRS); dates : datetime-like (tz-aware dates are
+    read as local calendar days in ``timezone``, default Europe/London).
+    Burglaries in [period_start, period_end) are scored (default: all);
+    earlier ones serve as history. ``snap_points`` adds the police.uk caveat to
+    the result.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     d = pd.to_datetime(pd.Series(dates)).reset_index(drop=True)
-    if d.dt.tz is not None:
-        d = d.dt.tz_convert("Europe/London").dt.tz_localize(None)
+    tz = resolve_timezone(timezone)
+    d = wall_clock(d, tz)
     day = ((d.dt.normalize() - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy()
     n = len(x)
     kx = np.round(x / precision_m).astype(np.int64)
     ky = np.round(y / precision_m).astype(np.int64)
-    key = pd.Series(list(zip(kx, ky)))
+    key = pd.Series(list(zip(kx, ky, strict=True)))
     codes = pd.factorize(key)[0]
     order = np.lexsort((np.arange(n), day, codes))  # stable: ties keep input order
     is_rep = np.zeros(n, dtype=bool)
@@ -100,9 +104,9 @@ def repeat_victimisation(x, y, dates, *, location_text=None, period_start=None, 
     ps = pd.Timestamp(period_start) if period_start is not None else None
     pe = pd.Timestamp(period_end) if period_end is not None else None
     if ps is not None and ps.tz is not None:
-        ps = ps.tz_convert("Europe/London").tz_localize(None)
+        ps = ps.tz_convert(tz).tz_localize(None)
     if pe is not None and pe.tz is not None:
-        pe = pe.tz_convert("Europe/London").tz_localize(None)
+        pe = pe.tz_convert(tz).tz_localize(None)
     in_period = np.ones(n, dtype=bool)
     if ps is not None:
         in_period &= (d >= ps).to_numpy()

@@ -3,7 +3,7 @@
 What it answers for the Fortnightly Intelligence Meeting: *which places are
 becoming hot, staying hot, or have stopped being hot?*
 
-Method (EPSG:27700, metres; times in Europe/London)
+Method (working CRS, metres; times in ``[project] timezone``, default Europe/London)
 ---------------------------------------------------
 1. **Cube.** Incidents are binned on the analysis grid
    (:class:`hotspots.geo.grid.Grid`) and into time steps that *end at the FIM
@@ -77,22 +77,29 @@ Method (EPSG:27700, metres; times in Europe/London)
 
 from __future__ import annotations
 
-import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from scipy.special import ndtr
 
+from .._util import kernel_array
+from ..announce import choose
+from ..config.sections import TrendsConfig
+from ..errors import InputError, PrecisionError
+from ..geo.checks import require_points, require_same_crs
+from ..geo.grid import Grid
+from ..model import coarsest_precision, local_midnight, midpoint_times, require_precision, resolve_timezone
 from ..model import days_since_epoch as _days
-from ..model import midpoint_times
-from ..errors import ConfigError, InputError
-from ..model import coarsest_precision, require_precision
 from . import _trends_kernels as K
-
-TZ = "Europe/London"
+from .fdr import bh_adjust
+from .neighbours import grid_neighbours
+from .neighbours import queen_csr as queen_csr  # re-exported for callers of hotspots.analysis.trends
 
 ESRI_LABELS = (
     "no pattern",
@@ -144,123 +151,50 @@ def uk_legend(step: str = "fortnight") -> dict[str, str]:
     }
 
 
-# --------------------------------------------------------------------------- config
-@dataclass(frozen=True)
-class TrendsConfig:
-    """[trends]: space-time cube, Gi*, trends and the class scheme.
-
-    ``step``: ``auto`` (month for month-precision data, else ``step_days``),
-    ``days`` or ``month``. ``n_steps`` 0 = every whole step from the first
-    incident up to the FIM date, capped at ``max_steps``. ``time_lags``: how
-    many previous steps join the Gi* neighbourhood. ``weight``: ``count`` or
-    ``harm`` (the incidents' harm weights).
-    """
-
-    scheme: str = "esri"
-    step: str = "auto"
-    step_days: int = 14
-    n_steps: int = 0
-    max_steps: int = 130
-    min_steps: int = 6
-    time_lags: int = 1
-    alpha: float = 0.05
-    fdr: str = "step"
-    trend_alpha: float = 0.05
-    trend_test: str = "yue_wang"
-    share: float = 0.9
-    historical: str = "extended"
-    historical_min_span: float = 0.25
-    recent_steps: int = 0
-    uk_hot_share: float = 0.5
-    weight: str = "count"
-    crime_types: tuple[str, ...] = ()
-
-    def validate(self, where: str) -> None:
-        def bad(key, msg):
-            raise ConfigError(f"{where}: [trends] {key} {msg}")
-
-        if self.scheme not in ("esri", "uk"):
-            bad("scheme", f"must be \"esri\" or \"uk\", got {self.scheme!r}.")
-        if self.step not in ("auto", "days", "month"):
-            bad("step", f"must be \"auto\", \"days\" or \"month\", got {self.step!r}.")
-        if self.step_days < 1:
-            bad("step_days", f"must be a positive number of days, got {self.step_days}.")
-        if self.n_steps < 0 or self.max_steps < 1:
-            bad("n_steps/max_steps", "must be >= 0 (n_steps, 0 = automatic) and >= 1 (max_steps).")
-        if self.min_steps < 4:
-            bad("min_steps", f"must be at least 4 (the trend test needs a series), got {self.min_steps}.")
-        if self.time_lags < 0:
-            bad("time_lags", f"must be >= 0 steps, got {self.time_lags}.")
-        for key in ("alpha", "trend_alpha"):
-            v = getattr(self, key)
-            if not 0 < v < 1:
-                bad(key, f"must be between 0 and 1, got {v}.")
-        for key in ("share", "historical_min_span", "uk_hot_share"):
-            v = getattr(self, key)
-            if not 0 < v <= 1:
-                bad(key, f"must be in (0, 1], got {v}.")
-        if self.fdr not in ("step", "cube", "none"):
-            bad("fdr", f"must be \"step\", \"cube\" or \"none\", got {self.fdr!r}.")
-        if self.trend_test not in ("yue_wang", "mk"):
-            bad("trend_test", f"must be \"yue_wang\" or \"mk\", got {self.trend_test!r}.")
-        if self.historical not in ("extended", "arcgis"):
-            bad("historical", f"must be \"extended\" or \"arcgis\", got {self.historical!r}.")
-        if self.recent_steps < 0:
-            bad("recent_steps", f"must be >= 0 (0 = a quarter of the steps), got {self.recent_steps}.")
-        from ..config import CANONICAL_CRIME_TYPES
-
-        unknown = [c for c in self.crime_types if c not in CANONICAL_CRIME_TYPES]
-        if unknown:
-            bad("crime_types", f"has unknown categories {unknown}; choose from {list(CANONICAL_CRIME_TYPES)}.")
-        if self.weight not in ("count", "harm"):
-            bad("weight", f"must be \"count\" or \"harm\", got {self.weight!r}.")
-
-
 # --------------------------------------------------------------------------- helpers
-def to_fim_timestamp(fim_date) -> pd.Timestamp:
-    """Midnight at the start of the FIM date, Europe/London."""
-    ts = pd.Timestamp(fim_date)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize(TZ)
-    else:
-        ts = ts.tz_convert(TZ)
-    return ts.normalize()
+def to_fim_timestamp(fim_date, timezone: str | None = None) -> pd.Timestamp:
+    """Midnight at the start of the FIM date in ``timezone`` (default Europe/London)."""
+    return local_midnight(fim_date, resolve_timezone(timezone))
 
 
 
 
 @dataclass(frozen=True)
 class StepPlan:
-    """The time steps of a cube: ``starts[k] <= t < ends[k]`` (Europe/London)."""
+    """The time steps of a cube: ``starts[k] <= t < ends[k]`` (local time of the analysis)."""
 
     starts: pd.DatetimeIndex
     ends: pd.DatetimeIndex
     unit: str  # "month" or "N days"
     label: str  # "month", "fortnight", "week" or "N-day step" (for sentences)
     note: str
+    choices: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
         return len(self.starts)
 
 
-def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None) -> StepPlan:
-    """Time steps ending at the FIM date.
+def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None, timezone: str | None = None) -> StepPlan:
+    """Time steps ending at the FIM date, in calendar days of ``timezone``.
 
     ``precision`` is the coarsest ``time_precision`` of the data. ``data_start``
     (tz-aware timestamp) bounds the automatic number of steps: only whole steps
     starting on or after it are used.
     """
-    fim = to_fim_timestamp(fim_date)
+    tz = resolve_timezone(timezone)
+    fim = to_fim_timestamp(fim_date, tz)
     mode = cfg.step
+    choices: dict[str, str] = {}
     if mode == "auto":
         mode = "month" if precision == "month" else "days"
         why = (f"chosen automatically: the data have {precision} precision")
+        choose(choices, "step", f"emerging hotspots: time step chosen automatically: "
+                                f"{'calendar months' if mode == 'month' else f'{cfg.step_days} days'}, because the "
+                                f"incident times have {precision} precision")
     else:
         why = "set in [trends] step"
     if mode == "days" and precision == "month":
-        from ..errors import PrecisionError
-
         raise PrecisionError(f"[trends] step = \"days\" ({cfg.step_days}-day steps) needs day-precision times, but the "
                              "incidents only have month precision (police.uk publishes months only). Use step = "
                              "\"month\" or \"auto\".")
@@ -271,7 +205,7 @@ def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None) -> 
         else:
             if data_start is None:
                 raise InputError("Cannot choose the number of steps automatically without incidents.")
-            ds = pd.Timestamp(data_start).tz_convert(TZ)
+            ds = pd.Timestamp(data_start).tz_convert(tz)
             first = ds.normalize().replace(day=1)
             if first < ds.normalize():
                 first = first + pd.DateOffset(months=1)
@@ -287,13 +221,13 @@ def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None) -> 
         else:
             if data_start is None:
                 raise InputError("Cannot choose the number of steps automatically without incidents.")
-            ds = pd.Timestamp(data_start).tz_convert(TZ).normalize()
+            ds = pd.Timestamp(data_start).tz_convert(tz).normalize()
             n = int(math.floor((fim - ds).days / d))
             n = min(n, cfg.max_steps)
         # calendar days in local time (DST-safe)
-        ends = pd.DatetimeIndex([(fim.tz_localize(None) - pd.Timedelta(days=d * k)).tz_localize(TZ)
+        ends = pd.DatetimeIndex([(fim.tz_localize(None) - pd.Timedelta(days=d * k)).tz_localize(tz)
                                  for k in range(n - 1, -1, -1)])
-        starts = pd.DatetimeIndex([(e.tz_localize(None) - pd.Timedelta(days=d)).tz_localize(TZ) for e in ends])
+        starts = pd.DatetimeIndex([(e.tz_localize(None) - pd.Timedelta(days=d)).tz_localize(tz) for e in ends])
         unit = f"{d} days"
         label = {14: "fortnight", 7: "week"}.get(d, f"{d}-day step")
     if n < cfg.min_steps:
@@ -304,63 +238,13 @@ def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None) -> 
               f"the last whole month before the FIM date {fim.date()}")
     note = (f"{n} steps of {unit} ({why}), {starts[0].date()} to {(ends[-1] - pd.Timedelta(days=1)).date()} "
             f"inclusive, {ending}")
-    return StepPlan(starts, ends, unit, label, note)
-
-
-def queen_csr(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Queen neighbours (self included) of the masked cells of a grid.
-
-    Returns ``(rows, cols, ptr, idx)``: the masked cells in row-major order
-    (the order of :meth:`Grid.to_frame`) and a CSR neighbour list indexing them.
-    """
-    rows, cols = np.nonzero(mask)
-    nr, nc = mask.shape
-    lookup = np.full(mask.shape, -1, dtype=np.int64)
-    lookup[rows, cols] = np.arange(len(rows))
-    nb = np.full((len(rows), 9), -1, dtype=np.int64)
-    k = 0
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            r2, c2 = rows + dr, cols + dc
-            ok = (r2 >= 0) & (r2 < nr) & (c2 >= 0) & (c2 < nc)
-            nb[ok, k] = lookup[r2[ok], c2[ok]]
-            k += 1
-    valid = nb >= 0
-    ptr = np.concatenate([[0], np.cumsum(valid.sum(axis=1))]).astype(np.int64)
-    idx = nb[valid].astype(np.int64)  # row-major over (cell, offset): grouped by cell
-    return rows, cols, ptr, idx
-
-
-def bh_adjust(p: np.ndarray, axis: int | None = None) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values), over all values or along ``axis``.
-
-    NaN p-values stay NaN and do not count as tests.
-    """
-    p = np.asarray(p, dtype=float)
-    if axis is None:
-        flat = p.ravel()
-        out = np.full(flat.shape, np.nan)
-        ok = np.isfinite(flat)
-        pv = flat[ok]
-        m = pv.size
-        if m:
-            order = np.argsort(pv)
-            ranked = pv[order] * m / np.arange(1, m + 1)
-            q = np.minimum.accumulate(ranked[::-1])[::-1]
-            res = np.empty(m)
-            res[order] = np.minimum(q, 1.0)
-            out[ok] = res
-        return out.reshape(p.shape)
-    moved = np.moveaxis(p, axis, -1)
-    out = np.empty_like(moved)
-    for ix in np.ndindex(moved.shape[:-1]):
-        out[ix] = bh_adjust(moved[ix])
-    return np.moveaxis(out, -1, axis)
+    if not cfg.n_steps:
+        choose(choices, "n_steps", f"emerging hotspots: {n} steps of {unit} chosen automatically (every whole "
+                                   f"step from the first incident, at most [trends] max_steps = {cfg.max_steps})")
+    return StepPlan(starts, ends, unit, label, note, dict(choices))
 
 
 def _norm_sf2(z: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtr
-
     return 2.0 * ndtr(-np.abs(z))
 
 
@@ -370,8 +254,8 @@ def spacetime_gistar(counts: np.ndarray, mask: np.ndarray, time_lags: int = 1) -
     ``counts`` has shape ``(T, N)`` over the masked cells of ``mask`` in
     row-major order. Returns ``(z, p)`` with two-sided normal p-values.
     """
-    _r, _c, ptr, idx = queen_csr(mask)
-    z, _w = K.spacetime_gistar(np.ascontiguousarray(counts, dtype=np.float64), ptr, idx, int(time_lags))
+    ptr, idx = grid_neighbours(mask)
+    z, _w = K.spacetime_gistar(kernel_array(counts, np.float64), ptr, idx, int(time_lags))
     return z, _norm_sf2(z)
 
 
@@ -382,7 +266,7 @@ def mann_kendall(series: np.ndarray, ac_lags: int = 0, with_slope: bool = True) 
     serial correlation at lags 1..ac_lags (as ``pymannkendall.yue_wang_modification_test``
     with ``lag=ac_lags``); 0 is the original test.
     """
-    s, v, z, tau, slope = K.mann_kendall(np.ascontiguousarray(series, dtype=np.float64), int(ac_lags),
+    s, v, z, tau, slope = K.mann_kendall(kernel_array(series, np.float64), int(ac_lags),
                                          bool(with_slope))
     return {"s": s, "var": v, "z": z, "p": _norm_sf2(z), "tau": tau, "slope": slope}
 
@@ -406,13 +290,14 @@ def classify_uk(hot: np.ndarray, recent_steps: int, hot_share: float) -> np.ndar
 # --------------------------------------------------------------------------- result
 @dataclass(frozen=True, eq=False)
 class EmergingResult:
-    """Emerging-hotspot classes of every grid cell (EPSG:27700).
+    """Emerging-hotspot classes of every grid cell (in the grid's CRS).
 
     Arrays over cells follow the grid's masked cells in row-major order
-    (``rows``, ``cols``); cube arrays have shape ``(T, N)``.
+    (``rows``, ``cols``); cube arrays have shape ``(T, N)``. ``choices`` holds
+    the settings chosen automatically (the time step, the number of steps).
     """
 
-    grid: Any
+    grid: Grid
     rows: np.ndarray
     cols: np.ndarray
     step_starts: pd.DatetimeIndex
@@ -431,6 +316,7 @@ class EmergingResult:
     scheme: str
     config: TrendsConfig
     notes: tuple[str, ...] = field(default_factory=tuple)
+    choices: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def n_steps(self) -> int:
@@ -462,7 +348,7 @@ class EmergingResult:
 
     def counts_by_class(self) -> dict[str, int]:
         vals, n = np.unique(self.codes, return_counts=True)
-        return {self.labels[v]: int(c) for v, c in zip(vals, n)}
+        return {self.labels[v]: int(c) for v, c in zip(vals, n, strict=True)}
 
     def explanations(self) -> list[str]:
         """One sentence per cell giving the evidence for its class."""
@@ -477,10 +363,9 @@ class EmergingResult:
         st = self.step_label
         out = []
         for i in range(self.n_cells):
-            if self.codes[i] == 0:
-                if nh[i] == 0 and nc[i] == 0:
-                    out.append(f"{lab[i].capitalize()}: never a significant hot or cold spot in {T} {st}s.")
-                    continue
+            if self.codes[i] == 0 and nh[i] == 0 and nc[i] == 0:
+                out.append(f"{lab[i].capitalize()}: never a significant hot or cold spot in {T} {st}s.")
+                continue
             latest = "hot" if fh[i] else ("cold" if fc[i] else "neither hot nor cold")
             if tp[i] < self.config.trend_alpha:
                 trend = f"Gi* trend {'rising' if tz[i] > 0 else 'falling'} (Mann-Kendall p = {tp[i]:.3g})"
@@ -492,14 +377,10 @@ class EmergingResult:
 
     def to_frame(self):
         """GeoDataFrame of the cells: class code and label, explanation, hot/cold step
-        counts, latest z, trend statistics (EPSG:27700)."""
-        import geopandas as gpd
-
+        counts, latest z, trend statistics (working CRS)."""
         rows, cols = self.rows, self.cols
         g = self.grid
         cs = g.cell_size
-        import shapely
-
         geom = shapely.box(g.xmin + cols * cs, g.ymax - (rows + 1) * cs, g.xmin + (cols + 1) * cs, g.ymax - rows * cs)
         df = pd.DataFrame({
             "cell_id": rows * g.ncols + cols, "row": rows, "col": cols,
@@ -514,7 +395,7 @@ class EmergingResult:
         return gpd.GeoDataFrame(df, geometry=geom, crs=g.crs)
 
     def to_geotiff(self, path, layer: str = "class") -> Path:
-        """Write ``layer`` as a GeoTIFF on the grid (EPSG:27700): ``class`` (codes into
+        """Write ``layer`` as a GeoTIFF on the grid (working CRS): ``class`` (codes into
         ``labels``, -1 outside), ``latest_z`` (Gi* z of the final step), ``trend_z``
         (Mann-Kendall z of the Gi* series) or ``n_hot`` (hot steps)."""
         if layer == "class":
@@ -526,7 +407,7 @@ class EmergingResult:
         return self.grid.write_geotiff(path, self.cell_array(arrays[layer]), description=layer)
 
     def to_gpkg(self, path, layer: str = "emerging_hotspots") -> Path:
-        """Write :meth:`to_frame` to a GeoPackage layer (EPSG:27700)."""
+        """Write :meth:`to_frame` to a GeoPackage layer (working CRS)."""
         path = Path(path)
         self.to_frame().to_file(path, layer=layer, driver="GPKG")
         return path
@@ -577,14 +458,22 @@ def build_cube(incidents, grid, plan: StepPlan, weight: str = "count") -> tuple[
     return cube, info
 
 
-def emerging_hotspots(incidents, grid, fim_date, config: TrendsConfig | None = None) -> EmergingResult:
+def emerging_hotspots(incidents: gpd.GeoDataFrame, grid: Grid, fim_date, config: TrendsConfig | None = None, *,
+                      timezone: str | None = None) -> EmergingResult:
     """Emerging-hotspot analysis of ``incidents`` on ``grid`` for the FIM date.
 
-    ``incidents`` follows the Incidents contract (EPSG:27700; only ``x``,
-    ``y``, ``start``, ``end``, ``time_precision``, and ``harm``/``crime_type``
-    when used, are read). See the module docstring for the method and rules.
+    ``incidents`` follows the Incidents contract (a GeoDataFrame in the grid's
+    projected CRS; only ``x``, ``y``, ``start``, ``end``, ``time_precision``,
+    and ``harm``/``crime_type`` when used, are read). ``config`` holds the
+    ``[trends]`` settings (default :class:`TrendsConfig`); steps are calendar
+    days in ``timezone`` (default Europe/London). Automatic choices (the step, the number of steps) are
+    announced and kept in ``choices``. See the module docstring for the method
+    and rules.
     """
     cfg = config or TrendsConfig()
+    require_points(incidents, "emerging_hotspots: incidents")
+    require_same_crs(("grid", grid), ("emerging_hotspots: incidents", incidents))
+    tz = resolve_timezone(timezone)
     inc = incidents
     if cfg.crime_types:
         inc = inc[inc["crime_type"].isin(cfg.crime_types)]
@@ -597,10 +486,11 @@ def emerging_hotspots(incidents, grid, fim_date, config: TrendsConfig | None = N
         require_precision(inc, "day", f"[trends] {cfg.step_days}-day steps",
                           "Use [trends] step = \"month\" or \"auto\".")
     data_start = inc["start"].min()
-    plan = plan_steps(fim_date, precision, cfg, data_start)
+    plan = plan_steps(fim_date, precision, cfg, data_start, tz)
     cube, info = build_cube(inc, grid, plan, cfg.weight)
-    rows, cols, ptr, idx = queen_csr(grid.mask)
-    z, _w = K.spacetime_gistar(cube, ptr, idx, int(cfg.time_lags))
+    rows, cols = np.nonzero(grid.mask)
+    ptr, idx = grid_neighbours(grid.mask)
+    z, _w = K.spacetime_gistar(kernel_array(cube, np.float64), ptr, idx, int(cfg.time_lags))
     p = _norm_sf2(z)
     if cfg.fdr == "step":
         q = bh_adjust(p, axis=1)
@@ -617,10 +507,12 @@ def emerging_hotspots(incidents, grid, fim_date, config: TrendsConfig | None = N
     ac = cfg.time_lags if cfg.trend_test == "yue_wang" else 0
     trend = mann_kendall(z[skip:].T, ac)
     count_trend = mann_kendall(cube.T, 0, with_slope=False)
+    labels: tuple[str, ...]
     if cfg.scheme == "esri":
-        codes = K.classify_esri(np.ascontiguousarray(hot.T), np.ascontiguousarray(cold.T), trend["p"], trend["z"],
-                                cfg.trend_alpha, cfg.share, cfg.historical_min_span, 2,
-                                cfg.historical == "extended")
+        codes = K.classify_esri(kernel_array(hot.T, np.bool_), kernel_array(cold.T, np.bool_),
+                                kernel_array(trend["p"], np.float64), kernel_array(trend["z"], np.float64),
+                                float(cfg.trend_alpha), float(cfg.share), float(cfg.historical_min_span), 2,
+                                bool(cfg.historical == "extended"))
         labels = ESRI_LABELS
     else:
         codes = classify_uk(hot.T, cfg.recent_steps, cfg.uk_hot_share)
@@ -633,91 +525,4 @@ def emerging_hotspots(incidents, grid, fim_date, config: TrendsConfig | None = N
     return EmergingResult(grid=grid, rows=rows, cols=cols, step_starts=plan.starts, step_ends=plan.ends,
                           step_label=plan.label, counts=cube, z=z, p=p, q=q, hot=hot, cold=cold, trend=trend,
                           count_trend=count_trend, codes=np.asarray(codes), labels=labels, scheme=cfg.scheme,
-                          config=cfg, notes=tuple(notes))
-
-
-# --------------------------------------------------------------------------- stage
-@dataclass(frozen=True, eq=False)
-class TrendsResult:
-    """Everything the trends stage produces for one FIM date."""
-
-    emerging: EmergingResult
-    exceptions: pd.DataFrame
-    seasonality: Any  # hotspots.analysis.exceptions.SeasonalityResult
-    fim_date: pd.Timestamp
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def write(self, out_dir) -> dict[str, Path]:
-        """Write the stage's files into ``out_dir`` (created if needed); returns name -> path.
-
-        ``trends_cells.gpkg`` (cells with class and explanation),
-        ``trends_classes.tif`` (class codes), ``trends_latest_z.tif`` (latest Gi* z),
-        ``trends_steps.csv``, ``exceptions.csv``, ``seasonality.csv``,
-        ``seasonal_outlook.csv`` and ``trends_summary.json`` (classes, legend, notes).
-        """
-        import json
-
-        from .._csvsafe import write_csv
-
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        em = self.emerging
-        paths = {}
-        paths["cells"] = em.to_gpkg(out / "trends_cells.gpkg")
-        paths["classes_tif"] = em.to_geotiff(out / "trends_classes.tif", "class")
-        paths["latest_z_tif"] = em.to_geotiff(out / "trends_latest_z.tif", "latest_z")
-        paths["steps"] = write_csv(em.steps_frame(), out / "trends_steps.csv")
-        paths["exceptions"] = write_csv(self.exceptions, out / "exceptions.csv")
-        paths["seasonality"] = write_csv(self.seasonality.profile, out / "seasonality.csv")
-        paths["outlook"] = write_csv(self.seasonality.outlook, out / "seasonal_outlook.csv")
-        summary = {"fim_date": str(self.fim_date.date()), "emerging": em.summary(),
-                   "legend": em.legend(), "codes": dict(enumerate(em.labels)),
-                   "exceptions_flagged": int(self.exceptions["flag"].astype(bool).sum())
-                   if "flag" in self.exceptions else 0,
-                   "notes": list(self.notes)}
-        paths["summary"] = out / "trends_summary.json"
-        paths["summary"].write_text(json.dumps(summary, indent=2, default=str))
-        return paths
-
-
-def load_inputs(cfg, fim_date=None):
-    """Study area, accepted incidents before the FIM date, the analysis grid and the FIM date
-    (tz-aware midnight) for ``cfg``: the inputs of :func:`run_trends` without running other stages.
-
-    As in the full pipeline, an incident is used only when its whole time window ends before
-    the FIM date (a police.uk month once the month is over).
-    """
-    from ..geo.study_area import load_study_area
-    from ..ingest import load_incidents
-    from ..pipeline import parse_fim_date
-
-    area = load_study_area(cfg)
-    ing = load_incidents(cfg, area)
-    fim = parse_fim_date(fim_date, ing.incidents, cfg.project.timezone)
-    inc = ing.incidents[ing.incidents["end"] < fim].reset_index(drop=True)
-    if len(inc) == 0:
-        raise InputError(f"no accepted incidents before the FIM date {fim:%Y-%m-%d}; choose a later --date.")
-    return area, inc, area.grid(cfg.grid.cell_size_m), fim
-
-
-def run_trends(cfg, incidents, study_area, grid, fim_date, hotspot_areas=None) -> TrendsResult:
-    """Stage entry point: emerging hotspots, short-term exceptions and seasonality.
-
-    ``cfg`` is the run :class:`~hotspots.config.Config` (sections ``[trends]``
-    and ``[exceptions]``); ``hotspot_areas`` an optional GeoDataFrame of polygons
-    (``area_id``, optional ``name`` or ``label``) for which exceptions are also reported.
-    """
-    from ..config import section
-    from .exceptions import ExceptionsConfig, seasonality, short_term_exceptions
-
-    tcfg = section(cfg, "trends", TrendsConfig)
-    ecfg = section(cfg, "exceptions", ExceptionsConfig)
-    if ecfg.period_days == 0:  # the partnership's meeting cycle
-        ecfg = dataclasses.replace(ecfg, period_days=cfg.analysis.fortnight_days)
-    fim = to_fim_timestamp(fim_date)
-    em = emerging_hotspots(incidents, grid, fim, tcfg)
-    wards = getattr(study_area, "wards", None)
-    exc = short_term_exceptions(incidents, fim, ecfg, wards=wards, areas=hotspot_areas)
-    seas = seasonality(incidents, fim, ecfg)
-    notes = list(em.notes) + list(seas.notes)
-    return TrendsResult(emerging=em, exceptions=exc, seasonality=seas, fim_date=fim, notes=tuple(notes))
+                          config=cfg, notes=tuple(notes), choices=plan.choices)

@@ -125,7 +125,10 @@ def viewshed_count(heights, x0, ytop, cs, cx, cy, rng, brg, fov, mount_h, target
 
 @njit(cache=True)
 def _cover_pass(px_sorted, py_sorted, cx, cy, rng, brg, fov, mount_h, heights, x0, ytop, cs, target_h,
-                use_los, fill, out_p, out_c):
+                use_los, out_p, out_c):
+    """Count the (point, camera) pairs in view; also record them when ``out_p``/``out_c``
+    have room (empty arrays: count only). One signature for both passes of :func:`cover_pairs`."""
+    fill = out_p.shape[0] > 0
     n = 0
     for k in range(cx.shape[0]):
         lo = np.searchsorted(px_sorted, cx[k] - rng[k], side="left")
@@ -156,11 +159,12 @@ def cover_pairs(px_sorted, py_sorted, cx, cy, rng, brg, fov, mount_h, heights, x
     """
     dummy = np.zeros(0, dtype=np.int64)
     n = _cover_pass(px_sorted, py_sorted, cx, cy, rng, brg, fov, mount_h, heights, x0, ytop, cs, target_h,
-                    use_los, False, dummy, dummy)
+                    use_los, dummy, dummy)
     out_p = np.empty(n, dtype=np.int64)
     out_c = np.empty(n, dtype=np.int64)
-    _cover_pass(px_sorted, py_sorted, cx, cy, rng, brg, fov, mount_h, heights, x0, ytop, cs, target_h,
-                use_los, True, out_p, out_c)
+    if n > 0:
+        _cover_pass(px_sorted, py_sorted, cx, cy, rng, brg, fov, mount_h, heights, x0, ytop, cs, target_h,
+                    use_los, out_p, out_c)
     return out_p, out_c
 
 

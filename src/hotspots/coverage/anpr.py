@@ -17,63 +17,35 @@ readers (default 20) are chosen at entry points to cover the most remaining
 weight (maximal covering, :mod:`.siting`). Flows along the road network are not
 modelled: the weights stand in for them.
 
-Everything is EPSG:27700 (metres).
+Everything is in the working CRS (metres).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
-from ..errors import ConfigError, InputError
-
-BNG = "EPSG:27700"
-
-
-def _default_class_weights() -> dict[str, float]:
-    return {"motorway": 4.0, "a_road": 3.0, "b_road": 2.0, "minor": 1.0}
-
-
-@dataclass(frozen=True)
-class AnprConfig:
-    """[anpr]: entry-point weighting and the number of new readers (metres)."""
-
-    k: int = 20
-    boundary: str = ""  # optional outline file; default: the study-area boundary
-    roads: str = ""  # optional road lines; default: the study area's roads
-    class_weights: dict[str, float] = field(default_factory=_default_class_weights)
-    unknown_class_weight: float = 1.0
-    crime_types: tuple[str, ...] = ("burglary", "burglary_residential", "burglary_business", "vehicle_crime")
-    crime_radius_m: float = 1000.0
-    crime_weight: float = 1.0
-    cover_distance_m: float = 250.0  # a reader covers an entry point this close along/near its road
-    on_road_m: float = 30.0  # ... and only if the reader stands within this distance of that entry's road
-    merge_distance_m: float = 30.0
-    snap_m: float = 5.0  # a road ending this close to the boundary counts as crossing it (links split there)
-    time_limit_s: float = 30.0
-
-    def validate(self, where: str) -> None:
-        if self.k < 1:
-            raise ConfigError(f"{where}: [anpr] k must be >= 1 readers, got {self.k}.")
-        for key in ("crime_radius_m", "cover_distance_m"):
-            if getattr(self, key) <= 0:
-                raise ConfigError(f"{where}: [anpr] {key} must be > 0 metres.")
-        if self.merge_distance_m < 0 or self.crime_weight < 0:
-            raise ConfigError(f"{where}: [anpr] merge_distance_m and crime_weight must be >= 0.")
-        bad = {k: v for k, v in self.class_weights.items() if v < 0}
-        if bad:
-            raise ConfigError(f"{where}: [anpr] class_weights must be >= 0, got {bad}.")
+from ..config.sections import AnprConfig
+from ..crs import DEFAULT_CRS
+from ..errors import InputError
+from ..geo.checks import require_same_crs
+from .siting import solve_mclp
 
 
 @dataclass(frozen=True, eq=False)
 class AnprResult:
-    """Entry points (GeoDataFrame, EPSG:27700) with weights, existing coverage and the chosen readers."""
+    """Entry points (GeoDataFrame, working CRS) with weights, existing coverage and the chosen readers."""
 
-    entries: object
-    readers: object  # chosen new reader sites, in order of marginal gain
+    entries: gpd.GeoDataFrame
+    readers: gpd.GeoDataFrame  # chosen new reader sites, in order of marginal gain
     weight_total: float
     weight_existing: float
     weight_with_new: float
@@ -111,8 +83,9 @@ def _line_parts(g):
     return []
 
 
-def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float = 5.0):
-    """Points where ``roads`` cross ``boundary`` (shapely polygon, EPSG:27700).
+def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float = 5.0, crs=DEFAULT_CRS):
+    """Points where ``roads`` cross ``boundary`` (shapely polygon in ``crs``, the working CRS, metres;
+    roads are reprojected to it).
 
     Road data split into links at administrative boundaries often leaves the
     link ends a metre or so off the boundary line; a road end within
@@ -123,12 +96,8 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
     crossings within ``merge_distance_m`` of each other are merged (the
     highest road class and the first name are kept).
     """
-    import geopandas as gpd
-    from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
-
     ring = boundary.boundary
-    r = roads.to_crs(BNG) if roads.crs is not None else roads
+    r = roads.to_crs(crs) if roads.crs is not None else roads
     r = r.reset_index(drop=True)
     r = r[r.geometry.dwithin(ring, snap_m) if snap_m > 0 else r.geometry.intersects(ring)]
     xs, ys, names, classes, ridx = [], [], [], [], []
@@ -136,7 +105,6 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
         geom = r.geometry.iat[i]
         pts = _line_parts(geom.intersection(ring))
         if snap_m > 0 and not pts:
-            import shapely
 
             for part in getattr(geom, "geoms", [geom]):
                 for end in (shapely.Point(part.coords[0]), shapely.Point(part.coords[-1])):
@@ -152,7 +120,7 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
                            pd.notna(r["road_class"].iat[i]) else "unclassified")
     cols = ["entry_id", "x", "y", "road_name", "road_class", "n_crossings", "road_idx"]
     if not xs:
-        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=BNG)
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=crs)
     xy = np.c_[xs, ys]
     order_rank = {"motorway": 0, "a_road": 1, "b_road": 2, "minor": 3}
     if merge_distance_m > 0 and len(xy) > 1:
@@ -171,13 +139,11 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
                      "road_idx": ";".join(str(v) for v in sorted({ridx[t] for t in idx}))})
     df = pd.DataFrame(rows).sort_values(["x", "y"]).reset_index(drop=True)
     df.insert(0, "entry_id", [f"E{i + 1:03d}" for i in range(len(df))])
-    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=BNG)
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=crs)
 
 
 def weight_entries(entries, config: AnprConfig, crime_x=None, crime_y=None, crime_harm=None):
     """Add ``class_weight, crime_near, weight`` to entry points (see module docstring)."""
-    from scipy.spatial import cKDTree
-
     e = entries.copy()
     e["class_weight"] = [float(config.class_weights.get(c, config.unknown_class_weight)) for c in e["road_class"]]
     near = np.zeros(len(e))
@@ -195,8 +161,6 @@ def weight_entries(entries, config: AnprConfig, crime_x=None, crime_y=None, crim
 
 def _on_road(entries, roads, px, py, on_road_m):
     """(n_entries, n_points) bool: point within ``on_road_m`` of one of the entry's roads."""
-    import shapely
-
     out = np.zeros((len(entries), len(px)), bool)
     pts = shapely.points(px, py)
     for i, ri in enumerate(entries["road_idx"]):
@@ -211,10 +175,6 @@ def anpr_siting(entries, existing_readers, config: AnprConfig, k: int | None = N
 
     With ``roads`` (the frame ``entries`` were built from), a reader covers an
     entry point only when it also stands on that entry's road."""
-    import geopandas as gpd
-    from scipy.spatial import cKDTree
-
-    from .siting import solve_mclp
 
     k = config.k if k is None else int(k)
     notes = []
@@ -265,24 +225,26 @@ def anpr_siting(entries, existing_readers, config: AnprConfig, k: int | None = N
     readers = e.loc[list(sol.chosen)].copy()
     readers["marginal_weight"] = sol.gains
     readers = gpd.GeoDataFrame(readers[["chosen_rank", "entry_id", "x", "y", "road_name", "road_class", "weight",
-                                        "marginal_weight", "geometry"]].reset_index(drop=True), crs=BNG)
+                                        "marginal_weight", "geometry"]].reset_index(drop=True), crs=entries.crs)
     if len(sol.chosen) < k:
         notes.append(f"only {len(sol.chosen)} new reader(s) add coverage: every weighted entry point is then "
                      "covered")
     tot = float(w.sum())
-    e = gpd.GeoDataFrame(e, geometry="geometry", crs=BNG)
+    e = gpd.GeoDataFrame(e, geometry="geometry", crs=entries.crs)
     return AnprResult(e, readers, tot, float(w[fixed].sum()), sol.covered, sol.method, sol.gap, tuple(notes))
 
 
 def run_anpr(boundary, roads, cameras, config: AnprConfig, crime_x=None, crime_y=None, crime_harm=None,
-             k: int | None = None) -> AnprResult:
+             k: int | None = None, crs=DEFAULT_CRS) -> AnprResult:
     """Entry points, their weights and reader siting in one call.
 
-    ``cameras``: inventory frame; its live ``anpr`` cameras are the existing
-    readers. ``crime_*``: burglary / vehicle-crime points (metres) and harm.
+    ``boundary`` (shapely polygon), ``cameras`` and ``crime_*`` are in ``crs``
+    (the working CRS, metres); ``roads`` are reprojected to it. ``cameras``:
+    inventory frame; its live ``anpr`` cameras are the existing readers.
+    ``crime_*``: burglary / vehicle-crime points (metres) and harm.
     """
-    import dataclasses
-
+    if cameras is not None:
+        require_same_crs(("working CRS", crs), ("cameras", cameras))
     notes = []
     if roads is None or len(roads) == 0:
         raise InputError("ANPR siting needs road lines: set [study_area] roads or [anpr] roads.")
@@ -292,11 +254,11 @@ def run_anpr(boundary, roads, cameras, config: AnprConfig, crime_x=None, crime_y
         roads["road_class"] = "unclassified"
         config = dataclasses.replace(config, unknown_class_weight=1.0)
         notes.append("the roads have no class attribute: every road is weighted equally (class weight 1)")
-    ent = entry_points(boundary, roads, config.merge_distance_m, config.snap_m)
+    ent = entry_points(boundary, roads, config.merge_distance_m, config.snap_m, crs)
     ent = weight_entries(ent, config, crime_x, crime_y, crime_harm)
     readers = None
     if cameras is not None and len(cameras):
         readers = cameras[(cameras["type"] == "anpr") & (cameras["status"] == "live")]
-    r = roads.to_crs(BNG) if roads.crs is not None else roads
+    r = roads.to_crs(crs) if roads.crs is not None else roads
     res = anpr_siting(ent, readers, config, k, roads=r.reset_index(drop=True))
     return dataclasses.replace(res, notes=tuple(notes) + res.notes)

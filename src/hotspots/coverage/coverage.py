@@ -1,7 +1,7 @@
 """Coverage of incidents and harm by live cameras, and the coverage gaps.
 
 Inputs are plain arrays so the stage does not depend on how they were made:
-incident points (``x, y`` metres EPSG:27700, ``crime_type``, ``harm``), a
+incident points (``x, y`` metres in the working CRS, ``crime_type``, ``harm``), a
 harm-per-cell array on a :class:`hotspots.geo.grid.Grid`, optional hotspot
 polygons, and the cameras (see :mod:`.cameras`).
 
@@ -18,45 +18,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
 
-from ..errors import ConfigError
+from ..config.sections import CoverageConfig
+from ..geo.checks import require_same_crs
+from ..geo.grid import Grid
 from .viewshed import Obstruction, covered_points
-
-BNG = "EPSG:27700"
-
-
-@dataclass(frozen=True)
-class CoverageConfig:
-    """[coverage]: period, crime types and gap rules (metres, ISO dates)."""
-
-    period_start: str = ""  # ISO date, inclusive; empty = from the first incident
-    period_end: str = ""  # ISO date, inclusive; empty = to the last incident
-    crime_types: tuple[str, ...] = ()  # empty = all
-    subsample_m: float = 10.0
-    high_harm_quantile: float = 0.9
-    gap_threshold: float = 0.5
-    max_gaps: int = 50
-    public_min_count: int = 5  # public map: cells with fewer incidents are suppressed
-    public_cell_m: float = 0.0  # public map cell size; 0 = the analysis grid's cell (at least 250 m)
-
-    def validate(self, where: str) -> None:
-        if self.subsample_m <= 0:
-            raise ConfigError(f"{where}: [coverage] subsample_m must be > 0 metres, got {self.subsample_m}.")
-        if not (0 <= self.high_harm_quantile < 1):
-            raise ConfigError(f"{where}: [coverage] high_harm_quantile must be in [0, 1), got {self.high_harm_quantile}.")
-        if not (0 < self.gap_threshold <= 1):
-            raise ConfigError(f"{where}: [coverage] gap_threshold must be in (0, 1], got {self.gap_threshold}.")
-        if self.public_min_count < 1:
-            raise ConfigError(f"{where}: [coverage] public_min_count must be >= 1, got {self.public_min_count}.")
-        for key in ("period_start", "period_end"):
-            v = getattr(self, key)
-            if v:
-                try:
-                    pd.Timestamp(v)
-                except ValueError as exc:
-                    raise ConfigError(f"{where}: [coverage] {key} {v!r} is not an ISO date (YYYY-MM-DD).") from exc
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,14 +38,14 @@ class CoverageStats:
     share_incidents, harm, harm_covered, share_harm. ``cell_fraction`` (nrows,
     ncols): share of each cell seen. ``cell_centre_covered``: cell centre seen
     (the siting model's notion of a covered cell). ``gaps``: GeoDataFrame
-    (EPSG:27700) ranked by uncovered harm.
+    (working CRS) ranked by uncovered harm.
     """
 
     by_type: pd.DataFrame
     incident_covered: np.ndarray = field(repr=False)
     cell_fraction: np.ndarray = field(repr=False)
     cell_centre_covered: np.ndarray = field(repr=False)
-    gaps: object = None
+    gaps: gpd.GeoDataFrame | None = None
     n_cameras: int = 0
 
     def to_frame(self) -> pd.DataFrame:
@@ -110,7 +81,6 @@ def cell_covered_fraction(grid, cameras, obstruction: Obstruction | None = None,
     out = np.zeros(grid.shape)
     if len(cameras) == 0:
         return out
-    from scipy.spatial import cKDTree
 
     cs = grid.cell_size
     m = max(1, int(round(cs / subsample_m)))
@@ -133,18 +103,19 @@ def cell_covered_fraction(grid, cameras, obstruction: Obstruction | None = None,
     return out
 
 
-def compute_coverage(cameras, x, y, crime_type, harm, grid, harm_per_cell, hotspot_areas=None,
-                     obstruction: Obstruction | None = None, config: CoverageConfig | None = None,
-                     mount_height_m: float = 6.0, target_height_m: float = 1.5) -> CoverageStats:
+def compute_coverage(cameras: gpd.GeoDataFrame, x, y, crime_type, harm, grid: Grid, harm_per_cell,
+                     hotspot_areas: gpd.GeoDataFrame | None = None, obstruction: Obstruction | None = None,
+                     config: CoverageConfig | None = None, mount_height_m: float = 6.0,
+                     target_height_m: float = 1.5) -> CoverageStats:
     """Coverage of incidents, harm and hotspot areas by ``cameras`` (all of them count; pass live ones).
 
-    ``x, y`` (metres, EPSG:27700), ``crime_type`` and ``harm`` describe the
+    ``x, y`` (metres in the grid's CRS), ``crime_type`` and ``harm`` describe the
     incidents of the period; ``harm_per_cell`` is (nrows, ncols) on ``grid``.
-    ``hotspot_areas`` (GeoDataFrame, EPSG:27700, optional) may carry an id column
+    ``hotspot_areas`` (GeoDataFrame in the grid's CRS, optional) may carry an id column
     (``area_id``, ``hotspot_id`` or ``id``) and a ``label``.
     """
-    import geopandas as gpd
-
+    require_same_crs(("grid", grid), ("cameras", cameras),
+                     *((("hotspot_areas", hotspot_areas),) if hotspot_areas is not None else ()))
     config = config or CoverageConfig()
     x = np.asarray(x, float)
     y = np.asarray(y, float)
@@ -164,9 +135,9 @@ def compute_coverage(cameras, x, y, crime_type, harm, grid, harm_per_cell, hotsp
     gaps = []
     # hotspot areas
     if hotspot_areas is not None and len(hotspot_areas):
-        ha = hotspot_areas.to_crs(BNG) if hotspot_areas.crs is not None else hotspot_areas.set_crs(BNG)
+        ha = hotspot_areas
         idcol = next((c for c in ("area_id", "hotspot_id", "id") if c in ha.columns), None)
-        pts = gpd.GeoDataFrame({"i": np.arange(len(x))}, geometry=gpd.points_from_xy(x, y), crs=BNG)
+        pts = gpd.GeoDataFrame({"i": np.arange(len(x))}, geometry=gpd.points_from_xy(x, y), crs=grid.crs)
         j = gpd.sjoin(pts, ha.reset_index(drop=True).reset_index(names="_area")[["_area", "geometry"]],
                       predicate="within", how="inner")
         for a in range(len(ha)):
@@ -192,7 +163,7 @@ def compute_coverage(cameras, x, y, crime_type, harm, grid, harm_per_cell, hotsp
     cols = ["rank", "kind", "gap_id", "label", "harm", "harm_uncovered", "covered_share", "incidents", "x", "y",
             "geometry"]
     if gaps:
-        gdf = gpd.GeoDataFrame(gaps, geometry="geometry", crs=BNG)
+        gdf = gpd.GeoDataFrame(gaps, geometry="geometry", crs=grid.crs)
         gdf = gdf[(gdf["covered_share"] < config.gap_threshold) & (gdf["harm_uncovered"] > 0)]
         gdf = gdf.sort_values(["harm_uncovered", "gap_id"], ascending=[False, True]).head(config.max_gaps)
         rp = gdf.geometry.representative_point()
@@ -201,13 +172,11 @@ def compute_coverage(cameras, x, y, crime_type, harm, grid, harm_per_cell, hotsp
         gdf["rank"] = np.arange(1, len(gdf) + 1)
         gdf = gdf[cols].reset_index(drop=True)
     else:
-        gdf = gpd.GeoDataFrame({c: [] for c in cols if c != "geometry"}, geometry=[], crs=BNG)
+        gdf = gpd.GeoDataFrame({c: [] for c in cols if c != "geometry"}, geometry=[], crs=grid.crs)
     return CoverageStats(by_type, covered, frac, centre_cov, gdf, int(len(cameras)))
 
 
-def _cell_boxes(grid, rows, cols):
-    import shapely
-
+def _cell_boxes(grid: Grid, rows, cols):
     cs = grid.cell_size
     return shapely.box(grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs,
                        grid.ymax - rows * cs)

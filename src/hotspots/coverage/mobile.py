@@ -7,27 +7,28 @@ recent incidents inside it (or the zone's representative point when none are
 given), moved to the nearest such incident when the centre falls outside the
 zone. Zones already seen by a live camera at that spot are skipped, as are
 spots closer than ``min_separation_m`` to one already chosen; every skipped zone
-is listed with its reason. EPSG:27700, metres, days.
+is listed with its reason. Working CRS, metres, days.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
+from ..crs import DEFAULT_CRS
 from ..errors import InputError
 from .viewshed import covered_points
-
-BNG = "EPSG:27700"
 
 
 @dataclass(frozen=True, eq=False)
 class MobilePlan:
-    """Chosen spots (GeoDataFrame, EPSG:27700) and the zones passed over with reasons."""
+    """Chosen spots (GeoDataFrame, working CRS) and the zones passed over with reasons."""
 
-    spots: object
+    spots: gpd.GeoDataFrame
     skipped: pd.DataFrame
 
     def to_frame(self) -> pd.DataFrame:
@@ -35,21 +36,19 @@ class MobilePlan:
 
 
 def mobile_deployments(zones, cameras=None, n: int = 5, start=None, days: int = 14, min_separation_m: float = 300.0,
-                       x=None, y=None, harm=None, priority_col: str = "priority") -> MobilePlan:
+                       x=None, y=None, harm=None, priority_col: str = "priority", crs=DEFAULT_CRS) -> MobilePlan:
     """Up to ``n`` temporary camera spots for ``days`` days from ``start`` (a date).
 
     ``zones``: GeoDataFrame of polygons with ``priority_col`` and optionally
     ``zone_id``, ``kind`` (e.g. ``near_repeat``, ``emerging``) and ``expires``.
     ``cameras``: live cameras (frame with x, y, range_m, bearing_deg, fov_deg).
-    ``x, y, harm``: recent incidents (metres) used to centre each spot.
+    ``x, y, harm``: recent incidents (metres) used to centre each spot. Everything is in
+    ``crs`` (the working CRS); zones are reprojected to it.
     """
-    import geopandas as gpd
-    import shapely
-
     if priority_col not in zones.columns:
         raise InputError(f"mobile camera zones need a {priority_col!r} column (higher = more urgent); "
                          f"got columns {list(zones.columns)}.")
-    z = zones.to_crs(BNG) if zones.crs is not None else zones.set_crs(BNG)
+    z = zones.to_crs(crs) if zones.crs is not None else zones.set_crs(crs)
     z = z.reset_index(drop=True)
     order = np.argsort(-z[priority_col].to_numpy(float), kind="stable")
     start = pd.Timestamp.today().normalize() if start is None else pd.Timestamp(start)
@@ -98,5 +97,5 @@ def mobile_deployments(zones, cameras=None, n: int = 5, start=None, days: int = 
                        "basis": basis})
     cols = ["rank", "zone_id", "kind", "priority", "x", "y", "deploy_from", "deploy_to", "basis"]
     df = pd.DataFrame(chosen, columns=cols)
-    spots = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=BNG)
+    spots = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=crs)
     return MobilePlan(spots, pd.DataFrame(skipped, columns=["zone_id", "kind", "priority", "reason"]))

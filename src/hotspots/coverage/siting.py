@@ -1,6 +1,6 @@
 """Camera siting: maximal covering (MCLP), set covering and the marginal-gain curve.
 
-Demand is harm per grid cell (cell centres, EPSG:27700); a candidate site
+Demand is harm per grid cell (cell centres, working CRS); a candidate site
 covers a cell when a camera placed there (type defaults from ``[cameras]``)
 sees the cell centre. Existing live cameras are fixed: what they cover counts
 as covered already.
@@ -26,59 +26,22 @@ import math
 import time
 from dataclasses import dataclass
 
+import geopandas as gpd
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import pulp
 import scipy.sparse as sp
+import shapely
+from scipy.spatial import cKDTree
+from spopt.locate import MCLP
 
-from ..errors import ConfigError
+from .._util import kernel_array
+from ..config.sections import SitingConfig  # noqa: F401  (the [siting] settings, re-exported beside their analysis)
+from ..crs import DEFAULT_CRS
 from . import _kernels as K
-
-BNG = "EPSG:27700"
-
-
-@dataclass(frozen=True)
-class SitingConfig:
-    """[siting]: how many new cameras, where candidates come from, solver limits.
-
-    Distances in metres, times in seconds, ``target_share`` a fraction of harm.
-    """
-
-    k: int = 10
-    candidates: str = ""  # optional CSV (x,y) / vector file of candidate sites, EPSG:27700 unless lon/lat
-    include_planned: bool = False  # true: planned cameras count as existing coverage when siting new ones
-    demand_cell_m: float = 25.0  # demand = incident harm summed on cells of this size; 0 = the analysis grid
-    candidate_source: str = "auto"  # auto (roads when given, else lattice) | roads | lattice
-    candidate_type: str = "cctv"
-    candidate_range_m: float = 0.0  # 0 = the type's default range from [cameras]
-    candidate_fov_deg: float = 0.0  # 0 = the type's default field of view
-    candidate_spacing_m: float = 40.0
-    candidate_buffer_m: float = 150.0
-    max_candidates: int = 2000
-    time_limit_s: float = 60.0
-    solver: str = "auto"  # auto | spopt | pulp | greedy
-    spopt_max_terms: int = 250_000  # spopt writes dense demand x site terms; above this the sparse model is used
-    target_share: float = 0.25  # set covering: fewest new cameras to see this share of all harm
-    curve: str = "optimal"  # optimal | greedy: how the 1..k marginal-gain curve is computed
-
-    def validate(self, where: str) -> None:
-        if self.k < 1:
-            raise ConfigError(f"{where}: [siting] k must be >= 1 new cameras, got {self.k}.")
-        if self.solver not in ("auto", "spopt", "pulp", "greedy"):
-            raise ConfigError(f"{where}: [siting] solver must be auto, spopt, pulp or greedy, got {self.solver!r}.")
-        if self.candidate_source not in ("auto", "roads", "lattice"):
-            raise ConfigError(f"{where}: [siting] candidate_source must be auto, roads or lattice, "
-                              f"got {self.candidate_source!r}.")
-        if self.curve not in ("optimal", "greedy"):
-            raise ConfigError(f"{where}: [siting] curve must be optimal or greedy, got {self.curve!r}.")
-        if not (0 < self.target_share <= 1):
-            raise ConfigError(f"{where}: [siting] target_share must be in (0, 1], got {self.target_share}.")
-        if self.candidate_spacing_m <= 0 or self.candidate_buffer_m < 0 or self.max_candidates < 1:
-            raise ConfigError(f"{where}: [siting] candidate_spacing_m must be > 0 m, candidate_buffer_m >= 0 m "
-                              "and max_candidates >= 1.")
-        if self.demand_cell_m < 0:
-            raise ConfigError(f"{where}: [siting] demand_cell_m must be >= 0 metres (0 = the analysis grid).")
-        if self.time_limit_s <= 0:
-            raise ConfigError(f"{where}: [siting] time_limit_s must be > 0 seconds.")
+from .viewshed import visibility_pairs
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,8 +97,6 @@ class SetCoverSolution:
 def coverage_matrix(sites, demand_x, demand_y, obstruction=None, mount_height_m: float = 6.0,
                     target_height_m: float = 1.5) -> sp.csr_matrix:
     """Sparse 0/1 matrix (n_demand x n_sites): site j sees demand point i."""
-    from .viewshed import visibility_pairs
-
     p, c = visibility_pairs(sites, demand_x, demand_y, obstruction, mount_height_m, target_height_m)
     a = sp.csr_matrix((np.ones(len(p), dtype=np.int8), (p, c)), shape=(len(np.asarray(demand_x)), len(sites)))
     a.sum_duplicates()
@@ -179,8 +140,8 @@ def greedy_mclp(A: sp.csr_matrix, w, k: int, fixed=None) -> tuple[np.ndarray, np
     w = np.asarray(w, float)
     fixed = np.zeros(A.shape[0], bool) if fixed is None else np.asarray(fixed, bool)
     At = A.T.tocsr()
-    chosen, gains = K.greedy_max_cover(At.indptr.astype(np.int64), At.indices.astype(np.int64), w,
-                                       fixed.astype(np.uint8), int(k))
+    chosen, gains = K.greedy_max_cover(kernel_array(At.indptr, np.int64), kernel_array(At.indices, np.int64),
+                                       kernel_array(w, np.float64), kernel_array(fixed, np.uint8), int(k))
     return chosen, gains
 
 
@@ -192,8 +153,9 @@ def greedy_interchange(A: sp.csr_matrix, w, k: int, fixed=None, max_passes: int 
     if len(chosen) < k or len(chosen) == 0:
         return chosen, gains
     At = A.T.tocsr()
-    better = K.interchange(At.indptr.astype(np.int64), At.indices.astype(np.int64), w, fixed.astype(np.uint8),
-                           np.asarray(chosen, np.int64), int(max_passes))
+    better = K.interchange(kernel_array(At.indptr, np.int64), kernel_array(At.indices, np.int64),
+                           kernel_array(w, np.float64), kernel_array(fixed, np.uint8), kernel_array(chosen, np.int64),
+                           int(max_passes))
     return _order_by_gain(A, w, better, fixed)
 
 
@@ -205,14 +167,10 @@ def _reduce(A: sp.csr_matrix, w: np.ndarray, fixed: np.ndarray):
 
 
 def _cbc(time_limit_s: float, msg: bool = False, warm: bool = False):
-    import pulp
-
     return pulp.PULP_CBC_CMD(msg=msg, timeLimit=max(1, int(math.ceil(time_limit_s))), warmStart=warm)
 
 
 def _sparse_model(Ar: sp.csr_matrix, wr: np.ndarray, k: int, relax: bool, start=None):
-    import pulp
-
     prob = pulp.LpProblem("mclp", pulp.LpMaximize)
     nd, nc = Ar.shape
     x = [pulp.LpVariable(f"x{j}", 0, 1, cat=pulp.LpContinuous if relax else pulp.LpBinary) for j in range(nc)]
@@ -232,8 +190,6 @@ def _sparse_model(Ar: sp.csr_matrix, wr: np.ndarray, k: int, relax: bool, start=
 
 def _lp_relaxation(A: sp.csr_matrix, w, k: int, fixed, time_limit_s: float):
     """(upper bound incl. fixed coverage, fractional site values or None)."""
-    import pulp
-
     base = float(w[fixed].sum())
     keep = _reduce(A, w, fixed)
     if not keep.any():
@@ -264,8 +220,9 @@ def lp_rounding(A: sp.csr_matrix, w, k: int, fixed=None, time_limit_s: float = 6
         return ch, g, bound
     start = np.argsort(-xs, kind="stable")[:k]
     At = A.T.tocsr()
-    better = K.interchange(At.indptr.astype(np.int64), At.indices.astype(np.int64), w, fixed.astype(np.uint8),
-                           np.asarray(start, np.int64), int(max_passes))
+    better = K.interchange(kernel_array(At.indptr, np.int64), kernel_array(At.indices, np.int64),
+                           kernel_array(w, np.float64), kernel_array(fixed, np.uint8), kernel_array(start, np.int64),
+                           int(max_passes))
     ch, g = _order_by_gain(A, w, better, fixed)
     return ch, g, bound
 
@@ -278,8 +235,6 @@ def solve_mclp(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A: sp.csr_matrix |
     ``fixed_A``, n_demand x n_existing, from which it is derived and which spopt
     receives as predefined facilities).
     """
-    import pulp
-
     t0 = time.perf_counter()
     w = np.asarray(w, float)
     nd, nc = A.shape
@@ -313,7 +268,6 @@ def solve_mclp(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A: sp.csr_matrix |
     chosen = None
     status = ""
     if method == "spopt":
-        from spopt.locate import MCLP
 
         nfix = 0
         rows = keep | ((w > 0) & fixed)
@@ -434,10 +388,7 @@ def marginal_curve(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A=None, method
 
 def plot_marginal_curve(curve: pd.DataFrame, path, title: str = "Harm covered by new cameras"):
     """Write the marginal-gain curve as a PNG (matplotlib, Agg)."""
-    import matplotlib
-
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     fig, ax1 = plt.subplots(figsize=(7, 4.2), dpi=110)
     ax1.plot(curve["new_cameras"], 100 * curve["share_covered"], "o-", color="#1f4e79", label="share of harm covered")
@@ -466,8 +417,6 @@ def set_cover(A: sp.csr_matrix, w, target_share: float, fixed=None, total: float
     covered weight reaching the target (the LSCP with a coverage target instead
     of full coverage).
     """
-    import pulp
-
     w = np.asarray(w, float)
     fixed = np.zeros(A.shape[0], bool) if fixed is None else np.asarray(fixed, bool)
     total = float(w.sum()) if total is None else float(total)
@@ -519,8 +468,6 @@ def set_cover(A: sp.csr_matrix, w, target_share: float, fixed=None, total: float
 
 
 def _lp_cover_bound(Ar, wr, need, time_limit_s) -> int:
-    import pulp
-
     nd, nc = Ar.shape
     prob = pulp.LpProblem("psc_lp", pulp.LpMinimize)
     x = [pulp.LpVariable(f"x{j}", 0, 1) for j in range(nc)]
@@ -553,8 +500,8 @@ def _thin_spatially(df: pd.DataFrame, spacing_m: float, max_candidates: int) -> 
 
 
 def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.0, buffer_m: float = 150.0,
-                        max_candidates: int = 2000):
-    """Candidate camera sites (GeoDataFrame, EPSG:27700) inside and near the focus areas.
+                        max_candidates: int = 2000, crs=DEFAULT_CRS):
+    """Candidate camera sites (GeoDataFrame in ``crs``, the working CRS, metres) inside and near the focus areas.
 
     ``focus``: shapely geometry or GeoDataFrame of hotspot areas / high-harm
     cells. The focus is buffered by ``buffer_m`` metres (and clipped to
@@ -565,11 +512,8 @@ def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.
     roads, a lattice every ``spacing_m`` metres. More than ``max_candidates`` sites are
     thinned evenly. Columns: ``site_id, x, y, source, road_class, road_name``.
     """
-    import geopandas as gpd
-    import shapely
-
     if hasattr(focus, "geometry"):
-        fgeom = shapely.union_all(focus.to_crs(BNG).geometry.to_numpy() if focus.crs else focus.geometry.to_numpy())
+        fgeom = shapely.union_all(focus.to_crs(crs).geometry.to_numpy() if focus.crs else focus.geometry.to_numpy())
     else:
         fgeom = focus
     zone = fgeom.buffer(buffer_m) if buffer_m > 0 else fgeom
@@ -577,7 +521,7 @@ def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.
         zone = zone.intersection(boundary.buffer(buffer_m))
     xs, ys, src, rcls, rname = [], [], [], [], []
     if roads is not None and len(roads):
-        r = roads.to_crs(BNG) if roads.crs is not None else roads
+        r = roads.to_crs(crs) if roads.crs is not None else roads
         r = r[r.geometry.intersects(zone)]
         for i in range(len(r)):
             seg = r.geometry.iat[i].intersection(zone)
@@ -601,7 +545,6 @@ def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.
     inside = shapely.contains_xy(zone, gx, gy)
     gx, gy = gx[inside], gy[inside]
     if xs and len(gx):
-        from scipy.spatial import cKDTree
 
         dist, _ = cKDTree(np.column_stack([xs, ys])).query(np.column_stack([gx, gy]))
         gx, gy = gx[dist > step], gy[dist > step]
@@ -615,4 +558,4 @@ def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.
     if len(df) > max_candidates:
         df = _thin_spatially(df, spacing_m, max_candidates)
     df.insert(0, "site_id", [f"S{i + 1:04d}" for i in range(len(df))])
-    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=BNG)
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=crs)

@@ -27,6 +27,8 @@ import numpy as np
 import shapely
 from shapely.geometry import Point
 
+from ..config.sections import DEFAULT_TIMEZONE
+from ..crs import DEFAULT_CRS
 from . import geography as geo
 from .params import DemoParams, DemoTruth
 
@@ -405,8 +407,8 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
                    "winter_months": list(p.winter_months), "winter_uplift": p.winter_uplift}
     area_km2 = round(borough.area / 1e6, 3)
     planted = {
-        "crs": "EPSG:27700",
-        "timezone": "Europe/London",
+        "crs": DEFAULT_CRS,
+        "timezone": DEFAULT_TIMEZONE,
         "period": {"start": p.start_date, "end": p.end_date, "n_days": clock.n_days},
         "borough": {"area_km2": area_km2, "n_wards": p.n_wards, "households": int(households.sum()),
                     "population": int(population.sum()), "green_belt_centre": list(green),

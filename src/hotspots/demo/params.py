@@ -10,7 +10,10 @@ times are local (Europe/London).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+
+from ..errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -132,10 +135,6 @@ class DemoParams:
     n_near_boundary: int = 12
 
     def __post_init__(self) -> None:
-        from datetime import date
-
-        from ..errors import ConfigError
-
         def bad(key, why):
             raise ConfigError(f"DemoParams.{key}: {why}")
 

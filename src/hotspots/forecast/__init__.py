@@ -12,25 +12,27 @@
 * :mod:`.selection` – choosing the method from past scores, and the choice's own out-of-sample record;
 * :mod:`.choice` – the forecast for a meeting: location change, candidates, backtest, choice, fit;
 * :mod:`.cache_key` – keys of the data, for caches that must not return another data set's results;
-* :mod:`.stage` – ``run_forecast`` for the FIM pipeline (``[forecast]`` section);
-* :mod:`.plots`, :mod:`.cli` – PNG plots and ``hotspots backtest``.
+* :mod:`.outlook` – :func:`~.outlook.forecast_outlook`: the method chosen by the selection record and its
+  forecast for the coming horizon (the pipeline's forecast stage calls it with ``[forecast]``);
+* :mod:`.plots` – PNG plots of a backtest.
 
-Heavy modules are imported lazily: ``from hotspots.forecast import run_forecast`` works.
+Modules are imported on first use: ``from hotspots.forecast import forecast_outlook`` works.
 """
 
 from __future__ import annotations
 
-__all__ = ["ForecastConfig", "ForecastResult", "run_forecast", "backtest", "EventTable", "History", "Horizon",
+import importlib
+from typing import Any
+
+__all__ = ["ForecastResult", "forecast_outlook", "backtest", "EventTable", "History", "Horizon",
            "make_origins", "make_method", "make_methods"]
 
-_WHERE = {"ForecastConfig": "stage", "ForecastResult": "stage", "run_forecast": "stage", "backtest": "harness",
+_WHERE = {"ForecastResult": "outlook", "forecast_outlook": "outlook", "backtest": "harness",
           "EventTable": "harness", "History": "harness", "Horizon": "harness", "make_origins": "harness",
           "make_method": "methods", "make_methods": "methods"}
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _WHERE:
-        import importlib
-
         return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
     raise AttributeError(name)

@@ -22,10 +22,10 @@ import struct
 
 import numpy as np
 
+from ..geo.grid import Grid
+
 
 def _feed(h, obj) -> None:
-    from ..geo.grid import Grid
-
     if obj is None:
         h.update(b"N")
     elif isinstance(obj, (bool, np.bool_)):

@@ -20,6 +20,9 @@ import pandas as pd
 
 from ..errors import InputError
 from . import metrics
+from .harness import History, backtest, fit_predict, to_days
+from .locations import detect_location_change, relocated_names
+from .selection import DEFAULT_RULE, method_for, origins_needed, select_for
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,10 +87,6 @@ def choose_forecast(events, grid, origin, horizon, names, context=None, rule=Non
     compared with (backtested as it is, never relocated, whether or not it is a candidate);
     ``shares``: area shares scored (the rule's share is always among them).
     """
-    from .harness import History, backtest, fit_predict, to_days
-    from .locations import detect_location_change, relocated_names
-    from .selection import DEFAULT_RULE, method_for, origins_needed, select_for
-
     rule = DEFAULT_RULE if rule is None else rule
     origin = pd.Timestamp(origin)
     if origin.tzinfo is None:

@@ -34,9 +34,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..analysis.density import density_surface
 from ..errors import InputError
 from . import _etas_kernels as K
-from .methods import ForecastMethod
+from .base import ForecastMethod
+from .harness import to_days
 
 
 @dataclass(frozen=True)
@@ -277,8 +279,6 @@ class SelfExciting(ForecastMethod):
         return t + rng.uniform(-0.5, 0.5, t.size)  # a day-precision time is midday of its day
 
     def fit(self, history):
-        from ..analysis.density import density_surface
-
         self._start(history)
         self.horizon_ = history.horizon
         grid = history.grid
@@ -304,8 +304,6 @@ class SelfExciting(ForecastMethod):
         return self
 
     def predict(self, origin, horizon=None):
-        from .harness import to_days
-
         self._check_origin(origin)
         grid = self.grid_
         o = to_days(origin)

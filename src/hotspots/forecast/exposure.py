@@ -21,7 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
+from scipy.spatial import cKDTree
 
+from ..analysis.density import density_surface
 from ..errors import InputError
 
 
@@ -75,8 +78,6 @@ def _check_crs(gdf, grid, what: str) -> None:
 def address_density(postcodes, grid, radius_m: float = 200.0, prefix: str = "postcodes") -> ExposureFeatures:
     """Postcode centroids per cell (``<prefix>_per_cell``) and their quartic-kernel density within
     ``radius_m`` metres (``<prefix>_per_km2_<radius>m``), from a GeoDataFrame of points."""
-    from ..analysis.density import density_surface
-
     _check_crs(postcodes, grid, "the postcode layer")
     x, y = _xy(postcodes)
     per_cell = grid.counts(x, y)
@@ -93,8 +94,6 @@ def households_per_cell(areas, value_column: str, grid, points=None, name: str =
     evenly over its surface (as it is without ``points``). Returns ``<name>_per_cell``; the total
     over the grid equals the areas' total inside it.
     """
-    import shapely
-
     _check_crs(areas, grid, "the area layer")
     if value_column not in areas.columns:
         raise InputError(f"the area layer has no column {value_column!r}; columns: {list(areas.columns)}")
@@ -135,8 +134,6 @@ def households_per_cell(areas, value_column: str, grid, points=None, name: str =
 
 def distance_to(features, grid, name: str) -> ExposureFeatures:
     """Metres from each cell centre to the nearest of ``features`` (any geometries): ``dist_<name>_m``."""
-    import shapely
-
     _check_crs(features, grid, f"the {name} layer")
     geoms = np.asarray([g for g in features.geometry if g is not None and not g.is_empty])
     if geoms.size == 0:
@@ -150,8 +147,6 @@ def distance_to(features, grid, name: str) -> ExposureFeatures:
 def camera_coverage(cameras, grid, radius_m: float = 100.0, name: str = "cameras") -> ExposureFeatures:
     """Cameras within ``radius_m`` metres of each cell centre (``<name>_within_<r>m``) and the
     distance to the nearest (``dist_<name>_m``)."""
-    from scipy.spatial import cKDTree
-
     _check_crs(cameras, grid, f"the {name} layer")
     x, y = _xy(cameras)
     if x.size == 0:

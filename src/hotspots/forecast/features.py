@@ -21,11 +21,17 @@ training rows for the origins after it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
+from scipy.ndimage import uniform_filter
 
+from ..analysis.density import density_surface
+from ..analysis.prospective import prospective_surface
+from .etas import SelfExciting
 from .exposure import ExposureFeatures
 
 #: Trailing windows (days) of the count features.
@@ -60,25 +66,21 @@ class CellContext:
 
     def with_exposure(self, exposure: ExposureFeatures | None) -> "CellContext":
         """The same context with these exposure features (replacing any it had)."""
-        import dataclasses
-
         return dataclasses.replace(self, exposure=exposure)
 
     @classmethod
     def from_study_area(cls, study_area, grid) -> "CellContext":
-        """Covariates of ``grid`` cells from a :class:`~hotspots.model.StudyArea` (EPSG:27700)."""
-        import shapely
-
+        """Covariates of ``grid`` cells from a :class:`~hotspots.model.StudyArea` (working CRS)."""
         xc, yc = grid.centres()
         pts = shapely.points(xc.ravel(), yc.ravel())
         dist_tc = dist_rd = None
         tc = getattr(study_area, "town_centres", None)
         if tc is not None and len(tc):
-            geoms = tc.to_crs("EPSG:27700").geometry.to_numpy() if tc.crs else tc.geometry.to_numpy()
+            geoms = tc.to_crs(grid.crs).geometry.to_numpy() if tc.crs else tc.geometry.to_numpy()
             dist_tc = _nearest_distance(pts, geoms).reshape(grid.shape)
         roads = getattr(study_area, "roads", None)
         if roads is not None and len(roads):
-            geoms = roads.to_crs("EPSG:27700").geometry.to_numpy() if roads.crs else roads.geometry.to_numpy()
+            geoms = roads.to_crs(grid.crs).geometry.to_numpy() if roads.crs else roads.geometry.to_numpy()
             dist_rd = _nearest_distance(pts, geoms).reshape(grid.shape)
         wards = getattr(study_area, "wards", None)
         ward_index = None
@@ -98,8 +100,6 @@ class CellContext:
 
 
 def _nearest_distance(points, geoms) -> np.ndarray:
-    import shapely
-
     geoms = np.asarray([g for g in geoms if g is not None and not g.is_empty])
     if geoms.size == 0:
         return np.full(points.size, np.nan)
@@ -182,7 +182,6 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
     hit = history.cache.get(key)
     if hit is not None:
         return hit
-    from ..analysis.density import density_surface
 
     grid = history.grid
     m = grid.mask
@@ -215,7 +214,6 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
         names.append(f"active_months_{n_months}")
         cols.append(active.reshape(grid.nrows * grid.ncols, n_months).sum(axis=1).reshape(grid.shape)[m])
     # the 3 x 3 block of cells around each cell, last year
-    from scipy.ndimage import uniform_filter
 
     c365 = grid.counts(x[age <= 365.25], y[age <= 365.25])
     names.append("block3x3_count_365d")
@@ -238,14 +236,10 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
     cols.append(np.nan_to_num(density_surface(x[sel], y[sel], grid, float(r))[m]) if sel.any()
                 else np.zeros(int(m.sum())))
     if with_prospective and not month_data:
-        from .methods import prospective_risk
-
         for bw_m, bw_d in ((400.0, 56.0), (200.0, 14.0)):
             names.append(f"prospective_{bw_m:g}m_{bw_d:g}d")
             cols.append(prospective_risk(history, bw_m, bw_d)[m])
     if with_etas and not month_data:
-        from .etas import SelfExciting
-
         est = SelfExciting().fit(history)
         names.append("etas_expected")
         cols.append(np.nan_to_num(est.predict(history.origin, history.horizon))[m])
@@ -263,3 +257,18 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
     out = (names, np.column_stack(cols).astype(np.float64))
     history.cache[key] = out
     return out
+
+
+def prospective_risk(history, bandwidth_m: float = 400.0, bandwidth_days: float = 56.0) -> np.ndarray:
+    """Prospective near-repeat risk at ``history.origin`` on the grid (NaN outside the area).
+
+    Uses :func:`hotspots.analysis.prospective.prospective_surface` with times in days
+    since 1970 and ``at_day`` the origin (its default distance and time bands).
+    """
+    o = history.origin_day
+    x, y, t = history.events(o - bandwidth_days - 1.0)
+    surf = np.asarray(prospective_surface(x, y, t, history.grid, o, bandwidth_m=bandwidth_m,
+                                          bandwidth_days=bandwidth_days), dtype=float)
+    surf = np.nan_to_num(surf)
+    surf[~history.grid.mask] = 0.0
+    return surf

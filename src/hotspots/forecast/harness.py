@@ -28,12 +28,17 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
+from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError, LookAheadError
+from ..model import coarsest_precision
 from . import metrics
+from .cache_key import digest, method_key
 
 DAY_NS = 86400e9
 DEFAULT_SHARES = (0.01, 0.05, 0.10)
@@ -102,7 +107,7 @@ class Horizon:
         return cls(days=0, months=1) if precision == "month" else cls(days=days)
 
 
-def make_origins(start, end, horizon: Horizon, tz: str = "Europe/London", step_days: int | None = None) -> list:
+def make_origins(start, end, horizon: Horizon, tz: str = DEFAULT_TIMEZONE, step_days: int | None = None) -> list:
     """Origins (tz-aware local midnights) from ``start`` to ``end`` inclusive.
 
     Month horizons: the first day of each month in the range. Day horizons:
@@ -159,9 +164,7 @@ class EventTable:
 
     @classmethod
     def from_incidents(cls, incidents, crime_types=None) -> "EventTable":
-        """From an Incidents GeoDataFrame (EPSG:27700), optionally keeping only ``crime_types``."""
-        from ..model import coarsest_precision
-
+        """From an Incidents GeoDataFrame (working CRS), optionally keeping only ``crime_types``."""
         inc = incidents
         if crime_types:
             inc = inc[inc["crime_type"].isin(list(crime_types))]
@@ -314,8 +317,6 @@ class History:
         the precision, the cut-off, the grid and the cell context (:func:`.cache_key.digest`).
         Caches keyed on it cannot return results computed from other data."""
         if self._key is None:
-            from .cache_key import digest
-
             self._key = digest("history", self.origin_day, self.precision, self._x, self._y, self._t,
                                self._t_end, self._ward, self.grid, self.context)
         return self._key
@@ -350,8 +351,6 @@ def forecast_surface(method, history: History, name: str = "") -> np.ndarray:
     The harness and :class:`~.methods.Blend` both go through here, so a blend reuses the fit of a
     component that the backtest (or another blend) already made at the same origin, and the
     surface is identical to a fresh fit. Returns a read-only (nrows, ncols) array."""
-    from .cache_key import digest, method_key
-
     key = ("surface", digest(method_key(method)), history.data_key())
     hit = history.cache.get(key)
     if hit is not None:
@@ -371,8 +370,6 @@ def drop_surfaces(cache: dict) -> None:
 
 def fit_predict(method, history: History, name: str = ""):
     """Fit a fresh copy of ``method`` on ``history`` and forecast the next horizon; enforce the guard."""
-    from sklearn.base import clone
-
     m = clone(method)
     m.fit(history)
     used = getattr(m, "history_end_", None)
@@ -465,8 +462,6 @@ class BacktestResult:
 
     def to_csv(self, folder) -> dict:
         """Write ``backtest_summary.csv``, ``backtest_scores.csv`` and ``backtest_curves.csv``."""
-        from pathlib import Path
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         paths = {"summary": folder / "backtest_summary.csv", "scores": folder / "backtest_scores.csv",
@@ -491,7 +486,7 @@ def backtest(events: EventTable, grid, methods: dict, origins, horizon: Horizon 
     events : EventTable
         All incidents (the harness alone sees them; methods get a :class:`History`).
     grid : hotspots.geo.grid.Grid
-        Analysis grid (EPSG:27700 metres in the engine).
+        Analysis grid (metres, the working CRS in the engine).
     methods : dict name -> method
         Objects with ``fit(history)`` and ``predict(origin, horizon) -> (nrows, ncols)``
         (scikit-learn style; a fresh clone is fitted at each origin).

@@ -28,8 +28,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
-from .methods import ForecastMethod
+from ..config.sections import RELOCATED_SUFFIX
+from .base import ForecastMethod
+from .harness import forecast_surface
 
 DAY_NS = 86400e9
 
@@ -201,8 +204,6 @@ def relocate_to_points(x, y, t, change: LocationChange, max_move_m: float = 100.
     among those given (pass only incidents known at the forecast origin). Incidents after the
     change, and earlier ones with no new point within ``max_move_m`` metres, keep their place.
     """
-    from scipy.spatial import cKDTree
-
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     t = np.asarray(t, dtype=float)
@@ -270,8 +271,6 @@ class Relocated(ForecastMethod):
         return bool(self.method.needs_day_precision)
 
     def fit(self, history):
-        from .harness import forecast_surface
-
         self._start(history)
         rule = RelocationRule(self.max_move_m, self.drop_ratio, self.min_baseline_share)
         x, y, t = history.events()
@@ -290,6 +289,4 @@ class Relocated(ForecastMethod):
 def relocated_names(names) -> tuple[str, ...]:
     """The candidates to use on data whose published locations changed: every method fitted on the
     relocated history (``<name>+relocated``; the same as the plain method before any change)."""
-    from .methods import RELOCATED_SUFFIX
-
     return tuple(n if n.endswith(RELOCATED_SUFFIX) else n + RELOCATED_SUFFIX for n in names)

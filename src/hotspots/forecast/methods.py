@@ -28,51 +28,26 @@ Methods
 
 from __future__ import annotations
 
+import contextlib
 import math
-import re
 
 import numpy as np
-from sklearn.base import BaseEstimator
+import pandas as pd
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
-from ..errors import ConfigError, PrecisionError
+from ..analysis.density import density_surface, silverman_radius
+from ..analysis.gistar import gistar_grid
+from ..config.sections import FORECAST_METHOD_HELP, RELOCATED_SUFFIX, parse_forecast_method
+from ..errors import ConfigError
+from .base import ForecastMethod
+from .etas import SelfExciting
+from .features import dynamic_features, prospective_risk
+from .harness import forecast_surface, to_days
+from .locations import Relocated
 
 MONTH_DAYS = 365.25 / 12.0
-#: ``<method>+relocated``: the method fitted on history carried onto the current location set
-#: after a change of the publisher's map points (:mod:`.locations`).
-RELOCATED_SUFFIX = "+relocated"
-
-
-class ForecastMethod(BaseEstimator):
-    """Base class: ``fit(history)`` then ``predict(origin, horizon)``."""
-
-    #: needs day- or minute-precision times
-    needs_day_precision = False
-    #: what the method is called in messages (None: the class name)
-    display_name: str | None = None
-
-    def _start(self, history):
-        if self.needs_day_precision and history.precision == "month":
-            what = self.display_name or type(self).__name__
-            raise PrecisionError(f"{what} needs day- or minute-precision incident times, but the data has "
-                                 "month precision (police.uk); use counts, KDE, Gi* or the learned model instead.")
-        self.grid_ = history.grid
-        self.origin_ = history.origin
-        self.history_end_ = history.read_until_
-
-    def _check_origin(self, origin):
-        import pandas as pd
-
-        if pd.Timestamp(origin) != self.origin_:
-            from ..errors import LookAheadError
-
-            raise LookAheadError(f"{type(self).__name__} was fitted for origin {self.origin_:%Y-%m-%d} but asked "
-                                 f"to forecast from {pd.Timestamp(origin):%Y-%m-%d}; fit it again on the history "
-                                 "before the new origin.")
-
-    def _on_grid(self, values):
-        out = np.asarray(values, dtype=float).copy()
-        out[~self.grid_.mask] = np.nan
-        return out
 
 
 class NaiveCounts(ForecastMethod):
@@ -107,8 +82,6 @@ class RetrospectiveKDE(ForecastMethod):
         self.max_radius_m = max_radius_m
 
     def fit(self, history):
-        from ..analysis.density import density_surface, silverman_radius
-
         self._start(history)
         x, y, _t = history.events(history.origin_day - self.window_days)
         if x.size < 2:
@@ -144,8 +117,6 @@ class DecayedKDE(ForecastMethod):
         self.short_weight = short_weight
 
     def fit(self, history):
-        from ..analysis.density import density_surface
-
         self._start(history)
         o = history.origin_day
         x, y, t = history.events(o - self.window_days)
@@ -172,23 +143,6 @@ class DecayedKDE(ForecastMethod):
     def predict(self, origin, horizon=None):
         self._check_origin(origin)
         return self._on_grid(self.surface_)
-
-
-def prospective_risk(history, bandwidth_m: float = 400.0, bandwidth_days: float = 56.0) -> np.ndarray:
-    """Prospective near-repeat risk at ``history.origin`` on the grid (NaN outside the area).
-
-    Uses :func:`hotspots.analysis.prospective.prospective_surface` with times in days
-    since 1970 and ``at_day`` the origin (its default distance and time bands).
-    """
-    o = history.origin_day
-    x, y, t = history.events(o - bandwidth_days - 1.0)
-    from ..analysis.prospective import prospective_surface
-
-    surf = np.asarray(prospective_surface(x, y, t, history.grid, o, bandwidth_m=bandwidth_m,
-                                          bandwidth_days=bandwidth_days), dtype=float)
-    surf = np.nan_to_num(surf)
-    surf[~history.grid.mask] = 0.0
-    return surf
 
 
 class Prospective(ForecastMethod):
@@ -219,8 +173,6 @@ class GiStarHot(ForecastMethod):
         self.band_m = band_m
 
     def fit(self, history):
-        from ..analysis.gistar import gistar_grid
-
         self._start(history)
         counts = history.counts(history.origin_day - self.window_days)
         if counts[history.grid.mask].sum() <= 0:
@@ -273,8 +225,6 @@ class LearnedRisk(ForecastMethod):
         self.n_threads = n_threads
 
     def _features(self, history):
-        from .features import dynamic_features
-
         names, X = dynamic_features(history, with_prospective=self.with_prospective, with_places=self.with_places,
                                     with_etas=self.with_etas)
         ctx = history.context
@@ -284,10 +234,6 @@ class LearnedRisk(ForecastMethod):
         return names, X
 
     def fit(self, history):
-        from sklearn.ensemble import HistGradientBoostingRegressor
-
-        from .harness import to_days
-
         self._start(history)
         H = history.horizon
         mask = history.grid.mask
@@ -337,11 +283,8 @@ class LearnedRisk(ForecastMethod):
 def _threads(n: int):
     """Limit OpenMP threads while boosting (``n`` <= 0: leave the library default). On a shared
     machine a single thread avoids OpenMP spin-waiting, which can slow the fit many times over."""
-    import contextlib
-
     if n <= 0:
         return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=n, user_api="openmp")
 
@@ -372,8 +315,6 @@ class Blend(ForecastMethod):
         self.weights = weights
 
     def fit(self, history):
-        from .harness import forecast_surface
-
         self._start(history)
         surfs = [forecast_surface(meth, history, type(meth).__name__) for meth in self.methods]
         self.surface_ = blend_surfaces(surfs, self.weights, history.grid.mask)
@@ -385,6 +326,10 @@ class Blend(ForecastMethod):
 
 
 # --------------------------------------------------------------------------- registry
+#: Methods that need day- or minute-precision incident times (they raise PrecisionError on month data).
+NEEDS_TIMES = ("prospective", "etas", "learned_etas")
+
+
 def default_method_names(precision: str) -> tuple[str, ...]:
     """The methods a backtest compares by default (prospective only for day/minute data)."""
     names = ["naive_3m", "naive_12m", "naive_36m", "kde", "longrun_kde", "longrun_counts", "gistar"]
@@ -407,16 +352,14 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
     ``<name>+relocated`` (fitted on history carried onto the current location set).
     """
     if name.endswith(RELOCATED_SUFFIX):
-        from .locations import Relocated
-
         return Relocated(make_method(name[: -len(RELOCATED_SUFFIX)], seed, precision))
-    m = re.fullmatch(r"naive_(\d+)([md])", name)
-    if m:
-        n = int(m.group(1))
-        return NaiveCounts(window_days=n * MONTH_DAYS if m.group(2) == "m" else float(n))
-    m = re.fullmatch(r"kde_(\d+)m", name)
-    if m:
-        return RetrospectiveKDE(radius_m=float(m.group(1)))
+    kind, number = parse_forecast_method(name)  # unknown names raise ConfigError
+    if kind == "naive_months":
+        return NaiveCounts(window_days=number * MONTH_DAYS)
+    if kind == "naive_days":
+        return NaiveCounts(window_days=float(number))
+    if kind == "kde_radius":
+        return RetrospectiveKDE(radius_m=float(number))
     if name == "kde":
         return RetrospectiveKDE()
     if name == "longrun_kde":
@@ -428,8 +371,6 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
     if name == "gistar":
         return GiStarHot()
     if name == "etas":
-        from .etas import SelfExciting
-
         return SelfExciting(random_state=seed)
     if name == "blend":
         return Blend(methods=(LearnedRisk(random_state=seed, with_prospective=precision != "month"),
@@ -438,9 +379,7 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
         return LearnedRisk(random_state=seed, with_prospective=precision != "month")
     if name == "learned_etas":
         return LearnedRisk(random_state=seed, with_prospective=precision != "month", with_etas=True)
-    raise ConfigError(f"unknown forecast method {name!r}; choose from naive_<N>m, naive_<N>d, kde, kde_<R>m, "
-                      "longrun_kde, longrun_counts, prospective, etas, gistar, learned, learned_etas, blend (any of them "
-                      "with +relocated).")
+    raise ConfigError(f"unknown forecast method {name!r}; choose from {FORECAST_METHOD_HELP}.")
 
 
 def make_methods(names, seed: int = 0, precision: str = "day") -> dict:

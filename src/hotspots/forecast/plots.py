@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
+
+from .harness import CURVE_SHARES
+from .metrics import share_key
 
 
 def _plt():
-    import matplotlib
-
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     return plt
 
@@ -20,7 +22,6 @@ def plot_capture_curves(result, path, title: str = "") -> Path:
     """Mean hit rate (share of next-horizon incidents in the flagged cells) against the share of the
     area flagged, one line per method, with +-1 standard error bands over origins."""
     plt = _plt()
-    from .harness import CURVE_SHARES
 
     cols = [f"{s:g}" for s in CURVE_SHARES]
     x = np.array(CURVE_SHARES) * 100
@@ -50,7 +51,6 @@ def plot_capture_curves(result, path, title: str = "") -> Path:
 def plot_hit_rate_by_origin(result, path, share: float = 0.05, title: str = "") -> Path:
     """Hit rate at ``share`` of the area for every origin, one line per method."""
     plt = _plt()
-    from .metrics import share_key
 
     col = f"hit_rate_{share_key(share)}"
     fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)

@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..errors import InputError
 from . import metrics
+from .methods import Blend, blend_surfaces, make_method
 
 METRICS = ("hit_rate", "pai", "pei", "info_gain")
 
@@ -132,8 +133,6 @@ def blend_scorer(result, share: float = 0.05):
     """A function ``(origin, members) -> hit rate at share`` of the equal blend of ``members`` at
     ``origin``, from a :class:`~.harness.BacktestResult` run with ``keep_surfaces=True`` (the same
     blending as :class:`~.methods.Blend`, scored exactly as the backtest scores)."""
-    from .methods import blend_surfaces
-
     if not result.surfaces:
         raise InputError("scoring blends needs the backtest's surfaces: run backtest(..., keep_surfaces=True).")
     key = f"hit_rate_{metrics.share_key(share)}"
@@ -328,8 +327,6 @@ def select_for(result, origin, rule: SelectionRule = DEFAULT_RULE, candidates=No
 def method_for(choice: str, seed: int = 0, precision: str = "day"):
     """The forecast method behind a choice: :func:`~.methods.make_method` of a name, or an equal
     :class:`~.methods.Blend` of the members of ``blend(a,b)``."""
-    from .methods import Blend, make_method
-
     members = blend_members(choice)
     if len(members) == 1:
         return make_method(members[0], seed, precision)

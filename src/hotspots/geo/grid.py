@@ -1,7 +1,8 @@
-"""The analysis grid: square cells (metres, EPSG:27700) over the study area.
+"""The analysis grid: square cells (metres, in the working CRS, default EPSG:27700) over the study area.
 
-Cells are aligned to multiples of the cell size on the British National Grid,
-so the same cell size over the same area always gives the same cell ids.
+Cells are aligned to multiples of the cell size in the working CRS (the
+British National Grid by default), so the same cell size over the same area
+always gives the same cell ids.
 ``cell_id = row * ncols + col`` with row 0 at the *top* (north), as in a
 GeoTIFF. ``mask`` marks the cells that touch the study area; every array the
 engine produces on the grid has shape ``(nrows, ncols)`` and is only meaningful
@@ -20,14 +21,22 @@ Which cell a point is in (one rule, :mod:`hotspots.geo._binning`)
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import rasterio
+import shapely
+from affine import Affine
+from shapely.geometry.base import BaseGeometry
 
+from ..announce import choose
+from ..crs import DEFAULT_CRS
 from ..errors import ConfigError
-
-BNG = "EPSG:27700"
+from ._binning import RESOLUTION_M, bin_points
 
 
 def auto_cell_size(width_m: float, height_m: float, cells_on_short_side: int = 100, step_m: float = 25.0) -> float:
@@ -39,7 +48,7 @@ def auto_cell_size(width_m: float, height_m: float, cells_on_short_side: int = 1
 
 @dataclass(frozen=True, eq=False)
 class Grid:
-    """Square-cell raster over a study area (EPSG:27700, metres).
+    """Square-cell raster over a study area (working CRS, metres).
 
     Attributes
     ----------
@@ -62,28 +71,29 @@ class Grid:
     nrows: int
     mask: np.ndarray
     inside_fraction: np.ndarray
-    boundary: object = field(default=None, repr=False)  # shapely geometry (EPSG:27700)
-    crs: str = BNG
+    boundary: BaseGeometry | None = field(default=None, repr=False)  # in ``crs``
+    crs: str = DEFAULT_CRS
+    choices: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     # ----------------------------------------------------------- construction
     @classmethod
-    def from_boundary(cls, boundary, cell_size_m: float = 0.0) -> "Grid":
-        """Build a grid over a shapely polygon in EPSG:27700.
+    def from_boundary(cls, boundary: BaseGeometry, cell_size_m: float = 0.0, crs: str = DEFAULT_CRS) -> Grid:
+        """Build a grid over a shapely polygon whose coordinates are metres in ``crs``.
 
-        ``cell_size_m`` 0 chooses :func:`auto_cell_size`. A cell size larger than
-        the boundary's short side is a :class:`ConfigError`.
+        ``cell_size_m`` 0 chooses :func:`auto_cell_size` and announces it (see
+        :mod:`hotspots.announce`; recorded in ``choices``). A cell size larger
+        than the boundary's short side is a :class:`ConfigError`.
         """
-        import shapely
-
         minx, miny, maxx, maxy = boundary.bounds
         w, h = maxx - minx, maxy - miny
+        choices: dict[str, str] = {}
         if cell_size_m <= 0:
             cell_size_m = auto_cell_size(w, h)
+            choose(choices, "cell_size_m", f"grid cell size chosen automatically: {cell_size_m:g} m (about 100 "
+                                           f"cells across the study area's short side of {min(w, h):,.0f} m)")
         if cell_size_m > min(w, h):
             raise ConfigError(f"[grid] cell_size_m = {cell_size_m:g} m is larger than the study area's short side "
                               f"({min(w, h):.0f} m); choose a smaller cell size (0 = automatic).")
-        from ._binning import RESOLUTION_M
-
         cs = float(cell_size_m)
         if abs(cs / RESOLUTION_M - round(cs / RESOLUTION_M)) > 1e-6:
             raise ConfigError(f"[grid] cell_size_m = {cell_size_m!r} m is not a whole number of millimetres; "
@@ -103,7 +113,7 @@ class Grid:
         if edge.any():
             frac[edge] = shapely.area(shapely.intersection(boundary, boxes[edge])) / (cs * cs)
         mask = frac > 0
-        return cls(cs, float(x0), float(y1), ncols, nrows, mask, frac, boundary)
+        return cls(cs, float(x0), float(y1), ncols, nrows, mask, frac, boundary, crs, dict(choices))
 
     # ----------------------------------------------------------- geometry
     @property
@@ -111,10 +121,8 @@ class Grid:
         return (self.nrows, self.ncols)
 
     @property
-    def transform(self):
+    def transform(self) -> Any:
         """The affine transform (rasterio/GeoTIFF convention, north-up)."""
-        from affine import Affine
-
         return Affine(self.cell_size, 0.0, self.xmin, 0.0, -self.cell_size, self.ymax)
 
     @property
@@ -147,8 +155,6 @@ class Grid:
         A point on a vertical grid line belongs to the cell east of it, on a horizontal
         line to the cell south of it; coordinates are compared in whole millimetres
         (see the module docstring)."""
-        from ._binning import bin_points
-
         x = np.ascontiguousarray(x, dtype=np.float64).ravel()
         y = np.ascontiguousarray(y, dtype=np.float64).ravel()
         return bin_points(x, y, float(self.xmin), float(self.ymax), float(self.cell_size), int(self.nrows),
@@ -163,10 +169,8 @@ class Grid:
         np.add.at(out, row[ok] * self.ncols + col[ok], w)
         return out.reshape(self.shape)
 
-    def cell_polygons(self, clip: bool = False):
+    def cell_polygons(self, clip: bool = False) -> np.ndarray:
         """Shapely boxes of the masked cells (clipped to the boundary if ``clip``), in cell-id order."""
-        import shapely
-
         rows, cols = np.nonzero(self.mask)
         cs = self.cell_size
         boxes = shapely.box(self.xmin + cols * cs, self.ymax - (rows + 1) * cs,
@@ -175,11 +179,9 @@ class Grid:
             boxes = shapely.intersection(boxes, self.boundary)
         return boxes
 
-    def to_frame(self, clip: bool = False, **arrays: np.ndarray):
+    def to_frame(self, clip: bool = False, **arrays: np.ndarray) -> Any:
         """GeoDataFrame of the masked cells: ``cell_id, row, col, geometry`` plus one
         column per keyword array (each of shape (nrows, ncols))."""
-        import geopandas as gpd
-
         rows, cols = np.nonzero(self.mask)
         data = {"cell_id": rows * self.ncols + cols, "row": rows, "col": cols}
         for name, arr in arrays.items():
@@ -191,10 +193,8 @@ class Grid:
 
     def write_geotiff(self, path: str | Path, array: np.ndarray, nodata: float = -9999.0,
                       description: str = "") -> Path:
-        """Write a (nrows, ncols) array as a single-band float32 GeoTIFF in EPSG:27700,
+        """Write a (nrows, ncols) array as a single-band float32 GeoTIFF in the grid's CRS,
         with ``nodata`` outside the study area."""
-        import rasterio
-
         arr = np.asarray(array, dtype="float32").copy()
         if arr.shape != self.shape:
             raise ValueError(f"array has shape {arr.shape}, grid is {self.shape}")

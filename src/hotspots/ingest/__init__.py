@@ -1,38 +1,61 @@
 """Ingest: configured incident sources -> canonical :data:`~hotspots.model.INCIDENT_COLUMNS`
-table in EPSG:27700, plus a quarantine table of every rejected row with a reason.
+table in the working CRS, plus a quarantine table of every rejected row with a reason.
 
 ``accepted + quarantined = read`` holds for every source; the summary says so.
+:func:`read_incidents` takes the typed ``[[incidents]]`` sections and explicit
+settings (never the whole config); :func:`hotspots.stages.inputs.load_incidents`
+reads them from a config.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
-from ..config import Config
+from .._csvsafe import write_csv
+from ..config.loader import resolve_path
+from ..config.sections import IncidentSource
+from ..crs import crs_label
 from ..errors import InputError
-from ..model import BNG, INCIDENT_COLUMNS, StudyArea
+from ..geo.study_area import StudyArea
+from ..model import INCIDENT_COLUMNS
 from .readers import read_source
 from .validate import REASONS, assign_wards, check_rows
 
-__all__ = ["IngestResult", "load_incidents", "REASONS"]
+__all__ = ["IngestResult", "read_incidents", "REASONS"]
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """What ingest needs besides the sources: where relative paths start, the crime-type map
+    (source label, lower case -> canonical type), harm weights per canonical type, the time
+    zone of naive times and the tolerance (metres) for points just outside the study area."""
+
+    data_dir: Path
+    crime_type_map: dict[str, str]
+    harm_weights: dict[str, float]
+    timezone: str
+    boundary_tolerance_m: float = 50.0
 
 
 @dataclass(frozen=True, eq=False)
 class IngestResult:
-    """Accepted incidents (GeoDataFrame, EPSG:27700), quarantined rows and per-source counts."""
+    """Accepted incidents (GeoDataFrame, working CRS), quarantined rows and per-source counts."""
 
-    incidents: object
+    incidents: gpd.GeoDataFrame
     quarantine: pd.DataFrame
-    sources: tuple[dict, ...] = field(default_factory=tuple)
+    sources: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     @property
     def rows_read(self) -> int:
         return sum(s["rows_read"] for s in self.sources)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """Counts for the manifest: read, accepted, quarantined by reason, per source and in total."""
         reasons: dict[str, int] = {}
         for s in self.sources:
@@ -62,8 +85,6 @@ class IngestResult:
         return "\n".join(lines)
 
     def write_quarantine(self, path: Path) -> Path:
-        from .._csvsafe import write_csv
-
         write_csv(self.quarantine, path)
         return path
 
@@ -74,45 +95,30 @@ def _quarantine_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([base, orig.add_prefix("input:")], axis=1)
 
 
-def _ingest_source(i: int, src, cfg: Config, area: StudyArea, now: pd.Timestamp, weights: dict[str, float]):
-    path = cfg.path(src.path)
-    raw, xy_crs = read_source(path, src)
+def _ingest_source(i: int, src: IncidentSource, n_sources: int, area: StudyArea, now: pd.Timestamp,
+                   settings: IngestSettings) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    path = resolve_path(src.path, settings.data_dir)
+    raw, xy_crs = read_source(path, src, area.crs)
     n_read = len(raw)
-    rows = check_rows(raw, xy_crs, src, cfg.crime_type_map, cfg.project.timezone, now)
+    rows = check_rows(raw, xy_crs, src, settings.crime_type_map, settings.timezone, now, area.crs)
     ok = rows["reason"] == ""
-    code, dist = assign_wards(rows[ok], area.wards, cfg.study_area.boundary_tolerance_m)
+    tolerance = settings.boundary_tolerance_m
+    code, dist = assign_wards(rows[ok], area.wards, tolerance)
     rows.loc[ok, "ward_code"] = code
     outside = ok & rows["ward_code"].isna()
     rows.loc[outside, "reason"] = "outside_study_area"
     rows.loc[outside, "detail"] = ("point is " + dist.reindex(rows.index)[outside].round(0).astype(int).astype(str)
-                                   + f" m outside the study area (tolerance {cfg.study_area.boundary_tolerance_m:g} m)")
-    with_coords = rows["reason"].isin(["", "outside_study_area"])
-    per_file = rows[with_coords].groupby("source_file")["reason"].apply(lambda r: (r == "outside_study_area").all())
-    for f, all_out in per_file.items():
-        if all_out:
-            sub = rows[with_coords & (rows["source_file"] == f)]
-            bx = area.boundary.bounds
-            raise InputError(
-                f"{f}: all {len(sub):,} rows with coordinates fall outside the study area (data spans x "
-                f"{sub['x'].min():.0f}-{sub['x'].max():.0f}, y {sub['y'].min():.0f}-{sub['y'].max():.0f} in "
-                f"EPSG:27700; the study area spans x {bx[0]:.0f}-{bx[2]:.0f}, y {bx[1]:.0f}-{bx[3]:.0f}). Check the "
-                "coordinate columns and their crs, or the ward file.")
-    # ids: keep blank police.uk ids (distinct crimes); repeated non-blank ids are quarantined
-    ok = rows["reason"] == ""
+                                   + f" m outside the study area (tolerance {tolerance:g} m)")
+    _refuse_file_outside(rows, area)
+    _quarantine_repeated_ids(rows)
     ids = rows["incident_id"].fillna("").astype(str).str.strip()
-    dup = ok & (ids != "") & ids.where(ok).duplicated(keep="first")
-    if dup.any():
-        first_row = rows[ok & (ids != "")].drop_duplicates("incident_id").set_index("incident_id")["source_row"]
-        rows.loc[dup, "reason"] = "duplicate_id"
-        rows.loc[dup, "detail"] = ("id " + ids[dup].map(repr) + " already used by data row "
-                                   + ids[dup].map(first_row).astype(str))
     blank = ids == ""
     stem = Path(str(src.path)).name
     ids = ids.where(~blank, f"{stem}#" + rows["source_row"].astype(str))
-    rows["incident_id"] = f"s{i}:" + ids if len(cfg.incidents) > 1 else ids
+    rows["incident_id"] = f"s{i}:" + ids if n_sources > 1 else ids
     acc = rows[rows["reason"] == ""].copy()
     quar = _quarantine_frame(rows[rows["reason"] != ""])
-    acc["harm"] = acc["crime_type"].map(weights).astype(float)
+    acc["harm"] = acc["crime_type"].map(settings.harm_weights).astype(float)
     acc["location_text"] = acc["location_text"].fillna("").astype(str).str.strip()
     acc["lsoa_code"] = acc.get("lsoa_code", pd.Series("", index=acc.index)).fillna("").astype(str)
     by_reason = quar["reason"].value_counts().to_dict()
@@ -123,32 +129,55 @@ def _ingest_source(i: int, src, cfg: Config, area: StudyArea, now: pd.Timestamp,
     return acc, quar, info
 
 
-def load_incidents(cfg: Config, area: StudyArea, now: pd.Timestamp | None = None) -> IngestResult:
-    """Read, validate and geocode every ``[[incidents]]`` source of ``cfg``.
+def _refuse_file_outside(rows: pd.DataFrame, area: StudyArea) -> None:
+    """A file whose every row with coordinates is outside the study area is a whole-file mistake."""
+    with_coords = rows["reason"].isin(["", "outside_study_area"])
+    per_file = rows[with_coords].groupby("source_file")["reason"].apply(lambda r: (r == "outside_study_area").all())
+    for f, all_out in per_file.items():
+        if all_out:
+            sub = rows[with_coords & (rows["source_file"] == f)]
+            bx = area.boundary.bounds
+            raise InputError(
+                f"{f}: all {len(sub):,} rows with coordinates fall outside the study area (data spans x "
+                f"{sub['x'].min():.0f}-{sub['x'].max():.0f}, y {sub['y'].min():.0f}-{sub['y'].max():.0f} in "
+                f"{crs_label(area.crs)}; the study area spans x {bx[0]:.0f}-{bx[2]:.0f}, y {bx[1]:.0f}-{bx[3]:.0f}). "
+                "Check the coordinate columns and their crs, or the ward file.")
+
+
+def _quarantine_repeated_ids(rows: pd.DataFrame) -> None:
+    """Blank police.uk ids are distinct crimes and stay; a repeated non-blank id is quarantined (in place)."""
+    ok = rows["reason"] == ""
+    ids = rows["incident_id"].fillna("").astype(str).str.strip()
+    dup = ok & (ids != "") & ids.where(ok).duplicated(keep="first")
+    if dup.any():
+        first_row = rows[ok & (ids != "")].drop_duplicates("incident_id").set_index("incident_id")["source_row"]
+        rows.loc[dup, "reason"] = "duplicate_id"
+        rows.loc[dup, "detail"] = ("id " + ids[dup].map(repr) + " already used by data row "
+                                   + ids[dup].map(first_row).astype(str))
+
+
+def read_incidents(sources: Sequence[IncidentSource], area: StudyArea, settings: IngestSettings,
+                   now: pd.Timestamp | None = None) -> IngestResult:
+    """Read, validate and geocode every incident source into the study area's CRS.
 
     ``now`` (default: the current time) is the limit for "date in the future".
     Rows are assigned to wards by the engine's own point-in-polygon join.
     """
-    import geopandas as gpd
-
-    tz = cfg.project.timezone
+    tz = settings.timezone
     now = pd.Timestamp.now(tz=tz) if now is None else (now if now.tzinfo else now.tz_localize(tz))
-    weights = cfg.harm_weights()
     accs, quars, infos = [], [], []
-    for i, src in enumerate(cfg.incidents):
-        a, q, info = _ingest_source(i, src, cfg, area, now, weights)
+    for i, src in enumerate(sources):
+        a, q, info = _ingest_source(i, src, len(sources), area, now, settings)
         accs.append(a)
         quars.append(q)
         infos.append(info)
     acc = pd.concat(accs, ignore_index=True)
     if area.lsoas is not None and len(acc):
-        from .validate import assign_wards as _pip
-
         lw = area.lsoas[["lsoa_code", "geometry"]].rename(columns={"lsoa_code": "ward_code"})
-        code, _ = _pip(acc, lw, 0.0)
+        code, _ = assign_wards(acc, lw, 0.0)
         acc["lsoa_code"] = code.fillna("").to_numpy()
     geom = gpd.points_from_xy(acc["x"].to_numpy(float), acc["y"].to_numpy(float))
-    inc = gpd.GeoDataFrame(acc, geometry=geom, crs=BNG)
+    inc = gpd.GeoDataFrame(acc, geometry=geom, crs=area.crs)
     inc["x"] = inc["x"].astype(float)
     inc["y"] = inc["y"].astype(float)
     inc = inc[list(INCIDENT_COLUMNS)].sort_values(["start", "incident_id"], kind="stable").reset_index(drop=True)

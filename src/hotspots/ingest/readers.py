@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..config import IncidentSource
+from ..config.sections import IncidentSource
+from ..crs import DEFAULT_CRS
 from ..errors import InputError
 
 POLICE_UK_COLUMNS = ("Crime ID", "Month", "Longitude", "Latitude", "Location", "LSOA code", "Crime type")
@@ -161,10 +163,8 @@ def read_generic(path: Path, src: IncidentSource) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def read_geo(path: Path, src: IncidentSource) -> pd.DataFrame:
-    """GeoJSON / GeoPackage / shapefile points; attributes mapped as for a generic CSV."""
-    import geopandas as gpd
-
+def read_geo(path: Path, src: IncidentSource, crs: str = DEFAULT_CRS) -> pd.DataFrame:
+    """GeoJSON / GeoPackage / shapefile points reprojected to ``crs``; attributes mapped as for a generic CSV."""
     files = list_files(path, ("*.geojson", "*.gpkg", "*.shp", "*.json"))
     frames = []
     for f in files:
@@ -176,14 +176,14 @@ def read_geo(path: Path, src: IncidentSource) -> pd.DataFrame:
             raise InputError(f"{f}: the file has no features.")
         if g.crs is None:
             raise InputError(f"{f}: the file has no CRS; save it with one (e.g. EPSG:27700 or EPSG:4326).")
-        g = g.to_crs("EPSG:27700")
+        g = g.to_crs(crs)
         geom_ok = g.geometry.notna() & ~g.geometry.is_empty
         types = set(g.geometry[geom_ok].geom_type)
         if types - {"Point"}:
             raise InputError(f"{f}: incidents must be points; found {sorted(types)}.")
         attrs = pd.DataFrame(g.drop(columns="geometry")).astype(str)
         cm = src.columns
-        sub = IncidentSource(path=src.path, format="generic", crs="EPSG:27700", time_precision=src.time_precision,
+        sub = IncidentSource(path=src.path, format="generic", crs=crs, time_precision=src.time_precision,
                              date_format=src.date_format, dayfirst=src.dayfirst,
                              columns=type(cm)(id=cm.id, crime_type=cm.crime_type, date=cm.date, start=cm.start,
                                               end=cm.end, location=cm.location))
@@ -198,11 +198,15 @@ def read_geo(path: Path, src: IncidentSource) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def read_source(path: Path, src: IncidentSource) -> tuple[pd.DataFrame, str]:
-    """Read one configured source; returns the raw table and the CRS of its x/y columns."""
+def read_source(path: Path, src: IncidentSource, crs: str = DEFAULT_CRS) -> tuple[pd.DataFrame, str]:
+    """Read one configured source; returns the raw table and the CRS of its x/y columns.
+
+    ``crs`` is the working CRS: the CRS of a generic CSV's x/y columns unless the
+    source names its own, and the CRS vector files are reprojected to.
+    """
     if src.format == "police_uk":
         return read_police_uk(path), "EPSG:4326"
     if src.format == "generic":
-        crs = "EPSG:4326" if (src.columns.lon and not src.columns.x) else src.crs
-        return read_generic(path, src), crs
-    return read_geo(path, src), "EPSG:27700"
+        xy_crs = "EPSG:4326" if (src.columns.lon and not src.columns.x) else (src.crs or crs)
+        return read_generic(path, src), xy_crs
+    return read_geo(path, src, crs), crs

@@ -1,4 +1,4 @@
-"""Validation: raw rows -> canonical incidents (EPSG:27700) or quarantine.
+"""Validation: raw rows -> canonical incidents (working CRS, metres) or quarantine.
 
 Each row ends in exactly one of the two tables. A quarantined row carries the
 first reason it failed (:data:`REASONS`), a detail sentence, its source file
@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
 
-from ..config import IncidentSource
+from ..config.sections import IncidentSource
+from ..crs import DEFAULT_CRS, same_crs
 
 #: Quarantine reason codes, in the order rows are checked.
 REASONS = {
@@ -108,10 +111,8 @@ def parse_times(raw: pd.DataFrame, src: IncidentSource, tz: str) -> tuple[pd.Ser
     return _localise(start, tz), _localise(end, tz), prec
 
 
-def to_bng(raw: pd.DataFrame, xy_crs: str) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(x, y, reason) with coordinates in EPSG:27700 metres; reason set where unusable."""
-    from pyproj import Transformer
-
+def to_working_crs(raw: pd.DataFrame, xy_crs: str, crs: str = DEFAULT_CRS) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(x, y, reason) with coordinates in the working CRS ``crs`` (metres); reason set where unusable."""
     if "lon" in raw.columns and raw["lon"].notna().any() and xy_crs == "EPSG:4326" and "x" not in raw.columns:
         a_text, b_text = raw["lon"], raw["lat"]
     else:
@@ -125,9 +126,9 @@ def to_bng(raw: pd.DataFrame, xy_crs: str) -> tuple[pd.Series, pd.Series, pd.Ser
     bad = ~empty & (a.isna() | b.isna() | ~np.isfinite(a) | ~np.isfinite(b))
     reason[bad] = "non_numeric_coordinates"
     x, y = a.copy(), b.copy()
-    if xy_crs.upper() != "EPSG:27700":
+    if not same_crs(xy_crs, crs):
         ok = reason == ""
-        tr = Transformer.from_crs(xy_crs, "EPSG:27700", always_xy=True)
+        tr = Transformer.from_crs(xy_crs, crs, always_xy=True)
         xx, yy = tr.transform(a[ok].to_numpy(), b[ok].to_numpy())
         x[ok], y[ok] = xx, yy
     return x, y, reason
@@ -142,16 +143,17 @@ def police_uk_whole_metres(v: pd.Series) -> pd.Series:
     metre on Barnet's points, where an unrelated coordinate would be 25 cm away).
     Rounding restores the published point, so a point on a grid line is on it
     exactly and lands in the cell the binning rule says (:mod:`hotspots.geo.grid`),
-    not on the side a reprojection residue happens to put it."""
+    not on the side a reprojection residue happens to put it. Applied only when the
+    working CRS is British National Grid (the CRS of the published points)."""
     return v.round(0)
 
 
 def check_rows(raw: pd.DataFrame, xy_crs: str, src: IncidentSource, crime_map: dict[str, str], tz: str,
-               now: pd.Timestamp) -> pd.DataFrame:
-    """Add x, y, start, end, time_precision, crime_type and ``reason``/``detail`` columns."""
+               now: pd.Timestamp, crs: str = DEFAULT_CRS) -> pd.DataFrame:
+    """Add x, y (in the working CRS ``crs``), start, end, time_precision, crime_type and ``reason``/``detail``."""
     out = raw.copy()
-    x, y, reason = to_bng(raw, xy_crs)
-    if src.format == "police_uk":
+    x, y, reason = to_working_crs(raw, xy_crs, crs)
+    if src.format == "police_uk" and same_crs(crs, DEFAULT_CRS):
         x, y = police_uk_whole_metres(x), police_uk_whole_metres(y)
     detail = pd.Series([""] * len(raw), index=raw.index, dtype=object)
     detail[reason == "missing_coordinates"] = "coordinate cell is empty"
@@ -189,17 +191,16 @@ def check_rows(raw: pd.DataFrame, xy_crs: str, src: IncidentSource, crime_map: d
     return out
 
 
-def assign_wards(rows: pd.DataFrame, wards, tolerance_m: float) -> tuple[pd.Series, pd.Series]:
+def assign_wards(rows: pd.DataFrame, wards: gpd.GeoDataFrame, tolerance_m: float) -> tuple[pd.Series, pd.Series]:
     """Ward code per row by point-in-polygon (the engine's own join, never a column of the input).
 
-    Points outside every ward but within ``tolerance_m`` metres of one take the
-    nearest ward; the rest get NaN and their distance (metres) in the second series.
+    ``rows`` x/y are in the CRS of ``wards``. Points outside every ward but within
+    ``tolerance_m`` metres of one take the nearest ward; the rest get NaN and
+    their distance (metres) in the second series.
     """
-    import geopandas as gpd
-
     pts = gpd.GeoDataFrame({"_i": np.arange(len(rows))},
                            geometry=gpd.points_from_xy(rows["x"].to_numpy(), rows["y"].to_numpy()),
-                           crs="EPSG:27700")
+                           crs=wards.crs)
     w = wards[["ward_code", "geometry"]].reset_index(drop=True)
     hit = gpd.sjoin(pts, w, how="left", predicate="intersects")
     hit = hit[~hit.index.duplicated(keep="first")].sort_index()

@@ -1,11 +1,11 @@
-"""The run's results as GIS layers (EPSG:27700) and as map-ready overlays.
+"""The run's results as GIS layers (working CRS) and as map-ready overlays.
 
-``vector_layers`` gathers every vector result into named GeoDataFrames
-(EPSG:27700) for ``layers.gpkg``; ``write_rasters`` writes the surfaces as
-GeoTIFFs; ``kde_overlay`` warps a surface to Web Mercator (EPSG:3857) and
-colours it into a PNG whose corners are exact, so Leaflet's image overlay
-sits where the cells are (Leaflet stretches an image linearly in Mercator).
-Stages that did not run simply contribute no layers.
+``vector_layers`` gathers every vector result into named GeoDataFrames (the
+working CRS, EPSG:27700 by default) for ``layers.gpkg``; ``write_rasters``
+writes the surfaces as GeoTIFFs; ``kde_overlay`` warps a surface to Web
+Mercator (EPSG:3857) and colours it into a PNG whose corners are exact, so
+Leaflet's image overlay sits where the cells are (Leaflet stretches an image
+linearly in Mercator). Stages that did not run contribute no layers.
 """
 
 from __future__ import annotations
@@ -16,27 +16,30 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import shapely
+from pyproj import Transformer
+from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-BNG = "EPSG:27700"
+from ..coverage.report import CoverageResult
+from ..geo.grid import Grid
+from ..stages.results import RunResults, SurfacesResult, TaskingList, TrendsResult
+
 GI_LABELS = {3: "hot spot, 99% confidence", 2: "hot spot, 95% confidence", 1: "hot spot, 90% confidence",
              -1: "cold spot, 90% confidence", -2: "cold spot, 95% confidence", -3: "cold spot, 99% confidence"}
 GI_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
 
-
-def _gdf(rows, crs=BNG):
-    import geopandas as gpd
-
-    if not rows:
-        return gpd.GeoDataFrame({"label": []}, geometry=[], crs=crs)
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+#: Layer names of the coverage stage's frames in the pack (the rest keep their own names).
+COVERAGE_LAYER_NAMES = {"gaps": "coverage_gaps"}
 
 
-def dissolve_cells(grid, rows, cols, values, labels: dict) -> object:
-    """Union the cells of each value into one (multi)polygon per value (EPSG:27700)."""
-    import shapely
-
+def dissolve_cells(grid: Grid, rows: np.ndarray, cols: np.ndarray, values: np.ndarray,
+                   labels: dict[int, str]) -> gpd.GeoDataFrame:
+    """Union the cells of each value into one (multi)polygon per value (in the grid's CRS)."""
     cs = grid.cell_size
     boxes = shapely.box(grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs,
                         grid.ymax - rows * cs)
@@ -47,10 +50,12 @@ def dissolve_cells(grid, rows, cols, values, labels: dict) -> object:
         sel = np.asarray(values) == v
         out.append({"value": v, "label": labels[v], "cells": int(sel.sum()),
                     "geometry": shapely.union_all(boxes[sel])})
-    return _gdf(out)
+    if not out:
+        return gpd.GeoDataFrame({"label": []}, geometry=[], crs=grid.crs)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=grid.crs)
 
 
-def top_crime_types(res, n: int) -> list[str]:
+def top_crime_types(res: RunResults, n: int) -> list[str]:
     """The ``n`` crime types with most harm in the analysis window."""
     inc = res.recent()
     if not len(inc):
@@ -59,18 +64,16 @@ def top_crime_types(res, n: int) -> list[str]:
     return [str(t) for t in h.index[:n]]
 
 
-def gistar_layer(surf, crime_type: str):
+def gistar_layer(surf: SurfacesResult, crime_type: str) -> gpd.GeoDataFrame | None:
     g = surf.gistar.get(crime_type)
-    if g is None:
+    if g is None or g.grid is None or g.rows is None or g.cols is None:
         return None
     keep = g.classes != 0
     return dissolve_cells(g.grid, g.rows[keep], g.cols[keep], g.classes[keep], GI_LABELS)
 
 
-def emerging_layer(trends):
-    em = getattr(trends, "emerging", None)
-    if em is None:
-        return None
+def emerging_layer(trends: TrendsResult) -> gpd.GeoDataFrame:
+    em = trends.emerging
     labels = {i: lab for i, lab in enumerate(em.labels) if i != 0}
     keep = em.codes != 0
     df = dissolve_cells(em.grid, em.rows[keep], em.cols[keep], em.codes[keep], labels)
@@ -79,9 +82,9 @@ def emerging_layer(trends):
     return df
 
 
-def hotspot_areas_layer(surf):
+def hotspot_areas_layer(surf: SurfacesResult) -> gpd.GeoDataFrame | None:
     frames = []
-    for t, ha in getattr(surf, "areas", {}).items():
+    for t, ha in surf.areas.items():
         fr = ha.frame
         if fr is not None and len(fr):
             f = fr.copy()
@@ -89,91 +92,54 @@ def hotspot_areas_layer(surf):
             frames.append(f)
     if not frames:
         return None
-    import geopandas as gpd
-
-    df = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=BNG)
-    return df
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=surf.grid.crs)
 
 
-def _stage_frame(obj, names):
-    for n in names:
-        v = getattr(obj, n, None)
-        if v is not None and hasattr(v, "geometry"):
-            return v.to_crs(BNG) if v.crs is not None and str(v.crs) != BNG else v
-    return None
+def coverage_layers(cov: CoverageResult) -> dict[str, gpd.GeoDataFrame]:
+    """cameras / viewsheds / coverage gaps / proposed sites (and ANPR, mobile) layers of the coverage stage."""
+    return {COVERAGE_LAYER_NAMES.get(k, k): v for k, v in cov.map_layers().items() if v is not None}
 
 
-def coverage_layers(cov) -> dict:
-    """cameras / viewsheds / coverage gaps / proposed sites from the coverage stage (names vary by version)."""
-    out = {}
-    if cov is None:
-        return out
-    if hasattr(cov, "map_layers"):
-        names = {"gaps": "coverage_gaps"}
-        for k, v in cov.map_layers().items():
-            if v is not None and hasattr(v, "geometry"):
-                v = v.to_crs(BNG) if v.crs is not None and str(v.crs) != BNG else v
-                out[names.get(k, k)] = v
-        return out
-    stats = getattr(cov, "stats", None) or getattr(cov, "coverage", None)
-    for key, names in (("cameras", ("cameras", "camera_points")),
-                       ("viewsheds", ("viewsheds", "viewshed_polygons")),
-                       ("coverage_gaps", ("gaps", "coverage_gaps")),
-                       ("proposed_sites", ("proposed", "proposed_sites", "sites"))):
-        f = _stage_frame(cov, names)
-        if f is None and stats is not None:
-            f = _stage_frame(stats, names)
-        if f is not None:
-            out[key] = f
-    return out
+def tasking_layer(tasking: TaskingList) -> gpd.GeoDataFrame:
+    """The ranked items with text columns as text (as written to ``layers.gpkg``)."""
+    it = tasking.items.copy()
+    for c in it.columns:
+        if c != "geometry" and it[c].dtype == object:
+            it[c] = it[c].astype(str)
+    return it
 
 
-def nearrepeat_layer(nr):
-    from ..tasking.rank import alert_zones
-
-    return alert_zones(nr) if nr is not None else None
-
-
-def vector_layers(res, tasking=None) -> dict:
-    """Every vector layer of the run by name (GeoDataFrames, EPSG:27700)."""
-    import geopandas as gpd
-
-    layers = {}
+def vector_layers(res: RunResults) -> dict[str, gpd.GeoDataFrame]:
+    """Every vector layer of the run by name (GeoDataFrames in the working CRS)."""
+    layers: dict[str, gpd.GeoDataFrame] = {}
     wards = res.area.wards.copy()
     if res.ward_table is not None:
         wt = res.ward_table.drop(columns=[c for c in ("ward_name", "population", "households")
                                           if c in res.ward_table.columns])
         wards = wards.merge(wt, on="ward_code", how="left")
-    layers["wards"] = gpd.GeoDataFrame(wards, geometry="geometry", crs=BNG)
-    if tasking is not None:
-        it = tasking.items.copy()
-        for c in it.columns:
-            if c != "geometry" and it[c].dtype == object:
-                it[c] = it[c].astype(str)
-        layers["tasking_items"] = it
-    surf = res.stages.get("surfaces")
+    layers["wards"] = gpd.GeoDataFrame(wards, geometry="geometry", crs=res.area.crs)
+    if res.tasking is not None:
+        layers["tasking_items"] = tasking_layer(res.tasking)
+    surf = res.surfaces
     if surf is not None:
         ha = hotspot_areas_layer(surf)
         if ha is not None:
             layers["hotspot_areas"] = ha
-        for t in getattr(surf, "gistar", {}):
+        for t in surf.gistar:
             g = gistar_layer(surf, t)
             if g is not None and len(g):
                 layers[f"gistar_{t}"] = g
-    trends = res.stages.get("trends")
-    if trends is not None:
-        e = emerging_layer(trends)
-        if e is not None:
-            layers["emerging_hotspots"] = e
-    z = nearrepeat_layer(res.stages.get("nearrepeat"))
-    if z is not None:
-        layers["near_repeat_zones"] = z
-    layers.update(coverage_layers(res.stages.get("coverage")))
+    if res.trends is not None:
+        layers["emerging_hotspots"] = emerging_layer(res.trends)
+    if res.nearrepeat is not None:
+        layers["near_repeat_zones"] = res.nearrepeat.zones
+    if res.coverage is not None:
+        layers.update(coverage_layers(res.coverage))
     return layers
 
 
-def write_gpkg(layers: dict, path: Path, tasking=None) -> Path:
-    """One GeoPackage with every layer (EPSG:27700); datetimes and objects stored as text."""
+def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, tasking: TaskingList | None = None) -> Path:
+    """One GeoPackage with every layer; datetimes and objects stored as text."""
     path = Path(path)
     if path.exists():
         path.unlink()
@@ -193,25 +159,24 @@ def write_gpkg(layers: dict, path: Path, tasking=None) -> Path:
 
 
 # --------------------------------------------------------------------------- rasters
-def harm_density(res):
-    """All-type harm density (sum of the per-type harm KDEs, or count KDEs without harm), or None."""
-    surf = res.stages.get("surfaces")
+def harm_density(res: RunResults) -> tuple[np.ndarray, str] | None:
+    """All-type harm density (sum of the per-type harm KDEs, or count KDEs without harm) and its units, or None."""
+    surf = res.surfaces
     if surf is None:
         return None
     parts = surf.kde_harm or surf.kde
     if not parts:
         return None
-    arr = None
+    arr = np.zeros(res.grid.shape)
     for d in parts.values():
-        s = np.nan_to_num(d.surface)
-        arr = s if arr is None else arr + s
+        arr = arr + np.nan_to_num(d.surface)
     arr = np.where(res.grid.mask, arr, np.nan)
     units = next(iter(parts.values())).units
     return arr, units
 
 
-def write_rasters(res, folder: Path) -> list[Path]:
-    """GeoTIFFs (EPSG:27700): harm density of all types, KDE and Gi* z per type, trend classes."""
+def write_rasters(res: RunResults, folder: Path) -> list[Path]:
+    """GeoTIFFs (working CRS): harm density of all types, KDE and Gi* z per type, risk surfaces, trend classes."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out = []
@@ -219,23 +184,20 @@ def write_rasters(res, folder: Path) -> list[Path]:
     if hd is not None:
         out.append(res.grid.write_geotiff(folder / "density_all_types.tif", hd[0],
                                           description=f"all crime types, {hd[1]} (sum of per-type surfaces)"))
-    surf = res.stages.get("surfaces")
+    surf = res.surfaces
     if surf is not None:
         for t, d in surf.kde.items():
             out.append(d.to_geotiff(folder / f"kde_{t}.tif"))
         for t, g in surf.gistar.items():
             out.append(g.to_geotiff(folder / f"gistar_z_{t}.tif", "z"))
-    nr = res.stages.get("nearrepeat")
-    surf_nr = getattr(nr, "surface", None) if nr is not None else None
-    if surf_nr is not None and np.shape(surf_nr) == res.grid.shape:
-        out.append(res.grid.write_geotiff(folder / "nearrepeat_prospective_risk.tif", surf_nr,
+    nr = res.nearrepeat
+    if nr is not None and nr.surface.shape == res.grid.shape:
+        out.append(res.grid.write_geotiff(folder / "nearrepeat_prospective_risk.tif", nr.surface,
                                           description="prospective near-repeat burglary risk at the FIM date"))
-    fc = res.stages.get("forecast")
-    if fc is not None and hasattr(fc, "to_geotiff"):
-        out.append(fc.to_geotiff(folder / "forecast_expected.tif", "expected"))
-    trends = res.stages.get("trends")
-    em = getattr(trends, "emerging", None) if trends is not None else None
-    if em is not None:
+    if res.forecast is not None:
+        out.append(res.forecast.to_geotiff(folder / "forecast_expected.tif", "expected"))
+    if res.trends is not None:
+        em = res.trends.emerging
         out.append(em.grid.write_geotiff(folder / "emerging_classes.tif", em.class_grid().astype(float), nodata=-1,
                                          description="emerging-hotspot class code: " + json.dumps(
                                              dict(enumerate(em.labels)))))
@@ -248,28 +210,23 @@ class Overlay:
 
     name: str
     uri: str
-    bounds: list
+    bounds: list[list[float]]
     vmax: float
     units: str
-    colours: tuple
+    colours: tuple[str, ...]
 
 
-def kde_overlay(grid, surface: np.ndarray, name: str, units: str, cmap: str = "YlOrRd") -> Overlay | None:
-    """Warp a (nrows, ncols) EPSG:27700 surface to EPSG:3857 and colour it (transparent where zero/NaN)."""
-    import matplotlib
-    import matplotlib.pyplot as plt
-    from pyproj import Transformer
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
-
+def kde_overlay(grid: Grid, surface: np.ndarray, name: str, units: str, cmap: str = "YlOrRd") -> Overlay | None:
+    """Warp a (nrows, ncols) surface on ``grid`` to EPSG:3857 and colour it (transparent where zero/NaN)."""
     src = np.where(grid.mask, np.nan_to_num(np.asarray(surface, dtype="float64")), np.nan)
     vals = src[np.isfinite(src) & (src > 0)]
     if not vals.size:
         return None
     vmax = float(np.percentile(vals, 99.5))
     left, bottom, right, top = grid.bounds
-    dst_t, w, h = calculate_default_transform(BNG, "EPSG:3857", grid.ncols, grid.nrows, left, bottom, right, top)
+    dst_t, w, h = calculate_default_transform(grid.crs, "EPSG:3857", grid.ncols, grid.nrows, left, bottom, right, top)
     dst = np.full((h, w), np.nan)
-    reproject(src, dst, src_transform=grid.transform, src_crs=BNG, dst_transform=dst_t, dst_crs="EPSG:3857",
+    reproject(src, dst, src_transform=grid.transform, src_crs=grid.crs, dst_transform=dst_t, dst_crs="EPSG:3857",
               resampling=Resampling.bilinear, src_nodata=np.nan, dst_nodata=np.nan)
     norm = np.clip(np.nan_to_num(dst) / vmax, 0, 1)
     rgba = matplotlib.colormaps[cmap](norm)

@@ -14,6 +14,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from branca.element import Element
+from folium.elements import JSCSSMixin
+
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 _URL_ATTR = re.compile(r"""(?:src|href)\s*=\s*["']((?:https?:)?//[^"']+)["']""", re.I)
@@ -48,15 +51,13 @@ def head_html() -> str:
             f"<script>\n{js}\n</script>\n")
 
 
-def strip_cdn(m) -> None:
-    """Remove folium's CDN links from a map and its children (call before rendering)."""
-    m.default_js = []
-    m.default_css = []
-    for child in m._children.values():
-        if hasattr(child, "default_js"):
-            child.default_js = []
-            child.default_css = []
-        if getattr(child, "_children", None):
+def strip_cdn(element: Element) -> None:
+    """Remove folium's CDN links from a map and everything in it (call before rendering)."""
+    if isinstance(element, JSCSSMixin):
+        element.default_js = []
+        element.default_css = []
+    for child in element._children.values():
+        if isinstance(child, Element):
             strip_cdn(child)
 
 

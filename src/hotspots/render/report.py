@@ -10,36 +10,31 @@ failing.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+from branca.element import Element
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ..errors import ConfigError
+from .. import __version__
+from ..config.sections import PublicConfig, RenderConfig
+from ..coverage.report import CoverageResult
+from ..crs import crs_label
+from ..geo.grid import Grid
+from ..model import coarsest_precision
+from ..stages.results import RunResults, TaskingList
+from .maps import WGS84, _geojson_layer, esc, save_map, to_geojson
+from .offline import head_html, strip_cdn
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-@dataclass(frozen=True)
-class PublicConfig:
-    """[public]: the publishable tier: ``cell_size_m`` aggregation cells (metres),
-    ``min_count`` smallest count shown (smaller counts suppressed), ``enabled``."""
-
-    enabled: bool = True
-    cell_size_m: float = 250.0
-    min_count: int = 5
-
-    def validate(self, where: str) -> None:
-        if self.cell_size_m < 100:
-            raise ConfigError(f"{where}: [public] cell_size_m must be at least 100 metres, got {self.cell_size_m}.")
-        if self.min_count < 1:
-            raise ConfigError(f"{where}: [public] min_count must be >= 1, got {self.min_count}.")
-
-
-def env():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
+def env() -> Environment:
+    """The pages' template environment (autoescape on: data reach the templates only as values)."""
     return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                        trim_blocks=True, lstrip_blocks=True)
 
@@ -52,7 +47,7 @@ def _change(now: int, then: int) -> tuple[str, str]:
     return f"{pct:+.0f}%", ("up" if pct > 0 else "down" if pct < 0 else "")
 
 
-def periods(fim: pd.Timestamp, precision: str, days: int = 14):
+def periods(fim: pd.Timestamp, precision: str, days: int = 14) -> tuple[Any, Any, Any, str]:
     """(current, previous, same period last year) as (start, end) pairs, end exclusive.
 
     Fortnights before the FIM date for day/minute data; for month-precision data,
@@ -70,10 +65,8 @@ def periods(fim: pd.Timestamp, precision: str, days: int = 14):
     return cur, prev, ly, "fortnight"
 
 
-def headline(res) -> dict:
+def headline(res: RunResults) -> dict[str, Any]:
     """Counts per crime type now, in the previous period and the same period last year."""
-    from ..model import coarsest_precision
-
     inc = res.incidents
     prec = coarsest_precision(inc)
     cur, prev, ly, kind = periods(res.fim_date, prec, res.cfg.analysis.fortnight_days)
@@ -116,100 +109,81 @@ def headline(res) -> dict:
 
 
 # --------------------------------------------------------------------------- sections
-def _emerging(res) -> dict | None:
-    tr = res.stages.get("trends")
-    em = getattr(tr, "emerging", None) if tr is not None else None
-    if em is None:
+def _emerging(res: RunResults) -> dict[str, Any] | None:
+    tr = res.trends
+    if tr is None:
         return None
+    em = tr.emerging
     leg = em.legend()
     counts = em.counts_by_class()
     rows = [{"label": k, "cells": v, "meaning": leg.get(k, "")} for k, v in counts.items() if k != em.labels[0]]
     rows.sort(key=lambda r: -r["cells"])
     exc = []
-    ex = getattr(tr, "exceptions", None)
-    if ex is not None and len(ex) and "flag" in ex.columns:
-        f = ex[ex["flag"].astype(bool)]
-        for r in f.head(12).itertuples(index=False):
-            exc.append({"unit_name": getattr(r, "unit_name", ""), "crime_type": getattr(r, "crime_type", ""),
-                        "current": getattr(r, "current", ""), "previous": getattr(r, "previous", ""),
-                        "reason": getattr(r, "reason", "")})
+    ex = tr.exceptions
+    if len(ex):
+        for r in ex[ex["flag"].astype(bool)].head(12).itertuples(index=False):
+            exc.append({"unit_name": r.unit_name, "crime_type": r.crime_type, "current": r.current,
+                        "previous": r.previous, "reason": r.reason})
     s = em.summary()
     return {"rows": rows, "exceptions": exc,
             "note": f"{s['n_steps']} {s['step']}s from {s['first_step_start']} to the FIM date; every grid cell is "
                     f"classed (see the 'Emerging hotspots' layer on the map)."}
 
 
-def _nearrepeat(res) -> dict | None:
-    from ..tasking.rank import alert_zones, zone_expiry
-
-    nr = res.stages.get("nearrepeat")
+def _nearrepeat(res: RunResults) -> dict[str, Any] | None:
+    nr = res.nearrepeat
     if nr is None:
         return None
-    z = alert_zones(nr)
-    rows = []
-    if z is not None:
-        for i in range(len(z)):
-            ex = zone_expiry(z, i)
-            rows.append({"id": str(z[z.columns[0]].iat[i]), "expires": f"{ex:%Y-%m-%d}" if ex is not None else "",
-                         "n": int(z["n_burglaries"].iat[i]) if "n_burglaries" in z.columns else "",
-                         "streets": next((str(z[c].iat[i]) for c in ("streets", "location", "location_text")
-                                          if c in z.columns), "")})
-    note = getattr(nr, "summary", None)
-    note = note() if callable(note) else (note or "")
-    lines = [ln for ln in str(note).splitlines() if ln.strip()] if isinstance(note, str) else []
+    z = nr.zones
+    rows = [{"id": str(zid), "expires": f"{ex:%Y-%m-%d}", "n": int(n), "streets": str(st)}
+            for zid, ex, n, st in zip(z["zone_id"], z["expiry_date"], z["n_burglaries"], z["streets"])]
+    lines = [ln for ln in nr.summary().splitlines() if ln.strip()]
     rows.sort(key=lambda r: (r["expires"], r["id"]))
     return {"rows": rows, "note": f"{len(rows)} live alert zone(s), soonest expiry first; each is on the maps "
                                   "with its expiry date.", "lines": lines}
 
 
-def _coverage(res, layers) -> dict | None:
-    cov = res.stages.get("coverage")
+def _gap_label(r: Any, crs: Any) -> str:
+    if r.kind == "hotspot_area":
+        return f"hotspot area {r.gap_id}"
+    if r.kind == "high_harm_cell":
+        return f"high-harm grid cell near {r.x:.0f}, {r.y:.0f} ({crs_label(crs)})"
+    return str(r.label or r.gap_id)
+
+
+def _coverage(res: RunResults, layers: dict[str, gpd.GeoDataFrame]) -> dict[str, Any] | None:
+    cov = res.coverage
     if cov is None:
         return None
-    g = layers.get("coverage_gaps")
-    rows = []
-    if g is not None:
-        for r in g.head(10).itertuples(index=False):
-            kind = str(getattr(r, "kind", ""))
-            label = (f"hotspot area {getattr(r, 'gap_id', '')}" if kind == "hotspot_area" else
-                     f"high-harm grid cell near {getattr(r, 'x', 0):.0f}, {getattr(r, 'y', 0):.0f} (BNG)"
-                     if kind == "high_harm_cell" else str(getattr(r, "label", "") or getattr(r, "gap_id", "")))
-            rows.append({"rank": getattr(r, "rank", ""), "label": label,
-                         "harm_uncovered": f"{getattr(r, 'harm_uncovered', 0):,.0f}",
-                         "covered": f"{100 * getattr(r, 'covered_share', 0):.0f}%"})
-    note = f"{len(g) if g is not None else 0} gap(s) where harm is high and cameras see little of it; " \
-           f"see the 'CCTV coverage gaps' layer on the map."
-    if hasattr(cov, "summary"):
-        try:
-            sm = cov.summary()
-            note = (f"{sm.get('live_cameras_used', 0)} live cameras ({sm.get('inventory', '')}) see "
-                    f"{100 * sm.get('share_incidents_covered', 0):.0f}% of incidents and "
-                    f"{100 * sm.get('share_harm_covered', 0):.0f}% of harm in {sm['period']['start']} to "
-                    f"{sm['period']['end']}. With {sm['siting']['k']} proposed new cameras: "
-                    f"{100 * sm['siting'].get('share_with_new', 0):.0f}% of harm. " + note)
-        except (KeyError, TypeError, AttributeError):
-            pass
+    g = cov.stats.gaps
+    rows = [{"rank": r.rank, "label": _gap_label(r, res.grid.crs), "harm_uncovered": f"{r.harm_uncovered:,.0f}",
+             "covered": f"{100 * r.covered_share:.0f}%"} for r in g.head(10).itertuples(index=False)]
+    sm = cov.summary()
+    note = (f"{sm['live_cameras_used']} live cameras ({sm['inventory']}) see "
+            f"{100 * sm['share_incidents_covered']:.0f}% of incidents and "
+            f"{100 * sm['share_harm_covered']:.0f}% of harm in {sm['period']['start']} to "
+            f"{sm['period']['end']}. With {sm['siting']['k']} proposed new cameras: "
+            f"{100 * sm['siting']['share_with_new']:.0f}% of harm. "
+            f"{len(g)} gap(s) where harm is high and cameras see little of it; "
+            f"see the 'CCTV coverage gaps' layer on the map.")
     return {"rows": rows, "note": note}
 
 
-def _forecast(res) -> dict | None:
-    fc = res.stages.get("forecast")
+def _forecast(res: RunResults) -> dict[str, Any] | None:
+    fc = res.forecast
     if fc is None:
         return None
-    method = getattr(fc, "method", "")
-    note = fc.describe() if hasattr(fc, "describe") else ""
-    df = fc.summary_frame() if hasattr(fc, "summary_frame") else None
+    df = fc.summary_frame()
     cols, rows = [], []
-    if isinstance(df, pd.DataFrame) and len(df):
+    if len(df):
         keep = [c for c in df.columns if c == "method" or c == "origins" or
                 (c.startswith(("hit_rate_", "pai_")) and not c.endswith("_se"))]
         df = df[keep]
         cols = [str(c) for c in df.columns]
         for r in df.itertuples(index=False):
             rows.append([(f"{v:.3g}" if isinstance(v, (float, np.floating)) else v) for v in r])
-    sel = getattr(fc, "selected_by", "")
-    return {"method": f"{method} (selected by {sel})" if sel else str(method), "columns": cols, "rows": rows,
-            "note": note + " " + " ".join(getattr(fc, "notes", ()))}
+    return {"method": f"{fc.method} (selected by {fc.selected_by})", "columns": cols, "rows": rows,
+            "note": fc.describe() + " " + " ".join(fc.notes)}
 
 
 FILE_NOTES = {
@@ -217,14 +191,15 @@ FILE_NOTES = {
     "map.html": "borough map (open in any browser; works offline)",
     "tasking.html": "the ranked tasking list as a web page",
     "tasking.csv": "the ranked tasking list for Excel",
-    "layers.gpkg": "every map layer for QGIS/ArcGIS (EPSG:27700)",
+    "layers.gpkg": "every map layer for QGIS/ArcGIS ({crs})",
     "manifest.json": "how this pack was made: version, settings, input file hashes, counts, timings, seed",
     "quarantine.csv": "input rows that were rejected, with the reason",
     "ward_table.csv": "counts, harm and rates per ward",
 }
 
 
-def _file_rows(out: Path) -> list[dict]:
+def _file_rows(out: Path, crs: str) -> list[dict[str, str]]:
+    """Every file of the pack with a line on what it is (``crs`` names the CRS of the GIS files)."""
     rows = []
     for p in sorted(out.rglob("*")):
         if not p.is_file():
@@ -233,11 +208,11 @@ def _file_rows(out: Path) -> list[dict]:
         if rel.startswith("wards/"):
             what = "ward map for the Safer Neighbourhood Team"
         elif rel.startswith("gis/"):
-            what = "GeoTIFF surface (EPSG:27700)"
+            what = f"GeoTIFF surface ({crs})"
         elif rel.startswith("public/"):
             what = "public version (aggregated, safe to publish)"
         else:
-            what = FILE_NOTES.get(rel, "")
+            what = FILE_NOTES.get(rel, "").format(crs=crs)
         rows.append({"name": rel, "href": rel, "what": what})
     for name in ("index.html", "manifest.json"):
         if name not in {r["name"] for r in rows}:
@@ -245,23 +220,21 @@ def _file_rows(out: Path) -> list[dict]:
     return sorted(rows, key=lambda r: r["name"])
 
 
-def render_index(res, tasking, layers, out: Path, ward_files: dict, public: bool) -> Path:
-    from .. import __version__
-    from ..model import coarsest_precision
-    from .maps import render_config
-
+def render_index(res: RunResults, tasking: TaskingList, layers: dict[str, gpd.GeoDataFrame], out: Path,
+                 ward_files: dict[str, str], public: bool) -> Path:
+    """``index.html``: the overview an analyst reads at the FIM without opening a map."""
     inc = res.incidents
     ing = res.ingest.summary()
     tl = tasking
     rows = tl.items.head(8).to_dict("records") if tl is not None and len(tl.items) else []
     sc = tl.status_counts() if tl is not None else {}
-    not_run = {s: res.skipped.get(s, "not run") for s in ("surfaces", "trends", "nearrepeat", "coverage", "forecast")}
+    not_run = {s: res.not_run.get(s, "not run") for s in ("surfaces", "trends", "nearrepeat", "coverage", "forecast")}
     wt = res.ward_table
     items_per_ward = tl.items["ward_code"].value_counts() if tl is not None and len(tl.items) else pd.Series(dtype=int)
     wards = [{"ward_name": r.ward_name, "ward_code": r.ward_code, "rank": r.rank, "incidents": int(r.incidents),
               "items": int(items_per_ward.get(r.ward_code, 0)), "href": ward_files.get(r.ward_code, "")}
              for r in wt.itertuples(index=False)]
-    notes = list(res.notes) + [f"{k}: {v}" for k, v in res.skipped.items()]
+    notes = [f"{k}: {v}" for k, v in res.not_run.items()]
     if tl is not None:
         notes += list(tl.notes)
     g = res.grid
@@ -283,10 +256,10 @@ def render_index(res, tasking, layers, out: Path, ward_files: dict, public: bool
                            f"({res.cfg.analysis.lookback_days} days)",
                  "precision": f"{coarsest_precision(inc)} (coarsest present; "
                               + ", ".join(f"{k} {v:,}" for k, v in inc['time_precision'].value_counts().items()) + ")",
-                 "grid": f"{g.cell_size:g} m cells, {g.n_cells:,} in the area (EPSG:27700)"},
-        "notes": notes, "files": _file_rows(out), "public": public,
-        "generated_at": pd.Timestamp.now(tz=res.cfg.project.timezone).strftime("%Y-%m-%d %H:%M"),
-        "basemap": render_config(res.cfg).basemap,
+                 "grid": f"{g.cell_size:g} m cells, {g.n_cells:,} in the area ({crs_label(g.crs)})"},
+        "notes": notes, "files": _file_rows(out, crs_label(g.crs)), "public": public,
+        "generated_at": pd.Timestamp.now(tz=res.cfg.timezone).strftime("%Y-%m-%d %H:%M"),
+        "basemap": res.cfg.render.basemap,
     }
     p = out / "index.html"
     p.write_text(env().get_template("index.html").render(**ctx), encoding="utf-8")
@@ -300,7 +273,8 @@ TASKING_HTML_COLUMNS = [("rank", "Rank"), ("item_id", "Id"), ("status", "Status"
                         ("dosage", "Dosage"), ("owner", "Owner"), ("review_date", "Review"), ("reason", "Why")]
 
 
-def render_tasking(res, tasking, out: Path, ward_files: dict) -> Path:
+def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files: dict[str, str]) -> Path:
+    """``tasking.html``: the ranked list as a page (every value escaped by the template)."""
     df = tasking.to_frame()
     recs = []
     for r in df.to_dict("records"):
@@ -320,15 +294,13 @@ def render_tasking(res, tasking, out: Path, ward_files: dict) -> Path:
 
 
 # --------------------------------------------------------------------------- public tier
-def public_cells(res, pcfg: PublicConfig):
-    """Counts per ``cell_size_m`` cell over the analysis window (EPSG:27700), suppressed below ``min_count``.
+def public_cells(res: RunResults, pcfg: PublicConfig) -> gpd.GeoDataFrame:
+    """Counts per ``cell_size_m`` cell over the analysis window (working CRS), suppressed below ``min_count``.
 
     Only cells with at least ``min_count`` incidents are returned; counts are
     whole numbers and no incident detail is kept.
     """
-    from ..geo.grid import Grid
-
-    g = Grid.from_boundary(res.area.boundary, pcfg.cell_size_m)
+    g = Grid.from_boundary(res.area.boundary, pcfg.cell_size_m, crs=res.area.crs)
     inc = res.recent()
     cnt = g.counts(inc["x"].to_numpy(float), inc["y"].to_numpy(float))
     cnt = np.where(g.mask, cnt, 0)
@@ -337,13 +309,9 @@ def public_cells(res, pcfg: PublicConfig):
     return df[df["incidents"] >= pcfg.min_count].reset_index(drop=True)
 
 
-def _public_base_map(res, rc):
+def _public_base_map(res: RunResults, rc: RenderConfig) -> folium.Map:
     """A Folium map fitted to the borough with the ward outlines (and the basemap if configured):
     the base of every public-tier page."""
-    import folium
-
-    from .maps import WGS84, _geojson_layer, esc, to_geojson
-
     b = res.area.wards.to_crs(WGS84).total_bounds
     m = folium.Map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], zoom_start=12, tiles=None, control_scale=True)
     if rc.basemap == "osm":
@@ -355,17 +323,12 @@ def _public_base_map(res, rc):
     return m
 
 
-def render_public(res, out: Path, pcfg: PublicConfig) -> list[Path]:
+def render_public(res: RunResults, out: Path, pcfg: PublicConfig) -> list[Path]:
     """``public/index.html`` and ``public/map.html`` from aggregated cells only."""
-    import folium
-
-    from .maps import _geojson_layer, render_config, to_geojson
-    from .offline import head_html, strip_cdn
-
     pub = out / "public"
     pub.mkdir(parents=True, exist_ok=True)
     cells = public_cells(res, pcfg)
-    rc = render_config(res.cfg)
+    rc = res.cfg.render
     m = _public_base_map(res, rc)
     legend = ""
     if len(cells):
@@ -376,18 +339,13 @@ def render_public(res, out: Path, pcfg: PublicConfig) -> list[Path]:
         _geojson_layer(fc, f"Recorded crime per {pcfg.cell_size_m:g} m square", colour_prop="c", weight=0,
                        fill_opacity=0.6).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    from branca.element import Element
-
     m.get_root().header.add_child(Element(head_html()), name="hs_offline")
     if legend:
         m.get_root().html.add_child(Element(legend))
     strip_cdn(m)
-    from .maps import save_map
-
     save_map(m, pub / "map.html")
-    cov = res.stages.get("coverage")
-    if cov is not None and getattr(cov, "public_cells", None) is not None:
-        _cctv_public_map(res, cov, pub, rc)
+    if res.coverage is not None:
+        _cctv_public_map(res, res.coverage, pub, rc)
     inc = res.recent()
     vc = inc["crime_type"].value_counts()
     rows = [{"crime_type": t, "n": int(n) if n >= pcfg.min_count else f"fewer than {pcfg.min_count}"}
@@ -419,24 +377,12 @@ def _quartile_classes(counts: np.ndarray, colours: list[str]) -> tuple[np.ndarra
     return idx, f"<div id='hs-legend' style='{panel}'><b>Incidents per square</b>{items}</div>"
 
 
-def public_config(cfg) -> PublicConfig:
-    from ..config import section
-
-    return section(cfg, "public", PublicConfig)
-
-
-def _cctv_public_map(res, cov, pub: Path, rc) -> Path:
+def _cctv_public_map(res: RunResults, cov: CoverageResult, pub: Path, rc: RenderConfig) -> Path:
     """``public/cctv_consultation.html``: the CCTV public-consultation map (aggregated counts, proposed sites
     by rank only), offline like every other map."""
-    import folium
-    from branca.element import Element
-
-    from .maps import _geojson_layer, save_map, to_geojson
-    from .offline import head_html, strip_cdn
-
-    min_count = int(getattr(cov, "public_min_count", 5))
+    min_count = int(cov.public_min_count)
     cells = cov.public_cells
-    cells = cells[cells["count"] >= min_count] if "count" in cells.columns else cells.iloc[:0]
+    cells = cells[cells["count"] >= min_count]
     m = _public_base_map(res, rc)
     legend = ""
     if len(cells):
@@ -446,11 +392,9 @@ def _cctv_public_map(res, cov, pub: Path, rc) -> Path:
                                           "tip": [f"{int(n)} incidents" for n in cells["count"]]}, 0,
                                   rc.coord_decimals), "Recorded crime (aggregated)", colour_prop="c", weight=0,
                        fill_opacity=0.6).add_to(m)
-    sites = getattr(cov, "proposed_sites", None)
-    if sites is not None and len(sites):
-        ranks = sites["rank"].tolist() if "rank" in sites.columns else list(range(1, len(sites) + 1))
-        import geopandas as gpd
-
+    sites = cov.proposed_sites
+    if len(sites):
+        ranks = sites["rank"].tolist()
         pts = gpd.GeoDataFrame({"r": ranks}, geometry=sites.geometry.values, crs=sites.crs)
         _geojson_layer(to_geojson(pts, {"tip": [f"Proposed camera site {r}" for r in ranks]}, 0,
                                   rc.coord_decimals), "Proposed camera sites", colour="#1b7837",

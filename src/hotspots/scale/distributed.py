@@ -29,51 +29,24 @@ when a scheduler is used.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import shutil
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError, HotspotsError
+import pandas as pd
 
-LOCAL = "local"
-
-
-@dataclass(frozen=True)
-class ScaleConfig:
-    """[scale]: where distributed work runs.
-
-    ``scheduler``: a Dask scheduler address (``tcp://host:8786``), ``"local"`` for a
-    LocalCluster with one single-threaded worker process per core, or ``""`` (default)
-    to run everything in this process. ``retries``: extra attempts for a task that
-    raises. ``tile_cells``: KDE tile side in cells.
-    """
-
-    scheduler: str = ""
-    retries: int = 2
-    tile_cells: int = 256
-
-    def validate(self, where: str) -> None:
-        if self.retries < 0:
-            raise ConfigError(f"{where}: [scale] retries must be >= 0, got {self.retries}.")
-        if self.tile_cells < 16:
-            raise ConfigError(f"{where}: [scale] tile_cells must be at least 16 cells, got {self.tile_cells}.")
-        s = self.scheduler.strip()
-        if s and s != LOCAL and "://" not in s and ":" not in s:
-            raise ConfigError(f"{where}: [scale] scheduler {s!r} is not an address; use e.g. "
-                              "'tcp://10.0.0.5:8786', 'local', or leave it empty.")
+from .. import pipeline
+from ..config import Config, load_config
+from ..config.sections import LOCAL_SCHEDULER as LOCAL
+from ..errors import ConfigError, HotspotsError, InputError
+from ..forecast import harness
 
 
-def scale_config(cfg) -> ScaleConfig:
-    from ..config import section
-
-    return section(cfg, "scale", ScaleConfig)
-
-
-def configured_scheduler(cfg) -> str:
+def configured_scheduler(cfg: Config) -> str:
     """The ``[scale] scheduler`` of ``cfg`` ('' when not set)."""
-    return scale_config(cfg).scheduler.strip()
+    return cfg.scale.scheduler.strip()
 
 
 # --------------------------------------------------------------------------- the client
@@ -98,8 +71,6 @@ def connect(scheduler):
     cluster = None
     try:
         if scheduler == LOCAL:
-            import logging
-
             from distributed import LocalCluster
 
             cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
@@ -164,15 +135,29 @@ def _absolute_output(cfg):
     return dataclasses.replace(cfg, project=dataclasses.replace(cfg.project, data_dir=str(cfg.data_dir)))
 
 
-def _run_pack(cfg, fim_date, out_dir, now=None, previous=None, stages=None) -> str:
+def _run_pack(cfg: Config, fim_date: str | None, out_dir: str | None, now=None, previous: str | None = None,
+              stages=None) -> str:
     """Build one FIM pack in this process (the task a worker runs)."""
-    from .. import pipeline
-
-    kw = {"previous": previous} if previous else {}
-    if stages is not None:
-        kw["stages"] = tuple(stages)
-    out = pipeline.run(cfg, fim_date=fim_date, out_dir=out_dir, quiet=True, now=now, scheduler="", **kw)
+    out = pipeline.run(cfg, fim_date=fim_date, out_dir=out_dir, quiet=True, now=now, previous=previous,
+                       stages=tuple(stages) if stages is not None else None)
     return str(out)
+
+
+def run_pack(cfg: Config, fim_date: str | None = None, out_dir: str | Path | None = None, quiet: bool = False,
+             now=None, previous: str | Path | None = None, scheduler: str | None = None,
+             stages=None) -> Path:
+    """Build one FIM pack here, or on the Dask cluster ``scheduler`` names.
+
+    ``scheduler`` None takes ``[scale] scheduler`` from the config; ``""`` runs
+    in this process (:func:`hotspots.pipeline.run`); an address or ``"local"``
+    runs the whole pack as one task on the cluster (:func:`run_on_cluster`).
+    """
+    scheduler = configured_scheduler(cfg) if scheduler is None else scheduler.strip()
+    if scheduler:
+        return run_on_cluster(cfg, fim_date, out_dir, scheduler, quiet=quiet, now=now, previous=previous,
+                              stages=stages)
+    return pipeline.run(cfg, fim_date=fim_date, out_dir=out_dir, quiet=quiet, now=now, previous=previous,
+                        stages=stages)
 
 
 def run_on_cluster(cfg, fim_date=None, out_dir=None, scheduler=None, quiet: bool = False, now=None,
@@ -185,7 +170,7 @@ def run_on_cluster(cfg, fim_date=None, out_dir=None, scheduler=None, quiet: bool
     cfg = _absolute_output(cfg)
     out = str(Path(out_dir).resolve()) if out_dir else None
     prev = str(Path(previous).resolve()) if previous else None
-    retries = scale_config(cfg).retries
+    retries = cfg.scale.retries
     with connect(scheduler) as client:
         if client is None:
             return Path(_run_pack(cfg, fim_date, out, now, prev, stages))
@@ -219,8 +204,6 @@ def run_packs(config_paths, fim_date=None, out_root=None, scheduler=None, retrie
     written, or a :class:`HotspotsError` names the boroughs that failed (the others'
     packs are complete; a failed borough has no pack, never a partial one).
     """
-    from ..config import load_config
-
     paths = [Path(p).resolve() for p in config_paths]
     if not paths:
         raise ConfigError("no config files given; name one config per borough, e.g. configs/LB*.toml.")
@@ -259,9 +242,7 @@ def _remove_stale_partials(out: Path) -> None:
 
 # --------------------------------------------------------------------------- backtest
 def _backtest_one(events, grid, name, method, origin, horizon, shares, context):
-    from ..forecast.harness import backtest
-
-    res = backtest(events, grid, {name: method}, [origin], horizon=horizon, shares=shares, context=context)
+    res = harness.backtest(events, grid, {name: method}, [origin], horizon=horizon, shares=shares, context=context)
     return res.scores, res.curves, res.horizon
 
 
@@ -273,17 +254,11 @@ def distributed_backtest(events, grid, methods: dict, origins, horizon=None, sha
     origin order, methods in the given order); only ``fit_s`` (seconds) differs. Without
     a scheduler it is the serial backtest.
     """
-    import pandas as pd
-
-    from ..forecast import harness
-
     shares = harness.DEFAULT_SHARES if shares is None else tuple(float(s) for s in shares)
     with connect(scheduler) as client:
         if client is None:
             return harness.backtest(events, grid, methods, origins, horizon=horizon, shares=shares, context=context)
         if not origins:
-            from ..errors import InputError
-
             raise InputError("the backtest has no origins: choose --start/--end inside the data's date range.")
         ev = client.scatter(events, broadcast=True)
         gr = client.scatter(grid, broadcast=True)

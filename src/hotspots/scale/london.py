@@ -36,9 +36,18 @@ import json
 import math
 import shutil
 from dataclasses import asdict, dataclass, replace
+from importlib import resources
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+
+from ..config.sections import DEFAULT_TIMEZONE
+from ..crs import DEFAULT_CRS
+from ..demo import generate_demo
+from ..demo.params import DemoParams
+from ..errors import ConfigError
 
 #: Centre of the lattice of boroughs (Charing Cross, EPSG:27700 metres).
 LONDON_CENTRE = (530_000.0, 180_500.0)
@@ -69,8 +78,6 @@ class LondonParams:
     n_wards: int = 20
 
     def __post_init__(self) -> None:
-        from ..errors import ConfigError
-
         if self.n_incidents < 1:
             raise ConfigError(f"--incidents must be at least 1, got {self.n_incidents}.")
         if not 1 <= self.n_boroughs <= 99:
@@ -113,8 +120,6 @@ def borough_centres(n: int, spacing_m: float) -> np.ndarray:
 
 def borough_params(lp: LondonParams, i: int, scale: float, centre) -> "DemoParams":  # noqa: F821
     """Demo parameters of borough ``i`` with every crime count multiplied by ``scale``."""
-    from ..demo.params import DemoParams
-
     base = DemoParams()
     counts = tuple((off, int(round(n * scale))) for off, n in base.counts)
     damage = dict(counts)["Criminal damage"]
@@ -143,8 +148,6 @@ def generate_london(out_dir: str | Path, params: LondonParams | None = None, pro
     ``progress`` is an optional callable receiving one line per borough.
     Deterministic: the same ``params`` give identical data.
     """
-    from ..demo import generate_demo
-
     lp = params or LondonParams()
     root = Path(out_dir).resolve()
     codes = borough_codes(lp.n_boroughs)
@@ -185,7 +188,7 @@ def generate_london(out_dir: str | Path, params: LondonParams | None = None, pro
     meta = {"params": asdict(lp), "scale": scale, "generated": raw_counts, "kept": counts,
             "centres": {c: [float(x), float(y)] for c, (x, y) in zip(codes, centres)},
             "seeds": {c: borough_params(lp, i, scale, centres[i]).seed for i, c in enumerate(codes)},
-            "crs": "EPSG:27700", "dataset": "incidents", "partitioning": "hive (borough=LBnn)"}
+            "crs": DEFAULT_CRS, "dataset": "incidents", "partitioning": "hive (borough=LBnn)"}
     (root / "london.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (root / "README.md").write_text(_readme(lp, counts), encoding="utf-8")
     return LondonDataset(root=root, dataset=dataset, configs=tuple(configs), boroughs=tuple(codes),
@@ -207,16 +210,12 @@ def _shipped_table(repo_config: Path, name: str) -> Path:
     p = repo_config / name
     if p.exists():
         return p
-    from importlib import resources  # installed (non-editable) package: the bundled defaults
 
     return Path(str(resources.files("hotspots") / "config_defaults" / name))
 
 
 def _thin_and_write(bdir: Path, dataset: Path, code: str, sel: np.ndarray) -> int:
     """Keep rows ``sel`` of the borough CSV, rewrite it and write its GeoParquet partition."""
-    import geopandas as gpd
-    import pandas as pd
-
     csv_path = bdir / "incidents" / "incidents.csv"
     df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     df = df.iloc[sel].reset_index(drop=True)
@@ -230,7 +229,7 @@ def _thin_and_write(bdir: Path, dataset: Path, code: str, sel: np.ndarray) -> in
          "committed_to": pd.to_datetime(df["committed_to"], format="%Y-%m-%d %H:%M"),
          "easting": e, "northing": n,
          "location": df["location"]},
-        geometry=gpd.points_from_xy(e.to_numpy(float), n.to_numpy(float)), crs="EPSG:27700")
+        geometry=gpd.points_from_xy(e.to_numpy(float), n.to_numpy(float)), crs=DEFAULT_CRS)
     out = dataset / f"borough={code}"
     out.mkdir(parents=True, exist_ok=True)
     part.to_parquet(out / "part-0.parquet", index=False, compression="zstd")
@@ -243,7 +242,7 @@ _CONFIG = """\
 
 [project]
 name = "Synthetic London borough {code}"
-timezone = "Europe/London"
+timezone = "{timezone}"
 seed = {seed}
 data_dir = "../boroughs/{code}"
 
@@ -262,7 +261,7 @@ boundary_tolerance_m = 50
 [[incidents]]
 path = "incidents/incidents.csv"
 format = "generic"
-crs = "EPSG:27700"
+crs = "{crs}"
 time_precision = "minute"
 
 [incidents.columns]
@@ -300,7 +299,7 @@ target_height_m = 1.5
 
 def _write_config(cfg_dir: Path, code: str, lp: LondonParams) -> Path:
     p = cfg_dir / f"{code}.toml"
-    p.write_text(_CONFIG.format(code=code, seed=lp.seed, cell=lp.cell_size_m), encoding="utf-8")
+    p.write_text(_CONFIG.format(code=code, seed=lp.seed, cell=lp.cell_size_m, timezone=DEFAULT_TIMEZONE, crs=DEFAULT_CRS), encoding="utf-8")
     return p
 
 
@@ -336,9 +335,6 @@ def read_dataset(root: str | Path, boroughs=None, columns=None):
     ``columns`` that leave out ``geometry`` a plain DataFrame is returned (faster, e.g.
     ``["easting", "northing"]`` for a KDE).
     """
-    import geopandas as gpd
-    import pandas as pd
-
     root = Path(root)
     ds = root / "incidents" if (root / "incidents").is_dir() else root
     filters = [("borough", "in", list(boroughs))] if boroughs else None

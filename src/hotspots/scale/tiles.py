@@ -1,6 +1,6 @@
 """Kernel density tile by tile, for very large areas and for spreading one surface over a cluster.
 
-The grid (EPSG:27700, metres) is cut into square blocks of ``tile_cells`` x
+The grid (working CRS, metres) is cut into square blocks of ``tile_cells`` x
 ``tile_cells`` cells. A tile is computed from the points within the kernel's reach
 of it (a halo of the search radius, or 8 sigma for the Gaussian kernel, plus one
 cell), with the engine's own density kernel evaluated at the tile's cells. Every
@@ -20,7 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._util import kernel_array
+from ..analysis import _kernels
+from ..analysis.density import checked_points
 from ..errors import ConfigError
+from .distributed import gather_all
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,6 @@ class Tile:
 
 def kernel_reach(radius_m: float, kernel: str = "quartic") -> float:
     """Distance in metres beyond which a point adds nothing to a cell (the halo of a tile)."""
-    from ..analysis import _kernels
-
     if kernel == "gaussian":
         return _kernels.GAUSS_TRUNCATE_SIGMAS * radius_m / _kernels.GAUSS_SIGMAS_PER_RADIUS
     return float(radius_m)
@@ -76,11 +78,9 @@ def kde_tile(x: np.ndarray, y: np.ndarray, w: np.ndarray, xmin: float, ymax: flo
 
     ``xmin``/``ymax`` are the corner of the *whole* grid; the tile's own corner is derived from them.
     """
-    from ..analysis import _kernels
-
     nr, nc = tile.shape
-    return _kernels.kde_grid(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
-                             np.ascontiguousarray(w, dtype=np.float64), float(xmin + tile.col0 * cell),
+    return _kernels.kde_grid(kernel_array(x, np.float64), kernel_array(y, np.float64),
+                             kernel_array(w, np.float64), float(xmin + tile.col0 * cell),
                              float(ymax - tile.row0 * cell), float(cell), int(nr), int(nc), float(radius_m),
                              _kernels.KERNEL_CODES[kernel])
 
@@ -92,7 +92,7 @@ def tiled_density_surface(x, y, grid, radius_m: float, kernel: str = "quartic", 
     Parameters
     ----------
     x, y : array-like
-        Point coordinates, EPSG:27700 metres.
+        Point coordinates, metres in the working CRS.
     grid : hotspots.geo.grid.Grid
     radius_m : float
         Search radius in metres.
@@ -111,8 +111,6 @@ def tiled_density_surface(x, y, grid, radius_m: float, kernel: str = "quartic", 
     ndarray (nrows, ncols)
         Incidents (or weight) per km²; NaN outside the study area.
     """
-    from ..analysis.density import checked_points
-
     x, y, w = checked_points(x, y, weights, radius_m, kernel)
     reach = kernel_reach(radius_m, kernel)
     tiles = plan_tiles(grid, tile_cells)
@@ -124,7 +122,6 @@ def tiled_density_surface(x, y, grid, radius_m: float, kernel: str = "quartic", 
     if client is None:
         parts = [kde_tile(*a) for a in args]
     else:
-        from .distributed import gather_all
 
         futures = [client.submit(kde_tile, *a, key=f"hotspots-kde-tile-{t.row0}-{t.col0}-{_token(a)}",
                                  retries=retries) for t, a in zip(tiles, args)]

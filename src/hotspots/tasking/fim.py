@@ -19,69 +19,24 @@ sibling folder ``fim-YYYY-MM-DD`` dated before this FIM.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
+import shapely
 
+from ..config.sections import TaskingConfig
 from ..errors import InputError
-from .playbook import load_playbook
-from .rank import BNG, TaskingConfig, candidate_items, rank_items, tasking_config
+from ..stages.results import CSV_COLUMNS, ITEMS_LAYER, RunResults, TaskingList
+from .playbook import Playbook, playbook_of
+from .rank import candidate_items, rank_items
 
 PACK_DIR = re.compile(r"^fim-(\d{4}-\d{2}-\d{2})$")
-ITEMS_LAYER = "tasking_items"
 
-#: Columns of tasking.csv, in order.
-CSV_COLUMNS = ["rank", "item_id", "status", "location", "ward_name", "ward_code", "snt", "kind",
-               "main_crime_type", "crime_types", "incidents", "harm", "score", "trend_class",
-               "near_repeat_window", "peak_days", "peak_hours", "cctv_coverage", "tactic", "dosage", "owner",
-               "review_date", "reason", "previous_rank", "x", "y", "area_ha"]
-
-
-@dataclass(frozen=True, eq=False)
-class TaskingList:
-    """The ranked list (``items``), the previous items it closes (``closed``), both GeoDataFrames in EPSG:27700."""
-
-    items: object
-    closed: object
-    fim_date: pd.Timestamp
-    review_date: pd.Timestamp
-    previous: str = ""  # the previous pack folder, "" when none
-    playbook_source: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_frame(self) -> pd.DataFrame:
-        """tasking.csv rows: ranked items, then closed items (no rank)."""
-        a = pd.DataFrame(self.items.drop(columns="geometry"))
-        b = pd.DataFrame(self.closed.drop(columns="geometry")) if len(self.closed) else pd.DataFrame()
-        df = pd.concat([a, b], ignore_index=True) if len(b) else a
-        for c in CSV_COLUMNS:
-            if c not in df.columns:
-                df[c] = ""
-        df = df[CSV_COLUMNS].copy()
-        df["rank"] = df["rank"].astype("Int64")
-        df["previous_rank"] = pd.to_numeric(df["previous_rank"], errors="coerce").astype("Int64")
-        return df
-
-    def status_counts(self) -> dict[str, int]:
-        c = self.items["status"].value_counts().to_dict() if len(self.items) else {}
-        c["closed"] = int(len(self.closed))
-        return {k: int(c.get(k, 0)) for k in ("new", "continuing", "escalated", "closed")}
-
-    def to_gpkg(self, path, layer: str = ITEMS_LAYER) -> Path:
-        """Write the ranked items (and closed ones as ``tasking_closed``) to a GeoPackage layer."""
-        it = self.items.copy()
-        it["expires"] = it["expires"].astype(str) if "expires" in it else ""
-        it["review_date"] = it["review_date"].astype(str)
-        it.to_file(path, layer=layer, driver="GPKG")
-        if len(self.closed):
-            cl = self.closed.copy()
-            for c in cl.columns:
-                if c != "geometry" and cl[c].dtype == object:
-                    cl[c] = cl[c].astype(str)
-            cl.to_file(path, layer="tasking_closed", driver="GPKG")
-        return Path(path)
+__all__ = ["CSV_COLUMNS", "ITEMS_LAYER", "TaskingList", "build_tasking", "find_previous_pack", "match_items",
+           "read_previous_items"]
 
 
 # --------------------------------------------------------------------------- previous pack
@@ -101,10 +56,8 @@ def find_previous_pack(out_dir: Path, fim_date: pd.Timestamp) -> Path | None:
     return best[1] if best else None
 
 
-def read_previous_items(pack: Path):
-    """The ranked items of a previous pack (GeoDataFrame, EPSG:27700)."""
-    import pyogrio
-
+def read_previous_items(pack: Path, crs: str | None = None) -> gpd.GeoDataFrame:
+    """The ranked items of a previous pack (GeoDataFrame), reprojected to ``crs`` when given."""
     f = Path(pack) / "layers.gpkg"
     if not f.exists():
         raise InputError(f"previous pack {pack} has no layers.gpkg; pass a pack folder written by "
@@ -117,20 +70,18 @@ def read_previous_items(pack: Path):
     if ITEMS_LAYER not in layers:
         raise InputError(f"{f} has no {ITEMS_LAYER!r} layer; it was not written by this version of "
                          "`hotspots run`. Leave out --previous to start a fresh list.")
-    import geopandas as gpd
-
     prev = gpd.read_file(f, layer=ITEMS_LAYER)
-    return prev.to_crs(BNG) if prev.crs is not None else prev.set_crs(BNG)
+    if crs is None:
+        return prev
+    return prev.to_crs(crs) if prev.crs is not None else prev.set_crs(crs)
 
 
 # --------------------------------------------------------------------------- matching
-def match_items(cur, prev, min_overlap: float) -> dict[int, int]:
+def match_items(cur: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None, min_overlap: float) -> dict[int, int]:
     """Greedy one-to-one matching current row -> previous row by overlap (intersection / smaller area).
 
     Only items with the same main crime type match (when both lists give one).
     """
-    import shapely
-
     if prev is None or not len(prev) or not len(cur):
         return {}
     cg = np.asarray(cur.geometry.values)
@@ -157,54 +108,52 @@ def match_items(cur, prev, min_overlap: float) -> dict[int, int]:
     return out
 
 
-def build_tasking(res, previous: str | Path | None = None, out_dir: str | Path | None = None,
-                  tcfg: TaskingConfig | None = None) -> TaskingList:
-    """Rank the run's items, give them ids, tactics, owners and status against the previous list.
-
-    ``previous`` is a pack folder; without it the latest earlier sibling of
-    ``out_dir`` named ``fim-YYYY-MM-DD`` is used when there is one.
-    """
-    cfg = res.cfg
-    tcfg = tcfg or tasking_config(cfg)
-    book = load_playbook(cfg)
-    notes = list(book.notes)
-    fim = res.fim_date
-    review = fim + pd.Timedelta(days=tcfg.review_days or cfg.analysis.fortnight_days)
-    items = rank_items(candidate_items(res, tcfg), tcfg)
+def _previous_items(previous: str | Path | None, out_dir: str | Path | None, fim: pd.Timestamp, crs: str,
+                   notes: list[str]) -> tuple[Path | None, gpd.GeoDataFrame | None]:
+    """The previous pack and its ranked items: ``previous`` when given (its problems are errors), else the latest
+    earlier sibling of ``out_dir`` (an unusable one is noted and ignored)."""
     if previous and not Path(previous).is_dir():
         raise InputError(f"--previous {previous}: not a folder; give the previous FIM pack's folder.")
-    prev_dir = Path(previous) if previous else (find_previous_pack(out_dir, fim) if out_dir else None)
-    prev = None
-    if prev_dir is not None:
-        try:
-            prev = read_previous_items(prev_dir)
-        except InputError as exc:
-            if previous:  # asked for explicitly: say what is wrong
-                raise
-            notes.append(f"earlier pack {prev_dir} ignored: {exc}")
-            prev_dir = None
-    match = match_items(items, prev, tcfg.match_overlap)
-    ids, status, prev_rank = [], [], []
+    prev_dir = Path(previous) if previous else (find_previous_pack(Path(out_dir), fim) if out_dir else None)
+    if prev_dir is None:
+        return None, None
+    try:
+        return prev_dir, read_previous_items(prev_dir, crs)
+    except InputError as exc:
+        if previous:  # asked for explicitly: say what is wrong
+            raise
+        notes.append(f"earlier pack {prev_dir} ignored: {exc}")
+        return None, None
+
+
+def _ids_and_status(items: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None, match: dict[int, int],
+                    tcfg: TaskingConfig, fim: pd.Timestamp) -> tuple[list[str], list[str], list[int | None]]:
+    """Per item: its id (the previous item's when it continues one, else a new one never used before), its status
+    against the previous list and its previous rank."""
+    ids: list[str] = []
+    status: list[str] = []
+    prev_rank: list[int | None] = []
     n_new = 0
     taken = set(prev["item_id"].astype(str)) if prev is not None and len(prev) else set()
     for i, r in enumerate(items.itertuples()):
-        if i in match:
+        if prev is not None and i in match:
             p = prev.iloc[match[i]]
             ids.append(str(p["item_id"]))
             prev_rank.append(int(p["rank"]))
             ps = float(p["score"]) if pd.notna(p["score"]) else 0.0
             status.append("escalated" if ps > 0 and r.score >= tcfg.escalation_ratio * ps else "continuing")
-        else:
+            continue
+        n_new += 1
+        while f"{tcfg.id_prefix}{fim:%y%m%d}-{n_new:02d}" in taken:  # never reuse an earlier id
             n_new += 1
-            while f"{tcfg.id_prefix}{fim:%y%m%d}-{n_new:02d}" in taken:  # never reuse an earlier id
-                n_new += 1
-            ids.append(f"{tcfg.id_prefix}{fim:%y%m%d}-{n_new:02d}")
-            prev_rank.append(None)
-            status.append("new")
-    items = items.copy()
-    items.insert(1, "item_id", ids)
-    items.insert(2, "status", status)
-    items["previous_rank"] = prev_rank
+        ids.append(f"{tcfg.id_prefix}{fim:%y%m%d}-{n_new:02d}")
+        prev_rank.append(None)
+        status.append("new")
+    return ids, status, prev_rank
+
+
+def _with_tactics(items: gpd.GeoDataFrame, book: Playbook) -> gpd.GeoDataFrame:
+    """Tactic, dosage and owner of each item from the first playbook rule that matches it."""
     tactic, dosage, owner = [], [], []
     for r in items.itertuples():
         rule = book.choose(r.kind, r.main_crime_type, r.time_of_day)
@@ -212,23 +161,52 @@ def build_tasking(res, previous: str | Path | None = None, out_dir: str | Path |
         dosage.append(rule.dosage)
         owner.append(rule.owner.format(ward_name=r.ward_name, ward_code=r.ward_code))
     items["tactic"], items["dosage"], items["owner"] = tactic, dosage, owner
+    return items
+
+
+def _closed_items(prev: gpd.GeoDataFrame | None, match: dict[int, int], columns: list[str],
+                  crs: str) -> gpd.GeoDataFrame:
+    """The previous items nothing on this list continues, marked closed (no rank)."""
+    if prev is None or not len(prev):
+        return gpd.GeoDataFrame({c: [] for c in columns if c != "geometry"}, geometry=[], crs=crs)
+    gone = sorted(set(range(len(prev))) - set(match.values()))
+    closed = prev.iloc[gone].copy()
+    closed["status"] = "closed"
+    closed["previous_rank"] = closed["rank"]
+    closed["rank"] = None
+    closed["reason"] = "Closed: no qualifying hotspot or alert zone overlaps this place in the current window."
+    closed["review_date"] = ""
+    return closed
+
+
+def build_tasking(res: RunResults, previous: str | Path | None = None, out_dir: str | Path | None = None,
+                  tcfg: TaskingConfig | None = None) -> TaskingList:
+    """Rank the run's items, give them ids, tactics, owners and status against the previous list.
+
+    ``previous`` is a pack folder; without it the latest earlier sibling of
+    ``out_dir`` named ``fim-YYYY-MM-DD`` is used when there is one.
+    """
+    cfg = res.cfg
+    tcfg = tcfg or cfg.tasking
+    book = playbook_of(cfg)
+    notes = list(book.notes)
+    fim = res.fim_date
+    review = fim + pd.Timedelta(days=tcfg.review_days or cfg.analysis.fortnight_days)
+    items = rank_items(candidate_items(res, tcfg), tcfg)
+    prev_dir, prev = _previous_items(previous, out_dir, fim, res.grid.crs, notes)
+    match = match_items(items, prev, tcfg.match_overlap)
+    ids, status, prev_rank = _ids_and_status(items, prev, match, tcfg, fim)
+    items = items.copy()
+    items.insert(1, "item_id", ids)
+    items.insert(2, "status", status)
+    items["previous_rank"] = prev_rank
+    items = _with_tactics(items, book)
     items["review_date"] = f"{review:%Y-%m-%d}"
     items["reason"] = [
         rs[:-1] + (f"; was rank {pr} at the last FIM" + (", score up" if st == "escalated" else "") + "."
                    if pr is not None else ".")
         for rs, pr, st in zip(items["reason"], items["previous_rank"], items["status"])]
-    if prev is not None and len(prev):
-        gone = sorted(set(range(len(prev))) - set(match.values()))
-        closed = prev.iloc[gone].copy()
-        closed["status"] = "closed"
-        closed["previous_rank"] = closed["rank"]
-        closed["rank"] = None
-        closed["reason"] = "Closed: no qualifying hotspot or alert zone overlaps this place in the current window."
-        closed["review_date"] = ""
-    else:
-        import geopandas as gpd
-
-        closed = gpd.GeoDataFrame({c: [] for c in items.columns if c != "geometry"}, geometry=[], crs=BNG)
+    closed = _closed_items(prev, match, list(items.columns), res.grid.crs)
     if prev_dir is None:
         notes.append("no previous FIM pack found: every item is new")
     return TaskingList(items=items, closed=closed, fim_date=fim, review_date=review,

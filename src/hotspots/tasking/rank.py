@@ -3,7 +3,7 @@
 An *item* is a place the FIM could task: a hotspot area of one crime type
 (from the surfaces stage, or computed here on all crime types when that stage
 did not run) or a near-repeat alert zone (from the near-repeat stage). Each
-item is described from the incidents inside it (EPSG:27700): location,
+item is described from the incidents inside it (working CRS): location,
 ward, crime types, harm, peak days and hours (minute-precision data only),
 emerging-hotspot class, near-repeat window and CCTV coverage.
 
@@ -24,14 +24,21 @@ south) so the order is deterministic.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
 
-from ..config import BURGLARY_TYPES
-from ..errors import ConfigError
+from ..analysis.gistar import gistar_grid
+from ..analysis.hotspot_areas import hotspot_areas
+from ..config.sections import BURGLARY_TYPES, TaskingConfig
+from ..coverage.report import CoverageResult
+from ..geo.grid import Grid
+from ..stages.results import RunResults, SurfacesResult, TrendsResult
 
-BNG = "EPSG:27700"
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 RISING = ("new hot spot", "consecutive hot spot", "intensifying hot spot", "emerging")
@@ -40,50 +47,6 @@ FADING = ("diminishing hot spot", "historical hot spot", "former")
 TREND_PRIORITY = ("intensifying hot spot", "new hot spot", "consecutive hot spot", "emerging",
                   "persistent hot spot", "persistent", "sporadic hot spot", "oscillating hot spot", "intermittent",
                   "diminishing hot spot", "historical hot spot", "former")
-
-
-@dataclass(frozen=True)
-class TaskingConfig:
-    """[tasking]: how many items, what qualifies and how items are scored and matched.
-
-    ``max_items`` items on the list; ``min_incidents`` in the window for an area to
-    qualify; ``confidence`` (90/95/99) of the all-crime Gi* areas used when the
-    surfaces stage did not run; multipliers as in the module docstring;
-    ``escalation_ratio`` a continuing item whose score rose by at least this factor
-    is *escalated*; ``match_overlap`` the overlap (intersection over the smaller
-    area, 0..1) at which an item continues a previous item; ``id_prefix`` starts
-    new ids; ``review_days`` to the review date (0 = [analysis] fortnight_days).
-    """
-
-    max_items: int = 20
-    min_incidents: int = 5
-    confidence: int = 99
-    emerging_multiplier: float = 1.25
-    fading_multiplier: float = 0.8
-    near_repeat_multiplier: float = 2.0
-    escalation_ratio: float = 1.25
-    match_overlap: float = 0.25
-    id_prefix: str = "T"
-    review_days: int = 0
-
-    def validate(self, where: str) -> None:
-        if self.max_items < 1:
-            raise ConfigError(f"{where}: [tasking] max_items must be >= 1, got {self.max_items}.")
-        if self.confidence not in (90, 95, 99):
-            raise ConfigError(f"{where}: [tasking] confidence must be 90, 95 or 99, got {self.confidence}.")
-        if not (0 < self.match_overlap <= 1):
-            raise ConfigError(f"{where}: [tasking] match_overlap must be in (0, 1], got {self.match_overlap}.")
-        for k in ("emerging_multiplier", "fading_multiplier", "near_repeat_multiplier", "escalation_ratio"):
-            if getattr(self, k) <= 0:
-                raise ConfigError(f"{where}: [tasking] {k} must be > 0, got {getattr(self, k)}.")
-        if not self.id_prefix or not self.id_prefix.replace("-", "").isalnum():
-            raise ConfigError(f"{where}: [tasking] id_prefix must be letters/digits, got {self.id_prefix!r}.")
-
-
-def tasking_config(cfg) -> TaskingConfig:
-    from ..config import section
-
-    return section(cfg, "tasking", TaskingConfig)
 
 
 # --------------------------------------------------------------------------- time helpers
@@ -109,7 +72,7 @@ def peak_days_hours(profile: np.ndarray | None) -> tuple[str, str, str]:
     return days, hours, ("night" if night >= 0.5 else "day")
 
 
-def day_hour_profile(incidents) -> np.ndarray | None:
+def day_hour_profile(incidents: pd.DataFrame) -> np.ndarray | None:
     """7 x 24 counts by the midpoint of each incident's time window; None unless minute precision."""
     if not len(incidents) or (incidents["time_precision"] != "minute").any():
         return None
@@ -120,27 +83,24 @@ def day_hour_profile(incidents) -> np.ndarray | None:
 
 
 # --------------------------------------------------------------------------- candidate areas
-def _areas_from_surfaces(surf, min_incidents: int):
+def _areas_from_surfaces(surf: SurfacesResult, min_incidents: int) -> list[dict[str, Any]]:
     """Per-crime-type hotspot areas of the surfaces stage as candidate rows."""
     rows = []
-    for ctype, ha in getattr(surf, "areas", {}).items():
+    for ctype, ha in surf.areas.items():
         fr = ha.frame
         if fr is None or not len(fr):
             continue
         for r in fr.itertuples(index=False):
             if int(r.incidents) < min_incidents:
                 continue
-            prof = ha.profiles.get(r.area_id) if getattr(ha, "profiles", None) else None
             rows.append({"kind": "hotspot", "main_crime_type": ctype, "source": f"{ctype} hotspot area "
-                         f"{r.area_id} ({ha.criterion})", "profile": prof, "geometry": r.geometry})
+                         f"{r.area_id} ({ha.criterion})", "profile": ha.profiles.get(r.area_id),
+                         "geometry": r.geometry})
     return rows
 
 
-def _areas_all_crime(res, tcfg: TaskingConfig):
+def _areas_all_crime(res: RunResults, tcfg: TaskingConfig) -> list[dict[str, Any]]:
     """All-crime Gi* hotspot areas on harm (used when the surfaces stage did not run)."""
-    from ..analysis.gistar import gistar_grid
-    from ..analysis.hotspot_areas import hotspot_areas
-
     inc = res.recent()
     g = res.grid
     vals = g.counts(inc["x"].to_numpy(float), inc["y"].to_numpy(float), inc["harm"].to_numpy(float))
@@ -157,40 +117,15 @@ def _areas_all_crime(res, tcfg: TaskingConfig):
     return rows
 
 
-def alert_zones(nr) -> object:
-    """The near-repeat stage's alert zones GeoDataFrame (EPSG:27700), or None."""
-    for name in ("alert_zones", "zones", "alerts"):
-        z = getattr(nr, name, None)
-        if z is not None and hasattr(z, "geometry"):
-            return z.to_crs(BNG) if z.crs is not None and str(z.crs) != BNG else z
-    return None
+def zone_expiries(zones: gpd.GeoDataFrame) -> list[pd.Timestamp]:
+    """The last day each near-repeat alert zone is live (its ``expiry_date``)."""
+    return [pd.Timestamp(v) for v in zones["expiry_date"]]
 
 
-def zone_expiry(z, i: int) -> pd.Timestamp | None:
-    for c in ("expires", "expiry", "expiry_date", "expires_on", "alert_until", "until"):
-        if c in z.columns:
-            v = z[c].iat[i]
-            try:
-                return pd.Timestamp(v)
-            except (TypeError, ValueError):
-                return None
-    return None
-
-
-def _areas_from_nearrepeat(nr, min_incidents: int):
-    z = alert_zones(nr)
-    if z is None or not len(z):
-        return []
-    rows = []
-    for i in range(len(z)):
-        ct = ""
-        for c in ("crime_type", "crime_types"):
-            if c in z.columns:
-                ct = str(z[c].iat[i]).split(",")[0].strip()
-        rows.append({"kind": "near_repeat", "main_crime_type": ct,
-                     "source": "near-repeat alert zone", "profile": None, "expires": zone_expiry(z, i),
-                     "geometry": z.geometry.iat[i]})
-    return rows
+def _areas_from_nearrepeat(zones: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Every live near-repeat alert zone as a candidate row (main crime type chosen from its incidents)."""
+    return [{"kind": "near_repeat", "main_crime_type": "", "source": "near-repeat alert zone", "profile": None,
+             "expires": e, "geometry": g} for g, e in zip(zones.geometry, zone_expiries(zones))]
 
 
 # --------------------------------------------------------------------------- describing items
@@ -204,9 +139,7 @@ def _location(texts: pd.Series) -> str:
     return "; ".join(top) + (f" and {more} other location{'s' if more != 1 else ''}" if more > 0 else "")
 
 
-def _cells_in(grid, geom) -> tuple[np.ndarray, np.ndarray]:
-    import shapely
-
+def _cells_in(grid: Grid, geom: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
     xc, yc = grid.centres()
     r, c = np.nonzero(grid.mask)
     inside = shapely.contains_xy(geom, xc[r, c], yc[r, c])
@@ -217,10 +150,8 @@ def _cells_in(grid, geom) -> tuple[np.ndarray, np.ndarray]:
     return r[inside], c[inside]
 
 
-def _trend_class(trends, grid, geom) -> str:
-    em = getattr(trends, "emerging", None)
-    if em is None:
-        return "not run"
+def _trend_class(trends: TrendsResult, grid: Grid, geom: BaseGeometry) -> str:
+    em = trends.emerging
     cg = em.class_grid()
     r, c = _cells_in(grid, geom)
     codes = cg[r, c]
@@ -234,20 +165,13 @@ def _trend_class(trends, grid, geom) -> str:
     return em.labels[0] if 0 in set(codes.tolist()) else sorted(labels)[0]
 
 
-def coverage_polygons(cov):
-    """Union of camera viewsheds from the coverage stage (EPSG:27700), or None."""
-    import shapely
-
-    for name in ("viewsheds", "viewshed_polygons", "viewshed"):
-        v = getattr(cov, name, None)
-        if v is not None and hasattr(v, "geometry") and len(v):
-            return shapely.union_all(np.asarray(v.geometry.values))
-    return None
+def coverage_polygons(cov: CoverageResult) -> BaseGeometry | None:
+    """Union of the live cameras' viewsheds (working CRS), or None when there are none."""
+    v = cov.viewsheds
+    return shapely.union_all(np.asarray(v.geometry.values)) if len(v) else None
 
 
-def _cctv_status(cov_union, pts_x, pts_y, harm) -> str:
-    import shapely
-
+def _cctv_status(cov_union: BaseGeometry | None, pts_x: np.ndarray, pts_y: np.ndarray, harm: np.ndarray) -> str:
     if cov_union is None:
         return "not assessed"
     if not len(pts_x):
@@ -258,101 +182,140 @@ def _cctv_status(cov_union, pts_x, pts_y, harm) -> str:
     return f"{word} ({100 * share:.0f}% of harm in camera view)"
 
 
-def candidate_items(res, tcfg: TaskingConfig | None = None):
-    """Every candidate item of a run, described and scored (GeoDataFrame, EPSG:27700), unranked."""
-    import geopandas as gpd
-    import shapely
+@dataclass(frozen=True, eq=False)
+class _Window:
+    """What every candidate is described against: the analysis window's incidents, wards, cameras, alert zones."""
 
-    cfg = res.cfg
-    tcfg = tcfg or tasking_config(cfg)
-    surf = res.stages.get("surfaces")
-    nr = res.stages.get("nearrepeat")
-    trends = res.stages.get("trends")
-    cov = res.stages.get("coverage")
-    rows = _areas_from_surfaces(surf, tcfg.min_incidents) if surf is not None else _areas_all_crime(res, tcfg)
-    if nr is not None:
-        rows += _areas_from_nearrepeat(nr, tcfg.min_incidents)
-    inc = res.recent()
-    px, py = inc["x"].to_numpy(float), inc["y"].to_numpy(float)
-    harm_all = inc["harm"].to_numpy(float)
-    total_harm = float(harm_all.sum()) or 1.0
-    wards = res.area.wards
-    wgeom = np.asarray(wards.geometry.values)
-    cov_union = coverage_polygons(cov) if cov is not None else None
-    minute = (inc["time_precision"] == "minute").all() if len(inc) else False
-    zones = alert_zones(nr) if nr is not None else None
-    zones_live = ([(zones.geometry.iat[i], zone_expiry(zones, i)) for i in range(len(zones))]
-                  if zones is not None else [])
-    out = []
-    for row in rows:
-        geom = row["geometry"]
-        shapely.prepare(geom)
-        sel = shapely.contains_xy(geom, px, py)
-        sub = inc[sel]
-        if row["main_crime_type"]:
-            typed = sub[sub["crime_type"] == row["main_crime_type"]]
-        elif row["kind"] == "near_repeat":
-            typed = sub[sub["crime_type"].isin(BURGLARY_TYPES)]
-        else:
-            typed = sub
-        if row["kind"] == "hotspot" and len(typed) < tcfg.min_incidents:
-            continue
-        harm = float(typed["harm"].sum())
-        vc = typed["crime_type"].value_counts()
-        main = row["main_crime_type"] or (str(typed.groupby("crime_type")["harm"].sum().idxmax())
-                                          if len(typed) else ("burglary" if row["kind"] == "near_repeat" else ""))
-        inter = shapely.area(shapely.intersection(wgeom, geom))
-        wi = int(np.argmax(inter)) if len(inter) else -1
-        ward_code = str(wards["ward_code"].iat[wi]) if wi >= 0 else ""
-        ward_name = str(wards["ward_name"].iat[wi]) if wi >= 0 else ""
-        prof = row.get("profile")
-        if prof is None and minute:
-            prof = day_hour_profile(typed)
-        days, hours, tod = peak_days_hours(prof)
-        if not minute and not days:
-            days = hours = "n/a (times known only to the " + ("month" if (inc["time_precision"] == "month").any()
-                                                               else "day") + ")"
-        trend = _trend_class(trends, res.grid, geom) if trends is not None else "not run"
-        mult = 1.0
-        if trend in RISING:
-            mult *= tcfg.emerging_multiplier
-        elif trend in FADING:
-            mult *= tcfg.fading_multiplier
-        expires = row.get("expires")
-        if row["kind"] == "near_repeat":
-            mult *= tcfg.near_repeat_multiplier
-            nr_window = f"alert zone until {expires:%Y-%m-%d}" if expires is not None else "alert zone (live)"
-        elif nr is None:
-            nr_window = "not run"
-        else:
-            live = [e for zg, e in zones_live if zg.intersects(geom)]
-            live = [e for e in live if e is not None]
-            nr_window = (f"overlaps an alert zone until {max(live):%Y-%m-%d}" if live
-                         else "no live alert zone")
-        pt = geom.representative_point()
-        out.append({
-            "kind": row["kind"], "source": row["source"],
-            "location": _location(typed["location_text"]) if len(typed) else "no incidents in the window",
-            "ward_code": ward_code, "ward_name": ward_name, "snt": f"{ward_name} SNT" if ward_name else "",
-            "main_crime_type": main,
-            "crime_types": ", ".join(f"{t} {n}" for t, n in vc.items()),
-            "incidents": int(len(typed)), "harm": round(harm, 2), "harm_share": harm / total_harm,
-            "trend_class": trend, "near_repeat_window": nr_window, "expires": expires,
-            "peak_days": days, "peak_hours": hours, "time_of_day": tod,
-            "cctv_coverage": _cctv_status(cov_union, typed["x"].to_numpy(float), typed["y"].to_numpy(float),
-                                          typed["harm"].to_numpy(float)) if cov is not None else "not run",
-            "multiplier": mult, "score": round(harm * mult, 3), "area_ha": round(geom.area / 1e4, 2),
-            "x": round(pt.x, 1), "y": round(pt.y, 1), "geometry": geom,
-        })
-    cols = ["kind", "source", "location", "ward_code", "ward_name", "snt", "main_crime_type", "crime_types",
-            "incidents", "harm", "harm_share", "trend_class", "near_repeat_window", "expires", "peak_days",
-            "peak_hours", "time_of_day", "cctv_coverage", "multiplier", "score", "area_ha", "x", "y"]
-    gdf = gpd.GeoDataFrame(out if out else {c: [] for c in cols}, geometry=[o["geometry"] for o in out] if out
-                           else [], crs=BNG)
-    return gdf
+    inc: gpd.GeoDataFrame
+    px: np.ndarray
+    py: np.ndarray
+    total_harm: float
+    wards: gpd.GeoDataFrame
+    ward_geoms: np.ndarray
+    minute: bool
+    precision_word: str
+    cov_union: BaseGeometry | None
+    zones_live: list[tuple[BaseGeometry, pd.Timestamp]]
+
+    @classmethod
+    def of(cls, res: RunResults) -> _Window:
+        inc = res.recent()
+        zones = res.nearrepeat.zones if res.nearrepeat is not None else None
+        return cls(inc=inc, px=inc["x"].to_numpy(float), py=inc["y"].to_numpy(float),
+                   total_harm=float(inc["harm"].to_numpy(float).sum()) or 1.0, wards=res.area.wards,
+                   ward_geoms=np.asarray(res.area.wards.geometry.values),
+                   minute=bool((inc["time_precision"] == "minute").all()) if len(inc) else False,
+                   precision_word="month" if (inc["time_precision"] == "month").any() else "day",
+                   cov_union=coverage_polygons(res.coverage) if res.coverage is not None else None,
+                   zones_live=list(zip(zones.geometry, zone_expiries(zones))) if zones is not None else [])
 
 
-def rank_items(items, tcfg: TaskingConfig):
+def _typed(row: dict[str, Any], sub: pd.DataFrame) -> pd.DataFrame:
+    """The incidents in a candidate that count for it: its crime type, burglary for an alert zone, else all."""
+    if row["main_crime_type"]:
+        return sub[sub["crime_type"] == row["main_crime_type"]]
+    if row["kind"] == "near_repeat":
+        return sub[sub["crime_type"].isin(BURGLARY_TYPES)]
+    return sub
+
+
+def _main_type(row: dict[str, Any], typed: pd.DataFrame) -> str:
+    if row["main_crime_type"]:
+        return row["main_crime_type"]
+    if len(typed):
+        return str(typed.groupby("crime_type")["harm"].sum().idxmax())
+    return "burglary" if row["kind"] == "near_repeat" else ""
+
+
+def _ward(geom: BaseGeometry, w: _Window) -> tuple[str, str]:
+    """(code, name) of the ward holding most of ``geom``."""
+    inter = shapely.area(shapely.intersection(w.ward_geoms, geom))
+    if not len(inter):
+        return "", ""
+    wi = int(np.argmax(inter))
+    return str(w.wards["ward_code"].iat[wi]), str(w.wards["ward_name"].iat[wi])
+
+
+def _peaks(row: dict[str, Any], typed: pd.DataFrame, w: _Window) -> tuple[str, str, str]:
+    """(peak days, peak hours, day/night); "n/a" with the reason when times are not known to the minute."""
+    prof = row.get("profile")
+    if prof is None and w.minute:
+        prof = day_hour_profile(typed)
+    days, hours, tod = peak_days_hours(prof)
+    if not w.minute and not days:
+        days = hours = f"n/a (times known only to the {w.precision_word})"
+    return days, hours, tod
+
+
+def _near_repeat_window(row: dict[str, Any], geom: BaseGeometry, res: RunResults, w: _Window) -> str:
+    expires = row.get("expires")
+    if row["kind"] == "near_repeat":
+        return f"alert zone until {expires:%Y-%m-%d}" if expires is not None else "alert zone (live)"
+    if res.nearrepeat is None:
+        return "not run"
+    live = [e for zg, e in w.zones_live if zg.intersects(geom) and e is not None]
+    return f"overlaps an alert zone until {max(live):%Y-%m-%d}" if live else "no live alert zone"
+
+
+def _multiplier(row: dict[str, Any], trend: str, tcfg: TaskingConfig) -> float:
+    mult = 1.0
+    if trend in RISING:
+        mult *= tcfg.emerging_multiplier
+    elif trend in FADING:
+        mult *= tcfg.fading_multiplier
+    if row["kind"] == "near_repeat":
+        mult *= tcfg.near_repeat_multiplier
+    return mult
+
+
+def _describe(row: dict[str, Any], res: RunResults, w: _Window, tcfg: TaskingConfig) -> dict[str, Any] | None:
+    """One candidate described from its incidents and scored; None for a hotspot with too few incidents."""
+    geom = row["geometry"]
+    shapely.prepare(geom)
+    typed = _typed(row, w.inc[shapely.contains_xy(geom, w.px, w.py)])
+    if row["kind"] == "hotspot" and len(typed) < tcfg.min_incidents:
+        return None
+    harm = float(typed["harm"].sum())
+    ward_code, ward_name = _ward(geom, w)
+    days, hours, tod = _peaks(row, typed, w)
+    trend = _trend_class(res.trends, res.grid, geom) if res.trends is not None else "not run"
+    mult = _multiplier(row, trend, tcfg)
+    pt = geom.representative_point()
+    return {
+        "kind": row["kind"], "source": row["source"],
+        "location": _location(typed["location_text"]) if len(typed) else "no incidents in the window",
+        "ward_code": ward_code, "ward_name": ward_name, "snt": f"{ward_name} SNT" if ward_name else "",
+        "main_crime_type": _main_type(row, typed),
+        "crime_types": ", ".join(f"{t} {n}" for t, n in typed["crime_type"].value_counts().items()),
+        "incidents": int(len(typed)), "harm": round(harm, 2), "harm_share": harm / w.total_harm,
+        "trend_class": trend, "near_repeat_window": _near_repeat_window(row, geom, res, w),
+        "expires": row.get("expires"), "peak_days": days, "peak_hours": hours, "time_of_day": tod,
+        "cctv_coverage": _cctv_status(w.cov_union, typed["x"].to_numpy(float), typed["y"].to_numpy(float),
+                                      typed["harm"].to_numpy(float)) if res.coverage is not None else "not run",
+        "multiplier": mult, "score": round(harm * mult, 3), "area_ha": round(geom.area / 1e4, 2),
+        "x": round(pt.x, 1), "y": round(pt.y, 1), "geometry": geom,
+    }
+
+
+CANDIDATE_COLUMNS = ["kind", "source", "location", "ward_code", "ward_name", "snt", "main_crime_type", "crime_types",
+                     "incidents", "harm", "harm_share", "trend_class", "near_repeat_window", "expires", "peak_days",
+                     "peak_hours", "time_of_day", "cctv_coverage", "multiplier", "score", "area_ha", "x", "y"]
+
+
+def candidate_items(res: RunResults, tcfg: TaskingConfig | None = None) -> gpd.GeoDataFrame:
+    """Every candidate item of a run, described and scored (GeoDataFrame in the working CRS), unranked."""
+    tcfg = tcfg or res.cfg.tasking
+    rows = _areas_from_surfaces(res.surfaces, tcfg.min_incidents) if res.surfaces is not None \
+        else _areas_all_crime(res, tcfg)
+    if res.nearrepeat is not None:
+        rows += _areas_from_nearrepeat(res.nearrepeat.zones)
+    w = _Window.of(res)
+    out = [d for d in (_describe(row, res, w, tcfg) for row in rows) if d is not None]
+    return gpd.GeoDataFrame(out if out else {c: [] for c in CANDIDATE_COLUMNS},
+                            geometry=[o["geometry"] for o in out] if out else [], crs=res.grid.crs)
+
+
+def rank_items(items: gpd.GeoDataFrame, tcfg: TaskingConfig) -> gpd.GeoDataFrame:
     """Sort by score (then incidents, then north-west first), keep ``max_items``, add rank and reason."""
     if not len(items):
         items = items.copy()

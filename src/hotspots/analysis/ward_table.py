@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..config import BURGLARY_TYPES
+from ..config.sections import BURGLARY_TYPES
 
 
-def ward_table(incidents, wards, period_days: int = 365) -> pd.DataFrame:
+def ward_table(incidents: pd.DataFrame, wards: pd.DataFrame, period_days: int = 365) -> pd.DataFrame:
     """One row per ward, ranked by harm (then count, then ward code).
 
     Columns: rank, ward_code, ward_name, incidents, harm, burglaries,

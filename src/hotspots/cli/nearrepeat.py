@@ -6,8 +6,8 @@ Two ways in:
   incidents (Knox, prospective surface, alert zones, repeats) for ``--date``;
 * ``--input CSV`` runs the banded Knox test on a plain CSV of events with
   x, y and date columns (``--crs`` says the CRS of x/y; geographic
-  coordinates are projected to EPSG:27700, projected ones in feet are
-  converted to metres).
+  coordinates are projected to British National Grid, projected ones in feet
+  are converted to metres).
 
 Prints the observed/expected table and writes CSV/HTML into ``--out``.
 """
@@ -15,24 +15,26 @@ Prints the observed/expected table and writes CSV/HTML into ``--out``.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from typing import Any
 
-from ..errors import InputError
+from ..crs import DEFAULT_CRS
+from . import options
+
+NAME = "nearrepeat"
 
 
-def add_nearrepeat_parser(subparsers) -> argparse.ArgumentParser:
-    """Add the ``nearrepeat`` subcommand to the ``hotspots`` CLI."""
-    p = subparsers.add_parser(
-        "nearrepeat",
-        help="Knox near-repeat test (how far and how long burglary risk spreads), alert zones and repeats",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(NAME, help="Knox near-repeat test (how far and how long burglary risk spreads), alert zones "
+                                  "and repeats", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--config", "-c", metavar="FILE", help="run the near-repeat stage on a configured run")
+    options.add_config_option(src, required=False)
     src.add_argument("--input", "-i", metavar="CSV", help="CSV of events with x, y and date columns")
-    p.add_argument("--data-dir", metavar="DIR", help="folder relative config paths start from")
+    options.add_data_dir(p)
+    options.add_out_quiet(p)
     p.add_argument("--date", metavar="YYYY-MM-DD",
                    help="(with --config) the meeting date; default the day after the latest incident")
-    p.add_argument("--crs", default="EPSG:27700", help="(with --input) CRS of the x/y columns (default EPSG:27700)")
+    p.add_argument("--crs", default=DEFAULT_CRS, help=f"(with --input) CRS of the x/y columns (default {DEFAULT_CRS})")
     p.add_argument("--x-col", default="x", help="x column (default x)")
     p.add_argument("--y-col", default="y", help="y column (default y)")
     p.add_argument("--date-col", default="date", help="date column (default date), read as whole days")
@@ -48,22 +50,25 @@ def add_nearrepeat_parser(subparsers) -> argparse.ArgumentParser:
                    help="band convention: closed (labels mean what they say, default) or nrc "
                         "(reproduce the Near Repeat Calculator's counting)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default the config's, else 0)")
-    p.add_argument("--out", "-o", metavar="DIR", default=None, help="folder for CSV/HTML output (default nearrepeat_out)")
-    p.set_defaults(func=nearrepeat_command)
     return p
 
 
-def _overrides(args) -> dict:
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     pairs = {"spatial_bandwidth_m": args.spatial_bandwidth, "n_spatial_bands": args.spatial_bands,
              "temporal_bandwidth_days": args.temporal_bandwidth, "n_temporal_bands": args.temporal_bands,
              "permutations": args.permutations, "metric": args.metric, "convention": args.convention}
     return {k: v for k, v in pairs.items() if v is not None}
 
 
-def _read_events(args):
+def _read_events(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
+    """x, y (metres), t (whole days) of the ``--input`` CSV, and a note on any conversion made."""
+    from pathlib import Path
+
     import numpy as np
     import pandas as pd
     import pyproj
+
+    from ..errors import InputError
 
     path = Path(args.input)
     if not path.exists():
@@ -87,9 +92,9 @@ def _read_events(args):
         raise InputError(f"--crs {args.crs!r} is not a known CRS ({exc}); e.g. EPSG:27700.") from exc
     note = ""
     if crs.is_geographic:
-        tr = pyproj.Transformer.from_crs(crs, "EPSG:27700", always_xy=True)
+        tr = pyproj.Transformer.from_crs(crs, DEFAULT_CRS, always_xy=True)
         x, y = tr.transform(x, y)
-        note = f"coordinates projected from {args.crs} to EPSG:27700 (metres)"
+        note = f"coordinates projected from {args.crs} to {DEFAULT_CRS} (metres)"
     else:
         factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
         if abs(factor - 1.0) > 1e-12:
@@ -100,71 +105,59 @@ def _read_events(args):
     return np.asarray(x, float), np.asarray(y, float), t, note
 
 
-def nearrepeat_command(args) -> int:
-    """Run ``hotspots nearrepeat`` (see the module docstring)."""
-    out = Path(args.out or "nearrepeat_out")
+def _knox_from_csv(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from ..analysis.knox import knox_test
+    from ..config import NearRepeatConfig
+    from ..render.nearrepeat import write_knox_page
+
+    out = options.out_dir(args)
+    x, y, t, note = _read_events(args)
+    base = asdict(NearRepeatConfig())
+    keys = ("spatial_bandwidth_m", "n_spatial_bands", "temporal_bandwidth_days", "n_temporal_bands", "permutations",
+            "metric", "convention")
+    kw = {k: base[k] for k in keys}
+    kw.update(_overrides(args))
+    res = knox_test(x, y, t, seed=args.seed if args.seed is not None else 0, **kw)
+    out.mkdir(parents=True, exist_ok=True)
+    if note:
+        print("note:", note)
+    _print_knox(res)
+    res.to_csv(out / "knox_table.csv")
+    write_knox_page(res, out / "knox.html")
+    (out / "knox_summary.txt").write_text(res.summary() + "\n", encoding="utf-8")
+    print(f"Written: {out / 'knox_table.csv'}, {out / 'knox.html'}")
+    return 0
+
+
+def main(args: argparse.Namespace) -> int:
     if args.input:
-        from .knox import knox_test
-        from .nearrepeat import NearRepeatConfig
+        return _knox_from_csv(args)
+    from ..render.nearrepeat import write_nearrepeat_report
+    from ..stages.inputs import load_inputs
+    from ..stages.nearrepeat import nearrepeat
 
-        x, y, t, note = _read_events(args)
-        base = NearRepeatConfig()
-        kw = {"spatial_bandwidth_m": base.spatial_bandwidth_m, "n_spatial_bands": base.n_spatial_bands,
-              "temporal_bandwidth_days": base.temporal_bandwidth_days, "n_temporal_bands": base.n_temporal_bands,
-              "permutations": base.permutations, "metric": base.metric, "convention": base.convention}
-        kw.update(_overrides(args))
-        res = knox_test(x, y, t, seed=args.seed if args.seed is not None else 0, **kw)
-        out.mkdir(parents=True, exist_ok=True)
-        if note:
-            print("note:", note)
-        _print_knox(res)
-        res.to_csv(out / "knox_table.csv")
-        res.to_html(out / "knox.html")
-        (out / "knox_summary.txt").write_text(res.summary() + "\n", encoding="utf-8")
-        print(f"Written: {out / 'knox_table.csv'}, {out / 'knox.html'}")
-        return 0
-
-    from ..config import load_config, with_overrides
-    from ..geo.study_area import load_study_area
-    from ..ingest import load_incidents
-    from .nearrepeat import run_nearrepeat
-
-    cfg = load_config(args.config, data_dir=args.data_dir)
+    cfg = options.load(args)
     ov = _overrides(args)
     if ov:
-        cfg = with_overrides(cfg, nearrepeat=ov)
+        cfg = cfg.override("nearrepeat", **ov)
     if args.seed is not None:
-        import dataclasses
-
-        cfg = dataclasses.replace(cfg, project=dataclasses.replace(cfg.project, seed=args.seed))
-    area = load_study_area(cfg)
-    inc = load_incidents(cfg, area).incidents
-    if args.date:
-        import pandas as pd
-
-        try:
-            fim = pd.Timestamp(args.date)
-        except ValueError as exc:
-            raise InputError(f"--date {args.date!r} is not a date; use YYYY-MM-DD.") from exc
-    else:
-        if not len(inc):
-            raise InputError("no incidents were accepted; nothing to analyse (see `hotspots ingest`).")
-        fim = inc["start"].max().tz_convert("Europe/London").tz_localize(None).normalize() + \
-            __import__("pandas").Timedelta(days=1)
-    grid = area.grid(cfg.grid.cell_size_m)
-    res = run_nearrepeat(cfg, inc, area, grid, fim)
+        cfg = cfg.override("project", seed=args.seed)
+    inp = load_inputs(cfg, args.date, options.reporter(args))
+    res = nearrepeat(cfg, inp.incidents, inp.area, inp.grid, inp.fim_date)
     if res.knox is not None:
         _print_knox(res.knox)
     else:
         print(f"Knox test not run: {res.knox_refusal}")
     print(res.calibration)
     print(f"{len(res.zones)} live alert zone(s); {res.repeats.summary()}")
-    files = res.write(out)
+    files = write_nearrepeat_report(res, options.out_dir(args))
     print("Written:", ", ".join(str(f) for f in files))
     return 0
 
 
-def _print_knox(res) -> None:
+def _print_knox(res: Any) -> None:
     import pandas as pd
 
     with pd.option_context("display.width", 200, "display.max_columns", 30):

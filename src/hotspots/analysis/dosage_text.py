@@ -1,0 +1,226 @@
+"""The playbook's dosage text as a structured prescription.
+
+A playbook rule asks for a dosage in words ("15 minutes, 3 times a week at the
+peak days and hours"). :func:`parse_dosage` reads such a sentence into a frozen
+:class:`Dosage` so delivered patrol can be compared with it. The phrases it
+understands (case does not matter; the parts can come in any order, separated by
+commas or spaces):
+
+=================================================  ================================================
+phrase                                             meaning
+=================================================  ================================================
+``15 minutes``, ``10 mins``, ``half an hour``      minutes per visit (required)
+``3 times a week``, ``twice a day``, ``once a      visits per week / day / hour
+week``, ``a day``, ``daily``, ``an hour``,
+``every hour``, ``hourly``, ``weekly``
+``4 nights a week``, ``5 days a week``             on how many days (nights) a week visits are due
+``Friday and Saturday nights``, ``on Mondays``     the named days (nights); Monday = 0
+``at the peak hours``, ``across the peak hours``   at the place's busiest hours
+``at the peak days and hours``                     at its busiest days and hours
+``at night``, ``nights``                           between 18:00 and 06:00
+``varied times``                                   spread over the day (no fixed time)
+``2 weeks``, ``for 10 days``                       how long the dosage lasts
+``until the zone expires``                         lasts until the near-repeat alert zone expires
+=================================================  ================================================
+
+Anything else in the text is an error that names the words not understood, so a
+playbook edit can never silently change what is measured.
+
+"Per hour" dosages cover the hours of the place's peak window; the number of
+hours is a parameter of :meth:`Dosage.visits_per_week` (default 3, the length of
+the busiest window the tasking list reports).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+__all__ = ["Dosage", "parse_dosage", "NIGHT_HOURS", "WEEKDAYS"]
+
+#: Night, as the playbook's "night" condition: from 18:00 to 06:00 local time.
+NIGHT_HOURS = (18, 6)
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+_NUMBERS = {"once": 1, "one": 1, "twice": 2, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+            "eight": 8, "nine": 9, "ten": 10}
+_NUM = r"(\d+(?:\.\d+)?|once|one|twice|two|three|four|five|six|seven|eight|nine|ten)"
+_FILLER = {"at", "the", "and", "a", "an", "for", "of", "in", "on", "across", "during", "with", "over", "each",
+           "every", "per"}
+
+
+def _num(s: str) -> float:
+    return float(_NUMBERS.get(s, s))
+
+
+@dataclass(frozen=True)
+class Dosage:
+    """A patrol prescription.
+
+    Attributes
+    ----------
+    text : the sentence it was read from.
+    minutes_per_visit : minutes each visit should last.
+    visits : number of visits per ``per``.
+    per : ``"hour"``, ``"day"`` or ``"week"``.
+    days_per_week : days (or nights) a week on which visits are due (7 unless the text limits it).
+    weekdays : the named days, Monday = 0 (empty: any day). A night belongs to the day it starts on.
+    nights : visits between 18:00 and 06:00.
+    peak_hours, peak_days : at the place's busiest hours / days.
+    varied_times : at varied times of day.
+    lasts_days : how long the dosage lasts (days), ``None`` when the text does not say.
+    until_expiry : lasts until the place's alert zone expires.
+    """
+
+    text: str
+    minutes_per_visit: float
+    visits: float
+    per: str
+    days_per_week: float = 7.0
+    weekdays: tuple[int, ...] = ()
+    nights: bool = False
+    peak_hours: bool = False
+    peak_days: bool = False
+    varied_times: bool = False
+    lasts_days: int | None = None
+    until_expiry: bool = False
+
+    def visits_per_week(self, window_hours: float = 3.0) -> float:
+        """Visits asked for in a full week. ``window_hours``: hours a day covered by a per-hour dosage."""
+        if self.per == "week":
+            return float(self.visits)
+        if self.per == "day":
+            return float(self.visits) * self.days_per_week
+        return float(self.visits) * float(window_hours) * self.days_per_week
+
+    def minutes_per_week(self, window_hours: float = 3.0) -> float:
+        """Minutes of presence asked for in a full week."""
+        return self.visits_per_week(window_hours) * self.minutes_per_visit
+
+    def due_on(self, weekday: int) -> bool:
+        """Whether visits are due on this weekday (Monday = 0)."""
+        return not self.weekdays or weekday in self.weekdays
+
+    def describe(self) -> str:
+        """The prescription in plain words, as it is measured."""
+        per = {"hour": "an hour", "day": "a day", "week": "a week"}[self.per]
+        parts = [f"{self.minutes_per_visit:g} minutes, {self.visits:g} time{'s' if self.visits != 1 else ''} {per}"]
+        if self.weekdays:
+            parts.append(" and ".join(WEEKDAYS[d].title() for d in self.weekdays) + (" nights" if self.nights else ""))
+        elif self.days_per_week != 7:
+            parts.append(f"{self.days_per_week:g} {'nights' if self.nights else 'days'} a week")
+        elif self.nights:
+            parts.append("at night")
+        if self.peak_hours or self.peak_days:
+            parts.append("at the peak " + ("days and hours" if self.peak_days else "hours"))
+        if self.varied_times:
+            parts.append("at varied times")
+        if self.lasts_days:
+            parts.append(f"for {self.lasts_days} days")
+        if self.until_expiry:
+            parts.append("until the zone expires")
+        return ", ".join(parts)
+
+
+def parse_dosage(text: str, where: str = "dosage") -> Dosage:
+    """Read a playbook dosage sentence (see the module docstring) into a :class:`Dosage`.
+
+    ``where`` names the text's origin (file and rule) in error messages. Raises
+    :class:`ConfigError` naming the words it could not read and how to write them.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError(f"{where}: the dosage is empty; write e.g. \"15 minutes, 3 times a week\".")
+    s = " " + re.sub(r"\s+", " ", text.lower().replace(",", " , ").replace(";", " , ")) + " "
+    found: dict = {}
+
+    def take(pattern: str, fn) -> None:
+        nonlocal s
+        while True:
+            m = re.search(pattern, s)
+            if not m:
+                return
+            fn(m)
+            s = s[: m.start()] + " " + s[m.end():]
+
+    def minutes(m):
+        if "minutes_per_visit" in found:
+            raise ConfigError(f"{where}: {text!r} gives the visit length twice; give it once.")
+        found["minutes_per_visit"] = _num(m.group(1)) if m.group(1) else 30.0
+
+    take(rf" (?:{_NUM} (?:minutes?|mins?)|(half) an hour) ", minutes)
+    take(r" until the (?:alert )?zone expires ", lambda m: found.__setitem__("until_expiry", True))
+    take(r" (?:at |with )?varied times(?: of day)? ", lambda m: found.__setitem__("varied_times", True))
+
+    def peak(m):
+        found["peak_hours"] = True
+        if m.group(1):
+            found["peak_days"] = True
+
+    take(r" (?:at |across |in |during )?the peak (days and )?hours ", peak)
+
+    def days_a_week(m):
+        found["days_per_week"] = _num(m.group(1))
+        if m.group(2) == "nights":
+            found["nights"] = True
+
+    take(rf" {_NUM} (days|nights) (?:a|per|each) week ", days_a_week)
+    day_names = "|".join(WEEKDAYS)
+
+    def named_days(m):
+        names = re.findall(day_names, m.group(0))
+        found["weekdays"] = tuple(sorted({WEEKDAYS.index(d) for d in names}))
+        found["days_per_week"] = float(len(found["weekdays"]))
+        if m.group(2) and m.group(2).startswith("night"):
+            found["nights"] = True
+
+    day = rf"(?:{day_names})s?"
+    take(rf" (?:on )?({day}(?:(?: ,| and| , and| or) {day})*)(?: (nights?|days?))? ", named_days)
+
+    def freq(m):
+        if "per" in found:
+            raise ConfigError(f"{where}: {text!r} says how often twice; give one frequency (e.g. \"3 times a week\").")
+        n = m.group(1)
+        found["visits"] = _num(n) if n else 1.0
+        unit = m.group(2)
+        found["per"] = {"night": "day", "nights": "day"}.get(unit, unit)
+        if unit.startswith("night"):
+            found["nights"] = True
+
+    take(rf" (?:{_NUM} (?:times? )?)?(?:a|an|per|each|every) (hour|day|week|night) ", freq)
+
+    def adverb(m):
+        freq_word = {"hourly": "hour", "daily": "day", "nightly": "night", "weekly": "week"}[m.group(1)]
+        if "per" in found:
+            raise ConfigError(f"{where}: {text!r} says how often twice; give one frequency (e.g. \"3 times a week\").")
+        found["visits"] = 1.0
+        found["per"] = "day" if freq_word == "night" else freq_word
+        if freq_word == "night":
+            found["nights"] = True
+
+    take(r" (hourly|daily|nightly|weekly) ", adverb)
+
+    def lasts(m):
+        k = _num(m.group(1))
+        found["lasts_days"] = int(round(k * (7 if m.group(2).startswith("week") else 1)))
+
+    take(rf" (?:for )?{_NUM} (days?|weeks?) ", lasts)
+    take(r" (?:at )?nights? ", lambda m: found.__setitem__("nights", True))
+    leftover = [w for w in re.findall(r"[^\s,]+", s) if w not in _FILLER]
+    if leftover:
+        raise ConfigError(f"{where}: could not read {' '.join(leftover)!r} in the dosage {text!r}. Write it like "
+                          "\"15 minutes, 3 times a week at the peak hours\" (see hotspots.analysis.dosage_text for "
+                          "the phrases understood).")
+    if "minutes_per_visit" not in found:
+        raise ConfigError(f"{where}: the dosage {text!r} does not say how long a visit lasts; start it with e.g. "
+                          "\"15 minutes\".")
+    if "per" not in found:
+        raise ConfigError(f"{where}: the dosage {text!r} does not say how often; add e.g. \"a day\" or "
+                          "\"3 times a week\".")
+    if found["minutes_per_visit"] <= 0 or found["visits"] <= 0:
+        raise ConfigError(f"{where}: the dosage {text!r} asks for no patrol; give positive minutes and visits.")
+    if found.get("days_per_week", 7.0) > 7 or found.get("days_per_week", 7.0) <= 0:
+        raise ConfigError(f"{where}: the dosage {text!r} asks for {found['days_per_week']:g} days a week; give 1-7.")
+    return Dosage(text=text, **found)

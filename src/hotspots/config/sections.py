@@ -1,0 +1,996 @@
+"""Every section of a run configuration as a frozen dataclass, with its checks.
+
+One class per TOML section (``[density]`` -> :class:`DensityConfig`, ...). A
+field's type annotation is its contract and its default the documented
+default; units are in the field names (``_m`` metres, ``_days`` days, ``_s``
+seconds, ``_deg`` degrees). ``validate(where)`` raises
+:class:`~hotspots.errors.ConfigError` naming the section and key.
+
+The loader (:mod:`hotspots.config.loader`) builds all of them when a config is
+loaded, so a mistake in any section stops every command before any analysis.
+The library (``analysis/``, ``coverage/``, ``forecast/``) takes some of these
+objects as typed parameter bundles (e.g. ``emerging_hotspots(..., TrendsConfig())``)
+but never the whole :class:`~hotspots.config.loader.Config`.
+
+Fields whose metadata carries ``path`` name input files: ``"data"`` paths start
+at ``[project] data_dir``, ``"config"`` paths at the config file's folder. The
+loader checks that each one given exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from dataclasses import dataclass, field
+
+from ..crs import DEFAULT_CRS, crs_problem, parse_crs
+from ..errors import ConfigError
+
+#: The time zone of incident times unless ``[project] timezone`` says otherwise.
+DEFAULT_TIMEZONE = "Europe/London"
+
+#: The canonical crime categories every source label is mapped to.
+CANONICAL_CRIME_TYPES = (
+    "burglary_residential",
+    "burglary_business",
+    "burglary",  # police.uk does not split residential / business
+    "robbery",
+    "violence",
+    "sexual_offences",
+    "theft_from_person",
+    "vehicle_crime",
+    "bicycle_theft",
+    "shoplifting",
+    "other_theft",
+    "criminal_damage_arson",
+    "drugs",
+    "possession_of_weapons",
+    "public_order",
+    "other_crime",
+    "anti_social_behaviour",
+)
+
+#: Canonical types that count as burglary (police.uk does not split residential/business).
+BURGLARY_TYPES = ("burglary", "burglary_residential", "burglary_business")
+
+#: Burglaries a near-repeat analysis looks at by default (dwellings; police.uk's unsplit burglary).
+NEAR_REPEAT_CRIME_TYPES = ("burglary_residential", "burglary")
+
+#: Kernel density kernels.
+KERNELS = ("quartic", "epanechnikov", "gaussian")
+
+#: Multiple-testing corrections for Gi* classes.
+CORRECTIONS = ("fdr", "bonferroni", "none")
+
+#: Camera types an inventory may hold.
+CAMERA_TYPES = ("cctv", "anpr", "traffic")
+
+#: Metrics a forecast method can be selected by.
+SELECT_METRICS = ("hit_rate", "pai", "pei", "info_gain")
+
+#: Bowers, Johnson & Pease (2004) prospective-mapping defaults (metres, days).
+PROSPECTIVE_BANDWIDTH_M = 400.0
+PROSPECTIVE_BANDWIDTH_DAYS = 56.0
+PROSPECTIVE_BAND_M = 50.0
+PROSPECTIVE_BAND_DAYS = 7.0
+
+#: Metadata marking a field as an input path relative to ``[project] data_dir``.
+DATA_PATH = {"path": "data"}
+#: Metadata marking a field as a file relative to the config file's folder.
+CONFIG_PATH = {"path": "config"}
+
+
+def _unknown_types(types: tuple[str, ...]) -> list[str]:
+    return [c for c in types if c not in CANONICAL_CRIME_TYPES]
+
+
+def _check_types(where: str, key: str, types: tuple[str, ...]) -> None:
+    bad = _unknown_types(types)
+    if bad:
+        raise ConfigError(f"{where}: {key} has unknown categories {bad}; choose from {list(CANONICAL_CRIME_TYPES)}.")
+
+
+# --------------------------------------------------------------------------- forecast method names
+_METHOD_PATTERNS = (
+    (re.compile(r"naive_(\d+)m"), "naive_months"),
+    (re.compile(r"naive_(\d+)d"), "naive_days"),
+    (re.compile(r"kde_(\d+)m"), "kde_radius"),
+)
+_FIXED_METHODS = ("kde", "longrun_kde", "longrun_counts", "prospective", "etas", "gistar", "learned", "learned_etas",
+                  "blend")
+#: ``<method>+relocated``: the method fitted on history carried onto the current location set
+#: after a change of the publisher's map points (:mod:`hotspots.forecast.locations`).
+RELOCATED_SUFFIX = "+relocated"
+FORECAST_METHOD_HELP = ("naive_<N>m, naive_<N>d, kde, kde_<R>m, longrun_kde, longrun_counts, prospective, etas, gistar, "
+                        f"learned, learned_etas, blend (any of them with {RELOCATED_SUFFIX})")
+
+
+def parse_forecast_method(name: str) -> tuple[str, int | None]:
+    """The kind of a forecast method name and its number: ``naive_6m`` -> ("naive_months", 6),
+    ``kde_200m`` -> ("kde_radius", 200), ``kde`` -> ("kde", None); ``<name>+relocated`` parses as
+    ``<name>`` (its variant fitted on relocated history). Unknown names raise ConfigError."""
+    base = name.removesuffix(RELOCATED_SUFFIX)
+    for pattern, kind in _METHOD_PATTERNS:
+        m = pattern.fullmatch(base)
+        if m:
+            return kind, int(m.group(1))
+    if base in _FIXED_METHODS:
+        return base, None
+    raise ConfigError(f"unknown forecast method {name!r}; choose from {FORECAST_METHOD_HELP}.")
+
+
+# --------------------------------------------------------------------------- foundation sections
+@dataclass(frozen=True)
+class ProjectConfig:
+    """[project]: name, time zone and working CRS, seed and where relative data paths start.
+
+    ``timezone`` (an IANA name such as Europe/London) is the zone of incident
+    times for every analysis (Knox, near repeat, aoristic, repeats, trends,
+    exceptions, forecast) and for the pages. ``crs`` is the working CRS: a
+    projected CRS in metres or feet (feet are converted to metres on ingest).
+    """
+
+    name: str = "hotspots run"
+    timezone: str = DEFAULT_TIMEZONE
+    crs: str = DEFAULT_CRS
+    seed: int = 42
+    data_dir: str = "."
+
+    def validate(self, where: str) -> None:
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{where}: [project] timezone {self.timezone!r} is not a time zone name; use an IANA "
+                              f"name such as {DEFAULT_TIMEZONE!r} or 'America/New_York'.") from None
+        problem = crs_problem(self.crs)
+        if problem:
+            raise ConfigError(f"{where}: [project] crs {problem}.")
+
+
+@dataclass(frozen=True)
+class StudyAreaConfig:
+    """[study_area]: ward polygons, optional outline, population and households."""
+
+    wards: str = field(default="", metadata=DATA_PATH)
+    ward_code_field: str = "ward_code"
+    ward_name_field: str = "ward_name"
+    layer: str = ""
+    boundary: str = field(default="", metadata=DATA_PATH)
+    population: str = field(default="", metadata=DATA_PATH)
+    population_code_field: str = "ward_code"
+    population_field: str = "population"
+    households_field: str = "households"
+    lsoas: str = field(default="", metadata=DATA_PATH)
+    lsoa_code_field: str = "lsoa_code"
+    roads: str = field(default="", metadata=DATA_PATH)
+    road_class_field: str = "road_class"
+    town_centres: str = field(default="", metadata=DATA_PATH)
+    boundary_tolerance_m: float = 50.0
+
+    def validate(self, where: str) -> None:
+        if not self.wards:
+            raise ConfigError(f"{where}: [study_area] wards is required: the path of a ward polygon file "
+                              "(GeoJSON, GeoPackage or shapefile).")
+        if self.boundary_tolerance_m < 0:
+            raise ConfigError(f"{where}: [study_area] boundary_tolerance_m must be >= 0 metres, "
+                              f"got {self.boundary_tolerance_m}.")
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """[incidents.columns]: which source column holds each canonical field (generic CSV)."""
+
+    id: str = ""
+    crime_type: str = ""
+    x: str = ""
+    y: str = ""
+    lon: str = ""
+    lat: str = ""
+    date: str = ""
+    start: str = ""
+    end: str = ""
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class IncidentSource:
+    """One [[incidents]] entry: a file or folder of incidents and how to read it.
+
+    ``crs`` is the CRS of the x/y columns of a generic CSV ('' = ``[project] crs``).
+    """
+
+    path: str = field(default="", metadata=DATA_PATH)
+    format: str = "police_uk"  # police_uk | generic | geo
+    crs: str = ""
+    time_precision: str = "auto"  # auto | minute | day | month
+    date_format: str = ""  # strptime format; empty = ISO 8601
+    dayfirst: bool = True
+    columns: ColumnMap = field(default_factory=ColumnMap)
+    crime_types: tuple[str, ...] = ()  # keep only these canonical types (empty = all)
+
+    def validate(self, where: str) -> None:
+        if not self.path:
+            raise ConfigError(f"{where}: every [[incidents]] entry needs a path.")
+        if self.format not in ("police_uk", "generic", "geo"):
+            raise ConfigError(f"{where}: [[incidents]] format must be police_uk, generic or geo, got {self.format!r}.")
+        if self.time_precision not in ("auto", "minute", "day", "month"):
+            raise ConfigError(f"{where}: [[incidents]] time_precision must be auto, minute, day or month, "
+                              f"got {self.time_precision!r}.")
+        _check_types(where, "[[incidents]] crime_types", self.crime_types)
+        if self.crs:
+
+            if parse_crs(self.crs) is None:
+                raise ConfigError(f"{where}: [[incidents]] crs {self.crs!r} is not a CRS pyproj knows; give an "
+                                  "EPSG code such as EPSG:27700 (x/y in metres) or use lon/lat columns.")
+
+
+@dataclass(frozen=True)
+class CrimeTypesConfig:
+    """[crime_types]: the mapping table file plus inline additions (source label -> canonical)."""
+
+    mapping_file: str = field(default="crime_types.toml", metadata=CONFIG_PATH)
+    map: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HarmConfig:
+    """[harm]: which weighting scheme ranks hotspots (count, ons_css, cambridge_chi...)."""
+
+    scheme: str = "count"
+    schemes_file: str = field(default="harm_schemes.toml", metadata=CONFIG_PATH)
+
+
+@dataclass(frozen=True)
+class GridConfig:
+    """[grid]: analysis grid; 0 means choose automatically (about 100 cells on the short side)."""
+
+    cell_size_m: float = 0.0
+
+    def validate(self, where: str) -> None:
+        if self.cell_size_m < 0:
+            raise ConfigError(f"{where}: [grid] cell_size_m must be >= 0 metres (0 = automatic), "
+                              f"got {self.cell_size_m}.")
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """[analysis]: which crime types the run analyses and over what window (days)."""
+
+    crime_types: tuple[str, ...] = ()  # empty = every canonical type present
+    lookback_days: int = 365
+    fortnight_days: int = 14
+
+    def validate(self, where: str) -> None:
+        _check_types(where, "[analysis] crime_types", self.crime_types)
+        if self.lookback_days <= 0 or self.fortnight_days <= 0:
+            raise ConfigError(f"{where}: [analysis] lookback_days and fortnight_days must be positive days.")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """[output]: where packs go (one folder per FIM date below it, ``fim-YYYY-MM-DD``)."""
+
+    folder: str = "out"
+
+
+# --------------------------------------------------------------------------- hotspot surfaces
+@dataclass(frozen=True)
+class DensityConfig:
+    """[density]: kernel density settings.
+
+    ``radius_m`` 0 chooses the radius by the spatial Silverman rule;
+    ``min_radius_m``/``max_radius_m`` clamp the automatic choice. ``harm`` also
+    computes a harm-weighted surface.
+    """
+
+    kernel: str = "quartic"
+    radius_m: float = 0.0
+    min_radius_m: float = 100.0
+    max_radius_m: float = 1500.0
+    harm: bool = True
+
+    def validate(self, where: str) -> None:
+        if self.kernel not in KERNELS:
+            raise ConfigError(f"{where}: [density] kernel must be one of {list(KERNELS)}, got {self.kernel!r}.")
+        if self.radius_m < 0:
+            raise ConfigError(f"{where}: [density] radius_m must be >= 0 metres (0 = automatic), got {self.radius_m}.")
+        if not 0 < self.min_radius_m <= self.max_radius_m:
+            raise ConfigError(f"{where}: [density] needs 0 < min_radius_m <= max_radius_m (metres), got "
+                              f"{self.min_radius_m} and {self.max_radius_m}.")
+
+
+@dataclass(frozen=True)
+class GiStarConfig:
+    """[gistar]: Getis-Ord Gi* settings.
+
+    ``band_m`` 0 means queen neighbours (cell_size * sqrt(2)); ``permutations``
+    0 skips the permutation test; ``p_value`` chooses which p classifies cells
+    (``norm`` analytic, ``sim`` permutation, needs permutations > 0);
+    ``correction`` is fdr | bonferroni | none; ``value`` tests cell counts or
+    summed harm. (The confidence a hot spot needs is ``[hotspots] confidence``.)
+    """
+
+    band_m: float = 0.0
+    permutations: int = 0
+    p_value: str = "norm"
+    correction: str = "fdr"
+    seed: int = -1  # -1 = the run seed ([project] seed)
+    value: str = "count"  # count | harm
+
+    def validate(self, where: str) -> None:
+        if self.band_m < 0:
+            raise ConfigError(f"{where}: [gistar] band_m must be >= 0 metres (0 = queen neighbours), got {self.band_m}.")
+        if self.permutations < 0:
+            raise ConfigError(f"{where}: [gistar] permutations must be >= 0, got {self.permutations}.")
+        if self.p_value not in ("norm", "sim"):
+            raise ConfigError(f"{where}: [gistar] p_value must be 'norm' or 'sim', got {self.p_value!r}.")
+        if self.p_value == "sim" and self.permutations == 0:
+            raise ConfigError(f"{where}: [gistar] p_value = 'sim' needs permutations > 0 (e.g. 999).")
+        if self.correction not in CORRECTIONS:
+            raise ConfigError(f"{where}: [gistar] correction must be one of {list(CORRECTIONS)}, "
+                              f"got {self.correction!r}.")
+        if self.value not in ("count", "harm"):
+            raise ConfigError(f"{where}: [gistar] value must be 'count' or 'harm', got {self.value!r}.")
+
+
+@dataclass(frozen=True)
+class HotspotsConfig:
+    """[hotspots]: how hot cells become hotspot areas.
+
+    ``method`` gistar (significant hot cells at ``confidence`` 90/95/99) or kde
+    (cells at or above ``kde_percentile`` of the surface); ``min_cells`` drops
+    smaller areas; ``top_locations`` location strings are listed per area;
+    ``profile`` auto (day x hour profile when times are minute-precision),
+    always (refuse month/day data) or never.
+    """
+
+    method: str = "gistar"
+    confidence: int = 95
+    kde_percentile: float = 99.0
+    min_cells: int = 1
+    top_locations: int = 3
+    profile: str = "auto"
+
+    def validate(self, where: str) -> None:
+        if self.method not in ("gistar", "kde"):
+            raise ConfigError(f"{where}: [hotspots] method must be 'gistar' or 'kde', got {self.method!r}.")
+        if self.confidence not in (90, 95, 99):
+            raise ConfigError(f"{where}: [hotspots] confidence must be 90, 95 or 99, got {self.confidence}.")
+        if not 0 < self.kde_percentile < 100:
+            raise ConfigError(f"{where}: [hotspots] kde_percentile must be between 0 and 100, got {self.kde_percentile}.")
+        if self.min_cells < 1 or self.top_locations < 0:
+            raise ConfigError(f"{where}: [hotspots] min_cells must be >= 1 and top_locations >= 0.")
+        if self.profile not in ("auto", "always", "never"):
+            raise ConfigError(f"{where}: [hotspots] profile must be auto, always or never, got {self.profile!r}.")
+
+
+# --------------------------------------------------------------------------- near repeat
+@dataclass(frozen=True)
+class NearRepeatConfig:
+    """[nearrepeat]: Knox bands, permutations, alert window and fall-back extents.
+
+    Distances in metres, times in days. ``radius_m`` / ``duration_days`` of 0
+    mean "calibrate": use the near-repeat extent the Knox test finds significant
+    on the user's own data, else ``default_radius_m`` / ``default_days``.
+    """
+
+    crime_types: tuple[str, ...] = NEAR_REPEAT_CRIME_TYPES
+    spatial_bandwidth_m: float = 100.0
+    n_spatial_bands: int = 5
+    temporal_bandwidth_days: float = 7.0
+    n_temporal_bands: int = 4
+    metric: str = "euclidean"
+    convention: str = "closed"
+    permutations: int = 999
+    alpha: float = 0.05
+    lookback_days: int = 365
+    alert_days: int = 14
+    radius_m: float = 0.0
+    duration_days: float = 0.0
+    default_radius_m: float = PROSPECTIVE_BANDWIDTH_M
+    default_days: float = PROSPECTIVE_BANDWIDTH_DAYS
+    band_m: float = PROSPECTIVE_BAND_M
+    band_days: float = PROSPECTIVE_BAND_DAYS
+    repeat_window_days: int = 365
+    local_knox: bool = True
+    extent_rule: str = "core"
+
+    def validate(self, where: str) -> None:
+        def bad(key: str, why: str) -> None:
+            raise ConfigError(f"{where}: [nearrepeat] {key} {why}")
+
+        if self.spatial_bandwidth_m <= 0:
+            bad("spatial_bandwidth_m", f"must be > 0 metres, got {self.spatial_bandwidth_m}.")
+        if self.temporal_bandwidth_days <= 0:
+            bad("temporal_bandwidth_days", f"must be > 0 days, got {self.temporal_bandwidth_days}.")
+        if self.n_spatial_bands < 1 or self.n_temporal_bands < 1:
+            bad("n_spatial_bands/n_temporal_bands", "must be at least 1.")
+        if self.metric not in ("euclidean", "manhattan"):
+            bad("metric", f"must be 'euclidean' or 'manhattan', got {self.metric!r}.")
+        if self.convention not in ("closed", "nrc"):
+            bad("convention", f"must be 'closed' or 'nrc', got {self.convention!r}.")
+        if self.permutations < 19:
+            bad("permutations", f"must be at least 19 (p can reach 0.05), got {self.permutations}.")
+        if not 0 < self.alpha < 1:
+            bad("alpha", f"must be between 0 and 1, got {self.alpha}.")
+        if self.extent_rule not in ("core", "significant"):
+            bad("extent_rule", f"must be 'core' (half-maximum core of the pattern) or 'significant', "
+                f"got {self.extent_rule!r}.")
+        for k in ("lookback_days", "alert_days", "repeat_window_days"):
+            if getattr(self, k) <= 0:
+                bad(k, f"must be a positive number of days, got {getattr(self, k)}.")
+        for k in ("radius_m", "duration_days"):
+            if getattr(self, k) < 0:
+                bad(k, f"must be >= 0 (0 = calibrate from the Knox test), got {getattr(self, k)}.")
+        for k in ("default_radius_m", "default_days", "band_m", "band_days"):
+            if getattr(self, k) <= 0:
+                bad(k, f"must be > 0, got {getattr(self, k)}.")
+        _check_types(where, "[nearrepeat] crime_types", self.crime_types)
+
+
+# --------------------------------------------------------------------------- trends
+@dataclass(frozen=True)
+class TrendsConfig:
+    """[trends]: space-time cube, Gi*, trends and the class scheme.
+
+    ``step``: ``auto`` (month for month-precision data, else ``step_days``),
+    ``days`` or ``month``. ``n_steps`` 0 = every whole step from the first
+    incident up to the FIM date, capped at ``max_steps``. ``time_lags``: how
+    many previous steps join the Gi* neighbourhood. ``weight``: ``count`` or
+    ``harm`` (the incidents' harm weights).
+    """
+
+    scheme: str = "esri"
+    step: str = "auto"
+    step_days: int = 14
+    n_steps: int = 0
+    max_steps: int = 130
+    min_steps: int = 6
+    time_lags: int = 1
+    alpha: float = 0.05
+    fdr: str = "step"
+    trend_alpha: float = 0.05
+    trend_test: str = "yue_wang"
+    share: float = 0.9
+    historical: str = "extended"
+    historical_min_span: float = 0.25
+    recent_steps: int = 0
+    uk_hot_share: float = 0.5
+    weight: str = "count"
+    crime_types: tuple[str, ...] = ()
+
+    def validate(self, where: str) -> None:
+        def bad(key: str, msg: str) -> None:
+            raise ConfigError(f"{where}: [trends] {key} {msg}")
+
+        if self.scheme not in ("esri", "uk"):
+            bad("scheme", f"must be \"esri\" or \"uk\", got {self.scheme!r}.")
+        if self.step not in ("auto", "days", "month"):
+            bad("step", f"must be \"auto\", \"days\" or \"month\", got {self.step!r}.")
+        if self.step_days < 1:
+            bad("step_days", f"must be a positive number of days, got {self.step_days}.")
+        if self.n_steps < 0 or self.max_steps < 1:
+            bad("n_steps/max_steps", "must be >= 0 (n_steps, 0 = automatic) and >= 1 (max_steps).")
+        if self.min_steps < 4:
+            bad("min_steps", f"must be at least 4 (the trend test needs a series), got {self.min_steps}.")
+        if self.time_lags < 0:
+            bad("time_lags", f"must be >= 0 steps, got {self.time_lags}.")
+        for key in ("alpha", "trend_alpha"):
+            v = getattr(self, key)
+            if not 0 < v < 1:
+                bad(key, f"must be between 0 and 1, got {v}.")
+        for key in ("share", "historical_min_span", "uk_hot_share"):
+            v = getattr(self, key)
+            if not 0 < v <= 1:
+                bad(key, f"must be in (0, 1], got {v}.")
+        if self.fdr not in ("step", "cube", "none"):
+            bad("fdr", f"must be \"step\", \"cube\" or \"none\", got {self.fdr!r}.")
+        if self.trend_test not in ("yue_wang", "mk"):
+            bad("trend_test", f"must be \"yue_wang\" or \"mk\", got {self.trend_test!r}.")
+        if self.historical not in ("extended", "arcgis"):
+            bad("historical", f"must be \"extended\" or \"arcgis\", got {self.historical!r}.")
+        if self.recent_steps < 0:
+            bad("recent_steps", f"must be >= 0 (0 = a quarter of the steps), got {self.recent_steps}.")
+        unknown = _unknown_types(self.crime_types)
+        if unknown:
+            bad("crime_types", f"has unknown categories {unknown}; choose from {list(CANONICAL_CRIME_TYPES)}.")
+        if self.weight not in ("count", "harm"):
+            bad("weight", f"must be \"count\" or \"harm\", got {self.weight!r}.")
+
+
+@dataclass(frozen=True)
+class ExceptionsConfig:
+    """[exceptions]: the "what changed" table and the seasonal outlook.
+
+    ``period_days`` 0 = the fortnight (``[analysis] fortnight_days``); ignored
+    (calendar months) for month-precision data. Counts are incidents.
+    """
+
+    period_days: int = 0
+    trailing_periods: int = 6
+    alpha: float = 0.05
+    fdr: bool = True
+    min_count: int = 5
+    min_change: int = 3
+    seasonal_high: float = 1.1
+    seasonal_low: float = 0.9
+    crime_types: tuple[str, ...] = ()
+    include_all_crime: bool = True
+    include_study_area: bool = True
+
+    def validate(self, where: str) -> None:
+        if self.period_days < 0:
+            raise ConfigError(f"{where}: [exceptions] period_days must be >= 0 days (0 = a fortnight), "
+                              f"got {self.period_days}.")
+        if self.trailing_periods < 1:
+            raise ConfigError(f"{where}: [exceptions] trailing_periods must be >= 1, got {self.trailing_periods}.")
+        if not 0 < self.alpha < 1:
+            raise ConfigError(f"{where}: [exceptions] alpha must be between 0 and 1, got {self.alpha}.")
+        if self.min_count < 0 or self.min_change < 0:
+            raise ConfigError(f"{where}: [exceptions] min_count and min_change must be >= 0 incidents.")
+        if not (0 < self.seasonal_low <= 1 <= self.seasonal_high):
+            raise ConfigError(f"{where}: [exceptions] need 0 < seasonal_low <= 1 <= seasonal_high, got "
+                              f"{self.seasonal_low} and {self.seasonal_high}.")
+        _check_types(where, "[exceptions] crime_types", self.crime_types)
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """[evaluate]: displacement buffer (metres), control, periods (days)."""
+
+    buffer_m: float = 200.0
+    control: str = field(default="", metadata=DATA_PATH)  # polygon file; "" = the rest of the study area
+    displacement_control: str = field(default="", metadata=DATA_PATH)
+    before_days: int = 0  # 0 = the same length as the after period
+    control_weight: str = "auto"  # auto | area | none
+    alpha: float = 0.05
+    crime_types: tuple[str, ...] = ()
+
+    def validate(self, where: str) -> None:
+        if self.buffer_m < 0:
+            raise ConfigError(f"{where}: [evaluate] buffer_m must be >= 0 metres, got {self.buffer_m}.")
+        if self.before_days < 0:
+            raise ConfigError(f"{where}: [evaluate] before_days must be >= 0 (0 = same as after), "
+                              f"got {self.before_days}.")
+        if self.control_weight not in ("auto", "area", "none"):
+            raise ConfigError(f"{where}: [evaluate] control_weight must be auto, area or none, "
+                              f"got {self.control_weight!r}.")
+        if not 0 < self.alpha < 1:
+            raise ConfigError(f"{where}: [evaluate] alpha must be between 0 and 1, got {self.alpha}.")
+        _check_types(where, "[evaluate] crime_types", self.crime_types)
+
+
+# --------------------------------------------------------------------------- forecast
+@dataclass(frozen=True)
+class ForecastConfig:
+    """[forecast]: which method forecasts the coming horizon and how it is chosen.
+
+    ``method``: ``"auto"`` (the best of ``candidates`` in a backtest on the
+    run's own data) or a method name (``naive_12m``, ``kde``, ``longrun_kde``,
+    ``longrun_counts``, ``prospective``, ``gistar``, ``learned``...).
+    ``window``: number of rolling origins (one horizon apart, the last ending at
+    the FIM date) in the in-pipeline backtest. ``candidates``: methods compared
+    when ``auto`` (empty = the defaults for the data's time precision).
+    ``crime_types``: canonical types forecast (default: the burglary types).
+    ``shares``: area shares (0-1) the figures are reported at; the method is
+    chosen by ``select_metric`` (hit_rate | pai | pei | info_gain) at
+    ``select_share``. ``horizon_days``: 0 = ``[analysis] fortnight_days``
+    (month-precision data always uses one calendar month).
+    """
+
+    method: str = "auto"
+    window: int = 4
+    candidates: tuple[str, ...] = ()
+    crime_types: tuple[str, ...] = BURGLARY_TYPES
+    shares: tuple[float, ...] = (0.01, 0.05, 0.10)
+    select_share: float = 0.05
+    select_metric: str = "hit_rate"
+    horizon_days: int = 0
+
+    def validate(self, where: str) -> None:
+        for name in ((self.method,) if self.method != "auto" else ()) + tuple(self.candidates):
+            try:
+                parse_forecast_method(name)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: [forecast] {exc}") from None
+        if self.window < 1:
+            raise ConfigError(f"{where}: [forecast] window must be at least 1 origin, got {self.window}.")
+        if not self.shares or any(not 0 < s <= 1 for s in self.shares):
+            raise ConfigError(f"{where}: [forecast] shares must be area shares in (0, 1], e.g. [0.01, 0.05, 0.1]; "
+                              f"got {list(self.shares)}.")
+        if not 0 < self.select_share <= 1:
+            raise ConfigError(f"{where}: [forecast] select_share must be in (0, 1], got {self.select_share}.")
+        if self.select_metric not in SELECT_METRICS:
+            raise ConfigError(f"{where}: [forecast] select_metric must be one of {list(SELECT_METRICS)}, "
+                              f"got {self.select_metric!r}.")
+        if self.horizon_days < 0:
+            raise ConfigError(f"{where}: [forecast] horizon_days must be >= 0 days (0 = [analysis] fortnight_days).")
+        _check_types(where, "[forecast] crime_types", self.crime_types)
+
+
+# --------------------------------------------------------------------------- cameras and coverage
+@dataclass(frozen=True)
+class CamerasConfig:
+    """[cameras]: the inventory file and per-type viewing defaults.
+
+    Ranges in metres, angles in degrees (bearing clockwise from grid north),
+    heights in metres above ground. ``crs`` is the CRS of x/y columns in a CSV
+    inventory ('' = ``[project] crs``).
+    """
+
+    inventory: str = field(default="", metadata=DATA_PATH)
+    crs: str = ""
+    obstruction: str = field(default="", metadata=DATA_PATH)  # building-height / DSM GeoTIFF (metres)
+    obstruction_is_dsm: bool = False  # true: raster holds absolute heights (DSM); ground = min of raster
+    cctv_range_m: float = 80.0
+    cctv_fov_deg: float = 360.0
+    anpr_range_m: float = 30.0
+    anpr_fov_deg: float = 60.0
+    traffic_range_m: float = 150.0
+    traffic_fov_deg: float = 360.0
+    mount_height_m: float = 6.0
+    target_height_m: float = 1.5
+    coverage_types: tuple[str, ...] = ("cctv", "anpr", "traffic")
+    label: str = ""  # how reports name the inventory (default: the file name)
+    default_type: str = ""  # type for every row when the file has no 'type' column (e.g. "traffic")
+    max_distance_from_area_m: float = -1.0  # >= 0: cameras farther from the study area are set aside (listed)
+
+    def validate(self, where: str) -> None:
+        for t in CAMERA_TYPES:
+            r, f = getattr(self, f"{t}_range_m"), getattr(self, f"{t}_fov_deg")
+            if not (r > 0):
+                raise ConfigError(f"{where}: [cameras] {t}_range_m must be > 0 metres, got {r}.")
+            if not (0 < f <= 360):
+                raise ConfigError(f"{where}: [cameras] {t}_fov_deg must be in (0, 360] degrees, got {f}.")
+        if self.mount_height_m < 0 or self.target_height_m < 0:
+            raise ConfigError(f"{where}: [cameras] mount_height_m and target_height_m must be >= 0 metres.")
+        if self.default_type and self.default_type not in CAMERA_TYPES:
+            raise ConfigError(f"{where}: [cameras] default_type must be one of {list(CAMERA_TYPES)}, "
+                              f"got {self.default_type!r}.")
+        bad = [t for t in self.coverage_types if t not in CAMERA_TYPES]
+        if bad:
+            raise ConfigError(f"{where}: [cameras] coverage_types has unknown type(s) {bad}; "
+                              f"choose from {list(CAMERA_TYPES)}.")
+        if self.crs:
+
+            if parse_crs(self.crs) is None:
+                raise ConfigError(f"{where}: [cameras] crs {self.crs!r} is not a CRS pyproj knows; give an EPSG "
+                                  "code such as EPSG:27700.")
+
+    def default_range(self, ctype: str) -> float:
+        return float(getattr(self, f"{ctype}_range_m"))
+
+    def default_fov(self, ctype: str) -> float:
+        return float(getattr(self, f"{ctype}_fov_deg"))
+
+
+def _iso_date(value: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class CoverageConfig:
+    """[coverage]: period, crime types and gap rules (metres, ISO dates)."""
+
+    period_start: str = ""  # ISO date, inclusive; empty = from the first incident
+    period_end: str = ""  # ISO date, inclusive; empty = to the last incident
+    crime_types: tuple[str, ...] = ()  # empty = all
+    subsample_m: float = 10.0
+    high_harm_quantile: float = 0.9
+    gap_threshold: float = 0.5
+    max_gaps: int = 50
+    public_min_count: int = 5  # public map: cells with fewer incidents are suppressed
+    public_cell_m: float = 0.0  # public map cell size; 0 = the analysis grid's cell (at least 250 m)
+
+    def validate(self, where: str) -> None:
+        if self.subsample_m <= 0:
+            raise ConfigError(f"{where}: [coverage] subsample_m must be > 0 metres, got {self.subsample_m}.")
+        if not (0 <= self.high_harm_quantile < 1):
+            raise ConfigError(f"{where}: [coverage] high_harm_quantile must be in [0, 1), got {self.high_harm_quantile}.")
+        if not (0 < self.gap_threshold <= 1):
+            raise ConfigError(f"{where}: [coverage] gap_threshold must be in (0, 1], got {self.gap_threshold}.")
+        if self.public_min_count < 1:
+            raise ConfigError(f"{where}: [coverage] public_min_count must be >= 1, got {self.public_min_count}.")
+        for key in ("period_start", "period_end"):
+            v = getattr(self, key)
+            if v and not _iso_date(v):
+                raise ConfigError(f"{where}: [coverage] {key} {v!r} is not an ISO date (YYYY-MM-DD).")
+        _check_types(where, "[coverage] crime_types", self.crime_types)
+
+
+@dataclass(frozen=True)
+class SitingConfig:
+    """[siting]: how many new cameras, where candidates come from, solver limits.
+
+    Distances in metres, times in seconds, ``target_share`` a fraction of harm.
+    """
+
+    k: int = 10
+    candidates: str = field(default="", metadata=DATA_PATH)  # CSV (x,y or lon,lat) / vector file of sites
+    include_planned: bool = False  # true: planned cameras count as existing coverage when siting new ones
+    demand_cell_m: float = 25.0  # demand = incident harm summed on cells of this size; 0 = the analysis grid
+    candidate_source: str = "auto"  # auto (roads when given, else lattice) | roads | lattice
+    candidate_type: str = "cctv"
+    candidate_range_m: float = 0.0  # 0 = the type's default range from [cameras]
+    candidate_fov_deg: float = 0.0  # 0 = the type's default field of view
+    candidate_spacing_m: float = 40.0
+    candidate_buffer_m: float = 150.0
+    max_candidates: int = 2000
+    time_limit_s: float = 60.0
+    solver: str = "auto"  # auto | spopt | pulp | greedy
+    spopt_max_terms: int = 250_000  # spopt writes dense demand x site terms; above this the sparse model is used
+    target_share: float = 0.25  # set covering: fewest new cameras to see this share of all harm
+    curve: str = "optimal"  # optimal | greedy: how the 1..k marginal-gain curve is computed
+
+    def validate(self, where: str) -> None:
+        if self.k < 1:
+            raise ConfigError(f"{where}: [siting] k must be >= 1 new cameras, got {self.k}.")
+        if self.solver not in ("auto", "spopt", "pulp", "greedy"):
+            raise ConfigError(f"{where}: [siting] solver must be auto, spopt, pulp or greedy, got {self.solver!r}.")
+        if self.candidate_source not in ("auto", "roads", "lattice"):
+            raise ConfigError(f"{where}: [siting] candidate_source must be auto, roads or lattice, "
+                              f"got {self.candidate_source!r}.")
+        if self.candidate_type not in CAMERA_TYPES:
+            raise ConfigError(f"{where}: [siting] candidate_type must be one of {list(CAMERA_TYPES)}, "
+                              f"got {self.candidate_type!r}.")
+        if self.curve not in ("optimal", "greedy"):
+            raise ConfigError(f"{where}: [siting] curve must be optimal or greedy, got {self.curve!r}.")
+        if not (0 < self.target_share <= 1):
+            raise ConfigError(f"{where}: [siting] target_share must be in (0, 1], got {self.target_share}.")
+        if self.candidate_spacing_m <= 0 or self.candidate_buffer_m < 0 or self.max_candidates < 1:
+            raise ConfigError(f"{where}: [siting] candidate_spacing_m must be > 0 m, candidate_buffer_m >= 0 m "
+                              "and max_candidates >= 1.")
+        if self.demand_cell_m < 0:
+            raise ConfigError(f"{where}: [siting] demand_cell_m must be >= 0 metres (0 = the analysis grid).")
+        if self.time_limit_s <= 0:
+            raise ConfigError(f"{where}: [siting] time_limit_s must be > 0 seconds.")
+
+
+def _default_class_weights() -> dict[str, float]:
+    return {"motorway": 4.0, "a_road": 3.0, "b_road": 2.0, "minor": 1.0}
+
+
+@dataclass(frozen=True)
+class AnprConfig:
+    """[anpr]: entry-point weighting and the number of new readers (metres)."""
+
+    k: int = 20
+    boundary: str = field(default="", metadata=DATA_PATH)  # outline file; default: the study-area boundary
+    roads: str = field(default="", metadata=DATA_PATH)  # road lines; default: the study area's roads
+    class_weights: dict[str, float] = field(default_factory=_default_class_weights)
+    unknown_class_weight: float = 1.0
+    crime_types: tuple[str, ...] = ("burglary", "burglary_residential", "burglary_business", "vehicle_crime")
+    crime_radius_m: float = 1000.0
+    crime_weight: float = 1.0
+    cover_distance_m: float = 250.0  # a reader covers an entry point this close along/near its road
+    on_road_m: float = 30.0  # ... and only if the reader stands within this distance of that entry's road
+    merge_distance_m: float = 30.0
+    snap_m: float = 5.0  # a road ending this close to the boundary counts as crossing it (links split there)
+    time_limit_s: float = 30.0
+
+    def validate(self, where: str) -> None:
+        if self.k < 1:
+            raise ConfigError(f"{where}: [anpr] k must be >= 1 readers, got {self.k}.")
+        for key in ("crime_radius_m", "cover_distance_m"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"{where}: [anpr] {key} must be > 0 metres.")
+        if self.merge_distance_m < 0 or self.crime_weight < 0:
+            raise ConfigError(f"{where}: [anpr] merge_distance_m and crime_weight must be >= 0.")
+        bad = {k: v for k, v in self.class_weights.items() if v < 0}
+        if bad:
+            raise ConfigError(f"{where}: [anpr] class_weights must be >= 0, got {bad}.")
+        _check_types(where, "[anpr] crime_types", self.crime_types)
+
+
+# --------------------------------------------------------------------------- tasking
+@dataclass(frozen=True)
+class TaskingConfig:
+    """[tasking]: how many items, what qualifies and how items are scored and matched.
+
+    ``max_items`` items on the list; ``min_incidents`` in the window for an area to
+    qualify; ``confidence`` (90/95/99) of the all-crime Gi* areas used when the
+    surfaces stage did not run; multipliers as in :mod:`hotspots.tasking.rank`;
+    ``escalation_ratio`` a continuing item whose score rose by at least this factor
+    is *escalated*; ``match_overlap`` the overlap (intersection over the smaller
+    area, 0..1) at which an item continues a previous item; ``id_prefix`` starts
+    new ids; ``review_days`` to the review date (0 = [analysis] fortnight_days).
+    """
+
+    max_items: int = 20
+    min_incidents: int = 5
+    confidence: int = 99
+    emerging_multiplier: float = 1.25
+    fading_multiplier: float = 0.8
+    near_repeat_multiplier: float = 2.0
+    escalation_ratio: float = 1.25
+    match_overlap: float = 0.25
+    id_prefix: str = "T"
+    review_days: int = 0
+
+    def validate(self, where: str) -> None:
+        if self.max_items < 1:
+            raise ConfigError(f"{where}: [tasking] max_items must be >= 1, got {self.max_items}.")
+        if self.confidence not in (90, 95, 99):
+            raise ConfigError(f"{where}: [tasking] confidence must be 90, 95 or 99, got {self.confidence}.")
+        if not (0 < self.match_overlap <= 1):
+            raise ConfigError(f"{where}: [tasking] match_overlap must be in (0, 1], got {self.match_overlap}.")
+        for k in ("emerging_multiplier", "fading_multiplier", "near_repeat_multiplier", "escalation_ratio"):
+            if getattr(self, k) <= 0:
+                raise ConfigError(f"{where}: [tasking] {k} must be > 0, got {getattr(self, k)}.")
+        if not self.id_prefix or not self.id_prefix.replace("-", "").isalnum():
+            raise ConfigError(f"{where}: [tasking] id_prefix must be letters/digits, got {self.id_prefix!r}.")
+        if self.review_days < 0:
+            raise ConfigError(f"{where}: [tasking] review_days must be >= 0 days (0 = [analysis] fortnight_days).")
+
+
+RULE_KINDS = ("", "hotspot", "near_repeat")
+RULE_TIMES = ("", "night", "day")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One playbook rule: the first rule whose conditions all match an item gives its tactic.
+
+    ``kind`` ``near_repeat`` / ``hotspot`` / '' (both); ``crime_types`` the item's
+    main crime type is one of them ('' = all); ``time`` ``night`` / ``day`` / ''
+    (either). ``owner`` may use ``{ward_name}`` and ``{ward_code}``.
+    """
+
+    tactic: str = ""
+    dosage: str = ""
+    owner: str = "{ward_name} SNT"
+    kind: str = ""
+    crime_types: tuple[str, ...] = ()
+    time: str = ""
+
+    def validate(self, where: str) -> None:
+        if not self.tactic:
+            raise ConfigError(f"{where}: every playbook rule needs a tactic.")
+        if self.kind not in RULE_KINDS:
+            raise ConfigError(f"{where}: playbook rule kind must be one of {list(RULE_KINDS)}, got {self.kind!r}.")
+        if self.time not in RULE_TIMES:
+            raise ConfigError(f"{where}: playbook rule time must be one of {list(RULE_TIMES)}, got {self.time!r}.")
+        bad = _unknown_types(self.crime_types)
+        if bad:
+            raise ConfigError(f"{where}: playbook rule crime_types {bad} are not canonical crime types; "
+                              f"choose from {list(CANONICAL_CRIME_TYPES)}.")
+        bad_fields = [f for f in re.findall(r"{([^{}]*)}", self.owner) if f not in ("ward_name", "ward_code")]
+        if bad_fields:
+            raise ConfigError(f"{where}: playbook rule owner may only use {{ward_name}} and {{ward_code}}, "
+                              f"got {bad_fields}.")
+
+    def matches(self, kind: str, crime_type: str, time_of_day: str) -> bool:
+        if self.kind and self.kind != kind:
+            return False
+        if self.crime_types and crime_type not in self.crime_types:
+            return False
+        if self.time and self.time != time_of_day:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class PlaybookConfig:
+    """[playbook]: ``file`` (relative to the config file's folder) and/or inline ``rules``.
+
+    Inline rules are tried before the file's rules.
+    """
+
+    file: str = field(default="playbook.toml", metadata=CONFIG_PATH)
+    rules: tuple[Rule, ...] = ()
+
+
+# --------------------------------------------------------------------------- products
+@dataclass(frozen=True)
+class RenderConfig:
+    """[render]: basemap and map detail.
+
+    ``basemap`` "none" (no tiles: the page makes no request outside the pack),
+    "osm" (OpenStreetMap tiles, needs internet) or a tile URL template such as
+    ``https://tiles.example/{z}/{x}/{y}.png`` with ``attribution``;
+    ``simplify_m`` metres of geometry simplification; ``coord_decimals`` decimal
+    places of longitude/latitude (5 = about 1 m); ``density_types`` crime types
+    (by harm) that get their own density and Gi* layers; ``ward_maps`` writes
+    one map per ward.
+    """
+
+    basemap: str = "none"
+    attribution: str = ""
+    simplify_m: float = 5.0
+    coord_decimals: int = 5
+    density_types: int = 3
+    ward_maps: bool = True
+
+    def validate(self, where: str) -> None:
+        b = self.basemap
+        if b not in ("none", "osm") and not (b.startswith(("http://", "https://")) and "{z}" in b):
+            raise ConfigError(f"{where}: [render] basemap must be 'none', 'osm' or a tile URL template with "
+                              f"{{z}}/{{x}}/{{y}}, got {b!r}.")
+        if b not in ("none", "osm") and not self.attribution:
+            raise ConfigError(f"{where}: [render] attribution is required with a custom basemap URL "
+                              "(the tile provider's credit line).")
+        if not (0 <= self.coord_decimals <= 8):
+            raise ConfigError(f"{where}: [render] coord_decimals must be 0..8, got {self.coord_decimals}.")
+        if self.simplify_m < 0:
+            raise ConfigError(f"{where}: [render] simplify_m must be >= 0 metres, got {self.simplify_m}.")
+        if self.density_types < 0:
+            raise ConfigError(f"{where}: [render] density_types must be >= 0, got {self.density_types}.")
+
+
+@dataclass(frozen=True)
+class PublicConfig:
+    """[public]: the publishable tier: ``cell_size_m`` aggregation cells (metres),
+    ``min_count`` smallest count shown (smaller counts suppressed), ``enabled``."""
+
+    enabled: bool = True
+    cell_size_m: float = 250.0
+    min_count: int = 5
+
+    def validate(self, where: str) -> None:
+        if self.cell_size_m < 100:
+            raise ConfigError(f"{where}: [public] cell_size_m must be at least 100 metres, got {self.cell_size_m}.")
+        if self.min_count < 1:
+            raise ConfigError(f"{where}: [public] min_count must be >= 1, got {self.min_count}.")
+
+
+#: ``[scale] scheduler`` value that starts a Dask cluster on this machine.
+LOCAL_SCHEDULER = "local"
+
+
+@dataclass(frozen=True)
+class ScaleConfig:
+    """[scale]: where distributed work runs.
+
+    ``scheduler``: a Dask scheduler address (``tcp://host:8786``), ``"local"`` for a
+    LocalCluster with one single-threaded worker process per core, or ``""`` (default)
+    to run everything in this process. ``retries``: extra attempts for a task that
+    raises. ``tile_cells``: KDE tile side in cells.
+    """
+
+    scheduler: str = ""
+    retries: int = 2
+    tile_cells: int = 256
+
+    def validate(self, where: str) -> None:
+        if self.retries < 0:
+            raise ConfigError(f"{where}: [scale] retries must be >= 0, got {self.retries}.")
+        if self.tile_cells < 16:
+            raise ConfigError(f"{where}: [scale] tile_cells must be at least 16 cells, got {self.tile_cells}.")
+        s = self.scheduler.strip()
+        if s and s != LOCAL_SCHEDULER and "://" not in s and ":" not in s:
+            raise ConfigError(f"{where}: [scale] scheduler {s!r} is not an address; use e.g. "
+                              "'tcp://10.0.0.5:8786', 'local', or leave it empty.")
+
+
+#: Section name -> dataclass, for every section a run config may have (``[[incidents]]`` aside).
+SECTIONS: dict[str, type] = {
+    "project": ProjectConfig,
+    "study_area": StudyAreaConfig,
+    "crime_types": CrimeTypesConfig,
+    "harm": HarmConfig,
+    "grid": GridConfig,
+    "analysis": AnalysisConfig,
+    "output": OutputConfig,
+    "density": DensityConfig,
+    "gistar": GiStarConfig,
+    "hotspots": HotspotsConfig,
+    "nearrepeat": NearRepeatConfig,
+    "trends": TrendsConfig,
+    "exceptions": ExceptionsConfig,
+    "evaluate": EvaluateConfig,
+    "forecast": ForecastConfig,
+    "cameras": CamerasConfig,
+    "coverage": CoverageConfig,
+    "siting": SitingConfig,
+    "anpr": AnprConfig,
+    "tasking": TaskingConfig,
+    "playbook": PlaybookConfig,
+    "render": RenderConfig,
+    "public": PublicConfig,
+    "scale": ScaleConfig,
+}

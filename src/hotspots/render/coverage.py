@@ -1,0 +1,90 @@
+"""The CCTV coverage report's pages: the public-consultation map of ``hotspots cctv``.
+
+Nothing incident-level goes into the map: only the aggregated cells of
+:func:`hotspots.coverage.public_map.public_cells` (counts below the threshold
+already removed) and the proposed camera sites with their rank. Coordinates
+are written in EPSG:4326 rounded to 5 decimals (about 1 m).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from ..coverage.report import CoverageResult
+
+
+def _round_coords(gdf: gpd.GeoDataFrame, ndigits: int = 5) -> gpd.GeoDataFrame:
+    out = gdf.to_crs("EPSG:4326")
+    out["geometry"] = shapely.transform(out.geometry.to_numpy(), lambda c: np.round(c, ndigits))
+    return out
+
+
+def write_public_map(path: str | Path, cells: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None = None,
+                     boundary: BaseGeometry | None = None, min_count: int = 5, title: str = "Proposed CCTV sites",
+                     period: str = "") -> Path:
+    """Write ``public_map.html`` (folium): boundary, aggregated cells, proposed sites (rank only).
+
+    ``cells`` come from :func:`hotspots.coverage.public_map.public_cells`; the
+    boundary is in the cells' CRS. Cells below ``min_count`` are dropped again
+    here, so a caller cannot publish them by mistake.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cells = cells[cells["count"] >= min_count]
+    c4326 = _round_coords(cells[["count", "geometry"]]) if len(cells) else None
+    if boundary is not None:
+        b = _round_coords(gpd.GeoDataFrame(geometry=[boundary], crs=cells.crs))
+        centre = b.geometry.iat[0].centroid
+    elif c4326 is not None:
+        centre = c4326.geometry.union_all().centroid
+    else:
+        centre = None
+    m = folium.Map(location=[centre.y, centre.x] if centre is not None else [51.5, -0.1], zoom_start=12,
+                   control_scale=True)
+    if boundary is not None:
+        folium.GeoJson(b.__geo_interface__, name="Borough boundary",
+                       style_function=lambda f: {"color": "#333333", "weight": 2, "fill": False}).add_to(m)
+    if c4326 is not None:
+        qs = np.quantile(c4326["count"], [0.5, 0.8, 0.95]) if len(c4326) else [0, 0, 0]
+        colours = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
+
+        def style(f, qs=qs):
+            v = f["properties"]["count"]
+            col = colours[int(np.searchsorted(qs, v, side="right"))]
+            return {"fillColor": col, "color": col, "weight": 0.5, "fillOpacity": 0.55}
+
+        folium.GeoJson(c4326.__geo_interface__, name=f"Recorded crime per cell{(' ' + period) if period else ''}",
+                       style_function=style,
+                       tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=["recorded crimes"])).add_to(m)
+    if sites is not None and len(sites):
+        s = _round_coords(sites[["rank", "geometry"]])
+        fg = folium.FeatureGroup(name="Proposed camera sites")
+        for r, g in zip(s["rank"], s.geometry):
+            folium.Marker([g.y, g.x], tooltip=f"Proposed camera site {int(r)}",
+                          icon=folium.Icon(color="blue", icon="camera", prefix="fa")).add_to(fg)
+        fg.add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    note = (f"<div style='position:fixed;bottom:12px;left:12px;z-index:9999;background:white;padding:6px 10px;"
+            f"border:1px solid #999;font:12px sans-serif;max-width:340px'><b>{title}</b><br>"
+            f"Recorded crime is counted on squares; squares with fewer than {min_count} crimes are not shown. "
+            f"No individual crime locations are published.</div>")
+    m.get_root().html.add_child(folium.Element(note))
+    m.save(str(path))
+    return path
+
+
+def write_coverage_report(res: CoverageResult, out_dir: str | Path) -> list[Path]:
+    """The coverage report folder: the result's tables and layers (:meth:`CoverageResult.write`) plus
+    ``public/public_map.html``, the public-consultation map."""
+    out = Path(out_dir)
+    files = res.write(out)
+    period = f"{res.period[0]} to {res.period[1]}" if res.period[0] else ""
+    files.append(write_public_map(out / "public" / "public_map.html", res.public_cells, res.proposed_sites,
+                                  res.boundary, res.public_min_count, period=period))
+    return files

@@ -1,0 +1,107 @@
+"""The stage registry: what each stage is called, which config sections it reads, what it needs, how it runs.
+
+A :class:`Stage` names itself (its name is also its :class:`RunResults`
+attribute), the config sections it reads, the stages whose results it reads
+(they run before it) and a ``run(results) -> result`` function. :func:`run_stages`
+runs a sequence of stages in order, storing each result in a new
+:class:`RunResults`. A stage that refuses because of the data (an
+:class:`~hotspots.errors.InputError` or
+:class:`~hotspots.errors.PrecisionError`, e.g. month-precision dates for a
+day-level analysis, or no camera inventory) is recorded in ``not_run`` with
+the reason and the run goes on; any other error stops the run, so a fault is
+never hidden in a pack.
+
+Adding a stage: write ``stages/<name>.py`` with its ``run`` function and a
+``STAGE = Stage(...)``, add a typed attribute ``<name>`` to
+:class:`RunResults`, and list the stage in :data:`hotspots.stages.ANALYSIS_STAGES`
+(or, for a stage above this layer such as the tasking list, in the pipeline's
+list).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from ..announce import reporting_to
+from ..config import SECTIONS
+from ..errors import InputError, PrecisionError
+from ..progress import Reporter
+from .results import _STAGE_FIELDS, RunResults
+
+R = TypeVar("R")
+
+#: Errors by which a stage says "the data do not allow this analysis" (recorded in ``not_run``).
+REFUSALS = (InputError, PrecisionError)
+
+
+@dataclass(frozen=True)
+class Stage(Generic[R]):
+    """One stage of a run.
+
+    ``name`` is also the :class:`RunResults` attribute that holds the result;
+    ``title`` the words on the progress line (and the manifest's timing key);
+    ``sections`` the config sections it reads; ``depends_on`` the stages whose
+    results it reads (they must come earlier); ``optional`` stages may be left
+    out of a run (``stages=``) and may refuse on the data.
+    """
+
+    name: str
+    title: str
+    sections: tuple[str, ...]
+    depends_on: tuple[str, ...]
+    run: Callable[[RunResults], R]
+    optional: bool = True
+
+    def __post_init__(self) -> None:
+        if self.name not in _STAGE_FIELDS:
+            raise ValueError(f"stage {self.name!r} has no RunResults attribute; add one (stages: {_STAGE_FIELDS}).")
+        unknown = [s for s in self.sections if s not in SECTIONS]
+        if unknown:
+            raise ValueError(f"stage {self.name!r} reads unknown config section(s) {unknown}.")
+
+
+def check_order(stages: Sequence[Stage]) -> None:
+    """Every stage's dependencies come before it, and no name repeats (ValueError otherwise)."""
+    seen: set[str] = set()
+    for st in stages:
+        if st.name in seen:
+            raise ValueError(f"stage {st.name!r} is listed twice.")
+        late = [d for d in st.depends_on if d not in seen]
+        if late:
+            raise ValueError(f"stage {st.name!r} depends on {late}, which must run before it.")
+        seen.add(st.name)
+
+
+def run_stages(res: RunResults, stages: Sequence[Stage], only: Sequence[str] | None = None,
+               reporter: Reporter | None = None) -> RunResults:
+    """Run ``stages`` in order on ``res`` and return the results with each stage's attribute filled.
+
+    ``only`` limits the optional stages run (None = all); the others are
+    recorded as "not requested for this run". Stages whose result is already
+    present are skipped. Automatic choices made inside are announced to
+    ``reporter``.
+    """
+    check_order(stages)
+    rep = reporter or Reporter(quiet=True)
+    not_run = dict(res.not_run)
+    with reporting_to(rep.chose):
+        for st in stages:
+            if res.ran(st.name):
+                continue
+            if only is not None and st.optional and st.name not in only:
+                not_run[st.name] = "not requested for this run"
+                continue
+            try:
+                with rep.stage(st.title):
+                    result = st.run(res)
+            except REFUSALS as exc:
+                if not st.optional:
+                    raise
+                not_run[st.name] = str(exc)
+                rep.say(f"  {st.name} not run: {exc}")
+                continue
+            res = dataclasses.replace(res, **{st.name: result})
+    return dataclasses.replace(res, not_run=not_run)
