@@ -42,10 +42,18 @@ RAW = REPO / "out" / "bench_backtest"
 sys.path.insert(0, str(HERE))
 
 AREAS = {
-    "barnet": {"origins": ("2018-03-01", "2024-02-01"), "tune": ("2019-03-01", "2022-02-01"),
-               "eval": ("2022-03-01", "2024-02-01"), "tz": "Europe/London"},
-    "chicago": {"origins": ("2015-09-28", "2017-12-18"), "tune": ("2016-01-04", "2016-12-31"),
-                "eval": ("2017-01-02", "2017-12-18"), "tz": "America/Chicago"},
+    "barnet": {
+        "origins": ("2018-03-01", "2024-02-01"),
+        "tune": ("2019-03-01", "2022-02-01"),
+        "eval": ("2022-03-01", "2024-02-01"),
+        "tz": "Europe/London",
+    },
+    "chicago": {
+        "origins": ("2015-09-28", "2017-12-18"),
+        "tune": ("2016-01-04", "2016-12-31"),
+        "eval": ("2017-01-02", "2017-12-18"),
+        "tz": "America/Chicago",
+    },
 }
 
 
@@ -72,9 +80,12 @@ def barnet_inputs():
     cameras = gpd.read_file(d / "context" / "barnet_council_cctv_2017.gpkg")
     pubs = pd.read_csv(d / "context" / "barnet_pubs_openpubs_recent.csv").dropna(subset=["easting", "northing"])
     pubs = gpd.GeoDataFrame(pubs, geometry=gpd.points_from_xy(pubs["easting"], pubs["northing"]), crs=grid.crs)
-    exposure = X.combine(X.address_density(postcodes, grid, 200.0),
-                         X.households_per_cell(lsoa, "households_2021", grid, points=postcodes),
-                         X.camera_coverage(cameras, grid, 100.0), X.distance_to(pubs, grid, "pub"))
+    exposure = X.combine(
+        X.address_density(postcodes, grid, 200.0),
+        X.households_per_cell(lsoa, "households_2021", grid, points=postcodes),
+        X.camera_coverage(cameras, grid, 100.0),
+        X.distance_to(pubs, grid, "pub"),
+    )
     context = CellContext.from_study_area(area, grid).with_exposure(exposure)
     return events, grid, context, cfg.project.seed
 
@@ -162,15 +173,35 @@ def run_backtest(area: str) -> dict:
     origins, hz = origins_of(area, "origins")
     methods = methods_for(area, seed)
     t0 = time.perf_counter()
-    res = backtest(events, grid, methods, origins, hz, context=context, keep_surfaces=True,
-                   progress=lambda s: print(f"  [{area}] {s}", flush=True))
+    res = backtest(
+        events,
+        grid,
+        methods,
+        origins,
+        hz,
+        context=context,
+        keep_surfaces=True,
+        progress=lambda s: print(f"  [{area}] {s}", flush=True),
+    )
     ours = time.perf_counter() - t0
     t0 = time.perf_counter()
     peer = _peer_naive(events.x, events.y, events.t, events.t_end, grid, origins, hz, 365.25, 0.05)
     peer_s = time.perf_counter() - t0
-    raw = {"scores": res.scores, "curves": res.curves, "surfaces": res.surfaces, "observed": res.observed,
-           "shares": res.shares, "methods": res.methods, "horizon": hz, "grid": grid, "ours_s": ours,
-           "peer": peer, "peer_s": peer_s, "load": os.getloadavg(), "events": events}
+    raw = {
+        "scores": res.scores,
+        "curves": res.curves,
+        "surfaces": res.surfaces,
+        "observed": res.observed,
+        "shares": res.shares,
+        "methods": res.methods,
+        "horizon": hz,
+        "grid": grid,
+        "ours_s": ours,
+        "peer": peer,
+        "peer_s": peer_s,
+        "load": os.getloadavg(),
+        "events": events,
+    }
     RAW.mkdir(parents=True, exist_ok=True)
     with open(RAW / f"{area}.pkl", "wb") as f:
         pickle.dump(raw, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -184,10 +215,18 @@ def _result(raw, methods=None):
     methods = tuple(methods or raw["methods"])
     sc = raw["scores"][raw["scores"]["method"].isin(methods)]
     cv = raw["curves"][raw["curves"]["method"].isin(methods)]
-    return BacktestResult(scores=sc.reset_index(drop=True), curves=cv.reset_index(drop=True), shares=raw["shares"],
-                          horizon=raw["horizon"], methods=methods, n_cells=int(raw["grid"].mask.sum()),
-                          cell_size_m=float(raw["grid"].cell_size), surfaces=raw["surfaces"],
-                          observed=raw["observed"], grid=raw["grid"])
+    return BacktestResult(
+        scores=sc.reset_index(drop=True),
+        curves=cv.reset_index(drop=True),
+        shares=raw["shares"],
+        horizon=raw["horizon"],
+        methods=methods,
+        n_cells=int(raw["grid"].mask.sum()),
+        cell_size_m=float(raw["grid"].cell_size),
+        surfaces=raw["surfaces"],
+        observed=raw["observed"],
+        grid=raw["grid"],
+    )
 
 
 def _window(result, origins):
@@ -196,8 +235,15 @@ def _window(result, origins):
 
     sc = result.scores[result.scores["origin"].isin(origins)].reset_index(drop=True)
     cv = result.curves[result.curves["origin"].isin(origins)].reset_index(drop=True)
-    return BacktestResult(scores=sc, curves=cv, shares=result.shares, horizon=result.horizon, methods=result.methods,
-                          n_cells=result.n_cells, cell_size_m=result.cell_size_m)
+    return BacktestResult(
+        scores=sc,
+        curves=cv,
+        shares=result.shares,
+        horizon=result.horizon,
+        methods=result.methods,
+        n_cells=result.n_cells,
+        cell_size_m=result.cell_size_m,
+    )
 
 
 # --------------------------------------------------------------------------- analysis
@@ -233,8 +279,18 @@ def candidates(area: str, location_change: bool, learned: str = "learned") -> tu
 
 def _summary_table(result, baseline="naive_12m") -> pd.DataFrame:
     s = result.summary().set_index("method")
-    cols = ["hit_rate_1", "hit_rate_5", "hit_rate_5_se", "pai_5", "pei_5", "rri_5", "hit_rate_10", "info_gain",
-            "ceiling_1", "of_ceiling_1"]
+    cols = [
+        "hit_rate_1",
+        "hit_rate_5",
+        "hit_rate_5_se",
+        "pai_5",
+        "pei_5",
+        "rri_5",
+        "hit_rate_10",
+        "info_gain",
+        "ceiling_1",
+        "of_ceiling_1",
+    ]
     out = s[cols].copy()
     out["gain_5_vs_" + baseline] = s["hit_rate_5"] / s.loc[baseline, "hit_rate_5"] - 1
     out["gain_1_vs_" + baseline] = s["hit_rate_1"] / s.loc[baseline, "hit_rate_1"] - 1
@@ -261,8 +317,10 @@ def analyse(area: str, raw: dict) -> list[dict]:
     tune_table.to_csv(out_dir / "summary_tune.csv", float_format="%.6g")
     # decided on the tuning window: the learned model with the ETAS feature (day data)
     learned = "learned"
-    if "learned_etas" in tune_table.index and tune_table.loc["learned_etas", "hit_rate_5"] > \
-            tune_table.loc["learned", "hit_rate_5"]:
+    if (
+        "learned_etas" in tune_table.index
+        and tune_table.loc["learned_etas", "hit_rate_5"] > tune_table.loc["learned", "hit_rate_5"]
+    ):
         learned = "learned_etas"
     cands = candidates(area, change.detected, learned)
     plain = candidates(area, False, learned)
@@ -278,10 +336,16 @@ def analyse(area: str, raw: dict) -> list[dict]:
     table = _summary_table(ev_res)
     table.to_csv(out_dir / "summary_eval.csv", float_format="%.6g")
     ev_res.to_csv(out_dir)
-    plot_capture_curves(_window(_result(raw, cands), evals), out_dir / "hit_rate_vs_area.png",
-                        title=f"{area}: hit rate vs area, {len(evals)} origins (evaluation window)")
-    plot_hit_rate_by_origin(_window(_result(raw, cands), evals), out_dir / "hit_rate_by_origin.png",
-                            title=f"{area}: hit rate at 5% of the area by origin")
+    plot_capture_curves(
+        _window(_result(raw, cands), evals),
+        out_dir / "hit_rate_vs_area.png",
+        title=f"{area}: hit rate vs area, {len(evals)} origins (evaluation window)",
+    )
+    plot_hit_rate_by_origin(
+        _window(_result(raw, cands), evals),
+        out_dir / "hit_rate_by_origin.png",
+        title=f"{area}: hit rate at 5% of the area by origin",
+    )
     # 2. the selection rule, compared on the tuning window only
     runs = [(area, full.scores, hz, tune, cands, scorer[0.05])]
     rules = compare_rules(runs, rule_grid(cands))
@@ -289,22 +353,34 @@ def analyse(area: str, raw: dict) -> list[dict]:
 
     # 3. the procedure's record over the evaluation window, with the documented rule
     rec5 = track_record(full.scores, hz, DEFAULT_RULE, cands, evals, score_blend=scorer[0.05])
-    rec1 = track_record(full.scores, hz, dataclasses.replace(DEFAULT_RULE, share=0.01), cands, evals,
-                        score_blend=scorer[0.01])
+    rec1 = track_record(
+        full.scores, hz, dataclasses.replace(DEFAULT_RULE, share=0.01), cands, evals, score_blend=scorer[0.01]
+    )
     rec5.to_frame().to_csv(out_dir / "track_record_5.csv", index=False, float_format="%.6g")
     rec1.to_frame().to_csv(out_dir / "track_record_1.csv", index=False, float_format="%.6g")
     best_single = table.loc[list(cands), "hit_rate_5"].idxmax()
-    rec_plain = (track_record(full.scores, hz, DEFAULT_RULE, plain, evals, score_blend=scorer[0.05])
-                 if plain != cands else rec5)
+    rec_plain = (
+        track_record(full.scores, hz, DEFAULT_RULE, plain, evals, score_blend=scorer[0.05]) if plain != cands else rec5
+    )
     in_sample = table.loc[list(cands), "hit_rate_5"].max()
 
-    goals = {"record_5": rec5.achieved, "record_1": rec1.achieved, "naive_12m_5": rec5.baseline_mean,
-             "naive_12m_1": rec1.baseline_mean, "gain_5": rec5.relative_gain, "gain_1": rec1.relative_gain,
-             "best_single": best_single, "best_single_5": float(in_sample),
-             "gap_to_best_single_points": (rec5.achieved - in_sample) * 100, "ceiling_5": rec5.ceiling_mean,
-             "ceiling_1": rec1.ceiling_mean, "record_5_plain_candidates": rec_plain.achieved,
-             "location_change": change.latest.month if change.detected else None,
-             "rule": DEFAULT_RULE.label(), "candidates": list(cands)}
+    goals = {
+        "record_5": rec5.achieved,
+        "record_1": rec1.achieved,
+        "naive_12m_5": rec5.baseline_mean,
+        "naive_12m_1": rec1.baseline_mean,
+        "gain_5": rec5.relative_gain,
+        "gain_1": rec1.relative_gain,
+        "best_single": best_single,
+        "best_single_5": float(in_sample),
+        "gap_to_best_single_points": (rec5.achieved - in_sample) * 100,
+        "ceiling_5": rec5.ceiling_mean,
+        "ceiling_1": rec1.ceiling_mean,
+        "record_5_plain_candidates": rec_plain.achieved,
+        "location_change": change.latest.month if change.detected else None,
+        "rule": DEFAULT_RULE.label(),
+        "candidates": list(cands),
+    }
     (out_dir / "goals.json").write_text(json.dumps(goals, indent=1, default=str))
     print(json.dumps(goals, indent=1, default=str))
     print(table.round(4).to_string())
@@ -313,21 +389,34 @@ def analyse(area: str, raw: dict) -> list[dict]:
     print(best_rules.head(10).round(4).to_string())
 
     load = raw["load"]
-    notes = (f"{len(all_origins)} origins backtested, horizon {hz.label}, {raw['grid'].cell_size:g} m cells "
-             f"({int(raw['grid'].mask.sum())} in area); evaluation window {len(evals)} origins "
-             f"{evals[0]:%Y-%m-%d} ... {evals[-1]:%Y-%m-%d}, fair ties. Selection record ({DEFAULT_RULE.label()}, "
-             f"choices from completed origins only) at 5%: {rec5.achieved:.1%} vs naive_12m {rec5.baseline_mean:.1%} "
-             f"({rec5.relative_gain * 100:+.1f}%); best single candidate {best_single} {in_sample:.1%} "
-             f"(in hindsight); at 1%: {rec1.achieved:.1%} vs {rec1.baseline_mean:.1%} "
-             f"({rec1.relative_gain * 100:+.1f}%); ceiling at 1% {rec1.ceiling_mean:.1%}. "
-             + (f"Location change detected: {change.latest.month}. " if change.detected else "")
-             + f"Load average at the end of the backtest {load[0]:.1f}. "
-             + "; ".join(f"{m}: hit1 {r['hit_rate_1']:.3f} hit5 {r['hit_rate_5']:.3f}±{r['hit_rate_5_se']:.3f} "
-                         f"hit10 {r['hit_rate_10']:.3f} PAI5 {r['pai_5']:.2f} RRI5 {r['rri_5']:.2f} "
-                         f"gain {r['info_gain']:+.3f}" for m, r in table.iterrows()))
-    return [{"benchmark": f"backtest_{area}", "ours_s": round(raw["ours_s"], 1),
-             "peer": "pandas trailing-count baseline (naive_12m) only", "peer_s": round(raw["peer_s"], 2),
-             "ratio": None, "equal": equal, "notes": notes}]
+    notes = (
+        f"{len(all_origins)} origins backtested, horizon {hz.label}, {raw['grid'].cell_size:g} m cells "
+        f"({int(raw['grid'].mask.sum())} in area); evaluation window {len(evals)} origins "
+        f"{evals[0]:%Y-%m-%d} ... {evals[-1]:%Y-%m-%d}, fair ties. Selection record ({DEFAULT_RULE.label()}, "
+        f"choices from completed origins only) at 5%: {rec5.achieved:.1%} vs naive_12m {rec5.baseline_mean:.1%} "
+        f"({rec5.relative_gain * 100:+.1f}%); best single candidate {best_single} {in_sample:.1%} "
+        f"(in hindsight); at 1%: {rec1.achieved:.1%} vs {rec1.baseline_mean:.1%} "
+        f"({rec1.relative_gain * 100:+.1f}%); ceiling at 1% {rec1.ceiling_mean:.1%}. "
+        + (f"Location change detected: {change.latest.month}. " if change.detected else "")
+        + f"Load average at the end of the backtest {load[0]:.1f}. "
+        + "; ".join(
+            f"{m}: hit1 {r['hit_rate_1']:.3f} hit5 {r['hit_rate_5']:.3f}±{r['hit_rate_5_se']:.3f} "
+            f"hit10 {r['hit_rate_10']:.3f} PAI5 {r['pai_5']:.2f} RRI5 {r['rri_5']:.2f} "
+            f"gain {r['info_gain']:+.3f}"
+            for m, r in table.iterrows()
+        )
+    )
+    return [
+        {
+            "benchmark": f"backtest_{area}",
+            "ours_s": round(raw["ours_s"], 1),
+            "peer": "pandas trailing-count baseline (naive_12m) only",
+            "peer_s": round(raw["peer_s"], 2),
+            "ratio": None,
+            "equal": equal,
+            "notes": notes,
+        }
+    ]
 
 
 def choose_rule() -> pd.DataFrame:
@@ -357,8 +446,10 @@ def choose_rule() -> pd.DataFrame:
     wide.index = [generic[i].label() for i in wide.index]
     print(wide.sort_values("mean", ascending=False).round(4).to_string())
     best = int(mean.idxmax())
-    print(f"best on the tuning windows: {generic[best].label()} (mean gain {mean[best] * 100:+.2f}%); "
-          f"DEFAULT_RULE: {DEFAULT_RULE.label()}")
+    print(
+        f"best on the tuning windows: {generic[best].label()} (mean gain {mean[best] * 100:+.2f}%); "
+        f"DEFAULT_RULE: {DEFAULT_RULE.label()}"
+    )
     return table
 
 

@@ -86,11 +86,18 @@ def write_csv(pings: pd.DataFrame, path: Path, rng) -> int:
     import pyarrow.csv as pcsv
     from pyproj import Transformer
 
-    lon, lat = Transformer.from_crs(BNG, "EPSG:4326", always_xy=True).transform(pings["x"].to_numpy(),
-                                                                                 pings["y"].to_numpy())
+    lon, lat = Transformer.from_crs(BNG, "EPSG:4326", always_xy=True).transform(
+        pings["x"].to_numpy(), pings["y"].to_numpy()
+    )
     local = pings["time"].dt.tz_localize(None).to_numpy().astype("datetime64[s]")
-    table = pd.DataFrame({"callsign": pings["unit"].to_numpy(), "timestamp": np.datetime_as_string(local),
-                          "longitude": np.round(lon, 6), "latitude": np.round(lat, 6)})
+    table = pd.DataFrame(
+        {
+            "callsign": pings["unit"].to_numpy(),
+            "timestamp": np.datetime_as_string(local),
+            "longitude": np.round(lon, 6),
+            "latitude": np.round(lat, 6),
+        }
+    )
     n = len(table)
     dup = rng.choice(n, n // 1000, replace=False)
     zero = rng.choice(n, n // 2000, replace=False)
@@ -129,23 +136,33 @@ def run() -> list[dict]:
     w_ref, c_ref, ref = _timed(lambda: reference_visits(sub, places, max_gap_s=gap))
     w_sub, c_sub, ours_sub = _timed(lambda: detect_visits(sub, places, crs=BNG, max_gap_s=gap))
     got = ours_sub.stays
-    equal = (len(got) == len(ref) and got["kind"].tolist() == ref["kind"].tolist()
-             and got["place_id"].tolist() == ref["place_id"].tolist()
-             and np.allclose(got["minutes"], ref["minutes"], rtol=1e-9, atol=1e-9))
+    equal = (
+        len(got) == len(ref)
+        and got["kind"].tolist() == ref["kind"].tolist()
+        and got["place_id"].tolist() == ref["place_id"].tolist()
+        and np.allclose(got["minutes"], ref["minutes"], rtol=1e-9, atol=1e-9)
+    )
     assert equal, f"engine and reference stays differ on the subset ({len(got)} vs {len(ref)} stays)"
     scale = n / len(sub)
     peer_s = c_ref * scale
-    rows = [{
-        "benchmark": f"visits from {n / 1e6:.1f} M pings (200 units, 7 days, 10 s), 60 places",
-        "ours_s": round(cpu, 2), "peer": "plain shapely/pandas implementation of the same rules (tests/dosage_reference.py)",
-        "peer_s": round(peer_s, 0), "ratio": round(peer_s / cpu, 0), "equal": bool(equal),
-        "notes": (f"{n:,} pings; ours wall {wall:.1f} s (target < 60 s: {'met' if wall < 60 else 'NOT met'}); "
-                  f"{len(res.stays):,} stays: {kinds.get('visit', 0):,} visits, {kinds.get('drive_through', 0):,} "
-                  f"drive-throughs, {kinds.get('short', 0):,} short stops; automatic gap {gap:g} s. Peer timed (CPU) "
-                  f"on {len(sub):,} pings (10 units x 1 day: {c_ref:.1f} s; ours on the same {c_sub:.3f} s) and scaled "
-                  f"linearly x{scale:.0f}; on that subset {len(got)} stays, equal kind, place and minutes. "
-                  f"Pings generated in {w_gen:.0f} s (not timed)."),
-    }]
+    rows = [
+        {
+            "benchmark": f"visits from {n / 1e6:.1f} M pings (200 units, 7 days, 10 s), 60 places",
+            "ours_s": round(cpu, 2),
+            "peer": "plain shapely/pandas implementation of the same rules (tests/dosage_reference.py)",
+            "peer_s": round(peer_s, 0),
+            "ratio": round(peer_s / cpu, 0),
+            "equal": bool(equal),
+            "notes": (
+                f"{n:,} pings; ours wall {wall:.1f} s (target < 60 s: {'met' if wall < 60 else 'NOT met'}); "
+                f"{len(res.stays):,} stays: {kinds.get('visit', 0):,} visits, {kinds.get('drive_through', 0):,} "
+                f"drive-throughs, {kinds.get('short', 0):,} short stops; automatic gap {gap:g} s. Peer timed (CPU) "
+                f"on {len(sub):,} pings (10 units x 1 day: {c_ref:.1f} s; ours on the same {c_sub:.3f} s) and scaled "
+                f"linearly x{scale:.0f}; on that subset {len(got)} stays, equal kind, place and minutes. "
+                f"Pings generated in {w_gen:.0f} s (not timed)."
+            ),
+        }
+    ]
     del res, ours_sub
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "avls.csv"
@@ -156,15 +173,23 @@ def run() -> list[dict]:
         w_read, c_read, rd = _timed(lambda: read_pings(csv, timezone="Europe/London"))
         w_vis, c_vis, v2 = _timed(lambda: detect_visits(rd.pings, places, crs=rd.crs))
         s = rd.summary()
-        rows.append({
-            "benchmark": f"read CSV + visits, {n_rows / 1e6:.1f} M pings",
-            "ours_s": round(c_read + c_vis, 2), "peer": None, "peer_s": None, "ratio": None, "equal": None,
-            "notes": (f"{size_mb:.0f} MB CSV; read_pings wall {w_read:.1f} s (CPU {c_read:.1f} s), detect_visits wall "
-                      f"{w_vis:.1f} s; total wall {w_read + w_vis:.1f} s (target < 60 s: "
-                      f"{'met' if w_read + w_vis < 60 else 'NOT met'}). {s['accepted']:,} accepted, "
-                      f"{s['quarantined']:,} quarantined {s['quarantined_by_reason']}; reconciles: {s['reconciles']}; "
-                      f"{int((v2.stays['kind'] == 'visit').sum()):,} visits."),
-        })
+        rows.append(
+            {
+                "benchmark": f"read CSV + visits, {n_rows / 1e6:.1f} M pings",
+                "ours_s": round(c_read + c_vis, 2),
+                "peer": None,
+                "peer_s": None,
+                "ratio": None,
+                "equal": None,
+                "notes": (
+                    f"{size_mb:.0f} MB CSV; read_pings wall {w_read:.1f} s (CPU {c_read:.1f} s), detect_visits wall "
+                    f"{w_vis:.1f} s; total wall {w_read + w_vis:.1f} s (target < 60 s: "
+                    f"{'met' if w_read + w_vis < 60 else 'NOT met'}). {s['accepted']:,} accepted, "
+                    f"{s['quarantined']:,} quarantined {s['quarantined_by_reason']}; reconciles: {s['reconciles']}; "
+                    f"{int((v2.stays['kind'] == 'visit').sum()):,} visits."
+                ),
+            }
+        )
     return rows
 
 

@@ -99,19 +99,27 @@ def run() -> list[dict]:
     ours_cpu = float(np.median([c for _, c in runs]))
     load = os.getloadavg()[0]
     assert zdiff < 1e-8, f"Gi* z-scores differ from esda by {zdiff:.2e}"
-    return [{
-        "benchmark": "gistar_999_permutations_fresh_process",
-        "ours_s": ours_s, "peer": "esda G_Local(star=True, transform='B', permutations=999, n_jobs=1)",
-        "peer_s": esda_s, "ratio": esda_s / ours_s, "equal": bool(zdiff < 1e-8),
-        "notes": (f"{n:,} cells of {CELL_M:g} m over Barnet, Barnet burglary counts 2010-12..2024-02; each run a "
-                  f"fresh `python -c` process incl. imports (ours: median of 3 after a warm-up run of {warm:.2f} s "
-                  f"that filled the numba cache; runs {', '.join(f'{t:.2f}' for t in ours)} s). z max |diff| "
-                  f"{zdiff:.1e}; p_sim (different random streams) mean |diff| {pdiff.mean():.4f}, 99.9th pct "
-                  f"{np.quantile(pdiff, 0.999):.4f}, max {pdiff.max():.4f}. CPU time (user+sys, less sensitive "
-                  f"to other load): ours {ours_cpu:.2f} s, esda {esda_cpu:.2f} s; 1-min load average at the end "
-                  f"{load:.1f} on {os.cpu_count()} cores."),
-        "ours_cpu_s": ours_cpu, "peer_cpu_s": esda_cpu,
-    }]
+    return [
+        {
+            "benchmark": "gistar_999_permutations_fresh_process",
+            "ours_s": ours_s,
+            "peer": "esda G_Local(star=True, transform='B', permutations=999, n_jobs=1)",
+            "peer_s": esda_s,
+            "ratio": esda_s / ours_s,
+            "equal": bool(zdiff < 1e-8),
+            "notes": (
+                f"{n:,} cells of {CELL_M:g} m over Barnet, Barnet burglary counts 2010-12..2024-02; each run a "
+                f"fresh `python -c` process incl. imports (ours: median of 3 after a warm-up run of {warm:.2f} s "
+                f"that filled the numba cache; runs {', '.join(f'{t:.2f}' for t in ours)} s). z max |diff| "
+                f"{zdiff:.1e}; p_sim (different random streams) mean |diff| {pdiff.mean():.4f}, 99.9th pct "
+                f"{np.quantile(pdiff, 0.999):.4f}, max {pdiff.max():.4f}. CPU time (user+sys, less sensitive "
+                f"to other load): ours {ours_cpu:.2f} s, esda {esda_cpu:.2f} s; 1-min load average at the end "
+                f"{load:.1f} on {os.cpu_count()} cores."
+            ),
+            "ours_cpu_s": ours_cpu,
+            "peer_cpu_s": esda_cpu,
+        }
+    ]
 
 
 if __name__ == "__main__":

@@ -106,22 +106,34 @@ def run() -> list[dict]:
     t = time.perf_counter()
     fk = FFTKDE(kernel="biweight", bw=RADIUS_M / math.sqrt(7), norm=2).fit(data).evaluate(pts_grid)
     fft_s = time.perf_counter() - t
-    fk = fk.reshape(len(gx), len(gy_sorted))[:, ::-1].T[pad:pad + grid.nrows, pad:pad + grid.ncols] * N_POINTS * 1e6
+    fk = fk.reshape(len(gx), len(gy_sorted))[:, ::-1].T[pad : pad + grid.nrows, pad : pad + grid.ncols] * N_POINTS * 1e6
     fft_err = float(np.max(np.abs(fk[m] - ours_q[m])) / np.nanmax(ours_q))
 
     assert sk_equal, "our Epanechnikov surface differs from scikit-learn's"
     common = f"{N_POINTS:,} points, {n_cells:,} cells of {CELL_M:g} m in the {area_desc}, radius {RADIUS_M:g} m"
     return [
-        {"benchmark": "kde_quartic_exact_vs_sklearn", "ours_s": ours_s, "peer": "scikit-learn KernelDensity "
-         "(epanechnikov, kd_tree, score_samples)", "peer_s": sk_s, "ratio": sk_s / ours_s, "equal": sk_equal,
-         "notes": f"{common}. sklearn timed on {SK_SUBSET:,} random cells ({sk_sub_s:.2f} s) and scaled to all "
-                  f"cells; ours is the quartic surface (mean of {reps} runs, cache loaded; first call incl. "
-                  f"cache load {first_call:.2f} s); our Epanechnikov surface took {ours_e_s:.3f} s and equals "
-                  f"sklearn's on the subset (max rel. error {sk_err:.1e})."},
-        {"benchmark": "kde_quartic_exact_vs_kdepy_fft", "ours_s": ours_s, "peer": "KDEpy FFTKDE (biweight, "
-         "bw=R/sqrt(7), binned)", "peer_s": fft_s, "ratio": fft_s / ours_s, "equal": False,
-         "notes": f"{common}. FFTKDE is approximate (linear binning): max abs error {fft_err:.1e} of the peak "
-                  f"density; ours is exact at cell centres. ratio > 1 means ours is faster."},
+        {
+            "benchmark": "kde_quartic_exact_vs_sklearn",
+            "ours_s": ours_s,
+            "peer": "scikit-learn KernelDensity (epanechnikov, kd_tree, score_samples)",
+            "peer_s": sk_s,
+            "ratio": sk_s / ours_s,
+            "equal": sk_equal,
+            "notes": f"{common}. sklearn timed on {SK_SUBSET:,} random cells ({sk_sub_s:.2f} s) and scaled to all "
+            f"cells; ours is the quartic surface (mean of {reps} runs, cache loaded; first call incl. "
+            f"cache load {first_call:.2f} s); our Epanechnikov surface took {ours_e_s:.3f} s and equals "
+            f"sklearn's on the subset (max rel. error {sk_err:.1e}).",
+        },
+        {
+            "benchmark": "kde_quartic_exact_vs_kdepy_fft",
+            "ours_s": ours_s,
+            "peer": "KDEpy FFTKDE (biweight, bw=R/sqrt(7), binned)",
+            "peer_s": fft_s,
+            "ratio": fft_s / ours_s,
+            "equal": False,
+            "notes": f"{common}. FFTKDE is approximate (linear binning): max abs error {fft_err:.1e} of the peak "
+            f"density; ours is exact at cell centres. ratio > 1 means ours is faster.",
+        },
     ]
 
 

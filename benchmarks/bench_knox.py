@@ -67,24 +67,49 @@ def run() -> list[dict]:
 
     # ---------------------------------------------------------------- banded
     def banded():
-        return knox_test(x, y, t, spatial_bandwidth_m=100, n_spatial_bands=5, temporal_bandwidth_days=7,
-                         n_temporal_bands=4, permutations=999, seed=0)
+        return knox_test(
+            x,
+            y,
+            t,
+            spatial_bandwidth_m=100,
+            n_spatial_bands=5,
+            temporal_bandwidth_days=7,
+            n_temporal_bands=4,
+            permutations=999,
+            seed=0,
+        )
 
     banded()  # warm the process (numba cache, imports)
     wall, cpu, res = _timed(banded, repeat=3)
-    rows.append({
-        "benchmark": f"knox_banded: {n} events, 5x100 m, 4x7 days, 999 permutations (warm)",
-        "ours_s": round(cpu, 3), "peer": "Near Repeat Calculator 1.3 (published, 99 iterations)",
-        "peer_s": float(NRC_SECONDS_99), "ratio": round(NRC_SECONDS_99 / cpu, 1), "equal": False,
-        "notes": (f"ours wall {wall:.2f} s, {res.n_close_pairs:,} close pairs; best of 3. The NRC figure is its "
-                  "published runtime at 99 iterations (ours runs 10x more permutations); not re-run here, "
-                  "so results are not compared in this row (tests compare against NRC outputs)."),
-    })
+    rows.append(
+        {
+            "benchmark": f"knox_banded: {n} events, 5x100 m, 4x7 days, 999 permutations (warm)",
+            "ours_s": round(cpu, 3),
+            "peer": "Near Repeat Calculator 1.3 (published, 99 iterations)",
+            "peer_s": float(NRC_SECONDS_99),
+            "ratio": round(NRC_SECONDS_99 / cpu, 1),
+            "equal": False,
+            "notes": (
+                f"ours wall {wall:.2f} s, {res.n_close_pairs:,} close pairs; best of 3. The NRC figure is its "
+                "published runtime at 99 iterations (ours runs 10x more permutations); not re-run here, "
+                "so results are not compared in this row (tests compare against NRC outputs)."
+            ),
+        }
+    )
 
     # ---------------------------------------------------------------- single threshold vs pointpats
     def single():
-        return knox_test(x, y, t, spatial_bandwidth_m=200, n_spatial_bands=1, temporal_bandwidth_days=14,
-                         n_temporal_bands=1, permutations=999, seed=0)
+        return knox_test(
+            x,
+            y,
+            t,
+            spatial_bandwidth_m=200,
+            n_spatial_bands=1,
+            temporal_bandwidth_days=14,
+            n_temporal_bands=1,
+            permutations=999,
+            seed=0,
+        )
 
     single()
     wall1, cpu1, r1 = _timed(single, repeat=3)
@@ -102,14 +127,21 @@ def run() -> list[dict]:
     per_perm = max(with_k - fixed, 0.0) / k
     peer = fixed + 999 * per_perm
     assert nst_ours == pp0.nst, f"space-time pairs {nst_ours} differ from pointpats {pp0.nst}"
-    rows.append({
-        "benchmark": f"knox_single_threshold: {n} events, 200 m / 14 days, 999 permutations",
-        "ours_s": round(cpu1, 3), "peer": "pointpats.spacetime.Knox", "peer_s": round(peer, 1),
-        "ratio": round(peer / cpu1, 1), "equal": bool(nst_ours == pp0.nst),
-        "notes": (f"pointpats timed (CPU) at 0 and {k} permutations ({fixed:.1f} s and {with_k:.1f} s) and scaled "
-                  f"linearly to 999 ({per_perm:.3f} s per permutation); space-time pair count "
-                  f"ours {nst_ours} vs pointpats {pp0.nst}. Ours wall {wall1:.2f} s."),
-    })
+    rows.append(
+        {
+            "benchmark": f"knox_single_threshold: {n} events, 200 m / 14 days, 999 permutations",
+            "ours_s": round(cpu1, 3),
+            "peer": "pointpats.spacetime.Knox",
+            "peer_s": round(peer, 1),
+            "ratio": round(peer / cpu1, 1),
+            "equal": bool(nst_ours == pp0.nst),
+            "notes": (
+                f"pointpats timed (CPU) at 0 and {k} permutations ({fixed:.1f} s and {with_k:.1f} s) and scaled "
+                f"linearly to 999 ({per_perm:.3f} s per permutation); space-time pair count "
+                f"ours {nst_ours} vs pointpats {pp0.nst}. Ours wall {wall1:.2f} s."
+            ),
+        }
+    )
 
     # ---------------------------------------------------------------- local Knox
     m = 5000
@@ -120,13 +152,21 @@ def run() -> list[dict]:
         return local_knox(xs, ys, ts, delta_m=200, tau_days=14, permutations=999, seed=0)
 
     wall2, cpu2, _ = _timed(loc, repeat=2)
-    rows.append({
-        "benchmark": f"local_knox: {m} events, 200 m / 14 days, 999 permutations",
-        "ours_s": round(cpu2, 3), "peer": None, "peer_s": None, "ratio": None, "equal": False,
-        "notes": (f"ours wall {wall2:.2f} s. pointpats.spacetime.KnoxLocal cannot run at this size within a "
-                  "benchmark (its set-up alone evaluates an n x n hypergeometric table); see the next row for "
-                  "a like-for-like comparison on 1,000 events."),
-    })
+    rows.append(
+        {
+            "benchmark": f"local_knox: {m} events, 200 m / 14 days, 999 permutations",
+            "ours_s": round(cpu2, 3),
+            "peer": None,
+            "peer_s": None,
+            "ratio": None,
+            "equal": False,
+            "notes": (
+                f"ours wall {wall2:.2f} s. pointpats.spacetime.KnoxLocal cannot run at this size within a "
+                "benchmark (its set-up alone evaluates an n x n hypergeometric table); see the next row for "
+                "a like-for-like comparison on 1,000 events."
+            ),
+        }
+    )
 
     sub = 1000
     xs1, ys1, ts1 = xs[:sub], ys[:sub], ts[:sub]
@@ -147,14 +187,21 @@ def run() -> list[dict]:
     per_perm = max(with_kp - fixed, 0.0) / kp
     peer3 = fixed + 999 * per_perm
     assert np.array_equal(r3.n_st, pp_fixed.nsti.astype(int)), "local Knox neighbour counts differ from pointpats"
-    rows.append({
-        "benchmark": f"local_knox: {sub} events, 200 m / 14 days, 999 permutations",
-        "ours_s": round(cpu3, 4), "peer": "pointpats.spacetime.KnoxLocal", "peer_s": round(peer3, 1),
-        "ratio": round(peer3 / cpu3, 0), "equal": bool(np.array_equal(r3.n_st, pp_fixed.nsti.astype(int))),
-        "notes": (f"pointpats timed (CPU) at 0 and {kp} permutations ({fixed:.1f} s and {with_kp:.1f} s) and "
-                  f"scaled linearly to 999 ({per_perm:.3f} s per permutation); neighbour counts compared. "
-                  f"Ours wall {wall3:.3f} s."),
-    })
+    rows.append(
+        {
+            "benchmark": f"local_knox: {sub} events, 200 m / 14 days, 999 permutations",
+            "ours_s": round(cpu3, 4),
+            "peer": "pointpats.spacetime.KnoxLocal",
+            "peer_s": round(peer3, 1),
+            "ratio": round(peer3 / cpu3, 0),
+            "equal": bool(np.array_equal(r3.n_st, pp_fixed.nsti.astype(int))),
+            "notes": (
+                f"pointpats timed (CPU) at 0 and {kp} permutations ({fixed:.1f} s and {with_kp:.1f} s) and "
+                f"scaled linearly to 999 ({per_perm:.3f} s per permutation); neighbour counts compared. "
+                f"Ours wall {wall3:.3f} s."
+            ),
+        }
+    )
     return rows
 
 

@@ -41,8 +41,9 @@ def _data():
     from hotspots.geo.grid import Grid
 
     sd = shared_data_dir()
-    df = pd.read_csv(sd / "crime/barnet_street_crime_policeuk_api_2016-01_2018-06.csv.gz",
-                     usecols=["Month", "x_bng", "y_bng"])
+    df = pd.read_csv(
+        sd / "crime/barnet_street_crime_policeuk_api_2016-01_2018-06.csv.gz", usecols=["Month", "x_bng", "y_bng"]
+    )
     df = df[df["Month"].str.startswith(YEAR)]
     inc = pd.DataFrame({"x": df["x_bng"].to_numpy(float), "y": df["y_bng"].to_numpy(float)})
     b = gpd.read_file(sd / "boundaries/barnet_borough_outline.geojson").to_crs(27700).geometry.union_all()
@@ -140,29 +141,52 @@ def run() -> list[dict]:
     n_set = len(res.settings)
     frag = int(res.areas["fragile"].sum())
     load = os.getloadavg()[0]
-    common = (f"Barnet police.uk all crime {YEAR} ({len(inc):,} incidents), {grid.n_cells:,} cells of {CELL_M:g} m; "
-              f"reference Gi* 95% FDR: {len(res.areas)} hotspot areas, {frag} fragile; {n_set} settings "
-              f"(19 grids, 5 KDE radii around {res.radius_m:.0f} m). 1-min load average {load:.1f} on "
-              f"{os.cpu_count()} cores.")
+    common = (
+        f"Barnet police.uk all crime {YEAR} ({len(inc):,} incidents), {grid.n_cells:,} cells of {CELL_M:g} m; "
+        f"reference Gi* 95% FDR: {len(res.areas)} hotspot areas, {frag} fragile; {n_set} settings "
+        f"(19 grids, 5 KDE radii around {res.radius_m:.0f} m). 1-min load average {load:.1f} on "
+        f"{os.cpu_count()} cores."
+    )
     return [
-        {"benchmark": "robustness sweep, 24 settings, fresh grids", "ours_s": ours_s,
-         "peer": "same sweep, overlaps by shapely polygons (STRtree)", "peer_s": naive_s,
-         "ratio": naive_s / ours_s, "equal": bool(diff < 1e-9),
-         "notes": (f"{common} Ours median of 3 ({', '.join(f'{r:.2f}' for r in runs)} s), of which building the "
-                   f"19 grids {grids_s:.2f} s; overlap coefficients equal to {diff:.1e}.")},
-        {"benchmark": "robustness sweep, grids built once (per extra crime type)", "ours_s": reuse_s,
-         "peer": "same sweep, same prebuilt grids, overlaps by shapely polygons", "peer_s": naive_reuse_s,
-         "ratio": naive_reuse_s / reuse_s, "equal": bool(diff < 1e-9),
-         "notes": (f"{common} Ours median of 3 ({', '.join(f'{r:.2f}' for r in reuse)} s), the naive sweep median "
-                   f"of 3 ({', '.join(f'{r:.2f}' for r in naive_reuse)} s). Both include every Gi* and KDE run; "
-                   f"ours also builds the reference hotspot-area table (counts, harm, ranks), the naive sweep "
-                   f"only the areas' polygons.")},
-        {"benchmark": "robustness sweep per setting, grids built once", "ours_s": reuse_s / n_set,
-         "peer": "one Gi* run on the reference grid (gistar_grid, analytic)", "peer_s": gi_s,
-         "ratio": gi_s / (reuse_s / n_set), "equal": None,
-         "notes": (f"{common} {reuse_s / n_set * 1000:.1f} ms per setting = {reuse_s / n_set / gi_s:.1f} Gi* runs "
-                   f"({gi_s * 1000:.1f} ms each, median of 5); the sweep without grid building costs "
-                   f"{reuse_s / gi_s:.0f} Gi* runs.")},
+        {
+            "benchmark": "robustness sweep, 24 settings, fresh grids",
+            "ours_s": ours_s,
+            "peer": "same sweep, overlaps by shapely polygons (STRtree)",
+            "peer_s": naive_s,
+            "ratio": naive_s / ours_s,
+            "equal": bool(diff < 1e-9),
+            "notes": (
+                f"{common} Ours median of 3 ({', '.join(f'{r:.2f}' for r in runs)} s), of which building the "
+                f"19 grids {grids_s:.2f} s; overlap coefficients equal to {diff:.1e}."
+            ),
+        },
+        {
+            "benchmark": "robustness sweep, grids built once (per extra crime type)",
+            "ours_s": reuse_s,
+            "peer": "same sweep, same prebuilt grids, overlaps by shapely polygons",
+            "peer_s": naive_reuse_s,
+            "ratio": naive_reuse_s / reuse_s,
+            "equal": bool(diff < 1e-9),
+            "notes": (
+                f"{common} Ours median of 3 ({', '.join(f'{r:.2f}' for r in reuse)} s), the naive sweep median "
+                f"of 3 ({', '.join(f'{r:.2f}' for r in naive_reuse)} s). Both include every Gi* and KDE run; "
+                f"ours also builds the reference hotspot-area table (counts, harm, ranks), the naive sweep "
+                f"only the areas' polygons."
+            ),
+        },
+        {
+            "benchmark": "robustness sweep per setting, grids built once",
+            "ours_s": reuse_s / n_set,
+            "peer": "one Gi* run on the reference grid (gistar_grid, analytic)",
+            "peer_s": gi_s,
+            "ratio": gi_s / (reuse_s / n_set),
+            "equal": None,
+            "notes": (
+                f"{common} {reuse_s / n_set * 1000:.1f} ms per setting = {reuse_s / n_set / gi_s:.1f} Gi* runs "
+                f"({gi_s * 1000:.1f} ms each, median of 5); the sweep without grid building costs "
+                f"{reuse_s / gi_s:.0f} Gi* runs."
+            ),
+        },
     ]
 
 

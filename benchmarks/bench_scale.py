@@ -91,8 +91,12 @@ def stage_worker(stage: str, root: Path) -> dict:
             n += len(inc)
             _kde(cfg, inc, grid)
             _gistar(cfg, inc, grid)
-        return {"seconds": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "maxrss_mb": _maxrss_mb(),
-                "incidents": n}
+        return {
+            "seconds": time.perf_counter() - t0,
+            "cpu_s": time.process_time() - c0,
+            "maxrss_mb": _maxrss_mb(),
+            "incidents": n,
+        }
     n = 0
     for code, cfg, area, grid in _boroughs(root):
         if stage == "ingest":
@@ -139,8 +143,14 @@ def _kde(cfg, inc, grid) -> None:
     for t, sub in inc.groupby("crime_type", sort=True):
         if len(sub) < 3:
             continue
-        r = hotspot_kde(sub, grid=grid, radius_m=d.radius_m or None, kernel=d.kernel,
-                        min_radius_m=d.min_radius_m, max_radius_m=d.max_radius_m)
+        r = hotspot_kde(
+            sub,
+            grid=grid,
+            radius_m=d.radius_m or None,
+            kernel=d.kernel,
+            min_radius_m=d.min_radius_m,
+            max_radius_m=d.max_radius_m,
+        )
         hotspot_kde(sub, grid=grid, radius_m=r.radius_m, kernel=d.kernel, weights="harm")
 
 
@@ -178,9 +188,17 @@ def _london_kde(root: Path) -> dict:
     equal = bool(np.array_equal(ref, got, equal_nan=True))
     # a fast wrong answer must not pass: the tiled surface has to equal the untiled one
     assert equal, f"tiled KDE differs from the untiled surface (max |diff| {np.nanmax(np.abs(ref - got)):.3g})"
-    return {"seconds": t_untiled, "cpu_s": c_untiled, "tiled_s": t_tiled, "tiled_cpu_s": c_tiled, "equal": equal,
-            "maxrss_mb": _maxrss_mb(),
-            "incidents": int(x.size), "cells": int(grid.n_cells), "tiles": len(plan_tiles(grid, 256))}
+    return {
+        "seconds": t_untiled,
+        "cpu_s": c_untiled,
+        "tiled_s": t_tiled,
+        "tiled_cpu_s": c_tiled,
+        "equal": equal,
+        "maxrss_mb": _maxrss_mb(),
+        "incidents": int(x.size),
+        "cells": int(grid.n_cells),
+        "tiles": len(plan_tiles(grid, 256)),
+    }
 
 
 # --------------------------------------------------------------------------- the driver
@@ -189,16 +207,26 @@ def ensure_dataset(n: int) -> Path:
     meta = root / "london.json"
     if meta.exists() and json.loads(meta.read_text())["params"]["n_incidents"] == n:
         return root
-    subprocess.run([PY, "-m", "hotspots.cli", "london-data", "--out", str(root), "--incidents", str(n), "-q"],
-                   check=True, cwd=REPO, timeout=TIMEOUT_S)
+    subprocess.run(
+        [PY, "-m", "hotspots.cli", "london-data", "--out", str(root), "--incidents", str(n), "-q"],
+        check=True,
+        cwd=REPO,
+        timeout=TIMEOUT_S,
+    )
     return root
 
 
 def measure(stage: str, root: Path, env=None) -> dict:
     """Run one stage in a fresh process; its JSON result plus the process's own wall time."""
     t0 = time.perf_counter()
-    r = subprocess.run([PY, __file__, "--stage", stage, "--root", str(root)], capture_output=True, text=True,
-                       cwd=REPO, timeout=TIMEOUT_S, env=env)
+    r = subprocess.run(
+        [PY, __file__, "--stage", stage, "--root", str(root)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=TIMEOUT_S,
+        env=env,
+    )
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         raise RuntimeError(f"stage {stage} on {root} failed:\n{r.stderr[-3000:]}")
@@ -233,14 +261,37 @@ def cold_start() -> dict:
         runs = []
         for i in range(2):
             t0, c0 = time.perf_counter(), _child_cpu()
-            r = subprocess.run([PY, "-m", "hotspots.cli", "run", "--config", "config/demo.toml", "--date",
-                                "2025-11-14", "--out", str(Path(tmp) / f"pack{i}"), "--quiet"],
-                               capture_output=True, text=True, cwd=REPO, env=env, timeout=TIMEOUT_S)
+            r = subprocess.run(
+                [
+                    PY,
+                    "-m",
+                    "hotspots.cli",
+                    "run",
+                    "--config",
+                    "config/demo.toml",
+                    "--date",
+                    "2025-11-14",
+                    "--out",
+                    str(Path(tmp) / f"pack{i}"),
+                    "--quiet",
+                ],
+                capture_output=True,
+                text=True,
+                cwd=REPO,
+                env=env,
+                timeout=TIMEOUT_S,
+            )
             dt, cpu = time.perf_counter() - t0, _child_cpu() - c0
             log = r.stdout + r.stderr
-            runs.append({"seconds": dt, "cpu_s": cpu, "ok": r.returncode == 0,
-                         "compiled": len(re.findall(r"\[cache\] data saved to", log)),
-                         "loaded": len(re.findall(r"\[cache\] data loaded from", log))})
+            runs.append(
+                {
+                    "seconds": dt,
+                    "cpu_s": cpu,
+                    "ok": r.returncode == 0,
+                    "compiled": len(re.findall(r"\[cache\] data saved to", log)),
+                    "loaded": len(re.findall(r"\[cache\] data loaded from", log)),
+                }
+            )
         out["first_run"], out["second_run"] = runs
     return out
 
@@ -282,13 +333,32 @@ def packs_benchmark(root: Path, k: int = 4) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for name, extra in (("serial", []), ("dask", ["--scheduler", "local"])):
             t0, c0 = time.perf_counter(), _child_cpu()
-            subprocess.run([PY, "-m", "hotspots.cli", "run-boroughs", *cfgs, "--date", FIM_DATE, "--out",
-                            str(Path(tmp) / name), "-q", *extra], check=True, cwd=REPO, capture_output=True,
-                           timeout=TIMEOUT_S)
+            subprocess.run(
+                [
+                    PY,
+                    "-m",
+                    "hotspots.cli",
+                    "run-boroughs",
+                    *cfgs,
+                    "--date",
+                    FIM_DATE,
+                    "--out",
+                    str(Path(tmp) / name),
+                    "-q",
+                    *extra,
+                ],
+                check=True,
+                cwd=REPO,
+                capture_output=True,
+                timeout=TIMEOUT_S,
+            )
             out[f"{name}_s"] = time.perf_counter() - t0
             out[f"{name}_cpu_s"] = _child_cpu() - c0
-        bad = [Path(c).stem for c in cfgs
-               if pack_digests(Path(tmp) / "serial" / Path(c).stem) != pack_digests(Path(tmp) / "dask" / Path(c).stem)]
+        bad = [
+            Path(c).stem
+            for c in cfgs
+            if pack_digests(Path(tmp) / "serial" / Path(c).stem) != pack_digests(Path(tmp) / "dask" / Path(c).stem)
+        ]
     out.update(boroughs=k, equal=not bad, differ=bad)
     assert not bad, f"packs built on the Dask cluster differ from the serial packs: {bad}"
     return out
@@ -303,15 +373,22 @@ def run() -> list[dict]:
             m = measure(stage, root)
             m.update(stage=stage, n=n)
             runs.append(m)
-            print(f"  n={n:>9,} {stage:<10} {m['seconds']:8.2f} s wall {m['cpu_s']:8.2f} s CPU  "
-                  f"peak {m['maxrss_mb']:7.0f} MB", flush=True)
+            print(
+                f"  n={n:>9,} {stage:<10} {m['seconds']:8.2f} s wall {m['cpu_s']:8.2f} s CPU  "
+                f"peak {m['maxrss_mb']:7.0f} MB",
+                flush=True,
+            )
     cs = cold_start()
     pk = packs_benchmark(ensure_dataset(max(SIZES)))
-    print(f"  run-boroughs, {pk['boroughs']} packs: serial {pk['serial_s']:.1f} s, Dask (2 local workers) "
-          f"{pk['dask_s']:.1f} s, equal {pk['equal']}", flush=True)
+    print(
+        f"  run-boroughs, {pk['boroughs']} packs: serial {pk['serial_s']:.1f} s, Dask (2 local workers) "
+        f"{pk['dask_s']:.1f} s, equal {pk['equal']}",
+        flush=True,
+    )
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "scale_runs.json").write_text(json.dumps({"runs": runs, "cold_start": cs, "packs": pk},
-                                                                indent=2))
+    (HERE / "results" / "scale_runs.json").write_text(
+        json.dumps({"runs": runs, "cold_start": cs, "packs": pk}, indent=2)
+    )
     return _rows(runs, cs, pk)
 
 
@@ -322,33 +399,71 @@ def _rows(runs, cs, pk=None) -> list[dict]:
     base = top["baseline"]["maxrss_mb"]
     for stage in ("ingest", "kde", "gistar", "knox", "trends", "e2e"):
         r = top[stage]
-        rows.append({"benchmark": f"scale: {stage}, {r['n']:,} incidents, 33 boroughs", "ours_s": r["seconds"],
-                     "peer": "", "peer_s": None, "ratio": None, "equal": None,
-                     "notes": f"{r['cpu_s']:.1f} s CPU; peak RSS {r['maxrss_mb']:.0f} MB (imports + data alone "
-                              f"{base:.0f} MB); CPU time grows {_exponent(runs, stage)}"})
+        rows.append(
+            {
+                "benchmark": f"scale: {stage}, {r['n']:,} incidents, 33 boroughs",
+                "ours_s": r["seconds"],
+                "peer": "",
+                "peer_s": None,
+                "ratio": None,
+                "equal": None,
+                "notes": f"{r['cpu_s']:.1f} s CPU; peak RSS {r['maxrss_mb']:.0f} MB (imports + data alone "
+                f"{base:.0f} MB); CPU time grows {_exponent(runs, stage)}",
+            }
+        )
     lk = top["london_kde"]
-    rows.append({"benchmark": f"scale: KDE of {lk['incidents']:,} points over London, per tile (256-cell tiles)",
-                 "ours_s": lk["tiled_s"], "peer": "untiled density_surface", "peer_s": lk["seconds"],
-                 "ratio": lk["seconds"] / lk["tiled_s"] if lk["tiled_s"] else None, "equal": lk["equal"],
-                 "notes": f"{lk['cells']:,} cells of 100 m, radius 300 m, {lk['tiles']} tiles; the surfaces are "
-                          "bit-for-bit equal (asserted)"})
+    rows.append(
+        {
+            "benchmark": f"scale: KDE of {lk['incidents']:,} points over London, per tile (256-cell tiles)",
+            "ours_s": lk["tiled_s"],
+            "peer": "untiled density_surface",
+            "peer_s": lk["seconds"],
+            "ratio": lk["seconds"] / lk["tiled_s"] if lk["tiled_s"] else None,
+            "equal": lk["equal"],
+            "notes": f"{lk['cells']:,} cells of 100 m, radius 300 m, {lk['tiles']} tiles; the surfaces are "
+            "bit-for-bit equal (asserted)",
+        }
+    )
     if "second_run" in cs:
         f, s = cs["first_run"], cs["second_run"]
-        rows.append({"benchmark": "cold start: `hotspots run` demo, fresh process, warm numba cache",
-                     "ours_s": s["seconds"], "peer": "same, empty numba cache", "peer_s": f["seconds"],
-                     "ratio": f["seconds"] / s["seconds"], "equal": None,
-                     "notes": f"CPU {s['cpu_s']:.1f} s warm vs {f['cpu_s']:.1f} s cold; functions compiled: "
-                              f"{f['compiled']} cold, {s['compiled']} warm ({s['loaded']} loaded from the cache)"})
+        rows.append(
+            {
+                "benchmark": "cold start: `hotspots run` demo, fresh process, warm numba cache",
+                "ours_s": s["seconds"],
+                "peer": "same, empty numba cache",
+                "peer_s": f["seconds"],
+                "ratio": f["seconds"] / s["seconds"],
+                "equal": None,
+                "notes": f"CPU {s['cpu_s']:.1f} s warm vs {f['cpu_s']:.1f} s cold; functions compiled: "
+                f"{f['compiled']} cold, {s['compiled']} warm ({s['loaded']} loaded from the cache)",
+            }
+        )
     if pk:
         n = max(r["n"] for r in runs)
-        rows.append({"benchmark": f"scale: {pk['boroughs']} FIM packs (run-boroughs, {n:,}-incident London), "
-                                  "Dask LocalCluster 2 workers",
-                     "ours_s": pk["dask_s"], "peer": "same packs built one after another", "peer_s": pk["serial_s"],
-                     "ratio": pk["serial_s"] / pk["dask_s"], "equal": pk["equal"],
-                     "notes": "wall time incl. starting the cluster; every table, GeoTIFF and GeoPackage layer of "
-                              "each pack equal to the serial pack's (asserted); 2 cores shared with other work"})
-    rows.append({"benchmark": "cold start: `hotspots --help`", "ours_s": cs["help_s"], "peer": "", "peer_s": None,
-                 "ratio": None, "equal": None, "notes": "median of 5 fresh processes; heavy libraries load lazily"})
+        rows.append(
+            {
+                "benchmark": f"scale: {pk['boroughs']} FIM packs (run-boroughs, {n:,}-incident London), "
+                "Dask LocalCluster 2 workers",
+                "ours_s": pk["dask_s"],
+                "peer": "same packs built one after another",
+                "peer_s": pk["serial_s"],
+                "ratio": pk["serial_s"] / pk["dask_s"],
+                "equal": pk["equal"],
+                "notes": "wall time incl. starting the cluster; every table, GeoTIFF and GeoPackage layer of "
+                "each pack equal to the serial pack's (asserted); 2 cores shared with other work",
+            }
+        )
+    rows.append(
+        {
+            "benchmark": "cold start: `hotspots --help`",
+            "ours_s": cs["help_s"],
+            "peer": "",
+            "peer_s": None,
+            "ratio": None,
+            "equal": None,
+            "notes": "median of 5 fresh processes; heavy libraries load lazily",
+        }
+    )
     return rows
 
 
@@ -368,9 +483,13 @@ def write_scaling(runs_file: Path = HERE / "results" / "scale_runs.json", readme
         r.setdefault("cpu_s", r["seconds"])
     sizes = sorted({r["n"] for r in runs})
     by = {(r["stage"], r["n"]): r for r in runs}
-    lines = ["| stage | " + " | ".join(f"{n:,}" for n in sizes) + f" | CPU growth {sizes[-2]:,} → {sizes[-1]:,} "
-             f"| peak RSS at {sizes[-1]:,} |" if len(sizes) > 1 else "| stage | ... |",
-             "|---|" + "---:|" * len(sizes) + "---|---:|"]
+    lines = [
+        "| stage | " + " | ".join(f"{n:,}" for n in sizes) + f" | CPU growth {sizes[-2]:,} → {sizes[-1]:,} "
+        f"| peak RSS at {sizes[-1]:,} |"
+        if len(sizes) > 1
+        else "| stage | ... |",
+        "|---|" + "---:|" * len(sizes) + "---|---:|",
+    ]
     for stage in ("baseline",) + GROWTH_STAGES:
         cells = []
         for n in sizes:
@@ -383,36 +502,57 @@ def write_scaling(runs_file: Path = HERE / "results" / "scale_runs.json", readme
                 cells.append(f"{r['cpu_s']:.3g} s ({r['seconds']:.3g} s)")
         top = by.get((stage, sizes[-1]))
         growth = "" if stage == "baseline" else _exponent(runs, stage)
-        lines.append(f"| {stage} | " + " | ".join(cells) + f" | {growth} | "
-                     + (f"{top['maxrss_mb']:.0f} MB" if top else "") + " |")
+        lines.append(
+            f"| {stage} | "
+            + " | ".join(cells)
+            + f" | {growth} | "
+            + (f"{top['maxrss_mb']:.0f} MB" if top else "")
+            + " |"
+        )
     if any(r["stage"] == "london_kde" and "tiled_cpu_s" in r for r in runs):
         tiled = [dict(r, cpu_s=r["tiled_cpu_s"]) for r in runs if r["stage"] == "london_kde"]
-        lines.append("| london_kde per tile | " + " | ".join(
-            f"{by[('london_kde', n)]['tiled_cpu_s']:.3g} s ({by[('london_kde', n)]['tiled_s']:.3g} s)"
-            if ("london_kde", n) in by else "" for n in sizes) + f" | {_exponent(tiled, 'london_kde')} | |")
+        lines.append(
+            "| london_kde per tile | "
+            + " | ".join(
+                f"{by[('london_kde', n)]['tiled_cpu_s']:.3g} s ({by[('london_kde', n)]['tiled_s']:.3g} s)"
+                if ("london_kde", n) in by
+                else ""
+                for n in sizes
+            )
+            + f" | {_exponent(tiled, 'london_kde')} | |"
+        )
     knox = [by[("knox", n)] for n in sizes if ("knox", n) in by and "close_pairs" in by[("knox", n)]]
     table = "\n".join(lines)
-    table += ("\n\nCells: CPU seconds of the stage for all 33 boroughs (wall seconds in brackets; the wall time "
-              "includes waiting for the shared CPU). Growth: the exponent k of CPU time ∝ n^k over the last "
-              "tenfold step.")
+    table += (
+        "\n\nCells: CPU seconds of the stage for all 33 boroughs (wall seconds in brackets; the wall time "
+        "includes waiting for the shared CPU). Growth: the exponent k of CPU time ∝ n^k over the last "
+        "tenfold step."
+    )
     if knox:
-        table += (" Knox: " + ", ".join(f"{r['burglaries']:,} burglaries → {r['close_pairs']:,} close pairs"
-                                        for r in knox) + ".")
+        table += (
+            " Knox: "
+            + ", ".join(f"{r['burglaries']:,} burglaries → {r['close_pairs']:,} close pairs" for r in knox)
+            + "."
+        )
     cold = [f"- `hotspots --help`: {cs['help_s']:.2f} s wall (median of 5 fresh processes)."]
     if "second_run" in cs:
         f, s = cs["first_run"], cs["second_run"]
-        cold.append(f"- `hotspots run` on the demo config in a fresh process with an empty numba cache: "
-                    f"{f['seconds']:.1f} s wall, {f.get('cpu_s', float('nan')):.1f} s CPU; {f['compiled']} "
-                    "functions compiled and saved to the cache.")
-        cold.append(f"- The same in a second fresh process: {s['seconds']:.1f} s wall, "
-                    f"{s.get('cpu_s', float('nan')):.1f} s CPU; {s['compiled']} compiled, {s['loaded']} loaded "
-                    "from the on-disk cache (counted from `NUMBA_DEBUG_CACHE=1`).")
+        cold.append(
+            f"- `hotspots run` on the demo config in a fresh process with an empty numba cache: "
+            f"{f['seconds']:.1f} s wall, {f.get('cpu_s', float('nan')):.1f} s CPU; {f['compiled']} "
+            "functions compiled and saved to the cache."
+        )
+        cold.append(
+            f"- The same in a second fresh process: {s['seconds']:.1f} s wall, "
+            f"{s.get('cpu_s', float('nan')):.1f} s CPU; {s['compiled']} compiled, {s['loaded']} loaded "
+            "from the on-disk cache (counted from `NUMBA_DEBUG_CACHE=1`)."
+        )
     body = f"{table}\n\n![CPU time per stage against incidents, log-log](scaling.png)\n\n" + "\n".join(cold)
     _plot(runs, HERE / "scaling.png")
     text = readme.read_text() if readme.exists() else ""
     start, end = "<!-- scaling:start -->", "<!-- scaling:end -->"
     if start in text and end in text:
-        text = text[: text.index(start) + len(start)] + "\n" + body + "\n" + text[text.index(end):]
+        text = text[: text.index(start) + len(start)] + "\n" + body + "\n" + text[text.index(end) :]
     else:
         text += f"\n{start}\n{body}\n{end}\n"
     readme.write_text(text)
@@ -446,8 +586,7 @@ def _plot(runs, path: Path) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     top = max((r["cpu_s"] for r in runs if r["stage"] in GROWTH_STAGES), default=1.0)
-    ax.set_ylim(bottom=max(1e-3, min((r["cpu_s"] for r in runs if r["cpu_s"] > 0), default=1e-3) / 2),
-                top=top * 3)
+    ax.set_ylim(bottom=max(1e-3, min((r["cpu_s"] for r in runs if r["cpu_s"] > 0), default=1e-3) / 2), top=top * 3)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -457,8 +596,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stage", choices=STAGES, help="(internal) run one stage in this process")
     ap.add_argument("--root", type=Path, help="(internal) dataset folder")
-    ap.add_argument("--readme-only", action="store_true", help="rewrite the README scaling section from "
-                                                               "results/scale_runs.json")
+    ap.add_argument(
+        "--readme-only", action="store_true", help="rewrite the README scaling section from results/scale_runs.json"
+    )
     a = ap.parse_args()
     if a.stage:
         print(json.dumps(stage_worker(a.stage, a.root)))

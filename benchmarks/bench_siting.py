@@ -38,8 +38,9 @@ def _instance(n_side=100, n_sites=2000, n_fixed=40, cell=25.0, seed=7):
         w += rng.poisson(a * np.exp(-((dx - hx) ** 2 + (dy - hy) ** 2) / (2 * s * s)))
     sx, sy = rng.uniform(0, side, n_sites), rng.uniform(0, side, n_sites)
     sites = make_cameras(sx, sy, "cctv", range_m=80.0, fov_deg=360.0)
-    fixed = make_cameras(rng.uniform(0, side, n_fixed), rng.uniform(0, side, n_fixed), "cctv", range_m=80.0,
-                         fov_deg=360.0)
+    fixed = make_cameras(
+        rng.uniform(0, side, n_fixed), rng.uniform(0, side, n_fixed), "cctv", range_m=80.0, fov_deg=360.0
+    )
     A = coverage_matrix(sites, dx, dy)
     F = coverage_matrix(fixed, dx, dy)
     return A, F, w
@@ -71,27 +72,48 @@ def run() -> list[dict]:
     r_ch, r_g, _ = lp_rounding(A, w, k, fixed, time_limit_s=300)
     t_round = time.perf_counter() - t0
     r_cov = float(w[fixed].sum() + r_g.sum())
-    rows.append({"benchmark": "mclp_cbc_2000sites_10000cells_k20", "ours_s": round(t_cbc, 3),
-                 "peer": "spopt MCLP (not run: dense model with 20,000,000 demand x site terms)", "peer_s": None,
-                 "ratio": None, "equal": None,
-                 "notes": f"{sol.method}: {sol.status}; covered harm {opt:.0f} of {w.sum():.0f} "
-                          f"(fixed cameras {sol.fixed_covered:.0f}); gap to bound {100 * sol.gap:.3f}%; "
-                          f"LP relaxation bound {bound:.1f} ({100 * (bound - opt) / bound:.3f}% above), "
-                          f"LP solve {t_lp:.2f} s; coverage pairs {A.nnz:,}"})
+    rows.append(
+        {
+            "benchmark": "mclp_cbc_2000sites_10000cells_k20",
+            "ours_s": round(t_cbc, 3),
+            "peer": "spopt MCLP (not run: dense model with 20,000,000 demand x site terms)",
+            "peer_s": None,
+            "ratio": None,
+            "equal": None,
+            "notes": f"{sol.method}: {sol.status}; covered harm {opt:.0f} of {w.sum():.0f} "
+            f"(fixed cameras {sol.fixed_covered:.0f}); gap to bound {100 * sol.gap:.3f}%; "
+            f"LP relaxation bound {bound:.1f} ({100 * (bound - opt) / bound:.3f}% above), "
+            f"LP solve {t_lp:.2f} s; coverage pairs {A.nnz:,}",
+        }
+    )
     within = (opt - g_cov) / opt
     assert within <= 0.02, f"greedy fallback {100 * within:.2f}% below the optimum (limit 2%)"
     assert (opt - r_cov) / opt <= 0.02, "LP-rounding fallback more than 2% below the optimum"
-    rows.append({"benchmark": "mclp_greedy_fallback_2000x10000_k20", "ours_s": round(t_greedy, 4),
-                 "peer": "CBC optimum (same instance)", "peer_s": round(t_cbc, 3),
-                 "ratio": round(t_cbc / t_greedy, 1), "equal": bool(within <= 0.02),
-                 "notes": f"greedy + interchange covers {g_cov:.0f} vs optimum {opt:.0f}: {100 * within:.3f}% below "
-                          f"(requirement <= 2%); {100 * (bound - g_cov) / bound:.3f}% below the LP bound; plain "
-                          f"greedy alone {100 * (opt - pure) / opt:.3f}% below"})
-    rows.append({"benchmark": "mclp_lp_rounding_fallback_2000x10000_k20", "ours_s": round(t_round, 3),
-                 "peer": "CBC optimum (same instance)", "peer_s": round(t_cbc, 3),
-                 "ratio": round(t_cbc / t_round, 3), "equal": bool((opt - r_cov) / opt <= 0.02),
-                 "notes": f"LP rounding + interchange covers {r_cov:.0f}: {100 * (opt - r_cov) / opt:.3f}% below "
-                          "the optimum (used with greedy + interchange when CBC hits its time limit)"})
+    rows.append(
+        {
+            "benchmark": "mclp_greedy_fallback_2000x10000_k20",
+            "ours_s": round(t_greedy, 4),
+            "peer": "CBC optimum (same instance)",
+            "peer_s": round(t_cbc, 3),
+            "ratio": round(t_cbc / t_greedy, 1),
+            "equal": bool(within <= 0.02),
+            "notes": f"greedy + interchange covers {g_cov:.0f} vs optimum {opt:.0f}: {100 * within:.3f}% below "
+            f"(requirement <= 2%); {100 * (bound - g_cov) / bound:.3f}% below the LP bound; plain "
+            f"greedy alone {100 * (opt - pure) / opt:.3f}% below",
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "mclp_lp_rounding_fallback_2000x10000_k20",
+            "ours_s": round(t_round, 3),
+            "peer": "CBC optimum (same instance)",
+            "peer_s": round(t_cbc, 3),
+            "ratio": round(t_cbc / t_round, 3),
+            "equal": bool((opt - r_cov) / opt <= 0.02),
+            "notes": f"LP rounding + interchange covers {r_cov:.0f}: {100 * (opt - r_cov) / opt:.3f}% below "
+            "the optimum (used with greedy + interchange when CBC hits its time limit)",
+        }
+    )
     # ours vs spopt where spopt is practical
     As, Fs, ws = _instance(n_side=40, n_sites=300, n_fixed=10, cell=25.0, seed=3)
     fx = np.asarray(Fs.sum(axis=1)).ravel() > 0
@@ -101,15 +123,20 @@ def run() -> list[dict]:
     import spopt.locate  # noqa: F401  (import outside the timing)
 
     t0 = time.perf_counter()
-    peer = solve_mclp(As, ws, 10, fixed_A=Fs, method="spopt", time_limit_s=120, spopt_max_terms=10 ** 9)
+    peer = solve_mclp(As, ws, 10, fixed_A=Fs, method="spopt", time_limit_s=120, spopt_max_terms=10**9)
     t_peer = time.perf_counter() - t0
     assert abs(ours.covered - peer.covered) < 1e-6, "MCLP objective differs from spopt"
-    rows.append({"benchmark": "mclp_300sites_1600cells_k10", "ours_s": round(t_ours, 3),
-                 "peer": "spopt.locate.MCLP (CBC, existing cameras as predefined facilities)",
-                 "peer_s": round(t_peer, 3), "ratio": round(t_peer / t_ours, 2),
-                 "equal": bool(abs(ours.covered - peer.covered) < 1e-6),
-                 "notes": f"objective ours {ours.covered:.0f} ({ours.status}) vs spopt {peer.covered:.0f} "
-                          f"({peer.status})"})
+    rows.append(
+        {
+            "benchmark": "mclp_300sites_1600cells_k10",
+            "ours_s": round(t_ours, 3),
+            "peer": "spopt.locate.MCLP (CBC, existing cameras as predefined facilities)",
+            "peer_s": round(t_peer, 3),
+            "ratio": round(t_peer / t_ours, 2),
+            "equal": bool(abs(ours.covered - peer.covered) < 1e-6),
+            "notes": f"objective ours {ours.covered:.0f} ({ours.status}) vs spopt {peer.covered:.0f} ({peer.status})",
+        }
+    )
     return rows
 
 

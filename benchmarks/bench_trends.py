@@ -47,10 +47,19 @@ def _data():
     rng = np.random.default_rng(1)
     days = np.floor(rng.uniform(0, month.dt.days_in_month.to_numpy())).astype(int)
     start = (month + pd.to_timedelta(days, unit="D")).dt.tz_localize(TZ)
-    inc = gpd.GeoDataFrame({"x": df["x_bng"].astype(float), "y": df["y_bng"].astype(float), "start": start,
-                            "end": start + pd.Timedelta(hours=23, minutes=59), "time_precision": "day",
-                            "crime_type": "burglary", "harm": 1.0},
-                           geometry=gpd.points_from_xy(df["x_bng"], df["y_bng"]), crs=27700)
+    inc = gpd.GeoDataFrame(
+        {
+            "x": df["x_bng"].astype(float),
+            "y": df["y_bng"].astype(float),
+            "start": start,
+            "end": start + pd.Timedelta(hours=23, minutes=59),
+            "time_precision": "day",
+            "crime_type": "burglary",
+            "harm": 1.0,
+        },
+        geometry=gpd.points_from_xy(df["x_bng"], df["y_bng"]),
+        crs=27700,
+    )
     b = gpd.read_file(sd / "boundaries/barnet_borough_outline.geojson").to_crs(27700).geometry.union_all()
     return inc, Grid.from_boundary(b, CELL_M)
 
@@ -96,14 +105,14 @@ def run() -> list[dict]:
     steps = np.linspace(1, T - 1, PEER_STEPS).astype(int)
     t0 = time.perf_counter()
     for t in steps:
-        G_Local(cube[t - 1:t + 1].ravel(), slab_w, transform="B", star=True, permutations=0)
+        G_Local(cube[t - 1 : t + 1].ravel(), slab_w, transform="B", star=True, permutations=0)
     per_step = (time.perf_counter() - t0) / len(steps)
     peer = per_step * T
     # peer with esda's default permutations, one step (its numba kernels compiled first on a tiny input)
     tiny = Graph.from_sparse(_spacetime_sparse(*queen_csr(np.ones((4, 4), bool))[2:], 16, 2))
     G_Local(np.arange(32.0), tiny, transform="B", star=True, permutations=99, seed=1, n_jobs=1)
     t0 = time.perf_counter()
-    G_Local(cube[T - 2:T].ravel(), slab_w, transform="B", star=True, permutations=999, seed=1, n_jobs=1)
+    G_Local(cube[T - 2 : T].ravel(), slab_w, transform="B", star=True, permutations=999, seed=1, n_jobs=1)
     perm_step = time.perf_counter() - t0
 
     # equality: esda over the whole cube with the full space-time weights
@@ -114,26 +123,43 @@ def run() -> list[dict]:
     equal = bool(np.allclose(g.Zs, res.z.ravel(), rtol=0, atol=1e-8))
     maxdiff = float(np.max(np.abs(g.Zs - res.z.ravel())))
 
-    base = (f"{N:,} cells x {T} fortnights (100 m grid, Barnet burglaries with a seeded day within each "
-            f"police.uk month); ours = whole emerging_hotspots() call incl. cube, FDR, Mann-Kendall "
-            f"(Yue-Wang), classes")
+    base = (
+        f"{N:,} cells x {T} fortnights (100 m grid, Barnet burglaries with a seeded day within each "
+        f"police.uk month); ours = whole emerging_hotspots() call incl. cube, FDR, Mann-Kendall "
+        f"(Yue-Wang), classes"
+    )
     assert equal, f"space-time Gi* z differs from esda (max |diff| {maxdiff:.2e})"
     rows = [
-        {"benchmark": "emerging hotspots vs esda G_Local step by step (analytic)", "ours_s": round(ours, 3),
-         "peer": "esda.G_Local per step, permutations=0", "peer_s": round(peer, 3), "ratio": round(peer / ours, 2),
-         "equal": False,
-         "notes": base + f"; peer timed on {len(steps)} steps ({per_step:.3f} s/step) and scaled to {T}; its "
-                         "z uses each slab's mean/variance so it is not the same statistic (see the whole-cube row)"},
-        {"benchmark": "emerging hotspots vs esda G_Local step by step (999 permutations)", "ours_s": round(ours, 3),
-         "peer": "esda.G_Local per step, permutations=999, n_jobs=1", "peer_s": round(perm_step * T, 3),
-         "ratio": round(perm_step * T / ours, 2), "equal": False,
-         "notes": base + f"; peer timed on 1 step ({perm_step:.2f} s) and scaled to {T}; esda's default "
-                         "inference is permutation-based, ours analytic"},
-        {"benchmark": "space-time Gi* z, whole cube, vs esda G_Local", "ours_s": round(ours, 3),
-         "peer": "esda.G_Local on the flattened cube with a space-time Graph", "peer_s": round(whole, 3),
-         "ratio": round(whole / ours, 2), "equal": equal,
-         "notes": f"z-scores equal to 1e-8 (max |diff| {maxdiff:.2e}); peer time includes building the Graph; "
-                  "ours is the full analysis, not only z"},
+        {
+            "benchmark": "emerging hotspots vs esda G_Local step by step (analytic)",
+            "ours_s": round(ours, 3),
+            "peer": "esda.G_Local per step, permutations=0",
+            "peer_s": round(peer, 3),
+            "ratio": round(peer / ours, 2),
+            "equal": False,
+            "notes": base + f"; peer timed on {len(steps)} steps ({per_step:.3f} s/step) and scaled to {T}; its "
+            "z uses each slab's mean/variance so it is not the same statistic (see the whole-cube row)",
+        },
+        {
+            "benchmark": "emerging hotspots vs esda G_Local step by step (999 permutations)",
+            "ours_s": round(ours, 3),
+            "peer": "esda.G_Local per step, permutations=999, n_jobs=1",
+            "peer_s": round(perm_step * T, 3),
+            "ratio": round(perm_step * T / ours, 2),
+            "equal": False,
+            "notes": base + f"; peer timed on 1 step ({perm_step:.2f} s) and scaled to {T}; esda's default "
+            "inference is permutation-based, ours analytic",
+        },
+        {
+            "benchmark": "space-time Gi* z, whole cube, vs esda G_Local",
+            "ours_s": round(ours, 3),
+            "peer": "esda.G_Local on the flattened cube with a space-time Graph",
+            "peer_s": round(whole, 3),
+            "ratio": round(whole / ours, 2),
+            "equal": equal,
+            "notes": f"z-scores equal to 1e-8 (max |diff| {maxdiff:.2e}); peer time includes building the Graph; "
+            "ours is the full analysis, not only z",
+        },
     ]
     return rows
 

@@ -32,7 +32,7 @@ def _scene(seed=1):
     for _ in range(1500):
         r, c = rng.integers(0, n, 2)
         hh, ww = rng.integers(3, 16, 2)
-        h[r:r + hh, c:c + ww] = rng.uniform(4, 25)
+        h[r : r + hh, c : c + ww] = rng.uniform(4, 25)
     ob = Obstruction(h, 500000.0, 200000.0 + SIZE_M, PIXEL_M, "synthetic buildings")
     # cameras stand on open ground (street furniture)
     xs, ys = [], []
@@ -43,10 +43,23 @@ def _scene(seed=1):
             ys.append(200000.0 + y)
     xs, ys = np.array(xs), np.array(ys)
     dome = rng.random(170) < 0.5
-    cctv = make_cameras(xs[:170], ys[:170], "cctv", range_m=80.0, bearing_deg=rng.uniform(0, 360, 170),
-                        fov_deg=np.where(dome, 360.0, 90.0))
-    traffic = make_cameras(xs[170:], ys[170:], "traffic", range_m=150.0, bearing_deg=rng.uniform(0, 360, 30),
-                           fov_deg=90.0, ids=[f"t{i}" for i in range(30)])
+    cctv = make_cameras(
+        xs[:170],
+        ys[:170],
+        "cctv",
+        range_m=80.0,
+        bearing_deg=rng.uniform(0, 360, 170),
+        fov_deg=np.where(dome, 360.0, 90.0),
+    )
+    traffic = make_cameras(
+        xs[170:],
+        ys[170:],
+        "traffic",
+        range_m=150.0,
+        bearing_deg=rng.uniform(0, 360, 30),
+        fov_deg=90.0,
+        ids=[f"t{i}" for i in range(30)],
+    )
     import pandas as pd
 
     cams = pd.concat([cctv, traffic], ignore_index=True)
@@ -69,7 +82,7 @@ def numpy_viewshed_count(ob, cams, mount=6.0, target=1.5):
         c1 = min(nc - 1, int(math.floor((cx + rng_ - ob.x0) / cs)))
         r0 = max(0, int(math.floor((ob.ytop - (cy + rng_)) / cs)))
         r1 = min(nr - 1, int(math.floor((ob.ytop - (cy - rng_)) / cs)))
-        rr, cc = np.mgrid[r0:r1 + 1, c0:c1 + 1]
+        rr, cc = np.mgrid[r0 : r1 + 1, c0 : c1 + 1]
         xc = ob.x0 + (cc + 0.5) * cs
         yc = ob.ytop - (rr + 0.5) * cs
         dx, dy = xc - cx, yc - cy
@@ -123,17 +136,30 @@ def run() -> list[dict]:
     flat = viewshed_raster(cams, ob, line_of_sight=False)
     blocked = 1 - ours.sum() / max(1, flat.sum())
     assert np.array_equal(ours, peer), "viewshed raster differs from the numpy reference"
-    rows = [{"benchmark": "viewshed_200cams_2m_raster_2x2km", "ours_s": round(t_ours, 3),
-             "peer": "vectorised numpy, same rule", "peer_s": round(t_peer, 3), "ratio": round(t_peer / t_ours, 2),
-             "equal": bool(np.array_equal(ours, peer)),
-             "notes": f"count raster {ob.shape[0]}x{ob.shape[1]} px; {int((ours > 0).sum()):,} pixels seen; "
-                      f"{100 * blocked:.1f}% of sector pixels blocked by buildings; target <= 5 s: "
-                      f"{'met' if t_ours <= 5 else 'NOT met'}"},
-            {"benchmark": "viewshed_polygons_200cams_2m", "ours_s": round(t_poly, 3), "peer": None, "peer_s": None,
-             "ratio": None, "equal": None,
-             "notes": f"per-camera viewshed polygons (kernel + rasterio.features.shapes); total area "
-                      f"{polys.area_m2.sum() / 1e6:.3f} km2; including ray casting, target <= 5 s: "
-                      f"{'met' if t_poly <= 5 else 'NOT met'}"}]
+    rows = [
+        {
+            "benchmark": "viewshed_200cams_2m_raster_2x2km",
+            "ours_s": round(t_ours, 3),
+            "peer": "vectorised numpy, same rule",
+            "peer_s": round(t_peer, 3),
+            "ratio": round(t_peer / t_ours, 2),
+            "equal": bool(np.array_equal(ours, peer)),
+            "notes": f"count raster {ob.shape[0]}x{ob.shape[1]} px; {int((ours > 0).sum()):,} pixels seen; "
+            f"{100 * blocked:.1f}% of sector pixels blocked by buildings; target <= 5 s: "
+            f"{'met' if t_ours <= 5 else 'NOT met'}",
+        },
+        {
+            "benchmark": "viewshed_polygons_200cams_2m",
+            "ours_s": round(t_poly, 3),
+            "peer": None,
+            "peer_s": None,
+            "ratio": None,
+            "equal": None,
+            "notes": f"per-camera viewshed polygons (kernel + rasterio.features.shapes); total area "
+            f"{polys.area_m2.sum() / 1e6:.3f} km2; including ray casting, target <= 5 s: "
+            f"{'met' if t_poly <= 5 else 'NOT met'}",
+        },
+    ]
     return rows
 
 

@@ -51,9 +51,17 @@ def _compile_listener():
                 self.stack[-1][3] += total
                 self.stack[-1][4] += cpu
             py = disp.py_func
-            self.rows.append({"kernel": f"{py.__module__}.{py.__qualname__}", "total_s": total, "cpu_s": cpu,
-                              "own_s": total - children, "own_cpu_s": cpu - children_cpu,
-                              "nested": bool(self.stack), "args": str(ev.data["args"])})
+            self.rows.append(
+                {
+                    "kernel": f"{py.__module__}.{py.__qualname__}",
+                    "total_s": total,
+                    "cpu_s": cpu,
+                    "own_s": total - children,
+                    "own_cpu_s": cpu - children_cpu,
+                    "nested": bool(self.stack),
+                    "args": str(ev.data["args"]),
+                }
+            )
 
     listener = CompileTimes()
     event.register("numba:compile", listener)
@@ -84,8 +92,9 @@ def _signatures() -> dict[str, list[str]]:
 def _by_kernel(rows: list[dict]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for r in rows:
-        k = out.setdefault(r["kernel"], {"own_s": 0.0, "own_cpu_s": 0.0, "compiles": 0, "top_level_s": 0.0,
-                                         "top_level_cpu_s": 0.0})
+        k = out.setdefault(
+            r["kernel"], {"own_s": 0.0, "own_cpu_s": 0.0, "compiles": 0, "top_level_s": 0.0, "top_level_cpu_s": 0.0}
+        )
         k["own_s"] += r["own_s"]
         k["own_cpu_s"] += r["own_cpu_s"]
         k["compiles"] += 1
@@ -96,8 +105,10 @@ def _by_kernel(rows: list[dict]) -> dict[str, dict]:
 
 
 def _print(report: dict) -> None:
-    print(f"demo pack: {report['pack_wall_s']:.1f} s wall; compiling {report['compile_s']:.1f} s wall, "
-          f"{report['compile_cpu_s']:.1f} s CPU ({len(report['events'])} compilations)")
+    print(
+        f"demo pack: {report['pack_wall_s']:.1f} s wall; compiling {report['compile_s']:.1f} s wall, "
+        f"{report['compile_cpu_s']:.1f} s CPU ({len(report['events'])} compilations)"
+    )
     print("per kernel, CPU seconds (less sensitive to other load than wall seconds): 'own' excludes the")
     print("functions compiled inside it, 'as called' is a top-level call's compile including them")
     print(f"{'kernel':60s} {'own':>7s} {'as called':>10s} {'compiles':>8s}")
@@ -120,9 +131,14 @@ def _child(json_path: str | None) -> int:
     with tempfile.TemporaryDirectory() as out:
         pipeline.run(cfg, fim_date="2025-11-14", out_dir=Path(out) / "pack", quiet=True)
     wall = time.perf_counter() - t0
-    report = {"pack_wall_s": wall, "compile_s": sum(r["own_s"] for r in listener.rows),
-              "compile_cpu_s": sum(r["own_cpu_s"] for r in listener.rows),
-              "kernels": _by_kernel(listener.rows), "signatures": _signatures(), "events": listener.rows}
+    report = {
+        "pack_wall_s": wall,
+        "compile_s": sum(r["own_s"] for r in listener.rows),
+        "compile_cpu_s": sum(r["own_cpu_s"] for r in listener.rows),
+        "kernels": _by_kernel(listener.rows),
+        "signatures": _signatures(),
+        "events": listener.rows,
+    }
     _print(report)
     if json_path:
         Path(json_path).write_text(json.dumps(report, indent=2))

@@ -35,8 +35,26 @@ RESULTS = HERE / "results"
 README = HERE / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 TIMEOUT_S = float(os.environ.get("HOTSPOTS_BENCH_TIMEOUT", "5400"))
-LIBRARIES = ("numpy", "numba", "scipy", "pandas", "geopandas", "shapely", "pyogrio", "scikit-learn", "KDEpy",
-             "esda", "libpysal", "pointpats", "spopt", "pulp", "rasterio", "dask", "distributed", "pyarrow")
+LIBRARIES = (
+    "numpy",
+    "numba",
+    "scipy",
+    "pandas",
+    "geopandas",
+    "shapely",
+    "pyogrio",
+    "scikit-learn",
+    "KDEpy",
+    "esda",
+    "libpysal",
+    "pointpats",
+    "spopt",
+    "pulp",
+    "rasterio",
+    "dask",
+    "distributed",
+    "pyarrow",
+)
 
 
 def discover(only=None) -> list[Path]:
@@ -54,8 +72,7 @@ def run_one(script: Path) -> dict:
     started = time.time()
     print(f"== {script.name}", flush=True)
     try:
-        r = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True,
-                           timeout=TIMEOUT_S)
+        r = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_S)
         rc, err = r.returncode, r.stderr
     except subprocess.TimeoutExpired as exc:
         rc, err = -1, f"timed out after {TIMEOUT_S:.0f} s\n{exc.stderr or ''}"
@@ -72,8 +89,9 @@ def run_one(script: Path) -> dict:
         except (json.JSONDecodeError, TypeError) as exc:
             status = f"failed (bad JSON: {exc})"
     if status != "ok":
-        print(f"   {status}\n" + "\n".join("   | " + line for line in (err or "").strip().splitlines()[-15:]),
-              flush=True)
+        print(
+            f"   {status}\n" + "\n".join("   | " + line for line in (err or "").strip().splitlines()[-15:]), flush=True
+        )
     else:
         print(f"   {len(rows)} row(s) in {wall:.0f} s", flush=True)
     return {"name": name, "script": script.name, "status": status, "wall_s": wall, "rows": rows}
@@ -101,8 +119,13 @@ def load_existing(script: Path) -> dict:
     files = _json_files(name)
     if not files:
         return {"name": name, "script": script.name, "status": "not run", "wall_s": None, "rows": []}
-    return {"name": name, "script": script.name, "status": "ok (earlier run)", "wall_s": None,
-            "rows": _read_rows(files)}
+    return {
+        "name": name,
+        "script": script.name,
+        "status": "ok (earlier run)",
+        "wall_s": None,
+        "rows": _read_rows(files),
+    }
 
 
 # --------------------------------------------------------------------------- machine facts
@@ -169,26 +192,44 @@ def _cell(text) -> str:
 
 
 def table(results: list[dict], facts: list[str]) -> str:
-    lines = ["| benchmark | ours (s) | peer | peer (s) | ratio (peer / ours) | equal | notes |",
-             "|---|---:|---|---:|---:|:---:|---|"]
+    lines = [
+        "| benchmark | ours (s) | peer | peer (s) | ratio (peer / ours) | equal | notes |",
+        "|---|---:|---|---:|---:|:---:|---|",
+    ]
     for res in results:
-        lines.append(f"| **{res['script']}** ({res['status']}"
-                     + (f", {res['wall_s']:.0f} s" if res.get("wall_s") else "") + ") | | | | | | |")
+        lines.append(
+            f"| **{res['script']}** ({res['status']}"
+            + (f", {res['wall_s']:.0f} s" if res.get("wall_s") else "")
+            + ") | | | | | | |"
+        )
         for r in res["rows"]:
-            lines.append("| " + " | ".join([
-                _cell(r.get("benchmark", "")), _fmt_s(r.get("ours_s")), _cell(r.get("peer") or ""),
-                _fmt_s(r.get("peer_s")), _fmt_ratio(r.get("ratio")), _fmt_equal(r.get("equal")),
-                _cell(r.get("notes", ""))]) + " |")
-    legend = ("ratio > 1: ours is faster. equal: `yes` = our result was checked equal to the peer's in the same "
-              "run, `no` = the peer computes something different (an approximation or another method; see notes), "
-              "`n/a` = no peer computes the same thing.")
+            lines.append(
+                "| "
+                + " | ".join(
+                    [
+                        _cell(r.get("benchmark", "")),
+                        _fmt_s(r.get("ours_s")),
+                        _cell(r.get("peer") or ""),
+                        _fmt_s(r.get("peer_s")),
+                        _fmt_ratio(r.get("ratio")),
+                        _fmt_equal(r.get("equal")),
+                        _cell(r.get("notes", "")),
+                    ]
+                )
+                + " |"
+            )
+    legend = (
+        "ratio > 1: ours is faster. equal: `yes` = our result was checked equal to the peer's in the same "
+        "run, `no` = the peer computes something different (an approximation or another method; see notes), "
+        "`n/a` = no peer computes the same thing."
+    )
     return "\n".join(lines) + "\n\n" + legend + "\n\n" + "\n".join(facts)
 
 
 def write_readme(body: str) -> None:
     text = README.read_text() if README.exists() else "# Benchmarks\n"
     if START in text and END in text:
-        text = text[: text.index(START) + len(START)] + "\n" + body + "\n" + text[text.index(END):]
+        text = text[: text.index(START) + len(START)] + "\n" + body + "\n" + text[text.index(END) :]
     else:
         text = text.rstrip("\n") + f"\n\n{START}\n{body}\n{END}\n"
     README.write_text(text)
@@ -208,15 +249,20 @@ def main(argv=None) -> int:
     results = [load_existing(s) if a.no_run else run_one(s) for s in scripts]
     if a.only and not a.no_run:  # keep the other benchmarks' earlier rows in the table
         ran = {r["name"] for r in results}
-        results = sorted(results + [load_existing(s) for s in discover() if s.stem.removeprefix("bench_") not in ran],
-                         key=lambda r: r["script"])
+        results = sorted(
+            results + [load_existing(s) for s in discover() if s.stem.removeprefix("bench_") not in ran],
+            key=lambda r: r["script"],
+        )
     load_after = os.getloadavg()[0]
     write_readme(table(results, machine_facts(load_before, load_after)))
-    (RESULTS / "run_all.json").write_text(json.dumps(
-        [{k: r[k] for k in ("name", "script", "status", "wall_s")} for r in results], indent=2))
+    (RESULTS / "run_all.json").write_text(
+        json.dumps([{k: r[k] for k in ("name", "script", "status", "wall_s")} for r in results], indent=2)
+    )
     failed = [r["script"] for r in results if not r["status"].startswith("ok") and r["status"] != "not run"]
-    print(f"{len(results)} benchmark(s); table written to {README.relative_to(REPO)}"
-          + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+    print(
+        f"{len(results)} benchmark(s); table written to {README.relative_to(REPO)}"
+        + (f"; FAILED: {', '.join(failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 

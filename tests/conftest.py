@@ -49,8 +49,12 @@ def write_config(tmp_path: Path, body: str, name: str = "run.toml") -> Path:
 
 
 #: Lighter settings for the slow optional stages so the test pack builds in seconds; every section is still filled.
-FAST = {"siting": {"k": 3, "time_limit_s": 5.0, "demand_cell_m": 0.0, "curve": "greedy"}, "anpr": {"k": 3},
-        "nearrepeat": {"permutations": 99}, "forecast": {"window": 1, "candidates": ["naive_12m", "kde"]}}
+FAST = {
+    "siting": {"k": 3, "time_limit_s": 5.0, "demand_cell_m": 0.0, "curve": "greedy"},
+    "anpr": {"k": 3},
+    "nearrepeat": {"permutations": 99},
+    "forecast": {"window": 1, "candidates": ["naive_12m", "kde"]},
+}
 
 
 def fast_config(path: Path = DEMO_CONFIG, data_dir=None):
@@ -78,5 +82,3 @@ def build_demo_pack(tmp_path_factory) -> Path:
 
             pipeline.run(fast_config(), fim_date=DEMO_DATE, out_dir=out, quiet=True)
     return out
-
-

@@ -9,8 +9,16 @@ import pandas as pd
 import shapely
 
 
-def reference_visits(pings: pd.DataFrame, places, *, id_column="item_id", buffer_m=10.0, max_gap_s=120.0,
-                     min_dwell_s=120.0, drive_speed_mps=5.0) -> pd.DataFrame:
+def reference_visits(
+    pings: pd.DataFrame,
+    places,
+    *,
+    id_column="item_id",
+    buffer_m=10.0,
+    max_gap_s=120.0,
+    min_dwell_s=120.0,
+    drive_speed_mps=5.0,
+) -> pd.DataFrame:
     """Stays (place_id, unit, start, end, minutes, n_pings, speed_mps, kind), sorted like the engine's."""
     p = pings.sort_values(["unit", "time"], kind="stable").reset_index(drop=True)
     t = (p["time"] - p["time"].iloc[0]).dt.total_seconds().to_numpy()
@@ -49,9 +57,17 @@ def reference_visits(pings: pd.DataFrame, places, *, id_column="item_id", buffer
             speed = path / (t[hi] - t[lo]) if t[hi] > t[lo] else np.nan
             presence = float(sum(left[i] + right[i] for i in g))
             kind = "drive_through" if speed > drive_speed_mps else ("short" if presence < min_dwell_s else "visit")
-            rows.append({"place_id": pid, "unit": unit[a],
-                         "start": p["time"].iloc[a] - pd.Timedelta(seconds=left[a]),
-                         "end": p["time"].iloc[b] + pd.Timedelta(seconds=right[b]),
-                         "minutes": presence / 60.0, "n_pings": len(g), "speed_mps": speed, "kind": kind})
+            rows.append(
+                {
+                    "place_id": pid,
+                    "unit": unit[a],
+                    "start": p["time"].iloc[a] - pd.Timedelta(seconds=left[a]),
+                    "end": p["time"].iloc[b] + pd.Timedelta(seconds=right[b]),
+                    "minutes": presence / 60.0,
+                    "n_pings": len(g),
+                    "speed_mps": speed,
+                    "kind": kind,
+                }
+            )
     out = pd.DataFrame(rows, columns=["place_id", "unit", "start", "end", "minutes", "n_pings", "speed_mps", "kind"])
     return out.sort_values(["place_id", "start", "unit"], kind="stable").reset_index(drop=True)

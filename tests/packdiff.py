@@ -30,8 +30,20 @@ import numpy as np
 import pandas as pd
 
 #: manifest keys that describe the products (timings, paths and the clock are left out)
-MANIFEST_KEYS = ("fim_date", "random_seed", "harm_scheme", "grid", "rows", "incidents_before_fim_date",
-                 "time_precision", "stages_run", "stages_not_run", "layers", "tasking", "headline")
+MANIFEST_KEYS = (
+    "fim_date",
+    "random_seed",
+    "harm_scheme",
+    "grid",
+    "rows",
+    "incidents_before_fim_date",
+    "time_precision",
+    "stages_run",
+    "stages_not_run",
+    "layers",
+    "tasking",
+    "headline",
+)
 
 
 def _frames_differ(a: pd.DataFrame, b: pd.DataFrame, what: str, atol: float, rtol: float) -> list[str]:
@@ -39,8 +51,10 @@ def _frames_differ(a: pd.DataFrame, b: pd.DataFrame, what: str, atol: float, rto
     if list(a.columns) != list(b.columns):
         only_a = [c for c in a.columns if c not in b.columns]
         only_b = [c for c in b.columns if c not in a.columns]
-        out.append(f"{what}: columns differ (only in old: {only_a}; only in new: {only_b}; "
-                   f"order old={list(a.columns)} new={list(b.columns)})")
+        out.append(
+            f"{what}: columns differ (only in old: {only_a}; only in new: {only_b}; "
+            f"order old={list(a.columns)} new={list(b.columns)})"
+        )
         common = [c for c in a.columns if c in b.columns]
         a, b = a[common], b[common]
     if len(a) != len(b):
@@ -60,8 +74,10 @@ def _frames_differ(a: pd.DataFrame, b: pd.DataFrame, what: str, atol: float, rto
             ok = (x.astype(str).fillna("") == y.astype(str).fillna("")).to_numpy()
         if not ok.all():
             i = int(np.flatnonzero(~ok)[0])
-            out.append(f"{what}: column {col!r} differs in {int((~ok).sum())} row(s); first at row {i}: "
-                       f"old={x.iat[i]!r} new={y.iat[i]!r}")
+            out.append(
+                f"{what}: column {col!r} differs in {int((~ok).sum())} row(s); first at row {i}: "
+                f"old={x.iat[i]!r} new={y.iat[i]!r}"
+            )
     return out
 
 
@@ -87,8 +103,10 @@ def compare_tif(a: Path, b: Path, what: str, atol: float, rtol: float) -> list[s
         xa, xb = ra.read().astype(float), rb.read().astype(float)
         ok = np.isclose(xa, xb, atol=atol, rtol=rtol, equal_nan=True)
         if not ok.all():
-            out.append(f"{what}: {int((~ok).sum())} of {ok.size} values differ (largest difference "
-                       f"{float(np.nanmax(np.abs(xa - xb))):.3g})")
+            out.append(
+                f"{what}: {int((~ok).sum())} of {ok.size} values differ (largest difference "
+                f"{float(np.nanmax(np.abs(xa - xb))):.3g})"
+            )
         return out
 
 
@@ -111,9 +129,14 @@ def compare_gpkg(a: Path, b: Path, what: str, atol: float, rtol: float) -> list[
                 out.append(f"{what}:{n}: CRS {ga.crs} in old, {gb.crs} in new")
             na = shapely.normalize(np.asarray(ga.geometry.values))
             nb = shapely.normalize(np.asarray(gb.geometry.values))
-            same = np.array([(p is None and q is None) or (p is not None and q is not None and
-                             shapely.equals_exact(p, q, tolerance=max(atol, 1e-6)))
-                             for p, q in zip(na, nb)], dtype=bool)
+            same = np.array(
+                [
+                    (p is None and q is None)
+                    or (p is not None and q is not None and shapely.equals_exact(p, q, tolerance=max(atol, 1e-6)))
+                    for p, q in zip(na, nb)
+                ],
+                dtype=bool,
+            )
             if not same.all():
                 i = int(np.flatnonzero(~same)[0])
                 out.append(f"{what}:{n}: {int((~same).sum())} geometries differ; first at row {i}")
@@ -136,13 +159,15 @@ def compare_manifest(a: Path, b: Path) -> list[str]:
     out = []
     for k in MANIFEST_KEYS:
         if ma.get(k) != mb.get(k):
-            out.append(f"manifest.json: {k!r} differs: old={json.dumps(ma.get(k))[:300]} "
-                       f"new={json.dumps(mb.get(k))[:300]}")
+            out.append(
+                f"manifest.json: {k!r} differs: old={json.dumps(ma.get(k))[:300]} new={json.dumps(mb.get(k))[:300]}"
+            )
     return out
 
 
-def compare_packs(old: str | Path, new: str | Path, atol: float = 1e-9, rtol: float = 1e-9,
-                  skip: tuple[str, ...] = ()) -> list[str]:
+def compare_packs(
+    old: str | Path, new: str | Path, atol: float = 1e-9, rtol: float = 1e-9, skip: tuple[str, ...] = ()
+) -> list[str]:
     """Every difference between the products of two packs, one line each (empty list: the same)."""
     old, new = Path(old), Path(new)
     fa = {p.relative_to(old).as_posix() for p in old.rglob("*") if p.is_file()}

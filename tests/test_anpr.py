@@ -19,16 +19,21 @@ SQUARE = shapely.box(0, 0, 1000, 1000)
 
 def _roads():
     return gpd.GeoDataFrame(
-        {"name": ["M1", "A1 north", "A1 south", "Cul-de-sac", "Outer Rd", "Link A", "Link B"],
-         "road_class": ["motorway", "a_road", "a_road", "minor", "b_road", "b_road", "b_road"]},
-        geometry=[shapely.LineString([(-100, 500), (1100, 500)]),        # crosses twice: (0,500), (1000,500)
-                  shapely.LineString([(300, 1200), (300, 600)]),         # enters at (300,1000)
-                  shapely.LineString([(310, 1200), (310, 600)]),         # dual carriageway 10 m away -> merged
-                  shapely.LineString([(700, 200), (700, 800)]),          # never reaches the boundary
-                  shapely.LineString([(-200, -200), (1200, -200)]),      # outside, no crossing
-                  shapely.LineString([(600, -100), (600, -0.6)]),        # link ends 0.6 m short of the edge
-                  shapely.LineString([(600, 0.6), (600, 300)])],         # and the next link starts 0.6 m inside
-        crs=27700)
+        {
+            "name": ["M1", "A1 north", "A1 south", "Cul-de-sac", "Outer Rd", "Link A", "Link B"],
+            "road_class": ["motorway", "a_road", "a_road", "minor", "b_road", "b_road", "b_road"],
+        },
+        geometry=[
+            shapely.LineString([(-100, 500), (1100, 500)]),  # crosses twice: (0,500), (1000,500)
+            shapely.LineString([(300, 1200), (300, 600)]),  # enters at (300,1000)
+            shapely.LineString([(310, 1200), (310, 600)]),  # dual carriageway 10 m away -> merged
+            shapely.LineString([(700, 200), (700, 800)]),  # never reaches the boundary
+            shapely.LineString([(-200, -200), (1200, -200)]),  # outside, no crossing
+            shapely.LineString([(600, -100), (600, -0.6)]),  # link ends 0.6 m short of the edge
+            shapely.LineString([(600, 0.6), (600, 300)]),
+        ],  # and the next link starts 0.6 m inside
+        crs=27700,
+    )
 
 
 def test_entry_points_hand_computed():
@@ -63,8 +68,9 @@ def test_existing_reader_on_the_road_covers_its_entry_only():
     # a reader on the M1, 150 m inside the west crossing; another 150 m from (600, 0) but off that road
     readers = make_cameras([150.0, 750.0], [500.0, 60.0], "anpr", ids=["R1", "R2"], bearing_deg=270, fov_deg=60)
     res = anpr_siting(e, readers, AnprConfig(cover_distance_m=250, on_road_m=30), k=1, roads=roads)
-    ent = res.entries.set_index(res.entries["x"].round().astype(int).astype(str) + "," +
-                                res.entries["y"].round().astype(int).astype(str))
+    ent = res.entries.set_index(
+        res.entries["x"].round().astype(int).astype(str) + "," + res.entries["y"].round().astype(int).astype(str)
+    )
     assert bool(ent.loc["0,500", "covered_existing"]) and ent.loc["0,500", "nearest_reader"] == "R1"
     assert not bool(ent.loc["600,0", "covered_existing"])
     assert res.weight_existing == pytest.approx(float(ent.loc["0,500", "weight"]))
@@ -73,8 +79,9 @@ def test_existing_reader_on_the_road_covers_its_entry_only():
 def test_reader_choice_equals_bruteforce():
     roads = _roads()
     rng = np.random.default_rng(4)
-    e = weight_entries(entry_points(SQUARE, roads, 30, 5), AnprConfig(), rng.uniform(0, 1000, 300),
-                       rng.uniform(0, 1000, 300))
+    e = weight_entries(
+        entry_points(SQUARE, roads, 30, 5), AnprConfig(), rng.uniform(0, 1000, 300), rng.uniform(0, 1000, 300)
+    )
     w = e["weight"].to_numpy()
     for k in (1, 2, 3):
         res = anpr_siting(e, None, AnprConfig(cover_distance_m=50), k=k, roads=roads)
@@ -86,11 +93,14 @@ def test_reader_choice_equals_bruteforce():
 def test_barnet_major_roads_have_no_class(shared_data):
     outline = gpd.read_file(shared_data / "boundaries" / "barnet_borough_outline.geojson").to_crs(27700)
     roads = gpd.read_file(shared_data / "context" / "barnet_2km_major_road_network_2018.geojson")
-    crime = pd.read_csv(shared_data / "crime" / "barnet_street_crime_policeuk_api_2016-01_2018-06.csv.gz",
-                        usecols=["Crime type", "x_bng", "y_bng"])
+    crime = pd.read_csv(
+        shared_data / "crime" / "barnet_street_crime_policeuk_api_2016-01_2018-06.csv.gz",
+        usecols=["Crime type", "x_bng", "y_bng"],
+    )
     crime = crime[crime["Crime type"].isin(["Burglary", "Vehicle crime"])]
-    res = run_anpr(outline.geometry.iat[0], roads, None, AnprConfig(k=20), crime["x_bng"].to_numpy(),
-                   crime["y_bng"].to_numpy())
+    res = run_anpr(
+        outline.geometry.iat[0], roads, None, AnprConfig(k=20), crime["x_bng"].to_numpy(), crime["y_bng"].to_numpy()
+    )
     assert any("no class attribute" in n for n in res.notes)
     assert (res.entries["class_weight"] == 1.0).all()
     assert len(res.entries) >= 4
@@ -113,8 +123,14 @@ def test_demo_planted_crossings_found_and_covered(demo_config_path):
     inc = pd.read_csv(cfg.path("data/incidents/incidents.csv"))
     inc = inc[inc["offence"].str.contains("Burglary|motor vehicle", regex=True)]
     inv = read_inventory(cfg.path("data/boundaries/cameras.csv"))
-    res = run_anpr(area.boundary, area.roads, inv.cameras, AnprConfig(k=20), inc["easting"].to_numpy(float),
-                   inc["northing"].to_numpy(float))
+    res = run_anpr(
+        area.boundary,
+        area.roads,
+        inv.cameras,
+        AnprConfig(k=20),
+        inc["easting"].to_numpy(float),
+        inc["northing"].to_numpy(float),
+    )
     e = res.entries
     pts = np.asarray(truth["cross_border"]["points"])
     d = np.hypot(e["x"].to_numpy()[None, :] - pts[:, :1], e["y"].to_numpy()[None, :] - pts[:, 1:])
@@ -123,7 +139,7 @@ def test_demo_planted_crossings_found_and_covered(demo_config_path):
     # the planted cross-border crime makes those entries the heaviest of their class
     planted = set(match.tolist())
     a = e[e["road_class"] == "a_road"]
-    assert set(a.sort_values("weight", ascending=False).index[:len(planted)]) == planted
+    assert set(a.sort_values("weight", ascending=False).index[: len(planted)]) == planted
     # the live ANPR readers stand on the A-roads 200 m inside: each covers one planted crossing
     live = inv.live(("anpr",))
     assert int(e["covered_existing"].sum()) == len(live)

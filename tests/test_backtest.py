@@ -9,7 +9,7 @@ import shapely
 
 from hotspots.errors import LookAheadError, PrecisionError
 from hotspots.forecast import metrics as M
-from hotspots.forecast.harness import (EventTable, History, Horizon, backtest, make_origins, to_days)
+from hotspots.forecast.harness import EventTable, History, Horizon, backtest, make_origins, to_days
 from hotspots.forecast.methods import ForecastMethod, NaiveCounts, Prospective, make_methods
 from hotspots.geo.grid import Grid
 
@@ -160,8 +160,16 @@ def test_month_precision_gets_a_monthly_horizon_and_month_start_origins():
     idx = rng.integers(0, len(months), 3000)
     start = months[idx]
     end = (months[idx] + pd.offsets.MonthBegin(1)) - pd.Timedelta(seconds=1)
-    inc = pd.DataFrame({"x": rng.uniform(0, 1000, 3000), "y": rng.uniform(0, 1000, 3000), "start": start,
-                        "end": end, "time_precision": "month", "crime_type": "burglary"})
+    inc = pd.DataFrame(
+        {
+            "x": rng.uniform(0, 1000, 3000),
+            "y": rng.uniform(0, 1000, 3000),
+            "start": start,
+            "end": end,
+            "time_precision": "month",
+            "crime_type": "burglary",
+        }
+    )
     ev = EventTable.from_incidents(inc)
     assert ev.precision == "month"
     hz = Horizon.for_precision(ev.precision)
@@ -200,8 +208,13 @@ def test_learned_and_prospective_beat_naive_counts_on_the_demo(demo):
     grid = area.grid(200)
     origins = make_origins("2025-06-01", "2025-09-10", Horizon(14), TZ)
     assert len(origins) == 8
-    res = backtest(ev, grid, make_methods(["naive_12m", "prospective", "learned"], seed=cfg.project.seed),
-                   origins, context=CellContext.from_study_area(area, grid))
+    res = backtest(
+        ev,
+        grid,
+        make_methods(["naive_12m", "prospective", "learned"], seed=cfg.project.seed),
+        origins,
+        context=CellContext.from_study_area(area, grid),
+    )
     s = res.summary().set_index("method")["hit_rate_5"]
     assert s["prospective"] > s["naive_12m"]
     assert s["learned"] > s["naive_12m"]
@@ -229,8 +242,9 @@ def test_run_forecast_chooses_by_backtest_and_forecasts_without_look_ahead(demo)
     cands = ("naive_12m", "prospective")
 
     def chosen_at(o):
-        return DEFAULT_RULE.choose(bt.scores[bt.scores["origin"].isin(completed_before(bt.origins, o, bt.horizon))],
-                                   cands)
+        return DEFAULT_RULE.choose(
+            bt.scores[bt.scores["origin"].isin(completed_before(bt.origins, o, bt.horizon))], cands
+        )
 
     assert res.method == chosen_at(fim)
     # ... and the figure quoted is the procedure's own record over the last `window` (3) origins
@@ -238,8 +252,10 @@ def test_run_forecast_chooses_by_backtest_and_forecasts_without_look_ahead(demo)
     assert res.figures["hit_rate_5"] == pytest.approx(res.selection.quoted)
     by = bt.scores.set_index(["origin", "method"])["hit_rate_5"]
     score = blend_scorer(bt, 0.05)
-    hits = [by[(o, chosen_at(o))] if len(blend_members(chosen_at(o))) == 1 else score(o, blend_members(chosen_at(o)))
-            for o in bt.origins[-3:]]
+    hits = [
+        by[(o, chosen_at(o))] if len(blend_members(chosen_at(o))) == 1 else score(o, blend_members(chosen_at(o)))
+        for o in bt.origins[-3:]
+    ]
     assert res.figures["hit_rate_5"] == pytest.approx(float(np.mean(hits)))
     assert res.backtest.origins[-1] + pd.Timedelta(days=14) <= fim
     assert res.risk.shape == grid.shape
@@ -261,8 +277,24 @@ def test_backtest_command_writes_table_and_plots(demo_config_path, tmp_path):
     from hotspots.cli import main
 
     out = tmp_path / "bt"
-    rc = main(["backtest", "--config", str(demo_config_path), "--start", "2025-08-01", "--end", "2025-08-29",
-               "--methods", "naive_12m,kde,gistar", "--cell-size", "400", "--out", str(out), "--quiet"])
+    rc = main(
+        [
+            "backtest",
+            "--config",
+            str(demo_config_path),
+            "--start",
+            "2025-08-01",
+            "--end",
+            "2025-08-29",
+            "--methods",
+            "naive_12m,kde,gistar",
+            "--cell-size",
+            "400",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     summary = pd.read_csv(out / "backtest_summary.csv")
     assert list(summary["method"]) == ["naive_12m", "kde", "gistar"]

@@ -22,11 +22,24 @@ def _incidents(crs: str = BNG, n: int = 60, seed: int = 3) -> gpd.GeoDataFrame:
     x = rng.uniform(530200, 533800, n)
     y = rng.uniform(180200, 183800, n)
     start = pd.Timestamp("2024-01-01", tz="Europe/London") + pd.to_timedelta(np.sort(rng.uniform(0, 360, n)), unit="D")
-    g = gpd.GeoDataFrame({
-        "incident_id": [f"B{i}" for i in range(n)], "crime_type": "burglary_residential",
-        "offence": "Burglary - residential", "start": start, "end": start + pd.Timedelta(hours=2),
-        "time_precision": "minute", "x": x, "y": y, "location_text": "On or near High Street",
-        "ward_code": "W1", "lsoa_code": "", "harm": 1.0}, geometry=gpd.points_from_xy(x, y), crs=BNG)
+    g = gpd.GeoDataFrame(
+        {
+            "incident_id": [f"B{i}" for i in range(n)],
+            "crime_type": "burglary_residential",
+            "offence": "Burglary - residential",
+            "start": start,
+            "end": start + pd.Timedelta(hours=2),
+            "time_precision": "minute",
+            "x": x,
+            "y": y,
+            "location_text": "On or near High Street",
+            "ward_code": "W1",
+            "lsoa_code": "",
+            "harm": 1.0,
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs=BNG,
+    )
     if crs != BNG:
         g = g.to_crs(crs)
         g["x"], g["y"] = g.geometry.x, g.geometry.y
@@ -77,8 +90,9 @@ def test_knox_refuses_a_geographic_geodataframe():
         knox(_incidents("EPSG:4326"), permutations=19)
     # plain arrays carry no CRS: they are taken to be metres, as documented
     inc = _incidents()
-    assert knox_test(inc["x"].to_numpy(), inc["y"].to_numpy(), np.arange(len(inc), dtype=float),
-                     permutations=19).n_events == len(inc)
+    assert knox_test(
+        inc["x"].to_numpy(), inc["y"].to_numpy(), np.arange(len(inc), dtype=float), permutations=19
+    ).n_events == len(inc)
 
 
 def test_emerging_hotspots_refuse_lonlat_points(grid):
@@ -94,8 +108,11 @@ def test_coverage_refuses_lonlat_points(grid):
     from hotspots.coverage.report import coverage_report
     from hotspots.geo.study_area import StudyArea
 
-    wards = gpd.GeoDataFrame({"ward_code": ["W1"], "ward_name": ["One"], "population": [1000.0],
-                              "households": [400.0]}, geometry=[AREA], crs=BNG)
+    wards = gpd.GeoDataFrame(
+        {"ward_code": ["W1"], "ward_name": ["One"], "population": [1000.0], "households": [400.0]},
+        geometry=[AREA],
+        crs=BNG,
+    )
     area = StudyArea(name="square", boundary=AREA, wards=wards, crs=BNG)
     inventory = CameraInventory(make_cameras([531000.0], [181000.0], range_m=80, fov_deg=360))
     with pytest.raises(InputError) as exc:

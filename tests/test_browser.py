@@ -12,8 +12,16 @@ from conftest import build_demo_pack
 
 pytestmark = pytest.mark.browser
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium_path() -> str | None:
@@ -36,9 +44,13 @@ def browser(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(str(tmp_path_factory.mktemp("chrome-profile")),
-                                                   executable_path=exe, args=ARGS, headless=True,
-                                                   viewport={"width": 1280, "height": 860})
+        ctx = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chrome-profile")),
+            executable_path=exe,
+            args=ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 860},
+        )
         yield ctx
         ctx.close()
 
@@ -72,8 +84,14 @@ def test_borough_map_loads_offline_with_layers(browser, pack, tmp_path):
     assert log["errors"] == []
     assert outside(log["requests"], pack) == []
     labels = [t.strip() for t in page.locator(".leaflet-control-layers-overlays label").all_inner_texts()]
-    for want in ("Ward boundaries", "Roads", "Density: all crime types (harm)", "Emerging hotspots (trend class)",
-                 "Hotspot areas (by crime type)", "Tasking items"):
+    for want in (
+        "Ward boundaries",
+        "Roads",
+        "Density: all crime types (harm)",
+        "Emerging hotspots (trend class)",
+        "Hotspot areas (by crime type)",
+        "Tasking items",
+    ):
         assert want in labels, labels
     assert any(lab.startswith("Gi* hot and cold spots") for lab in labels)
     assert page.locator(".leaflet-control-scale").count() == 1
@@ -108,21 +126,30 @@ def test_search_by_tasking_id_moves_the_map(browser, pack):
 
     item = pd.read_csv(pack / "tasking.csv")["item_id"].iat[0]
     page, log = open_page(browser, pack / "map.html")
-    z0 = page.evaluate("() => { for (const k in window) { if (k.startsWith('map_') && window[k] && window[k].getZoom) "
-                       "return window[k].getZoom(); } }")
+    z0 = page.evaluate(
+        "() => { for (const k in window) { if (k.startsWith('map_') && window[k] && window[k].getZoom) "
+        "return window[k].getZoom(); } }"
+    )
     page.fill("#hs-search", item)
     page.press("#hs-search", "Enter")
     page.wait_for_timeout(500)
-    z1 = page.evaluate("() => { for (const k in window) { if (k.startsWith('map_') && window[k] && window[k].getZoom) "
-                       "return window[k].getZoom(); } }")
+    z1 = page.evaluate(
+        "() => { for (const k in window) { if (k.startsWith('map_') && window[k] && window[k].getZoom) "
+        "return window[k].getZoom(); } }"
+    )
     assert z1 > z0
     assert log["errors"] == []
     page.close()
 
 
 def test_ward_maps_and_pages_load_without_errors(browser, pack):
-    pages = [pack / "index.html", pack / "tasking.html", pack / "public" / "index.html", pack / "public" / "map.html",
-             *sorted((pack / "wards").glob("*.html"))[:3]]
+    pages = [
+        pack / "index.html",
+        pack / "tasking.html",
+        pack / "public" / "index.html",
+        pack / "public" / "map.html",
+        *sorted((pack / "wards").glob("*.html"))[:3],
+    ]
     for p in pages:
         page, log = open_page(browser, p)
         assert log["errors"] == [], p

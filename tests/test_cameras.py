@@ -23,10 +23,13 @@ def _write(tmp_path, body, name="cams.csv"):
 
 
 def test_valid_rows_get_type_defaults(tmp_path):
-    p = _write(tmp_path, "C1,cctv,530000,180000,,,,live,dome\n"
-                         "A1,ANPR,530100,180000,,90,,live,reader\n"
-                         "T1,traffic,530200,180000,120,45,70,faulty,jam\n"
-                         "P1,cctv,530300,180000,60,,,planned,\n")
+    p = _write(
+        tmp_path,
+        "C1,cctv,530000,180000,,,,live,dome\n"
+        "A1,ANPR,530100,180000,,90,,live,reader\n"
+        "T1,traffic,530200,180000,120,45,70,faulty,jam\n"
+        "P1,cctv,530300,180000,60,,,planned,\n",
+    )
     inv = read_inventory(p)
     c = inv.cameras.set_index("camera_id")
     assert len(inv.rejected) == 0
@@ -50,15 +53,17 @@ def test_custom_defaults_from_config(tmp_path):
 
 
 def test_bad_rows_rejected_with_file_row_column_reason(tmp_path):
-    body = ("C1,cctv,530000,180000,80,0,360,live,ok\n"       # line 2 ok
-            "C2,camera,530000,180000,80,0,360,live,\n"       # line 3 bad type
-            "C1,cctv,530010,180000,80,0,360,live,\n"         # line 4 duplicate id
-            "C3,cctv,,180000,80,0,360,live,\n"               # line 5 missing x
-            "C4,cctv,530000,180000,far,0,360,live,\n"        # line 6 range not a number
-            "C5,cctv,530000,180000,80,0,400,live,\n"         # line 7 fov out of range
-            "C6,cctv,530000,180000,80,0,360,broken-ish,\n"   # line 8 unknown status
-            ",cctv,530000,180000,80,0,360,live,\n"           # line 9 empty id
-            "C7,anpr,530000,180000,-5,0,60,live,\n")         # line 10 negative range
+    body = (
+        "C1,cctv,530000,180000,80,0,360,live,ok\n"  # line 2 ok
+        "C2,camera,530000,180000,80,0,360,live,\n"  # line 3 bad type
+        "C1,cctv,530010,180000,80,0,360,live,\n"  # line 4 duplicate id
+        "C3,cctv,,180000,80,0,360,live,\n"  # line 5 missing x
+        "C4,cctv,530000,180000,far,0,360,live,\n"  # line 6 range not a number
+        "C5,cctv,530000,180000,80,0,400,live,\n"  # line 7 fov out of range
+        "C6,cctv,530000,180000,80,0,360,broken-ish,\n"  # line 8 unknown status
+        ",cctv,530000,180000,80,0,360,live,\n"  # line 9 empty id
+        "C7,anpr,530000,180000,-5,0,60,live,\n"
+    )  # line 10 negative range
     p = _write(tmp_path, body)
     inv = read_inventory(p)
     rej = inv.rejected.set_index("row")
@@ -92,8 +97,11 @@ def test_xy_in_other_crs(tmp_path):
 
 
 def test_position_outside_gb_rejected(tmp_path):
-    p = _write(tmp_path, "C1,cctv,530000,180000,,,,live,\nC2,cctv,-0.1,51.5,,,,live,degrees in x/y\n"
-                         "C3,cctv,900000,180000,,,,live,off the grid\n")
+    p = _write(
+        tmp_path,
+        "C1,cctv,530000,180000,,,,live,\nC2,cctv,-0.1,51.5,,,,live,degrees in x/y\n"
+        "C3,cctv,900000,180000,,,,live,off the grid\n",
+    )
     inv = read_inventory(p)
     assert list(inv.cameras["camera_id"]) == ["C1"]
     rej = inv.rejected.set_index("row")
@@ -118,10 +126,17 @@ def test_whole_file_errors(tmp_path):
 
 
 def test_geojson_inventory(tmp_path):
-    fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.2, 51.6]},
-         "properties": {"camera_id": "G1", "type": "cctv", "bearing_deg": 30, "fov_deg": 90}},
-        {"type": "Feature", "geometry": None, "properties": {"camera_id": "G2", "type": "cctv"}}]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [-0.2, 51.6]},
+                "properties": {"camera_id": "G1", "type": "cctv", "bearing_deg": 30, "fov_deg": 90},
+            },
+            {"type": "Feature", "geometry": None, "properties": {"camera_id": "G2", "type": "cctv"}},
+        ],
+    }
     p = tmp_path / "cams.geojson"
     p.write_text(json.dumps(fc))
     inv = read_inventory(p)
@@ -145,7 +160,7 @@ def test_demo_inventory(repo):
     raw = pd.read_csv(p)
     inv = read_inventory(p)
     assert len(inv.cameras) == len(raw) and len(inv.rejected) == 0
-    assert (inv.cameras["type"].value_counts().to_dict() == raw["type"].value_counts().to_dict())
+    assert inv.cameras["type"].value_counts().to_dict() == raw["type"].value_counts().to_dict()
 
 
 def test_tfl_jamcams_as_traffic_inventory(shared_data):

@@ -23,8 +23,9 @@ def test_monthly_choice_after_a_location_change_is_relocated_and_quotes_its_reco
     hz = Horizon(days=0, months=1)
     meeting = pd.Timestamp("2021-10-07", tz=TZ)
     rule = SelectionRule(window=3)
-    got = choose_forecast(ev, grid, meeting, hz, ["naive_12m", "naive_36m", "longrun_counts"], rule=rule,
-                          record_origins=6)
+    got = choose_forecast(
+        ev, grid, meeting, hz, ["naive_12m", "naive_36m", "longrun_counts"], rule=rule, record_origins=6
+    )
     assert got.location_change.detected and got.location_change.latest.month == "2020-07"
     assert got.candidates == ("naive_12m+relocated", "naive_36m+relocated", "longrun_counts+relocated")
     assert any("2020-07" in n for n in got.notes)
@@ -36,7 +37,7 @@ def test_monthly_choice_after_a_location_change_is_relocated_and_quotes_its_reco
     assert got.method == wide.iloc[-3:].mean().idxmax()
     hits = []
     for i in range(3, 9):
-        hits.append(wide.iloc[i][wide.iloc[i - 3:i].mean().idxmax()])
+        hits.append(wide.iloc[i][wide.iloc[i - 3 : i].mean().idxmax()])
     assert got.selection.quoted == pytest.approx(float(np.mean(hits)))
     assert got.figures()["record_hit_rate_5"] == pytest.approx(float(np.mean(hits)))
     assert got.figures()["record_origins"] == 6
@@ -52,7 +53,8 @@ def test_too_little_history_falls_back_without_a_record():
 
     ev, _o, _n = _snapped(seed=1, months=14, change_at=None, per_month=200)
     grid = Grid.from_boundary(shapely.box(0, 0, 4000, 4000), 200)
-    got = choose_forecast(ev, grid, pd.Timestamp("2019-02-10", tz=TZ), Horizon(days=0, months=1),
-                          ["naive_12m", "longrun_counts"])
+    got = choose_forecast(
+        ev, grid, pd.Timestamp("2019-02-10", tz=TZ), Horizon(days=0, months=1), ["naive_12m", "longrun_counts"]
+    )
     assert got.selection is None and got.backtest is None and got.method == "longrun_counts"
     assert got.figures() == {} and "Too little history" in got.notes[0]

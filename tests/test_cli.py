@@ -21,7 +21,9 @@ def test_help_is_plain_and_lists_commands():
 
 def test_run_demo_writes_pack(tmp_path, demo_config_path, capsys):
     out = tmp_path / "pack"
-    assert cli.main(["run", "--config", str(demo_config_path), "--date", "2025-11-14", "--out", str(out), "--quiet"]) == 0
+    assert (
+        cli.main(["run", "--config", str(demo_config_path), "--date", "2025-11-14", "--out", str(out), "--quiet"]) == 0
+    )
     printed = capsys.readouterr().out
     assert str(out / "index.html") in printed
     for f in ("index.html", "tasking.csv", "manifest.json"):
@@ -86,8 +88,18 @@ def test_every_subcommand_shares_the_same_options():
     from hotspots.cli import options
 
     subs = _subparsers()
-    assert set(subs) == {"ingest", "run", "demo-data", "nearrepeat", "trends", "evaluate", "cctv", "backtest",
-                         "london-data", "run-boroughs"}
+    assert set(subs) == {
+        "ingest",
+        "run",
+        "demo-data",
+        "nearrepeat",
+        "trends",
+        "evaluate",
+        "cctv",
+        "backtest",
+        "london-data",
+        "run-boroughs",
+    }
     without_config = {"demo-data", "london-data"}
     for name, p in subs.items():
         helps = {opt: a.help for a in p._actions for opt in a.option_strings}
@@ -122,8 +134,10 @@ def test_a_broken_subcommand_module_is_an_error_not_a_missing_command(monkeypatc
 
 
 def test_help_does_not_import_the_numerical_libraries():
-    code = ("import sys\nfrom hotspots.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('numpy', 'pandas', 'geopandas', 'shapely', 'numba', 'scipy') "
-            "if m in sys.modules))")
+    code = (
+        "import sys\nfrom hotspots.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('numpy', 'pandas', 'geopandas', 'shapely', 'numba', 'scipy') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"

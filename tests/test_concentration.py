@@ -9,8 +9,14 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, box
 
-from hotspots.analysis.concentration import (concentration, concentration_table, concentration_trend,
-                                             generalised_gini, gini, lorenz_curve)
+from hotspots.analysis.concentration import (
+    concentration,
+    concentration_table,
+    concentration_trend,
+    generalised_gini,
+    gini,
+    lorenz_curve,
+)
 from hotspots.analysis.periods import period_bins
 from hotspots.analysis.places import grid_places, polygon_places, segment_places, snap_point_places
 from hotspots.errors import InputError
@@ -169,13 +175,11 @@ def test_places_of_every_kind_locate_incidents():
 
     import geopandas as gpd
 
-    polys = gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)],
-                             crs=27700)
+    polys = gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs=27700)
     pp = polygon_places(polys, "code")
     # a point on the shared edge goes to the first polygon; one outside to none
     np.testing.assert_array_equal(pp.locate([50, 100, 150, 500], [50, 50, 50, 50]), [0, 0, 1, -1])
-    lines = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (100, 0)]), LineString([(0, 50), (100, 50)])],
-                             crs=27700)
+    lines = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (100, 0)]), LineString([(0, 50), (100, 50)])], crs=27700)
     seg = segment_places(lines, max_distance_m=10)
     np.testing.assert_array_equal(seg.locate([50, 50, 50], [3, 45, 25]), [0, 1, -1])
     with pytest.raises(InputError, match="to_crs"):
@@ -216,11 +220,19 @@ def test_concentration_table_rows_equal_direct_computation():
     places = grid_places(grid)
     import geopandas as gpd
 
-    wards = gpd.GeoDataFrame({"ward_code": ["W", "E"], "ward_name": ["West", "East"]},
-                             geometry=[box(0, 0, 100, 200), box(100, 0, 300, 200)], crs=27700)
-    rows = ([(50, 150, "robbery", "2016-01", 746.0)] * 3 + [(250, 50, "other_theft", "2016-05", 33.0)] * 8 +
-            [(150, 50, "other_theft", "2016-06", 33.0)] + [(50, 50, "robbery", "2017-01", 746.0)] +
-            [(250, 150, "other_theft", "2017-12", 33.0)] * 2 + [(5000, 5000, "robbery", "2017-02", 746.0)])
+    wards = gpd.GeoDataFrame(
+        {"ward_code": ["W", "E"], "ward_name": ["West", "East"]},
+        geometry=[box(0, 0, 100, 200), box(100, 0, 300, 200)],
+        crs=27700,
+    )
+    rows = (
+        [(50, 150, "robbery", "2016-01", 746.0)] * 3
+        + [(250, 50, "other_theft", "2016-05", 33.0)] * 8
+        + [(150, 50, "other_theft", "2016-06", 33.0)]
+        + [(50, 50, "robbery", "2017-01", 746.0)]
+        + [(250, 150, "other_theft", "2017-12", 33.0)] * 2
+        + [(5000, 5000, "robbery", "2017-02", 746.0)]
+    )
     inc = _incidents(rows)
     df = concentration_table(inc, places, period="year", wards=wards, harm_scheme="ons_css")
     assert df.attrs["n_unplaced"] == 1 and df.attrs["n_set_aside"] == 0
@@ -284,10 +296,15 @@ def test_barnet_burglary_on_snap_points_year_by_year(shared_data, tmp_path):
 
 def test_concentration_trend_reads_the_direction():
     periods = [str(y) for y in range(2011, 2019)]
-    table = pd.DataFrame({"grouping": ["crime_type"] * 16, "group": ["robbery"] * 8 + ["drugs"] * 8,
-                          "period": periods * 2,
-                          "generalised_gini": [0.50, 0.52, 0.51, 0.55, 0.58, 0.57, 0.60, 0.63] +
-                                              [0.60, 0.55, 0.61, 0.56, 0.60, 0.57, 0.59, 0.58]})
+    table = pd.DataFrame(
+        {
+            "grouping": ["crime_type"] * 16,
+            "group": ["robbery"] * 8 + ["drugs"] * 8,
+            "period": periods * 2,
+            "generalised_gini": [0.50, 0.52, 0.51, 0.55, 0.58, 0.57, 0.60, 0.63]
+            + [0.60, 0.55, 0.61, 0.56, 0.60, 0.57, 0.59, 0.58],
+        }
+    )
     tr = concentration_trend(table).set_index("group")
     assert tr.loc["robbery", "direction"] == "rising" and tr.loc["drugs", "direction"] == "no clear trend"
     # Kendall's tau by hand: of the 28 pairs of years, 26 rise and 2 fall -> tau = 24/28

@@ -62,8 +62,11 @@ def test_missing_file_names_key(folder):
 
 def test_impossible_values(folder):
     with pytest.raises(ConfigError, match="boundary_tolerance_m must be >= 0"):
-        load_config(write_config(folder, BASE.replace('wards = "wards.geojson"',
-                                                      'wards = "wards.geojson"\nboundary_tolerance_m = -5')))
+        load_config(
+            write_config(
+                folder, BASE.replace('wards = "wards.geojson"', 'wards = "wards.geojson"\nboundary_tolerance_m = -5')
+            )
+        )
     with pytest.raises(ConfigError, match="cell_size_m must be >= 0"):
         load_config(write_config(folder, BASE + "\n[grid]\ncell_size_m = -1\n"))
 
@@ -118,13 +121,17 @@ def _demo_with(repo, tmp_path, extra: str):
     return write_config(tmp_path, text + "\n" + extra, name="demo_variant.toml")
 
 
-@pytest.mark.parametrize("extra, key", [
-    ("[gistar]\npermutatoins = 99\n", "gistar.permutatoins"),
-    ("[density]\nradius_m = -5\n", "radius_m"),
-])
+@pytest.mark.parametrize(
+    "extra, key",
+    [
+        ("[gistar]\npermutatoins = 99\n", "gistar.permutatoins"),
+        ("[density]\nradius_m = -5\n", "radius_m"),
+    ],
+)
 @pytest.mark.parametrize("command", ["ingest", "run"])
-def test_bad_stage_section_stops_every_command_before_analysis(repo, tmp_path, monkeypatch, capsys, demo_config_path,
-                                                              extra, key, command):
+def test_bad_stage_section_stops_every_command_before_analysis(
+    repo, tmp_path, monkeypatch, capsys, demo_config_path, extra, key, command
+):
     from hotspots import cli
     from hotspots.stages import inputs
 
@@ -142,8 +149,11 @@ def test_bad_stage_section_stops_every_command_before_analysis(repo, tmp_path, m
 
 
 def test_timezone_and_crs_are_checked_at_load(folder):
-    for bad, key in (('timezone = "Europe/Londn"', "[project] timezone"), ('crs = "EPSG:4326"', "[project] crs"),
-                     ('crs = "EPSG:999999"', "[project] crs")):
+    for bad, key in (
+        ('timezone = "Europe/Londn"', "[project] timezone"),
+        ('crs = "EPSG:4326"', "[project] crs"),
+        ('crs = "EPSG:999999"', "[project] crs"),
+    ):
         with pytest.raises(ConfigError, match=re.escape(key)):
             load_config(write_config(folder, BASE.replace("[project]", f"[project]\n{bad}")))
     cfg = load_config(write_config(folder, BASE.replace("[project]", '[project]\ntimezone = "America/New_York"')))

@@ -14,8 +14,16 @@ import shapely
 
 from hotspots.coverage.cameras import make_cameras
 from hotspots.coverage.coverage import CoverageConfig, cell_covered_fraction, compute_coverage
-from hotspots.coverage.siting import (brute_force_mclp, generate_candidates, greedy_mclp, lp_bound, marginal_curve,
-                                      plot_marginal_curve, set_cover, solve_mclp)
+from hotspots.coverage.siting import (
+    brute_force_mclp,
+    generate_candidates,
+    greedy_mclp,
+    lp_bound,
+    marginal_curve,
+    plot_marginal_curve,
+    set_cover,
+    solve_mclp,
+)
 from hotspots.geo.grid import Grid
 
 
@@ -63,10 +71,20 @@ def test_gaps_ranked_by_uncovered_harm():
     x, y = np.concatenate(xs), np.concatenate(ys)
     harm = np.ones(len(x))
     cams = make_cameras([250.0], [250.0], range_m=60, fov_deg=360)
-    areas = gpd.GeoDataFrame({"area_id": list(pts)}, geometry=[shapely.Point(v[0], v[1]).buffer(40) for v in
-                                                              pts.values()], crs=27700)
-    st = compute_coverage(cams, x, y, np.array(["t"] * len(x), object), harm, grid, grid.counts(x, y, harm), areas,
-                          config=CoverageConfig(high_harm_quantile=0.0))
+    areas = gpd.GeoDataFrame(
+        {"area_id": list(pts)}, geometry=[shapely.Point(v[0], v[1]).buffer(40) for v in pts.values()], crs=27700
+    )
+    st = compute_coverage(
+        cams,
+        x,
+        y,
+        np.array(["t"] * len(x), object),
+        harm,
+        grid,
+        grid.counts(x, y, harm),
+        areas,
+        config=CoverageConfig(high_harm_quantile=0.0),
+    )
     g = st.gaps
     ha = g[g["kind"] == "hotspot_area"]
     assert ha["gap_id"].tolist() == ["B", "C"]  # A is covered, so not a gap
@@ -163,8 +181,9 @@ def test_set_cover_equals_bruteforce(share):
     D = A.toarray().astype(bool)
     best = None
     for n in range(0, 10):
-        if any(w[fixed | D[:, list(c)].any(axis=1)].sum() >= target - 1e-9 for c in
-               itertools.combinations(range(9), n)):
+        if any(
+            w[fixed | D[:, list(c)].any(axis=1)].sum() >= target - 1e-9 for c in itertools.combinations(range(9), n)
+        ):
             best = n
             break
     if best is None:
@@ -175,9 +194,11 @@ def test_set_cover_equals_bruteforce(share):
 
 def test_candidates_on_roads_near_focus():
     focus = shapely.box(0, 0, 100, 100)
-    roads = gpd.GeoDataFrame({"name": ["Main St", "Far Rd"], "road_class": ["a_road", "minor"]},
-                             geometry=[shapely.LineString([(-500, 50), (500, 50)]),
-                                       shapely.LineString([(-500, 900), (500, 900)])], crs=27700)
+    roads = gpd.GeoDataFrame(
+        {"name": ["Main St", "Far Rd"], "road_class": ["a_road", "minor"]},
+        geometry=[shapely.LineString([(-500, 50), (500, 50)]), shapely.LineString([(-500, 900), (500, 900)])],
+        crs=27700,
+    )
     c = generate_candidates(focus, roads, None, spacing_m=20, buffer_m=50)
     # Main St inside focus+50 m runs x = -50..150 -> 10 points every 20 m; Far Rd is out of reach
     road = c[c["source"] == "road"]
@@ -185,8 +206,10 @@ def test_candidates_on_roads_near_focus():
     assert np.allclose(np.sort(road["x"]), np.arange(-40, 150, 20)) and np.allclose(road["y"], 50)
     # the lattice (every 40 m) fills only the parts of the zone more than 40 m from a road site
     lat_fill = c[c["source"] == "lattice"]
-    d = np.hypot(lat_fill["x"].to_numpy()[:, None] - road["x"].to_numpy()[None],
-                 lat_fill["y"].to_numpy()[:, None] - road["y"].to_numpy()[None]).min(axis=1)
+    d = np.hypot(
+        lat_fill["x"].to_numpy()[:, None] - road["x"].to_numpy()[None],
+        lat_fill["y"].to_numpy()[:, None] - road["y"].to_numpy()[None],
+    ).min(axis=1)
     assert len(lat_fill) > 0 and (d > 40).all()
     zone = focus.buffer(50)
     gx, gy = np.meshgrid(np.arange(-45, 150, 5.0), np.arange(-45, 150, 5.0))
@@ -223,12 +246,19 @@ def test_demo_uncovered_planted_hotspot_gets_the_first_camera(demo):
     cfg, area, inc, truth = demo
     em = truth["emerging"]
     assert "emerging" in truth["uncovered_hotspots"]
-    cfg2 = (cfg.override("coverage", period_start=em["start"], crime_types=["vehicle_crime"])
-            .override("siting", k=3, curve="greedy").override("anpr", k=2))
+    cfg2 = (
+        cfg.override("coverage", period_start=em["start"], crime_types=["vehicle_crime"])
+        .override("siting", k=3, curve="greedy")
+        .override("anpr", k=2)
+    )
     grid = Grid.from_boundary(area.boundary, 100)
-    areas = gpd.GeoDataFrame({"area_id": ["emerging", "stopping"]},
-                             geometry=[shapely.Point(truth[k]["x"], truth[k]["y"]).buffer(truth[k]["radius_m"])
-                                       for k in ("emerging", "stopping")], crs=27700)
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["emerging", "stopping"]},
+        geometry=[
+            shapely.Point(truth[k]["x"], truth[k]["y"]).buffer(truth[k]["radius_m"]) for k in ("emerging", "stopping")
+        ],
+        crs=27700,
+    )
     res = run_coverage(cfg2, inc, area, grid, None, areas)
     # no live camera sees any incident of the uncovered hotspot
     sel = (inc["crime_type"] == "vehicle_crime") & (inc["start"] >= pd.Timestamp(em["start"], tz="Europe/London"))
@@ -299,13 +329,21 @@ def test_mobile_deployments_priority_cover_and_separation():
     from hotspots.coverage.mobile import mobile_deployments
 
     zones = gpd.GeoDataFrame(
-        {"zone_id": ["nr1", "em1", "nr2", "nr3", "nr4"], "kind": ["near_repeat", "emerging", "near_repeat",
-                                                                  "near_repeat", "near_repeat"],
-         "priority": [5.0, 9.0, 3.0, 4.0, 1.0],
-         "expires": [pd.Timestamp("2025-01-05"), None, None, None, None]},
-        geometry=[shapely.Point(0, 0).buffer(200), shapely.Point(2000, 0).buffer(200),
-                  shapely.Point(4000, 0).buffer(200), shapely.Point(2100, 100).buffer(150),
-                  shapely.Point(6000, 0).buffer(200)], crs=27700)
+        {
+            "zone_id": ["nr1", "em1", "nr2", "nr3", "nr4"],
+            "kind": ["near_repeat", "emerging", "near_repeat", "near_repeat", "near_repeat"],
+            "priority": [5.0, 9.0, 3.0, 4.0, 1.0],
+            "expires": [pd.Timestamp("2025-01-05"), None, None, None, None],
+        },
+        geometry=[
+            shapely.Point(0, 0).buffer(200),
+            shapely.Point(2000, 0).buffer(200),
+            shapely.Point(4000, 0).buffer(200),
+            shapely.Point(2100, 100).buffer(150),
+            shapely.Point(6000, 0).buffer(200),
+        ],
+        crs=27700,
+    )
     cams = make_cameras([4000.0], [0.0], range_m=80, fov_deg=360)  # sees zone nr2's centre
     rng = np.random.default_rng(1)
     x = np.r_[rng.normal(50, 20, 30), rng.normal(1950, 20, 30)]
@@ -356,11 +394,12 @@ def test_demo_first_camera_goes_to_uncovered_planted_hotspot_in_default_analysis
     year = inc[(inc["end"] < fim) & (inc["start"] >= fim - pd.Timedelta(days=365))]
     grid = Grid.from_boundary(area.boundary, 100)
     surf = run_surfaces(cfg, year, area, grid)
-    frames = [h.to_frame()[["geometry"]].assign(area_id=[f"{t}:{i}" for i in range(len(h.frame))])
-              for t, h in surf.areas.items()]
+    frames = [
+        h.to_frame()[["geometry"]].assign(area_id=[f"{t}:{i}" for i in range(len(h.frame))])
+        for t, h in surf.areas.items()
+    ]
     areas = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=27700)
-    res = run_coverage(cfg.override("siting", k=3, curve="greedy").override("anpr", k=2), year, area, grid,
-                       None, areas)
+    res = run_coverage(cfg.override("siting", k=3, curve="greedy").override("anpr", k=2), year, area, grid, None, areas)
     em = truth["emerging"]
     first = res.proposed_sites.iloc[0]
     assert np.hypot(first["x"] - em["x"], first["y"] - em["y"]) <= em["radius_m"]

@@ -112,8 +112,17 @@ def test_geojson_layers_and_tables(demo, wards):
 
 def test_cameras_and_uncovered_hotspot(demo):
     cams = pd.read_csv(demo.paths["cameras"])
-    assert list(cams.columns) == ["camera_id", "type", "x", "y", "range_m", "bearing_deg", "fov_deg", "status",
-                                  "description"]
+    assert list(cams.columns) == [
+        "camera_id",
+        "type",
+        "x",
+        "y",
+        "range_m",
+        "bearing_deg",
+        "fov_deg",
+        "status",
+        "description",
+    ]
     assert cams["camera_id"].is_unique
     cctv, anpr = cams[cams["type"] == "cctv"], cams[cams["type"] == "anpr"]
     assert 40 <= len(cctv) <= 60 and 4 <= len(anpr) <= 6
@@ -187,8 +196,14 @@ def test_stopping_hotspot_stops(demo, incidents):
 def test_burglary_near_repeats_exceed_time_shuffle(demo, incidents):
     b = incidents[incidents["offence"] == "Burglary - residential"]
     xy = b[["easting", "northing"]].to_numpy(float)
-    t = ((b["t0"] - pd.Timestamp("2022-11-14")).dt.total_seconds().to_numpy()
-         + (b["t1"] - pd.Timestamp("2022-11-14")).dt.total_seconds().to_numpy()) / 2 / 86400
+    t = (
+        (
+            (b["t0"] - pd.Timestamp("2022-11-14")).dt.total_seconds().to_numpy()
+            + (b["t1"] - pd.Timestamp("2022-11-14")).dt.total_seconds().to_numpy()
+        )
+        / 2
+        / 86400
+    )
     pairs = cKDTree(xy).query_pairs(1000.0, output_type="ndarray")
     d = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T)
     rng = np.random.default_rng(0)
@@ -197,6 +212,7 @@ def test_burglary_near_repeats_exceed_time_shuffle(demo, incidents):
         def count(tt):
             dt = np.abs(tt[pairs[:, 0]] - tt[pairs[:, 1]])
             return int(((d >= dlo) & (d < dhi) & (dt >= tlo) & (dt < thi)).sum())
+
         shuffled = [count(rng.permutation(t)) for _ in range(19)]
         return count(t), shuffled
 
@@ -238,12 +254,13 @@ def test_town_centre_robbery_is_night_time(demo, incidents):
 def test_town_centres_are_violence_peaks_on_a_100m_grid(demo, incidents, wards):
     v = incidents[incidents["offence"].str.startswith("Violence")]
     x0, y0, x1, y1 = shapely.union_all(list(wards.geometry)).bounds
-    h, _, _ = np.histogram2d(v["easting"], v["northing"], bins=[np.arange(x0, x1 + 100, 100),
-                                                               np.arange(y0, y1 + 100, 100)])
+    h, _, _ = np.histogram2d(
+        v["easting"], v["northing"], bins=[np.arange(x0, x1 + 100, 100), np.arange(y0, y1 + 100, 100)]
+    )
     top = np.quantile(h[h > 0], 0.99)
     for c in demo.town_centres:
         i, j = int((c["x"] - x0) // 100), int((c["y"] - y0) // 100)
-        assert h[i - 1:i + 2, j - 1:j + 2].max() >= top
+        assert h[i - 1 : i + 2, j - 1 : j + 2].max() >= top
 
 
 def test_cross_border_excess(demo, incidents, wards):

@@ -23,7 +23,7 @@ def brute_force(x, y, w, grid, r, kernel):
         k = np.where(d < r, 2 / (np.pi * r * r) * (1 - (d / r) ** 2), 0.0)
     else:
         s = r / 3
-        k = np.exp(-d ** 2 / (2 * s * s)) / (2 * np.pi * s * s)
+        k = np.exp(-(d**2) / (2 * s * s)) / (2 * np.pi * s * s)
     out = (k * w).sum(-1) * 1e6
     out[~grid.mask] = np.nan
     return out
@@ -110,7 +110,7 @@ def test_silverman_hand_case():
     x = np.array([a, -a, 0, 0])
     y = np.array([0, 0, a, -a])
     # SD = sqrt(a²/2 + a²/2) = a; Dm = a; min(a, 1.2011 a) = a
-    assert silverman_radius(x, y) == pytest.approx(0.9 * a * 4 ** -0.2, rel=1e-12)
+    assert silverman_radius(x, y) == pytest.approx(0.9 * a * 4**-0.2, rel=1e-12)
     # Dm smaller than SD/1.2011: one far outlier pulls SD up, the median distance stays small
     x2 = np.array([0.0, 10, -10, 0, 0, 5000])
     y2 = np.array([0.0, 0, 0, 10, -10, 0])
@@ -118,7 +118,7 @@ def test_silverman_hand_case():
     sd = math.sqrt(np.mean((x2 - mx) ** 2) + np.mean((y2 - my) ** 2))
     dm = np.median(np.hypot(x2 - mx, y2 - my))
     assert math.sqrt(1 / math.log(2)) * dm < sd
-    assert silverman_radius(x2, y2) == pytest.approx(0.9 * math.sqrt(1 / math.log(2)) * dm * 6 ** -0.2)
+    assert silverman_radius(x2, y2) == pytest.approx(0.9 * math.sqrt(1 / math.log(2)) * dm * 6**-0.2)
 
 
 def test_hotspot_kde_reports_radius_and_writes_geotiff(case, tmp_path):

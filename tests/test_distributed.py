@@ -47,8 +47,9 @@ def client():
 def london(tmp_path_factory):
     from hotspots.scale.london import LondonParams, generate_london
 
-    ds = generate_london(tmp_path_factory.mktemp("london"),
-                         LondonParams(n_incidents=700, n_boroughs=2, n_wards=2, cell_size_m=400.0))
+    ds = generate_london(
+        tmp_path_factory.mktemp("london"), LondonParams(n_incidents=700, n_boroughs=2, n_wards=2, cell_size_m=400.0)
+    )
     for cfg in ds.configs:  # two crime types keep the packs small (the test is about equality, not coverage)
         text = cfg.read_text()
         cfg.write_text(text.replace("[analysis]\n", '[analysis]\ncrime_types = ["burglary_residential", "violence"]\n'))
@@ -85,12 +86,18 @@ def pack_contents(folder: Path) -> dict:
                 df = pyogrio.read_dataframe(p, layer=layer)
                 geom = df.geometry.to_wkb() if hasattr(df, "geometry") else []
                 attrs = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
-                out[f"{rel}:{layer}"] = (_digest(attrs.to_csv(index=False).encode()),
-                                         _digest(b"".join(bytes(g) for g in geom)), len(df))
+                out[f"{rel}:{layer}"] = (
+                    _digest(attrs.to_csv(index=False).encode()),
+                    _digest(b"".join(bytes(g) for g in geom)),
+                    len(df),
+                )
         elif p.name == "manifest.json":
             m = json.loads(p.read_text())
-            out[rel] = {k: m[k] for k in ("fim_date", "random_seed", "grid", "inputs", "rows",
-                                          "incidents_before_fim_date", "files") if k in m}
+            out[rel] = {
+                k: m[k]
+                for k in ("fim_date", "random_seed", "grid", "inputs", "rows", "incidents_before_fim_date", "files")
+                if k in m
+            }
         else:
             out[rel] = "present"
     return out
@@ -135,8 +142,7 @@ class DieAt(WorkerPlugin):
         setattr(pl, func, die)
 
 
-def test_two_borough_packs_on_cluster_equal_serial_even_when_a_worker_dies(client, london, serial_packs,
-                                                                          tmp_path):
+def test_two_borough_packs_on_cluster_equal_serial_even_when_a_worker_dies(client, london, serial_packs, tmp_path):
     from hotspots.scale.distributed import run_packs
 
     marker = tmp_path / "killed-once"
@@ -181,8 +187,9 @@ def test_backtest_on_cluster_equals_serial(client):
     assert len(origins) >= 4 and len(dist.scores) == len(origins) * len(methods)
     pd.testing.assert_frame_equal(serial.scores.drop(columns="fit_s"), dist.scores.drop(columns="fit_s"))
     pd.testing.assert_frame_equal(serial.curves, dist.curves)
-    pd.testing.assert_frame_equal(serial.summary().drop(columns=["fit_s", "fit_s_se"]),
-                                  dist.summary().drop(columns=["fit_s", "fit_s_se"]))
+    pd.testing.assert_frame_equal(
+        serial.summary().drop(columns=["fit_s", "fit_s_se"]), dist.summary().drop(columns=["fit_s", "fit_s_se"])
+    )
     assert serial.best() == dist.best()
 
 

@@ -13,8 +13,14 @@ import shapely
 from shapely.geometry import Point, Polygon, box
 
 from dosage_reference import reference_visits
-from hotspots.analysis.dosage import (KOPER, DWELL_BINS_MINUTES, detect_visits, dosage_compliance,
-                                      places_of_pings, visits_from_log)
+from hotspots.analysis.dosage import (
+    KOPER,
+    DWELL_BINS_MINUTES,
+    detect_visits,
+    dosage_compliance,
+    places_of_pings,
+    visits_from_log,
+)
 from hotspots.analysis.dosage_text import Dosage, parse_dosage
 from hotspots.analysis.patrol_sim import simulate_patrols
 from hotspots.errors import ConfigError, InputError
@@ -32,8 +38,14 @@ def places_frame(geoms, ids=None):
 
 def track(unit, xy, t0=T0, step_s=10.0):
     xy = np.asarray(xy, dtype=float)
-    return pd.DataFrame({"unit": unit, "time": t0 + pd.to_timedelta(np.arange(len(xy)) * step_s, unit="s"),
-                         "x": xy[:, 0], "y": xy[:, 1]})
+    return pd.DataFrame(
+        {
+            "unit": unit,
+            "time": t0 + pd.to_timedelta(np.arange(len(xy)) * step_s, unit="s"),
+            "x": xy[:, 0],
+            "y": xy[:, 1],
+        }
+    )
 
 
 # --------------------------------------------------------------------------- point in polygon
@@ -41,8 +53,12 @@ def test_point_in_places_kernel_matches_shapely():
     rng = np.random.default_rng(0)
     donut = Point(1000, 1000).buffer(300).difference(Point(1000, 1000).buffer(120))
     multi = shapely.MultiPolygon([box(1500, 200, 1700, 400), box(1800, 200, 1900, 900)])
-    star = Polygon([(200 + 250 * np.cos(a) * (1 + 0.5 * (k % 2)), 1600 + 250 * np.sin(a) * (1 + 0.5 * (k % 2)))
-                    for k, a in enumerate(np.linspace(0, 2 * np.pi, 24, endpoint=False))])
+    star = Polygon(
+        [
+            (200 + 250 * np.cos(a) * (1 + 0.5 * (k % 2)), 1600 + 250 * np.sin(a) * (1 + 0.5 * (k % 2)))
+            for k, a in enumerate(np.linspace(0, 2 * np.pi, 24, endpoint=False))
+        ]
+    )
     overlapping = box(900, 900, 1400, 1400)  # overlaps the donut
     geoms = [donut, multi, star, overlapping]
     x = rng.uniform(-100, 2100, 200_000)
@@ -62,8 +78,11 @@ def test_point_in_places_kernel_matches_shapely():
 def test_one_parked_visit_hand_computed():
     place = places_frame([Point(0, 0).buffer(100)])
     # 5 pings approaching (all outside the 110 m zone), 90 parked at the centre, 5 leaving
-    xy = [(-500, 0), (-400, 0), (-300, 0), (-200, 0), (-150, 0)] + [(0, 0)] * 90 + [(150, 0), (200, 0), (300, 0),
-                                                                                     (400, 0), (500, 0)]
+    xy = (
+        [(-500, 0), (-400, 0), (-300, 0), (-200, 0), (-150, 0)]
+        + [(0, 0)] * 90
+        + [(150, 0), (200, 0), (300, 0), (400, 0), (500, 0)]
+    )
     v = detect_visits(track("U1", xy), place, crs=BNG)
     s = v.stays
     assert len(s) == 1 and s["kind"].iloc[0] == "visit"
@@ -75,18 +94,20 @@ def test_one_parked_visit_hand_computed():
     # transit: from the ping before (-150) to the ping after (150): 300 m in 910 s
     assert s["speed_mps"].iloc[0] == pytest.approx(300.0 / 910.0)
     assert v.places["minutes"].iloc[0] == pytest.approx(15.0)
-    assert v.daily["day"].iloc[0] == pd.Timestamp("2025-06-02") and v.weekly["week"].iloc[0] == pd.Timestamp("2025-06-02")
+    assert v.daily["day"].iloc[0] == pd.Timestamp("2025-06-02") and v.weekly["week"].iloc[0] == pd.Timestamp(
+        "2025-06-02"
+    )
 
 
 def test_gap_rules_join_and_split():
     place = places_frame([Point(0, 0).buffer(100)])
-    inside = [(0, 0)] * 30                     # 5 minutes
-    out = [(400, 0)] * 5                       # 50 s outside: joined (gap 60 s <= 120 s)
+    inside = [(0, 0)] * 30  # 5 minutes
+    out = [(400, 0)] * 5  # 50 s outside: joined (gap 60 s <= 120 s)
     v = detect_visits(track("U1", inside + out + inside), place, crs=BNG, drive_speed_mps=50)
     assert len(v.stays) == 1
     assert v.stays["minutes"].iloc[0] == pytest.approx(10.0)  # presence excludes the time outside
     assert v.stays["span_minutes"].iloc[0] == pytest.approx(10.0 + 60 / 60 - 10 / 60)
-    long_out = [(400, 0)] * 60                 # 10 minutes outside: two visits
+    long_out = [(400, 0)] * 60  # 10 minutes outside: two visits
     v2 = detect_visits(track("U1", inside + long_out + inside), place, crs=BNG, drive_speed_mps=50)
     assert v2.stays["minutes"].tolist() == pytest.approx([5.0, 5.0])
     # pings lost while parked (a 100 s hole) do not split the visit and the hole is counted
@@ -111,8 +132,9 @@ def test_drive_through_and_short_stop():
 
 
 def test_overlapping_places_both_count():
-    places = places_frame([Point(0, 0).buffer(100), Point(60, 0).buffer(100), Point(900, 0).buffer(50)],
-                          ["HOT", "ZONE", "FAR"])
+    places = places_frame(
+        [Point(0, 0).buffer(100), Point(60, 0).buffer(100), Point(900, 0).buffer(50)], ["HOT", "ZONE", "FAR"]
+    )
     v = detect_visits(track("U1", [(30, 0)] * 60), places, crs=BNG)
     assert v.places.set_index("place_id")["minutes"].to_dict() == {"HOT": 10.0, "ZONE": 10.0, "FAR": 0.0}
     assert any("HOT/ZONE" in n for n in v.notes)
@@ -144,8 +166,16 @@ def test_engine_matches_reference_on_random_tracks():
         xy = np.mod(xy + rng.uniform(0, 3000, 2), 3000)
         t = np.cumsum(np.where(rng.random(n) < 0.03, step * rng.integers(2, 40, n), step))
         keep = rng.random(n) > 0.02
-        frames.append(pd.DataFrame({"unit": f"U{u:02d}", "time": T0 + pd.to_timedelta(t[keep], unit="s"),
-                                    "x": xy[keep, 0], "y": xy[keep, 1]}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unit": f"U{u:02d}",
+                    "time": T0 + pd.to_timedelta(t[keep], unit="s"),
+                    "x": xy[keep, 0],
+                    "y": xy[keep, 1],
+                }
+            )
+        )
     pings = pd.concat(frames, ignore_index=True).sample(frac=1.0, random_state=1)  # any order
     got = detect_visits(pings, places, crs=BNG, max_gap_s=150).stays
     want = reference_visits(pings, places, max_gap_s=150)
@@ -168,10 +198,24 @@ def simulated(repo):
     lines = roads[roads["road_class"] == "minor"].sample(10, random_state=5).geometry.to_numpy()
     centres = shapely.line_interpolate_point(lines, 0.5, normalized=True)
     places = places_frame(shapely.buffer(centres, 75.0))
-    plans = pd.DataFrame({"item_id": places["item_id"], "minutes_per_visit": [15, 10, 15, 20, 15, 12, 15, 15, 10, 0],
-                          "visits_per_week": [3, 7, 5, 2, 1, 4, 6, 9, 3, 0]})
-    sim = simulate_patrols(rng, roads, places, start="2025-06-02", days=14, plans=plans, n_visiting_units=6,
-                           n_passing_units=4, passes_per_day=10)
+    plans = pd.DataFrame(
+        {
+            "item_id": places["item_id"],
+            "minutes_per_visit": [15, 10, 15, 20, 15, 12, 15, 15, 10, 0],
+            "visits_per_week": [3, 7, 5, 2, 1, 4, 6, 9, 3, 0],
+        }
+    )
+    sim = simulate_patrols(
+        rng,
+        roads,
+        places,
+        start="2025-06-02",
+        days=14,
+        plans=plans,
+        n_visiting_units=6,
+        n_passing_units=4,
+        passes_per_day=10,
+    )
     return sim, places, detect_visits(sim.pings, places, crs=BNG)
 
 
@@ -190,16 +234,24 @@ def test_planted_visits_found_and_drive_throughs_are_not_visits(simulated):
     visits = v.visits
     assert len(visits) == len(sim.planted_visits)
     for r in sim.planted_visits.itertuples():
-        hit = visits[(visits["place_id"] == r.place_id) & (visits["unit"] == r.unit) & (visits["start"] <= r.start)
-                     & (visits["end"] >= r.end)]
+        hit = visits[
+            (visits["place_id"] == r.place_id)
+            & (visits["unit"] == r.unit)
+            & (visits["start"] <= r.start)
+            & (visits["end"] >= r.end)
+        ]
         assert len(hit) == 1
     passing = v.stays[v.stays["unit"].str.startswith("TR")]
     assert len(passing) >= len(sim.planted_passes) > 0
     assert set(passing["kind"]) == {"drive_through"}
     # every planted pass shows up as a drive-through of that unit at that place around that time
     for r in sim.planted_passes.itertuples():
-        hit = passing[(passing["place_id"] == r.place_id) & (passing["unit"] == r.unit)
-                      & (passing["start"] <= r.time) & (passing["end"] >= r.time)]
+        hit = passing[
+            (passing["place_id"] == r.place_id)
+            & (passing["unit"] == r.unit)
+            & (passing["start"] <= r.time)
+            & (passing["end"] >= r.time)
+        ]
         assert len(hit) == 1
 
 
@@ -220,11 +272,16 @@ def test_daily_and_weekly_tables_add_up(simulated):
 
 def test_simulation_is_seeded(repo):
     roads = gpd.read_file(repo / "data" / "boundaries" / "roads.geojson").set_crs(BNG, allow_override=True)
-    centres = shapely.line_interpolate_point(roads[roads["road_class"] == "minor"].geometry.to_numpy()[:3], 0.5,
-                                             normalized=True)
+    centres = shapely.line_interpolate_point(
+        roads[roads["road_class"] == "minor"].geometry.to_numpy()[:3], 0.5, normalized=True
+    )
     places = places_frame(shapely.buffer(centres, 75.0))
-    runs = [simulate_patrols(np.random.default_rng(s), roads, places, start="2025-06-02", days=2,
-                             n_visiting_units=2, n_passing_units=1) for s in (1, 1, 2)]
+    runs = [
+        simulate_patrols(
+            np.random.default_rng(s), roads, places, start="2025-06-02", days=2, n_visiting_units=2, n_passing_units=1
+        )
+        for s in (1, 1, 2)
+    ]
     assert runs[0].pings.equals(runs[1].pings) and runs[0].planted_visits.equals(runs[1].planted_visits)
     assert not runs[0].pings.equals(runs[2].pings)
 
@@ -264,11 +321,76 @@ def test_input_checks():
 # --------------------------------------------------------------------------- the playbook's dosage, structured
 PLAYBOOK_EXPECTED = {
     # text: (minutes, visits, per, days_per_week, weekdays, nights, peak_hours, peak_days, varied, lasts, expiry, per week)
-    "15 minutes a day, varied times, until the zone expires": (15, 1, "day", 7, (), False, False, False, True, None, True, 7),
-    "15 minutes, 3 times a week at the peak days and hours": (15, 3, "week", 7, (), False, True, True, False, None, False, 3),
-    "15 minutes an hour across the peak hours, 4 nights a week": (15, 1, "hour", 4, (), True, True, False, False, None, False, 12),
-    "15 minutes an hour across the peak hours, 3 days a week": (15, 1, "hour", 3, (), False, True, False, False, None, False, 9),
-    "15 minutes an hour, Friday and Saturday nights": (15, 1, "hour", 2, (4, 5), True, False, False, False, None, False, 6),
+    "15 minutes a day, varied times, until the zone expires": (
+        15,
+        1,
+        "day",
+        7,
+        (),
+        False,
+        False,
+        False,
+        True,
+        None,
+        True,
+        7,
+    ),
+    "15 minutes, 3 times a week at the peak days and hours": (
+        15,
+        3,
+        "week",
+        7,
+        (),
+        False,
+        True,
+        True,
+        False,
+        None,
+        False,
+        3,
+    ),
+    "15 minutes an hour across the peak hours, 4 nights a week": (
+        15,
+        1,
+        "hour",
+        4,
+        (),
+        True,
+        True,
+        False,
+        False,
+        None,
+        False,
+        12,
+    ),
+    "15 minutes an hour across the peak hours, 3 days a week": (
+        15,
+        1,
+        "hour",
+        3,
+        (),
+        False,
+        True,
+        False,
+        False,
+        None,
+        False,
+        9,
+    ),
+    "15 minutes an hour, Friday and Saturday nights": (
+        15,
+        1,
+        "hour",
+        2,
+        (4, 5),
+        True,
+        False,
+        False,
+        False,
+        None,
+        False,
+        6,
+    ),
     "15 minutes a day at the peak hours, 2 weeks": (15, 1, "day", 7, (), False, True, False, False, 14, False, 7),
     "15 minutes a day at the peak hours": (15, 1, "day", 7, (), False, True, False, False, None, False, 7),
     "15 minutes, 3 times a week": (15, 3, "week", 7, (), False, False, False, False, None, False, 3),
@@ -282,17 +404,35 @@ def test_every_playbook_dosage_parses(repo):
     for text in texts:
         d = parse_dosage(text, where=f"playbook.toml: {text}")
         m, vis, per, dpw, wd, night, ph, pd_, varied, lasts, expiry, per_week = PLAYBOOK_EXPECTED[text]
-        assert (d.minutes_per_visit, d.visits, d.per, d.days_per_week, d.weekdays, d.nights, d.peak_hours,
-                d.peak_days, d.varied_times, d.lasts_days, d.until_expiry) == (m, vis, per, dpw, wd, night, ph, pd_,
-                                                                              varied, lasts, expiry), text
+        assert (
+            d.minutes_per_visit,
+            d.visits,
+            d.per,
+            d.days_per_week,
+            d.weekdays,
+            d.nights,
+            d.peak_hours,
+            d.peak_days,
+            d.varied_times,
+            d.lasts_days,
+            d.until_expiry,
+        ) == (m, vis, per, dpw, wd, night, ph, pd_, varied, lasts, expiry), text
         assert d.visits_per_week(window_hours=3) == per_week
         assert d.minutes_per_week(window_hours=3) == per_week * m
         assert parse_dosage(d.describe()) == Dosage(**{**vars(d), "text": d.describe()})
 
 
-@pytest.mark.parametrize("text, words", [("15 minutes a fortnight", "fortnight"), ("a day", "how long"),
-                                         ("15 minutes", "how often"), ("15 minutes, 3 times a week, a day", "twice"),
-                                         ("15 minutes a day {{ evil }}", "{{"), ("", "empty")])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("15 minutes a fortnight", "fortnight"),
+        ("a day", "how long"),
+        ("15 minutes", "how often"),
+        ("15 minutes, 3 times a week, a day", "twice"),
+        ("15 minutes a day {{ evil }}", "{{"),
+        ("", "empty"),
+    ],
+)
 def test_unreadable_dosage_is_named(text, words):
     with pytest.raises(ConfigError) as exc:
         parse_dosage(text, where="playbook.toml rules[3]")
@@ -309,18 +449,27 @@ def _log_visits(rows):
 
 def test_compliance_hand_computed():
     rows = []
-    for d in (2, 4, 6, 9, 11):                           # A: 5 visits of 15 min in a fortnight (asked 6 x 15)
+    for d in (2, 4, 6, 9, 11):  # A: 5 visits of 15 min in a fortnight (asked 6 x 15)
         rows.append(["A", "U1", f"2025-06-{d:02d} 19:00", f"2025-06-{d:02d} 19:15"])
-    for d in range(2, 16):                               # B: 14 visits of 30 min (asked 14 x 15): over-dosed
+    for d in range(2, 16):  # B: 14 visits of 30 min (asked 14 x 15): over-dosed
         rows.append(["B", "U2", f"2025-06-{d:02d} 12:00", f"2025-06-{d:02d} 12:30"])
     rows.append(["C", "U1", "2025-06-03 10:00", "2025-06-03 10:05"])  # C: one 5-minute visit: under-dosed
     # D: Friday and Saturday nights, 15 min an hour over 3 hours: 2 weekends = 4 nights x 3 = 12 visits asked
     for day, hour in (("06", 22), ("06", 23), ("08", 0), ("07", 22), ("10", 22)):  # Fri 6th, Sat 7th, Tue 10th
         rows.append(["D", "U3", f"2025-06-{day} {hour:02d}:00", f"2025-06-{day} {hour:02d}:15"])
     v = _log_visits(rows)
-    plans = pd.DataFrame({"item_id": ["A", "B", "C", "D", "E"],
-                          "dosage": ["15 minutes, 3 times a week", "15 minutes a day", "15 minutes a day, 2 weeks",
-                                     "15 minutes an hour, Friday and Saturday nights", "15 minutes, 3 times a week"]})
+    plans = pd.DataFrame(
+        {
+            "item_id": ["A", "B", "C", "D", "E"],
+            "dosage": [
+                "15 minutes, 3 times a week",
+                "15 minutes a day",
+                "15 minutes a day, 2 weeks",
+                "15 minutes an hour, Friday and Saturday nights",
+                "15 minutes, 3 times a week",
+            ],
+        }
+    )
     c = dosage_compliance(v, plans, "2025-06-02", "2025-06-16").table.set_index("place_id")
     assert c.loc["A", "asked_visits"] == pytest.approx(6) and c.loc["A", "asked_minutes"] == pytest.approx(90)
     assert c.loc["A", "minutes"] == pytest.approx(75) and c.loc["A", "compliance_minutes"] == pytest.approx(75 / 90)
@@ -346,7 +495,12 @@ def test_compliance_hand_computed():
 
 def test_until_expiry_uses_the_due_date():
     v = _log_visits([["A", "U1", "2025-06-03 10:00", "2025-06-03 10:15"]])
-    plans = pd.DataFrame({"item_id": ["A"], "dosage": ["15 minutes a day, varied times, until the zone expires"],
-                          "due_until": [pd.Timestamp("2025-06-09", tz=TZ)]})
+    plans = pd.DataFrame(
+        {
+            "item_id": ["A"],
+            "dosage": ["15 minutes a day, varied times, until the zone expires"],
+            "due_until": [pd.Timestamp("2025-06-09", tz=TZ)],
+        }
+    )
     c = dosage_compliance(v, plans, "2025-06-02", "2025-06-16").table.iloc[0]
     assert c["due_days"] == 7 and c["asked_visits"] == pytest.approx(7) and c["time_spread"] == 1

@@ -13,8 +13,7 @@ from scipy import stats
 
 from hotspots.errors import PrecisionError
 from hotspots.forecast import _etas_kernels as K
-from hotspots.forecast.etas import (SelfExciting, _solve_omega, _solve_sigma2, density_at, fit_etas,
-                                    simulate_etas)
+from hotspots.forecast.etas import SelfExciting, _solve_omega, _solve_sigma2, density_at, fit_etas, simulate_etas
 from hotspots.forecast.harness import EventTable, History, Horizon, backtest, make_origins
 from hotspots.forecast.methods import NaiveCounts, default_method_names, make_method
 from hotspots.geo.grid import Grid
@@ -24,8 +23,11 @@ TZ = "Europe/London"
 
 def _surface(grid):
     xc, yc = grid.centres()
-    return (0.2 + np.exp(-((xc - 1500) ** 2 + (yc - 3500) ** 2) / (2 * 600 ** 2))
-            + 0.6 * np.exp(-((xc - 3800) ** 2 + (yc - 1200) ** 2) / (2 * 400 ** 2)))
+    return (
+        0.2
+        + np.exp(-((xc - 1500) ** 2 + (yc - 3500) ** 2) / (2 * 600**2))
+        + 0.6 * np.exp(-((xc - 3800) ** 2 + (yc - 1200) ** 2) / (2 * 400**2))
+    )
 
 
 def test_fit_recovers_known_parameters_from_simulated_incidents():
@@ -52,8 +54,12 @@ def test_candidate_pairs_match_brute_force():
     x = rng.uniform(0, 2000, n)
     y = rng.uniform(0, 2000, n)
     pi, pj, dt, d2 = K.candidate_pairs(t, x, y, 10.0, 300.0)
-    ref = {(i, j) for j in range(n) for i in range(n)
-           if 0 < t[j] - t[i] <= 10.0 and (x[j] - x[i]) ** 2 + (y[j] - y[i]) ** 2 <= 300.0 ** 2}
+    ref = {
+        (i, j)
+        for j in range(n)
+        for i in range(n)
+        if 0 < t[j] - t[i] <= 10.0 and (x[j] - x[i]) ** 2 + (y[j] - y[i]) ** 2 <= 300.0**2
+    }
     assert set(zip(pi.tolist(), pj.tolist())) == ref
     np.testing.assert_allclose(dt, t[pj] - t[pi])
     np.testing.assert_allclose(d2, (x[pj] - x[pi]) ** 2 + (y[pj] - y[pi]) ** 2)
@@ -66,9 +72,15 @@ def test_em_sums_match_numpy():
     x, y = rng.uniform(0, 1000, n), rng.uniform(0, 1000, n)
     bg = rng.uniform(0.5, 1.5, n) / 1e6
     pi, pj, dt, d2 = K.candidate_pairs(t, x, y, 20.0, 400.0)
-    mu, theta, omega, s2, L, D = 3.0, 0.3, 0.25, 80.0 ** 2, 20.0, 400.0
-    g = (theta * omega * np.exp(-omega * dt) / (1 - math.exp(-omega * L))
-         * np.exp(-d2 / (2 * s2)) / (2 * np.pi * s2 * (1 - math.exp(-D * D / (2 * s2)))))
+    mu, theta, omega, s2, L, D = 3.0, 0.3, 0.25, 80.0**2, 20.0, 400.0
+    g = (
+        theta
+        * omega
+        * np.exp(-omega * dt)
+        / (1 - math.exp(-omega * L))
+        * np.exp(-d2 / (2 * s2))
+        / (2 * np.pi * s2 * (1 - math.exp(-D * D / (2 * s2))))
+    )
     lam = mu * bg + np.bincount(pj, weights=g, minlength=n)
     p = g / lam[pj]
     got = K.em_sums(pj, dt, d2, bg, mu, theta, omega, s2, L, D)
@@ -84,7 +96,7 @@ def test_truncated_m_step_solvers_invert_the_truncated_means():
     s2 = _solve_sigma2(5000.0, 150.0)
     rng = np.random.default_rng(0)
     d2 = (rng.normal(0, math.sqrt(s2), (400000, 2)) ** 2).sum(axis=1)
-    assert d2[d2 <= 150.0 ** 2].mean() == pytest.approx(5000.0, rel=0.01)
+    assert d2[d2 <= 150.0**2].mean() == pytest.approx(5000.0, rel=0.01)
 
 
 def test_triggered_counts_are_the_gaussian_mass_in_each_cell():
@@ -97,13 +109,20 @@ def test_triggered_counts_are_the_gaussian_mass_in_each_cell():
     px = stats.norm.cdf(500, 430, sigma) - stats.norm.cdf(400, 430, sigma)
     py = stats.norm.cdf(700, 610, sigma) - stats.norm.cdf(600, 610, sigma)
     assert out[r, c] == pytest.approx(time_w * px * py, rel=1e-6)
-    assert out.sum() == pytest.approx(time_w * (1 - math.exp(-D * D / (2 * sigma ** 2))) ** -1
-                                      * (stats.norm.cdf(1000, 430, sigma) - stats.norm.cdf(0, 430, sigma))
-                                      * (stats.norm.cdf(1000, 610, sigma) - stats.norm.cdf(0, 610, sigma)),
-                                      rel=1e-6)
+    assert out.sum() == pytest.approx(
+        time_w
+        * (1 - math.exp(-D * D / (2 * sigma**2))) ** -1
+        * (stats.norm.cdf(1000, 430, sigma) - stats.norm.cdf(0, 430, sigma))
+        * (stats.norm.cdf(1000, 610, sigma) - stats.norm.cdf(0, 610, sigma)),
+        rel=1e-6,
+    )
     # an incident at or after the start contributes nothing
-    assert K.triggered_counts(x, y, np.array([100.0]), 100.0, 114.0, theta, omega, sigma, L, D, 0.0, 1000.0,
-                              100.0, 10, 10).sum() == 0
+    assert (
+        K.triggered_counts(
+            x, y, np.array([100.0]), 100.0, 114.0, theta, omega, sigma, L, D, 0.0, 1000.0, 100.0, 10, 10
+        ).sum()
+        == 0
+    )
 
 
 def test_etas_refuses_month_precision_and_is_a_candidate_for_day_data():
@@ -111,9 +130,16 @@ def test_etas_refuses_month_precision_and_is_a_candidate_for_day_data():
     rng = np.random.default_rng(3)
     months = pd.date_range("2021-01-01", "2022-12-01", freq="MS", tz=TZ)
     idx = rng.integers(0, len(months), 500)
-    inc = pd.DataFrame({"x": rng.uniform(0, 1000, 500), "y": rng.uniform(0, 1000, 500), "start": months[idx],
-                        "end": months[idx] + pd.offsets.MonthBegin(1) - pd.Timedelta(seconds=1),
-                        "time_precision": "month", "crime_type": "burglary"})
+    inc = pd.DataFrame(
+        {
+            "x": rng.uniform(0, 1000, 500),
+            "y": rng.uniform(0, 1000, 500),
+            "start": months[idx],
+            "end": months[idx] + pd.offsets.MonthBegin(1) - pd.Timedelta(seconds=1),
+            "time_precision": "month",
+            "crime_type": "burglary",
+        }
+    )
     ev = EventTable.from_incidents(inc)
     grid = Grid.from_boundary(shapely.box(0, 0, 1000, 1000), 100)
     h = History(ev, pd.Timestamp("2022-06-01", tz=TZ), Horizon(days=0, months=1), grid)
@@ -125,17 +151,18 @@ def test_etas_forecast_beats_counts_on_a_self_exciting_process():
     """Simulated burglary with strong, short-lived near repeats on a flat background: the fitted
     process puts next fortnight's incidents in the top 2% of cells far more often than a year of counts."""
     grid = Grid.from_boundary(shapely.box(0, 0, 4000, 4000), 100)
-    sim = simulate_etas(grid, np.ones(grid.shape), mu=3.0, theta=0.6, omega=0.15, sigma=80.0, days=1100.0,
-                        seed=5)
+    sim = simulate_etas(grid, np.ones(grid.shape), mu=3.0, theta=0.6, omega=0.15, sigma=80.0, days=1100.0, seed=5)
     day0 = pd.Timestamp("2020-01-01", tz="UTC")
     start = day0 + pd.to_timedelta(sim.t, unit="D")
-    inc = pd.DataFrame({"x": sim.x, "y": sim.y, "start": start, "end": start, "time_precision": "minute",
-                        "crime_type": "burglary"})
+    inc = pd.DataFrame(
+        {"x": sim.x, "y": sim.y, "start": start, "end": start, "time_precision": "minute", "crime_type": "burglary"}
+    )
     ev = EventTable.from_incidents(inc)
     origins = make_origins("2022-06-01", "2022-09-30", Horizon(14), TZ)
     etas = SelfExciting(fit_window_days=365.0, max_lag_days=60.0, max_distance_m=500.0)
-    res = backtest(ev, grid, {"naive_12m": NaiveCounts(365.25), "etas": etas}, origins, Horizon(14),
-                   shares=(0.02, 0.05))
+    res = backtest(
+        ev, grid, {"naive_12m": NaiveCounts(365.25), "etas": etas}, origins, Horizon(14), shares=(0.02, 0.05)
+    )
     s = res.summary().set_index("method")
     assert s.loc["etas", "hit_rate_2"] > 1.5 * s.loc["naive_12m", "hit_rate_2"]
     assert s.loc["etas", "info_gain"] > s.loc["naive_12m", "info_gain"]
@@ -147,8 +174,9 @@ def test_learned_model_can_take_the_etas_forecast_as_a_feature():
     grid = Grid.from_boundary(shapely.box(0, 0, 2000, 2000), 100)
     sim = simulate_etas(grid, np.ones(grid.shape), mu=2.0, theta=0.5, omega=0.2, sigma=60.0, days=500.0, seed=1)
     start = pd.Timestamp("2021-01-01", tz="UTC") + pd.to_timedelta(sim.t, unit="D")
-    inc = pd.DataFrame({"x": sim.x, "y": sim.y, "start": start, "end": start, "time_precision": "minute",
-                        "crime_type": "burglary"})
+    inc = pd.DataFrame(
+        {"x": sim.x, "y": sim.y, "start": start, "end": start, "time_precision": "minute", "crime_type": "burglary"}
+    )
     h = History(EventTable.from_incidents(inc), pd.Timestamp("2022-04-01", tz=TZ), Horizon(14), grid)
     names, X = dynamic_features(h, with_prospective=False, with_etas=True)
     ref = SelfExciting().fit(h).predict(h.origin, h.horizon)[grid.mask]

@@ -10,8 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspots.analysis.evaluate import (EvaluateConfig, circle_target, evaluate_intervention, parse_target,
-                                        rate_ratio_test, wdd_test)
+from hotspots.analysis.evaluate import (
+    EvaluateConfig,
+    circle_target,
+    evaluate_intervention,
+    parse_target,
+    rate_ratio_test,
+    wdd_test,
+)
 from hotspots.errors import ConfigError, InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,8 +50,14 @@ def test_wdd_unequal_periods_and_area_weights_hand_computed():
 
 def test_wdd_single_control_serving_both_zones():
     # one control (weights 10 for the target, 5 for the buffer): its change enters twice
-    r = wdd_test(treated=(10, 4), control=(100, 110), disp_treated=(6, 8), disp_control=(100, 110),
-                 area_weights=(10, 1, 5, 1), same_control=True)
+    r = wdd_test(
+        treated=(10, 4),
+        control=(100, 110),
+        disp_treated=(6, 8),
+        disp_control=(100, 110),
+        area_weights=(10, 1, 5, 1),
+        same_control=True,
+    )
     assert r["wdd"] == pytest.approx(-6 - 1 + 2 - 2)
     assert r["var"] == pytest.approx(10 + 4 + 6 + 8 + (0.1 + 0.2) ** 2 * 210)
 
@@ -71,8 +83,11 @@ def _synthetic(rng):
     x = np.r_[x, 2000 + rad * np.cos(ang)]
     y = np.r_[y, 2000 + rad * np.sin(ang)]
     t = t.append(start + pd.to_timedelta(rng.uniform(0, 365, m), unit="D"))
-    inc = gpd.GeoDataFrame({"x": x, "y": y, "start": t, "end": t, "time_precision": "minute",
-                            "crime_type": "robbery", "harm": 1.0}, geometry=gpd.points_from_xy(x, y), crs=27700)
+    inc = gpd.GeoDataFrame(
+        {"x": x, "y": y, "start": t, "end": t, "time_precision": "minute", "crime_type": "robbery", "harm": 1.0},
+        geometry=gpd.points_from_xy(x, y),
+        crs=27700,
+    )
     return inc
 
 
@@ -82,8 +97,7 @@ def test_evaluate_counts_match_brute_force_and_detect_the_drop(tmp_path):
     rng = np.random.default_rng(9)
     inc = _synthetic(rng)
     target = circle_target(2000, 2000, 150)
-    res = evaluate_intervention(inc, target, "2025-01-01", "2026-01-01", boundary=box(0, 0, 4000, 4000),
-                                buffer_m=200)
+    res = evaluate_intervention(inc, target, "2025-01-01", "2026-01-01", boundary=box(0, 0, 4000, 4000), buffer_m=200)
     d = np.hypot(inc.x - 2000, inc.y - 2000).to_numpy()
     t = inc.start
     before = (t >= pd.Timestamp("2024-01-01", tz=TZ)) & (t < pd.Timestamp("2025-01-01", tz=TZ))
@@ -102,7 +116,7 @@ def test_evaluate_counts_match_brute_force_and_detect_the_drop(tmp_path):
 
 def test_parse_target_and_errors():
     g = parse_target("530000,190000,100")
-    assert g.area == pytest.approx(np.pi * 100 ** 2, rel=0.01)
+    assert g.area == pytest.approx(np.pi * 100**2, rel=0.01)
     with pytest.raises(InputError):
         parse_target("/no/such/file.geojson")
     with pytest.raises(ConfigError):
@@ -118,9 +132,26 @@ def test_evaluate_cli_on_demo_stopping_hotspot(tmp_path):
     s = json.loads(truth_p.read_text())["stopping"]
     from hotspots.cli import main
 
-    rc = main(["evaluate", "--config", str(REPO / "config/demo.toml"), "--target", f"{s['x']},{s['y']},{s['radius_m']}",
-               "--start", "2024-07-01", "--end", "2025-07-01", "--buffer-m", "200", "--crime-type", "robbery",
-               "--out", str(tmp_path), "--quiet"])
+    rc = main(
+        [
+            "evaluate",
+            "--config",
+            str(REPO / "config/demo.toml"),
+            "--target",
+            f"{s['x']},{s['y']},{s['radius_m']}",
+            "--start",
+            "2024-07-01",
+            "--end",
+            "2025-07-01",
+            "--buffer-m",
+            "200",
+            "--crime-type",
+            "robbery",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     df = pd.read_csv(tmp_path / "evaluation.csv")
     tab = df[df["area"].isin(["target", "buffer", "control"])].set_index("area")
@@ -137,7 +168,8 @@ def test_parse_target_reads_a_geojson_polygon_in_lon_lat(tmp_path):
 
     poly = box(530000, 190000, 530400, 190300)  # 0.12 km2 in EPSG:27700
     gpd.GeoDataFrame({"name": ["CCTV viewshed"]}, geometry=[poly], crs=27700).to_crs(4326).to_file(
-        tmp_path / "t.geojson", driver="GeoJSON")
+        tmp_path / "t.geojson", driver="GeoJSON"
+    )
     g = parse_target(str(tmp_path / "t.geojson"))
     assert g.area == pytest.approx(poly.area, rel=1e-3)
     assert g.centroid.distance(poly.centroid) < 1.0

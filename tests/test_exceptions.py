@@ -11,8 +11,14 @@ import pandas as pd
 import pytest
 
 from hotspots._util import shared_data_dir
-from hotspots.analysis.exceptions import (ExceptionsConfig, plan_periods, poisson_change_test, seasonal_index,
-                                          seasonality, short_term_exceptions)
+from hotspots.analysis.exceptions import (
+    ExceptionsConfig,
+    plan_periods,
+    poisson_change_test,
+    seasonal_index,
+    seasonality,
+    short_term_exceptions,
+)
 from hotspots.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,9 +33,20 @@ def make_incidents(times, ward, crime_type="burglary", precision="day", x=None, 
     n = len(t)
     x = np.full(n, 1000.0) if x is None else np.asarray(x, float)
     y = np.full(n, 1000.0) if y is None else np.asarray(y, float)
-    return gpd.GeoDataFrame({"x": x, "y": y, "start": t, "end": t, "time_precision": precision,
-                             "crime_type": crime_type, "ward_code": ward, "harm": 1.0},
-                            geometry=gpd.points_from_xy(x, y), crs=27700)
+    return gpd.GeoDataFrame(
+        {
+            "x": x,
+            "y": y,
+            "start": t,
+            "end": t,
+            "time_precision": precision,
+            "crime_type": crime_type,
+            "ward_code": ward,
+            "harm": 1.0,
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs=27700,
+    )
 
 
 # --------------------------------------------------------------------------- exact test
@@ -106,8 +123,9 @@ def test_hotspot_area_rows_count_points_inside():
     r = ex[(ex.unit_type == "hotspot area") & (ex.crime_type == "all crime")].iloc[0]
     assert r["unit_name"] == "Parade" and r["current"] == 5
     # the pipeline's hotspot polygons carry a crime-type label instead of a name
-    areas2 = gpd.GeoDataFrame({"area_id": ["burglary-3"], "label": ["burglary"]}, geometry=[box(-50, -50, 250, 50)],
-                              crs=27700)
+    areas2 = gpd.GeoDataFrame(
+        {"area_id": ["burglary-3"], "label": ["burglary"]}, geometry=[box(-50, -50, 250, 50)], crs=27700
+    )
     ex2 = short_term_exceptions(inc, fim, areas=areas2)
     r2 = ex2[(ex2.unit_type == "hotspot area") & (ex2.crime_type == "all crime")].iloc[0]
     assert r2["unit_id"] == "burglary-3" and r2["current"] == 3
@@ -173,8 +191,7 @@ def test_demo_planted_winter_uplift():
     inc = make_incidents(local("committed_from"), "x", "burglary_residential", "minute")
     inc["end"] = local("committed_to").to_numpy()
     inc = inc[inc["start"].notna() & inc["end"].notna()]
-    s = seasonality(inc, "2025-11-14", ExceptionsConfig(crime_types=("burglary_residential",),
-                                                        include_all_crime=False))
+    s = seasonality(inc, "2025-11-14", ExceptionsConfig(crime_types=("burglary_residential",), include_all_crime=False))
     idx = s.index_table().loc["burglary_residential"]
     winter = truth["near_repeat"]["winter_months"]
     assert idx[winter].mean() > 1.1
@@ -202,5 +219,6 @@ def test_barnet_monthly_ward_counts_match_pandas():
         assert r["current"] == ref.loc[ward, "2018-06"]
         assert r["previous"] == ref.loc[ward, "2018-05"]
         assert r["last_year"] == ref.loc[ward, "2017-06"]
-        assert r["trailing_mean"] == pytest.approx(ref.loc[ward, ["2017-12", "2018-01", "2018-02", "2018-03",
-                                                                  "2018-04", "2018-05"]].mean())
+        assert r["trailing_mean"] == pytest.approx(
+            ref.loc[ward, ["2017-12", "2018-01", "2018-02", "2018-03", "2018-04", "2018-05"]].mean()
+        )

@@ -10,8 +10,7 @@ import pytest
 import shapely
 from scipy import stats
 
-from hotspots.analysis.experiments import (allocate_places, crossover_schedule, evaluate_allocation,
-                                           evaluate_crossover)
+from hotspots.analysis.experiments import allocate_places, crossover_schedule, evaluate_allocation, evaluate_crossover
 from hotspots.analysis.patrol_sim import plant_patrol_effect
 from hotspots.errors import InputError, PrecisionError
 
@@ -21,8 +20,9 @@ BNG = "EPSG:27700"
 
 def grid_places(n, radius=80.0):
     xy = np.array([(530000 + 400 * (k % 10), 180000 + 400 * (k // 10)) for k in range(n)], dtype=float)
-    return gpd.GeoDataFrame({"item_id": [f"H{k:02d}" for k in range(n)]},
-                            geometry=shapely.buffer(shapely.points(xy), radius), crs=BNG)
+    return gpd.GeoDataFrame(
+        {"item_id": [f"H{k:02d}" for k in range(n)]}, geometry=shapely.buffer(shapely.points(xy), radius), crs=BNG
+    )
 
 
 # --------------------------------------------------------------------------- designs
@@ -68,8 +68,18 @@ def _incidents_at(places, rows):
     for k, (pid, day, harm) in enumerate(rows):
         c = places.set_index("item_id").geometry[pid].centroid
         t = pd.Timestamp(day + " 12:00", tz=TZ)
-        recs.append({"incident_id": f"I{k}", "crime_type": "robbery", "start": t, "end": t,
-                     "time_precision": "minute", "x": c.x, "y": c.y, "harm": harm})
+        recs.append(
+            {
+                "incident_id": f"I{k}",
+                "crime_type": "robbery",
+                "start": t,
+                "end": t,
+                "time_precision": "minute",
+                "x": c.x,
+                "y": c.y,
+                "harm": harm,
+            }
+        )
     df = pd.DataFrame(recs)
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=BNG)
 
@@ -131,8 +141,9 @@ def _crossover_trial(seed, n_places=24, days=84, reduction=0.35, rate=0.8):
     sched = crossover_schedule(places["item_id"], "2025-06-02", days, seed=seed)
     dose = sched.patrol_days().rename(columns={"date": "day"}).assign(minutes=15.0)
     rates = {p: rate * (0.5 + k / n_places) for k, p in enumerate(places["item_id"])}
-    sim = plant_patrol_effect(rng, places, dose, start="2025-06-02", days=days, base_rate_per_day=rates,
-                              reduction=reduction)
+    sim = plant_patrol_effect(
+        rng, places, dose, start="2025-06-02", days=days, base_rate_per_day=rates, reduction=reduction
+    )
     return places, sched, sim
 
 

@@ -24,8 +24,9 @@ def _grid():
 
 def test_households_split_over_points_and_by_area_without_points():
     grid = _grid()
-    areas = gpd.GeoDataFrame({"hh": [300.0, 80.0]},
-                             geometry=[shapely.box(0, 0, 500, 1000), shapely.box(500, 0, 1000, 1000)], crs=CRS)
+    areas = gpd.GeoDataFrame(
+        {"hh": [300.0, 80.0]}, geometry=[shapely.box(0, 0, 500, 1000), shapely.box(500, 0, 1000, 1000)], crs=CRS
+    )
     # three postcode points in the west area, none in the east
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([50.0, 150.0, 150.0], [950.0, 950.0, 850.0]), crs=CRS)
     out = X.households_per_cell(areas, "hh", grid, points=pts)
@@ -94,7 +95,7 @@ def test_learned_model_uses_exposure_when_given_and_it_tells_empty_cells_apart()
 
     def auc(score):
         a, b = score[empty][has_homes], score[empty][~has_homes]
-        return ((a[:, None] > b[None, :]).mean() + 0.5 * (a[:, None] == b[None, :]).mean())
+        return (a[:, None] > b[None, :]).mean() + 0.5 * (a[:, None] == b[None, :]).mean()
 
     a_with, a_without = auc(with_e.predict(h.origin)), auc(without.predict(h.origin))
     assert a_with > 0.85 and a_with > a_without + 0.2

@@ -33,8 +33,9 @@ def test_digest_identifies_the_data():
     a = np.arange(10.0)
     grid = Grid.from_boundary(shapely.box(0, 0, 1000, 1000), 100)
     k = digest(a, grid, {"w": 3, "r": (1.0, 2.0)}, "x", None)
-    assert k == digest(a.copy(), Grid.from_boundary(shapely.box(0, 0, 1000, 1000), 100),
-                       {"r": (1.0, 2.0), "w": 3}, "x", None)
+    assert k == digest(
+        a.copy(), Grid.from_boundary(shapely.box(0, 0, 1000, 1000), 100), {"r": (1.0, 2.0), "w": 3}, "x", None
+    )
     b = a.copy()
     b[7] += 1e-9
     assert digest(b, grid, {"w": 3, "r": (1.0, 2.0)}, "x", None) != k
@@ -44,8 +45,12 @@ def test_digest_identifies_the_data():
     assert digest(a, g2, {"w": 3, "r": (1.0, 2.0)}, "x", None) != k
     assert digest(a, grid, {"w": 3, "r": (1.0, 2.5)}, "x", None) != k
     # estimators are keyed by class and parameters, nested ones included
-    assert digest(method_key(Blend((NaiveCounts(91),), (1.0,)))) == digest(method_key(Blend((NaiveCounts(91),), (1.0,))))
-    assert digest(method_key(Blend((NaiveCounts(91),), (1.0,)))) != digest(method_key(Blend((NaiveCounts(92),), (1.0,))))
+    assert digest(method_key(Blend((NaiveCounts(91),), (1.0,)))) == digest(
+        method_key(Blend((NaiveCounts(91),), (1.0,)))
+    )
+    assert digest(method_key(Blend((NaiveCounts(91),), (1.0,)))) != digest(
+        method_key(Blend((NaiveCounts(92),), (1.0,)))
+    )
     with pytest.raises(TypeError, match="cannot key"):
         digest(object())
 
@@ -78,9 +83,11 @@ def test_feature_cache_follows_the_data_not_just_the_date():
 def test_blend_reuses_the_learned_fit_with_identical_surfaces_and_scores(monkeypatch):
     ev, grid = _events(seed=3)
     learned = LearnedRisk(n_train_origins=4, max_iter=30, with_prospective=False)
-    methods = {"learned": learned, "decayed": DecayedKDE(radius_m=0.0, half_life_days=365.0),
-               "blend": Blend(methods=(learned, DecayedKDE(radius_m=0.0, half_life_days=365.0)),
-                              weights=(0.5, 0.5))}
+    methods = {
+        "learned": learned,
+        "decayed": DecayedKDE(radius_m=0.0, half_life_days=365.0),
+        "blend": Blend(methods=(learned, DecayedKDE(radius_m=0.0, half_life_days=365.0)), weights=(0.5, 0.5)),
+    }
     origins = make_origins("2023-06-05", "2023-07-31", Horizon(14), TZ)
     fits = {"n": 0}
     real_fit = LearnedRisk.fit

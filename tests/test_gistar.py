@@ -13,8 +13,16 @@ import pytest
 import shapely
 
 from hotspots.analysis import _kernels
-from hotspots.analysis.gistar import (GiStarConfig, classify, fdr_cutoff, gistar, gistar_grid,
-                                      gistar_polygons, grid_neighbours, hotspot_gistar)
+from hotspots.analysis.gistar import (
+    GiStarConfig,
+    classify,
+    fdr_cutoff,
+    gistar,
+    gistar_grid,
+    gistar_polygons,
+    grid_neighbours,
+    hotspot_gistar,
+)
 from hotspots.errors import ConfigError
 from hotspots.geo.grid import Grid
 
@@ -25,8 +33,9 @@ def barnet(shared_data):
 
     outline = gpd.read_file(shared_data / "boundaries" / "barnet_borough_outline.geojson").to_crs(27700)
     grid = Grid.from_boundary(outline.geometry.union_all(), 100)
-    d = pd.read_csv(shared_data / "crime" / "barnet_burglary_policeuk_2010-12_2024-02.csv.gz",
-                    usecols=["Month", "x_bng", "y_bng"])
+    d = pd.read_csv(
+        shared_data / "crime" / "barnet_burglary_policeuk_2010-12_2024-02.csv.gz", usecols=["Month", "x_bng", "y_bng"]
+    )
     counts = grid.counts(d["x_bng"].to_numpy(float), d["y_bng"].to_numpy(float))
     return grid, counts, d
 
@@ -54,7 +63,7 @@ def test_z_equals_esda_on_barnet_grid(barnet, barnet_w):
     # the neighbour sets are the same as libpysal's
     ip, ix = grid_neighbours(grid.mask, grid.cell_size)
     for i in range(0, res.n, 97):
-        assert set(ix[ip[i]:ip[i + 1]].tolist()) == set(barnet_w.neighbors[i])
+        assert set(ix[ip[i] : ip[i + 1]].tolist()) == set(barnet_w.neighbors[i])
     e = esda.G_Local(res.y, barnet_w, star=True, transform="B", permutations=0)
     assert np.max(np.abs(res.z - e.Zs)) < 1e-8
     assert np.max(np.abs(res.G - e.Gs)) < 1e-12
@@ -107,10 +116,10 @@ def numpy_permutation_counts(y, indptr, indices, draws):
     ge = np.zeros(n, dtype=int)
     le = np.zeros(n, dtype=int)
     for i in range(n):
-        nb = indices[indptr[i]:indptr[i + 1]]
+        nb = indices[indptr[i] : indptr[i + 1]]
         obs = y[i] + y[nb].sum()
         others = np.delete(np.arange(n), i)
-        sims = y[i] + y[others[draws[:, :nb.size]]].sum(axis=1)
+        sims = y[i] + y[others[draws[:, : nb.size]]].sum(axis=1)
         tol = 1e-9 * max(1.0, abs(obs))  # sums equal up to rounding are ties
         ge[i] = (sims >= obs - tol).sum()
         le[i] = (sims <= obs + tol).sum()
@@ -184,8 +193,9 @@ def test_classify_bins_and_direction():
 def test_config_and_errors():
     from hotspots.config import build_section
 
-    c = build_section(GiStarConfig, {"permutations": 999, "p_value": "sim", "correction": "bonferroni"}, "r.toml",
-                      "gistar")
+    c = build_section(
+        GiStarConfig, {"permutations": 999, "p_value": "sim", "correction": "bonferroni"}, "r.toml", "gistar"
+    )
     assert c.permutations == 999
     with pytest.raises(ConfigError, match="permutations > 0"):
         build_section(GiStarConfig, {"p_value": "sim"}, "r.toml", "gistar")

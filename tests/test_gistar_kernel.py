@@ -67,7 +67,7 @@ def test_space_time_cube_is_the_formula_on_lag_sums(lags):
     mean, sd = cube.mean(), cube.std()
     for t in range(T):
         t0 = max(0, t - lags)
-        _s, wt, zt = _kernels.gistar_z(cube[t0:t + 1].sum(axis=0), ip, ix, float(t - t0 + 1), mean, sd, T * N)
+        _s, wt, zt = _kernels.gistar_z(cube[t0 : t + 1].sum(axis=0), ip, ix, float(t - t0 + 1), mean, sd, T * N)
         np.testing.assert_allclose(z[t], zt, rtol=1e-12, atol=1e-13)
         np.testing.assert_array_equal(w[t], wt)
     # a cube with no variance: z = 0 (documented), never NaN

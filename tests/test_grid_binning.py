@@ -16,6 +16,7 @@ from hotspots.geo.grid import Grid
 def _reference(xs: list[str], ys: list[str], x0: str, ytop: str, cs: str) -> tuple[list[int], list[int]]:
     """Exact decimal arithmetic on the coordinates as written: column floor((x - x0) / cs) (a point on
     a vertical line goes east), row floor((ytop - y) / cs) (a point on a horizontal line goes south)."""
+
     def fl(v: Decimal) -> int:
         return int(v.to_integral_value(rounding=ROUND_FLOOR))
 
@@ -31,8 +32,9 @@ def test_points_on_grid_lines_go_east_and_south(cell):
     x0 = (Decimal(523400) / cs).to_integral_value(rounding=ROUND_FLOOR) * cs
     y0 = (Decimal(187000) / cs).to_integral_value(rounding=ROUND_FLOOR) * cs
     ncols = nrows = 40
-    grid = Grid.from_boundary(shapely.box(float(x0), float(y0), float(x0 + ncols * cs), float(y0 + nrows * cs)),
-                              float(cs))
+    grid = Grid.from_boundary(
+        shapely.box(float(x0), float(y0), float(x0 + ncols * cs), float(y0 + nrows * cs)), float(cs)
+    )
     assert grid.xmin == float(x0) and grid.ymax == float(y0 + nrows * cs)
     rng = np.random.default_rng(int(float(cell) * 10))
     # points on vertical lines, on horizontal lines, on both (corners), and at millimetre offsets beside them
@@ -92,8 +94,9 @@ def test_three_centimetres_of_noise_moves_only_points_within_three_centimetres_o
 
 def test_points_off_the_grid_and_non_finite_get_minus_one():
     grid = Grid.from_boundary(shapely.box(0, 0, 1000, 1000), 100)
-    r, c = grid.cell_index(np.array([1000.0, -0.01, 5.0, np.nan, 1e300, 500.0]),
-                           np.array([500.0, 500.0, 1000.0001, 5.0, 5.0, 0.0]))
+    r, c = grid.cell_index(
+        np.array([1000.0, -0.01, 5.0, np.nan, 1e300, 500.0]), np.array([500.0, 500.0, 1000.0001, 5.0, 5.0, 0.0])
+    )
     # x = 1000 is the east edge's line: the cell east of it is off the grid; y = 0 is the bottom
     # line: the cell south of it is off the grid; y = 1000.0001 rounds to the top line (row 0)
     assert list(c) == [-1, -1, 0, -1, -1, -1]
@@ -117,7 +120,7 @@ def test_police_uk_longitude_latitude_recover_the_published_whole_metre_points()
     ex = rng.integers(520000, 530000, n).astype(float)
     ny = rng.integers(185000, 195000, n).astype(float)
     ex[: n // 3] = np.round(ex[: n // 3] / 100) * 100  # a third on vertical 100 m lines
-    ny[n // 3: 2 * n // 3] = np.round(ny[n // 3: 2 * n // 3] / 100) * 100  # a third on horizontal lines
+    ny[n // 3 : 2 * n // 3] = np.round(ny[n // 3 : 2 * n // 3] / 100) * 100  # a third on horizontal lines
     lon, lat = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(ex, ny)
     raw = pd.DataFrame({"lon": [f"{v:.6f}" for v in lon], "lat": [f"{v:.6f}" for v in lat]})
     x, y, reason = to_bng(raw, "EPSG:4326")

@@ -29,15 +29,25 @@ def test_every_scheme_is_complete_and_sourced():
 def test_ons_css_follows_the_reference_table(shared_data):
     """The ons_css weights are the stated choices from the ONS CSS reference table."""
     ref = pd.read_csv(shared_data / "reference" / "ons_css_weights_by_policeuk_category.csv").set_index(
-        "police_uk_category")
+        "police_uk_category"
+    )
     w = harm_weights("ons_css")
     median = ref["median"].astype(float)
-    for canon, cat in [("burglary", "Burglary"), ("robbery", "Robbery"), ("violence", "Violence and sexual offences"),
-                       ("theft_from_person", "Theft from the person"), ("vehicle_crime", "Vehicle crime"),
-                       ("shoplifting", "Shoplifting"), ("other_theft", "Other theft"),
-                       ("criminal_damage_arson", "Criminal damage and arson"), ("drugs", "Drugs"),
-                       ("possession_of_weapons", "Possession of weapons"), ("public_order", "Public order"),
-                       ("other_crime", "Other crime"), ("bicycle_theft", "Bicycle theft")]:
+    for canon, cat in [
+        ("burglary", "Burglary"),
+        ("robbery", "Robbery"),
+        ("violence", "Violence and sexual offences"),
+        ("theft_from_person", "Theft from the person"),
+        ("vehicle_crime", "Vehicle crime"),
+        ("shoplifting", "Shoplifting"),
+        ("other_theft", "Other theft"),
+        ("criminal_damage_arson", "Criminal damage and arson"),
+        ("drugs", "Drugs"),
+        ("possession_of_weapons", "Possession of weapons"),
+        ("public_order", "Public order"),
+        ("other_crime", "Other crime"),
+        ("bicycle_theft", "Bicycle theft"),
+    ]:
         assert w[canon] == pytest.approx(median[cat]), canon
     burglary_weights = [float(v) for v in ref.loc["Burglary", "offence_weights"].split()]
     assert w["burglary_residential"] in burglary_weights and w["burglary_business"] == min(burglary_weights)
@@ -65,9 +75,19 @@ def test_switching_scheme_changes_the_hotspot_ranking():
     x = [150.0] * 11 + [850.0] * 4
     y = [850.0] * 11 + [150.0] * 4
     start = pd.Series(pd.Timestamp("2024-05-01 12:00", tz="Europe/London"), index=range(len(x)))
-    inc = gpd.GeoDataFrame({"crime_type": types, "x": x, "y": y, "start": start, "end": start,
-                            "time_precision": "minute", "location_text": "On or near A Road"},
-                           geometry=gpd.points_from_xy(x, y), crs=27700)
+    inc = gpd.GeoDataFrame(
+        {
+            "crime_type": types,
+            "x": x,
+            "y": y,
+            "start": start,
+            "end": start,
+            "time_precision": "minute",
+            "location_text": "On or near A Road",
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs=27700,
+    )
     firsts = {}
     for scheme in ("count", "ons_css", "cambridge_chi"):
         h = with_harm(inc, scheme)
@@ -90,8 +110,11 @@ def test_garwood_interval_known_values():
 def test_area_rates_hand_case():
     import geopandas as gpd
 
-    areas = gpd.GeoDataFrame({"ward_code": ["A", "B"], "ward_name": ["Ay", "Bee"], "households": [1000.0, 4000.0]},
-                             geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)], crs=27700)
+    areas = gpd.GeoDataFrame(
+        {"ward_code": ["A", "B"], "ward_name": ["Ay", "Bee"], "households": [1000.0, 4000.0]},
+        geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)],
+        crs=27700,
+    )
     r = area_rates(pd.Series({"A": 10, "B": 10}), areas, period_years=2.0)
     t = r.table.set_index("code")
     assert t.loc["A", "rate"] == pytest.approx(10 / 1000 * 1000 / 2)
@@ -112,8 +135,9 @@ def barnet_2011(shared_data):
     prof = pd.read_csv(shared_data / "population" / "barnet_ward_profiles_2015_wards_2002_2022.csv")
     hh = prof.set_index("New code")["Number of Household spaces - 2011"]
     wards["households"] = wards["ward_code"].map(hh).astype(float)
-    d = pd.read_csv(shared_data / "crime" / "barnet_burglary_policeuk_2010-12_2024-02.csv.gz",
-                    usecols=["Month", "x_bng", "y_bng"])
+    d = pd.read_csv(
+        shared_data / "crime" / "barnet_burglary_policeuk_2010-12_2024-02.csv.gz", usecols=["Month", "x_bng", "y_bng"]
+    )
     d = d[d["Month"].str.startswith("2011-")]
     return wards, d
 
@@ -152,7 +176,7 @@ def test_real_barnet_2011_ward_ranking(barnet_2011, snap_m):
     assert (t.set_index("code")["count"] == expected.reindex(t["code"]).fillna(0).astype(int).to_numpy()).all()
     # by rate per 1,000 households: top ward, its rate and the borough rate
     rr = ward_rates(xy, wards, denominator="households", rank_by="rate", snap_m=snap_m)
-    exp_rate = (expected.reindex(wards["ward_code"]).fillna(0).to_numpy() / wards["households"].to_numpy() * 1000)
+    exp_rate = expected.reindex(wards["ward_code"]).fillna(0).to_numpy() / wards["households"].to_numpy() * 1000
     exp_rate = pd.Series(exp_rate, index=wards["ward_code"]).sort_values(ascending=False)
     assert rr.table.loc[0, "code"] == exp_rate.index[0]
     assert rr.table.loc[0, "rate"] == pytest.approx(exp_rate.iloc[0], rel=1e-12)
@@ -170,11 +194,17 @@ def test_real_lsoa_rates_per_1000_population(shared_data, barnet_2011):
     pop = pd.read_csv(shared_data / "population" / "barnet_lsoa11_population_mid2019_mid2020.csv")
     pop = pop[pop["year"] == 2019].set_index("LSOA11CD")["Persons_All-Ages"]
     lsoa["population"] = lsoa["LSOA11CD"].map(pop).astype(float)
-    d = pd.read_csv(shared_data / "crime" / "barnet_burglary_policeuk_2010-12_2024-02.csv.gz",
-                    usecols=["Month", "x_bng", "y_bng"])
+    d = pd.read_csv(
+        shared_data / "crime" / "barnet_burglary_policeuk_2010-12_2024-02.csv.gz", usecols=["Month", "x_bng", "y_bng"]
+    )
     d = d[d["Month"].str.startswith("2019-")]
-    r = ward_rates(d[["x_bng", "y_bng"]].to_numpy(float), lsoa, denominator="population",
-                   code_field="LSOA11CD", name_field="LSOA11NM")
+    r = ward_rates(
+        d[["x_bng", "y_bng"]].to_numpy(float),
+        lsoa,
+        denominator="population",
+        code_field="LSOA11CD",
+        name_field="LSOA11NM",
+    )
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(d["x_bng"], d["y_bng"]), crs=27700)
     j = gpd.sjoin(pts, lsoa[["LSOA11CD", "geometry"]], predicate="within")
     exp = j[~j.index.duplicated()]["LSOA11CD"].value_counts()

@@ -26,10 +26,13 @@ def _incidents(cells, grid, weights):
 def test_three_robberies_outweigh_forty_thefts():
     w = harm_weights("ons_css")  # robbery 746, other_theft 33
     grid = Grid.from_boundary(box(0, 0, 1000, 1000), 100)  # 100 cells of 1 ha
-    cells = [(0, 0, "other_theft", 40),                 # count spot, harm 1,320
-             (5, 5, "robbery", 3), (5, 5, "other_theft", 1),  # harm spot, 4 incidents, harm 2,271
-             (9, 9, "violence", 5),                      # both lists when top = 2? harm 3,546.5, 5 incidents
-             (2, 7, "shoplifting", 6)]                   # 6 incidents, harm 78
+    cells = [
+        (0, 0, "other_theft", 40),  # count spot, harm 1,320
+        (5, 5, "robbery", 3),
+        (5, 5, "other_theft", 1),  # harm spot, 4 incidents, harm 2,271
+        (9, 9, "violence", 5),  # both lists when top = 2? harm 3,546.5, 5 incidents
+        (2, 7, "shoplifting", 6),
+    ]  # 6 incidents, harm 78
     inc = _incidents(cells, grid, w)
     hs = harm_spots(inc, grid_places(grid), top=2, harm_scheme="ons_css")
     # harm ranking: violence cell (3546.5), robbery cell (2271), thefts (1320), shoplifting (78)
@@ -56,8 +59,13 @@ def test_three_robberies_outweigh_forty_thefts():
 
 def test_ties_break_deterministically_and_points_have_no_area():
     w = {"robbery": 746.0, "other_theft": 33.0}
-    inc = pd.DataFrame({"x": [0, 0, 10, 20, 20], "y": [0, 0, 10, 20, 20],
-                        "crime_type": ["robbery", "robbery", "other_theft", "other_theft", "other_theft"]})
+    inc = pd.DataFrame(
+        {
+            "x": [0, 0, 10, 20, 20],
+            "y": [0, 0, 10, 20, 20],
+            "crime_type": ["robbery", "robbery", "other_theft", "other_theft", "other_theft"],
+        }
+    )
     inc["harm"] = inc["crime_type"].map(w)
     places = snap_point_places(inc.x, inc.y)
     a = harm_spots(inc, places, top=1)
@@ -76,8 +84,13 @@ def test_harm_spot_shares_equal_brute_force_on_random_data():
     types = np.array(["robbery", "other_theft", "violence", "shoplifting"])
     w = harm_weights("cambridge_chi")
     n = 3000
-    inc = pd.DataFrame({"x": rng.gamma(2, 300, n).clip(0, 1999), "y": rng.uniform(0, 2000, n),
-                        "crime_type": types[rng.integers(0, 4, n)]})
+    inc = pd.DataFrame(
+        {
+            "x": rng.gamma(2, 300, n).clip(0, 1999),
+            "y": rng.uniform(0, 2000, n),
+            "crime_type": types[rng.integers(0, 4, n)],
+        }
+    )
     inc["harm"] = inc["crime_type"].map(w).astype(float)
     hs = harm_spots(inc, grid_places(grid), top=20)
     cell = (np.floor((2000 - inc.y) / 100) * 20 + np.floor(inc.x / 100)).astype(int)

@@ -20,10 +20,22 @@ def make_incidents(x, y, types, locs, start, precision="minute", harm=None):
     import geopandas as gpd
 
     start = pd.to_datetime(pd.Series(start)).dt.tz_localize(TZ)
-    df = pd.DataFrame({"incident_id": [f"I{i}" for i in range(len(x))], "crime_type": types, "offence": types,
-                       "start": start, "end": start, "time_precision": precision, "x": np.asarray(x, float),
-                       "y": np.asarray(y, float), "location_text": locs, "ward_code": "W1", "lsoa_code": "",
-                       "harm": np.ones(len(x)) if harm is None else harm})
+    df = pd.DataFrame(
+        {
+            "incident_id": [f"I{i}" for i in range(len(x))],
+            "crime_type": types,
+            "offence": types,
+            "start": start,
+            "end": start,
+            "time_precision": precision,
+            "x": np.asarray(x, float),
+            "y": np.asarray(y, float),
+            "location_text": locs,
+            "ward_code": "W1",
+            "lsoa_code": "",
+            "harm": np.ones(len(x)) if harm is None else harm,
+        }
+    )
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df.x, df.y), crs=27700)
 
 
@@ -36,8 +48,11 @@ def setup():
     hot[1:3, 1:3] = True  # block A: 4 cells, rows 1-2, cols 1-2
     hot[3, 3] = True  # touches A diagonally -> same area (queen connectivity)
     hot[7:9, 6:9] = True  # block B: 6 cells
-    wards = gpd.GeoDataFrame({"ward_code": ["W1", "W2"], "ward_name": ["West", "East"]},
-                             geometry=[shapely.box(0, 0, 500, 1000), shapely.box(500, 0, 1000, 1000)], crs=27700)
+    wards = gpd.GeoDataFrame(
+        {"ward_code": ["W1", "W2"], "ward_name": ["West", "East"]},
+        geometry=[shapely.box(0, 0, 500, 1000), shapely.box(500, 0, 1000, 1000)],
+        crs=27700,
+    )
     # incidents: 5 burglaries in A (cell centre 150, 850), 3 robberies in B (750, 150), 2 outside any area
     x = [150] * 5 + [750] * 3 + [450, 50]
     y = [850] * 5 + [150] * 3 + [450, 50]
@@ -122,7 +137,9 @@ def test_kde_percentile_mask(setup):
 def test_config_validation():
     from hotspots.config import build_section
 
-    assert build_section(HotspotsConfig, {"method": "kde", "kde_percentile": 97.5}, "r.toml", "hotspots").method == "kde"
+    assert (
+        build_section(HotspotsConfig, {"method": "kde", "kde_percentile": 97.5}, "r.toml", "hotspots").method == "kde"
+    )
     with pytest.raises(ConfigError, match="confidence"):
         build_section(HotspotsConfig, {"confidence": 80}, "r.toml", "hotspots")
 
@@ -187,8 +204,12 @@ def test_stage_reads_its_config_sections(demo_config_path):
     from hotspots.config import load_config
     from hotspots.stages.inputs import load_incidents, load_study_area
 
-    cfg = (load_config(demo_config_path).override("density", radius_m=300.0, harm=False)
-           .override("gistar", permutations=99, seed=5).override("hotspots", method="kde", kde_percentile=98.0))
+    cfg = (
+        load_config(demo_config_path)
+        .override("density", radius_m=300.0, harm=False)
+        .override("gistar", permutations=99, seed=5)
+        .override("hotspots", method="kde", kde_percentile=98.0)
+    )
     area = load_study_area(cfg)
     inc = load_incidents(cfg, area).incidents
     grid = area.grid(cfg.grid.cell_size_m)
@@ -204,4 +225,6 @@ def test_stage_reads_its_config_sections(demo_config_path):
     assert res.settings["hotspots"]["method"] == "kde" and res.harm_scheme == cfg.harm.scheme
     assert a.profiles  # the demo data have minute precision
     r = res.rates["robbery"]
-    assert r.denominator_kind == "population" and r.table["count"].sum() + r.unassigned == len(inc[inc.crime_type == "robbery"])
+    assert r.denominator_kind == "population" and r.table["count"].sum() + r.unassigned == len(
+        inc[inc.crime_type == "robbery"]
+    )

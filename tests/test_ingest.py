@@ -16,16 +16,22 @@ from hotspots.errors import InputError
 from hotspots.stages.inputs import load_incidents, load_study_area
 
 # A tiny two-ward borough on the British National Grid: x 530000-532000, y 180000-181000.
-WARDS = [("W1", "West", Polygon([(530000, 180000), (531000, 180000), (531000, 181000), (530000, 181000)])),
-         ("W2", "East", Polygon([(531000, 180000), (532000, 180000), (532000, 181000), (531000, 181000)]))]
+WARDS = [
+    ("W1", "West", Polygon([(530000, 180000), (531000, 180000), (531000, 181000), (530000, 181000)])),
+    ("W2", "East", Polygon([(531000, 180000), (532000, 180000), (532000, 181000), (531000, 181000)])),
+]
 NOW = pd.Timestamp("2025-06-01 12:00", tz="Europe/London")
 
 
 def _wards_file(folder: Path, wards=WARDS) -> Path:
-    fc = {"type": "FeatureCollection",
-          "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}},
-          "features": [{"type": "Feature", "properties": {"ward_code": c, "ward_name": n}, "geometry": mapping(g)}
-                       for c, n, g in wards]}
+    fc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}},
+        "features": [
+            {"type": "Feature", "properties": {"ward_code": c, "ward_name": n}, "geometry": mapping(g)}
+            for c, n, g in wards
+        ],
+    }
     p = folder / "wards.geojson"
     p.write_text(json.dumps(fc))
     return p
@@ -50,7 +56,9 @@ location = "where"
 """
 
 
-def _generic(tmp_path, rows, crs="EPSG:27700", coords='x = "x"\ny = "y"', header=("ref", "type", "x", "y", "from", "to", "where")):
+def _generic(
+    tmp_path, rows, crs="EPSG:27700", coords='x = "x"\ny = "y"', header=("ref", "type", "x", "y", "from", "to", "where")
+):
     _wards_file(tmp_path)
     csv = tmp_path / "inc.csv"
     pd.DataFrame(rows, columns=list(header)).to_csv(csv, index=False)
@@ -70,20 +78,28 @@ def _good(ref, x=530500, y=180500, t="2025-01-10 21:30", crime="Robbery"):
 def test_each_bad_row_is_quarantined_with_its_reason(tmp_path):
     rows = [
         _good("A1"),
-        ["A2", "Robbery", "", "180500", "2025-01-10 10:00", "", "x"],                 # missing coordinates
-        ["A3", "Robbery", "five", "180500", "2025-01-10 10:00", "", "x"],             # non-numeric
-        _good("A4", x=535000, y=185000),                                              # outside study area
-        ["A5", "Robbery", 530500, 180500, "not a date", "", "x"],                     # bad date
+        ["A2", "Robbery", "", "180500", "2025-01-10 10:00", "", "x"],  # missing coordinates
+        ["A3", "Robbery", "five", "180500", "2025-01-10 10:00", "", "x"],  # non-numeric
+        _good("A4", x=535000, y=185000),  # outside study area
+        ["A5", "Robbery", 530500, 180500, "not a date", "", "x"],  # bad date
         ["A6", "Robbery", 530500, 180500, "2025-01-10 10:00", "2025-01-09 10:00", "x"],  # end before start
-        ["A7", "Robbery", 530500, 180500, "2026-01-10 10:00", "", "x"],               # future
-        _good("A8", crime="Unicorn theft"),                                           # unmapped crime type
-        _good("A1", x=531500),                                                        # duplicate id
-        _good("A9", x=532030),                                                        # 30 m outside: within tolerance
+        ["A7", "Robbery", 530500, 180500, "2026-01-10 10:00", "", "x"],  # future
+        _good("A8", crime="Unicorn theft"),  # unmapped crime type
+        _good("A1", x=531500),  # duplicate id
+        _good("A9", x=532030),  # 30 m outside: within tolerance
     ]
     res = _ingest(_generic(tmp_path, rows))
     q = res.quarantine.set_index("source_row")
-    expected = {2: "missing_coordinates", 3: "non_numeric_coordinates", 4: "outside_study_area", 5: "bad_date",
-                6: "end_before_start", 7: "future_date", 8: "unmapped_crime_type", 9: "duplicate_id"}
+    expected = {
+        2: "missing_coordinates",
+        3: "non_numeric_coordinates",
+        4: "outside_study_area",
+        5: "bad_date",
+        6: "end_before_start",
+        7: "future_date",
+        8: "unmapped_crime_type",
+        9: "duplicate_id",
+    }
     assert q["reason"].to_dict() == expected
     assert "Unicorn theft" in q.loc[8, "detail"]
     assert "already used by data row 1" in q.loc[9, "detail"]
@@ -101,8 +117,11 @@ def test_each_bad_row_is_quarantined_with_its_reason(tmp_path):
 def test_tolerance_is_configurable(tmp_path):
     rows = [_good("A1"), _good("A2", x=532030)]
     _generic(tmp_path, rows)
-    body = (tmp_path / "run.toml").read_text().replace('wards = "wards.geojson"',
-                                                       'wards = "wards.geojson"\nboundary_tolerance_m = 10')
+    body = (
+        (tmp_path / "run.toml")
+        .read_text()
+        .replace('wards = "wards.geojson"', 'wards = "wards.geojson"\nboundary_tolerance_m = 10')
+    )
     (tmp_path / "run.toml").write_text(body)
     res = _ingest(load_config(tmp_path / "run.toml"))
     assert res.quarantine["reason"].tolist() == ["outside_study_area"]
@@ -110,8 +129,10 @@ def test_tolerance_is_configurable(tmp_path):
 
 
 def test_day_and_month_precision_detected(tmp_path):
-    rows = [["D1", "Robbery", 530500, 180500, "2025-01-10", "2025-01-10", "x"],
-            ["M1", "Robbery", 530500, 180500, "2025-02", "", "x"]]
+    rows = [
+        ["D1", "Robbery", 530500, 180500, "2025-01-10", "2025-01-10", "x"],
+        ["M1", "Robbery", 530500, 180500, "2025-02", "", "x"],
+    ]
     res = _ingest(_generic(tmp_path, rows))
     acc = res.incidents.set_index("incident_id")
     assert acc.loc["D1", "time_precision"] == "day"
@@ -125,8 +146,13 @@ def test_lon_lat_source_is_reprojected(tmp_path):
 
     lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(530500, 180500)
     rows = [["L1", "Robbery", lon, lat, "2025-01-10 10:00", "", "x"]]
-    cfg = _generic(tmp_path, rows, crs="EPSG:4326", coords='lon = "lon"\nlat = "lat"',
-                   header=("ref", "type", "lon", "lat", "from", "to", "where"))
+    cfg = _generic(
+        tmp_path,
+        rows,
+        crs="EPSG:4326",
+        coords='lon = "lon"\nlat = "lat"',
+        header=("ref", "type", "lon", "lat", "from", "to", "where"),
+    )
     res = _ingest(cfg)
     assert res.incidents["x"].iloc[0] == pytest.approx(530500, abs=0.5)
     assert res.incidents["y"].iloc[0] == pytest.approx(180500, abs=0.5)
@@ -137,8 +163,13 @@ def test_swapped_lat_lon_is_named(tmp_path):
 
     lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(530500, 180500)
     rows = [["L1", "Robbery", lat, lon, "2025-01-10 10:00", "", "x"]]  # swapped
-    cfg = _generic(tmp_path, rows, crs="EPSG:4326", coords='lon = "lon"\nlat = "lat"',
-                   header=("ref", "type", "lon", "lat", "from", "to", "where"))
+    cfg = _generic(
+        tmp_path,
+        rows,
+        crs="EPSG:4326",
+        coords='lon = "lon"\nlat = "lat"',
+        header=("ref", "type", "lon", "lat", "from", "to", "where"),
+    )
     with pytest.raises(InputError, match="look swapped") as e:
         _ingest(cfg)
     assert "inc.csv" in str(e.value)
@@ -146,8 +177,13 @@ def test_swapped_lat_lon_is_named(tmp_path):
 
 def test_grid_metres_in_lon_lat_columns_are_named(tmp_path):
     rows = [["L1", "Robbery", 530500, 180500, "2025-01-10 10:00", "", "x"]]
-    cfg = _generic(tmp_path, rows, crs="EPSG:4326", coords='lon = "lon"\nlat = "lat"',
-                   header=("ref", "type", "lon", "lat", "from", "to", "where"))
+    cfg = _generic(
+        tmp_path,
+        rows,
+        crs="EPSG:4326",
+        coords='lon = "lon"\nlat = "lat"',
+        header=("ref", "type", "lon", "lat", "from", "to", "where"),
+    )
     with pytest.raises(InputError, match="British National Grid"):
         _ingest(cfg)
 
@@ -164,15 +200,21 @@ def test_whole_file_outside_study_area(tmp_path):
         _ingest(_generic(tmp_path, rows))
 
 
-@pytest.mark.parametrize("text,message", [
-    ("", "empty"),
-    ("ref,type,x,y,from,to,where\n", "no rows"),
-    ("a,b,c\n1,2,3\n", "none of the mapped columns"),
-], ids=["empty-file", "header-only", "none-of-the-columns"])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", "empty"),
+        ("ref,type,x,y,from,to,where\n", "no rows"),
+        ("a,b,c\n1,2,3\n", "none of the mapped columns"),
+    ],
+    ids=["empty-file", "header-only", "none-of-the-columns"],
+)
 def test_unusable_file_is_named(tmp_path, text, message):
     _wards_file(tmp_path)
     (tmp_path / "inc.csv").write_text(text)
-    cfg = load_config(write_config(tmp_path, GENERIC.format(path="inc.csv", crs="EPSG:27700", coords='x = "x"\ny = "y"')))
+    cfg = load_config(
+        write_config(tmp_path, GENERIC.format(path="inc.csv", crs="EPSG:27700", coords='x = "x"\ny = "y"'))
+    )
     with pytest.raises(InputError, match=message) as e:
         _ingest(cfg)
     assert "inc.csv" in str(e.value)
@@ -190,10 +232,22 @@ format = "police_uk"
 
 
 def _police_rows(n=3, lon=-0.1, lat=51.5):
-    return pd.DataFrame({"Crime ID": [""] * n, "Month": ["2025-01"] * n, "Reported by": "x", "Falls within": "x",
-                         "Longitude": [lon] * n, "Latitude": [lat] * n, "Location": ["On or near Park Road"] * n,
-                         "LSOA code": "E01", "LSOA name": "n", "Crime type": ["Burglary"] * n,
-                         "Last outcome category": "", "Context": ""})
+    return pd.DataFrame(
+        {
+            "Crime ID": [""] * n,
+            "Month": ["2025-01"] * n,
+            "Reported by": "x",
+            "Falls within": "x",
+            "Longitude": [lon] * n,
+            "Latitude": [lat] * n,
+            "Location": ["On or near Park Road"] * n,
+            "LSOA code": "E01",
+            "LSOA name": "n",
+            "Crime type": ["Burglary"] * n,
+            "Last outcome category": "",
+            "Context": "",
+        }
+    )
 
 
 def test_police_uk_folder_gz_blank_ids_and_exact_duplicates_kept(tmp_path):
@@ -229,8 +283,12 @@ def test_invalid_ward_polygon_is_repaired_and_reported(tmp_path):
     wards = [WARDS[0], ("W2", "East", bowtie)]
     _wards_file(tmp_path, wards)
     rows = [_good("A1")]
-    pd.DataFrame(rows, columns=["ref", "type", "x", "y", "from", "to", "where"]).to_csv(tmp_path / "inc.csv", index=False)
-    cfg = load_config(write_config(tmp_path, GENERIC.format(path="inc.csv", crs="EPSG:27700", coords='x = "x"\ny = "y"')))
+    pd.DataFrame(rows, columns=["ref", "type", "x", "y", "from", "to", "where"]).to_csv(
+        tmp_path / "inc.csv", index=False
+    )
+    cfg = load_config(
+        write_config(tmp_path, GENERIC.format(path="inc.csv", crs="EPSG:27700", coords='x = "x"\ny = "y"'))
+    )
     area = load_study_area(cfg)
     assert area.wards.geometry.is_valid.all()
     assert any("repaired 1 invalid polygon" in n for n in area.notes)
@@ -248,8 +306,13 @@ format = "police_uk"
 """
 
 
-@pytest.mark.parametrize("file,n_rows", [("barnet_burglary_policeuk_2010-12_2024-02.csv.gz", 46283),
-                                         ("barnet_street_crime_policeuk_api_2016-01_2018-06.csv.gz", 82364)])
+@pytest.mark.parametrize(
+    "file,n_rows",
+    [
+        ("barnet_burglary_policeuk_2010-12_2024-02.csv.gz", 46283),
+        ("barnet_street_crime_policeuk_api_2016-01_2018-06.csv.gz", 82364),
+    ],
+)
 def test_real_barnet_files_reconcile_and_wards_agree(tmp_path, shared_data, file, n_rows):
     cfg = load_config(write_config(tmp_path, BARNET.format(data=shared_data, file=file)))
     area = load_study_area(cfg)
@@ -266,7 +329,7 @@ def test_real_barnet_files_reconcile_and_wards_agree(tmp_path, shared_data, file
     rows = res.incidents["incident_id"].str.extract(r"#(\d+)$")[0]
     with_row = rows.notna()
     theirs_blank = src["ward_code_2002_2022"].iloc[rows[with_row].astype(int).to_numpy() - 1].to_numpy()
-    agree_blank = (res.incidents.loc[with_row, "ward_code"].to_numpy() == theirs_blank)
+    agree_blank = res.incidents.loc[with_row, "ward_code"].to_numpy() == theirs_blank
     full = pd.read_csv(shared_data / "crime" / file, usecols=["Crime ID", "ward_code_2002_2022"])
     full = full[full["Crime ID"].notna()].drop_duplicates("Crime ID").set_index("Crime ID")["ward_code_2002_2022"]
     ids = res.incidents.loc[~with_row, "incident_id"]

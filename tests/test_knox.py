@@ -47,8 +47,8 @@ def random_events(n, seed, whole_days=True, dup=10):
     x = rng.uniform(0, 1500, n)
     y = rng.uniform(0, 1500, n)
     # some repeats at identical points and some points exactly on band edges
-    x[:dup] = x[dup:2 * dup]
-    y[:dup] = y[dup:2 * dup]
+    x[:dup] = x[dup : 2 * dup]
+    y[:dup] = y[dup : 2 * dup]
     x[2 * dup] = x[3 * dup] + 100.0
     y[2 * dup] = y[3 * dup]
     t = rng.integers(0, 120, n).astype(float) if whole_days else rng.uniform(0, 120, n)
@@ -61,8 +61,19 @@ def random_events(n, seed, whole_days=True, dup=10):
 @pytest.mark.parametrize("whole_days", [True, False])
 def test_observed_matches_brute_force(metric, convention, whole_days):
     x, y, t = random_events(300, 1, whole_days)
-    r = knox_test(x, y, t, spatial_bandwidth_m=100, n_spatial_bands=4, temporal_bandwidth_days=7,
-                  n_temporal_bands=3, metric=metric, convention=convention, permutations=9, seed=3)
+    r = knox_test(
+        x,
+        y,
+        t,
+        spatial_bandwidth_m=100,
+        n_spatial_bands=4,
+        temporal_bandwidth_days=7,
+        n_temporal_bands=3,
+        metric=metric,
+        convention=convention,
+        permutations=9,
+        seed=3,
+    )
     ref = brute_force_table(x, y, t, 100, 4, 7, 3, metric, convention)
     np.testing.assert_array_equal(r.observed, ref)
     assert r.observed.sum() == 300 * 299 // 2
@@ -71,13 +82,24 @@ def test_observed_matches_brute_force(metric, convention, whole_days):
 def test_permutation_expectation_matches_analytic_and_invariants():
     # Under random permutation of times, E[count in (s, k)] = N_s * T_k / N_pairs exactly.
     x, y, t = random_events(250, 2)
-    r = knox_test(x, y, t, spatial_bandwidth_m=150, n_spatial_bands=3, temporal_bandwidth_days=10,
-                  n_temporal_bands=3, permutations=2000, seed=11, keep_sims=True)
+    r = knox_test(
+        x,
+        y,
+        t,
+        spatial_bandwidth_m=150,
+        n_spatial_bands=3,
+        temporal_bandwidth_days=10,
+        n_temporal_bands=3,
+        permutations=2000,
+        seed=11,
+        keep_sims=True,
+    )
     npairs = 250 * 249 // 2
     # every permutation preserves the row totals (space fixed) and column totals (times multiset)
     np.testing.assert_array_equal(r.sims.sum(axis=2), np.broadcast_to(r.observed.sum(axis=1), r.sims.shape[:2]))
-    np.testing.assert_array_equal(r.sims.sum(axis=1), np.broadcast_to(r.observed.sum(axis=0),
-                                                                         (r.sims.shape[0], r.sims.shape[2])))
+    np.testing.assert_array_equal(
+        r.sims.sum(axis=1), np.broadcast_to(r.observed.sum(axis=0), (r.sims.shape[0], r.sims.shape[2]))
+    )
     analytic = np.outer(r.observed.sum(axis=1), r.observed.sum(axis=0)) / npairs
     se = r.sims.std(axis=0) / np.sqrt(r.permutations) + 1e-9
     assert np.all(np.abs(r.expected_mean - analytic) <= 5 * se + 1e-6)
@@ -109,8 +131,17 @@ def test_planted_near_repeats_detected_and_summary():
     x = np.concatenate([x, x[:k] + rad * np.cos(ang)])
     y = np.concatenate([y, y[:k] + rad * np.sin(ang)])
     t = np.concatenate([t, t[:k] + rng.integers(1, 11, k)])
-    r = knox_test(x, y, t, spatial_bandwidth_m=200, n_spatial_bands=3, temporal_bandwidth_days=14,
-                  n_temporal_bands=3, permutations=199, seed=1)
+    r = knox_test(
+        x,
+        y,
+        t,
+        spatial_bandwidth_m=200,
+        n_spatial_bands=3,
+        temporal_bandwidth_days=14,
+        n_temporal_bands=3,
+        permutations=199,
+        seed=1,
+    )
     assert r.p_value[1, 0] <= 0.01 and r.ratio[1, 0] > 2
     assert r.extent() == (200.0, 14.0)
     s = r.summary()
@@ -141,7 +172,7 @@ def _nrc_block(path, title):
     lines = path.read_text(encoding="latin-1").splitlines()
     k = next(i for i, line in enumerate(lines) if line.startswith(title))
     rows = []
-    for line in lines[k + 3:]:
+    for line in lines[k + 3 :]:
         cells = next(csv.reader(io.StringIO(line)))
         if not cells or not cells[0].strip().isdigit():
             break
@@ -172,9 +203,20 @@ def test_nrc_month1_observed_exact_and_ratios(shared_data):
     d = shared_data / NRV
     ev = pd.read_csv(d / "chicago_res_burglary_2016_month1_epsg26971.csv")
     verbose = d / "nrc_output_chicago_res_burglary_2016_month1_NRverbose.csv"
-    r = knox_test(ev.x.values, ev.y.values, _days(ev.date), spatial_bandwidth_m=100, n_spatial_bands=3,
-                  temporal_bandwidth_days=7, n_temporal_bands=3, metric="manhattan", convention="nrc",
-                  permutations=999, seed=1, keep_sims=True)
+    r = knox_test(
+        ev.x.values,
+        ev.y.values,
+        _days(ev.date),
+        spatial_bandwidth_m=100,
+        n_spatial_bands=3,
+        temporal_bandwidth_days=7,
+        n_temporal_bands=3,
+        metric="manhattan",
+        convention="nrc",
+        permutations=999,
+        seed=1,
+        keep_sims=True,
+    )
     obs = _nrc_block(verbose, "Observed frequencies distribution")
     np.testing.assert_array_equal(r.observed, obs.astype(np.int64))
     assert list(r.spatial_labels) == ["Same location", "1 to 100", "101 to 200", "201 to 300", "More than 300"]
@@ -201,9 +243,20 @@ def test_nrc_2016_observed(shared_data):
     ch = pd.read_csv(d / "chicago_res_burglary_2014_2017_epsg26971.csv")
     ch = ch[ch.date.str.startswith("2016")]
     verbose = d / "nrc_output_chicago_burglary_2016_NRverbose.csv"
-    r = knox_test(ch.x.values, ch.y.values, _days(ch.date), spatial_bandwidth_m=100, n_spatial_bands=3,
-                  temporal_bandwidth_days=2, n_temporal_bands=2, metric="euclidean", convention="nrc",
-                  permutations=999, seed=1, keep_sims=True)
+    r = knox_test(
+        ch.x.values,
+        ch.y.values,
+        _days(ch.date),
+        spatial_bandwidth_m=100,
+        n_spatial_bands=3,
+        temporal_bandwidth_days=2,
+        n_temporal_bands=2,
+        metric="euclidean",
+        convention="nrc",
+        permutations=999,
+        seed=1,
+        keep_sims=True,
+    )
     obs = _nrc_block(verbose, "Observed frequencies distribution").astype(np.int64)
     # ratios agree with the NRC's summary (its expectations come from 19 permutations)
     ref = pd.read_csv(d / "nrc_reference_results.csv")
@@ -213,7 +266,10 @@ def test_nrc_2016_observed(shared_data):
         i = list(r.spatial_labels).index(row.spatial_band.replace(" meters", ""))
         j = list(r.temporal_labels).index(row.temporal_band.replace(" days", ""))
         se = r.observed[i, j] * (sd[i, j] / np.sqrt(19)) / max(r.expected_mean[i, j], 1e-9) ** 2
-        assert abs(r.ratio[i, j] - row.obs_over_mean_expected) <= 4.5 * se + 0.011, (row.spatial_band, row.temporal_band)
+        assert abs(r.ratio[i, j] - row.obs_over_mean_expected) <= 4.5 * se + 0.011, (
+            row.spatial_band,
+            row.temporal_band,
+        )
     # the day bands (0-2, 3-4 days) and the same-location row match exactly
     np.testing.assert_array_equal(r.observed[:, :2], obs[:, :2])
     np.testing.assert_array_equal(r.observed[0], obs[0])
@@ -240,9 +296,20 @@ def test_nrc_2014_summary_ratios(shared_data, metric):
     ch = pd.read_csv(d / "chicago_res_burglary_2014_2017_epsg26971.csv")
     ch = ch[ch.date.str.startswith("2014")]
     assert len(ch) == 12334
-    r = knox_test(ch.x.values, ch.y.values, _days(ch.date), spatial_bandwidth_m=200, n_spatial_bands=1,
-                  temporal_bandwidth_days=7, n_temporal_bands=1, metric=metric, convention="nrc",
-                  permutations=99, seed=2, keep_sims=True)
+    r = knox_test(
+        ch.x.values,
+        ch.y.values,
+        _days(ch.date),
+        spatial_bandwidth_m=200,
+        n_spatial_bands=1,
+        temporal_bandwidth_days=7,
+        n_temporal_bands=1,
+        metric=metric,
+        convention="nrc",
+        permutations=99,
+        seed=2,
+        keep_sims=True,
+    )
     ref = pd.read_csv(d / "nrc_reference_results.csv")
     ref = ref[ref.run == "chicago_burglary_2014"]
     tab = r.to_frame("ratio")
@@ -267,8 +334,17 @@ def test_single_threshold_matches_pointpats(shared_data):
     t = _days(ch.date)
     xy = ch[["x", "y"]].to_numpy()
     pp = Knox(xy, t.reshape(-1, 1), delta=200, tau=14, permutations=0)
-    r = knox_test(xy[:, 0], xy[:, 1], t, spatial_bandwidth_m=200, n_spatial_bands=1, temporal_bandwidth_days=14,
-                  n_temporal_bands=1, permutations=499, seed=0)
+    r = knox_test(
+        xy[:, 0],
+        xy[:, 1],
+        t,
+        spatial_bandwidth_m=200,
+        n_spatial_bands=1,
+        temporal_bandwidth_days=14,
+        n_temporal_bands=1,
+        permutations=499,
+        seed=0,
+    )
     nst = r.observed[0, 0] + r.observed[1, 0]
     assert nst == pp.nst
     # pointpats' analytic expectation NS * NT / pairs vs our permutation mean
@@ -284,11 +360,24 @@ def _incidents(precision, n=50, seed=0):
     y = rng.uniform(190000, 195000, n)
     start = pd.Timestamp("2024-01-01", tz="Europe/London") + pd.to_timedelta(rng.integers(0, 200, n), unit="D")
     end = start + pd.Timedelta(hours=23, minutes=59)
-    return gpd.GeoDataFrame({
-        "incident_id": [f"I{i}" for i in range(n)], "crime_type": "burglary_residential",
-        "offence": "Burglary - residential", "start": start, "end": end, "time_precision": precision,
-        "x": x, "y": y, "location_text": "On or near High Street", "ward_code": "E05000001",
-        "lsoa_code": "E01000001", "harm": 1.0}, geometry=gpd.points_from_xy(x, y), crs="EPSG:27700")
+    return gpd.GeoDataFrame(
+        {
+            "incident_id": [f"I{i}" for i in range(n)],
+            "crime_type": "burglary_residential",
+            "offence": "Burglary - residential",
+            "start": start,
+            "end": end,
+            "time_precision": precision,
+            "x": x,
+            "y": y,
+            "location_text": "On or near High Street",
+            "ward_code": "E05000001",
+            "lsoa_code": "E01000001",
+            "harm": 1.0,
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs="EPSG:27700",
+    )
 
 
 def test_month_precision_refused():
@@ -300,8 +389,7 @@ def test_month_precision_refused():
     # month bands work on the same data
     r = knox_for_incidents(inc, months=True, spatial_bandwidth_m=500, n_spatial_bands=2, permutations=19)
     m = (inc["start"].dt.year * 12 + inc["start"].dt.month - 1).to_numpy(float)
-    np.testing.assert_array_equal(r.observed, brute_force_table(inc.x.to_numpy(), inc.y.to_numpy(), m,
-                                                                500, 2, 1, 3))
+    np.testing.assert_array_equal(r.observed, brute_force_table(inc.x.to_numpy(), inc.y.to_numpy(), m, 500, 2, 1, 3))
     assert r.temporal_labels[0] == "0-1 months"
 
 

@@ -64,6 +64,14 @@ def test_whole_day_lookup_table_equals_band_search(closed):
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     # the last table entry serves every larger difference
     far = np.zeros(len(tedges) + 1, dtype=np.int64)
-    K.count_pairs(far, np.array([0], np.int32), np.array([1], np.int32), np.array([0], np.int32),
-                  np.array([0.0, 1000.0]), tedges, closed, lut)
+    K.count_pairs(
+        far,
+        np.array([0], np.int32),
+        np.array([1], np.int32),
+        np.array([0], np.int32),
+        np.array([0.0, 1000.0]),
+        tedges,
+        closed,
+        lut,
+    )
     assert far[-1] == 1 and K.band_index(1000.0, tedges, closed) == len(tedges)

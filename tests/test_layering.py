@@ -40,8 +40,10 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "hotspots"
 
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("foundation", frozenset({"hotspots", "errors", "model", "config", "announce", "progress", "_util",
-                              "_csvsafe", "crs"})),
+    (
+        "foundation",
+        frozenset({"hotspots", "errors", "model", "config", "announce", "progress", "_util", "_csvsafe", "crs"}),
+    ),
     ("inputs", frozenset({"ingest", "geo", "demo"})),
     ("library", frozenset({"analysis", "coverage", "forecast"})),
     ("stages", frozenset({"stages"})),
@@ -113,8 +115,12 @@ def _dynamic_import(node: ast.Call) -> ast.expr | None:
 
 def _is_relative_fstring(arg: ast.expr) -> bool:
     """``f".{table[name]}"``: a package importing its own submodules by a table of names."""
-    return (isinstance(arg, ast.JoinedStr) and bool(arg.values) and isinstance(arg.values[0], ast.Constant)
-            and str(arg.values[0].value).startswith("."))
+    return (
+        isinstance(arg, ast.JoinedStr)
+        and bool(arg.values)
+        and isinstance(arg.values[0], ast.Constant)
+        and str(arg.values[0].value).startswith(".")
+    )
 
 
 def _named_imports(module: str, path: Path, tree: ast.AST, modules: dict[str, Path]):
@@ -164,8 +170,7 @@ def imports_of(module: str, path: Path, modules: dict[str, Path]) -> tuple[list[
     pkg_name = module.split(".")[0]
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     named, relative_table = _named_imports(module, path, tree, modules)
-    tables = [(name, line, "name table") for name, line in _table_imports(module, path, tree, modules,
-                                                                           relative_table)]
+    tables = [(name, line, "name table") for name, line in _table_imports(module, path, tree, modules, relative_table)]
     edges: list[Edge] = []
     unresolved: list[str] = []
     for name, line, how in named + tables:
@@ -193,8 +198,10 @@ class Report:
     def text(self) -> str:
         lines = []
         if self.upward:
-            lines.append(f"{len(self.upward)} import(s) against the layer order "
-                         f"({' -> '.join(n for n, _ in LAYERS)}, lowest first):")
+            lines.append(
+                f"{len(self.upward)} import(s) against the layer order "
+                f"({' -> '.join(n for n, _ in LAYERS)}, lowest first):"
+            )
             for e in self.upward:
                 lines.append(f"  {e}    [{LAYERS[layer_of(e.source)][0]} imports {LAYERS[layer_of(e.target)][0]}]")
         if self.cycles:
@@ -207,8 +214,9 @@ class Report:
                     lines.append(f"    {short(a)} <-> {short(b)}")
                 lines.extend(f"    {e}" for e in cyc)
         if self.unplaced:
-            lines.append("modules in no layer (add them to LAYERS in tests/test_layering.py): "
-                         + ", ".join(self.unplaced))
+            lines.append(
+                "modules in no layer (add them to LAYERS in tests/test_layering.py): " + ", ".join(self.unplaced)
+            )
         lines.extend(self.unresolved)
         return "\n".join(lines)
 
@@ -269,8 +277,11 @@ def check(root: Path = SRC) -> Report:
         edges.extend(e)
         unresolved.extend(u)
     unplaced = tuple(sorted(short(m) for m in modules if layer_of(m) is None))
-    upward = tuple(e for e in edges if None not in (layer_of(e.source), layer_of(e.target))
-                   and layer_of(e.target) > layer_of(e.source))
+    upward = tuple(
+        e
+        for e in edges
+        if None not in (layer_of(e.source), layer_of(e.target)) and layer_of(e.target) > layer_of(e.source)
+    )
     succ: dict[str, set[str]] = {}
     for e in edges:
         succ.setdefault(e.source, set()).add(e.target)
@@ -278,8 +289,14 @@ def check(root: Path = SRC) -> Report:
     for comp in _strongly_connected(sorted(modules), succ):
         if len(comp) > 1:
             members = set(comp)
-            cycles.append(tuple(sorted((e for e in edges if e.source in members and e.target in members),
-                                       key=lambda e: (e.source, e.target, e.line))))
+            cycles.append(
+                tuple(
+                    sorted(
+                        (e for e in edges if e.source in members and e.target in members),
+                        key=lambda e: (e.source, e.target, e.line),
+                    )
+                )
+            )
     return Report(tuple(edges), upward, tuple(cycles), unplaced, tuple(unresolved))
 
 
@@ -293,22 +310,27 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_checker_finds_every_kind_of_import(tmp_path):
-    pkg = _write(tmp_path / "hotspots", {
-        "__init__.py": '_EXPORTS = {"verb": ("hotspots.pipeline", "run")}\nimport hotspots.errors\n',
-        "errors.py": "",
-        "model.py": "def f():\n    from .geo import grid\n",  # function-level, upward
-        "geo/__init__.py": "",
-        "geo/grid.py": "from ..model import f\n",  # closes a loop with model
-        "analysis/__init__.py": "",
-        "analysis/a.py": "import importlib\n\ndef g():\n    return importlib.import_module('hotspots.pipeline')\n",
-        "analysis/b.py": "from . import a\nfrom .. import errors\n",
-        "forecast/__init__.py": ('_WHERE = {"x": "m"}\n\ndef __getattr__(n):\n    import importlib\n'
-                                 '    return importlib.import_module(f".{_WHERE[n]}", __name__)\n'),
-        "forecast/m.py": "",
-        "pipeline.py": "from .analysis import b\n",
-        "cli.py": 'PLUGINS = ("hotspots.analysis.b",)\n\ndef main():\n    __import__("hotspots.pipeline")\n',
-        "stray.py": "from .nothing import x\n",
-    })
+    pkg = _write(
+        tmp_path / "hotspots",
+        {
+            "__init__.py": '_EXPORTS = {"verb": ("hotspots.pipeline", "run")}\nimport hotspots.errors\n',
+            "errors.py": "",
+            "model.py": "def f():\n    from .geo import grid\n",  # function-level, upward
+            "geo/__init__.py": "",
+            "geo/grid.py": "from ..model import f\n",  # closes a loop with model
+            "analysis/__init__.py": "",
+            "analysis/a.py": "import importlib\n\ndef g():\n    return importlib.import_module('hotspots.pipeline')\n",
+            "analysis/b.py": "from . import a\nfrom .. import errors\n",
+            "forecast/__init__.py": (
+                '_WHERE = {"x": "m"}\n\ndef __getattr__(n):\n    import importlib\n'
+                '    return importlib.import_module(f".{_WHERE[n]}", __name__)\n'
+            ),
+            "forecast/m.py": "",
+            "pipeline.py": "from .analysis import b\n",
+            "cli.py": 'PLUGINS = ("hotspots.analysis.b",)\n\ndef main():\n    __import__("hotspots.pipeline")\n',
+            "stray.py": "from .nothing import x\n",
+        },
+    )
     rep = check(pkg)
     got = {(short(e.source), short(e.target), e.line, e.how) for e in rep.edges}
     assert ("hotspots", "errors", 2, "import") in got
@@ -321,22 +343,31 @@ def test_checker_finds_every_kind_of_import(tmp_path):
     assert ("cli", "analysis.b", 1, "name table") in got and ("cli", "pipeline", 4, "import_module") in got
     assert {str(e) for e in rep.upward} == {"model -> geo.grid (line 2)", "analysis.a -> pipeline (line 4)"}
     assert sorted(sorted({short(e.source) for e in c}) for c in rep.cycles) == [
-        ["analysis.a", "analysis.b", "pipeline"], ["geo.grid", "model"]]
+        ["analysis.a", "analysis.b", "pipeline"],
+        ["geo.grid", "model"],
+    ]
     assert rep.unplaced == ("stray",)
     assert rep.unresolved == ("stray imports hotspots.nothing (line 1), which does not exist",)
     assert not rep.ok and "model -> geo.grid (line 2)" in rep.text()
 
 
 def test_checker_passes_a_layered_package(tmp_path):
-    pkg = _write(tmp_path / "hotspots", {
-        "__init__.py": '_EXPORTS = {"run": ("hotspots.pipeline", "run")}\n',
-        "errors.py": "", "config.py": "from .errors import *\n",
-        "geo/__init__.py": "", "geo/grid.py": "from ..errors import *\n",
-        "analysis/__init__.py": "", "analysis/g.py": "from ..geo.grid import *\nfrom ..config import *\n",
-        "coverage/__init__.py": "", "coverage/c.py": "from ..analysis import g\n",
-        "pipeline.py": "def run():\n    from .coverage import c\n",
-        "cli/__init__.py": "from .. import pipeline\n",
-    })
+    pkg = _write(
+        tmp_path / "hotspots",
+        {
+            "__init__.py": '_EXPORTS = {"run": ("hotspots.pipeline", "run")}\n',
+            "errors.py": "",
+            "config.py": "from .errors import *\n",
+            "geo/__init__.py": "",
+            "geo/grid.py": "from ..errors import *\n",
+            "analysis/__init__.py": "",
+            "analysis/g.py": "from ..geo.grid import *\nfrom ..config import *\n",
+            "coverage/__init__.py": "",
+            "coverage/c.py": "from ..analysis import g\n",
+            "pipeline.py": "def run():\n    from .coverage import c\n",
+            "cli/__init__.py": "from .. import pipeline\n",
+        },
+    )
     rep = check(pkg)
     assert rep.ok, rep.text()
     assert len(rep.edges) == 7

@@ -9,8 +9,13 @@ import pytest
 import shapely
 
 from hotspots.forecast.harness import EventTable, History, Horizon, backtest, make_origins, to_days
-from hotspots.forecast.locations import (LocationChange, Relocated, detect_location_change, month_labels,
-                                         relocate_to_points)
+from hotspots.forecast.locations import (
+    LocationChange,
+    Relocated,
+    detect_location_change,
+    month_labels,
+    relocate_to_points,
+)
 from hotspots.forecast.methods import NaiveCounts, make_method
 from hotspots.geo.grid import Grid
 
@@ -48,8 +53,9 @@ def _snapped(seed=0, months=48, change_at: int | None = 30, per_month=250, blip_
     x, y = np.concatenate(xs), np.concatenate(ys)
     start = pd.to_datetime(pd.Series(ms) + "-01").dt.tz_localize(TZ)
     end = start + pd.offsets.MonthBegin(1) - pd.Timedelta(seconds=1)
-    inc = pd.DataFrame({"x": x, "y": y, "start": start, "end": end, "time_precision": "month",
-                        "crime_type": "burglary"})
+    inc = pd.DataFrame(
+        {"x": x, "y": y, "start": start, "end": end, "time_precision": "month", "crime_type": "burglary"}
+    )
     return EventTable.from_incidents(inc), old, new
 
 
@@ -122,8 +128,9 @@ def test_relocated_method_sees_only_the_past_and_beats_the_mixed_history_after_a
     # over the year after the change, three years of counts carried onto the new points forecast
     # better than the same counts on the mixed old and new points
     origins = make_origins("2020-08-01", "2021-07-01", hz, TZ)
-    res = backtest(ev, grid, {"plain": NaiveCounts(1095.0), "relocated": make_method("naive_36m+relocated")},
-                   origins, hz)
+    res = backtest(
+        ev, grid, {"plain": NaiveCounts(1095.0), "relocated": make_method("naive_36m+relocated")}, origins, hz
+    )
     wide = res.scores.pivot(index="origin", columns="method", values="hit_rate_5")
     assert wide["relocated"].mean() > wide["plain"].mean() + 0.03
     assert (wide["relocated"] > wide["plain"]).sum() >= 10
@@ -135,12 +142,17 @@ def test_barnet_police_uk_change_is_found_in_july_2022(shared_data):
 
     from hotspots.ingest.validate import police_uk_whole_metres
 
-    df = pd.read_csv(shared_data / "crime" / "barnet_burglary_policeuk_2010-12_2024-02.csv.gz",
-                     usecols=["Month", "Longitude", "Latitude"])
+    df = pd.read_csv(
+        shared_data / "crime" / "barnet_burglary_policeuk_2010-12_2024-02.csv.gz",
+        usecols=["Month", "Longitude", "Latitude"],
+    )
     x, y = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(
-        df["Longitude"].to_numpy(), df["Latitude"].to_numpy())
-    t = to_days(pd.Timestamp("1970-01-01")) + (pd.to_datetime(df["Month"] + "-15") -
-                                                pd.Timestamp("1970-01-01")).dt.days.to_numpy()
+        df["Longitude"].to_numpy(), df["Latitude"].to_numpy()
+    )
+    t = (
+        to_days(pd.Timestamp("1970-01-01"))
+        + (pd.to_datetime(df["Month"] + "-15") - pd.Timestamp("1970-01-01")).dt.days.to_numpy()
+    )
     res = detect_location_change(police_uk_whole_metres(pd.Series(x)), police_uk_whole_metres(pd.Series(y)), t)
     assert [c.month for c in res.changes] == ["2022-07"]
     assert res.latest.share_at_change < 0.1 and res.latest.share_before > 0.95

@@ -18,7 +18,7 @@ def test_select_equals_numpy_partition():
                 a = values.copy()
                 got = K._select(a, k)
                 assert got == np.partition(values, k)[k]
-                assert np.all(a[:k] <= got) and np.all(a[k + 1:] >= got)
+                assert np.all(a[:k] <= got) and np.all(a[k + 1 :] >= got)
                 assert sorted(a) == sorted(values)  # reordered in place, nothing lost
 
 
@@ -34,8 +34,9 @@ def test_sen_slope_is_the_median_pairwise_slope(T):
 def test_tie_correction_and_slope_match_pymannkendall(T):
     mk = pytest.importorskip("pymannkendall")
     rng = np.random.default_rng(100 + T)
-    series = np.vstack([rng.poisson(0.7, T), rng.integers(0, 3, T), np.r_[np.zeros(T - 2), 1.0, 1.0],
-                        rng.normal(size=T)]).astype(float)
+    series = np.vstack(
+        [rng.poisson(0.7, T), rng.integers(0, 3, T), np.r_[np.zeros(T - 2), 1.0, 1.0], rng.normal(size=T)]
+    ).astype(float)
     got = mann_kendall(series, 0)
     for r, x in enumerate(series):
         ref = mk.original_test(x)

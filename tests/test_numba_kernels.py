@@ -43,7 +43,8 @@ def numba_kernels() -> list[tuple[str, str, int, bool]]:
         def cached(node: ast.expr) -> bool:
             return isinstance(node, ast.Call) and any(
                 kw.arg == "cache" and isinstance(kw.value, ast.Constant) and kw.value.value is True
-                for kw in node.keywords)
+                for kw in node.keywords
+            )
 
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -51,10 +52,15 @@ def numba_kernels() -> list[tuple[str, str, int, bool]]:
                     if _decorator_name(dec):
                         found.append((module, node.name, node.lineno, cached(dec)))
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Call) and _decorator_name(node.func.func):
-                found.append((module, ast.unparse(node.args[0]) if node.args else "?", node.lineno,
-                              cached(node.func)))  # njit(cache=True)(f)
-            elif (isinstance(node, ast.Call) and _decorator_name(node.func) and node.args
-                  and isinstance(node.args[0], (ast.Name, ast.Lambda))):
+                found.append(
+                    (module, ast.unparse(node.args[0]) if node.args else "?", node.lineno, cached(node.func))
+                )  # njit(cache=True)(f)
+            elif (
+                isinstance(node, ast.Call)
+                and _decorator_name(node.func)
+                and node.args
+                and isinstance(node.args[0], (ast.Name, ast.Lambda))
+            ):
                 found.append((module, ast.unparse(node.args[0]), node.lineno, False))  # njit(f): no options
     return found
 
@@ -63,8 +69,9 @@ def test_every_numba_kernel_is_cached_on_disk():
     kernels = numba_kernels()
     assert len(kernels) >= 25, f"expected the engine's numba kernels, found {kernels}"
     missing = [f"{m}.{f} (line {n})" for m, f, n, ok in kernels if not ok]
-    assert not missing, "numba kernels without cache=True (each would recompile in every process): " + \
-        ", ".join(missing)
+    assert not missing, "numba kernels without cache=True (each would recompile in every process): " + ", ".join(
+        missing
+    )
 
 
 def test_cache_flag_seen_by_numba_itself():
@@ -184,14 +191,16 @@ def test_each_kernel_compiles_one_signature_whatever_the_input_types(tmp_path):
 
     modules = sorted({m for m, *_ in numba_kernels()})
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
-    r = subprocess.run([sys.executable, "-c", SEQUENCE, *modules], cwd=REPO, capture_output=True, text=True,
-                       timeout=900, env=env)
+    r = subprocess.run(
+        [sys.executable, "-c", SEQUENCE, *modules], cwd=REPO, capture_output=True, text=True, timeout=900, env=env
+    )
     assert r.returncode == 0, r.stderr[-4000:]
     sigs = json.loads(r.stdout.strip().splitlines()[-1])
     assert len(sigs) == len(numba_kernels())
     several = {k: v for k, v in sigs.items() if len(v) > 1}
     assert not several, "kernels compiled more than once:\n" + "\n".join(
-        f"{k}:\n  " + "\n  ".join(v) for k, v in several.items())
+        f"{k}:\n  " + "\n  ".join(v) for k, v in several.items()
+    )
     # the sequence reaches every kernel, helpers included
     unreached = sorted(k for k, v in sigs.items() if not v)
     assert unreached == [], f"the sequence no longer reaches {unreached}"

@@ -18,20 +18,24 @@ from hotspots.errors import InputError, PrecisionError
 
 TZ = "Europe/London"
 BNG = "EPSG:27700"
-HISTORY0 = "2024-06-03"          # incidents from here
+HISTORY0 = "2024-06-03"  # incidents from here
 START, END = "2025-06-02", "2025-06-30"
 DAYS = (pd.Timestamp(END) - pd.Timestamp(HISTORY0)).days
 
 
 def circles(xy, r, prefix):
-    return gpd.GeoDataFrame({"item_id": [f"{prefix}{k:02d}" for k in range(len(xy))]},
-                            geometry=shapely.buffer(shapely.points(np.asarray(xy, float)), r), crs=BNG)
+    return gpd.GeoDataFrame(
+        {"item_id": [f"{prefix}{k:02d}" for k in range(len(xy))]},
+        geometry=shapely.buffer(shapely.points(np.asarray(xy, float)), r),
+        crs=BNG,
+    )
 
 
 def tasking_dose(ids, minutes):
     days = pd.date_range(START, END, freq="D", inclusive="left")
-    return pd.DataFrame([(p, d, m) for p, m in zip(ids, minutes) for d in days if m > 0],
-                        columns=["place_id", "day", "minutes"])
+    return pd.DataFrame(
+        [(p, d, m) for p, m in zip(ids, minutes) for d in days if m > 0], columns=["place_id", "day", "minutes"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +48,27 @@ def scene():
     decoys = circles([(540000 + 1500 * k, 186000) for k in range(8)], 80, "X")
     twin_rate = np.tile(rates, 3)
     decoy_rate = np.array([0.05, 0.09, 20, 30, 0.06, 25, 0.07, 40])
-    rings = gpd.GeoDataFrame({"item_id": [f"R{k:02d}" for k in range(len(tasked) + len(twins) + len(decoys))]},
-                             geometry=list(shapely.difference(shapely.buffer(pd.concat([tasked, twins, decoys])
-                                                                              .geometry.to_numpy(), 200),
-                                                              pd.concat([tasked, twins, decoys]).geometry.to_numpy())),
-                             crs=BNG)
+    rings = gpd.GeoDataFrame(
+        {"item_id": [f"R{k:02d}" for k in range(len(tasked) + len(twins) + len(decoys))]},
+        geometry=list(
+            shapely.difference(
+                shapely.buffer(pd.concat([tasked, twins, decoys]).geometry.to_numpy(), 200),
+                pd.concat([tasked, twins, decoys]).geometry.to_numpy(),
+            )
+        ),
+        crs=BNG,
+    )
     areas = pd.concat([tasked, twins, decoys, rings], ignore_index=True)
     rate = dict(zip(areas["item_id"], np.r_[rates, twin_rate, decoy_rate, np.full(len(rings), 0.7)]))
-    sim = plant_patrol_effect(rng, areas, tasking_dose(tasked["item_id"], [15] * 6), start=HISTORY0, days=DAYS,
-                              base_rate_per_day=rate, reduction=0.4)
+    sim = plant_patrol_effect(
+        rng,
+        areas,
+        tasking_dose(tasked["item_id"], [15] * 6),
+        start=HISTORY0,
+        days=DAYS,
+        base_rate_per_day=rate,
+        reduction=0.4,
+    )
     candidates = pd.concat([twins, decoys], ignore_index=True)
     res = tasking_outcomes(sim.incidents, tasked, START, END, candidates=candidates, n_controls=3)
     return dict(tasked=tasked, twins=twins, rates=rates, sim=sim, res=res, candidates=candidates)
@@ -125,13 +141,21 @@ def test_dose_response_slope_with_automatic_controls():
     tasked = circles([(531000 + 900 * (k % 5), 181000 + 900 * (k // 5)) for k in range(n)], 70, "T")
     minutes = np.linspace(0, 15, n)
     boundary = box(530000, 180000, 535600, 184700)
-    background = gpd.GeoDataFrame({"item_id": ["BG"]}, geometry=[boundary.difference(
-        shapely.union_all(tasked.geometry.to_numpy()))], crs=BNG)
+    background = gpd.GeoDataFrame(
+        {"item_id": ["BG"]}, geometry=[boundary.difference(shapely.union_all(tasked.geometry.to_numpy()))], crs=BNG
+    )
     areas = pd.concat([tasked, background], ignore_index=True)
     # the rest of the area at a twentieth of the tasked places' density: enough history for every cell
     rate = {**{p: 2.0 for p in tasked["item_id"]}, "BG": 0.1 * background.area.iloc[0] / tasked.area.iloc[0]}
-    sim = plant_patrol_effect(rng, areas, tasking_dose(tasked["item_id"], minutes), start=HISTORY0, days=DAYS,
-                              base_rate_per_day=rate, reduction=0.5)
+    sim = plant_patrol_effect(
+        rng,
+        areas,
+        tasking_dose(tasked["item_id"], minutes),
+        start=HISTORY0,
+        days=DAYS,
+        base_rate_per_day=rate,
+        reduction=0.5,
+    )
     entries = tasking_dose(tasked["item_id"], minutes)
     entries["start"] = (pd.to_datetime(entries["day"]) + pd.Timedelta(hours=14)).dt.tz_localize(TZ)
     entries["end"] = entries["start"] + pd.to_timedelta(entries["minutes"], unit="min")

@@ -19,8 +19,18 @@ def pack(tmp_path_factory) -> Path:
 
 
 def test_pack_has_every_file(pack):
-    for f in ("index.html", "map.html", "tasking.csv", "tasking.html", "layers.gpkg", "manifest.json",
-              "quarantine.csv", "ward_table.csv", "public/index.html", "public/map.html"):
+    for f in (
+        "index.html",
+        "map.html",
+        "tasking.csv",
+        "tasking.html",
+        "layers.gpkg",
+        "manifest.json",
+        "quarantine.csv",
+        "ward_table.csv",
+        "public/index.html",
+        "public/map.html",
+    ):
         assert (pack / f).is_file(), f
     wards = pd.read_csv(REPO / "data" / "boundaries" / "ward_population.csv")["ward_code"]
     assert sorted(p.stem for p in (pack / "wards").glob("*.html")) == sorted(wards)
@@ -35,8 +45,15 @@ def test_index_links_everything_and_fills_sections(pack):
         assert f'href="{href}"' in html, href
     for p in (pack / "wards").glob("*.html"):
         assert f'href="wards/{p.name}"' in html
-    for section in ("Headline", "Top tasking items", "Emerging hotspots", "Near-repeat alert zones",
-                    "CCTV coverage gaps", "Forecast", "Data coverage"):
+    for section in (
+        "Headline",
+        "Top tasking items",
+        "Emerging hotspots",
+        "Near-repeat alert zones",
+        "CCTV coverage gaps",
+        "Forecast",
+        "Data coverage",
+    ):
         assert section in html
     man = json.loads((pack / "manifest.json").read_text())
     # a stage that did not run is reported as such, never silently missing
@@ -97,9 +114,26 @@ def test_geotiff_georeferenced_and_matches_surface(pack):
 
 def test_tasking_csv_columns_and_review_date(pack):
     df = pd.read_csv(pack / "tasking.csv")
-    for c in ("rank", "item_id", "status", "location", "ward_name", "snt", "crime_types", "harm", "trend_class",
-              "near_repeat_window", "peak_days", "peak_hours", "cctv_coverage", "tactic", "dosage", "owner",
-              "review_date", "reason"):
+    for c in (
+        "rank",
+        "item_id",
+        "status",
+        "location",
+        "ward_name",
+        "snt",
+        "crime_types",
+        "harm",
+        "trend_class",
+        "near_repeat_window",
+        "peak_days",
+        "peak_hours",
+        "cctv_coverage",
+        "tactic",
+        "dosage",
+        "owner",
+        "review_date",
+        "reason",
+    ):
         assert c in df.columns, c
     ranked = df[df["rank"].notna()]
     assert list(ranked["rank"].astype(int)) == list(range(1, len(ranked) + 1))
@@ -217,8 +251,14 @@ def _bare_run(basemap: str):
     cfg = cfg.override("render", basemap=basemap)
     area = load_study_area(cfg)
     none = gpd.GeoDataFrame({c: [] for c in INCIDENT_COLUMNS if c != "geometry"}, geometry=[], crs=area.crs)
-    inputs = RunInputs(cfg=cfg, area=area, ingest=IngestResult(none, pd.DataFrame()), incidents=none,
-                       grid=area.grid(0), fim_date=pd.Timestamp(DEMO_DATE, tz="Europe/London"))
+    inputs = RunInputs(
+        cfg=cfg,
+        area=area,
+        ingest=IngestResult(none, pd.DataFrame()),
+        incidents=none,
+        grid=area.grid(0),
+        fim_date=pd.Timestamp(DEMO_DATE, tz="Europe/London"),
+    )
     return RunResults(inputs=inputs)
 
 
@@ -272,8 +312,12 @@ def test_barnet_pack_from_real_data(shared_data, tmp_path):
     from hotspots import pipeline
     from hotspots.render.offline import external_urls
 
-    out = pipeline.run(fast_config(REPO / "config" / "barnet.toml", data_dir=shared_data), fim_date="2018-06-15",
-                       out_dir=tmp_path / "fim-2018-06-15", quiet=True)
+    out = pipeline.run(
+        fast_config(REPO / "config" / "barnet.toml", data_dir=shared_data),
+        fim_date="2018-06-15",
+        out_dir=tmp_path / "fim-2018-06-15",
+        quiet=True,
+    )
     assert (out / "map.html").stat().st_size < 5_000_000
     assert external_urls((out / "map.html").read_text()) == []
     df = pd.read_csv(out / "tasking.csv")

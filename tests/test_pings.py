@@ -9,8 +9,15 @@ from pyproj import Transformer
 from shapely.geometry import box
 
 from hotspots.errors import InputError
-from hotspots.ingest.pings import (LOG_REASONS, PING_REASONS, LogColumns, PingColumns, pseudonymise_unit,
-                                   read_patrol_log, read_pings)
+from hotspots.ingest.pings import (
+    LOG_REASONS,
+    PING_REASONS,
+    LogColumns,
+    PingColumns,
+    pseudonymise_unit,
+    read_patrol_log,
+    read_pings,
+)
 
 TZ = "Europe/London"
 TO_LONLAT = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
@@ -101,12 +108,14 @@ def test_long_gap_relocation_is_not_a_jump(tmp_path):
 
 
 def test_times_and_crs(tmp_path):
-    rows = [["A1", "2025-06-02T09:00:00Z", *lonlat(525000, 190000)],
-            ["A1", "2025-06-02 10:00:10", *lonlat(525010, 190000)],      # local BST
-            ["A1", "2025-06-02T10:00:20+01:00", *lonlat(525020, 190000)],
-            ["A1", "1748854830", *lonlat(525030, 190000)],               # Unix seconds = 09:00:30 UTC
-            ["A1", "02/06/2025 09:00:40Z", *lonlat(525040, 190000)],     # day first, UTC
-            ["A1", "02/06/2025 10:00:50", *lonlat(525050, 190000)]]      # day first, local
+    rows = [
+        ["A1", "2025-06-02T09:00:00Z", *lonlat(525000, 190000)],
+        ["A1", "2025-06-02 10:00:10", *lonlat(525010, 190000)],  # local BST
+        ["A1", "2025-06-02T10:00:20+01:00", *lonlat(525020, 190000)],
+        ["A1", "1748854830", *lonlat(525030, 190000)],  # Unix seconds = 09:00:30 UTC
+        ["A1", "02/06/2025 09:00:40Z", *lonlat(525040, 190000)],  # day first, UTC
+        ["A1", "02/06/2025 10:00:50", *lonlat(525050, 190000)],
+    ]  # day first, local
     r = read_pings(write(tmp_path, rows), timezone=TZ)
     t = r.pings["time"]
     assert str(t.dt.tz) == TZ
@@ -115,8 +124,14 @@ def test_times_and_crs(tmp_path):
     assert r.pings["x"].tolist() == pytest.approx([525000 + 10 * k for k in range(6)], abs=0.2)
     assert r.pings["y"].tolist() == pytest.approx([190000] * 6, abs=0.2)
     # x/y metres with an explicit CRS, and a non-BNG working CRS
-    xy = pd.DataFrame({"radio_id": ["R1", "R1"], "gps_time": ["2025-06-02 10:00:00", "2025-06-02 10:00:10"],
-                       "easting": [525000.0, 525010.0], "northing": [190000.0, 190000.0]})
+    xy = pd.DataFrame(
+        {
+            "radio_id": ["R1", "R1"],
+            "gps_time": ["2025-06-02 10:00:00", "2025-06-02 10:00:10"],
+            "easting": [525000.0, 525010.0],
+            "northing": [190000.0, 190000.0],
+        }
+    )
     p = tmp_path / "xy.csv"
     xy.to_csv(p, index=False)
     r2 = read_pings(p, timezone=TZ, crs="EPSG:27700", working_crs="EPSG:4326")
@@ -125,11 +140,16 @@ def test_times_and_crs(tmp_path):
 
 
 def test_gpx(tmp_path):
-    pts = "".join(f'<trkpt lat="{lonlat(525000 + 10 * k, 190000)[1]}" lon="{lonlat(525000 + 10 * k, 190000)[0]}">'
-                  f"<time>2025-06-02T09:00:{10 * k:02d}Z</time></trkpt>" for k in range(5))
+    pts = "".join(
+        f'<trkpt lat="{lonlat(525000 + 10 * k, 190000)[1]}" lon="{lonlat(525000 + 10 * k, 190000)[0]}">'
+        f"<time>2025-06-02T09:00:{10 * k:02d}Z</time></trkpt>"
+        for k in range(5)
+    )
     bad = '<trkpt lat="91.5" lon="-0.2"><time>2025-06-02T09:01:00Z</time></trkpt><trkpt lat="51.6" lon="-0.2"></trkpt>'
-    gpx = (f'<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
-           f"<trk><name>BX22 Jones</name><trkseg>{pts}{bad}</trkseg></trk></gpx>")
+    gpx = (
+        f'<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
+        f"<trk><name>BX22 Jones</name><trkseg>{pts}{bad}</trkseg></trk></gpx>"
+    )
     p = tmp_path / "unit.gpx"
     p.write_text(gpx)
     r = read_pings(p, timezone=TZ)
@@ -139,9 +159,23 @@ def test_gpx(tmp_path):
     assert r.quarantine["source_row"].tolist() == [6, 7]
 
 
-@pytest.mark.parametrize("case", ["no_columns", "swapped", "metres_as_degrees", "empty", "header_only", "not_gpx",
-                                  "gpx_doctype", "gpx_no_points", "xy_without_crs", "all_outside", "missing_time_col",
-                                  "bad_extension"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "no_columns",
+        "swapped",
+        "metres_as_degrees",
+        "empty",
+        "header_only",
+        "not_gpx",
+        "gpx_doctype",
+        "gpx_no_points",
+        "xy_without_crs",
+        "all_outside",
+        "missing_time_col",
+        "bad_extension",
+    ],
+)
 def test_whole_file_mistakes(tmp_path, case):
     kw = {"timezone": TZ}
     if case == "no_columns":
@@ -199,8 +233,7 @@ def test_raw_unit_ids_never_leave_the_reader(tmp_path):
     rows = good_rows(raw_ids[0]) + good_rows(raw_ids[1], y0=190500) + [[raw_ids[1], "garbage", "-0.2", "51.6"]]
     p = write(tmp_path, rows)
     r = read_pings(p, timezone=TZ)
-    text = " ".join([r.pings.to_csv(), r.quarantine.to_csv(), r.units.to_csv(), repr(r), str(r.summary()),
-                     r.report()])
+    text = " ".join([r.pings.to_csv(), r.quarantine.to_csv(), r.units.to_csv(), repr(r), str(r.summary()), r.report()])
     for raw in raw_ids:
         assert raw not in text and raw.split()[0] not in text
     assert r.pings["unit"].unique().tolist() == ["Unit 01", "Unit 02"]  # order of first appearance
@@ -233,7 +266,8 @@ def test_compressed_bom_and_latin1_files(tmp_path):
     import gzip
 
     text = "callsign,timestamp,longitude,latitude\n" + "".join(
-        f"{u},{t},{lo},{la}\n" for u, t, lo, la in good_rows("Café 7", n=4))
+        f"{u},{t},{lo},{la}\n" for u, t, lo, la in good_rows("Café 7", n=4)
+    )
     (tmp_path / "bom.csv").write_text(text, encoding="utf-8-sig")
     with gzip.open(tmp_path / "week.csv.gz", "wt", encoding="utf-8") as fh:
         fh.write(text)
@@ -248,9 +282,11 @@ def test_compressed_bom_and_latin1_files(tmp_path):
 
 # --------------------------------------------------------------------------- patrol log
 LOG_HEADER = ("item_id", "officer", "start", "end")
-LOG_GOOD = [["T01", "PC 1 Smith", "2025-06-02 10:00", "2025-06-02 10:15"],
-            ["T02", "PC 1 Smith", "2025-06-02 11:00", "2025-06-02 11:12"],
-            ["T01", "PC 2 Brown", "2025-06-03 20:00", "2025-06-03 20:20"]]
+LOG_GOOD = [
+    ["T01", "PC 1 Smith", "2025-06-02 10:00", "2025-06-02 10:15"],
+    ["T02", "PC 1 Smith", "2025-06-02 11:00", "2025-06-02 11:12"],
+    ["T01", "PC 2 Brown", "2025-06-03 20:00", "2025-06-03 20:20"],
+]
 LOG_BAD = {
     "missing_place": ["", "PC 3", "2025-06-04 10:00", "2025-06-04 10:15"],
     "unknown_place": ["T99", "PC 3", "2025-06-04 10:00", "2025-06-04 10:15"],

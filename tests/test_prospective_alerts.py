@@ -67,11 +67,20 @@ def test_alert_zones_merge_expire_and_list_streets():
     sx = np.array([531050.0, 535010.0, 539999.0])
     sy = np.array([190450.0, 190510.0, 190500.0])
     names = ["On or near Acacia Avenue", "On or near Birch Road", "On or near Far Lane"]
-    z = alert_zones(x, y, dates, at, radius_m=200, duration_days=28, alert_days=14,
-                    street_x=sx, street_y=sy, street_names=names)
+    z = alert_zones(
+        x, y, dates, at, radius_m=200, duration_days=28, alert_days=14, street_x=sx, street_y=sy, street_names=names
+    )
     assert z.crs.to_epsg() == 27700
-    assert list(z.columns) == ["zone_id", "n_burglaries", "first_event_date", "last_event_date", "expiry_date",
-                               "radius_m", "streets", "geometry"]
+    assert list(z.columns) == [
+        "zone_id",
+        "n_burglaries",
+        "first_event_date",
+        "last_event_date",
+        "expiry_date",
+        "radius_m",
+        "streets",
+        "geometry",
+    ]
     # the two burglaries 150 m apart merge; the January one is too old; the one on the date is not before it
     assert sorted(z.n_burglaries) == [1, 2]
     big = z[z.n_burglaries == 2].iloc[0]
@@ -80,9 +89,14 @@ def test_alert_zones_merge_expire_and_list_streets():
     assert big.streets == "Acacia Avenue"
     assert z[z.n_burglaries == 1].iloc[0].streets == "Birch Road"
     # roads layer adds road names crossing a zone
-    roads = gpd.GeoDataFrame({"name": ["Cedar Close", "Distant Way"]},
-                             geometry=[shapely.LineString([(530900, 190300), (530900, 190700)]),
-                                       shapely.LineString([(545000, 190000), (546000, 190000)])], crs="EPSG:27700")
+    roads = gpd.GeoDataFrame(
+        {"name": ["Cedar Close", "Distant Way"]},
+        geometry=[
+            shapely.LineString([(530900, 190300), (530900, 190700)]),
+            shapely.LineString([(545000, 190000), (546000, 190000)]),
+        ],
+        crs="EPSG:27700",
+    )
     z2 = alert_zones(x, y, dates, at, radius_m=200, duration_days=28, roads=roads)
     assert "Cedar Close" in z2[z2.n_burglaries == 2].iloc[0].streets
     assert "Distant Way" not in ";".join(z2.streets)
@@ -94,10 +108,18 @@ def test_repeat_rate_hand_computed():
     # D twice on the same day (the second is a repeat)
     x = np.array([1.0, 1.0, 1.0, 50.0, 50.0, 99.0, 200.0, 200.0])
     y = np.zeros(8)
-    d = pd.to_datetime(["2024-03-01", "2023-06-01", "2024-02-01", "2022-01-01", "2024-02-10", "2024-02-20",
-                        "2024-05-05", "2024-05-05"])
-    r = repeat_victimisation(x, y, d, location_text=["A"] * 3 + ["B"] * 2 + ["C"] + ["D"] * 2,
-                             period_start="2024-01-01", period_end="2025-01-01", snap_points=True)
+    d = pd.to_datetime(
+        ["2024-03-01", "2023-06-01", "2024-02-01", "2022-01-01", "2024-02-10", "2024-02-20", "2024-05-05", "2024-05-05"]
+    )
+    r = repeat_victimisation(
+        x,
+        y,
+        d,
+        location_text=["A"] * 3 + ["B"] * 2 + ["C"] + ["D"] * 2,
+        period_start="2024-01-01",
+        period_end="2025-01-01",
+        snap_points=True,
+    )
     assert r.n_burglaries == 6
     assert r.n_repeats == 3
     assert r.repeat_rate == pytest.approx(0.5)
@@ -122,12 +144,24 @@ def _synthetic_incidents(precision="day", seed=3):
     day = np.concatenate([day, day[:k] + rng.integers(1, 11, k)])
     n = len(x)
     start = pd.Timestamp("2024-01-01", tz="Europe/London") + pd.to_timedelta(day, unit="D")
-    return gpd.GeoDataFrame({
-        "incident_id": [f"B{i}" for i in range(n)], "crime_type": "burglary_residential",
-        "offence": "Burglary - residential", "start": start, "end": start + pd.Timedelta(hours=12),
-        "time_precision": precision, "x": x, "y": y,
-        "location_text": [f"On or near Street {i % 40}" for i in range(n)], "ward_code": "E05000001",
-        "lsoa_code": "E01000001", "harm": 1.0}, geometry=gpd.points_from_xy(x, y), crs="EPSG:27700")
+    return gpd.GeoDataFrame(
+        {
+            "incident_id": [f"B{i}" for i in range(n)],
+            "crime_type": "burglary_residential",
+            "offence": "Burglary - residential",
+            "start": start,
+            "end": start + pd.Timedelta(hours=12),
+            "time_precision": precision,
+            "x": x,
+            "y": y,
+            "location_text": [f"On or near Street {i % 40}" for i in range(n)],
+            "ward_code": "E05000001",
+            "lsoa_code": "E01000001",
+            "harm": 1.0,
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs="EPSG:27700",
+    )
 
 
 def test_run_nearrepeat_calibrates_and_writes(tmp_path):
@@ -145,8 +179,15 @@ def test_run_nearrepeat_calibrates_and_writes(tmp_path):
 
     files = [p.name for p in write_nearrepeat_report(res, tmp_path)]
     assert "aoristic_hour_by_weekday.csv" not in files  # day-precision data: no hour profile
-    for f in ("knox_table.csv", "knox.html", "alert_zones.csv", "repeat_locations.csv", "prospective_risk.tif",
-              "nearrepeat_summary.txt", "nearrepeat.html"):
+    for f in (
+        "knox_table.csv",
+        "knox.html",
+        "alert_zones.csv",
+        "repeat_locations.csv",
+        "prospective_risk.tif",
+        "nearrepeat_summary.txt",
+        "nearrepeat.html",
+    ):
         assert f in files and (tmp_path / f).exists()
     # no incident at or after the meeting date was used
     late = inc["start"] >= pd.Timestamp(fim, tz="Europe/London")
@@ -184,8 +225,23 @@ def test_cli_input_csv(tmp_path, capsys):
     src = tmp_path / "events.csv"
     df.to_csv(src, index=False)
     out = tmp_path / "out"
-    rc = main(["nearrepeat", "--input", str(src), "--spatial-bandwidth", "100", "--spatial-bands", "3",
-               "--temporal-bands", "3", "--permutations", "99", "--out", str(out)])
+    rc = main(
+        [
+            "nearrepeat",
+            "--input",
+            str(src),
+            "--spatial-bandwidth",
+            "100",
+            "--spatial-bands",
+            "3",
+            "--temporal-bands",
+            "3",
+            "--permutations",
+            "99",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "Same location" in text and "More than 300 m" in text and "over-represented" in text
@@ -207,15 +263,23 @@ def test_demo_borough_planted_extent_recovered(repo):
     radius, days = truth["radius_m"], truth["days"]
     df = pd.read_csv(inc_csv)
     b = df[df.offence.str.startswith("Burglary - residential")]
-    t = ((pd.to_datetime(b.committed_from).dt.normalize() - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1))
+    t = (pd.to_datetime(b.committed_from).dt.normalize() - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
     sbw, tbw = radius / 4, days / 2
-    r = knox_test(b.easting.to_numpy(float), b.northing.to_numpy(float), t.to_numpy(float),
-                  spatial_bandwidth_m=sbw, n_spatial_bands=12, temporal_bandwidth_days=tbw, n_temporal_bands=8,
-                  permutations=999, seed=1)
+    r = knox_test(
+        b.easting.to_numpy(float),
+        b.northing.to_numpy(float),
+        t.to_numpy(float),
+        spatial_bandwidth_m=sbw,
+        n_spatial_bands=12,
+        temporal_bandwidth_days=tbw,
+        n_temporal_bands=8,
+        permutations=999,
+        seed=1,
+    )
     sig = r.significant()
     # inside the planted extent every cell is significant and strongly over-represented
-    inside_s = slice(1, 5)      # 0-radius
-    inside_t = slice(0, 2)      # 0-days
+    inside_s = slice(1, 5)  # 0-radius
+    inside_t = slice(0, 2)  # 0-days
     assert sig[inside_s, inside_t].all()
     assert (r.ratio[inside_s, inside_t] > 2).all()
     # well outside it (beyond twice the radius, or beyond twice the days plus a band), nothing is
@@ -259,7 +323,11 @@ def test_demo_stage_calibrates_to_planted_extent(demo_config_path, repo):
     assert pts.within(res.zones.union_all().buffer(1e-6)).all()
     # the demo's burglaries carry committed-from/to times: an hour x weekday profile summing to the window
     assert res.aoristic is not None and res.aoristic.shape == (24, 7)
-    n_window = int(((inc.crime_type == "burglary_residential")
-                    & (inc.start < pd.Timestamp(fim, tz="Europe/London"))
-                    & (inc.start >= pd.Timestamp(fim, tz="Europe/London") - pd.Timedelta(days=365))).sum())
+    n_window = int(
+        (
+            (inc.crime_type == "burglary_residential")
+            & (inc.start < pd.Timestamp(fim, tz="Europe/London"))
+            & (inc.start >= pd.Timestamp(fim, tz="Europe/London") - pd.Timedelta(days=365))
+        ).sum()
+    )
     assert res.aoristic.to_numpy().sum() == pytest.approx(n_window)

@@ -19,8 +19,7 @@ def _html_points_bng(html: str) -> np.ndarray:
     """Every [a, b] number pair in the HTML, read as lon/lat (or lat/lon for markers), in EPSG:27700."""
     from pyproj import Transformer
 
-    pairs = np.array([(float(a), float(b)) for a, b in
-                      re.findall(r"\[\s*(-?\d+\.\d+)\s*,\s*(-?\d+\.\d+)\s*\]", html)])
+    pairs = np.array([(float(a), float(b)) for a, b in re.findall(r"\[\s*(-?\d+\.\d+)\s*,\s*(-?\d+\.\d+)\s*\]", html)])
     if len(pairs) == 0:
         return np.zeros((0, 2))
     latfirst = np.abs(pairs[:, 0]) > 40
@@ -63,8 +62,14 @@ def _synthetic(n=600, seed=1):
     rng = np.random.default_rng(seed)
     x = np.r_[rng.normal(530500, 120, n // 2), rng.uniform(530000, 532000, n - n // 2)].round(1)
     y = np.r_[rng.normal(180500, 120, n // 2), rng.uniform(180000, 182000, n - n // 2)].round(1)
-    return pd.DataFrame({"id": [f"REF-{i:05d}" for i in range(n)], "x": x, "y": y,
-                         "location": [f"On or near Secret Lane {i % 37}" for i in range(n)]})
+    return pd.DataFrame(
+        {
+            "id": [f"REF-{i:05d}" for i in range(n)],
+            "x": x,
+            "y": y,
+            "location": [f"On or near Secret Lane {i % 37}" for i in range(n)],
+        }
+    )
 
 
 def test_public_cells_suppress_small_counts():
@@ -81,8 +86,11 @@ def test_public_map_has_nothing_incident_level(tmp_path):
     inc = _synthetic()
     b = shapely.box(530000, 180000, 532000, 182000)
     cells = public_cells(inc["x"], inc["y"], b, 250, 5)
-    sites = gpd.GeoDataFrame({"rank": [1, 2], "site_id": ["S1", "S2"], "road_name": ["Secret Lane 1", "X"]},
-                             geometry=[shapely.Point(530510, 180490), shapely.Point(531200, 181300)], crs=27700)
+    sites = gpd.GeoDataFrame(
+        {"rank": [1, 2], "site_id": ["S1", "S2"], "road_name": ["Secret Lane 1", "X"]},
+        geometry=[shapely.Point(530510, 180490), shapely.Point(531200, 181300)],
+        crs=27700,
+    )
     p = write_public_map(tmp_path / "public" / "public_map.html", cells, sites, b, 5)
     html = p.read_text()
     corners = np.array([(x, y) for x in range(530000, 532001, 250) for y in range(180000, 182001, 250)], float)
@@ -94,8 +102,9 @@ def test_public_map_has_nothing_incident_level(tmp_path):
 
     from pyproj import Transformer
 
-    lon, lat = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(inc["x"].iat[7],
-                                                                                        inc["y"].iat[7])
+    lon, lat = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(
+        inc["x"].iat[7], inc["y"].iat[7]
+    )
     m = folium.Map()
     folium.Marker([round(lat, 6), round(lon, 6)]).add_to(m)
     bad = tmp_path / "bad.html"
@@ -113,17 +122,43 @@ def cctv_run(demo_config_path, tmp_path_factory):
     from hotspots.cli import main
 
     out = tmp_path_factory.mktemp("cctv") / "report"
-    rc = main(["cctv", "--config", str(demo_config_path), "--k", "3", "--anpr-k", "5", "--from", "2025-05-01",
-               "--to", "2025-11-13", "--out", str(out), "--quiet"])
+    rc = main(
+        [
+            "cctv",
+            "--config",
+            str(demo_config_path),
+            "--k",
+            "3",
+            "--anpr-k",
+            "5",
+            "--from",
+            "2025-05-01",
+            "--to",
+            "2025-11-13",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     return out
 
 
 def test_cctv_command_writes_the_report(cctv_run):
     out = cctv_run
-    for f in ("coverage_by_type.csv", "gaps.csv", "gaps.gpkg", "proposed_sites.csv", "marginal_gain.csv",
-              "marginal_gain.png", "anpr_entry_points.csv", "set_cover.csv", "coverage.gpkg", "summary.json",
-              "public/public_map.html"):
+    for f in (
+        "coverage_by_type.csv",
+        "gaps.csv",
+        "gaps.gpkg",
+        "proposed_sites.csv",
+        "marginal_gain.csv",
+        "marginal_gain.png",
+        "anpr_entry_points.csv",
+        "set_cover.csv",
+        "coverage.gpkg",
+        "summary.json",
+        "public/public_map.html",
+    ):
         assert (out / f).exists(), f
     s = json.loads((out / "summary.json").read_text())
     assert s["period"] == {"start": "2025-05-01", "end": "2025-11-13"}
@@ -174,10 +209,16 @@ def test_excel_safe_proposed_sites(tmp_path, demo_config_path):
     inc = pd.read_csv(cfg.path("data/incidents/incidents.csv")).head(3000)
     inc = pd.DataFrame({"x": inc["easting"], "y": inc["northing"], "crime_type": "violence", "harm": 1.0})
     sites = tmp_path / "sites.csv"
-    pd.DataFrame({"site_id": ["=HYPERLINK(\"http://x\")", "+cmd", "@sum", "-1+2", "plain"],
-                  "x": inc["x"].iloc[:5], "y": inc["y"].iloc[:5]}).to_csv(sites, index=False)
-    cfg = (cfg.override("siting", k=5, candidates=str(sites), curve="greedy")
-           .override("cameras", inventory="data/boundaries/cameras.csv"))
+    pd.DataFrame(
+        {
+            "site_id": ['=HYPERLINK("http://x")', "+cmd", "@sum", "-1+2", "plain"],
+            "x": inc["x"].iloc[:5],
+            "y": inc["y"].iloc[:5],
+        }
+    ).to_csv(sites, index=False)
+    cfg = cfg.override("siting", k=5, candidates=str(sites), curve="greedy").override(
+        "cameras", inventory="data/boundaries/cameras.csv"
+    )
     res = run_coverage(cfg, inc, area, Grid.from_boundary(area.boundary, 100), None)
     res.write(tmp_path / "out")
     text = (tmp_path / "out" / "proposed_sites.csv").read_text()

@@ -41,9 +41,20 @@ def test_overlap_matrix_equals_shapely(cell, dx, dy):
     ref_lab, n_ref = label_cells(rng.random(ref.shape) < 0.15)
     comp, n_comp = label_cells(rng.random(other.shape) < 0.2)
     rows, cols = np.nonzero(ref_lab)
-    got = overlap_matrix(rows.astype(np.int64), cols.astype(np.int64), ref_lab[rows, cols].astype(np.int64), n_ref,
-                         ref.xmin, ref.ymax, ref.cell_size, comp.astype(np.int64), n_comp, other.xmin, other.ymax,
-                         other.cell_size)
+    got = overlap_matrix(
+        rows.astype(np.int64),
+        cols.astype(np.int64),
+        ref_lab[rows, cols].astype(np.int64),
+        n_ref,
+        ref.xmin,
+        ref.ymax,
+        ref.cell_size,
+        comp.astype(np.int64),
+        n_comp,
+        other.xmin,
+        other.ymax,
+        other.cell_size,
+    )
     ref_polys = [shapely.union_all(_cell_boxes(ref, *np.nonzero(ref_lab == a))) for a in range(1, n_ref + 1)]
     oth_polys = [shapely.union_all(_cell_boxes(other, *np.nonzero(comp == b))) for b in range(1, n_comp + 1)]
     tree = shapely.STRtree(oth_polys)

@@ -61,8 +61,9 @@ def test_tiled_kde_without_halo_would_differ():
     out = np.zeros(grid.shape)
     for t in plan_tiles(grid, 17):
         idx = T.tile_points(x, y, grid, t, 0.0)  # no halo
-        out[t.row0:t.row1, t.col0:t.col1] = T.kde_tile(x[idx], y[idx], np.ones(idx.size), grid.xmin, grid.ymax,
-                                                       grid.cell_size, t, 400.0, "quartic")
+        out[t.row0 : t.row1, t.col0 : t.col1] = T.kde_tile(
+            x[idx], y[idx], np.ones(idx.size), grid.xmin, grid.ymax, grid.cell_size, t, 400.0, "quartic"
+        )
     out *= 1e6
     assert not np.allclose(ref[grid.mask], out[grid.mask])
 
@@ -80,7 +81,8 @@ def test_kernel_reach_matches_density_kernel():
 
     assert kernel_reach(300.0, "quartic") == 300.0
     assert kernel_reach(300.0, "gaussian") == pytest.approx(
-        _kernels.GAUSS_TRUNCATE_SIGMAS * 300.0 / _kernels.GAUSS_SIGMAS_PER_RADIUS)
+        _kernels.GAUSS_TRUNCATE_SIGMAS * 300.0 / _kernels.GAUSS_SIGMAS_PER_RADIUS
+    )
 
 
 # --------------------------------------------------------------------------- synthetic London
@@ -115,7 +117,8 @@ def test_london_dataset_has_exactly_n_incidents_and_matches_csv(small_london):
     b1 = read_dataset(ds.root, boroughs=["LB01"])
     b2 = read_dataset(ds.root, boroughs=["LB02"])
     assert shapely.MultiPoint(b1.geometry.to_numpy()).convex_hull.disjoint(
-        shapely.MultiPoint(b2.geometry.to_numpy()).convex_hull)
+        shapely.MultiPoint(b2.geometry.to_numpy()).convex_hull
+    )
 
 
 def test_london_configs_ingest_every_row(small_london):
@@ -133,8 +136,9 @@ def test_london_configs_ingest_every_row(small_london):
 def test_london_generator_is_deterministic(small_london, tmp_path):
     from hotspots.scale.london import LondonParams, generate_london
 
-    again = generate_london(tmp_path / "again", LondonParams(n_incidents=1234, n_boroughs=2, n_wards=3,
-                                                             cell_size_m=200.0))
+    again = generate_london(
+        tmp_path / "again", LondonParams(n_incidents=1234, n_boroughs=2, n_wards=3, cell_size_m=200.0)
+    )
     for code in again.boroughs:
         rel = Path("boroughs") / code / "incidents" / "incidents.csv"
         assert (again.root / rel).read_bytes() == (small_london.root / rel).read_bytes()
@@ -151,26 +155,45 @@ def test_borough_centres_are_far_enough_apart():
 
 
 # --------------------------------------------------------------------------- cold start
-HEAVY = ("geopandas", "numba", "sklearn", "folium", "pandas", "scipy", "shapely", "matplotlib", "dask",
-         "distributed", "rasterio", "esda", "libpysal", "pyarrow")
+HEAVY = (
+    "geopandas",
+    "numba",
+    "sklearn",
+    "folium",
+    "pandas",
+    "scipy",
+    "shapely",
+    "matplotlib",
+    "dask",
+    "distributed",
+    "rasterio",
+    "esda",
+    "libpysal",
+    "pyarrow",
+)
 
 
 def test_help_imports_no_heavy_library():
     """`hotspots --help` must stay quick: none of the heavy libraries may be imported for it."""
-    r = subprocess.run([PY, "-X", "importtime", "-m", "hotspots.cli", "--help"], capture_output=True, text=True,
-                       cwd=REPO, timeout=60)
+    r = subprocess.run(
+        [PY, "-X", "importtime", "-m", "hotspots.cli", "--help"], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "london-data" in r.stdout and "run-boroughs" in r.stdout
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in r.stderr.splitlines()
-                if line.startswith("import time:") and "|" in line}
+    imported = {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in r.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
     assert "hotspots" in imported  # the parse worked
     heavy = sorted(set(HEAVY) & imported)
     assert heavy == [], f"`hotspots --help` imports {heavy}; import them inside the commands instead"
 
 
 def test_run_help_lists_scheduler():
-    r = subprocess.run([PY, "-m", "hotspots.cli", "run", "--help"], capture_output=True, text=True, cwd=REPO,
-                       timeout=60)
+    r = subprocess.run(
+        [PY, "-m", "hotspots.cli", "run", "--help"], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
     assert r.returncode == 0 and "--scheduler" in r.stdout
 
 
@@ -192,7 +215,8 @@ def test_every_numba_function_caches_to_disk():
         for name, d in _jit_decorators(tree):
             found += 1
             ok = isinstance(d, ast.Call) and any(
-                k.arg == "cache" and isinstance(k.value, ast.Constant) and k.value.value is True for k in d.keywords)
+                k.arg == "cache" and isinstance(k.value, ast.Constant) and k.value.value is True for k in d.keywords
+            )
             if not ok:
                 missing.append(f"{f.relative_to(src)}:{name}")
     assert found >= 5

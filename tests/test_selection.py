@@ -17,17 +17,19 @@ def _scores(origins, table: dict[str, list[float]], ceiling=None) -> pd.DataFram
     rows = []
     for i, o in enumerate(origins):
         for m, vals in table.items():
-            rows.append({"origin": o, "method": m, "hit_rate_5": vals[i],
-                         "ceiling_5": 1.0 if ceiling is None else ceiling[i]})
+            rows.append(
+                {"origin": o, "method": m, "hit_rate_5": vals[i], "ceiling_5": 1.0 if ceiling is None else ceiling[i]}
+            )
     return pd.DataFrame(rows)
 
 
 def test_choices_by_hand_use_only_completed_origins():
     hz = Horizon(days=0, months=1)
     origins = make_origins("2023-01-01", "2023-06-01", hz, TZ)
-    sc = _scores(origins, {"naive_12m": [0.375] * 6,
-                           "a": [0.5, 0.25, 0.25, 0.5, 0.5, 0.5],
-                           "b": [0.25, 0.5, 0.5, 0.25, 0.25, 0.25]})
+    sc = _scores(
+        origins,
+        {"naive_12m": [0.375] * 6, "a": [0.5, 0.25, 0.25, 0.5, 0.5, 0.5], "b": [0.25, 0.5, 0.5, 0.25, 0.25, 0.25]},
+    )
     rule = SelectionRule(window=2, min_origins=1)
     rec = track_record(sc, hz, rule, candidates=("naive_12m", "a", "b"))
     t = rec.table
@@ -74,14 +76,18 @@ def test_quoted_figure_equals_the_record_recomputed_by_a_separate_loop():
     ceiling = list(rng.uniform(0.9, 1.0, len(origins)))
     sc = _scores(origins, table, ceiling)
     evaluate = origins[24:]
-    for rule in (SelectionRule(window=6), SelectionRule(window=0), SelectionRule(window=3, shrink=0.5),
-                 SelectionRule(window=12, default="blend", margin=0.01)):
+    for rule in (
+        SelectionRule(window=6),
+        SelectionRule(window=0),
+        SelectionRule(window=3, shrink=0.5),
+        SelectionRule(window=12, default="blend", margin=0.01),
+    ):
         rec = track_record(sc, hz, rule, candidates=methods, origins=evaluate)
         # independent recomputation: plain loops over the per-origin scores
         hits = []
         for o in evaluate:
             done = [p for p in origins if p + pd.DateOffset(months=1) <= o]
-            recent = done[-rule.window:] if rule.window else done
+            recent = done[-rule.window :] if rule.window else done
             best, best_score = None, -np.inf
             means = {}
             for m in methods:
@@ -107,8 +113,9 @@ def test_compare_rules_and_bad_rules():
     origins = make_origins("2021-01-01", "2022-12-01", hz, TZ)
     rng = np.random.default_rng(1)
     sc = _scores(origins, {m: list(rng.uniform(0.3, 0.4, len(origins))) for m in ("naive_12m", "a", "b")})
-    out = compare_rules([("x", sc, hz, origins[12:], ("naive_12m", "a", "b"), None)],
-                        [SelectionRule(window=3), SelectionRule(window=0)])
+    out = compare_rules(
+        [("x", sc, hz, origins[12:], ("naive_12m", "a", "b"), None)], [SelectionRule(window=3), SelectionRule(window=0)]
+    )
     assert len(out) == 2 and set(out["label"]) == {"window 3", "window all"}
     with pytest.raises(InputError, match="selection metric"):
         SelectionRule(metric="accuracy")
@@ -134,16 +141,22 @@ def test_a_blend_chosen_by_the_record_is_scored_as_the_blend_method_scores():
     hz = Horizon(14)
     origins = make_origins("2023-01-02", "2023-05-31", hz, TZ)
     a, b = NaiveCounts(91.0), NaiveCounts(365.0)
-    res = backtest(ev, grid, {"naive_12m": NaiveCounts(365.25), "a": a, "b": b,
-                              "blend_ab": Blend(methods=(a, b), weights=(0.5, 0.5))},
-                   origins, hz, keep_surfaces=True)
+    res = backtest(
+        ev,
+        grid,
+        {"naive_12m": NaiveCounts(365.25), "a": a, "b": b, "blend_ab": Blend(methods=(a, b), weights=(0.5, 0.5))},
+        origins,
+        hz,
+        keep_surfaces=True,
+    )
     score = blend_scorer(res, 0.05)
     sc = res.scores.set_index(["origin", "method"])
     for o in origins:
         assert score(o, ("a", "b")) == pytest.approx(sc.loc[(o, "blend_ab"), "hit_rate_5"], abs=1e-12)
     rule = SelectionRule(window=3, blend_top=2, blend_within=1.0)  # always blend the best two
-    rec = track_record(res.scores[res.scores["method"] != "blend_ab"], hz, rule, candidates=("a", "b"),
-                       score_blend=score)
+    rec = track_record(
+        res.scores[res.scores["method"] != "blend_ab"], hz, rule, candidates=("a", "b"), score_blend=score
+    )
     chosen = rec.table["chosen"].iloc[-1]
     assert set(blend_members(chosen)) == {"a", "b"} and chosen.startswith("blend(")
     assert rec.table["hit_rate"].iloc[-1] == pytest.approx(sc.loc[(origins[-1], "blend_ab"), "hit_rate_5"])
@@ -169,8 +182,9 @@ def test_select_for_a_meeting_uses_completed_origins_and_quotes_the_record():
     assert origins_needed(rule, 6) == 10
     origins = make_origins("2023-01-02", "2023-05-22", hz, TZ)[-10:]
     meeting = origins[-1] + pd.Timedelta(days=14)
-    res = backtest(ev, grid, {"naive_12m": NaiveCounts(365.25), "a": NaiveCounts(91.0), "b": NaiveCounts(730.0)},
-                   origins, hz)
+    res = backtest(
+        ev, grid, {"naive_12m": NaiveCounts(365.25), "a": NaiveCounts(91.0), "b": NaiveCounts(730.0)}, origins, hz
+    )
     sel = select_for(res, meeting, rule, record_origins=6)
     assert sel.completed == 10 and len(sel.record.table) == 6
     wide = res.scores.pivot(index="origin", columns="method", values="hit_rate_5")

@@ -22,8 +22,15 @@ def test_registry_knows_every_stage_and_its_sections():
     from hotspots.pipeline import PIPELINE_STAGES
     from hotspots.stages import ANALYSIS_STAGES, REGISTRY, RunResults
 
-    assert [s.name for s in PIPELINE_STAGES] == ["ward_table", "surfaces", "trends", "nearrepeat", "coverage",
-                                                 "forecast", "tasking"]
+    assert [s.name for s in PIPELINE_STAGES] == [
+        "ward_table",
+        "surfaces",
+        "trends",
+        "nearrepeat",
+        "coverage",
+        "forecast",
+        "tasking",
+    ]
     assert set(REGISTRY) == {s.name for s in ANALYSIS_STAGES}
     fields = {f.name for f in dataclasses.fields(RunResults)}
     for s in PIPELINE_STAGES:
@@ -60,22 +67,52 @@ def _surfaces_from_library(cfg, inc, area, grid):
         sub = inc[inc["crime_type"] == t]
         if len(sub) < 3:
             continue
-        out["kde"][t] = kde(sub, grid=grid, radius_m=d.radius_m or None, kernel=d.kernel, label=f"{t} density",
-                            min_radius_m=d.min_radius_m, max_radius_m=d.max_radius_m)
-        out["kde_harm"][t] = kde(sub, grid=grid, radius_m=out["kde"][t].radius_m, kernel=d.kernel, weights="harm",
-                                 label=f"{t} harm density", harm_scheme=cfg.harm.scheme)
-        gi = gistar_grid(grid.counts(sub["x"].to_numpy(), sub["y"].to_numpy()), grid, g.band_m, g.permutations, seed,
-                         g.correction, g.p_value, label=t)
+        out["kde"][t] = kde(
+            sub,
+            grid=grid,
+            radius_m=d.radius_m or None,
+            kernel=d.kernel,
+            label=f"{t} density",
+            min_radius_m=d.min_radius_m,
+            max_radius_m=d.max_radius_m,
+        )
+        out["kde_harm"][t] = kde(
+            sub,
+            grid=grid,
+            radius_m=out["kde"][t].radius_m,
+            kernel=d.kernel,
+            weights="harm",
+            label=f"{t} harm density",
+            harm_scheme=cfg.harm.scheme,
+        )
+        gi = gistar_grid(
+            grid.counts(sub["x"].to_numpy(), sub["y"].to_numpy()),
+            grid,
+            g.band_m,
+            g.permutations,
+            seed,
+            g.correction,
+            g.p_value,
+            label=t,
+        )
         out["gistar"][t] = gi
-        out["areas"][t] = hotspot_areas(sub, grid, gi.to_array(gi.hot(h.confidence), False).astype(bool),
-                                        wards=area.wards, harm_scheme=cfg.harm.scheme, method=h.method,
-                                        criterion=f"Gi* hot spot at >= {h.confidence}% confidence "
-                                                  f"({g.correction} corrected)",
-                                        min_cells=h.min_cells, top_locations=h.top_locations, profile=h.profile,
-                                        label=t)
+        out["areas"][t] = hotspot_areas(
+            sub,
+            grid,
+            gi.to_array(gi.hot(h.confidence), False).astype(bool),
+            wards=area.wards,
+            harm_scheme=cfg.harm.scheme,
+            method=h.method,
+            criterion=f"Gi* hot spot at >= {h.confidence}% confidence ({g.correction} corrected)",
+            min_cells=h.min_cells,
+            top_locations=h.top_locations,
+            profile=h.profile,
+            label=t,
+        )
         den = "households" if t.startswith("burglary") else "population"
-        out["rates"][t] = ward_rates(sub, area.wards, denominator=den, period_years=cfg.analysis.lookback_days / 365.25,
-                                     assign="column", label=t)
+        out["rates"][t] = ward_rates(
+            sub, area.wards, denominator=den, period_years=cfg.analysis.lookback_days / 365.25, assign="column", label=t
+        )
     return SurfacesResult(harm_scheme=cfg.harm.scheme, grid=grid, wards=area.wards, **out)
 
 
@@ -100,18 +137,39 @@ def test_registry_pack_equals_pack_from_library_calls(tmp_path_factory, tmp_path
     exc_settings = dc.replace(cfg.exceptions, period_days=cfg.analysis.fortnight_days)
     em = emerging_hotspots(inp.incidents, grid, fim, cfg.trends, timezone=tz)
     seas = seasonality(inp.incidents, fim, exc_settings, timezone=tz)
-    trends = TrendsResult(emerging=em, seasonality=seas, fim_date=fim, notes=em.notes + seas.notes,
-                          exceptions=short_term_exceptions(inp.incidents, fim, exc_settings, wards=area.wards,
-                                                           timezone=tz))
+    trends = TrendsResult(
+        emerging=em,
+        seasonality=seas,
+        fim_date=fim,
+        notes=em.notes + seas.notes,
+        exceptions=short_term_exceptions(inp.incidents, fim, exc_settings, wards=area.wards, timezone=tz),
+    )
     nr = near_repeat(inp.incidents, grid, fim, cfg.nearrepeat, seed=seed, timezone=tz, roads=area.roads)
     inventory = read_inventory(cfg.path(cfg.cameras.inventory), cfg.cameras, target_crs=cfg.crs)
-    cov = coverage_report(recent, area, grid, inventory, cameras=cfg.cameras, coverage=cfg.coverage,
-                          siting=cfg.siting, anpr=cfg.anpr, hotspot_areas=surf.hotspot_polygons(),
-                          harm_weights=cfg.harm_weights())
-    fc = forecast_outlook(inp.incidents, area, grid, fim, cfg.forecast, seed=seed, timezone=tz,
-                          fortnight_days=cfg.analysis.fortnight_days)
-    res = RunResults(inputs=inp, ward_table=ward_table(recent, area.wards, cfg.analysis.lookback_days),
-                     surfaces=surf, trends=trends, nearrepeat=nr, coverage=cov, forecast=fc)
+    cov = coverage_report(
+        recent,
+        area,
+        grid,
+        inventory,
+        cameras=cfg.cameras,
+        coverage=cfg.coverage,
+        siting=cfg.siting,
+        anpr=cfg.anpr,
+        hotspot_areas=surf.hotspot_polygons(),
+        harm_weights=cfg.harm_weights(),
+    )
+    fc = forecast_outlook(
+        inp.incidents, area, grid, fim, cfg.forecast, seed=seed, timezone=tz, fortnight_days=cfg.analysis.fortnight_days
+    )
+    res = RunResults(
+        inputs=inp,
+        ward_table=ward_table(recent, area.wards, cfg.analysis.lookback_days),
+        surfaces=surf,
+        trends=trends,
+        nearrepeat=nr,
+        coverage=cov,
+        forecast=fc,
+    )
     res = dataclasses.replace(res, tasking=build_tasking(res))
     library_pack = write_pack(res, tmp_path / f"fim-{DEMO_DATE}")
     assert compare_packs(registry_pack, library_pack) == []

@@ -56,10 +56,16 @@ def test_match_items_greedy_by_overlap():
 
     from hotspots.tasking.fim import match_items
 
-    cur = gpd.GeoDataFrame({"x": [0, 1, 2]}, geometry=[shapely.box(0, 0, 100, 100), shapely.box(90, 0, 190, 100),
-                                                        shapely.box(1000, 1000, 1100, 1100)], crs="EPSG:27700")
-    prev = gpd.GeoDataFrame({"item_id": ["A", "B"]}, geometry=[shapely.box(10, 0, 110, 100),
-                                                               shapely.box(5000, 0, 5100, 100)], crs="EPSG:27700")
+    cur = gpd.GeoDataFrame(
+        {"x": [0, 1, 2]},
+        geometry=[shapely.box(0, 0, 100, 100), shapely.box(90, 0, 190, 100), shapely.box(1000, 1000, 1100, 1100)],
+        crs="EPSG:27700",
+    )
+    prev = gpd.GeoDataFrame(
+        {"item_id": ["A", "B"]},
+        geometry=[shapely.box(10, 0, 110, 100), shapely.box(5000, 0, 5100, 100)],
+        crs="EPSG:27700",
+    )
     # cur 0 overlaps A by 90%, cur 1 by 20%: A goes to cur 0 only; B matches nothing
     assert match_items(cur, prev, 0.25) == {0: 0}
     assert match_items(cur, prev, 0.1) == {0: 0}
@@ -123,8 +129,15 @@ def test_month_data_has_no_peak_times_but_still_ranks(demo_res):
 
     inc = demo_res.incidents.copy()
     inc["time_precision"] = "month"
-    res = dataclasses.replace(demo_res, inputs=dataclasses.replace(demo_res.inputs, incidents=inc), surfaces=None,
-                              trends=None, nearrepeat=None, coverage=None, forecast=None)
+    res = dataclasses.replace(
+        demo_res,
+        inputs=dataclasses.replace(demo_res.inputs, incidents=inc),
+        surfaces=None,
+        trends=None,
+        nearrepeat=None,
+        coverage=None,
+        forecast=None,
+    )
     tl = build_tasking(res)
     assert len(tl.items) > 0
     assert tl.items["peak_days"].str.startswith("n/a").all()

@@ -23,22 +23,43 @@ DAY_2024_01_01 = 19723.0  # days from 1970-01-01 to 2024-01-01
 def _incidents(times_utc: list[str], xy: list[tuple[float, float]]) -> gpd.GeoDataFrame:
     start = pd.to_datetime(pd.Series(times_utc), utc=True)
     x, y = zip(*xy)
-    return gpd.GeoDataFrame({
-        "incident_id": [f"B{i}" for i in range(len(xy))], "crime_type": "burglary_residential",
-        "offence": "Burglary", "start": start, "end": start + pd.Timedelta(minutes=20), "time_precision": "minute",
-        "x": x, "y": y, "location_text": "On or near Elm Road", "ward_code": "W1", "lsoa_code": "", "harm": 1.0},
-        geometry=gpd.points_from_xy(x, y), crs="EPSG:27700")
+    return gpd.GeoDataFrame(
+        {
+            "incident_id": [f"B{i}" for i in range(len(xy))],
+            "crime_type": "burglary_residential",
+            "offence": "Burglary",
+            "start": start,
+            "end": start + pd.Timedelta(minutes=20),
+            "time_precision": "minute",
+            "x": x,
+            "y": y,
+            "location_text": "On or near Elm Road",
+            "ward_code": "W1",
+            "lsoa_code": "",
+            "harm": 1.0,
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs="EPSG:27700",
+    )
 
 
 def test_knox_day_numbers_follow_the_time_zone():
     from hotspots.analysis.knox import incident_days, knox_for_incidents
 
-    inc = _incidents(["2024-01-01 03:30", "2024-01-01 23:30", "2024-03-01 12:00"],
-                     [(531000, 181000), (531000, 181000), (539000, 189000)])
+    inc = _incidents(
+        ["2024-01-01 03:30", "2024-01-01 23:30", "2024-03-01 12:00"],
+        [(531000, 181000), (531000, 181000), (539000, 189000)],
+    )
     assert incident_days(inc, LONDON)[:2].tolist() == [DAY_2024_01_01, DAY_2024_01_01]
     assert incident_days(inc, NY)[:2].tolist() == [DAY_2024_01_01 - 1, DAY_2024_01_01]
-    kw = {"spatial_bandwidth_m": 100, "n_spatial_bands": 1, "temporal_bandwidth_days": 1, "n_temporal_bands": 2,
-          "convention": "nrc", "permutations": 19}
+    kw = {
+        "spatial_bandwidth_m": 100,
+        "n_spatial_bands": 1,
+        "temporal_bandwidth_days": 1,
+        "n_temporal_bands": 2,
+        "convention": "nrc",
+        "permutations": 19,
+    }
     # the pair at one house: "Same location" row; NRC bands: [0, 1) days, then [1, 2) days
     london = knox_for_incidents(inc, timezone=LONDON, **kw).observed
     new_york = knox_for_incidents(inc, timezone=NY, **kw).observed
@@ -100,15 +121,27 @@ def test_ingest_reads_naive_times_in_the_project_zone(tmp_path):
         pytest.skip("demo data missing: run `hotspots demo-data --out data`")
     demo = pd.read_csv(REPO / "data" / "incidents" / "incidents.csv", nrows=1)
     for name, when in (("naive", "2024-01-01 03:30"), ("utc", "2024-01-01T03:30:00Z")):
-        pd.DataFrame({"ref": [name], "offence": demo["offence"], "easting": demo["easting"],
-                      "northing": demo["northing"], "committed_from": [when], "committed_to": [when],
-                      "location": "x"}).to_csv(tmp_path / f"{name}.csv", index=False)
+        pd.DataFrame(
+            {
+                "ref": [name],
+                "offence": demo["offence"],
+                "easting": demo["easting"],
+                "northing": demo["northing"],
+                "committed_from": [when],
+                "committed_to": [when],
+                "location": "x",
+            }
+        ).to_csv(tmp_path / f"{name}.csv", index=False)
     text = (REPO / "config" / "demo.toml").read_text().replace('data_dir = ".."', f'data_dir = "{REPO}"')
     text = text.replace('timezone = "Europe/London"', f'timezone = "{NY}"')
     first = text.index("[[incidents]]")
-    source = text[first:text.index("[crime_types]")]
-    text = (text[:first] + source.replace('"data/incidents/incidents.csv"', f'"{tmp_path / "naive.csv"}"')
-            + source.replace('"data/incidents/incidents.csv"', f'"{tmp_path / "utc.csv"}"') + text[text.index("[crime_types]"):])
+    source = text[first : text.index("[crime_types]")]
+    text = (
+        text[:first]
+        + source.replace('"data/incidents/incidents.csv"', f'"{tmp_path / "naive.csv"}"')
+        + source.replace('"data/incidents/incidents.csv"', f'"{tmp_path / "utc.csv"}"')
+        + text[text.index("[crime_types]") :]
+    )
     cfg = load_config(write_config(tmp_path, text))
     inc = load_incidents(cfg, load_study_area(cfg)).incidents.set_index("incident_id")
     assert str(inc["start"].dt.tz) == NY

@@ -9,8 +9,15 @@ import pytest
 from shapely.geometry import box
 
 from hotspots.analysis.places import grid_places
-from hotspots.analysis.trajectories import (PlaceSeries, area_stability, name_trajectory, place_series,
-                                            place_trajectories, plant_trajectories, planted_rates)
+from hotspots.analysis.trajectories import (
+    PlaceSeries,
+    area_stability,
+    name_trajectory,
+    place_series,
+    place_trajectories,
+    plant_trajectories,
+    planted_rates,
+)
 from hotspots.errors import InputError
 from hotspots.geo.grid import Grid
 
@@ -63,8 +70,7 @@ def test_same_data_and_seed_give_the_same_groups(borough):
     np.testing.assert_array_equal(a.classes, b.classes)
     pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
     # the order of the incidents does not matter either
-    planted = plant_trajectories(np.random.default_rng(11), borough.x, borough.y, YEARS, n_per_class=10,
-                                 jitter_m=40)
+    planted = plant_trajectories(np.random.default_rng(11), borough.x, borough.y, YEARS, n_per_class=10, jitter_m=40)
     shuffled = _incidents(planted.events).sample(frac=1.0, random_state=1)
     c = place_trajectories(place_series(shuffled, borough), seed=5)
     np.testing.assert_array_equal(a.classes, c.classes)
@@ -73,13 +79,13 @@ def test_same_data_and_seed_give_the_same_groups(borough):
 def test_naming_rules_on_hand_made_trajectories():
     T = 6
     borough = np.full(T, 0.5)  # borough mean per place, flat
-    h = np.full(T, 3.0)        # "high" = 3 or more
+    h = np.full(T, 3.0)  # "high" = 3 or more
     assert name_trajectory([6, 6, 5, 7, 6, 6], borough, h) == "stable high"
     assert name_trajectory([0, 1, 3, 5, 7, 9], borough, h) == "rising"
     assert name_trajectory([9, 7, 5, 3, 1, 0], borough, h) == "falling"
-    assert name_trajectory([0, 1, 0, 0, 1, 12], borough, h) == "flare-up"   # a recent flare
-    assert name_trajectory([0, 1, 12, 0, 1, 0], borough, h) == "flare-up"   # an old flare
-    assert name_trajectory([4, 0, 0, 4, 4, 0], borough, h) == "flare-up"    # intermittent, no trend
+    assert name_trajectory([0, 1, 0, 0, 1, 12], borough, h) == "flare-up"  # a recent flare
+    assert name_trajectory([0, 1, 12, 0, 1, 0], borough, h) == "flare-up"  # an old flare
+    assert name_trajectory([4, 0, 0, 4, 4, 0], borough, h) == "flare-up"  # intermittent, no trend
     assert name_trajectory([1, 2, 1, 2, 1, 2], borough, h) == "stable low"  # never high
     # relative to the borough: a place that halves while the borough halves is stable
     falling_borough = np.linspace(1.0, 0.5, T)
@@ -95,13 +101,24 @@ def test_chronic_and_acute_labels_follow_the_stated_rule():
     # 100 quiet places (0 or 1 a year) and four hand-made ones; high = at least 3 (the top 5% is lower)
     rng = np.random.default_rng(0)
     quiet = rng.integers(0, 2, (100, 6))
-    special = np.array([[5, 4, 6, 0, 5, 0],    # high in 4 of 6 -> chronic
-                        [5, 4, 0, 0, 5, 0],    # high in 3 of 6 (not more than half), not last -> none
-                        [0, 0, 0, 0, 0, 4],    # high only in the last period -> acute
-                        [0, 0, 0, 4, 4, 1]])   # high twice, not in the last period -> none
+    special = np.array(
+        [
+            [5, 4, 6, 0, 5, 0],  # high in 4 of 6 -> chronic
+            [5, 4, 0, 0, 5, 0],  # high in 3 of 6 (not more than half), not last -> none
+            [0, 0, 0, 0, 0, 4],  # high only in the last period -> acute
+            [0, 0, 0, 4, 4, 1],
+        ]
+    )  # high twice, not in the last period -> none
     counts = np.vstack([quiet, special])
-    series = PlaceSeries(counts=counts, labels=tuple(str(y) for y in range(2016, 2022)), period="year",
-                         period_rule="given", places=None, n_unplaced=0, n_set_aside=0)
+    series = PlaceSeries(
+        counts=counts,
+        labels=tuple(str(y) for y in range(2016, 2022)),
+        period="year",
+        period_rule="given",
+        places=None,
+        n_unplaced=0,
+        n_set_aside=0,
+    )
     tr = place_trajectories(series, seed=0, k_min=2, k_max=4)
     assert list(tr.labels[-4:]) == ["chronic", "none", "acute", "none"]
     assert (tr.labels[:100] == "none").all()
@@ -135,11 +152,18 @@ def test_planted_rates_are_as_documented():
 
 def test_too_few_busy_places_to_cluster_are_named_one_by_one():
     counts = np.zeros((60, 6), dtype=np.int64)
-    counts[0] = [6, 5, 7, 6, 6, 5]      # stable high
-    counts[1] = [0, 0, 1, 0, 0, 9]      # a recent flare
+    counts[0] = [6, 5, 7, 6, 6, 5]  # stable high
+    counts[1] = [0, 0, 1, 0, 0, 9]  # a recent flare
     counts[np.arange(2, 20), np.arange(18) % 6] = 1  # quiet places with one incident each, spread over the years
-    series = PlaceSeries(counts=counts, labels=tuple(str(y) for y in range(2016, 2022)), period="year",
-                         period_rule="given", places=None, n_unplaced=0, n_set_aside=0)
+    series = PlaceSeries(
+        counts=counts,
+        labels=tuple(str(y) for y in range(2016, 2022)),
+        period="year",
+        period_rule="given",
+        places=None,
+        n_unplaced=0,
+        n_set_aside=0,
+    )
     tr = place_trajectories(series, seed=0)
     assert tr.k == 2 and list(tr.group[:3]) == [0, 1, -1]
     assert list(tr.classes[:3]) == ["stable high", "flare-up", "stable low"]
@@ -148,10 +172,14 @@ def test_too_few_busy_places_to_cluster_are_named_one_by_one():
 
 def test_place_series_counts_every_incident_once(borough):
     t = pd.Timestamp("2016-01-15", tz=TZ)
-    inc = pd.DataFrame({"x": [borough.x[0], borough.x[0], borough.x[5], 0.0, borough.x[2]] + [borough.x[1]] * 5,
-                        "y": [borough.y[0], borough.y[0], borough.y[5], 0.0, borough.y[2]] + [borough.y[1]] * 5,
-                        "start": [t, t + pd.DateOffset(years=1), t, t, pd.Timestamp("2020-12-20", tz=TZ)] +
-                                 [pd.Timestamp(f"{y}-06-01", tz=TZ) for y in range(2016, 2021)]})
+    inc = pd.DataFrame(
+        {
+            "x": [borough.x[0], borough.x[0], borough.x[5], 0.0, borough.x[2]] + [borough.x[1]] * 5,
+            "y": [borough.y[0], borough.y[0], borough.y[5], 0.0, borough.y[2]] + [borough.y[1]] * 5,
+            "start": [t, t + pd.DateOffset(years=1), t, t, pd.Timestamp("2020-12-20", tz=TZ)]
+            + [pd.Timestamp(f"{y}-06-01", tz=TZ) for y in range(2016, 2021)],
+        }
+    )
     inc["end"] = inc["start"]
     s = place_series(inc, borough)
     assert s.labels == ("2016", "2017", "2018", "2019", "2020") and s.n_unplaced == 1 and s.n_set_aside == 0

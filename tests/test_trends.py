@@ -12,8 +12,18 @@ import pytest
 
 from hotspots._util import shared_data_dir
 from hotspots.analysis import _trends_kernels as K
-from hotspots.analysis.trends import (ESRI_LABELS, UK_LABELS, TrendsConfig, bh_adjust, classify_uk,
-                                      emerging_hotspots, mann_kendall, plan_steps, queen_csr, spacetime_gistar)
+from hotspots.analysis.trends import (
+    ESRI_LABELS,
+    UK_LABELS,
+    TrendsConfig,
+    bh_adjust,
+    classify_uk,
+    emerging_hotspots,
+    mann_kendall,
+    plan_steps,
+    queen_csr,
+    spacetime_gistar,
+)
 from hotspots.errors import ConfigError, PrecisionError
 from hotspots.geo.grid import Grid
 
@@ -28,9 +38,19 @@ def make_incidents(x, y, start, end=None, precision="day", crime_type="burglary"
     start = pd.DatetimeIndex(start)
     start = start.tz_localize(TZ) if start.tz is None else start
     end = start if end is None else pd.DatetimeIndex(end)
-    return gpd.GeoDataFrame({"x": np.asarray(x, float), "y": np.asarray(y, float), "start": start, "end": end,
-                             "time_precision": precision, "crime_type": crime_type, "harm": 1.0},
-                            geometry=gpd.points_from_xy(x, y), crs=27700)
+    return gpd.GeoDataFrame(
+        {
+            "x": np.asarray(x, float),
+            "y": np.asarray(y, float),
+            "start": start,
+            "end": end,
+            "time_precision": precision,
+            "crime_type": crime_type,
+            "harm": 1.0,
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs=27700,
+    )
 
 
 def shared():
@@ -42,8 +62,10 @@ def shared():
 
 def barnet_allcrime():
     d = shared()
-    df = pd.read_csv(d / "crime/barnet_street_crime_policeuk_api_2016-01_2018-06.csv.gz",
-                     usecols=["Month", "Crime type", "x_bng", "y_bng", "ward_code_2002_2022"])
+    df = pd.read_csv(
+        d / "crime/barnet_street_crime_policeuk_api_2016-01_2018-06.csv.gz",
+        usecols=["Month", "Crime type", "x_bng", "y_bng", "ward_code_2002_2022"],
+    )
     start = pd.to_datetime(df["Month"] + "-01").dt.tz_localize(TZ)
     end = (start.dt.tz_localize(None) + pd.offsets.MonthBegin(1)).dt.tz_localize(TZ) - pd.Timedelta("1us")
     inc = make_incidents(df["x_bng"], df["y_bng"], start, end, "month", df["Crime type"].to_numpy())
@@ -64,7 +86,7 @@ def brute_gistar(cube, mask, lags):
     T, N = cube.shape
     n = T * N
     xbar = cube.mean()
-    s = np.sqrt((cube ** 2).mean() - xbar ** 2)
+    s = np.sqrt((cube**2).mean() - xbar**2)
     z = np.zeros((T, N))
     for t in range(T):
         for i in range(N):
@@ -87,7 +109,7 @@ def test_queen_csr_matches_brute_force():
     m = small_mask()
     rows, cols, ptr, idx = queen_csr(m)
     for i in range(len(rows)):
-        got = sorted(idx[ptr[i]:ptr[i + 1]])
+        got = sorted(idx[ptr[i] : ptr[i + 1]])
         want = [j for j in range(len(rows)) if abs(rows[j] - rows[i]) <= 1 and abs(cols[j] - cols[i]) <= 1]
         assert got == want
 
@@ -118,8 +140,9 @@ def test_spacetime_gistar_matches_esda_on_the_whole_cube():
     for t in range(T):
         for i in range(N):
             node = t * N + i
-            neigh[node] = [u * N + j for u in range(max(0, t - lags), t + 1)
-                           for j in idx[ptr[i]:ptr[i + 1]] if u * N + j != node]
+            neigh[node] = [
+                u * N + j for u in range(max(0, t - lags), t + 1) for j in idx[ptr[i] : ptr[i + 1]] if u * N + j != node
+            ]
     w = W(neigh, silence_warnings=True)
     g = G_Local(cube.ravel(), w, transform="B", star=True, permutations=0)
     z, p = spacetime_gistar(cube, m, lags)
@@ -130,8 +153,14 @@ def test_spacetime_gistar_matches_esda_on_the_whole_cube():
 def test_mann_kendall_matches_pymannkendall():
     mk = pytest.importorskip("pymannkendall")
     rng = np.random.default_rng(3)
-    series = np.vstack([rng.normal(size=30).cumsum(), rng.poisson(2, size=30).astype(float),  # ties
-                        np.arange(30.0) * 0.1 + rng.normal(size=30), rng.normal(size=30)])
+    series = np.vstack(
+        [
+            rng.normal(size=30).cumsum(),
+            rng.poisson(2, size=30).astype(float),  # ties
+            np.arange(30.0) * 0.1 + rng.normal(size=30),
+            rng.normal(size=30),
+        ]
+    )
     got = mann_kendall(series, 0)
     for r, x in enumerate(series):
         ref = mk.original_test(x)
@@ -165,35 +194,39 @@ def _series(s):
 
 def _classify(pattern, trend_p=1.0, trend_z=0.0, extended=True):
     hot, cold = _series(pattern)
-    code = K.classify_esri(hot[None, :], cold[None, :], np.array([trend_p]), np.array([trend_z]),
-                           0.05, 0.9, 0.25, 2, extended)[0]
+    code = K.classify_esri(
+        hot[None, :], cold[None, :], np.array([trend_p]), np.array([trend_z]), 0.05, 0.9, 0.25, 2, extended
+    )[0]
     return ESRI_LABELS[code]
 
 
-@pytest.mark.parametrize("pattern, p, z, want", [
-    ("..........", 1.0, 0.0, "no pattern"),
-    (".........H", 1.0, 0.0, "new hot spot"),
-    ("......HHHH", 1.0, 0.0, "consecutive hot spot"),
-    ("HHHHHHHHHH", 0.01, 3.0, "intensifying hot spot"),
-    ("HHHHHHHHHH", 0.30, 1.0, "persistent hot spot"),
-    ("H.HHHHHHHHHHHHHHHHHH", 0.30, 1.0, "persistent hot spot"),  # 95% hot
-    ("HHHHHHHHHH", 0.01, -3.0, "diminishing hot spot"),
-    ("..H...H..H", 1.0, 0.0, "sporadic hot spot"),
-    ("..H...HHHH", 1.0, 0.0, "sporadic hot spot"),  # hot before the final run
-    ("C.H.....HH", 1.0, 0.0, "oscillating hot spot"),
-    ("HHHHHHHHHHHHHHHHHHH.", 1.0, 0.0, "historical hot spot"),  # ArcGIS rule: 95% hot, final not hot
-    ("HHHHHHHHHH..........", 1.0, 0.0, "historical hot spot"),  # extended rule: a spell that ended
-    ("H.H.H.H.H.H.H.H.H...", 1.0, 0.0, "no pattern"),  # spell only 50% hot: not sustained
-    ("..........HH........", 1.0, 0.0, "no pattern"),  # spell too short (10% of steps)
-    (".........C", 1.0, 0.0, "new cold spot"),
-    ("......CCCC", 1.0, 0.0, "consecutive cold spot"),
-    ("CCCCCCCCCC", 0.01, -3.0, "intensifying cold spot"),
-    ("CCCCCCCCCC", 0.01, 3.0, "diminishing cold spot"),
-    ("CCCCCCCCCC", 0.5, 0.0, "persistent cold spot"),
-    ("..C...C..C", 1.0, 0.0, "sporadic cold spot"),
-    ("H.C.....CC", 1.0, 0.0, "oscillating cold spot"),
-    ("CCCCCCCCCC..........", 1.0, 0.0, "historical cold spot"),
-])
+@pytest.mark.parametrize(
+    "pattern, p, z, want",
+    [
+        ("..........", 1.0, 0.0, "no pattern"),
+        (".........H", 1.0, 0.0, "new hot spot"),
+        ("......HHHH", 1.0, 0.0, "consecutive hot spot"),
+        ("HHHHHHHHHH", 0.01, 3.0, "intensifying hot spot"),
+        ("HHHHHHHHHH", 0.30, 1.0, "persistent hot spot"),
+        ("H.HHHHHHHHHHHHHHHHHH", 0.30, 1.0, "persistent hot spot"),  # 95% hot
+        ("HHHHHHHHHH", 0.01, -3.0, "diminishing hot spot"),
+        ("..H...H..H", 1.0, 0.0, "sporadic hot spot"),
+        ("..H...HHHH", 1.0, 0.0, "sporadic hot spot"),  # hot before the final run
+        ("C.H.....HH", 1.0, 0.0, "oscillating hot spot"),
+        ("HHHHHHHHHHHHHHHHHHH.", 1.0, 0.0, "historical hot spot"),  # ArcGIS rule: 95% hot, final not hot
+        ("HHHHHHHHHH..........", 1.0, 0.0, "historical hot spot"),  # extended rule: a spell that ended
+        ("H.H.H.H.H.H.H.H.H...", 1.0, 0.0, "no pattern"),  # spell only 50% hot: not sustained
+        ("..........HH........", 1.0, 0.0, "no pattern"),  # spell too short (10% of steps)
+        (".........C", 1.0, 0.0, "new cold spot"),
+        ("......CCCC", 1.0, 0.0, "consecutive cold spot"),
+        ("CCCCCCCCCC", 0.01, -3.0, "intensifying cold spot"),
+        ("CCCCCCCCCC", 0.01, 3.0, "diminishing cold spot"),
+        ("CCCCCCCCCC", 0.5, 0.0, "persistent cold spot"),
+        ("..C...C..C", 1.0, 0.0, "sporadic cold spot"),
+        ("H.C.....CC", 1.0, 0.0, "oscillating cold spot"),
+        ("CCCCCCCCCC..........", 1.0, 0.0, "historical cold spot"),
+    ],
+)
 def test_esri_rules_on_hand_built_series(pattern, p, z, want):
     assert _classify(pattern, p, z) == want
 
@@ -233,10 +266,10 @@ def _planted_cube_incidents(rng):
         ys.extend(rng.uniform(0, 1600, m))
         t0 = fim - pd.Timedelta(days=14 * (T - k))
         ts.extend(t0 + pd.to_timedelta(rng.uniform(0, 14, m), unit="D"))
-    add(250, 250, range(T), 12)           # persistent
-    add(1350, 1350, [T - 1], 25)          # new
-    add(250, 1350, range(0, 12), 12)      # stopping
-    add(1350, 250, range(18, T), 12)      # emerging (6 steps)
+    add(250, 250, range(T), 12)  # persistent
+    add(1350, 1350, [T - 1], 25)  # new
+    add(250, 1350, range(0, 12), 12)  # stopping
+    add(1350, 250, range(18, T), 12)  # emerging (6 steps)
     inc = make_incidents(xs, ys, ts, precision="day")
     from shapely.geometry import box
 
@@ -272,8 +305,10 @@ def test_fortnight_steps_end_at_the_fim_date():
     plan = plan_steps("2025-11-14", "minute", TrendsConfig(n_steps=10))
     assert plan.n == 10 and plan.label == "fortnight"
     assert plan.ends[-1] == pd.Timestamp("2025-11-14", tz=TZ)
-    assert all((e - s).days == 14 or (e - s) == pd.Timedelta(days=14, hours=1) or
-               (e - s) == pd.Timedelta(days=14, hours=-1) for s, e in zip(plan.starts, plan.ends))
+    assert all(
+        (e - s).days == 14 or (e - s) == pd.Timedelta(days=14, hours=1) or (e - s) == pd.Timedelta(days=14, hours=-1)
+        for s, e in zip(plan.starts, plan.ends)
+    )
     assert all(s.hour == 0 for s in plan.starts)  # local midnights across the clock change
     assert (plan.starts[1:] == plan.ends[:-1]).all()
 
@@ -380,8 +415,20 @@ def test_demo_planted_hotspots_are_classed(tmp_path, demo):
 def test_trends_cli_on_demo(tmp_path, demo):
     from hotspots.cli import main
 
-    rc = main(["trends", "--config", str(REPO / "config/demo.toml"), "--date", "2025-11-14",
-               "--out", str(tmp_path), "--scheme", "uk", "--quiet"])
+    rc = main(
+        [
+            "trends",
+            "--config",
+            str(REPO / "config/demo.toml"),
+            "--date",
+            "2025-11-14",
+            "--out",
+            str(tmp_path),
+            "--scheme",
+            "uk",
+            "--quiet",
+        ]
+    )
     assert rc == 0
     summary = json.loads((tmp_path / "trends_summary.json").read_text())
     assert summary["emerging"]["scheme"] == "uk"

@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 
 from hotspots.coverage.cameras import make_cameras
-from hotspots.coverage.viewshed import (Obstruction, covered_points, sector_polygon, viewshed_polygons,
-                                        viewshed_raster, visibility_pairs)
+from hotspots.coverage.viewshed import (
+    Obstruction,
+    covered_points,
+    sector_polygon,
+    viewshed_polygons,
+    viewshed_raster,
+    visibility_pairs,
+)
 
 
 # ----------------------------------------------------------------------------- references (pure numpy)
@@ -26,6 +32,7 @@ def ref_in_sector(px, py, cx, cy, rng, brg, fov):
 
 def ref_los(h, x0, ytop, cs, ax, ay, mount, bx, by, target):
     """Same rule as the kernel, written with numpy: samples every cs/2, own and target pixels skipped."""
+
     def mm(v):  # the engine's binning rule: whole millimetres, a point on an edge goes east / south
         return np.floor(np.asarray(v, dtype=float) / 0.001 + 0.5).astype(np.int64)
 
@@ -72,7 +79,7 @@ def test_flat_ground_equals_geometric_sector():
 
 def test_sector_polygon_area_and_bearing():
     p = sector_polygon(0, 0, 100, 90, 60, step_deg=0.5)
-    assert p.area == pytest.approx(math.pi * 100 ** 2 * 60 / 360, rel=1e-3)
+    assert p.area == pytest.approx(math.pi * 100**2 * 60 / 360, rel=1e-3)
     c = p.centroid
     assert c.x > 0 and abs(c.y) < 1e-6  # bearing 90 = east
     full = sector_polygon(0, 0, 50, 0, 360)
@@ -92,8 +99,13 @@ def test_cover_pairs_against_bruteforce():
     rng = np.random.default_rng(11)
     px, py = rng.uniform(0, 1000, 3000), rng.uniform(0, 1000, 3000)
     n = 40
-    cams = make_cameras(rng.uniform(0, 1000, n), rng.uniform(0, 1000, n), range_m=rng.uniform(20, 150, n),
-                        bearing_deg=rng.uniform(0, 360, n), fov_deg=rng.choice([45.0, 90.0, 360.0], n))
+    cams = make_cameras(
+        rng.uniform(0, 1000, n),
+        rng.uniform(0, 1000, n),
+        range_m=rng.uniform(20, 150, n),
+        bearing_deg=rng.uniform(0, 360, n),
+        fov_deg=rng.choice([45.0, 90.0, 360.0], n),
+    )
     p, c = visibility_pairs(cams, px, py)
     got = set(zip(p.tolist(), c.tolist()))
     want = set()
@@ -146,8 +158,9 @@ def test_line_of_sight_kernel_against_numpy_reference():
     rng = np.random.default_rng(5)
     h = np.where(rng.random((60, 60)) < 0.08, rng.uniform(2, 15, (60, 60)), 0.0)
     ob = Obstruction(h, 1000.0, 2060.0, 2.0)
-    cams = make_cameras([1060.0, 1030.0], [2030.0, 2010.0], range_m=[70.0, 50.0], bearing_deg=[45.0, 200.0],
-                        fov_deg=[360.0, 120.0])
+    cams = make_cameras(
+        [1060.0, 1030.0], [2030.0, 2010.0], range_m=[70.0, 50.0], bearing_deg=[45.0, 200.0], fov_deg=[360.0, 120.0]
+    )
     px, py = rng.uniform(1000, 1120, 800), rng.uniform(1940, 2060, 800)
     p, c = visibility_pairs(cams, px, py, ob)
     got = set(zip(p.tolist(), c.tolist()))
@@ -160,8 +173,10 @@ def test_line_of_sight_kernel_against_numpy_reference():
                 want.add((int(i), k))
     assert got == want
     assert len(want) > 50  # the case exercises both visible and blocked targets
-    blocked = sum(ref_in_sector(px, py, cams.x[k], cams.y[k], cams.range_m[k], cams.bearing_deg[k],
-                                cams.fov_deg[k]).sum() for k in range(2)) - len(want)
+    blocked = sum(
+        ref_in_sector(px, py, cams.x[k], cams.y[k], cams.range_m[k], cams.bearing_deg[k], cams.fov_deg[k]).sum()
+        for k in range(2)
+    ) - len(want)
     assert blocked > 10
 
 
@@ -171,14 +186,32 @@ def test_geotiff_roundtrip(tmp_path):
 
     h = _wall_raster(20.0).heights.astype("float32")
     p = tmp_path / "dsm.tif"
-    with rasterio.open(p, "w", driver="GTiff", width=200, height=100, count=1, dtype="float32", crs="EPSG:27700",
-                       transform=Affine(1, 0, 0, 0, -1, 100)) as dst:
+    with rasterio.open(
+        p,
+        "w",
+        driver="GTiff",
+        width=200,
+        height=100,
+        count=1,
+        dtype="float32",
+        crs="EPSG:27700",
+        transform=Affine(1, 0, 0, 0, -1, 100),
+    ) as dst:
         dst.write(h, 1)
     ob = Obstruction.from_geotiff(p)
     assert ob.x0 == 0 and ob.ytop == 100 and ob.cell_size == 1 and np.array_equal(ob.heights, h)
     p2 = tmp_path / "wgs.tif"
-    with rasterio.open(p2, "w", driver="GTiff", width=2, height=2, count=1, dtype="float32", crs="EPSG:4326",
-                       transform=Affine(0.1, 0, 0, 0, -0.1, 51)) as dst:
+    with rasterio.open(
+        p2,
+        "w",
+        driver="GTiff",
+        width=2,
+        height=2,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=Affine(0.1, 0, 0, 0, -0.1, 51),
+    ) as dst:
         dst.write(np.zeros((2, 2), "float32"), 1)
     from hotspots.errors import InputError
 

@@ -13,7 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PROBE = "<img src=x onerror=alert(1)>"
 WARD_PROBE = "<script>alert('ward')</script>Hill"
-FORMULAS = ("=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)")
+FORMULAS = ('=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)")
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +40,7 @@ def crafted_pack(tmp_path_factory):
     from hotspots import pipeline
     from conftest import fast_config
 
-    return pipeline.run(fast_config(root / "crafted.toml"), fim_date="2025-11-14", out_dir=root / "pack",
-                        quiet=True)
+    return pipeline.run(fast_config(root / "crafted.toml"), fim_date="2025-11-14", out_dir=root / "pack", quiet=True)
 
 
 def test_probe_is_escaped_in_every_page(crafted_pack):
@@ -92,8 +91,9 @@ def test_probe_does_not_run_in_chromium(crafted_pack):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(str(crafted_pack.parent / "profile"), executable_path=exe,
-                                                   args=ARGS, headless=True)
+        ctx = p.chromium.launch_persistent_context(
+            str(crafted_pack.parent / "profile"), executable_path=exe, args=ARGS, headless=True
+        )
         dialogs, errors = [], []
         for f in ("tasking.html", "index.html", "map.html", "wards/DM0001.html"):
             page = ctx.new_page()

@@ -37,5 +37,6 @@ def write_csv(df: pd.DataFrame, path: str | Path, **kwargs) -> Path:
     """Write ``df`` as UTF-8 CSV (with BOM so Excel reads accents) after :func:`excel_safe`."""
     path = Path(path)
     excel_safe(pd.DataFrame(df).drop(columns=["geometry"], errors="ignore")).to_csv(
-        path, index=False, encoding="utf-8-sig", **kwargs)
+        path, index=False, encoding="utf-8-sig", **kwargs
+    )
     return path

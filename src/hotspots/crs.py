@@ -37,8 +37,10 @@ def crs_problem(value: Any) -> str:
         return f"{value!r} is not a CRS pyproj knows (give an EPSG code such as {DEFAULT_CRS})"
     name = f"{crs_label(value)} ({crs.name})" if crs.to_epsg() else crs_label(value)
     if not crs.is_projected:
-        return (f"{name} is not a projected CRS: distances in degrees cannot be measured in "
-                f"metres; give a projected CRS such as {DEFAULT_CRS} (British National Grid)")
+        return (
+            f"{name} is not a projected CRS: distances in degrees cannot be measured in "
+            f"metres; give a projected CRS such as {DEFAULT_CRS} (British National Grid)"
+        )
     unit = crs.axis_info[0].unit_name if crs.axis_info else ""
     if unit not in _LENGTH_UNITS:
         return f"{name} has axes in {unit or 'unknown units'}; give a projected CRS in metres or feet"

@@ -22,8 +22,19 @@ from .config.sections import DEFAULT_TIMEZONE
 from .errors import PrecisionError
 
 INCIDENT_COLUMNS = (
-    "incident_id", "crime_type", "offence", "start", "end", "time_precision", "x", "y",
-    "location_text", "ward_code", "lsoa_code", "harm", "geometry",
+    "incident_id",
+    "crime_type",
+    "offence",
+    "start",
+    "end",
+    "time_precision",
+    "x",
+    "y",
+    "location_text",
+    "ward_code",
+    "lsoa_code",
+    "harm",
+    "geometry",
 )
 
 #: Order of time precisions from finest to coarsest.
@@ -48,8 +59,10 @@ def require_precision(incidents: pd.DataFrame, needed: str, analysis: str, remed
     have = coarsest_precision(incidents)
     if PRECISIONS.index(have) > PRECISIONS.index(needed):
         n = int((incidents["time_precision"] == have).sum())
-        msg = (f"{analysis} needs {needed}-precision times, but {n} incident(s) only have {have} precision "
-               f"(police.uk publishes months only).")
+        msg = (
+            f"{analysis} needs {needed}-precision times, but {n} incident(s) only have {have} precision "
+            f"(police.uk publishes months only)."
+        )
         if remedy:
             msg += " " + remedy
         raise PrecisionError(msg)
@@ -96,4 +109,5 @@ def local_midnight(value, timezone: str) -> pd.Timestamp:
 def day_numbers(local_naive: pd.Series) -> np.ndarray:
     """Naive local timestamps as whole calendar days since 1970-01-01 (float)."""
     return ((pd.Series(local_naive).dt.normalize() - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(
-        dtype=float)
+        dtype=float
+    )

@@ -68,15 +68,22 @@ def default_out_dir(cfg: Config, fim_date: pd.Timestamp) -> Path:
     return base / f"fim-{fim_date:%Y-%m-%d}"
 
 
-def run_analysis(inputs: RunInputs, reporter: Reporter | None = None,
-                 stages: Sequence[str] | None = None) -> RunResults:
+def run_analysis(
+    inputs: RunInputs, reporter: Reporter | None = None, stages: Sequence[str] | None = None
+) -> RunResults:
     """Run every stage on loaded inputs; ``stages`` limits the optional analysis stages (None = all)."""
     return run_stages(RunResults(inputs=inputs), PIPELINE_STAGES, only=stages, reporter=reporter)
 
 
-def analyse(cfg: Config, fim_date: str | None = None, reporter: Reporter | None = None,
-            now: pd.Timestamp | None = None, stages: Sequence[str] | None = None,
-            previous: str | Path | None = None, pack_dir: str | Path | None = None) -> RunResults:
+def analyse(
+    cfg: Config,
+    fim_date: str | None = None,
+    reporter: Reporter | None = None,
+    now: pd.Timestamp | None = None,
+    stages: Sequence[str] | None = None,
+    previous: str | Path | None = None,
+    pack_dir: str | Path | None = None,
+) -> RunResults:
     """Load the inputs and run every stage, the tasking list included (no files written).
 
     ``stages`` limits the optional analysis stages run (names as in
@@ -94,8 +101,7 @@ def analyse(cfg: Config, fim_date: str | None = None, reporter: Reporter | None 
     return run_analysis(inputs, rep, stages)
 
 
-def manifest(res: RunResults, timings: dict[str, float], files: list[str],
-             layers: dict[str, Any]) -> dict[str, Any]:
+def manifest(res: RunResults, timings: dict[str, float], files: list[str], layers: dict[str, Any]) -> dict[str, Any]:
     """How the pack was made: version, settings, input hashes, counts, seed, timings, stages, layers."""
     cfg = res.cfg
     tl = res.tasking
@@ -109,10 +115,16 @@ def manifest(res: RunResults, timings: dict[str, float], files: list[str],
         "data_dir": str(cfg.data_dir),
         "random_seed": cfg.project.seed,
         "harm_scheme": cfg.harm.scheme,
-        "grid": {"cell_size_m": res.grid.cell_size, "ncols": res.grid.ncols, "nrows": res.grid.nrows,
-                 "cells_in_area": res.grid.n_cells, "crs": res.grid.crs},
-        "inputs": [{"path": str(p), "sha256": file_sha256(p), "bytes": Path(p).stat().st_size}
-                   for p in input_files(cfg)],
+        "grid": {
+            "cell_size_m": res.grid.cell_size,
+            "ncols": res.grid.ncols,
+            "nrows": res.grid.nrows,
+            "cells_in_area": res.grid.n_cells,
+            "crs": res.grid.crs,
+        },
+        "inputs": [
+            {"path": str(p), "sha256": file_sha256(p), "bytes": Path(p).stat().st_size} for p in input_files(cfg)
+        ],
         "rows": res.ingest.summary(),
         "incidents_before_fim_date": int(len(res.incidents)),
         "time_precision": sorted(res.incidents["time_precision"].unique()),
@@ -121,8 +133,13 @@ def manifest(res: RunResults, timings: dict[str, float], files: list[str],
         "files": sorted(files),
     }
     if tl is not None:
-        man["tasking"] = {"items": int(len(tl.items)), "status": tl.status_counts(), "previous_pack": tl.previous,
-                          "playbook": tl.playbook_source, "review_date": f"{tl.review_date:%Y-%m-%d}"}
+        man["tasking"] = {
+            "items": int(len(tl.items)),
+            "status": tl.status_counts(),
+            "previous_pack": tl.previous,
+            "playbook": tl.playbook_source,
+            "review_date": f"{tl.review_date:%Y-%m-%d}",
+        }
     man["stages_run"] = sorted(s.name for s in PIPELINE_STAGES if s.name not in _UNLISTED and res.ran(s.name))
     man["stages_not_run"] = dict(res.not_run)
     man["layers"] = {k: int(len(v)) for k, v in layers.items()}
@@ -139,8 +156,10 @@ def _write_maps(res: RunResults, layers: dict[str, Any], tmp: Path) -> dict[str,
         (tmp / "wards").mkdir()
         for code, name in zip(res.area.wards["ward_code"], res.area.wards["ward_name"]):
             fname = f"wards/{_safe_name(code)}.html"
-            maps.save_map(maps.build_map(res, pieces, ward_code=code,
-                                         title=f"{name} ({code}): FIM {res.fim_date:%Y-%m-%d}"), tmp / fname)
+            maps.save_map(
+                maps.build_map(res, pieces, ward_code=code, title=f"{name} ({code}): FIM {res.fim_date:%Y-%m-%d}"),
+                tmp / fname,
+            )
             ward_files[code] = fname
     return ward_files
 
@@ -203,9 +222,15 @@ def _swap_into_place(tmp: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def run(cfg: Config, fim_date: str | None = None, out_dir: str | Path | None = None, quiet: bool = False,
-        now: pd.Timestamp | None = None, previous: str | Path | None = None,
-        stages: Sequence[str] | None = None) -> Path:
+def run(
+    cfg: Config,
+    fim_date: str | None = None,
+    out_dir: str | Path | None = None,
+    quiet: bool = False,
+    now: pd.Timestamp | None = None,
+    previous: str | Path | None = None,
+    stages: Sequence[str] | None = None,
+) -> Path:
     """Run the whole pipeline for one FIM date in this process; returns the pack folder.
 
     ``out_dir`` defaults to ``[output] folder/fim-YYYY-MM-DD``. ``previous`` is
@@ -215,6 +240,7 @@ def run(cfg: Config, fim_date: str | None = None, out_dir: str | Path | None = N
     """
     rep = Reporter(quiet=quiet)
     rep.say(f"hotspots {__version__}: {cfg.project.name}")
-    res = analyse(cfg, fim_date, rep, now=now, stages=stages, previous=previous,
-                  pack_dir=out_dir if out_dir else DEFAULT_PACK_DIR)
+    res = analyse(
+        cfg, fim_date, rep, now=now, stages=stages, previous=previous, pack_dir=out_dir if out_dir else DEFAULT_PACK_DIR
+    )
     return write_pack(res, res.inputs.pack_dir or default_out_dir(cfg, res.fim_date), rep)

@@ -39,7 +39,25 @@ from .repeats import repeat_victimisation
 from .trends import emerging_hotspots
 from .ward_table import ward_table
 
-__all__ = ["alert_zones", "aoristic_weights", "density_surface", "emerging_hotspots", "evaluate_intervention",
-           "gistar", "gistar_grid", "gistar_polygons", "hotspot_areas", "kde", "knox", "knox_test", "local_knox",
-           "near_repeat", "prospective_surface", "repeat_victimisation", "seasonality", "short_term_exceptions",
-           "ward_rates", "ward_table"]
+__all__ = [
+    "alert_zones",
+    "aoristic_weights",
+    "density_surface",
+    "emerging_hotspots",
+    "evaluate_intervention",
+    "gistar",
+    "gistar_grid",
+    "gistar_polygons",
+    "hotspot_areas",
+    "kde",
+    "knox",
+    "knox_test",
+    "local_knox",
+    "near_repeat",
+    "prospective_surface",
+    "repeat_victimisation",
+    "seasonality",
+    "short_term_exceptions",
+    "ward_rates",
+    "ward_table",
+]

@@ -102,8 +102,12 @@ def stays(pair_place, pair_ping, unit, t, x, y, share, max_gap):
     n = t.shape[0]
     nst = 0
     for k in range(m):
-        if k == 0 or pair_place[k] != pair_place[k - 1] or unit[pair_ping[k]] != unit[pair_ping[k - 1]] \
-                or t[pair_ping[k]] - t[pair_ping[k - 1]] > max_gap:
+        if (
+            k == 0
+            or pair_place[k] != pair_place[k - 1]
+            or unit[pair_ping[k]] != unit[pair_ping[k - 1]]
+            or t[pair_ping[k]] - t[pair_ping[k - 1]] > max_gap
+        ):
             nst += 1
     s_place = np.empty(nst, dtype=np.int32)
     s_unit = np.empty(nst, dtype=np.int64)
@@ -115,8 +119,12 @@ def stays(pair_place, pair_ping, unit, t, x, y, share, max_gap):
     cur = -1
     for k in range(m):
         i = pair_ping[k]
-        if k == 0 or pair_place[k] != pair_place[k - 1] or unit[i] != unit[pair_ping[k - 1]] \
-                or t[i] - t[pair_ping[k - 1]] > max_gap:
+        if (
+            k == 0
+            or pair_place[k] != pair_place[k - 1]
+            or unit[i] != unit[pair_ping[k - 1]]
+            or t[i] - t[pair_ping[k - 1]] > max_gap
+        ):
             cur += 1
             s_place[cur] = pair_place[k]
             s_unit[cur] = unit[i]

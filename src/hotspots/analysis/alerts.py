@@ -23,8 +23,16 @@ from ..crs import DEFAULT_CRS
 
 _STREET_PREFIX = re.compile(r"^\s*(on or near|near)\s+", re.IGNORECASE)
 
-ZONE_COLUMNS = ["zone_id", "n_burglaries", "first_event_date", "last_event_date", "expiry_date",
-                "radius_m", "streets", "geometry"]
+ZONE_COLUMNS = [
+    "zone_id",
+    "n_burglaries",
+    "first_event_date",
+    "last_event_date",
+    "expiry_date",
+    "radius_m",
+    "streets",
+    "geometry",
+]
 
 
 def _street(text) -> str:
@@ -33,9 +41,22 @@ def _street(text) -> str:
     return _STREET_PREFIX.sub("", text.strip())
 
 
-def alert_zones(x, y, dates, at_date, *, radius_m: float = 400.0, duration_days: float = 28.0,
-                alert_days: int = 14, street_x=None, street_y=None, street_names=None,
-                roads=None, road_name_field: str = "name", crs=DEFAULT_CRS):
+def alert_zones(
+    x,
+    y,
+    dates,
+    at_date,
+    *,
+    radius_m: float = 400.0,
+    duration_days: float = 28.0,
+    alert_days: int = 14,
+    street_x=None,
+    street_y=None,
+    street_names=None,
+    roads=None,
+    road_name_field: str = "name",
+    crs=DEFAULT_CRS,
+):
     """Merged near-repeat alert zones live at ``at_date``.
 
     Parameters
@@ -102,14 +123,17 @@ def alert_zones(x, y, dates, at_date, *, radius_m: float = 400.0, duration_days:
         if len(members) == 0:
             continue
         d = sub_dates.iloc[members]
-        rows.append({
-            "n_burglaries": int(len(members)),
-            "first_event_date": d.min(), "last_event_date": d.max(),
-            "expiry_date": d.max() + pd.Timedelta(days=duration_days),
-            "radius_m": float(radius_m),
-            "streets": "; ".join(sorted(street_lists[k])),
-            "geometry": geom,
-        })
+        rows.append(
+            {
+                "n_burglaries": int(len(members)),
+                "first_event_date": d.min(),
+                "last_event_date": d.max(),
+                "expiry_date": d.max() + pd.Timedelta(days=duration_days),
+                "radius_m": float(radius_m),
+                "streets": "; ".join(sorted(street_lists[k])),
+                "geometry": geom,
+            }
+        )
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
     gdf = gdf.sort_values(["n_burglaries", "last_event_date"], ascending=[False, False]).reset_index(drop=True)
     gdf.insert(0, "zone_id", [f"NR{i + 1:03d}" for i in range(len(gdf))])

@@ -69,6 +69,10 @@ def incidents_aoristic(incidents: pd.DataFrame, timezone: str | None = None) -> 
     to the day only are spread over the whole day. Hours are local to ``timezone``
     (default Europe/London).
     """
-    require_precision(incidents, "day", "The aoristic hour-by-weekday profile",
-                      "Use the force's own crime extract with committed-from and committed-to times.")
+    require_precision(
+        incidents,
+        "day",
+        "The aoristic hour-by-weekday profile",
+        "Use the force's own crime extract with committed-from and committed-to times.",
+    )
     return aoristic_hour_by_weekday(incidents["start"], incidents["end"], timezone)

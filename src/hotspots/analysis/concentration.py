@@ -100,8 +100,10 @@ def generalised_gini(values, n_events: int | None = None) -> float:
 def _events(v: np.ndarray, n_events) -> int:
     if n_events is None:
         if not np.allclose(v, np.round(v)):
-            raise InputError("values are not whole counts, so the number of events cannot be read from them; "
-                             "pass n_events (for harm: the number of incidents that carry harm).")
+            raise InputError(
+                "values are not whole counts, so the number of events cannot be read from them; "
+                "pass n_events (for harm: the number of incidents that carry harm)."
+            )
         return int(round(float(v.sum())))
     n_ev = int(n_events)
     if n_ev < 0:
@@ -152,8 +154,9 @@ def lorenz_curve(values, n_events: int | None = None) -> LorenzCurve:
     y = np.concatenate([[0.0], np.cumsum(desc) / s])
     y[-1] = 1.0
     n_ev = _events(v, n_events)
-    return LorenzCurve(place_share=np.arange(n + 1) / n, value_share=y,
-                       equality_x=float(min(1.0, n_ev / n)) if n_ev > 0 else 1.0)
+    return LorenzCurve(
+        place_share=np.arange(n + 1) / n, value_share=y, equality_x=float(min(1.0, n_ev / n)) if n_ev > 0 else 1.0
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,8 +193,9 @@ class Concentration:
         return out
 
 
-def concentration(values, n_events: int | None = None, shares=SHARES, tops=TOPS,
-                  what: str = "incidents") -> Concentration:
+def concentration(
+    values, n_events: int | None = None, shares=SHARES, tops=TOPS, what: str = "incidents"
+) -> Concentration:
     """Gini, generalised Gini, concentration curve and power-few figures of place values.
 
     Parameters
@@ -207,16 +211,32 @@ def concentration(values, n_events: int | None = None, shares=SHARES, tops=TOPS,
     v = _checked(values)
     n_ev = _events(v, n_events)
     total = float(v.sum())
-    base = dict(n_places=int(v.size), n_places_with_events=int((v > 0).sum()), n_events=n_ev, total=total,
-                sparse=bool(n_ev < v.size), what=what)
+    base = dict(
+        n_places=int(v.size),
+        n_places_with_events=int((v > 0).sum()),
+        n_events=n_ev,
+        total=total,
+        sparse=bool(n_ev < v.size),
+        what=what,
+    )
     if total <= 0:
         nan = float("nan")
-        return Concentration(gini=nan, generalised_gini=nan, places_for_share={p: nan for p in shares},
-                             share_in_top={q: nan for q in tops}, **base)
+        return Concentration(
+            gini=nan,
+            generalised_gini=nan,
+            places_for_share={p: nan for p in shares},
+            share_in_top={q: nan for q in tops},
+            **base,
+        )
     curve = lorenz_curve(v, n_ev)
-    return Concentration(gini=gini(v), generalised_gini=generalised_gini(v, n_ev),
-                         places_for_share={p: curve.share_of_places_for(p / 100.0) for p in shares},
-                         share_in_top={q: curve.share_held_by(q / 100.0) for q in tops}, curve=curve, **base)
+    return Concentration(
+        gini=gini(v),
+        generalised_gini=generalised_gini(v, n_ev),
+        places_for_share={p: curve.share_of_places_for(p / 100.0) for p in shares},
+        share_in_top={q: curve.share_held_by(q / 100.0) for q in tops},
+        curve=curve,
+        **base,
+    )
 
 
 def concentration_trend(table: pd.DataFrame, measure: str = "generalised_gini", alpha: float = 0.05) -> pd.DataFrame:
@@ -238,10 +258,20 @@ def concentration_trend(table: pd.DataFrame, measure: str = "generalised_gini", 
     for (grouping, group), sub in table.groupby(["grouping", "group"], sort=False):
         sub = sub[np.isfinite(sub[measure].to_numpy(float))]
         v = sub[measure].to_numpy(float)
-        rec = {"grouping": grouping, "group": group, "measure": measure, "periods": int(v.size),
-               "first_period": sub["period"].iloc[0] if v.size else "", "last_period": sub["period"].iloc[-1]
-               if v.size else "", "first": v[0] if v.size else np.nan, "last": v[-1] if v.size else np.nan,
-               "slope": np.nan, "tau": np.nan, "p_value": np.nan, "direction": "no clear trend"}
+        rec = {
+            "grouping": grouping,
+            "group": group,
+            "measure": measure,
+            "periods": int(v.size),
+            "first_period": sub["period"].iloc[0] if v.size else "",
+            "last_period": sub["period"].iloc[-1] if v.size else "",
+            "first": v[0] if v.size else np.nan,
+            "last": v[-1] if v.size else np.nan,
+            "slope": np.nan,
+            "tau": np.nan,
+            "p_value": np.nan,
+            "direction": "no clear trend",
+        }
         if v.size >= 4:
             t = np.arange(v.size, dtype=float)
             rec["slope"] = float(stats.theilslopes(v, t)[0])
@@ -258,8 +288,10 @@ def incident_weights(incidents, weights) -> np.ndarray:
     """Harm per incident from a column name or an array; checked finite and >= 0."""
     if isinstance(weights, str):
         if weights not in incidents.columns:
-            raise InputError(f"incidents have no {weights!r} column for harm; columns: {list(incidents.columns)} "
-                             "(hotspots.analysis.harm.with_harm adds one for a harm scheme).")
+            raise InputError(
+                f"incidents have no {weights!r} column for harm; columns: {list(incidents.columns)} "
+                "(hotspots.analysis.harm.with_harm adds one for a harm scheme)."
+            )
         w = incidents[weights].to_numpy(float)
     else:
         w = np.asarray(weights, dtype=float)
@@ -270,8 +302,16 @@ def incident_weights(incidents, weights) -> np.ndarray:
     return w
 
 
-def concentration_table(incidents, places, groupings=GROUPINGS, period: str | None = "year", wards=None,
-                        weights="harm", harm_scheme: str = "", complete_only: bool = True) -> pd.DataFrame:
+def concentration_table(
+    incidents,
+    places,
+    groupings=GROUPINGS,
+    period: str | None = "year",
+    wards=None,
+    weights="harm",
+    harm_scheme: str = "",
+    complete_only: bool = True,
+) -> pd.DataFrame:
     """Concentration of incidents and of harm, by group and period, as a tidy table.
 
     Parameters
@@ -354,20 +394,34 @@ def concentration_table(incidents, places, groupings=GROUPINGS, period: str | No
             harm_w = w[sel][placed][inside]
             harm = np.bincount(local, weights=harm_w, minlength=sub_places.size)
             c = concentration(counts) if sub_places.size else None
-            h = (concentration(harm, n_events=int((harm_w > 0).sum()), what="harm")
-                 if sub_places.size else None)
-            row = {"grouping": grouping, "group": group, "period": label, "n_places": int(sub_places.size),
-                   "n_places_with_events": c.n_places_with_events if c else 0, "n_events": int(counts.sum()),
-                   "n_unplaced": int((~placed).sum()) if pmask is None else 0,
-                   "harm": float(harm.sum()), "harm_scheme": harm_scheme}
+            h = concentration(harm, n_events=int((harm_w > 0).sum()), what="harm") if sub_places.size else None
+            row = {
+                "grouping": grouping,
+                "group": group,
+                "period": label,
+                "n_places": int(sub_places.size),
+                "n_places_with_events": c.n_places_with_events if c else 0,
+                "n_events": int(counts.sum()),
+                "n_unplaced": int((~placed).sum()) if pmask is None else 0,
+                "harm": float(harm.sum()),
+                "harm_scheme": harm_scheme,
+            }
             if c is not None:
                 row.update(c.summary())
                 row.update(h.summary("harm_"))
             rows.append(row)
     df = pd.DataFrame(rows)
-    df.attrs.update({"places": places.description, "place_kind": places.kind, "harm_scheme": harm_scheme,
-                     "period": period or "all", "complete_only": complete_only, "n_set_aside": set_aside,
-                     "n_unplaced": int((where < 0).sum()),
-                     "note": "Every place counts, including places with no incident. Generalised Gini: "
-                             "Bernasco & Steenbeek (2017)."})
+    df.attrs.update(
+        {
+            "places": places.description,
+            "place_kind": places.kind,
+            "harm_scheme": harm_scheme,
+            "period": period or "all",
+            "complete_only": complete_only,
+            "n_set_aside": set_aside,
+            "n_unplaced": int((where < 0).sum()),
+            "note": "Every place counts, including places with no incident. Generalised Gini: "
+            "Bernasco & Steenbeek (2017).",
+        }
+    )
     return df

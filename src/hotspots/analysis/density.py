@@ -44,8 +44,15 @@ from ..geo.checks import NO_CRS_ATTACHED, crs_of, require_same_crs
 from ..geo.grid import Grid
 from . import _kernels
 
-__all__ = ["KERNELS", "RADIUS_RULE", "DensityConfig", "DensityResult", "density_surface", "hotspot_kde",
-           "silverman_radius"]
+__all__ = [
+    "KERNELS",
+    "RADIUS_RULE",
+    "DensityConfig",
+    "DensityResult",
+    "density_surface",
+    "hotspot_kde",
+    "silverman_radius",
+]
 
 RADIUS_RULE = "ArcGIS spatial Silverman: 0.9 * min(SD, sqrt(1/ln2) * Dm) * n^-0.2"
 
@@ -63,12 +70,13 @@ def silverman_radius(x: np.ndarray, y: np.ndarray) -> float:
     x, y = x[ok], y[ok]
     n = x.size
     if n < 2:
-        raise InputError(f"cannot choose a KDE radius from {n} point(s); give radius_m explicitly "
-                         "([density] radius_m, metres).")
+        raise InputError(
+            f"cannot choose a KDE radius from {n} point(s); give radius_m explicitly ([density] radius_m, metres)."
+        )
     mx, my = x.mean(), y.mean()
     sd = math.sqrt(((x - mx) ** 2).mean() + ((y - my) ** 2).mean())
     dm = float(np.median(np.hypot(x - mx, y - my)))
-    r = 0.9 * min(sd, math.sqrt(1.0 / math.log(2.0)) * dm) * n ** -0.2
+    r = 0.9 * min(sd, math.sqrt(1.0 / math.log(2.0)) * dm) * n**-0.2
     if not r > 0:
         raise InputError("all points share one location, so no KDE radius can be chosen; give radius_m explicitly.")
     return float(r)
@@ -115,8 +123,18 @@ def density_surface(x, y, grid: Grid, radius_m: float, kernel: str = "quartic", 
         Incidents (or weight) per km².
     """
     x, y, w = checked_points(x, y, weights, radius_m, kernel)
-    dens = _kernels.kde_grid(x, y, w, float(grid.xmin), float(grid.ymax), float(grid.cell_size),
-                             int(grid.nrows), int(grid.ncols), float(radius_m), _kernels.KERNEL_CODES[kernel])
+    dens = _kernels.kde_grid(
+        x,
+        y,
+        w,
+        float(grid.xmin),
+        float(grid.ymax),
+        float(grid.cell_size),
+        int(grid.nrows),
+        int(grid.ncols),
+        float(radius_m),
+        _kernels.KERNEL_CODES[kernel],
+    )
     dens *= 1e6  # per m² -> per km²
     dens[~grid.mask] = np.nan
     return dens
@@ -150,14 +168,22 @@ class DensityResult:
         return df
 
     def metadata(self) -> dict[str, Any]:
-        return {"radius_m": self.radius_m, "radius_rule": self.radius_rule, "kernel": self.kernel,
-                "units": self.units, "n_points": self.n_points, "label": self.label,
-                "harm_scheme": self.harm_scheme}
+        return {
+            "radius_m": self.radius_m,
+            "radius_rule": self.radius_rule,
+            "kernel": self.kernel,
+            "units": self.units,
+            "n_points": self.n_points,
+            "label": self.label,
+            "harm_scheme": self.harm_scheme,
+        }
 
     def to_geotiff(self, path: str | Path) -> Path:
         """Write the surface as a float32 GeoTIFF (the grid's CRS, nodata outside the study area)."""
-        desc = (f"{self.label or 'density'} ({self.units}); {self.kernel} kernel, radius {self.radius_m:.0f} m "
-                f"[{self.radius_rule}]" + (f"; harm scheme {self.harm_scheme}" if self.harm_scheme else ""))
+        desc = (
+            f"{self.label or 'density'} ({self.units}); {self.kernel} kernel, radius {self.radius_m:.0f} m "
+            f"[{self.radius_rule}]" + (f"; harm scheme {self.harm_scheme}" if self.harm_scheme else "")
+        )
         return self.grid.write_geotiff(path, self.surface, description=desc)
 
     def percentile_mask(self, percentile: float) -> np.ndarray:
@@ -182,12 +208,15 @@ def points_xy(incidents: Any, what: str = "incidents") -> tuple[np.ndarray, np.n
         arr = np.asarray(incidents, dtype=float)
         if arr.ndim == 2 and arr.shape[1] == 2:
             return arr[:, 0], arr[:, 1]
-    raise InputError(f"{what} must be an Incidents GeoDataFrame (x, y columns in metres, a projected CRS) "
-                     "or an (n, 2) array of metres.")
+    raise InputError(
+        f"{what} must be an Incidents GeoDataFrame (x, y columns in metres, a projected CRS) "
+        "or an (n, 2) array of metres."
+    )
 
 
-def _auto_grid(x: np.ndarray, y: np.ndarray, boundary: Any, cell_size_m: float, crs: Any,
-               choices: dict[str, str]) -> Grid:
+def _auto_grid(
+    x: np.ndarray, y: np.ndarray, boundary: Any, cell_size_m: float, crs: Any, choices: dict[str, str]
+) -> Grid:
     """A grid over ``boundary`` (or the points' bounding box) when the caller gave none."""
     if boundary is None:
         if x.size == 0:
@@ -199,10 +228,19 @@ def _auto_grid(x: np.ndarray, y: np.ndarray, boundary: Any, cell_size_m: float, 
     return grid
 
 
-def hotspot_kde(incidents: Any, grid: Grid | None = None, radius_m: float | None = None, kernel: str = "quartic",
-                weights: Any = None, cell_size_m: float = 0.0, boundary: Any = None, label: str = "",
-                harm_scheme: str = "", min_radius_m: float = 0.0,
-                max_radius_m: float = math.inf) -> DensityResult:
+def hotspot_kde(
+    incidents: Any,
+    grid: Grid | None = None,
+    radius_m: float | None = None,
+    kernel: str = "quartic",
+    weights: Any = None,
+    cell_size_m: float = 0.0,
+    boundary: Any = None,
+    label: str = "",
+    harm_scheme: str = "",
+    min_radius_m: float = 0.0,
+    max_radius_m: float = math.inf,
+) -> DensityResult:
     """Kernel density of incidents on a grid, choosing what it is not told.
 
     ``incidents`` is an Incidents GeoDataFrame (a projected CRS in metres, the
@@ -222,8 +260,7 @@ def hotspot_kde(incidents: Any, grid: Grid | None = None, radius_m: float | None
     choices: dict[str, str] = {}
     if grid is None:
         crs = crs_of(incidents)
-        grid = _auto_grid(x, y, boundary, cell_size_m, DEFAULT_CRS if crs in (None, NO_CRS_ATTACHED) else crs,
-                          choices)
+        grid = _auto_grid(x, y, boundary, cell_size_m, DEFAULT_CRS if crs in (None, NO_CRS_ATTACHED) else crs, choices)
     if radius_m is None or radius_m <= 0:
         r = silverman_radius(x, y)
         rule = RADIUS_RULE
@@ -231,12 +268,24 @@ def hotspot_kde(incidents: Any, grid: Grid | None = None, radius_m: float | None
         if clamped != r:
             rule += f" = {r:.0f} m, clamped to [{min_radius_m:g}, {max_radius_m:g}] m"
         radius = clamped
-        choose(choices, "radius_m", f"KDE{' of ' + label if label else ''}: search radius chosen automatically: "
-                                    f"{radius:.0f} m ({rule})")
+        choose(
+            choices,
+            "radius_m",
+            f"KDE{' of ' + label if label else ''}: search radius chosen automatically: {radius:.0f} m ({rule})",
+        )
     else:
         radius, rule = float(radius_m), "given"
     surface = density_surface(x, y, grid, radius, kernel=kernel, weights=weights)
-    units = ("harm per km²" if weights is not None else "incidents per km²")
-    return DensityResult(surface=surface, radius_m=float(radius), radius_rule=rule, kernel=kernel, units=units,
-                         grid=grid, n_points=int(x.size), label=label, harm_scheme=harm_scheme,
-                         choices=dict(choices))
+    units = "harm per km²" if weights is not None else "incidents per km²"
+    return DensityResult(
+        surface=surface,
+        radius_m=float(radius),
+        radius_rule=rule,
+        kernel=kernel,
+        units=units,
+        grid=grid,
+        n_points=int(x.size),
+        label=label,
+        harm_scheme=harm_scheme,
+        choices=dict(choices),
+    )

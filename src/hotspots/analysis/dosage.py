@@ -66,8 +66,16 @@ from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError
 from .dosage_text import NIGHT_HOURS, Dosage, parse_dosage
 
-__all__ = ["KOPER", "KoperReference", "VisitsResult", "ComplianceResult", "detect_visits", "visits_from_log",
-           "dosage_compliance", "DWELL_BINS_MINUTES"]
+__all__ = [
+    "KOPER",
+    "KoperReference",
+    "VisitsResult",
+    "ComplianceResult",
+    "detect_visits",
+    "visits_from_log",
+    "dosage_compliance",
+    "DWELL_BINS_MINUTES",
+]
 
 STAY_KINDS = ("visit", "drive_through", "short")
 
@@ -81,11 +89,15 @@ class KoperReference:
 
     low_minutes: float = 10.0
     high_minutes: float = 15.0
-    source: str = ("Koper, C. S. (1995). Just enough police presence: reducing crime and disorderly behavior by "
-                   "optimizing patrol time in crime hot spots. Justice Quarterly 12(4), 649-672.")
-    finding: str = ("The longer a patrol stop, the longer the place stayed free of crime and disorder after the "
-                    "officers left, up to about 14-15 minutes; beyond that the benefit fell away. Visits of about "
-                    "10-15 minutes, repeated at unpredictable times, are the usual guidance.")
+    source: str = (
+        "Koper, C. S. (1995). Just enough police presence: reducing crime and disorderly behavior by "
+        "optimizing patrol time in crime hot spots. Justice Quarterly 12(4), 649-672."
+    )
+    finding: str = (
+        "The longer a patrol stop, the longer the place stayed free of crime and disorder after the "
+        "officers left, up to about 14-15 minutes; beyond that the benefit fell away. Visits of about "
+        "10-15 minutes, repeated at unpredictable times, are the usual guidance."
+    )
 
     def band(self, minutes) -> np.ndarray:
         """``"shorter"``, ``"10-15 minutes"`` or ``"longer"`` for each dwell time (minutes)."""
@@ -156,10 +168,16 @@ class VisitsResult:
         for g in groups:
             for i, lab in enumerate(labels):
                 key = (g, i) if by_place else i
-                rows.append({**({"place_id": g} if by_place else {}), "minutes_from": edges[i],
-                             "minutes_to": edges[i + 1], "bin": lab,
-                             "visits": int(counts.get(key, 0)) if len(counts) else 0,
-                             "koper": str(KOPER.band(mids[i]))})
+                rows.append(
+                    {
+                        **({"place_id": g} if by_place else {}),
+                        "minutes_from": edges[i],
+                        "minutes_to": edges[i + 1],
+                        "bin": lab,
+                        "visits": int(counts.get(key, 0)) if len(counts) else 0,
+                        "koper": str(KOPER.band(mids[i])),
+                    }
+                )
         out = pd.DataFrame(rows)
         total = out.groupby(keys)["visits"].transform("sum") if by_place else out["visits"].sum()
         out["share"] = np.where(total > 0, out["visits"] / np.where(total > 0, total, 1), 0.0)
@@ -168,9 +186,19 @@ class VisitsResult:
 
 def _empty_stays(timezone: str) -> pd.DataFrame:
     t = pd.Series([], dtype=f"datetime64[ns, {timezone}]")
-    return pd.DataFrame({"place_id": pd.Series([], dtype=object), "unit": pd.Series([], dtype=object), "start": t,
-                         "end": t, "minutes": [], "span_minutes": [], "n_pings": pd.Series([], dtype="int64"),
-                         "speed_mps": [], "kind": pd.Series([], dtype=object)})
+    return pd.DataFrame(
+        {
+            "place_id": pd.Series([], dtype=object),
+            "unit": pd.Series([], dtype=object),
+            "start": t,
+            "end": t,
+            "minutes": [],
+            "span_minutes": [],
+            "n_pings": pd.Series([], dtype="int64"),
+            "speed_mps": [],
+            "kind": pd.Series([], dtype=object),
+        }
+    )
 
 
 def _summaries(stays: pd.DataFrame, place_ids, timezone: str):
@@ -180,19 +208,36 @@ def _summaries(stays: pd.DataFrame, place_ids, timezone: str):
     stays["day"] = local.dt.normalize()
     stays["week"] = stays["day"] - pd.to_timedelta(stays["day"].dt.weekday, unit="D")
     is_visit = stays["kind"] == "visit"
-    work = stays.assign(v_minutes=stays["minutes"].where(is_visit, 0.0), visit=is_visit.astype(int),
-                        drive=(stays["kind"] == "drive_through").astype(int),
-                        short=(stays["kind"] == "short").astype(int),
-                        v_unit=stays["unit"].where(is_visit))
+    work = stays.assign(
+        v_minutes=stays["minutes"].where(is_visit, 0.0),
+        visit=is_visit.astype(int),
+        drive=(stays["kind"] == "drive_through").astype(int),
+        short=(stays["kind"] == "short").astype(int),
+        v_unit=stays["unit"].where(is_visit),
+    )
 
     def table(keys):
         if not len(work):
-            return pd.DataFrame({**{k: [] for k in keys}, "minutes": [], "visits": [], "units": [],
-                                 "drive_throughs": [], "short_stops": []})
+            return pd.DataFrame(
+                {
+                    **{k: [] for k in keys},
+                    "minutes": [],
+                    "visits": [],
+                    "units": [],
+                    "drive_throughs": [],
+                    "short_stops": [],
+                }
+            )
         g = work.groupby(keys, sort=True)
-        return pd.DataFrame({"minutes": g["v_minutes"].sum(), "visits": g["visit"].sum(),
-                             "units": g["v_unit"].nunique(), "drive_throughs": g["drive"].sum(),
-                             "short_stops": g["short"].sum()}).reset_index()
+        return pd.DataFrame(
+            {
+                "minutes": g["v_minutes"].sum(),
+                "visits": g["visit"].sum(),
+                "units": g["v_unit"].nunique(),
+                "drive_throughs": g["drive"].sum(),
+                "short_stops": g["short"].sum(),
+            }
+        ).reset_index()
 
     daily = table(["place_id", "day"])
     weekly = table(["place_id", "week"])
@@ -277,9 +322,20 @@ def _flatten_places(geoms, buffer_m: float):
     o = np.lexsort((owners, cells))
     cell_places = owners[o].astype(np.int32)
     cell_start = np.r_[0, np.cumsum(np.bincount(cells[o], minlength=nx * ny))].astype(np.int64)
-    return {"vx": coords[:, 0].copy(), "vy": coords[:, 1].copy(), "ring_start": ring_start,
-            "place_ring": place_ring, "bbox": bbox, "gx0": gx0, "gy0": gy0, "cs": cs, "nx": nx, "ny": ny,
-            "cell_start": cell_start, "cell_places": cell_places}
+    return {
+        "vx": coords[:, 0].copy(),
+        "vy": coords[:, 1].copy(),
+        "ring_start": ring_start,
+        "place_ring": place_ring,
+        "bbox": bbox,
+        "gx0": gx0,
+        "gy0": gy0,
+        "cs": cs,
+        "nx": nx,
+        "ny": ny,
+        "cell_start": cell_start,
+        "cell_places": cell_places,
+    }
 
 
 def places_of_pings(x, y, geoms, buffer_m: float = 0.0):
@@ -291,9 +347,22 @@ def places_of_pings(x, y, geoms, buffer_m: float = 0.0):
     from ._dosage_kernels import points_in_places
 
     f = _flatten_places(geoms, buffer_m)
-    return points_in_places(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
-                            f["gx0"], f["gy0"], f["cs"], f["nx"], f["ny"], f["cell_start"], f["cell_places"],
-                            f["bbox"], f["place_ring"], f["ring_start"], f["vx"], f["vy"])
+    return points_in_places(
+        np.ascontiguousarray(x, dtype=np.float64),
+        np.ascontiguousarray(y, dtype=np.float64),
+        f["gx0"],
+        f["gy0"],
+        f["cs"],
+        f["nx"],
+        f["ny"],
+        f["cell_start"],
+        f["cell_places"],
+        f["bbox"],
+        f["place_ring"],
+        f["ring_start"],
+        f["vx"],
+        f["vy"],
+    )
 
 
 # --------------------------------------------------------------------------- checks
@@ -305,11 +374,15 @@ def _check_places(places, crs, id_column: str, where: str):
     if places.crs is None:
         raise InputError(f"{where}: the places have no CRS; set it (e.g. places.set_crs('EPSG:27700')).")
     if crs is not None and CRS.from_user_input(crs) != CRS.from_user_input(places.crs):
-        raise InputError(f"{where}: the pings are in {crs} but the places in {places.crs.to_string()}; reproject "
-                         "one of them (places.to_crs(...)).")
+        raise InputError(
+            f"{where}: the pings are in {crs} but the places in {places.crs.to_string()}; reproject "
+            "one of them (places.to_crs(...))."
+        )
     if id_column not in places.columns:
-        raise InputError(f"{where}: the places have no {id_column!r} column (columns: {list(places.columns)[:15]}); "
-                         "pass id_column= naming the column that identifies each place.")
+        raise InputError(
+            f"{where}: the places have no {id_column!r} column (columns: {list(places.columns)[:15]}); "
+            "pass id_column= naming the column that identifies each place."
+        )
     ids = places[id_column].astype(str)
     if places[id_column].isna().any() or ids.duplicated().any():
         dup = sorted(set(ids[ids.duplicated()]))[:5]
@@ -318,8 +391,10 @@ def _check_places(places, crs, id_column: str, where: str):
         raise InputError(f"{where}: no places given.")
     types = set(places.geometry.geom_type.dropna())
     if places.geometry.isna().any() or places.geometry.is_empty.any() or types - {"Polygon", "MultiPolygon"}:
-        raise InputError(f"{where}: every place needs a polygon geometry (found {sorted(types)}, with "
-                         f"{int(places.geometry.isna().sum() + places.geometry.is_empty.sum())} empty).")
+        raise InputError(
+            f"{where}: every place needs a polygon geometry (found {sorted(types)}, with "
+            f"{int(places.geometry.isna().sum() + places.geometry.is_empty.sum())} empty)."
+        )
     return ids.to_numpy()
 
 
@@ -327,11 +402,14 @@ def _check_pings(pings, where: str):
     need = ("unit", "time", "x", "y")
     if not isinstance(pings, pd.DataFrame) or any(c not in pings.columns for c in need):
         have = list(pings.columns) if isinstance(pings, pd.DataFrame) else type(pings).__name__
-        raise InputError(f"{where}: pings must be a DataFrame with columns {list(need)} (got {have}); pass "
-                         "read_pings(...).pings.")
+        raise InputError(
+            f"{where}: pings must be a DataFrame with columns {list(need)} (got {have}); pass read_pings(...).pings."
+        )
     if not isinstance(pings["time"].dtype, pd.DatetimeTZDtype):
-        raise InputError(f"{where}: the pings' time column must be tz-aware (got {pings['time'].dtype}); localise "
-                         "it, e.g. pings['time'].dt.tz_localize('Europe/London').")
+        raise InputError(
+            f"{where}: the pings' time column must be tz-aware (got {pings['time'].dtype}); localise "
+            "it, e.g. pings['time'].dt.tz_localize('Europe/London')."
+        )
     if pings["time"].isna().any() or pings["unit"].isna().any():
         raise InputError(f"{where}: every ping needs a unit and a time; validate the file with read_pings first.")
     x = pings["x"].to_numpy(np.float64)
@@ -341,9 +419,18 @@ def _check_pings(pings, where: str):
 
 
 # --------------------------------------------------------------------------- visits from pings
-def detect_visits(pings: pd.DataFrame, places, *, crs, id_column: str = "item_id", buffer_m: float = 10.0,
-                  max_gap_s: float | None = None, min_dwell_s: float = 120.0, drive_speed_mps: float = 5.0,
-                  timezone: str | None = None) -> VisitsResult:
+def detect_visits(
+    pings: pd.DataFrame,
+    places,
+    *,
+    crs,
+    id_column: str = "item_id",
+    buffer_m: float = 10.0,
+    max_gap_s: float | None = None,
+    min_dwell_s: float = 120.0,
+    drive_speed_mps: float = 5.0,
+    timezone: str | None = None,
+) -> VisitsResult:
     """Visits of patrol units to places, from GPS pings (see the module docstring for the rules).
 
     Parameters
@@ -369,8 +456,10 @@ def detect_visits(pings: pd.DataFrame, places, *, crs, id_column: str = "item_id
     _check_pings(pings, where)
     ids = _check_places(places, crs, id_column, where)
     if buffer_m < 0 or min_dwell_s < 0 or drive_speed_mps <= 0 or (max_gap_s is not None and max_gap_s <= 0):
-        raise InputError(f"{where}: buffer_m and min_dwell_s must be >= 0, drive_speed_mps and max_gap_s > 0 "
-                         f"(got {buffer_m} m, {min_dwell_s} s, {drive_speed_mps} m/s, {max_gap_s} s).")
+        raise InputError(
+            f"{where}: buffer_m and min_dwell_s must be >= 0, drive_speed_mps and max_gap_s > 0 "
+            f"(got {buffer_m} m, {min_dwell_s} s, {drive_speed_mps} m/s, {max_gap_s} s)."
+        )
     tz = timezone or str(pings["time"].dt.tz)
     ucode, ulabels = pd.factorize(pings["unit"], sort=True)
     ucode = ucode.astype(np.int64)
@@ -395,8 +484,9 @@ def detect_visits(pings: pd.DataFrame, places, *, crs, id_column: str = "item_id
     median_interval = float(np.median(within)) if len(within) else float("nan")
     if max_gap_s is None:
         gap = max(120.0, 3.0 * median_interval) if np.isfinite(median_interval) else 120.0
-        automatic["max_gap_s"] = (f"{gap:g} s: 3 x the median interval between pings ({median_interval:g} s)"
-                                  + (", raised to the 120 s floor" if gap == 120.0 else ""))
+        automatic["max_gap_s"] = f"{gap:g} s: 3 x the median interval between pings ({median_interval:g} s)" + (
+            ", raised to the 120 s floor" if gap == 120.0 else ""
+        )
     else:
         gap = float(max_gap_s)
     # each unit's usual interval, for the sides of pings next to a long gap
@@ -420,33 +510,65 @@ def detect_visits(pings: pd.DataFrame, places, *, crs, id_column: str = "item_id
         start = pd.to_datetime(start_ns, utc=True).tz_convert(tz)
         end = pd.to_datetime(end_ns, utc=True).tz_convert(tz)
         minutes = s_presence / 60.0
-        kind = np.where(s_speed > drive_speed_mps, "drive_through",
-                        np.where(s_presence < min_dwell_s, "short", "visit"))
-        stays_df = pd.DataFrame({"place_id": ids[s_place], "unit": np.asarray(ulabels, dtype=object)[s_unit],
-                                 "start": start, "end": end, "minutes": minutes,
-                                 "span_minutes": (end_ns - start_ns) / 60e9, "n_pings": s_n,
-                                 "speed_mps": s_speed, "kind": kind.astype(object)})
+        kind = np.where(
+            s_speed > drive_speed_mps, "drive_through", np.where(s_presence < min_dwell_s, "short", "visit")
+        )
+        stays_df = pd.DataFrame(
+            {
+                "place_id": ids[s_place],
+                "unit": np.asarray(ulabels, dtype=object)[s_unit],
+                "start": start,
+                "end": end,
+                "minutes": minutes,
+                "span_minutes": (end_ns - start_ns) / 60e9,
+                "n_pings": s_n,
+                "speed_mps": s_speed,
+                "kind": kind.astype(object),
+            }
+        )
         stays_df = stays_df.sort_values(["place_id", "start", "unit"], kind="stable").reset_index(drop=True)
     else:
         stays_df = _empty_stays(tz)
     stays_df, daily, weekly, per = _summaries(stays_df, ids, tz)
-    settings = {"buffer_m": float(buffer_m), "max_gap_s": float(gap), "min_dwell_s": float(min_dwell_s),
-                "drive_speed_mps": float(drive_speed_mps), "id_column": id_column, "timezone": tz,
-                "median_ping_interval_s": median_interval, "pings": int(n), "inside_pings": int(len(pt))}
+    settings = {
+        "buffer_m": float(buffer_m),
+        "max_gap_s": float(gap),
+        "min_dwell_s": float(min_dwell_s),
+        "drive_speed_mps": float(drive_speed_mps),
+        "id_column": id_column,
+        "timezone": tz,
+        "median_ping_interval_s": median_interval,
+        "pings": int(n),
+        "inside_pings": int(len(pt)),
+    }
     notes = []
     tree = shapely.STRtree(places.geometry.to_numpy())
     pairs = tree.query(places.geometry.to_numpy(), predicate="overlaps")
     pairs = pairs[:, pairs[0] < pairs[1]]
     if pairs.shape[1]:
         shown = ", ".join(f"{ids[a]}/{ids[b]}" for a, b in pairs.T[:5])
-        notes.append(f"{pairs.shape[1]} pair(s) of places overlap ({shown}{', ...' if pairs.shape[1] > 5 else ''}); "
-                     "a stay in an overlap counts for both places")
-    notes += [f"{len(stays_df):,} stays at {int((per['visits'] > 0).sum())} of {len(per)} places: "
-             f"{int((stays_df['kind'] == 'visit').sum()):,} visits, "
-             f"{int((stays_df['kind'] == 'drive_through').sum()):,} drive-throughs, "
-             f"{int((stays_df['kind'] == 'short').sum()):,} short stops"]
-    return VisitsResult(stays=stays_df, daily=daily, weekly=weekly, places=per, settings=settings,
-                        automatic=automatic, source="gps", timezone=tz, crs=str(crs), notes=tuple(notes))
+        notes.append(
+            f"{pairs.shape[1]} pair(s) of places overlap ({shown}{', ...' if pairs.shape[1] > 5 else ''}); "
+            "a stay in an overlap counts for both places"
+        )
+    notes += [
+        f"{len(stays_df):,} stays at {int((per['visits'] > 0).sum())} of {len(per)} places: "
+        f"{int((stays_df['kind'] == 'visit').sum()):,} visits, "
+        f"{int((stays_df['kind'] == 'drive_through').sum()):,} drive-throughs, "
+        f"{int((stays_df['kind'] == 'short').sum()):,} short stops"
+    ]
+    return VisitsResult(
+        stays=stays_df,
+        daily=daily,
+        weekly=weekly,
+        places=per,
+        settings=settings,
+        automatic=automatic,
+        source="gps",
+        timezone=tz,
+        crs=str(crs),
+        notes=tuple(notes),
+    )
 
 
 def visits_from_log(entries: pd.DataFrame, place_ids=None, *, timezone: str = DEFAULT_TIMEZONE) -> VisitsResult:
@@ -455,20 +577,28 @@ def visits_from_log(entries: pd.DataFrame, place_ids=None, *, timezone: str = DE
     those in the log)."""
     need = ("place_id", "unit", "start", "end")
     if not isinstance(entries, pd.DataFrame) or any(c not in entries.columns for c in need):
-        raise InputError(f"visits_from_log: entries must be a DataFrame with columns {list(need)}; pass "
-                         "read_patrol_log(...).entries.")
+        raise InputError(
+            f"visits_from_log: entries must be a DataFrame with columns {list(need)}; pass "
+            "read_patrol_log(...).entries."
+        )
     ids = sorted({str(p) for p in entries["place_id"]}) if place_ids is None else [str(p) for p in place_ids]
     if len(entries):
         st = entries["start"].dt.tz_convert(timezone)
         en = entries["end"].dt.tz_convert(timezone)
         span = (en - st).dt.total_seconds().to_numpy() / 60.0
-        stays_df = pd.DataFrame({"place_id": entries["place_id"].astype(str).to_numpy(),
-                                 "unit": entries["unit"].astype(str).to_numpy(),
-                                 "start": st.reset_index(drop=True), "end": en.reset_index(drop=True),
-                                 "minutes": span, "span_minutes": span,
-                                 "n_pings": np.zeros(len(entries), dtype=np.int64),
-                                 "speed_mps": np.full(len(entries), np.nan),
-                                 "kind": np.full(len(entries), "visit", dtype=object)})
+        stays_df = pd.DataFrame(
+            {
+                "place_id": entries["place_id"].astype(str).to_numpy(),
+                "unit": entries["unit"].astype(str).to_numpy(),
+                "start": st.reset_index(drop=True),
+                "end": en.reset_index(drop=True),
+                "minutes": span,
+                "span_minutes": span,
+                "n_pings": np.zeros(len(entries), dtype=np.int64),
+                "speed_mps": np.full(len(entries), np.nan),
+                "kind": np.full(len(entries), "visit", dtype=object),
+            }
+        )
         stays_df = stays_df.sort_values(["place_id", "start", "unit"], kind="stable").reset_index(drop=True)
     else:
         stays_df = _empty_stays(timezone)
@@ -476,11 +606,21 @@ def visits_from_log(entries: pd.DataFrame, place_ids=None, *, timezone: str = DE
     notes = ["every logged visit counts, whatever its length"]
     other = sorted(set(stays_df["place_id"]) - set(ids))
     if other:
-        notes.append(f"{int(stays_df['place_id'].isin(other).sum())} logged visit(s) at {len(other)} place(s) not "
-                     f"asked for (e.g. {other[:3]}) are in the stays and daily tables but not the places table")
-    return VisitsResult(stays=stays_df, daily=daily, weekly=weekly, places=per,
-                        settings={"timezone": timezone}, automatic={}, source="patrol log", timezone=timezone,
-                        notes=tuple(notes))
+        notes.append(
+            f"{int(stays_df['place_id'].isin(other).sum())} logged visit(s) at {len(other)} place(s) not "
+            f"asked for (e.g. {other[:3]}) are in the stays and daily tables but not the places table"
+        )
+    return VisitsResult(
+        stays=stays_df,
+        daily=daily,
+        weekly=weekly,
+        places=per,
+        settings={"timezone": timezone},
+        automatic={},
+        source="patrol log",
+        timezone=timezone,
+        notes=tuple(notes),
+    )
 
 
 # --------------------------------------------------------------------------- compliance
@@ -505,10 +645,21 @@ def _in_hours(hour: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return (hour >= lo) & (hour < hi) if lo < hi else (hour >= lo) | (hour < hi)
 
 
-def dosage_compliance(visits: VisitsResult, plans: pd.DataFrame, start, end, *, id_column: str = "item_id",
-                      dosage_column: str = "dosage", due_until_column: str = "due_until", peak_windows=None,
-                      window_hours: float = 3.0, qualifying_share: float = 0.5, under: float = 0.8,
-                      over: float = 1.5) -> ComplianceResult:
+def dosage_compliance(
+    visits: VisitsResult,
+    plans: pd.DataFrame,
+    start,
+    end,
+    *,
+    id_column: str = "item_id",
+    dosage_column: str = "dosage",
+    due_until_column: str = "due_until",
+    peak_windows=None,
+    window_hours: float = 3.0,
+    qualifying_share: float = 0.5,
+    under: float = 0.8,
+    over: float = 1.5,
+) -> ComplianceResult:
     """Compare delivered patrol with the dosage asked for, per place, over ``[start, end)``.
 
     Parameters
@@ -539,8 +690,10 @@ def dosage_compliance(visits: VisitsResult, plans: pd.DataFrame, start, end, *, 
     if not isinstance(plans, pd.DataFrame) or id_column not in plans.columns or dosage_column not in plans.columns:
         raise InputError(f"{where}: plans must be a DataFrame with {id_column!r} and {dosage_column!r} columns.")
     if not (0 < qualifying_share <= 1) or not (0 <= under <= 1 <= over) or window_hours <= 0:
-        raise InputError(f"{where}: need 0 < qualifying_share <= 1, under <= 1 <= over, window_hours > 0 "
-                         f"(got {qualifying_share}, {under}, {over}, {window_hours}).")
+        raise InputError(
+            f"{where}: need 0 < qualifying_share <= 1, under <= 1 <= over, window_hours > 0 "
+            f"(got {qualifying_share}, {under}, {over}, {window_hours})."
+        )
     tz = visits.timezone
     s0 = pd.Timestamp(start)
     s0 = s0.tz_localize(tz) if s0.tzinfo is None else s0.tz_convert(tz)
@@ -565,8 +718,10 @@ def dosage_compliance(visits: VisitsResult, plans: pd.DataFrame, start, end, *, 
             u = pd.Timestamp(plans[due_until_column].iloc[i])
             due_to = min(due_to, u.tz_localize(tz) if u.tzinfo is None else u.tz_convert(tz))
         elif dose.until_expiry:
-            notes.append(f"place {pid}: no {due_until_column!r} given for a dosage until the zone expires; the whole "
-                         "period is used")
+            notes.append(
+                f"place {pid}: no {due_until_column!r} given for a dosage until the zone expires; the whole "
+                "period is used"
+            )
         due_days = max((due_to - due_from).total_seconds() / 86400.0, 0.0)
         if dose.weekdays and dose.per != "week":
             dates = pd.date_range(due_from.normalize(), (due_to - pd.Timedelta(1, "ns")).normalize(), freq="D")
@@ -589,7 +744,7 @@ def dosage_compliance(visits: VisitsResult, plans: pd.DataFrame, start, end, *, 
         if dose.nights:
             ok &= _in_hours(hours, NIGHT_HOURS[0], NIGHT_HOURS[1])
         if dose.weekdays:
-            service_day = (local - pd.to_timedelta(np.where(dose.nights & (hours < NIGHT_HOURS[1]), 1, 0), unit="D"))
+            service_day = local - pd.to_timedelta(np.where(dose.nights & (hours < NIGHT_HOURS[1]), 1, 0), unit="D")
             ok &= np.isin(service_day.dt.weekday.to_numpy(), dose.weekdays)
         if dose.peak_hours:
             if pid in peak_windows:
@@ -609,15 +764,34 @@ def dosage_compliance(visits: VisitsResult, plans: pd.DataFrame, start, end, *, 
         else:
             flag = "on target"
         inband = (mins >= KOPER.low_minutes) & (mins <= KOPER.high_minutes)
-        rows.append({"place_id": pid, "dosage": dose.describe(), "due_from": due_from, "due_to": due_to,
-                     "due_days": due_days, "asked_visits": asked_visits, "asked_minutes": asked_minutes,
-                     "visits": int(len(mins)), "full_visits": full, "minutes": delivered,
-                     "compliance_minutes": comp_m, "compliance_visits": comp_v, "on_time_share": on_time,
-                     "time_spread": int(len(np.unique((hours // 3).astype(int)))) if len(hours) else 0,
-                     "median_visit_minutes": float(np.median(mins)) if len(mins) else np.nan,
-                     "share_koper_band": float(inband.mean()) if len(mins) else np.nan, "flag": flag})
+        rows.append(
+            {
+                "place_id": pid,
+                "dosage": dose.describe(),
+                "due_from": due_from,
+                "due_to": due_to,
+                "due_days": due_days,
+                "asked_visits": asked_visits,
+                "asked_minutes": asked_minutes,
+                "visits": int(len(mins)),
+                "full_visits": full,
+                "minutes": delivered,
+                "compliance_minutes": comp_m,
+                "compliance_visits": comp_v,
+                "on_time_share": on_time,
+                "time_spread": int(len(np.unique((hours // 3).astype(int)))) if len(hours) else 0,
+                "median_visit_minutes": float(np.median(mins)) if len(mins) else np.nan,
+                "share_koper_band": float(inband.mean()) if len(mins) else np.nan,
+                "flag": flag,
+            }
+        )
     table = pd.DataFrame(rows)
-    settings = {"window_hours": float(window_hours), "qualifying_share": float(qualifying_share),
-                "under": float(under), "over": float(over), "night_hours": list(NIGHT_HOURS),
-                "source": visits.source}
+    settings = {
+        "window_hours": float(window_hours),
+        "qualifying_share": float(qualifying_share),
+        "under": float(under),
+        "over": float(over),
+        "night_hours": list(NIGHT_HOURS),
+        "source": visits.source,
+    }
     return ComplianceResult(table=table, period=(s0, e0), settings=settings, notes=tuple(notes))

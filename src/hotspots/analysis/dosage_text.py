@@ -45,11 +45,39 @@ NIGHT_HOURS = (18, 6)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-_NUMBERS = {"once": 1, "one": 1, "twice": 2, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-            "eight": 8, "nine": 9, "ten": 10}
+_NUMBERS = {
+    "once": 1,
+    "one": 1,
+    "twice": 2,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
 _NUM = r"(\d+(?:\.\d+)?|once|one|twice|two|three|four|five|six|seven|eight|nine|ten)"
-_FILLER = {"at", "the", "and", "a", "an", "for", "of", "in", "on", "across", "during", "with", "over", "each",
-           "every", "per"}
+_FILLER = {
+    "at",
+    "the",
+    "and",
+    "a",
+    "an",
+    "for",
+    "of",
+    "in",
+    "on",
+    "across",
+    "during",
+    "with",
+    "over",
+    "each",
+    "every",
+    "per",
+}
 
 
 def _num(s: str) -> float:
@@ -132,7 +160,7 @@ def parse_dosage(text: str, where: str = "dosage") -> Dosage:
     :class:`ConfigError` naming the words it could not read and how to write them.
     """
     if not isinstance(text, str) or not text.strip():
-        raise ConfigError(f"{where}: the dosage is empty; write e.g. \"15 minutes, 3 times a week\".")
+        raise ConfigError(f'{where}: the dosage is empty; write e.g. "15 minutes, 3 times a week".')
     s = " " + re.sub(r"\s+", " ", text.lower().replace(",", " , ").replace(";", " , ")) + " "
     found: dict = {}
 
@@ -143,7 +171,7 @@ def parse_dosage(text: str, where: str = "dosage") -> Dosage:
             if not m:
                 return
             fn(m)
-            s = s[: m.start()] + " " + s[m.end():]
+            s = s[: m.start()] + " " + s[m.end() :]
 
     def minutes(m):
         if "minutes_per_visit" in found:
@@ -181,7 +209,7 @@ def parse_dosage(text: str, where: str = "dosage") -> Dosage:
 
     def freq(m):
         if "per" in found:
-            raise ConfigError(f"{where}: {text!r} says how often twice; give one frequency (e.g. \"3 times a week\").")
+            raise ConfigError(f'{where}: {text!r} says how often twice; give one frequency (e.g. "3 times a week").')
         n = m.group(1)
         found["visits"] = _num(n) if n else 1.0
         unit = m.group(2)
@@ -194,7 +222,7 @@ def parse_dosage(text: str, where: str = "dosage") -> Dosage:
     def adverb(m):
         freq_word = {"hourly": "hour", "daily": "day", "nightly": "night", "weekly": "week"}[m.group(1)]
         if "per" in found:
-            raise ConfigError(f"{where}: {text!r} says how often twice; give one frequency (e.g. \"3 times a week\").")
+            raise ConfigError(f'{where}: {text!r} says how often twice; give one frequency (e.g. "3 times a week").')
         found["visits"] = 1.0
         found["per"] = "day" if freq_word == "night" else freq_word
         if freq_word == "night":
@@ -210,15 +238,17 @@ def parse_dosage(text: str, where: str = "dosage") -> Dosage:
     take(r" (?:at )?nights? ", lambda m: found.__setitem__("nights", True))
     leftover = [w for w in re.findall(r"[^\s,]+", s) if w not in _FILLER]
     if leftover:
-        raise ConfigError(f"{where}: could not read {' '.join(leftover)!r} in the dosage {text!r}. Write it like "
-                          "\"15 minutes, 3 times a week at the peak hours\" (see hotspots.analysis.dosage_text for "
-                          "the phrases understood).")
+        raise ConfigError(
+            f"{where}: could not read {' '.join(leftover)!r} in the dosage {text!r}. Write it like "
+            '"15 minutes, 3 times a week at the peak hours" (see hotspots.analysis.dosage_text for '
+            "the phrases understood)."
+        )
     if "minutes_per_visit" not in found:
-        raise ConfigError(f"{where}: the dosage {text!r} does not say how long a visit lasts; start it with e.g. "
-                          "\"15 minutes\".")
+        raise ConfigError(
+            f'{where}: the dosage {text!r} does not say how long a visit lasts; start it with e.g. "15 minutes".'
+        )
     if "per" not in found:
-        raise ConfigError(f"{where}: the dosage {text!r} does not say how often; add e.g. \"a day\" or "
-                          "\"3 times a week\".")
+        raise ConfigError(f'{where}: the dosage {text!r} does not say how often; add e.g. "a day" or "3 times a week".')
     if found["minutes_per_visit"] <= 0 or found["visits"] <= 0:
         raise ConfigError(f"{where}: the dosage {text!r} asks for no patrol; give positive minutes and visits.")
     if found.get("days_per_week", 7.0) > 7 or found.get("days_per_week", 7.0) <= 0:

@@ -70,8 +70,15 @@ from ..model import local_midnight, resolve_timezone
 
 
 # --------------------------------------------------------------------------- WDD
-def wdd_test(treated, control, disp_treated=(0, 0), disp_control=(0, 0), time_weights=(1.0, 1.0),
-             area_weights=(1.0, 1.0, 1.0, 1.0), same_control: bool = False) -> dict[str, float]:
+def wdd_test(
+    treated,
+    control,
+    disp_treated=(0, 0),
+    disp_control=(0, 0),
+    time_weights=(1.0, 1.0),
+    area_weights=(1.0, 1.0, 1.0, 1.0),
+    same_control: bool = False,
+) -> dict[str, float]:
     """Weighted Displacement Difference test (Wheeler & Ratcliffe 2018).
 
     Each count argument is ``(before, after)``. ``time_weights`` = (before,
@@ -103,8 +110,17 @@ def wdd_test(treated, control, disp_treated=(0, 0), disp_control=(0, 0), time_we
     se = float(np.sqrt(var))
     z = wdd / se if se > 0 else 0.0
     p = float(2 * ndtr(-abs(z)))
-    return {"est_local": est_local, "est_displace": est_disp, "wdd": wdd, "var": var, "se": se, "z": z, "p": p,
-            "ci_low": wdd - 1.959963984540054 * se, "ci_high": wdd + 1.959963984540054 * se}
+    return {
+        "est_local": est_local,
+        "est_displace": est_disp,
+        "wdd": wdd,
+        "var": var,
+        "se": se,
+        "z": z,
+        "p": p,
+        "ci_low": wdd - 1.959963984540054 * se,
+        "ci_high": wdd + 1.959963984540054 * se,
+    }
 
 
 def rate_ratio_test(before: float, after: float, e_before: float, e_after: float) -> dict[str, float]:
@@ -141,8 +157,10 @@ def read_polygon(path, what: str, crs: str = DEFAULT_CRS):
     anything else ``crs``)."""
     p = Path(path)
     if not p.exists():
-        raise InputError(f"{what} file {p} does not exist; give a polygon file (GeoJSON/GeoPackage) or "
-                         "x,y,radius in metres (in the working CRS).")
+        raise InputError(
+            f"{what} file {p} does not exist; give a polygon file (GeoJSON/GeoPackage) or "
+            "x,y,radius in metres (in the working CRS)."
+        )
     g = gpd.read_file(p)
     if g.empty:
         raise InputError(f"{what} file {p} has no features.")
@@ -170,16 +188,20 @@ class EvaluationResult:
     def to_frame(self) -> pd.DataFrame:
         """The area table plus one row per WDD statistic (long format for CSV)."""
         t = self.table.copy()
-        w = pd.DataFrame([{"area": f"WDD {k}", "value": v} for k, v in self.wdd.items()]
-                         + [{"area": f"relative effect {k}", "value": v} for k, v in self.relative_effect.items()])
+        w = pd.DataFrame(
+            [{"area": f"WDD {k}", "value": v} for k, v in self.wdd.items()]
+            + [{"area": f"relative effect {k}", "value": v} for k, v in self.relative_effect.items()]
+        )
         return pd.concat([t, w], ignore_index=True)
 
     def summary(self) -> str:
         w = self.wdd
         verdict = "fewer" if w["wdd"] < 0 else "more"
         sig = "significant" if w["p"] < 0.05 else "not significant"
-        return (f"WDD = {w['wdd']:.1f} (SE {w['se']:.1f}, z = {w['z']:.2f}, p = {w['p']:.3g}): {abs(w['wdd']):.1f} "
-                f"{verdict} crimes than the control implies after allowing for displacement ({sig} at 5%).")
+        return (
+            f"WDD = {w['wdd']:.1f} (SE {w['se']:.1f}, z = {w['z']:.2f}, p = {w['p']:.3g}): {abs(w['wdd']):.1f} "
+            f"{verdict} crimes than the control implies after allowing for displacement ({sig} at 5%)."
+        )
 
     def plot(self, path) -> Path:
         """Small PNG: counts per month in target, buffer and control (scaled) with the start marked."""
@@ -212,17 +234,32 @@ class EvaluationResult:
     def write(self, out_dir) -> dict[str, Path]:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = {"table": out / "evaluation.csv", "plot": out / "evaluation.png", "areas": out / "evaluation_areas.gpkg"}
+        paths = {
+            "table": out / "evaluation.csv",
+            "plot": out / "evaluation.png",
+            "areas": out / "evaluation_areas.gpkg",
+        }
         write_csv(self.to_frame(), paths["table"])
         self.plot(paths["plot"])
         self.areas.to_file(paths["areas"], layer="areas", driver="GPKG")
         return paths
 
 
-def evaluate_intervention(incidents: gpd.GeoDataFrame, target, start, end=None, *, boundary=None,
-                          buffer_m: float = 200.0, control=None, displacement_control=None, before_days: int = 0,
-                          control_weight: str = "auto", crime_types=(), timezone: str | None = None
-                          ) -> EvaluationResult:
+def evaluate_intervention(
+    incidents: gpd.GeoDataFrame,
+    target,
+    start,
+    end=None,
+    *,
+    boundary=None,
+    buffer_m: float = 200.0,
+    control=None,
+    displacement_control=None,
+    before_days: int = 0,
+    control_weight: str = "auto",
+    crime_types=(),
+    timezone: str | None = None,
+) -> EvaluationResult:
     """Evaluate an intervention in ``target`` (shapely polygon in the incidents' CRS, metres) from ``start``.
 
     ``boundary`` (the study area) is needed when no ``control`` polygon is given.
@@ -248,8 +285,9 @@ def evaluate_intervention(incidents: gpd.GeoDataFrame, target, start, end=None, 
     b0 = (s.tz_localize(None) - pd.Timedelta(days=bd)).tz_localize(tz)
     data_start = pd.Timestamp(incidents["start"].min()).tz_convert(tz)
     if b0 < data_start.normalize():
-        notes.append(f"before period starts {b0.date()}, before the data ({data_start.date()}); counts there "
-                     "are incomplete")
+        notes.append(
+            f"before period starts {b0.date()}, before the data ({data_start.date()}); counts there are incomplete"
+        )
     zone = target.buffer(buffer_m) if buffer_m > 0 else target
     disp = zone.difference(target)
     default_control = control is None
@@ -282,14 +320,28 @@ def evaluate_intervention(incidents: gpd.GeoDataFrame, target, start, end=None, 
         m = shapely.covers(g, pts)
         counts[name] = (int((m & in_b).sum()), int((m & in_a).sum()), m)
     tw = (bd / after_days, 1.0)
-    w = wdd_test(counts["target"][:2], counts["control"][:2], counts["buffer"][:2],
-                 counts["buffer control"][:2] if not same else counts["control"][:2], time_weights=tw,
-                 area_weights=aw, same_control=same)
+    w = wdd_test(
+        counts["target"][:2],
+        counts["control"][:2],
+        counts["buffer"][:2],
+        counts["buffer control"][:2] if not same else counts["control"][:2],
+        time_weights=tw,
+        area_weights=aw,
+        same_control=same,
+    )
     rows = []
     for name, (nb, na, _m) in counts.items():
         rr = rate_ratio_test(nb, na, bd, after_days)
-        rows.append({"area": name, "area_km2": geoms[name].area / 1e6, "before": nb, "after": na,
-                     "rate_ratio": rr["rate_ratio"], "p": rr["p"]})
+        rows.append(
+            {
+                "area": name,
+                "area_km2": geoms[name].area / 1e6,
+                "before": nb,
+                "after": na,
+                "rate_ratio": rr["rate_ratio"],
+                "p": rr["p"],
+            }
+        )
     table = pd.DataFrame(rows)
     tb, ta = counts["target"][:2]
     cb, ca = counts["control"][:2]
@@ -299,10 +351,12 @@ def evaluate_intervention(incidents: gpd.GeoDataFrame, target, start, end=None, 
         relative = {"ratio": rel, "ci_low": rel * np.exp(-1.96 * se), "ci_high": rel * np.exp(1.96 * se)}
     else:
         relative = {"ratio": np.nan, "ci_low": np.nan, "ci_high": np.nan}
-    notes.append(f"before {b0.date()}..{(s - pd.Timedelta(days=1)).date()} ({bd:g} days), after {s.date()}.."
-                 f"{(e - pd.Timedelta(days=1)).date()} ({after_days:g} days); buffer {buffer_m:g} m; control "
-                 f"{'rest of study area beyond the buffer' if default_control else 'user polygon'} "
-                 f"(weight: {cw})")
+    notes.append(
+        f"before {b0.date()}..{(s - pd.Timedelta(days=1)).date()} ({bd:g} days), after {s.date()}.."
+        f"{(e - pd.Timedelta(days=1)).date()} ({after_days:g} days); buffer {buffer_m:g} m; control "
+        f"{'rest of study area beyond the buffer' if default_control else 'user polygon'} "
+        f"(weight: {cw})"
+    )
     # monthly series for the plot
     mid = pd.to_datetime(t * 86400e9, utc=True).tz_convert(tz).tz_localize(None)
     per = pd.PeriodIndex(mid, freq="M")
@@ -318,5 +372,13 @@ def evaluate_intervention(incidents: gpd.GeoDataFrame, target, start, end=None, 
         ser[name] = c
     series = pd.DataFrame(ser, index=months)
     areas = gpd.GeoDataFrame({"area": list(geoms)}, geometry=list(geoms.values()), crs=incidents.crs)
-    return EvaluationResult(table=table, wdd=w, relative_effect=relative, before=(b0, s), after=(s, e),
-                            areas=areas, series=series, notes=tuple(notes))
+    return EvaluationResult(
+        table=table,
+        wdd=w,
+        relative_effect=relative,
+        before=(b0, s),
+        after=(s, e),
+        areas=areas,
+        series=series,
+        notes=tuple(notes),
+    )

@@ -108,8 +108,10 @@ class Periods:
 
     def describe(self) -> str:
         f = lambda w: f"{w[0].date()}..{(w[1] - pd.Timedelta(days=1)).date()}"  # noqa: E731
-        return (f"current {f(self.current)}, previous {f(self.previous)}, last year {f(self.last_year)}, "
-                f"trailing {self.n_trailing} periods {f(self.trailing)}")
+        return (
+            f"current {f(self.current)}, previous {f(self.previous)}, last year {f(self.last_year)}, "
+            f"trailing {self.n_trailing} periods {f(self.trailing)}"
+        )
 
 
 def plan_periods(fim_date, precision: str, cfg: ExceptionsConfig, timezone: str | None = None) -> Periods:
@@ -160,21 +162,29 @@ def _units(incidents, wards, areas, cfg) -> list[tuple[str, str, str, np.ndarray
             units.append(("ward", code, names.get(code, code), cv == code))
     if areas is not None and len(areas):
         crs = getattr(incidents, "crs", None)
-        a = (areas.to_crs(crs) if isinstance(areas, gpd.GeoDataFrame) and areas.crs is not None and crs is not None
-             else areas)
+        a = (
+            areas.to_crs(crs)
+            if isinstance(areas, gpd.GeoDataFrame) and areas.crs is not None and crs is not None
+            else areas
+        )
         pts = shapely.points(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float))
         ids = a["area_id"].astype(str).to_numpy() if "area_id" in a else np.arange(len(a)).astype(str)
-        nm = (a["name"].astype(str).to_numpy() if "name" in a else
-              np.char.add(a["label"].astype(str).to_numpy().astype(str), np.char.add(" ", ids.astype(str)))
-              if "label" in a else ids)
+        nm = (
+            a["name"].astype(str).to_numpy()
+            if "name" in a
+            else np.char.add(a["label"].astype(str).to_numpy().astype(str), np.char.add(" ", ids.astype(str)))
+            if "label" in a
+            else ids
+        )
         for aid, name, geom in zip(ids, nm, a.geometry, strict=True):
             shapely.prepare(geom)
             units.append(("hotspot area", aid, name, shapely.covers(geom, pts)))
     return units
 
 
-def short_term_exceptions(incidents, fim_date, config: ExceptionsConfig | None = None, wards=None,
-                          areas=None, timezone: str | None = None) -> pd.DataFrame:
+def short_term_exceptions(
+    incidents, fim_date, config: ExceptionsConfig | None = None, wards=None, areas=None, timezone: str | None = None
+) -> pd.DataFrame:
     """The "what changed since the last meeting" table.
 
     One row per (unit, crime type) with any incident in the windows compared:
@@ -199,8 +209,7 @@ def short_term_exceptions(incidents, fim_date, config: ExceptionsConfig | None =
         a, b = _days([w[0]])[0], _days([w[1]])[0]
         return (t >= a) & (t < b), a >= data_start - 1e-9
 
-    windows = {"current": per.current, "previous": per.previous, "last_year": per.last_year,
-               "trailing": per.trailing}
+    windows = {"current": per.current, "previous": per.previous, "last_year": per.last_year, "trailing": per.trailing}
     masks, covered = {}, {}
     for k, w in windows.items():
         masks[k], covered[k] = in_w(w)
@@ -215,13 +224,31 @@ def short_term_exceptions(incidents, fim_date, config: ExceptionsConfig | None =
             cnt = {k: int((sel & m).sum()) for k, m in masks.items()}
             if sum(cnt.values()) == 0:
                 continue
-            rows.append({"unit_type": utype, "unit_id": uid, "unit_name": uname, "crime_type": ct,
-                         "current": cnt["current"],
-                         "previous": cnt["previous"] if covered["previous"] else np.nan,
-                         "last_year": cnt["last_year"] if covered["last_year"] else np.nan,
-                         "trailing_total": cnt["trailing"] if covered["trailing"] else np.nan})
-    cols = ["unit_type", "unit_id", "unit_name", "crime_type", "period", "period_start", "period_end",
-            "current", "previous", "last_year", "trailing_mean"]
+            rows.append(
+                {
+                    "unit_type": utype,
+                    "unit_id": uid,
+                    "unit_name": uname,
+                    "crime_type": ct,
+                    "current": cnt["current"],
+                    "previous": cnt["previous"] if covered["previous"] else np.nan,
+                    "last_year": cnt["last_year"] if covered["last_year"] else np.nan,
+                    "trailing_total": cnt["trailing"] if covered["trailing"] else np.nan,
+                }
+            )
+    cols = [
+        "unit_type",
+        "unit_id",
+        "unit_name",
+        "crime_type",
+        "period",
+        "period_start",
+        "period_end",
+        "current",
+        "previous",
+        "last_year",
+        "trailing_mean",
+    ]
     df = pd.DataFrame(rows)
     if df.empty:
         return pd.DataFrame(columns=[*cols, "flag", "reason"])
@@ -229,9 +256,11 @@ def short_term_exceptions(incidents, fim_date, config: ExceptionsConfig | None =
     df["period_start"] = per.current[0].date().isoformat()
     df["period_end"] = (per.current[1] - pd.Timedelta(days=1)).date().isoformat()
     e_cur = _exposure(per.current)
-    comps = {"previous": (df["previous"], _exposure(per.previous)),
-             "last_year": (df["last_year"], _exposure(per.last_year)),
-             "trailing": (df["trailing_total"], _exposure(per.trailing))}
+    comps = {
+        "previous": (df["previous"], _exposure(per.previous)),
+        "last_year": (df["last_year"], _exposure(per.last_year)),
+        "trailing": (df["trailing_total"], _exposure(per.trailing)),
+    }
     df["trailing_mean"] = df["trailing_total"] / per.n_trailing
     for name, (base, e_b) in comps.items():
         df[f"p_{name}"] = poisson_change_test(df["current"], base, e_cur, e_b)
@@ -241,9 +270,11 @@ def short_term_exceptions(incidents, fim_date, config: ExceptionsConfig | None =
     for j, n in enumerate(comps):
         df[f"q_{n}"] = q[:, j]
     test_col = "q" if cfg.fdr else "p"
-    label = {"previous": f"the previous {_unit_word(per.unit)}",
-             "last_year": f"the same {_unit_word(per.unit)} last year",
-             "trailing": f"the average of the previous {per.n_trailing} {_unit_word(per.unit)}s"}
+    label = {
+        "previous": f"the previous {_unit_word(per.unit)}",
+        "last_year": f"the same {_unit_word(per.unit)} last year",
+        "trailing": f"the average of the previous {per.n_trailing} {_unit_word(per.unit)}s",
+    }
     flags, reasons = [], []
     for _, r in df.iterrows():
         best = None
@@ -264,8 +295,10 @@ def short_term_exceptions(incidents, fim_date, config: ExceptionsConfig | None =
         direction = "up" if r["current"] > exp_b else "down"
         flags.append(direction)
         ct = r["crime_type"]
-        reasons.append(f"{ct.replace('_', ' ').capitalize()} in {r['unit_name']} {direction} to {int(r['current'])} "
-                       f"from {exp_b:.1f} in {label[n]} ({test_col} = {r[f'{test_col}_{n}']:.2g}).")
+        reasons.append(
+            f"{ct.replace('_', ' ').capitalize()} in {r['unit_name']} {direction} to {int(r['current'])} "
+            f"from {exp_b:.1f} in {label[n]} ({test_col} = {r[f'{test_col}_{n}']:.2g})."
+        )
     df["flag"] = flags
     df["reason"] = reasons
     df["_abs"] = df[[f"change_{n}" for n in comps]].abs().max(axis=1)
@@ -338,7 +371,7 @@ def seasonal_index(rates: pd.Series) -> tuple[np.ndarray, np.ndarray, str]:
         v = rates.to_numpy(float)
         kernel = np.r_[0.5, np.ones(11), 0.5] / 12.0
         ma = np.full(n, np.nan)
-        ma[6:n - 6] = np.convolve(v, kernel, mode="valid")
+        ma[6 : n - 6] = np.convolve(v, kernel, mode="valid")
         ratio = np.divide(v, ma, out=np.full(n, np.nan), where=ma > 0)  # NaN at the ends and for empty years
         method = "ratio to centred 12-month moving average"
     elif n >= 12:
@@ -359,8 +392,9 @@ def seasonal_index(rates: pd.Series) -> tuple[np.ndarray, np.ndarray, str]:
     return idx, ny, method
 
 
-def seasonality(incidents, fim_date, config: ExceptionsConfig | None = None,
-                timezone: str | None = None) -> SeasonalityResult:
+def seasonality(
+    incidents, fim_date, config: ExceptionsConfig | None = None, timezone: str | None = None
+) -> SeasonalityResult:
     """Monthly seasonal profile per crime type and whether the coming period is seasonally high
     (calendar months in ``timezone``, default Europe/London)."""
     cfg = config or ExceptionsConfig()
@@ -372,27 +406,35 @@ def seasonality(incidents, fim_date, config: ExceptionsConfig | None = None,
     d = cfg.period_days or 14
     days = pd.date_range(fim.tz_localize(None), periods=d, freq="D")
     coming_month_weights = np.bincount(days.month.to_numpy() - 1, minlength=12) / d
-    types = ([ALL] if cfg.include_all_crime else []) + (sorted(inc["crime_type"].dropna().unique())
-                                                        if len(inc) else [])
+    types = ([ALL] if cfg.include_all_crime else []) + (sorted(inc["crime_type"].dropna().unique()) if len(inc) else [])
     prof, outl, notes = [], [], []
     for ct in types:
         rates = monthly_rates(inc, ct, tz)
         idx, ny, method = seasonal_index(rates)
         for m in range(12):
-            prof.append({"crime_type": ct, "month": m + 1, "index": idx[m], "n_years": int(ny[m]),
-                         "method": method})
+            prof.append({"crime_type": ct, "month": m + 1, "index": idx[m], "n_years": int(ny[m]), "method": method})
         ok = np.isfinite(idx)
         if ok.all():
             ci = float((idx * coming_month_weights).sum())
             status = "high" if ci >= cfg.seasonal_high else ("low" if ci <= cfg.seasonal_low else "normal")
         else:
             ci, status = np.nan, "unknown"
-        outl.append({"crime_type": ct, "coming_start": days[0].date().isoformat(),
-                     "coming_end": days[-1].date().isoformat(), "index": ci, "status": status,
-                     "months_of_data": len(rates), "method": method})
+        outl.append(
+            {
+                "crime_type": ct,
+                "coming_start": days[0].date().isoformat(),
+                "coming_end": days[-1].date().isoformat(),
+                "index": ci,
+                "status": status,
+                "months_of_data": len(rates),
+                "method": method,
+            }
+        )
     outlook = pd.DataFrame(outl)
     if not outlook.empty:
         high = outlook.loc[outlook["status"] == "high", "crime_type"].tolist()
-        notes.append(f"seasonal outlook for {days[0].date()}..{days[-1].date()}: seasonally high for "
-                     f"{', '.join(high) if high else 'no crime type'} (index >= {cfg.seasonal_high})")
+        notes.append(
+            f"seasonal outlook for {days[0].date()}..{days[-1].date()}: seasonally high for "
+            f"{', '.join(high) if high else 'no crime type'} (index >= {cfg.seasonal_high})"
+        )
     return SeasonalityResult(profile=pd.DataFrame(prof), outlook=outlook, notes=tuple(notes))

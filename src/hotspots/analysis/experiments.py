@@ -54,8 +54,16 @@ from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError
 from ..model import midpoint_times, require_precision
 
-__all__ = ["Allocation", "Schedule", "EffectEstimate", "ExperimentResult", "allocate_places",
-           "crossover_schedule", "evaluate_crossover", "evaluate_allocation"]
+__all__ = [
+    "Allocation",
+    "Schedule",
+    "EffectEstimate",
+    "ExperimentResult",
+    "allocate_places",
+    "crossover_schedule",
+    "evaluate_crossover",
+    "evaluate_allocation",
+]
 
 PATROL, NO_PATROL = "patrol", "no patrol"
 TREATMENT, CONTROL = "treatment", "control"
@@ -139,9 +147,11 @@ class EffectEstimate:
 
     def summary(self) -> str:
         what = "harm" if self.outcome == "harm" else "crimes"
-        return (f"{self.estimate:+.3f} {what} per place-day ({100 * (1 - self.alpha):g}% interval {self.ci_low:+.3f} to "
-                f"{self.ci_high:+.3f}; p = {self.p:.3g}, randomisation p = {self.p_randomisation:.3g}); "
-                f"{100 * self.relative:+.1f}% of the level without patrol.")
+        return (
+            f"{self.estimate:+.3f} {what} per place-day ({100 * (1 - self.alpha):g}% interval {self.ci_low:+.3f} to "
+            f"{self.ci_high:+.3f}; p = {self.p:.3g}, randomisation p = {self.p_randomisation:.3g}); "
+            f"{100 * self.relative:+.1f}% of the level without patrol."
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,13 +193,24 @@ def allocate_places(place_ids, *, seed: int, treatment_share: float = 0.5, strat
         for rank, j in enumerate(order):
             rows.append({"place_id": members[j], "stratum": st, "arm": TREATMENT if rank < k else CONTROL})
     table = pd.DataFrame(rows).sort_values("place_id", kind="stable").reset_index(drop=True)
-    design = (f"complete randomisation of {len(ids)} places within {len(set(labels))} stratum(s), "
-              f"treatment share {treatment_share:g}, seed {seed}")
+    design = (
+        f"complete randomisation of {len(ids)} places within {len(set(labels))} stratum(s), "
+        f"treatment share {treatment_share:g}, seed {seed}"
+    )
     return Allocation(table=table, seed=seed, treatment_share=treatment_share, design=design)
 
 
-def crossover_schedule(place_ids, start, days: int, *, seed: int, patrol_share: float = 0.5, block_days: int = 7,
-                       teams=None, timezone: str = DEFAULT_TIMEZONE) -> Schedule:
+def crossover_schedule(
+    place_ids,
+    start,
+    days: int,
+    *,
+    seed: int,
+    patrol_share: float = 0.5,
+    block_days: int = 7,
+    teams=None,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> Schedule:
     """Patrol and no-patrol days for each place over ``days`` days from ``start`` (a local date),
     in randomised blocks (see the module docstring).
 
@@ -200,8 +221,10 @@ def crossover_schedule(place_ids, start, days: int, *, seed: int, patrol_share: 
     if not ids:
         raise InputError("crossover_schedule: no places given.")
     if days < 2 or block_days < 2 or not 0 < patrol_share < 1:
-        raise InputError(f"crossover_schedule: need days >= 2, block_days >= 2 and 0 < patrol_share < 1 "
-                         f"(got {days}, {block_days}, {patrol_share}).")
+        raise InputError(
+            f"crossover_schedule: need days >= 2, block_days >= 2 and 0 < patrol_share < 1 "
+            f"(got {days}, {block_days}, {patrol_share})."
+        )
     d0 = pd.Timestamp(start)
     d0 = (d0.tz_convert(timezone).tz_localize(None) if d0.tzinfo else d0).normalize()
     dates = pd.date_range(d0, periods=days, freq="D")
@@ -210,19 +233,35 @@ def crossover_schedule(place_ids, start, days: int, *, seed: int, patrol_share: 
     arms = np.empty((len(ids), days), dtype=object)
     for i in range(len(ids)):
         arms[i] = _draw_blocks(rng, block, patrol_share)
-    table = pd.DataFrame({"place_id": np.repeat(ids, days), "date": np.tile(dates, len(ids)),
-                          "weekday": np.tile(dates.day_name(), len(ids)), "block": np.tile(block + 1, len(ids)),
-                          "arm": arms.ravel()})
+    table = pd.DataFrame(
+        {
+            "place_id": np.repeat(ids, days),
+            "date": np.tile(dates, len(ids)),
+            "weekday": np.tile(dates.day_name(), len(ids)),
+            "block": np.tile(block + 1, len(ids)),
+            "arm": arms.ravel(),
+        }
+    )
     if teams is not None:
         teams = {str(k): str(v) for k, v in dict(teams).items()}
         missing = [p for p in ids if p not in teams]
         if missing:
             raise InputError(f"crossover_schedule: no team for place(s) {missing[:5]}; give every place a team.")
         table.insert(1, "team", table["place_id"].map(teams))
-    design = (f"crossover: {len(ids)} places x {days} days from {d0:%Y-%m-%d}, in blocks of {block_days} days with "
-              f"{patrol_share:g} of each block's days patrolled at random, seed {seed}")
-    return Schedule(table=table, start=d0, days=days, seed=seed, patrol_share=patrol_share, block_days=block_days,
-                    timezone=timezone, design=design)
+    design = (
+        f"crossover: {len(ids)} places x {days} days from {d0:%Y-%m-%d}, in blocks of {block_days} days with "
+        f"{patrol_share:g} of each block's days patrolled at random, seed {seed}"
+    )
+    return Schedule(
+        table=table,
+        start=d0,
+        days=days,
+        seed=seed,
+        patrol_share=patrol_share,
+        block_days=block_days,
+        timezone=timezone,
+        design=design,
+    )
 
 
 def _draw_blocks(rng, block: np.ndarray, share: float) -> np.ndarray:
@@ -245,10 +284,15 @@ def _place_day_outcomes(incidents, places, id_column: str, timezone: str):
             raise InputError(f"experiment: incidents need a {c!r} column (the canonical incident table).")
     if getattr(incidents, "crs", None) is not None and incidents.crs != places.crs:
         raise InputError(f"experiment: incidents are in {incidents.crs} but the places in {places.crs}; reproject.")
-    require_precision(incidents, "day", "Evaluating a patrol experiment",
-                      "Use a force extract with offence dates (police.uk gives months only).")
-    pt, pl = places_of_pings(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float),
-                             places.geometry.to_numpy(), 0.0)
+    require_precision(
+        incidents,
+        "day",
+        "Evaluating a patrol experiment",
+        "Use a force extract with offence dates (police.uk gives months only).",
+    )
+    pt, pl = places_of_pings(
+        incidents["x"].to_numpy(float), incidents["y"].to_numpy(float), places.geometry.to_numpy(), 0.0
+    )
     mid = midpoint_times(incidents)[pt]
     local = pd.DatetimeIndex(pd.to_datetime(mid * 86400e9, utc=True)).tz_convert(timezone).tz_localize(None).normalize()
     return ids, pl, local, incidents["harm"].to_numpy(float)[pt]
@@ -268,7 +312,7 @@ def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     """Difference of means a - b, its Welch standard error and Welch-Satterthwaite df."""
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     se = math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1)) if va + vb > 0 else np.nan
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if va + vb > 0 else np.nan
     return float(a.mean() - b.mean()), se, float(df)
 
 
@@ -288,8 +332,16 @@ def _crossover_effect(y: np.ndarray, treated: np.ndarray, place: np.ndarray, n_p
     return np.nan, np.nan, np.nan, d
 
 
-def evaluate_crossover(schedule: Schedule, incidents, places, *, id_column: str = "item_id", alpha: float = 0.05,
-                       permutations: int = 999, seed: int = 0) -> ExperimentResult:
+def evaluate_crossover(
+    schedule: Schedule,
+    incidents,
+    places,
+    *,
+    id_column: str = "item_id",
+    alpha: float = 0.05,
+    permutations: int = 999,
+    seed: int = 0,
+) -> ExperimentResult:
     """Effect of patrol days on harm and counts in a crossover experiment (see the module docstring).
 
     ``places``: GeoDataFrame of the schedule's places (``id_column``), in the incidents' CRS;
@@ -326,25 +378,52 @@ def evaluate_crossover(schedule: Schedule, incidents, places, *, id_column: str 
         sims = np.array([_crossover_effect(y, t, obs_place, n_places)[0] for t in perm_arms])
         p_r = float((1 + np.sum(np.abs(sims) >= abs(e) - 1e-12)) / (len(sims) + 1)) if len(sims) else np.nan
         tm, cm = float(y[treated].mean()), float(y[~treated].mean())
-        method = ("mean over places of (mean on patrol days - mean on no-patrol days); t interval on places - 1 df"
-                  if n_places >= 2 else "difference of day means at one place; Welch t interval")
-        est[name] = EffectEstimate(outcome=name, estimate=e, se=se, ci_low=lo, ci_high=hi, df=df, p=p,
-                                   p_randomisation=p_r, treated_mean=tm, control_mean=cm,
-                                   relative=e / cm if cm > 0 else np.nan, n_places=n_places,
-                                   n_observations=n_obs, alpha=alpha, method=method)
+        method = (
+            "mean over places of (mean on patrol days - mean on no-patrol days); t interval on places - 1 df"
+            if n_places >= 2
+            else "difference of day means at one place; Welch t interval"
+        )
+        est[name] = EffectEstimate(
+            outcome=name,
+            estimate=e,
+            se=se,
+            ci_low=lo,
+            ci_high=hi,
+            df=df,
+            p=p,
+            p_randomisation=p_r,
+            treated_mean=tm,
+            control_mean=cm,
+            relative=e / cm if cm > 0 else np.nan,
+            n_places=n_places,
+            n_observations=n_obs,
+            alpha=alpha,
+            method=method,
+        )
         g = obs.groupby(["place_id", "arm"])[name].mean().unstack("arm")
         cols = {PATROL: f"{name}_patrol_days", NO_PATROL: f"{name}_no_patrol_days"}
         g = g.rename(columns=cols)
         per_place = g if per_place is None else per_place.join(g)
-    days_by_arm = obs.groupby(["place_id", "arm"]).size().unstack("arm").rename(
-        columns={PATROL: "patrol_days", NO_PATROL: "no_patrol_days"})
+    days_by_arm = (
+        obs.groupby(["place_id", "arm"])
+        .size()
+        .unstack("arm")
+        .rename(columns={PATROL: "patrol_days", NO_PATROL: "no_patrol_days"})
+    )
     per_place = days_by_arm.join(per_place).reset_index()
     notes = []
     if inside.sum() < len(hit):
         notes.append(f"{int(len(hit) - inside.sum())} incident(s) in the places fall outside the schedule's days")
     settings = {"alpha": alpha, "permutations": permutations, "seed": seed, "id_column": id_column}
-    return ExperimentResult(harm=est["harm"], count=est["count"], per_place=per_place, observations=obs,
-                            design=schedule.design, settings=settings, notes=tuple(notes))
+    return ExperimentResult(
+        harm=est["harm"],
+        count=est["count"],
+        per_place=per_place,
+        observations=obs,
+        design=schedule.design,
+        settings=settings,
+        notes=tuple(notes),
+    )
 
 
 def _permuted_arms(rng, treated: np.ndarray, group: np.ndarray, permutations: int) -> list[np.ndarray]:
@@ -360,9 +439,20 @@ def _permuted_arms(rng, treated: np.ndarray, group: np.ndarray, permutations: in
     return out
 
 
-def evaluate_allocation(allocation: Allocation, incidents, places, start, end, *, before_days: float | None = None,
-                        id_column: str = "item_id", alpha: float = 0.05, permutations: int = 999, seed: int = 0,
-                        timezone: str = DEFAULT_TIMEZONE) -> ExperimentResult:
+def evaluate_allocation(
+    allocation: Allocation,
+    incidents,
+    places,
+    start,
+    end,
+    *,
+    before_days: float | None = None,
+    id_column: str = "item_id",
+    alpha: float = 0.05,
+    permutations: int = 999,
+    seed: int = 0,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> ExperimentResult:
     """Effect of treatment on harm and counts in a place-allocation experiment over ``[start, end)``
     (see the module docstring). ``before_days``: the baseline period (default as long as the trial)."""
     if not 0 < alpha < 1 or permutations < 0:
@@ -404,16 +494,46 @@ def evaluate_allocation(allocation: Allocation, incidents, places, start, end, *
         sims = np.array([ch[t].mean() - ch[~t].mean() for t in perm])
         p_r = float((1 + np.sum(np.abs(sims) >= abs(e_) - 1e-12)) / (len(sims) + 1)) if len(sims) else np.nan
         cm = float(a[~treated].mean())
-        est[name] = EffectEstimate(outcome=name, estimate=e_, se=se, ci_low=lo, ci_high=hi, df=df, p=p,
-                                   p_randomisation=p_r, treated_mean=float(a[treated].mean()), control_mean=cm,
-                                   relative=e_ / cm if cm > 0 else np.nan, n_places=n, n_observations=n,
-                                   alpha=alpha, method="difference in mean change per day (during - before), "
-                                                       "treatment - control; Welch t interval")
-    per_place = tab.assign(harm_before=rows["harm"][1], harm_during=rows["harm"][0], harm_change=rows["harm"][2],
-                           count_before=rows["count"][1], count_during=rows["count"][0],
-                           count_change=rows["count"][2])
-    settings = {"alpha": alpha, "permutations": permutations, "seed": seed, "before_days": bd, "trial_days": trial,
-                "id_column": id_column}
+        est[name] = EffectEstimate(
+            outcome=name,
+            estimate=e_,
+            se=se,
+            ci_low=lo,
+            ci_high=hi,
+            df=df,
+            p=p,
+            p_randomisation=p_r,
+            treated_mean=float(a[treated].mean()),
+            control_mean=cm,
+            relative=e_ / cm if cm > 0 else np.nan,
+            n_places=n,
+            n_observations=n,
+            alpha=alpha,
+            method="difference in mean change per day (during - before), treatment - control; Welch t interval",
+        )
+    per_place = tab.assign(
+        harm_before=rows["harm"][1],
+        harm_during=rows["harm"][0],
+        harm_change=rows["harm"][2],
+        count_before=rows["count"][1],
+        count_during=rows["count"][0],
+        count_change=rows["count"][2],
+    )
+    settings = {
+        "alpha": alpha,
+        "permutations": permutations,
+        "seed": seed,
+        "before_days": bd,
+        "trial_days": trial,
+        "id_column": id_column,
+    }
     notes = (f"trial {s:%Y-%m-%d}..{e - pd.Timedelta(days=1):%Y-%m-%d} ({trial} days), baseline {bd} days before",)
-    return ExperimentResult(harm=est["harm"], count=est["count"], per_place=per_place, observations=per_place,
-                            design=allocation.design, settings=settings, notes=notes)
+    return ExperimentResult(
+        harm=est["harm"],
+        count=est["count"],
+        per_place=per_place,
+        observations=per_place,
+        design=allocation.design,
+        settings=settings,
+        notes=notes,
+    )

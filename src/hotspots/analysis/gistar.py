@@ -161,19 +161,28 @@ class GiStarResult:
             rows, cols = self.rows, self.cols
             cs = g.cell_size
 
-            geom = shapely.box(g.xmin + cols * cs, g.ymax - (rows + 1) * cs, g.xmin + (cols + 1) * cs,
-                               g.ymax - rows * cs)
+            geom = shapely.box(
+                g.xmin + cols * cs, g.ymax - (rows + 1) * cs, g.xmin + (cols + 1) * cs, g.ymax - rows * cs
+            )
             if clip and g.boundary is not None:
                 geom = shapely.intersection(geom, g.boundary)
-            df = gpd.GeoDataFrame({"cell_id": rows * g.ncols + cols, "row": rows, "col": cols, **data},
-                                  geometry=geom, crs=g.crs)
+            df = gpd.GeoDataFrame(
+                {"cell_id": rows * g.ncols + cols, "row": rows, "col": cols, **data}, geometry=geom, crs=g.crs
+            )
         else:
             df = self.frame.reset_index(drop=True).copy()
             for k, v in data.items():
                 df[k] = v
-        df.attrs.update({"correction": self.correction, "p_value": self.p_value,
-                         "permutations": self.permutations, "neighbours": self.neighbours,
-                         "label": self.label, "harm_scheme": self.harm_scheme})
+        df.attrs.update(
+            {
+                "correction": self.correction,
+                "p_value": self.p_value,
+                "permutations": self.permutations,
+                "neighbours": self.neighbours,
+                "label": self.label,
+                "harm_scheme": self.harm_scheme,
+            }
+        )
         return df
 
     def to_geotiff(self, path, what: str = "z"):
@@ -185,8 +194,17 @@ class GiStarResult:
 
 
 # --------------------------------------------------------------------------- computation
-def gistar(y, indptr, indices, permutations: int = 0, seed: int | None = 0, correction: str = "fdr",
-           p_value: str = "norm", neighbours: str = "", **extra) -> GiStarResult:
+def gistar(
+    y,
+    indptr,
+    indices,
+    permutations: int = 0,
+    seed: int | None = 0,
+    correction: str = "fdr",
+    p_value: str = "norm",
+    neighbours: str = "",
+    **extra,
+) -> GiStarResult:
     """Gi* for values ``y`` (n,) with CSR neighbour lists excluding self.
 
     ``permutations`` > 0 runs the conditional-permutation test with ``seed``.
@@ -210,8 +228,10 @@ def gistar(y, indptr, indices, permutations: int = 0, seed: int | None = 0, corr
         s = 0 if seed is None else int(seed)
         maxk = int(np.max(np.diff(indptr))) if y.size else 0
         if maxk > y.size - 1:
-            raise InputError(f"a site has {maxk} neighbours but there are only {y.size - 1} other sites; "
-                             "use a smaller distance band.")
+            raise InputError(
+                f"a site has {maxk} neighbours but there are only {y.size - 1} other sites; "
+                "use a smaller distance band."
+            )
         draws = _kernels.permutation_draws(y.size, maxk, int(permutations), s)
         ge, le = _kernels.gistar_permutation_counts(y, indptr, indices, draws)
         larger = ge.astype(float)
@@ -221,14 +241,36 @@ def gistar(y, indptr, indices, permutations: int = 0, seed: int | None = 0, corr
         p_dir = np.where(np.nan_to_num(z) >= 0, ge + 1.0, le + 1.0) / (permutations + 1.0)
     p_cls = p if p_value == "norm" or p_dir is None else np.minimum(1.0, 2.0 * p_dir)
     classes, cutoffs = classify(z, p_cls, correction)
-    return GiStarResult(y=y, G=G, z=z, p_norm=p, p_sim=p_sim, p_sim_directed=p_dir, classes=classes,
-                        cutoffs=cutoffs, correction=correction, p_value=p_value, permutations=int(permutations),
-                        seed=seed, wsum=wsum, neighbours=neighbours, **extra)
+    return GiStarResult(
+        y=y,
+        G=G,
+        z=z,
+        p_norm=p,
+        p_sim=p_sim,
+        p_sim_directed=p_dir,
+        classes=classes,
+        cutoffs=cutoffs,
+        correction=correction,
+        p_value=p_value,
+        permutations=int(permutations),
+        seed=seed,
+        wsum=wsum,
+        neighbours=neighbours,
+        **extra,
+    )
 
 
-def gistar_grid(values: np.ndarray, grid: Grid, band_m: float = 0.0, permutations: int = 0, seed: int | None = 0,
-                correction: str = "fdr", p_value: str = "norm", label: str = "",
-                harm_scheme: str = "") -> GiStarResult:
+def gistar_grid(
+    values: np.ndarray,
+    grid: Grid,
+    band_m: float = 0.0,
+    permutations: int = 0,
+    seed: int | None = 0,
+    correction: str = "fdr",
+    p_value: str = "norm",
+    label: str = "",
+    harm_scheme: str = "",
+) -> GiStarResult:
     """Gi* on the masked cells of ``grid`` for a (nrows, ncols) array of counts or harm.
 
     Neighbours: cells within ``band_m`` metres centre to centre (0 = queen,
@@ -241,14 +283,35 @@ def gistar_grid(values: np.ndarray, grid: Grid, band_m: float = 0.0, permutation
     rows, cols = np.nonzero(grid.mask)
     indptr, indices = grid_neighbours(grid.mask, grid.cell_size, band_m)
     band = band_m if band_m > 0 else grid.cell_size * math.sqrt(2.0)
-    return gistar(values[rows, cols], indptr, indices, permutations, seed, correction, p_value,
-                  neighbours=f"distance band {band:.1f} m (cell centres), binary, self included",
-                  grid=grid, rows=rows, cols=cols, label=label, harm_scheme=harm_scheme)
+    return gistar(
+        values[rows, cols],
+        indptr,
+        indices,
+        permutations,
+        seed,
+        correction,
+        p_value,
+        neighbours=f"distance band {band:.1f} m (cell centres), binary, self included",
+        grid=grid,
+        rows=rows,
+        cols=cols,
+        label=label,
+        harm_scheme=harm_scheme,
+    )
 
 
-def hotspot_gistar(incidents: Any, grid: Grid, weights: Any = None, band_m: float = 0.0, permutations: int = 0,
-                   seed: int | None = 0, correction: str = "fdr", p_value: str = "norm",
-                   label: str = "", harm_scheme: str = "") -> GiStarResult:
+def hotspot_gistar(
+    incidents: Any,
+    grid: Grid,
+    weights: Any = None,
+    band_m: float = 0.0,
+    permutations: int = 0,
+    seed: int | None = 0,
+    correction: str = "fdr",
+    p_value: str = "norm",
+    label: str = "",
+    harm_scheme: str = "",
+) -> GiStarResult:
     """Gi* of incident counts (or summed ``weights``, e.g. harm) per grid cell.
 
     ``incidents`` is an Incidents GeoDataFrame in the grid's projected CRS
@@ -262,9 +325,17 @@ def hotspot_gistar(incidents: Any, grid: Grid, weights: Any = None, band_m: floa
     return gistar_grid(counts, grid, band_m, permutations, seed, correction, p_value, label, harm_scheme)
 
 
-def gistar_polygons(polygons, values, contiguity: str = "queen", band_m: float = 0.0, permutations: int = 0,
-                    seed: int | None = 0, correction: str = "fdr", p_value: str = "norm",
-                    label: str = "") -> GiStarResult:
+def gistar_polygons(
+    polygons,
+    values,
+    contiguity: str = "queen",
+    band_m: float = 0.0,
+    permutations: int = 0,
+    seed: int | None = 0,
+    correction: str = "fdr",
+    p_value: str = "norm",
+    label: str = "",
+) -> GiStarResult:
     """Gi* on polygons (wards, LSOAs; GeoDataFrame in the working CRS) for per-polygon ``values``.
 
     ``values`` is an array aligned with the rows or the name of a column.
@@ -273,5 +344,15 @@ def gistar_polygons(polygons, values, contiguity: str = "queen", band_m: float =
         values = polygons[values].to_numpy(float)
     indptr, indices = polygon_neighbours(polygons, contiguity, band_m)
     desc = f"{contiguity} contiguity" if contiguity != "band" else f"centroid distance band {band_m:g} m"
-    return gistar(np.asarray(values, dtype=float), indptr, indices, permutations, seed, correction, p_value,
-                  neighbours=desc + ", binary, self included", frame=polygons, label=label)
+    return gistar(
+        np.asarray(values, dtype=float),
+        indptr,
+        indices,
+        permutations,
+        seed,
+        correction,
+        p_value,
+        neighbours=desc + ", binary, self included",
+        frame=polygons,
+        label=label,
+    )

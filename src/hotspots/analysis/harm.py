@@ -33,8 +33,9 @@ def harm_weights(scheme: str = "count", schemes: dict | None = None) -> dict[str
     """Weights per canonical crime type of ``scheme`` (from ``schemes`` or the shipped file)."""
     schemes = schemes if schemes is not None else load_schemes()
     if scheme not in schemes:
-        raise ConfigError(f"harm scheme {scheme!r} is not defined; available: {sorted(schemes)} "
-                          "(add it to harm_schemes.toml).")
+        raise ConfigError(
+            f"harm scheme {scheme!r} is not defined; available: {sorted(schemes)} (add it to harm_schemes.toml)."
+        )
     return dict(schemes[scheme]["weights"])
 
 
@@ -47,8 +48,9 @@ def harm_values(crime_types, weights: dict[str, float]) -> np.ndarray:
     uniq = set(ct.tolist())
     missing = sorted(str(u) for u in uniq if u not in weights)
     if missing:
-        raise InputError(f"crime type(s) {missing} have no harm weight; known canonical types: "
-                         f"{list(CANONICAL_CRIME_TYPES)}.")
+        raise InputError(
+            f"crime type(s) {missing} have no harm weight; known canonical types: {list(CANONICAL_CRIME_TYPES)}."
+        )
     lut = {k: float(v) for k, v in weights.items()}
     return np.array([lut[c] for c in ct], dtype=float)
 
@@ -65,5 +67,7 @@ def with_harm(incidents, scheme: str, schemes: dict | None = None):
 def scheme_table(schemes: dict | None = None):
     """DataFrame: one row per canonical type, one column per scheme (for reports)."""
     schemes = schemes if schemes is not None else load_schemes()
-    return pd.DataFrame({name: [s["weights"][c] for c in CANONICAL_CRIME_TYPES] for name, s in schemes.items()},
-                        index=pd.Index(CANONICAL_CRIME_TYPES, name="crime_type"))
+    return pd.DataFrame(
+        {name: [s["weights"][c] for c in CANONICAL_CRIME_TYPES] for name, s in schemes.items()},
+        index=pd.Index(CANONICAL_CRIME_TYPES, name="crime_type"),
+    )

@@ -29,8 +29,12 @@ import pandas as pd
 from ..errors import InputError
 from .concentration import incident_weights
 
-_PLAIN = {"anti_social_behaviour": "anti-social behaviour", "criminal_damage_arson": "criminal damage and arson",
-          "burglary_residential": "residential burglary", "burglary_business": "business burglary"}
+_PLAIN = {
+    "anti_social_behaviour": "anti-social behaviour",
+    "criminal_damage_arson": "criminal damage and arson",
+    "burglary_residential": "residential burglary",
+    "burglary_business": "business burglary",
+}
 
 
 def _type_words(t: str) -> str:
@@ -79,11 +83,16 @@ class HarmSpots:
 
     def headline(self) -> str:
         """One sentence for a briefing."""
-        area = (f" on {self.top_area_share:.1%} of the area" if self.top_area_share is not None
-                else f" ({self.top_place_share:.1%} of the places)")
+        area = (
+            f" on {self.top_area_share:.1%} of the area"
+            if self.top_area_share is not None
+            else f" ({self.top_place_share:.1%} of the places)"
+        )
         scheme = f" (harm scheme {self.harm_scheme})" if self.harm_scheme else ""
-        return (f"The top {self.top} harm spots{area} hold {self.top_harm_share:.0%} of all harm{scheme}; "
-                f"{self.top - self.overlap} of them are not among the top {self.top} places by count.")
+        return (
+            f"The top {self.top} harm spots{area} hold {self.top_harm_share:.0%} of all harm{scheme}; "
+            f"{self.top - self.overlap} of them are not among the top {self.top} places by count."
+        )
 
 
 def harm_spots(incidents, places, top: int = 20, weights="harm", harm_scheme: str = "") -> HarmSpots:
@@ -137,13 +146,23 @@ def harm_spots(incidents, places, top: int = 20, weights="harm", harm_scheme: st
     freq = freq.drop_duplicates("place").set_index("place")
 
     has = np.nonzero(counts > 0)[0]
-    frame = pd.DataFrame({
-        "place_id": places.ids[has], "x": places.x[has], "y": places.y[has],
-        "area_m2": places.area_m2[has] if places.area_m2 is not None else np.nan,
-        "incidents": counts[has], "harm": harm[has], "harm_rank": harm_rank[has], "count_rank": count_rank[has],
-        "main_type": main.loc[has, "type"].to_numpy(), "main_type_incidents": main.loc[has, "size"].to_numpy(),
-        "main_type_harm": main.loc[has, "sum"].to_numpy(),
-        "harm_spot": is_harm[has], "count_spot": is_count[has]})
+    frame = pd.DataFrame(
+        {
+            "place_id": places.ids[has],
+            "x": places.x[has],
+            "y": places.y[has],
+            "area_m2": places.area_m2[has] if places.area_m2 is not None else np.nan,
+            "incidents": counts[has],
+            "harm": harm[has],
+            "harm_rank": harm_rank[has],
+            "count_rank": count_rank[has],
+            "main_type": main.loc[has, "type"].to_numpy(),
+            "main_type_incidents": main.loc[has, "size"].to_numpy(),
+            "main_type_harm": main.loc[has, "sum"].to_numpy(),
+            "harm_spot": is_harm[has],
+            "count_spot": is_count[has],
+        }
+    )
     frame = frame.sort_values("harm_rank").reset_index(drop=True)
 
     harm_only = [i for i in harm_order[:k] if not is_count[i]]
@@ -151,34 +170,64 @@ def harm_spots(incidents, places, top: int = 20, weights="harm", harm_scheme: st
     rows = []
     for j, i in enumerate(harm_only):
         mt, mn, mh = main.loc[i, "type"], int(main.loc[i, "size"]), float(main.loc[i, "sum"])
-        reason = (f"{mn} incident{'s' if mn != 1 else ''} of {_type_words(mt)} (of {counts[i]} in all) give "
-                  f"{mh / harm[i]:.0%} of its harm ({harm[i]:,.0f}); it ranks {harm_rank[i]} by harm but "
-                  f"{count_rank[i]} by count")
+        reason = (
+            f"{mn} incident{'s' if mn != 1 else ''} of {_type_words(mt)} (of {counts[i]} in all) give "
+            f"{mh / harm[i]:.0%} of its harm ({harm[i]:,.0f}); it ranks {harm_rank[i]} by harm but "
+            f"{count_rank[i]} by count"
+        )
         if j < len(count_only):
             o = count_only[j]
-            reason += (f". Its harm is more than that of the {counts[o]} incidents, mostly "
-                       f"{_type_words(freq.loc[o, 'type'])}, at place {places.ids[o]} ({harm[o]:,.0f}), "
-                       f"which a count list would take instead")
-        rows.append({"place_id": places.ids[i], "list": "harm spot only", "harm_rank": harm_rank[i],
-                     "count_rank": count_rank[i], "incidents": int(counts[i]), "harm": float(harm[i]),
-                     "reason": reason})
+            reason += (
+                f". Its harm is more than that of the {counts[o]} incidents, mostly "
+                f"{_type_words(freq.loc[o, 'type'])}, at place {places.ids[o]} ({harm[o]:,.0f}), "
+                f"which a count list would take instead"
+            )
+        rows.append(
+            {
+                "place_id": places.ids[i],
+                "list": "harm spot only",
+                "harm_rank": harm_rank[i],
+                "count_rank": count_rank[i],
+                "incidents": int(counts[i]),
+                "harm": float(harm[i]),
+                "reason": reason,
+            }
+        )
     for i in count_only:
         ft, fn = freq.loc[i, "type"], int(freq.loc[i, "size"])
-        rows.append({"place_id": places.ids[i], "list": "count spot only", "harm_rank": harm_rank[i],
-                     "count_rank": count_rank[i], "incidents": int(counts[i]), "harm": float(harm[i]),
-                     "reason": (f"{counts[i]} incidents, mostly {_type_words(ft)} ({fn}), weigh only "
-                                f"{harm[i]:,.0f} in harm; it ranks {count_rank[i]} by count but "
-                                f"{harm_rank[i]} by harm")})
-    diffs = pd.DataFrame(rows, columns=["place_id", "list", "harm_rank", "count_rank", "incidents", "harm",
-                                        "reason"])
+        rows.append(
+            {
+                "place_id": places.ids[i],
+                "list": "count spot only",
+                "harm_rank": harm_rank[i],
+                "count_rank": count_rank[i],
+                "incidents": int(counts[i]),
+                "harm": float(harm[i]),
+                "reason": (
+                    f"{counts[i]} incidents, mostly {_type_words(ft)} ({fn}), weigh only "
+                    f"{harm[i]:,.0f} in harm; it ranks {count_rank[i]} by count but "
+                    f"{harm_rank[i]} by harm"
+                ),
+            }
+        )
+    diffs = pd.DataFrame(rows, columns=["place_id", "list", "harm_rank", "count_rank", "incidents", "harm", "reason"])
     top_idx = harm_order[:k]
     area_share = None
     if places.area_m2 is not None and places.area_m2.sum() > 0:
         area_share = float(places.area_m2[top_idx].sum() / places.area_m2.sum())
-    return HarmSpots(places=frame, differences=diffs, top=k, n_places=n, total_harm=total_harm,
-                     total_incidents=total_inc,
-                     top_harm_share=float(harm[top_idx].sum() / total_harm) if total_harm > 0 else float("nan"),
-                     top_count_share=float(counts[count_order[:k]].sum() / total_inc),
-                     top_place_share=k / n, top_area_share=area_share, overlap=int((is_harm & is_count).sum()),
-                     harm_scheme=harm_scheme, place_description=places.description,
-                     n_unplaced=int((~ok).sum()))
+    return HarmSpots(
+        places=frame,
+        differences=diffs,
+        top=k,
+        n_places=n,
+        total_harm=total_harm,
+        total_incidents=total_inc,
+        top_harm_share=float(harm[top_idx].sum() / total_harm) if total_harm > 0 else float("nan"),
+        top_count_share=float(counts[count_order[:k]].sum() / total_inc),
+        top_place_share=k / n,
+        top_area_share=area_share,
+        overlap=int((is_harm & is_count).sum()),
+        harm_scheme=harm_scheme,
+        place_description=places.description,
+        n_unplaced=int((~ok).sum()),
+    )

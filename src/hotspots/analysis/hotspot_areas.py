@@ -67,8 +67,15 @@ class HotspotAreas:
 
     def to_frame(self):
         df = self.frame.copy()
-        df.attrs.update({"method": self.method, "criterion": self.criterion, "harm_scheme": self.harm_scheme,
-                         "profile_note": self.profile_note, "label": self.label})
+        df.attrs.update(
+            {
+                "method": self.method,
+                "criterion": self.criterion,
+                "harm_scheme": self.harm_scheme,
+                "profile_note": self.profile_note,
+                "label": self.label,
+            }
+        )
         return df
 
     def to_gpkg(self, path: str | Path, layer: str = "hotspots") -> Path:
@@ -81,9 +88,19 @@ class HotspotAreas:
         return pd.DataFrame(self.profiles[area_id], index=list(DAYS), columns=range(24))
 
 
-def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str = "", method: str = "gistar",
-                  criterion: str = "", min_cells: int = 1, top_locations: int = 3, profile: str = "auto",
-                  label: str = "") -> HotspotAreas:
+def hotspot_areas(
+    incidents,
+    grid,
+    hot: np.ndarray,
+    wards=None,
+    harm_scheme: str = "",
+    method: str = "gistar",
+    criterion: str = "",
+    min_cells: int = 1,
+    top_locations: int = 3,
+    profile: str = "auto",
+    label: str = "",
+) -> HotspotAreas:
     """Merge hot cells into hotspot polygons and describe each.
 
     Parameters
@@ -102,8 +119,9 @@ def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str
         Day x hour profiles: ``always`` raises PrecisionError on month/day data.
     """
     require_points(incidents, "hotspot_areas: incidents")
-    require_same_crs(("grid", grid), ("hotspot_areas: incidents", incidents),
-                     *((("wards", wards),) if wards is not None else ()))
+    require_same_crs(
+        ("grid", grid), ("hotspot_areas: incidents", incidents), *((("wards", wards),) if wards is not None else ())
+    )
     hot = np.asarray(hot, dtype=bool) & grid.mask
     lab, n = label_cells(hot)
     if n and min_cells > 1:
@@ -114,8 +132,9 @@ def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str
         lab, n = label_cells(lab > 0)
     rows, cols = np.nonzero(lab)
     cs = grid.cell_size
-    boxes = shapely.box(grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs,
-                        grid.ymax - rows * cs)
+    boxes = shapely.box(
+        grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs, grid.ymax - rows * cs
+    )
     ids = lab[rows, cols]
     polys, ncells = [], []
     for k in range(1, n + 1):
@@ -134,8 +153,12 @@ def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str
     prof_ok, note = False, ""
     if profile != "never":
         try:
-            require_precision(incidents, "minute", "A day-of-week x hour profile",
-                              "Hotspot areas are still mapped and ranked; only the time profile is left out.")
+            require_precision(
+                incidents,
+                "minute",
+                "A day-of-week x hour profile",
+                "Hotspot areas are still mapped and ranked; only the time profile is left out.",
+            )
             prof_ok = True
         except PrecisionError as exc:
             if profile == "always":
@@ -149,8 +172,13 @@ def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str
     locs = incidents["location_text"].astype("string").to_numpy() if "location_text" in incidents.columns else None
     for k in range(1, n + 1):
         sel = inc_area == k
-        rec: dict[str, Any] = {"area_id": k, "n_cells": ncells[k - 1], "area_m2": float(polys[k - 1].area),
-               "incidents": int(sel.sum()), "harm": float(harm[sel].sum())}
+        rec: dict[str, Any] = {
+            "area_id": k,
+            "n_cells": ncells[k - 1],
+            "area_m2": float(polys[k - 1].area),
+            "incidents": int(sel.sum()),
+            "harm": float(harm[sel].sum()),
+        }
         if types is not None:
             vc = pd.Series(types[sel]).value_counts()
             rec["counts_by_type"] = json.dumps({str(t): int(v) for t, v in vc.items()})
@@ -178,8 +206,9 @@ def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str
         for g in gdf.geometry:
             hit = shapely.intersects(wg, g) & ~shapely.touches(wg, g)
             wcodes.append(",".join(wards["ward_code"].astype(str).to_numpy()[hit]))
-            wnames.append(", ".join(wards["ward_name"].astype(str).to_numpy()[hit])
-                          if "ward_name" in wards.columns else "")
+            wnames.append(
+                ", ".join(wards["ward_name"].astype(str).to_numpy()[hit]) if "ward_name" in wards.columns else ""
+            )
         gdf["ward_codes"] = wcodes
         gdf["ward_names"] = wnames
     gdf["harm_scheme"] = harm_scheme
@@ -190,5 +219,13 @@ def hotspot_areas(incidents, grid, hot: np.ndarray, wards=None, harm_scheme: str
         gdf.insert(0, "rank", np.arange(1, len(gdf) + 1))
     else:
         gdf.insert(0, "rank", pd.Series(dtype=int))
-    return HotspotAreas(frame=gdf, labels=lab, method=method, criterion=criterion, harm_scheme=harm_scheme,
-                        profiles=profiles, profile_note=note, label=label)
+    return HotspotAreas(
+        frame=gdf,
+        labels=lab,
+        method=method,
+        criterion=criterion,
+        harm_scheme=harm_scheme,
+        profiles=profiles,
+        profile_note=note,
+        label=label,
+    )

@@ -129,8 +129,7 @@ class KnoxResult:
     def spatial_edges(self) -> list[tuple[float, float]]:
         """(lower, upper) metres of each row (same location: (0, tol); More than: (edge, inf))."""
         w, n = self.spatial_bandwidth_m, self.n_spatial_bands
-        return ([(0.0, self.same_location_tol_m)] + [((k - 1) * w, k * w) for k in range(1, n + 1)]
-                + [(n * w, math.inf)])
+        return [(0.0, self.same_location_tol_m)] + [((k - 1) * w, k * w) for k in range(1, n + 1)] + [(n * w, math.inf)]
 
     def temporal_edges(self) -> list[tuple[float, float]]:
         w, n = self.temporal_bandwidth_days, self.n_temporal_bands
@@ -159,16 +158,21 @@ class KnoxResult:
         se, te = self.spatial_edges(), self.temporal_edges()
         for i, sl in enumerate(self.spatial_labels):
             for j, tl in enumerate(self.temporal_labels):
-                rows.append({
-                    "spatial_band": sl, "temporal_band": tl,
-                    "distance_from_m": se[i][0], "distance_to_m": se[i][1],
-                    "days_from": te[j][0], "days_to": te[j][1],
-                    "observed": int(self.observed[i, j]),
-                    "expected_mean": float(self.expected_mean[i, j]),
-                    "expected_median": float(self.expected_median[i, j]),
-                    "ratio": float(self.ratio[i, j]),
-                    "p_value": float(self.p_value[i, j]),
-                })
+                rows.append(
+                    {
+                        "spatial_band": sl,
+                        "temporal_band": tl,
+                        "distance_from_m": se[i][0],
+                        "distance_to_m": se[i][1],
+                        "days_from": te[j][0],
+                        "days_to": te[j][1],
+                        "observed": int(self.observed[i, j]),
+                        "expected_mean": float(self.expected_mean[i, j]),
+                        "expected_median": float(self.expected_median[i, j]),
+                        "ratio": float(self.ratio[i, j]),
+                        "p_value": float(self.p_value[i, j]),
+                    }
+                )
         return pd.DataFrame(rows)
 
     # ------------------------------------------------------------ interpretation
@@ -195,7 +199,7 @@ class KnoxResult:
             raise ValueError(f"rule must be 'significant' or 'core', got {rule!r}")
         sig = self.significant(alpha)
         if rule == "core":
-            close = self.ratio[1:self.n_spatial_bands + 1, :self.n_temporal_bands]
+            close = self.ratio[1 : self.n_spatial_bands + 1, : self.n_temporal_bands]
             finite = close[np.isfinite(close)]
             if finite.size == 0:
                 return None, None
@@ -235,12 +239,16 @@ class KnoxResult:
         """Plain-English reading of the table for analysts."""
         crime = self.crime_label
         tw = self.temporal_bandwidth_days
-        lines = [f"Knox test on {self.n_events:,} {crime} events, {self.permutations} permutations "
-                 f"(seed {self.seed}), {self.metric} distance, '{self.convention}' band convention; "
-                 f"significance at p <= {alpha:g}."]
+        lines = [
+            f"Knox test on {self.n_events:,} {crime} events, {self.permutations} permutations "
+            f"(seed {self.seed}), {self.metric} distance, '{self.convention}' band convention; "
+            f"significance at p <= {alpha:g}."
+        ]
         if self.permutations and 1.0 / (self.permutations + 1) > alpha:
-            lines.append(f"Note: with {self.permutations} permutations the smallest possible p-value is "
-                         f"{1 / (self.permutations + 1):.3f}, above {alpha:g}; use more permutations.")
+            lines.append(
+                f"Note: with {self.permutations} permutations the smallest possible p-value is "
+                f"{1 / (self.permutations + 1):.3f}, above {alpha:g}; use more permutations."
+            )
         found = False
         for i in range(self.n_spatial_bands + 1):
             run = self._run_days(i, alpha)
@@ -251,32 +259,47 @@ class KnoxResult:
             obs = self.observed[i, sel].sum()
             exp = self.expected_mean[i, sel].sum()
             pct = 100.0 * (obs / exp - 1.0) if exp > 0 else math.inf
-            place = ("at the same location (repeat victimisation)" if i == 0
-                     else f"within {self.spatial_labels[i]}".replace(" to ", "-"))
+            place = (
+                "at the same location (repeat victimisation)"
+                if i == 0
+                else f"within {self.spatial_labels[i]}".replace(" to ", "-")
+            )
             if self.convention == "nrc" and i > 0:
                 place += " m"
-            lines.append(f"{place[0].upper() + place[1:]}, {crime} is over-represented for up to "
-                         f"{_fmt(run * tw)} {self.time_unit}: about {pct:.0f}% more than expected "
-                         f"({obs:,} pairs observed, {exp:,.1f} expected).")
+            lines.append(
+                f"{place[0].upper() + place[1:]}, {crime} is over-represented for up to "
+                f"{_fmt(run * tw)} {self.time_unit}: about {pct:.0f}% more than expected "
+                f"({obs:,} pairs observed, {exp:,.1f} expected)."
+            )
         if not found:
-            lines.append("No space-time cell is significantly over-represented: no near-repeat pattern "
-                         "was detected at these bands.")
+            lines.append(
+                "No space-time cell is significantly over-represented: no near-repeat pattern "
+                "was detected at these bands."
+            )
         else:
             ncells = (self.n_spatial_bands + 1) * self.n_temporal_bands
-            lines.append(f"Caution: {ncells} cells are tested, so about {ncells * alpha:.1f} could reach "
-                         f"p <= {alpha:g} by chance; trust cells that join up with the rest of the pattern, "
-                         "not isolated ones.")
+            lines.append(
+                f"Caution: {ncells} cells are tested, so about {ncells * alpha:.1f} could reach "
+                f"p <= {alpha:g} by chance; trust cells that join up with the rest of the pattern, "
+                "not isolated ones."
+            )
             d, t = self.extent(alpha)
             if d is not None and t is not None:
-                lines.append(f"Significant over-representation reaches about {_fmt(d)} m and {_fmt(t)} "
-                             f"{self.time_unit} after an event.")
+                lines.append(
+                    f"Significant over-representation reaches about {_fmt(d)} m and {_fmt(t)} "
+                    f"{self.time_unit} after an event."
+                )
                 cd, ct = self.extent(alpha, rule="core")
                 if cd is not None and ct is not None and (cd, ct) != (d, t):
-                    lines.append(f"Core of the pattern (at least half the strongest excess): about {_fmt(cd)} m "
-                                 f"and {_fmt(ct)} {self.time_unit}.")
+                    lines.append(
+                        f"Core of the pattern (at least half the strongest excess): about {_fmt(cd)} m "
+                        f"and {_fmt(ct)} {self.time_unit}."
+                    )
             else:
-                lines.append("Only the same location shows a significant pattern (repeat victimisation); "
-                             "no near-repeat extent beyond it.")
+                lines.append(
+                    "Only the same location shows a significant pattern (repeat victimisation); "
+                    "no near-repeat extent beyond it."
+                )
         return "\n".join(lines)
 
     # ------------------------------------------------------------ writers
@@ -307,8 +330,18 @@ def close_pairs(x: np.ndarray, y: np.ndarray, radius_m: float, metric: str = "eu
     return i, j, d
 
 
-def _validate(x, y, t, spatial_bandwidth_m, n_spatial_bands, temporal_bandwidth_days, n_temporal_bands,
-              metric, convention, permutations):
+def _validate(
+    x,
+    y,
+    t,
+    spatial_bandwidth_m,
+    n_spatial_bands,
+    temporal_bandwidth_days,
+    n_temporal_bands,
+    metric,
+    convention,
+    permutations,
+):
     x = kernel_array(x, np.float64)
     y = kernel_array(y, np.float64)
     t = kernel_array(t, np.float64)
@@ -316,8 +349,10 @@ def _validate(x, y, t, spatial_bandwidth_m, n_spatial_bands, temporal_bandwidth_
         raise InputError(f"x, y and t must be 1-D arrays of equal length; got shapes {x.shape}, {y.shape}, {t.shape}.")
     bad = ~(np.isfinite(x) & np.isfinite(y) & np.isfinite(t))
     if bad.any():
-        raise InputError(f"{int(bad.sum())} event(s) have missing or non-finite x/y/time (first at position "
-                         f"{int(np.argmax(bad))}); drop or fix them before the Knox test.")
+        raise InputError(
+            f"{int(bad.sum())} event(s) have missing or non-finite x/y/time (first at position "
+            f"{int(np.argmax(bad))}); drop or fix them before the Knox test."
+        )
     if len(x) < 3:
         raise InputError(f"the Knox test needs at least 3 events, got {len(x)}.")
     if spatial_bandwidth_m <= 0 or temporal_bandwidth_days <= 0:
@@ -333,11 +368,24 @@ def _validate(x, y, t, spatial_bandwidth_m, n_spatial_bands, temporal_bandwidth_
     return x, y, t
 
 
-def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: int = 5,
-              temporal_bandwidth_days: float = 7.0, n_temporal_bands: int = 4, metric: str = "euclidean",
-              permutations: int = 999, seed: int = 0, convention: str = "closed",
-              same_location_tol_m: float = 0.0, keep_sims: bool = False,
-              crime_label: str = "burglary", time_unit: str = "days") -> KnoxResult:
+def knox_test(
+    x,
+    y,
+    t,
+    *,
+    spatial_bandwidth_m: float = 100.0,
+    n_spatial_bands: int = 5,
+    temporal_bandwidth_days: float = 7.0,
+    n_temporal_bands: int = 4,
+    metric: str = "euclidean",
+    permutations: int = 999,
+    seed: int = 0,
+    convention: str = "closed",
+    same_location_tol_m: float = 0.0,
+    keep_sims: bool = False,
+    crime_label: str = "burglary",
+    time_unit: str = "days",
+) -> KnoxResult:
     """Banded Knox test (see the module docstring for the band conventions).
 
     Parameters
@@ -352,8 +400,18 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
     same_location_tol_m : distance (metres) at or below which a pair is "Same location".
     time_unit : name of the unit of ``t`` used in labels ("days"; "months" for month numbers).
     """
-    x, y, t = _validate(x, y, t, spatial_bandwidth_m, n_spatial_bands, temporal_bandwidth_days,
-                        n_temporal_bands, metric, convention, permutations)
+    x, y, t = _validate(
+        x,
+        y,
+        t,
+        spatial_bandwidth_m,
+        n_spatial_bands,
+        temporal_bandwidth_days,
+        n_temporal_bands,
+        metric,
+        convention,
+        permutations,
+    )
     closed = convention == "closed"
     n = len(x)
     S, T = int(n_spatial_bands), int(n_temporal_bands)
@@ -379,8 +437,9 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
         lut = np.array([K.band_index(float(v), tedges, closed) for v in range(cap + 1)], dtype=np.int64)
     else:
         lut = np.zeros(0, dtype=np.int64)
-    obs_flat, sims_flat = K.knox_counts(pi, pj, cell, t, tedges, bool(closed), lut, int(ncells), int(permutations),
-                                        int(seed))
+    obs_flat, sims_flat = K.knox_counts(
+        pi, pj, cell, t, tedges, bool(closed), lut, int(ncells), int(permutations), int(seed)
+    )
     obs_close = obs_flat.reshape(S + 1, ncols)
     sims_close = sims_flat.reshape(-1, S + 1, ncols)
     # totals of all pairs per temporal band (invariant under permutation)
@@ -408,14 +467,28 @@ def knox_test(x, y, t, *, spatial_bandwidth_m: float = 100.0, n_spatial_bands: i
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(exp_mean > 0, obs / exp_mean, np.nan)
     return KnoxResult(
-        observed=obs, expected_mean=exp_mean, expected_median=exp_med, ratio=ratio, p_value=p,
+        observed=obs,
+        expected_mean=exp_mean,
+        expected_median=exp_med,
+        ratio=ratio,
+        p_value=p,
         spatial_labels=tuple(spatial_band_labels(spatial_bandwidth_m, S, convention)),
         temporal_labels=tuple(temporal_band_labels(temporal_bandwidth_days, T, convention, time_unit)),
-        spatial_bandwidth_m=float(spatial_bandwidth_m), n_spatial_bands=S,
-        temporal_bandwidth_days=float(temporal_bandwidth_days), n_temporal_bands=T,
-        metric=metric, convention=convention, permutations=int(permutations), seed=int(seed),
-        n_events=n, n_close_pairs=int(len(pi)), same_location_tol_m=float(same_location_tol_m),
-        crime_label=crime_label, time_unit=time_unit, sims=sims if keep_sims else None)
+        spatial_bandwidth_m=float(spatial_bandwidth_m),
+        n_spatial_bands=S,
+        temporal_bandwidth_days=float(temporal_bandwidth_days),
+        n_temporal_bands=T,
+        metric=metric,
+        convention=convention,
+        permutations=int(permutations),
+        seed=int(seed),
+        n_events=n,
+        n_close_pairs=int(len(pi)),
+        same_location_tol_m=float(same_location_tol_m),
+        crime_label=crime_label,
+        time_unit=time_unit,
+        sims=sims if keep_sims else None,
+    )
 
 
 def incident_days(incidents: pd.DataFrame, timezone: str | None = None) -> np.ndarray:
@@ -440,8 +513,9 @@ def month_numbers(incidents: pd.DataFrame, timezone: str | None = None) -> np.nd
     return (local.dt.year * 12 + local.dt.month - 1).to_numpy(dtype=float)
 
 
-def knox_for_incidents(incidents: pd.DataFrame, months: bool = False, timezone: str | None = None,
-                       **kwargs: Any) -> KnoxResult:
+def knox_for_incidents(
+    incidents: pd.DataFrame, months: bool = False, timezone: str | None = None, **kwargs: Any
+) -> KnoxResult:
     """Banded Knox test on an Incidents GeoDataFrame (a projected CRS in metres).
 
     Day bands (default) need day- or minute-precision dates: month-precision
@@ -457,12 +531,20 @@ def knox_for_incidents(incidents: pd.DataFrame, months: bool = False, timezone: 
     if months:
         kwargs.setdefault("temporal_bandwidth_days", 1.0)
         kwargs.setdefault("n_temporal_bands", 3)
-        return knox_test(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float),
-                         month_numbers(incidents, timezone), time_unit="months", **kwargs)
+        return knox_test(
+            incidents["x"].to_numpy(float),
+            incidents["y"].to_numpy(float),
+            month_numbers(incidents, timezone),
+            time_unit="months",
+            **kwargs,
+        )
     require_precision(
-        incidents, "day", "The Knox near-repeat test with day bands",
+        incidents,
+        "day",
+        "The Knox near-repeat test with day bands",
         "Day bands cannot be measured on dates known only to the month. What would work: the force's own "
         "crime extract with committed dates (day or minute precision), or a month-scale test with bands of "
-        "whole months (knox_for_incidents(..., months=True)).")
+        "whole months (knox_for_incidents(..., months=True)).",
+    )
     t = incident_days(incidents, timezone)
     return knox_test(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float), t, **kwargs)

@@ -31,14 +31,14 @@ from .neighbours import distance_band_neighbours
 class LocalKnoxResult:
     """Per-event local Knox results (arrays of length n, in input order)."""
 
-    n_st: np.ndarray          # observed space-time neighbours
-    n_after: np.ndarray       # of which later than the event (it may have started them)
-    n_before: np.ndarray      # of which earlier than the event
-    n_s: np.ndarray           # spatial neighbours (within delta_m)
-    n_t: np.ndarray           # temporal neighbours (within tau_days)
-    expected: np.ndarray      # n_s * n_t / (n - 1)
-    p_value: np.ndarray       # conditional-permutation pseudo p-value
-    p_hypergeom: np.ndarray   # exact hypergeometric tail probability
+    n_st: np.ndarray  # observed space-time neighbours
+    n_after: np.ndarray  # of which later than the event (it may have started them)
+    n_before: np.ndarray  # of which earlier than the event
+    n_s: np.ndarray  # spatial neighbours (within delta_m)
+    n_t: np.ndarray  # temporal neighbours (within tau_days)
+    expected: np.ndarray  # n_s * n_t / (n - 1)
+    p_value: np.ndarray  # conditional-permutation pseudo p-value
+    p_hypergeom: np.ndarray  # exact hypergeometric tail probability
     delta_m: float
     tau_days: float
     permutations: int
@@ -50,12 +50,20 @@ class LocalKnoxResult:
         n = len(self.n_st)
         starts = np.zeros(n, dtype=bool)
         starts[self.chain_starters()] = True
-        return pd.DataFrame({
-            "event": np.arange(n) if ids is None else np.asarray(ids),
-            "n_st": self.n_st, "n_after": self.n_after, "n_before": self.n_before, "n_s": self.n_s,
-            "n_t": self.n_t, "expected": self.expected, "p_value": self.p_value,
-            "p_hypergeom": self.p_hypergeom, "starts_chain": starts,
-        })
+        return pd.DataFrame(
+            {
+                "event": np.arange(n) if ids is None else np.asarray(ids),
+                "n_st": self.n_st,
+                "n_after": self.n_after,
+                "n_before": self.n_before,
+                "n_s": self.n_s,
+                "n_t": self.n_t,
+                "expected": self.expected,
+                "p_value": self.p_value,
+                "p_hypergeom": self.p_hypergeom,
+                "starts_chain": starts,
+            }
+        )
 
     def significant(self, alpha: float = 0.05) -> np.ndarray:
         """Events with more space-time neighbours than expected at p <= alpha."""
@@ -73,8 +81,9 @@ def spatial_neighbours_csr(x, y, delta_m: float):
     return distance_band_neighbours(x, y, delta_m)
 
 
-def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutations: int = 999,
-               seed: int = 0) -> LocalKnoxResult:
+def local_knox(
+    x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutations: int = 999, seed: int = 0
+) -> LocalKnoxResult:
     """Local Knox statistics for each event (see the module docstring).
 
     x, y in metres, t in days; ``delta_m`` and ``tau_days`` are inclusive thresholds.
@@ -93,8 +102,15 @@ def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutat
     n = len(x)
     ptr, idx = spatial_neighbours_csr(x, y, delta_m)
     order = kernel_array(np.argsort(t, kind="stable"), np.int64)
-    nsti, nti, exceed = K.local_knox_kernel(kernel_array(ptr, np.int64), kernel_array(idx, np.int64), t, order,
-                                            float(tau_days), int(permutations), int(seed))
+    nsti, nti, exceed = K.local_knox_kernel(
+        kernel_array(ptr, np.int64),
+        kernel_array(idx, np.int64),
+        t,
+        order,
+        float(tau_days),
+        int(permutations),
+        int(seed),
+    )
     nsi = np.diff(ptr)
     rows = np.repeat(np.arange(n), nsi)
     close_t = np.abs(t[idx] - t[rows]) <= tau_days
@@ -104,6 +120,17 @@ def local_knox(x, y, t, delta_m: float = 200.0, tau_days: float = 14.0, permutat
     p = (1.0 + exceed) / (permutations + 1.0) if permutations > 0 else np.full(n, np.nan)
     # P(X >= n_st) for X ~ Hypergeom(N = n-1, K = n_t, draws = n_s)
     p_hg = hypergeom.sf(nsti - 1, n - 1, nti, nsi)
-    return LocalKnoxResult(n_st=nsti, n_after=n_after, n_before=n_before, n_s=nsi, n_t=nti, expected=expected,
-                           p_value=p, p_hypergeom=np.asarray(p_hg, dtype=float), delta_m=float(delta_m),
-                           tau_days=float(tau_days), permutations=int(permutations), seed=int(seed))
+    return LocalKnoxResult(
+        n_st=nsti,
+        n_after=n_after,
+        n_before=n_before,
+        n_s=nsi,
+        n_t=nti,
+        expected=expected,
+        p_value=p,
+        p_hypergeom=np.asarray(p_hg, dtype=float),
+        delta_m=float(delta_m),
+        tau_days=float(tau_days),
+        permutations=int(permutations),
+        seed=int(seed),
+    )

@@ -41,11 +41,22 @@ from .prospective import prospective_surface
 from .repeats import RepeatResult, repeat_victimisation
 
 __all__ = [
-    "NearRepeatConfig", "NearRepeatResult", "near_repeat", "knox_test", "knox_for_incidents", "KnoxResult",
-    "local_knox", "LocalKnoxResult", "prospective_surface", "alert_zones", "repeat_victimisation",
-    "RepeatResult", "aoristic_weights", "aoristic_hour_by_weekday", "incidents_aoristic",
+    "NearRepeatConfig",
+    "NearRepeatResult",
+    "near_repeat",
+    "knox_test",
+    "knox_for_incidents",
+    "KnoxResult",
+    "local_knox",
+    "LocalKnoxResult",
+    "prospective_surface",
+    "alert_zones",
+    "repeat_victimisation",
+    "RepeatResult",
+    "aoristic_weights",
+    "aoristic_hour_by_weekday",
+    "incidents_aoristic",
 ]
-
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,9 +95,11 @@ class NearRepeatResult:
         lines.append(self.calibration)
         lines.append(f"{len(self.zones)} live alert zone(s).")
         if self.local is not None and len(self.local):
-            lines.append(f"Local Knox: {int(self.local['starts_chain'].sum())} of the {len(self.local)} most recent "
-                         f"burglaries started a near-repeat chain; {int(self.local['significant'].sum())} have "
-                         "significantly more space-time neighbours than expected.")
+            lines.append(
+                f"Local Knox: {int(self.local['starts_chain'].sum())} of the {len(self.local)} most recent "
+                f"burglaries started a near-repeat chain; {int(self.local['significant'].sum())} have "
+                "significantly more space-time neighbours than expected."
+            )
         lines.append(self.repeats.summary())
         lines += list(self.notes)
         return "\n".join(lines)
@@ -99,7 +112,8 @@ class NearRepeatResult:
                 zones[c] = pd.to_datetime(zones[c]).dt.strftime("%Y-%m-%d")
         return pd.DataFrame(zones.drop(columns="geometry")).assign(
             centroid_x=zones.geometry.centroid.x if len(zones) else [],
-            centroid_y=zones.geometry.centroid.y if len(zones) else [])
+            centroid_y=zones.geometry.centroid.y if len(zones) else [],
+        )
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write the tables (CSV), the surface (GeoTIFF), the zones (GeoPackage) and a summary into ``out_dir``.
@@ -129,8 +143,11 @@ class NearRepeatResult:
             self.aoristic.round(3).to_csv(out / "aoristic_hour_by_weekday.csv")
             written.append(out / "aoristic_hour_by_weekday.csv")
         if self.grid is not None:
-            written.append(self.grid.write_geotiff(out / "prospective_risk.tif", self.surface,
-                                                   description="prospective near-repeat burglary risk"))
+            written.append(
+                self.grid.write_geotiff(
+                    out / "prospective_risk.tif", self.surface, description="prospective near-repeat burglary risk"
+                )
+            )
         (out / "nearrepeat_summary.txt").write_text(self.summary() + "\n", encoding="utf-8")
         written.append(out / "nearrepeat_summary.txt")
         return written
@@ -146,17 +163,28 @@ class _Extent:
     automatic: bool
 
 
-def _run_knox(window: pd.DataFrame, nc: NearRepeatConfig, fim: pd.Timestamp, seed: int,
-              tz: str) -> tuple[KnoxResult | None, str]:
+def _run_knox(
+    window: pd.DataFrame, nc: NearRepeatConfig, fim: pd.Timestamp, seed: int, tz: str
+) -> tuple[KnoxResult | None, str]:
     """The banded Knox test on the burglaries of the look-back window, or why it could not run."""
     if len(window) < 3:
-        return None, (f"only {len(window)} burglaries in the {nc.lookback_days} days before {fim.date()}; "
-                      "the Knox test needs more events.")
+        return None, (
+            f"only {len(window)} burglaries in the {nc.lookback_days} days before {fim.date()}; "
+            "the Knox test needs more events."
+        )
     try:
         knox = knox_for_incidents(
-            window, timezone=tz, spatial_bandwidth_m=nc.spatial_bandwidth_m, n_spatial_bands=nc.n_spatial_bands,
-            temporal_bandwidth_days=nc.temporal_bandwidth_days, n_temporal_bands=nc.n_temporal_bands,
-            metric=nc.metric, permutations=nc.permutations, seed=seed, convention=nc.convention)
+            window,
+            timezone=tz,
+            spatial_bandwidth_m=nc.spatial_bandwidth_m,
+            n_spatial_bands=nc.n_spatial_bands,
+            temporal_bandwidth_days=nc.temporal_bandwidth_days,
+            n_temporal_bands=nc.n_temporal_bands,
+            metric=nc.metric,
+            permutations=nc.permutations,
+            seed=seed,
+            convention=nc.convention,
+        )
     except PrecisionError as exc:
         return None, str(exc)
     return knox, ""
@@ -166,18 +194,31 @@ def _extent(nc: NearRepeatConfig, knox: KnoxResult | None) -> _Extent:
     """Alert radius and duration: as set, else the Knox test's near-repeat extent, else the defaults."""
     ext_d, ext_t = knox.extent(nc.alpha, rule=nc.extent_rule) if knox is not None else (None, None)
     if nc.radius_m > 0 and nc.duration_days > 0:
-        return _Extent(nc.radius_m, nc.duration_days,
-                       f"Alert radius {nc.radius_m:g} m and {nc.duration_days:g} days set in [nearrepeat].", False)
+        return _Extent(
+            nc.radius_m,
+            nc.duration_days,
+            f"Alert radius {nc.radius_m:g} m and {nc.duration_days:g} days set in [nearrepeat].",
+            False,
+        )
     if ext_d is not None and ext_t:
         radius, days = nc.radius_m or ext_d, nc.duration_days or ext_t
-        return _Extent(radius, days, f"Near-repeat extent ({nc.extent_rule} rule) from the Knox test on this data: "
-                                     f"{ext_d:g} m and {ext_t:g} days; "
-                                     f"alert radius {radius:g} m, alerts and prospective risk last {days:g} days.", True)
+        return _Extent(
+            radius,
+            days,
+            f"Near-repeat extent ({nc.extent_rule} rule) from the Knox test on this data: "
+            f"{ext_d:g} m and {ext_t:g} days; "
+            f"alert radius {radius:g} m, alerts and prospective risk last {days:g} days.",
+            True,
+        )
     radius, days = nc.radius_m or nc.default_radius_m, nc.duration_days or nc.default_days
-    why = ("the Knox test found no significant near-repeat extent" if knox is not None
-           else "the Knox test could not run")
-    return _Extent(radius, days, f"Default extent used because {why}: {radius:g} m and {days:g} days "
-                                 "(Bowers, Johnson & Pease 2004: 400 m, 8 weeks).", True)
+    why = "the Knox test found no significant near-repeat extent" if knox is not None else "the Knox test could not run"
+    return _Extent(
+        radius,
+        days,
+        f"Default extent used because {why}: {radius:g} m and {days:g} days "
+        "(Bowers, Johnson & Pease 2004: 400 m, 8 weeks).",
+        True,
+    )
 
 
 def _road_name_field(roads: gpd.GeoDataFrame | None) -> str:
@@ -187,12 +228,20 @@ def _road_name_field(roads: gpd.GeoDataFrame | None) -> str:
     return next((c for c in ("road_name", "street", "name1") if c in roads.columns), "name")
 
 
-def _recent_local_knox(window: pd.DataFrame, nc: NearRepeatConfig, ext: _Extent, at_day: float, seed: int,
-                       tz: str) -> pd.DataFrame:
+def _recent_local_knox(
+    window: pd.DataFrame, nc: NearRepeatConfig, ext: _Extent, at_day: float, seed: int, tz: str
+) -> pd.DataFrame:
     """Local Knox of the window's burglaries; the ones of the last ``alert_days`` days, chain starters first."""
     tw = incident_days(window, tz)
-    lk = local_knox(window["x"].to_numpy(float), window["y"].to_numpy(float), tw,
-                    delta_m=ext.radius_m, tau_days=ext.days, permutations=nc.permutations, seed=seed)
+    lk = local_knox(
+        window["x"].to_numpy(float),
+        window["y"].to_numpy(float),
+        tw,
+        delta_m=ext.radius_m,
+        tau_days=ext.days,
+        permutations=nc.permutations,
+        seed=seed,
+    )
     df = lk.to_frame(ids=window["incident_id"].to_numpy())
     df["date"] = pd.to_datetime(pd.Timestamp("1970-01-01") + pd.to_timedelta(tw, unit="D")).strftime("%Y-%m-%d")
     df["location"] = window["location_text"].to_numpy(object)
@@ -201,13 +250,23 @@ def _recent_local_knox(window: pd.DataFrame, nc: NearRepeatConfig, ext: _Extent,
     starts[lk.chain_starters(nc.alpha)] = True
     df["starts_chain"] = starts
     recent = tw >= at_day - nc.alert_days
-    return df[recent].sort_values(["starts_chain", "significant", "n_st"],
-                                  ascending=[False, False, False]).reset_index(drop=True)
+    return (
+        df[recent]
+        .sort_values(["starts_chain", "significant", "n_st"], ascending=[False, False, False])
+        .reset_index(drop=True)
+    )
 
 
-def near_repeat(incidents: gpd.GeoDataFrame, grid: Grid | None, fim_date, settings: NearRepeatConfig | None = None,
-                *, seed: int = 0, timezone: str | None = None,
-                roads: gpd.GeoDataFrame | None = None) -> NearRepeatResult:
+def near_repeat(
+    incidents: gpd.GeoDataFrame,
+    grid: Grid | None,
+    fim_date,
+    settings: NearRepeatConfig | None = None,
+    *,
+    seed: int = 0,
+    timezone: str | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+) -> NearRepeatResult:
     """The near-repeat analysis for one meeting date (``fim_date``, local midnight in ``timezone``).
 
     Uses the burglaries (``settings.crime_types``) strictly before the meeting
@@ -237,33 +296,79 @@ def near_repeat(incidents: gpd.GeoDataFrame, grid: Grid | None, fim_date, settin
     if len(burg):
         t_days = incident_days(burg, tz)
         if precision == "month":
-            notes.append("Burglary dates are known only to the month (police.uk): the prospective surface and "
-                         "alert zones use mid-month dates, so their timing is approximate.")
+            notes.append(
+                "Burglary dates are known only to the month (police.uk): the prospective surface and "
+                "alert zones use mid-month dates, so their timing is approximate."
+            )
         x, y = burg["x"].to_numpy(float), burg["y"].to_numpy(float)
     else:
         t_days = np.zeros(0)
         x = y = np.zeros(0)
-    surface = (prospective_surface(x, y, t_days, grid, at_day, bandwidth_m=ext.radius_m, bandwidth_days=ext.days,
-                                   band_m=nc.band_m, band_days=nc.band_days)
-               if grid is not None else np.zeros((0, 0)))
+    surface = (
+        prospective_surface(
+            x,
+            y,
+            t_days,
+            grid,
+            at_day,
+            bandwidth_m=ext.radius_m,
+            bandwidth_days=ext.days,
+            band_m=nc.band_m,
+            band_days=nc.band_days,
+        )
+        if grid is not None
+        else np.zeros((0, 0))
+    )
     dates = pd.to_datetime(pd.Timestamp("1970-01-01") + pd.to_timedelta(t_days, unit="D"))
-    zones = alert_zones(x, y, dates, fim_day, radius_m=ext.radius_m, duration_days=ext.days,
-                        alert_days=nc.alert_days, street_x=incidents["x"].to_numpy(float),
-                        street_y=incidents["y"].to_numpy(float),
-                        street_names=incidents["location_text"].to_numpy(object), roads=roads,
-                        road_name_field=_road_name_field(roads), crs=incidents.crs)
+    zones = alert_zones(
+        x,
+        y,
+        dates,
+        fim_day,
+        radius_m=ext.radius_m,
+        duration_days=ext.days,
+        alert_days=nc.alert_days,
+        street_x=incidents["x"].to_numpy(float),
+        street_y=incidents["y"].to_numpy(float),
+        street_names=incidents["location_text"].to_numpy(object),
+        roads=roads,
+        road_name_field=_road_name_field(roads),
+        crs=incidents.crs,
+    )
     reps = repeat_victimisation(
-        x, y, dates, location_text=burg["location_text"].to_numpy(object) if len(burg) else None,
-        period_start=fim_day - pd.Timedelta(days=365), period_end=fim_day,
-        window_days=nc.repeat_window_days, snap_points=(precision == "month"))
-    local = (_recent_local_knox(window, nc, ext, at_day, seed, tz)
-             if nc.local_knox and knox is not None and len(window) >= 3 else None)
+        x,
+        y,
+        dates,
+        location_text=burg["location_text"].to_numpy(object) if len(burg) else None,
+        period_start=fim_day - pd.Timedelta(days=365),
+        period_end=fim_day,
+        window_days=nc.repeat_window_days,
+        snap_points=(precision == "month"),
+    )
+    local = (
+        _recent_local_knox(window, nc, ext, at_day, seed, tz)
+        if nc.local_knox and knox is not None and len(window) >= 3
+        else None
+    )
     aor = None
     if len(window) and precision == "minute":
         aor = aoristic_hour_by_weekday(window["start"], window["end"], tz)
     elif len(window):
         notes.append("No hour-of-day profile: burglary times are not recorded to the minute.")
-    return NearRepeatResult(aoristic=aor, fim_date=fim, n_burglaries=int(len(burg)), knox=knox, knox_refusal=refusal,
-                            radius_m=float(ext.radius_m), duration_days=float(ext.days), calibration=ext.sentence,
-                            surface=surface, grid=grid, zones=zones, repeats=reps, local=local, notes=tuple(notes),
-                            choices=dict(choices))
+    return NearRepeatResult(
+        aoristic=aor,
+        fim_date=fim,
+        n_burglaries=int(len(burg)),
+        knox=knox,
+        knox_refusal=refusal,
+        radius_m=float(ext.radius_m),
+        duration_days=float(ext.days),
+        calibration=ext.sentence,
+        surface=surface,
+        grid=grid,
+        zones=zones,
+        repeats=reps,
+        local=local,
+        notes=tuple(notes),
+        choices=dict(choices),
+    )

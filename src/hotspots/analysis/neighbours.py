@@ -45,12 +45,23 @@ def _grid_offsets(cell_size: float, band_m: float, contiguity: str, include_self
 
         def keep(dr, dc):
             return abs(dr) + abs(dc) <= 1
-    return [(dr, dc) for dr in range(-reach, reach + 1) for dc in range(-reach, reach + 1)
-            if ((dr or dc) or include_self) and keep(dr, dc)]
+
+    return [
+        (dr, dc)
+        for dr in range(-reach, reach + 1)
+        for dc in range(-reach, reach + 1)
+        if ((dr or dc) or include_self) and keep(dr, dc)
+    ]
 
 
-def grid_neighbours(mask: np.ndarray, cell_size: float = 1.0, band_m: float = 0.0, *, contiguity: str = "queen",
-                    include_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def grid_neighbours(
+    mask: np.ndarray,
+    cell_size: float = 1.0,
+    band_m: float = 0.0,
+    *,
+    contiguity: str = "queen",
+    include_self: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """CSR neighbour lists of the masked cells of a grid.
 
     Sites are the True cells of ``mask`` in row-major order (the order of

@@ -138,8 +138,16 @@ def _wdd_pair(cnt: dict, harm: dict, harm2: dict, tw, k) -> tuple[dict, dict]:
     from scipy.special import ndtr
 
     z = wh["wdd"] / se if se > 0 else 0.0
-    wh.update({"var": var, "se": se, "z": z, "p": float(2 * ndtr(-abs(z))),
-               "ci_low": wh["wdd"] - 1.959963984540054 * se, "ci_high": wh["wdd"] + 1.959963984540054 * se})
+    wh.update(
+        {
+            "var": var,
+            "se": se,
+            "z": z,
+            "p": float(2 * ndtr(-abs(z))),
+            "ci_low": wh["wdd"] - 1.959963984540054 * se,
+            "ci_high": wh["wdd"] + 1.959963984540054 * se,
+        }
+    )
     return wc, wh
 
 
@@ -147,8 +155,9 @@ def _candidate_grid(boundary, side: float, where: str):
     import shapely
 
     if boundary is None:
-        raise InputError(f"{where}: give candidate control places, or the study-area boundary to lay candidate "
-                         "cells over.")
+        raise InputError(
+            f"{where}: give candidate control places, or the study-area boundary to lay candidate cells over."
+        )
     minx, miny, maxx, maxy = boundary.bounds
     xs = np.arange(minx, maxx - side + 1e-9, side)
     ys = np.arange(miny, maxy - side + 1e-9, side)
@@ -158,10 +167,24 @@ def _candidate_grid(boundary, side: float, where: str):
     return boxes[shapely.contains(boundary, boxes)]
 
 
-def tasking_outcomes(incidents, tasked, start, end, *, candidates=None, boundary=None, id_column: str = "item_id",
-                     buffer_m: float = 200.0, before_days: float | None = None, history_days: float = 365.0,
-                     history_bins: int = 4, n_controls: int = 3, visits=None, crime_types=(),
-                     alpha: float = 0.05) -> OutcomesResult:
+def tasking_outcomes(
+    incidents,
+    tasked,
+    start,
+    end,
+    *,
+    candidates=None,
+    boundary=None,
+    id_column: str = "item_id",
+    buffer_m: float = 200.0,
+    before_days: float | None = None,
+    history_days: float = 365.0,
+    history_bins: int = 4,
+    n_controls: int = 3,
+    visits=None,
+    crime_types=(),
+    alpha: float = 0.05,
+) -> OutcomesResult:
     """Outcomes of the places in ``tasked`` (GeoDataFrame with ``id_column``) tasked from ``start``
     to ``end`` (see the module docstring for periods, areas, matching and statistics).
 
@@ -190,16 +213,22 @@ def tasking_outcomes(incidents, tasked, start, end, *, candidates=None, boundary
         if c not in incidents.columns:
             raise InputError(f"{where}: incidents need a {c!r} column (the canonical incident table).")
     if getattr(incidents, "crs", None) is not None and incidents.crs != tasked.crs:
-        raise InputError(f"{where}: incidents are in {incidents.crs} but the tasked places in {tasked.crs}; "
-                         "reproject one of them.")
+        raise InputError(
+            f"{where}: incidents are in {incidents.crs} but the tasked places in {tasked.crs}; reproject one of them."
+        )
     if buffer_m < 0 or n_controls < 1 or history_bins < 1 or history_days <= 0 or not 0 < alpha < 1:
-        raise InputError(f"{where}: need buffer_m >= 0, n_controls >= 1, history_bins >= 1, history_days > 0 and "
-                         "0 < alpha < 1.")
+        raise InputError(
+            f"{where}: need buffer_m >= 0, n_controls >= 1, history_bins >= 1, history_days > 0 and 0 < alpha < 1."
+        )
     inc = incidents
     if crime_types:
         inc = inc[inc["crime_type"].isin(list(crime_types))]
-    require_precision(inc, "day", "Tasking outcomes",
-                      "Use a force extract with offence dates (police.uk data cannot be split into fortnights).")
+    require_precision(
+        inc,
+        "day",
+        "Tasking outcomes",
+        "Use a force extract with offence dates (police.uk data cannot be split into fortnights).",
+    )
     tz = str(inc["start"].dt.tz) if len(inc) else DEFAULT_TIMEZONE
     s, e = _ts(start, tz), _ts(end, tz)
     if e <= s:
@@ -219,8 +248,9 @@ def tasking_outcomes(incidents, tasked, start, end, *, candidates=None, boundary
         side = float(np.sqrt(np.median(shapely.area(t_geoms))))
         cand_geoms = _candidate_grid(boundary, side, where)
         c_ids = np.array([f"cell {k + 1:04d}" for k in range(len(cand_geoms))], dtype=object)
-        automatic["candidates"] = (f"{len(cand_geoms):,} square cells of {side:.0f} m (the tasked places' median "
-                                   "area) inside the boundary")
+        automatic["candidates"] = (
+            f"{len(cand_geoms):,} square cells of {side:.0f} m (the tasked places' median area) inside the boundary"
+        )
     else:
         c_ids = _check_places(candidates, tasked.crs, id_column, where)
         cand_geoms = candidates.geometry.to_numpy()
@@ -233,8 +263,10 @@ def tasking_outcomes(incidents, tasked, start, end, *, candidates=None, boundary
     c_ids, cand_geoms, c_zone = c_ids[~clash], cand_geoms[~clash], c_zone[~clash]
     n_t = len(t_ids)
     if len(c_ids) < n_controls * n_t:
-        raise InputError(f"{where}: {len(c_ids)} candidate control place(s) for {n_t} tasked place(s) x {n_controls} "
-                         "controls; give more candidates (or a larger boundary), or fewer n_controls.")
+        raise InputError(
+            f"{where}: {len(c_ids)} candidate control place(s) for {n_t} tasked place(s) x {n_controls} "
+            "controls; give more candidates (or a larger boundary), or fewer n_controls."
+        )
     c_ring = shapely.difference(c_zone, cand_geoms)
     # ------------------------------------------------------------------ incidents per area and period
     t_mid = midpoint_times(inc) if len(inc) else np.zeros(0)
@@ -286,9 +318,16 @@ def tasking_outcomes(incidents, tasked, start, end, *, candidates=None, boundary
         taken[pick] = True
         chosen[i] = pick
         for r, j in enumerate(pick):
-            match_rows.append({"place_id": t_ids[i], "control_id": c_ids[j], "rank": r + 1, "distance": float(dist[i, j]),
-                               **{f"place_harm_bin{b + 1}": hist[i, b] for b in range(history_bins)},
-                               **{f"control_harm_bin{b + 1}": hist[2 * n_t + j, b] for b in range(history_bins)}})
+            match_rows.append(
+                {
+                    "place_id": t_ids[i],
+                    "control_id": c_ids[j],
+                    "rank": r + 1,
+                    "distance": float(dist[i, j]),
+                    **{f"place_harm_bin{b + 1}": hist[i, b] for b in range(history_bins)},
+                    **{f"control_harm_bin{b + 1}": hist[2 * n_t + j, b] for b in range(history_bins)},
+                }
+            )
     matching = pd.DataFrame(match_rows)
     # ------------------------------------------------------------------ WDD per place and pooled
     tw = (bd / during_days, 1.0)
@@ -311,16 +350,30 @@ def tasking_outcomes(incidents, tasked, start, end, *, candidates=None, boundary
         row = {"place_id": t_ids[i], "controls": ";".join(str(c_ids[j]) for j in cj)}
         for name, label in (("cnt", "count"), ("harm", "harm")):
             p = parts[name]
-            row.update({f"{label}_before": p["t"][0], f"{label}_during": p["t"][1],
-                        f"buffer_{label}_before": p["d"][0], f"buffer_{label}_during": p["d"][1],
-                        f"control_{label}_before": p["c"][0] / k, f"control_{label}_during": p["c"][1] / k,
-                        f"control_buffer_{label}_before": p["cd"][0] / k,
-                        f"control_buffer_{label}_during": p["cd"][1] / k})
+            row.update(
+                {
+                    f"{label}_before": p["t"][0],
+                    f"{label}_during": p["t"][1],
+                    f"buffer_{label}_before": p["d"][0],
+                    f"buffer_{label}_during": p["d"][1],
+                    f"control_{label}_before": p["c"][0] / k,
+                    f"control_{label}_during": p["c"][1] / k,
+                    f"control_buffer_{label}_before": p["cd"][0] / k,
+                    f"control_buffer_{label}_during": p["cd"][1] / k,
+                }
+            )
         for label, w in (("count", wc), ("harm", wh)):
-            row.update({f"wdd_{label}": w["wdd"], f"wdd_{label}_local": w["est_local"],
-                        f"wdd_{label}_displacement": w["est_displace"], f"wdd_{label}_se": w["se"],
-                        f"wdd_{label}_ci_low": w["ci_low"], f"wdd_{label}_ci_high": w["ci_high"],
-                        f"wdd_{label}_p": w["p"]})
+            row.update(
+                {
+                    f"wdd_{label}": w["wdd"],
+                    f"wdd_{label}_local": w["est_local"],
+                    f"wdd_{label}_displacement": w["est_displace"],
+                    f"wdd_{label}_se": w["se"],
+                    f"wdd_{label}_ci_low": w["ci_low"],
+                    f"wdd_{label}_ci_high": w["ci_high"],
+                    f"wdd_{label}_p": w["p"],
+                }
+            )
         if minutes is not None:
             row["minutes"] = float(minutes.get(str(t_ids[i]), 0.0))
             row["minutes_per_week"] = row["minutes"] / during_days * 7.0
@@ -331,28 +384,53 @@ def tasking_outcomes(incidents, tasked, start, end, *, candidates=None, boundary
     rings = shapely.intersects(t_ring[:, None], t_ring[None, :]) if n_t > 1 else np.zeros((1, 1), bool)
     np.fill_diagonal(rings, False)
     if rings.any():
-        notes.append(f"{int(rings.sum() // 2)} pair(s) of tasked places have overlapping buffers; pooled buffer "
-                     "counts include their shared incidents once per place")
+        notes.append(
+            f"{int(rings.sum() // 2)} pair(s) of tasked places have overlapping buffers; pooled buffer "
+            "counts include their shared incidents once per place"
+        )
     dr = None
     if visits is not None:
         dr = dose_response(table["place_id"], table["minutes_per_week"], table["wdd_harm_local"], alpha=alpha)
-    labels = (["target"] * n_t + ["buffer"] * n_t + ["control"] * n_c + ["control buffer"] * n_c)
+    labels = ["target"] * n_t + ["buffer"] * n_t + ["control"] * n_c + ["control buffer"] * n_c
     owner = list(t_ids) + list(t_ids) + list(c_ids) + list(c_ids)
     used = np.r_[np.ones(2 * n_t, bool), np.isin(np.arange(n_c), chosen), np.isin(np.arange(n_c), chosen)]
-    areas = gpd.GeoDataFrame({"area": np.array(labels)[used], "place_id": np.array(owner, dtype=object)[used]},
-                             geometry=all_geoms[used], crs=tasked.crs)
-    settings = {"buffer_m": float(buffer_m), "before_days": bd, "during_days": during_days,
-                "history_days": float(history_days), "history_bins": int(history_bins), "n_controls": int(n_controls),
-                "crime_types": list(crime_types), "alpha": float(alpha), "id_column": id_column,
-                "matching": "greedy nearest neighbour on standardised log(1 + harm) per history bin, without "
-                            "replacement, places in descending order of history harm"}
+    areas = gpd.GeoDataFrame(
+        {"area": np.array(labels)[used], "place_id": np.array(owner, dtype=object)[used]},
+        geometry=all_geoms[used],
+        crs=tasked.crs,
+    )
+    settings = {
+        "buffer_m": float(buffer_m),
+        "before_days": bd,
+        "during_days": during_days,
+        "history_days": float(history_days),
+        "history_bins": int(history_bins),
+        "n_controls": int(n_controls),
+        "crime_types": list(crime_types),
+        "alpha": float(alpha),
+        "id_column": id_column,
+        "matching": "greedy nearest neighbour on standardised log(1 + harm) per history bin, without "
+        "replacement, places in descending order of history harm",
+    }
     if not before_days:
         automatic["before_days"] = f"{bd:g} days: as long as the tasking period"
-    notes.append(f"before {b0:%Y-%m-%d}..{s - pd.Timedelta(days=1):%Y-%m-%d}, during {s:%Y-%m-%d}.."
-                 f"{e - pd.Timedelta(days=1):%Y-%m-%d}; {n_t} tasked place(s), {n_controls} control(s) each from "
-                 f"{n_c:,} candidate(s)")
-    return OutcomesResult(table=table, pooled=pooled, matching=matching, dose_response=dr, before=(b0, s),
-                          during=(s, e), areas=areas, settings=settings, automatic=automatic, notes=tuple(notes))
+    notes.append(
+        f"before {b0:%Y-%m-%d}..{s - pd.Timedelta(days=1):%Y-%m-%d}, during {s:%Y-%m-%d}.."
+        f"{e - pd.Timedelta(days=1):%Y-%m-%d}; {n_t} tasked place(s), {n_controls} control(s) each from "
+        f"{n_c:,} candidate(s)"
+    )
+    return OutcomesResult(
+        table=table,
+        pooled=pooled,
+        matching=matching,
+        dose_response=dr,
+        before=(b0, s),
+        during=(s, e),
+        areas=areas,
+        settings=settings,
+        automatic=automatic,
+        notes=tuple(notes),
+    )
 
 
 def dose_response(place_ids, minutes_per_week, harm_change, *, alpha: float = 0.05) -> DoseResponse:
@@ -368,12 +446,28 @@ def dose_response(place_ids, minutes_per_week, harm_change, *, alpha: float = 0.
     notes = []
     if n < 3 or np.ptp(m[ok]) == 0:
         notes.append("fewer than 3 places or no difference in delivered minutes: no slope")
-        return DoseResponse(table=table, slope_per_10_minutes=np.nan, ci=(np.nan, np.nan), spearman_rho=np.nan,
-                            spearman_p=np.nan, n=n, alpha=alpha, notes=tuple(notes))
+        return DoseResponse(
+            table=table,
+            slope_per_10_minutes=np.nan,
+            ci=(np.nan, np.nan),
+            spearman_rho=np.nan,
+            spearman_p=np.nan,
+            n=n,
+            alpha=alpha,
+            notes=tuple(notes),
+        )
     fit = stats.linregress(m[ok], h[ok])
     q = stats.t.ppf(1 - alpha / 2, n - 2)
     slope = fit.slope * 10.0
     ci = (slope - q * fit.stderr * 10.0, slope + q * fit.stderr * 10.0)
     rho, p = stats.spearmanr(m[ok], h[ok])
-    return DoseResponse(table=table, slope_per_10_minutes=float(slope), ci=(float(ci[0]), float(ci[1])),
-                        spearman_rho=float(rho), spearman_p=float(p), n=n, alpha=alpha, notes=tuple(notes))
+    return DoseResponse(
+        table=table,
+        slope_per_10_minutes=float(slope),
+        ci=(float(ci[0]), float(ci[1])),
+        spearman_rho=float(rho),
+        spearman_p=float(p),
+        n=n,
+        alpha=alpha,
+        notes=tuple(notes),
+    )

@@ -131,11 +131,26 @@ class SimulatedPatrols:
 
         tr = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
         lon, lat = tr.transform(self.pings["x"].to_numpy(), self.pings["y"].to_numpy())
-        return pd.DataFrame({"callsign": self.pings["unit"].to_numpy(),
-                             "timestamp": (pd.Series(np.datetime_as_string(
-                                 self.pings["time"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-                                 .astype("datetime64[ms]")), dtype="str") + "Z").to_numpy(),
-                             "longitude": np.round(lon, 6), "latitude": np.round(lat, 6)})
+        return pd.DataFrame(
+            {
+                "callsign": self.pings["unit"].to_numpy(),
+                "timestamp": (
+                    pd.Series(
+                        np.datetime_as_string(
+                            self.pings["time"]
+                            .dt.tz_convert("UTC")
+                            .dt.tz_localize(None)
+                            .to_numpy()
+                            .astype("datetime64[ms]")
+                        ),
+                        dtype="str",
+                    )
+                    + "Z"
+                ).to_numpy(),
+                "longitude": np.round(lon, 6),
+                "latitude": np.round(lat, 6),
+            }
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,11 +175,24 @@ class SimulatedCrime:
 
 
 # --------------------------------------------------------------------------- patrols
-def simulate_patrols(rng: np.random.Generator, roads, places, *, start, days: int = 7, plans=None,
-                     id_column: str = "item_id", n_visiting_units: int = 6, n_passing_units: int = 4,
-                     passes_per_day: int = 8, interval_s: float = 10.0, drive_speed_mps: float = 10.0,
-                     gps_error_m: float = 3.0, day_hours: tuple[float, float] = (7.0, 23.0),
-                     timezone: str = DEFAULT_TIMEZONE) -> SimulatedPatrols:
+def simulate_patrols(
+    rng: np.random.Generator,
+    roads,
+    places,
+    *,
+    start,
+    days: int = 7,
+    plans=None,
+    id_column: str = "item_id",
+    n_visiting_units: int = 6,
+    n_passing_units: int = 4,
+    passes_per_day: int = 8,
+    interval_s: float = 10.0,
+    drive_speed_mps: float = 10.0,
+    gps_error_m: float = 3.0,
+    day_hours: tuple[float, float] = (7.0, 23.0),
+    timezone: str = DEFAULT_TIMEZONE,
+) -> SimulatedPatrols:
     """Simulate GPS pings of patrol units with known visits and drive-throughs.
 
     Parameters
@@ -225,8 +253,7 @@ def simulate_patrols(rng: np.random.Generator, roads, places, *, start, days: in
         for w0 in range(0, days, 7):
             span = min(7, days - w0)
             k = int(round(per_week * span / 7))
-            day_pick = (rng.choice(span, size=k, replace=False) if k <= span
-                        else rng.integers(0, span, size=k)) + w0
+            day_pick = (rng.choice(span, size=k, replace=False) if k <= span else rng.integers(0, span, size=k)) + w0
             want += [(pid, int(d), mins) for d in day_pick]
     want.sort(key=lambda v: (v[1], v[0]))
     # segments per unit: (t0 seconds from day0, kind, data)
@@ -253,12 +280,21 @@ def simulate_patrols(rng: np.random.Generator, roads, places, *, start, days: in
             segs[u].append((arrive, "stay", dwell_pt[i], mins * 60.0))
             segs[u].append((leave, "drive", back, t_go))
             busy[(u, d)] = leave + t_go + float(rng.uniform(600, 1800))
-            planted.append({"place_id": pid, "unit": u, "start": day0 + pd.Timedelta(seconds=arrive),
-                            "end": day0 + pd.Timedelta(seconds=leave), "minutes": mins})
+            planted.append(
+                {
+                    "place_id": pid,
+                    "unit": u,
+                    "start": day0 + pd.Timedelta(seconds=arrive),
+                    "end": day0 + pd.Timedelta(seconds=leave),
+                    "minutes": mins,
+                }
+            )
             break
         else:
-            raise InputError(f"simulate_patrols: could not fit a {mins:g}-minute visit to {pid} on day {d}; "
-                             "give more visiting units or a longer day.")
+            raise InputError(
+                f"simulate_patrols: could not fit a {mins:g}-minute visit to {pid} on day {d}; "
+                "give more visiting units or a longer day."
+            )
     for u in passing if len(passable) else []:
         for d in range(days):
             t = d * 86400.0 + h0 * 3600.0 + float(rng.uniform(0, 1800))
@@ -286,8 +322,9 @@ def simulate_patrols(rng: np.random.Generator, roads, places, *, start, days: in
     for u in visiting + passing:
         home = graph.nodes[base[u]]
         phase = float(rng.uniform(0, interval_s))
-        times = np.concatenate([np.arange(d * 86400.0 + h0 * 3600.0 + phase, d * 86400.0 + h1 * 3600.0, interval_s)
-                                for d in range(days)])
+        times = np.concatenate(
+            [np.arange(d * 86400.0 + h0 * 3600.0 + phase, d * 86400.0 + h1 * 3600.0, interval_s) for d in range(days)]
+        )
         pos = np.repeat(home[None, :], len(times), axis=0).astype(float)
         for t0, kind, data, dur in sorted(segs[u], key=lambda s: s[0]):
             sel = (times >= t0) & (times < t0 + dur)
@@ -298,24 +335,54 @@ def simulate_patrols(rng: np.random.Generator, roads, places, *, start, days: in
             else:
                 pos[sel] = _polyline_positions(data, (times[sel] - t0) * drive_speed_mps)
         pos += rng.normal(0.0, gps_error_m, size=pos.shape)
-        frames.append(pd.DataFrame({"unit": u, "time": day0 + pd.to_timedelta(np.round(times, 3), unit="s"),
-                                    "x": pos[:, 0], "y": pos[:, 1]}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unit": u,
+                    "time": day0 + pd.to_timedelta(np.round(times, 3), unit="s"),
+                    "x": pos[:, 0],
+                    "y": pos[:, 1],
+                }
+            )
+        )
     pings = pd.concat(frames, ignore_index=True)
     pv = pd.DataFrame(planted, columns=["place_id", "unit", "start", "end", "minutes"])
     pp = pd.DataFrame(passes, columns=["place_id", "unit", "time"])
-    settings = {"days": days, "interval_s": interval_s, "drive_speed_mps": drive_speed_mps,
-                "gps_error_m": gps_error_m, "day_hours": list(day_hours), "visiting_units": n_visiting_units,
-                "passing_units": n_passing_units, "passes_per_day": passes_per_day}
-    return SimulatedPatrols(pings=pings, planted_visits=pv.sort_values(["place_id", "start"]).reset_index(drop=True),
-                            planted_passes=pp, crs=places.crs.to_string(), settings=settings)
+    settings = {
+        "days": days,
+        "interval_s": interval_s,
+        "drive_speed_mps": drive_speed_mps,
+        "gps_error_m": gps_error_m,
+        "day_hours": list(day_hours),
+        "visiting_units": n_visiting_units,
+        "passing_units": n_passing_units,
+        "passes_per_day": passes_per_day,
+    }
+    return SimulatedPatrols(
+        pings=pings,
+        planted_visits=pv.sort_values(["place_id", "start"]).reset_index(drop=True),
+        planted_passes=pp,
+        crs=places.crs.to_string(),
+        settings=settings,
+    )
 
 
 # --------------------------------------------------------------------------- planted effect
-def plant_patrol_effect(rng: np.random.Generator, places, dose: pd.DataFrame, *, start, days: int,
-                        base_rate_per_day, reduction: float, full_dose_minutes: float = 15.0,
-                        id_column: str = "item_id", crime_mix: dict[str, float] | None = None,
-                        harm_weights: dict[str, float] | None = None,
-                        timezone: str = DEFAULT_TIMEZONE) -> SimulatedCrime:
+def plant_patrol_effect(
+    rng: np.random.Generator,
+    places,
+    dose: pd.DataFrame,
+    *,
+    start,
+    days: int,
+    base_rate_per_day,
+    reduction: float,
+    full_dose_minutes: float = 15.0,
+    id_column: str = "item_id",
+    crime_mix: dict[str, float] | None = None,
+    harm_weights: dict[str, float] | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> SimulatedCrime:
     """Incidents in places, fewer on days with patrol.
 
     The expected count at place p on day d is ``base_rate_per_day[p] * (1 - reduction *
@@ -351,8 +418,9 @@ def plant_patrol_effect(rng: np.random.Generator, places, dose: pd.DataFrame, *,
     day0 = (day0.tz_localize(timezone) if day0.tzinfo is None else day0.tz_convert(timezone)).normalize()
     dates = pd.date_range(day0.tz_localize(None), periods=days, freq="D")
     grid = pd.MultiIndex.from_product([ids, dates], names=["place_id", "day"])
-    dd = dose.assign(place_id=dose["place_id"].astype(str),
-                     day=pd.to_datetime(dose["day"]).dt.tz_localize(None).dt.normalize())
+    dd = dose.assign(
+        place_id=dose["place_id"].astype(str), day=pd.to_datetime(dose["day"]).dt.tz_localize(None).dt.normalize()
+    )
     mins = dd.groupby(["place_id", "day"])["minutes"].sum().reindex(grid, fill_value=0.0).to_numpy()
     base = np.repeat(rate, days)
     mult = 1.0 - reduction * np.minimum(mins / full_dose_minutes, 1.0)
@@ -378,15 +446,37 @@ def plant_patrol_effect(rng: np.random.Generator, places, dose: pd.DataFrame, *,
     when = pd.DatetimeIndex(local).tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
     ct = np.asarray(types, dtype=object)[rng.choice(len(types), size=len(rows_p), p=probs)]
     harm = np.array([harm_weights[c] for c in ct], dtype=float)
-    inc = gpd.GeoDataFrame({
-        "incident_id": [f"SIM{k:07d}" for k in range(len(rows_p))], "crime_type": ct, "offence": ct,
-        "start": when, "end": when, "time_precision": "minute", "x": xs, "y": ys, "location_text": "",
-        "ward_code": "", "lsoa_code": "", "harm": harm, "place_id": ids[place_of],
-    }, geometry=gpd.points_from_xy(xs, ys), crs=places.crs)
+    inc = gpd.GeoDataFrame(
+        {
+            "incident_id": [f"SIM{k:07d}" for k in range(len(rows_p))],
+            "crime_type": ct,
+            "offence": ct,
+            "start": when,
+            "end": when,
+            "time_precision": "minute",
+            "x": xs,
+            "y": ys,
+            "location_text": "",
+            "ward_code": "",
+            "lsoa_code": "",
+            "harm": harm,
+            "place_id": ids[place_of],
+        },
+        geometry=gpd.points_from_xy(xs, ys),
+        crs=places.crs,
+    )
     inc = inc.sort_values(["start", "incident_id"], kind="stable").reset_index(drop=True)
-    expected = pd.DataFrame({"base_count": base, "multiplier": mult, "expected_count": lam,
-                             "expected_harm": lam * mean_w, "minutes": mins}, index=grid).reset_index()
+    expected = pd.DataFrame(
+        {"base_count": base, "multiplier": mult, "expected_count": lam, "expected_harm": lam * mean_w, "minutes": mins},
+        index=grid,
+    ).reset_index()
     eff_c = float(-reduction * rate.mean())
-    return SimulatedCrime(incidents=inc, expected=expected, reduction=float(reduction),
-                          full_dose_minutes=float(full_dose_minutes), effect_count_per_place_day=eff_c,
-                          effect_harm_per_place_day=eff_c * mean_w, mean_harm_weight=mean_w)
+    return SimulatedCrime(
+        incidents=inc,
+        expected=expected,
+        reduction=float(reduction),
+        full_dose_minutes=float(full_dose_minutes),
+        effect_count_per_place_day=eff_c,
+        effect_harm_per_place_day=eff_c * mean_w,
+        mean_harm_weight=mean_w,
+    )

@@ -68,8 +68,10 @@ def period_bins(incidents, period: str = "year", complete_only: bool = True) -> 
     start = pd.DatetimeIndex(incidents["start"])
     end = pd.DatetimeIndex(incidents["end"])
     if start.tz is None:
-        raise InputError("incident 'start' times have no time zone; load incidents with the engine's ingest "
-                         "(times are tz-aware, Europe/London).")
+        raise InputError(
+            "incident 'start' times have no time zone; load incidents with the engine's ingest "
+            "(times are tz-aware, Europe/London)."
+        )
     tz = start.tz
     if len(start) == 0:
         return PeriodBins(period, (), (), (), np.zeros(0, bool), np.zeros(0, np.int64), 0)
@@ -101,5 +103,12 @@ def period_bins(incidents, period: str = "year", complete_only: bool = True) -> 
         pos = np.minimum(np.searchsorted(kept_codes, code), kept_codes.size - 1)
         hit = kept_codes[pos] == code
         index[hit] = pos[hit]
-    return PeriodBins(period=period, labels=tuple(labels), starts=tuple(starts), ends=tuple(ends),
-                      complete=np.array(complete, dtype=bool), index=index, n_set_aside=int((index < 0).sum()))
+    return PeriodBins(
+        period=period,
+        labels=tuple(labels),
+        starts=tuple(starts),
+        ends=tuple(ends),
+        complete=np.array(complete, dtype=bool),
+        index=index,
+        n_set_aside=int((index < 0).sum()),
+    )

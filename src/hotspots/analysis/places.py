@@ -131,8 +131,10 @@ def _require_bng(gdf, what: str) -> None:
     if crs is None:
         raise InputError(f"{what} have no CRS; set it (e.g. gdf.set_crs(27700)) before using them as places.")
     if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
-        raise InputError(f"{what} are in {crs.to_string()}, not metres; reproject them with "
-                         "gdf.to_crs(27700) (British National Grid) first.")
+        raise InputError(
+            f"{what} are in {crs.to_string()}, not metres; reproject them with "
+            "gdf.to_crs(27700) (British National Grid) first."
+        )
 
 
 # --------------------------------------------------------------------------- constructors
@@ -141,9 +143,15 @@ def grid_places(grid) -> Places:
     rows, cols = np.nonzero(grid.mask)
     xc, yc = grid.centres()
     area = grid.inside_fraction[rows, cols] * grid.cell_area_m2
-    return Places(kind="grid cells", ids=(rows * grid.ncols + cols).astype(np.int64), x=xc[rows, cols],
-                  y=yc[rows, cols], area_m2=area, grid=grid,
-                  description=f"{rows.size:,} grid cells of {grid.cell_size:g} m")
+    return Places(
+        kind="grid cells",
+        ids=(rows * grid.ncols + cols).astype(np.int64),
+        x=xc[rows, cols],
+        y=yc[rows, cols],
+        area_m2=area,
+        grid=grid,
+        description=f"{rows.size:,} grid cells of {grid.cell_size:g} m",
+    )
 
 
 def _locate_grid(grid, x, y) -> np.ndarray:
@@ -179,12 +187,21 @@ def snap_point_places(x, y, precision_m: float = 0.1) -> Places:
     px, py = uniq[:, 0] * precision_m, uniq[:, 1] * precision_m
     notes = []
     if uniq.shape[0] > 0.8 * ok.sum() and ok.sum() >= 50:
-        notes.append(f"{uniq.shape[0]:,} distinct locations for {int(ok.sum()):,} incidents: most incidents have "
-                     "their own location, so these look like exact locations rather than snap points; "
-                     "grid cells or street segments may be better places.")
-    return Places(kind="snap points", ids=np.arange(uniq.shape[0], dtype=np.int64), x=px, y=py, area_m2=None,
-                  description=f"{uniq.shape[0]:,} distinct incident locations (snap points)",
-                  notes=tuple(notes), tolerance_m=float(precision_m))
+        notes.append(
+            f"{uniq.shape[0]:,} distinct locations for {int(ok.sum()):,} incidents: most incidents have "
+            "their own location, so these look like exact locations rather than snap points; "
+            "grid cells or street segments may be better places."
+        )
+    return Places(
+        kind="snap points",
+        ids=np.arange(uniq.shape[0], dtype=np.int64),
+        x=px,
+        y=py,
+        area_m2=None,
+        description=f"{uniq.shape[0]:,} distinct incident locations (snap points)",
+        notes=tuple(notes),
+        tolerance_m=float(precision_m),
+    )
 
 
 def _locate_points(px, py, x, y, tol) -> np.ndarray:
@@ -214,15 +231,23 @@ def polygon_places(polygons, id_column: str | None = None, description: str = ""
     geoms = np.asarray(polygons.geometry.values)
     kinds = set(shapely.get_type_id(geoms).tolist())
     if not kinds <= {3, 6}:  # Polygon, MultiPolygon
-        raise InputError("polygon places need Polygon or MultiPolygon geometries; use segment_places for lines "
-                         "and snap_point_places for points.")
+        raise InputError(
+            "polygon places need Polygon or MultiPolygon geometries; use segment_places for lines "
+            "and snap_point_places for points."
+        )
     if id_column is not None and id_column not in polygons.columns:
         raise InputError(f"id column {id_column!r} is not in the polygons; columns: {list(polygons.columns)}.")
     ids = polygons[id_column].to_numpy() if id_column else np.arange(len(polygons), dtype=np.int64)
     rep = shapely.point_on_surface(geoms)
-    return Places(kind="polygons", ids=ids, x=shapely.get_x(rep), y=shapely.get_y(rep),
-                  area_m2=shapely.area(geoms).astype(float), geometry=geoms,
-                  description=description or f"{len(geoms):,} polygons")
+    return Places(
+        kind="polygons",
+        ids=ids,
+        x=shapely.get_x(rep),
+        y=shapely.get_y(rep),
+        area_m2=shapely.area(geoms).astype(float),
+        geometry=geoms,
+        description=description or f"{len(geoms):,} polygons",
+    )
 
 
 def _locate_polygons(geoms, x, y) -> np.ndarray:
@@ -241,8 +266,7 @@ def _locate_polygons(geoms, x, y) -> np.ndarray:
     return out
 
 
-def segment_places(lines, id_column: str | None = None, max_distance_m: float = 25.0,
-                   description: str = "") -> Places:
+def segment_places(lines, id_column: str | None = None, max_distance_m: float = 25.0, description: str = "") -> Places:
     """Street segments (LineString geometries, projected metres) as places.
 
     Each incident goes to the nearest segment within ``max_distance_m`` metres
@@ -260,9 +284,16 @@ def segment_places(lines, id_column: str | None = None, max_distance_m: float = 
         raise InputError(f"id column {id_column!r} is not in the segments; columns: {list(lines.columns)}.")
     ids = lines[id_column].to_numpy() if id_column else np.arange(len(lines), dtype=np.int64)
     mid = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
-    return Places(kind="street segments", ids=ids, x=shapely.get_x(mid), y=shapely.get_y(mid), area_m2=None,
-                  geometry=geoms, tolerance_m=float(max_distance_m),
-                  description=description or f"{len(geoms):,} street segments")
+    return Places(
+        kind="street segments",
+        ids=ids,
+        x=shapely.get_x(mid),
+        y=shapely.get_y(mid),
+        area_m2=None,
+        geometry=geoms,
+        tolerance_m=float(max_distance_m),
+        description=description or f"{len(geoms):,} street segments",
+    )
 
 
 def _locate_segments(geoms, x, y, max_d) -> np.ndarray:

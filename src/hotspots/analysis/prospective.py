@@ -29,9 +29,17 @@ from ..errors import InputError
 from . import _nearrepeat_kernels as K
 
 
-def prospective_surface(x, y, t_days, grid, at_day, bandwidth_m: float = DEFAULT_BANDWIDTH_M,
-                        bandwidth_days: float = DEFAULT_BANDWIDTH_DAYS, band_m: float = DEFAULT_BAND_M,
-                        band_days: float = DEFAULT_BAND_DAYS) -> np.ndarray:
+def prospective_surface(
+    x,
+    y,
+    t_days,
+    grid,
+    at_day,
+    bandwidth_m: float = DEFAULT_BANDWIDTH_M,
+    bandwidth_days: float = DEFAULT_BANDWIDTH_DAYS,
+    band_m: float = DEFAULT_BAND_M,
+    band_days: float = DEFAULT_BAND_DAYS,
+) -> np.ndarray:
     """Prospective risk on ``grid`` at ``at_day`` (see the module docstring).
 
     x, y : event coordinates in metres (working CRS); t_days : event times in days
@@ -47,9 +55,20 @@ def prospective_surface(x, y, t_days, grid, at_day, bandwidth_m: float = DEFAULT
     if bandwidth_m <= 0 or bandwidth_days <= 0 or band_m <= 0 or band_days <= 0:
         raise InputError("prospective bandwidths and bands must be positive (metres, days).")
     ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(t)
-    out = K.prospective_kernel(kernel_array(x[ok], np.float64), kernel_array(y[ok], np.float64),
-                               kernel_array(t[ok], np.float64), float(at_day), float(grid.xmin), float(grid.ymax),
-                               float(grid.cell_size), int(grid.nrows), int(grid.ncols), float(bandwidth_m),
-                               float(bandwidth_days), float(band_m), float(band_days))
+    out = K.prospective_kernel(
+        kernel_array(x[ok], np.float64),
+        kernel_array(y[ok], np.float64),
+        kernel_array(t[ok], np.float64),
+        float(at_day),
+        float(grid.xmin),
+        float(grid.ymax),
+        float(grid.cell_size),
+        int(grid.nrows),
+        int(grid.ncols),
+        float(bandwidth_m),
+        float(bandwidth_days),
+        float(band_m),
+        float(band_days),
+    )
     out[~grid.mask] = 0.0
     return out

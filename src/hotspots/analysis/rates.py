@@ -87,23 +87,44 @@ class RatesResult:
 
     def to_frame(self) -> pd.DataFrame:
         df = self.table.copy()
-        df.attrs.update({"denominator": self.denominator_kind, "per": self.per,
-                         "period_years": self.period_years, "confidence": self.confidence,
-                         "borough_rate": self.borough["rate"], "label": self.label})
+        df.attrs.update(
+            {
+                "denominator": self.denominator_kind,
+                "per": self.per,
+                "period_years": self.period_years,
+                "confidence": self.confidence,
+                "borough_rate": self.borough["rate"],
+                "label": self.label,
+            }
+        )
         return df
 
 
-def area_rates(counts: pd.Series, areas, code_field: str = "ward_code", name_field: str = "ward_name",
-               denominator_field: str = "households", per: float = 1000.0, period_years: float = 1.0,
-               confidence: float = 0.95, rank_by: str = "rate", unassigned: int = 0,
-               label: str = "") -> RatesResult:
+def area_rates(
+    counts: pd.Series,
+    areas,
+    code_field: str = "ward_code",
+    name_field: str = "ward_name",
+    denominator_field: str = "households",
+    per: float = 1000.0,
+    period_years: float = 1.0,
+    confidence: float = 0.95,
+    rank_by: str = "rate",
+    unassigned: int = 0,
+    label: str = "",
+) -> RatesResult:
     """Rates from counts per area code (a Series indexed by code) and area denominators."""
     if denominator_field not in areas.columns:
-        raise InputError(f"areas have no {denominator_field!r} column; give population/households "
-                         "([study_area] population file).")
-    a = pd.DataFrame({"code": areas[code_field].astype(str).to_numpy(),
-                      "name": areas[name_field].to_numpy() if name_field in areas.columns else "",
-                      "denominator": pd.to_numeric(areas[denominator_field], errors="coerce").to_numpy(float)})
+        raise InputError(
+            f"areas have no {denominator_field!r} column; give population/households ([study_area] population file)."
+        )
+    a = pd.DataFrame(
+        {
+            "code": areas[code_field].astype(str).to_numpy(),
+            "name": areas[name_field].to_numpy() if name_field in areas.columns else "",
+            "denominator": pd.to_numeric(areas[denominator_field], errors="coerce").to_numpy(float),
+        }
+    )
     a["count"] = a["code"].map(counts.rename(index=str)).fillna(0).astype(int)
     scale = per / period_years
     k = a["count"].to_numpy(float)
@@ -116,23 +137,47 @@ def area_rates(counts: pd.Series, areas, code_field: str = "ward_code", name_fie
     kb = float(k.sum())
     db = float(np.nansum(den))
     blo, bhi = garwood_interval(kb, confidence)
-    borough = {"count": int(kb), "denominator": db, "rate": kb / db * scale if db else np.nan,
-               "rate_lower": float(blo) / db * scale if db else np.nan,
-               "rate_upper": float(bhi) / db * scale if db else np.nan}
+    borough = {
+        "count": int(kb),
+        "denominator": db,
+        "rate": kb / db * scale if db else np.nan,
+        "rate_lower": float(blo) / db * scale if db else np.nan,
+        "rate_upper": float(bhi) / db * scale if db else np.nan,
+    }
     a["ratio_to_borough"] = a["rate"] / borough["rate"]
     a["above_borough"] = a["rate_lower"] > borough["rate"]
     key = "rate" if rank_by == "rate" else "count"
-    a = a.sort_values([key, "count" if key == "rate" else "rate", "code"], ascending=[False, False, True],
-                      na_position="last").reset_index(drop=True)
+    a = a.sort_values(
+        [key, "count" if key == "rate" else "rate", "code"], ascending=[False, False, True], na_position="last"
+    ).reset_index(drop=True)
     a.insert(0, "rank", np.arange(1, len(a) + 1))
-    return RatesResult(table=a, borough=borough, denominator_kind=denominator_field, per=per,
-                       period_years=period_years, confidence=confidence, unassigned=int(unassigned), label=label)
+    return RatesResult(
+        table=a,
+        borough=borough,
+        denominator_kind=denominator_field,
+        per=per,
+        period_years=period_years,
+        confidence=confidence,
+        unassigned=int(unassigned),
+        label=label,
+    )
 
 
-def ward_rates(incidents, areas, crime_types=None, denominator: str = "auto", code_field: str = "ward_code",
-               name_field: str = "ward_name", per: float = 1000.0, period_years: float = 1.0,
-               confidence: float = 0.95, snap_m: float = 0.0, assign: str = "spatial",
-               rank_by: str = "rate", label: str = "") -> RatesResult:
+def ward_rates(
+    incidents,
+    areas,
+    crime_types=None,
+    denominator: str = "auto",
+    code_field: str = "ward_code",
+    name_field: str = "ward_name",
+    per: float = 1000.0,
+    period_years: float = 1.0,
+    confidence: float = 0.95,
+    snap_m: float = 0.0,
+    assign: str = "spatial",
+    rank_by: str = "rate",
+    label: str = "",
+) -> RatesResult:
     """Rates per ward (or LSOA: pass its code/name fields) for incidents.
 
     ``incidents``: Incidents GeoDataFrame (x, y, crime_type; working CRS) or an
@@ -163,5 +208,6 @@ def ward_rates(incidents, areas, crime_types=None, denominator: str = "auto", co
     codes = pd.Series(codes)
     unassigned = int(codes.isna().sum())
     counts = codes.dropna().astype(str).value_counts()
-    return area_rates(counts, areas, code_field, name_field, denominator, per, period_years, confidence,
-                      rank_by, unassigned, label)
+    return area_rates(
+        counts, areas, code_field, name_field, denominator, per, period_years, confidence, rank_by, unassigned, label
+    )

@@ -29,21 +29,22 @@ from ..model import resolve_timezone, wall_clock
 SNAP_POINT_CAVEAT = (
     "Locations are police.uk anonymised snap points (each shared by several addresses), not addresses: "
     "a 'repeat' here means the same snap point was burgled again, so the rate over-states repeat "
-    "victimisation of the same dwelling. Use the force's own extract with addresses for the KPI.")
+    "victimisation of the same dwelling. Use the force's own extract with addresses for the KPI."
+)
 
 
 @dataclass(frozen=True, eq=False)
 class RepeatResult:
     """Repeat-victimisation KPI and the list of repeat locations."""
 
-    n_burglaries: int            # burglaries in the reporting period
-    n_repeats: int               # of which at a location burgled in the previous window
-    repeat_rate: float           # n_repeats / n_burglaries (NaN if none)
+    n_burglaries: int  # burglaries in the reporting period
+    n_repeats: int  # of which at a location burgled in the previous window
+    repeat_rate: float  # n_repeats / n_burglaries (NaN if none)
     window_days: int
     period_start: pd.Timestamp | None
     period_end: pd.Timestamp | None
-    locations: pd.DataFrame      # one row per repeat location
-    is_repeat: np.ndarray        # per input burglary (False outside the period)
+    locations: pd.DataFrame  # one row per repeat location
+    is_repeat: np.ndarray  # per input burglary (False outside the period)
     caveat: str = ""
 
     def to_frame(self) -> pd.DataFrame:
@@ -52,9 +53,11 @@ class RepeatResult:
     def summary(self) -> str:
         if self.n_burglaries == 0:
             return "No burglaries in the reporting period; no repeat rate."
-        s = (f"Repeat rate: {100 * self.repeat_rate:.1f}% ({self.n_repeats} of {self.n_burglaries} burglaries "
-             f"were at a location burgled in the previous {self.window_days} days); "
-             f"{len(self.locations)} repeat location(s).")
+        s = (
+            f"Repeat rate: {100 * self.repeat_rate:.1f}% ({self.n_repeats} of {self.n_burglaries} burglaries "
+            f"were at a location burgled in the previous {self.window_days} days); "
+            f"{len(self.locations)} repeat location(s)."
+        )
         if self.caveat:
             s += " Caveat: " + self.caveat
         return s
@@ -65,9 +68,19 @@ class RepeatResult:
         return path
 
 
-def repeat_victimisation(x, y, dates, *, location_text=None, period_start=None, period_end=None,
-                         window_days: int = 365, precision_m: float = 1.0, snap_points: bool = False,
-                         timezone: str | None = None) -> RepeatResult:
+def repeat_victimisation(
+    x,
+    y,
+    dates,
+    *,
+    location_text=None,
+    period_start=None,
+    period_end=None,
+    window_days: int = 365,
+    precision_m: float = 1.0,
+    snap_points: bool = False,
+    timezone: str | None = None,
+) -> RepeatResult:
     """Repeat burglaries and the repeat rate (see the module docstring).
 
     x, y : metres (a projected CRS); dates : datetime-like (tz-aware dates are
@@ -122,17 +135,30 @@ def repeat_victimisation(x, y, dates, *, location_text=None, period_start=None, 
         members = np.nonzero(codes == code)[0]
         m_period = members[in_period[members]]
         i0 = members[0]
-        rows.append({
-            "x": float(x[i0]), "y": float(y[i0]),
-            "location": "" if txt is None else str(txt.iloc[i0]),
-            "n_burglaries_in_period": int(len(m_period)),
-            "n_repeats_in_period": int(rep[members].sum()),
-            "first_date": d.iloc[members].min(), "last_date": d.iloc[members].max(),
-        })
-    locs = pd.DataFrame(rows, columns=["x", "y", "location", "n_burglaries_in_period", "n_repeats_in_period",
-                                       "first_date", "last_date"])
+        rows.append(
+            {
+                "x": float(x[i0]),
+                "y": float(y[i0]),
+                "location": "" if txt is None else str(txt.iloc[i0]),
+                "n_burglaries_in_period": int(len(m_period)),
+                "n_repeats_in_period": int(rep[members].sum()),
+                "first_date": d.iloc[members].min(),
+                "last_date": d.iloc[members].max(),
+            }
+        )
+    locs = pd.DataFrame(
+        rows, columns=["x", "y", "location", "n_burglaries_in_period", "n_repeats_in_period", "first_date", "last_date"]
+    )
     if len(locs):
         locs = locs.sort_values(["n_repeats_in_period", "last_date"], ascending=[False, False]).reset_index(drop=True)
-    return RepeatResult(n_burglaries=nb, n_repeats=nr, repeat_rate=(nr / nb) if nb else float("nan"),
-                        window_days=int(window_days), period_start=ps, period_end=pe, locations=locs,
-                        is_repeat=rep, caveat=SNAP_POINT_CAVEAT if snap_points else "")
+    return RepeatResult(
+        n_burglaries=nb,
+        n_repeats=nr,
+        repeat_rate=(nr / nb) if nb else float("nan"),
+        window_days=int(window_days),
+        period_start=ps,
+        period_end=pe,
+        locations=locs,
+        is_repeat=rep,
+        caveat=SNAP_POINT_CAVEAT if snap_points else "",
+    )

@@ -104,8 +104,7 @@ def shifted_grid(boundary, cell_size_m: float, offset_x_m: float = 0.0, offset_y
     if offset_x_m == 0 and offset_y_m == 0:
         return Grid.from_boundary(boundary, cell_size_m)
     moved = Grid.from_boundary(shapely.affinity.translate(boundary, -offset_x_m, -offset_y_m), cell_size_m)
-    return dataclasses.replace(moved, xmin=moved.xmin + offset_x_m, ymax=moved.ymax + offset_y_m,
-                               boundary=boundary)
+    return dataclasses.replace(moved, xmin=moved.xmin + offset_x_m, ymax=moved.ymax + offset_y_m, boundary=boundary)
 
 
 def sweep_grids(grid, scales=SCALES, shifts=SHIFTS) -> SweepGrids:
@@ -123,8 +122,15 @@ def sweep_grids(grid, scales=SCALES, shifts=SHIFTS) -> SweepGrids:
             if s == 1.0 and fx == 0 and fy == 0:
                 continue
             dx, dy = fx * cs, fy * cs
-            settings.append(Setting(name=f"cells of {cs:g} m{_shift_words(dx, dy)}", family="grid",
-                                    cell_size_m=cs, offset_x_m=dx, offset_y_m=dy))
+            settings.append(
+                Setting(
+                    name=f"cells of {cs:g} m{_shift_words(dx, dy)}",
+                    family="grid",
+                    cell_size_m=cs,
+                    offset_x_m=dx,
+                    offset_y_m=dy,
+                )
+            )
             grids.append(shifted_grid(grid.boundary, cs, dx, dy))
     return SweepGrids(reference=grid, settings=tuple(settings), grids=tuple(grids))
 
@@ -157,9 +163,17 @@ class HotspotRobustness:
 
     def to_frame(self):
         df = self.areas.copy()
-        df.attrs.update({"method": self.method, "criterion": self.criterion, "min_overlap": self.min_overlap,
-                         "fragile_below": self.fragile_below, "radius_m": self.radius_m,
-                         "radius_rule": self.radius_rule, "settings": len(self.settings)})
+        df.attrs.update(
+            {
+                "method": self.method,
+                "criterion": self.criterion,
+                "min_overlap": self.min_overlap,
+                "fragile_below": self.fragile_below,
+                "radius_m": self.radius_m,
+                "radius_rule": self.radius_rule,
+                "settings": len(self.settings),
+            }
+        )
         return df
 
     def summary(self) -> str:
@@ -168,8 +182,10 @@ class HotspotRobustness:
         if n == 0:
             return "No hotspot areas in the reference run, so there is nothing to test for robustness."
         frag = int(self.areas["fragile"].sum())
-        return (f"{n - frag} of {n} hotspot areas are found in at least {self.fragile_below:.0%} of "
-                f"{len(self.settings)} other grids and search radii; {frag} are fragile.")
+        return (
+            f"{n - frag} of {n} hotspot areas are found in at least {self.fragile_below:.0%} of "
+            f"{len(self.settings)} other grids and search radii; {frag} are fragile."
+        )
 
 
 def _hot_cells(method, x, y, w, grid, band_m, correction, confidence, radius_m, kde_percentile):
@@ -195,22 +211,47 @@ def best_overlap(rows, cols, labels, n_areas, grid, hot, other_grid) -> np.ndarr
     if n_comp == 0:
         return np.zeros(n_areas)
     shared = _robustness_kernels.overlap_matrix(
-        np.ascontiguousarray(rows, dtype=np.int64), np.ascontiguousarray(cols, dtype=np.int64),
-        np.ascontiguousarray(labels, dtype=np.int64), int(n_areas), float(grid.xmin), float(grid.ymax),
-        float(grid.cell_size), np.ascontiguousarray(comp, dtype=np.int64), int(n_comp), float(other_grid.xmin),
-        float(other_grid.ymax), float(other_grid.cell_size))
-    area_a = np.bincount(labels, minlength=n_areas + 1) * grid.cell_size ** 2
-    area_b = np.bincount(comp.ravel(), minlength=n_comp + 1) * other_grid.cell_size ** 2
+        np.ascontiguousarray(rows, dtype=np.int64),
+        np.ascontiguousarray(cols, dtype=np.int64),
+        np.ascontiguousarray(labels, dtype=np.int64),
+        int(n_areas),
+        float(grid.xmin),
+        float(grid.ymax),
+        float(grid.cell_size),
+        np.ascontiguousarray(comp, dtype=np.int64),
+        int(n_comp),
+        float(other_grid.xmin),
+        float(other_grid.ymax),
+        float(other_grid.cell_size),
+    )
+    area_a = np.bincount(labels, minlength=n_areas + 1) * grid.cell_size**2
+    area_b = np.bincount(comp.ravel(), minlength=n_comp + 1) * other_grid.cell_size**2
     smaller = np.minimum(area_a[:, None], area_b[None, :])
     coef = np.divide(shared, smaller, out=np.zeros_like(shared), where=smaller > 0)
     return coef[1:, 1:].max(axis=1)
 
 
-def hotspot_robustness(incidents, grid, method: str = "gistar", confidence: int = 95, correction: str = "fdr",
-                       band_m: float = 0.0, kde_percentile: float = 99.0, radius_m: float | None = None,
-                       scales=SCALES, shifts=SHIFTS, radius_scales=SCALES, min_overlap: float = 0.5,
-                       fragile_below: float = 0.5, min_cells: int = 1, weights=None, grids: SweepGrids | None = None,
-                       wards=None, harm_scheme: str = "", label: str = "") -> HotspotRobustness:
+def hotspot_robustness(
+    incidents,
+    grid,
+    method: str = "gistar",
+    confidence: int = 95,
+    correction: str = "fdr",
+    band_m: float = 0.0,
+    kde_percentile: float = 99.0,
+    radius_m: float | None = None,
+    scales=SCALES,
+    shifts=SHIFTS,
+    radius_scales=SCALES,
+    min_overlap: float = 0.5,
+    fragile_below: float = 0.5,
+    min_cells: int = 1,
+    weights=None,
+    grids: SweepGrids | None = None,
+    wards=None,
+    harm_scheme: str = "",
+    label: str = "",
+) -> HotspotRobustness:
     """Share of alternative grids and radii in which each reference hotspot area is found.
 
     Parameters
@@ -248,16 +289,19 @@ def hotspot_robustness(incidents, grid, method: str = "gistar", confidence: int 
     if any(not (float(s) > 0 and math.isfinite(float(s))) for s in radius_scales):
         raise ConfigError(f"radius_scales must be positive multiples of the radius, got {tuple(radius_scales)}.")
     if not (hasattr(incidents, "columns") and {"x", "y"} <= set(incidents.columns)):
-        raise InputError("hotspot_robustness needs incidents as a (Geo)DataFrame with x and y columns in metres "
-                         "(EPSG:27700), as the engine's ingest gives them.")
+        raise InputError(
+            "hotspot_robustness needs incidents as a (Geo)DataFrame with x and y columns in metres "
+            "(EPSG:27700), as the engine's ingest gives them."
+        )
     x, y = points_xy(incidents)
     if isinstance(weights, str):
         weights = incidents[weights].to_numpy(float)
     if grids is None:
         grids = sweep_grids(grid, scales, shifts)
     elif grids.reference is not grid:
-        raise InputError("the sweep grids were built for another reference grid; build them with "
-                         "sweep_grids(grid) for this one.")
+        raise InputError(
+            "the sweep grids were built for another reference grid; build them with sweep_grids(grid) for this one."
+        )
 
     kde = hotspot_kde(np.column_stack([x, y]), grid=grid, radius_m=radius_m, weights=weights)
     radius, rule = kde.radius_m, kde.radius_rule
@@ -267,8 +311,18 @@ def hotspot_robustness(incidents, grid, method: str = "gistar", confidence: int 
     else:
         hot_ref = kde.percentile_mask(kde_percentile)
         criterion = f"kernel density at or above the {kde_percentile:g}th percentile, radius {radius:.0f} m"
-    ref = hotspot_areas(incidents, grid, hot_ref, wards=wards, harm_scheme=harm_scheme, method=method,
-                        criterion=criterion, min_cells=min_cells, profile="never", label=label)
+    ref = hotspot_areas(
+        incidents,
+        grid,
+        hot_ref,
+        wards=wards,
+        harm_scheme=harm_scheme,
+        method=method,
+        criterion=criterion,
+        min_cells=min_cells,
+        profile="never",
+        label=label,
+    )
     # reference frame ids follow rank; the label array uses the pre-ranking ids in area_id
     lab = ref.labels
     rows, cols = np.nonzero(lab)
@@ -278,17 +332,26 @@ def hotspot_robustness(incidents, grid, method: str = "gistar", confidence: int 
     settings = list(grids.settings)
     hot_list = []
     for g in grids.grids:
-        hot_list.append((g, _hot_cells(method, x, y, weights, g, band_m, correction, confidence, radius,
-                                       kde_percentile)))
+        hot_list.append(
+            (g, _hot_cells(method, x, y, weights, g, band_m, correction, confidence, radius, kde_percentile))
+        )
     for s in radius_scales:
         if method == "kde" and float(s) == 1.0:
             continue
         r = radius * float(s)
-        settings.append(Setting(name=f"kernel density, radius {r:.0f} m ({float(s):g} x {radius:.0f} m)",
-                                family="radius", cell_size_m=grid.cell_size, offset_x_m=0.0, offset_y_m=0.0,
-                                radius_m=r))
-        hot_list.append((grid, _hot_cells("kde", x, y, weights, grid, band_m, correction, confidence, r,
-                                          kde_percentile)))
+        settings.append(
+            Setting(
+                name=f"kernel density, radius {r:.0f} m ({float(s):g} x {radius:.0f} m)",
+                family="radius",
+                cell_size_m=grid.cell_size,
+                offset_x_m=0.0,
+                offset_y_m=0.0,
+                radius_m=r,
+            )
+        )
+        hot_list.append(
+            (grid, _hot_cells("kde", x, y, weights, grid, band_m, correction, confidence, r, kde_percentile))
+        )
 
     overlap = np.zeros((n_areas, len(settings)))
     for j, (g, hot) in enumerate(hot_list):
@@ -314,7 +377,17 @@ def hotspot_robustness(incidents, grid, method: str = "gistar", confidence: int 
             areas[c] = pd.Series(dtype=float)
     table = pd.DataFrame([dataclasses.asdict(s) for s in settings])
     table["hot_cells"] = [int(h.sum()) for _, h in hot_list]
-    table["hot_area_m2"] = [float(h.sum()) * g.cell_size ** 2 for g, h in hot_list]
-    return HotspotRobustness(areas=areas, settings=table, overlap=overlap, found=found, reference=ref,
-                             method=method, criterion=criterion, min_overlap=float(min_overlap),
-                             fragile_below=float(fragile_below), radius_m=float(radius), radius_rule=rule)
+    table["hot_area_m2"] = [float(h.sum()) * g.cell_size**2 for g, h in hot_list]
+    return HotspotRobustness(
+        areas=areas,
+        settings=table,
+        overlap=overlap,
+        found=found,
+        reference=ref,
+        method=method,
+        criterion=criterion,
+        min_overlap=float(min_overlap),
+        fragile_below=float(fragile_below),
+        radius_m=float(radius),
+        radius_rule=rule,
+    )

@@ -119,8 +119,10 @@ def place_series(incidents, places, period: str = "auto", min_periods: int = 3) 
     else:
         raise InputError(f"period must be 'year', 'half-year' or 'auto', got {period!r}.")
     if bins.n < min_periods:
-        raise InputError(f"the incidents cover {bins.n} whole {bins.period}(s); trajectories need at least "
-                         f"{min_periods} (five or more is better): give a longer history or period='half-year'.")
+        raise InputError(
+            f"the incidents cover {bins.n} whole {bins.period}(s); trajectories need at least "
+            f"{min_periods} (five or more is better): give a longer history or period='half-year'."
+        )
     where = places.locate(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float))
     ok = (where >= 0) & (bins.index >= 0)
     counts = np.zeros((places.n, bins.n), dtype=np.int64)
@@ -128,9 +130,16 @@ def place_series(incidents, places, period: str = "auto", min_periods: int = 3) 
     notes = []
     if bins.n < MIN_PERIODS:
         notes.append(f"only {bins.n} periods: trajectory classes are less certain than with five or more.")
-    return PlaceSeries(counts=counts, labels=bins.labels, period=bins.period, period_rule=rule, places=places,
-                       n_unplaced=int(((where < 0) & (bins.index >= 0)).sum()), n_set_aside=bins.n_set_aside,
-                       notes=tuple(notes))
+    return PlaceSeries(
+        counts=counts,
+        labels=bins.labels,
+        period=bins.period,
+        period_rule=rule,
+        places=places,
+        n_unplaced=int(((where < 0) & (bins.index >= 0)).sum()),
+        n_set_aside=bins.n_set_aside,
+        notes=tuple(notes),
+    )
 
 
 # --------------------------------------------------------------------------- classes
@@ -165,9 +174,18 @@ class Trajectories:
     def to_frame(self) -> pd.DataFrame:
         """One row per place: ids, location, class, label, group, events, high periods, counts per period."""
         s = self.series
-        df = pd.DataFrame({"place_id": s.places.ids, "x": s.places.x, "y": s.places.y,
-                           "trajectory": self.classes, "stability": self.labels, "group": self.group,
-                           "events": s.counts.sum(axis=1), "high_periods": self.high.sum(axis=1)})
+        df = pd.DataFrame(
+            {
+                "place_id": s.places.ids,
+                "x": s.places.x,
+                "y": s.places.y,
+                "trajectory": self.classes,
+                "stability": self.labels,
+                "group": self.group,
+                "events": s.counts.sum(axis=1),
+                "high_periods": self.high.sum(axis=1),
+            }
+        )
         for j, lab in enumerate(s.labels):
             df[lab] = s.counts[:, j]
         df.attrs.update({"method": self.method, "period": s.period, "period_rule": s.period_rule})
@@ -187,8 +205,9 @@ def _high_threshold(counts: np.ndarray, high_share: float, min_high_count: int) 
     return np.maximum(float(min_high_count), q.astype(float))
 
 
-def name_trajectory(mean_counts, borough_mean, high_threshold, flare_ratio: float = 3.0,
-                    trend_change: float = 0.5) -> str:
+def name_trajectory(
+    mean_counts, borough_mean, high_threshold, flare_ratio: float = 3.0, trend_change: float = 0.5
+) -> str:
     """Class of one mean trajectory (counts per period) by the rules in the module docstring."""
     m = np.asarray(mean_counts, dtype=float)
     T = m.size
@@ -212,9 +231,19 @@ def name_trajectory(mean_counts, borough_mean, high_threshold, flare_ratio: floa
     return "flare-up"
 
 
-def place_trajectories(series: PlaceSeries, seed: int = 0, min_events: int | None = None, k_min: int = 5,
-                       k_max: int = 10, high_share: float = 0.05, min_high_count: int = 3, recent_periods: int = 1,
-                       flare_ratio: float = 3.0, trend_change: float = 0.5, n_threads: int = 1) -> Trajectories:
+def place_trajectories(
+    series: PlaceSeries,
+    seed: int = 0,
+    min_events: int | None = None,
+    k_min: int = 5,
+    k_max: int = 10,
+    high_share: float = 0.05,
+    min_high_count: int = 3,
+    recent_periods: int = 1,
+    flare_ratio: float = 3.0,
+    trend_change: float = 0.5,
+    n_threads: int = 1,
+) -> Trajectories:
     """Trajectory class (k-means groups, named) and chronic/acute label of every place.
 
     Parameters (see the module docstring for the method)
@@ -289,17 +318,31 @@ def place_trajectories(series: PlaceSeries, seed: int = 0, min_events: int | Non
     if active.size:
         classes[active] = np.asarray(group_class, dtype=object)[new_lab]
     chronic = high.sum(axis=1) * 2 > T
-    acute = ~chronic & high[:, T - recent_periods:].any(axis=1)
+    acute = ~chronic & high[:, T - recent_periods :].any(axis=1)
     labels = np.where(chronic, "chronic", np.where(acute, "acute", "none")).astype(object)
-    method = (f"k-means (Curman et al. 2015) on per-period standardised log counts of the {active.size:,} places "
-              f"with at least {min_ev} incidents over {T} {series.period}s ({series.period_rule}); k = "
-              f"{uniq.size} by the Calinski-Harabasz score; seed {seed}. High in a period: at least the top "
-              f"{high_share:.0%} of places' counts and at least {min_high_count}. Chronic: high in more than half "
-              f"the periods; acute: not chronic and high in the last {recent_periods} period(s).")
-    return Trajectories(series=series, classes=classes, labels=labels, group=group, high=high, high_threshold=h,
-                        group_mean=group_mean, group_class=group_class,
-                        group_size=np.bincount(new_lab, minlength=uniq.size) if active.size else np.zeros(0, int),
-                        k=int(uniq.size), k_scores=scores, min_events=min_ev, seed=int(seed), method=method)
+    method = (
+        f"k-means (Curman et al. 2015) on per-period standardised log counts of the {active.size:,} places "
+        f"with at least {min_ev} incidents over {T} {series.period}s ({series.period_rule}); k = "
+        f"{uniq.size} by the Calinski-Harabasz score; seed {seed}. High in a period: at least the top "
+        f"{high_share:.0%} of places' counts and at least {min_high_count}. Chronic: high in more than half "
+        f"the periods; acute: not chronic and high in the last {recent_periods} period(s)."
+    )
+    return Trajectories(
+        series=series,
+        classes=classes,
+        labels=labels,
+        group=group,
+        high=high,
+        high_threshold=h,
+        group_mean=group_mean,
+        group_class=group_class,
+        group_size=np.bincount(new_lab, minlength=uniq.size) if active.size else np.zeros(0, int),
+        k=int(uniq.size),
+        k_scores=scores,
+        min_events=min_ev,
+        seed=int(seed),
+        method=method,
+    )
 
 
 def _threads(n: int):
@@ -366,9 +409,17 @@ class PlantedTrajectories:
     sites: pd.DataFrame
 
 
-def plant_trajectories(rng: np.random.Generator, sites_x, sites_y, period_edges, n_per_class: int = 10,
-                       background: float = 0.2, high: float = 6.0, jitter_m: float = 0.0,
-                       classes=PLANTED) -> PlantedTrajectories:
+def plant_trajectories(
+    rng: np.random.Generator,
+    sites_x,
+    sites_y,
+    period_edges,
+    n_per_class: int = 10,
+    background: float = 0.2,
+    high: float = 6.0,
+    jitter_m: float = 0.0,
+    classes=PLANTED,
+) -> PlantedTrajectories:
     """Plant places with known trajectories among background sites.
 
     ``sites_x``/``sites_y`` (metres, EPSG:27700) are candidate places (e.g. cell
@@ -391,7 +442,7 @@ def plant_trajectories(rng: np.random.Generator, sites_x, sites_y, period_edges,
     chosen = rng.choice(sx.size, need, replace=False)
     site_class = np.full(sx.size, "stable low", dtype=object)
     for j, c in enumerate(classes):
-        site_class[chosen[j * n_per_class:(j + 1) * n_per_class]] = c
+        site_class[chosen[j * n_per_class : (j + 1) * n_per_class]] = c
     rates = np.array([planted_rates(c, T, background, high) for c in site_class]).reshape(sx.size, T)
     counts = rng.poisson(rates)
     site_idx = np.repeat(np.repeat(np.arange(sx.size), T), counts.ravel())
@@ -401,7 +452,14 @@ def plant_trajectories(rng: np.random.Generator, sites_x, sites_y, period_edges,
     times = edges[:-1][per_idx] + pd.to_timedelta(offs, unit="s")
     jx = rng.uniform(-jitter_m, jitter_m, site_idx.size) if jitter_m > 0 else 0.0
     jy = rng.uniform(-jitter_m, jitter_m, site_idx.size) if jitter_m > 0 else 0.0
-    events = pd.DataFrame({"x": sx[site_idx] + jx, "y": sy[site_idx] + jy, "time": times, "site": site_idx,
-                           "planted_class": site_class[site_idx]})
+    events = pd.DataFrame(
+        {
+            "x": sx[site_idx] + jx,
+            "y": sy[site_idx] + jy,
+            "time": times,
+            "site": site_idx,
+            "planted_class": site_class[site_idx],
+        }
+    )
     sites = pd.DataFrame({"site": np.arange(sx.size), "x": sx, "y": sy, "planted_class": site_class})
     return PlantedTrajectories(events=events, sites=sites)

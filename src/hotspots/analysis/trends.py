@@ -103,10 +103,22 @@ from .neighbours import queen_csr as queen_csr  # re-exported for callers of hot
 
 ESRI_LABELS = (
     "no pattern",
-    "new hot spot", "consecutive hot spot", "intensifying hot spot", "persistent hot spot",
-    "diminishing hot spot", "sporadic hot spot", "oscillating hot spot", "historical hot spot",
-    "new cold spot", "consecutive cold spot", "intensifying cold spot", "persistent cold spot",
-    "diminishing cold spot", "sporadic cold spot", "oscillating cold spot", "historical cold spot",
+    "new hot spot",
+    "consecutive hot spot",
+    "intensifying hot spot",
+    "persistent hot spot",
+    "diminishing hot spot",
+    "sporadic hot spot",
+    "oscillating hot spot",
+    "historical hot spot",
+    "new cold spot",
+    "consecutive cold spot",
+    "intensifying cold spot",
+    "persistent cold spot",
+    "diminishing cold spot",
+    "sporadic cold spot",
+    "oscillating cold spot",
+    "historical cold spot",
 )
 
 UK_LABELS = ("not hot", "persistent", "emerging", "former", "intermittent")
@@ -135,7 +147,8 @@ def esri_legend(step: str = "fortnight") -> dict[str, str]:
         txt = txt.replace("is not hot in", "is not cold in")
         txt = txt.replace("but cooling significantly", "but warming significantly")
         txt = txt.replace("never a cold spot", "never a hot spot").replace(
-            "that was a cold spot", "that was a hot spot")
+            "that was a cold spot", "that was a hot spot"
+        )
         out[f"{k} cold spot"] = txt
     return out
 
@@ -155,8 +168,6 @@ def uk_legend(step: str = "fortnight") -> dict[str, str]:
 def to_fim_timestamp(fim_date, timezone: str | None = None) -> pd.Timestamp:
     """Midnight at the start of the FIM date in ``timezone`` (default Europe/London)."""
     return local_midnight(fim_date, resolve_timezone(timezone))
-
-
 
 
 @dataclass(frozen=True)
@@ -188,16 +199,22 @@ def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None, tim
     choices: dict[str, str] = {}
     if mode == "auto":
         mode = "month" if precision == "month" else "days"
-        why = (f"chosen automatically: the data have {precision} precision")
-        choose(choices, "step", f"emerging hotspots: time step chosen automatically: "
-                                f"{'calendar months' if mode == 'month' else f'{cfg.step_days} days'}, because the "
-                                f"incident times have {precision} precision")
+        why = f"chosen automatically: the data have {precision} precision"
+        choose(
+            choices,
+            "step",
+            f"emerging hotspots: time step chosen automatically: "
+            f"{'calendar months' if mode == 'month' else f'{cfg.step_days} days'}, because the "
+            f"incident times have {precision} precision",
+        )
     else:
         why = "set in [trends] step"
     if mode == "days" and precision == "month":
-        raise PrecisionError(f"[trends] step = \"days\" ({cfg.step_days}-day steps) needs day-precision times, but the "
-                             "incidents only have month precision (police.uk publishes months only). Use step = "
-                             "\"month\" or \"auto\".")
+        raise PrecisionError(
+            f'[trends] step = "days" ({cfg.step_days}-day steps) needs day-precision times, but the '
+            "incidents only have month precision (police.uk publishes months only). Use step = "
+            '"month" or "auto".'
+        )
     if mode == "month":
         last_end = fim.replace(day=1)  # first of the FIM month: months ending by the FIM date
         if cfg.n_steps:
@@ -225,22 +242,34 @@ def plan_steps(fim_date, precision: str, cfg: TrendsConfig, data_start=None, tim
             n = int(math.floor((fim - ds).days / d))
             n = min(n, cfg.max_steps)
         # calendar days in local time (DST-safe)
-        ends = pd.DatetimeIndex([(fim.tz_localize(None) - pd.Timedelta(days=d * k)).tz_localize(tz)
-                                 for k in range(n - 1, -1, -1)])
+        ends = pd.DatetimeIndex(
+            [(fim.tz_localize(None) - pd.Timedelta(days=d * k)).tz_localize(tz) for k in range(n - 1, -1, -1)]
+        )
         starts = pd.DatetimeIndex([(e.tz_localize(None) - pd.Timedelta(days=d)).tz_localize(tz) for e in ends])
         unit = f"{d} days"
         label = {14: "fortnight", 7: "week"}.get(d, f"{d}-day step")
     if n < cfg.min_steps:
-        raise InputError(f"Emerging-hotspot analysis needs at least {cfg.min_steps} time steps of {unit} ending at "
-                         f"{fim.date()}, but the incidents only cover {max(n, 0)}; supply a longer history or "
-                         "lower [trends] min_steps / step_days.")
-    ending = (f"ending at the FIM date {fim.date()}" if ends[-1] == fim else
-              f"the last whole month before the FIM date {fim.date()}")
-    note = (f"{n} steps of {unit} ({why}), {starts[0].date()} to {(ends[-1] - pd.Timedelta(days=1)).date()} "
-            f"inclusive, {ending}")
+        raise InputError(
+            f"Emerging-hotspot analysis needs at least {cfg.min_steps} time steps of {unit} ending at "
+            f"{fim.date()}, but the incidents only cover {max(n, 0)}; supply a longer history or "
+            "lower [trends] min_steps / step_days."
+        )
+    ending = (
+        f"ending at the FIM date {fim.date()}"
+        if ends[-1] == fim
+        else f"the last whole month before the FIM date {fim.date()}"
+    )
+    note = (
+        f"{n} steps of {unit} ({why}), {starts[0].date()} to {(ends[-1] - pd.Timedelta(days=1)).date()} "
+        f"inclusive, {ending}"
+    )
     if not cfg.n_steps:
-        choose(choices, "n_steps", f"emerging hotspots: {n} steps of {unit} chosen automatically (every whole "
-                                   f"step from the first incident, at most [trends] max_steps = {cfg.max_steps})")
+        choose(
+            choices,
+            "n_steps",
+            f"emerging hotspots: {n} steps of {unit} chosen automatically (every whole "
+            f"step from the first incident, at most [trends] max_steps = {cfg.max_steps})",
+        )
     return StepPlan(starts, ends, unit, label, note, dict(choices))
 
 
@@ -266,8 +295,7 @@ def mann_kendall(series: np.ndarray, ac_lags: int = 0, with_slope: bool = True) 
     serial correlation at lags 1..ac_lags (as ``pymannkendall.yue_wang_modification_test``
     with ``lag=ac_lags``); 0 is the original test.
     """
-    s, v, z, tau, slope = K.mann_kendall(kernel_array(series, np.float64), int(ac_lags),
-                                         bool(with_slope))
+    s, v, z, tau, slope = K.mann_kendall(kernel_array(series, np.float64), int(ac_lags), bool(with_slope))
     return {"s": s, "var": v, "z": z, "p": _norm_sf2(z), "tau": tau, "slope": slope}
 
 
@@ -276,8 +304,8 @@ def classify_uk(hot: np.ndarray, recent_steps: int, hot_share: float) -> np.ndar
     N, T = hot.shape
     r = recent_steps if recent_steps > 0 else max(2, int(round(T / 4)))
     r = min(r, T - 1)
-    recent = hot[:, T - r:].mean(axis=1) >= hot_share
-    earlier = hot[:, :T - r].mean(axis=1) >= hot_share
+    recent = hot[:, T - r :].mean(axis=1) >= hot_share
+    earlier = hot[:, : T - r].mean(axis=1) >= hot_share
     any_hot = hot.any(axis=1)
     code = np.zeros(N, dtype=np.int64)
     code[any_hot] = 4
@@ -371,8 +399,10 @@ class EmergingResult:
                 trend = f"Gi* trend {'rising' if tz[i] > 0 else 'falling'} (Mann-Kendall p = {tp[i]:.3g})"
             else:
                 trend = f"no significant Gi* trend (p = {tp[i]:.2g})"
-            out.append(f"{lab[i].capitalize()}: hot in {nh[i]} and cold in {nc[i]} of {T} {st}s, "
-                       f"{latest} in the latest; {trend}.")
+            out.append(
+                f"{lab[i].capitalize()}: hot in {nh[i]} and cold in {nc[i]} of {T} {st}s, "
+                f"{latest} in the latest; {trend}."
+            )
         return out
 
     def to_frame(self):
@@ -382,16 +412,28 @@ class EmergingResult:
         g = self.grid
         cs = g.cell_size
         geom = shapely.box(g.xmin + cols * cs, g.ymax - (rows + 1) * cs, g.xmin + (cols + 1) * cs, g.ymax - rows * cs)
-        df = pd.DataFrame({
-            "cell_id": rows * g.ncols + cols, "row": rows, "col": cols,
-            "class_code": self.codes, "class_label": self.class_labels,
-            "explanation": self.explanations(),
-            "n_hot_steps": self.hot.sum(axis=0), "n_cold_steps": self.cold.sum(axis=0),
-            "latest_hot": self.hot[-1], "latest_cold": self.cold[-1],
-            "latest_z": self.z[-1], "latest_count": self.counts[-1], "total_count": self.counts.sum(axis=0),
-            "trend_z": self.trend["z"], "trend_p": self.trend["p"], "trend_tau": self.trend["tau"],
-            "count_trend_z": self.count_trend["z"], "count_trend_p": self.count_trend["p"],
-        })
+        df = pd.DataFrame(
+            {
+                "cell_id": rows * g.ncols + cols,
+                "row": rows,
+                "col": cols,
+                "class_code": self.codes,
+                "class_label": self.class_labels,
+                "explanation": self.explanations(),
+                "n_hot_steps": self.hot.sum(axis=0),
+                "n_cold_steps": self.cold.sum(axis=0),
+                "latest_hot": self.hot[-1],
+                "latest_cold": self.cold[-1],
+                "latest_z": self.z[-1],
+                "latest_count": self.counts[-1],
+                "total_count": self.counts.sum(axis=0),
+                "trend_z": self.trend["z"],
+                "trend_p": self.trend["p"],
+                "trend_tau": self.trend["tau"],
+                "count_trend_z": self.count_trend["z"],
+                "count_trend_p": self.count_trend["p"],
+            }
+        )
         return gpd.GeoDataFrame(df, geometry=geom, crs=g.crs)
 
     def to_geotiff(self, path, layer: str = "class") -> Path:
@@ -399,8 +441,9 @@ class EmergingResult:
         ``labels``, -1 outside), ``latest_z`` (Gi* z of the final step), ``trend_z``
         (Mann-Kendall z of the Gi* series) or ``n_hot`` (hot steps)."""
         if layer == "class":
-            return self.grid.write_geotiff(path, self.class_grid().astype(float), nodata=-1,
-                                           description=f"emerging-hotspot class ({self.scheme})")
+            return self.grid.write_geotiff(
+                path, self.class_grid().astype(float), nodata=-1, description=f"emerging-hotspot class ({self.scheme})"
+            )
         arrays = {"latest_z": self.z[-1], "trend_z": self.trend["z"], "n_hot": self.hot.sum(axis=0)}
         if layer not in arrays:
             raise ValueError(f"layer must be one of class, {', '.join(arrays)}; got {layer!r}")
@@ -414,18 +457,27 @@ class EmergingResult:
 
     def steps_frame(self) -> pd.DataFrame:
         """One row per time step: dates, incidents, hot and cold cells."""
-        return pd.DataFrame({
-            "step": np.arange(self.n_steps), "start": self.step_starts,
-            "end_exclusive": self.step_ends, "incidents": self.counts.sum(axis=1),
-            "hot_cells": self.hot.sum(axis=1), "cold_cells": self.cold.sum(axis=1),
-        })
+        return pd.DataFrame(
+            {
+                "step": np.arange(self.n_steps),
+                "start": self.step_starts,
+                "end_exclusive": self.step_ends,
+                "incidents": self.counts.sum(axis=1),
+                "hot_cells": self.hot.sum(axis=1),
+                "cold_cells": self.cold.sum(axis=1),
+            }
+        )
 
     def summary(self) -> dict:
         return {
-            "scheme": self.scheme, "n_steps": self.n_steps, "n_cells": self.n_cells,
-            "step": self.step_label, "first_step_start": str(self.step_starts[0].date()),
+            "scheme": self.scheme,
+            "n_steps": self.n_steps,
+            "n_cells": self.n_cells,
+            "step": self.step_label,
+            "first_step_start": str(self.step_starts[0].date()),
             "last_step_end_exclusive": str(self.step_ends[-1].date()),
-            "classes": self.counts_by_class(), "notes": list(self.notes),
+            "classes": self.counts_by_class(),
+            "notes": list(self.notes),
         }
 
 
@@ -453,13 +505,22 @@ def build_cube(incidents, grid, plan: StepPlan, weight: str = "count") -> tuple[
     ok = in_time & in_grid
     w = incidents["harm"].to_numpy(float) if weight == "harm" else np.ones(len(incidents))
     np.add.at(cube, (k[ok], cell[ok]), w[ok])
-    info = {"used": int(ok.sum()), "outside_time": int((~in_time).sum()),
-            "outside_grid": int((in_time & ~in_grid).sum())}
+    info = {
+        "used": int(ok.sum()),
+        "outside_time": int((~in_time).sum()),
+        "outside_grid": int((in_time & ~in_grid).sum()),
+    }
     return cube, info
 
 
-def emerging_hotspots(incidents: gpd.GeoDataFrame, grid: Grid, fim_date, config: TrendsConfig | None = None, *,
-                      timezone: str | None = None) -> EmergingResult:
+def emerging_hotspots(
+    incidents: gpd.GeoDataFrame,
+    grid: Grid,
+    fim_date,
+    config: TrendsConfig | None = None,
+    *,
+    timezone: str | None = None,
+) -> EmergingResult:
     """Emerging-hotspot analysis of ``incidents`` on ``grid`` for the FIM date.
 
     ``incidents`` follows the Incidents contract (a GeoDataFrame in the grid's
@@ -478,13 +539,14 @@ def emerging_hotspots(incidents: gpd.GeoDataFrame, grid: Grid, fim_date, config:
     if cfg.crime_types:
         inc = inc[inc["crime_type"].isin(cfg.crime_types)]
     if len(inc) == 0:
-        raise InputError("Emerging-hotspot analysis received no incidents"
-                         + (f" of types {list(cfg.crime_types)}" if cfg.crime_types else "")
-                         + "; check the crime types and the date range.")
+        raise InputError(
+            "Emerging-hotspot analysis received no incidents"
+            + (f" of types {list(cfg.crime_types)}" if cfg.crime_types else "")
+            + "; check the crime types and the date range."
+        )
     precision = coarsest_precision(inc)
     if cfg.step == "days":
-        require_precision(inc, "day", f"[trends] {cfg.step_days}-day steps",
-                          "Use [trends] step = \"month\" or \"auto\".")
+        require_precision(inc, "day", f"[trends] {cfg.step_days}-day steps", 'Use [trends] step = "month" or "auto".')
     data_start = inc["start"].min()
     plan = plan_steps(fim_date, precision, cfg, data_start, tz)
     cube, info = build_cube(inc, grid, plan, cfg.weight)
@@ -509,20 +571,47 @@ def emerging_hotspots(incidents: gpd.GeoDataFrame, grid: Grid, fim_date, config:
     count_trend = mann_kendall(cube.T, 0, with_slope=False)
     labels: tuple[str, ...]
     if cfg.scheme == "esri":
-        codes = K.classify_esri(kernel_array(hot.T, np.bool_), kernel_array(cold.T, np.bool_),
-                                kernel_array(trend["p"], np.float64), kernel_array(trend["z"], np.float64),
-                                float(cfg.trend_alpha), float(cfg.share), float(cfg.historical_min_span), 2,
-                                bool(cfg.historical == "extended"))
+        codes = K.classify_esri(
+            kernel_array(hot.T, np.bool_),
+            kernel_array(cold.T, np.bool_),
+            kernel_array(trend["p"], np.float64),
+            kernel_array(trend["z"], np.float64),
+            float(cfg.trend_alpha),
+            float(cfg.share),
+            float(cfg.historical_min_span),
+            2,
+            bool(cfg.historical == "extended"),
+        )
         labels = ESRI_LABELS
     else:
         codes = classify_uk(hot.T, cfg.recent_steps, cfg.uk_hot_share)
         labels = UK_LABELS
-    notes = [plan.note,
-             f"space-time Gi*: queen neighbours, current and {cfg.time_lags} previous step(s), binary weights, "
-             f"self included; mean/variance over the whole cube; hot/cold at FDR ({cfg.fdr}) alpha {cfg.alpha}",
-             f"{info['used']} incidents in the cube; {info['outside_time']} outside the steps, "
-             f"{info['outside_grid']} outside the grid"]
-    return EmergingResult(grid=grid, rows=rows, cols=cols, step_starts=plan.starts, step_ends=plan.ends,
-                          step_label=plan.label, counts=cube, z=z, p=p, q=q, hot=hot, cold=cold, trend=trend,
-                          count_trend=count_trend, codes=np.asarray(codes), labels=labels, scheme=cfg.scheme,
-                          config=cfg, notes=tuple(notes), choices=plan.choices)
+    notes = [
+        plan.note,
+        f"space-time Gi*: queen neighbours, current and {cfg.time_lags} previous step(s), binary weights, "
+        f"self included; mean/variance over the whole cube; hot/cold at FDR ({cfg.fdr}) alpha {cfg.alpha}",
+        f"{info['used']} incidents in the cube; {info['outside_time']} outside the steps, "
+        f"{info['outside_grid']} outside the grid",
+    ]
+    return EmergingResult(
+        grid=grid,
+        rows=rows,
+        cols=cols,
+        step_starts=plan.starts,
+        step_ends=plan.ends,
+        step_label=plan.label,
+        counts=cube,
+        z=z,
+        p=p,
+        q=q,
+        hot=hot,
+        cold=cold,
+        trend=trend,
+        count_trend=count_trend,
+        codes=np.asarray(codes),
+        labels=labels,
+        scheme=cfg.scheme,
+        config=cfg,
+        notes=tuple(notes),
+        choices=plan.choices,
+    )

@@ -23,20 +23,24 @@ def ward_table(incidents: pd.DataFrame, wards: pd.DataFrame, period_days: int = 
     inc = pd.DataFrame(incidents.drop(columns="geometry", errors="ignore"))
     w = pd.DataFrame(wards.drop(columns="geometry"))[["ward_code", "ward_name", "population", "households"]]
     g = inc.groupby("ward_code")
-    t = pd.DataFrame({
-        "incidents": g.size(),
-        "harm": g["harm"].sum(),
-        "burglaries": inc[inc["crime_type"].isin(BURGLARY_TYPES)].groupby("ward_code").size(),
-    })
+    t = pd.DataFrame(
+        {
+            "incidents": g.size(),
+            "harm": g["harm"].sum(),
+            "burglaries": inc[inc["crime_type"].isin(BURGLARY_TYPES)].groupby("ward_code").size(),
+        }
+    )
     top = inc.groupby(["ward_code", "crime_type"]).size().rename("n").reset_index()
     top = top.sort_values(["ward_code", "n", "crime_type"], ascending=[True, False, True]).drop_duplicates("ward_code")
     t = w.merge(t, left_on="ward_code", right_index=True, how="left")
-    t = t.merge(top.rename(columns={"crime_type": "top_crime_type", "n": "top_crime_type_count"}),
-                on="ward_code", how="left")
+    t = t.merge(
+        top.rename(columns={"crime_type": "top_crime_type", "n": "top_crime_type_count"}), on="ward_code", how="left"
+    )
     for c in ("incidents", "harm", "burglaries", "top_crime_type_count"):
         t[c] = t[c].fillna(0)
-    t[["incidents", "burglaries", "top_crime_type_count"]] = t[["incidents", "burglaries",
-                                                                "top_crime_type_count"]].astype(int)
+    t[["incidents", "burglaries", "top_crime_type_count"]] = t[
+        ["incidents", "burglaries", "top_crime_type_count"]
+    ].astype(int)
     years = period_days / 365.25
     t["burglary_rate_per_1000_households"] = np.round(1000 * t["burglaries"] / t["households"] / years, 2)
     t["crime_rate_per_1000_population"] = np.round(1000 * t["incidents"] / t["population"] / years, 2)
@@ -45,8 +49,9 @@ def ward_table(incidents: pd.DataFrame, wards: pd.DataFrame, period_days: int = 
     total_harm = t["harm"].sum()
     t["reason"] = [
         f"{r.harm:,.0f} harm ({100 * r.harm / total_harm:.1f}% of the area's) from {r.incidents:,} incidents; "
-        f"most common: {r.top_crime_type} ({r.top_crime_type_count:,})" if r.incidents else "no incidents in the window"
+        f"most common: {r.top_crime_type} ({r.top_crime_type_count:,})"
+        if r.incidents
+        else "no incidents in the window"
         for r in t.itertuples()
     ]
-    return t.drop(columns=["population", "households"]).assign(
-        population=t["population"], households=t["households"])
+    return t.drop(columns=["population", "households"]).assign(population=t["population"], households=t["households"])

@@ -35,8 +35,18 @@ Every command writes under --out (default out/<command>; the FIM pack of `run` g
 """
 
 #: Subcommand modules, in the order ``hotspots --help`` lists them.
-SUBCOMMANDS = ("ingest", "run", "demo_data", "nearrepeat", "trends", "evaluate", "cctv", "backtest",
-               "london_data", "run_boroughs")
+SUBCOMMANDS = (
+    "ingest",
+    "run",
+    "demo_data",
+    "nearrepeat",
+    "trends",
+    "evaluate",
+    "cctv",
+    "backtest",
+    "london_data",
+    "run_boroughs",
+)
 
 
 class CommandLoadError(HotspotsError):
@@ -51,15 +61,18 @@ def load_subcommand(module: str) -> ModuleType:
     try:
         return importlib.import_module(name)
     except Exception as exc:  # any failure to import is a broken installation, reported by name
-        raise CommandLoadError(f"the '{module.replace('_', '-')}' command could not be loaded ({name}: "
-                               f"{type(exc).__name__}: {exc}); reinstall hotspots (pip install -e .) or report "
-                               "this error.") from exc
+        raise CommandLoadError(
+            f"the '{module.replace('_', '-')}' command could not be loaded ({name}: "
+            f"{type(exc).__name__}: {exc}); reinstall hotspots (pip install -e .) or report "
+            "this error."
+        ) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``hotspots`` parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="hotspots", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="hotspots", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"hotspots {__version__}")
     parser.set_defaults(func=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -18,26 +18,55 @@ NAME = "backtest"
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(NAME, help="score forecast methods (counts, KDE, near-repeat, Gi*, learned model) by "
-                                  "rolling-origin backtest", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        NAME,
+        help="score forecast methods (counts, KDE, near-repeat, Gi*, learned model) by rolling-origin backtest",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     options.add_common(p)
     p.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first forecast origin")
     p.add_argument("--end", required=True, metavar="YYYY-MM-DD", help="last forecast origin (inclusive)")
-    p.add_argument("--horizon-days", type=int, default=0, metavar="N",
-                   help="forecast horizon in days (default 14; month-precision data always uses one month)")
-    p.add_argument("--step-days", type=int, default=0, metavar="N",
-                   help="days between origins (default: the horizon; monthly for month-precision data)")
-    p.add_argument("--methods", default="", metavar="LIST",
-                   help="comma-separated methods (default: all that suit the data): naive_3m, naive_12m, "
-                        "naive_36m, kde, kde_<R>m, longrun_kde, longrun_counts, gistar, prospective, learned")
-    p.add_argument("--crime-types", default="", metavar="LIST",
-                   help="comma-separated canonical crime types (default: [forecast] crime_types, the burglary "
-                        "types)")
-    p.add_argument("--shares", default="", metavar="LIST",
-                   help="area shares for the metrics, e.g. 0.01,0.05,0.1 (default: [forecast] shares)")
-    p.add_argument("--cell-size", type=float, default=None, metavar="M",
-                   help="grid cell size in metres (default: [grid] cell_size_m)")
+    p.add_argument(
+        "--horizon-days",
+        type=int,
+        default=0,
+        metavar="N",
+        help="forecast horizon in days (default 14; month-precision data always uses one month)",
+    )
+    p.add_argument(
+        "--step-days",
+        type=int,
+        default=0,
+        metavar="N",
+        help="days between origins (default: the horizon; monthly for month-precision data)",
+    )
+    p.add_argument(
+        "--methods",
+        default="",
+        metavar="LIST",
+        help="comma-separated methods (default: all that suit the data): naive_3m, naive_12m, "
+        "naive_36m, kde, kde_<R>m, longrun_kde, longrun_counts, gistar, prospective, learned",
+    )
+    p.add_argument(
+        "--crime-types",
+        default="",
+        metavar="LIST",
+        help="comma-separated canonical crime types (default: [forecast] crime_types, the burglary types)",
+    )
+    p.add_argument(
+        "--shares",
+        default="",
+        metavar="LIST",
+        help="area shares for the metrics, e.g. 0.01,0.05,0.1 (default: [forecast] shares)",
+    )
+    p.add_argument(
+        "--cell-size",
+        type=float,
+        default=None,
+        metavar="M",
+        help="grid cell size in metres (default: [grid] cell_size_m)",
+    )
     return p
 
 
@@ -50,9 +79,11 @@ def _print_summary(res: Any, origins: list[Any], shares: tuple[float, ...]) -> N
     k = "5" if 0.05 in shares else f"{shares[0] * 100:g}"
     print(f"\nMean over {len(origins)} origins (± standard error):")
     for _, r in s.iterrows():
-        print(f"  {r['method']:<16} hit rate at {k}%: {r[f'hit_rate_{k}'] * 100:5.1f}% ± "
-              f"{r[f'hit_rate_{k}_se'] * 100:.1f}   PAI {r[f'pai_{k}']:.2f}   PEI {r[f'pei_{k}']:.2f}   "
-              f"info gain {r['info_gain']:+.3f} nats/incident")
+        print(
+            f"  {r['method']:<16} hit rate at {k}%: {r[f'hit_rate_{k}'] * 100:5.1f}% ± "
+            f"{r[f'hit_rate_{k}_se'] * 100:.1f}   PAI {r[f'pai_{k}']:.2f}   PEI {r[f'pei_{k}']:.2f}   "
+            f"info gain {r['info_gain']:+.3f} nats/incident"
+        )
     print(f"Best at {k}% of the area: {res.best(0.05 if 0.05 in shares else shares[0])}")
     for n in res.notes:
         print("note:", n)
@@ -73,8 +104,10 @@ def main(args: argparse.Namespace) -> int:
     types = _list(args.crime_types) or list(fc.crime_types)
     sel = inc[inc["crime_type"].isin(types)] if types else inc
     if len(sel) == 0:
-        raise InputError(f"no incidents of types {types} in {args.config}; present: "
-                         f"{sorted(inc['crime_type'].unique())}. Choose --crime-types.")
+        raise InputError(
+            f"no incidents of types {types} in {args.config}; present: "
+            f"{sorted(inc['crime_type'].unique())}. Choose --crime-types."
+        )
     events = EventTable.from_incidents(sel)
     grid = inp.grid if args.cell_size is None else inp.area.grid(args.cell_size)
     horizon = Horizon.for_precision(events.precision, args.horizon_days or 14)
@@ -87,17 +120,21 @@ def main(args: argparse.Namespace) -> int:
     names = _list(args.methods) or list(default_method_names(events.precision))
     methods = make_methods(names, cfg.project.seed, events.precision)
     origins = make_origins(args.start, args.end, horizon, cfg.timezone, args.step_days or None)
-    options.say(args, f"{len(events):,} incidents ({', '.join(types)}; {events.precision} precision), "
-                      f"{grid.cell_size:g} m cells ({grid.n_cells:,} in the area), {len(origins)} origins, horizon "
-                      f"{horizon.label}, methods: {', '.join(names)}")
+    options.say(
+        args,
+        f"{len(events):,} incidents ({', '.join(types)}; {events.precision} precision), "
+        f"{grid.cell_size:g} m cells ({grid.n_cells:,} in the area), {len(origins)} origins, horizon "
+        f"{horizon.label}, methods: {', '.join(names)}",
+    )
     ctx = CellContext.from_study_area(inp.area, grid)
-    res = backtest(events, grid, methods, origins, horizon, shares, ctx,
-                   progress=None if args.quiet else print)
+    res = backtest(events, grid, methods, origins, horizon, shares, ctx, progress=None if args.quiet else print)
     out = options.out_dir(args)
     paths = res.to_csv(out)
     plot_capture_curves(res, out / "hit_rate_vs_area.png")
     plot_hit_rate_by_origin(res, out / "hit_rate_by_origin.png", share=0.05 if 0.05 in shares else shares[0])
     _print_summary(res, origins, shares)
-    print(f"Written: {paths['summary']}, {paths['scores']}, {out / 'hit_rate_vs_area.png'}, "
-          f"{out / 'hit_rate_by_origin.png'}")
+    print(
+        f"Written: {paths['summary']}, {paths['scores']}, {out / 'hit_rate_vs_area.png'}, "
+        f"{out / 'hit_rate_by_origin.png'}"
+    )
     return 0

@@ -21,15 +21,27 @@ NAME = "cctv"
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(NAME, help="CCTV/ANPR coverage of harm, gaps, new camera and reader sites, public map",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        NAME,
+        help="CCTV/ANPR coverage of harm, gaps, new camera and reader sites, public map",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     options.add_common(p)
     p.add_argument("--k", type=int, metavar="N", help="number of new cameras to site (default [siting] k)")
     p.add_argument("--anpr-k", type=int, metavar="N", help="number of new ANPR readers (default [anpr] k, 20)")
-    p.add_argument("--from", dest="period_from", metavar="YYYY-MM-DD",
-                   help="first day of the period analysed (default [coverage] period_start / all)")
-    p.add_argument("--to", dest="period_to", metavar="YYYY-MM-DD",
-                   help="last day of the period analysed (default [coverage] period_end / all)")
+    p.add_argument(
+        "--from",
+        dest="period_from",
+        metavar="YYYY-MM-DD",
+        help="first day of the period analysed (default [coverage] period_start / all)",
+    )
+    p.add_argument(
+        "--to",
+        dest="period_to",
+        metavar="YYYY-MM-DD",
+        help="last day of the period analysed (default [coverage] period_end / all)",
+    )
     p.add_argument("--inventory", metavar="FILE", help="camera inventory to use instead of [cameras] inventory")
     return p
 
@@ -52,19 +64,31 @@ def _with_overrides(cfg: Any, args: argparse.Namespace) -> Any:
 
 
 def _print_summary(args: argparse.Namespace, s: dict[str, Any]) -> None:
-    options.say(args, f"Inventory: {s['inventory']} ({s['live_cameras_used']} live cameras used, "
-                      f"{s['cameras_rejected']} rows rejected)")
-    options.say(args, f"Period {s['period']['start']} to {s['period']['end']}: {s['incidents']:,} incidents; live "
-                      f"cameras see {100 * s['share_incidents_covered']:.1f}% of incidents and "
-                      f"{100 * s['share_harm_covered']:.1f}% of harm")
+    options.say(
+        args,
+        f"Inventory: {s['inventory']} ({s['live_cameras_used']} live cameras used, "
+        f"{s['cameras_rejected']} rows rejected)",
+    )
+    options.say(
+        args,
+        f"Period {s['period']['start']} to {s['period']['end']}: {s['incidents']:,} incidents; live "
+        f"cameras see {100 * s['share_incidents_covered']:.1f}% of incidents and "
+        f"{100 * s['share_harm_covered']:.1f}% of harm",
+    )
     si = s["siting"]
-    options.say(args, f"{si['k']} new cameras ({si['method']}, {si['status']}): harm covered "
-                      f"{100 * si['share_with_new']:.1f}% (gap to bound {100 * si['gap']:.2f}%)")
+    options.say(
+        args,
+        f"{si['k']} new cameras ({si['method']}, {si['status']}): harm covered "
+        f"{100 * si['share_with_new']:.1f}% (gap to bound {100 * si['gap']:.2f}%)",
+    )
     if s["anpr"]:
         a = s["anpr"]
-        options.say(args, f"ANPR: {a['entry_points']} entry points; existing readers cover "
-                          f"{100 * a['share_existing_readers']:.1f}% of their weight, with {a['new_readers']} new "
-                          f"readers {100 * a['share_with_new_readers']:.1f}%")
+        options.say(
+            args,
+            f"ANPR: {a['entry_points']} entry points; existing readers cover "
+            f"{100 * a['share_existing_readers']:.1f}% of their weight, with {a['new_readers']} new "
+            f"readers {100 * a['share_with_new_readers']:.1f}%",
+        )
     for n in s["notes"]:
         options.say(args, "note:", n)
 

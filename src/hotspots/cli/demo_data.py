@@ -14,9 +14,12 @@ NAME = "demo-data"
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(NAME, help="regenerate the synthetic demo borough (deterministic; --out data rebuilds the "
-                                  "bundled data)", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        NAME,
+        help="regenerate the synthetic demo borough (deterministic; --out data rebuilds the bundled data)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     options.add_common(p, config=False)
     return p
 

@@ -15,9 +15,12 @@ NAME = "ingest"
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(NAME, help="read and validate the input files, report what was accepted and why rows were "
-                                  "quarantined", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        NAME,
+        help="read and validate the input files, report what was accepted and why rows were quarantined",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     options.add_common(p)
     return p
 

@@ -24,39 +24,61 @@ NAME = "nearrepeat"
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(NAME, help="Knox near-repeat test (how far and how long burglary risk spreads), alert zones "
-                                  "and repeats", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        NAME,
+        help="Knox near-repeat test (how far and how long burglary risk spreads), alert zones and repeats",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     src = p.add_mutually_exclusive_group(required=True)
     options.add_config_option(src, required=False)
     src.add_argument("--input", "-i", metavar="CSV", help="CSV of events with x, y and date columns")
     options.add_data_dir(p)
     options.add_out_quiet(p)
-    p.add_argument("--date", metavar="YYYY-MM-DD",
-                   help="(with --config) the meeting date; default the day after the latest incident")
+    p.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="(with --config) the meeting date; default the day after the latest incident",
+    )
     p.add_argument("--crs", default=DEFAULT_CRS, help=f"(with --input) CRS of the x/y columns (default {DEFAULT_CRS})")
     p.add_argument("--x-col", default="x", help="x column (default x)")
     p.add_argument("--y-col", default="y", help="y column (default y)")
     p.add_argument("--date-col", default="date", help="date column (default date), read as whole days")
-    p.add_argument("--spatial-bandwidth", type=float, default=None, metavar="M",
-                   help="spatial band width in metres (default 100, or [nearrepeat] in the config)")
+    p.add_argument(
+        "--spatial-bandwidth",
+        type=float,
+        default=None,
+        metavar="M",
+        help="spatial band width in metres (default 100, or [nearrepeat] in the config)",
+    )
     p.add_argument("--spatial-bands", type=int, default=None, metavar="N", help="number of spatial bands (default 5)")
-    p.add_argument("--temporal-bandwidth", type=float, default=None, metavar="DAYS",
-                   help="temporal band width in days (default 7)")
+    p.add_argument(
+        "--temporal-bandwidth", type=float, default=None, metavar="DAYS", help="temporal band width in days (default 7)"
+    )
     p.add_argument("--temporal-bands", type=int, default=None, metavar="N", help="number of temporal bands (default 4)")
     p.add_argument("--permutations", type=int, default=None, metavar="N", help="Monte Carlo permutations (default 999)")
     p.add_argument("--metric", choices=("euclidean", "manhattan"), default=None, help="distance (default euclidean)")
-    p.add_argument("--convention", choices=("closed", "nrc"), default=None,
-                   help="band convention: closed (labels mean what they say, default) or nrc "
-                        "(reproduce the Near Repeat Calculator's counting)")
+    p.add_argument(
+        "--convention",
+        choices=("closed", "nrc"),
+        default=None,
+        help="band convention: closed (labels mean what they say, default) or nrc "
+        "(reproduce the Near Repeat Calculator's counting)",
+    )
     p.add_argument("--seed", type=int, default=None, help="random seed (default the config's, else 0)")
     return p
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    pairs = {"spatial_bandwidth_m": args.spatial_bandwidth, "n_spatial_bands": args.spatial_bands,
-             "temporal_bandwidth_days": args.temporal_bandwidth, "n_temporal_bands": args.temporal_bands,
-             "permutations": args.permutations, "metric": args.metric, "convention": args.convention}
+    pairs = {
+        "spatial_bandwidth_m": args.spatial_bandwidth,
+        "n_spatial_bands": args.spatial_bands,
+        "temporal_bandwidth_days": args.temporal_bandwidth,
+        "n_temporal_bands": args.temporal_bands,
+        "permutations": args.permutations,
+        "metric": args.metric,
+        "convention": args.convention,
+    }
     return {k: v for k, v in pairs.items() if v is not None}
 
 
@@ -76,16 +98,20 @@ def _read_events(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
     df = pd.read_csv(path)
     missing = [c for c in (args.x_col, args.y_col, args.date_col) if c not in df.columns]
     if missing:
-        raise InputError(f"{path}: column(s) {missing} not found (columns are {list(df.columns)}); "
-                         "name them with --x-col/--y-col/--date-col.")
+        raise InputError(
+            f"{path}: column(s) {missing} not found (columns are {list(df.columns)}); "
+            "name them with --x-col/--y-col/--date-col."
+        )
     x = pd.to_numeric(df[args.x_col], errors="coerce").to_numpy(float)
     y = pd.to_numeric(df[args.y_col], errors="coerce").to_numpy(float)
     d = pd.to_datetime(df[args.date_col], errors="coerce", dayfirst=False)
     bad = ~(np.isfinite(x) & np.isfinite(y) & d.notna().to_numpy())
     if bad.any():
         rows = (np.nonzero(bad)[0][:5] + 2).tolist()
-        raise InputError(f"{path}: {int(bad.sum())} row(s) have an unreadable x, y or date (file lines {rows}...); "
-                         "fix or remove them.")
+        raise InputError(
+            f"{path}: {int(bad.sum())} row(s) have an unreadable x, y or date (file lines {rows}...); "
+            "fix or remove them."
+        )
     try:
         crs = pyproj.CRS.from_user_input(args.crs)
     except pyproj.exceptions.CRSError as exc:
@@ -100,7 +126,7 @@ def _read_events(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
         if abs(factor - 1.0) > 1e-12:
             x, y = x * factor, y * factor
             note = f"coordinates in {crs.axis_info[0].unit_name} converted to metres"
-    t = ((d.dt.tz_localize(None) if d.dt.tz is not None else d).dt.normalize() - pd.Timestamp("1970-01-01"))
+    t = (d.dt.tz_localize(None) if d.dt.tz is not None else d).dt.normalize() - pd.Timestamp("1970-01-01")
     t = (t / pd.Timedelta(days=1)).to_numpy(float)
     return np.asarray(x, float), np.asarray(y, float), t, note
 
@@ -115,8 +141,15 @@ def _knox_from_csv(args: argparse.Namespace) -> int:
     out = options.out_dir(args)
     x, y, t, note = _read_events(args)
     base = asdict(NearRepeatConfig())
-    keys = ("spatial_bandwidth_m", "n_spatial_bands", "temporal_bandwidth_days", "n_temporal_bands", "permutations",
-            "metric", "convention")
+    keys = (
+        "spatial_bandwidth_m",
+        "n_spatial_bands",
+        "temporal_bandwidth_days",
+        "n_temporal_bands",
+        "permutations",
+        "metric",
+        "convention",
+    )
     kw = {k: base[k] for k in keys}
     kw.update(_overrides(args))
     res = knox_test(x, y, t, seed=args.seed if args.seed is not None else 0, **kw)

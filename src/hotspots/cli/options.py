@@ -17,10 +17,10 @@ if TYPE_CHECKING:  # for annotations only; loaded inside the commands
     from ..config import Config
 
 CONFIG_HELP = "the run's TOML settings file, e.g. config/demo.toml"
-DATA_DIR_HELP = ("folder that relative input paths in the config start from "
-                 "(overrides [project] data_dir and $HOTSPOTS_DATA_DIR)")
-OUT_HELP = ("folder to write into (default: out/<command>; for run, [output] folder/fim-DATE, "
-            "one folder per meeting)")
+DATA_DIR_HELP = (
+    "folder that relative input paths in the config start from (overrides [project] data_dir and $HOTSPOTS_DATA_DIR)"
+)
+OUT_HELP = "folder to write into (default: out/<command>; for run, [output] folder/fim-DATE, one folder per meeting)"
 QUIET_HELP = "print nothing but errors and the result"
 
 #: Default output folder of a subcommand (``run`` has its own: ``[output] folder/fim-DATE``).

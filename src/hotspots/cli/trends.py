@@ -17,9 +17,12 @@ NAME = "trends"
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(NAME, help="emerging-hotspot classes, short-term exceptions and the seasonal outlook for "
-                                  "one FIM date", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        NAME,
+        help="emerging-hotspot classes, short-term exceptions and the seasonal outlook for one FIM date",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     options.add_common(p)
     p.add_argument("--date", metavar="YYYY-MM-DD", help="the FIM date (default: the day after the latest incident)")
     p.add_argument("--scheme", choices=("esri", "uk"), help="class scheme (overrides [trends] scheme)")

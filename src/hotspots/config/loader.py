@@ -136,8 +136,9 @@ class Config:
         """Weights per canonical crime type for a harm scheme (default: the configured one)."""
         name = scheme or self.harm.scheme
         if name not in self.harm_schemes:
-            raise ConfigError(f"{self.source_file}: [harm] scheme {name!r} is not defined; "
-                              f"available: {sorted(self.harm_schemes)}.")
+            raise ConfigError(
+                f"{self.source_file}: [harm] scheme {name!r} is not defined; available: {sorted(self.harm_schemes)}."
+            )
         return dict(self.harm_schemes[name]["weights"])
 
     # ------------------------------------------------------------------ typed changes
@@ -153,8 +154,10 @@ class Config:
         values = {f.name: getattr(current, f.name) for f in dataclasses.fields(current)}
         unknown = sorted(set(changes) - set(values))
         if unknown:
-            raise ConfigError(f"{self.source_file}: unknown key(s) {', '.join(f'{section}.{k}' for k in unknown)} "
-                              f"in [{section}]; allowed keys: {sorted(values)}.")
+            raise ConfigError(
+                f"{self.source_file}: unknown key(s) {', '.join(f'{section}.{k}' for k in unknown)} "
+                f"in [{section}]; allowed keys: {sorted(values)}."
+            )
         values.update(changes)
         new = build_section(SECTIONS[section], values, str(self.source_file), section)
         cfg = dataclasses.replace(self, **{section: new})
@@ -223,7 +226,8 @@ def build_section(cls: type, values: dict[str, Any], where: str, prefix: str = "
     if unknown:
         raise ConfigError(
             f"{where}: unknown key(s) {', '.join(repr(f'{prefix}.{u}' if prefix else u) for u in unknown)}"
-            f" in [{prefix or cls.__name__}]; allowed keys: {sorted(names)}.")
+            f" in [{prefix or cls.__name__}]; allowed keys: {sorted(names)}."
+        )
     kwargs = {k: _coerce(v, hints[k], f"{prefix}.{k}" if prefix else k, where) for k, v in values.items()}
     obj = cls(**kwargs)
     validate = getattr(cls, "validate", None)
@@ -248,7 +252,9 @@ def resolve_data_dir(config_file: Path, data_dir: str) -> Path:
 
 def _read_toml(path: Path, what: str) -> dict[str, Any]:
     if not path.exists():
-        raise ConfigError(f"{what} {path} does not exist; check the path (relative paths start at the config file's folder).")
+        raise ConfigError(
+            f"{what} {path} does not exist; check the path (relative paths start at the config file's folder)."
+        )
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
@@ -269,8 +275,10 @@ def load_crime_type_map(path: Path | None, inline: dict[str, str], where: str) -
         table[label.strip().lower()] = canon
     bad = sorted({c for c in table.values() if c not in CANONICAL_CRIME_TYPES})
     if bad:
-        raise ConfigError(f"{path or where}: crime-type mapping targets {bad} are not canonical types; "
-                          f"use one of {list(CANONICAL_CRIME_TYPES)}.")
+        raise ConfigError(
+            f"{path or where}: crime-type mapping targets {bad} are not canonical types; "
+            f"use one of {list(CANONICAL_CRIME_TYPES)}."
+        )
     return table
 
 
@@ -288,9 +296,14 @@ def load_harm_schemes(path: Path) -> dict[str, dict[str, Any]]:
                 raise ConfigError(f"{path}: [{name}.weights] {k} must be a number >= 0, got {v!r}.")
         missing = [c for c in CANONICAL_CRIME_TYPES if c not in weights]
         if missing:
-            raise ConfigError(f"{path}: harm scheme [{name}] has no weight for {missing}; give every canonical type a weight.")
-        schemes[name] = {"source": body.get("source", ""), "description": body.get("description", ""),
-                         "weights": {k: float(v) for k, v in weights.items()}}
+            raise ConfigError(
+                f"{path}: harm scheme [{name}] has no weight for {missing}; give every canonical type a weight."
+            )
+        schemes[name] = {
+            "source": body.get("source", ""),
+            "description": body.get("description", ""),
+            "weights": {k: float(v) for k, v in weights.items()},
+        }
     return schemes
 
 
@@ -323,8 +336,10 @@ def load_playbook_rules(cfg: Config, file_given: bool) -> PlaybookRules:
             rules += read_playbook_file(p)
             source = (source + " + " if source else "") + str(p)
         elif file_given:
-            raise ConfigError(f"{cfg.source_file}: [playbook] file {pc.file!r} not found at {p}; "
-                              "fix the path (relative to the config file) or remove the key.")
+            raise ConfigError(
+                f"{cfg.source_file}: [playbook] file {pc.file!r} not found at {p}; "
+                "fix the path (relative to the config file) or remove the key."
+            )
         else:
             notes.append(f"no playbook file at {p}; the built-in default tactic is used for every item")
     return PlaybookRules(rules=tuple(rules), source=source or "built-in default", notes=tuple(notes))
@@ -343,8 +358,10 @@ def _check_section_paths(cfg: Config, name: str, obj: Any) -> None:
             continue
         p = cfg.path(value)
         if not p.exists():
-            raise ConfigError(f"{cfg.source_file}: {name}.{key} {value!r} -> {p} does not exist; fix the path, "
-                              f"set [project] data_dir, ${DATA_DIR_ENV} or --data-dir.")
+            raise ConfigError(
+                f"{cfg.source_file}: {name}.{key} {value!r} -> {p} does not exist; fix the path, "
+                f"set [project] data_dir, ${DATA_DIR_ENV} or --data-dir."
+            )
 
 
 def load_config(path: str | Path, data_dir: str | None = None) -> Config:
@@ -369,20 +386,34 @@ def load_config(path: str | Path, data_dir: str | None = None) -> Config:
     incidents = tuple(build_section(IncidentSource, s, where, f"incidents[{i}]") for i, s in enumerate(srcs))
     cfg_dir = path.parent
     ct = built["crime_types"]
-    crime_map = (load_crime_type_map(cfg_dir / ct.mapping_file, ct.map, where) if ct.mapping_file
-                 else load_crime_type_map(None, ct.map, where))
+    crime_map = (
+        load_crime_type_map(cfg_dir / ct.mapping_file, ct.map, where)
+        if ct.mapping_file
+        else load_crime_type_map(None, ct.map, where)
+    )
     schemes = load_harm_schemes(cfg_dir / built["harm"].schemes_file)
     if built["harm"].scheme not in schemes:
-        raise ConfigError(f"{where}: [harm] scheme {built['harm'].scheme!r} is not defined in "
-                          f"{built['harm'].schemes_file}; available: {sorted(schemes)}.")
-    cfg = Config(source_file=path, incidents=incidents, crime_type_map=crime_map, harm_schemes=schemes,
-                 playbook_rules=PlaybookRules((), ""), raw=raw, **built)
+        raise ConfigError(
+            f"{where}: [harm] scheme {built['harm'].scheme!r} is not defined in "
+            f"{built['harm'].schemes_file}; available: {sorted(schemes)}."
+        )
+    cfg = Config(
+        source_file=path,
+        incidents=incidents,
+        crime_type_map=crime_map,
+        harm_schemes=schemes,
+        playbook_rules=PlaybookRules((), ""),
+        raw=raw,
+        **built,
+    )
     cfg = dataclasses.replace(cfg, playbook_rules=load_playbook_rules(cfg, "file" in raw.get("playbook", {})))
     for i, src in enumerate(cfg.incidents):
         p = cfg.path(src.path)
         if not p.exists():
-            raise ConfigError(f"{where}: incidents[{i}].path {src.path!r} -> {p} does not exist; fix the path, "
-                              f"set [project] data_dir, ${DATA_DIR_ENV} or --data-dir.")
+            raise ConfigError(
+                f"{where}: incidents[{i}].path {src.path!r} -> {p} does not exist; fix the path, "
+                f"set [project] data_dir, ${DATA_DIR_ENV} or --data-dir."
+            )
     for name in SECTIONS:
         _check_section_paths(cfg, name, getattr(cfg, name))
     return cfg

@@ -97,13 +97,24 @@ _METHOD_PATTERNS = (
     (re.compile(r"naive_(\d+)d"), "naive_days"),
     (re.compile(r"kde_(\d+)m"), "kde_radius"),
 )
-_FIXED_METHODS = ("kde", "longrun_kde", "longrun_counts", "prospective", "etas", "gistar", "learned", "learned_etas",
-                  "blend")
+_FIXED_METHODS = (
+    "kde",
+    "longrun_kde",
+    "longrun_counts",
+    "prospective",
+    "etas",
+    "gistar",
+    "learned",
+    "learned_etas",
+    "blend",
+)
 #: ``<method>+relocated``: the method fitted on history carried onto the current location set
 #: after a change of the publisher's map points (:mod:`hotspots.forecast.locations`).
 RELOCATED_SUFFIX = "+relocated"
-FORECAST_METHOD_HELP = ("naive_<N>m, naive_<N>d, kde, kde_<R>m, longrun_kde, longrun_counts, prospective, etas, gistar, "
-                        f"learned, learned_etas, blend (any of them with {RELOCATED_SUFFIX})")
+FORECAST_METHOD_HELP = (
+    "naive_<N>m, naive_<N>d, kde, kde_<R>m, longrun_kde, longrun_counts, prospective, etas, gistar, "
+    f"learned, learned_etas, blend (any of them with {RELOCATED_SUFFIX})"
+)
 
 
 def parse_forecast_method(name: str) -> tuple[str, int | None]:
@@ -141,8 +152,10 @@ class ProjectConfig:
         try:
             zoneinfo.ZoneInfo(self.timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"{where}: [project] timezone {self.timezone!r} is not a time zone name; use an IANA "
-                              f"name such as {DEFAULT_TIMEZONE!r} or 'America/New_York'.") from None
+            raise ConfigError(
+                f"{where}: [project] timezone {self.timezone!r} is not a time zone name; use an IANA "
+                f"name such as {DEFAULT_TIMEZONE!r} or 'America/New_York'."
+            ) from None
         problem = crs_problem(self.crs)
         if problem:
             raise ConfigError(f"{where}: [project] crs {problem}.")
@@ -170,11 +183,14 @@ class StudyAreaConfig:
 
     def validate(self, where: str) -> None:
         if not self.wards:
-            raise ConfigError(f"{where}: [study_area] wards is required: the path of a ward polygon file "
-                              "(GeoJSON, GeoPackage or shapefile).")
+            raise ConfigError(
+                f"{where}: [study_area] wards is required: the path of a ward polygon file "
+                "(GeoJSON, GeoPackage or shapefile)."
+            )
         if self.boundary_tolerance_m < 0:
-            raise ConfigError(f"{where}: [study_area] boundary_tolerance_m must be >= 0 metres, "
-                              f"got {self.boundary_tolerance_m}.")
+            raise ConfigError(
+                f"{where}: [study_area] boundary_tolerance_m must be >= 0 metres, got {self.boundary_tolerance_m}."
+            )
 
 
 @dataclass(frozen=True)
@@ -215,14 +231,17 @@ class IncidentSource:
         if self.format not in ("police_uk", "generic", "geo"):
             raise ConfigError(f"{where}: [[incidents]] format must be police_uk, generic or geo, got {self.format!r}.")
         if self.time_precision not in ("auto", "minute", "day", "month"):
-            raise ConfigError(f"{where}: [[incidents]] time_precision must be auto, minute, day or month, "
-                              f"got {self.time_precision!r}.")
+            raise ConfigError(
+                f"{where}: [[incidents]] time_precision must be auto, minute, day or month, "
+                f"got {self.time_precision!r}."
+            )
         _check_types(where, "[[incidents]] crime_types", self.crime_types)
         if self.crs:
-
             if parse_crs(self.crs) is None:
-                raise ConfigError(f"{where}: [[incidents]] crs {self.crs!r} is not a CRS pyproj knows; give an "
-                                  "EPSG code such as EPSG:27700 (x/y in metres) or use lon/lat columns.")
+                raise ConfigError(
+                    f"{where}: [[incidents]] crs {self.crs!r} is not a CRS pyproj knows; give an "
+                    "EPSG code such as EPSG:27700 (x/y in metres) or use lon/lat columns."
+                )
 
 
 @dataclass(frozen=True)
@@ -249,8 +268,9 @@ class GridConfig:
 
     def validate(self, where: str) -> None:
         if self.cell_size_m < 0:
-            raise ConfigError(f"{where}: [grid] cell_size_m must be >= 0 metres (0 = automatic), "
-                              f"got {self.cell_size_m}.")
+            raise ConfigError(
+                f"{where}: [grid] cell_size_m must be >= 0 metres (0 = automatic), got {self.cell_size_m}."
+            )
 
 
 @dataclass(frozen=True)
@@ -296,8 +316,10 @@ class DensityConfig:
         if self.radius_m < 0:
             raise ConfigError(f"{where}: [density] radius_m must be >= 0 metres (0 = automatic), got {self.radius_m}.")
         if not 0 < self.min_radius_m <= self.max_radius_m:
-            raise ConfigError(f"{where}: [density] needs 0 < min_radius_m <= max_radius_m (metres), got "
-                              f"{self.min_radius_m} and {self.max_radius_m}.")
+            raise ConfigError(
+                f"{where}: [density] needs 0 < min_radius_m <= max_radius_m (metres), got "
+                f"{self.min_radius_m} and {self.max_radius_m}."
+            )
 
 
 @dataclass(frozen=True)
@@ -320,7 +342,9 @@ class GiStarConfig:
 
     def validate(self, where: str) -> None:
         if self.band_m < 0:
-            raise ConfigError(f"{where}: [gistar] band_m must be >= 0 metres (0 = queen neighbours), got {self.band_m}.")
+            raise ConfigError(
+                f"{where}: [gistar] band_m must be >= 0 metres (0 = queen neighbours), got {self.band_m}."
+            )
         if self.permutations < 0:
             raise ConfigError(f"{where}: [gistar] permutations must be >= 0, got {self.permutations}.")
         if self.p_value not in ("norm", "sim"):
@@ -328,8 +352,9 @@ class GiStarConfig:
         if self.p_value == "sim" and self.permutations == 0:
             raise ConfigError(f"{where}: [gistar] p_value = 'sim' needs permutations > 0 (e.g. 999).")
         if self.correction not in CORRECTIONS:
-            raise ConfigError(f"{where}: [gistar] correction must be one of {list(CORRECTIONS)}, "
-                              f"got {self.correction!r}.")
+            raise ConfigError(
+                f"{where}: [gistar] correction must be one of {list(CORRECTIONS)}, got {self.correction!r}."
+            )
         if self.value not in ("count", "harm"):
             raise ConfigError(f"{where}: [gistar] value must be 'count' or 'harm', got {self.value!r}.")
 
@@ -358,7 +383,9 @@ class HotspotsConfig:
         if self.confidence not in (90, 95, 99):
             raise ConfigError(f"{where}: [hotspots] confidence must be 90, 95 or 99, got {self.confidence}.")
         if not 0 < self.kde_percentile < 100:
-            raise ConfigError(f"{where}: [hotspots] kde_percentile must be between 0 and 100, got {self.kde_percentile}.")
+            raise ConfigError(
+                f"{where}: [hotspots] kde_percentile must be between 0 and 100, got {self.kde_percentile}."
+            )
         if self.min_cells < 1 or self.top_locations < 0:
             raise ConfigError(f"{where}: [hotspots] min_cells must be >= 1 and top_locations >= 0.")
         if self.profile not in ("auto", "always", "never"):
@@ -415,8 +442,10 @@ class NearRepeatConfig:
         if not 0 < self.alpha < 1:
             bad("alpha", f"must be between 0 and 1, got {self.alpha}.")
         if self.extent_rule not in ("core", "significant"):
-            bad("extent_rule", f"must be 'core' (half-maximum core of the pattern) or 'significant', "
-                f"got {self.extent_rule!r}.")
+            bad(
+                "extent_rule",
+                f"must be 'core' (half-maximum core of the pattern) or 'significant', got {self.extent_rule!r}.",
+            )
         for k in ("lookback_days", "alert_days", "repeat_window_days"):
             if getattr(self, k) <= 0:
                 bad(k, f"must be a positive number of days, got {getattr(self, k)}.")
@@ -465,9 +494,9 @@ class TrendsConfig:
             raise ConfigError(f"{where}: [trends] {key} {msg}")
 
         if self.scheme not in ("esri", "uk"):
-            bad("scheme", f"must be \"esri\" or \"uk\", got {self.scheme!r}.")
+            bad("scheme", f'must be "esri" or "uk", got {self.scheme!r}.')
         if self.step not in ("auto", "days", "month"):
-            bad("step", f"must be \"auto\", \"days\" or \"month\", got {self.step!r}.")
+            bad("step", f'must be "auto", "days" or "month", got {self.step!r}.')
         if self.step_days < 1:
             bad("step_days", f"must be a positive number of days, got {self.step_days}.")
         if self.n_steps < 0 or self.max_steps < 1:
@@ -485,18 +514,18 @@ class TrendsConfig:
             if not 0 < v <= 1:
                 bad(key, f"must be in (0, 1], got {v}.")
         if self.fdr not in ("step", "cube", "none"):
-            bad("fdr", f"must be \"step\", \"cube\" or \"none\", got {self.fdr!r}.")
+            bad("fdr", f'must be "step", "cube" or "none", got {self.fdr!r}.')
         if self.trend_test not in ("yue_wang", "mk"):
-            bad("trend_test", f"must be \"yue_wang\" or \"mk\", got {self.trend_test!r}.")
+            bad("trend_test", f'must be "yue_wang" or "mk", got {self.trend_test!r}.')
         if self.historical not in ("extended", "arcgis"):
-            bad("historical", f"must be \"extended\" or \"arcgis\", got {self.historical!r}.")
+            bad("historical", f'must be "extended" or "arcgis", got {self.historical!r}.')
         if self.recent_steps < 0:
             bad("recent_steps", f"must be >= 0 (0 = a quarter of the steps), got {self.recent_steps}.")
         unknown = _unknown_types(self.crime_types)
         if unknown:
             bad("crime_types", f"has unknown categories {unknown}; choose from {list(CANONICAL_CRIME_TYPES)}.")
         if self.weight not in ("count", "harm"):
-            bad("weight", f"must be \"count\" or \"harm\", got {self.weight!r}.")
+            bad("weight", f'must be "count" or "harm", got {self.weight!r}.')
 
 
 @dataclass(frozen=True)
@@ -521,8 +550,9 @@ class ExceptionsConfig:
 
     def validate(self, where: str) -> None:
         if self.period_days < 0:
-            raise ConfigError(f"{where}: [exceptions] period_days must be >= 0 days (0 = a fortnight), "
-                              f"got {self.period_days}.")
+            raise ConfigError(
+                f"{where}: [exceptions] period_days must be >= 0 days (0 = a fortnight), got {self.period_days}."
+            )
         if self.trailing_periods < 1:
             raise ConfigError(f"{where}: [exceptions] trailing_periods must be >= 1, got {self.trailing_periods}.")
         if not 0 < self.alpha < 1:
@@ -530,8 +560,10 @@ class ExceptionsConfig:
         if self.min_count < 0 or self.min_change < 0:
             raise ConfigError(f"{where}: [exceptions] min_count and min_change must be >= 0 incidents.")
         if not (0 < self.seasonal_low <= 1 <= self.seasonal_high):
-            raise ConfigError(f"{where}: [exceptions] need 0 < seasonal_low <= 1 <= seasonal_high, got "
-                              f"{self.seasonal_low} and {self.seasonal_high}.")
+            raise ConfigError(
+                f"{where}: [exceptions] need 0 < seasonal_low <= 1 <= seasonal_high, got "
+                f"{self.seasonal_low} and {self.seasonal_high}."
+            )
         _check_types(where, "[exceptions] crime_types", self.crime_types)
 
 
@@ -551,11 +583,13 @@ class EvaluateConfig:
         if self.buffer_m < 0:
             raise ConfigError(f"{where}: [evaluate] buffer_m must be >= 0 metres, got {self.buffer_m}.")
         if self.before_days < 0:
-            raise ConfigError(f"{where}: [evaluate] before_days must be >= 0 (0 = same as after), "
-                              f"got {self.before_days}.")
+            raise ConfigError(
+                f"{where}: [evaluate] before_days must be >= 0 (0 = same as after), got {self.before_days}."
+            )
         if self.control_weight not in ("auto", "area", "none"):
-            raise ConfigError(f"{where}: [evaluate] control_weight must be auto, area or none, "
-                              f"got {self.control_weight!r}.")
+            raise ConfigError(
+                f"{where}: [evaluate] control_weight must be auto, area or none, got {self.control_weight!r}."
+            )
         if not 0 < self.alpha < 1:
             raise ConfigError(f"{where}: [evaluate] alpha must be between 0 and 1, got {self.alpha}.")
         _check_types(where, "[evaluate] crime_types", self.crime_types)
@@ -597,13 +631,16 @@ class ForecastConfig:
         if self.window < 1:
             raise ConfigError(f"{where}: [forecast] window must be at least 1 origin, got {self.window}.")
         if not self.shares or any(not 0 < s <= 1 for s in self.shares):
-            raise ConfigError(f"{where}: [forecast] shares must be area shares in (0, 1], e.g. [0.01, 0.05, 0.1]; "
-                              f"got {list(self.shares)}.")
+            raise ConfigError(
+                f"{where}: [forecast] shares must be area shares in (0, 1], e.g. [0.01, 0.05, 0.1]; "
+                f"got {list(self.shares)}."
+            )
         if not 0 < self.select_share <= 1:
             raise ConfigError(f"{where}: [forecast] select_share must be in (0, 1], got {self.select_share}.")
         if self.select_metric not in SELECT_METRICS:
-            raise ConfigError(f"{where}: [forecast] select_metric must be one of {list(SELECT_METRICS)}, "
-                              f"got {self.select_metric!r}.")
+            raise ConfigError(
+                f"{where}: [forecast] select_metric must be one of {list(SELECT_METRICS)}, got {self.select_metric!r}."
+            )
         if self.horizon_days < 0:
             raise ConfigError(f"{where}: [forecast] horizon_days must be >= 0 days (0 = [analysis] fortnight_days).")
         _check_types(where, "[forecast] crime_types", self.crime_types)
@@ -646,17 +683,20 @@ class CamerasConfig:
         if self.mount_height_m < 0 or self.target_height_m < 0:
             raise ConfigError(f"{where}: [cameras] mount_height_m and target_height_m must be >= 0 metres.")
         if self.default_type and self.default_type not in CAMERA_TYPES:
-            raise ConfigError(f"{where}: [cameras] default_type must be one of {list(CAMERA_TYPES)}, "
-                              f"got {self.default_type!r}.")
+            raise ConfigError(
+                f"{where}: [cameras] default_type must be one of {list(CAMERA_TYPES)}, got {self.default_type!r}."
+            )
         bad = [t for t in self.coverage_types if t not in CAMERA_TYPES]
         if bad:
-            raise ConfigError(f"{where}: [cameras] coverage_types has unknown type(s) {bad}; "
-                              f"choose from {list(CAMERA_TYPES)}.")
+            raise ConfigError(
+                f"{where}: [cameras] coverage_types has unknown type(s) {bad}; choose from {list(CAMERA_TYPES)}."
+            )
         if self.crs:
-
             if parse_crs(self.crs) is None:
-                raise ConfigError(f"{where}: [cameras] crs {self.crs!r} is not a CRS pyproj knows; give an EPSG "
-                                  "code such as EPSG:27700.")
+                raise ConfigError(
+                    f"{where}: [cameras] crs {self.crs!r} is not a CRS pyproj knows; give an EPSG "
+                    "code such as EPSG:27700."
+                )
 
     def default_range(self, ctype: str) -> float:
         return float(getattr(self, f"{ctype}_range_m"))
@@ -691,7 +731,9 @@ class CoverageConfig:
         if self.subsample_m <= 0:
             raise ConfigError(f"{where}: [coverage] subsample_m must be > 0 metres, got {self.subsample_m}.")
         if not (0 <= self.high_harm_quantile < 1):
-            raise ConfigError(f"{where}: [coverage] high_harm_quantile must be in [0, 1), got {self.high_harm_quantile}.")
+            raise ConfigError(
+                f"{where}: [coverage] high_harm_quantile must be in [0, 1), got {self.high_harm_quantile}."
+            )
         if not (0 < self.gap_threshold <= 1):
             raise ConfigError(f"{where}: [coverage] gap_threshold must be in (0, 1], got {self.gap_threshold}.")
         if self.public_min_count < 1:
@@ -733,18 +775,22 @@ class SitingConfig:
         if self.solver not in ("auto", "spopt", "pulp", "greedy"):
             raise ConfigError(f"{where}: [siting] solver must be auto, spopt, pulp or greedy, got {self.solver!r}.")
         if self.candidate_source not in ("auto", "roads", "lattice"):
-            raise ConfigError(f"{where}: [siting] candidate_source must be auto, roads or lattice, "
-                              f"got {self.candidate_source!r}.")
+            raise ConfigError(
+                f"{where}: [siting] candidate_source must be auto, roads or lattice, got {self.candidate_source!r}."
+            )
         if self.candidate_type not in CAMERA_TYPES:
-            raise ConfigError(f"{where}: [siting] candidate_type must be one of {list(CAMERA_TYPES)}, "
-                              f"got {self.candidate_type!r}.")
+            raise ConfigError(
+                f"{where}: [siting] candidate_type must be one of {list(CAMERA_TYPES)}, got {self.candidate_type!r}."
+            )
         if self.curve not in ("optimal", "greedy"):
             raise ConfigError(f"{where}: [siting] curve must be optimal or greedy, got {self.curve!r}.")
         if not (0 < self.target_share <= 1):
             raise ConfigError(f"{where}: [siting] target_share must be in (0, 1], got {self.target_share}.")
         if self.candidate_spacing_m <= 0 or self.candidate_buffer_m < 0 or self.max_candidates < 1:
-            raise ConfigError(f"{where}: [siting] candidate_spacing_m must be > 0 m, candidate_buffer_m >= 0 m "
-                              "and max_candidates >= 1.")
+            raise ConfigError(
+                f"{where}: [siting] candidate_spacing_m must be > 0 m, candidate_buffer_m >= 0 m "
+                "and max_candidates >= 1."
+            )
         if self.demand_cell_m < 0:
             raise ConfigError(f"{where}: [siting] demand_cell_m must be >= 0 metres (0 = the analysis grid).")
         if self.time_limit_s <= 0:
@@ -857,12 +903,15 @@ class Rule:
             raise ConfigError(f"{where}: playbook rule time must be one of {list(RULE_TIMES)}, got {self.time!r}.")
         bad = _unknown_types(self.crime_types)
         if bad:
-            raise ConfigError(f"{where}: playbook rule crime_types {bad} are not canonical crime types; "
-                              f"choose from {list(CANONICAL_CRIME_TYPES)}.")
+            raise ConfigError(
+                f"{where}: playbook rule crime_types {bad} are not canonical crime types; "
+                f"choose from {list(CANONICAL_CRIME_TYPES)}."
+            )
         bad_fields = [f for f in re.findall(r"{([^{}]*)}", self.owner) if f not in ("ward_name", "ward_code")]
         if bad_fields:
-            raise ConfigError(f"{where}: playbook rule owner may only use {{ward_name}} and {{ward_code}}, "
-                              f"got {bad_fields}.")
+            raise ConfigError(
+                f"{where}: playbook rule owner may only use {{ward_name}} and {{ward_code}}, got {bad_fields}."
+            )
 
     def matches(self, kind: str, crime_type: str, time_of_day: str) -> bool:
         if self.kind and self.kind != kind:
@@ -909,11 +958,15 @@ class RenderConfig:
     def validate(self, where: str) -> None:
         b = self.basemap
         if b not in ("none", "osm") and not (b.startswith(("http://", "https://")) and "{z}" in b):
-            raise ConfigError(f"{where}: [render] basemap must be 'none', 'osm' or a tile URL template with "
-                              f"{{z}}/{{x}}/{{y}}, got {b!r}.")
+            raise ConfigError(
+                f"{where}: [render] basemap must be 'none', 'osm' or a tile URL template with "
+                f"{{z}}/{{x}}/{{y}}, got {b!r}."
+            )
         if b not in ("none", "osm") and not self.attribution:
-            raise ConfigError(f"{where}: [render] attribution is required with a custom basemap URL "
-                              "(the tile provider's credit line).")
+            raise ConfigError(
+                f"{where}: [render] attribution is required with a custom basemap URL "
+                "(the tile provider's credit line)."
+            )
         if not (0 <= self.coord_decimals <= 8):
             raise ConfigError(f"{where}: [render] coord_decimals must be 0..8, got {self.coord_decimals}.")
         if self.simplify_m < 0:
@@ -963,8 +1016,10 @@ class ScaleConfig:
             raise ConfigError(f"{where}: [scale] tile_cells must be at least 16 cells, got {self.tile_cells}.")
         s = self.scheduler.strip()
         if s and s != LOCAL_SCHEDULER and "://" not in s and ":" not in s:
-            raise ConfigError(f"{where}: [scale] scheduler {s!r} is not an address; use e.g. "
-                              "'tcp://10.0.0.5:8786', 'local', or leave it empty.")
+            raise ConfigError(
+                f"{where}: [scale] scheduler {s!r} is not an address; use e.g. "
+                "'tcp://10.0.0.5:8786', 'local', or leave it empty."
+            )
 
 
 #: Section name -> dataclass, for every section a run config may have (``[[incidents]]`` aside).

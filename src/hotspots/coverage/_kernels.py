@@ -115,8 +115,9 @@ def viewshed_count(heights, x0, ytop, cs, cx, cy, rng, brg, fov, mount_h, target
     """Number of cameras seeing each pixel centre, shape of ``heights`` (int32)."""
     out = np.zeros(heights.shape, dtype=np.int32)
     for k in range(cx.shape[0]):
-        r0, c0, m = viewshed_window(heights, x0, ytop, cs, cx[k], cy[k], rng[k], brg[k], fov[k], mount_h[k],
-                                    target_h, use_los)
+        r0, c0, m = viewshed_window(
+            heights, x0, ytop, cs, cx[k], cy[k], rng[k], brg[k], fov[k], mount_h[k], target_h, use_los
+        )
         for i in range(m.shape[0]):
             for j in range(m.shape[1]):
                 out[r0 + i, c0 + j] += m[i, j]
@@ -124,8 +125,9 @@ def viewshed_count(heights, x0, ytop, cs, cx, cy, rng, brg, fov, mount_h, target
 
 
 @njit(cache=True)
-def _cover_pass(px_sorted, py_sorted, cx, cy, rng, brg, fov, mount_h, heights, x0, ytop, cs, target_h,
-                use_los, out_p, out_c):
+def _cover_pass(
+    px_sorted, py_sorted, cx, cy, rng, brg, fov, mount_h, heights, x0, ytop, cs, target_h, use_los, out_p, out_c
+):
     """Count the (point, camera) pairs in view; also record them when ``out_p``/``out_c``
     have room (empty arrays: count only). One signature for both passes of :func:`cover_pairs`."""
     fill = out_p.shape[0] > 0
@@ -140,8 +142,9 @@ def _cover_pass(px_sorted, py_sorted, cx, cy, rng, brg, fov, mount_h, heights, x
                 continue
             if not _in_sector(dx, dy, rng[k], brg[k], fov[k]):
                 continue
-            if use_los and not _line_of_sight(heights, x0, ytop, cs, cx[k], cy[k], mount_h[k],
-                                              px_sorted[i], py_sorted[i], target_h):
+            if use_los and not _line_of_sight(
+                heights, x0, ytop, cs, cx[k], cy[k], mount_h[k], px_sorted[i], py_sorted[i], target_h
+            ):
                 continue
             if fill:
                 out_p[n] = i
@@ -158,13 +161,15 @@ def cover_pairs(px_sorted, py_sorted, cx, cy, rng, brg, fov, mount_h, heights, x
     Returns (point_index_in_sorted_order, camera_index), both int64.
     """
     dummy = np.zeros(0, dtype=np.int64)
-    n = _cover_pass(px_sorted, py_sorted, cx, cy, rng, brg, fov, mount_h, heights, x0, ytop, cs, target_h,
-                    use_los, dummy, dummy)
+    n = _cover_pass(
+        px_sorted, py_sorted, cx, cy, rng, brg, fov, mount_h, heights, x0, ytop, cs, target_h, use_los, dummy, dummy
+    )
     out_p = np.empty(n, dtype=np.int64)
     out_c = np.empty(n, dtype=np.int64)
     if n > 0:
-        _cover_pass(px_sorted, py_sorted, cx, cy, rng, brg, fov, mount_h, heights, x0, ytop, cs, target_h,
-                    use_los, out_p, out_c)
+        _cover_pass(
+            px_sorted, py_sorted, cx, cy, rng, brg, fov, mount_h, heights, x0, ytop, cs, target_h, use_los, out_p, out_c
+        )
     return out_p, out_c
 
 

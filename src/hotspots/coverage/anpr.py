@@ -58,10 +58,20 @@ class AnprResult:
 
     def summary(self) -> pd.DataFrame:
         t = self.weight_total or 1.0
-        return pd.DataFrame([{"entry_points": len(self.entries), "weight_total": self.weight_total,
-                              "share_existing_readers": self.weight_existing / t,
-                              "new_readers": len(self.readers), "share_with_new_readers": self.weight_with_new / t,
-                              "method": self.method, "gap_to_bound": self.gap, "notes": "; ".join(self.notes)}])
+        return pd.DataFrame(
+            [
+                {
+                    "entry_points": len(self.entries),
+                    "weight_total": self.weight_total,
+                    "share_existing_readers": self.weight_existing / t,
+                    "new_readers": len(self.readers),
+                    "share_with_new_readers": self.weight_with_new / t,
+                    "method": self.method,
+                    "gap_to_bound": self.gap,
+                    "notes": "; ".join(self.notes),
+                }
+            ]
+        )
 
 
 def _line_parts(g):
@@ -105,7 +115,6 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
         geom = r.geometry.iat[i]
         pts = _line_parts(geom.intersection(ring))
         if snap_m > 0 and not pts:
-
             for part in getattr(geom, "geoms", [geom]):
                 for end in (shapely.Point(part.coords[0]), shapely.Point(part.coords[-1])):
                     if end.distance(ring) <= snap_m:
@@ -116,8 +125,11 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
             xs.append(x)
             ys.append(y)
             names.append(str(r["name"].iat[i]) if "name" in r.columns and pd.notna(r["name"].iat[i]) else "")
-            classes.append(str(r["road_class"].iat[i]) if "road_class" in r.columns and
-                           pd.notna(r["road_class"].iat[i]) else "unclassified")
+            classes.append(
+                str(r["road_class"].iat[i])
+                if "road_class" in r.columns and pd.notna(r["road_class"].iat[i])
+                else "unclassified"
+            )
     cols = ["entry_id", "x", "y", "road_name", "road_class", "n_crossings", "road_idx"]
     if not xs:
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=crs)
@@ -134,9 +146,16 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
         idx = np.nonzero(lab == c)[0]
         best = min(idx, key=lambda t: (order_rank.get(classes[t], 9), t))
         nm = next((names[t] for t in idx if names[t]), "")
-        rows.append({"x": float(xy[idx, 0].mean()), "y": float(xy[idx, 1].mean()), "road_name": nm,
-                     "road_class": classes[best], "n_crossings": int(len(idx)),
-                     "road_idx": ";".join(str(v) for v in sorted({ridx[t] for t in idx}))})
+        rows.append(
+            {
+                "x": float(xy[idx, 0].mean()),
+                "y": float(xy[idx, 1].mean()),
+                "road_name": nm,
+                "road_class": classes[best],
+                "n_crossings": int(len(idx)),
+                "road_idx": ";".join(str(v) for v in sorted({ridx[t] for t in idx})),
+            }
+        )
     df = pd.DataFrame(rows).sort_values(["x", "y"]).reset_index(drop=True)
     df.insert(0, "entry_id", [f"E{i + 1:03d}" for i in range(len(df))])
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=crs)
@@ -181,8 +200,10 @@ def anpr_siting(entries, existing_readers, config: AnprConfig, k: int | None = N
     e = entries.copy().reset_index(drop=True)
     n = len(e)
     if n == 0:
-        raise InputError("no road crosses the borough boundary: check the roads file covers the boundary "
-                         "(it should extend beyond it) and is in the same area.")
+        raise InputError(
+            "no road crosses the borough boundary: check the roads file covers the boundary "
+            "(it should extend beyond it) and is in the same area."
+        )
     xy = np.c_[e["x"].to_numpy(float), e["y"].to_numpy(float)]
     w = e["weight"].to_numpy(float)
     d_cov = config.cover_distance_m
@@ -224,18 +245,30 @@ def anpr_siting(entries, existing_readers, config: AnprConfig, k: int | None = N
         e["covered_new"] = newcov & ~fixed
     readers = e.loc[list(sol.chosen)].copy()
     readers["marginal_weight"] = sol.gains
-    readers = gpd.GeoDataFrame(readers[["chosen_rank", "entry_id", "x", "y", "road_name", "road_class", "weight",
-                                        "marginal_weight", "geometry"]].reset_index(drop=True), crs=entries.crs)
+    readers = gpd.GeoDataFrame(
+        readers[
+            ["chosen_rank", "entry_id", "x", "y", "road_name", "road_class", "weight", "marginal_weight", "geometry"]
+        ].reset_index(drop=True),
+        crs=entries.crs,
+    )
     if len(sol.chosen) < k:
-        notes.append(f"only {len(sol.chosen)} new reader(s) add coverage: every weighted entry point is then "
-                     "covered")
+        notes.append(f"only {len(sol.chosen)} new reader(s) add coverage: every weighted entry point is then covered")
     tot = float(w.sum())
     e = gpd.GeoDataFrame(e, geometry="geometry", crs=entries.crs)
     return AnprResult(e, readers, tot, float(w[fixed].sum()), sol.covered, sol.method, sol.gap, tuple(notes))
 
 
-def run_anpr(boundary, roads, cameras, config: AnprConfig, crime_x=None, crime_y=None, crime_harm=None,
-             k: int | None = None, crs=DEFAULT_CRS) -> AnprResult:
+def run_anpr(
+    boundary,
+    roads,
+    cameras,
+    config: AnprConfig,
+    crime_x=None,
+    crime_y=None,
+    crime_harm=None,
+    k: int | None = None,
+    crs=DEFAULT_CRS,
+) -> AnprResult:
     """Entry points, their weights and reader siting in one call.
 
     ``boundary`` (shapely polygon), ``cameras`` and ``crime_*`` are in ``crs``

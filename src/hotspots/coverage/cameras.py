@@ -46,15 +46,43 @@ from ..crs import DEFAULT_CRS, crs_extent, crs_label, same_crs
 from ..errors import InputError
 
 STATUSES = ("live", "planned", "faulty")
-_STATUS_ALIASES = {"working": "live", "active": "live", "operational": "live", "true": "live",
-                   "proposed": "planned", "broken": "faulty", "offline": "faulty", "false": "faulty",
-                   "not working": "faulty"}
-_TYPE_ALIASES = {"public_space": "cctv", "public space": "cctv", "pscctv": "cctv", "dome": "cctv",
-                 "ptz": "cctv", "number_plate": "anpr", "anpr_reader": "anpr", "jamcam": "traffic",
-                 "traffic_camera": "traffic"}
+_STATUS_ALIASES = {
+    "working": "live",
+    "active": "live",
+    "operational": "live",
+    "true": "live",
+    "proposed": "planned",
+    "broken": "faulty",
+    "offline": "faulty",
+    "false": "faulty",
+    "not working": "faulty",
+}
+_TYPE_ALIASES = {
+    "public_space": "cctv",
+    "public space": "cctv",
+    "pscctv": "cctv",
+    "dome": "cctv",
+    "ptz": "cctv",
+    "number_plate": "anpr",
+    "anpr_reader": "anpr",
+    "jamcam": "traffic",
+    "traffic_camera": "traffic",
+}
 
-INVENTORY_COLUMNS = ("camera_id", "type", "x", "y", "range_m", "bearing_deg", "fov_deg", "status",
-                     "description", "source_row", "note", "geometry")
+INVENTORY_COLUMNS = (
+    "camera_id",
+    "type",
+    "x",
+    "y",
+    "range_m",
+    "bearing_deg",
+    "fov_deg",
+    "status",
+    "description",
+    "source_row",
+    "note",
+    "geometry",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,8 +90,9 @@ class CameraInventory:
     """Validated cameras (GeoDataFrame with :data:`INVENTORY_COLUMNS`, working CRS) plus every rejected row."""
 
     cameras: gpd.GeoDataFrame
-    rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["source", "row", "column", "value", "reason"]))
+    rejected: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["source", "row", "column", "value", "reason"])
+    )
     source: str = ""
 
     def live(self, types: tuple[str, ...] | None = None):
@@ -113,7 +142,9 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _read_table(path: Path, target_crs: str) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray | None, str | None, int]:
+def _read_table(
+    path: Path, target_crs: str
+) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray | None, str | None, int]:
     """Rows as strings plus, for vector files, point x/y in ``target_crs``.
 
     Returns (table, gx, gy, geometry column or None, first data line).
@@ -123,8 +154,9 @@ def _read_table(path: Path, target_crs: str) -> tuple[pd.DataFrame, np.ndarray |
         try:
             df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         except Exception as exc:  # pandas raises many types
-            raise InputError(f"{path}: cannot read camera inventory CSV ({exc}); save it as UTF-8 CSV "
-                             "with a header row.") from exc
+            raise InputError(
+                f"{path}: cannot read camera inventory CSV ({exc}); save it as UTF-8 CSV with a header row."
+            ) from exc
         return df, None, None, None, 2
     if suffix in (".geojson", ".json", ".gpkg", ".shp", ".fgb"):
         try:
@@ -179,21 +211,33 @@ class _Columns:
         cols = {str(c).strip().lower(): c for c in df.columns}
         id_col = _pick(cols, "camera_id", "id", "cam_id", "camera", "asset_id")
         if id_col is None:
-            raise InputError(f"{path}: no camera id column; add a 'camera_id' column (found columns "
-                             f"{list(df.columns)}).")
-        found = cls(id=id_col, type=_pick(cols, "type", "camera_type", "kind"),
-                    x=_pick(cols, "x", "easting", "x_bng"), y=_pick(cols, "y", "northing", "y_bng"),
-                    lon=_pick(cols, "lon", "longitude", "lng"), lat=_pick(cols, "lat", "latitude"),
-                    range=_pick(cols, "range_m", "range"), bearing=_pick(cols, "bearing_deg", "bearing", "direction_deg"),
-                    fov=_pick(cols, "fov_deg", "fov", "field_of_view_deg"),
-                    status=_pick(cols, "status", "state", "available"),
-                    description=_pick(cols, "description", "name", "location", "view"), geometry=geometry)
+            raise InputError(
+                f"{path}: no camera id column; add a 'camera_id' column (found columns {list(df.columns)})."
+            )
+        found = cls(
+            id=id_col,
+            type=_pick(cols, "type", "camera_type", "kind"),
+            x=_pick(cols, "x", "easting", "x_bng"),
+            y=_pick(cols, "y", "northing", "y_bng"),
+            lon=_pick(cols, "lon", "longitude", "lng"),
+            lat=_pick(cols, "lat", "latitude"),
+            range=_pick(cols, "range_m", "range"),
+            bearing=_pick(cols, "bearing_deg", "bearing", "direction_deg"),
+            fov=_pick(cols, "fov_deg", "fov", "field_of_view_deg"),
+            status=_pick(cols, "status", "state", "available"),
+            description=_pick(cols, "description", "name", "location", "view"),
+            geometry=geometry,
+        )
         if found.type is None and not config.default_type:
-            raise InputError(f"{path}: no 'type' column; add one with cctv, anpr or traffic per camera (or set "
-                             "[cameras] default_type when every camera is of one type).")
+            raise InputError(
+                f"{path}: no 'type' column; add one with cctv, anpr or traffic per camera (or set "
+                "[cameras] default_type when every camera is of one type)."
+            )
         if not (found.use_xy or found.use_ll or geometry):
-            raise InputError(f"{path}: no camera position; add x,y columns (in [cameras] crs, default the "
-                             "working CRS) or lon,lat columns (EPSG:4326).")
+            raise InputError(
+                f"{path}: no camera position; add x,y columns (in [cameras] crs, default the "
+                "working CRS) or lon,lat columns (EPSG:4326)."
+            )
         return found
 
 
@@ -236,12 +280,15 @@ def _project_positions(px, py, kind, c: _Columns, src_crs: str, target_crs: str,
         try:
             tr = Transformer.from_crs(crs_from, target_crs, always_xy=True)
         except Exception as exc:
-            raise InputError(f"{path}: cannot use CRS {crs_from!r} for camera positions ({exc}); "
-                             "set [cameras] crs to an EPSG code such as EPSG:27700.") from exc
+            raise InputError(
+                f"{path}: cannot use CRS {crs_from!r} for camera positions ({exc}); "
+                "set [cameras] crs to an EPSG code such as EPSG:27700."
+            ) from exc
         if k == "ll":
             for i in np.nonzero(sel & ((np.abs(px) > 180) | (np.abs(py) > 90)))[0]:
-                refused[int(i)] = _Rejected(f"{c.lon}/{c.lat}", f"{px[i]},{py[i]}",
-                                            "longitude/latitude out of range; give degrees (EPSG:4326)")
+                refused[int(i)] = _Rejected(
+                    f"{c.lon}/{c.lat}", f"{px[i]},{py[i]}", "longitude/latitude out of range; give degrees (EPSG:4326)"
+                )
                 kind[i] = "bad"
             sel = kind == k
         px[sel], py[sel] = tr.transform(px[sel], py[sel])
@@ -264,16 +311,25 @@ def _identity(r: pd.Series, c: _Columns, config: CamerasConfig, seen: dict[str, 
 def _check_position(r: pd.Series, c: _Columns, x: float, y: float, kind: str, src_crs: str, target_crs: str) -> None:
     if kind == "none":
         where = f"{c.x}/{c.y}" if c.use_xy else (f"{c.lon}/{c.lat}" if c.use_ll else "geometry")
-        val = f"{_text(r[c.x])},{_text(r[c.y])}" if c.use_xy else (
-            f"{_text(r[c.lon])},{_text(r[c.lat])}" if c.use_ll else "")
+        val = (
+            f"{_text(r[c.x])},{_text(r[c.y])}"
+            if c.use_xy
+            else (f"{_text(r[c.lon])},{_text(r[c.lat])}" if c.use_ll else "")
+        )
         raise _Rejected(where, val, "missing or non-numeric position")
     (xmin, ymin, xmax, ymax), area = crs_extent(target_crs)
     degrees = kind == "xy" and abs(x) <= 180 and abs(y) <= 90
     if not (np.isfinite(x) and np.isfinite(y)) or not (xmin <= x <= xmax and ymin <= y <= ymax) or degrees:
-        hint = ("these look like degrees: put them in lon,lat columns" if degrees
-                else f"is [cameras] crs = {src_crs!r} right?")
-        raise _Rejected(f"{c.x}/{c.y}" if kind == "xy" else "position", f"{x:.1f},{y:.1f}",
-                        f"position is not in {area} ({crs_label(target_crs)}); {hint}")
+        hint = (
+            "these look like degrees: put them in lon,lat columns"
+            if degrees
+            else f"is [cameras] crs = {src_crs!r} right?"
+        )
+        raise _Rejected(
+            f"{c.x}/{c.y}" if kind == "xy" else "position",
+            f"{x:.1f},{y:.1f}",
+            f"position is not in {area} ({crs_label(target_crs)}); {hint}",
+        )
 
 
 def _view(r: pd.Series, c: _Columns, ctype: str, config: CamerasConfig) -> tuple[float, float, float, list[str]]:
@@ -291,8 +347,9 @@ def _view(r: pd.Series, c: _Columns, ctype: str, config: CamerasConfig) -> tuple
         raise _Rejected(c.fov or "fov_deg", r[c.fov], "fov_deg must be in (0, 360] degrees")
     brg = _num(r[c.bearing]) if c.bearing else None
     if brg is not None and not np.isfinite(brg):
-        raise _Rejected(c.bearing or "bearing_deg", r[c.bearing],
-                        "bearing_deg must be a number of degrees clockwise from north")
+        raise _Rejected(
+            c.bearing or "bearing_deg", r[c.bearing], "bearing_deg must be a number of degrees clockwise from north"
+        )
     if brg is None:
         if fov < 360:
             notes.append(f"no bearing: {fov:g} deg field of view treated as a full circle")
@@ -309,8 +366,13 @@ def _status(r: pd.Series, c: _Columns, default_status: str) -> str:
     return status
 
 
-def read_inventory(path: str | Path, config: CamerasConfig | None = None, crs: str | None = None,
-                   default_status: str = "live", target_crs: str = DEFAULT_CRS) -> CameraInventory:
+def read_inventory(
+    path: str | Path,
+    config: CamerasConfig | None = None,
+    crs: str | None = None,
+    default_status: str = "live",
+    target_crs: str = DEFAULT_CRS,
+) -> CameraInventory:
     """Read and validate a camera inventory (CSV or vector file) into ``target_crs`` (metres).
 
     x/y columns of a CSV are in ``crs``, else ``config.crs``, else
@@ -322,8 +384,10 @@ def read_inventory(path: str | Path, config: CamerasConfig | None = None, crs: s
     config = config or CamerasConfig()
     path = Path(path)
     if not path.exists():
-        raise InputError(f"camera inventory {path} does not exist; check [cameras] inventory (relative paths "
-                         "start at [project] data_dir).")
+        raise InputError(
+            f"camera inventory {path} does not exist; check [cameras] inventory (relative paths "
+            "start at [project] data_dir)."
+        )
     df, gx, gy, geom_col, first_line = _read_table(path, target_crs)
     c = _Columns.find(df, path, config, geom_col)
     src_crs = crs or config.crs or target_crs
@@ -343,14 +407,32 @@ def read_inventory(path: str | Path, config: CamerasConfig | None = None, crs: s
             rng, fov, brg, notes = _view(r, c, ctype, config)
             status = _status(r, c, default_status)
         except _Rejected as why:
-            rejected.append({"source": str(path), "row": line, "column": why.column, "value": _text(why.value),
-                             "reason": why.reason})
+            rejected.append(
+                {
+                    "source": str(path),
+                    "row": line,
+                    "column": why.column,
+                    "value": _text(why.value),
+                    "reason": why.reason,
+                }
+            )
             continue
         seen[cid] = line
-        rows.append({"camera_id": cid, "type": ctype, "x": float(px[i]), "y": float(py[i]), "range_m": rng,
-                     "bearing_deg": brg, "fov_deg": fov, "status": status,
-                     "description": _text(r[c.description]) if c.description else "", "source_row": line,
-                     "note": "; ".join(notes)})
+        rows.append(
+            {
+                "camera_id": cid,
+                "type": ctype,
+                "x": float(px[i]),
+                "y": float(py[i]),
+                "range_m": rng,
+                "bearing_deg": brg,
+                "fov_deg": fov,
+                "status": status,
+                "description": _text(r[c.description]) if c.description else "",
+                "source_row": line,
+                "note": "; ".join(notes),
+            }
+        )
     rej = pd.DataFrame(rejected, columns=["source", "row", "column", "value", "reason"])
     if len(df) and not rows:
         first = "; ".join(f"row {a.row} {a.column}: {a.reason}" for a in rej.head(3).itertuples())
@@ -367,9 +449,15 @@ def restrict_to_area(inventory: CameraInventory, boundary, max_distance_m: float
     far = d > max_distance_m
     if not far.any():
         return inventory
-    extra = pd.DataFrame({"source": inventory.source, "row": c.loc[far, "source_row"].to_numpy(),
-                          "column": "position", "value": c.loc[far, "camera_id"].to_numpy(),
-                          "reason": [f"{v:.0f} m from the study area (more than {max_distance_m:g} m)" for v in d[far]]})
+    extra = pd.DataFrame(
+        {
+            "source": inventory.source,
+            "row": c.loc[far, "source_row"].to_numpy(),
+            "column": "position",
+            "value": c.loc[far, "camera_id"].to_numpy(),
+            "reason": [f"{v:.0f} m from the study area (more than {max_distance_m:g} m)" for v in d[far]],
+        }
+    )
     rej = pd.concat([inventory.rejected, extra], ignore_index=True) if len(inventory.rejected) else extra
     return CameraInventory(c[~far].reset_index(drop=True), rej, inventory.source)
 
@@ -381,8 +469,18 @@ def cameras_frame(rows: list[dict] | pd.DataFrame, crs: str = DEFAULT_CRS) -> gp
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=crs)
 
 
-def make_cameras(x, y, ctype: str = "cctv", range_m=None, bearing_deg=0.0, fov_deg=None, status: str = "live",
-                 ids=None, config: CamerasConfig | None = None, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
+def make_cameras(
+    x,
+    y,
+    ctype: str = "cctv",
+    range_m=None,
+    bearing_deg=0.0,
+    fov_deg=None,
+    status: str = "live",
+    ids=None,
+    config: CamerasConfig | None = None,
+    crs: str = DEFAULT_CRS,
+) -> gpd.GeoDataFrame:
     """Cameras from arrays of metres in ``crs``, e.g. candidate sites; defaults per type from ``config``."""
     config = config or CamerasConfig()
     x = np.atleast_1d(np.asarray(x, dtype=float))
@@ -392,14 +490,32 @@ def make_cameras(x, y, ctype: str = "cctv", range_m=None, bearing_deg=0.0, fov_d
     fov = np.broadcast_to(config.default_fov(ctype) if fov_deg is None else np.asarray(fov_deg, float), (n,))
     brg = np.broadcast_to(np.asarray(bearing_deg, float), (n,))
     ids = [f"{ctype}_{i}" for i in range(n)] if ids is None else [str(v) for v in ids]
-    rows = [{"camera_id": ids[i], "type": ctype, "x": x[i], "y": y[i], "range_m": rng[i], "bearing_deg": brg[i] % 360,
-             "fov_deg": fov[i], "status": status, "description": "", "source_row": -1, "note": ""}
-            for i in range(n)]
+    rows = [
+        {
+            "camera_id": ids[i],
+            "type": ctype,
+            "x": x[i],
+            "y": y[i],
+            "range_m": rng[i],
+            "bearing_deg": brg[i] % 360,
+            "fov_deg": fov[i],
+            "status": status,
+            "description": "",
+            "source_row": -1,
+            "note": "",
+        }
+        for i in range(n)
+    ]
     return cameras_frame(rows, crs)
 
 
-def load_tfl_jamcams(path: str | Path, config: CamerasConfig | None = None, boundary=None,
-                     within_m: float | None = None, target_crs: str = DEFAULT_CRS) -> CameraInventory:
+def load_tfl_jamcams(
+    path: str | Path,
+    config: CamerasConfig | None = None,
+    boundary=None,
+    within_m: float | None = None,
+    target_crs: str = DEFAULT_CRS,
+) -> CameraInventory:
     """TfL JamCam traffic cameras (GeoJSON, EPSG:4326) as a ``traffic`` inventory.
 
     ``available == false`` becomes status ``faulty``. With ``boundary`` (a
@@ -421,13 +537,30 @@ def load_tfl_jamcams(path: str | Path, config: CamerasConfig | None = None, boun
     dist = g.geometry.distance(boundary).to_numpy() if boundary is not None else np.zeros(len(g))
     for i in range(len(g)):
         if within_m is not None and dist[i] > within_m:
-            rejected.append({"source": str(path), "row": i + 1, "column": "geometry", "value": g["camera_id"].iat[i],
-                             "reason": f"{dist[i]:.0f} m from the study area (more than {within_m:g} m)"})
+            rejected.append(
+                {
+                    "source": str(path),
+                    "row": i + 1,
+                    "column": "geometry",
+                    "value": g["camera_id"].iat[i],
+                    "reason": f"{dist[i]:.0f} m from the study area (more than {within_m:g} m)",
+                }
+            )
             continue
-        rows.append({"camera_id": str(g["camera_id"].iat[i]), "type": "traffic", "x": g.geometry.x.iat[i],
-                     "y": g.geometry.y.iat[i], "range_m": config.traffic_range_m, "bearing_deg": 0.0,
-                     "fov_deg": 360.0, "status": "live" if avail.iat[i] == "true" else "faulty",
-                     "description": str(g["view"].iat[i]) if "view" in g.columns else "", "source_row": i + 1,
-                     "note": "TfL JamCam (road-traffic camera, not council CCTV); no bearing: full circle"})
+        rows.append(
+            {
+                "camera_id": str(g["camera_id"].iat[i]),
+                "type": "traffic",
+                "x": g.geometry.x.iat[i],
+                "y": g.geometry.y.iat[i],
+                "range_m": config.traffic_range_m,
+                "bearing_deg": 0.0,
+                "fov_deg": 360.0,
+                "status": "live" if avail.iat[i] == "true" else "faulty",
+                "description": str(g["view"].iat[i]) if "view" in g.columns else "",
+                "source_row": i + 1,
+                "note": "TfL JamCam (road-traffic camera, not council CCTV); no bearing: full circle",
+            }
+        )
     rej = pd.DataFrame(rejected, columns=["source", "row", "column", "value", "reason"])
     return CameraInventory(cameras_frame(rows, target_crs), rej, f"TfL JamCam traffic cameras ({path.name})")

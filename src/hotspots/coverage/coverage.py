@@ -54,24 +54,51 @@ class CoverageStats:
 
 def coverage_by_type(crime_type, harm, covered) -> pd.DataFrame:
     """Incidents and harm covered per crime type (plus an ``all`` row)."""
-    df = pd.DataFrame({"crime_type": np.asarray(crime_type, dtype=object), "harm": np.asarray(harm, float),
-                       "covered": np.asarray(covered, bool)})
+    df = pd.DataFrame(
+        {
+            "crime_type": np.asarray(crime_type, dtype=object),
+            "harm": np.asarray(harm, float),
+            "covered": np.asarray(covered, bool),
+        }
+    )
     df["harm_cov"] = df["harm"] * df["covered"]
-    g = df.groupby("crime_type").agg(incidents=("covered", "size"), incidents_covered=("covered", "sum"),
-                                     harm=("harm", "sum"), harm_covered=("harm_cov", "sum")).reset_index()
+    g = (
+        df.groupby("crime_type")
+        .agg(
+            incidents=("covered", "size"),
+            incidents_covered=("covered", "sum"),
+            harm=("harm", "sum"),
+            harm_covered=("harm_cov", "sum"),
+        )
+        .reset_index()
+    )
     g = g.sort_values("harm", ascending=False)
-    tot = pd.DataFrame([{"crime_type": "all", "incidents": len(df), "incidents_covered": int(df["covered"].sum()),
-                         "harm": df["harm"].sum(), "harm_covered": df["harm_cov"].sum()}])
+    tot = pd.DataFrame(
+        [
+            {
+                "crime_type": "all",
+                "incidents": len(df),
+                "incidents_covered": int(df["covered"].sum()),
+                "harm": df["harm"].sum(),
+                "harm_covered": df["harm_cov"].sum(),
+            }
+        ]
+    )
     g = pd.concat([g, tot], ignore_index=True)
     g["incidents_covered"] = g["incidents_covered"].astype(int)
     g["share_incidents"] = np.where(g["incidents"] > 0, g["incidents_covered"] / g["incidents"].clip(lower=1), 0.0)
     g["share_harm"] = np.where(g["harm"] > 0, g["harm_covered"] / g["harm"].where(g["harm"] > 0, 1), 0.0)
-    return g[["crime_type", "incidents", "incidents_covered", "share_incidents", "harm", "harm_covered",
-              "share_harm"]]
+    return g[["crime_type", "incidents", "incidents_covered", "share_incidents", "harm", "harm_covered", "share_harm"]]
 
 
-def cell_covered_fraction(grid, cameras, obstruction: Obstruction | None = None, subsample_m: float = 10.0,
-                          mount_height_m: float = 6.0, target_height_m: float = 1.5) -> np.ndarray:
+def cell_covered_fraction(
+    grid,
+    cameras,
+    obstruction: Obstruction | None = None,
+    subsample_m: float = 10.0,
+    mount_height_m: float = 6.0,
+    target_height_m: float = 1.5,
+) -> np.ndarray:
     """Share of each grid cell seen by at least one camera, shape (nrows, ncols).
 
     Sample points lie on a regular lattice every ``subsample_m`` metres inside
@@ -103,10 +130,20 @@ def cell_covered_fraction(grid, cameras, obstruction: Obstruction | None = None,
     return out
 
 
-def compute_coverage(cameras: gpd.GeoDataFrame, x, y, crime_type, harm, grid: Grid, harm_per_cell,
-                     hotspot_areas: gpd.GeoDataFrame | None = None, obstruction: Obstruction | None = None,
-                     config: CoverageConfig | None = None, mount_height_m: float = 6.0,
-                     target_height_m: float = 1.5) -> CoverageStats:
+def compute_coverage(
+    cameras: gpd.GeoDataFrame,
+    x,
+    y,
+    crime_type,
+    harm,
+    grid: Grid,
+    harm_per_cell,
+    hotspot_areas: gpd.GeoDataFrame | None = None,
+    obstruction: Obstruction | None = None,
+    config: CoverageConfig | None = None,
+    mount_height_m: float = 6.0,
+    target_height_m: float = 1.5,
+) -> CoverageStats:
     """Coverage of incidents, harm and hotspot areas by ``cameras`` (all of them count; pass live ones).
 
     ``x, y`` (metres in the grid's CRS), ``crime_type`` and ``harm`` describe the
@@ -114,14 +151,20 @@ def compute_coverage(cameras: gpd.GeoDataFrame, x, y, crime_type, harm, grid: Gr
     ``hotspot_areas`` (GeoDataFrame in the grid's CRS, optional) may carry an id column
     (``area_id``, ``hotspot_id`` or ``id``) and a ``label``.
     """
-    require_same_crs(("grid", grid), ("cameras", cameras),
-                     *((("hotspot_areas", hotspot_areas),) if hotspot_areas is not None else ()))
+    require_same_crs(
+        ("grid", grid),
+        ("cameras", cameras),
+        *((("hotspot_areas", hotspot_areas),) if hotspot_areas is not None else ()),
+    )
     config = config or CoverageConfig()
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     harm = np.asarray(harm, float)
-    n_seen = covered_points(cameras, x, y, obstruction, mount_height_m, target_height_m) if len(cameras) else \
-        np.zeros(len(x), int)
+    n_seen = (
+        covered_points(cameras, x, y, obstruction, mount_height_m, target_height_m)
+        if len(cameras)
+        else np.zeros(len(x), int)
+    )
     covered = n_seen > 0
     by_type = coverage_by_type(crime_type, harm, covered)
     frac = cell_covered_fraction(grid, cameras, obstruction, config.subsample_m, mount_height_m, target_height_m)
@@ -129,8 +172,7 @@ def compute_coverage(cameras: gpd.GeoDataFrame, x, y, crime_type, harm, grid: Gr
     centre_cov = np.zeros(grid.shape, bool)
     if len(cameras):
         r, c = np.nonzero(grid.mask)
-        centre_cov[r, c] = covered_points(cameras, xc[r, c], yc[r, c], obstruction, mount_height_m,
-                                          target_height_m) > 0
+        centre_cov[r, c] = covered_points(cameras, xc[r, c], yc[r, c], obstruction, mount_height_m, target_height_m) > 0
     hpc = np.where(grid.mask, np.asarray(harm_per_cell, float), 0.0)
     gaps = []
     # hotspot areas
@@ -138,16 +180,28 @@ def compute_coverage(cameras: gpd.GeoDataFrame, x, y, crime_type, harm, grid: Gr
         ha = hotspot_areas
         idcol = next((c for c in ("area_id", "hotspot_id", "id") if c in ha.columns), None)
         pts = gpd.GeoDataFrame({"i": np.arange(len(x))}, geometry=gpd.points_from_xy(x, y), crs=grid.crs)
-        j = gpd.sjoin(pts, ha.reset_index(drop=True).reset_index(names="_area")[["_area", "geometry"]],
-                      predicate="within", how="inner")
+        j = gpd.sjoin(
+            pts,
+            ha.reset_index(drop=True).reset_index(names="_area")[["_area", "geometry"]],
+            predicate="within",
+            how="inner",
+        )
         for a in range(len(ha)):
             idx = j.loc[j["_area"] == a, "i"].to_numpy()
             h = float(harm[idx].sum())
             hc = float(harm[idx][covered[idx]].sum())
-            gaps.append({"kind": "hotspot_area", "gap_id": str(ha[idcol].iat[a]) if idcol else f"area_{a + 1}",
-                         "label": str(ha["label"].iat[a]) if "label" in ha.columns else "",
-                         "harm": h, "harm_uncovered": h - hc, "covered_share": hc / h if h > 0 else 0.0,
-                         "incidents": int(len(idx)), "geometry": ha.geometry.iat[a]})
+            gaps.append(
+                {
+                    "kind": "hotspot_area",
+                    "gap_id": str(ha[idcol].iat[a]) if idcol else f"area_{a + 1}",
+                    "label": str(ha["label"].iat[a]) if "label" in ha.columns else "",
+                    "harm": h,
+                    "harm_uncovered": h - hc,
+                    "covered_share": hc / h if h > 0 else 0.0,
+                    "incidents": int(len(idx)),
+                    "geometry": ha.geometry.iat[a],
+                }
+            )
     # high-harm cells
     pos = hpc[grid.mask & (hpc > 0)]
     if len(pos):
@@ -157,11 +211,31 @@ def compute_coverage(cameras: gpd.GeoDataFrame, x, y, crime_type, harm, grid: Gr
         for r_, c_, g in zip(rr, cc, polys):
             h = float(hpc[r_, c_])
             f = float(frac[r_, c_])
-            gaps.append({"kind": "high_harm_cell", "gap_id": f"cell_{int(r_ * grid.ncols + c_)}", "label": "",
-                         "harm": h, "harm_uncovered": h * (1 - f), "covered_share": f, "incidents": -1,
-                         "geometry": g})
-    cols = ["rank", "kind", "gap_id", "label", "harm", "harm_uncovered", "covered_share", "incidents", "x", "y",
-            "geometry"]
+            gaps.append(
+                {
+                    "kind": "high_harm_cell",
+                    "gap_id": f"cell_{int(r_ * grid.ncols + c_)}",
+                    "label": "",
+                    "harm": h,
+                    "harm_uncovered": h * (1 - f),
+                    "covered_share": f,
+                    "incidents": -1,
+                    "geometry": g,
+                }
+            )
+    cols = [
+        "rank",
+        "kind",
+        "gap_id",
+        "label",
+        "harm",
+        "harm_uncovered",
+        "covered_share",
+        "incidents",
+        "x",
+        "y",
+        "geometry",
+    ]
     if gaps:
         gdf = gpd.GeoDataFrame(gaps, geometry="geometry", crs=grid.crs)
         gdf = gdf[(gdf["covered_share"] < config.gap_threshold) & (gdf["harm_uncovered"] > 0)]
@@ -178,5 +252,6 @@ def compute_coverage(cameras: gpd.GeoDataFrame, x, y, crime_type, harm, grid: Gr
 
 def _cell_boxes(grid: Grid, rows, cols):
     cs = grid.cell_size
-    return shapely.box(grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs,
-                       grid.ymax - rows * cs)
+    return shapely.box(
+        grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs, grid.ymax - rows * cs
+    )

@@ -35,8 +35,19 @@ class MobilePlan:
         return pd.DataFrame(self.spots.drop(columns="geometry"))
 
 
-def mobile_deployments(zones, cameras=None, n: int = 5, start=None, days: int = 14, min_separation_m: float = 300.0,
-                       x=None, y=None, harm=None, priority_col: str = "priority", crs=DEFAULT_CRS) -> MobilePlan:
+def mobile_deployments(
+    zones,
+    cameras=None,
+    n: int = 5,
+    start=None,
+    days: int = 14,
+    min_separation_m: float = 300.0,
+    x=None,
+    y=None,
+    harm=None,
+    priority_col: str = "priority",
+    crs=DEFAULT_CRS,
+) -> MobilePlan:
     """Up to ``n`` temporary camera spots for ``days`` days from ``start`` (a date).
 
     ``zones``: GeoDataFrame of polygons with ``priority_col`` and optionally
@@ -46,8 +57,10 @@ def mobile_deployments(zones, cameras=None, n: int = 5, start=None, days: int = 
     ``crs`` (the working CRS); zones are reprojected to it.
     """
     if priority_col not in zones.columns:
-        raise InputError(f"mobile camera zones need a {priority_col!r} column (higher = more urgent); "
-                         f"got columns {list(zones.columns)}.")
+        raise InputError(
+            f"mobile camera zones need a {priority_col!r} column (higher = more urgent); "
+            f"got columns {list(zones.columns)}."
+        )
     z = zones.to_crs(crs) if zones.crs is not None else zones.set_crs(crs)
     z = z.reset_index(drop=True)
     order = np.argsort(-z[priority_col].to_numpy(float), kind="stable")
@@ -62,8 +75,14 @@ def mobile_deployments(zones, cameras=None, n: int = 5, start=None, days: int = 
         zid = str(z["zone_id"].iat[i]) if "zone_id" in z.columns else f"zone_{i + 1}"
         kind = str(z["kind"].iat[i]) if "kind" in z.columns else ""
         if len(chosen) >= n:
-            skipped.append({"zone_id": zid, "kind": kind, "priority": float(z[priority_col].iat[i]),
-                            "reason": f"beyond the first {n} spots"})
+            skipped.append(
+                {
+                    "zone_id": zid,
+                    "kind": kind,
+                    "priority": float(z[priority_col].iat[i]),
+                    "reason": f"beyond the first {n} spots",
+                }
+            )
             continue
         inside = shapely.contains_xy(geom, xs, ys) if len(xs) else np.zeros(0, bool)
         if inside.any() and hs[inside].sum() > 0:
@@ -78,12 +97,24 @@ def mobile_deployments(zones, cameras=None, n: int = 5, start=None, days: int = 
             px, py = p.x, p.y
             basis = "centre of the zone"
         if cameras is not None and len(cameras) and covered_points(cameras, [px], [py])[0] > 0:
-            skipped.append({"zone_id": zid, "kind": kind, "priority": float(z[priority_col].iat[i]),
-                            "reason": "already seen by a live camera"})
+            skipped.append(
+                {
+                    "zone_id": zid,
+                    "kind": kind,
+                    "priority": float(z[priority_col].iat[i]),
+                    "reason": "already seen by a live camera",
+                }
+            )
             continue
-        if any((px - c["x"]) ** 2 + (py - c["y"]) ** 2 < min_separation_m ** 2 for c in chosen):
-            skipped.append({"zone_id": zid, "kind": kind, "priority": float(z[priority_col].iat[i]),
-                            "reason": f"within {min_separation_m:g} m of a spot already chosen"})
+        if any((px - c["x"]) ** 2 + (py - c["y"]) ** 2 < min_separation_m**2 for c in chosen):
+            skipped.append(
+                {
+                    "zone_id": zid,
+                    "kind": kind,
+                    "priority": float(z[priority_col].iat[i]),
+                    "reason": f"within {min_separation_m:g} m of a spot already chosen",
+                }
+            )
             continue
         until = end
         if "expires" in z.columns and pd.notna(z["expires"].iat[i]):
@@ -91,10 +122,19 @@ def mobile_deployments(zones, cameras=None, n: int = 5, start=None, days: int = 
             if exp.tzinfo is not None:
                 exp = exp.tz_localize(None)
             until = min(end, exp.normalize())
-        chosen.append({"rank": len(chosen) + 1, "zone_id": zid, "kind": kind,
-                       "priority": float(z[priority_col].iat[i]), "x": round(px, 1), "y": round(py, 1),
-                       "deploy_from": start.date().isoformat(), "deploy_to": until.date().isoformat(),
-                       "basis": basis})
+        chosen.append(
+            {
+                "rank": len(chosen) + 1,
+                "zone_id": zid,
+                "kind": kind,
+                "priority": float(z[priority_col].iat[i]),
+                "x": round(px, 1),
+                "y": round(py, 1),
+                "deploy_from": start.date().isoformat(),
+                "deploy_to": until.date().isoformat(),
+                "basis": basis,
+            }
+        )
     cols = ["rank", "zone_id", "kind", "priority", "x", "y", "deploy_from", "deploy_to", "basis"]
     df = pd.DataFrame(chosen, columns=cols)
     spots = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=crs)

@@ -17,8 +17,9 @@ from ..crs import DEFAULT_CRS
 from ..geo.grid import Grid
 
 
-def public_cells(x, y, boundary: BaseGeometry, cell_m: float = 250.0, min_count: int = 5,
-                 crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
+def public_cells(
+    x, y, boundary: BaseGeometry, cell_m: float = 250.0, min_count: int = 5, crs: str = DEFAULT_CRS
+) -> gpd.GeoDataFrame:
     """Incident counts per square cell (GeoDataFrame in ``crs``, the CRS of ``x, y`` and ``boundary``):
     only cells with count >= ``min_count``."""
     grid = Grid.from_boundary(boundary, cell_m, crs=crs)

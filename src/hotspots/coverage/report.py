@@ -101,12 +101,18 @@ class CoverageResult:
             "share_incidents_covered": float(allrow["share_incidents"]) if allrow is not None else 0.0,
             "share_harm_covered": float(allrow["share_harm"]) if allrow is not None else 0.0,
             "gaps": int(len(self.stats.gaps)),
-            "siting": {"k": self.k, "candidates": int(len(self.candidates)), "method": self.mclp.method,
-                       "status": self.mclp.status, "solve_seconds": round(self.mclp.seconds, 3),
-                       "demand_harm_covered_existing": self.mclp.fixed_covered,
-                       "demand_harm_covered_with_new": self.mclp.covered, "bound": self.mclp.bound,
-                       "gap": self.mclp.gap,
-                       "share_with_new": float(c["share_covered"].iloc[-1]) if len(c) else 0.0},
+            "siting": {
+                "k": self.k,
+                "candidates": int(len(self.candidates)),
+                "method": self.mclp.method,
+                "status": self.mclp.status,
+                "solve_seconds": round(self.mclp.seconds, 3),
+                "demand_harm_covered_existing": self.mclp.fixed_covered,
+                "demand_harm_covered_with_new": self.mclp.covered,
+                "bound": self.mclp.bound,
+                "gap": self.mclp.gap,
+                "share_with_new": float(c["share_covered"].iloc[-1]) if len(c) else 0.0,
+            },
             "set_cover": self.set_cover.to_frame().iloc[0].to_dict(),
             "anpr": (self.anpr.summary().iloc[0].to_dict() if self.anpr is not None else None),
             "notes": list(self.notes),
@@ -116,8 +122,12 @@ class CoverageResult:
     def map_layers(self) -> dict[str, gpd.GeoDataFrame]:
         """GeoDataFrames (working CRS) for the renderer: viewsheds, gaps, proposed sites with expected covered
         harm, ANPR entry points and readers, mobile spots."""
-        layers = {"viewsheds": self.viewsheds, "gaps": self.stats.gaps, "proposed_sites": self.proposed_sites,
-                  "cameras": self.inventory.cameras}
+        layers = {
+            "viewsheds": self.viewsheds,
+            "gaps": self.stats.gaps,
+            "proposed_sites": self.proposed_sites,
+            "cameras": self.inventory.cameras,
+        }
         if self.anpr is not None:
             layers["anpr_entry_points"] = self.anpr.entries
             layers["anpr_readers"] = self.anpr.readers
@@ -146,8 +156,11 @@ class CoverageResult:
         csv(self.curve, "marginal_gain.csv")
         csv(self.set_cover.to_frame(), "set_cover.csv")
         csv(self.inventory.rejected, "cameras_rejected.csv")
-        files.append(plot_marginal_curve(self.curve, out / "marginal_gain.png",
-                                         title=f"Harm covered with 1..{self.k} new cameras"))
+        files.append(
+            plot_marginal_curve(
+                self.curve, out / "marginal_gain.png", title=f"Harm covered with 1..{self.k} new cameras"
+            )
+        )
         if self.anpr is not None:
             csv(self.anpr.entries, "anpr_entry_points.csv")
             csv(self.anpr.readers, "anpr_proposed_readers.csv")
@@ -190,8 +203,9 @@ def read_sites(path: Path, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
             raise InputError(f"{path}: candidate sites need x,y (in the working CRS) or lon,lat columns.")
         bad = np.nonzero((~np.isfinite(x.to_numpy(float))) | (~np.isfinite(y.to_numpy(float))))[0]
         if len(bad):
-            raise InputError(f"{path}: row(s) {[int(b) + 2 for b in bad[:5]]} have no numeric position; fix or "
-                             "remove them.")
+            raise InputError(
+                f"{path}: row(s) {[int(b) + 2 for b in bad[:5]]} have no numeric position; fix or remove them."
+            )
         g = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(x, y), crs=src_crs).to_crs(crs)
     else:
         g = gpd.read_file(path).to_crs(crs)
@@ -255,16 +269,19 @@ def harm_of(incidents: pd.DataFrame, harm_weights: Mapping[str, float] | None = 
     return incidents["crime_type"].map(w).fillna(1.0).to_numpy(float)
 
 
-def _inventory(inventory: CameraInventory, boundary: BaseGeometry, cams: CamerasConfig,
-               label: str) -> tuple[CameraInventory, str, list[str]]:
+def _inventory(
+    inventory: CameraInventory, boundary: BaseGeometry, cams: CamerasConfig, label: str
+) -> tuple[CameraInventory, str, list[str]]:
     """The inventory restricted to the study area, how reports name it, and notes."""
     if cams.max_distance_from_area_m >= 0:
         inventory = restrict_to_area(inventory, boundary, cams.max_distance_from_area_m)
     label = label or cams.label or Path(str(inventory.source)).name  # a file name, never a local path
     notes = [f"camera inventory used: {label}"]
     if len(inventory.rejected):
-        notes.append(f"{len(inventory.rejected)} inventory row(s) not used (invalid, or farther than "
-                     "[cameras] max_distance_from_area_m from the study area): reasons in cameras_rejected.csv")
+        notes.append(
+            f"{len(inventory.rejected)} inventory row(s) not used (invalid, or farther than "
+            "[cameras] max_distance_from_area_m from the study area): reasons in cameras_rejected.csv"
+        )
     return inventory, label, notes
 
 
@@ -284,8 +301,15 @@ class _Demand:
     note: str
 
 
-def _siting_demand(grid: Grid, boundary: BaseGeometry, hpc: np.ndarray, x: np.ndarray, y: np.ndarray,
-                   harm: np.ndarray, sit: SitingConfig) -> _Demand:
+def _siting_demand(
+    grid: Grid,
+    boundary: BaseGeometry,
+    hpc: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    harm: np.ndarray,
+    sit: SitingConfig,
+) -> _Demand:
     if sit.demand_cell_m > 0:
         dgrid = Grid.from_boundary(boundary, min(sit.demand_cell_m, grid.cell_size), crs=grid.crs)
         dh = np.where(dgrid.mask, dgrid.counts(x, y, harm), 0.0)
@@ -298,26 +322,44 @@ def _siting_demand(grid: Grid, boundary: BaseGeometry, hpc: np.ndarray, x: np.nd
     return _Demand(xc[rows, cols], yc[rows, cols], dh[rows, cols], note)
 
 
-def _generated_candidates(grid: Grid, area: StudyArea, hpc: np.ndarray, hotspot_areas: gpd.GeoDataFrame | None,
-                          cov: CoverageConfig, sit: SitingConfig) -> tuple[gpd.GeoDataFrame, str]:
+def _generated_candidates(
+    grid: Grid,
+    area: StudyArea,
+    hpc: np.ndarray,
+    hotspot_areas: gpd.GeoDataFrame | None,
+    cov: CoverageConfig,
+    sit: SitingConfig,
+) -> tuple[gpd.GeoDataFrame, str]:
     """Candidate sites around the high-harm cells and hotspot areas (on roads when there are roads)."""
     pos = hpc[hpc > 0]
     thr = float(np.quantile(pos, cov.high_harm_quantile)) if len(pos) else np.inf
     rr, cc = np.nonzero(grid.mask & (hpc >= thr) & (hpc > 0))
     cs = grid.cell_size
-    focus = list(shapely.box(grid.xmin + cc * cs, grid.ymax - (rr + 1) * cs, grid.xmin + (cc + 1) * cs,
-                             grid.ymax - rr * cs))
+    focus = list(
+        shapely.box(grid.xmin + cc * cs, grid.ymax - (rr + 1) * cs, grid.xmin + (cc + 1) * cs, grid.ymax - rr * cs)
+    )
     if hotspot_areas is not None and len(hotspot_areas):
         focus += list(hotspot_areas.to_crs(grid.crs).geometry)
     roads = area.roads if sit.candidate_source != "lattice" else None
     if sit.candidate_source == "roads" and roads is None:
-        raise InputError("[siting] candidate_source = \"roads\" but the study area has no roads; set "
-                         "[study_area] roads or use candidate_source = \"lattice\".")
-    cand = generate_candidates(shapely.union_all(focus) if focus else area.boundary, roads, area.boundary,
-                               sit.candidate_spacing_m, sit.candidate_buffer_m, sit.max_candidates, crs=grid.crs)
-    note = (f"{len(cand)} candidate sites generated {'on roads' if roads is not None else 'on a lattice'}"
-            f" every {sit.candidate_spacing_m:g} m within {sit.candidate_buffer_m:g} m of the "
-            f"high-harm cells{' and hotspot areas' if hotspot_areas is not None else ''}")
+        raise InputError(
+            '[siting] candidate_source = "roads" but the study area has no roads; set '
+            '[study_area] roads or use candidate_source = "lattice".'
+        )
+    cand = generate_candidates(
+        shapely.union_all(focus) if focus else area.boundary,
+        roads,
+        area.boundary,
+        sit.candidate_spacing_m,
+        sit.candidate_buffer_m,
+        sit.max_candidates,
+        crs=grid.crs,
+    )
+    note = (
+        f"{len(cand)} candidate sites generated {'on roads' if roads is not None else 'on a lattice'}"
+        f" every {sit.candidate_spacing_m:g} m within {sit.candidate_buffer_m:g} m of the "
+        f"high-harm cells{' and hotspot areas' if hotspot_areas is not None else ''}"
+    )
     return cand, note
 
 
@@ -333,22 +375,34 @@ class _Siting:
     notes: tuple[str, ...]
 
 
-def _solve_siting(cand: gpd.GeoDataFrame, demand: _Demand, inventory: CameraInventory, live: gpd.GeoDataFrame,
-                  obstruction: Obstruction | None, cams: CamerasConfig, sit: SitingConfig, k: int) -> _Siting:
+def _solve_siting(
+    cand: gpd.GeoDataFrame,
+    demand: _Demand,
+    inventory: CameraInventory,
+    live: gpd.GeoDataFrame,
+    obstruction: Obstruction | None,
+    cams: CamerasConfig,
+    sit: SitingConfig,
+    k: int,
+) -> _Siting:
     """Where ``k`` new cameras see the most demand harm beyond what the fixed cameras see."""
     mh, th = cams.mount_height_m, cams.target_height_m
     ctype = sit.candidate_type
     fov = sit.candidate_fov_deg or 360.0
     rng_m = sit.candidate_range_m or cams.default_range(ctype)
-    cand_cams = make_cameras(cand["x"], cand["y"], ctype, rng_m, 0.0, fov, ids=cand["site_id"], config=cams,
-                             crs=cand.crs)
-    notes = [f"new cameras modelled as {ctype} with {rng_m:g} m range, {fov:g} deg view; a cell counts as "
-             "covered when its centre is seen"]
+    cand_cams = make_cameras(
+        cand["x"], cand["y"], ctype, rng_m, 0.0, fov, ids=cand["site_id"], config=cams, crs=cand.crs
+    )
+    notes = [
+        f"new cameras modelled as {ctype} with {rng_m:g} m range, {fov:g} deg view; a cell counts as "
+        "covered when its centre is seen"
+    ]
     A = coverage_matrix(cand_cams, demand.x, demand.y, obstruction, mh, th)
     fixed_cams = live
     if sit.include_planned:
-        pl = inventory.cameras[(inventory.cameras["status"] == "planned")
-                               & inventory.cameras["type"].isin(list(cams.coverage_types))]
+        pl = inventory.cameras[
+            (inventory.cameras["status"] == "planned") & inventory.cameras["type"].isin(list(cams.coverage_types))
+        ]
         fixed_cams = pd.concat([live, pl], ignore_index=True)
         notes.append(f"siting: {len(pl)} planned camera(s) counted as existing coverage")
     fixed_A = coverage_matrix(fixed_cams, demand.x, demand.y, obstruction, mh, th) if len(fixed_cams) else None
@@ -357,16 +411,26 @@ def _solve_siting(cand: gpd.GeoDataFrame, demand: _Demand, inventory: CameraInve
     kk = max(1, min(k, len(cand))) if len(cand) else 0
     if kk == 0:
         raise InputError("no candidate camera sites: give [siting] candidates or roads in [study_area] roads.")
-    sol = solve_mclp(A, demand.w, kk, fixed=fixed, fixed_A=fixed_A, method=sit.solver, time_limit_s=sit.time_limit_s,
-                     spopt_max_terms=sit.spopt_max_terms)
-    curve = marginal_curve(A, demand.w, kk, fixed, fixed_A, sit.solver, sit.curve, sit.time_limit_s,
-                           sit.spopt_max_terms, total=total)
+    sol = solve_mclp(
+        A,
+        demand.w,
+        kk,
+        fixed=fixed,
+        fixed_A=fixed_A,
+        method=sit.solver,
+        time_limit_s=sit.time_limit_s,
+        spopt_max_terms=sit.spopt_max_terms,
+    )
+    curve = marginal_curve(
+        A, demand.w, kk, fixed, fixed_A, sit.solver, sit.curve, sit.time_limit_s, sit.spopt_max_terms, total=total
+    )
     sc = set_cover(A, demand.w, sit.target_share, fixed, total=total, time_limit_s=sit.time_limit_s)
     return _Siting(sol, curve, sc, _proposed_sites(cand, sol, total, ctype, rng_m), kk, tuple(notes))
 
 
-def _proposed_sites(cand: gpd.GeoDataFrame, sol: MCLPSolution, total: float, ctype: str,
-                    rng_m: float) -> gpd.GeoDataFrame:
+def _proposed_sites(
+    cand: gpd.GeoDataFrame, sol: MCLPSolution, total: float, ctype: str, rng_m: float
+) -> gpd.GeoDataFrame:
     ps = cand.iloc[list(sol.chosen)].copy().reset_index(drop=True)
     ps.insert(0, "rank", np.arange(1, len(ps) + 1))
     ps["expected_harm_covered"] = np.round(sol.gains, 3)
@@ -378,30 +442,63 @@ def _proposed_sites(cand: gpd.GeoDataFrame, sol: MCLPSolution, total: float, cty
     return gpd.GeoDataFrame(ps, geometry="geometry", crs=cand.crs)
 
 
-def _anpr(inc: pd.DataFrame, x: np.ndarray, y: np.ndarray, harm: np.ndarray, area: StudyArea,
-          inventory: CameraInventory, anpr: AnprConfig, roads: gpd.GeoDataFrame | None,
-          outline: BaseGeometry | None, anpr_k: int | None) -> tuple[AnprResult | None, list[str]]:
+def _anpr(
+    inc: pd.DataFrame,
+    x: np.ndarray,
+    y: np.ndarray,
+    harm: np.ndarray,
+    area: StudyArea,
+    inventory: CameraInventory,
+    anpr: AnprConfig,
+    roads: gpd.GeoDataFrame | None,
+    outline: BaseGeometry | None,
+    anpr_k: int | None,
+) -> tuple[AnprResult | None, list[str]]:
     """ANPR entry points and readers, when there are road lines; notes either way."""
     roads = roads if roads is not None else area.roads
     if roads is None or not len(roads):
         return None, ["ANPR siting skipped: no road lines (set [study_area] roads or [anpr] roads)"]
     sel = inc["crime_type"].isin(list(anpr.crime_types)).to_numpy()
-    res = run_anpr(outline if outline is not None else area.boundary, roads, inventory.cameras, anpr, x[sel], y[sel],
-                   harm[sel], k=anpr_k, crs=area.crs)
+    res = run_anpr(
+        outline if outline is not None else area.boundary,
+        roads,
+        inventory.cameras,
+        anpr,
+        x[sel],
+        y[sel],
+        harm[sel],
+        k=anpr_k,
+        crs=area.crs,
+    )
     return res, [f"ANPR: {n}" for n in res.notes] + [
-        "ANPR: flows along the road network are not modelled; entry-point weights stand in for them"]
+        "ANPR: flows along the road network are not modelled; entry-point weights stand in for them"
+    ]
 
 
 # --------------------------------------------------------------------------- the report
-def coverage_report(incidents: pd.DataFrame, study_area: StudyArea, grid: Grid, inventory: CameraInventory, *,
-                    cameras: CamerasConfig | None = None, coverage: CoverageConfig | None = None,
-                    siting: SitingConfig | None = None, anpr: AnprConfig | None = None,
-                    harm_per_cell: np.ndarray | None = None, hotspot_areas: gpd.GeoDataFrame | None = None,
-                    obstruction: Obstruction | None = None, candidates: gpd.GeoDataFrame | None = None,
-                    anpr_roads: gpd.GeoDataFrame | None = None, anpr_outline: BaseGeometry | None = None,
-                    harm_weights: Mapping[str, float] | None = None, inventory_label: str = "",
-                    k: int | None = None, anpr_k: int | None = None, mobile_zones: gpd.GeoDataFrame | None = None,
-                    mobile_start=None) -> CoverageResult:
+def coverage_report(
+    incidents: pd.DataFrame,
+    study_area: StudyArea,
+    grid: Grid,
+    inventory: CameraInventory,
+    *,
+    cameras: CamerasConfig | None = None,
+    coverage: CoverageConfig | None = None,
+    siting: SitingConfig | None = None,
+    anpr: AnprConfig | None = None,
+    harm_per_cell: np.ndarray | None = None,
+    hotspot_areas: gpd.GeoDataFrame | None = None,
+    obstruction: Obstruction | None = None,
+    candidates: gpd.GeoDataFrame | None = None,
+    anpr_roads: gpd.GeoDataFrame | None = None,
+    anpr_outline: BaseGeometry | None = None,
+    harm_weights: Mapping[str, float] | None = None,
+    inventory_label: str = "",
+    k: int | None = None,
+    anpr_k: int | None = None,
+    mobile_zones: gpd.GeoDataFrame | None = None,
+    mobile_start=None,
+) -> CoverageResult:
     """The coverage report (see the module docstring).
 
     ``incidents`` follows the Incidents contract (at least ``x, y, crime_type``
@@ -417,9 +514,13 @@ def coverage_report(incidents: pd.DataFrame, study_area: StudyArea, grid: Grid, 
     cams, cov = cameras or CamerasConfig(), coverage or CoverageConfig()
     sit, anpr_cfg = siting or SitingConfig(), anpr or AnprConfig()
     require_points(incidents, "coverage_report: incidents", ("x", "y", "crime_type"))
-    require_same_crs(("grid", grid), ("coverage_report: incidents", incidents), ("study_area", study_area),
-                     ("cameras", inventory.cameras),
-                     *((("hotspot_areas", hotspot_areas),) if hotspot_areas is not None else ()))
+    require_same_crs(
+        ("grid", grid),
+        ("coverage_report: incidents", incidents),
+        ("study_area", study_area),
+        ("cameras", inventory.cameras),
+        *((("hotspot_areas", hotspot_areas),) if hotspot_areas is not None else ()),
+    )
     inventory, label, notes = _inventory(inventory, study_area.boundary, cams, inventory_label)
     notes.append(_obstruction_note(obstruction))
     live = inventory.live(cams.coverage_types)
@@ -432,8 +533,20 @@ def coverage_report(incidents: pd.DataFrame, study_area: StudyArea, grid: Grid, 
             notes.append("harm per cell recomputed from the incidents of the chosen period / crime types")
         harm_per_cell = grid.counts(x, y, harm)
     hpc = np.where(grid.mask, np.asarray(harm_per_cell, float), 0.0)
-    stats = compute_coverage(live, x, y, inc["crime_type"].to_numpy(object), harm, grid, hpc, hotspot_areas,
-                             obstruction, cov, cams.mount_height_m, cams.target_height_m)
+    stats = compute_coverage(
+        live,
+        x,
+        y,
+        inc["crime_type"].to_numpy(object),
+        harm,
+        grid,
+        hpc,
+        hotspot_areas,
+        obstruction,
+        cov,
+        cams.mount_height_m,
+        cams.target_height_m,
+    )
     viewsheds = viewshed_polygons(live, obstruction, cams.mount_height_m, cams.target_height_m)
     demand = _siting_demand(grid, study_area.boundary, hpc, x, y, harm, sit)
     notes.append(demand.note)
@@ -452,9 +565,25 @@ def coverage_report(incidents: pd.DataFrame, study_area: StudyArea, grid: Grid, 
         mobile = mobile_deployments(mobile_zones, live, start=mobile_start, x=x, y=y, harm=harm, crs=grid.crs)
     pcell = cov.public_cell_m or max(250.0, grid.cell_size)
     pc = public_cells(x, y, study_area.boundary, pcell, cov.public_min_count, crs=grid.crs)
-    return CoverageResult(inventory, label, stats, viewsheds, cand, sited.mclp, sited.proposed, sited.curve,
-                          sited.set_cover, anpr_res, mobile, pc, study_area.boundary, period, sited.k,
-                          cov.public_min_count, tuple(notes))
+    return CoverageResult(
+        inventory,
+        label,
+        stats,
+        viewsheds,
+        cand,
+        sited.mclp,
+        sited.proposed,
+        sited.curve,
+        sited.set_cover,
+        anpr_res,
+        mobile,
+        pc,
+        study_area.boundary,
+        period,
+        sited.k,
+        cov.public_min_count,
+        tuple(notes),
+    )
 
 
 __all__ = ["CoverageResult", "coverage_report", "read_sites", "read_roads", "read_outline"]

@@ -86,16 +86,27 @@ class SetCoverSolution:
     notes: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"target_share": self.target / self.total if self.total else 0.0,
-                              "target_harm": self.target, "new_cameras": self.n_new,
-                              "lower_bound_cameras": self.lower_bound, "harm_covered": self.covered,
-                              "share_covered": self.covered / self.total if self.total else 0.0,
-                              "method": self.method, "status": self.status, "notes": "; ".join(self.notes)}])
+        return pd.DataFrame(
+            [
+                {
+                    "target_share": self.target / self.total if self.total else 0.0,
+                    "target_harm": self.target,
+                    "new_cameras": self.n_new,
+                    "lower_bound_cameras": self.lower_bound,
+                    "harm_covered": self.covered,
+                    "share_covered": self.covered / self.total if self.total else 0.0,
+                    "method": self.method,
+                    "status": self.status,
+                    "notes": "; ".join(self.notes),
+                }
+            ]
+        )
 
 
 # --------------------------------------------------------------------------- coverage matrix
-def coverage_matrix(sites, demand_x, demand_y, obstruction=None, mount_height_m: float = 6.0,
-                    target_height_m: float = 1.5) -> sp.csr_matrix:
+def coverage_matrix(
+    sites, demand_x, demand_y, obstruction=None, mount_height_m: float = 6.0, target_height_m: float = 1.5
+) -> sp.csr_matrix:
     """Sparse 0/1 matrix (n_demand x n_sites): site j sees demand point i."""
     p, c = visibility_pairs(sites, demand_x, demand_y, obstruction, mount_height_m, target_height_m)
     a = sp.csr_matrix((np.ones(len(p), dtype=np.int8), (p, c)), shape=(len(np.asarray(demand_x)), len(sites)))
@@ -123,13 +134,13 @@ def _order_by_gain(A: sp.csr_matrix, w: np.ndarray, chosen, fixed: np.ndarray):
     while left:
         best, bg = None, -1.0
         for t in left:
-            rows = sub.indices[sub.indptr[t]:sub.indptr[t + 1]]
+            rows = sub.indices[sub.indptr[t] : sub.indptr[t + 1]]
             g = float(w[rows[~cov[rows]]].sum())
             if g > bg + 1e-12:
                 best, bg = t, g
         order.append(chosen[best])
         gains.append(bg)
-        rows = sub.indices[sub.indptr[best]:sub.indptr[best + 1]]
+        rows = sub.indices[sub.indptr[best] : sub.indptr[best + 1]]
         cov[rows] = True
         left.remove(best)
     return np.asarray(order, np.int64), np.asarray(gains)
@@ -140,8 +151,13 @@ def greedy_mclp(A: sp.csr_matrix, w, k: int, fixed=None) -> tuple[np.ndarray, np
     w = np.asarray(w, float)
     fixed = np.zeros(A.shape[0], bool) if fixed is None else np.asarray(fixed, bool)
     At = A.T.tocsr()
-    chosen, gains = K.greedy_max_cover(kernel_array(At.indptr, np.int64), kernel_array(At.indices, np.int64),
-                                       kernel_array(w, np.float64), kernel_array(fixed, np.uint8), int(k))
+    chosen, gains = K.greedy_max_cover(
+        kernel_array(At.indptr, np.int64),
+        kernel_array(At.indices, np.int64),
+        kernel_array(w, np.float64),
+        kernel_array(fixed, np.uint8),
+        int(k),
+    )
     return chosen, gains
 
 
@@ -153,9 +169,14 @@ def greedy_interchange(A: sp.csr_matrix, w, k: int, fixed=None, max_passes: int 
     if len(chosen) < k or len(chosen) == 0:
         return chosen, gains
     At = A.T.tocsr()
-    better = K.interchange(kernel_array(At.indptr, np.int64), kernel_array(At.indices, np.int64),
-                           kernel_array(w, np.float64), kernel_array(fixed, np.uint8), kernel_array(chosen, np.int64),
-                           int(max_passes))
+    better = K.interchange(
+        kernel_array(At.indptr, np.int64),
+        kernel_array(At.indices, np.int64),
+        kernel_array(w, np.float64),
+        kernel_array(fixed, np.uint8),
+        kernel_array(chosen, np.int64),
+        int(max_passes),
+    )
     return _order_by_gain(A, w, better, fixed)
 
 
@@ -177,7 +198,7 @@ def _sparse_model(Ar: sp.csr_matrix, wr: np.ndarray, k: int, relax: bool, start=
     y = [pulp.LpVariable(f"y{i}", 0, 1) for i in range(nd)]
     prob += pulp.LpAffineExpression([(y[i], float(wr[i])) for i in range(nd)])
     for i in range(nd):
-        cols = Ar.indices[Ar.indptr[i]:Ar.indptr[i + 1]]
+        cols = Ar.indices[Ar.indptr[i] : Ar.indptr[i + 1]]
         e = pulp.LpAffineExpression([(x[j], 1.0) for j in cols] + [(y[i], -1.0)])
         prob += pulp.LpConstraint(e, pulp.LpConstraintGE, rhs=0.0)
     prob += pulp.LpConstraint(pulp.LpAffineExpression([(v, 1.0) for v in x]), pulp.LpConstraintLE, rhs=float(k))
@@ -220,15 +241,28 @@ def lp_rounding(A: sp.csr_matrix, w, k: int, fixed=None, time_limit_s: float = 6
         return ch, g, bound
     start = np.argsort(-xs, kind="stable")[:k]
     At = A.T.tocsr()
-    better = K.interchange(kernel_array(At.indptr, np.int64), kernel_array(At.indices, np.int64),
-                           kernel_array(w, np.float64), kernel_array(fixed, np.uint8), kernel_array(start, np.int64),
-                           int(max_passes))
+    better = K.interchange(
+        kernel_array(At.indptr, np.int64),
+        kernel_array(At.indices, np.int64),
+        kernel_array(w, np.float64),
+        kernel_array(fixed, np.uint8),
+        kernel_array(start, np.int64),
+        int(max_passes),
+    )
     ch, g = _order_by_gain(A, w, better, fixed)
     return ch, g, bound
 
 
-def solve_mclp(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A: sp.csr_matrix | None = None,
-               method: str = "auto", time_limit_s: float = 60.0, spopt_max_terms: int = 250_000) -> MCLPSolution:
+def solve_mclp(
+    A: sp.csr_matrix,
+    w,
+    k: int,
+    fixed=None,
+    fixed_A: sp.csr_matrix | None = None,
+    method: str = "auto",
+    time_limit_s: float = 60.0,
+    spopt_max_terms: int = 250_000,
+) -> MCLPSolution:
     """Choose ``k`` sites (columns of ``A``, n_demand x n_sites) maximising covered weight ``w``.
 
     ``fixed`` marks demand already covered by existing cameras (or give
@@ -239,8 +273,11 @@ def solve_mclp(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A: sp.csr_matrix |
     w = np.asarray(w, float)
     nd, nc = A.shape
     if fixed is None:
-        fixed = (np.asarray(fixed_A.sum(axis=1)).ravel() > 0) if fixed_A is not None and fixed_A.shape[1] else \
-            np.zeros(nd, bool)
+        fixed = (
+            (np.asarray(fixed_A.sum(axis=1)).ravel() > 0)
+            if fixed_A is not None and fixed_A.shape[1]
+            else np.zeros(nd, bool)
+        )
     fixed = np.asarray(fixed, bool)
     base = float(w[fixed].sum())
     k = int(min(k, nc))
@@ -253,13 +290,31 @@ def solve_mclp(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A: sp.csr_matrix |
     total_coverable = base + float(w[keep].sum())
     if len(g_chosen) < k:
         # fewer useful sites than k: greedy then covers everything coverable -> optimal
-        return MCLPSolution(g_chosen, g_gains, g_cov, base, g_cov, 0.0, "greedy", "optimal (all coverable harm "
-                            f"covered with {len(g_chosen)} site(s))", time.perf_counter() - t0)
+        return MCLPSolution(
+            g_chosen,
+            g_gains,
+            g_cov,
+            base,
+            g_cov,
+            0.0,
+            "greedy",
+            f"optimal (all coverable harm covered with {len(g_chosen)} site(s))",
+            time.perf_counter() - t0,
+        )
     if method == "greedy":
         bound = lp_bound(A, w, k, fixed, time_limit_s)
         gap = (bound - g_cov) / bound if bound > 0 else 0.0
-        return MCLPSolution(g_chosen, g_gains, g_cov, base, bound, max(0.0, gap), "greedy + interchange",
-                            "heuristic (LP relaxation bound)", time.perf_counter() - t0)
+        return MCLPSolution(
+            g_chosen,
+            g_gains,
+            g_cov,
+            base,
+            bound,
+            max(0.0, gap),
+            "greedy + interchange",
+            "heuristic (LP relaxation bound)",
+            time.perf_counter() - t0,
+        )
     # only sites that see some uncovered demand can matter
     uidx = np.nonzero(np.asarray(A[keep].sum(axis=0)).ravel() > 0)[0]
     if method == "auto":
@@ -268,7 +323,6 @@ def solve_mclp(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A: sp.csr_matrix |
     chosen = None
     status = ""
     if method == "spopt":
-
         nfix = 0
         rows = keep | ((w > 0) & fixed)
         cols_A = A[rows][:, uidx]
@@ -287,8 +341,9 @@ def solve_mclp(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A: sp.csr_matrix |
                 nfix = 1
         cost = np.where(full.toarray() > 0, 0.0, 1.0)
         predef = np.r_[np.zeros(ncu, bool), np.ones(nfix, bool)] if nfix else None
-        model = MCLP.from_cost_matrix(cost, w[rows], service_radius=0.5, p_facilities=k + nfix,
-                                      predefined_facilities_arr=predef)
+        model = MCLP.from_cost_matrix(
+            cost, w[rows], service_radius=0.5, p_facilities=k + nfix, predefined_facilities_arr=predef
+        )
         try:
             model.solve(_cbc(time_limit_s), results=False)
             sol = model.problem.sol_status
@@ -318,8 +373,9 @@ def solve_mclp(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A: sp.csr_matrix |
         cov = _covered_weight(A, w, chosen, fixed)
         if status == "optimal" and cov + 1e-6 * max(1.0, cov) >= g_cov:
             order, gains = _order_by_gain(A, w, chosen, fixed)
-            return MCLPSolution(order, gains, cov, base, cov, 0.0, label, "optimal", time.perf_counter() - t0,
-                                tuple(notes))
+            return MCLPSolution(
+                order, gains, cov, base, cov, 0.0, label, "optimal", time.perf_counter() - t0, tuple(notes)
+            )
     else:
         cov = -1.0
     # not proven optimal: best of incumbent, greedy + interchange and LP rounding, with the LP bound
@@ -334,8 +390,18 @@ def solve_mclp(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A: sp.csr_matrix |
         best, bg, cov = g_chosen, g_gains, g_cov
         how = f"heuristic fallback: greedy / LP rounding + interchange ({label}: {status or 'no solution'})"
     gap = (bound - cov) / bound if bound > 0 else 0.0
-    return MCLPSolution(best, bg, cov, base, bound, max(0.0, gap), how, "not proven optimal; bound = LP relaxation",
-                        time.perf_counter() - t0, tuple(notes))
+    return MCLPSolution(
+        best,
+        bg,
+        cov,
+        base,
+        bound,
+        max(0.0, gap),
+        how,
+        "not proven optimal; bound = LP relaxation",
+        time.perf_counter() - t0,
+        tuple(notes),
+    )
 
 
 def brute_force_mclp(A: sp.csr_matrix, w, k: int, fixed=None) -> tuple[float, tuple[int, ...]]:
@@ -353,9 +419,18 @@ def brute_force_mclp(A: sp.csr_matrix, w, k: int, fixed=None) -> tuple[float, tu
     return best, arg
 
 
-def marginal_curve(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A=None, method: str = "auto",
-                   curve: str = "optimal", time_limit_s: float = 60.0, spopt_max_terms: int = 250_000,
-                   total: float | None = None) -> pd.DataFrame:
+def marginal_curve(
+    A: sp.csr_matrix,
+    w,
+    k: int,
+    fixed=None,
+    fixed_A=None,
+    method: str = "auto",
+    curve: str = "optimal",
+    time_limit_s: float = 60.0,
+    spopt_max_terms: int = 250_000,
+    total: float | None = None,
+) -> pd.DataFrame:
     """Harm covered with 1..k new cameras: greedy and (``curve='optimal'``) the MCLP optimum per k."""
     w = np.asarray(w, float)
     fixed = np.zeros(A.shape[0], bool) if fixed is None else np.asarray(fixed, bool)
@@ -369,8 +444,9 @@ def marginal_curve(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A=None, method
         row = {"new_cameras": kk, "harm_covered_greedy": g}
         if curve == "optimal":
             s = solve_mclp(A, w, kk, fixed, fixed_A, method, time_limit_s, spopt_max_terms)
-            row.update({"harm_covered": s.covered, "bound": s.bound, "gap": s.gap, "method": s.method,
-                        "status": s.status})
+            row.update(
+                {"harm_covered": s.covered, "bound": s.bound, "gap": s.gap, "method": s.method, "status": s.status}
+            )
         else:
             row.update({"harm_covered": g, "bound": np.nan, "gap": np.nan, "method": "greedy", "status": "heuristic"})
         row["marginal_gain"] = row["harm_covered"] - prev
@@ -378,12 +454,34 @@ def marginal_curve(A: sp.csr_matrix, w, k: int, fixed=None, fixed_A=None, method
         row["share_covered"] = row["harm_covered"] / total if total > 0 else 0.0
         rows.append(row)
     out = pd.DataFrame(rows)
-    head = pd.DataFrame([{"new_cameras": 0, "harm_covered_greedy": base, "harm_covered": base, "bound": base,
-                          "gap": 0.0, "method": "existing cameras", "status": "", "marginal_gain": 0.0,
-                          "share_covered": base / total if total > 0 else 0.0}])
-    return pd.concat([head, out], ignore_index=True)[["new_cameras", "harm_covered", "share_covered",
-                                                       "marginal_gain", "harm_covered_greedy", "bound", "gap",
-                                                       "method", "status"]]
+    head = pd.DataFrame(
+        [
+            {
+                "new_cameras": 0,
+                "harm_covered_greedy": base,
+                "harm_covered": base,
+                "bound": base,
+                "gap": 0.0,
+                "method": "existing cameras",
+                "status": "",
+                "marginal_gain": 0.0,
+                "share_covered": base / total if total > 0 else 0.0,
+            }
+        ]
+    )
+    return pd.concat([head, out], ignore_index=True)[
+        [
+            "new_cameras",
+            "harm_covered",
+            "share_covered",
+            "marginal_gain",
+            "harm_covered_greedy",
+            "bound",
+            "gap",
+            "method",
+            "status",
+        ]
+    ]
 
 
 def plot_marginal_curve(curve: pd.DataFrame, path, title: str = "Harm covered by new cameras"):
@@ -409,8 +507,9 @@ def plot_marginal_curve(curve: pd.DataFrame, path, title: str = "Harm covered by
     return path
 
 
-def set_cover(A: sp.csr_matrix, w, target_share: float, fixed=None, total: float | None = None,
-              time_limit_s: float = 60.0) -> SetCoverSolution:
+def set_cover(
+    A: sp.csr_matrix, w, target_share: float, fixed=None, total: float | None = None, time_limit_s: float = 60.0
+) -> SetCoverSolution:
     """Fewest new sites so that covered harm >= ``target_share`` x total harm (PuLP/CBC, greedy fallback).
 
     A partial set-covering model: minimise the number of sites subject to the
@@ -423,14 +522,34 @@ def set_cover(A: sp.csr_matrix, w, target_share: float, fixed=None, total: float
     target = target_share * total
     base = float(w[fixed].sum())
     if base >= target - 1e-9:
-        return SetCoverSolution(0, np.zeros(0, np.int64), base, target, total, 0, "existing cameras", "optimal",
-                                ("the live cameras already reach the target",))
+        return SetCoverSolution(
+            0,
+            np.zeros(0, np.int64),
+            base,
+            target,
+            total,
+            0,
+            "existing cameras",
+            "optimal",
+            ("the live cameras already reach the target",),
+        )
     keep = _reduce(A, w, fixed)
     reach = base + float(w[keep].sum())
     if reach < target - 1e-9:
-        return SetCoverSolution(None, np.zeros(0, np.int64), reach, target, total, 0, "none", "unreachable",
-                                (f"every candidate together covers {100 * reach / total:.1f}% of harm, below the "
-                                 f"{100 * target_share:.0f}% target; add candidate sites or lower target_share",))
+        return SetCoverSolution(
+            None,
+            np.zeros(0, np.int64),
+            reach,
+            target,
+            total,
+            0,
+            "none",
+            "unreachable",
+            (
+                f"every candidate together covers {100 * reach / total:.1f}% of harm, below the "
+                f"{100 * target_share:.0f}% target; add candidate sites or lower target_share",
+            ),
+        )
     need = target - base
     Ar, wr = A[keep], w[keep]
     # greedy: add sites until the target is met
@@ -444,11 +563,13 @@ def set_cover(A: sp.csr_matrix, w, target_share: float, fixed=None, total: float
     y = [pulp.LpVariable(f"y{i}", 0, 1) for i in range(nd)]
     prob += pulp.lpSum(x)
     for i in range(nd):
-        cols = Ar.indices[Ar.indptr[i]:Ar.indptr[i + 1]]
-        prob += pulp.LpConstraint(pulp.LpAffineExpression([(x[j], 1.0) for j in cols] + [(y[i], -1.0)]),
-                                  pulp.LpConstraintGE, rhs=0.0)
-    prob += pulp.LpConstraint(pulp.LpAffineExpression([(y[i], float(wr[i])) for i in range(nd)]),
-                              pulp.LpConstraintGE, rhs=float(need) - 1e-9)
+        cols = Ar.indices[Ar.indptr[i] : Ar.indptr[i + 1]]
+        prob += pulp.LpConstraint(
+            pulp.LpAffineExpression([(x[j], 1.0) for j in cols] + [(y[i], -1.0)]), pulp.LpConstraintGE, rhs=0.0
+        )
+    prob += pulp.LpConstraint(
+        pulp.LpAffineExpression([(y[i], float(wr[i])) for i in range(nd)]), pulp.LpConstraintGE, rhs=float(need) - 1e-9
+    )
     s = set(int(j) for j in g_sel)
     for j, v in enumerate(x):
         v.setInitialValue(1.0 if j in s else 0.0)
@@ -463,8 +584,16 @@ def set_cover(A: sp.csr_matrix, w, target_share: float, fixed=None, total: float
             order, _ = _order_by_gain(A[:, :], w, sel, fixed) if len(sel) else (sel, None)
             return SetCoverSolution(len(sel), order, cov, target, total, lb, "PuLP/CBC partial set cover", st)
     lb = _lp_cover_bound(Ar, wr, need, time_limit_s)
-    return SetCoverSolution(n_g, g_sel, base + float(cum[n_g - 1]), target, total, lb, "greedy fallback",
-                            "not proven optimal; lower bound = ceil(LP relaxation)")
+    return SetCoverSolution(
+        n_g,
+        g_sel,
+        base + float(cum[n_g - 1]),
+        target,
+        total,
+        lb,
+        "greedy fallback",
+        "not proven optimal; lower bound = ceil(LP relaxation)",
+    )
 
 
 def _lp_cover_bound(Ar, wr, need, time_limit_s) -> int:
@@ -474,7 +603,7 @@ def _lp_cover_bound(Ar, wr, need, time_limit_s) -> int:
     y = [pulp.LpVariable(f"y{i}", 0, 1) for i in range(nd)]
     prob += pulp.lpSum(x)
     for i in range(nd):
-        cols = Ar.indices[Ar.indptr[i]:Ar.indptr[i + 1]]
+        cols = Ar.indices[Ar.indptr[i] : Ar.indptr[i + 1]]
         prob += pulp.LpAffineExpression([(x[j], 1.0) for j in cols] + [(y[i], -1.0)]) >= 0
     prob += pulp.LpAffineExpression([(y[i], float(wr[i])) for i in range(nd)]) >= float(need) - 1e-9
     prob.solve(_cbc(time_limit_s))
@@ -493,14 +622,21 @@ def _thin_spatially(df: pd.DataFrame, spacing_m: float, max_candidates: int) -> 
     s = max(spacing_m, 1.0)
     while True:
         s *= 1.25
-        key = (np.floor(df["x"] / s).astype(np.int64) * 1_000_003 + np.floor(df["y"] / s).astype(np.int64))
+        key = np.floor(df["x"] / s).astype(np.int64) * 1_000_003 + np.floor(df["y"] / s).astype(np.int64)
         kept = df[~key.duplicated()]
         if len(kept) <= max_candidates:
             return kept.sort_values(["x", "y"], kind="stable").reset_index(drop=True)
 
 
-def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.0, buffer_m: float = 150.0,
-                        max_candidates: int = 2000, crs=DEFAULT_CRS):
+def generate_candidates(
+    focus,
+    roads=None,
+    boundary=None,
+    spacing_m: float = 40.0,
+    buffer_m: float = 150.0,
+    max_candidates: int = 2000,
+    crs=DEFAULT_CRS,
+):
     """Candidate camera sites (GeoDataFrame in ``crs``, the working CRS, metres) inside and near the focus areas.
 
     ``focus``: shapely geometry or GeoDataFrame of hotspot areas / high-harm
@@ -545,15 +681,21 @@ def generate_candidates(focus, roads=None, boundary=None, spacing_m: float = 40.
     inside = shapely.contains_xy(zone, gx, gy)
     gx, gy = gx[inside], gy[inside]
     if xs and len(gx):
-
         dist, _ = cKDTree(np.column_stack([xs, ys])).query(np.column_stack([gx, gy]))
         gx, gy = gx[dist > step], gy[dist > step]
     xs, ys = list(xs) + list(gx), list(ys) + list(gy)
     src = list(src) + ["lattice"] * len(gx)
     rcls = list(rcls) + [""] * len(gx)
     rname = list(rname) + [""] * len(gx)
-    df = pd.DataFrame({"x": np.round(np.asarray(xs, float), 1), "y": np.round(np.asarray(ys, float), 1),
-                       "source": src, "road_class": rcls, "road_name": rname})
+    df = pd.DataFrame(
+        {
+            "x": np.round(np.asarray(xs, float), 1),
+            "y": np.round(np.asarray(ys, float), 1),
+            "source": src,
+            "road_class": rcls,
+            "road_name": rname,
+        }
+    )
     df = df.drop_duplicates(["x", "y"]).reset_index(drop=True)
     if len(df) > max_candidates:
         df = _thin_spatially(df, spacing_m, max_candidates)

@@ -50,12 +50,15 @@ class Obstruction:
         try:
             with rasterio.open(path) as src:
                 if src.crs is None or not same_crs(src.crs.to_wkt(), crs):
-                    raise InputError(f"{path}: obstruction raster must be in {crs_label(crs)} (got {src.crs}); "
-                                     f"reproject it, e.g. gdalwarp -t_srs {crs_label(crs)}.")
+                    raise InputError(
+                        f"{path}: obstruction raster must be in {crs_label(crs)} (got {src.crs}); "
+                        f"reproject it, e.g. gdalwarp -t_srs {crs_label(crs)}."
+                    )
                 t = src.transform
                 if abs(t.b) > 1e-9 or abs(t.d) > 1e-9 or t.e >= 0 or abs(abs(t.a) - abs(t.e)) > 1e-6 * abs(t.a):
-                    raise InputError(f"{path}: obstruction raster must be north-up with square pixels "
-                                     f"(transform {tuple(t)[:6]}).")
+                    raise InputError(
+                        f"{path}: obstruction raster must be north-up with square pixels (transform {tuple(t)[:6]})."
+                    )
                 arr = src.read(1, masked=True).astype("float64").filled(np.nan)
         except rasterio.errors.RasterioIOError as exc:
             raise InputError(f"{path}: cannot read obstruction raster ({exc}).") from exc
@@ -84,20 +87,28 @@ def _cam_arrays(cameras, mount_height_m: float):
     rng = kernel_array(cameras["range_m"].to_numpy(dtype=float), np.float64)
     brg = kernel_array(cameras["bearing_deg"].to_numpy(dtype=float), np.float64)
     fov = kernel_array(cameras["fov_deg"].to_numpy(dtype=float), np.float64)
-    mh = kernel_array(cameras["mount_height_m"].to_numpy(dtype=float) if "mount_height_m" in cameras.columns
-                      else np.full(len(cx), float(mount_height_m)), np.float64)
+    mh = kernel_array(
+        cameras["mount_height_m"].to_numpy(dtype=float)
+        if "mount_height_m" in cameras.columns
+        else np.full(len(cx), float(mount_height_m)),
+        np.float64,
+    )
     return cx, cy, rng, brg, fov, mh
 
 
 def _raster_args(obstruction: Obstruction | None):
     if obstruction is None:
         return np.zeros((1, 1)), 0.0, 0.0, 1.0, False
-    return (kernel_array(obstruction.heights, np.float64), float(obstruction.x0), float(obstruction.ytop),
-            float(obstruction.cell_size), True)
+    return (
+        kernel_array(obstruction.heights, np.float64),
+        float(obstruction.x0),
+        float(obstruction.ytop),
+        float(obstruction.cell_size),
+        True,
+    )
 
 
-def sector_polygon(x: float, y: float, range_m: float, bearing_deg: float, fov_deg: float,
-                   step_deg: float = 2.0):
+def sector_polygon(x: float, y: float, range_m: float, bearing_deg: float, fov_deg: float, step_deg: float = 2.0):
     """The geometric viewshed of one camera on flat ground (shapely polygon, working CRS)."""
     if fov_deg >= 360:
         return Point(x, y).buffer(range_m, quad_segs=45)
@@ -107,8 +118,9 @@ def sector_polygon(x: float, y: float, range_m: float, bearing_deg: float, fov_d
     return Polygon(ring)
 
 
-def visibility_pairs(cameras, x, y, obstruction: Obstruction | None = None, mount_height_m: float = 6.0,
-                     target_height_m: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
+def visibility_pairs(
+    cameras, x, y, obstruction: Obstruction | None = None, mount_height_m: float = 6.0, target_height_m: float = 1.5
+) -> tuple[np.ndarray, np.ndarray]:
     """(point index, camera row index) for every camera that sees each target point.
 
     ``x``/``y`` are target points in metres (working CRS); ``cameras`` a frame
@@ -121,29 +133,49 @@ def visibility_pairs(cameras, x, y, obstruction: Obstruction | None = None, moun
     order = np.argsort(x, kind="stable")
     cx, cy, rng, brg, fov, mh = _cam_arrays(cameras, mount_height_m)
     h, x0, ytop, cs, use = _raster_args(obstruction)
-    p, c = K.cover_pairs(kernel_array(x[order], np.float64), kernel_array(y[order], np.float64),
-                         cx, cy, rng, brg, fov, mh, h, x0, ytop, cs, float(target_height_m), use)
+    p, c = K.cover_pairs(
+        kernel_array(x[order], np.float64),
+        kernel_array(y[order], np.float64),
+        cx,
+        cy,
+        rng,
+        brg,
+        fov,
+        mh,
+        h,
+        x0,
+        ytop,
+        cs,
+        float(target_height_m),
+        use,
+    )
     return order[p], c
 
 
-def covered_points(cameras, x, y, obstruction: Obstruction | None = None, mount_height_m: float = 6.0,
-                   target_height_m: float = 1.5) -> np.ndarray:
+def covered_points(
+    cameras, x, y, obstruction: Obstruction | None = None, mount_height_m: float = 6.0, target_height_m: float = 1.5
+) -> np.ndarray:
     """Number of cameras that see each target point (int array, len(x))."""
     p, _ = visibility_pairs(cameras, x, y, obstruction, mount_height_m, target_height_m)
     return np.bincount(p, minlength=len(np.asarray(x))).astype(np.int64)
 
 
-def viewshed_raster(cameras, obstruction: Obstruction, mount_height_m: float = 6.0, target_height_m: float = 1.5,
-                    line_of_sight: bool = True) -> np.ndarray:
+def viewshed_raster(
+    cameras,
+    obstruction: Obstruction,
+    mount_height_m: float = 6.0,
+    target_height_m: float = 1.5,
+    line_of_sight: bool = True,
+) -> np.ndarray:
     """Number of cameras seeing each pixel centre of ``obstruction`` (int32, same shape)."""
     cx, cy, rng, brg, fov, mh = _cam_arrays(cameras, mount_height_m)
     h, x0, ytop, cs, _use = _raster_args(obstruction)
-    return K.viewshed_count(h, x0, ytop, cs, cx, cy, rng, brg, fov, mh,
-                            float(target_height_m), bool(line_of_sight))
+    return K.viewshed_count(h, x0, ytop, cs, cx, cy, rng, brg, fov, mh, float(target_height_m), bool(line_of_sight))
 
 
-def viewshed_polygons(cameras, obstruction: Obstruction | None = None, mount_height_m: float = 6.0,
-                      target_height_m: float = 1.5, crs=None):
+def viewshed_polygons(
+    cameras, obstruction: Obstruction | None = None, mount_height_m: float = 6.0, target_height_m: float = 1.5, crs=None
+):
     """One viewshed polygon per camera (GeoDataFrame in the cameras' CRS, same row order as ``cameras``).
 
     ``cameras`` is a GeoDataFrame (its CRS is used) or a plain table with ``x``/``y``
@@ -163,8 +195,9 @@ def viewshed_polygons(cameras, obstruction: Obstruction | None = None, mount_hei
         if obstruction is None:
             geoms.append(sector_polygon(cx[k], cy[k], rng[k], brg[k], fov[k]))
             continue
-        r0, c0, m = K.viewshed_window(h, x0, ytop, cs, cx[k], cy[k],
-                                      rng[k], brg[k], fov[k], mh[k], float(target_height_m), True)
+        r0, c0, m = K.viewshed_window(
+            h, x0, ytop, cs, cx[k], cy[k], rng[k], brg[k], fov[k], mh[k], float(target_height_m), True
+        )
         if m.size == 0 or not m.any():
             geoms.append(shapely.Polygon())
             continue
@@ -173,10 +206,14 @@ def viewshed_polygons(cameras, obstruction: Obstruction | None = None, mount_hei
         t = Affine(cs, 0, obstruction.x0 + c0 * cs, 0, -cs, obstruction.ytop - r0 * cs)
         parts = [shapely.geometry.shape(g) for g, v in features.shapes(m, mask=m.astype(bool), transform=t) if v == 1]
         geoms.append(shapely.union_all(parts))
-    out = gpd.GeoDataFrame({"camera_id": cameras["camera_id"].to_numpy() if "camera_id" in cameras else
-                            np.arange(len(cx)).astype(str),
-                            "type": cameras["type"].to_numpy() if "type" in cameras else "",
-                            "status": cameras["status"].to_numpy() if "status" in cameras else ""},
-                           geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs)
+    out = gpd.GeoDataFrame(
+        {
+            "camera_id": cameras["camera_id"].to_numpy() if "camera_id" in cameras else np.arange(len(cx)).astype(str),
+            "type": cameras["type"].to_numpy() if "type" in cameras else "",
+            "status": cameras["status"].to_numpy() if "status" in cameras else "",
+        },
+        geometry=gpd.GeoSeries(geoms, crs=crs),
+        crs=crs,
+    )
     out["area_m2"] = out.geometry.area
     return out

@@ -40,18 +40,24 @@ INCIDENT_HEADER = ("ref", "offence", "committed_from", "committed_to", "easting"
 
 # relative weights by hour of day (0..23)
 _H = np.arange(24)
-PROFILE_DIFFUSE = np.array([3, 2, 1.5, 1, 0.7, 0.6, 0.8, 1.5, 2.5, 3, 3.5, 4, 4.5, 4.5, 4.5, 5, 5.5, 6, 6, 6,
-                            5.5, 5, 4.5, 4], float)
+PROFILE_DIFFUSE = np.array(
+    [3, 2, 1.5, 1, 0.7, 0.6, 0.8, 1.5, 2.5, 3, 3.5, 4, 4.5, 4.5, 4.5, 5, 5.5, 6, 6, 6, 5.5, 5, 4.5, 4], float
+)
 PROFILE_SHOP = np.where((_H >= 9) & (_H < 19), 1.0, 0.0) * np.array(
-    [0] * 9 + [1, 1.5, 2, 2.5, 2.5, 2.5, 3, 3.5, 3, 2] + [0] * 5, float)
-PROFILE_BURGLARY = np.array([1, 0.8, 0.6, 0.5, 0.4, 0.4, 0.5, 0.8, 1.5, 3, 3.5, 3.5, 3.5, 3.5, 3.5, 3.5, 3.5,
-                             4, 4.5, 4.5, 4, 3, 2, 1.5], float)
-PROFILE_EVENING = np.array([4, 3, 2, 1, 0.5, 0.4, 0.5, 0.8, 1, 1.5, 2, 2.5, 3, 3, 3, 3.5, 4, 4.5, 5, 5.5,
-                            6, 6, 5.5, 5], float)
-PROFILE_NIGHT = np.array([5, 5, 4.5, 4, 3, 2, 1, 0.5, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.5, 0.8, 1.5, 2.5,
-                          3.5, 4.5, 5, 5, 5], float)
-PROFILE_TFP = np.array([1, 0.5, 0.3, 0.2, 0.1, 0.1, 0.3, 1, 2, 2, 2.5, 3, 4, 4, 3.5, 3.5, 4, 5, 5, 4.5, 4, 3.5,
-                        3, 2], float)
+    [0] * 9 + [1, 1.5, 2, 2.5, 2.5, 2.5, 3, 3.5, 3, 2] + [0] * 5, float
+)
+PROFILE_BURGLARY = np.array(
+    [1, 0.8, 0.6, 0.5, 0.4, 0.4, 0.5, 0.8, 1.5, 3, 3.5, 3.5, 3.5, 3.5, 3.5, 3.5, 3.5, 4, 4.5, 4.5, 4, 3, 2, 1.5], float
+)
+PROFILE_EVENING = np.array(
+    [4, 3, 2, 1, 0.5, 0.4, 0.5, 0.8, 1, 1.5, 2, 2.5, 3, 3, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6, 5.5, 5], float
+)
+PROFILE_NIGHT = np.array(
+    [5, 5, 4.5, 4, 3, 2, 1, 0.5, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.5, 0.8, 1.5, 2.5, 3.5, 4.5, 5, 5, 5], float
+)
+PROFILE_TFP = np.array(
+    [1, 0.5, 0.3, 0.2, 0.1, 0.1, 0.3, 1, 2, 2, 2.5, 3, 4, 4, 3.5, 3.5, 4, 5, 5, 4.5, 4, 3.5, 3, 2], float
+)
 
 
 # --------------------------------------------------------------------------- small samplers
@@ -101,8 +107,9 @@ def _times_of_day(rng, n: int, profile: np.ndarray) -> np.ndarray:
     return (h + rng.uniform(0, 1, n)) / 24.0
 
 
-def _days(rng, clock: _Clock, n: int, lo: float = 0.0, hi: float | None = None,
-          month_weight: dict[int, float] | None = None) -> np.ndarray:
+def _days(
+    rng, clock: _Clock, n: int, lo: float = 0.0, hi: float | None = None, month_weight: dict[int, float] | None = None
+) -> np.ndarray:
     """Integer day indices in [lo, hi), optionally weighted by calendar month."""
     lo_i, hi_i = int(math.ceil(lo)), int(clock.n_days if hi is None else math.floor(hi))
     w = np.ones(hi_i - lo_i)
@@ -198,8 +205,16 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     pph = np.round(rng.normal(p.persons_per_household, 0.12, len(ward_polys)), 2)
     population = np.round(households * pph).astype(int)
     names = list(rng.choice(geo.WARD_NAMES, size=p.n_wards, replace=False))
-    wards = [{"ward_code": f"DM{i + 1:04d}", "ward_name": str(names[i]), "geometry": ward_polys[i],
-              "population": int(population[i]), "households": int(households[i])} for i in range(p.n_wards)]
+    wards = [
+        {
+            "ward_code": f"DM{i + 1:04d}",
+            "ward_name": str(names[i]),
+            "geometry": ward_polys[i],
+            "population": int(population[i]),
+            "households": int(households[i]),
+        }
+        for i in range(p.n_wards)
+    ]
     places = _Places(rng, outline, ward_polys, households)
 
     anchors = places.households(200)
@@ -245,10 +260,11 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     bxy = places.households(n_bg)
     bt = _days(rng, clock, n_bg, month_weight=winter) + _times_of_day(rng, n_bg, PROFILE_BURGLARY)
     cb_xy, cb_t = [], []
-    for (px, py) in crossings:
+    for px, py in crossings:
         cb_xy.append(places.disc(p.cross_border_per_point, px, py, p.cross_border_radius_m))
-        cb_t.append(_days(rng, clock, p.cross_border_per_point) +
-                    _times_of_day(rng, p.cross_border_per_point, PROFILE_BURGLARY))
+        cb_t.append(
+            _days(rng, clock, p.cross_border_per_point) + _times_of_day(rng, p.cross_border_per_point, PROFILE_BURGLARY)
+        )
     cb_xy, cb_t = np.concatenate(cb_xy), np.concatenate(cb_t)
     gen_xy, gen_t = np.concatenate([bxy, cb_xy]), np.concatenate([bt, cb_t])
     all_xy, all_t = [gen_xy], [gen_t]
@@ -284,27 +300,38 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     for off in NTE_OFFENCES:
         n = p.count(off)
         nn = rng.binomial(n, p.nte_share)
-        add(off, places.blobs(nn, cxy, _centre_weights(centres), p.town_centre_sigma_m),
-            _nte_times(rng, clock, nn, p.nte_weekend_share))
-        add(off, places.diffuse(n - nn, p.diffuse_household_share),
-            _days(rng, clock, n - nn) + _times_of_day(rng, n - nn, PROFILE_DIFFUSE))
+        add(
+            off,
+            places.blobs(nn, cxy, _centre_weights(centres), p.town_centre_sigma_m),
+            _nte_times(rng, clock, nn, p.nte_weekend_share),
+        )
+        add(
+            off,
+            places.diffuse(n - nn, p.diffuse_household_share),
+            _days(rng, clock, n - nn) + _times_of_day(rng, n - nn, PROFILE_DIFFUSE),
+        )
 
     # 5. shoplifting (town centres, shop hours), theft from the person, vehicle crime, damage
     n = p.count("Shoplifting")
     nc = rng.binomial(n, p.shoplifting_share_centres)
-    xy = np.concatenate([places.blobs(nc, cxy, _centre_weights(centres), p.town_centre_sigma_m * 0.8),
-                         places.diffuse(n - nc, 0.3)])
+    xy = np.concatenate(
+        [places.blobs(nc, cxy, _centre_weights(centres), p.town_centre_sigma_m * 0.8), places.diffuse(n - nc, 0.3)]
+    )
     add("Shoplifting", xy, _days(rng, clock, n) + _times_of_day(rng, n, PROFILE_SHOP))
     n = p.count("Theft from the person")
     nc = rng.binomial(n, 0.6)
-    xy = np.concatenate([places.blobs(nc, cxy, _centre_weights(centres), p.town_centre_sigma_m),
-                         places.diffuse(n - nc, 0.5)])
+    xy = np.concatenate(
+        [places.blobs(nc, cxy, _centre_weights(centres), p.town_centre_sigma_m), places.diffuse(n - nc, 0.5)]
+    )
     add("Theft from the person", xy, _days(rng, clock, n) + _times_of_day(rng, n, PROFILE_TFP))
     for off in VEHICLE_OFFENCES:
         n = p.count(off)
         d = _days(rng, clock, n)
-        add(off, places.diffuse(n, p.diffuse_household_share),
-            *_window(rng, d + _times_of_day(rng, n, PROFILE_NIGHT), 0.25, 3.0))
+        add(
+            off,
+            places.diffuse(n, p.diffuse_household_share),
+            *_window(rng, d + _times_of_day(rng, n, PROFILE_NIGHT), 0.25, 3.0),
+        )
     n = p.count("Criminal damage")
     d = _days(rng, clock, n) + _times_of_day(rng, n, PROFILE_EVENING)
     win = np.where(rng.uniform(0, 1, n) < 0.3, rng.uniform(1, 10, n) / 24, 0.0)
@@ -315,7 +342,7 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     add("Criminal damage", dmg_xy, d, d + win)
 
     # 4. cross-border vehicle crime (the burglaries joined the Hawkes process above)
-    for (px, py) in crossings:
+    for px, py in crossings:
         n = p.cross_border_per_point
         off = rng.choice(VEHICLE_OFFENCES, size=n, p=[0.6, 0.4])
         xy = places.disc(n, px, py, p.cross_border_radius_m)
@@ -371,63 +398,126 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     for path in paths.values():
         path.parent.mkdir(parents=True, exist_ok=True)
 
-    _write_geojson(paths["wards"], [({"ward_code": w["ward_code"], "ward_name": w["ward_name"]}, w["geometry"])
-                                    for w in wards])
-    _write_csv(paths["ward_population"], ("ward_code", "ward_name", "population", "households"),
-               [(w["ward_code"], w["ward_name"], w["population"], w["households"]) for w in wards])
-    _write_geojson(paths["roads"], [({"road_id": r["road_id"], "name": r["name"], "road_class": r["road_class"]},
-                                     r["geometry"]) for r in roads])
-    _write_geojson(paths["town_centres"], [({"name": c["name"], "kind": c["kind"]}, Point(c["x"], c["y"]))
-                                           for c in centres])
-    _write_csv(paths["cameras"], ("camera_id", "type", "x", "y", "range_m", "bearing_deg", "fov_deg", "status",
-                                  "description"),
-               [(c["camera_id"], c["type"], c["x"], c["y"], c["range_m"], c["bearing_deg"], c["fov_deg"],
-                 c["status"], c["description"]) for c in cameras])
+    _write_geojson(
+        paths["wards"], [({"ward_code": w["ward_code"], "ward_name": w["ward_name"]}, w["geometry"]) for w in wards]
+    )
+    _write_csv(
+        paths["ward_population"],
+        ("ward_code", "ward_name", "population", "households"),
+        [(w["ward_code"], w["ward_name"], w["population"], w["households"]) for w in wards],
+    )
+    _write_geojson(
+        paths["roads"],
+        [({"road_id": r["road_id"], "name": r["name"], "road_class": r["road_class"]}, r["geometry"]) for r in roads],
+    )
+    _write_geojson(
+        paths["town_centres"], [({"name": c["name"], "kind": c["kind"]}, Point(c["x"], c["y"])) for c in centres]
+    )
+    _write_csv(
+        paths["cameras"],
+        ("camera_id", "type", "x", "y", "range_m", "bearing_deg", "fov_deg", "status", "description"),
+        [
+            (
+                c["camera_id"],
+                c["type"],
+                c["x"],
+                c["y"],
+                c["range_m"],
+                c["bearing_deg"],
+                c["fov_deg"],
+                c["status"],
+                c["description"],
+            )
+            for c in cameras
+        ],
+    )
     rows = ((f"DM-{i + 1:06d}", off[i], s0[i], s1_[i], int(x[i]), int(y[i]), loc[i]) for i in range(len(x)))
     _write_csv(paths["incidents"], INCIDENT_HEADER, rows)
 
     # ---- truth
     def covered_by(hx, hy, r):
-        return sorted(c["camera_id"] for c in cameras
-                      if c["status"] == "live" and math.hypot(c["x"] - hx, c["y"] - hy) <= c["range_m"] + r)
+        return sorted(
+            c["camera_id"]
+            for c in cameras
+            if c["status"] == "live" and math.hypot(c["x"] - hx, c["y"] - hy) <= c["range_m"] + r
+        )
 
     off_counts = {str(o): int(v) for o, v in zip(*np.unique(off, return_counts=True))}
-    emerging = {"label": "car park behind a retail parade", "offence": em_off, "x": em[0], "y": em[1],
-                "radius_m": p.emerging_radius_m, "start": p.emerging_start, "per_month": p.emerging_per_month,
-                "n_planted": n_em, "covered_by_live_cameras": covered_by(*em, p.emerging_radius_m)}
-    stopping = {"label": "footpath underpass by a bus interchange", "offence": p.stopping_offence,
-                "x": st[0], "y": st[1], "radius_m": p.stopping_radius_m, "end": p.stopping_end,
-                "per_month": p.stopping_per_month, "n_planted": n_st,
-                "covered_by_live_cameras": covered_by(*st, p.stopping_radius_m)}
-    uncovered = tuple(k for k, h in (("emerging", emerging), ("stopping", stopping))
-                      if not h["covered_by_live_cameras"])
-    near_repeat = {"offence": RESIDENTIAL_BURGLARY, "radius_m": p.nr_radius_m, "min_days": p.nr_min_days,
-                   "days": p.nr_days, "branching_ratio": p.nr_branching, "n_background": n_bg,
-                   "n_cross_border": len(cb_t), "n_triggered": n_trig, "n_total": nb,
-                   "winter_months": list(p.winter_months), "winter_uplift": p.winter_uplift}
+    emerging = {
+        "label": "car park behind a retail parade",
+        "offence": em_off,
+        "x": em[0],
+        "y": em[1],
+        "radius_m": p.emerging_radius_m,
+        "start": p.emerging_start,
+        "per_month": p.emerging_per_month,
+        "n_planted": n_em,
+        "covered_by_live_cameras": covered_by(*em, p.emerging_radius_m),
+    }
+    stopping = {
+        "label": "footpath underpass by a bus interchange",
+        "offence": p.stopping_offence,
+        "x": st[0],
+        "y": st[1],
+        "radius_m": p.stopping_radius_m,
+        "end": p.stopping_end,
+        "per_month": p.stopping_per_month,
+        "n_planted": n_st,
+        "covered_by_live_cameras": covered_by(*st, p.stopping_radius_m),
+    }
+    uncovered = tuple(
+        k for k, h in (("emerging", emerging), ("stopping", stopping)) if not h["covered_by_live_cameras"]
+    )
+    near_repeat = {
+        "offence": RESIDENTIAL_BURGLARY,
+        "radius_m": p.nr_radius_m,
+        "min_days": p.nr_min_days,
+        "days": p.nr_days,
+        "branching_ratio": p.nr_branching,
+        "n_background": n_bg,
+        "n_cross_border": len(cb_t),
+        "n_triggered": n_trig,
+        "n_total": nb,
+        "winter_months": list(p.winter_months),
+        "winter_uplift": p.winter_uplift,
+    }
     area_km2 = round(borough.area / 1e6, 3)
     planted = {
         "crs": DEFAULT_CRS,
         "timezone": DEFAULT_TIMEZONE,
         "period": {"start": p.start_date, "end": p.end_date, "n_days": clock.n_days},
-        "borough": {"area_km2": area_km2, "n_wards": p.n_wards, "households": int(households.sum()),
-                    "population": int(population.sum()), "green_belt_centre": list(green),
-                    "bounds": [round(v, 1) for v in borough.bounds]},
+        "borough": {
+            "area_km2": area_km2,
+            "n_wards": p.n_wards,
+            "households": int(households.sum()),
+            "population": int(population.sum()),
+            "green_belt_centre": list(green),
+            "bounds": [round(v, 1) for v in borough.bounds],
+        },
         "town_centres": centres,
-        "night_time_economy": {"offences": list(NTE_OFFENCES), "share_in_centres": p.nte_share,
-                               "weekend_share": p.nte_weekend_share, "hours": "21:00-03:00",
-                               "sigma_m": p.town_centre_sigma_m},
+        "night_time_economy": {
+            "offences": list(NTE_OFFENCES),
+            "share_in_centres": p.nte_share,
+            "weekend_share": p.nte_weekend_share,
+            "hours": "21:00-03:00",
+            "sigma_m": p.town_centre_sigma_m,
+        },
         "shoplifting": {"share_in_centres": p.shoplifting_share_centres, "hours": "09:00-19:00"},
         "near_repeat": near_repeat,
         "emerging": emerging,
         "stopping": stopping,
         "uncovered_hotspots": list(uncovered),
-        "cross_border": {"points": [list(c) for c in crossings], "radius_m": p.cross_border_radius_m,
-                         "per_point_burglary": p.cross_border_per_point,
-                         "per_point_vehicle": p.cross_border_per_point},
+        "cross_border": {
+            "points": [list(c) for c in crossings],
+            "radius_m": p.cross_border_radius_m,
+            "per_point_burglary": p.cross_border_per_point,
+            "per_point_vehicle": p.cross_border_per_point,
+        },
         "near_boundary": {"n": p.n_near_boundary, "max_outside_m": 40.0},
-        "cameras": {"n_cctv": sum(c["type"] == "cctv" for c in cameras),
-                    "n_anpr": sum(c["type"] == "anpr" for c in cameras)},
+        "cameras": {
+            "n_cctv": sum(c["type"] == "cctv" for c in cameras),
+            "n_anpr": sum(c["type"] == "anpr" for c in cameras),
+        },
         "counts": off_counts,
         "n_incidents": int(len(x)),
         "params": _jsonable(asdict(p)),
@@ -436,10 +526,20 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     paths["planted_truth"].write_text(json.dumps(planted, sort_keys=True, indent=2) + "\n", encoding="utf-8")
     paths["readme"].write_text(_readme(planted), encoding="utf-8")
 
-    return DemoTruth(out_dir=out_dir, paths=paths, params=p, town_centres=tuple(centres), emerging=emerging,
-                     stopping=stopping, near_repeat=near_repeat, uncovered_hotspots=uncovered,
-                     cross_border_points=tuple(crossings), boundary_area_km2=area_km2, counts=off_counts,
-                     planted=planted)
+    return DemoTruth(
+        out_dir=out_dir,
+        paths=paths,
+        params=p,
+        town_centres=tuple(centres),
+        emerging=emerging,
+        stopping=stopping,
+        near_repeat=near_repeat,
+        uncovered_hotspots=uncovered,
+        cross_border_points=tuple(crossings),
+        boundary_area_km2=area_km2,
+        counts=off_counts,
+        planted=planted,
+    )
 
 
 def _centre_weights(centres) -> np.ndarray:
@@ -478,13 +578,30 @@ def _make_cameras(rng, p: DemoParams, outline, centres, roads, crossings, em, st
             if not outline.contains(Point(x, y)) or not far_from_emerging(x, y):
                 continue
             dome = rng.uniform() < 0.7
-            cams.append({"type": "cctv", "x": int(round(x)), "y": int(round(y)), "range_m": 80,
-                         "bearing_deg": 0 if dome else int(rng.integers(0, 72)) * 5, "fov_deg": 360 if dome else 90,
-                         "desc": f"{c['name']} town centre, {'dome' if dome else 'fixed'}"})
+            cams.append(
+                {
+                    "type": "cctv",
+                    "x": int(round(x)),
+                    "y": int(round(y)),
+                    "range_m": 80,
+                    "bearing_deg": 0 if dome else int(rng.integers(0, 72)) * 5,
+                    "fov_deg": 360 if dome else 90,
+                    "desc": f"{c['name']} town centre, {'dome' if dome else 'fixed'}",
+                }
+            )
             placed += 1
     # a few residential / transport sites elsewhere, one at the stopping hotspot (installed mid-2024)
-    cams.append({"type": "cctv", "x": int(round(st[0] + 40)), "y": int(round(st[1] - 30)), "range_m": 80,
-                 "bearing_deg": 0, "fov_deg": 360, "desc": "Bus interchange underpass, dome (installed July 2024)"})
+    cams.append(
+        {
+            "type": "cctv",
+            "x": int(round(st[0] + 40)),
+            "y": int(round(st[1] - 30)),
+            "range_m": 80,
+            "bearing_deg": 0,
+            "fov_deg": 360,
+            "desc": "Bus interchange underpass, dome (installed July 2024)",
+        }
+    )
     extra = 0
     for ax, ay in anchors:
         if extra >= 6:
@@ -492,9 +609,17 @@ def _make_cameras(rng, p: DemoParams, outline, centres, roads, crossings, em, st
         dmin = min(math.hypot(ax - c["x"], ay - c["y"]) for c in centres)
         if dmin < 1200 or not far_from_emerging(ax, ay) or math.hypot(ax - st[0], ay - st[1]) < 800:
             continue
-        cams.append({"type": "cctv", "x": int(round(ax)), "y": int(round(ay)), "range_m": 80,
-                     "bearing_deg": int(rng.integers(0, 72)) * 5, "fov_deg": 90,
-                     "desc": "Housing estate, fixed"})
+        cams.append(
+            {
+                "type": "cctv",
+                "x": int(round(ax)),
+                "y": int(round(ay)),
+                "range_m": 80,
+                "bearing_deg": int(rng.integers(0, 72)) * 5,
+                "fov_deg": 90,
+                "desc": "Housing estate, fixed",
+            }
+        )
         extra += 1
     # ANPR on A-roads, 200 m inside the edge, facing outwards at inbound traffic
     a_roads = [r["geometry"] for r in roads if r["road_class"] == "a_road"]
@@ -506,9 +631,17 @@ def _make_cameras(rng, p: DemoParams, outline, centres, roads, crossings, em, st
             q = line.interpolate(s + sign * 200)
             if outline.contains(q):
                 break
-        cams.append({"type": "anpr", "x": int(round(q.x)), "y": int(round(q.y)), "range_m": 40,
-                     "bearing_deg": _bearing(px - q.x, py - q.y), "fov_deg": 30,
-                     "desc": "A-road inbound at the borough boundary, ANPR"})
+        cams.append(
+            {
+                "type": "anpr",
+                "x": int(round(q.x)),
+                "y": int(round(q.y)),
+                "range_m": 40,
+                "bearing_deg": _bearing(px - q.x, py - q.y),
+                "fov_deg": 30,
+                "desc": "A-road inbound at the borough boundary, ANPR",
+            }
+        )
     # status: mostly live; a couple faulty, a few planned
     status = np.array(["live"] * len(cams), dtype=object)
     cctv_idx = [i for i, c in enumerate(cams) if c["type"] == "cctv"]
@@ -526,9 +659,19 @@ def _make_cameras(rng, p: DemoParams, outline, centres, roads, crossings, em, st
             cid = f"ANPR-{na:02d}"
         if c["desc"].startswith("Bus interchange"):
             s = "live"
-        out.append({"camera_id": cid, "type": c["type"], "x": c["x"], "y": c["y"], "range_m": c["range_m"],
-                    "bearing_deg": c["bearing_deg"], "fov_deg": c["fov_deg"], "status": s,
-                    "description": c["desc"]})
+        out.append(
+            {
+                "camera_id": cid,
+                "type": c["type"],
+                "x": c["x"],
+                "y": c["y"],
+                "range_m": c["range_m"],
+                "bearing_deg": c["bearing_deg"],
+                "fov_deg": c["fov_deg"],
+                "status": s,
+                "description": c["desc"],
+            }
+        )
     return out
 
 
@@ -545,9 +688,15 @@ def _coords(geom):
 
 
 def _write_geojson(path: Path, feats) -> None:
-    fc = {"type": "FeatureCollection", "name": path.stem, "crs": CRS_MEMBER,
-          "features": [{"type": "Feature", "properties": props,
-                        "geometry": {"type": g.geom_type, "coordinates": _coords(g)}} for props, g in feats]}
+    fc = {
+        "type": "FeatureCollection",
+        "name": path.stem,
+        "crs": CRS_MEMBER,
+        "features": [
+            {"type": "Feature", "properties": props, "geometry": {"type": g.geom_type, "coordinates": _coords(g)}}
+            for props, g in feats
+        ],
+    }
     path.write_text(json.dumps(fc, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
@@ -559,8 +708,20 @@ def _write_csv(path: Path, header, rows) -> None:
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def _readme(t: dict) -> str:
@@ -574,13 +735,13 @@ def _readme(t: dict) -> str:
 A fictional London-style borough generated by `hotspots demo-data` (module `hotspots.demo`). Nothing here is
 real: the ward names, roads, cameras and crimes are all synthetic, placed in British National Grid
 (EPSG:27700) coordinates so that every analysis runs on it exactly as on real data. The generator is seeded
-(seed {t['params']['seed']}): regenerating gives byte-identical files.
+(seed {t["params"]["seed"]}): regenerating gives byte-identical files.
 
-- Area {t['borough']['area_km2']} km², {t['borough']['n_wards']} wards, {t['borough']['households']:,} households,
-  {t['borough']['population']:,} residents; a green belt with few homes around
-  E {t['borough']['green_belt_centre'][0]:.0f}, N {t['borough']['green_belt_centre'][1]:.0f}.
+- Area {t["borough"]["area_km2"]} km², {t["borough"]["n_wards"]} wards, {t["borough"]["households"]:,} households,
+  {t["borough"]["population"]:,} residents; a green belt with few homes around
+  E {t["borough"]["green_belt_centre"][0]:.0f}, N {t["borough"]["green_belt_centre"][1]:.0f}.
 - Town centres: {tc}.
-- Period {t['period']['start']} to {t['period']['end']} (local time, Europe/London), {t['n_incidents']:,} incidents.
+- Period {t["period"]["start"]} to {t["period"]["end"]} (local time, Europe/London), {t["n_incidents"]:,} incidents.
 
 ## Files
 
@@ -596,28 +757,28 @@ real: the ward names, roads, cameras and crimes are all synthetic, placed in Bri
 
 ## What was planted
 
-1. **Residential burglary repeats nearby.** Background burglaries follow households, {nr['winter_uplift']:.0%}
+1. **Residential burglary repeats nearby.** Background burglaries follow households, {nr["winter_uplift"]:.0%}
    more in {months}. Every burglary raises the risk within
-   {nr['radius_m']:.0f} m for {nr['min_days']:.0f}-{nr['days']:.0f} days (on average {nr['branching_ratio']}
-   follow-on burglaries each): {nr['n_background']} background, {nr['n_cross_border']} cross-border and
-   {nr['n_triggered']} follow-on burglaries. A Knox test finds the excess at 0-200 m / 0-14 days.
+   {nr["radius_m"]:.0f} m for {nr["min_days"]:.0f}-{nr["days"]:.0f} days (on average {nr["branching_ratio"]}
+   follow-on burglaries each): {nr["n_background"]} background, {nr["n_cross_border"]} cross-border and
+   {nr["n_triggered"]} follow-on burglaries. A Knox test finds the excess at 0-200 m / 0-14 days.
    Burglaries are recorded as a window of a few hours (`committed_from` to `committed_to`).
-2. **Night-time economy.** {t['night_time_economy']['share_in_centres']:.0%} of robbery and violence falls in
-   the town centres (Gaussian spread {t['night_time_economy']['sigma_m']:.0f} m) between 21:00 and 03:00,
-   {t['night_time_economy']['weekend_share']:.0%} of it on Friday and Saturday nights; the rest is spread over
+2. **Night-time economy.** {t["night_time_economy"]["share_in_centres"]:.0%} of robbery and violence falls in
+   the town centres (Gaussian spread {t["night_time_economy"]["sigma_m"]:.0f} m) between 21:00 and 03:00,
+   {t["night_time_economy"]["weekend_share"]:.0%} of it on Friday and Saturday nights; the rest is spread over
    the borough.
-3. **Emerging hotspot.** {em['offence']} at a {em['label']} (E {em['x']:.0f}, N {em['y']:.0f}, radius
-   {em['radius_m']:.0f} m), about {em['per_month']:.0f} a month from {em['start']} ({em['n_planted']} in all).
+3. **Emerging hotspot.** {em["offence"]} at a {em["label"]} (E {em["x"]:.0f}, N {em["y"]:.0f}, radius
+   {em["radius_m"]:.0f} m), about {em["per_month"]:.0f} a month from {em["start"]} ({em["n_planted"]} in all).
    No live camera covers it.
-   **Stopping hotspot.** {st['offence']} at a {st['label']} (E {st['x']:.0f}, N {st['y']:.0f}, radius
-   {st['radius_m']:.0f} m), about {st['per_month']:.0f} a month until {st['end']} ({st['n_planted']} in all),
+   **Stopping hotspot.** {st["offence"]} at a {st["label"]} (E {st["x"]:.0f}, N {st["y"]:.0f}, radius
+   {st["radius_m"]:.0f} m), about {st["per_month"]:.0f} a month until {st["end"]} ({st["n_planted"]} in all),
    when a camera was installed there.
-4. **Cross-border offending.** {cb['per_point_burglary']} extra residential burglaries and
-   {cb['per_point_vehicle']} vehicle crimes within {cb['radius_m']:.0f} m of each of the
-   {len(cb['points'])} points where A-roads cross the borough edge.
+4. **Cross-border offending.** {cb["per_point_burglary"]} extra residential burglaries and
+   {cb["per_point_vehicle"]} vehicle crimes within {cb["radius_m"]:.0f} m of each of the
+   {len(cb["points"])} points where A-roads cross the borough edge.
 5. **Shoplifting** in the town centres during shop hours; criminal damage, vehicle crime and the rest spread
    by households and area.
-6. **Near the edge.** {t['near_boundary']['n']} incidents lie up to {t['near_boundary']['max_outside_m']:.0f} m
+6. **Near the edge.** {t["near_boundary"]["n"]} incidents lie up to {t["near_boundary"]["max_outside_m"]:.0f} m
    outside the boundary (as geocoded records often do); none lies further out.
 
 Hotspots not covered by any live camera: {unc}.

@@ -13,26 +13,89 @@ import shapely
 from shapely.geometry import LineString, MultiPoint, Polygon
 
 WARD_NAMES = (
-    "Ashcombe", "Brookfield", "Coldharbour", "Dunmore Park", "Elmstead", "Fairholme",
-    "Greyfriars", "Hollins Green", "Ivybridge Vale", "Kingsmead", "Larkhill", "Millbrook",
-    "Northcote", "Oakwell", "Pennington", "Queensbury Heath", "Rushmere", "Stanwell Common",
-    "Thornbury", "Underhill", "Westcombe", "Yardley Vale", "Abbotsfield", "Belmont Rise",
+    "Ashcombe",
+    "Brookfield",
+    "Coldharbour",
+    "Dunmore Park",
+    "Elmstead",
+    "Fairholme",
+    "Greyfriars",
+    "Hollins Green",
+    "Ivybridge Vale",
+    "Kingsmead",
+    "Larkhill",
+    "Millbrook",
+    "Northcote",
+    "Oakwell",
+    "Pennington",
+    "Queensbury Heath",
+    "Rushmere",
+    "Stanwell Common",
+    "Thornbury",
+    "Underhill",
+    "Westcombe",
+    "Yardley Vale",
+    "Abbotsfield",
+    "Belmont Rise",
 )
 
 TOWN_CENTRE_NAMES = ("Elmbridge", "Hollins Cross", "Millbrook Green", "Northcote Parade", "Stanwell")
 
 A_ROAD_NAMES = ("Great North Road", "Kingsway", "London Road", "Watling Way")
-B_ROAD_NAMES = ("Church Lane", "Mill Hill Road", "Station Road", "Park Lane", "Green Lane", "Heath Road",
-                "Manor Road")
+B_ROAD_NAMES = ("Church Lane", "Mill Hill Road", "Station Road", "Park Lane", "Green Lane", "Heath Road", "Manor Road")
 MOTORWAY_NAME = "North Orbital Motorway"
 
 STREET_STEMS = (
-    "Acacia", "Alder", "Beech", "Birch", "Bramble", "Cedar", "Chestnut", "Clover", "Cromwell", "Dale",
-    "Denmark", "Dorset", "Elder", "Fern", "Fox", "Gladstone", "Hawthorn", "Hazel", "Holly", "Juniper",
-    "Kent", "Laburnum", "Larch", "Lime", "Linden", "Maple", "Meadow", "Nelson", "Oak", "Orchard",
-    "Palmerston", "Pine", "Poplar", "Primrose", "Queens", "Rowan", "Sefton", "Spruce", "Sycamore",
-    "Tennyson", "Victoria", "Walnut", "Willow", "Windsor", "Woodland", "York", "Albert", "Beaumont",
-    "Cavendish", "Darwin",
+    "Acacia",
+    "Alder",
+    "Beech",
+    "Birch",
+    "Bramble",
+    "Cedar",
+    "Chestnut",
+    "Clover",
+    "Cromwell",
+    "Dale",
+    "Denmark",
+    "Dorset",
+    "Elder",
+    "Fern",
+    "Fox",
+    "Gladstone",
+    "Hawthorn",
+    "Hazel",
+    "Holly",
+    "Juniper",
+    "Kent",
+    "Laburnum",
+    "Larch",
+    "Lime",
+    "Linden",
+    "Maple",
+    "Meadow",
+    "Nelson",
+    "Oak",
+    "Orchard",
+    "Palmerston",
+    "Pine",
+    "Poplar",
+    "Primrose",
+    "Queens",
+    "Rowan",
+    "Sefton",
+    "Spruce",
+    "Sycamore",
+    "Tennyson",
+    "Victoria",
+    "Walnut",
+    "Willow",
+    "Windsor",
+    "Woodland",
+    "York",
+    "Albert",
+    "Beaumont",
+    "Cavendish",
+    "Darwin",
 )
 STREET_KINDS = ("Road", "Avenue", "Close", "Gardens", "Street", "Crescent", "Grove", "Way", "Drive", "Walk")
 CENTRE_STREETS = ("High Street", "Market Place", "Station Approach", "Church Street")
@@ -95,14 +158,15 @@ def _clipped_cells(pts: np.ndarray, outline: Polygon) -> list[Polygon]:
     return out
 
 
-def household_density(x: np.ndarray, y: np.ndarray, cx: float, cy: float, centres: np.ndarray,
-                      green: tuple[float, float]) -> np.ndarray:
+def household_density(
+    x: np.ndarray, y: np.ndarray, cx: float, cy: float, centres: np.ndarray, green: tuple[float, float]
+) -> np.ndarray:
     """Relative household density: denser near the middle and town centres, sparse in a green belt."""
-    d = 1.0 + 1.2 * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * 3000.0 ** 2))
+    d = 1.0 + 1.2 * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * 3000.0**2))
     for ex, ey in centres:
-        d += 0.8 * np.exp(-((x - ex) ** 2 + (y - ey) ** 2) / (2 * 1200.0 ** 2))
+        d += 0.8 * np.exp(-((x - ex) ** 2 + (y - ey) ** 2) / (2 * 1200.0**2))
     gx, gy = green
-    d *= 1.0 - 0.8 * np.exp(-((x - gx) ** 2 + (y - gy) ** 2) / (2 * 1800.0 ** 2))
+    d *= 1.0 - 0.8 * np.exp(-((x - gx) ** 2 + (y - gy) ** 2) / (2 * 1800.0**2))
     return d
 
 
@@ -173,8 +237,9 @@ def make_roads(rng: np.random.Generator, outline: Polygon, cx: float, cy: float)
     return roads
 
 
-def make_minor_streets(rng: np.random.Generator, outline: Polygon, n: int, anchors: np.ndarray,
-                       centres: list[tuple[float, float]]) -> list[dict]:
+def make_minor_streets(
+    rng: np.random.Generator, outline: Polygon, n: int, anchors: np.ndarray, centres: list[tuple[float, float]]
+) -> list[dict]:
     """Short named residential streets at ``anchors`` plus a few named streets at each town centre."""
     names = [f"{s} {k}" for s in STREET_STEMS for k in STREET_KINDS]
     pick = rng.choice(len(names), size=n, replace=False)
@@ -195,12 +260,16 @@ def make_minor_streets(rng: np.random.Generator, outline: Polygon, n: int, ancho
             ang = rng.uniform(0, 2 * np.pi) if k else rng.uniform(0, np.pi)
             ln = rng.uniform(250, 400)
             if k == 0:  # the high street runs through the centre
-                c = [(ex - math.cos(ang) * ln, ey - math.sin(ang) * ln), (ex + math.cos(ang) * ln,
-                                                                          ey + math.sin(ang) * ln)]
+                c = [
+                    (ex - math.cos(ang) * ln, ey - math.sin(ang) * ln),
+                    (ex + math.cos(ang) * ln, ey + math.sin(ang) * ln),
+                ]
             else:
                 s = rng.uniform(60, 150)
-                c = [(ex + math.cos(ang) * s, ey + math.sin(ang) * s),
-                     (ex + math.cos(ang) * (s + ln), ey + math.sin(ang) * (s + ln))]
+                c = [
+                    (ex + math.cos(ang) * s, ey + math.sin(ang) * s),
+                    (ex + math.cos(ang) * (s + ln), ey + math.sin(ang) * (s + ln)),
+                ]
             line = _longest_line(LineString(c).intersection(inner))
             if line is not None and line.length > 60:
                 streets.append({"name": nm, "road_class": "minor", "geometry": _round_line(line)})
@@ -229,7 +298,7 @@ def place_town_centres(roads: list[dict], outline: Polygon, n: int, min_sep: flo
     for i in range(len(a_roads)):
         for j in range(i + 1, len(a_roads)):
             g = a_roads[i]["geometry"].intersection(a_roads[j]["geometry"])
-            for p in ([g] if g.geom_type == "Point" else list(getattr(g, "geoms", []))):
+            for p in [g] if g.geom_type == "Point" else list(getattr(g, "geoms", [])):
                 if p.geom_type == "Point" and inner.contains(p):
                     cands.append((p.distance(c), p.x, p.y))
     cands.sort()
@@ -244,14 +313,21 @@ def place_town_centres(roads: list[dict], outline: Polygon, n: int, min_sep: flo
                 pool.append((p.x, p.y))
     pool = np.array(pool)
     while len(chosen) < n and len(pool):
-        d = np.min(np.hypot(pool[:, 0, None] - np.array(chosen)[:, 0], pool[:, 1, None] - np.array(chosen)[:, 1]),
-                   axis=1)
+        d = np.min(
+            np.hypot(pool[:, 0, None] - np.array(chosen)[:, 0], pool[:, 1, None] - np.array(chosen)[:, 1]), axis=1
+        )
         k = int(np.argmax(d))
         if d[k] < min_sep:
             break
         chosen.append((float(pool[k, 0]), float(pool[k, 1])))
     out = []
     for i, (x, y) in enumerate(chosen):
-        out.append({"name": TOWN_CENTRE_NAMES[i], "kind": "major" if i == 0 else "district",
-                    "x": round(x, 1), "y": round(y, 1)})
+        out.append(
+            {
+                "name": TOWN_CENTRE_NAMES[i],
+                "kind": "major" if i == 0 else "district",
+                "x": round(x, 1),
+                "y": round(y, 1),
+            }
+        )
     return out

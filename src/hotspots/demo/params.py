@@ -142,8 +142,14 @@ class DemoParams:
             bad("nr_branching", f"{self.nr_branching} must be in [0, 1) or the burglary process explodes.")
         if not 1 <= self.nr_min_days <= self.nr_days:
             bad("nr_min_days", f"need 1 <= nr_min_days ({self.nr_min_days}) <= nr_days ({self.nr_days}).")
-        for key in ("nr_radius_m", "emerging_radius_m", "stopping_radius_m", "cross_border_radius_m",
-                    "town_centre_sigma_m", "area_km2"):
+        for key in (
+            "nr_radius_m",
+            "emerging_radius_m",
+            "stopping_radius_m",
+            "cross_border_radius_m",
+            "town_centre_sigma_m",
+            "area_km2",
+        ):
             if getattr(self, key) <= 0:
                 bad(key, f"{getattr(self, key)} must be positive.")
         if not 3 <= self.n_town_centres <= 5:
@@ -157,9 +163,17 @@ class DemoParams:
             raise ConfigError(f"DemoParams: dates must be YYYY-MM-DD ({exc}).") from None
         if not d0 < s1 < e0 <= d1:
             bad("emerging_start", "need start_date < stopping_end < emerging_start <= end_date.")
-        missing = {"Robbery of personal property", "Violence with injury", "Violence without injury",
-                   "Burglary - business", "Theft from motor vehicle", "Theft of motor vehicle", "Criminal damage",
-                   "Shoplifting", "Theft from the person"} - set(dict(self.counts))
+        missing = {
+            "Robbery of personal property",
+            "Violence with injury",
+            "Violence without injury",
+            "Burglary - business",
+            "Theft from motor vehicle",
+            "Theft of motor vehicle",
+            "Criminal damage",
+            "Shoplifting",
+            "Theft from the person",
+        } - set(dict(self.counts))
         if missing:
             bad("counts", f"missing offences {sorted(missing)}.")
 

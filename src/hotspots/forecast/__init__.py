@@ -24,12 +24,29 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["ForecastResult", "forecast_outlook", "backtest", "EventTable", "History", "Horizon",
-           "make_origins", "make_method", "make_methods"]
+__all__ = [
+    "ForecastResult",
+    "forecast_outlook",
+    "backtest",
+    "EventTable",
+    "History",
+    "Horizon",
+    "make_origins",
+    "make_method",
+    "make_methods",
+]
 
-_WHERE = {"ForecastResult": "outlook", "forecast_outlook": "outlook", "backtest": "harness",
-          "EventTable": "harness", "History": "harness", "Horizon": "harness", "make_origins": "harness",
-          "make_method": "methods", "make_methods": "methods"}
+_WHERE = {
+    "ForecastResult": "outlook",
+    "forecast_outlook": "outlook",
+    "backtest": "harness",
+    "EventTable": "harness",
+    "History": "harness",
+    "Horizon": "harness",
+    "make_origins": "harness",
+    "make_method": "methods",
+    "make_methods": "methods",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -25,17 +25,21 @@ class ForecastMethod(BaseEstimator):
     def _start(self, history):
         if self.needs_day_precision and history.precision == "month":
             what = self.display_name or type(self).__name__
-            raise PrecisionError(f"{what} needs day- or minute-precision incident times, but the data has "
-                                 "month precision (police.uk); use counts, KDE, Gi* or the learned model instead.")
+            raise PrecisionError(
+                f"{what} needs day- or minute-precision incident times, but the data has "
+                "month precision (police.uk); use counts, KDE, Gi* or the learned model instead."
+            )
         self.grid_ = history.grid
         self.origin_ = history.origin
         self.history_end_ = history.read_until_
 
     def _check_origin(self, origin):
         if pd.Timestamp(origin) != self.origin_:
-            raise LookAheadError(f"{type(self).__name__} was fitted for origin {self.origin_:%Y-%m-%d} but asked "
-                                 f"to forecast from {pd.Timestamp(origin):%Y-%m-%d}; fit it again on the history "
-                                 "before the new origin.")
+            raise LookAheadError(
+                f"{type(self).__name__} was fitted for origin {self.origin_:%Y-%m-%d} but asked "
+                f"to forecast from {pd.Timestamp(origin):%Y-%m-%d}; fit it again on the history "
+                "before the new origin."
+            )
 
     def _on_grid(self, values):
         out = np.asarray(values, dtype=float).copy()

@@ -70,8 +70,10 @@ def _feed(h, obj) -> None:
     elif isinstance(obj, np.datetime64) or type(obj).__name__ == "Timestamp":
         h.update(b"t" + str(obj).encode())
     else:
-        raise TypeError(f"cannot key a cache on a {type(obj).__name__}; pass arrays, numbers, strings, "
-                        "tuples, dicts, grids, dataclasses or estimators")
+        raise TypeError(
+            f"cannot key a cache on a {type(obj).__name__}; pass arrays, numbers, strings, "
+            "tuples, dicts, grids, dataclasses or estimators"
+        )
 
 
 def digest(*parts) -> str:
@@ -84,8 +86,10 @@ def digest(*parts) -> str:
 def method_key(method) -> tuple:
     """What identifies a forecast method: its class and parameters (nested estimators included)."""
     params = method.get_params(deep=False)
-    return (type(method).__module__ + "." + type(method).__qualname__,
-            tuple((k, _param(params[k])) for k in sorted(params)))
+    return (
+        type(method).__module__ + "." + type(method).__qualname__,
+        tuple((k, _param(params[k])) for k in sorted(params)),
+    )
 
 
 def _param(v):

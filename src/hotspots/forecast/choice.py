@@ -58,9 +58,14 @@ class ForecastChoice:
         share = self.selection.rule.share
         k = metrics.share_key(share)
         n = self.backtest.n_cells
-        return {f"record_hit_rate_{k}": rec.achieved, f"record_pai_{k}": rec.achieved / (metrics.n_flagged(n, share) / n),
-                f"baseline_hit_rate_{k}": rec.baseline_mean, f"ceiling_{k}": rec.ceiling_mean,
-                "record_origins": len(rec.table), "baseline": rec.baseline}
+        return {
+            f"record_hit_rate_{k}": rec.achieved,
+            f"record_pai_{k}": rec.achieved / (metrics.n_flagged(n, share) / n),
+            f"baseline_hit_rate_{k}": rec.baseline_mean,
+            f"ceiling_{k}": rec.ceiling_mean,
+            "record_origins": len(rec.table),
+            "baseline": rec.baseline,
+        }
 
 
 def origins_before(origin, horizon, n: int) -> list:
@@ -72,10 +77,22 @@ def origins_before(origin, horizon, n: int) -> list:
     return [horizon.step_back(base, k) for k in range(int(n), 0, -1)]
 
 
-def choose_forecast(events, grid, origin, horizon, names, context=None, rule=None, record_origins: int = 12,
-                    seed: int = 0, progress=None, cache: dict | None = None,
-                    fallback: str = "longrun_counts", baseline: str = "naive_12m",
-                    shares=(0.01, 0.05, 0.10)) -> ForecastChoice:
+def choose_forecast(
+    events,
+    grid,
+    origin,
+    horizon,
+    names,
+    context=None,
+    rule=None,
+    record_origins: int = 12,
+    seed: int = 0,
+    progress=None,
+    cache: dict | None = None,
+    fallback: str = "longrun_counts",
+    baseline: str = "naive_12m",
+    shares=(0.01, 0.05, 0.10),
+) -> ForecastChoice:
     """Choose the forecast method for ``origin`` by the selection procedure's record and forecast.
 
     ``events``: :class:`~.harness.EventTable` of the incidents to forecast (only those known
@@ -98,26 +115,41 @@ def choose_forecast(events, grid, origin, horizon, names, context=None, rule=Non
     names = tuple(names)
     if change.detected:
         names = relocated_names(names)
-        notes.append(change.describe() + " Every method was fitted on the earlier incidents moved to the nearest "
-                     "point in use since the change.")
+        notes.append(
+            change.describe() + " Every method was fitted on the earlier incidents moved to the nearest "
+            "point in use since the change."
+        )
     first = float(known.t.min()) if len(known) else o_day
-    origins = [o for o in origins_before(origin, horizon, origins_needed(rule, record_origins))
-               if to_days(o) - first >= 365]
+    origins = [
+        o for o in origins_before(origin, horizon, origins_needed(rule, record_origins)) if to_days(o) - first >= 365
+    ]
     cache = {} if cache is None else cache
     methods = {n: method_for(n, seed, known.precision) for n in names}
     methods.setdefault(baseline, method_for(baseline, seed, known.precision))
     bt = sel = None
     if len(origins) > max(rule.window, 1):
         shares = tuple(sorted(set(float(s) for s in shares) | {float(rule.share)}))
-        bt = backtest(known, grid, methods, origins, horizon, shares=shares, context=context, progress=progress,
-                      cache=cache, keep_surfaces=rule.blend_top > 1)
-        sel = select_for(bt, origin, rule, names, record_origins=min(record_origins, len(origins) - 1),
-                         baseline=baseline)
+        bt = backtest(
+            known,
+            grid,
+            methods,
+            origins,
+            horizon,
+            shares=shares,
+            context=context,
+            progress=progress,
+            cache=cache,
+            keep_surfaces=rule.blend_top > 1,
+        )
+        sel = select_for(
+            bt, origin, rule, names, record_origins=min(record_origins, len(origins) - 1), baseline=baseline
+        )
         chosen = sel.method
     else:
         chosen = next((n for n in names if n.startswith(fallback)), names[0])
-        notes.append("Too little history before the meeting to backtest: the forecast uses "
-                     f"{chosen} without a track record.")
+        notes.append(
+            f"Too little history before the meeting to backtest: the forecast uses {chosen} without a track record."
+        )
     hist = History(known, origin, horizon, grid, context, cache)
     _m, risk = fit_predict(method_for(chosen, seed, known.precision), hist, chosen)
     total = hist.rate_per_day(365.0) * (to_days(horizon.end(origin)) - o_day)

@@ -103,9 +103,20 @@ def _solve_sigma2(mean_d2: float, max_dist: float) -> float:
     return math.sqrt(lo * hi)
 
 
-def fit_etas(x, y, t, background, start: float, end: float, max_lag_days: float = 120.0,
-             max_distance_m: float = 1000.0, init=(None, 0.2, 0.1, 100.0), max_iter: int = 500,
-             tol: float = 1e-6, min_sigma_m: float = 0.0) -> EtasFit:
+def fit_etas(
+    x,
+    y,
+    t,
+    background,
+    start: float,
+    end: float,
+    max_lag_days: float = 120.0,
+    max_distance_m: float = 1000.0,
+    init=(None, 0.2, 0.1, 100.0),
+    max_iter: int = 500,
+    tol: float = 1e-6,
+    min_sigma_m: float = 0.0,
+) -> EtasFit:
     """Fit ``mu, theta, omega, sigma`` by EM to incidents at ``x, y`` (metres), ``t`` (days) in
     ``[start, end)``.
 
@@ -137,8 +148,9 @@ def fit_etas(x, y, t, background, start: float, end: float, max_lag_days: float 
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
-        s, s_dt, s_d2, s_bg, ll_events = K.em_sums(pj, dt, d2, bg, mu, theta, omega, sigma * sigma,
-                                                    float(max_lag_days), float(max_distance_m))
+        s, s_dt, s_d2, s_bg, ll_events = K.em_sums(
+            pj, dt, d2, bg, mu, theta, omega, sigma * sigma, float(max_lag_days), float(max_distance_m)
+        )
         new_mu = s_bg / span
         if s > 0:
             new_omega = _solve_omega(s_dt / s, max_lag_days)
@@ -149,14 +161,30 @@ def fit_etas(x, y, t, background, start: float, end: float, max_lag_days: float 
             new_omega, new_sigma, new_theta = omega, sigma, 0.0
         exposure_now = float(np.sum(-np.expm1(-omega * remaining)) / -math.expm1(-omega * max_lag_days))
         ll = ll_events - mu * span - theta * exposure_now
-        change = max(abs(new_mu - mu) / max(mu, 1e-12), abs(new_theta - theta) / max(theta, 1e-3),
-                     abs(new_omega - omega) / omega, abs(new_sigma - sigma) / sigma)
+        change = max(
+            abs(new_mu - mu) / max(mu, 1e-12),
+            abs(new_theta - theta) / max(theta, 1e-3),
+            abs(new_omega - omega) / omega,
+            abs(new_sigma - sigma) / sigma,
+        )
         mu, theta, omega, sigma = new_mu, new_theta, new_omega, new_sigma
         if change < tol:
             converged = True
             break
-    return EtasFit(float(mu), float(theta), float(omega), float(sigma), float(ll), it, converged, n, int(pj.size),
-                   span, float(max_lag_days), float(max_distance_m))
+    return EtasFit(
+        float(mu),
+        float(theta),
+        float(omega),
+        float(sigma),
+        float(ll),
+        it,
+        converged,
+        n,
+        int(pj.size),
+        span,
+        float(max_lag_days),
+        float(max_distance_m),
+    )
 
 
 # --------------------------------------------------------------------------- background
@@ -196,8 +224,9 @@ class SimulatedEvents:
     density: np.ndarray
 
 
-def simulate_etas(grid, surface: np.ndarray, mu: float, theta: float, omega: float, sigma: float, days: float,
-                  seed: int = 0) -> SimulatedEvents:
+def simulate_etas(
+    grid, surface: np.ndarray, mu: float, theta: float, omega: float, sigma: float, days: float, seed: int = 0
+) -> SimulatedEvents:
     """Draw incidents from the self-exciting model: a Poisson background of ``mu`` per day placed by
     ``surface`` (uniform within each cell of the grid's mask), and each incident's offspring,
     ``Poisson(theta)`` of them, ``Exp(omega)`` days later and ``N(0, sigma²)`` metres away per axis,
@@ -258,10 +287,18 @@ class SelfExciting(ForecastMethod):
     needs_day_precision = True
     display_name = "The self-exciting (ETAS) forecast"
 
-    def __init__(self, fit_window_days: float = 730.0, background_window_days: float = 3653.0,
-                 background_radius_m: float = 0.0, background_half_life_days: float = 730.0,
-                 floor: float = 0.01, max_lag_days: float = 120.0, max_distance_m: float = 1000.0,
-                 min_sigma_m: float = 25.0, random_state: int = 0):
+    def __init__(
+        self,
+        fit_window_days: float = 730.0,
+        background_window_days: float = 3653.0,
+        background_radius_m: float = 0.0,
+        background_half_life_days: float = 730.0,
+        floor: float = 0.01,
+        max_lag_days: float = 120.0,
+        max_distance_m: float = 1000.0,
+        min_sigma_m: float = 25.0,
+        random_state: int = 0,
+    ):
         self.min_sigma_m = min_sigma_m
         self.fit_window_days = fit_window_days
         self.background_window_days = background_window_days
@@ -298,8 +335,17 @@ class SelfExciting(ForecastMethod):
         t = np.minimum(t, o - 1e-9)
         self.fit_ = None
         if t.size >= 10:
-            self.fit_ = fit_etas(x, y, t, density_at(grid, self.background_, x, y, outside), start, o,
-                                 self.max_lag_days, self.max_distance_m, min_sigma_m=self.min_sigma_m)
+            self.fit_ = fit_etas(
+                x,
+                y,
+                t,
+                density_at(grid, self.background_, x, y, outside),
+                start,
+                o,
+                self.max_lag_days,
+                self.max_distance_m,
+                min_sigma_m=self.min_sigma_m,
+            )
             self.events_ = (x, y, t)
         return self
 
@@ -313,7 +359,21 @@ class SelfExciting(ForecastMethod):
             return self._on_grid(self.background_ * grid.cell_area_m2 * (e - o))
         f = self.fit_
         x, y, t = self.events_
-        trig = K.triggered_counts(x, y, t, o, e, f.theta, f.omega, f.sigma, f.max_lag_days, f.max_distance_m,
-                                  float(grid.xmin), float(grid.ymax), float(grid.cell_size), int(grid.nrows),
-                                  int(grid.ncols))
+        trig = K.triggered_counts(
+            x,
+            y,
+            t,
+            o,
+            e,
+            f.theta,
+            f.omega,
+            f.sigma,
+            f.max_lag_days,
+            f.max_distance_m,
+            float(grid.xmin),
+            float(grid.ymax),
+            float(grid.cell_size),
+            int(grid.nrows),
+            int(grid.ncols),
+        )
         return self._on_grid(f.mu * self.background_ * grid.cell_area_m2 * (e - o) + trig)

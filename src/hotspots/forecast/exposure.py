@@ -71,8 +71,10 @@ def _check_crs(gdf, grid, what: str) -> None:
     if gdf.crs is None:
         raise InputError(f"{what} has no CRS; set it (the grid is in {grid.crs}).")
     if gdf.crs != grid.crs and str(gdf.crs.to_string()) != str(grid.crs):
-        raise InputError(f"{what} is in {gdf.crs.to_string()}, the grid in {grid.crs}; reproject it with "
-                         f".to_crs({grid.crs!r}) first.")
+        raise InputError(
+            f"{what} is in {gdf.crs.to_string()}, the grid in {grid.crs}; reproject it with "
+            f".to_crs({grid.crs!r}) first."
+        )
 
 
 def address_density(postcodes, grid, radius_m: float = 200.0, prefix: str = "postcodes") -> ExposureFeatures:
@@ -82,8 +84,7 @@ def address_density(postcodes, grid, radius_m: float = 200.0, prefix: str = "pos
     x, y = _xy(postcodes)
     per_cell = grid.counts(x, y)
     dens = np.nan_to_num(density_surface(x, y, grid, float(radius_m))) if x.size else np.zeros(grid.shape)
-    return ExposureFeatures((f"{prefix}_per_cell", f"{prefix}_per_km2_{radius_m:g}m"),
-                            np.stack([per_cell, dens]))
+    return ExposureFeatures((f"{prefix}_per_cell", f"{prefix}_per_km2_{radius_m:g}m"), np.stack([per_cell, dens]))
 
 
 def households_per_cell(areas, value_column: str, grid, points=None, name: str = "households") -> ExposureFeatures:
@@ -156,5 +157,7 @@ def camera_coverage(cameras, grid, radius_m: float = 100.0, name: str = "cameras
     q = np.c_[xc.ravel(), yc.ravel()]
     within = np.array([len(v) for v in tree.query_ball_point(q, r=float(radius_m))], dtype=float)
     dist, _ = tree.query(q)
-    return ExposureFeatures((f"{name}_within_{radius_m:g}m", f"dist_{name}_m"),
-                            np.stack([within.reshape(grid.shape), dist.reshape(grid.shape)]))
+    return ExposureFeatures(
+        (f"{name}_within_{radius_m:g}m", f"dist_{name}_m"),
+        np.stack([within.reshape(grid.shape), dist.reshape(grid.shape)]),
+    )

@@ -142,8 +142,9 @@ def _ward_rate(history, context: CellContext | None, grid, start: float) -> np.n
     counts = np.bincount(w_of_event, minlength=nw).astype(float)
     hh = context.ward_households if context.ward_households is not None else np.full(nw, np.nan)
     cells = np.bincount(widx[grid.mask & (widx >= 0)], minlength=nw).astype(float)
-    rate = np.where(np.isfinite(hh) & (hh > 0), counts / np.where(hh > 0, hh, 1.0) * 1000.0,
-                    counts / np.maximum(cells, 1.0))
+    rate = np.where(
+        np.isfinite(hh) & (hh > 0), counts / np.where(hh > 0, hh, 1.0) * 1000.0, counts / np.maximum(cells, 1.0)
+    )
     wm = widx[grid.mask]
     return np.where(wm >= 0, rate[np.maximum(wm, 0)], np.nan)
 
@@ -157,16 +158,28 @@ def distinct_places(grid, x, y, resolution_m: float = 1.0) -> np.ndarray:
     ok = row >= 0
     if not ok.any():
         return np.zeros(grid.shape)
-    q = np.stack([row[ok] * grid.ncols + col[ok], np.floor(x[ok] / resolution_m + 0.5).astype(np.int64),
-                  np.floor(y[ok] / resolution_m + 0.5).astype(np.int64)], axis=1)
+    q = np.stack(
+        [
+            row[ok] * grid.ncols + col[ok],
+            np.floor(x[ok] / resolution_m + 0.5).astype(np.int64),
+            np.floor(y[ok] / resolution_m + 0.5).astype(np.int64),
+        ],
+        axis=1,
+    )
     cells = np.unique(q, axis=0)[:, 0]
     return np.bincount(cells, minlength=grid.nrows * grid.ncols).astype(float).reshape(grid.shape)
 
 
-def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RADII_M,
-                     count_windows_days=COUNT_WINDOWS_DAYS, kde_window_days: int = KDE_WINDOW_DAYS,
-                     half_life_days: float = 365.0, with_places: bool = False,
-                     with_etas: bool = False) -> tuple[list[str], np.ndarray]:
+def dynamic_features(
+    history,
+    with_prospective: bool = True,
+    kde_radii_m=KDE_RADII_M,
+    count_windows_days=COUNT_WINDOWS_DAYS,
+    kde_window_days: int = KDE_WINDOW_DAYS,
+    half_life_days: float = 365.0,
+    with_places: bool = False,
+    with_etas: bool = False,
+) -> tuple[list[str], np.ndarray]:
     """Features of every masked cell at ``history.origin`` (names, array (n_masked, p)).
 
     ``with_places`` adds the distinct incident locations per cell over the last 1 and 3 years
@@ -177,8 +190,17 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
     Cached in ``history.cache`` under a key of the data (:meth:`History.data_key`: the known
     incidents, the cut-off, the grid and the cell context) and the feature settings.
     """
-    key = ("features", history.data_key(), with_prospective, tuple(kde_radii_m),
-           tuple(count_windows_days), kde_window_days, half_life_days, with_places, with_etas)
+    key = (
+        "features",
+        history.data_key(),
+        with_prospective,
+        tuple(kde_radii_m),
+        tuple(count_windows_days),
+        kde_window_days,
+        half_life_days,
+        with_places,
+        with_etas,
+    )
     hit = history.cache.get(key)
     if hit is not None:
         return hit
@@ -233,8 +255,9 @@ def dynamic_features(history, with_prospective: bool = True, kde_radii_m=KDE_RAD
     sel = t >= o - 365
     r = kde_radii_m[len(kde_radii_m) // 2]
     names.append(f"kde_{r:g}m_365d")
-    cols.append(np.nan_to_num(density_surface(x[sel], y[sel], grid, float(r))[m]) if sel.any()
-                else np.zeros(int(m.sum())))
+    cols.append(
+        np.nan_to_num(density_surface(x[sel], y[sel], grid, float(r))[m]) if sel.any() else np.zeros(int(m.sum()))
+    )
     if with_prospective and not month_data:
         for bw_m, bw_d in ((400.0, 56.0), (200.0, 14.0)):
             names.append(f"prospective_{bw_m:g}m_{bw_d:g}d")
@@ -267,8 +290,10 @@ def prospective_risk(history, bandwidth_m: float = 400.0, bandwidth_days: float 
     """
     o = history.origin_day
     x, y, t = history.events(o - bandwidth_days - 1.0)
-    surf = np.asarray(prospective_surface(x, y, t, history.grid, o, bandwidth_m=bandwidth_m,
-                                          bandwidth_days=bandwidth_days), dtype=float)
+    surf = np.asarray(
+        prospective_surface(x, y, t, history.grid, o, bandwidth_m=bandwidth_m, bandwidth_days=bandwidth_days),
+        dtype=float,
+    )
     surf = np.nan_to_num(surf)
     surf[~history.grid.mask] = 0.0
     return surf

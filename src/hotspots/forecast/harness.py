@@ -114,6 +114,7 @@ def make_origins(start, end, horizon: Horizon, tz: str = DEFAULT_TIMEZONE, step_
     every ``step_days`` (default the horizon) calendar days starting at ``start``, always at
     local midnight (across a change of summer time too).
     """
+
     def _ts(v):
         t = pd.Timestamp(v)
         return t.tz_localize(tz) if t.tzinfo is None else t.tz_convert(tz)
@@ -172,8 +173,14 @@ class EventTable:
         t_end = series_days(inc["end"])
         t = (t_start + t_end) / 2.0
         ward = inc["ward_code"].astype(str).to_numpy() if "ward_code" in inc.columns else None
-        return cls(inc["x"].to_numpy(float), inc["y"].to_numpy(float), np.asarray(t, float),
-                   np.asarray(t_end, float), coarsest_precision(inc), ward)
+        return cls(
+            inc["x"].to_numpy(float),
+            inc["y"].to_numpy(float),
+            np.asarray(t, float),
+            np.asarray(t_end, float),
+            coarsest_precision(inc),
+            ward,
+        )
 
     @classmethod
     def from_dates(cls, x, y, dates, precision: str = "day") -> "EventTable":
@@ -182,8 +189,14 @@ class EventTable:
         return cls(np.asarray(x, float), np.asarray(y, float), day0 + 0.5, day0 + 1.0 - 1e-6, precision)
 
     def subset(self, sel: np.ndarray) -> "EventTable":
-        return EventTable(self.x[sel], self.y[sel], self.t[sel], self.t_end[sel], self.precision,
-                          None if self.ward is None else self.ward[sel])
+        return EventTable(
+            self.x[sel],
+            self.y[sel],
+            self.t[sel],
+            self.t_end[sel],
+            self.precision,
+            None if self.ward is None else self.ward[sel],
+        )
 
 
 def _readonly(a):
@@ -247,7 +260,8 @@ class History:
         if end_day > self.origin_day + 1e-9:
             raise LookAheadError(
                 f"{what} asked for incidents up to {pd.Timestamp(end_day * DAY_NS):%Y-%m-%d %H:%M} UTC, after the "
-                f"forecast origin {self.origin:%Y-%m-%d}; a forecast may only use incidents known before its origin.")
+                f"forecast origin {self.origin:%Y-%m-%d}; a forecast may only use incidents known before its origin."
+            )
 
     def day(self, ts) -> float:
         return to_days(ts)
@@ -317,8 +331,18 @@ class History:
         the precision, the cut-off, the grid and the cell context (:func:`.cache_key.digest`).
         Caches keyed on it cannot return results computed from other data."""
         if self._key is None:
-            self._key = digest("history", self.origin_day, self.precision, self._x, self._y, self._t,
-                               self._t_end, self._ward, self.grid, self.context)
+            self._key = digest(
+                "history",
+                self.origin_day,
+                self.precision,
+                self._x,
+                self._y,
+                self._t,
+                self._t_end,
+                self._ward,
+                self.grid,
+                self.context,
+            )
         return self._key
 
     @property
@@ -339,8 +363,10 @@ class History:
 def check_risk(risk, grid, name: str) -> np.ndarray:
     risk = np.asarray(risk, dtype=float)
     if risk.shape != grid.shape:
-        raise InputError(f"forecast method {name!r} returned an array of shape {risk.shape}; the grid is "
-                         f"{grid.shape} (nrows, ncols).")
+        raise InputError(
+            f"forecast method {name!r} returned an array of shape {risk.shape}; the grid is "
+            f"{grid.shape} (nrows, ncols)."
+        )
     return risk
 
 
@@ -377,7 +403,8 @@ def fit_predict(method, history: History, name: str = ""):
         raise LookAheadError(
             f"forecast method {name or type(m).__name__!r} used incidents up to "
             f"{pd.Timestamp(used * DAY_NS):%Y-%m-%d %H:%M} UTC, at or after its origin {history.origin:%Y-%m-%d}; "
-            "a forecast may only use incidents known before its origin.")
+            "a forecast may only use incidents known before its origin."
+        )
     risk = check_risk(m.predict(history.origin, history.horizon), history.grid, name)
     return m, risk
 
@@ -464,8 +491,11 @@ class BacktestResult:
         """Write ``backtest_summary.csv``, ``backtest_scores.csv`` and ``backtest_curves.csv``."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        paths = {"summary": folder / "backtest_summary.csv", "scores": folder / "backtest_scores.csv",
-                 "curves": folder / "backtest_curves.csv"}
+        paths = {
+            "summary": folder / "backtest_summary.csv",
+            "scores": folder / "backtest_scores.csv",
+            "curves": folder / "backtest_curves.csv",
+        }
         self.summary().to_csv(paths["summary"], index=False, float_format="%.6g")
         sc = self.scores.copy()
         sc["origin"] = sc["origin"].map(lambda t: f"{t:%Y-%m-%d}")
@@ -476,9 +506,19 @@ class BacktestResult:
         return paths
 
 
-def backtest(events: EventTable, grid, methods: dict, origins, horizon: Horizon | None = None,
-             shares=DEFAULT_SHARES, context=None, progress=None, cache: dict | None = None,
-             reuse_fits: bool = True, keep_surfaces: bool = False) -> BacktestResult:
+def backtest(
+    events: EventTable,
+    grid,
+    methods: dict,
+    origins,
+    horizon: Horizon | None = None,
+    shares=DEFAULT_SHARES,
+    context=None,
+    progress=None,
+    cache: dict | None = None,
+    reuse_fits: bool = True,
+    keep_surfaces: bool = False,
+) -> BacktestResult:
     """Score every method at every origin.
 
     Parameters
@@ -535,17 +575,30 @@ def backtest(events: EventTable, grid, methods: dict, origins, horizon: Horizon 
             curve = metrics.capture_curve(risk, actual, grid.mask, CURVE_SHARES)
             curves.append({"origin": o, "method": name, **{f"{s:g}": v for s, v in zip(CURVE_SHARES, curve)}})
         if progress:
-            last = {r["method"]: r for r in rows[-len(methods):]}
+            last = {r["method"]: r for r in rows[-len(methods) :]}
             k = metrics.share_key(shares[min(1, len(shares) - 1)])
-            progress(f"{o:%Y-%m-%d}: {int(actual[grid.mask].sum())} incidents; hit rate at {k}%: "
-                     + ", ".join(f"{n} {last[n][f'hit_rate_{k}']:.3f}" for n in methods))
+            progress(
+                f"{o:%Y-%m-%d}: {int(actual[grid.mask].sum())} incidents; hit rate at {k}%: "
+                + ", ".join(f"{n} {last[n][f'hit_rate_{k}']:.3f}" for n in methods)
+            )
         drop_surfaces(cache)
     scores = pd.DataFrame(rows)
     empty = scores.groupby("origin")["observed"].first()
     if (empty <= 0).any():
-        notes.append(f"{int((empty <= 0).sum())} origin(s) had no incidents in the horizon; their hit rates are "
-                     "undefined and left out of the means.")
-    return BacktestResult(scores=scores, curves=pd.DataFrame(curves), shares=shares, horizon=horizon,
-                          methods=tuple(methods), n_cells=int(grid.mask.sum()), cell_size_m=float(grid.cell_size),
-                          notes=tuple(notes), surfaces=surfaces, observed=observed,
-                          grid=grid if keep_surfaces else None)
+        notes.append(
+            f"{int((empty <= 0).sum())} origin(s) had no incidents in the horizon; their hit rates are "
+            "undefined and left out of the means."
+        )
+    return BacktestResult(
+        scores=scores,
+        curves=pd.DataFrame(curves),
+        shares=shares,
+        horizon=horizon,
+        methods=tuple(methods),
+        n_cells=int(grid.mask.sum()),
+        cell_size_m=float(grid.cell_size),
+        notes=tuple(notes),
+        surfaces=surfaces,
+        observed=observed,
+        grid=grid if keep_surfaces else None,
+    )

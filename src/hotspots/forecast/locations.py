@@ -57,10 +57,16 @@ class LocationChange:
     months_after: int
 
     def describe(self) -> str:
-        after = (f"; in the {self.months_after} month(s) since, {self.share_after_old_points:.0%} of incidents "
-                 "were at a point used before the change" if self.months_after else "")
-        return (f"The published locations changed in {self.month}: {self.share_at_change:.0%} of that month's "
-                f"incidents sat at a point used before, against {self.share_before:.0%} in earlier months{after}.")
+        after = (
+            f"; in the {self.months_after} month(s) since, {self.share_after_old_points:.0%} of incidents "
+            "were at a point used before the change"
+            if self.months_after
+            else ""
+        )
+        return (
+            f"The published locations changed in {self.month}: {self.share_at_change:.0%} of that month's "
+            f"incidents sat at a point used before, against {self.share_before:.0%} in earlier months{after}."
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,9 +115,16 @@ def _point_ids(x, y, resolution_m: float) -> np.ndarray:
     return ids.ravel()
 
 
-def detect_location_change(x, y, t, point_resolution_m: float = 1.0, drop_ratio: float = 0.5,
-                           min_baseline_share: float = 0.8, baseline_months: int = 12,
-                           min_baseline_months: int = 6) -> LocationChangeResult:
+def detect_location_change(
+    x,
+    y,
+    t,
+    point_resolution_m: float = 1.0,
+    drop_ratio: float = 0.5,
+    min_baseline_share: float = 0.8,
+    baseline_months: int = 12,
+    min_baseline_months: int = 6,
+) -> LocationChangeResult:
     """Find the months in which the published location set changed.
 
     Parameters
@@ -133,8 +146,9 @@ def detect_location_change(x, y, t, point_resolution_m: float = 1.0, drop_ratio:
     t = np.asarray(t, dtype=float)
     cols = ["month", "incidents", "share_seen", "baseline"]
     if x.size == 0:
-        return LocationChangeResult((), pd.DataFrame(columns=cols), point_resolution_m, drop_ratio,
-                                    min_baseline_share, baseline_months)
+        return LocationChangeResult(
+            (), pd.DataFrame(columns=cols), point_resolution_m, drop_ratio, min_baseline_share, baseline_months
+        )
     months = month_labels(t)
     pid = _point_ids(x, y, point_resolution_m)
     order = np.argsort(months, kind="stable")
@@ -150,7 +164,7 @@ def detect_location_change(x, y, t, point_resolution_m: float = 1.0, drop_ratio:
     share = np.array([seen_before[a:b].mean() for a, b in zip(starts, ends)])
     base = np.full(labels.size, np.nan)
     for i in range(labels.size):
-        prev = share[max(0, i - baseline_months):i]
+        prev = share[max(0, i - baseline_months) : i]
         if prev.size >= min_baseline_months:
             base[i] = float(np.median(prev))
     changes = []
@@ -174,15 +188,23 @@ def detect_location_change(x, y, t, point_resolution_m: float = 1.0, drop_ratio:
                     break
             if ok:
                 start_day = pd.Timestamp(labels[i] + "-01").value / DAY_NS
-                changes.append(LocationChange(str(labels[i]), float(start_day), float(b), float(share[i]),
-                                              float(np.mean(shares_after)) if shares_after else float("nan"),
-                                              len(shares_after)))
+                changes.append(
+                    LocationChange(
+                        str(labels[i]),
+                        float(start_day),
+                        float(b),
+                        float(share[i]),
+                        float(np.mean(shares_after)) if shares_after else float("nan"),
+                        len(shares_after),
+                    )
+                )
                 # a new baseline must build up on the new point set before another change can show
-                base[i + 1:min(labels.size, i + 1 + min_baseline_months)] = np.nan
+                base[i + 1 : min(labels.size, i + 1 + min_baseline_months)] = np.nan
         i += 1
     monthly = pd.DataFrame({"month": labels, "incidents": n, "share_seen": share, "baseline": base})
-    return LocationChangeResult(tuple(changes), monthly, point_resolution_m, drop_ratio, min_baseline_share,
-                                baseline_months)
+    return LocationChangeResult(
+        tuple(changes), monthly, point_resolution_m, drop_ratio, min_baseline_share, baseline_months
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,8 +258,9 @@ class RelocationRule:
     min_baseline_share: float = 0.8
 
     def find(self, x, y, t) -> LocationChange | None:
-        return detect_location_change(x, y, t, drop_ratio=self.drop_ratio,
-                                      min_baseline_share=self.min_baseline_share).latest
+        return detect_location_change(
+            x, y, t, drop_ratio=self.drop_ratio, min_baseline_share=self.min_baseline_share
+        ).latest
 
     def __call__(self, x, y, t):
         change = self.find(x, y, t)
@@ -258,8 +281,9 @@ class Relocated(ForecastMethod):
     what was done at the origin.
     """
 
-    def __init__(self, method=None, max_move_m: float = 100.0, drop_ratio: float = 0.5,
-                 min_baseline_share: float = 0.8):
+    def __init__(
+        self, method=None, max_move_m: float = 100.0, drop_ratio: float = 0.5, min_baseline_share: float = 0.8
+    ):
         self.method = method
         self.max_move_m = max_move_m
         self.drop_ratio = drop_ratio

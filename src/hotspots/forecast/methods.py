@@ -74,8 +74,13 @@ class RetrospectiveKDE(ForecastMethod):
     [``min_radius_m``, ``max_radius_m``].
     """
 
-    def __init__(self, radius_m: float = 0.0, window_days: float = 365.0, min_radius_m: float = 100.0,
-                 max_radius_m: float = 1500.0):
+    def __init__(
+        self,
+        radius_m: float = 0.0,
+        window_days: float = 365.0,
+        min_radius_m: float = 100.0,
+        max_radius_m: float = 1500.0,
+    ):
         self.radius_m = radius_m
         self.window_days = window_days
         self.min_radius_m = min_radius_m
@@ -108,8 +113,14 @@ class DecayedKDE(ForecastMethod):
     drowned by the long run.
     """
 
-    def __init__(self, radius_m: float = 150.0, half_life_days: float = 730.0, window_days: float = 3653.0,
-                 short_days: float = 91.0, short_weight: float = 0.0):
+    def __init__(
+        self,
+        radius_m: float = 150.0,
+        half_life_days: float = 730.0,
+        window_days: float = 3653.0,
+        short_days: float = 91.0,
+        short_weight: float = 0.0,
+    ):
         self.radius_m = radius_m
         self.half_life_days = half_life_days
         self.window_days = window_days
@@ -205,11 +216,22 @@ class LearnedRisk(ForecastMethod):
     minute-precision data).
     """
 
-    def __init__(self, n_train_origins: int = 12, with_prospective: bool = True, max_iter: int = 200,
-                 learning_rate: float = 0.05, max_leaf_nodes: int = 15, min_samples_leaf: int = 100,
-                 l2_regularization: float = 1.0, random_state: int = 0, n_threads: int = 1,
-                 label_horizons: int = 1, with_places: bool = False, with_exposure: bool = True,
-                 with_etas: bool = False):
+    def __init__(
+        self,
+        n_train_origins: int = 12,
+        with_prospective: bool = True,
+        max_iter: int = 200,
+        learning_rate: float = 0.05,
+        max_leaf_nodes: int = 15,
+        min_samples_leaf: int = 100,
+        l2_regularization: float = 1.0,
+        random_state: int = 0,
+        n_threads: int = 1,
+        label_horizons: int = 1,
+        with_places: bool = False,
+        with_exposure: bool = True,
+        with_etas: bool = False,
+    ):
         self.with_etas = with_etas
         self.with_places = with_places
         self.with_exposure = with_exposure
@@ -225,8 +247,9 @@ class LearnedRisk(ForecastMethod):
         self.n_threads = n_threads
 
     def _features(self, history):
-        names, X = dynamic_features(history, with_prospective=self.with_prospective, with_places=self.with_places,
-                                    with_etas=self.with_etas)
+        names, X = dynamic_features(
+            history, with_prospective=self.with_prospective, with_places=self.with_places, with_etas=self.with_etas
+        )
         ctx = history.context
         if not self.with_exposure and ctx is not None and ctx.exposure is not None:
             keep = [i for i, n in enumerate(names) if n not in ctx.exposure.names]
@@ -260,9 +283,14 @@ class LearnedRisk(ForecastMethod):
         X = np.vstack(Xs)
         y = np.concatenate(ys)
         model = HistGradientBoostingRegressor(
-            loss="poisson", max_iter=self.max_iter, learning_rate=self.learning_rate,
-            max_leaf_nodes=self.max_leaf_nodes, min_samples_leaf=self.min_samples_leaf,
-            l2_regularization=self.l2_regularization, random_state=self.random_state)
+            loss="poisson",
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
+            l2_regularization=self.l2_regularization,
+            random_state=self.random_state,
+        )
         with _threads(self.n_threads):
             self.model_ = model.fit(X, y)
         return self
@@ -373,8 +401,13 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
     if name == "etas":
         return SelfExciting(random_state=seed)
     if name == "blend":
-        return Blend(methods=(LearnedRisk(random_state=seed, with_prospective=precision != "month"),
-                              DecayedKDE(radius_m=0.0, half_life_days=365.0)), weights=(0.5, 0.5))
+        return Blend(
+            methods=(
+                LearnedRisk(random_state=seed, with_prospective=precision != "month"),
+                DecayedKDE(radius_m=0.0, half_life_days=365.0),
+            ),
+            weights=(0.5, 0.5),
+        )
     if name == "learned":
         return LearnedRisk(random_state=seed, with_prospective=precision != "month")
     if name == "learned_etas":

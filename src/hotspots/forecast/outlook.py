@@ -92,14 +92,21 @@ class ForecastResult:
         for s in self.shares:
             arrays[f"top_{metrics.share_key(s)}pct"] = self.flagged(s).astype(int)
         df = self.grid.to_frame(clip=clip, **arrays)
-        df.attrs.update({"method": self.method, "selected_by": self.selected_by,
-                         "origin": f"{self.origin:%Y-%m-%d}", "horizon": self.horizon.label})
+        df.attrs.update(
+            {
+                "method": self.method,
+                "selected_by": self.selected_by,
+                "origin": f"{self.origin:%Y-%m-%d}",
+                "horizon": self.horizon.label,
+            }
+        )
         return df
 
     def to_geotiff(self, path, what: str = "expected") -> Path:
         arr = self.expected if what == "expected" else self.risk
-        return self.grid.write_geotiff(path, arr, description=f"forecast {what} ({self.method}), "
-                                                                 f"{self.origin:%Y-%m-%d} + {self.horizon.label}")
+        return self.grid.write_geotiff(
+            path, arr, description=f"forecast {what} ({self.method}), {self.origin:%Y-%m-%d} + {self.horizon.label}"
+        )
 
     def describe(self) -> str:
         """One paragraph for the pack: which method, why, and how well it did."""
@@ -115,13 +122,17 @@ class ForecastResult:
             pai = self.figures.get(f"pai_{k}")
             n = self.figures.get("origins")
             if hr is not None and np.isfinite(hr) and self.selection is not None:
-                txt += (f" Over the last {n} origins, choosing each time as here from earlier results only, the "
-                        f"chosen method's top {k}% of cells held {hr * 100:.0f}% of the next horizon's incidents "
-                        f"(PAI {pai:.1f}; trailing 12-month counts {self.figures['baseline_hit_rate'] * 100:.0f}%).")
+                txt += (
+                    f" Over the last {n} origins, choosing each time as here from earlier results only, the "
+                    f"chosen method's top {k}% of cells held {hr * 100:.0f}% of the next horizon's incidents "
+                    f"(PAI {pai:.1f}; trailing 12-month counts {self.figures['baseline_hit_rate'] * 100:.0f}%)."
+                )
             elif hr is not None and np.isfinite(hr):
-                txt += (f" Over the last {n} origins its top {k}% of cells held {hr * 100:.0f}%"
-                        + (f" (± {se * 100:.0f})" if se is not None and np.isfinite(se) else "")
-                        + f" of the next horizon's incidents (PAI {pai:.1f}).")
+                txt += (
+                    f" Over the last {n} origins its top {k}% of cells held {hr * 100:.0f}%"
+                    + (f" (± {se * 100:.0f})" if se is not None and np.isfinite(se) else "")
+                    + f" of the next horizon's incidents (PAI {pai:.1f})."
+                )
         return txt
 
 
@@ -132,9 +143,18 @@ def _origins_before(fim: pd.Timestamp, horizon, window: int) -> list:
     return [horizon.step_back(base, k) for k in range(window, 0, -1)]
 
 
-def forecast_outlook(incidents: gpd.GeoDataFrame, study_area: StudyArea, grid: Grid, fim_date,
-                     settings: ForecastConfig | None = None, *, seed: int = 0, timezone: str | None = None,
-                     fortnight_days: int = 14, progress: Callable[[str], None] | None = None) -> ForecastResult:
+def forecast_outlook(
+    incidents: gpd.GeoDataFrame,
+    study_area: StudyArea,
+    grid: Grid,
+    fim_date,
+    settings: ForecastConfig | None = None,
+    *,
+    seed: int = 0,
+    timezone: str | None = None,
+    fortnight_days: int = 14,
+    progress: Callable[[str], None] | None = None,
+) -> ForecastResult:
     """Choose a forecast method by backtest (or take the configured one) and forecast from the FIM date.
 
     ``incidents``: Incidents GeoDataFrame in the grid's CRS; only those whose
@@ -147,14 +167,18 @@ def forecast_outlook(incidents: gpd.GeoDataFrame, study_area: StudyArea, grid: G
     require_points(incidents, "forecast_outlook: incidents", ("x", "y", "start", "end", "crime_type"))
     require_same_crs(("grid", grid), ("forecast_outlook: incidents", incidents), ("study_area", study_area))
     tz = resolve_timezone(timezone)
-    fim = local_midnight(fim_date, tz) if pd.Timestamp(fim_date).tzinfo is None else pd.Timestamp(fim_date).tz_convert(tz)
+    fim = (
+        local_midnight(fim_date, tz) if pd.Timestamp(fim_date).tzinfo is None else pd.Timestamp(fim_date).tz_convert(tz)
+    )
     notes = []
     inc = incidents[incidents["end"] < fim]
     types = tuple(fc.crime_types)
     chosen_inc = inc[inc["crime_type"].isin(list(types))] if types else inc
     if types and len(chosen_inc) == 0:
-        raise InputError(f"[forecast] crime_types {list(types)} match no incident before {fim:%Y-%m-%d}; "
-                         f"types present: {sorted(inc['crime_type'].unique())}. Set [forecast] crime_types.")
+        raise InputError(
+            f"[forecast] crime_types {list(types)} match no incident before {fim:%Y-%m-%d}; "
+            f"types present: {sorted(inc['crime_type'].unique())}. Set [forecast] crime_types."
+        )
     events = EventTable.from_incidents(chosen_inc)
     horizon = Horizon.for_precision(events.precision, fc.horizon_days or fortnight_days)
     if events.precision == "month" and fc.horizon_days:
@@ -167,8 +191,11 @@ def forecast_outlook(incidents: gpd.GeoDataFrame, study_area: StudyArea, grid: G
         return _chosen_by_record(fc, events, grid, fim, horizon, names, context, seed, progress, types, notes)
     methods = make_methods(names, seed, events.precision)
     cache: dict = {}
-    origins = [o for o in _origins_before(fim, horizon, fc.window) if to_days(o) - events.t.min() >= 365] \
-        if len(events) else []
+    origins = (
+        [o for o in _origins_before(fim, horizon, fc.window) if to_days(o) - events.t.min() >= 365]
+        if len(events)
+        else []
+    )
     bt = None
     if origins:
         # only incidents before the FIM date exist for the backtest: slice so no target reaches past it
@@ -186,9 +213,21 @@ def forecast_outlook(incidents: gpd.GeoDataFrame, study_area: StudyArea, grid: G
     total = hist.rate_per_day(365.0) * (to_days(horizon.end(fim)) - to_days(fim))
     expected = metrics.expected_counts(risk, grid.mask, total)
     expected[~grid.mask] = np.nan
-    return ForecastResult(method=chosen, selected_by=selected_by, risk=risk, expected=expected, grid=grid,
-                          origin=fim, horizon=horizon, backtest=bt, crime_types=types, figures=figures,
-                          shares=tuple(fc.shares), notes=tuple(notes), choices=dict(choices))
+    return ForecastResult(
+        method=chosen,
+        selected_by=selected_by,
+        risk=risk,
+        expected=expected,
+        grid=grid,
+        origin=fim,
+        horizon=horizon,
+        backtest=bt,
+        crime_types=types,
+        figures=figures,
+        shares=tuple(fc.shares),
+        notes=tuple(notes),
+        choices=dict(choices),
+    )
 
 
 def _method_names(fc: ForecastConfig, precision: str) -> tuple[tuple[str, ...], str]:
@@ -199,34 +238,66 @@ def _method_names(fc: ForecastConfig, precision: str) -> tuple[tuple[str, ...], 
     dropped = [n for n in names if n.removesuffix(RELOCATED_SUFFIX) in NEEDS_TIMES]
     names = tuple(n for n in names if n not in dropped)
     if not names:
-        raise InputError(f"[forecast] method {dropped[0]!r} needs day-precision incident times; the data has "
-                         "month precision. Choose another [forecast] method (e.g. auto or longrun_counts).")
+        raise InputError(
+            f"[forecast] method {dropped[0]!r} needs day-precision incident times; the data has "
+            "month precision. Choose another [forecast] method (e.g. auto or longrun_counts)."
+        )
     return names, (f"{', '.join(dropped)}: need(s) day-precision times; left out (month data)." if dropped else "")
 
 
-def _chosen_by_record(fc: ForecastConfig, events: EventTable, grid: Grid, fim: pd.Timestamp, horizon: Horizon,
-                      names: tuple[str, ...], context: CellContext, seed: int,
-                      progress: Callable[[str], None] | None, types: tuple[str, ...],
-                      notes: list[str]) -> ForecastResult:
+def _chosen_by_record(
+    fc: ForecastConfig,
+    events: EventTable,
+    grid: Grid,
+    fim: pd.Timestamp,
+    horizon: Horizon,
+    names: tuple[str, ...],
+    context: CellContext,
+    seed: int,
+    progress: Callable[[str], None] | None,
+    types: tuple[str, ...],
+    notes: list[str],
+) -> ForecastResult:
     """``method = "auto"``: the method the selection rule (:data:`~.selection.DEFAULT_RULE` at
     ``select_share`` / ``select_metric``) chooses from past scores, and as figures the selection
     procedure's own out-of-sample record over the last ``window`` origins (never the chosen
     method's score on the origins that chose it)."""
     rule = dataclasses.replace(DEFAULT_RULE, share=fc.select_share, metric=fc.select_metric)
-    ch = choose_forecast(events, grid, fim, horizon, names, context, rule, fc.window, seed, progress,
-                         shares=fc.shares)
+    ch = choose_forecast(events, grid, fim, horizon, names, context, rule, fc.window, seed, progress, shares=fc.shares)
     k = metrics.share_key(rule.share)
     f = ch.figures()
-    figures: dict[str, Any] = ({f"hit_rate_{k}": f[f"record_hit_rate_{k}"], f"pai_{k}": f[f"record_pai_{k}"],
-                                "origins": f["record_origins"], "baseline_hit_rate": f[f"baseline_hit_rate_{k}"],
-                                "ceiling": f[f"ceiling_{k}"], "quoted": "track record"} if f else {})
+    figures: dict[str, Any] = (
+        {
+            f"hit_rate_{k}": f[f"record_hit_rate_{k}"],
+            f"pai_{k}": f[f"record_pai_{k}"],
+            "origins": f["record_origins"],
+            "baseline_hit_rate": f[f"baseline_hit_rate_{k}"],
+            "ceiling": f[f"ceiling_{k}"],
+            "quoted": "track record",
+        }
+        if f
+        else {}
+    )
     selected_by = "backtest" if ch.selection is not None else "default (too little history to backtest)"
     choices: dict[str, str] = {}
     choose(choices, "method", f"forecast method chosen automatically: {ch.method} ({selected_by})")
-    return ForecastResult(method=ch.method, selected_by=selected_by, risk=ch.risk, expected=ch.expected, grid=grid,
-                          origin=fim, horizon=horizon, backtest=ch.backtest, crime_types=types, figures=figures,
-                          shares=tuple(fc.shares), notes=tuple(notes) + ch.notes, choices=dict(choices),
-                          selection=ch.selection, location_change=ch.location_change)
+    return ForecastResult(
+        method=ch.method,
+        selected_by=selected_by,
+        risk=ch.risk,
+        expected=ch.expected,
+        grid=grid,
+        origin=fim,
+        horizon=horizon,
+        backtest=ch.backtest,
+        crime_types=types,
+        figures=figures,
+        shares=tuple(fc.shares),
+        notes=tuple(notes) + ch.notes,
+        choices=dict(choices),
+        selection=ch.selection,
+        location_change=ch.location_change,
+    )
 
 
 def _choose_method(fc: ForecastConfig, bt: BacktestResult | None, names: tuple[str, ...]) -> tuple[str, str]:

@@ -67,10 +67,18 @@ class SelectionRule:
             raise InputError(f"selection metric must be one of {list(METRICS)}, got {self.metric!r}.")
         if not 0 < self.share <= 1:
             raise InputError(f"selection share must be in (0, 1], got {self.share}.")
-        if (self.window < 0 or not 0 <= self.shrink <= 1 or self.margin < 0 or self.min_origins < 1
-                or self.blend_top < 1 or self.blend_within < 0):
-            raise InputError("selection rule: window >= 0 origins, shrink in [0, 1], margin >= 0, "
-                             "min_origins >= 1, blend_top >= 1, blend_within >= 0.")
+        if (
+            self.window < 0
+            or not 0 <= self.shrink <= 1
+            or self.margin < 0
+            or self.min_origins < 1
+            or self.blend_top < 1
+            or self.blend_within < 0
+        ):
+            raise InputError(
+                "selection rule: window >= 0 origins, shrink in [0, 1], margin >= 0, "
+                "min_origins >= 1, blend_top >= 1, blend_within >= 0."
+            )
 
     @property
     def column(self) -> str:
@@ -92,7 +100,7 @@ class SelectionRule:
         and the rule's column); candidates without scores get -inf."""
         wide = past.pivot_table(index="origin", columns="method", values=self.column, aggfunc="mean")
         wide = wide.sort_index().reindex(columns=list(candidates))
-        recent = wide.iloc[-self.window:] if self.window else wide
+        recent = wide.iloc[-self.window :] if self.window else wide
         score = recent.mean()
         if self.shrink:
             score = (1 - self.shrink) * score + self.shrink * wide.mean()
@@ -125,7 +133,7 @@ def blend_label(members) -> str:
 def blend_members(choice: str) -> tuple[str, ...]:
     """The methods behind a choice: one name, or the members of ``blend(a,b)``."""
     if choice.startswith("blend(") and choice.endswith(")"):
-        return tuple(choice[len("blend("):-1].split(","))
+        return tuple(choice[len("blend(") : -1].split(","))
     return (choice,)
 
 
@@ -142,8 +150,9 @@ def blend_scorer(result, share: float = 0.05):
     def score(origin, members) -> float:
         k = (pd.Timestamp(origin), tuple(members))
         if k not in memo:
-            surf = blend_surfaces([result.surfaces[(k[0], m)] for m in members], [1.0 / len(members)] * len(members),
-                                  mask)
+            surf = blend_surfaces(
+                [result.surfaces[(k[0], m)] for m in members], [1.0 / len(members)] * len(members), mask
+            )
             memo[k] = float(result.score_surface(k[0], surf)[key])
         return memo[k]
 
@@ -208,10 +217,12 @@ class TrackRecord:
     def describe(self) -> str:
         k = metrics.share_key(self.rule.share)
         n = len(self.table)
-        return (f"Chosen as the pack chooses, origin by origin with only what was known before each, the "
-                f"forecast's top {k}% of cells held {self.achieved:.1%} of the next horizon's incidents on average "
-                f"over the last {n} origins (trailing counts {self.baseline_mean:.1%}; the best any map could have "
-                f"done {self.ceiling_mean:.1%}).")
+        return (
+            f"Chosen as the pack chooses, origin by origin with only what was known before each, the "
+            f"forecast's top {k}% of cells held {self.achieved:.1%} of the next horizon's incidents on average "
+            f"over the last {n} origins (trailing counts {self.baseline_mean:.1%}; the best any map could have "
+            f"done {self.ceiling_mean:.1%})."
+        )
 
 
 def completed_before(origins, origin, horizon) -> list:
@@ -220,8 +231,15 @@ def completed_before(origins, origin, horizon) -> list:
     return [o for o in origins if horizon.end(pd.Timestamp(o)) <= origin]
 
 
-def track_record(scores: pd.DataFrame, horizon, rule: SelectionRule = DEFAULT_RULE, candidates=None,
-                 origins=None, baseline: str = "naive_12m", score_blend=None) -> TrackRecord:
+def track_record(
+    scores: pd.DataFrame,
+    horizon,
+    rule: SelectionRule = DEFAULT_RULE,
+    candidates=None,
+    origins=None,
+    baseline: str = "naive_12m",
+    score_blend=None,
+) -> TrackRecord:
     """Replay the selection procedure over ``origins`` (default: every origin in ``scores``).
 
     ``scores``: per-(origin, method) scores (:attr:`BacktestResult.scores`) over the evaluation
@@ -255,9 +273,18 @@ def track_record(scores: pd.DataFrame, horizon, rule: SelectionRule = DEFAULT_RU
         chosen = rule.choose(past, candidates)
         members = blend_members(chosen)
         got = float(hit.loc[o, chosen]) if len(members) == 1 else score_blend(o, members)
-        rows.append({"origin": o, "chosen": chosen, "completed": len(done), "hit_rate": got,
-                     "baseline": float(hit.loc[o, baseline]), "ceiling": float(ceiling.loc[o]),
-                     "best_single": best_single, "best_single_hit_rate": float(hit.loc[o, best_single])})
+        rows.append(
+            {
+                "origin": o,
+                "chosen": chosen,
+                "completed": len(done),
+                "hit_rate": got,
+                "baseline": float(hit.loc[o, baseline]),
+                "ceiling": float(ceiling.loc[o]),
+                "best_single": best_single,
+                "best_single_hit_rate": float(hit.loc[o, best_single]),
+            }
+        )
     return TrackRecord(pd.DataFrame(rows), rule, baseline, candidates, best_single)
 
 
@@ -270,9 +297,18 @@ def compare_rules(runs, rules) -> pd.DataFrame:
     for i, rule in enumerate(rules):
         for name, scores, horizon, origins, candidates, score_blend in runs:
             rec = track_record(scores, horizon, rule, candidates, origins, score_blend=score_blend)
-            rows.append({"rule": i, "label": rule.label(), "run": name, "achieved": rec.achieved,
-                         "baseline": rec.baseline_mean, "gain": rec.relative_gain,
-                         "best_single": rec.best_single, "best_single_mean": rec.best_single_mean})
+            rows.append(
+                {
+                    "rule": i,
+                    "label": rule.label(),
+                    "run": name,
+                    "achieved": rec.achieved,
+                    "baseline": rec.baseline_mean,
+                    "gain": rec.relative_gain,
+                    "best_single": rec.best_single,
+                    "best_single_mean": rec.best_single_mean,
+                }
+            )
     out = pd.DataFrame(rows)
     out["mean_gain"] = out.groupby("rule")["gain"].transform("mean")
     return out
@@ -305,8 +341,14 @@ def origins_needed(rule: SelectionRule, record_origins: int) -> int:
     return int(record_origins) + max(int(rule.window), 1)
 
 
-def select_for(result, origin, rule: SelectionRule = DEFAULT_RULE, candidates=None, record_origins: int = 12,
-               baseline: str = "naive_12m") -> Selection:
+def select_for(
+    result,
+    origin,
+    rule: SelectionRule = DEFAULT_RULE,
+    candidates=None,
+    record_origins: int = 12,
+    baseline: str = "naive_12m",
+) -> Selection:
     """Choose the method for a forecast from ``origin`` (e.g. the FIM date) and its record.
 
     ``result``: a :class:`~.harness.BacktestResult` over origins before ``origin`` (with
@@ -319,8 +361,9 @@ def select_for(result, origin, rule: SelectionRule = DEFAULT_RULE, candidates=No
     past = result.scores[result.scores["origin"].isin(done)]
     choice = rule.choose(past, candidates)
     score_blend = blend_scorer(result, rule.share) if rule.blend_top > 1 else None
-    record = track_record(result.scores, result.horizon, rule, candidates, result.origins[-int(record_origins):],
-                          baseline, score_blend)
+    record = track_record(
+        result.scores, result.horizon, rule, candidates, result.origins[-int(record_origins) :], baseline, score_blend
+    )
     return Selection(choice, blend_members(choice), record, rule, len(done))
 
 
@@ -330,5 +373,7 @@ def method_for(choice: str, seed: int = 0, precision: str = "day"):
     members = blend_members(choice)
     if len(members) == 1:
         return make_method(members[0], seed, precision)
-    return Blend(methods=tuple(make_method(m, seed, precision) for m in members),
-                 weights=tuple(1.0 / len(members) for _ in members))
+    return Blend(
+        methods=tuple(make_method(m, seed, precision) for m in members),
+        weights=tuple(1.0 / len(members) for _ in members),
+    )

@@ -44,9 +44,11 @@ def require_projected(crs: Any, what: str) -> None:
     if crs is NO_CRS_ATTACHED:
         return
     if crs is None:
-        raise InputError(f"{what} has no CRS, so its coordinates cannot be read as metres; set the CRS it was "
-                         f"recorded in (e.g. gdf.set_crs('EPSG:4326') for longitude/latitude) and reproject it to "
-                         f"the working CRS (e.g. gdf.to_crs('{DEFAULT_CRS}')).")
+        raise InputError(
+            f"{what} has no CRS, so its coordinates cannot be read as metres; set the CRS it was "
+            f"recorded in (e.g. gdf.set_crs('EPSG:4326') for longitude/latitude) and reproject it to "
+            f"the working CRS (e.g. gdf.to_crs('{DEFAULT_CRS}'))."
+        )
     problem = crs_problem(crs)
     if problem:
         raise InputError(f"{what}: {problem}. Reproject it first, e.g. gdf.to_crs('{DEFAULT_CRS}').")
@@ -66,21 +68,27 @@ def require_same_crs(*named: tuple[str, Any]) -> None:
         if ref is not None and c is not None and not same_crs(c, ref):
             crs = parse_crs(c)
             kind = " (degrees, not metres)" if crs is not None and crs.is_geographic else ""
-            raise InputError(f"{name} is in {crs_label(c)}{kind} but {ref_name} is in {crs_label(ref)}; "
-                             f"reproject it first, e.g. gdf.to_crs('{crs_label(ref)}').")
+            raise InputError(
+                f"{name} is in {crs_label(c)}{kind} but {ref_name} is in {crs_label(ref)}; "
+                f"reproject it first, e.g. gdf.to_crs('{crs_label(ref)}')."
+            )
         require_projected(c, name)
 
 
 def require_points(data: Any, what: str, columns: Iterable[str] = ("x", "y")) -> None:
     """``data`` must be a non-empty table with the given columns (x/y coordinates in metres by default)."""
     if not isinstance(data, pd.DataFrame):
-        raise InputError(f"{what} must be a GeoDataFrame of incidents (the Incidents contract: x, y, start, end, "
-                         f"crime_type, ...), got {type(data).__name__}.")
+        raise InputError(
+            f"{what} must be a GeoDataFrame of incidents (the Incidents contract: x, y, start, end, "
+            f"crime_type, ...), got {type(data).__name__}."
+        )
     missing = [c for c in columns if c not in data.columns]
     if missing:
-        raise InputError(f"{what} has no column(s) {missing}; columns found: "
-                         f"{[c for c in data.columns if c != 'geometry'][:12]}. Read incidents with "
-                         "hotspots.load_incidents, or add the columns.")
+        raise InputError(
+            f"{what} has no column(s) {missing}; columns found: "
+            f"{[c for c in data.columns if c != 'geometry'][:12]}. Read incidents with "
+            "hotspots.load_incidents, or add the columns."
+        )
     if len(data) == 0:
         raise InputError(f"{what} is empty: nothing to analyse; check the crime types and the date range.")
 

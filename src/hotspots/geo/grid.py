@@ -89,15 +89,23 @@ class Grid:
         choices: dict[str, str] = {}
         if cell_size_m <= 0:
             cell_size_m = auto_cell_size(w, h)
-            choose(choices, "cell_size_m", f"grid cell size chosen automatically: {cell_size_m:g} m (about 100 "
-                                           f"cells across the study area's short side of {min(w, h):,.0f} m)")
+            choose(
+                choices,
+                "cell_size_m",
+                f"grid cell size chosen automatically: {cell_size_m:g} m (about 100 "
+                f"cells across the study area's short side of {min(w, h):,.0f} m)",
+            )
         if cell_size_m > min(w, h):
-            raise ConfigError(f"[grid] cell_size_m = {cell_size_m:g} m is larger than the study area's short side "
-                              f"({min(w, h):.0f} m); choose a smaller cell size (0 = automatic).")
+            raise ConfigError(
+                f"[grid] cell_size_m = {cell_size_m:g} m is larger than the study area's short side "
+                f"({min(w, h):.0f} m); choose a smaller cell size (0 = automatic)."
+            )
         cs = float(cell_size_m)
         if abs(cs / RESOLUTION_M - round(cs / RESOLUTION_M)) > 1e-6:
-            raise ConfigError(f"[grid] cell_size_m = {cell_size_m!r} m is not a whole number of millimetres; "
-                              "points are binned in millimetres, so choose e.g. 100 or 62.5.")
+            raise ConfigError(
+                f"[grid] cell_size_m = {cell_size_m!r} m is not a whole number of millimetres; "
+                "points are binned in millimetres, so choose e.g. 100 or 62.5."
+            )
         x0 = math.floor(minx / cs) * cs
         y1 = math.ceil(maxy / cs) * cs
         ncols = int(math.ceil((maxx - x0) / cs))
@@ -157,8 +165,9 @@ class Grid:
         (see the module docstring)."""
         x = np.ascontiguousarray(x, dtype=np.float64).ravel()
         y = np.ascontiguousarray(y, dtype=np.float64).ravel()
-        return bin_points(x, y, float(self.xmin), float(self.ymax), float(self.cell_size), int(self.nrows),
-                          int(self.ncols))
+        return bin_points(
+            x, y, float(self.xmin), float(self.ymax), float(self.cell_size), int(self.nrows), int(self.ncols)
+        )
 
     def counts(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Sum of ``weights`` (default 1) of the points in each cell, shape (nrows, ncols)."""
@@ -173,8 +182,9 @@ class Grid:
         """Shapely boxes of the masked cells (clipped to the boundary if ``clip``), in cell-id order."""
         rows, cols = np.nonzero(self.mask)
         cs = self.cell_size
-        boxes = shapely.box(self.xmin + cols * cs, self.ymax - (rows + 1) * cs,
-                            self.xmin + (cols + 1) * cs, self.ymax - rows * cs)
+        boxes = shapely.box(
+            self.xmin + cols * cs, self.ymax - (rows + 1) * cs, self.xmin + (cols + 1) * cs, self.ymax - rows * cs
+        )
         if clip and self.boundary is not None:
             boxes = shapely.intersection(boxes, self.boundary)
         return boxes
@@ -191,8 +201,9 @@ class Grid:
             data[name] = arr[rows, cols]
         return gpd.GeoDataFrame(data, geometry=self.cell_polygons(clip=clip), crs=self.crs)
 
-    def write_geotiff(self, path: str | Path, array: np.ndarray, nodata: float = -9999.0,
-                      description: str = "") -> Path:
+    def write_geotiff(
+        self, path: str | Path, array: np.ndarray, nodata: float = -9999.0, description: str = ""
+    ) -> Path:
         """Write a (nrows, ncols) array as a single-band float32 GeoTIFF in the grid's CRS,
         with ``nodata`` outside the study area."""
         arr = np.asarray(array, dtype="float32").copy()
@@ -201,9 +212,19 @@ class Grid:
         arr[~self.mask] = nodata
         arr[~np.isfinite(arr)] = nodata
         path = Path(path)
-        with rasterio.open(path, "w", driver="GTiff", height=self.nrows, width=self.ncols, count=1,
-                           dtype="float32", crs=self.crs, transform=self.transform, nodata=nodata,
-                           compress="deflate") as dst:
+        with rasterio.open(
+            path,
+            "w",
+            driver="GTiff",
+            height=self.nrows,
+            width=self.ncols,
+            count=1,
+            dtype="float32",
+            crs=self.crs,
+            transform=self.transform,
+            nodata=nodata,
+            compress="deflate",
+        ) as dst:
             dst.write(arr, 1)
             if description:
                 dst.set_band_description(1, description)

@@ -59,7 +59,9 @@ def read_vector(path: Path, what: str, layer: str = "", crs: str = DEFAULT_CRS) 
     try:
         g = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
     except Exception as exc:
-        raise InputError(f"{path}: could not read the {what} file ({exc}). Use GeoJSON, GeoPackage or a shapefile.") from exc
+        raise InputError(
+            f"{path}: could not read the {what} file ({exc}). Use GeoJSON, GeoPackage or a shapefile."
+        ) from exc
     if g.empty:
         raise InputError(f"{path}: the {what} file has no features.")
     if g.crs is None:
@@ -73,22 +75,27 @@ def repair_polygons(g: gpd.GeoDataFrame, where: str) -> tuple[gpd.GeoDataFrame, 
     bad = ~g.geometry.is_valid
     if bad.any():
         fixed = shapely.make_valid(g.geometry[bad].to_numpy())
-        fixed = [shapely.union_all(shapely.get_parts(f)[np.isin(shapely.get_type_id(shapely.get_parts(f)), [3, 6])])
-                 for f in fixed]
+        fixed = [
+            shapely.union_all(shapely.get_parts(f)[np.isin(shapely.get_type_id(shapely.get_parts(f)), [3, 6])])
+            for f in fixed
+        ]
         g = g.copy()
         g.loc[bad, "geometry"] = fixed
         notes.append(f"{where}: repaired {int(bad.sum())} invalid polygon(s) with make_valid.")
     return g, notes
 
 
-def load_wards(path: Path, code_field: str, name_field: str, layer: str = "",
-               crs: str = DEFAULT_CRS) -> tuple[gpd.GeoDataFrame, list[str]]:
+def load_wards(
+    path: Path, code_field: str, name_field: str, layer: str = "", crs: str = DEFAULT_CRS
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Ward polygons with ``ward_code`` and ``ward_name`` (sorted by code) in ``crs``, and repair notes."""
     g = read_vector(path, "ward boundary", layer, crs)
     for key, col in (("ward_code_field", code_field), ("ward_name_field", name_field)):
         if col not in g.columns:
-            raise InputError(f"{path}: column {col!r} ([study_area] {key}) is not in the ward file; "
-                             f"columns found: {[c for c in g.columns if c != 'geometry']}.")
+            raise InputError(
+                f"{path}: column {col!r} ([study_area] {key}) is not in the ward file; "
+                f"columns found: {[c for c in g.columns if c != 'geometry']}."
+            )
     types = set(g.geom_type)
     if types - {"Polygon", "MultiPolygon"}:
         raise InputError(f"{path}: wards must be polygons; found {sorted(types)}.")
@@ -96,26 +103,35 @@ def load_wards(path: Path, code_field: str, name_field: str, layer: str = "",
     g["ward_code"] = g["ward_code"].astype(str)
     dup = g["ward_code"][g["ward_code"].duplicated()]
     if len(dup):
-        raise InputError(f"{path}: ward codes repeat ({sorted(set(dup))[:5]}); each ward needs one polygon row "
-                         "(dissolve multi-part wards first).")
+        raise InputError(
+            f"{path}: ward codes repeat ({sorted(set(dup))[:5]}); each ward needs one polygon row "
+            "(dissolve multi-part wards first)."
+        )
     g, notes = repair_polygons(g, str(path))
     return g.sort_values("ward_code").reset_index(drop=True), notes
 
 
-def join_population(wards: gpd.GeoDataFrame, path: Path, code_field: str, pop_field: str,
-                    hh_field: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+def join_population(
+    wards: gpd.GeoDataFrame, path: Path, code_field: str, pop_field: str, hh_field: str
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Add ``population`` and ``households`` per ward from a CSV (NaN where a ward is missing; reported)."""
     try:
         df = pd.read_csv(path, dtype={code_field: str})
     except Exception as exc:
         raise InputError(f"{path}: could not read the population CSV ({exc}).") from exc
-    for key, col in (("population_code_field", code_field), ("population_field", pop_field),
-                     ("households_field", hh_field)):
+    for key, col in (
+        ("population_code_field", code_field),
+        ("population_field", pop_field),
+        ("households_field", hh_field),
+    ):
         if col not in df.columns:
-            raise InputError(f"{path}: column {col!r} ([study_area] {key}) is not in the population CSV; "
-                             f"columns found: {list(df.columns)[:15]}.")
+            raise InputError(
+                f"{path}: column {col!r} ([study_area] {key}) is not in the population CSV; "
+                f"columns found: {list(df.columns)[:15]}."
+            )
     df = df[[code_field, pop_field, hh_field]].rename(
-        columns={code_field: "ward_code", pop_field: "population", hh_field: "households"})
+        columns={code_field: "ward_code", pop_field: "population", hh_field: "households"}
+    )
     df["ward_code"] = df["ward_code"].astype(str).str.strip()
     for c in ("population", "households"):
         df[c] = pd.to_numeric(df[c], errors="coerce")
@@ -127,8 +143,7 @@ def join_population(wards: gpd.GeoDataFrame, path: Path, code_field: str, pop_fi
     return out, notes
 
 
-def read_study_area(settings: StudyAreaConfig, data_dir: Path, name: str = "",
-                    crs: str = DEFAULT_CRS) -> StudyArea:
+def read_study_area(settings: StudyAreaConfig, data_dir: Path, name: str = "", crs: str = DEFAULT_CRS) -> StudyArea:
     """Build the :class:`StudyArea` described by a ``[study_area]`` section.
 
     Relative paths in ``settings`` start at ``data_dir``; everything is
@@ -141,8 +156,9 @@ def read_study_area(settings: StudyAreaConfig, data_dir: Path, name: str = "",
 
     wards, notes = load_wards(path(sa.wards), sa.ward_code_field, sa.ward_name_field, sa.layer, crs)
     if sa.population:
-        wards, n2 = join_population(wards, path(sa.population), sa.population_code_field,
-                                    sa.population_field, sa.households_field)
+        wards, n2 = join_population(
+            wards, path(sa.population), sa.population_code_field, sa.population_field, sa.households_field
+        )
         notes += n2
     else:
         wards["population"] = np.nan
@@ -171,5 +187,13 @@ def read_study_area(settings: StudyAreaConfig, data_dir: Path, name: str = "",
         if sa.lsoa_code_field not in lsoas.columns:
             raise InputError(f"{sa.lsoas}: column {sa.lsoa_code_field!r} ([study_area] lsoa_code_field) not found.")
         lsoas = lsoas.rename(columns={sa.lsoa_code_field: "lsoa_code"})
-    return StudyArea(name=name, boundary=boundary, wards=wards, lsoas=lsoas, roads=roads,
-                     town_centres=town_centres, notes=tuple(notes), crs=crs)
+    return StudyArea(
+        name=name,
+        boundary=boundary,
+        wards=wards,
+        lsoas=lsoas,
+        roads=roads,
+        town_centres=town_centres,
+        notes=tuple(notes),
+        crs=crs,
+    )

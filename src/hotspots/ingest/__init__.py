@@ -73,15 +73,19 @@ class IngestResult:
     def report(self) -> str:
         """A few lines for the terminal."""
         s = self.summary()
-        lines = [f"Read {s['rows_read']:,} rows: {s['accepted']:,} accepted, {s['quarantined']:,} quarantined"
-                 + ("" if s["reconciles"] else "  (COUNTS DO NOT RECONCILE)")]
+        lines = [
+            f"Read {s['rows_read']:,} rows: {s['accepted']:,} accepted, {s['quarantined']:,} quarantined"
+            + ("" if s["reconciles"] else "  (COUNTS DO NOT RECONCILE)")
+        ]
         for k, v in s["quarantined_by_reason"].items():
             lines.append(f"  {v:>8,}  {k}: {REASONS.get(k, '')}")
         if len(self.incidents):
             by = self.incidents["crime_type"].value_counts()
             lines.append("Accepted by crime type: " + ", ".join(f"{k} {v:,}" for k, v in by.items()))
-            lines.append(f"Dates {self.incidents['start'].min():%Y-%m-%d} to {self.incidents['end'].max():%Y-%m-%d}; "
-                         f"time precision: {', '.join(sorted(self.incidents['time_precision'].unique()))}")
+            lines.append(
+                f"Dates {self.incidents['start'].min():%Y-%m-%d} to {self.incidents['end'].max():%Y-%m-%d}; "
+                f"time precision: {', '.join(sorted(self.incidents['time_precision'].unique()))}"
+            )
         return "\n".join(lines)
 
     def write_quarantine(self, path: Path) -> Path:
@@ -95,8 +99,9 @@ def _quarantine_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([base, orig.add_prefix("input:")], axis=1)
 
 
-def _ingest_source(i: int, src: IncidentSource, n_sources: int, area: StudyArea, now: pd.Timestamp,
-                   settings: IngestSettings) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+def _ingest_source(
+    i: int, src: IncidentSource, n_sources: int, area: StudyArea, now: pd.Timestamp, settings: IngestSettings
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     path = resolve_path(src.path, settings.data_dir)
     raw, xy_crs = read_source(path, src, area.crs)
     n_read = len(raw)
@@ -107,8 +112,11 @@ def _ingest_source(i: int, src: IncidentSource, n_sources: int, area: StudyArea,
     rows.loc[ok, "ward_code"] = code
     outside = ok & rows["ward_code"].isna()
     rows.loc[outside, "reason"] = "outside_study_area"
-    rows.loc[outside, "detail"] = ("point is " + dist.reindex(rows.index)[outside].round(0).astype(int).astype(str)
-                                   + f" m outside the study area (tolerance {tolerance:g} m)")
+    rows.loc[outside, "detail"] = (
+        "point is "
+        + dist.reindex(rows.index)[outside].round(0).astype(int).astype(str)
+        + f" m outside the study area (tolerance {tolerance:g} m)"
+    )
     _refuse_file_outside(rows, area)
     _quarantine_repeated_ids(rows)
     ids = rows["incident_id"].fillna("").astype(str).str.strip()
@@ -122,10 +130,16 @@ def _ingest_source(i: int, src: IncidentSource, n_sources: int, area: StudyArea,
     acc["location_text"] = acc["location_text"].fillna("").astype(str).str.strip()
     acc["lsoa_code"] = acc.get("lsoa_code", pd.Series("", index=acc.index)).fillna("").astype(str)
     by_reason = quar["reason"].value_counts().to_dict()
-    info = {"source": str(src.path), "path": str(path), "format": src.format, "rows_read": int(n_read),
-            "accepted": int(len(acc)), "quarantined": int(len(quar)),
-            "quarantined_by_reason": {k: int(v) for k, v in sorted(by_reason.items())},
-            "rows_without_id": int(blank.sum())}
+    info = {
+        "source": str(src.path),
+        "path": str(path),
+        "format": src.format,
+        "rows_read": int(n_read),
+        "accepted": int(len(acc)),
+        "quarantined": int(len(quar)),
+        "quarantined_by_reason": {k: int(v) for k, v in sorted(by_reason.items())},
+        "rows_without_id": int(blank.sum()),
+    }
     return acc, quar, info
 
 
@@ -141,7 +155,8 @@ def _refuse_file_outside(rows: pd.DataFrame, area: StudyArea) -> None:
                 f"{f}: all {len(sub):,} rows with coordinates fall outside the study area (data spans x "
                 f"{sub['x'].min():.0f}-{sub['x'].max():.0f}, y {sub['y'].min():.0f}-{sub['y'].max():.0f} in "
                 f"{crs_label(area.crs)}; the study area spans x {bx[0]:.0f}-{bx[2]:.0f}, y {bx[1]:.0f}-{bx[3]:.0f}). "
-                "Check the coordinate columns and their crs, or the ward file.")
+                "Check the coordinate columns and their crs, or the ward file."
+            )
 
 
 def _quarantine_repeated_ids(rows: pd.DataFrame) -> None:
@@ -152,12 +167,14 @@ def _quarantine_repeated_ids(rows: pd.DataFrame) -> None:
     if dup.any():
         first_row = rows[ok & (ids != "")].drop_duplicates("incident_id").set_index("incident_id")["source_row"]
         rows.loc[dup, "reason"] = "duplicate_id"
-        rows.loc[dup, "detail"] = ("id " + ids[dup].map(repr) + " already used by data row "
-                                   + ids[dup].map(first_row).astype(str))
+        rows.loc[dup, "detail"] = (
+            "id " + ids[dup].map(repr) + " already used by data row " + ids[dup].map(first_row).astype(str)
+        )
 
 
-def read_incidents(sources: Sequence[IncidentSource], area: StudyArea, settings: IngestSettings,
-                   now: pd.Timestamp | None = None) -> IngestResult:
+def read_incidents(
+    sources: Sequence[IncidentSource], area: StudyArea, settings: IngestSettings, now: pd.Timestamp | None = None
+) -> IngestResult:
     """Read, validate and geocode every incident source into the study area's CRS.
 
     ``now`` (default: the current time) is the limit for "date in the future".

@@ -58,8 +58,15 @@ from ..errors import InputError
 from .readers import _read_csv, check_lonlat, check_xy
 
 __all__ = [
-    "PING_REASONS", "LOG_REASONS", "PingColumns", "LogColumns", "PingsRead", "PatrolLogRead",
-    "read_pings", "read_patrol_log", "pseudonymise_unit",
+    "PING_REASONS",
+    "LOG_REASONS",
+    "PingColumns",
+    "LogColumns",
+    "PingsRead",
+    "PatrolLogRead",
+    "read_pings",
+    "read_patrol_log",
+    "pseudonymise_unit",
 ]
 
 #: Quarantine reasons for GPS pings, in the order rows are checked.
@@ -91,16 +98,42 @@ LOG_REASONS = {
 }
 
 _ROLE_NAMES = {
-    "unit": ("unit", "unitid", "unitname", "callsign", "vehicle", "vehicleid", "radio", "radioid", "issi", "device",
-             "deviceid", "resource", "resourceid", "officer", "collar", "collarnumber", "team"),
-    "time": ("timestamp", "time", "datetime", "recordedat", "gpstime", "fixtime", "utctime", "eventtime",
-             "timestamputc", "positiontime"),
+    "unit": (
+        "unit",
+        "unitid",
+        "unitname",
+        "callsign",
+        "vehicle",
+        "vehicleid",
+        "radio",
+        "radioid",
+        "issi",
+        "device",
+        "deviceid",
+        "resource",
+        "resourceid",
+        "officer",
+        "collar",
+        "collarnumber",
+        "team",
+    ),
+    "time": (
+        "timestamp",
+        "time",
+        "datetime",
+        "recordedat",
+        "gpstime",
+        "fixtime",
+        "utctime",
+        "eventtime",
+        "timestamputc",
+        "positiontime",
+    ),
     "lon": ("lon", "long", "lng", "longitude"),
     "lat": ("lat", "latitude"),
     "x": ("x", "easting", "east", "xbng", "eastings"),
     "y": ("y", "northing", "north", "ybng", "northings"),
-    "place": ("itemid", "place", "placeid", "taskingid", "taskingitem", "hotspot", "hotspotid", "locationid",
-              "item"),
+    "place": ("itemid", "place", "placeid", "taskingid", "taskingitem", "hotspot", "hotspotid", "locationid", "item"),
     "start": ("start", "starttime", "from", "arrived", "timein", "arrival", "begin"),
     "end": ("end", "endtime", "to", "left", "timeout", "departure", "finish"),
     "date": ("date", "day", "visitdate"),
@@ -161,18 +194,24 @@ def _pseudonyms(raw: pd.Series, key: bytes | str | None) -> tuple[np.ndarray, np
     if key is None:
         width = max(2, len(str(n_units)))
         labels = np.array([f"Unit {k:0{width}d}" for k in range(1, n_units + 1)], dtype=object)
-        rule = ("units numbered Unit 01, Unit 02, ... in the order they first appear in the files read; "
-                "the raw ids are not kept")
+        rule = (
+            "units numbered Unit 01, Unit 02, ... in the order they first appear in the files read; "
+            "the raw ids are not kept"
+        )
     else:
         k = key.encode() if isinstance(key, str) else bytes(key)
         if len(k) < 16:
-            raise InputError("pseudonym_key is shorter than 16 bytes; use a longer random secret (for example "
-                             "32 random bytes kept outside the project's config files).")
+            raise InputError(
+                "pseudonym_key is shorter than 16 bytes; use a longer random secret (for example "
+                "32 random bytes kept outside the project's config files)."
+            )
         labels = np.array([pseudonymise_unit(u, k) for u in uniques], dtype=object)
         if len(set(labels)) < n_units:
             raise InputError("two units got the same keyed pseudonym; use a different pseudonym_key.")
-        rule = ("units labelled U- and 10 hex digits of HMAC-SHA256 with the force's key (the same label for the "
-                "same unit in every run with that key); the raw ids are not kept")
+        rule = (
+            "units labelled U- and 10 hex digits of HMAC-SHA256 with the force's key (the same label for the "
+            "same unit in every run with that key); the raw ids are not kept"
+        )
     return codes.astype(np.int64), labels, rule
 
 
@@ -189,8 +228,9 @@ def _list_files(path: Path, patterns: tuple[str, ...], what: str) -> list[Path]:
     if path.is_dir():
         files = sorted({f for pat in patterns for f in path.rglob(pat)})
         if not files:
-            raise InputError(f"{path}: folder has no {' or '.join(patterns)} files; give the {what} file or a "
-                             f"folder of them.")
+            raise InputError(
+                f"{path}: folder has no {' or '.join(patterns)} files; give the {what} file or a folder of them."
+            )
         return files
     if not path.exists():
         raise InputError(f"{path}: file not found; check the {what} path.")
@@ -204,8 +244,10 @@ def _resolve(columns: list[str], given: dict[str, str], roles: tuple[str, ...], 
     for role in roles:
         if given.get(role):
             if given[role] not in columns:
-                raise InputError(f"{f}: column {given[role]!r} (given for {role}) is not in the file; columns found: "
-                                 f"{columns[:20]}. Fix the column mapping.")
+                raise InputError(
+                    f"{f}: column {given[role]!r} (given for {role}) is not in the file; columns found: "
+                    f"{columns[:20]}. Fix the column mapping."
+                )
             out[role] = given[role]
             continue
         for name in _ROLE_NAMES[role]:
@@ -257,8 +299,9 @@ def _blank(s: pd.Series) -> np.ndarray:
     arr = getattr(s.array, "_pa_array", None)
     if arr is None:
         return (s.fillna("").astype(str).str.strip() == "").to_numpy(dtype=bool)
-    return np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arr), ""), True).to_numpy(zero_copy_only=False),
-                      dtype=bool)
+    return np.asarray(
+        pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arr), ""), True).to_numpy(zero_copy_only=False), dtype=bool
+    )
 
 
 def _sorted_by(major: np.ndarray, minor: np.ndarray) -> bool:
@@ -279,15 +322,19 @@ def _read_ping_csv(f: Path, columns: PingColumns, crs: str | None) -> tuple[pd.D
     cols = list(df.columns)
     m = _resolve(cols, vars(columns), ("unit", "time", "lon", "lat", "x", "y"), f)
     if not m:
-        raise InputError(f"{f}: no recognisable pings columns (need a unit id, a timestamp and longitude/latitude "
-                         f"or x/y; the file has {cols[:20]}). Name them with columns=PingColumns(unit=..., time=..., "
-                         "lon=..., lat=...) or PingColumns(x=..., y=...) with crs=.")
+        raise InputError(
+            f"{f}: no recognisable pings columns (need a unit id, a timestamp and longitude/latitude "
+            f"or x/y; the file has {cols[:20]}). Name them with columns=PingColumns(unit=..., time=..., "
+            "lon=..., lat=...) or PingColumns(x=..., y=...) with crs=."
+        )
     lonlat = "lon" in m and "lat" in m
     xy = "x" in m and "y" in m
     missing = [r for r in ("unit", "time") if r not in m] + ([] if (lonlat or xy) else ["lon/lat or x/y"])
     if missing:
-        raise InputError(f"{f}: no column found for {', '.join(missing)} (the file has {cols[:20]}). Name the "
-                         "column(s) with columns=PingColumns(...).")
+        raise InputError(
+            f"{f}: no column found for {', '.join(missing)} (the file has {cols[:20]}). Name the "
+            "column(s) with columns=PingColumns(...)."
+        )
     raw = pd.DataFrame({"unit": df[m["unit"]], "time": df[m["time"]]})
     if lonlat and not (xy and (columns.x or columns.y)):
         check_lonlat(_sample(df[m["lon"]]), _sample(df[m["lat"]]), str(f), m["lon"], m["lat"])
@@ -296,8 +343,10 @@ def _read_ping_csv(f: Path, columns: PingColumns, crs: str | None) -> tuple[pd.D
         keep = [m["time"], m["lon"], m["lat"]]
     else:
         if not crs:
-            raise InputError(f"{f}: positions are in columns {m['x']!r}/{m['y']!r}; say which CRS they are in, "
-                             "e.g. crs='EPSG:27700' for British National Grid metres.")
+            raise InputError(
+                f"{f}: positions are in columns {m['x']!r}/{m['y']!r}; say which CRS they are in, "
+                "e.g. crs='EPSG:27700' for British National Grid metres."
+            )
         check_xy(_sample(df[m["x"]]), _sample(df[m["y"]]), crs, str(f), m["x"], m["y"])
         raw["a"], raw["b"] = df[m["x"]], df[m["y"]]
         src_crs = crs
@@ -314,18 +363,22 @@ def _read_gpx(f: Path) -> pd.DataFrame:
         raise InputError(f"{f}: the file is empty; export the GPX track again.")
     head = data[: data.find(b"<gpx") if b"<gpx" in data else 4096]
     if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
-        raise InputError(f"{f}: the file declares a DOCTYPE or entities, which GPX never needs; export the track "
-                         "again as plain GPX.")
+        raise InputError(
+            f"{f}: the file declares a DOCTYPE or entities, which GPX never needs; export the track again as plain GPX."
+        )
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
-        raise InputError(f"{f}: not a GPX file (it is not readable XML: {exc}). Export the track as GPX 1.1, or "
-                         "give a CSV of pings.") from None
+        raise InputError(
+            f"{f}: not a GPX file (it is not readable XML: {exc}). Export the track as GPX 1.1, or give a CSV of pings."
+        ) from None
     tag = root.tag
     ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
-    if tag[len(ns):] != "gpx":
-        raise InputError(f"{f}: not a GPX file (its root element is <{tag[len(ns):]}>, not <gpx>). Export the "
-                         "track as GPX, or give a CSV of pings.")
+    if tag[len(ns) :] != "gpx":
+        raise InputError(
+            f"{f}: not a GPX file (its root element is <{tag[len(ns) :]}>, not <gpx>). Export the "
+            "track as GPX, or give a CSV of pings."
+        )
     units, times, lats, lons = [], [], [], []
     for trk in root.iter(f"{ns}trk"):
         name = trk.find(f"{ns}name")
@@ -337,8 +390,10 @@ def _read_gpx(f: Path) -> pd.DataFrame:
             lats.append(pt.get("lat", ""))
             lons.append(pt.get("lon", ""))
     if not units:
-        raise InputError(f"{f}: the GPX file has no track points (<trkpt>); routes and waypoints are plans, not "
-                         "recorded positions. Export the recorded track.")
+        raise InputError(
+            f"{f}: the GPX file has no track points (<trkpt>); routes and waypoints are plans, not "
+            "recorded positions. Export the recorded track."
+        )
     raw = pd.DataFrame({"unit": units, "time": times, "a": lons, "b": lats}, dtype=object)
     raw["source_row"] = np.arange(1, len(raw) + 1, dtype=np.int64)
     raw["input:time"], raw["input:lon"], raw["input:lat"] = raw["time"], raw["a"], raw["b"]
@@ -444,9 +499,14 @@ def _reconcile(files: tuple[dict, ...]) -> dict:
     read = sum(s["rows_read"] for s in files)
     acc = sum(s["accepted"] for s in files)
     quar = sum(s["quarantined"] for s in files)
-    return {"rows_read": read, "accepted": acc, "quarantined": quar,
-            "quarantined_by_reason": dict(sorted(reasons.items())), "reconciles": read == acc + quar,
-            "files": list(files)}
+    return {
+        "rows_read": read,
+        "accepted": acc,
+        "quarantined": quar,
+        "quarantined_by_reason": dict(sorted(reasons.items())),
+        "reconciles": read == acc + quar,
+        "files": list(files),
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -483,15 +543,24 @@ class PingsRead:
     def summary(self) -> dict:
         """Counts for a manifest: read, accepted, quarantined by reason, per file and in total."""
         s = _reconcile(self.files)
-        s.update({"units": int(len(self.units)), "crs": self.crs, "timezone": self.timezone,
-                  "settings": dict(self.settings), "pseudonymisation": self.pseudonymisation})
+        s.update(
+            {
+                "units": int(len(self.units)),
+                "crs": self.crs,
+                "timezone": self.timezone,
+                "settings": dict(self.settings),
+                "pseudonymisation": self.pseudonymisation,
+            }
+        )
         return s
 
     def report(self) -> str:
         """A few lines for a terminal."""
         s = _reconcile(self.files)
-        lines = [f"Read {s['rows_read']:,} pings: {s['accepted']:,} accepted from {len(self.units)} units, "
-                 f"{s['quarantined']:,} quarantined" + ("" if s["reconciles"] else "  (COUNTS DO NOT RECONCILE)")]
+        lines = [
+            f"Read {s['rows_read']:,} pings: {s['accepted']:,} accepted from {len(self.units)} units, "
+            f"{s['quarantined']:,} quarantined" + ("" if s["reconciles"] else "  (COUNTS DO NOT RECONCILE)")
+        ]
         for k, v in s["quarantined_by_reason"].items():
             lines.append(f"  {v:>10,}  {k}: {PING_REASONS.get(k, '')}")
         return "\n".join(lines)
@@ -524,8 +593,9 @@ class PatrolLogRead:
 
     def summary(self) -> dict:
         s = _reconcile(self.files)
-        s.update({"timezone": self.timezone, "settings": dict(self.settings),
-                  "pseudonymisation": self.pseudonymisation})
+        s.update(
+            {"timezone": self.timezone, "settings": dict(self.settings), "pseudonymisation": self.pseudonymisation}
+        )
         return s
 
     def write_quarantine(self, path) -> Path:
@@ -557,26 +627,43 @@ class _Flags:
             self.detail[m] = text if isinstance(text, str) else np.asarray(text(m), dtype=object)
         return m
 
-    def quarantine(self, raw: pd.DataFrame, ucode: np.ndarray, labels: np.ndarray, paths: np.ndarray,
-                   file_of: np.ndarray) -> pd.DataFrame:
+    def quarantine(
+        self, raw: pd.DataFrame, ucode: np.ndarray, labels: np.ndarray, paths: np.ndarray, file_of: np.ndarray
+    ) -> pd.DataFrame:
         """Rows flagged: file, row, reason, detail, unit pseudonym ("" when blank) and the ``input:`` cells."""
         bad = np.flatnonzero(self.code != 0)
         sub = raw.iloc[bad]
-        q = pd.DataFrame({"source_file": paths[file_of[bad]].astype(str),
-                          "source_row": sub["source_row"].to_numpy(),
-                          "reason": np.asarray(self.names, dtype=object)[self.code[bad]],
-                          "detail": self.detail[bad], "unit": _unit_labels(ucode[bad], labels)})
+        q = pd.DataFrame(
+            {
+                "source_file": paths[file_of[bad]].astype(str),
+                "source_row": sub["source_row"].to_numpy(),
+                "reason": np.asarray(self.names, dtype=object)[self.code[bad]],
+                "detail": self.detail[bad],
+                "unit": _unit_labels(ucode[bad], labels),
+            }
+        )
         for c in raw.columns:
             if c.startswith("input:"):
                 q[c] = sub[c].to_numpy()
         return q
 
 
-def read_pings(path, *, timezone: str = DEFAULT_TIMEZONE, crs: str | None = None,
-               columns: PingColumns | None = None, area=None, area_tolerance_m: float = 50.0,
-               period: tuple | None = None, max_speed_mps: float = 50.0, jitter_m: float = 30.0,
-               confirm_pings: int = 3, pseudonym_key: bytes | str | None = None, working_crs: str = DEFAULT_CRS,
-               dayfirst: bool = True) -> PingsRead:
+def read_pings(
+    path,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    crs: str | None = None,
+    columns: PingColumns | None = None,
+    area=None,
+    area_tolerance_m: float = 50.0,
+    period: tuple | None = None,
+    max_speed_mps: float = 50.0,
+    jitter_m: float = 30.0,
+    confirm_pings: int = 3,
+    pseudonym_key: bytes | str | None = None,
+    working_crs: str = DEFAULT_CRS,
+    dayfirst: bool = True,
+) -> PingsRead:
     """Read and validate GPS pings from a CSV, a GPX file or a folder of them.
 
     Parameters
@@ -606,8 +693,10 @@ def read_pings(path, *, timezone: str = DEFAULT_TIMEZONE, crs: str | None = None
     from ._pings_kernels import speed_jumps
 
     if max_speed_mps <= 0 or jitter_m < 0 or area_tolerance_m < 0 or confirm_pings < 2:
-        raise InputError("read_pings: max_speed_mps must be > 0 m/s, jitter_m and area_tolerance_m >= 0 metres, "
-                         f"confirm_pings >= 2 (got {max_speed_mps}, {jitter_m}, {area_tolerance_m}, {confirm_pings}).")
+        raise InputError(
+            "read_pings: max_speed_mps must be > 0 m/s, jitter_m and area_tolerance_m >= 0 metres, "
+            f"confirm_pings >= 2 (got {max_speed_mps}, {jitter_m}, {area_tolerance_m}, {confirm_pings})."
+        )
     columns = columns or PingColumns()
     files = _list_files(Path(path), ("*.csv", "*.csv.gz", "*.gpx"), "pings")
     frames, infos, file_rows = [], [], []
@@ -640,17 +729,25 @@ def read_pings(path, *, timezone: str = DEFAULT_TIMEZONE, crs: str | None = None
 
     mark(treason == "missing_time", "missing_time", "the timestamp cell is empty")
     mark(treason == "bad_time", "bad_time", lambda m: "unreadable timestamp " + cell(m))
-    mark(treason == "ambiguous_time", "ambiguous_time",
-         lambda m: "local time " + cell(m) + f" is skipped or repeated when the clocks change in {timezone}; "
-                                             "export times with a UTC offset")
+    mark(
+        treason == "ambiguous_time",
+        "ambiguous_time",
+        lambda m: (
+            "local time " + cell(m) + f" is skipped or repeated when the clocks change in {timezone}; "
+            "export times with a UTC offset"
+        ),
+    )
     if period is not None:
         p0 = _as_timestamp(period[0], timezone, "period start")
         p1 = _as_timestamp(period[1], timezone, "period end")
         if p1 <= p0:
             raise InputError(f"read_pings: period end {p1} is not after its start {p0}.")
         outside = (times.notna() & ((times < p0) | (times >= p1))).to_numpy()
-        mark(outside, "outside_period",
-             lambda m: "time " + times[m].astype(str).to_numpy(dtype=object) + f" is outside {p0} .. {p1}")
+        mark(
+            outside,
+            "outside_period",
+            lambda m: "time " + times[m].astype(str).to_numpy(dtype=object) + f" is outside {p0} .. {p1}",
+        )
     a = _to_float(raw["a"])
     b = _to_float(raw["b"])
     a_empty = np.zeros(n, dtype=bool)
@@ -679,8 +776,11 @@ def read_pings(path, *, timezone: str = DEFAULT_TIMEZONE, crs: str | None = None
         else:
             tr = Transformer.from_crs(src_crs, working_crs, always_xy=True)
             x[sel], y[sel] = tr.transform(a[sel], b[sel])
-    mark(flags.free & ~(np.isfinite(x) & np.isfinite(y)), "invalid_coordinates",
-         f"position cannot be expressed in {working_crs}")
+    mark(
+        flags.free & ~(np.isfinite(x) & np.isfinite(y)),
+        "invalid_coordinates",
+        f"position cannot be expressed in {working_crs}",
+    )
     if area is not None:
         import shapely
 
@@ -693,8 +793,11 @@ def read_pings(path, *, timezone: str = DEFAULT_TIMEZONE, crs: str | None = None
         if out.any():
             d = np.full(n, np.nan)
             d[out] = shapely.distance(area, shapely.points(x[out], y[out]))
-            mark(out, "outside_area", lambda m: [f"position is {v:,.0f} m outside the area (tolerance "
-                                                 f"{area_tolerance_m:g} m)" for v in d[m]])
+            mark(
+                out,
+                "outside_area",
+                lambda m: [f"position is {v:,.0f} m outside the area (tolerance {area_tolerance_m:g} m)" for v in d[m]],
+            )
         for k, info in enumerate(infos):
             m = (file_of == k) & np.isfinite(x)
             if m.any() and not inside[m].any():
@@ -703,7 +806,8 @@ def read_pings(path, *, timezone: str = DEFAULT_TIMEZONE, crs: str | None = None
                     f"{info['path']}: all {int(m.sum()):,} pings with a position fall outside the area (they span x "
                     f"{np.nanmin(x[m]):.0f}-{np.nanmax(x[m]):.0f}, y {np.nanmin(y[m]):.0f}-{np.nanmax(y[m]):.0f} in "
                     f"{working_crs}; the area spans x {bx[0]:.0f}-{bx[2]:.0f}, y {bx[1]:.0f}-{bx[3]:.0f}). Check the "
-                    "coordinate columns and crs.")
+                    "coordinate columns and crs."
+                )
     # duplicates and impossible jumps, per unit in time order
     free = np.flatnonzero(flags.free)
     tns = times.to_numpy(dtype="datetime64[ns]").view(np.int64) if n else np.zeros(0, np.int64)
@@ -719,25 +823,36 @@ def read_pings(path, *, timezone: str = DEFAULT_TIMEZONE, crs: str | None = None
             dist = np.hypot(x[dup_rows] - x[ref], y[dup_rows] - y[ref])
             src = paths[file_of[ref]]
             txt = np.empty(n, dtype=object)
-            txt[dup_rows] = [f"same unit and time as row {r} of {Path(str(fn)).name}"
-                             + (" at the same position" if dd < 0.5 else f", {dd:.0f} m away")
-                             for r, fn, dd in zip(raw["source_row"].to_numpy()[ref], src, dist)]
+            txt[dup_rows] = [
+                f"same unit and time as row {r} of {Path(str(fn)).name}"
+                + (" at the same position" if dd < 0.5 else f", {dd:.0f} m away")
+                for r, fn, dd in zip(raw["source_row"].to_numpy()[ref], src, dist)
+            ]
             m = np.zeros(n, dtype=bool)
             m[dup_rows] = True
             mark(m, "duplicate_ping", lambda mm: txt[mm])
             order = order[np.isin(order, dup_rows, invert=True)]
     if len(order):
-        rej, speed = speed_jumps(ucode[order], (tns[order] - tns[order].min()) / 1e9, x[order], y[order],
-                                 float(max_speed_mps), float(jitter_m), int(confirm_pings))
+        rej, speed = speed_jumps(
+            ucode[order],
+            (tns[order] - tns[order].min()) / 1e9,
+            x[order],
+            y[order],
+            float(max_speed_mps),
+            float(jitter_m),
+            int(confirm_pings),
+        )
         if rej.any():
             rows = order[rej]
             txt = np.empty(n, dtype=object)
             v = speed[rej]
             fin = np.isfinite(v)
             words = np.full(len(v), "an isolated position that the unit's following pings contradict", dtype=object)
-            words[fin] = ("needs " + pd.Series(np.round(v[fin]).astype(np.int64)).astype(str)
-                          + f" m/s from the unit's previous accepted ping (limit {max_speed_mps:g} m/s)").to_numpy(
-                              dtype=object)
+            words[fin] = (
+                "needs "
+                + pd.Series(np.round(v[fin]).astype(np.int64)).astype(str)
+                + f" m/s from the unit's previous accepted ping (limit {max_speed_mps:g} m/s)"
+            ).to_numpy(dtype=object)
             txt[rows] = words
             m = np.zeros(n, dtype=bool)
             m[rows] = True
@@ -752,21 +867,26 @@ def read_pings(path, *, timezone: str = DEFAULT_TIMEZONE, crs: str | None = None
     key = rank[ucode[order]] if len(order) else np.zeros(0, np.int64)
     if not _sorted_by(key, tns[order]):
         order = order[np.lexsort((tns[order], key))]
-    pings = pd.DataFrame({
-        "unit": pd.Categorical.from_codes(rank[ucode[order]], categories=cats) if len(cats) else
-        pd.Categorical([], categories=[]),
-        "time": times.iloc[order].reset_index(drop=True),
-        "x": x[order], "y": y[order],
-        "source_file": pd.Categorical.from_codes(file_of[order], categories=paths),
-        "source_row": raw["source_row"].to_numpy()[order],
-    })
+    pings = pd.DataFrame(
+        {
+            "unit": pd.Categorical.from_codes(rank[ucode[order]], categories=cats)
+            if len(cats)
+            else pd.Categorical([], categories=[]),
+            "time": times.iloc[order].reset_index(drop=True),
+            "x": x[order],
+            "y": y[order],
+            "source_file": pd.Categorical.from_codes(file_of[order], categories=paths),
+            "source_row": raw["source_row"].to_numpy()[order],
+        }
+    )
     ucodes_sorted = pings["unit"].cat.codes.to_numpy()
     tsec = tns[order] / 1e9
     newu = np.r_[True, ucodes_sorted[1:] != ucodes_sorted[:-1]] if len(order) else np.zeros(0, bool)
     gaps = np.where(newu, np.nan, np.r_[np.nan, np.diff(tsec)]) if len(order) else np.zeros(0)
     g = pd.DataFrame({"unit": pings["unit"], "time": pings["time"], "gap": gaps}).groupby("unit", observed=True)
-    units_table = pd.DataFrame({"pings": g.size(), "first": g["time"].min(), "last": g["time"].max(),
-                                "median_interval_s": g["gap"].median()}).reset_index()
+    units_table = pd.DataFrame(
+        {"pings": g.size(), "first": g["time"].min(), "last": g["time"].max(), "median_interval_s": g["gap"].median()}
+    ).reset_index()
     q_by = quarantine.groupby(["source_file", "reason"]).size() if len(quarantine) else pd.Series(dtype=int)
     acc_by_file = np.bincount(file_of[order], minlength=len(infos)) if len(order) else np.zeros(len(infos), int)
     for k, info in enumerate(infos):
@@ -775,21 +895,41 @@ def read_pings(path, *, timezone: str = DEFAULT_TIMEZONE, crs: str | None = None
         info["accepted"] = int(acc_by_file[k])
         info["quarantined"] = int(sum(qr.values()))
         info["quarantined_by_reason"] = {r: int(v) for r, v in sorted(qr.items())}
-    settings = {"max_speed_mps": float(max_speed_mps), "jitter_m": float(jitter_m), "confirm_pings": int(confirm_pings),
-                "area_tolerance_m": float(area_tolerance_m) if area is not None else None,
-                "period": [str(_as_timestamp(p, timezone, "period")) for p in period] if period is not None else None,
-                "dayfirst": bool(dayfirst)}
+    settings = {
+        "max_speed_mps": float(max_speed_mps),
+        "jitter_m": float(jitter_m),
+        "confirm_pings": int(confirm_pings),
+        "area_tolerance_m": float(area_tolerance_m) if area is not None else None,
+        "period": [str(_as_timestamp(p, timezone, "period")) for p in period] if period is not None else None,
+        "dayfirst": bool(dayfirst),
+    }
     notes = []
     if len(pings):
         notes.append(f"pings from {pings['time'].min()} to {pings['time'].max()}")
-    return PingsRead(pings=pings, quarantine=quarantine, units=units_table, files=tuple(infos), crs=working_crs,
-                     timezone=timezone, settings=settings, pseudonymisation=rule, notes=tuple(notes))
+    return PingsRead(
+        pings=pings,
+        quarantine=quarantine,
+        units=units_table,
+        files=tuple(infos),
+        crs=working_crs,
+        timezone=timezone,
+        settings=settings,
+        pseudonymisation=rule,
+        notes=tuple(notes),
+    )
 
 
 # --------------------------------------------------------------------------- patrol log
-def read_patrol_log(path, *, timezone: str = DEFAULT_TIMEZONE, place_ids=None, columns: LogColumns | None = None,
-                    max_hours: float = 12.0, pseudonym_key: bytes | str | None = None,
-                    dayfirst: bool = True) -> PatrolLogRead:
+def read_patrol_log(
+    path,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    place_ids=None,
+    columns: LogColumns | None = None,
+    max_hours: float = 12.0,
+    pseudonym_key: bytes | str | None = None,
+    dayfirst: bool = True,
+) -> PatrolLogRead:
     """Read and validate a patrol log CSV (one row per visit written up by officers).
 
     Parameters
@@ -817,12 +957,16 @@ def read_patrol_log(path, *, timezone: str = DEFAULT_TIMEZONE, place_ids=None, c
         m = _resolve(cols, vars(columns), ("place", "start", "end", "unit", "date"), f)
         missing = [r for r in ("place", "start", "end") if r not in m]
         if len(missing) == 3:
-            raise InputError(f"{f}: no recognisable patrol-log columns (need a place or item id, a start and an end; "
-                             f"the file has {cols[:20]}). Name them with columns=LogColumns(place=..., start=..., "
-                             "end=..., unit=...).")
+            raise InputError(
+                f"{f}: no recognisable patrol-log columns (need a place or item id, a start and an end; "
+                f"the file has {cols[:20]}). Name them with columns=LogColumns(place=..., start=..., "
+                "end=..., unit=...)."
+            )
         if missing:
-            raise InputError(f"{f}: no column found for {', '.join(missing)} (the file has {cols[:20]}). Name the "
-                             "column(s) with columns=LogColumns(...).")
+            raise InputError(
+                f"{f}: no column found for {', '.join(missing)} (the file has {cols[:20]}). Name the "
+                "column(s) with columns=LogColumns(...)."
+            )
         raw = pd.DataFrame({"place": df[m["place"]], "start": df[m["start"]], "end": df[m["end"]]})
         raw["unit"] = df[m["unit"]] if "unit" in m else ""
         raw["date"] = df[m["date"]] if "date" in m else ""
@@ -845,9 +989,13 @@ def read_patrol_log(path, *, timezone: str = DEFAULT_TIMEZONE, place_ids=None, c
     mark((place == "").to_numpy(), "missing_place", "the place id cell is empty")
     if place_ids is not None:
         known = {str(p) for p in place_ids}
-        mark(~place.isin(known).to_numpy(), "unknown_place",
-             lambda mm: ("place id " + place[mm].str.slice(0, 40).map(repr) + " is not one of the places given")
-             .to_numpy(dtype=object))
+        mark(
+            ~place.isin(known).to_numpy(),
+            "unknown_place",
+            lambda mm: (
+                "place id " + place[mm].str.slice(0, 40).map(repr) + " is not one of the places given"
+            ).to_numpy(dtype=object),
+        )
     date = raw["date"].fillna("").astype(str).str.strip()
     clock = r"\d{1,2}[:.]\d{2}(?::\d{2})?"
     texts = {}
@@ -857,20 +1005,29 @@ def read_patrol_log(path, *, timezone: str = DEFAULT_TIMEZONE, place_ids=None, c
         texts[side] = t.where(~(only_time & (date != "")), date + " " + t.str.replace(".", ":", regex=False))
     start, r1 = parse_local_times(texts["start"], timezone, dayfirst)
     end, r2 = parse_local_times(texts["end"], timezone, dayfirst)
-    for code, text in (("missing_time", "the start or end cell is empty"),
-                       ("bad_time", "unreadable start or end time"),
-                       ("ambiguous_time", f"a local time is skipped or repeated when the clocks change in {timezone}")):
+    for code, text in (
+        ("missing_time", "the start or end cell is empty"),
+        ("bad_time", "unreadable start or end time"),
+        ("ambiguous_time", f"a local time is skipped or repeated when the clocks change in {timezone}"),
+    ):
         k = TIME_REASONS.index(code)
         mark((r1 == k) | (r2 == k), code, text)
     dated = (date != "") & raw["start"].fillna("").astype(str).str.strip().str.fullmatch(clock)
     wrap = dated & start.notna() & end.notna() & (end < start)
     end = end.where(~wrap, end + pd.Timedelta(days=1))
-    mark((start.notna() & end.notna() & (end < start)).to_numpy(), "end_before_start",
-         lambda mm: ("end " + end[mm].astype(str) + " is before start " + start[mm].astype(str)).to_numpy(dtype=object))
+    mark(
+        (start.notna() & end.notna() & (end < start)).to_numpy(),
+        "end_before_start",
+        lambda mm: ("end " + end[mm].astype(str) + " is before start " + start[mm].astype(str)).to_numpy(dtype=object),
+    )
     hours = (end - start).dt.total_seconds() / 3600.0
-    mark((hours > max_hours).to_numpy(), "too_long",
-         lambda mm: ("visit of " + hours[mm].round(1).astype(str) + f" hours (limit {max_hours:g})")
-         .to_numpy(dtype=object))
+    mark(
+        (hours > max_hours).to_numpy(),
+        "too_long",
+        lambda mm: ("visit of " + hours[mm].round(1).astype(str) + f" hours (limit {max_hours:g})").to_numpy(
+            dtype=object
+        ),
+    )
     ok = flags.free
     key = pd.DataFrame({"u": units, "p": place.to_numpy(), "s": start.to_numpy()})[ok]
     dup = np.zeros(n, dtype=bool)
@@ -892,18 +1049,29 @@ def read_patrol_log(path, *, timezone: str = DEFAULT_TIMEZONE, place_ids=None, c
         mark(over, "overlapping_entry", lambda mm: txt[mm])
     ok = flags.free
     quarantine = flags.quarantine(raw, ucode, ulabels, paths, file_of)
-    entries = pd.DataFrame({"place_id": place.to_numpy()[ok], "unit": units[ok],
-                            "start": start[ok].reset_index(drop=True), "end": end[ok].reset_index(drop=True),
-                            "minutes": ((end[ok] - start[ok]).dt.total_seconds() / 60.0).to_numpy(),
-                            "source_file": paths[file_of[ok]].astype(str),
-                            "source_row": raw["source_row"].to_numpy()[ok]})
+    entries = pd.DataFrame(
+        {
+            "place_id": place.to_numpy()[ok],
+            "unit": units[ok],
+            "start": start[ok].reset_index(drop=True),
+            "end": end[ok].reset_index(drop=True),
+            "minutes": ((end[ok] - start[ok]).dt.total_seconds() / 60.0).to_numpy(),
+            "source_file": paths[file_of[ok]].astype(str),
+            "source_row": raw["source_row"].to_numpy()[ok],
+        }
+    )
     entries = entries.sort_values(["place_id", "start", "unit"], kind="stable").reset_index(drop=True)
     for info in infos:
         q = quarantine[quarantine["source_file"] == info["path"]]
         info["accepted"] = int((entries["source_file"] == info["path"]).sum())
         info["quarantined"] = int(len(q))
         info["quarantined_by_reason"] = {k: int(v) for k, v in sorted(q["reason"].value_counts().items())}
-    settings = {"max_hours": float(max_hours), "dayfirst": bool(dayfirst),
-                "places_checked": place_ids is not None}
-    return PatrolLogRead(entries=entries, quarantine=quarantine, files=tuple(infos), timezone=timezone,
-                         settings=settings, pseudonymisation=rule)
+    settings = {"max_hours": float(max_hours), "dayfirst": bool(dayfirst), "places_checked": place_ids is not None}
+    return PatrolLogRead(
+        entries=entries,
+        quarantine=quarantine,
+        files=tuple(infos),
+        timezone=timezone,
+        settings=settings,
+        pseudonymisation=rule,
+    )

@@ -22,8 +22,19 @@ from ..errors import InputError
 
 POLICE_UK_COLUMNS = ("Crime ID", "Month", "Longitude", "Latitude", "Location", "LSOA code", "Crime type")
 
-RAW_FIELDS = ("incident_id", "crime_label", "x", "y", "lon", "lat", "date", "start", "end", "location_text",
-              "lsoa_code")
+RAW_FIELDS = (
+    "incident_id",
+    "crime_label",
+    "x",
+    "y",
+    "lon",
+    "lat",
+    "date",
+    "start",
+    "end",
+    "location_text",
+    "lsoa_code",
+)
 
 
 def list_files(path: Path, patterns=("*.csv", "*.csv.gz")) -> list[Path]:
@@ -31,8 +42,10 @@ def list_files(path: Path, patterns=("*.csv", "*.csv.gz")) -> list[Path]:
     if path.is_dir():
         files = sorted({f for pat in patterns for f in path.rglob(pat)})
         if not files:
-            raise InputError(f"{path}: folder has no {' or '.join(patterns)} files; point [[incidents]] path at "
-                             "the file or at a folder of monthly files.")
+            raise InputError(
+                f"{path}: folder has no {' or '.join(patterns)} files; point [[incidents]] path at "
+                "the file or at a folder of monthly files."
+            )
         return files
     if not path.exists():
         raise InputError(f"{path}: file not found; check [[incidents]] path.")
@@ -63,12 +76,16 @@ def check_lonlat(lon: pd.Series, lat: pd.Series, where: str, lon_col: str, lat_c
         return
     mlo, mla = lo.median(), la.median()
     if abs(mlo) > 360 or abs(mla) > 360:
-        raise InputError(f"{where}: columns {lon_col!r}/{lat_col!r} hold values like {mlo:.0f}, {mla:.0f}: these look "
-                         "like British National Grid metres, not degrees. Map them as x/y with crs = 'EPSG:27700' "
-                         "instead of lon/lat.")
+        raise InputError(
+            f"{where}: columns {lon_col!r}/{lat_col!r} hold values like {mlo:.0f}, {mla:.0f}: these look "
+            "like British National Grid metres, not degrees. Map them as x/y with crs = 'EPSG:27700' "
+            "instead of lon/lat."
+        )
     if 49 <= mlo <= 61 and -9 <= mla <= 3:
-        raise InputError(f"{where}: longitude and latitude look swapped ({lon_col!r} median {mlo:.4f}, {lat_col!r} "
-                         f"median {mla:.4f}; UK latitudes are 49-61, longitudes -9 to 3). Swap the column mapping.")
+        raise InputError(
+            f"{where}: longitude and latitude look swapped ({lon_col!r} median {mlo:.4f}, {lat_col!r} "
+            f"median {mla:.4f}; UK latitudes are 49-61, longitudes -9 to 3). Swap the column mapping."
+        )
 
 
 def check_xy(x: pd.Series, y: pd.Series, crs: str, where: str, x_col: str, y_col: str) -> None:
@@ -77,9 +94,11 @@ def check_xy(x: pd.Series, y: pd.Series, crs: str, where: str, x_col: str, y_col
     if len(xs) == 0:
         return
     if xs.abs().median() <= 180 and ys.abs().median() <= 90 and crs.upper() != "EPSG:4326":
-        raise InputError(f"{where}: columns {x_col!r}/{y_col!r} hold values like {xs.median():.4f}, {ys.median():.4f}: "
-                         f"these look like longitude/latitude degrees, not {crs} metres. Map them as lon/lat "
-                         "(or set crs = 'EPSG:4326').")
+        raise InputError(
+            f"{where}: columns {x_col!r}/{y_col!r} hold values like {xs.median():.4f}, {ys.median():.4f}: "
+            f"these look like longitude/latitude degrees, not {crs} metres. Map them as lon/lat "
+            "(or set crs = 'EPSG:4326')."
+        )
 
 
 def read_police_uk(path: Path) -> pd.DataFrame:
@@ -89,20 +108,25 @@ def read_police_uk(path: Path) -> pd.DataFrame:
         df = _read_csv(f)
         missing = [c for c in POLICE_UK_COLUMNS if c not in df.columns]
         if len(missing) == len(POLICE_UK_COLUMNS):
-            raise InputError(f"{f}: none of the police.uk columns {list(POLICE_UK_COLUMNS)} found (the file has "
-                             f"{list(df.columns)[:12]}). Is it a police.uk street-crime CSV? For other layouts use "
-                             "format = 'generic' with an [incidents.columns] mapping.")
+            raise InputError(
+                f"{f}: none of the police.uk columns {list(POLICE_UK_COLUMNS)} found (the file has "
+                f"{list(df.columns)[:12]}). Is it a police.uk street-crime CSV? For other layouts use "
+                "format = 'generic' with an [incidents.columns] mapping."
+            )
         if missing:
             raise InputError(f"{f}: police.uk columns {missing} are missing; export the full street-crime CSV.")
         check_lonlat(df["Longitude"], df["Latitude"], str(f), "Longitude", "Latitude")
-        raw = pd.DataFrame({
-            "incident_id": df["Crime ID"].str.strip(),
-            "crime_label": df["Crime type"],
-            "lon": df["Longitude"], "lat": df["Latitude"],
-            "date": df["Month"],
-            "location_text": df["Location"],
-            "lsoa_code": df["LSOA code"],
-        })
+        raw = pd.DataFrame(
+            {
+                "incident_id": df["Crime ID"].str.strip(),
+                "crime_label": df["Crime type"],
+                "lon": df["Longitude"],
+                "lat": df["Latitude"],
+                "date": df["Month"],
+                "location_text": df["Location"],
+                "lsoa_code": df["LSOA code"],
+            }
+        )
         raw["source_file"] = str(f)
         raw["source_row"] = np.arange(1, len(df) + 1)
         raw["time_precision"] = "month"
@@ -113,17 +137,23 @@ def read_police_uk(path: Path) -> pd.DataFrame:
 
 def _mapped(df: pd.DataFrame, col: str, f: Path, key: str) -> pd.Series:
     if col not in df.columns:
-        raise InputError(f"{f}: column {col!r} (mapped by [incidents.columns] {key}) is not in the file; "
-                         f"columns found: {list(df.columns)[:20]}. Fix the mapping in the config.")
+        raise InputError(
+            f"{f}: column {col!r} (mapped by [incidents.columns] {key}) is not in the file; "
+            f"columns found: {list(df.columns)[:20]}. Fix the mapping in the config."
+        )
     return df[col]
 
 
 def _generic_frame(df: pd.DataFrame, src: IncidentSource, f: Path) -> pd.DataFrame:
     cm = src.columns
-    wanted = [c for c in (cm.id, cm.crime_type, cm.x, cm.y, cm.lon, cm.lat, cm.date, cm.start, cm.end, cm.location) if c]
+    wanted = [
+        c for c in (cm.id, cm.crime_type, cm.x, cm.y, cm.lon, cm.lat, cm.date, cm.start, cm.end, cm.location) if c
+    ]
     if wanted and not any(c in df.columns for c in wanted):
-        raise InputError(f"{f}: none of the mapped columns {wanted} are in the file (it has {list(df.columns)[:20]}). "
-                         "Fix [incidents.columns] in the config to name this file's columns.")
+        raise InputError(
+            f"{f}: none of the mapped columns {wanted} are in the file (it has {list(df.columns)[:20]}). "
+            "Fix [incidents.columns] in the config to name this file's columns."
+        )
     if not cm.crime_type:
         raise InputError(f"{f}: [incidents.columns] crime_type is not set; name the column holding the crime type.")
     raw = pd.DataFrame(index=df.index)
@@ -183,10 +213,17 @@ def read_geo(path: Path, src: IncidentSource, crs: str = DEFAULT_CRS) -> pd.Data
             raise InputError(f"{f}: incidents must be points; found {sorted(types)}.")
         attrs = pd.DataFrame(g.drop(columns="geometry")).astype(str)
         cm = src.columns
-        sub = IncidentSource(path=src.path, format="generic", crs=crs, time_precision=src.time_precision,
-                             date_format=src.date_format, dayfirst=src.dayfirst,
-                             columns=type(cm)(id=cm.id, crime_type=cm.crime_type, date=cm.date, start=cm.start,
-                                              end=cm.end, location=cm.location))
+        sub = IncidentSource(
+            path=src.path,
+            format="generic",
+            crs=crs,
+            time_precision=src.time_precision,
+            date_format=src.date_format,
+            dayfirst=src.dayfirst,
+            columns=type(cm)(
+                id=cm.id, crime_type=cm.crime_type, date=cm.date, start=cm.start, end=cm.end, location=cm.location
+            ),
+        )
         attrs["geometry"] = ""
         raw = _generic_frame(attrs, sub, f)
         raw["x"] = np.where(geom_ok, g.geometry.x.where(geom_ok), np.nan).astype(str)

@@ -92,8 +92,9 @@ def parse_times(raw: pd.DataFrame, src: IncidentSource, tz: str) -> tuple[pd.Ser
         is_month = d_text.str.match(_MONTH_RE)
         start = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
         if is_month.any():
-            start[is_month] = pd.to_datetime(d_text[is_month].str.strip().str.replace("/", "-") + "-01",
-                                             format="%Y-%m-%d", errors="coerce")
+            start[is_month] = pd.to_datetime(
+                d_text[is_month].str.strip().str.replace("/", "-") + "-01", format="%Y-%m-%d", errors="coerce"
+            )
         if (~is_month).any():
             start[~is_month] = _parse_datetimes(d_text[~is_month], src.date_format, src.dayfirst)
         has_time = d_text.str.contains(_TIME_RE)
@@ -148,8 +149,15 @@ def police_uk_whole_metres(v: pd.Series) -> pd.Series:
     return v.round(0)
 
 
-def check_rows(raw: pd.DataFrame, xy_crs: str, src: IncidentSource, crime_map: dict[str, str], tz: str,
-               now: pd.Timestamp, crs: str = DEFAULT_CRS) -> pd.DataFrame:
+def check_rows(
+    raw: pd.DataFrame,
+    xy_crs: str,
+    src: IncidentSource,
+    crime_map: dict[str, str],
+    tz: str,
+    now: pd.Timestamp,
+    crs: str = DEFAULT_CRS,
+) -> pd.DataFrame:
     """Add x, y (in the working CRS ``crs``), start, end, time_precision, crime_type and ``reason``/``detail``."""
     out = raw.copy()
     x, y, reason = to_working_crs(raw, xy_crs, crs)
@@ -198,9 +206,11 @@ def assign_wards(rows: pd.DataFrame, wards: gpd.GeoDataFrame, tolerance_m: float
     ``tolerance_m`` metres of one take the nearest ward; the rest get NaN and
     their distance (metres) in the second series.
     """
-    pts = gpd.GeoDataFrame({"_i": np.arange(len(rows))},
-                           geometry=gpd.points_from_xy(rows["x"].to_numpy(), rows["y"].to_numpy()),
-                           crs=wards.crs)
+    pts = gpd.GeoDataFrame(
+        {"_i": np.arange(len(rows))},
+        geometry=gpd.points_from_xy(rows["x"].to_numpy(), rows["y"].to_numpy()),
+        crs=wards.crs,
+    )
     w = wards[["ward_code", "geometry"]].reset_index(drop=True)
     hit = gpd.sjoin(pts, w, how="left", predicate="intersects")
     hit = hit[~hit.index.duplicated(keep="first")].sort_index()

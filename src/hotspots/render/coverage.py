@@ -25,9 +25,15 @@ def _round_coords(gdf: gpd.GeoDataFrame, ndigits: int = 5) -> gpd.GeoDataFrame:
     return out
 
 
-def write_public_map(path: str | Path, cells: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None = None,
-                     boundary: BaseGeometry | None = None, min_count: int = 5, title: str = "Proposed CCTV sites",
-                     period: str = "") -> Path:
+def write_public_map(
+    path: str | Path,
+    cells: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame | None = None,
+    boundary: BaseGeometry | None = None,
+    min_count: int = 5,
+    title: str = "Proposed CCTV sites",
+    period: str = "",
+) -> Path:
     """Write ``public_map.html`` (folium): boundary, aggregated cells, proposed sites (rank only).
 
     ``cells`` come from :func:`hotspots.coverage.public_map.public_cells`; the
@@ -45,11 +51,15 @@ def write_public_map(path: str | Path, cells: gpd.GeoDataFrame, sites: gpd.GeoDa
         centre = c4326.geometry.union_all().centroid
     else:
         centre = None
-    m = folium.Map(location=[centre.y, centre.x] if centre is not None else [51.5, -0.1], zoom_start=12,
-                   control_scale=True)
+    m = folium.Map(
+        location=[centre.y, centre.x] if centre is not None else [51.5, -0.1], zoom_start=12, control_scale=True
+    )
     if boundary is not None:
-        folium.GeoJson(b.__geo_interface__, name="Borough boundary",
-                       style_function=lambda f: {"color": "#333333", "weight": 2, "fill": False}).add_to(m)
+        folium.GeoJson(
+            b.__geo_interface__,
+            name="Borough boundary",
+            style_function=lambda f: {"color": "#333333", "weight": 2, "fill": False},
+        ).add_to(m)
     if c4326 is not None:
         qs = np.quantile(c4326["count"], [0.5, 0.8, 0.95]) if len(c4326) else [0, 0, 0]
         colours = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
@@ -59,21 +69,29 @@ def write_public_map(path: str | Path, cells: gpd.GeoDataFrame, sites: gpd.GeoDa
             col = colours[int(np.searchsorted(qs, v, side="right"))]
             return {"fillColor": col, "color": col, "weight": 0.5, "fillOpacity": 0.55}
 
-        folium.GeoJson(c4326.__geo_interface__, name=f"Recorded crime per cell{(' ' + period) if period else ''}",
-                       style_function=style,
-                       tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=["recorded crimes"])).add_to(m)
+        folium.GeoJson(
+            c4326.__geo_interface__,
+            name=f"Recorded crime per cell{(' ' + period) if period else ''}",
+            style_function=style,
+            tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=["recorded crimes"]),
+        ).add_to(m)
     if sites is not None and len(sites):
         s = _round_coords(sites[["rank", "geometry"]])
         fg = folium.FeatureGroup(name="Proposed camera sites")
         for r, g in zip(s["rank"], s.geometry):
-            folium.Marker([g.y, g.x], tooltip=f"Proposed camera site {int(r)}",
-                          icon=folium.Icon(color="blue", icon="camera", prefix="fa")).add_to(fg)
+            folium.Marker(
+                [g.y, g.x],
+                tooltip=f"Proposed camera site {int(r)}",
+                icon=folium.Icon(color="blue", icon="camera", prefix="fa"),
+            ).add_to(fg)
         fg.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    note = (f"<div style='position:fixed;bottom:12px;left:12px;z-index:9999;background:white;padding:6px 10px;"
-            f"border:1px solid #999;font:12px sans-serif;max-width:340px'><b>{title}</b><br>"
-            f"Recorded crime is counted on squares; squares with fewer than {min_count} crimes are not shown. "
-            f"No individual crime locations are published.</div>")
+    note = (
+        f"<div style='position:fixed;bottom:12px;left:12px;z-index:9999;background:white;padding:6px 10px;"
+        f"border:1px solid #999;font:12px sans-serif;max-width:340px'><b>{title}</b><br>"
+        f"Recorded crime is counted on squares; squares with fewer than {min_count} crimes are not shown. "
+        f"No individual crime locations are published.</div>"
+    )
     m.get_root().html.add_child(folium.Element(note))
     m.save(str(path))
     return path
@@ -85,6 +103,14 @@ def write_coverage_report(res: CoverageResult, out_dir: str | Path) -> list[Path
     out = Path(out_dir)
     files = res.write(out)
     period = f"{res.period[0]} to {res.period[1]}" if res.period[0] else ""
-    files.append(write_public_map(out / "public" / "public_map.html", res.public_cells, res.proposed_sites,
-                                  res.boundary, res.public_min_count, period=period))
+    files.append(
+        write_public_map(
+            out / "public" / "public_map.html",
+            res.public_cells,
+            res.proposed_sites,
+            res.boundary,
+            res.public_min_count,
+            period=period,
+        )
+    )
     return files

@@ -29,27 +29,34 @@ from ..coverage.report import CoverageResult
 from ..geo.grid import Grid
 from ..stages.results import RunResults, SurfacesResult, TaskingList, TrendsResult
 
-GI_LABELS = {3: "hot spot, 99% confidence", 2: "hot spot, 95% confidence", 1: "hot spot, 90% confidence",
-             -1: "cold spot, 90% confidence", -2: "cold spot, 95% confidence", -3: "cold spot, 99% confidence"}
+GI_LABELS = {
+    3: "hot spot, 99% confidence",
+    2: "hot spot, 95% confidence",
+    1: "hot spot, 90% confidence",
+    -1: "cold spot, 90% confidence",
+    -2: "cold spot, 95% confidence",
+    -3: "cold spot, 99% confidence",
+}
 GI_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
 
 #: Layer names of the coverage stage's frames in the pack (the rest keep their own names).
 COVERAGE_LAYER_NAMES = {"gaps": "coverage_gaps"}
 
 
-def dissolve_cells(grid: Grid, rows: np.ndarray, cols: np.ndarray, values: np.ndarray,
-                   labels: dict[int, str]) -> gpd.GeoDataFrame:
+def dissolve_cells(
+    grid: Grid, rows: np.ndarray, cols: np.ndarray, values: np.ndarray, labels: dict[int, str]
+) -> gpd.GeoDataFrame:
     """Union the cells of each value into one (multi)polygon per value (in the grid's CRS)."""
     cs = grid.cell_size
-    boxes = shapely.box(grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs,
-                        grid.ymax - rows * cs)
+    boxes = shapely.box(
+        grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs, grid.ymax - rows * cs
+    )
     out = []
     for v in sorted(set(np.asarray(values).tolist()), reverse=True):
         if v not in labels:
             continue
         sel = np.asarray(values) == v
-        out.append({"value": v, "label": labels[v], "cells": int(sel.sum()),
-                    "geometry": shapely.union_all(boxes[sel])})
+        out.append({"value": v, "label": labels[v], "cells": int(sel.sum()), "geometry": shapely.union_all(boxes[sel])})
     if not out:
         return gpd.GeoDataFrame({"label": []}, geometry=[], crs=grid.crs)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=grid.crs)
@@ -114,8 +121,9 @@ def vector_layers(res: RunResults) -> dict[str, gpd.GeoDataFrame]:
     layers: dict[str, gpd.GeoDataFrame] = {}
     wards = res.area.wards.copy()
     if res.ward_table is not None:
-        wt = res.ward_table.drop(columns=[c for c in ("ward_name", "population", "households")
-                                          if c in res.ward_table.columns])
+        wt = res.ward_table.drop(
+            columns=[c for c in ("ward_name", "population", "households") if c in res.ward_table.columns]
+        )
         wards = wards.merge(wt, on="ward_code", how="left")
     layers["wards"] = gpd.GeoDataFrame(wards, geometry="geometry", crs=res.area.crs)
     if res.tasking is not None:
@@ -151,8 +159,11 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, tasking: Tasking
         for c in d.columns:
             if c == d.geometry.name:
                 continue
-            if d[c].dtype == object or isinstance(d[c].dtype, pd.DatetimeTZDtype) or str(d[c].dtype).startswith(
-                    ("datetime", "string")):
+            if (
+                d[c].dtype == object
+                or isinstance(d[c].dtype, pd.DatetimeTZDtype)
+                or str(d[c].dtype).startswith(("datetime", "string"))
+            ):
                 d[c] = d[c].astype(str)
         d.to_file(path, layer=name, driver="GPKG")
     return path
@@ -182,8 +193,13 @@ def write_rasters(res: RunResults, folder: Path) -> list[Path]:
     out = []
     hd = harm_density(res)
     if hd is not None:
-        out.append(res.grid.write_geotiff(folder / "density_all_types.tif", hd[0],
-                                          description=f"all crime types, {hd[1]} (sum of per-type surfaces)"))
+        out.append(
+            res.grid.write_geotiff(
+                folder / "density_all_types.tif",
+                hd[0],
+                description=f"all crime types, {hd[1]} (sum of per-type surfaces)",
+            )
+        )
     surf = res.surfaces
     if surf is not None:
         for t, d in surf.kde.items():
@@ -192,15 +208,25 @@ def write_rasters(res: RunResults, folder: Path) -> list[Path]:
             out.append(g.to_geotiff(folder / f"gistar_z_{t}.tif", "z"))
     nr = res.nearrepeat
     if nr is not None and nr.surface.shape == res.grid.shape:
-        out.append(res.grid.write_geotiff(folder / "nearrepeat_prospective_risk.tif", nr.surface,
-                                          description="prospective near-repeat burglary risk at the FIM date"))
+        out.append(
+            res.grid.write_geotiff(
+                folder / "nearrepeat_prospective_risk.tif",
+                nr.surface,
+                description="prospective near-repeat burglary risk at the FIM date",
+            )
+        )
     if res.forecast is not None:
         out.append(res.forecast.to_geotiff(folder / "forecast_expected.tif", "expected"))
     if res.trends is not None:
         em = res.trends.emerging
-        out.append(em.grid.write_geotiff(folder / "emerging_classes.tif", em.class_grid().astype(float), nodata=-1,
-                                         description="emerging-hotspot class code: " + json.dumps(
-                                             dict(enumerate(em.labels)))))
+        out.append(
+            em.grid.write_geotiff(
+                folder / "emerging_classes.tif",
+                em.class_grid().astype(float),
+                nodata=-1,
+                description="emerging-hotspot class code: " + json.dumps(dict(enumerate(em.labels))),
+            )
+        )
     return out
 
 
@@ -226,8 +252,17 @@ def kde_overlay(grid: Grid, surface: np.ndarray, name: str, units: str, cmap: st
     left, bottom, right, top = grid.bounds
     dst_t, w, h = calculate_default_transform(grid.crs, "EPSG:3857", grid.ncols, grid.nrows, left, bottom, right, top)
     dst = np.full((h, w), np.nan)
-    reproject(src, dst, src_transform=grid.transform, src_crs=grid.crs, dst_transform=dst_t, dst_crs="EPSG:3857",
-              resampling=Resampling.bilinear, src_nodata=np.nan, dst_nodata=np.nan)
+    reproject(
+        src,
+        dst,
+        src_transform=grid.transform,
+        src_crs=grid.crs,
+        dst_transform=dst_t,
+        dst_crs="EPSG:3857",
+        resampling=Resampling.bilinear,
+        src_nodata=np.nan,
+        dst_nodata=np.nan,
+    )
     norm = np.clip(np.nan_to_num(dst) / vmax, 0, 1)
     rgba = matplotlib.colormaps[cmap](norm)
     rgba[..., 3] = np.where(norm > 0.06, 0.2 + 0.65 * norm, 0.0)

@@ -34,10 +34,18 @@ from .offline import external_urls, head_html, strip_cdn
 WGS84 = "EPSG:4326"
 
 EMERGING_COLOURS = {
-    "new hot spot": "#fb6a4a", "consecutive hot spot": "#ef3b2c", "intensifying hot spot": "#a50f15",
-    "persistent hot spot": "#cb181d", "diminishing hot spot": "#fcae91", "sporadic hot spot": "#fdd0a2",
-    "oscillating hot spot": "#fd8d3c", "historical hot spot": "#969696",
-    "persistent": "#cb181d", "emerging": "#fb6a4a", "former": "#969696", "intermittent": "#fdd0a2",
+    "new hot spot": "#fb6a4a",
+    "consecutive hot spot": "#ef3b2c",
+    "intensifying hot spot": "#a50f15",
+    "persistent hot spot": "#cb181d",
+    "diminishing hot spot": "#fcae91",
+    "sporadic hot spot": "#fdd0a2",
+    "oscillating hot spot": "#fd8d3c",
+    "historical hot spot": "#969696",
+    "persistent": "#cb181d",
+    "emerging": "#fb6a4a",
+    "former": "#969696",
+    "intermittent": "#fdd0a2",
 }
 STATUS_COLOURS = {"new": "#6a3d9a", "continuing": "#1f78b4", "escalated": "#e31a1c"}
 
@@ -48,8 +56,13 @@ def esc(value: object) -> str:
 
 
 # --------------------------------------------------------------------------- geojson helpers
-def to_geojson(gdf: gpd.GeoDataFrame, props: dict[str, Sequence[Any]], simplify_m: float, decimals: int,
-               clip: BaseGeometry | None = None) -> dict[str, Any]:
+def to_geojson(
+    gdf: gpd.GeoDataFrame,
+    props: dict[str, Sequence[Any]],
+    simplify_m: float,
+    decimals: int,
+    clip: BaseGeometry | None = None,
+) -> dict[str, Any]:
     """A FeatureCollection in EPSG:4326 with only the given (already escaped) properties.
 
     ``props`` maps property name -> list of values aligned with ``gdf`` rows;
@@ -63,36 +76,60 @@ def to_geojson(gdf: gpd.GeoDataFrame, props: dict[str, Sequence[Any]], simplify_
     if simplify_m > 0 and len(geoms):
         geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
     g = gpd.GeoSeries(geoms, crs=gdf.crs).to_crs(WGS84)
-    g = shapely.set_precision(np.asarray(g.values), 10 ** -decimals)
+    g = shapely.set_precision(np.asarray(g.values), 10**-decimals)
     idx = np.nonzero(keep)[0]
     feats = []
     for k, (i, geom) in enumerate(zip(idx, g)):
         if geom is None or geom.is_empty:
             continue
-        feats.append({"type": "Feature", "id": f"f{k}",
-                      "properties": {p: (v[i].item() if isinstance(v[i], np.generic) else v[i])
-                                     for p, v in props.items()},
-                      "geometry": shapely.geometry.mapping(geom)})
+        feats.append(
+            {
+                "type": "Feature",
+                "id": f"f{k}",
+                "properties": {p: (v[i].item() if isinstance(v[i], np.generic) else v[i]) for p, v in props.items()},
+                "geometry": shapely.geometry.mapping(geom),
+            }
+        )
     return {"type": "FeatureCollection", "features": feats}
 
 
 def _table(rows: Sequence[tuple[str, object]]) -> str:
-    return "<table class='hs-pop'>" + "".join(
-        f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows if v not in (None, "")) + "</table>"
+    return (
+        "<table class='hs-pop'>"
+        + "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows if v not in (None, ""))
+        + "</table>"
+    )
 
 
-_BIND = ("function(f, l){ var p = f.properties; if (p.popup) l.bindPopup(p.popup, {maxWidth: 340});"
-         " if (p.tip) l.bindTooltip(p.tip, {sticky: true}); }")
+_BIND = (
+    "function(f, l){ var p = f.properties; if (p.popup) l.bindPopup(p.popup, {maxWidth: 340});"
+    " if (p.tip) l.bindTooltip(p.tip, {sticky: true}); }"
+)
 
 
-def _geojson_layer(fc: dict[str, Any], name: str, colour_prop: str | None = None, colour: str = "#333",
-                   fill: bool = True, weight: float = 1.5, fill_opacity: float = 0.35, show: bool = True,
-                   dash: str | None = None, point_radius: float | None = None) -> folium.FeatureGroup:
+def _geojson_layer(
+    fc: dict[str, Any],
+    name: str,
+    colour_prop: str | None = None,
+    colour: str = "#333",
+    fill: bool = True,
+    weight: float = 1.5,
+    fill_opacity: float = 0.35,
+    show: bool = True,
+    dash: str | None = None,
+    point_radius: float | None = None,
+) -> folium.FeatureGroup:
     """One GeoJSON layer (already escaped properties ``popup``/``tip``) in its own toggleable group."""
+
     def style(f, c=colour):
         col = f["properties"].get(colour_prop, c) if colour_prop else c
-        s = {"color": col, "weight": weight, "fillColor": col, "fillOpacity": fill_opacity if fill else 0.0,
-             "fill": fill}
+        s = {
+            "color": col,
+            "weight": weight,
+            "fillColor": col,
+            "fillOpacity": fill_opacity if fill else 0.0,
+            "fill": fill,
+        }
         if dash:
             s["dashArray"] = dash
         return s
@@ -101,8 +138,9 @@ def _geojson_layer(fc: dict[str, Any], name: str, colour_prop: str | None = None
     if point_radius:
         kw["marker"] = folium.CircleMarker(radius=point_radius, fill=True, fill_opacity=0.9)
     fg = folium.FeatureGroup(name=name, show=show)
-    folium.GeoJson(fc, style_function=style, on_each_feature=JsCode(_BIND), embed=True, control=False,
-                   smooth_factor=0.5, **kw).add_to(fg)
+    folium.GeoJson(
+        fc, style_function=style, on_each_feature=JsCode(_BIND), embed=True, control=False, smooth_factor=0.5, **kw
+    ).add_to(fg)
     return fg
 
 
@@ -140,12 +178,20 @@ def _overlays(res: RunResults, rcfg: RenderConfig) -> tuple[list[Overlay], list[
             overlays.append(kde_overlay(res.grid, surf.kde[t].surface, f"Density: {t}", surf.kde[t].units))
     fc = res.forecast
     if fc is not None:
-        overlays.append(kde_overlay(res.grid, fc.expected, f"Forecast: expected incidents ({fc.method})",
-                                    "expected incidents per cell over the horizon", cmap="PuRd"))
+        overlays.append(
+            kde_overlay(
+                res.grid,
+                fc.expected,
+                f"Forecast: expected incidents ({fc.method})",
+                "expected incidents per cell over the horizon",
+                cmap="PuRd",
+            )
+        )
     nr = res.nearrepeat
     if nr is not None and nr.surface.shape == res.grid.shape:
-        overlays.append(kde_overlay(res.grid, nr.surface, "Near-repeat prospective risk", "relative risk",
-                                    cmap="Purples"))
+        overlays.append(
+            kde_overlay(res.grid, nr.surface, "Near-repeat prospective risk", "relative risk", cmap="Purples")
+        )
     return [o for o in overlays if o is not None], gi_types
 
 
@@ -154,8 +200,13 @@ def prepare(res: RunResults, layers: dict[str, gpd.GeoDataFrame] | None = None) 
     rcfg = res.cfg.render
     overlays, gi_types = _overlays(res, rcfg)
     not_run = {s: res.not_run.get(s, "not run") for s in MAP_STAGES if not res.ran(s)}
-    return MapPieces(layers=layers if layers is not None else vector_layers(res), overlays=overlays,
-                     gi_types=gi_types, rcfg=rcfg, not_run=not_run)
+    return MapPieces(
+        layers=layers if layers is not None else vector_layers(res),
+        overlays=overlays,
+        gi_types=gi_types,
+        rcfg=rcfg,
+        not_run=not_run,
+    )
 
 
 class HsElement(MacroElement):
@@ -214,7 +265,8 @@ def _legend_html(sections: Legend, not_run: dict[str, str]) -> str:
 
 def _search_js(index: list[dict[str, Any]]) -> str:
     data = json.dumps(index).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return """
+    return (
+        """
 (function(){ var map = __MAP__; var idx = %s;
  var C = L.Control.extend({options: {position: 'topleft'}, onAdd: function(){
    var d = L.DomUtil.create('div', 'hs-search leaflet-bar');
@@ -235,7 +287,9 @@ def _search_js(index: list[dict[str, Any]]) -> str:
  new C().addTo(map);
  L.control.fullscreen({position: 'topleft', title: 'Full screen'}).addTo(map);
 })();
-""" % data
+"""
+        % data
+    )
 
 
 def _ward_items_html(items: gpd.GeoDataFrame, ward_code: str) -> str:
@@ -244,12 +298,18 @@ def _ward_items_html(items: gpd.GeoDataFrame, ward_code: str) -> str:
     rows = "".join(
         f"<tr><td>{esc(r.item_id)}</td><td>{esc(r.rank)}</td><td>{esc(r.status)}</td><td>{esc(r.location)}</td>"
         f"<td>{esc(r.main_crime_type)}</td><td>{esc(r.tactic)}; {esc(r.dosage)}</td><td>{esc(r.review_date)}</td></tr>"
-        for r in own.itertuples(index=False))
-    body = (f"<table class='hs-pop'><tr><th>Id</th><th>Rank</th><th>Status</th><th>Where</th><th>Crime</th>"
-            f"<th>Tactic</th><th>Review</th></tr>{rows}</table>" if len(own) else
-            "<p>No tasking item is owned by this ward at this FIM.</p>")
-    return (f"<div class='hs-items' id='hs-items'><details><summary>Tasking items owned by this ward "
-            f"({len(own)})</summary>{body}</details></div>")
+        for r in own.itertuples(index=False)
+    )
+    body = (
+        f"<table class='hs-pop'><tr><th>Id</th><th>Rank</th><th>Status</th><th>Where</th><th>Crime</th>"
+        f"<th>Tactic</th><th>Review</th></tr>{rows}</table>"
+        if len(own)
+        else "<p>No tasking item is owned by this ward at this FIM.</p>"
+    )
+    return (
+        f"<div class='hs-items' id='hs-items'><details><summary>Tasking items owned by this ward "
+        f"({len(own)})</summary>{body}</details></div>"
+    )
 
 
 def search_index(res: RunResults, items: gpd.GeoDataFrame | None) -> list[dict[str, Any]]:
@@ -264,8 +324,10 @@ def search_index(res: RunResults, items: gpd.GeoDataFrame | None) -> list[dict[s
             geoms.append(g.buffer(150))
             labels.append(str(i))
     b = gpd.GeoSeries(geoms, crs=res.area.crs).to_crs(WGS84).bounds.to_numpy()
-    return [{"label": lab, "b": [[round(r[1], 5), round(r[0], 5)], [round(r[3], 5), round(r[2], 5)]]}
-            for lab, r in zip(labels, b)]
+    return [
+        {"label": lab, "b": [[round(r[1], 5), round(r[0], 5)], [round(r[3], 5), round(r[2], 5)]]}
+        for lab, r in zip(labels, b)
+    ]
 
 
 def _bounds_ll(geom: BaseGeometry, crs: Any) -> list[list[float]]:
@@ -290,14 +352,21 @@ def _wards_layer(m: folium.Map, w: gpd.GeoDataFrame, ward_code: str | None, v: _
     for r in w.itertuples(index=False):
         rows = [("Ward", f"{r.ward_name} ({r.ward_code})")]
         if has_table and r.incidents == r.incidents:
-            rows += [("Rank by harm", int(r.rank) if r.rank == r.rank else ""),
-                     ("Incidents in window", f"{int(r.incidents):,}"), ("Harm", f"{r.harm:,.0f}"),
-                     ("Most common", r.top_crime_type)]
+            rows += [
+                ("Rank by harm", int(r.rank) if r.rank == r.rank else ""),
+                ("Incidents in window", f"{int(r.incidents):,}"),
+                ("Harm", f"{r.harm:,.0f}"),
+                ("Most common", r.top_crime_type),
+            ]
         popups.append(_table(rows))
     is_focus = (w["ward_code"] == ward_code).to_numpy() if ward_code else np.zeros(len(w), bool)
-    fc = to_geojson(w, {"popup": popups, "tip": [esc(n) for n in w["ward_name"]],
-                        "c": ["#000" if f else "#555" for f in is_focus]}, v.rc.simplify_m, v.rc.coord_decimals,
-                    clip=None if v.clip is None else v.clip.buffer(2000))
+    fc = to_geojson(
+        w,
+        {"popup": popups, "tip": [esc(n) for n in w["ward_name"]], "c": ["#000" if f else "#555" for f in is_focus]},
+        v.rc.simplify_m,
+        v.rc.coord_decimals,
+        clip=None if v.clip is None else v.clip.buffer(2000),
+    )
     _geojson_layer(fc, "Ward boundaries", colour_prop="c", fill=True, fill_opacity=0.03, weight=1.2).add_to(m)
 
 
@@ -306,8 +375,13 @@ def _roads_layer(m: folium.Map, roads: gpd.GeoDataFrame | None, v: _View) -> Non
     if roads is None or not len(roads):
         return
     nm = roads["name"] if "name" in roads.columns else [""] * len(roads)
-    fc = to_geojson(roads, {"tip": [esc(n) if n == n else "" for n in nm]}, max(v.rc.simplify_m, 10),
-                    v.rc.coord_decimals, clip=None if v.clip is None else v.clip.buffer(1000))
+    fc = to_geojson(
+        roads,
+        {"tip": [esc(n) if n == n else "" for n in nm]},
+        max(v.rc.simplify_m, 10),
+        v.rc.coord_decimals,
+        clip=None if v.clip is None else v.clip.buffer(1000),
+    )
     _geojson_layer(fc, "Roads", colour="#9a9a9a", fill=False, weight=1.5, show=True).add_to(m)
 
 
@@ -315,13 +389,18 @@ def _overlay_layers(m: folium.Map, overlays: list[Overlay], v: _View) -> None:
     """Raster overlays (density, forecast, near-repeat risk); the first is shown and gets the legend."""
     for i, o in enumerate(overlays):
         fg = folium.FeatureGroup(name=o.name, show=(i == 0))
-        folium.raster_layers.ImageOverlay(o.uri, bounds=o.bounds, opacity=1.0, interactive=False,
-                                          cross_origin=False, zindex=1).add_to(fg)
+        folium.raster_layers.ImageOverlay(
+            o.uri, bounds=o.bounds, opacity=1.0, interactive=False, cross_origin=False, zindex=1
+        ).add_to(fg)
         fg.add_to(m)
     if overlays:
         o = overlays[0]
-        v.legend.append((f"{o.name} ({o.units})", [(c, lab) for c, lab in zip(o.colours, (
-            "low", "medium", "high", f"very high (>= {o.vmax:,.3g})"))]))
+        v.legend.append(
+            (
+                f"{o.name} ({o.units})",
+                [(c, lab) for c, lab in zip(o.colours, ("low", "medium", "high", f"very high (>= {o.vmax:,.3g})"))],
+            )
+        )
 
 
 def _gistar_layers(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], gi_types: list[str], v: _View) -> None:
@@ -330,11 +409,19 @@ def _gistar_layers(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], gi_types:
         g = layers.get(f"gistar_{t}")
         if g is None or not len(g):
             continue
-        fc = to_geojson(g, {"c": [GI_COLOURS[int(val)] for val in g["value"]],
-                            "tip": [esc(f"Gi* {t}: {lab} ({n} cells)") for lab, n in zip(g["label"], g["cells"])]},
-                        0, v.rc.coord_decimals, clip=v.clip)
-        _geojson_layer(fc, f"Gi* hot and cold spots: {t}", colour_prop="c", weight=0, fill_opacity=0.55,
-                       show=False).add_to(m)
+        fc = to_geojson(
+            g,
+            {
+                "c": [GI_COLOURS[int(val)] for val in g["value"]],
+                "tip": [esc(f"Gi* {t}: {lab} ({n} cells)") for lab, n in zip(g["label"], g["cells"])],
+            },
+            0,
+            v.rc.coord_decimals,
+            clip=v.clip,
+        )
+        _geojson_layer(
+            fc, f"Gi* hot and cold spots: {t}", colour_prop="c", weight=0, fill_opacity=0.55, show=False
+        ).add_to(m)
     if gi_types:
         v.legend.append(("Gi* cells (confidence)", [(GI_COLOURS[k], GI_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)]))
 
@@ -343,11 +430,19 @@ def _emerging_layer(m: folium.Map, e: gpd.GeoDataFrame | None, v: _View) -> None
     """Emerging-hotspot classes, one colour per class."""
     if e is None or not len(e):
         return
-    fc = to_geojson(e, {"c": [EMERGING_COLOURS.get(lab, "#74add1") for lab in e["label"]],
-                        "tip": [esc(f"{lab}: {ex}") for lab, ex in zip(e["label"], e["explanation"])]},
-                    0, v.rc.coord_decimals, clip=v.clip)
-    _geojson_layer(fc, "Emerging hotspots (trend class)", colour_prop="c", weight=0, fill_opacity=0.6,
-                   show=False).add_to(m)
+    fc = to_geojson(
+        e,
+        {
+            "c": [EMERGING_COLOURS.get(lab, "#74add1") for lab in e["label"]],
+            "tip": [esc(f"{lab}: {ex}") for lab, ex in zip(e["label"], e["explanation"])],
+        },
+        0,
+        v.rc.coord_decimals,
+        clip=v.clip,
+    )
+    _geojson_layer(
+        fc, "Emerging hotspots (trend class)", colour_prop="c", weight=0, fill_opacity=0.6, show=False
+    ).add_to(m)
     v.legend.append(("Emerging hotspots", [(EMERGING_COLOURS.get(lab, "#74add1"), lab) for lab in e["label"]]))
 
 
@@ -361,17 +456,36 @@ def _hotspot_areas_layer(m: folium.Map, ha: gpd.GeoDataFrame | None, v: _View) -
     if ha is None or not len(ha):
         return
     pops = []
-    for r, wards, places, day, hour in zip(ha.itertuples(index=False), _optional(ha, "ward_names"),
-                                           _optional(ha, "top_locations"), _optional(ha, "peak_day"),
-                                           _optional(ha, "peak_hour")):
+    for r, wards, places, day, hour in zip(
+        ha.itertuples(index=False),
+        _optional(ha, "ward_names"),
+        _optional(ha, "top_locations"),
+        _optional(ha, "peak_day"),
+        _optional(ha, "peak_hour"),
+    ):
         peak = f"{day} {hour}:00" if isinstance(day, str) and day else ""
-        pops.append(_table([("Hotspot area", f"{r.crime_type} #{r.area_id} (rank {r.rank})"),
-                            ("Incidents", r.incidents), ("Harm", f"{r.harm:,.0f}"), ("Wards", wards),
-                            ("Locations", places), ("Peak", peak)]))
-    fc = to_geojson(ha, {"popup": pops, "tip": [esc(f"{t} hotspot area") for t in ha["crime_type"]]},
-                    v.rc.simplify_m, v.rc.coord_decimals, clip=v.clip)
-    _geojson_layer(fc, "Hotspot areas (by crime type)", colour="#d95f02", fill_opacity=0.15, weight=1.5,
-                   show=False).add_to(m)
+        pops.append(
+            _table(
+                [
+                    ("Hotspot area", f"{r.crime_type} #{r.area_id} (rank {r.rank})"),
+                    ("Incidents", r.incidents),
+                    ("Harm", f"{r.harm:,.0f}"),
+                    ("Wards", wards),
+                    ("Locations", places),
+                    ("Peak", peak),
+                ]
+            )
+        )
+    fc = to_geojson(
+        ha,
+        {"popup": pops, "tip": [esc(f"{t} hotspot area") for t in ha["crime_type"]]},
+        v.rc.simplify_m,
+        v.rc.coord_decimals,
+        clip=v.clip,
+    )
+    _geojson_layer(
+        fc, "Hotspot areas (by crime type)", colour="#d95f02", fill_opacity=0.15, weight=1.5, show=False
+    ).add_to(m)
     v.legend.append(("Hotspot areas", [("#d95f02", "Gi* hotspot area of one crime type")]))
 
 
@@ -390,10 +504,12 @@ def _near_repeat_layer(m: folium.Map, z: gpd.GeoDataFrame | None, v: _View) -> N
 
 
 #: Coverage layers on the map: (layer, name on the map, colour, id column for the tooltip).
-COVERAGE_MAP_LAYERS = (("viewsheds", "Camera viewsheds", "#1b9e77", "camera_id"),
-                       ("coverage_gaps", "CCTV coverage gaps", "#e7298a", "gap_id"),
-                       ("proposed_sites", "Proposed camera sites", "#66a61e", "site_id"),
-                       ("cameras", "Cameras", "#1b9e77", "camera_id"))
+COVERAGE_MAP_LAYERS = (
+    ("viewsheds", "Camera viewsheds", "#1b9e77", "camera_id"),
+    ("coverage_gaps", "CCTV coverage gaps", "#e7298a", "gap_id"),
+    ("proposed_sites", "Proposed camera sites", "#66a61e", "site_id"),
+    ("cameras", "Cameras", "#1b9e77", "camera_id"),
+)
 
 
 def _coverage_layers(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], v: _View) -> None:
@@ -402,30 +518,66 @@ def _coverage_layers(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], v: _Vie
         f = layers.get(key)
         if f is None or not len(f):
             continue
-        fc = to_geojson(f, {"tip": [esc(f"{name}: {val}") for val in f[id_col]]},
-                        0 if key == "cameras" else v.rc.simplify_m, v.rc.coord_decimals, clip=v.clip)
+        fc = to_geojson(
+            f,
+            {"tip": [esc(f"{name}: {val}") for val in f[id_col]]},
+            0 if key == "cameras" else v.rc.simplify_m,
+            v.rc.coord_decimals,
+            clip=v.clip,
+        )
         point = f.geom_type.isin(["Point", "MultiPoint"]).all()
-        _geojson_layer(fc, name, colour=colour, fill_opacity=0.3, show=key in ("cameras", "coverage_gaps"),
-                       point_radius=4 if point else None).add_to(m)
+        _geojson_layer(
+            fc,
+            name,
+            colour=colour,
+            fill_opacity=0.3,
+            show=key in ("cameras", "coverage_gaps"),
+            point_radius=4 if point else None,
+        ).add_to(m)
         v.legend.append((name, [(colour, name)]))
 
 
-def _tasking_layer(m: folium.Map, it: gpd.GeoDataFrame | None, focus: BaseGeometry, ward_code: str | None,
-                   v: _View) -> None:
+def _tasking_layer(
+    m: folium.Map, it: gpd.GeoDataFrame | None, focus: BaseGeometry, ward_code: str | None, v: _View
+) -> None:
     """The tasking items (on top), coloured by status; a ward map shows the items that touch the ward."""
     if it is None or not len(it):
         return
     sel = it if ward_code is None else it[it.geometry.intersects(focus)]
-    pops = [_table([("Tasking item", f"{r.item_id} (rank {r.rank}, {r.status})"),
-                    ("Location", r.location), ("Ward / SNT", r.snt), ("Crime", r.crime_types),
-                    ("Harm", r.harm), ("Trend", r.trend_class), ("Near repeat", r.near_repeat_window),
-                    ("Peak days", r.peak_days), ("Peak hours", r.peak_hours), ("CCTV", r.cctv_coverage),
-                    ("Tactic", r.tactic), ("Dosage", r.dosage), ("Owner", r.owner),
-                    ("Review", r.review_date), ("Why", r.reason)]) for r in sel.itertuples(index=False)]
-    fc = to_geojson(sel, {"popup": pops, "tip": [esc(f"{a} (rank {b}): {c}") for a, b, c in
-                                                 zip(sel["item_id"], sel["rank"], sel["main_crime_type"])],
-                          "c": [STATUS_COLOURS.get(s, "#1f78b4") for s in sel["status"]]},
-                    v.rc.simplify_m, v.rc.coord_decimals)
+    pops = [
+        _table(
+            [
+                ("Tasking item", f"{r.item_id} (rank {r.rank}, {r.status})"),
+                ("Location", r.location),
+                ("Ward / SNT", r.snt),
+                ("Crime", r.crime_types),
+                ("Harm", r.harm),
+                ("Trend", r.trend_class),
+                ("Near repeat", r.near_repeat_window),
+                ("Peak days", r.peak_days),
+                ("Peak hours", r.peak_hours),
+                ("CCTV", r.cctv_coverage),
+                ("Tactic", r.tactic),
+                ("Dosage", r.dosage),
+                ("Owner", r.owner),
+                ("Review", r.review_date),
+                ("Why", r.reason),
+            ]
+        )
+        for r in sel.itertuples(index=False)
+    ]
+    fc = to_geojson(
+        sel,
+        {
+            "popup": pops,
+            "tip": [
+                esc(f"{a} (rank {b}): {c}") for a, b, c in zip(sel["item_id"], sel["rank"], sel["main_crime_type"])
+            ],
+            "c": [STATUS_COLOURS.get(s, "#1f78b4") for s in sel["status"]],
+        },
+        v.rc.simplify_m,
+        v.rc.coord_decimals,
+    )
     _geojson_layer(fc, "Tasking items", colour_prop="c", fill_opacity=0.2, weight=3).add_to(m)
     v.legend.append(("Tasking items (by status)", [(c, s) for s, c in STATUS_COLOURS.items()]))
 
@@ -433,8 +585,14 @@ def _tasking_layer(m: folium.Map, it: gpd.GeoDataFrame | None, focus: BaseGeomet
 def _base_map(focus: BaseGeometry, crs: Any, rc: RenderConfig) -> folium.Map:
     """A Folium map fitted to ``focus``, with the configured basemap (none by default: nothing loads from outside)."""
     fb = _bounds_ll(focus, crs)
-    m = folium.Map(location=[(fb[0][0] + fb[1][0]) / 2, (fb[0][1] + fb[1][1]) / 2], zoom_start=13, tiles=None,
-                   control_scale=True, prefer_canvas=False, max_zoom=19)
+    m = folium.Map(
+        location=[(fb[0][0] + fb[1][0]) / 2, (fb[0][1] + fb[1][1]) / 2],
+        zoom_start=13,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=False,
+        max_zoom=19,
+    )
     if rc.basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap basemap", control=True).add_to(m)
     elif rc.basemap != "none":

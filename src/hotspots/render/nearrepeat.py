@@ -17,8 +17,10 @@ import pandas as pd
 from ..analysis.knox import KnoxResult
 from ..analysis.nearrepeat import NearRepeatResult
 
-_KNOX_STYLE = ("<style>table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;"
-               "padding:2px 6px;text-align:right}th{background:#eee}.sig{background:#f8c9c4}</style>")
+_KNOX_STYLE = (
+    "<style>table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;"
+    "padding:2px 6px;text-align:right}th{background:#eee}.sig{background:#f8c9c4}</style>"
+)
 
 
 def _knox_table(res: KnoxResult, title: str, arr: np.ndarray, fmt: str, sig: np.ndarray) -> list[str]:
@@ -29,8 +31,11 @@ def _knox_table(res: KnoxResult, title: str, arr: np.ndarray, fmt: str, sig: np.
         parts.append(f"<tr><th>{html.escape(sl)}</th>")
         for j in range(len(res.temporal_labels)):
             v = arr[i, j]
-            txt = "" if (isinstance(v, float) and not np.isfinite(v)) else fmt.format(
-                int(v) if fmt == "{:d}" else float(v))
+            txt = (
+                ""
+                if (isinstance(v, float) and not np.isfinite(v))
+                else fmt.format(int(v) if fmt == "{:d}" else float(v))
+            )
             cls = " class='sig'" if sig[i, j] else ""
             parts.append(f"<td{cls}>{html.escape(txt)}</td>")
         parts.append("</tr>")
@@ -40,21 +45,28 @@ def _knox_table(res: KnoxResult, title: str, arr: np.ndarray, fmt: str, sig: np.
 
 def knox_page(res: KnoxResult) -> str:
     """An HTML page with the Knox summary and the observed / expected / ratio / p tables (every string escaped)."""
-    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>Knox near-repeat test</title>",
-             _KNOX_STYLE, "</head><body><h1>Knox near-repeat test</h1>"]
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Knox near-repeat test</title>",
+        _KNOX_STYLE,
+        "</head><body><h1>Knox near-repeat test</h1>",
+    ]
     for line in res.summary().splitlines():
         parts.append(f"<p>{html.escape(line)}</p>")
     sig = res.significant()
-    tables = [("Observed over mean expected", res.ratio, "{:.2f}"),
-              ("Pseudo p-values", res.p_value, "{:.3f}"),
-              ("Observed frequencies", res.observed, "{:d}"),
-              ("Mean expected frequencies", res.expected_mean, "{:.1f}"),
-              ("Median expected frequencies", res.expected_median, "{:.1f}")]
+    tables = [
+        ("Observed over mean expected", res.ratio, "{:.2f}"),
+        ("Pseudo p-values", res.p_value, "{:.3f}"),
+        ("Observed frequencies", res.observed, "{:d}"),
+        ("Mean expected frequencies", res.expected_mean, "{:.1f}"),
+        ("Median expected frequencies", res.expected_median, "{:.1f}"),
+    ]
     for title, arr, fmt in tables:
         parts += _knox_table(res, title, arr, fmt, sig)
-    parts.append("<p>Shaded cells: significantly more pairs than expected (p &lt;= 0.05). The &quot;More than&quot; "
-                 "distance row is the complement of the rows above (all pairs minus the close ones), so its "
-                 "p-values mirror theirs.</p></body></html>")
+    parts.append(
+        "<p>Shaded cells: significantly more pairs than expected (p &lt;= 0.05). The &quot;More than&quot; "
+        "distance row is the complement of the rows above (all pairs minus the close ones), so its "
+        "p-values mirror theirs.</p></body></html>"
+    )
     return "".join(parts)
 
 
@@ -70,8 +82,10 @@ def nearrepeat_page(res: NearRepeatResult) -> str:
     body = "".join(f"<p>{html.escape(s)}</p>" for s in res.summary().splitlines())
     zones = res.zones_table()
     ztab = pd.DataFrame(zones.drop(columns=["centroid_x", "centroid_y"])).to_html(index=False, escape=True)
-    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Near-repeat burglary</title></head><body>"
-            f"<h1>Near-repeat burglary</h1>{body}<h2>Alert zones</h2>{ztab}</body></html>")
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Near-repeat burglary</title></head><body>"
+        f"<h1>Near-repeat burglary</h1>{body}<h2>Alert zones</h2>{ztab}</body></html>"
+    )
 
 
 def write_nearrepeat_report(res: NearRepeatResult, out_dir: str | Path) -> list[Path]:

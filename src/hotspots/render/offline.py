@@ -47,8 +47,10 @@ def head_html() -> str:
     css += "\n" + _inline_css_urls((fs / "Control.FullScreen.css").read_text(), fs)
     js = (leaf / "leaflet.js").read_text() + "\n" + (fs / "Control.FullScreen.js").read_text()
     js = js.replace("</script", "<\\/script")
-    return (f"<style>/* Leaflet 1.9.3 (BSD-2-Clause), leaflet.fullscreen 3.0.0 (MIT) */\n{css}</style>\n"
-            f"<script>\n{js}\n</script>\n")
+    return (
+        f"<style>/* Leaflet 1.9.3 (BSD-2-Clause), leaflet.fullscreen 3.0.0 (MIT) */\n{css}</style>\n"
+        f"<script>\n{js}\n</script>\n"
+    )
 
 
 def strip_cdn(element: Element) -> None:
@@ -71,5 +73,7 @@ def external_urls(html: str) -> list[str]:
 
 
 def licences() -> dict[str, str]:
-    return {"leaflet": (ASSETS / "leaflet" / "LICENSE").read_text(),
-            "leaflet.fullscreen": (ASSETS / "leaflet.fullscreen" / "LICENSE").read_text()}
+    return {
+        "leaflet": (ASSETS / "leaflet" / "LICENSE").read_text(),
+        "leaflet.fullscreen": (ASSETS / "leaflet.fullscreen" / "LICENSE").read_text(),
+    }

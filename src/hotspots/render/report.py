@@ -35,8 +35,12 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 def env() -> Environment:
     """The pages' template environment (autoescape on: data reach the templates only as values)."""
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
-                       trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 # --------------------------------------------------------------------------- headline counts
@@ -55,7 +59,7 @@ def periods(fim: pd.Timestamp, precision: str, days: int = 14) -> tuple[Any, Any
     """
     if precision == "month":
         end = fim.normalize().replace(day=1)
-        start = (end - pd.DateOffset(months=1))
+        start = end - pd.DateOffset(months=1)
         prev = (start - pd.DateOffset(months=1), start)
         ly = (start - pd.DateOffset(years=1), end - pd.DateOffset(years=1))
         return (start, end), prev, ly, "month"
@@ -84,8 +88,16 @@ def headline(res: RunResults) -> dict[str, Any]:
     def row(name, a, b, d):
         pc, pcl = _change(a, b)
         lc, lcl = _change(a, d)
-        return {"crime_type": name, "current": a, "previous": b, "last_year": d, "prev_change": pc,
-                "prev_class": pcl, "ly_change": lc, "ly_class": lcl}
+        return {
+            "crime_type": name,
+            "current": a,
+            "previous": b,
+            "last_year": d,
+            "prev_change": pc,
+            "prev_class": pcl,
+            "ly_change": lc,
+            "ly_class": lcl,
+        }
 
     rows = [row(t, int(c.get(t, 0)), int(p.get(t, 0)), int(y.get(t, 0))) for t in types]
     total = row("all", int(c.sum()), int(p.sum()), int(y.sum()))
@@ -96,16 +108,24 @@ def headline(res: RunResults) -> dict[str, Any]:
         return f"{q[0]:%d %b %Y} to {e:%d %b %Y}"
 
     has_ly = len(inc) and inc["start"].min() <= ly[0]
-    return {"period_label": f"the {kind} to {cur[1] - pd.Timedelta(days=1):%d %b %Y}",
-            "current_label": lab(cur), "previous_label": lab(prev), "last_year_label": lab(ly),
-            "explain": (f"Counts by the middle of each incident's time window. "
-                        + ("police.uk data give only the month, so the last whole month is compared. "
-                           if kind == "month" else "")
-                        + ("" if has_ly else "The data do not reach back a full year, so the last-year "
-                                             "comparison is incomplete.")),
-            "rows": rows, "total": total,
-            "periods": {"current": [str(cur[0]), str(cur[1])], "previous": [str(prev[0]), str(prev[1])],
-                        "last_year": [str(ly[0]), str(ly[1])]}}
+    return {
+        "period_label": f"the {kind} to {cur[1] - pd.Timedelta(days=1):%d %b %Y}",
+        "current_label": lab(cur),
+        "previous_label": lab(prev),
+        "last_year_label": lab(ly),
+        "explain": (
+            f"Counts by the middle of each incident's time window. "
+            + ("police.uk data give only the month, so the last whole month is compared. " if kind == "month" else "")
+            + ("" if has_ly else "The data do not reach back a full year, so the last-year comparison is incomplete.")
+        ),
+        "rows": rows,
+        "total": total,
+        "periods": {
+            "current": [str(cur[0]), str(cur[1])],
+            "previous": [str(prev[0]), str(prev[1])],
+            "last_year": [str(ly[0]), str(ly[1])],
+        },
+    }
 
 
 # --------------------------------------------------------------------------- sections
@@ -122,12 +142,22 @@ def _emerging(res: RunResults) -> dict[str, Any] | None:
     ex = tr.exceptions
     if len(ex):
         for r in ex[ex["flag"].astype(bool)].head(12).itertuples(index=False):
-            exc.append({"unit_name": r.unit_name, "crime_type": r.crime_type, "current": r.current,
-                        "previous": r.previous, "reason": r.reason})
+            exc.append(
+                {
+                    "unit_name": r.unit_name,
+                    "crime_type": r.crime_type,
+                    "current": r.current,
+                    "previous": r.previous,
+                    "reason": r.reason,
+                }
+            )
     s = em.summary()
-    return {"rows": rows, "exceptions": exc,
-            "note": f"{s['n_steps']} {s['step']}s from {s['first_step_start']} to the FIM date; every grid cell is "
-                    f"classed (see the 'Emerging hotspots' layer on the map)."}
+    return {
+        "rows": rows,
+        "exceptions": exc,
+        "note": f"{s['n_steps']} {s['step']}s from {s['first_step_start']} to the FIM date; every grid cell is "
+        f"classed (see the 'Emerging hotspots' layer on the map).",
+    }
 
 
 def _nearrepeat(res: RunResults) -> dict[str, Any] | None:
@@ -135,12 +165,17 @@ def _nearrepeat(res: RunResults) -> dict[str, Any] | None:
     if nr is None:
         return None
     z = nr.zones
-    rows = [{"id": str(zid), "expires": f"{ex:%Y-%m-%d}", "n": int(n), "streets": str(st)}
-            for zid, ex, n, st in zip(z["zone_id"], z["expiry_date"], z["n_burglaries"], z["streets"])]
+    rows = [
+        {"id": str(zid), "expires": f"{ex:%Y-%m-%d}", "n": int(n), "streets": str(st)}
+        for zid, ex, n, st in zip(z["zone_id"], z["expiry_date"], z["n_burglaries"], z["streets"])
+    ]
     lines = [ln for ln in nr.summary().splitlines() if ln.strip()]
     rows.sort(key=lambda r: (r["expires"], r["id"]))
-    return {"rows": rows, "note": f"{len(rows)} live alert zone(s), soonest expiry first; each is on the maps "
-                                  "with its expiry date.", "lines": lines}
+    return {
+        "rows": rows,
+        "note": f"{len(rows)} live alert zone(s), soonest expiry first; each is on the maps with its expiry date.",
+        "lines": lines,
+    }
 
 
 def _gap_label(r: Any, crs: Any) -> str:
@@ -156,16 +191,25 @@ def _coverage(res: RunResults, layers: dict[str, gpd.GeoDataFrame]) -> dict[str,
     if cov is None:
         return None
     g = cov.stats.gaps
-    rows = [{"rank": r.rank, "label": _gap_label(r, res.grid.crs), "harm_uncovered": f"{r.harm_uncovered:,.0f}",
-             "covered": f"{100 * r.covered_share:.0f}%"} for r in g.head(10).itertuples(index=False)]
+    rows = [
+        {
+            "rank": r.rank,
+            "label": _gap_label(r, res.grid.crs),
+            "harm_uncovered": f"{r.harm_uncovered:,.0f}",
+            "covered": f"{100 * r.covered_share:.0f}%",
+        }
+        for r in g.head(10).itertuples(index=False)
+    ]
     sm = cov.summary()
-    note = (f"{sm['live_cameras_used']} live cameras ({sm['inventory']}) see "
-            f"{100 * sm['share_incidents_covered']:.0f}% of incidents and "
-            f"{100 * sm['share_harm_covered']:.0f}% of harm in {sm['period']['start']} to "
-            f"{sm['period']['end']}. With {sm['siting']['k']} proposed new cameras: "
-            f"{100 * sm['siting']['share_with_new']:.0f}% of harm. "
-            f"{len(g)} gap(s) where harm is high and cameras see little of it; "
-            f"see the 'CCTV coverage gaps' layer on the map.")
+    note = (
+        f"{sm['live_cameras_used']} live cameras ({sm['inventory']}) see "
+        f"{100 * sm['share_incidents_covered']:.0f}% of incidents and "
+        f"{100 * sm['share_harm_covered']:.0f}% of harm in {sm['period']['start']} to "
+        f"{sm['period']['end']}. With {sm['siting']['k']} proposed new cameras: "
+        f"{100 * sm['siting']['share_with_new']:.0f}% of harm. "
+        f"{len(g)} gap(s) where harm is high and cameras see little of it; "
+        f"see the 'CCTV coverage gaps' layer on the map."
+    )
     return {"rows": rows, "note": note}
 
 
@@ -176,14 +220,21 @@ def _forecast(res: RunResults) -> dict[str, Any] | None:
     df = fc.summary_frame()
     cols, rows = [], []
     if len(df):
-        keep = [c for c in df.columns if c == "method" or c == "origins" or
-                (c.startswith(("hit_rate_", "pai_")) and not c.endswith("_se"))]
+        keep = [
+            c
+            for c in df.columns
+            if c == "method" or c == "origins" or (c.startswith(("hit_rate_", "pai_")) and not c.endswith("_se"))
+        ]
         df = df[keep]
         cols = [str(c) for c in df.columns]
         for r in df.itertuples(index=False):
             rows.append([(f"{v:.3g}" if isinstance(v, (float, np.floating)) else v) for v in r])
-    return {"method": f"{fc.method} (selected by {fc.selected_by})", "columns": cols, "rows": rows,
-            "note": fc.describe() + " " + " ".join(fc.notes)}
+    return {
+        "method": f"{fc.method} (selected by {fc.selected_by})",
+        "columns": cols,
+        "rows": rows,
+        "note": fc.describe() + " " + " ".join(fc.notes),
+    }
 
 
 FILE_NOTES = {
@@ -220,8 +271,14 @@ def _file_rows(out: Path, crs: str) -> list[dict[str, str]]:
     return sorted(rows, key=lambda r: r["name"])
 
 
-def render_index(res: RunResults, tasking: TaskingList, layers: dict[str, gpd.GeoDataFrame], out: Path,
-                 ward_files: dict[str, str], public: bool) -> Path:
+def render_index(
+    res: RunResults,
+    tasking: TaskingList,
+    layers: dict[str, gpd.GeoDataFrame],
+    out: Path,
+    ward_files: dict[str, str],
+    public: bool,
+) -> Path:
     """``index.html``: the overview an analyst reads at the FIM without opening a map."""
     inc = res.incidents
     ing = res.ingest.summary()
@@ -231,33 +288,57 @@ def render_index(res: RunResults, tasking: TaskingList, layers: dict[str, gpd.Ge
     not_run = {s: res.not_run.get(s, "not run") for s in ("surfaces", "trends", "nearrepeat", "coverage", "forecast")}
     wt = res.ward_table
     items_per_ward = tl.items["ward_code"].value_counts() if tl is not None and len(tl.items) else pd.Series(dtype=int)
-    wards = [{"ward_name": r.ward_name, "ward_code": r.ward_code, "rank": r.rank, "incidents": int(r.incidents),
-              "items": int(items_per_ward.get(r.ward_code, 0)), "href": ward_files.get(r.ward_code, "")}
-             for r in wt.itertuples(index=False)]
+    wards = [
+        {
+            "ward_name": r.ward_name,
+            "ward_code": r.ward_code,
+            "rank": r.rank,
+            "incidents": int(r.incidents),
+            "items": int(items_per_ward.get(r.ward_code, 0)),
+            "href": ward_files.get(r.ward_code, ""),
+        }
+        for r in wt.itertuples(index=False)
+    ]
     notes = [f"{k}: {v}" for k, v in res.not_run.items()]
     if tl is not None:
         notes += list(tl.notes)
     g = res.grid
     ctx = {
-        "project": res.cfg.project.name, "fim_date": f"{res.fim_date:%Y-%m-%d}",
+        "project": res.cfg.project.name,
+        "fim_date": f"{res.fim_date:%Y-%m-%d}",
         "review_date": f"{tl.review_date:%Y-%m-%d}" if tl is not None else "",
-        "data_end": f"{inc['end'].max():%Y-%m-%d}", "version": __version__,
-        "headline": headline(res), "harm_scheme": res.cfg.harm.scheme,
-        "tasking_rows": rows, "n_items": len(tl.items) if tl is not None else 0,
+        "data_end": f"{inc['end'].max():%Y-%m-%d}",
+        "version": __version__,
+        "headline": headline(res),
+        "harm_scheme": res.cfg.harm.scheme,
+        "tasking_rows": rows,
+        "n_items": len(tl.items) if tl is not None else 0,
         "status_line": ", ".join(f"{v} {k}" for k, v in sc.items()),
         "previous": tl.previous if tl is not None else "",
-        "emerging": _emerging(res), "nearrepeat": _nearrepeat(res), "coverage": _coverage(res, layers),
-        "forecast": _forecast(res), "not_run": not_run, "wards": wards,
-        "data": {"rows_read": ing["rows_read"], "accepted": ing["accepted"], "quarantined": ing["quarantined"],
-                 "reasons": ing["quarantined_by_reason"], "used": len(inc),
-                 "first": f"{res.ingest.incidents['start'].min():%Y-%m-%d}",
-                 "last": f"{res.ingest.incidents['end'].max():%Y-%m-%d}",
-                 "window": f"{res.window_start:%Y-%m-%d} to {res.fim_date - pd.Timedelta(days=1):%Y-%m-%d} "
-                           f"({res.cfg.analysis.lookback_days} days)",
-                 "precision": f"{coarsest_precision(inc)} (coarsest present; "
-                              + ", ".join(f"{k} {v:,}" for k, v in inc['time_precision'].value_counts().items()) + ")",
-                 "grid": f"{g.cell_size:g} m cells, {g.n_cells:,} in the area ({crs_label(g.crs)})"},
-        "notes": notes, "files": _file_rows(out, crs_label(g.crs)), "public": public,
+        "emerging": _emerging(res),
+        "nearrepeat": _nearrepeat(res),
+        "coverage": _coverage(res, layers),
+        "forecast": _forecast(res),
+        "not_run": not_run,
+        "wards": wards,
+        "data": {
+            "rows_read": ing["rows_read"],
+            "accepted": ing["accepted"],
+            "quarantined": ing["quarantined"],
+            "reasons": ing["quarantined_by_reason"],
+            "used": len(inc),
+            "first": f"{res.ingest.incidents['start'].min():%Y-%m-%d}",
+            "last": f"{res.ingest.incidents['end'].max():%Y-%m-%d}",
+            "window": f"{res.window_start:%Y-%m-%d} to {res.fim_date - pd.Timedelta(days=1):%Y-%m-%d} "
+            f"({res.cfg.analysis.lookback_days} days)",
+            "precision": f"{coarsest_precision(inc)} (coarsest present; "
+            + ", ".join(f"{k} {v:,}" for k, v in inc["time_precision"].value_counts().items())
+            + ")",
+            "grid": f"{g.cell_size:g} m cells, {g.n_cells:,} in the area ({crs_label(g.crs)})",
+        },
+        "notes": notes,
+        "files": _file_rows(out, crs_label(g.crs)),
+        "public": public,
         "generated_at": pd.Timestamp.now(tz=res.cfg.timezone).strftime("%Y-%m-%d %H:%M"),
         "basemap": res.cfg.render.basemap,
     }
@@ -266,11 +347,25 @@ def render_index(res: RunResults, tasking: TaskingList, layers: dict[str, gpd.Ge
     return p
 
 
-TASKING_HTML_COLUMNS = [("rank", "Rank"), ("item_id", "Id"), ("status", "Status"), ("location", "Location"),
-                        ("ward_name", "Ward / SNT"), ("crime_types", "Crime types"), ("harm", "Harm"),
-                        ("trend_class", "Trend"), ("near_repeat_window", "Near repeat"), ("peak_days", "Peak days"),
-                        ("peak_hours", "Peak hours"), ("cctv_coverage", "CCTV"), ("tactic", "Tactic"),
-                        ("dosage", "Dosage"), ("owner", "Owner"), ("review_date", "Review"), ("reason", "Why")]
+TASKING_HTML_COLUMNS = [
+    ("rank", "Rank"),
+    ("item_id", "Id"),
+    ("status", "Status"),
+    ("location", "Location"),
+    ("ward_name", "Ward / SNT"),
+    ("crime_types", "Crime types"),
+    ("harm", "Harm"),
+    ("trend_class", "Trend"),
+    ("near_repeat_window", "Near repeat"),
+    ("peak_days", "Peak days"),
+    ("peak_hours", "Peak hours"),
+    ("cctv_coverage", "CCTV"),
+    ("tactic", "Tactic"),
+    ("dosage", "Dosage"),
+    ("owner", "Owner"),
+    ("review_date", "Review"),
+    ("reason", "Why"),
+]
 
 
 def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files: dict[str, str]) -> Path:
@@ -278,16 +373,22 @@ def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files:
     df = tasking.to_frame()
     recs = []
     for r in df.to_dict("records"):
-        r = {k: ("" if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else v)
-             for k, v in r.items()}
+        r = {
+            k: ("" if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else v) for k, v in r.items()
+        }
         r["ward_href"] = ward_files.get(r.get("ward_code"), "")
         recs.append(r)
-    ctx = {"project": res.cfg.project.name, "fim_date": f"{res.fim_date:%Y-%m-%d}",
-           "review_date": f"{tasking.review_date:%Y-%m-%d}",
-           "status_line": ", ".join(f"{v} {k}" for k, v in tasking.status_counts().items()),
-           "lookback": res.cfg.analysis.lookback_days, "playbook": " + ".join(Path(x.strip()).name for x in tasking.playbook_source.split("+")),
-           "columns": [c for _, c in TASKING_HTML_COLUMNS], "keys": [k for k, _ in TASKING_HTML_COLUMNS],
-           "rows": recs}
+    ctx = {
+        "project": res.cfg.project.name,
+        "fim_date": f"{res.fim_date:%Y-%m-%d}",
+        "review_date": f"{tasking.review_date:%Y-%m-%d}",
+        "status_line": ", ".join(f"{v} {k}" for k, v in tasking.status_counts().items()),
+        "lookback": res.cfg.analysis.lookback_days,
+        "playbook": " + ".join(Path(x.strip()).name for x in tasking.playbook_source.split("+")),
+        "columns": [c for _, c in TASKING_HTML_COLUMNS],
+        "keys": [k for k, _ in TASKING_HTML_COLUMNS],
+        "rows": recs,
+    }
     p = out / "tasking.html"
     p.write_text(env().get_template("tasking.html").render(**ctx), encoding="utf-8")
     return p
@@ -318,8 +419,13 @@ def _public_base_map(res: RunResults, rc: RenderConfig) -> folium.Map:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap basemap").add_to(m)
     m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
     w = res.area.wards
-    _geojson_layer(to_geojson(w, {"tip": [esc(n) for n in w["ward_name"]]}, rc.simplify_m, rc.coord_decimals),
-                   "Wards", colour="#555", fill_opacity=0.02, weight=1.2).add_to(m)
+    _geojson_layer(
+        to_geojson(w, {"tip": [esc(n) for n in w["ward_name"]]}, rc.simplify_m, rc.coord_decimals),
+        "Wards",
+        colour="#555",
+        fill_opacity=0.02,
+        weight=1.2,
+    ).add_to(m)
     return m
 
 
@@ -334,10 +440,15 @@ def render_public(res: RunResults, out: Path, pcfg: PublicConfig) -> list[Path]:
     if len(cells):
         cols = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
         cidx, legend = _quartile_classes(cells["incidents"].to_numpy(), cols)
-        fc = to_geojson(cells, {"c": [cols[i] for i in cidx],
-                                "tip": [f"{int(n)} incidents" for n in cells["incidents"]]}, 0, rc.coord_decimals)
-        _geojson_layer(fc, f"Recorded crime per {pcfg.cell_size_m:g} m square", colour_prop="c", weight=0,
-                       fill_opacity=0.6).add_to(m)
+        fc = to_geojson(
+            cells,
+            {"c": [cols[i] for i in cidx], "tip": [f"{int(n)} incidents" for n in cells["incidents"]]},
+            0,
+            rc.coord_decimals,
+        )
+        _geojson_layer(
+            fc, f"Recorded crime per {pcfg.cell_size_m:g} m square", colour_prop="c", weight=0, fill_opacity=0.6
+        ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().header.add_child(Element(head_html()), name="hs_offline")
     if legend:
@@ -348,17 +459,29 @@ def render_public(res: RunResults, out: Path, pcfg: PublicConfig) -> list[Path]:
         _cctv_public_map(res, res.coverage, pub, rc)
     inc = res.recent()
     vc = inc["crime_type"].value_counts()
-    rows = [{"crime_type": t, "n": int(n) if n >= pcfg.min_count else f"fewer than {pcfg.min_count}"}
-            for t, n in vc.items()]
+    rows = [
+        {"crime_type": t, "n": int(n) if n >= pcfg.min_count else f"fewer than {pcfg.min_count}"} for t, n in vc.items()
+    ]
     names = {"cctv_consultation.html": "CCTV consultation map"}
-    extra = [{"name": names.get(p.name, p.stem), "href": p.name} for p in sorted(pub.glob("*.html"))
-             if p.name not in ("index.html", "map.html")]
-    ctx = {"project": res.cfg.project.name, "data_end": f"{res.fim_date - pd.Timedelta(days=1):%Y-%m-%d}",
-           "fim_date": f"{res.fim_date:%Y-%m-%d}", "cell": f"{pcfg.cell_size_m:g}", "min_count": pcfg.min_count,
-           "lookback": res.cfg.analysis.lookback_days, "rows": rows, "extra": extra}
+    extra = [
+        {"name": names.get(p.name, p.stem), "href": p.name}
+        for p in sorted(pub.glob("*.html"))
+        if p.name not in ("index.html", "map.html")
+    ]
+    ctx = {
+        "project": res.cfg.project.name,
+        "data_end": f"{res.fim_date - pd.Timedelta(days=1):%Y-%m-%d}",
+        "fim_date": f"{res.fim_date:%Y-%m-%d}",
+        "cell": f"{pcfg.cell_size_m:g}",
+        "min_count": pcfg.min_count,
+        "lookback": res.cfg.analysis.lookback_days,
+        "rows": rows,
+        "extra": extra,
+    }
     (pub / "index.html").write_text(env().get_template("public_index.html").render(**ctx), encoding="utf-8")
-    (pub / "cells.json").write_text(json.dumps({"cell_size_m": pcfg.cell_size_m, "min_count": pcfg.min_count,
-                                                "cells": int(len(cells))}))
+    (pub / "cells.json").write_text(
+        json.dumps({"cell_size_m": pcfg.cell_size_m, "min_count": pcfg.min_count, "cells": int(len(cells))})
+    )
     return [pub / "index.html", pub / "map.html"]
 
 
@@ -370,10 +493,15 @@ def _quartile_classes(counts: np.ndarray, colours: list[str]) -> tuple[np.ndarra
     lo = [int(counts.min())] + [int(e) + 1 for e in edges]
     hi = [int(e) for e in edges] + [int(counts.max())]
     box = "display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:middle"
-    items = "".join(f"<div><i style='{box};background:{colours[k]}'></i>{a:,}&ndash;{b:,}</div>"
-                    for k, (a, b) in enumerate(zip(lo, hi)) if a <= b)
-    panel = ("position:absolute;z-index:1000;right:10px;bottom:24px;background:#fff;padding:6px 9px;"
-             "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);font:12px system-ui,sans-serif")
+    items = "".join(
+        f"<div><i style='{box};background:{colours[k]}'></i>{a:,}&ndash;{b:,}</div>"
+        for k, (a, b) in enumerate(zip(lo, hi))
+        if a <= b
+    )
+    panel = (
+        "position:absolute;z-index:1000;right:10px;bottom:24px;background:#fff;padding:6px 9px;"
+        "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);font:12px system-ui,sans-serif"
+    )
     return idx, f"<div id='hs-legend' style='{panel}'><b>Incidents per square</b>{items}</div>"
 
 
@@ -388,17 +516,28 @@ def _cctv_public_map(res: RunResults, cov: CoverageResult, pub: Path, rc: Render
     if len(cells):
         cols = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
         cidx, legend = _quartile_classes(cells["count"].to_numpy(), cols)
-        _geojson_layer(to_geojson(cells, {"c": [cols[i] for i in cidx],
-                                          "tip": [f"{int(n)} incidents" for n in cells["count"]]}, 0,
-                                  rc.coord_decimals), "Recorded crime (aggregated)", colour_prop="c", weight=0,
-                       fill_opacity=0.6).add_to(m)
+        _geojson_layer(
+            to_geojson(
+                cells,
+                {"c": [cols[i] for i in cidx], "tip": [f"{int(n)} incidents" for n in cells["count"]]},
+                0,
+                rc.coord_decimals,
+            ),
+            "Recorded crime (aggregated)",
+            colour_prop="c",
+            weight=0,
+            fill_opacity=0.6,
+        ).add_to(m)
     sites = cov.proposed_sites
     if len(sites):
         ranks = sites["rank"].tolist()
         pts = gpd.GeoDataFrame({"r": ranks}, geometry=sites.geometry.values, crs=sites.crs)
-        _geojson_layer(to_geojson(pts, {"tip": [f"Proposed camera site {r}" for r in ranks]}, 0,
-                                  rc.coord_decimals), "Proposed camera sites", colour="#1b7837",
-                       point_radius=6).add_to(m)
+        _geojson_layer(
+            to_geojson(pts, {"tip": [f"Proposed camera site {r}" for r in ranks]}, 0, rc.coord_decimals),
+            "Proposed camera sites",
+            colour="#1b7837",
+            point_radius=6,
+        ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().header.add_child(Element(head_html()), name="hs_offline")
     if legend:

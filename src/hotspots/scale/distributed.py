@@ -62,8 +62,9 @@ def connect(scheduler):
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - dask is an optional extra
-        raise ConfigError("a Dask scheduler was given but dask.distributed is not installed; "
-                          "pip install 'hotspots[dask]'.") from None
+        raise ConfigError(
+            "a Dask scheduler was given but dask.distributed is not installed; pip install 'hotspots[dask]'."
+        ) from None
     if isinstance(scheduler, Client):
         yield scheduler
         return
@@ -73,17 +74,24 @@ def connect(scheduler):
         if scheduler == LOCAL:
             from distributed import LocalCluster
 
-            cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+            cluster = LocalCluster(
+                n_workers=os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
             client = Client(cluster)
         else:
             client = Client(scheduler, timeout="20s")
     except OSError as exc:
         if cluster is not None:
             cluster.close()
-        raise ConfigError(f"could not reach the Dask scheduler at {scheduler!r} ({exc}). Start one with "
-                          "`dask scheduler` (and workers with `dask worker ADDRESS`), check the address and "
-                          "port, or drop --scheduler / [scale] scheduler to run on this machine.") from None
+        raise ConfigError(
+            f"could not reach the Dask scheduler at {scheduler!r} ({exc}). Start one with "
+            "`dask scheduler` (and workers with `dask worker ADDRESS`), check the address and "
+            "port, or drop --scheduler / [scale] scheduler to run on this machine."
+        ) from None
     try:
         yield client
     finally:
@@ -111,17 +119,21 @@ def gather_all(client, futures, labels) -> list:
         if isinstance(first, HotspotsError) and len(failed) == 1:
             raise first
         lines = "; ".join(f"{label}: {_describe(exc)}" for label, exc in failed)
-        raise HotspotsError(f"{len(failed)} of {len(futures)} distributed task(s) failed - {lines}. "
-                            "Nothing was written for the failed units (packs are written atomically); fix the "
-                            "cause and run again.")
+        raise HotspotsError(
+            f"{len(failed)} of {len(futures)} distributed task(s) failed - {lines}. "
+            "Nothing was written for the failed units (packs are written atomically); fix the "
+            "cause and run again."
+        )
     return client.gather(futures)
 
 
 def _describe(exc) -> str:
     name = type(exc).__name__
     if name == "KilledWorker":
-        return ("its worker process died on every attempt (out of memory or killed?); give workers more "
-                "memory or fewer threads")
+        return (
+            "its worker process died on every attempt (out of memory or killed?); give workers more "
+            "memory or fewer threads"
+        )
     return f"{name}: {exc}"
 
 
@@ -135,17 +147,32 @@ def _absolute_output(cfg):
     return dataclasses.replace(cfg, project=dataclasses.replace(cfg.project, data_dir=str(cfg.data_dir)))
 
 
-def _run_pack(cfg: Config, fim_date: str | None, out_dir: str | None, now=None, previous: str | None = None,
-              stages=None) -> str:
+def _run_pack(
+    cfg: Config, fim_date: str | None, out_dir: str | None, now=None, previous: str | None = None, stages=None
+) -> str:
     """Build one FIM pack in this process (the task a worker runs)."""
-    out = pipeline.run(cfg, fim_date=fim_date, out_dir=out_dir, quiet=True, now=now, previous=previous,
-                       stages=tuple(stages) if stages is not None else None)
+    out = pipeline.run(
+        cfg,
+        fim_date=fim_date,
+        out_dir=out_dir,
+        quiet=True,
+        now=now,
+        previous=previous,
+        stages=tuple(stages) if stages is not None else None,
+    )
     return str(out)
 
 
-def run_pack(cfg: Config, fim_date: str | None = None, out_dir: str | Path | None = None, quiet: bool = False,
-             now=None, previous: str | Path | None = None, scheduler: str | None = None,
-             stages=None) -> Path:
+def run_pack(
+    cfg: Config,
+    fim_date: str | None = None,
+    out_dir: str | Path | None = None,
+    quiet: bool = False,
+    now=None,
+    previous: str | Path | None = None,
+    scheduler: str | None = None,
+    stages=None,
+) -> Path:
     """Build one FIM pack here, or on the Dask cluster ``scheduler`` names.
 
     ``scheduler`` None takes ``[scale] scheduler`` from the config; ``""`` runs
@@ -154,14 +181,13 @@ def run_pack(cfg: Config, fim_date: str | None = None, out_dir: str | Path | Non
     """
     scheduler = configured_scheduler(cfg) if scheduler is None else scheduler.strip()
     if scheduler:
-        return run_on_cluster(cfg, fim_date, out_dir, scheduler, quiet=quiet, now=now, previous=previous,
-                              stages=stages)
-    return pipeline.run(cfg, fim_date=fim_date, out_dir=out_dir, quiet=quiet, now=now, previous=previous,
-                        stages=stages)
+        return run_on_cluster(cfg, fim_date, out_dir, scheduler, quiet=quiet, now=now, previous=previous, stages=stages)
+    return pipeline.run(cfg, fim_date=fim_date, out_dir=out_dir, quiet=quiet, now=now, previous=previous, stages=stages)
 
 
-def run_on_cluster(cfg, fim_date=None, out_dir=None, scheduler=None, quiet: bool = False, now=None,
-                   previous=None, stages=None) -> Path:
+def run_on_cluster(
+    cfg, fim_date=None, out_dir=None, scheduler=None, quiet: bool = False, now=None, previous=None, stages=None
+) -> Path:
     """Run the whole pipeline for ``cfg`` as one task on the cluster; returns the pack folder.
 
     The inputs and the output folder must be reachable from the workers under the same
@@ -176,14 +202,25 @@ def run_on_cluster(cfg, fim_date=None, out_dir=None, scheduler=None, quiet: bool
             return Path(_run_pack(cfg, fim_date, out, now, prev, stages))
         if not quiet:
             print(f"sending the run to the Dask scheduler at {client.scheduler.address}", flush=True)
-        fut = client.submit(_run_pack, cfg, fim_date, out, now, prev, stages, pure=False, retries=retries,
-                            key=f"hotspots-pack-{cfg.project.name}-{os.getpid()}-{id(cfg)}")
+        fut = client.submit(
+            _run_pack,
+            cfg,
+            fim_date,
+            out,
+            now,
+            prev,
+            stages,
+            pure=False,
+            retries=retries,
+            key=f"hotspots-pack-{cfg.project.name}-{os.getpid()}-{id(cfg)}",
+        )
         (path,) = gather_all(client, [fut], [f"FIM pack for {cfg.project.name}"])
     return Path(path)
 
 
-def run_packs(config_paths, fim_date=None, out_root=None, scheduler=None, retries: int = 2, data_dir=None,
-              now=None, progress=None) -> list[Path]:
+def run_packs(
+    config_paths, fim_date=None, out_root=None, scheduler=None, retries: int = 2, data_dir=None, now=None, progress=None
+) -> list[Path]:
     """One FIM pack per config (e.g. per borough), in parallel on a cluster or one after another here.
 
     Parameters
@@ -219,9 +256,19 @@ def run_packs(config_paths, fim_date=None, out_root=None, scheduler=None, retrie
             return done
         if progress:
             progress(f"{len(paths)} packs sent to the Dask scheduler at {client.scheduler.address}")
-        futures = [client.submit(_run_pack, cfg, fim_date, out, now, pure=False, retries=retries,
-                                 key=f"hotspots-pack-{p.stem}-{os.getpid()}-{i}")
-                   for i, (p, cfg, out) in enumerate(zip(paths, cfgs, outs))]
+        futures = [
+            client.submit(
+                _run_pack,
+                cfg,
+                fim_date,
+                out,
+                now,
+                pure=False,
+                retries=retries,
+                key=f"hotspots-pack-{p.stem}-{os.getpid()}-{i}",
+            )
+            for i, (p, cfg, out) in enumerate(zip(paths, cfgs, outs))
+        ]
         try:
             done = [Path(r) for r in gather_all(client, futures, [f"borough {p.stem} ({p})" for p in paths])]
         finally:
@@ -246,8 +293,9 @@ def _backtest_one(events, grid, name, method, origin, horizon, shares, context):
     return res.scores, res.curves, res.horizon
 
 
-def distributed_backtest(events, grid, methods: dict, origins, horizon=None, shares=None, context=None,
-                         scheduler=None, retries: int = 2):
+def distributed_backtest(
+    events, grid, methods: dict, origins, horizon=None, shares=None, context=None, scheduler=None, retries: int = 2
+):
     """:func:`hotspots.forecast.harness.backtest` with every (origin, method) pair as one task.
 
     Same arguments and the same :class:`BacktestResult` as the serial backtest (rows in
@@ -264,17 +312,40 @@ def distributed_backtest(events, grid, methods: dict, origins, horizon=None, sha
         gr = client.scatter(grid, broadcast=True)
         ctx = None if context is None else client.scatter(context, broadcast=True)
         pairs = [(pd.Timestamp(o), name) for o in origins for name in methods]
-        futures = [client.submit(_backtest_one, ev, gr, name, methods[name], o, horizon, shares, ctx,
-                                 pure=False, retries=retries, key=f"hotspots-backtest-{o:%Y%m%d}-{name}-{i}")
-                   for i, (o, name) in enumerate(pairs)]
+        futures = [
+            client.submit(
+                _backtest_one,
+                ev,
+                gr,
+                name,
+                methods[name],
+                o,
+                horizon,
+                shares,
+                ctx,
+                pure=False,
+                retries=retries,
+                key=f"hotspots-backtest-{o:%Y%m%d}-{name}-{i}",
+            )
+            for i, (o, name) in enumerate(pairs)
+        ]
         parts = gather_all(client, futures, [f"backtest {name} at origin {o:%Y-%m-%d}" for o, name in pairs])
     scores = pd.concat([p[0] for p in parts], ignore_index=True)
     curves = pd.concat([p[1] for p in parts], ignore_index=True)
     notes = []
     empty = scores.groupby("origin")["observed"].first()
     if (empty <= 0).any():
-        notes.append(f"{int((empty <= 0).sum())} origin(s) had no incidents in the horizon; their hit rates are "
-                     "undefined and left out of the means.")
-    return harness.BacktestResult(scores=scores, curves=curves, shares=shares, horizon=parts[0][2],
-                                  methods=tuple(methods), n_cells=int(grid.mask.sum()),
-                                  cell_size_m=float(grid.cell_size), notes=tuple(notes))
+        notes.append(
+            f"{int((empty <= 0).sum())} origin(s) had no incidents in the horizon; their hit rates are "
+            "undefined and left out of the means."
+        )
+    return harness.BacktestResult(
+        scores=scores,
+        curves=curves,
+        shares=shares,
+        horizon=parts[0][2],
+        methods=tuple(methods),
+        n_cells=int(grid.mask.sum()),
+        cell_size_m=float(grid.cell_size),
+        notes=tuple(notes),
+    )

@@ -83,8 +83,9 @@ class LondonParams:
         if not 1 <= self.n_boroughs <= 99:
             raise ConfigError(f"--boroughs must be 1..99, got {self.n_boroughs}.")
         if self.spacing_m < 2.8 * math.sqrt(self.area_km2 * 1e6 / math.pi):
-            raise ConfigError(f"spacing_m {self.spacing_m:g} m is too small for {self.area_km2:g} km² areas; "
-                              "outlines would overlap.")
+            raise ConfigError(
+                f"spacing_m {self.spacing_m:g} m is too small for {self.area_km2:g} km² areas; outlines would overlap."
+            )
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,11 @@ def borough_params(lp: LondonParams, i: int, scale: float, centre) -> "DemoParam
     return replace(
         base,
         seed=lp.seed + 7919 * (i + 1),
-        centre_e=float(round(centre[0])), centre_n=float(round(centre[1])),
-        area_km2=lp.area_km2, households_total=lp.households, n_wards=lp.n_wards,
+        centre_e=float(round(centre[0])),
+        centre_n=float(round(centre[1])),
+        area_km2=lp.area_km2,
+        households_total=lp.households,
+        n_wards=lp.n_wards,
         burglary_background_per_year=base.burglary_background_per_year * scale,
         cross_border_per_point=int(round(base.cross_border_per_point * scale)),
         emerging_per_month=base.emerging_per_month * scale,
@@ -185,14 +189,22 @@ def generate_london(out_dir: str | Path, params: LondonParams | None = None, pro
         sel = keep[(keep >= bounds[i]) & (keep < bounds[i + 1])] - bounds[i]
         counts[code] = _thin_and_write(bdir / code, dataset, code, sel)
         configs.append(_write_config(cfg_dir, code, lp))
-    meta = {"params": asdict(lp), "scale": scale, "generated": raw_counts, "kept": counts,
-            "centres": {c: [float(x), float(y)] for c, (x, y) in zip(codes, centres)},
-            "seeds": {c: borough_params(lp, i, scale, centres[i]).seed for i, c in enumerate(codes)},
-            "crs": DEFAULT_CRS, "dataset": "incidents", "partitioning": "hive (borough=LBnn)"}
+    meta = {
+        "params": asdict(lp),
+        "scale": scale,
+        "generated": raw_counts,
+        "kept": counts,
+        "centres": {c: [float(x), float(y)] for c, (x, y) in zip(codes, centres)},
+        "seeds": {c: borough_params(lp, i, scale, centres[i]).seed for i, c in enumerate(codes)},
+        "crs": DEFAULT_CRS,
+        "dataset": "incidents",
+        "partitioning": "hive (borough=LBnn)",
+    }
     (root / "london.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (root / "README.md").write_text(_readme(lp, counts), encoding="utf-8")
-    return LondonDataset(root=root, dataset=dataset, configs=tuple(configs), boroughs=tuple(codes),
-                         counts=counts, scale=scale)
+    return LondonDataset(
+        root=root, dataset=dataset, configs=tuple(configs), boroughs=tuple(codes), counts=counts, scale=scale
+    )
 
 
 def _generate_borough(generate_demo, out: Path, p) -> None:
@@ -223,13 +235,18 @@ def _thin_and_write(bdir: Path, dataset: Path, code: str, sel: np.ndarray) -> in
     e = df["easting"].astype(np.int32)
     n = df["northing"].astype(np.int32)
     part = gpd.GeoDataFrame(
-        {"incident_id": code + "-" + df["ref"],
-         "offence": df["offence"],
-         "committed_from": pd.to_datetime(df["committed_from"], format="%Y-%m-%d %H:%M"),
-         "committed_to": pd.to_datetime(df["committed_to"], format="%Y-%m-%d %H:%M"),
-         "easting": e, "northing": n,
-         "location": df["location"]},
-        geometry=gpd.points_from_xy(e.to_numpy(float), n.to_numpy(float)), crs=DEFAULT_CRS)
+        {
+            "incident_id": code + "-" + df["ref"],
+            "offence": df["offence"],
+            "committed_from": pd.to_datetime(df["committed_from"], format="%Y-%m-%d %H:%M"),
+            "committed_to": pd.to_datetime(df["committed_to"], format="%Y-%m-%d %H:%M"),
+            "easting": e,
+            "northing": n,
+            "location": df["location"],
+        },
+        geometry=gpd.points_from_xy(e.to_numpy(float), n.to_numpy(float)),
+        crs=DEFAULT_CRS,
+    )
     out = dataset / f"borough={code}"
     out.mkdir(parents=True, exist_ok=True)
     part.to_parquet(out / "part-0.parquet", index=False, compression="zstd")
@@ -299,7 +316,10 @@ target_height_m = 1.5
 
 def _write_config(cfg_dir: Path, code: str, lp: LondonParams) -> Path:
     p = cfg_dir / f"{code}.toml"
-    p.write_text(_CONFIG.format(code=code, seed=lp.seed, cell=lp.cell_size_m, timezone=DEFAULT_TIMEZONE, crs=DEFAULT_CRS), encoding="utf-8")
+    p.write_text(
+        _CONFIG.format(code=code, seed=lp.seed, cell=lp.cell_size_m, timezone=DEFAULT_TIMEZONE, crs=DEFAULT_CRS),
+        encoding="utf-8",
+    )
     return p
 
 

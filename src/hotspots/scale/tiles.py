@@ -72,21 +72,47 @@ def tile_points(x: np.ndarray, y: np.ndarray, grid, tile: Tile, reach_m: float) 
     return np.flatnonzero((x >= x_lo) & (x <= x_hi) & (y >= y_lo) & (y <= y_hi))
 
 
-def kde_tile(x: np.ndarray, y: np.ndarray, w: np.ndarray, xmin: float, ymax: float, cell: float,
-             tile: Tile, radius_m: float, kernel: str) -> np.ndarray:
+def kde_tile(
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    xmin: float,
+    ymax: float,
+    cell: float,
+    tile: Tile,
+    radius_m: float,
+    kernel: str,
+) -> np.ndarray:
     """Density (weight per m²) at the cells of ``tile`` from points ``x, y`` (metres), shape ``tile.shape``.
 
     ``xmin``/``ymax`` are the corner of the *whole* grid; the tile's own corner is derived from them.
     """
     nr, nc = tile.shape
-    return _kernels.kde_grid(kernel_array(x, np.float64), kernel_array(y, np.float64),
-                             kernel_array(w, np.float64), float(xmin + tile.col0 * cell),
-                             float(ymax - tile.row0 * cell), float(cell), int(nr), int(nc), float(radius_m),
-                             _kernels.KERNEL_CODES[kernel])
+    return _kernels.kde_grid(
+        kernel_array(x, np.float64),
+        kernel_array(y, np.float64),
+        kernel_array(w, np.float64),
+        float(xmin + tile.col0 * cell),
+        float(ymax - tile.row0 * cell),
+        float(cell),
+        int(nr),
+        int(nc),
+        float(radius_m),
+        _kernels.KERNEL_CODES[kernel],
+    )
 
 
-def tiled_density_surface(x, y, grid, radius_m: float, kernel: str = "quartic", weights=None,
-                          tile_cells: int = 256, client=None, retries: int = 2) -> np.ndarray:
+def tiled_density_surface(
+    x,
+    y,
+    grid,
+    radius_m: float,
+    kernel: str = "quartic",
+    weights=None,
+    tile_cells: int = 256,
+    client=None,
+    retries: int = 2,
+) -> np.ndarray:
     """Same result as :func:`hotspots.analysis.density.density_surface`, computed tile by tile.
 
     Parameters
@@ -117,19 +143,30 @@ def tiled_density_surface(x, y, grid, radius_m: float, kernel: str = "quartic", 
     args = []
     for t in tiles:
         idx = tile_points(x, y, grid, t, reach)
-        args.append((x[idx], y[idx], w[idx], float(grid.xmin), float(grid.ymax), float(grid.cell_size), t,
-                     float(radius_m), kernel))
+        args.append(
+            (
+                x[idx],
+                y[idx],
+                w[idx],
+                float(grid.xmin),
+                float(grid.ymax),
+                float(grid.cell_size),
+                t,
+                float(radius_m),
+                kernel,
+            )
+        )
     if client is None:
         parts = [kde_tile(*a) for a in args]
     else:
-
-        futures = [client.submit(kde_tile, *a, key=f"hotspots-kde-tile-{t.row0}-{t.col0}-{_token(a)}",
-                                 retries=retries) for t, a in zip(tiles, args)]
-        parts = gather_all(client, futures, [f"KDE tile rows {t.row0}-{t.row1}, cols {t.col0}-{t.col1}"
-                                             for t in tiles])
+        futures = [
+            client.submit(kde_tile, *a, key=f"hotspots-kde-tile-{t.row0}-{t.col0}-{_token(a)}", retries=retries)
+            for t, a in zip(tiles, args)
+        ]
+        parts = gather_all(client, futures, [f"KDE tile rows {t.row0}-{t.row1}, cols {t.col0}-{t.col1}" for t in tiles])
     out = np.zeros(grid.shape)
     for t, p in zip(tiles, parts):
-        out[t.row0:t.row1, t.col0:t.col1] = p
+        out[t.row0 : t.row1, t.col0 : t.col1] = p
     out *= 1e6  # per m² -> per km², as density_surface
     out[~grid.mask] = np.nan
     return out

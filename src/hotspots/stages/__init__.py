@@ -18,13 +18,32 @@ from .registry import Stage, check_order, run_stages
 from .results import RunResults, SurfacesResult, TaskingList, TrendsResult
 
 #: The analysis stages, in the order they run.
-ANALYSIS_STAGES: tuple[Stage, ...] = (ward_table.STAGE, surfaces.STAGE, trends.STAGE, nearrepeat.STAGE,
-                                      coverage.STAGE, forecast.STAGE)
+ANALYSIS_STAGES: tuple[Stage, ...] = (
+    ward_table.STAGE,
+    surfaces.STAGE,
+    trends.STAGE,
+    nearrepeat.STAGE,
+    coverage.STAGE,
+    forecast.STAGE,
+)
 check_order(ANALYSIS_STAGES)
 
 #: Stage name -> stage, for the analysis stages.
 REGISTRY: dict[str, Stage] = {s.name: s for s in ANALYSIS_STAGES}
 
-__all__ = ["ANALYSIS_STAGES", "REGISTRY", "RunInputs", "RunResults", "Stage", "SurfacesResult", "TaskingList",
-           "TrendsResult", "check_order", "load_incidents", "load_inputs", "load_study_area", "parse_fim_date",
-           "run_stages"]
+__all__ = [
+    "ANALYSIS_STAGES",
+    "REGISTRY",
+    "RunInputs",
+    "RunResults",
+    "Stage",
+    "SurfacesResult",
+    "TaskingList",
+    "TrendsResult",
+    "check_order",
+    "load_incidents",
+    "load_inputs",
+    "load_study_area",
+    "parse_fim_date",
+    "run_stages",
+]

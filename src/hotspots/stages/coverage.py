@@ -29,16 +29,28 @@ def read_camera_inventory(cfg: Config) -> CameraInventory:
     """The ``[cameras] inventory`` in the working CRS; a run without one cannot assess coverage."""
     cams = cfg.cameras
     if not cams.inventory:
-        raise InputError(f"{cfg.source_file}: no camera inventory; set [cameras] inventory = \"path/to/"
-                         "cameras.csv\" (CSV with camera_id,type,x,y,... or a GeoJSON of points).")
+        raise InputError(
+            f'{cfg.source_file}: no camera inventory; set [cameras] inventory = "path/to/'
+            'cameras.csv" (CSV with camera_id,type,x,y,... or a GeoJSON of points).'
+        )
     return read_inventory(cfg.path(cams.inventory), cams, target_crs=cfg.crs)
 
 
-def coverage(cfg: Config, incidents: pd.DataFrame, area: StudyArea, grid: Grid,
-             harm_per_cell: np.ndarray | None = None, hotspot_areas: gpd.GeoDataFrame | None = None, *,
-             inventory: CameraInventory | None = None, k: int | None = None, anpr_k: int | None = None,
-             mobile_zones: gpd.GeoDataFrame | None = None, mobile_start=None,
-             obstruction: Obstruction | None = None) -> CoverageResult:
+def coverage(
+    cfg: Config,
+    incidents: pd.DataFrame,
+    area: StudyArea,
+    grid: Grid,
+    harm_per_cell: np.ndarray | None = None,
+    hotspot_areas: gpd.GeoDataFrame | None = None,
+    *,
+    inventory: CameraInventory | None = None,
+    k: int | None = None,
+    anpr_k: int | None = None,
+    mobile_zones: gpd.GeoDataFrame | None = None,
+    mobile_start=None,
+    obstruction: Obstruction | None = None,
+) -> CoverageResult:
     """The coverage report of ``incidents`` with the settings and files of ``cfg``.
 
     ``inventory`` / ``obstruction`` replace the configured files; ``k`` /
@@ -51,11 +63,27 @@ def coverage(cfg: Config, incidents: pd.DataFrame, area: StudyArea, grid: Grid,
     candidates = read_sites(cfg.path(sit.candidates), cfg.crs) if sit.candidates else None
     roads = read_roads(cfg.path(anpr.roads), cfg.crs) if anpr.roads else None
     outline = read_outline(cfg.path(anpr.boundary), cfg.crs) if anpr.boundary else None
-    return coverage_report(incidents, area, grid, inventory, cameras=cams, coverage=cfg.coverage, siting=sit,
-                           anpr=anpr, harm_per_cell=harm_per_cell, hotspot_areas=hotspot_areas,
-                           obstruction=obstruction, candidates=candidates, anpr_roads=roads, anpr_outline=outline,
-                           harm_weights=cfg.harm_weights(), k=k, anpr_k=anpr_k, mobile_zones=mobile_zones,
-                           mobile_start=mobile_start)
+    return coverage_report(
+        incidents,
+        area,
+        grid,
+        inventory,
+        cameras=cams,
+        coverage=cfg.coverage,
+        siting=sit,
+        anpr=anpr,
+        harm_per_cell=harm_per_cell,
+        hotspot_areas=hotspot_areas,
+        obstruction=obstruction,
+        candidates=candidates,
+        anpr_roads=roads,
+        anpr_outline=outline,
+        harm_weights=cfg.harm_weights(),
+        k=k,
+        anpr_k=anpr_k,
+        mobile_zones=mobile_zones,
+        mobile_start=mobile_start,
+    )
 
 
 def run(res: RunResults) -> CoverageResult:
@@ -64,6 +92,10 @@ def run(res: RunResults) -> CoverageResult:
     return coverage(res.cfg, res.recent(), res.area, res.grid, hotspot_areas=areas)
 
 
-STAGE: Stage[CoverageResult] = Stage(name="coverage", title="coverage",
-                                     sections=("cameras", "coverage", "siting", "anpr", "harm"),
-                                     depends_on=("surfaces",), run=run)
+STAGE: Stage[CoverageResult] = Stage(
+    name="coverage",
+    title="coverage",
+    sections=("cameras", "coverage", "siting", "anpr", "harm"),
+    depends_on=("surfaces",),
+    run=run,
+)

@@ -18,16 +18,27 @@ from .registry import Stage
 from .results import RunResults
 
 
-def forecast(cfg: Config, incidents: gpd.GeoDataFrame, area: StudyArea, grid: Grid, fim_date,
-             progress=None) -> ForecastResult:
+def forecast(
+    cfg: Config, incidents: gpd.GeoDataFrame, area: StudyArea, grid: Grid, fim_date, progress=None
+) -> ForecastResult:
     """The forecast from ``fim_date`` with the settings of ``cfg``."""
-    return forecast_outlook(incidents, area, grid, fim_date, cfg.forecast, seed=cfg.project.seed,
-                            timezone=cfg.timezone, fortnight_days=cfg.analysis.fortnight_days, progress=progress)
+    return forecast_outlook(
+        incidents,
+        area,
+        grid,
+        fim_date,
+        cfg.forecast,
+        seed=cfg.project.seed,
+        timezone=cfg.timezone,
+        fortnight_days=cfg.analysis.fortnight_days,
+        progress=progress,
+    )
 
 
 def run(res: RunResults) -> ForecastResult:
     return forecast(res.cfg, res.incidents, res.area, res.grid, res.fim_date)
 
 
-STAGE: Stage[ForecastResult] = Stage(name="forecast", title="forecast", sections=("forecast", "analysis", "project"),
-                                     depends_on=(), run=run)
+STAGE: Stage[ForecastResult] = Stage(
+    name="forecast", title="forecast", sections=("forecast", "analysis", "project"), depends_on=(), run=run
+)

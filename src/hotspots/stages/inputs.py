@@ -31,8 +31,13 @@ def load_study_area(cfg: Config) -> StudyArea:
 
 def ingest_settings(cfg: Config) -> IngestSettings:
     """The explicit settings ingest needs, taken from a config."""
-    return IngestSettings(data_dir=cfg.data_dir, crime_type_map=cfg.crime_type_map, harm_weights=cfg.harm_weights(),
-                          timezone=cfg.timezone, boundary_tolerance_m=cfg.study_area.boundary_tolerance_m)
+    return IngestSettings(
+        data_dir=cfg.data_dir,
+        crime_type_map=cfg.crime_type_map,
+        harm_weights=cfg.harm_weights(),
+        timezone=cfg.timezone,
+        boundary_tolerance_m=cfg.study_area.boundary_tolerance_m,
+    )
 
 
 def load_incidents(cfg: Config, area: StudyArea, now: pd.Timestamp | None = None) -> IngestResult:
@@ -89,9 +94,15 @@ class RunInputs:
         return inc[inc["start"] >= start]
 
 
-def load_inputs(cfg: Config, fim_date: str | None = None, reporter: Reporter | None = None, *,
-                now: pd.Timestamp | None = None, previous: str | Path | None = None,
-                pack_dir: str | Path | None = None) -> RunInputs:
+def load_inputs(
+    cfg: Config,
+    fim_date: str | None = None,
+    reporter: Reporter | None = None,
+    *,
+    now: pd.Timestamp | None = None,
+    previous: str | Path | None = None,
+    pack_dir: str | Path | None = None,
+) -> RunInputs:
     """Study area, ingest, the meeting date, the incidents before it and the analysis grid for ``cfg``.
 
     ``fim_date`` (YYYY-MM-DD) defaults to the day after the latest incident;
@@ -114,6 +125,13 @@ def load_inputs(cfg: Config, fim_date: str | None = None, reporter: Reporter | N
         with rep.stage("grid"):
             grid = area.grid(cfg.grid.cell_size_m)
         rep.say(f"  grid: {grid.cell_size:g} m cells, {grid.n_cells:,} cells inside the study area")
-    return RunInputs(cfg=cfg, area=area, ingest=ing, fim_date=fim, incidents=inc, grid=grid,
-                     previous_pack=Path(previous) if previous else None,
-                     pack_dir=Path(pack_dir) if pack_dir else None)
+    return RunInputs(
+        cfg=cfg,
+        area=area,
+        ingest=ing,
+        fim_date=fim,
+        incidents=inc,
+        grid=grid,
+        previous_pack=Path(previous) if previous else None,
+        pack_dir=Path(pack_dir) if pack_dir else None,
+    )

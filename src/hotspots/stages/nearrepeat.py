@@ -20,13 +20,15 @@ from .results import RunResults
 
 def nearrepeat(cfg: Config, incidents: gpd.GeoDataFrame, area: StudyArea, grid: Grid, fim_date) -> NearRepeatResult:
     """The near-repeat analysis of ``incidents`` for the meeting ``fim_date`` with the settings of ``cfg``."""
-    return near_repeat(incidents, grid, fim_date, cfg.nearrepeat, seed=int(cfg.project.seed),
-                       timezone=cfg.timezone, roads=area.roads)
+    return near_repeat(
+        incidents, grid, fim_date, cfg.nearrepeat, seed=int(cfg.project.seed), timezone=cfg.timezone, roads=area.roads
+    )
 
 
 def run(res: RunResults) -> NearRepeatResult:
     return nearrepeat(res.cfg, res.incidents, res.area, res.grid, res.fim_date)
 
 
-STAGE: Stage[NearRepeatResult] = Stage(name="nearrepeat", title="nearrepeat", sections=("nearrepeat", "project"),
-                                       depends_on=(), run=run)
+STAGE: Stage[NearRepeatResult] = Stage(
+    name="nearrepeat", title="nearrepeat", sections=("nearrepeat", "project"), depends_on=(), run=run
+)

@@ -75,8 +75,9 @@ def check_order(stages: Sequence[Stage]) -> None:
         seen.add(st.name)
 
 
-def run_stages(res: RunResults, stages: Sequence[Stage], only: Sequence[str] | None = None,
-               reporter: Reporter | None = None) -> RunResults:
+def run_stages(
+    res: RunResults, stages: Sequence[Stage], only: Sequence[str] | None = None, reporter: Reporter | None = None
+) -> RunResults:
     """Run ``stages`` in order on ``res`` and return the results with each stage's attribute filled.
 
     ``only`` limits the optional stages run (None = all); the others are

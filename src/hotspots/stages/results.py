@@ -37,10 +37,35 @@ from .inputs import RunInputs
 ITEMS_LAYER = "tasking_items"
 
 #: Columns of tasking.csv, in order.
-CSV_COLUMNS = ["rank", "item_id", "status", "location", "ward_name", "ward_code", "snt", "kind",
-               "main_crime_type", "crime_types", "incidents", "harm", "score", "trend_class",
-               "near_repeat_window", "peak_days", "peak_hours", "cctv_coverage", "tactic", "dosage", "owner",
-               "review_date", "reason", "previous_rank", "x", "y", "area_ha"]
+CSV_COLUMNS = [
+    "rank",
+    "item_id",
+    "status",
+    "location",
+    "ward_name",
+    "ward_code",
+    "snt",
+    "kind",
+    "main_crime_type",
+    "crime_types",
+    "incidents",
+    "harm",
+    "score",
+    "trend_class",
+    "near_repeat_window",
+    "peak_days",
+    "peak_hours",
+    "cctv_coverage",
+    "tactic",
+    "dosage",
+    "owner",
+    "review_date",
+    "reason",
+    "previous_rank",
+    "x",
+    "y",
+    "area_ha",
+]
 
 
 # --------------------------------------------------------------------------- surfaces
@@ -68,8 +93,13 @@ class SurfacesResult:
         frames = []
         for t, a in self.areas.items():
             if a.frame is not None and len(a.frame):
-                frames.append(gpd.GeoDataFrame({"area_id": [f"{t}-{i}" for i in a.frame["area_id"]], "label": t},
-                                               geometry=a.frame.geometry.values, crs=a.frame.crs))
+                frames.append(
+                    gpd.GeoDataFrame(
+                        {"area_id": [f"{t}-{i}" for i in a.frame["area_id"]], "label": t},
+                        geometry=a.frame.geometry.values,
+                        crs=a.frame.crs,
+                    )
+                )
         return pd.concat(frames, ignore_index=True) if frames else None
 
     def write(self, out_dir: str | Path) -> list[Path]:
@@ -108,11 +138,19 @@ class SurfacesResult:
                 w.to_file(gpkg, layer=f"ward_rates_{t}", driver="GPKG")
         files.append(gpkg)
         meta = out / "surfaces.json"
-        meta.write_text(json.dumps({"harm_scheme": self.harm_scheme, "settings": self.settings,
-                                    "kde": {t: d.metadata() for t, d in self.kde.items()},
-                                    "gistar_cutoffs": {t: g.cutoffs for t, g in self.gistar.items()},
-                                    "hotspot_counts": {t: int(len(a.frame)) for t, a in self.areas.items()}},
-                                   indent=2, default=str))
+        meta.write_text(
+            json.dumps(
+                {
+                    "harm_scheme": self.harm_scheme,
+                    "settings": self.settings,
+                    "kde": {t: d.metadata() for t, d in self.kde.items()},
+                    "gistar_cutoffs": {t: g.cutoffs for t, g in self.gistar.items()},
+                    "hotspot_counts": {t: int(len(a.frame)) for t, a in self.areas.items()},
+                },
+                indent=2,
+                default=str,
+            )
+        )
         files.append(meta)
         return files
 
@@ -148,11 +186,14 @@ class TrendsResult:
         paths["exceptions"] = write_csv(self.exceptions, out / "exceptions.csv")
         paths["seasonality"] = write_csv(self.seasonality.profile, out / "seasonality.csv")
         paths["outlook"] = write_csv(self.seasonality.outlook, out / "seasonal_outlook.csv")
-        summary = {"fim_date": str(self.fim_date.date()), "emerging": em.summary(),
-                   "legend": em.legend(), "codes": dict(enumerate(em.labels)),
-                   "exceptions_flagged": int(self.exceptions["flag"].astype(bool).sum())
-                   if "flag" in self.exceptions else 0,
-                   "notes": list(self.notes)}
+        summary = {
+            "fim_date": str(self.fim_date.date()),
+            "emerging": em.summary(),
+            "legend": em.legend(),
+            "codes": dict(enumerate(em.labels)),
+            "exceptions_flagged": int(self.exceptions["flag"].astype(bool).sum()) if "flag" in self.exceptions else 0,
+            "notes": list(self.notes),
+        }
         paths["summary"] = out / "trends_summary.json"
         paths["summary"].write_text(json.dumps(summary, indent=2, default=str))
         return paths

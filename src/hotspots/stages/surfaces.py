@@ -40,28 +40,67 @@ class _TypeSurfaces:
     rates: RatesResult | None
 
 
-def _one_type(cfg: Config, sub: gpd.GeoDataFrame, t: str, wards: gpd.GeoDataFrame, grid: Grid,
-              seed: int) -> _TypeSurfaces:
+def _one_type(
+    cfg: Config, sub: gpd.GeoDataFrame, t: str, wards: gpd.GeoDataFrame, grid: Grid, seed: int
+) -> _TypeSurfaces:
     """KDE (counts and harm), Gi*, hotspot areas and ward rates of the incidents ``sub`` of crime type ``t``."""
     dcfg, gcfg, hcfg = cfg.density, cfg.gistar, cfg.hotspots
     scheme = cfg.harm.scheme
     radius = dcfg.radius_m if dcfg.radius_m > 0 else None
-    kde = hotspot_kde(sub, grid=grid, radius_m=radius, kernel=dcfg.kernel, label=f"{t} density",
-                      min_radius_m=dcfg.min_radius_m, max_radius_m=dcfg.max_radius_m)
-    kde_harm = (hotspot_kde(sub, grid=grid, radius_m=kde.radius_m, kernel=dcfg.kernel, weights="harm",
-                            label=f"{t} harm density", harm_scheme=scheme) if dcfg.harm else None)
+    kde = hotspot_kde(
+        sub,
+        grid=grid,
+        radius_m=radius,
+        kernel=dcfg.kernel,
+        label=f"{t} density",
+        min_radius_m=dcfg.min_radius_m,
+        max_radius_m=dcfg.max_radius_m,
+    )
+    kde_harm = (
+        hotspot_kde(
+            sub,
+            grid=grid,
+            radius_m=kde.radius_m,
+            kernel=dcfg.kernel,
+            weights="harm",
+            label=f"{t} harm density",
+            harm_scheme=scheme,
+        )
+        if dcfg.harm
+        else None
+    )
     x, y = sub["x"].to_numpy(float), sub["y"].to_numpy(float)
     vals = grid.counts(x, y, sub["harm"].to_numpy(float) if gcfg.value == "harm" else None)
-    gi = gistar_grid(vals, grid, gcfg.band_m, gcfg.permutations, seed, gcfg.correction, gcfg.p_value,
-                     label=t, harm_scheme=scheme if gcfg.value == "harm" else "")
+    gi = gistar_grid(
+        vals,
+        grid,
+        gcfg.band_m,
+        gcfg.permutations,
+        seed,
+        gcfg.correction,
+        gcfg.p_value,
+        label=t,
+        harm_scheme=scheme if gcfg.value == "harm" else "",
+    )
     if hcfg.method == "gistar":
         hot = gi.to_array(gi.hot(hcfg.confidence), False).astype(bool)
         crit = f"Gi* hot spot at >= {hcfg.confidence}% confidence ({gcfg.correction} corrected)"
     else:
         hot = kde.percentile_mask(hcfg.kde_percentile)
         crit = f"KDE >= {hcfg.kde_percentile:g}th percentile of in-area cells"
-    areas = hotspot_areas(sub, grid, hot, wards=wards, harm_scheme=scheme, method=hcfg.method, criterion=crit,
-                          min_cells=hcfg.min_cells, top_locations=hcfg.top_locations, profile=hcfg.profile, label=t)
+    areas = hotspot_areas(
+        sub,
+        grid,
+        hot,
+        wards=wards,
+        harm_scheme=scheme,
+        method=hcfg.method,
+        criterion=crit,
+        min_cells=hcfg.min_cells,
+        top_locations=hcfg.top_locations,
+        profile=hcfg.profile,
+        label=t,
+    )
     return _TypeSurfaces(kde, kde_harm, gi, areas, _rates(cfg, sub, t, wards))
 
 
@@ -71,12 +110,14 @@ def _rates(cfg: Config, sub: gpd.GeoDataFrame, t: str, wards: gpd.GeoDataFrame) 
     if not len(wards) or den not in wards.columns or not wards[den].notna().any():
         return None
     assign = "column" if "ward_code" in sub.columns and sub["ward_code"].notna().all() else "spatial"
-    return ward_rates(sub, wards, denominator=den, period_years=cfg.analysis.lookback_days / 365.25, assign=assign,
-                      label=t)
+    return ward_rates(
+        sub, wards, denominator=den, period_years=cfg.analysis.lookback_days / 365.25, assign=assign, label=t
+    )
 
 
-def surfaces(cfg: Config, incidents: gpd.GeoDataFrame, area: StudyArea, grid: Grid,
-             crime_types: Sequence[str] | None = None) -> SurfacesResult:
+def surfaces(
+    cfg: Config, incidents: gpd.GeoDataFrame, area: StudyArea, grid: Grid, crime_types: Sequence[str] | None = None
+) -> SurfacesResult:
     """The surfaces of ``incidents`` (usually the analysis window) with the settings of ``cfg``.
 
     ``crime_types`` overrides ``[analysis] crime_types`` (empty/None = every type present);
@@ -84,16 +125,28 @@ def surfaces(cfg: Config, incidents: gpd.GeoDataFrame, area: StudyArea, grid: Gr
     """
     seed = cfg.project.seed if cfg.gistar.seed < 0 else cfg.gistar.seed
     types = list(crime_types or cfg.analysis.crime_types or sorted(incidents["crime_type"].unique()))
-    per_type = {t: _one_type(cfg, sub, t, area.wards, grid, seed)
-                for t in types if len(sub := incidents[incidents["crime_type"] == t]) >= MIN_INCIDENTS}
-    settings = {"density": asdict(cfg.density), "gistar": asdict(cfg.gistar), "hotspots": asdict(cfg.hotspots),
-                "seed": seed}
-    return SurfacesResult(kde={t: s.kde for t, s in per_type.items()},
-                          kde_harm={t: s.kde_harm for t, s in per_type.items() if s.kde_harm is not None},
-                          gistar={t: s.gistar for t, s in per_type.items()},
-                          areas={t: s.areas for t, s in per_type.items()},
-                          rates={t: s.rates for t, s in per_type.items() if s.rates is not None},
-                          harm_scheme=cfg.harm.scheme, grid=grid, wards=area.wards, settings=settings)
+    per_type = {
+        t: _one_type(cfg, sub, t, area.wards, grid, seed)
+        for t in types
+        if len(sub := incidents[incidents["crime_type"] == t]) >= MIN_INCIDENTS
+    }
+    settings = {
+        "density": asdict(cfg.density),
+        "gistar": asdict(cfg.gistar),
+        "hotspots": asdict(cfg.hotspots),
+        "seed": seed,
+    }
+    return SurfacesResult(
+        kde={t: s.kde for t, s in per_type.items()},
+        kde_harm={t: s.kde_harm for t, s in per_type.items() if s.kde_harm is not None},
+        gistar={t: s.gistar for t, s in per_type.items()},
+        areas={t: s.areas for t, s in per_type.items()},
+        rates={t: s.rates for t, s in per_type.items() if s.rates is not None},
+        harm_scheme=cfg.harm.scheme,
+        grid=grid,
+        wards=area.wards,
+        settings=settings,
+    )
 
 
 def run(res: RunResults) -> SurfacesResult:
@@ -101,6 +154,10 @@ def run(res: RunResults) -> SurfacesResult:
     return surfaces(res.cfg, res.recent(), res.area, res.grid)
 
 
-STAGE: Stage[SurfacesResult] = Stage(name="surfaces", title="surfaces",
-                                     sections=("density", "gistar", "hotspots", "analysis", "harm", "project"),
-                                     depends_on=(), run=run)
+STAGE: Stage[SurfacesResult] = Stage(
+    name="surfaces",
+    title="surfaces",
+    sections=("density", "gistar", "hotspots", "analysis", "harm", "project"),
+    depends_on=(),
+    run=run,
+)

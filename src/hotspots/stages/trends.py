@@ -34,13 +34,15 @@ def trends(cfg: Config, incidents: gpd.GeoDataFrame, area: StudyArea, grid: Grid
     em = emerging_hotspots(incidents, grid, fim, cfg.trends, timezone=tz)
     exc = short_term_exceptions(incidents, fim, ecfg, wards=area.wards, timezone=tz)
     seas = seasonality(incidents, fim, ecfg, timezone=tz)
-    return TrendsResult(emerging=em, exceptions=exc, seasonality=seas, fim_date=fim,
-                        notes=tuple(em.notes) + tuple(seas.notes))
+    return TrendsResult(
+        emerging=em, exceptions=exc, seasonality=seas, fim_date=fim, notes=tuple(em.notes) + tuple(seas.notes)
+    )
 
 
 def run(res: RunResults) -> TrendsResult:
     return trends(res.cfg, res.incidents, res.area, res.grid, res.fim_date)
 
 
-STAGE: Stage[TrendsResult] = Stage(name="trends", title="trends", sections=("trends", "exceptions", "analysis"),
-                                   depends_on=(), run=run)
+STAGE: Stage[TrendsResult] = Stage(
+    name="trends", title="trends", sections=("trends", "exceptions", "analysis"), depends_on=(), run=run
+)

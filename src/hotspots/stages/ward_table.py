@@ -14,5 +14,6 @@ def run(res: RunResults) -> pd.DataFrame:
     return ward_table(res.recent(), res.area.wards, period_days=res.cfg.analysis.lookback_days)
 
 
-STAGE: Stage[pd.DataFrame] = Stage(name="ward_table", title="ward rates", sections=("analysis",), depends_on=(),
-                                   run=run, optional=False)
+STAGE: Stage[pd.DataFrame] = Stage(
+    name="ward_table", title="ward rates", sections=("analysis",), depends_on=(), run=run, optional=False
+)

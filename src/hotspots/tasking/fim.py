@@ -35,8 +35,15 @@ from .rank import candidate_items, rank_items
 
 PACK_DIR = re.compile(r"^fim-(\d{4}-\d{2}-\d{2})$")
 
-__all__ = ["CSV_COLUMNS", "ITEMS_LAYER", "TaskingList", "build_tasking", "find_previous_pack", "match_items",
-           "read_previous_items"]
+__all__ = [
+    "CSV_COLUMNS",
+    "ITEMS_LAYER",
+    "TaskingList",
+    "build_tasking",
+    "find_previous_pack",
+    "match_items",
+    "read_previous_items",
+]
 
 
 # --------------------------------------------------------------------------- previous pack
@@ -60,16 +67,22 @@ def read_previous_items(pack: Path, crs: str | None = None) -> gpd.GeoDataFrame:
     """The ranked items of a previous pack (GeoDataFrame), reprojected to ``crs`` when given."""
     f = Path(pack) / "layers.gpkg"
     if not f.exists():
-        raise InputError(f"previous pack {pack} has no layers.gpkg; pass a pack folder written by "
-                         "`hotspots run` (it holds layers.gpkg) or leave out --previous.")
+        raise InputError(
+            f"previous pack {pack} has no layers.gpkg; pass a pack folder written by "
+            "`hotspots run` (it holds layers.gpkg) or leave out --previous."
+        )
     try:
         layers = [n for n, _ in pyogrio.list_layers(f)]
     except Exception as exc:  # pyogrio raises its own DataSourceError for unreadable files
-        raise InputError(f"{f} is not a readable GeoPackage ({exc}); pass a pack folder written by "
-                         "`hotspots run` or leave out --previous.") from None
+        raise InputError(
+            f"{f} is not a readable GeoPackage ({exc}); pass a pack folder written by "
+            "`hotspots run` or leave out --previous."
+        ) from None
     if ITEMS_LAYER not in layers:
-        raise InputError(f"{f} has no {ITEMS_LAYER!r} layer; it was not written by this version of "
-                         "`hotspots run`. Leave out --previous to start a fresh list.")
+        raise InputError(
+            f"{f} has no {ITEMS_LAYER!r} layer; it was not written by this version of "
+            "`hotspots run`. Leave out --previous to start a fresh list."
+        )
     prev = gpd.read_file(f, layer=ITEMS_LAYER)
     if crs is None:
         return prev
@@ -93,8 +106,7 @@ def match_items(cur: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None, min_overla
         ov = np.where(small > 0, inter / np.where(small > 0, small, 1), 0.0)
         if "main_crime_type" in prev.columns and "main_crime_type" in cur.columns:
             # the same place with a different problem is a different item
-            ov = np.where(prev["main_crime_type"].astype(str).to_numpy() == str(cur["main_crime_type"].iat[i]),
-                          ov, 0.0)
+            ov = np.where(prev["main_crime_type"].astype(str).to_numpy() == str(cur["main_crime_type"].iat[i]), ov, 0.0)
         for j in np.nonzero(ov >= min_overlap)[0]:
             pairs.append((-round(float(ov[j]), 9), i, str(prev["item_id"].iat[j]), int(j)))
     pairs.sort()
@@ -108,8 +120,9 @@ def match_items(cur: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None, min_overla
     return out
 
 
-def _previous_items(previous: str | Path | None, out_dir: str | Path | None, fim: pd.Timestamp, crs: str,
-                   notes: list[str]) -> tuple[Path | None, gpd.GeoDataFrame | None]:
+def _previous_items(
+    previous: str | Path | None, out_dir: str | Path | None, fim: pd.Timestamp, crs: str, notes: list[str]
+) -> tuple[Path | None, gpd.GeoDataFrame | None]:
     """The previous pack and its ranked items: ``previous`` when given (its problems are errors), else the latest
     earlier sibling of ``out_dir`` (an unusable one is noted and ignored)."""
     if previous and not Path(previous).is_dir():
@@ -126,8 +139,13 @@ def _previous_items(previous: str | Path | None, out_dir: str | Path | None, fim
         return None, None
 
 
-def _ids_and_status(items: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None, match: dict[int, int],
-                    tcfg: TaskingConfig, fim: pd.Timestamp) -> tuple[list[str], list[str], list[int | None]]:
+def _ids_and_status(
+    items: gpd.GeoDataFrame,
+    prev: gpd.GeoDataFrame | None,
+    match: dict[int, int],
+    tcfg: TaskingConfig,
+    fim: pd.Timestamp,
+) -> tuple[list[str], list[str], list[int | None]]:
     """Per item: its id (the previous item's when it continues one, else a new one never used before), its status
     against the previous list and its previous rank."""
     ids: list[str] = []
@@ -164,8 +182,9 @@ def _with_tactics(items: gpd.GeoDataFrame, book: Playbook) -> gpd.GeoDataFrame:
     return items
 
 
-def _closed_items(prev: gpd.GeoDataFrame | None, match: dict[int, int], columns: list[str],
-                  crs: str) -> gpd.GeoDataFrame:
+def _closed_items(
+    prev: gpd.GeoDataFrame | None, match: dict[int, int], columns: list[str], crs: str
+) -> gpd.GeoDataFrame:
     """The previous items nothing on this list continues, marked closed (no rank)."""
     if prev is None or not len(prev):
         return gpd.GeoDataFrame({c: [] for c in columns if c != "geometry"}, geometry=[], crs=crs)
@@ -179,8 +198,12 @@ def _closed_items(prev: gpd.GeoDataFrame | None, match: dict[int, int], columns:
     return closed
 
 
-def build_tasking(res: RunResults, previous: str | Path | None = None, out_dir: str | Path | None = None,
-                  tcfg: TaskingConfig | None = None) -> TaskingList:
+def build_tasking(
+    res: RunResults,
+    previous: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    tcfg: TaskingConfig | None = None,
+) -> TaskingList:
     """Rank the run's items, give them ids, tactics, owners and status against the previous list.
 
     ``previous`` is a pack folder; without it the latest earlier sibling of
@@ -203,11 +226,23 @@ def build_tasking(res: RunResults, previous: str | Path | None = None, out_dir: 
     items = _with_tactics(items, book)
     items["review_date"] = f"{review:%Y-%m-%d}"
     items["reason"] = [
-        rs[:-1] + (f"; was rank {pr} at the last FIM" + (", score up" if st == "escalated" else "") + "."
-                   if pr is not None else ".")
-        for rs, pr, st in zip(items["reason"], items["previous_rank"], items["status"])]
+        rs[:-1]
+        + (
+            f"; was rank {pr} at the last FIM" + (", score up" if st == "escalated" else "") + "."
+            if pr is not None
+            else "."
+        )
+        for rs, pr, st in zip(items["reason"], items["previous_rank"], items["status"])
+    ]
     closed = _closed_items(prev, match, list(items.columns), res.grid.crs)
     if prev_dir is None:
         notes.append("no previous FIM pack found: every item is new")
-    return TaskingList(items=items, closed=closed, fim_date=fim, review_date=review,
-                       previous=str(prev_dir) if prev_dir else "", playbook_source=book.source, notes=tuple(notes))
+    return TaskingList(
+        items=items,
+        closed=closed,
+        fim_date=fim,
+        review_date=review,
+        previous=str(prev_dir) if prev_dir else "",
+        playbook_source=book.source,
+        notes=tuple(notes),
+    )

@@ -22,8 +22,11 @@ from ..config import Config
 from ..config.sections import Rule
 
 #: Used when no playbook file is found and no rules are given.
-DEFAULT_RULE = Rule(tactic="Visible patrol of the hotspot at its peak days and hours; problem-solving review "
-                           "if it persists", dosage="15 minutes, 3 times a week", owner="{ward_name} SNT sergeant")
+DEFAULT_RULE = Rule(
+    tactic="Visible patrol of the hotspot at its peak days and hours; problem-solving review if it persists",
+    dosage="15 minutes, 3 times a week",
+    owner="{ward_name} SNT sergeant",
+)
 
 
 @dataclass(frozen=True)

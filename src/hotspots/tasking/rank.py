@@ -44,9 +44,20 @@ DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 RISING = ("new hot spot", "consecutive hot spot", "intensifying hot spot", "emerging")
 FADING = ("diminishing hot spot", "historical hot spot", "former")
 #: Order in which an item's trend class is chosen from the classes of its cells.
-TREND_PRIORITY = ("intensifying hot spot", "new hot spot", "consecutive hot spot", "emerging",
-                  "persistent hot spot", "persistent", "sporadic hot spot", "oscillating hot spot", "intermittent",
-                  "diminishing hot spot", "historical hot spot", "former")
+TREND_PRIORITY = (
+    "intensifying hot spot",
+    "new hot spot",
+    "consecutive hot spot",
+    "emerging",
+    "persistent hot spot",
+    "persistent",
+    "sporadic hot spot",
+    "oscillating hot spot",
+    "intermittent",
+    "diminishing hot spot",
+    "historical hot spot",
+    "former",
+)
 
 
 # --------------------------------------------------------------------------- time helpers
@@ -93,9 +104,15 @@ def _areas_from_surfaces(surf: SurfacesResult, min_incidents: int) -> list[dict[
         for r in fr.itertuples(index=False):
             if int(r.incidents) < min_incidents:
                 continue
-            rows.append({"kind": "hotspot", "main_crime_type": ctype, "source": f"{ctype} hotspot area "
-                         f"{r.area_id} ({ha.criterion})", "profile": ha.profiles.get(r.area_id),
-                         "geometry": r.geometry})
+            rows.append(
+                {
+                    "kind": "hotspot",
+                    "main_crime_type": ctype,
+                    "source": f"{ctype} hotspot area {r.area_id} ({ha.criterion})",
+                    "profile": ha.profiles.get(r.area_id),
+                    "geometry": r.geometry,
+                }
+            )
     return rows
 
 
@@ -106,14 +123,28 @@ def _areas_all_crime(res: RunResults, tcfg: TaskingConfig) -> list[dict[str, Any
     vals = g.counts(inc["x"].to_numpy(float), inc["y"].to_numpy(float), inc["harm"].to_numpy(float))
     gi = gistar_grid(vals, g, label="all crime", harm_scheme=res.cfg.harm.scheme)
     hot = gi.to_array(gi.hot(tcfg.confidence), False).astype(bool)
-    ha = hotspot_areas(inc, g, hot, wards=res.area.wards, harm_scheme=res.cfg.harm.scheme, top_locations=3,
-                       criterion=f"all-crime Gi* hot spot at >= {tcfg.confidence}% confidence (FDR)")
+    ha = hotspot_areas(
+        inc,
+        g,
+        hot,
+        wards=res.area.wards,
+        harm_scheme=res.cfg.harm.scheme,
+        top_locations=3,
+        criterion=f"all-crime Gi* hot spot at >= {tcfg.confidence}% confidence (FDR)",
+    )
     rows = []
     for r in ha.frame.itertuples(index=False):
         if int(r.incidents) < tcfg.min_incidents:
             continue
-        rows.append({"kind": "hotspot", "main_crime_type": "", "source": f"all-crime hotspot area {r.area_id} "
-                     f"({ha.criterion})", "profile": ha.profiles.get(r.area_id), "geometry": r.geometry})
+        rows.append(
+            {
+                "kind": "hotspot",
+                "main_crime_type": "",
+                "source": f"all-crime hotspot area {r.area_id} ({ha.criterion})",
+                "profile": ha.profiles.get(r.area_id),
+                "geometry": r.geometry,
+            }
+        )
     return rows
 
 
@@ -124,8 +155,17 @@ def zone_expiries(zones: gpd.GeoDataFrame) -> list[pd.Timestamp]:
 
 def _areas_from_nearrepeat(zones: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     """Every live near-repeat alert zone as a candidate row (main crime type chosen from its incidents)."""
-    return [{"kind": "near_repeat", "main_crime_type": "", "source": "near-repeat alert zone", "profile": None,
-             "expires": e, "geometry": g} for g, e in zip(zones.geometry, zone_expiries(zones))]
+    return [
+        {
+            "kind": "near_repeat",
+            "main_crime_type": "",
+            "source": "near-repeat alert zone",
+            "profile": None,
+            "expires": e,
+            "geometry": g,
+        }
+        for g, e in zip(zones.geometry, zone_expiries(zones))
+    ]
 
 
 # --------------------------------------------------------------------------- describing items
@@ -201,13 +241,18 @@ class _Window:
     def of(cls, res: RunResults) -> _Window:
         inc = res.recent()
         zones = res.nearrepeat.zones if res.nearrepeat is not None else None
-        return cls(inc=inc, px=inc["x"].to_numpy(float), py=inc["y"].to_numpy(float),
-                   total_harm=float(inc["harm"].to_numpy(float).sum()) or 1.0, wards=res.area.wards,
-                   ward_geoms=np.asarray(res.area.wards.geometry.values),
-                   minute=bool((inc["time_precision"] == "minute").all()) if len(inc) else False,
-                   precision_word="month" if (inc["time_precision"] == "month").any() else "day",
-                   cov_union=coverage_polygons(res.coverage) if res.coverage is not None else None,
-                   zones_live=list(zip(zones.geometry, zone_expiries(zones))) if zones is not None else [])
+        return cls(
+            inc=inc,
+            px=inc["x"].to_numpy(float),
+            py=inc["y"].to_numpy(float),
+            total_harm=float(inc["harm"].to_numpy(float).sum()) or 1.0,
+            wards=res.area.wards,
+            ward_geoms=np.asarray(res.area.wards.geometry.values),
+            minute=bool((inc["time_precision"] == "minute").all()) if len(inc) else False,
+            precision_word="month" if (inc["time_precision"] == "month").any() else "day",
+            cov_union=coverage_polygons(res.coverage) if res.coverage is not None else None,
+            zones_live=list(zip(zones.geometry, zone_expiries(zones))) if zones is not None else [],
+        )
 
 
 def _typed(row: dict[str, Any], sub: pd.DataFrame) -> pd.DataFrame:
@@ -282,37 +327,81 @@ def _describe(row: dict[str, Any], res: RunResults, w: _Window, tcfg: TaskingCon
     mult = _multiplier(row, trend, tcfg)
     pt = geom.representative_point()
     return {
-        "kind": row["kind"], "source": row["source"],
+        "kind": row["kind"],
+        "source": row["source"],
         "location": _location(typed["location_text"]) if len(typed) else "no incidents in the window",
-        "ward_code": ward_code, "ward_name": ward_name, "snt": f"{ward_name} SNT" if ward_name else "",
+        "ward_code": ward_code,
+        "ward_name": ward_name,
+        "snt": f"{ward_name} SNT" if ward_name else "",
         "main_crime_type": _main_type(row, typed),
         "crime_types": ", ".join(f"{t} {n}" for t, n in typed["crime_type"].value_counts().items()),
-        "incidents": int(len(typed)), "harm": round(harm, 2), "harm_share": harm / w.total_harm,
-        "trend_class": trend, "near_repeat_window": _near_repeat_window(row, geom, res, w),
-        "expires": row.get("expires"), "peak_days": days, "peak_hours": hours, "time_of_day": tod,
-        "cctv_coverage": _cctv_status(w.cov_union, typed["x"].to_numpy(float), typed["y"].to_numpy(float),
-                                      typed["harm"].to_numpy(float)) if res.coverage is not None else "not run",
-        "multiplier": mult, "score": round(harm * mult, 3), "area_ha": round(geom.area / 1e4, 2),
-        "x": round(pt.x, 1), "y": round(pt.y, 1), "geometry": geom,
+        "incidents": int(len(typed)),
+        "harm": round(harm, 2),
+        "harm_share": harm / w.total_harm,
+        "trend_class": trend,
+        "near_repeat_window": _near_repeat_window(row, geom, res, w),
+        "expires": row.get("expires"),
+        "peak_days": days,
+        "peak_hours": hours,
+        "time_of_day": tod,
+        "cctv_coverage": _cctv_status(
+            w.cov_union, typed["x"].to_numpy(float), typed["y"].to_numpy(float), typed["harm"].to_numpy(float)
+        )
+        if res.coverage is not None
+        else "not run",
+        "multiplier": mult,
+        "score": round(harm * mult, 3),
+        "area_ha": round(geom.area / 1e4, 2),
+        "x": round(pt.x, 1),
+        "y": round(pt.y, 1),
+        "geometry": geom,
     }
 
 
-CANDIDATE_COLUMNS = ["kind", "source", "location", "ward_code", "ward_name", "snt", "main_crime_type", "crime_types",
-                     "incidents", "harm", "harm_share", "trend_class", "near_repeat_window", "expires", "peak_days",
-                     "peak_hours", "time_of_day", "cctv_coverage", "multiplier", "score", "area_ha", "x", "y"]
+CANDIDATE_COLUMNS = [
+    "kind",
+    "source",
+    "location",
+    "ward_code",
+    "ward_name",
+    "snt",
+    "main_crime_type",
+    "crime_types",
+    "incidents",
+    "harm",
+    "harm_share",
+    "trend_class",
+    "near_repeat_window",
+    "expires",
+    "peak_days",
+    "peak_hours",
+    "time_of_day",
+    "cctv_coverage",
+    "multiplier",
+    "score",
+    "area_ha",
+    "x",
+    "y",
+]
 
 
 def candidate_items(res: RunResults, tcfg: TaskingConfig | None = None) -> gpd.GeoDataFrame:
     """Every candidate item of a run, described and scored (GeoDataFrame in the working CRS), unranked."""
     tcfg = tcfg or res.cfg.tasking
-    rows = _areas_from_surfaces(res.surfaces, tcfg.min_incidents) if res.surfaces is not None \
+    rows = (
+        _areas_from_surfaces(res.surfaces, tcfg.min_incidents)
+        if res.surfaces is not None
         else _areas_all_crime(res, tcfg)
+    )
     if res.nearrepeat is not None:
         rows += _areas_from_nearrepeat(res.nearrepeat.zones)
     w = _Window.of(res)
     out = [d for d in (_describe(row, res, w, tcfg) for row in rows) if d is not None]
-    return gpd.GeoDataFrame(out if out else {c: [] for c in CANDIDATE_COLUMNS},
-                            geometry=[o["geometry"] for o in out] if out else [], crs=res.grid.crs)
+    return gpd.GeoDataFrame(
+        out if out else {c: [] for c in CANDIDATE_COLUMNS},
+        geometry=[o["geometry"] for o in out] if out else [],
+        crs=res.grid.crs,
+    )
 
 
 def rank_items(items: gpd.GeoDataFrame, tcfg: TaskingConfig) -> gpd.GeoDataFrame:
@@ -322,14 +411,17 @@ def rank_items(items: gpd.GeoDataFrame, tcfg: TaskingConfig) -> gpd.GeoDataFrame
         items["rank"] = pd.Series(dtype=int)
         items["reason"] = pd.Series(dtype=str)
         return items
-    it = items.assign(_ny=-items["y"]).sort_values(["score", "incidents", "_ny", "x"],
-                                                   ascending=[False, False, True, True], kind="mergesort")
+    it = items.assign(_ny=-items["y"]).sort_values(
+        ["score", "incidents", "_ny", "x"], ascending=[False, False, True, True], kind="mergesort"
+    )
     it = it.drop(columns="_ny").head(tcfg.max_items).reset_index(drop=True)
     it.insert(0, "rank", np.arange(1, len(it) + 1))
     reasons = []
     for r in it.itertuples():
-        parts = [f"{r.harm:,.0f} harm from {r.incidents:,} {r.main_crime_type or 'incidents'} "
-                 f"({100 * r.harm_share:.1f}% of the area's harm in the window)"]
+        parts = [
+            f"{r.harm:,.0f} harm from {r.incidents:,} {r.main_crime_type or 'incidents'} "
+            f"({100 * r.harm_share:.1f}% of the area's harm in the window)"
+        ]
         if r.kind == "near_repeat":
             parts.append(f"live near-repeat alert zone (x{tcfg.near_repeat_multiplier:g})")
         if r.trend_class in RISING:

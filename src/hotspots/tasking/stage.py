@@ -18,6 +18,11 @@ def run(res: RunResults) -> TaskingList:
     return build_tasking(res, previous=res.inputs.previous_pack, out_dir=res.inputs.pack_dir)
 
 
-STAGE: Stage[TaskingList] = Stage(name="tasking", title="tasking list", sections=("tasking", "playbook", "analysis"),
-                                  depends_on=("surfaces", "trends", "nearrepeat", "coverage"), run=run,
-                                  optional=False)
+STAGE: Stage[TaskingList] = Stage(
+    name="tasking",
+    title="tasking list",
+    sections=("tasking", "playbook", "analysis"),
+    depends_on=("surfaces", "trends", "nearrepeat", "coverage"),
+    run=run,
+    optional=False,
+)
