@@ -34,7 +34,7 @@ def _instance(n_side=100, n_sites=2000, n_fixed=40, cell=25.0, seed=7):
     amp = rng.gamma(2.0, 4.0, 25)
     sig = rng.uniform(40, 200, 25)
     w = rng.poisson(0.3, dx.size).astype(float)
-    for (hx, hy), a, s in zip(hot, amp, sig):
+    for (hx, hy), a, s in zip(hot, amp, sig, strict=True):
         w += rng.poisson(a * np.exp(-((dx - hx) ** 2 + (dy - hy) ** 2) / (2 * s * s)))
     sx, sy = rng.uniform(0, side, n_sites), rng.uniform(0, side, n_sites)
     sites = make_cameras(sx, sy, "cctv", range_m=80.0, fov_deg=360.0)
@@ -57,11 +57,11 @@ def run() -> list[dict]:
     t0 = time.perf_counter()
     sol = solve_mclp(A, w, k, fixed=fixed, method="pulp", time_limit_s=300)
     t_cbc = time.perf_counter() - t0
-    ch0, gains0 = greedy_mclp(A, w, k, fixed)
+    _, gains0 = greedy_mclp(A, w, k, fixed)
     pure = float(w[fixed].sum() + gains0.sum())
     greedy_interchange(A[:50, :50], w[:50], 2)  # numba warm-up
     t0 = time.perf_counter()
-    ch, gains = greedy_interchange(A, w, k, fixed)
+    _, gains = greedy_interchange(A, w, k, fixed)
     t_greedy = time.perf_counter() - t0
     g_cov = float(w[fixed].sum() + gains.sum())
     t0 = time.perf_counter()
@@ -69,7 +69,7 @@ def run() -> list[dict]:
     t_lp = time.perf_counter() - t0
     opt = sol.covered
     t0 = time.perf_counter()
-    r_ch, r_g, _ = lp_rounding(A, w, k, fixed, time_limit_s=300)
+    _, r_g, _ = lp_rounding(A, w, k, fixed, time_limit_s=300)
     t_round = time.perf_counter() - t0
     r_cov = float(w[fixed].sum() + r_g.sum())
     rows.append(

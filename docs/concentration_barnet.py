@@ -28,10 +28,19 @@ from hotspots.analysis.places import grid_places, snap_point_places
 from hotspots.analysis.trajectories import place_series, place_trajectories
 
 REPO = Path(__file__).resolve().parents[1]
-COLUMNS = {"period": "year", "n_places": "places", "n_places_with_events": "places with a burglary",
-           "n_events": "burglaries", "gini": "Gini", "generalised_gini": "generalised Gini",
-           "places_for_25pct": "places for 25%", "places_for_50pct": "places for 50%",
-           "places_for_80pct": "places for 80%", "top1pct_share": "share in top 1%", "top5pct_share": "share in top 5%"}
+COLUMNS = {
+    "period": "year",
+    "n_places": "places",
+    "n_places_with_events": "places with a burglary",
+    "n_events": "burglaries",
+    "gini": "Gini",
+    "generalised_gini": "generalised Gini",
+    "places_for_25pct": "places for 25%",
+    "places_for_50pct": "places for 50%",
+    "places_for_80pct": "places for 80%",
+    "top1pct_share": "share in top 1%",
+    "top5pct_share": "share in top 5%",
+}
 
 
 def _markdown(df: pd.DataFrame) -> str:
@@ -58,15 +67,19 @@ def main() -> None:
     loaded = hotspots.load_incidents(cfg, area, now=pd.Timestamp("2026-01-01", tz="Europe/London"))
     inc = loaded.incidents
     s = loaded.summary()
-    print(f"police.uk burglary rows read {s['rows_read']:,}, accepted {s['accepted']:,}, "
-          f"quarantined {s['quarantined']:,} ({s['quarantined_by_reason']})\n")
+    print(
+        f"police.uk burglary rows read {s['rows_read']:,}, accepted {s['accepted']:,}, "
+        f"quarantined {s['quarantined']:,} ({s['quarantined_by_reason']})\n"
+    )
     snaps = snap_point_places(inc["x"], inc["y"])
     for title, places in (("snap points", snaps), ("100 m grid cells", grid_places(area.grid(100)))):
         df = concentration_table(inc, places, groupings=("all",), period="year")
         print(f"### Barnet burglary on {places.description}\n")
         print(_markdown(df))
-        print(f"\n{df.attrs['n_set_aside']:,} burglaries in the partial years (Dec 2010, Jan-Feb 2024) set aside; "
-              f"{df.attrs['n_unplaced']:,} at no place.\n")
+        print(
+            f"\n{df.attrs['n_set_aside']:,} burglaries in the partial years (Dec 2010, Jan-Feb 2024) set aside; "
+            f"{df.attrs['n_unplaced']:,} at no place.\n"
+        )
         trend = pd.concat([concentration_trend(df, m) for m in ("gini", "generalised_gini", "top5pct_share")])
         print(_md(trend[["measure", "first", "last", "slope", "tau", "p_value", "direction"]].round(4)), "\n")
     years = inc["start"].dt.tz_convert("Europe/London").dt.year.to_numpy()

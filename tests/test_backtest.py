@@ -318,9 +318,8 @@ def test_blend_is_the_weighted_mean_of_normalised_surfaces():
 
 
 def test_forecast_config_rejects_unknown_methods_and_bad_shares():
-    from hotspots.config import build_section
+    from hotspots.config import ForecastConfig, build_section
     from hotspots.errors import ConfigError
-    from hotspots.config import ForecastConfig
 
     assert build_section(ForecastConfig, {"method": "naive_6m"}, "x.toml", "forecast").method == "naive_6m"
     with pytest.raises(ConfigError, match="unknown forecast method 'crystal_ball'"):

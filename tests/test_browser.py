@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import build_demo_pack
 
 pytestmark = pytest.mark.browser

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import write_config
+
 from hotspots.config import load_config
 from hotspots.errors import ConfigError
 

@@ -385,9 +385,9 @@ def test_demo_first_camera_goes_to_uncovered_planted_hotspot_in_default_analysis
     """The board's default question: all crime types, the year before the FIM date,
     candidates around the engine's own hotspot areas. The planted hotspot that no
     camera covers must get the first new camera."""
-    from hotspots.stages.surfaces import surfaces as run_surfaces
-    from hotspots.stages.coverage import coverage as run_coverage
     from hotspots.coverage.viewshed import covered_points
+    from hotspots.stages.coverage import coverage as run_coverage
+    from hotspots.stages.surfaces import surfaces as run_surfaces
 
     cfg, area, inc, truth = demo
     fim = pd.Timestamp("2025-11-14", tz="Europe/London")

@@ -97,7 +97,7 @@ def test_areas_summaries_and_ranking(setup):
 
 
 def test_month_precision_refuses_profiles(setup):
-    grid, hot, wards, x, y, types, locs, start = setup
+    grid, hot, _, x, y, types, locs, start = setup
     inc = make_incidents(x, y, types, locs, start, precision="month")
     res = hotspot_areas(inc, grid, hot)
     assert res.profiles == {} and "month precision" in res.profile_note
@@ -107,7 +107,7 @@ def test_month_precision_refuses_profiles(setup):
 
 
 def test_min_cells_and_empty(setup):
-    grid, hot, wards, x, y, types, locs, start = setup
+    grid, hot, _, x, y, types, locs, start = setup
     inc = make_incidents(x, y, types, locs, start)
     f = hotspot_areas(inc, grid, hot, min_cells=6).frame
     assert len(f) == 1 and f.iloc[0]["n_cells"] == 6
@@ -147,9 +147,9 @@ def test_config_validation():
 @pytest.fixture(scope="module")
 def barnet_run(shared_data, repo, tmp_path_factory):
     """The stage on the real 2016-01..2018-06 police.uk all-crime file (via the shipped Barnet config)."""
-    from hotspots.stages.surfaces import surfaces as run_surfaces
     from hotspots.config import load_config
     from hotspots.stages.inputs import load_incidents, load_study_area
+    from hotspots.stages.surfaces import surfaces as run_surfaces
 
     cfg = load_config(repo / "config" / "barnet.toml", data_dir=str(shared_data))
     area = load_study_area(cfg)
@@ -166,7 +166,7 @@ def test_real_2016_2018_hotspots_written_and_reread(barnet_run):
     import pyogrio
     import rasterio
 
-    res, grid, inc, out, files = barnet_run
+    res, grid, inc, out, _ = barnet_run
     for t in ("burglary", "robbery", "violence"):
         assert len(res.areas[t].frame) > 0, f"no {t} hotspots"
         assert res.gistar[t].hot(95).sum() > 0
@@ -200,9 +200,9 @@ def test_real_2016_2018_hotspots_written_and_reread(barnet_run):
 
 def test_stage_reads_its_config_sections(demo_config_path):
     """[density], [gistar] and [hotspots] settings reach the results (demo borough, robbery)."""
-    from hotspots.stages.surfaces import surfaces as run_surfaces
     from hotspots.config import load_config
     from hotspots.stages.inputs import load_incidents, load_study_area
+    from hotspots.stages.surfaces import surfaces as run_surfaces
 
     cfg = (
         load_config(demo_config_path)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import write_config
 from shapely.geometry import Polygon, mapping
 
-from conftest import write_config
 from hotspots.config import load_config
 from hotspots.errors import InputError
 from hotspots.stages.inputs import load_incidents, load_study_area

@@ -206,12 +206,12 @@ def test_run_nearrepeat_month_data_records_refusal():
 
 
 def test_config_section_validates():
-    from hotspots.errors import ConfigError
     from hotspots.config import build_section
+    from hotspots.errors import ConfigError
 
     c = build_section(NearRepeatConfig, {"permutations": 99, "alert_days": 21}, "x.toml", "nearrepeat")
     assert c.permutations == 99 and c.alert_days == 21
-    with pytest.raises(ConfigError, match="nearrepeat.*metric"):
+    with pytest.raises(ConfigError, match=r"nearrepeat.*metric"):
         build_section(NearRepeatConfig, {"metric": "chebyshev"}, "x.toml", "nearrepeat")
     with pytest.raises(ConfigError, match="unknown key"):
         build_section(NearRepeatConfig, {"bands": 3}, "x.toml", "nearrepeat")

@@ -12,7 +12,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-
 from conftest import DEMO_DATE, build_demo_pack, fast_config
 from packdiff import compare_packs
 

@@ -12,7 +12,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REPO, write_config
 
 NY = "America/New_York"
@@ -22,7 +21,7 @@ DAY_2024_01_01 = 19723.0  # days from 1970-01-01 to 2024-01-01
 
 def _incidents(times_utc: list[str], xy: list[tuple[float, float]]) -> gpd.GeoDataFrame:
     start = pd.to_datetime(pd.Series(times_utc), utc=True)
-    x, y = zip(*xy)
+    x, y = zip(*xy, strict=True)
     return gpd.GeoDataFrame(
         {
             "incident_id": [f"B{i}" for i in range(len(xy))],
@@ -104,7 +103,7 @@ def test_project_timezone_reaches_the_near_repeat_stage(tmp_path, zone):
     assert local_dates[-1] == expected_last
 
 
-def _area(boundary) -> "StudyArea":  # noqa: F821
+def _area(boundary) -> StudyArea:  # noqa: F821
     """A study area without roads over ``boundary`` (the near-repeat stage reads only its roads)."""
     from hotspots.geo.study_area import StudyArea
 

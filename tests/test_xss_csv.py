@@ -37,8 +37,9 @@ def crafted_pack(tmp_path_factory):
         shutil.copy(REPO / "config" / f, root / f)
     body = (REPO / "config" / "demo.toml").read_text().replace('data_dir = ".."', 'data_dir = "."')
     (root / "crafted.toml").write_text(body)
-    from hotspots import pipeline
     from conftest import fast_config
+
+    from hotspots import pipeline
 
     return pipeline.run(fast_config(root / "crafted.toml"), fim_date="2025-11-14", out_dir=root / "pack", quiet=True)
 

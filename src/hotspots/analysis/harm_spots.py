@@ -24,22 +24,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..errors import InputError
+from ..vocabulary import crime_type_label
 from .concentration import incident_weights
-
-_PLAIN = {
-    "anti_social_behaviour": "anti-social behaviour",
-    "criminal_damage_arson": "criminal damage and arson",
-    "burglary_residential": "residential burglary",
-    "burglary_business": "business burglary",
-}
+from .places import Places
 
 
 def _type_words(t: str) -> str:
     """A canonical crime type in plain words (for reasons shown to people)."""
-    return _PLAIN.get(str(t), str(t).replace("_", " "))
+    return crime_type_label(t, sentence=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,7 +91,13 @@ class HarmSpots:
         )
 
 
-def harm_spots(incidents, places, top: int = 20, weights="harm", harm_scheme: str = "") -> HarmSpots:
+def harm_spots(
+    incidents: pd.DataFrame,
+    places: Places,
+    top: int = 20,
+    weights: str | npt.ArrayLike = "harm",
+    harm_scheme: str = "",
+) -> HarmSpots:
     """Compare the top ``top`` places by harm with the top ``top`` by count.
 
     Parameters

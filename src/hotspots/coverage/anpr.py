@@ -211,7 +211,7 @@ def anpr_siting(entries, existing_readers, config: AnprConfig, k: int | None = N
         rx = existing_readers["x"].to_numpy(float)
         ry = existing_readers["y"].to_numpy(float)
         D = np.hypot(xy[:, 0:1] - rx[None, :], xy[:, 1:2] - ry[None, :])
-        ok = D <= d_cov
+        ok = d_cov >= D
         if roads is not None and "road_idx" in e.columns:
             ok &= _on_road(e, roads, rx, ry, config.on_road_m)
         Dm = np.where(ok, D, np.inf)

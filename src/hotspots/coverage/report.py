@@ -4,7 +4,8 @@
 camera inventory with the ``[cameras]``, ``[coverage]``, ``[siting]`` and
 ``[anpr]`` settings and returns a :class:`CoverageResult`, whose
 ``write(out_dir)`` writes the coverage report for the CCTV project board
-(:func:`hotspots.render.coverage.write_coverage_report` adds the public map):
+(:func:`hotspots.render.coverage.write_coverage_report` adds the public map, whose
+counts come from the one public aggregation, :mod:`hotspots.render.public`):
 
 =========================  ==========================================================
 ``coverage_by_type.csv``   incidents and harm seen by live cameras, per crime type
@@ -36,7 +37,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from .._csvsafe import excel_safe
+from .._csvsafe import write_csv
 from ..config.sections import AnprConfig, CamerasConfig, CoverageConfig, SitingConfig
 from ..crs import DEFAULT_CRS
 from ..errors import InputError
@@ -47,7 +48,6 @@ from .anpr import AnprResult, run_anpr
 from .cameras import CameraInventory, make_cameras, restrict_to_area
 from .coverage import CoverageStats, compute_coverage
 from .mobile import MobilePlan, mobile_deployments
-from .public_map import public_cells
 from .siting import (
     MCLPSolution,
     SetCoverSolution,
@@ -76,11 +76,9 @@ class CoverageResult:
     set_cover: SetCoverSolution
     anpr: AnprResult | None
     mobile: MobilePlan | None
-    public_cells: gpd.GeoDataFrame
     boundary: BaseGeometry | None = field(repr=False, default=None)
     period: tuple[str, str] = ("", "")
     k: int = 0
-    public_min_count: int = 5
     notes: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ views
@@ -146,9 +144,7 @@ class CoverageResult:
         files = []
 
         def csv(df, name):
-            p = out / name
-            excel_safe(pd.DataFrame(df).drop(columns=["geometry"], errors="ignore")).to_csv(p, index=False)
-            files.append(p)
+            files.append(write_csv(df, out / name))
 
         csv(self.stats.by_type, "coverage_by_type.csv")
         csv(self.stats.gaps, "gaps.csv")
@@ -563,8 +559,6 @@ def coverage_report(
     mobile = None
     if mobile_zones is not None and len(mobile_zones):
         mobile = mobile_deployments(mobile_zones, live, start=mobile_start, x=x, y=y, harm=harm, crs=grid.crs)
-    pcell = cov.public_cell_m or max(250.0, grid.cell_size)
-    pc = public_cells(x, y, study_area.boundary, pcell, cov.public_min_count, crs=grid.crs)
     return CoverageResult(
         inventory,
         label,
@@ -577,13 +571,11 @@ def coverage_report(
         sited.set_cover,
         anpr_res,
         mobile,
-        pc,
         study_area.boundary,
         period,
         sited.k,
-        cov.public_min_count,
         tuple(notes),
     )
 
 
-__all__ = ["CoverageResult", "coverage_report", "read_sites", "read_roads", "read_outline"]
+__all__ = ["CoverageResult", "coverage_report", "read_outline", "read_roads", "read_sites"]

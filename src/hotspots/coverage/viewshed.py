@@ -65,7 +65,7 @@ class Obstruction:
         return cls(arr, float(t.c), float(t.f), float(t.a), str(path))
 
     @classmethod
-    def flat(cls, bounds: tuple[float, float, float, float], cell_size: float) -> "Obstruction":
+    def flat(cls, bounds: tuple[float, float, float, float], cell_size: float) -> Obstruction:
         """An all-zero raster over ``bounds`` (xmin, ymin, xmax, ymax), for flat-ground viewsheds."""
         xmin, ymin, xmax, ymax = bounds
         nc = int(math.ceil((xmax - xmin) / cell_size))

@@ -3,6 +3,7 @@
 * :mod:`.harness` – rolling-origin backtest with a look-ahead guard
   (:class:`~.harness.History`, :func:`~.harness.backtest`);
 * :mod:`.metrics` – hit rate, PAI, PEI, RRI and Poisson log-likelihood at fixed area shares;
+* :mod:`.base` – :class:`~.base.ForecastMethod`, the base class of every method;
 * :mod:`.methods` – naive counts, retrospective and long-run KDE, prospective near-repeat,
   Gi* and a learned Poisson gradient-boosting model, all ``fit(history)`` / ``predict(origin, horizon)``;
 * :mod:`.features` – past-only cell features for the learned model;
@@ -25,15 +26,15 @@ import importlib
 from typing import Any
 
 __all__ = [
-    "ForecastResult",
-    "forecast_outlook",
-    "backtest",
     "EventTable",
+    "ForecastResult",
     "History",
     "Horizon",
-    "make_origins",
+    "backtest",
+    "forecast_outlook",
     "make_method",
     "make_methods",
+    "make_origins",
 ]
 
 _WHERE = {

@@ -69,7 +69,7 @@ class CellContext:
         return dataclasses.replace(self, exposure=exposure)
 
     @classmethod
-    def from_study_area(cls, study_area, grid) -> "CellContext":
+    def from_study_area(cls, study_area, grid) -> CellContext:
         """Covariates of ``grid`` cells from a :class:`~hotspots.model.StudyArea` (working CRS)."""
         xc, yc = grid.centres()
         pts = shapely.points(xc.ravel(), yc.ravel())

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from .._csvsafe import write_csv
 from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError, LookAheadError
 from ..model import coarsest_precision
@@ -102,7 +103,7 @@ class Horizon:
         return f"{self.days} days"
 
     @classmethod
-    def for_precision(cls, precision: str, days: int = 14) -> "Horizon":
+    def for_precision(cls, precision: str, days: int = 14) -> Horizon:
         """One month for month-precision data, else ``days`` days."""
         return cls(days=0, months=1) if precision == "month" else cls(days=days)
 
@@ -164,7 +165,7 @@ class EventTable:
         return len(self.x)
 
     @classmethod
-    def from_incidents(cls, incidents, crime_types=None) -> "EventTable":
+    def from_incidents(cls, incidents, crime_types=None) -> EventTable:
         """From an Incidents GeoDataFrame (working CRS), optionally keeping only ``crime_types``."""
         inc = incidents
         if crime_types:
@@ -183,12 +184,12 @@ class EventTable:
         )
 
     @classmethod
-    def from_dates(cls, x, y, dates, precision: str = "day") -> "EventTable":
+    def from_dates(cls, x, y, dates, precision: str = "day") -> EventTable:
         """From whole dates (day precision): ``t`` is midday, ``t_end`` the last instant of the day."""
         day0 = series_days(pd.to_datetime(pd.Series(dates)).dt.normalize())
         return cls(np.asarray(x, float), np.asarray(y, float), day0 + 0.5, day0 + 1.0 - 1e-6, precision)
 
-    def subset(self, sel: np.ndarray) -> "EventTable":
+    def subset(self, sel: np.ndarray) -> EventTable:
         return EventTable(
             self.x[sel],
             self.y[sel],
@@ -291,7 +292,7 @@ class History:
         x, y, _t = self.events(start, end)
         return self.grid.counts(x, y)
 
-    def until(self, cut) -> "History":
+    def until(self, cut) -> History:
         """The history as it stood at an earlier cut-off (timestamp), sharing this cache."""
         cut = pd.Timestamp(cut)
         self._check(to_days(cut), "History.until")
@@ -496,13 +497,13 @@ class BacktestResult:
             "scores": folder / "backtest_scores.csv",
             "curves": folder / "backtest_curves.csv",
         }
-        self.summary().to_csv(paths["summary"], index=False, float_format="%.6g")
+        write_csv(self.summary(), paths["summary"], float_format="%.6g")
         sc = self.scores.copy()
         sc["origin"] = sc["origin"].map(lambda t: f"{t:%Y-%m-%d}")
-        sc.to_csv(paths["scores"], index=False, float_format="%.6g")
+        write_csv(sc, paths["scores"], float_format="%.6g")
         cv = self.curves.copy()
         cv["origin"] = cv["origin"].map(lambda t: f"{t:%Y-%m-%d}")
-        cv.to_csv(paths["curves"], index=False, float_format="%.6g")
+        write_csv(cv, paths["curves"], float_format="%.6g")
         return paths
 
 

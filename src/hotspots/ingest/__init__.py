@@ -27,7 +27,7 @@ from ..model import INCIDENT_COLUMNS
 from .readers import read_source
 from .validate import REASONS, assign_wards, check_rows
 
-__all__ = ["IngestResult", "read_incidents", "REASONS"]
+__all__ = ["REASONS", "IngestResult", "read_incidents"]
 
 
 @dataclass(frozen=True)
