@@ -116,7 +116,7 @@ def methods_for(area: str, seed: int) -> dict:
         out = {n: make_method(n, seed, "month") for n in names}
         out["learned_no_exposure"] = LearnedRisk(random_state=seed, with_prospective=False, with_exposure=False)
         return out
-    names = list(default_method_names("day")) + ["learned_etas"]
+    names = [*default_method_names("day"), "learned_etas"]
     return {n: make_method(n, seed, "day") for n in names}
 
 
@@ -251,7 +251,7 @@ def _window(result, origins):
 def rule_grid(cands):
     from hotspots.forecast.selection import SelectionRule
 
-    learned = [c for c in cands if c.startswith("learned")][0]
+    learned = next(c for c in cands if c.startswith("learned"))
     rules = []
     for window in (3, 6, 12, 24, 0):
         for shrink in (0.0, 0.5):

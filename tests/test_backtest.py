@@ -101,7 +101,7 @@ def test_history_holds_only_incidents_known_before_the_origin():
     o = pd.Timestamp("2023-03-15", tz=TZ)
     h = History(ev, o, Horizon(14), grid)
     od = to_days(o)
-    x, y, t = h.events()
+    x, _y, _t = h.events()
     assert len(x) == int((ev.t_end < od).sum()) and len(x) < len(ev)
     assert h.read_until_ < od
     with pytest.raises(ValueError):
@@ -178,7 +178,7 @@ def test_month_precision_gets_a_monthly_horizon_and_month_start_origins():
     assert [f"{o:%Y-%m-%d}" for o in origins] == ["2023-03-01", "2023-04-01", "2023-05-01", "2023-06-01"]
     grid = Grid.from_boundary(shapely.box(0, 0, 1000, 1000), 100)
     res = backtest(ev, grid, {"n": NaiveCounts(365.25)}, origins)
-    for o, obs in zip(origins, res.scores["observed"]):
+    for o, obs in zip(origins, res.scores["observed"], strict=True):
         assert obs == int((start == o).sum())  # exactly the origin's month is scored
     h = History(ev, origins[0], hz, grid)
     assert len(h) == int((start < origins[0]).sum())  # every month before, none of the origin's

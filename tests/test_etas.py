@@ -60,7 +60,7 @@ def test_candidate_pairs_match_brute_force():
         for i in range(n)
         if 0 < t[j] - t[i] <= 10.0 and (x[j] - x[i]) ** 2 + (y[j] - y[i]) ** 2 <= 300.0**2
     }
-    assert set(zip(pi.tolist(), pj.tolist())) == ref
+    assert set(zip(pi.tolist(), pj.tolist(), strict=True)) == ref
     np.testing.assert_allclose(dt, t[pj] - t[pi])
     np.testing.assert_allclose(d2, (x[pj] - x[pi]) ** 2 + (y[pj] - y[pi]) ** 2)
 
@@ -71,7 +71,7 @@ def test_em_sums_match_numpy():
     t = np.sort(rng.uniform(0, 50, n))
     x, y = rng.uniform(0, 1000, n), rng.uniform(0, 1000, n)
     bg = rng.uniform(0.5, 1.5, n) / 1e6
-    pi, pj, dt, d2 = K.candidate_pairs(t, x, y, 20.0, 400.0)
+    _pi, pj, dt, d2 = K.candidate_pairs(t, x, y, 20.0, 400.0)
     mu, theta, omega, s2, L, D = 3.0, 0.3, 0.25, 80.0**2, 20.0, 400.0
     g = (
         theta
@@ -100,7 +100,6 @@ def test_truncated_m_step_solvers_invert_the_truncated_means():
 
 
 def test_triggered_counts_are_the_gaussian_mass_in_each_cell():
-    grid = Grid.from_boundary(shapely.box(0, 0, 1000, 1000), 100)
     x, y, t = np.array([430.0]), np.array([610.0]), np.array([95.0])
     theta, omega, sigma, L, D = 0.5, 0.1, 70.0, 200.0, 5000.0
     out = K.triggered_counts(x, y, t, 100.0, 114.0, theta, omega, sigma, L, D, 0.0, 1000.0, 100.0, 10, 10)
@@ -143,7 +142,7 @@ def test_etas_refuses_month_precision_and_is_a_candidate_for_day_data():
     ev = EventTable.from_incidents(inc)
     grid = Grid.from_boundary(shapely.box(0, 0, 1000, 1000), 100)
     h = History(ev, pd.Timestamp("2022-06-01", tz=TZ), Horizon(days=0, months=1), grid)
-    with pytest.raises(PrecisionError, match="self-exciting .ETAS. forecast needs day- or minute-precision"):
+    with pytest.raises(PrecisionError, match=r"self-exciting \(ETAS\) forecast needs day- or minute-precision"):
         make_method("etas").fit(h)
 
 
@@ -182,3 +181,20 @@ def test_learned_model_can_take_the_etas_forecast_as_a_feature():
     ref = SelfExciting().fit(h).predict(h.origin, h.horizon)[grid.mask]
     np.testing.assert_allclose(X[:, names.index("etas_expected")], ref)
     assert make_method("learned_etas").with_etas and not make_method("learned").with_etas
+
+
+def test_etas_is_a_forecast_method_the_config_accepts():
+    """[forecast] method / candidates accept etas, learned_etas and the +relocated variants; a typo is
+    refused naming the section and the choices."""
+    from hotspots.config.sections import ForecastConfig, parse_forecast_method
+    from hotspots.errors import ConfigError
+
+    assert parse_forecast_method("etas") == ("etas", None)
+    assert parse_forecast_method("learned_etas+relocated") == ("learned_etas", None)
+    assert parse_forecast_method("naive_24m+relocated") == ("naive_months", 24)
+    ForecastConfig(method="etas", candidates=("etas", "learned_etas", "blend+relocated")).validate("run.toml")
+    assert isinstance(make_method("etas"), SelfExciting)
+    assert make_method("etas+relocated").method.__class__ is SelfExciting
+    for bad in ("etaz", "etas+relocated+relocated", "+relocated"):
+        with pytest.raises(ConfigError, match=r"run\.toml: \[forecast\] unknown forecast method .*etas"):
+            ForecastConfig(method=bad).validate("run.toml")

@@ -59,7 +59,7 @@ def test_feature_cache_follows_the_data_not_just_the_date():
     ev, grid = _events()
     o = pd.Timestamp("2023-09-01", tz=TZ)
     cache: dict = {}
-    names, full = dynamic_features(History(ev, o, Horizon(14), grid, cache=cache), with_prospective=False)
+    _names, full = dynamic_features(History(ev, o, Horizon(14), grid, cache=cache), with_prospective=False)
     # half the incidents, the same cache and cut-off: the features must be those of the half
     half = ev.subset(np.arange(len(ev)) % 2 == 0)
     _n, got = dynamic_features(History(half, o, Horizon(14), grid, cache=cache), with_prospective=False)

@@ -182,7 +182,7 @@ def test_scores_match_a_brute_force_average_over_random_tie_orders():
     shares = (0.01, 0.05, 0.1, 0.25, 0.5)
     sc = M.score_forecast(risk, actual, mask, shares, expected_total=50.0)
     curve = M.capture_curve(risk, actual, mask, shares)
-    for s, c in zip(shares, curve):
+    for s, c in zip(shares, curve, strict=True):
         k = M.n_flagged(n, s)
         sims = np.array([_scores_for_order(o, risk, actual, lam, mask, k) for o in orders[:, :k]])
         mean, se = sims.mean(axis=0), sims.std(axis=0) / np.sqrt(draws)

@@ -41,8 +41,8 @@ def test_points_on_grid_lines_go_east_and_south(cell):
     k = rng.integers(1, ncols, 400)
     j = rng.integers(1, nrows, 400)
     off_mm = rng.choice([0, 0, 0, 1, -1, 7, -7], 400)
-    xs = [str(x0 + int(a) * cs + Decimal(int(o)) / 1000) for a, o in zip(k, off_mm)]
-    ys = [str(y0 + int(b) * cs - Decimal(int(o)) / 1000) for b, o in zip(j, off_mm)]
+    xs = [str(x0 + int(a) * cs + Decimal(int(o)) / 1000) for a, o in zip(k, off_mm, strict=True)]
+    ys = [str(y0 + int(b) * cs - Decimal(int(o)) / 1000) for b, o in zip(j, off_mm, strict=True)]
     rows, cols = grid.cell_index(np.array(xs, dtype=float), np.array(ys, dtype=float))
     ref_rows, ref_cols = _reference(xs, ys, str(x0), str(grid.ymax), cell)
     np.testing.assert_array_equal(cols, ref_cols)

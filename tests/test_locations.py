@@ -175,7 +175,7 @@ def test_each_cut_off_is_relocated_with_what_was_known_then_and_cached_once():
     np.testing.assert_array_equal(from_late.events()[0], direct.events()[0])
     np.testing.assert_array_equal(from_late.events()[1], direct.events()[1])
     x, y, t = History(ev, cut, hz, grid).events()
-    rx, ry = rule(x, y, t)
+    rx, _ry = rule(x, y, t)
     np.testing.assert_array_equal(direct.events()[0], rx)
     # ... so it is the same history (same key, same cached features) from any later origin
     other = History(ev, pd.Timestamp("2021-03-01", tz=TZ), hz, grid, cache=cache).placed_by(rule).until(cut)

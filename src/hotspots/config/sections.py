@@ -617,9 +617,12 @@ class EvaluateConfig:
 class ForecastConfig:
     """[forecast]: which method forecasts the coming horizon and how it is chosen.
 
-    ``method``: ``"auto"`` (the best of ``candidates`` in a backtest on the
-    run's own data) or a method name (``naive_12m``, ``kde``, ``longrun_kde``,
-    ``longrun_counts``, ``prospective``, ``gistar``, ``learned``...).
+    ``method``: ``"auto"`` (chosen from ``candidates`` by the selection rule on
+    the run's own past backtest scores; the pack quotes the rule's own
+    out-of-sample record) or a method name (``naive_12m``, ``kde``,
+    ``longrun_kde``, ``longrun_counts``, ``prospective``, ``etas``, ``gistar``,
+    ``learned``, ``learned_etas``, ``blend``; ``<name>+relocated`` for the
+    method fitted on history carried onto the current published locations).
     ``window``: number of rolling origins (one horizon apart, the last ending at
     the FIM date) in the in-pipeline backtest. ``candidates``: methods compared
     when ``auto`` (empty = the defaults for the data's time precision).

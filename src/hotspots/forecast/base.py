@@ -22,8 +22,12 @@ class ForecastMethod(BaseEstimator):
     #: what the method is called in messages (None: the class name)
     display_name: str | None = None
 
+    def requires_times(self) -> bool:
+        """Whether ``fit`` needs day- or minute-precision times (the class's ``needs_day_precision``)."""
+        return self.needs_day_precision
+
     def _start(self, history):
-        if self.needs_day_precision and history.precision == "month":
+        if self.requires_times() and history.precision == "month":
             what = self.display_name or type(self).__name__
             raise PrecisionError(
                 f"{what} needs day- or minute-precision incident times, but the data has "

@@ -21,11 +21,14 @@ import hashlib
 import struct
 
 import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
 
 from ..geo.grid import Grid
 
 
-def _feed(h, obj) -> None:
+def _feed_scalar(h, obj) -> bool:
+    """Feed ``obj`` if it is None, a number, a string, bytes or a time; False for anything else."""
     if obj is None:
         h.update(b"N")
     elif isinstance(obj, (bool, np.bool_)):
@@ -39,7 +42,16 @@ def _feed(h, obj) -> None:
         h.update(b"S" + str(len(b)).encode() + b":" + b)
     elif isinstance(obj, bytes):
         h.update(b"Y" + str(len(obj)).encode() + b":" + obj)
-    elif isinstance(obj, np.ndarray):
+    elif isinstance(obj, (np.datetime64, pd.Timestamp)):
+        h.update(b"t" + str(obj).encode())
+    else:
+        return False
+    return True
+
+
+def _feed_container(h, obj) -> bool:
+    """Feed ``obj`` if it is an array, a tuple, a list or a dict; False for anything else."""
+    if isinstance(obj, np.ndarray):
         a = np.ascontiguousarray(obj)
         if a.dtype == object:
             h.update(b"O" + str(a.shape).encode())
@@ -59,16 +71,22 @@ def _feed(h, obj) -> None:
             _feed(h, k)
             _feed(h, obj[k])
         h.update(b"}")
-    elif isinstance(obj, Grid):
+    else:
+        return False
+    return True
+
+
+def _feed(h, obj) -> None:
+    if _feed_scalar(h, obj) or _feed_container(h, obj):
+        return
+    if isinstance(obj, Grid):
         h.update(b"G")
         _feed(h, (obj.cell_size, obj.xmin, obj.ymax, obj.nrows, obj.ncols, obj.crs, obj.mask))
     elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         h.update(b"C" + type(obj).__qualname__.encode())
         _feed(h, tuple((f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj)))
-    elif hasattr(obj, "get_params") and callable(obj.get_params):
+    elif isinstance(obj, BaseEstimator):
         _feed(h, method_key(obj))
-    elif isinstance(obj, np.datetime64) or type(obj).__name__ == "Timestamp":
-        h.update(b"t" + str(obj).encode())
     else:
         raise TypeError(
             f"cannot key a cache on a {type(obj).__name__}; pass arrays, numbers, strings, "
@@ -93,7 +111,7 @@ def method_key(method) -> tuple:
 
 
 def _param(v):
-    if hasattr(v, "get_params") and callable(v.get_params):
+    if isinstance(v, BaseEstimator):
         return method_key(v)
     if isinstance(v, (tuple, list)):
         return tuple(_param(x) for x in v)

@@ -20,9 +20,9 @@ import pandas as pd
 
 from ..errors import InputError
 from . import metrics
-from .harness import History, backtest, fit_predict, to_days
-from .locations import detect_location_change, relocated_names
-from .selection import DEFAULT_RULE, method_for, origins_needed, select_for
+from .harness import BacktestResult, History, Horizon, backtest, fit_predict, to_days
+from .locations import LocationChangeResult, detect_location_change, relocated_names
+from .selection import DEFAULT_RULE, Selection, method_for, origins_needed, select_for
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,20 +39,20 @@ class ForecastChoice:
     """
 
     method: str
-    selection: object
-    backtest: object
-    location_change: object
+    selection: Selection | None
+    backtest: BacktestResult | None
+    location_change: LocationChangeResult
     candidates: tuple[str, ...]
     risk: np.ndarray
     expected: np.ndarray
     origin: pd.Timestamp
-    horizon: object
+    horizon: Horizon
     notes: tuple[str, ...] = ()
 
     def figures(self) -> dict:
         """The figures a pack quotes: the record's mean hit rate at the rule's share, the baseline's,
         the ceiling and the number of origins (empty without a record)."""
-        if self.selection is None:
+        if self.selection is None or self.backtest is None:
             return {}
         rec = self.selection.record
         share = self.selection.rule.share

@@ -140,14 +140,15 @@ def fit_etas(
     x, y, t, bg = x[order], y[order], t[order], bg[order]
     span = float(end - start)
     n = t.size
-    pi, pj, dt, d2 = K.candidate_pairs(t, x, y, float(max_lag_days), float(max_distance_m))
+    _pi, pj, dt, d2 = K.candidate_pairs(t, x, y, float(max_lag_days), float(max_distance_m))
     mu = (0.5 * n / span) if init[0] is None else float(init[0])
     theta, omega, sigma = float(init[1]), float(init[2]), max(float(init[3]), min_sigma_m)
     remaining = np.minimum(end - t, max_lag_days)  # window left for each incident's offspring
     ll = -math.inf
     converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
+    iterations = 0
+    for _ in range(max_iter):
+        iterations += 1
         s, s_dt, s_d2, s_bg, ll_events = K.em_sums(
             pj, dt, d2, bg, mu, theta, omega, sigma * sigma, float(max_lag_days), float(max_distance_m)
         )
@@ -177,7 +178,7 @@ def fit_etas(
         float(omega),
         float(sigma),
         float(ll),
-        it,
+        iterations,
         converged,
         n,
         int(pj.size),

@@ -42,14 +42,14 @@ class ExposureFeatures:
     def __len__(self) -> int:
         return len(self.names)
 
-    def select(self, names) -> "ExposureFeatures":
+    def select(self, names) -> ExposureFeatures:
         """Only the features named (in that order)."""
         idx = [self.names.index(n) for n in names]
         return ExposureFeatures(tuple(names), self.values[idx])
 
     def to_frame(self, grid):
         """GeoDataFrame of the grid's masked cells with one column per feature."""
-        return grid.to_frame(**{n: v for n, v in zip(self.names, self.values)})
+        return grid.to_frame(**{n: v for n, v in zip(self.names, self.values, strict=True)})
 
 
 def combine(*features: ExposureFeatures) -> ExposureFeatures:

@@ -64,7 +64,7 @@ class CellContext:
     #: further static covariates (address density, households, cameras ...; :mod:`.exposure`)
     exposure: ExposureFeatures | None = None
 
-    def with_exposure(self, exposure: ExposureFeatures | None) -> "CellContext":
+    def with_exposure(self, exposure: ExposureFeatures | None) -> CellContext:
         """The same context with these exposure features (replacing any it had)."""
         return dataclasses.replace(self, exposure=exposure)
 
@@ -110,7 +110,8 @@ def _nearest_distance(points, geoms) -> np.ndarray:
 
 def static_features(context: CellContext | None, grid) -> tuple[list[str], list[np.ndarray]]:
     """Static feature columns over the masked cells (names, list of 1-d arrays)."""
-    names, cols = [], []
+    names: list[str] = []
+    cols: list[np.ndarray] = []
     if context is None:
         return names, cols
     m = grid.mask
@@ -121,7 +122,7 @@ def static_features(context: CellContext | None, grid) -> tuple[list[str], list[
         names.append("dist_road_m")
         cols.append(context.dist_road_m[m])
     if context.exposure is not None:
-        for n, v in zip(context.exposure.names, context.exposure.values):
+        for n, v in zip(context.exposure.names, context.exposure.values, strict=True):
             names.append(n)
             cols.append(v[m])
     return names, cols
@@ -219,7 +220,7 @@ def dynamic_features(
         names.append(f"count_{w}d")
         cols.append(grid.counts(x[sel], y[sel])[m])
     # exponentially decayed counts over ten years (all of it for shorter histories)
-    for hl in (half_life_days,) + tuple(h for h in DECAY_HALF_LIVES_DAYS if h != half_life_days):
+    for hl in (half_life_days, *(h for h in DECAY_HALF_LIVES_DAYS if h != half_life_days)):
         wts = np.exp(-np.log(2.0) * (o - t) / hl)
         names.append(f"decayed_count_hl{hl:g}d")
         cols.append(grid.counts(x, y, wts)[m])

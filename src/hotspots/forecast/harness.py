@@ -29,6 +29,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,7 @@ from sklearn.base import clone
 from .._csvsafe import write_csv
 from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError, LookAheadError
+from ..geo.grid import Grid
 from ..model import coarsest_precision
 from . import metrics
 from .cache_key import digest, method_key
@@ -208,7 +210,7 @@ def _readonly(a):
     return a
 
 
-def _placed(h: "History", rule, px, py) -> "History":
+def _placed(h: History, rule, px, py) -> History:
     """``h`` with its incidents at ``rule``'s places; ``px``, ``py``: the published places."""
     x, y = rule(px, py, h._t)
     h._x, h._y = _readonly(x), _readonly(y)
@@ -247,8 +249,8 @@ class History:
         self._t_end = _readonly(events.t_end[known])
         self._ward = _readonly(None if events.ward is None else events.ward[known])
         self.read_until_ = float(self._t_end.max()) if self._t_end.size else -math.inf
-        self._key = None
-        self._place = None  # with a placement rule: (rule, published x, published y)
+        self._key: str | None = None
+        self._place: tuple[Any, np.ndarray, np.ndarray] | None = None  # (placement rule, published x, published y)
 
     def __len__(self) -> int:
         return int(self._x.size)
@@ -282,7 +284,7 @@ class History:
         sel &= self._t_end < end
         if start is not None:
             sel &= self._t >= float(start)
-        out = (self._x[sel], self._y[sel], self._t[sel])
+        out: tuple[np.ndarray | None, ...] = (self._x[sel], self._y[sel], self._t[sel])
         if with_ward:
             out += (None if self._ward is None else self._ward[sel],)
         return out
@@ -310,7 +312,7 @@ class History:
             return _placed(h, rule, px[known], py[known])
         return h
 
-    def placed_by(self, rule) -> "History":
+    def placed_by(self, rule) -> History:
         """The same history with every incident placed by ``rule`` as it would have been at this
         cut-off, and again at every earlier cut-off (:meth:`until`) with what was known then.
 
@@ -432,17 +434,20 @@ class BacktestResult:
     #: {origin: (observed counts over the masked cells, expected total)}, plus the grid
     surfaces: dict = field(default_factory=dict, repr=False)
     observed: dict = field(default_factory=dict, repr=False)
-    grid: object = field(default=None, repr=False)
+    grid: Grid | None = field(default=None, repr=False)
 
     def score_surface(self, origin, risk_masked: np.ndarray) -> dict:
         """Every metric of a surface given over the masked cells at ``origin`` (needs ``keep_surfaces``),
         scored exactly as the backtest scores its methods."""
+        if self.grid is None:
+            raise InputError("score_surface needs a backtest run with keep_surfaces=True (it keeps the grid).")
+        grid = self.grid
         actual_m, expected_total = self.observed[origin]
-        risk = np.full(self.grid.shape, np.nan)
-        risk[self.grid.mask] = risk_masked
-        actual = np.zeros(self.grid.shape)
-        actual[self.grid.mask] = actual_m
-        return metrics.score_forecast(risk, actual, self.grid.mask, self.shares, expected_total)
+        risk = np.full(grid.shape, np.nan)
+        risk[grid.mask] = risk_masked
+        actual = np.zeros(grid.shape)
+        actual[grid.mask] = actual_m
+        return metrics.score_forecast(risk, actual, grid.mask, self.shares, expected_total)
 
     @property
     def origins(self) -> list:
@@ -453,7 +458,7 @@ class BacktestResult:
         for s in self.shares:
             k = metrics.share_key(s)
             cols += [f"hit_rate_{k}", f"pai_{k}", f"pei_{k}", f"rri_{k}", f"ceiling_{k}"]
-        return cols + ["loglik", "info_gain"]
+        return [*cols, "loglik", "info_gain"]
 
     def summary(self) -> pd.DataFrame:
         """Mean and standard error over origins per method (columns ``<metric>`` and ``<metric>_se``).
@@ -461,7 +466,7 @@ class BacktestResult:
         ``ceiling_<k>`` is the mean of the highest hit rate any map could have reached
         at that share (the same for every method) and ``of_ceiling_<k>`` the method's
         mean hit rate as a share of it."""
-        cols = self.metric_columns() + ["fit_s"]
+        cols = [*self.metric_columns(), "fit_s"]
         g = self.scores.groupby("method", sort=False)[cols]
         mean = g.mean()
         se = g.std(ddof=1) / np.sqrt(g.count())
@@ -470,7 +475,7 @@ class BacktestResult:
             out[c + "_se"] = se[c]
         out.insert(0, "origins", g.size())
         ordered = [c for c in cols for c in (c, c + "_se")]
-        out = out[["origins"] + ordered]
+        out = out[["origins", *ordered]]
         for s in self.shares:
             k = metrics.share_key(s)
             out[f"of_ceiling_{k}"] = out[f"hit_rate_{k}"] / out[f"ceiling_{k}"]
@@ -574,7 +579,9 @@ def backtest(
             if keep_surfaces:
                 surfaces[(o, name)] = np.array(risk[grid.mask], dtype=float)
             curve = metrics.capture_curve(risk, actual, grid.mask, CURVE_SHARES)
-            curves.append({"origin": o, "method": name, **{f"{s:g}": v for s, v in zip(CURVE_SHARES, curve)}})
+            curves.append(
+                {"origin": o, "method": name, **{f"{s:g}": v for s, v in zip(CURVE_SHARES, curve, strict=True)}}
+            )
         if progress:
             last = {r["method"]: r for r in rows[-len(methods) :]}
             k = metrics.share_key(shares[min(1, len(shares) - 1)])

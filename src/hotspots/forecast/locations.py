@@ -161,7 +161,7 @@ def detect_location_change(
     np.minimum.at(first_month, pid, month_idx)
     seen_before = first_month[pid] < month_idx  # at a point that appeared in an earlier month
     n = (ends - starts).astype(int)
-    share = np.array([seen_before[a:b].mean() for a, b in zip(starts, ends)])
+    share = np.array([seen_before[a:b].mean() for a, b in zip(starts, ends, strict=True)])
     base = np.full(labels.size, np.nan)
     for i in range(labels.size):
         prev = share[max(0, i - baseline_months) : i]
@@ -289,10 +289,9 @@ class Relocated(ForecastMethod):
         self.drop_ratio = drop_ratio
         self.min_baseline_share = min_baseline_share
 
-    @property
-    def needs_day_precision(self) -> bool:
+    def requires_times(self) -> bool:
         """As the wrapped method."""
-        return bool(self.method.needs_day_precision)
+        return bool(self.method.requires_times())
 
     def fit(self, history):
         self._start(history)

@@ -32,15 +32,13 @@ import contextlib
 import math
 
 import numpy as np
-import pandas as pd
-from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from ..analysis.density import density_surface, silverman_radius
 from ..analysis.gistar import gistar_grid
 from ..config.sections import FORECAST_METHOD_HELP, RELOCATED_SUFFIX, parse_forecast_method
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from .base import ForecastMethod
 from .etas import SelfExciting
 from .features import dynamic_features, prospective_risk
@@ -300,7 +298,7 @@ class LearnedRisk(ForecastMethod):
         mask = self.grid_.mask
         out = np.full(self.grid_.shape, np.nan)
         if self.model_ is None:
-            j = [i for i, n in enumerate(self.feature_names_) if n.startswith("decayed_count")][0]
+            j = next(i for i, n in enumerate(self.feature_names_) if n.startswith("decayed_count"))
             out[mask] = self.X_now_[:, j]
         else:
             with _threads(self.n_threads):
@@ -321,13 +319,15 @@ def blend_surfaces(surfaces, weights, mask) -> np.ndarray:
     """Weighted sum of surfaces (arrays of one shape), each made non-negative (shifted so its lowest
     cell in ``mask`` is 0 when negative; NaN and -inf count 0) and scaled to sum to 1 over ``mask``."""
     acc = None
-    for s, w in zip(surfaces, weights):
+    for s, w in zip(surfaces, weights, strict=True):
         s = np.nan_to_num(np.asarray(s, dtype=float), nan=0.0, neginf=0.0)
         s = s - min(s[mask].min(), 0.0)
         tot = s[mask].sum()
         acc = np.zeros(s.shape) if acc is None else acc
         if tot > 0:
             acc += w * s / tot
+    if acc is None:
+        raise InputError("blend_surfaces: no surfaces to blend.")
     return acc
 
 
@@ -382,11 +382,11 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
     if name.endswith(RELOCATED_SUFFIX):
         return Relocated(make_method(name[: -len(RELOCATED_SUFFIX)], seed, precision))
     kind, number = parse_forecast_method(name)  # unknown names raise ConfigError
-    if kind == "naive_months":
-        return NaiveCounts(window_days=number * MONTH_DAYS)
-    if kind == "naive_days":
-        return NaiveCounts(window_days=float(number))
-    if kind == "kde_radius":
+    if number is not None:  # naive_<N>m, naive_<N>d, kde_<R>m
+        if kind == "naive_months":
+            return NaiveCounts(window_days=number * MONTH_DAYS)
+        if kind == "naive_days":
+            return NaiveCounts(window_days=float(number))
         return RetrospectiveKDE(radius_m=float(number))
     if name == "kde":
         return RetrospectiveKDE()

@@ -31,7 +31,7 @@ RESOLUTION_M = 0.001
 @njit(cache=True)
 def to_units(v: float) -> int:
     """A coordinate or length in metres as whole millimetres (nearest, halves up)."""
-    return np.int64(math.floor(v / RESOLUTION_M + 0.5))
+    return math.floor(v / RESOLUTION_M + 0.5)
 
 
 @njit(cache=True)

@@ -163,8 +163,9 @@ class Grid:
         A point on a vertical grid line belongs to the cell east of it, on a horizontal
         line to the cell south of it; coordinates are compared in whole millimetres
         (see the module docstring)."""
-        x = np.ascontiguousarray(x, dtype=np.float64).ravel()
-        y = np.ascontiguousarray(y, dtype=np.float64).ravel()
+        # contiguous, writeable float64 (a read-only view is copied): the kernel compiles one signature
+        x = np.require(np.ravel(x), np.float64, ["C", "W"])
+        y = np.require(np.ravel(y), np.float64, ["C", "W"])
         return bin_points(
             x, y, float(self.xmin), float(self.ymax), float(self.cell_size), int(self.nrows), int(self.ncols)
         )
