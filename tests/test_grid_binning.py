@@ -113,7 +113,7 @@ def test_police_uk_longitude_latitude_recover_the_published_whole_metre_points()
     reprojected coordinates restores them, so points on a grid line land in the documented cell."""
     from pyproj import Transformer
 
-    from hotspots.ingest.validate import police_uk_whole_metres, to_bng
+    from hotspots.ingest.validate import police_uk_whole_metres, to_working_crs
 
     rng = np.random.default_rng(8)
     n = 3000
@@ -123,7 +123,7 @@ def test_police_uk_longitude_latitude_recover_the_published_whole_metre_points()
     ny[n // 3 : 2 * n // 3] = np.round(ny[n // 3 : 2 * n // 3] / 100) * 100  # a third on horizontal lines
     lon, lat = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(ex, ny)
     raw = pd.DataFrame({"lon": [f"{v:.6f}" for v in lon], "lat": [f"{v:.6f}" for v in lat]})
-    x, y, reason = to_bng(raw, "EPSG:4326")
+    x, y, reason = to_working_crs(raw, "EPSG:4326")
     assert (reason == "").all()
     resid = np.abs(x.to_numpy() - ex)
     assert resid.max() < 0.1 and np.median(resid) > 0.005  # the 6-decimal round trip is not exact ...
