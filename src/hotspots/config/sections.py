@@ -110,21 +110,37 @@ _METHOD_PATTERNS = (
     (re.compile(r"naive_(\d+)d"), "naive_days"),
     (re.compile(r"kde_(\d+)m"), "kde_radius"),
 )
-_FIXED_METHODS = ("kde", "longrun_kde", "longrun_counts", "prospective", "gistar", "learned", "blend")
+_FIXED_METHODS = (
+    "kde",
+    "longrun_kde",
+    "longrun_counts",
+    "prospective",
+    "etas",
+    "gistar",
+    "learned",
+    "learned_etas",
+    "blend",
+)
+#: ``<method>+relocated``: the method fitted on history carried onto the current location set
+#: after a change of the publisher's map points (:mod:`hotspots.forecast.locations`).
+RELOCATED_SUFFIX = "+relocated"
 FORECAST_METHOD_HELP = (
-    "naive_<N>m, naive_<N>d, kde, kde_<R>m, longrun_kde, longrun_counts, prospective, gistar, learned, blend"
+    "naive_<N>m, naive_<N>d, kde, kde_<R>m, longrun_kde, longrun_counts, prospective, etas, gistar, "
+    f"learned, learned_etas, blend (any of them with {RELOCATED_SUFFIX})"
 )
 
 
 def parse_forecast_method(name: str) -> tuple[str, int | None]:
     """The kind of a forecast method name and its number: ``naive_6m`` -> ("naive_months", 6),
-    ``kde_200m`` -> ("kde_radius", 200), ``kde`` -> ("kde", None). Unknown names raise ConfigError."""
+    ``kde_200m`` -> ("kde_radius", 200), ``kde`` -> ("kde", None); ``<name>+relocated`` parses as
+    ``<name>`` (its variant fitted on relocated history). Unknown names raise ConfigError."""
+    base = name.removesuffix(RELOCATED_SUFFIX)
     for pattern, kind in _METHOD_PATTERNS:
-        m = pattern.fullmatch(name)
+        m = pattern.fullmatch(base)
         if m:
             return kind, int(m.group(1))
-    if name in _FIXED_METHODS:
-        return name, None
+    if base in _FIXED_METHODS:
+        return base, None
     raise ConfigError(f"unknown forecast method {name!r}; choose from {FORECAST_METHOD_HELP}.")
 
 
@@ -645,9 +661,12 @@ class EvaluateConfig:
 class ForecastConfig:
     """[forecast]: which method forecasts the coming horizon and how it is chosen.
 
-    ``method``: ``"auto"`` (the best of ``candidates`` in a backtest on the
-    run's own data) or a method name (``naive_12m``, ``kde``, ``longrun_kde``,
-    ``longrun_counts``, ``prospective``, ``gistar``, ``learned``...).
+    ``method``: ``"auto"`` (chosen from ``candidates`` by the selection rule on
+    the run's own past backtest scores; the pack quotes the rule's own
+    out-of-sample record) or a method name (``naive_12m``, ``kde``,
+    ``longrun_kde``, ``longrun_counts``, ``prospective``, ``etas``, ``gistar``,
+    ``learned``, ``learned_etas``, ``blend``; ``<name>+relocated`` for the
+    method fitted on history carried onto the current published locations).
     ``window``: number of rolling origins (one horizon apart, the last ending at
     the FIM date) in the in-pipeline backtest. ``candidates``: methods compared
     when ``auto`` (empty = the defaults for the data's time precision).
