@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 
@@ -102,7 +103,7 @@ def _instance(seed, nd=30, nc=9, p=0.18, nfixed=2):
 
 
 @pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("method", ["spopt", "pulp"])
+@pytest.mark.parametrize("method", ["highs", "spopt", "pulp"])
 def test_mclp_equals_bruteforce(seed, method):
     A, F, w = _instance(seed)
     fixed = np.asarray(F.sum(axis=1)).ravel() > 0
@@ -158,10 +159,11 @@ def test_interchange_reaches_optimum_where_greedy_does_not():
     assert sorted(better.tolist()) == [1, 2] and bg.sum() == 16.0
 
 
-def test_marginal_curve_matches_bruteforce(tmp_path):
+@pytest.mark.parametrize("method", ["highs", "spopt"])
+def test_marginal_curve_matches_bruteforce(tmp_path, method):
     A, F, w = _instance(21, nd=30, nc=8)
     fixed = np.asarray(F.sum(axis=1)).ravel() > 0
-    c = marginal_curve(A, w, 3, fixed, F, method="spopt")
+    c = marginal_curve(A, w, 3, fixed, F, method=method)
     assert c["new_cameras"].tolist() == [0, 1, 2, 3]
     assert c["harm_covered"].iat[0] == pytest.approx(w[fixed].sum())
     for k in (1, 2, 3):
@@ -170,6 +172,78 @@ def test_marginal_curve_matches_bruteforce(tmp_path):
     assert c["marginal_gain"].iloc[1:].sum() == pytest.approx(c["harm_covered"].iat[-1] - c["harm_covered"].iat[0])
     png = plot_marginal_curve(c, tmp_path / "mg.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_marginal_curve_reuses_the_solution_for_k():
+    """The curve's last point is the solution already found for k, not a second solve."""
+    A, F, w = _instance(22, nd=30, nc=8)
+    fixed = np.asarray(F.sum(axis=1)).ravel() > 0
+    sol = solve_mclp(A, w, 3, fixed=fixed)
+    marked = dataclasses.replace(sol, method="solved once")
+    c = marginal_curve(A, w, 3, fixed, method="highs", solved=marked)
+    assert c["method"].tolist()[1:] == ["MCLP (HiGHS)", "MCLP (HiGHS)", "solved once"]
+    assert c["harm_covered"].iat[3] == pytest.approx(brute_force_mclp(A, w, 3, fixed)[0])
+
+
+def test_reduced_demand_is_an_equivalent_problem():
+    """Rows covered by the same sites are merged (weights summed), empty rows and useless sites dropped;
+    the optimum of the reduced problem equals the brute-force optimum of the original for every k."""
+    from hotspots.coverage.milp import mclp, reduce_demand
+
+    rng = np.random.default_rng(5)
+    base = (rng.random((12, 7)) < 0.3).astype(np.int8)
+    base[:, 6] = 0  # a site that covers nothing
+    A = sp.csr_matrix(np.vstack([base, base, np.zeros((3, 7), np.int8)]))  # every row twice, then empty rows
+    w = rng.integers(1, 9, A.shape[0]).astype(float)
+    Ar, wr, cols = reduce_demand(A, w)
+    useful = np.nonzero(base.any(axis=0))[0]
+    assert cols.tolist() == useful.tolist()
+    assert Ar.shape[0] == len({tuple(r) for r in base[:, useful] if r.any()}) <= 12
+    covered_weight = w[: 2 * len(base)][np.tile(base.any(axis=1), 2)].sum()
+    assert wr.sum() == pytest.approx(covered_weight)
+    for k in (1, 2, 3, 4):
+        ans = mclp(A, w, k)
+        best, _ = brute_force_mclp(A, w, k)
+        assert ans.optimal and ans.objective == pytest.approx(best)
+        assert w[np.asarray(A[:, ans.chosen].sum(axis=1)).ravel() > 0].sum() == pytest.approx(best)
+
+
+def test_highs_time_limit_falls_back_with_bound(monkeypatch):
+    """When HiGHS stops at its time limit without an incumbent, the heuristic answer comes with the LP bound."""
+    from scipy.optimize import OptimizeResult
+
+    from hotspots.coverage import milp as M
+    from hotspots.coverage.siting import greedy_interchange
+
+    real = M.milp
+
+    def limited(c, *, integrality=None, **kw):
+        if integrality is not None and integrality.any():  # the integer model: no solution in time
+            return OptimizeResult(status=1, x=None, fun=None, message="Time limit reached.")
+        return real(c, integrality=integrality, **kw)
+
+    A, F, w = _instance(2, nd=40, nc=10)
+    fixed = np.asarray(F.sum(axis=1)).ravel() > 0
+    _ch, g = greedy_interchange(A, w, 3, fixed)
+    assert lp_bound(A, w, 3, fixed) > w[fixed].sum() + g.sum() + 1e-6  # the LP alone cannot settle this one
+    monkeypatch.setattr(M, "milp", limited)
+    best, _ = brute_force_mclp(A, w, 3, fixed)
+    sol = solve_mclp(A, w, 3, fixed=fixed)
+    assert "fallback" in sol.method and "not proven optimal" in sol.status
+    assert any("Time limit" in n for n in sol.notes)
+    assert sol.covered <= best + 1e-9 <= sol.bound + 1e-6
+    assert sol.bound == pytest.approx(lp_bound(A, w, 3, fixed))
+
+
+@pytest.mark.parametrize(("seed", "branch_and_bound"), [(2, True), (6, True), (0, False), (1, False)])
+def test_lp_proof_and_branch_and_bound_both_reach_the_bruteforce_optimum(seed, branch_and_bound):
+    """HiGHS first solves the LP relaxation: when the heuristic meets its bound (or the LP is integral) the
+    answer is proven without branch and bound; otherwise the integer model is solved. Both must be exact."""
+    A, F, w = _instance(seed, nd=40, nc=10)
+    fixed = np.asarray(F.sum(axis=1)).ravel() > 0
+    sol = solve_mclp(A, w, 3, fixed=fixed, method="highs")
+    assert sol.status == "optimal" and sol.covered == pytest.approx(brute_force_mclp(A, w, 3, fixed)[0])
+    assert bool(sol.notes) is not branch_and_bound  # the note says the LP bound proved it
 
 
 @pytest.mark.parametrize("share", [0.3, 0.6, 0.9])
@@ -306,15 +380,15 @@ def test_time_limit_fallback_reports_bound_and_gap(monkeypatch):
     """When CBC returns no integer solution, the heuristic result comes with the LP bound and its gap."""
     import pulp
 
-    from hotspots.coverage import siting
+    from hotspots.coverage import _peer_solvers as peers
 
     class NoSolution(pulp.LpSolver):
         def actualSolve(self, lp):
             lp.assignStatus(pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound)
             return lp.status
 
-    real = siting._cbc
-    monkeypatch.setattr(siting, "_cbc", lambda t, msg=False, warm=False: NoSolution() if warm else real(t, msg, warm))
+    real = peers._cbc
+    monkeypatch.setattr(peers, "_cbc", lambda t, msg=False, warm=False: NoSolution() if warm else real(t, msg, warm))
     A, F, w = _instance(31, nd=40, nc=10)
     fixed = np.asarray(F.sum(axis=1)).ravel() > 0
     best, _ = brute_force_mclp(A, w, 3, fixed)
@@ -406,3 +480,22 @@ def test_demo_first_camera_goes_to_uncovered_planted_hotspot_in_default_analysis
     sub = year[np.hypot(year["x"] - em["x"], year["y"] - em["y"]) <= em["radius_m"]]
     cam = make_cameras([first["x"]], [first["y"]], range_m=first["range_m"], fov_deg=360)
     assert (covered_points(cam, sub["x"], sub["y"]) > 0).sum() >= 0.5 * len(sub)
+
+
+def test_siting_demand_cells_equal_the_full_grid():
+    """The demand on small cells is built only where incidents are, with the cells, order and sums
+    of the full ``Grid`` (the reference), including cells that only touch the boundary."""
+    from hotspots.coverage.report import harm_on_cells
+
+    rng = np.random.default_rng(1)
+    boundary = shapely.Point(1000, 1000).buffer(700)
+    x, y = rng.uniform(250, 1750, 5000), rng.uniform(250, 1750, 5000)
+    h = rng.gamma(2, 3, 5000)
+    g = Grid.from_boundary(boundary, 25)
+    dh = np.where(g.mask, g.counts(x, y, h), 0.0)
+    rr, cc = np.nonzero(g.mask & (dh > 0))
+    xc, yc = g.centres()
+    got_x, got_y, got_h = harm_on_cells(boundary, 25, x, y, h)
+    assert np.array_equal(got_x, xc[rr, cc]) and np.array_equal(got_y, yc[rr, cc])
+    assert np.array_equal(got_h, dh[rr, cc])
+    assert len(got_h) < g.n_cells  # only the cells holding harm

@@ -748,7 +748,7 @@ class SitingConfig:
     candidate_buffer_m: float = 150.0
     max_candidates: int = 2000
     time_limit_s: float = 60.0
-    solver: str = "auto"  # auto | spopt | pulp | greedy
+    solver: str = "auto"  # auto (= highs, in this process) | highs | spopt | pulp | greedy
     spopt_max_terms: int = 250_000  # spopt writes dense demand x site terms; above this the sparse model is used
     target_share: float = 0.25  # set covering: fewest new cameras to see this share of all harm
     curve: str = "optimal"  # optimal | greedy: how the 1..k marginal-gain curve is computed
@@ -756,8 +756,10 @@ class SitingConfig:
     def validate(self, where: str) -> None:
         if self.k < 1:
             raise ConfigError(f"{where}: [siting] k must be >= 1 new cameras, got {self.k}.")
-        if self.solver not in ("auto", "spopt", "pulp", "greedy"):
-            raise ConfigError(f"{where}: [siting] solver must be auto, spopt, pulp or greedy, got {self.solver!r}.")
+        if self.solver not in ("auto", "highs", "spopt", "pulp", "greedy"):
+            raise ConfigError(
+                f"{where}: [siting] solver must be auto, highs, spopt, pulp or greedy, got {self.solver!r}."
+            )
         if self.candidate_source not in ("auto", "roads", "lattice"):
             raise ConfigError(
                 f"{where}: [siting] candidate_source must be auto, roads or lattice, got {self.candidate_source!r}."

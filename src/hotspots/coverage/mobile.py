@@ -69,7 +69,8 @@ def mobile_deployments(
     xs = np.asarray(x if x is not None else [], float)
     ys = np.asarray(y if y is not None else [], float)
     hs = np.ones(len(xs)) if harm is None else np.asarray(harm, float)
-    chosen, skipped = [], []
+    chosen: list[dict] = []
+    skipped: list[dict] = []
     for i in order:
         geom = z.geometry.iat[i]
         zid = str(z["zone_id"].iat[i]) if "zone_id" in z.columns else f"zone_{i + 1}"

@@ -25,6 +25,7 @@ All geometry is in the working CRS (metres; the grid's CRS).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ from ..geo.grid import Grid
 from ..geo.study_area import StudyArea
 from .anpr import AnprResult, run_anpr
 from .cameras import CameraInventory, make_cameras, restrict_to_area
+from .candidates import generate_candidates
 from .coverage import CoverageStats, compute_coverage
 from .mobile import MobilePlan, mobile_deployments
 from .public_map import public_cells
@@ -52,7 +54,6 @@ from .siting import (
     MCLPSolution,
     SetCoverSolution,
     coverage_matrix,
-    generate_candidates,
     marginal_curve,
     plot_marginal_curve,
     set_cover,
@@ -311,15 +312,46 @@ def _siting_demand(
     sit: SitingConfig,
 ) -> _Demand:
     if sit.demand_cell_m > 0:
-        dgrid = Grid.from_boundary(boundary, min(sit.demand_cell_m, grid.cell_size), crs=grid.crs)
-        dh = np.where(dgrid.mask, dgrid.counts(x, y, harm), 0.0)
-        note = f"siting demand: incident harm on {dgrid.cell_size:g} m cells"
-    else:
-        dgrid, dh = grid, hpc
-        note = f"siting demand: harm per analysis-grid cell ({grid.cell_size:g} m)"
-    rows, cols = np.nonzero(dgrid.mask & (dh > 0))
-    xc, yc = dgrid.centres()
-    return _Demand(xc[rows, cols], yc[rows, cols], dh[rows, cols], note)
+        cs = min(sit.demand_cell_m, grid.cell_size)
+        dx, dy, dw = harm_on_cells(boundary, cs, x, y, harm)
+        return _Demand(dx, dy, dw, f"siting demand: incident harm on {cs:g} m cells")
+    rows, cols = np.nonzero(grid.mask & (hpc > 0))
+    xc, yc = grid.centres()
+    note = f"siting demand: harm per analysis-grid cell ({grid.cell_size:g} m)"
+    return _Demand(xc[rows, cols], yc[rows, cols], hpc[rows, cols], note)
+
+
+def harm_on_cells(
+    boundary: BaseGeometry, cell_m: float, x: np.ndarray, y: np.ndarray, harm: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Harm summed on square cells of ``cell_m`` metres: (centre x, centre y, harm) of the cells holding harm.
+
+    The cells are those of ``Grid.from_boundary(boundary, cell_m)`` (aligned to
+    multiples of the cell size, touching the boundary, row-major order), but only
+    the cells that hold incidents are built: a 25 m grid over a borough has
+    about 140,000 cells and the demand needs a few thousand.
+    """
+    minx, miny, maxx, maxy = boundary.bounds
+    cs = float(cell_m)
+    x0, y1 = math.floor(minx / cs) * cs, math.ceil(maxy / cs) * cs
+    ncols, nrows = int(math.ceil((maxx - x0) / cs)), int(math.ceil((y1 - miny) / cs))
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    col = np.floor((x - x0) / cs)
+    row = np.floor((y1 - y) / cs)
+    ok = np.isfinite(col) & np.isfinite(row) & (col >= 0) & (col < ncols) & (row >= 0) & (row < nrows)
+    ids = row[ok].astype(np.int64) * ncols + col[ok].astype(np.int64)
+    cells, inv = np.unique(ids, return_inverse=True)
+    h = np.bincount(inv, weights=np.asarray(harm, float)[ok], minlength=len(cells))
+    r, c = cells // ncols, cells % ncols
+    boxes = shapely.box(x0 + c * cs, y1 - (r + 1) * cs, x0 + (c + 1) * cs, y1 - r * cs)
+    shapely.prepare(boundary)
+    inside = shapely.contains_properly(boundary, boxes)
+    edge = shapely.intersects(boundary, boxes) & ~inside
+    touches = inside.copy()
+    if edge.any():
+        touches[edge] = shapely.area(shapely.intersection(boundary, boxes[edge])) > 0
+    keep = touches & (h > 0)
+    return x0 + (c[keep] + 0.5) * cs, y1 - (r[keep] + 0.5) * cs, h[keep]
 
 
 def _generated_candidates(
@@ -422,7 +454,17 @@ def _solve_siting(
         spopt_max_terms=sit.spopt_max_terms,
     )
     curve = marginal_curve(
-        A, demand.w, kk, fixed, fixed_A, sit.solver, sit.curve, sit.time_limit_s, sit.spopt_max_terms, total=total
+        A,
+        demand.w,
+        kk,
+        fixed,
+        fixed_A,
+        sit.solver,
+        sit.curve,
+        sit.time_limit_s,
+        sit.spopt_max_terms,
+        total=total,
+        solved=sol,
     )
     sc = set_cover(A, demand.w, sit.target_share, fixed, total=total, time_limit_s=sit.time_limit_s)
     return _Siting(sol, curve, sc, _proposed_sites(cand, sol, total, ctype, rng_m), kk, tuple(notes))
