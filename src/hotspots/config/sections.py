@@ -81,6 +81,14 @@ DATA_PATH = {"path": "data"}
 CONFIG_PATH = {"path": "config"}
 
 
+def _iso_date(value: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _unknown_types(types: tuple[str, ...]) -> list[str]:
     return [c for c in types if c not in CANONICAL_CRIME_TYPES]
 
@@ -632,16 +640,77 @@ class ForecastConfig:
 
 # --------------------------------------------------------------------------- cameras and coverage
 @dataclass(frozen=True)
+class CameraInventorySource:
+    """One ``[[cameras.inventories]]`` entry: a camera list, who published it and how to read it.
+
+    ``label`` names the inventory on every page; ``dated`` (ISO date) is when the
+    list was published or last updated; ``default_type`` (cctv, anpr, traffic)
+    types a file without a type column; ``crs`` is the CRS of x/y columns (''
+    = ``[project] crs``); ``description_field`` the column describing where
+    each camera is ('' = the first of description, location_desc, name,
+    location, view). ``quality_field`` names a column of positional-quality
+    classes and ``position_error_m`` gives each class its positional-error
+    radius in metres: the camera's true position is taken to be anywhere
+    within that distance of the mapped one, all places equally likely, and its
+    coverage counts with the probability that the true position sees each
+    place (0 m = the position is exact).
+    """
+
+    path: str = field(default="", metadata=DATA_PATH)
+    label: str = ""
+    dated: str = ""
+    default_type: str = ""
+    crs: str = ""
+    description_field: str = ""
+    quality_field: str = ""
+    position_error_m: dict[str, float] = field(default_factory=dict)
+
+    def validate(self, where: str) -> None:
+        if not self.path:
+            raise ConfigError(f"{where}: every [[cameras.inventories]] entry needs a path.")
+        _check_inventory_fields(where, "[[cameras.inventories]]", self.default_type, self.crs, self.dated)
+        if self.quality_field and not self.position_error_m:
+            raise ConfigError(
+                f"{where}: [[cameras.inventories]] quality_field = {self.quality_field!r} needs a "
+                "position_error_m table giving each quality class its error radius in metres."
+            )
+        bad = {k: v for k, v in self.position_error_m.items() if not (0 <= v <= 5000)}
+        if bad:
+            raise ConfigError(
+                f"{where}: [[cameras.inventories]] position_error_m must be between 0 and 5000 metres, got {bad}."
+            )
+
+
+def _check_inventory_fields(where: str, key: str, default_type: str, crs: str, dated: str) -> None:
+    if default_type and default_type not in CAMERA_TYPES:
+        raise ConfigError(f"{where}: {key} default_type must be one of {list(CAMERA_TYPES)}, got {default_type!r}.")
+    if crs and parse_crs(crs) is None:
+        raise ConfigError(
+            f"{where}: {key} crs {crs!r} is not a CRS pyproj knows; give an EPSG code such as EPSG:27700."
+        )
+    if dated and not _iso_date(dated):
+        raise ConfigError(f"{where}: {key} dated {dated!r} is not an ISO date (YYYY-MM-DD).")
+
+
+@dataclass(frozen=True)
 class CamerasConfig:
-    """[cameras]: the inventory file and per-type viewing defaults.
+    """[cameras]: the camera inventories and per-type viewing defaults.
 
     Ranges in metres, angles in degrees (bearing clockwise from grid north),
-    heights in metres above ground. ``crs`` is the CRS of x/y columns in a CSV
-    inventory ('' = ``[project] crs``).
+    heights in metres above ground. One inventory can be given by ``inventory``
+    (with ``label``, ``dated``, ``default_type`` and ``crs``, the CRS of x/y
+    columns in a CSV, '' = ``[project] crs``); any number more, each with its own
+    reading rules, as ``[[cameras.inventories]]`` tables (see
+    :class:`CameraInventorySource`). A camera row whose range is above
+    ``max_range_m`` or whose mounting height is above ``max_mount_height_m`` is
+    rejected with the reason. ``position_samples`` positions stand for a camera
+    whose position is uncertain (see :mod:`hotspots.coverage.uncertain`).
     """
 
     inventory: str = field(default="", metadata=DATA_PATH)
     crs: str = ""
+    dated: str = ""  # ISO date of the ``inventory`` list
+    inventories: tuple[CameraInventorySource, ...] = ()
     obstruction: str = field(default="", metadata=DATA_PATH)  # building-height / DSM GeoTIFF (metres)
     obstruction_is_dsm: bool = False  # true: raster holds absolute heights (DSM); ground = min of raster
     cctv_range_m: float = 80.0
@@ -656,45 +725,58 @@ class CamerasConfig:
     label: str = ""  # how reports name the inventory (default: the file name)
     default_type: str = ""  # type for every row when the file has no 'type' column (e.g. "traffic")
     max_distance_from_area_m: float = -1.0  # >= 0: cameras farther from the study area are set aside (listed)
+    max_range_m: float = 1000.0  # a camera row claiming a longer view is rejected
+    max_mount_height_m: float = 100.0  # a camera row mounted higher is rejected
+    position_samples: int = 128  # positions standing for a camera with an uncertain position
 
     def validate(self, where: str) -> None:
         for t in CAMERA_TYPES:
             r, f = getattr(self, f"{t}_range_m"), getattr(self, f"{t}_fov_deg")
-            if not (r > 0):
-                raise ConfigError(f"{where}: [cameras] {t}_range_m must be > 0 metres, got {r}.")
+            if not (0 < r <= self.max_range_m):
+                raise ConfigError(
+                    f"{where}: [cameras] {t}_range_m must be > 0 and at most max_range_m ({self.max_range_m:g}) "
+                    f"metres, got {r}."
+                )
             if not (0 < f <= 360):
                 raise ConfigError(f"{where}: [cameras] {t}_fov_deg must be in (0, 360] degrees, got {f}.")
         if self.mount_height_m < 0 or self.target_height_m < 0:
             raise ConfigError(f"{where}: [cameras] mount_height_m and target_height_m must be >= 0 metres.")
-        if self.default_type and self.default_type not in CAMERA_TYPES:
-            raise ConfigError(
-                f"{where}: [cameras] default_type must be one of {list(CAMERA_TYPES)}, got {self.default_type!r}."
-            )
+        _check_inventory_fields(where, "[cameras]", self.default_type, self.crs, self.dated)
         bad = [t for t in self.coverage_types if t not in CAMERA_TYPES]
         if bad:
             raise ConfigError(
                 f"{where}: [cameras] coverage_types has unknown type(s) {bad}; choose from {list(CAMERA_TYPES)}."
             )
-        if self.crs:
-            if parse_crs(self.crs) is None:
-                raise ConfigError(
-                    f"{where}: [cameras] crs {self.crs!r} is not a CRS pyproj knows; give an EPSG "
-                    "code such as EPSG:27700."
-                )
+        if not (0 < self.max_range_m <= 10_000) or not (0 < self.max_mount_height_m <= 1000):
+            raise ConfigError(
+                f"{where}: [cameras] max_range_m must be in (0, 10000] metres and max_mount_height_m in (0, 1000]."
+            )
+        if not (1 <= self.position_samples <= 4096):
+            raise ConfigError(f"{where}: [cameras] position_samples must be 1..4096, got {self.position_samples}.")
+
+    def sources(self) -> tuple[CameraInventorySource, ...]:
+        """Every inventory to read: ``inventory`` (with this section's label, date, type and CRS) first,
+        then the ``[[cameras.inventories]]`` tables."""
+        first = (
+            (
+                CameraInventorySource(
+                    path=self.inventory,
+                    label=self.label,
+                    dated=self.dated,
+                    default_type=self.default_type,
+                    crs=self.crs,
+                ),
+            )
+            if self.inventory
+            else ()
+        )
+        return first + self.inventories
 
     def default_range(self, ctype: str) -> float:
         return float(getattr(self, f"{ctype}_range_m"))
 
     def default_fov(self, ctype: str) -> float:
         return float(getattr(self, f"{ctype}_fov_deg"))
-
-
-def _iso_date(value: str) -> bool:
-    try:
-        dt.datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)

@@ -276,7 +276,7 @@ def _inventory(
     """The inventory restricted to the study area, how reports name it, and notes."""
     if cams.max_distance_from_area_m >= 0:
         inventory = restrict_to_area(inventory, boundary, cams.max_distance_from_area_m)
-    label = label or cams.label or Path(str(inventory.source)).name  # a file name, never a local path
+    label = label or inventory.source  # the inventories' labels (file names by default), never a local path
     notes = [f"camera inventory used: {label}"]
     if len(inventory.rejected):
         notes.append(

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Config
-from ..coverage.cameras import CameraInventory, read_inventory
+from ..coverage.cameras import CameraInventory, combine, read_inventory
 from ..coverage.report import CoverageResult, coverage_report, read_outline, read_roads, read_sites
 from ..coverage.viewshed import Obstruction
 from ..errors import InputError
@@ -26,14 +26,17 @@ from .results import RunResults
 
 
 def read_camera_inventory(cfg: Config) -> CameraInventory:
-    """The ``[cameras] inventory`` in the working CRS; a run without one cannot assess coverage."""
+    """Every inventory of ``[cameras]`` (``inventory`` and ``[[cameras.inventories]]``) in the working CRS,
+    as one; a run without any cannot assess coverage."""
     cams = cfg.cameras
-    if not cams.inventory:
+    sources = cams.sources()
+    if not sources:
         raise InputError(
             f'{cfg.source_file}: no camera inventory; set [cameras] inventory = "path/to/'
-            'cameras.csv" (CSV with camera_id,type,x,y,... or a GeoJSON of points).'
+            'cameras.csv" (CSV with camera_id,type,x,y,... or a GeoJSON of points) or add '
+            "[[cameras.inventories]] tables."
         )
-    return read_inventory(cfg.path(cams.inventory), cams, target_crs=cfg.crs)
+    return combine([read_inventory(cfg.path(s.path), cams, target_crs=cfg.crs, source=s) for s in sources], crs=cfg.crs)
 
 
 def coverage(
