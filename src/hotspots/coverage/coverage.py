@@ -5,10 +5,13 @@ incident points (``x, y`` metres in the working CRS, ``crime_type``, ``harm``), 
 harm-per-cell array on a :class:`hotspots.geo.grid.Grid`, optional hotspot
 polygons, and the cameras (see :mod:`.cameras`).
 
-* An incident is covered when at least one live camera sees its point.
-* A grid cell's covered fraction is the share of sample points (every
-  ``subsample_m`` metres inside the cell) seen by a live camera; its expected
-  covered harm is ``harm x covered fraction``.
+* An incident is seen with the probability that at least one live camera sees
+  its point (1 or 0 for cameras whose positions are exact; see
+  :mod:`.uncertain` for approximate positions). Counts and harm "covered" are
+  expected values: the sum of those probabilities (times harm).
+* A grid cell's covered fraction is the mean of that probability over sample
+  points every ``subsample_m`` metres inside the cell; its expected covered
+  harm is ``harm x covered fraction``.
 * Gaps are hotspot areas and high-harm cells (harm at or above the
   ``high_harm_quantile`` of cells with harm) whose covered share is below
   ``gap_threshold``, ranked by uncovered harm.
@@ -27,46 +30,55 @@ from scipy.spatial import cKDTree
 from ..config.sections import CoverageConfig
 from ..geo.checks import require_same_crs
 from ..geo.grid import Grid
-from .viewshed import Obstruction, covered_points
+from .uncertain import reach_m, seen_probability
+from .viewshed import Obstruction
 
 
 @dataclass(frozen=True, eq=False)
 class CoverageStats:
     """Coverage of incidents and cells by the live cameras.
 
-    ``by_type``: one row per crime type plus ``all``: incidents, incidents_covered,
-    share_incidents, harm, harm_covered, share_harm. ``cell_fraction`` (nrows,
-    ncols): share of each cell seen. ``cell_centre_covered``: cell centre seen
-    (the siting model's notion of a covered cell). ``gaps``: GeoDataFrame
-    (working CRS) ranked by uncovered harm.
+    ``by_type``: one row per crime type plus ``all``: incidents,
+    incidents_covered, share_incidents, harm, harm_covered, share_harm (covered
+    = expected: the probability each incident is seen, summed). ``incident_seen``
+    (n,) that probability; ``cell_fraction`` (nrows, ncols): share of each cell
+    seen; ``cell_centre_seen``: probability the cell centre is seen (the siting
+    model's notion of a covered cell). ``gaps``: GeoDataFrame (working CRS)
+    ranked by uncovered harm.
     """
 
     by_type: pd.DataFrame
-    incident_covered: np.ndarray = field(repr=False)
+    incident_seen: np.ndarray = field(repr=False)
     cell_fraction: np.ndarray = field(repr=False)
-    cell_centre_covered: np.ndarray = field(repr=False)
+    cell_centre_seen: np.ndarray = field(repr=False)
     gaps: gpd.GeoDataFrame | None = None
     n_cameras: int = 0
+
+    @property
+    def incident_covered(self) -> np.ndarray:
+        """Incidents more likely seen than not (bool; exactly the seen ones when positions are exact)."""
+        return self.incident_seen >= 0.5
 
     def to_frame(self) -> pd.DataFrame:
         return self.by_type
 
 
-def coverage_by_type(crime_type, harm, covered) -> pd.DataFrame:
-    """Incidents and harm covered per crime type (plus an ``all`` row)."""
+def coverage_by_type(crime_type, harm, seen) -> pd.DataFrame:
+    """Incidents and harm covered per crime type (plus an ``all`` row); ``seen`` is the probability (or 0/1)
+    that each incident is seen, so the covered figures are expected values."""
     df = pd.DataFrame(
         {
             "crime_type": np.asarray(crime_type, dtype=object),
             "harm": np.asarray(harm, float),
-            "covered": np.asarray(covered, bool),
+            "seen": np.asarray(seen, float),
         }
     )
-    df["harm_cov"] = df["harm"] * df["covered"]
+    df["harm_cov"] = df["harm"] * df["seen"]
     g = (
         df.groupby("crime_type")
         .agg(
-            incidents=("covered", "size"),
-            incidents_covered=("covered", "sum"),
+            incidents=("seen", "size"),
+            incidents_covered=("seen", "sum"),
             harm=("harm", "sum"),
             harm_covered=("harm_cov", "sum"),
         )
@@ -78,14 +90,14 @@ def coverage_by_type(crime_type, harm, covered) -> pd.DataFrame:
             {
                 "crime_type": "all",
                 "incidents": len(df),
-                "incidents_covered": int(df["covered"].sum()),
+                "incidents_covered": df["seen"].sum(),
                 "harm": df["harm"].sum(),
                 "harm_covered": df["harm_cov"].sum(),
             }
         ]
     )
     g = pd.concat([g, tot], ignore_index=True)
-    g["incidents_covered"] = g["incidents_covered"].astype(int)
+    g["incidents_covered"] = g["incidents_covered"].astype(float).round(6)
     g["share_incidents"] = np.where(g["incidents"] > 0, g["incidents_covered"] / g["incidents"].clip(lower=1), 0.0)
     g["share_harm"] = np.where(g["harm"] > 0, g["harm_covered"] / g["harm"].where(g["harm"] > 0, 1), 0.0)
     return g[["crime_type", "incidents", "incidents_covered", "share_incidents", "harm", "harm_covered", "share_harm"]]
@@ -98,12 +110,14 @@ def cell_covered_fraction(
     subsample_m: float = 10.0,
     mount_height_m: float = 6.0,
     target_height_m: float = 1.5,
+    samples: int = 128,
 ) -> np.ndarray:
     """Share of each grid cell seen by at least one camera, shape (nrows, ncols).
 
     Sample points lie on a regular lattice every ``subsample_m`` metres inside
-    each cell (at least 1 per cell, at the centre when the cell is smaller).
-    Only cells within reach of a camera are sampled.
+    each cell (at least 1 per cell, at the centre when the cell is smaller);
+    each counts with the probability it is seen (:func:`.uncertain.seen_probability`).
+    Only cells within reach of a camera (range plus positional error) are sampled.
     """
     out = np.zeros(grid.shape)
     if len(cameras) == 0:
@@ -114,19 +128,19 @@ def cell_covered_fraction(
     offs = (np.arange(m) + 0.5) / m * cs
     xc, yc = grid.centres()
     rows, cols = np.nonzero(grid.mask)
-    reach = float(cameras["range_m"].max()) + cs * 0.7072
-    tree = cKDTree(np.c_[cameras["x"].to_numpy(float), cameras["y"].to_numpy(float)])
-    d, _ = tree.query(np.c_[xc[rows, cols], yc[rows, cols]])
-    near = d <= reach
+    tree = cKDTree(np.c_[xc[rows, cols], yc[rows, cols]])
+    near = np.zeros(len(rows), bool)
+    reach = reach_m(cameras) + cs * 0.7072
+    for hit in tree.query_ball_point(np.c_[cameras["x"].to_numpy(float), cameras["y"].to_numpy(float)], reach):
+        near[hit] = True
     rows, cols = rows[near], cols[near]
     if len(rows) == 0:
         return out
     ox, oy = np.meshgrid(offs, offs)
     sx = (grid.xmin + cols * cs)[:, None] + ox.ravel()[None, :]
     sy = (grid.ymax - rows * cs)[:, None] - oy.ravel()[None, :]
-    seen = covered_points(cameras, sx.ravel(), sy.ravel(), obstruction, mount_height_m, target_height_m) > 0
-    frac = seen.reshape(len(rows), m * m).mean(axis=1)
-    out[rows, cols] = frac
+    seen = seen_probability(cameras, sx.ravel(), sy.ravel(), obstruction, mount_height_m, target_height_m, samples)
+    out[rows, cols] = seen.reshape(len(rows), m * m).mean(axis=1)
     return out
 
 
@@ -143,6 +157,7 @@ def compute_coverage(
     config: CoverageConfig | None = None,
     mount_height_m: float = 6.0,
     target_height_m: float = 1.5,
+    samples: int = 128,
 ) -> CoverageStats:
     """Coverage of incidents, harm and hotspot areas by ``cameras`` (all of them count; pass live ones).
 
@@ -160,19 +175,18 @@ def compute_coverage(
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     harm = np.asarray(harm, float)
-    n_seen = (
-        covered_points(cameras, x, y, obstruction, mount_height_m, target_height_m)
-        if len(cameras)
-        else np.zeros(len(x), int)
+    seen = seen_probability(cameras, x, y, obstruction, mount_height_m, target_height_m, samples)
+    by_type = coverage_by_type(crime_type, harm, seen)
+    frac = cell_covered_fraction(
+        grid, cameras, obstruction, config.subsample_m, mount_height_m, target_height_m, samples
     )
-    covered = n_seen > 0
-    by_type = coverage_by_type(crime_type, harm, covered)
-    frac = cell_covered_fraction(grid, cameras, obstruction, config.subsample_m, mount_height_m, target_height_m)
     xc, yc = grid.centres()
-    centre_cov = np.zeros(grid.shape, bool)
+    centre_seen = np.zeros(grid.shape)
     if len(cameras):
         r, c = np.nonzero(grid.mask)
-        centre_cov[r, c] = covered_points(cameras, xc[r, c], yc[r, c], obstruction, mount_height_m, target_height_m) > 0
+        centre_seen[r, c] = seen_probability(
+            cameras, xc[r, c], yc[r, c], obstruction, mount_height_m, target_height_m, samples
+        )
     hpc = np.where(grid.mask, np.asarray(harm_per_cell, float), 0.0)
     gaps = []
     # hotspot areas
@@ -189,7 +203,7 @@ def compute_coverage(
         for a in range(len(ha)):
             idx = j.loc[j["_area"] == a, "i"].to_numpy()
             h = float(harm[idx].sum())
-            hc = float(harm[idx][covered[idx]].sum())
+            hc = float((harm[idx] * seen[idx]).sum())
             gaps.append(
                 {
                     "kind": "hotspot_area",
@@ -208,7 +222,7 @@ def compute_coverage(
         thr = float(np.quantile(pos, config.high_harm_quantile))
         rr, cc = np.nonzero(grid.mask & (hpc >= thr) & (hpc > 0))
         polys = _cell_boxes(grid, rr, cc)
-        for r_, c_, g in zip(rr, cc, polys):
+        for r_, c_, g in zip(rr, cc, polys, strict=True):
             h = float(hpc[r_, c_])
             f = float(frac[r_, c_])
             gaps.append(
@@ -247,7 +261,7 @@ def compute_coverage(
         gdf = gdf[cols].reset_index(drop=True)
     else:
         gdf = gpd.GeoDataFrame({c: [] for c in cols if c != "geometry"}, geometry=[], crs=grid.crs)
-    return CoverageStats(by_type, covered, frac, centre_cov, gdf, int(len(cameras)))
+    return CoverageStats(by_type, seen, frac, centre_seen, gdf, int(len(cameras)))
 
 
 def _cell_boxes(grid: Grid, rows, cols):

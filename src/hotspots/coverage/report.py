@@ -59,6 +59,7 @@ from .siting import (
     set_cover,
     solve_mclp,
 )
+from .uncertain import seen_probability
 from .viewshed import Obstruction, viewshed_polygons
 
 
@@ -437,8 +438,7 @@ def _solve_siting(
         ]
         fixed_cams = pd.concat([live, pl], ignore_index=True)
         notes.append(f"siting: {len(pl)} planned camera(s) counted as existing coverage")
-    fixed_A = coverage_matrix(fixed_cams, demand.x, demand.y, obstruction, mh, th) if len(fixed_cams) else None
-    fixed = (np.asarray(fixed_A.sum(axis=1)).ravel() > 0) if fixed_A is not None else np.zeros(len(demand.w), bool)
+    seen = seen_probability(fixed_cams, demand.x, demand.y, obstruction, mh, th, cams.position_samples)
     total = float(demand.w.sum())
     kk = max(1, min(k, len(cand))) if len(cand) else 0
     if kk == 0:
@@ -447,8 +447,7 @@ def _solve_siting(
         A,
         demand.w,
         kk,
-        fixed=fixed,
-        fixed_A=fixed_A,
+        seen=seen,
         method=sit.solver,
         time_limit_s=sit.time_limit_s,
         spopt_max_terms=sit.spopt_max_terms,
@@ -457,16 +456,15 @@ def _solve_siting(
         A,
         demand.w,
         kk,
-        fixed,
-        fixed_A,
-        sit.solver,
-        sit.curve,
-        sit.time_limit_s,
-        sit.spopt_max_terms,
+        method=sit.solver,
+        curve=sit.curve,
+        time_limit_s=sit.time_limit_s,
+        spopt_max_terms=sit.spopt_max_terms,
         total=total,
+        seen=seen,
         solved=sol,
     )
-    sc = set_cover(A, demand.w, sit.target_share, fixed, total=total, time_limit_s=sit.time_limit_s)
+    sc = set_cover(A, demand.w, sit.target_share, total=total, time_limit_s=sit.time_limit_s, seen=seen)
     return _Siting(sol, curve, sc, _proposed_sites(cand, sol, total, ctype, rng_m), kk, tuple(notes))
 
 
@@ -588,6 +586,7 @@ def coverage_report(
         cov,
         cams.mount_height_m,
         cams.target_height_m,
+        cams.position_samples,
     )
     viewsheds = viewshed_polygons(live, obstruction, cams.mount_height_m, cams.target_height_m)
     demand = _siting_demand(grid, study_area.boundary, hpc, x, y, harm, sit)
