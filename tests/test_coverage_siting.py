@@ -58,39 +58,74 @@ def test_cell_covered_fraction_half_and_full():
     assert np.allclose(cell_covered_fraction(grid, dome, subsample_m=10)[grid.mask], 1.0)
 
 
-def test_gaps_ranked_by_uncovered_harm():
-    square = shapely.box(0, 0, 1000, 1000)
-    grid = Grid.from_boundary(square, 100)
+def test_gap_places_ranked_by_uncovered_harm():
+    """Three clusters: A (seen by a camera), B (unseen, big), C (unseen, small). Each hotspot area is a place
+    of its own (they lie far apart); A is no gap; B and C carry their own incidents and harm, not a total."""
+    from hotspots.coverage.gaps import gap_places
+
     rng = np.random.default_rng(0)
-    # three clusters: A (covered), B (uncovered, big), C (uncovered, small)
     pts = {"A": (250, 250, 60), "B": (750, 750, 40), "C": (750, 250, 15)}
-    xs, ys, lab = [], [], []
+    xs, ys, streets = [], [], []
     for k, (cx, cy, n) in pts.items():
         xs.append(cx + rng.uniform(-20, 20, n))
         ys.append(cy + rng.uniform(-20, 20, n))
-        lab += [k] * n
+        streets += [f"On or near {k} Street"] * (n - 5) + ["On or near Supermarket"] * 5
     x, y = np.concatenate(xs), np.concatenate(ys)
     harm = np.ones(len(x))
     cams = make_cameras([250.0], [250.0], range_m=60, fov_deg=360)
+    from hotspots.coverage.uncertain import seen_probability
+
+    seen = seen_probability(cams, x, y)
     areas = gpd.GeoDataFrame(
-        {"area_id": list(pts)}, geometry=[shapely.Point(v[0], v[1]).buffer(40) for v in pts.values()], crs=27700
+        {"area_id": list(pts), "source": ["burglary", "burglary", "robbery"]},
+        geometry=[shapely.Point(v[0], v[1]).buffer(40) for v in pts.values()],
+        crs=27700,
     )
-    st = compute_coverage(
-        cams,
+    wards = np.where(x < 500, "W1", "W2")
+    g = gap_places(
+        areas,
         x,
         y,
-        np.array(["t"] * len(x), object),
+        np.array(["burglary"] * len(x), object),
         harm,
-        grid,
-        grid.counts(x, y, harm),
-        areas,
-        config=CoverageConfig(high_harm_quantile=0.0),
+        seen,
+        location_text=streets,
+        ward_code=wards,
+        ward_names={"W1": "West", "W2": "East"},
+        merge_distance_m=100,
     )
-    g = st.gaps
-    ha = g[g["kind"] == "hotspot_area"]
-    assert ha["gap_id"].tolist() == ["B", "C"]  # A is covered, so not a gap
-    assert ha["harm_uncovered"].tolist() == [40.0, 15.0]
-    assert g["harm_uncovered"].is_monotonic_decreasing and g["rank"].tolist() == list(range(1, len(g) + 1))
+    assert g["area_ids"].tolist() == ["B", "C"]  # A is covered, so not a gap
+    assert g["harm_uncovered"].tolist() == [40.0, 15.0] and g["incidents"].tolist() == [40, 15]
+    assert g["name"].tolist() == ["B Street", "C Street"]  # the street, never the kind of place
+    assert g["ward_name"].tolist() == ["East", "East"] and g["label"].iat[0] == "B Street (East)"
+    assert g["sources"].tolist() == ["Burglary hotspot area", "Robbery hotspot area"]
+    assert g["crime_types"].iat[0] == "Burglary 40"
+    assert g["harm_uncovered"].is_monotonic_decreasing and g["rank"].tolist() == [1, 2]
+
+
+def test_overlapping_hotspot_areas_of_several_crime_types_are_one_gap_place():
+    """The bug this fixes: one street corner, a hotspot area for six crime types, listed six times with the
+    borough's total. Now it is one place with its own harm."""
+    from hotspots.coverage.gaps import gap_places
+
+    rng = np.random.default_rng(3)
+    corner = np.c_[rng.normal(500, 8, 300), rng.normal(500, 8, 300)]
+    other = np.c_[rng.uniform(0, 3000, 400), rng.uniform(0, 3000, 400)]
+    xy = np.vstack([corner, other])
+    types = ["robbery", "bicycle_theft", "public_order", "drugs", "other_crime", "anti_social_behaviour"]
+    ct = np.array([types[i % 6] for i in range(len(xy))], object)
+    areas = gpd.GeoDataFrame(
+        {"area_id": [f"{t}-1" for t in types], "source": types},
+        geometry=[shapely.box(450 + 5 * i, 450, 550 + 5 * i, 550) for i in range(6)],
+        crs=27700,
+    )
+    texts = ["On or near High Street"] * 200 + ["On or near Station Road"] * 100 + ["On or near Far Lane"] * 400
+    g = gap_places(areas, xy[:, 0], xy[:, 1], ct, np.ones(len(xy)), np.zeros(len(xy)), location_text=texts)
+    assert len(g) == 1 and g["name"].iat[0] == "High Street / Station Road"
+    inside = shapely.contains_xy(g.geometry.iat[0], xy[:, 0], xy[:, 1])
+    assert g["incidents"].iat[0] == inside.sum() < len(xy)  # its own incidents, not the total
+    assert g["harm"].iat[0] == inside.sum()
+    assert len(g["area_ids"].iat[0].split("; ")) == 6
 
 
 # ----------------------------------------------------------------------------- MCLP
@@ -134,7 +169,7 @@ def test_greedy_and_lp_bound_bracket_the_optimum(seed):
     fixed = np.asarray(F.sum(axis=1)).ravel() > 0
     k = 3
     best, _ = brute_force_mclp(A, w, k, fixed)
-    ch, gains = greedy_mclp(A, w, k, fixed)
+    _ch, gains = greedy_mclp(A, w, k, fixed)
     g = w[fixed].sum() + gains.sum()
     bound = lp_bound(A, w, k, fixed)
     assert g <= best + 1e-9 <= bound + 1e-6
@@ -338,10 +373,9 @@ def test_demo_uncovered_planted_hotspot_gets_the_first_camera(demo):
     sel = (inc["crime_type"] == "vehicle_crime") & (inc["start"] >= pd.Timestamp(em["start"], tz="Europe/London"))
     sub = inc[sel]
     near = np.hypot(sub["x"] - em["x"], sub["y"] - em["y"]) <= em["radius_m"]
-    gaps = res.stats.gaps
-    top_area = gaps[gaps["kind"] == "hotspot_area"].iloc[0]
-    assert top_area["gap_id"] == "emerging" and top_area["covered_share"] == 0.0
-    assert top_area["incidents"] == int(near.sum())
+    top = res.gaps.iloc[0]  # the gap place made of the planted hotspot area, with its own incidents
+    assert top["area_ids"] == "emerging" and top["covered_share"] == 0.0
+    assert top["incidents"] == int(near.sum())
     # the first proposed camera sees the planted hotspot
     first = res.proposed_sites.iloc[0]
     cam = make_cameras([first["x"]], [first["y"]], range_m=first["range_m"], fov_deg=360)
@@ -357,7 +391,7 @@ def test_demo_stopping_hotspot_is_covered_by_the_named_camera(demo):
     from hotspots.coverage.cameras import read_inventory
     from hotspots.coverage.viewshed import covered_points
 
-    cfg, area, inc, truth = demo
+    cfg, _area, _inc, truth = demo
     st = truth["stopping"]
     inv = read_inventory(demo_config_path_cameras(cfg))
     live = inv.live()
@@ -441,7 +475,7 @@ def test_stage_sections_validate():
     from hotspots.coverage.siting import SitingConfig
     from hotspots.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="siting.kk"):
+    with pytest.raises(ConfigError, match=r"siting\.kk"):
         build_section(SitingConfig, {"kk": 3}, "run.toml", "siting")
     with pytest.raises(ConfigError, match="solver"):
         build_section(SitingConfig, {"solver": "gurobi"}, "run.toml", "siting")

@@ -11,8 +11,15 @@ import pandas as pd
 import pytest
 import shapely
 
-from hotspots.coverage.public_map import public_cells
+from hotspots.config.sections import PublicConfig
 from hotspots.render.coverage import write_public_map
+from hotspots.render.report import aggregate_cells
+
+
+def public_cells(x, y, boundary, cell_m, min_count):
+    """The public tier's cells (the one grid and threshold of every public output), as ``count``."""
+    c = aggregate_cells(x, y, boundary, PublicConfig(cell_size_m=cell_m, min_count=min_count), "EPSG:27700")
+    return c.rename(columns={"incidents": "count"})
 
 
 def _html_points_bng(html: str) -> np.ndarray:
@@ -91,7 +98,9 @@ def test_public_map_has_nothing_incident_level(tmp_path):
         geometry=[shapely.Point(530510, 180490), shapely.Point(531200, 181300)],
         crs=27700,
     )
-    p = write_public_map(tmp_path / "public" / "public_map.html", cells, sites, b, 5)
+    p = write_public_map(
+        tmp_path / "public" / "public_map.html", cells.rename(columns={"count": "incidents"}), sites, b, 5
+    )
     html = p.read_text()
     corners = np.array([(x, y) for x in range(530000, 532001, 250) for y in range(180000, 182001, 250)], float)
     allowed = _allowed(b, corners, [(530510, 180490), (531200, 181300)])

@@ -55,8 +55,11 @@ def input_files(cfg: Config) -> list[Path]:
         v = getattr(sa, key)
         if v:
             files.append(cfg.path(v))
-    if cfg.cameras.inventory:
-        files.append(cfg.path(cfg.cameras.inventory))
+    files += [cfg.path(s.path) for s in cfg.cameras.sources()]
+    for key in ("roads", "boundary", "street_points", "neighbours"):
+        v = getattr(cfg.anpr, key)
+        if v:
+            files.append(cfg.path(v))
     return files
 
 
@@ -168,7 +171,7 @@ def write_pack(res: RunResults, out_dir: str | Path, rep: Reporter | None = None
     """Write every product of ``res`` into ``out_dir`` atomically; returns the pack folder.
 
     index.html, tasking.csv/html, map.html, wards/<ward_code>.html, layers.gpkg,
-    gis/*.tif, public/, quarantine.csv, ward_table.csv and manifest.json.
+    gis/*.tif, public/, quarantine.csv, ward_table.csv, cctv/*.csv (when coverage ran) and manifest.json.
     ``res`` must hold the tasking list and the ward table (as :func:`analyse` returns).
     """
     rep = rep or Reporter(quiet=True)
@@ -183,6 +186,8 @@ def write_pack(res: RunResults, out_dir: str | Path, rep: Reporter | None = None
             write_csv(tasking.to_frame(), tmp / "tasking.csv")
             write_csv(res.ward_table, tmp / "ward_table.csv")
             res.ingest.write_quarantine(tmp / "quarantine.csv")
+            if res.coverage is not None:
+                res.coverage.write_tables(tmp / "cctv")
         with rep.stage("GIS layers"):
             layers = L.vector_layers(res)
             L.write_gpkg(layers, tmp / "layers.gpkg", tasking)

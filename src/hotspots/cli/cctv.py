@@ -98,6 +98,7 @@ def main(args: argparse.Namespace) -> int:
     import tempfile
     from pathlib import Path
 
+    from ..coverage.report import period_incidents
     from ..render.coverage import write_coverage_report
     from ..stages.coverage import coverage
     from ..stages.inputs import load_inputs
@@ -112,7 +113,8 @@ def main(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        write_coverage_report(res, tmp)
+        period, _dates, _notes = period_incidents(inc, cfg.coverage)  # the incidents the report counted
+        write_coverage_report(res, tmp, period["x"].to_numpy(float), period["y"].to_numpy(float), cfg.public)
         if out.exists():
             old = out.with_name(f".{out.name}-old")
             if old.exists():

@@ -790,8 +790,6 @@ class CoverageConfig:
     high_harm_quantile: float = 0.9
     gap_threshold: float = 0.5
     max_gaps: int = 50
-    public_min_count: int = 5  # public map: cells with fewer incidents are suppressed
-    public_cell_m: float = 0.0  # public map cell size; 0 = the analysis grid's cell (at least 250 m)
 
     def validate(self, where: str) -> None:
         if self.subsample_m <= 0:
@@ -802,8 +800,6 @@ class CoverageConfig:
             )
         if not (0 < self.gap_threshold <= 1):
             raise ConfigError(f"{where}: [coverage] gap_threshold must be in (0, 1], got {self.gap_threshold}.")
-        if self.public_min_count < 1:
-            raise ConfigError(f"{where}: [coverage] public_min_count must be >= 1, got {self.public_min_count}.")
         for key in ("period_start", "period_end"):
             v = getattr(self, key)
             if v and not _iso_date(v):
@@ -869,13 +865,42 @@ def _default_class_weights() -> dict[str, float]:
     return {"motorway": 4.0, "a_road": 3.0, "b_road": 2.0, "minor": 1.0}
 
 
+#: Road classes an [anpr] road may have (``unclassified`` when the roads carry none).
+ROAD_CLASSES = ("motorway", "a_road", "b_road", "minor", "unclassified")
+
+
 @dataclass(frozen=True)
 class AnprConfig:
-    """[anpr]: entry-point weighting and the number of new readers (metres)."""
+    """[anpr]: where roads enter the area, how entry points are weighted, how many new readers (metres).
+
+    Entry points are where ``roads`` cross the outline (``boundary``), plus,
+    with ``street_points`` (a police.uk street-crime CSV of the crimes just
+    beyond the boundary), streets whose police.uk points lie on both sides of
+    the boundary: the closest inside/outside pair of one street name at most
+    ``street_pair_max_m`` apart whose segment crosses the boundary once, at an
+    angle of at least ``street_min_angle_deg`` to it, with one of the two points
+    at least ``street_min_side_m`` from it (a road running along the boundary
+    has all its points on the line). A street crossing within
+    ``street_merge_m`` of a road crossing is the same entry (the street names
+    it). ``default_road_class`` is the class of roads whose file has none (e.g.
+    ``a_road`` for the DfT Major Road Network, which holds only motorways and A
+    roads). ``neighbours`` (polygons, named by ``neighbours_name_field``) says
+    which area each entry leads to. An entry without a road name is described
+    by the named police.uk street nearest it, within ``near_street_m``.
+    """
 
     k: int = 20
     boundary: str = field(default="", metadata=DATA_PATH)  # outline file; default: the study-area boundary
     roads: str = field(default="", metadata=DATA_PATH)  # road lines; default: the study area's roads
+    default_road_class: str = ""  # class of roads without one ('' = unclassified)
+    street_points: str = field(default="", metadata=DATA_PATH)  # police.uk CSV of crimes beyond the boundary
+    street_pair_max_m: float = 800.0
+    street_min_side_m: float = 25.0
+    street_min_angle_deg: float = 30.0
+    street_merge_m: float = 150.0
+    near_street_m: float = 500.0  # an entry without a road name is described by the named street this close
+    neighbours: str = field(default="", metadata=DATA_PATH)  # polygons of the neighbouring areas
+    neighbours_name_field: str = "name"
     class_weights: dict[str, float] = field(default_factory=_default_class_weights)
     unknown_class_weight: float = 1.0
     crime_types: tuple[str, ...] = ("burglary", "burglary_residential", "burglary_business", "vehicle_crime")
@@ -899,6 +924,18 @@ class AnprConfig:
         if bad:
             raise ConfigError(f"{where}: [anpr] class_weights must be >= 0, got {bad}.")
         _check_types(where, "[anpr] crime_types", self.crime_types)
+        if self.default_road_class and self.default_road_class not in ROAD_CLASSES:
+            raise ConfigError(
+                f"{where}: [anpr] default_road_class must be one of {list(ROAD_CLASSES)}, "
+                f"got {self.default_road_class!r}."
+            )
+        for key in ("street_pair_max_m", "street_merge_m", "near_street_m"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"{where}: [anpr] {key} must be > 0 metres.")
+        if self.street_min_side_m < 0 or not (0 <= self.street_min_angle_deg <= 90):
+            raise ConfigError(
+                f"{where}: [anpr] street_min_side_m must be >= 0 metres and street_min_angle_deg in 0..90 degrees."
+            )
 
 
 # --------------------------------------------------------------------------- tasking
@@ -913,6 +950,10 @@ class TaskingConfig:
     is *escalated*; ``match_overlap`` the overlap (intersection over the smaller
     area, 0..1) at which an item continues a previous item; ``id_prefix`` starts
     new ids; ``review_days`` to the review date (0 = [analysis] fortnight_days).
+    ``merge_distance_m`` is the one rule for a place (tasking items and CCTV gap
+    places, :mod:`hotspots.analysis.hotspot_places`): hotspot areas that overlap
+    or lie within this many metres of each other are one place (0 = one analysis
+    grid cell, chosen automatically and announced).
     """
 
     max_items: int = 20
@@ -925,6 +966,7 @@ class TaskingConfig:
     match_overlap: float = 0.25
     id_prefix: str = "T"
     review_days: int = 0
+    merge_distance_m: float = 0.0
 
     def validate(self, where: str) -> None:
         if self.max_items < 1:
@@ -940,6 +982,11 @@ class TaskingConfig:
             raise ConfigError(f"{where}: [tasking] id_prefix must be letters/digits, got {self.id_prefix!r}.")
         if self.review_days < 0:
             raise ConfigError(f"{where}: [tasking] review_days must be >= 0 days (0 = [analysis] fortnight_days).")
+        if not (0 <= self.merge_distance_m <= 2000):
+            raise ConfigError(
+                f"{where}: [tasking] merge_distance_m must be 0..2000 metres (0 = one grid cell), "
+                f"got {self.merge_distance_m}."
+            )
 
 
 RULE_KINDS = ("", "hotspot", "near_repeat")

@@ -101,8 +101,10 @@ INVENTORY_COLUMNS = (
     "geometry",
 )
 
-#: Columns of :attr:`CameraInventory.rejected`.
-REJECTED_COLUMNS = ("inventory", "source", "row", "camera_id", "column", "value", "reason")
+#: Columns of :attr:`CameraInventory.rejected`; ``kind`` is :data:`INVALID` or :data:`OUTSIDE`.
+REJECTED_COLUMNS = ("inventory", "source", "row", "camera_id", "column", "value", "reason", "kind")
+INVALID = "invalid"
+OUTSIDE = "outside the study area"
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,8 @@ class InventorySummary:
     dated: str
     rows: int
     used: int
-    rejected: int
+    rejected: int  # invalid rows
+    outside: int  # rows farther from the study area than [cameras] max_distance_from_area_m
     live: int
     by_type: dict[str, int]
     positions: dict[str, int]  # quality class -> cameras used ({} when positions are exact)
@@ -143,7 +146,9 @@ class InventorySummary:
         head = f"{self.label}{f' dated {self.dated}' if self.dated else ''}: {self.rows} camera rows in the list"
         parts = [f"{self.used} used" + (f" ({self.live} live)" if self.live != self.used else "")]
         if self.rejected:
-            parts.append(f"{self.rejected} set aside (listed with the reason)")
+            parts.append(f"{self.rejected} rejected as invalid (listed with the reason)")
+        if self.outside:
+            parts.append(f"{self.outside} outside the study area")
         if self.positions:
             cls = ", ".join(
                 f"{n} {q.replace('_', ' ')} ({_radius_words(self.position_error_m.get(q, 0.0))})"
@@ -213,7 +218,8 @@ class CameraInventory:
                     dated=s.dated,
                     rows=s.rows,
                     used=int(len(c)),
-                    rejected=int(len(rej)),
+                    rejected=int((rej["kind"] == INVALID).sum()),
+                    outside=int((rej["kind"] == OUTSIDE).sum()),
                     live=int((c["status"] == "live").sum()),
                     by_type={str(k): int(v) for k, v in c["type"].value_counts().sort_index().items()},
                     positions=positions,
@@ -652,6 +658,7 @@ def read_inventory(
                     "column": why.column,
                     "value": _text(why.value),
                     "reason": why.reason,
+                    "kind": INVALID,
                 }
             )
             continue
@@ -684,6 +691,7 @@ def restrict_to_area(inventory: CameraInventory, boundary, max_distance_m: float
             "column": "position",
             "value": [f"{x:.0f},{y:.0f}" for x, y in zip(c.loc[far, "x"], c.loc[far, "y"], strict=True)],
             "reason": [f"{v:.0f} m from the study area (more than {max_distance_m:g} m)" for v in d[far]],
+            "kind": OUTSIDE,
         },
         columns=list(REJECTED_COLUMNS),
     )
@@ -794,6 +802,7 @@ def load_tfl_jamcams(
                     "column": "geometry",
                     "value": str(g["camera_id"].iat[i]),
                     "reason": f"{dist[i]:.0f} m from the study area (more than {within_m:g} m)",
+                    "kind": OUTSIDE,
                 }
             )
             continue

@@ -12,9 +12,8 @@ polygons, and the cameras (see :mod:`.cameras`).
 * A grid cell's covered fraction is the mean of that probability over sample
   points every ``subsample_m`` metres inside the cell; its expected covered
   harm is ``harm x covered fraction``.
-* Gaps are hotspot areas and high-harm cells (harm at or above the
-  ``high_harm_quantile`` of cells with harm) whose covered share is below
-  ``gap_threshold``, ranked by uncovered harm.
+* Gaps are places (:mod:`.gaps`): hotspot areas and high-harm cells merged by
+  the engine's one rule for a place, each with its own harm.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.spatial import cKDTree
 
 from ..config.sections import CoverageConfig
@@ -43,15 +41,13 @@ class CoverageStats:
     = expected: the probability each incident is seen, summed). ``incident_seen``
     (n,) that probability; ``cell_fraction`` (nrows, ncols): share of each cell
     seen; ``cell_centre_seen``: probability the cell centre is seen (the siting
-    model's notion of a covered cell). ``gaps``: GeoDataFrame (working CRS)
-    ranked by uncovered harm.
+    model's notion of a covered cell).
     """
 
     by_type: pd.DataFrame
     incident_seen: np.ndarray = field(repr=False)
     cell_fraction: np.ndarray = field(repr=False)
     cell_centre_seen: np.ndarray = field(repr=False)
-    gaps: gpd.GeoDataFrame | None = None
     n_cameras: int = 0
 
     @property
@@ -152,25 +148,19 @@ def compute_coverage(
     harm,
     grid: Grid,
     harm_per_cell,
-    hotspot_areas: gpd.GeoDataFrame | None = None,
     obstruction: Obstruction | None = None,
     config: CoverageConfig | None = None,
     mount_height_m: float = 6.0,
     target_height_m: float = 1.5,
     samples: int = 128,
 ) -> CoverageStats:
-    """Coverage of incidents, harm and hotspot areas by ``cameras`` (all of them count; pass live ones).
+    """Coverage of incidents, harm and grid cells by ``cameras`` (all of them count; pass live ones).
 
     ``x, y`` (metres in the grid's CRS), ``crime_type`` and ``harm`` describe the
     incidents of the period; ``harm_per_cell`` is (nrows, ncols) on ``grid``.
-    ``hotspot_areas`` (GeoDataFrame in the grid's CRS, optional) may carry an id column
-    (``area_id``, ``hotspot_id`` or ``id``) and a ``label``.
+    The gap places are :func:`hotspots.coverage.gaps.gap_places`.
     """
-    require_same_crs(
-        ("grid", grid),
-        ("cameras", cameras),
-        *((("hotspot_areas", hotspot_areas),) if hotspot_areas is not None else ()),
-    )
+    require_same_crs(("grid", grid), ("cameras", cameras))
     config = config or CoverageConfig()
     x = np.asarray(x, float)
     y = np.asarray(y, float)
@@ -187,85 +177,4 @@ def compute_coverage(
         centre_seen[r, c] = seen_probability(
             cameras, xc[r, c], yc[r, c], obstruction, mount_height_m, target_height_m, samples
         )
-    hpc = np.where(grid.mask, np.asarray(harm_per_cell, float), 0.0)
-    gaps = []
-    # hotspot areas
-    if hotspot_areas is not None and len(hotspot_areas):
-        ha = hotspot_areas
-        idcol = next((c for c in ("area_id", "hotspot_id", "id") if c in ha.columns), None)
-        pts = gpd.GeoDataFrame({"i": np.arange(len(x))}, geometry=gpd.points_from_xy(x, y), crs=grid.crs)
-        j = gpd.sjoin(
-            pts,
-            ha.reset_index(drop=True).reset_index(names="_area")[["_area", "geometry"]],
-            predicate="within",
-            how="inner",
-        )
-        for a in range(len(ha)):
-            idx = j.loc[j["_area"] == a, "i"].to_numpy()
-            h = float(harm[idx].sum())
-            hc = float((harm[idx] * seen[idx]).sum())
-            gaps.append(
-                {
-                    "kind": "hotspot_area",
-                    "gap_id": str(ha[idcol].iat[a]) if idcol else f"area_{a + 1}",
-                    "label": str(ha["label"].iat[a]) if "label" in ha.columns else "",
-                    "harm": h,
-                    "harm_uncovered": h - hc,
-                    "covered_share": hc / h if h > 0 else 0.0,
-                    "incidents": int(len(idx)),
-                    "geometry": ha.geometry.iat[a],
-                }
-            )
-    # high-harm cells
-    pos = hpc[grid.mask & (hpc > 0)]
-    if len(pos):
-        thr = float(np.quantile(pos, config.high_harm_quantile))
-        rr, cc = np.nonzero(grid.mask & (hpc >= thr) & (hpc > 0))
-        polys = _cell_boxes(grid, rr, cc)
-        for r_, c_, g in zip(rr, cc, polys, strict=True):
-            h = float(hpc[r_, c_])
-            f = float(frac[r_, c_])
-            gaps.append(
-                {
-                    "kind": "high_harm_cell",
-                    "gap_id": f"cell_{int(r_ * grid.ncols + c_)}",
-                    "label": "",
-                    "harm": h,
-                    "harm_uncovered": h * (1 - f),
-                    "covered_share": f,
-                    "incidents": -1,
-                    "geometry": g,
-                }
-            )
-    cols = [
-        "rank",
-        "kind",
-        "gap_id",
-        "label",
-        "harm",
-        "harm_uncovered",
-        "covered_share",
-        "incidents",
-        "x",
-        "y",
-        "geometry",
-    ]
-    if gaps:
-        gdf = gpd.GeoDataFrame(gaps, geometry="geometry", crs=grid.crs)
-        gdf = gdf[(gdf["covered_share"] < config.gap_threshold) & (gdf["harm_uncovered"] > 0)]
-        gdf = gdf.sort_values(["harm_uncovered", "gap_id"], ascending=[False, True]).head(config.max_gaps)
-        rp = gdf.geometry.representative_point()
-        gdf["x"] = rp.x.round(1)
-        gdf["y"] = rp.y.round(1)
-        gdf["rank"] = np.arange(1, len(gdf) + 1)
-        gdf = gdf[cols].reset_index(drop=True)
-    else:
-        gdf = gpd.GeoDataFrame({c: [] for c in cols if c != "geometry"}, geometry=[], crs=grid.crs)
-    return CoverageStats(by_type, seen, frac, centre_seen, gdf, int(len(cameras)))
-
-
-def _cell_boxes(grid: Grid, rows, cols):
-    cs = grid.cell_size
-    return shapely.box(
-        grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs, grid.ymax - rows * cs
-    )
+    return CoverageStats(by_type, seen, frac, centre_seen, int(len(cameras)))

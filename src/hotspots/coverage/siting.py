@@ -408,8 +408,8 @@ def brute_force_mclp(A: sp.csr_matrix, w, k: int, fixed=None, seen=None) -> tupl
     r = d.residual
     nc = A.shape[1]
     D = A.toarray().astype(bool)
-    best, arg = -1.0, ()
-    combo: tuple[int, ...]
+    best = -1.0
+    arg: tuple[int, ...] = ()
     for combo in itertools.combinations(range(nc), min(k, nc)):
         v = d.base + float(r[D[:, list(combo)].any(axis=1)].sum())
         if v > best + 1e-12:

@@ -1,8 +1,9 @@
 """The CCTV coverage report's pages: the public-consultation map of ``hotspots cctv``.
 
-Nothing incident-level goes into the map: only the aggregated cells of
-:func:`hotspots.coverage.public_map.public_cells` (counts below the threshold
-already removed) and the proposed camera sites with their rank. Coordinates
+Nothing incident-level goes into the map: only the aggregated cells of the
+public tier (:func:`hotspots.render.report.aggregate_cells`: ``[public]`` grid
+and threshold, counts below it removed) and the proposed camera sites with
+their rank. Coordinates
 are written in EPSG:4326 rounded to 5 decimals (about 1 m).
 """
 
@@ -14,9 +15,12 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
+from branca.element import Figure
 from shapely.geometry.base import BaseGeometry
 
-from ..coverage.report import CoverageResult
+from ..config.sections import PublicConfig
+from ..coverage.result import CoverageResult
+from .report import aggregate_cells
 
 
 def _round_coords(gdf: gpd.GeoDataFrame, ndigits: int = 5) -> gpd.GeoDataFrame:
@@ -36,13 +40,13 @@ def write_public_map(
 ) -> Path:
     """Write ``public_map.html`` (folium): boundary, aggregated cells, proposed sites (rank only).
 
-    ``cells`` come from :func:`hotspots.coverage.public_map.public_cells`; the
+    ``cells`` (column ``incidents``) come from :func:`hotspots.render.report.aggregate_cells`; the
     boundary is in the cells' CRS. Cells below ``min_count`` are dropped again
     here, so a caller cannot publish them by mistake.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    cells = cells[cells["count"] >= min_count]
+    cells = cells[cells["incidents"] >= min_count].rename(columns={"incidents": "count"})
     c4326 = _round_coords(cells[["count", "geometry"]]) if len(cells) else None
     if boundary is not None:
         b = _round_coords(gpd.GeoDataFrame(geometry=[boundary], crs=cells.crs))
@@ -78,7 +82,7 @@ def write_public_map(
     if sites is not None and len(sites):
         s = _round_coords(sites[["rank", "geometry"]])
         fg = folium.FeatureGroup(name="Proposed camera sites")
-        for r, g in zip(s["rank"], s.geometry):
+        for r, g in zip(s["rank"], s.geometry, strict=True):
             folium.Marker(
                 [g.y, g.x],
                 tooltip=f"Proposed camera site {int(r)}",
@@ -92,24 +96,28 @@ def write_public_map(
         f"Recorded crime is counted on squares; squares with fewer than {min_count} crimes are not shown. "
         f"No individual crime locations are published.</div>"
     )
-    m.get_root().html.add_child(folium.Element(note))
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    root.html.add_child(folium.Element(note))
     m.save(str(path))
     return path
 
 
-def write_coverage_report(res: CoverageResult, out_dir: str | Path) -> list[Path]:
+def write_coverage_report(res: CoverageResult, out_dir: str | Path, x, y, public: PublicConfig) -> list[Path]:
     """The coverage report folder: the result's tables and layers (:meth:`CoverageResult.write`) plus
-    ``public/public_map.html``, the public-consultation map."""
+    ``public/public_map.html``, the public-consultation map, whose counts of the incidents at ``x, y`` use the
+    public tier's one grid and threshold (``[public]``)."""
     out = Path(out_dir)
     files = res.write(out)
     period = f"{res.period[0]} to {res.period[1]}" if res.period[0] else ""
+    cells = aggregate_cells(x, y, res.boundary, public, res.proposed_sites.crs)
     files.append(
         write_public_map(
             out / "public" / "public_map.html",
-            res.public_cells,
+            cells,
             res.proposed_sites,
             res.boundary,
-            res.public_min_count,
+            public.min_count,
             period=period,
         )
     )

@@ -505,10 +505,11 @@ def _near_repeat_layer(m: folium.Map, z: gpd.GeoDataFrame | None, v: _View) -> N
 
 #: Coverage layers on the map: (layer, name on the map, colour, id column for the tooltip).
 COVERAGE_MAP_LAYERS = (
-    ("viewsheds", "Camera viewsheds", "#1b9e77", "camera_id"),
-    ("coverage_gaps", "CCTV coverage gaps", "#e7298a", "gap_id"),
-    ("proposed_sites", "Proposed camera sites", "#66a61e", "site_id"),
-    ("cameras", "Cameras", "#1b9e77", "camera_id"),
+    ("viewsheds", "Camera viewsheds", "#1b9e77", "label"),
+    ("coverage_gaps", "CCTV coverage gaps", "#e7298a", "label"),
+    ("proposed_sites", "Proposed camera sites", "#66a61e", "label"),
+    ("anpr_readers", "Proposed ANPR readers", "#d95f02", "label"),
+    ("cameras", "Cameras", "#1b9e77", "label"),
 )
 
 

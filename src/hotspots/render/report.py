@@ -178,39 +178,55 @@ def _nearrepeat(res: RunResults) -> dict[str, Any] | None:
     }
 
 
-def _gap_label(r: Any, crs: Any) -> str:
-    if r.kind == "hotspot_area":
-        return f"hotspot area {r.gap_id}"
-    if r.kind == "high_harm_cell":
-        return f"high-harm grid cell near {r.x:.0f}, {r.y:.0f} ({crs_label(crs)})"
-    return str(r.label or r.gap_id)
+def _table(title: str, df: pd.DataFrame, note: str = "") -> dict[str, Any]:
+    """A table for the page: a title, its column headings, its rows as text, a note under it."""
+    return {
+        "title": title,
+        "columns": [str(c) for c in df.columns],
+        "rows": [[f"{v:,}" if isinstance(v, (int, np.integer)) else str(v) for v in row] for row in df.to_numpy()],
+        "note": note,
+    }
 
 
 def _coverage(res: RunResults, layers: dict[str, gpd.GeoDataFrame]) -> dict[str, Any] | None:
+    """The CCTV and ANPR section: the camera inventories, coverage, gap places, proposed camera sites,
+    proposed ANPR readers (with the shortfall explained) and the camera rows not used, from the typed result."""
     cov = res.coverage
     if cov is None:
         return None
-    g = cov.stats.gaps
-    rows = [
-        {
-            "rank": r.rank,
-            "label": _gap_label(r, res.grid.crs),
-            "harm_uncovered": f"{r.harm_uncovered:,.0f}",
-            "covered": f"{100 * r.covered_share:.0f}%",
-        }
-        for r in g.head(10).itertuples(index=False)
-    ]
     sm = cov.summary()
     note = (
-        f"{sm['live_cameras_used']} live cameras ({sm['inventory']}) see "
+        f"{sm['live_cameras_used']} live cameras see "
         f"{100 * sm['share_incidents_covered']:.0f}% of incidents and "
         f"{100 * sm['share_harm_covered']:.0f}% of harm in {sm['period']['start']} to "
-        f"{sm['period']['end']}. With {sm['siting']['k']} proposed new cameras: "
-        f"{100 * sm['siting']['share_with_new']:.0f}% of harm. "
-        f"{len(g)} gap(s) where harm is high and cameras see little of it; "
-        f"see the 'CCTV coverage gaps' layer on the map."
+        f"{sm['period']['end']} (expected shares where camera positions are approximate). With "
+        f"{sm['siting']['k']} proposed new cameras: {100 * sm['siting']['share_with_new']:.0f}% of harm. "
+        f"{len(cov.gaps)} place(s) where harm is high and cameras see little of it; see the "
+        "'CCTV coverage gaps' layer on the map."
     )
-    return {"rows": rows, "note": note}
+    tables = [
+        _table("Coverage gaps: places where harm is high and the cameras see little of it", cov.gap_table(10)),
+        _table("Proposed camera sites", cov.site_table()),
+    ]
+    if cov.anpr is not None:
+        tables.append(
+            _table(
+                f"Proposed ANPR readers ({len(cov.anpr.readers)} of {cov.anpr.requested} asked for)",
+                cov.reader_table(),
+                cov.anpr.shortfall,
+            )
+        )
+    rejected = cov.rejected_table()
+    outside = sum(s.outside for s in cov.inventories())
+    tables.append(
+        _table(
+            f"Camera rows rejected as invalid ({len(rejected)})",
+            rejected,
+            (f"{outside:,} more rows lie outside the study area and are not used. " if outside else "")
+            + "Every row not used is in cctv/cameras_rejected.csv with the reason.",
+        )
+    )
+    return {"note": note, "inventories": list(cov.inventory_statements()), "tables": tables}
 
 
 def _forecast(res: RunResults) -> dict[str, Any] | None:
@@ -401,9 +417,15 @@ def public_cells(res: RunResults, pcfg: PublicConfig) -> gpd.GeoDataFrame:
     Only cells with at least ``min_count`` incidents are returned; counts are
     whole numbers and no incident detail is kept.
     """
-    g = Grid.from_boundary(res.area.boundary, pcfg.cell_size_m, crs=res.area.crs)
     inc = res.recent()
-    cnt = g.counts(inc["x"].to_numpy(float), inc["y"].to_numpy(float))
+    return aggregate_cells(inc["x"].to_numpy(float), inc["y"].to_numpy(float), res.area.boundary, pcfg, res.area.crs)
+
+
+def aggregate_cells(x, y, boundary, pcfg: PublicConfig, crs: str) -> gpd.GeoDataFrame:
+    """Incident counts per ``[public] cell_size_m`` square over ``boundary`` (``crs``), only squares holding
+    at least ``[public] min_count``: the one grid and threshold of every public output (column ``incidents``)."""
+    g = Grid.from_boundary(boundary, pcfg.cell_size_m, crs=crs)
+    cnt = g.counts(np.asarray(x, float), np.asarray(y, float))
     cnt = np.where(g.mask, cnt, 0)
     cnt[cnt < pcfg.min_count] = 0
     df = g.to_frame(clip=True, incidents=cnt.astype(int))
@@ -508,18 +530,16 @@ def _quartile_classes(counts: np.ndarray, colours: list[str]) -> tuple[np.ndarra
 def _cctv_public_map(res: RunResults, cov: CoverageResult, pub: Path, rc: RenderConfig) -> Path:
     """``public/cctv_consultation.html``: the CCTV public-consultation map (aggregated counts, proposed sites
     by rank only), offline like every other map."""
-    min_count = int(cov.public_min_count)
-    cells = cov.public_cells
-    cells = cells[cells["count"] >= min_count]
+    cells = public_cells(res, res.cfg.public)  # the public tier's one grid and threshold
     m = _public_base_map(res, rc)
     legend = ""
     if len(cells):
         cols = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
-        cidx, legend = _quartile_classes(cells["count"].to_numpy(), cols)
+        cidx, legend = _quartile_classes(cells["incidents"].to_numpy(), cols)
         _geojson_layer(
             to_geojson(
                 cells,
-                {"c": [cols[i] for i in cidx], "tip": [f"{int(n)} incidents" for n in cells["count"]]},
+                {"c": [cols[i] for i in cidx], "tip": [f"{int(n)} incidents" for n in cells["incidents"]]},
                 0,
                 rc.coord_decimals,
             ),
