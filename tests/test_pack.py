@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -324,6 +325,18 @@ def test_barnet_pack_from_real_data(shared_data, tmp_path):
     man = json.loads((out / "manifest.json").read_text())
     assert man["rows"]["rows_read"] == man["rows"]["accepted"] + man["rows"]["quarantined"]
     assert len(list((out / "wards").glob("*.html"))) == man["layers"]["wards"]
+    # CCTV: both inventories stated, gap places named with their own harm, readers and sites named
+    html = (out / "index.html").read_text()
+    cctv = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[html.index("<h2>CCTV and ANPR") :]))
+    assert "Barnet Council public-space CCTV list dated 2017-06-12: 124 camera rows in the list" in cctv
+    assert "20 good (within 75 m), 48 fair (within 200 m)" in cctv and "TfL JamCam traffic cameras" in cctv
+    gaps = pd.read_csv(out / "cctv" / "gap_places.csv")
+    assert gaps["name"].str.contains("/").sum() >= len(gaps) // 2 and gaps["ward_name"].notna().all()
+    assert gaps["harm"].nunique() == len(gaps)  # each place its own harm, not the borough total repeated
+    readers = pd.read_csv(out / "cctv" / "anpr_readers.csv")
+    assert len(readers) == 3 and readers["reason"].str.contains("crosses the boundary into").all()
+    sites = pd.read_csv(out / "cctv" / "proposed_sites.csv")
+    assert sites["street"].notna().all() and sites["ward_name"].notna().all()
 
 
 def test_pages_show_no_python_object_text(pack):

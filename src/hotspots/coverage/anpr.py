@@ -303,24 +303,16 @@ def street_crossings(boundary: BaseGeometry, streets: StreetPoints, config: Anpr
     if not len(streets):
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=streets.crs)
     shapely.prepare(boundary)
-    inside = shapely.contains_xy(boundary, streets.x, streets.y)
     dist = shapely.distance(shapely.points(streets.x, streets.y), ring)
-    near = dist <= config.street_pair_max_m
-    df = pd.DataFrame({"name": streets.name, "x": streets.x, "y": streets.y, "inside": inside, "d": dist})[near]
+    near = np.nonzero(dist <= config.street_pair_max_m)[0]
+    inside = shapely.contains_xy(boundary, streets.x[near], streets.y[near])
+    codes, names = pd.factorize(pd.Series(streets.name[near], dtype=object), sort=True)
+    both = np.intersect1d(codes[inside], codes[~inside])  # names with points on both sides
+    xy = np.c_[streets.x[near], streets.y[near]]
     rows = []
-    for name, g in df.groupby("name", sort=True):
-        a, b = g[g["inside"]], g[~g["inside"]]
-        if not len(a) or not len(b):
-            continue
-        pairs = _pairs_of(
-            str(name),
-            a[["x", "y"]].to_numpy(float),
-            b[["x", "y"]].to_numpy(float),
-            a["d"].to_numpy(float),
-            b["d"].to_numpy(float),
-            ring,
-            config,
-        )
+    for code in both:
+        a, b = (codes == code) & inside, (codes == code) & ~inside
+        pairs = _pairs_of(str(names[code]), xy[a], xy[b], dist[near][a], dist[near][b], ring, config)
         pairs.sort(key=lambda p: p.length)
         kept: list[_Pair] = []
         for p in pairs:

@@ -399,24 +399,27 @@ class _Rejected(Exception):
         self.column, self.value, self.reason = column, value, reason
 
 
+def _numbers(df: pd.DataFrame, col: str | None) -> np.ndarray:
+    """A column as numbers (NaN where blank or not a number; all NaN without the column)."""
+    if col is None:
+        return np.full(len(df), np.nan)
+    v = pd.to_numeric(df[col].map(lambda s: s.strip() if isinstance(s, str) else s), errors="coerce")
+    return v.to_numpy(float)
+
+
 def _positions(df: pd.DataFrame, c: _Columns, gx: np.ndarray | None, gy: np.ndarray | None):
-    """Per row: x, y as read and where they came from (``xy``, ``ll``, ``geom`` or ``none``)."""
+    """Per row: x, y as read and where they came from (``xy``, ``ll``, ``geom`` or ``none``): x/y columns
+    first, then lon/lat, then the feature's geometry."""
     n = len(df)
     px, py = np.full(n, np.nan), np.full(n, np.nan)
-    kind = np.array(["none"] * n, dtype=object)
-    for i in range(n):
-        if c.use_xy:
-            xv, yv = _num(df.iloc[i][c.x]), _num(df.iloc[i][c.y])
-            if xv is not None and yv is not None and np.isfinite(xv) and np.isfinite(yv):
-                px[i], py[i], kind[i] = xv, yv, "xy"
-                continue
-        if c.use_ll:
-            lo, la = _num(df.iloc[i][c.lon]), _num(df.iloc[i][c.lat])
-            if lo is not None and la is not None and np.isfinite(lo) and np.isfinite(la):
-                px[i], py[i], kind[i] = lo, la, "ll"
-                continue
-        if gx is not None and gy is not None and np.isfinite(gx[i]):
-            px[i], py[i], kind[i] = gx[i], gy[i], "geom"
+    kind = np.full(n, "none", dtype=object)
+    sources = [("xy", _numbers(df, c.x), _numbers(df, c.y)), ("ll", _numbers(df, c.lon), _numbers(df, c.lat))]
+    if gx is not None and gy is not None:
+        sources.append(("geom", gx, gy))
+    with np.errstate(invalid="ignore"):
+        for k, a, b in sources:
+            use = (kind == "none") & np.isfinite(a) & np.isfinite(b)
+            px[use], py[use], kind[use] = a[use], b[use], k
     return px, py, kind
 
 
@@ -446,7 +449,7 @@ def _project_positions(px, py, kind, c: _Columns, src_crs: str, target_crs: str,
     return refused
 
 
-def _identity(r: pd.Series, c: _Columns, source: CameraInventorySource, seen: dict[str, int]) -> tuple[str, str]:
+def _identity(r: dict, c: _Columns, source: CameraInventorySource, seen: dict[str, int]) -> tuple[str, str]:
     cid = _text(r[c.id])
     if cid == "":
         raise _Rejected(c.id, "", "empty camera id; give every camera a unique id")
@@ -461,7 +464,7 @@ def _identity(r: pd.Series, c: _Columns, source: CameraInventorySource, seen: di
     return cid, ctype
 
 
-def _check_position(r: pd.Series, c: _Columns, x: float, y: float, kind: str, src_crs: str, target_crs: str) -> None:
+def _check_position(r: dict, c: _Columns, x: float, y: float, kind: str, src_crs: str, target_crs: str) -> None:
     if kind == "none":
         where = f"{c.x}/{c.y}" if c.use_xy else (f"{c.lon}/{c.lat}" if c.use_ll else "geometry")
         val = (
@@ -497,11 +500,11 @@ class _View:
     notes: tuple[str, ...]
 
 
-def _value(r: pd.Series, col: str | None) -> float | None:
+def _value(r: dict, col: str | None) -> float | None:
     return _num(r[col]) if col else None
 
 
-def _view(r: pd.Series, c: _Columns, ctype: str, config: CamerasConfig) -> _View:
+def _view(r: dict, c: _Columns, ctype: str, config: CamerasConfig) -> _View:
     """How one row's camera sees, with the type's defaults for blanks; an impossible value rejects the row."""
     notes: list[str] = []
     rng = _value(r, c.range)
@@ -546,7 +549,7 @@ def _view(r: pd.Series, c: _Columns, ctype: str, config: CamerasConfig) -> _View
     return _View(float(rng), float(fov), float(brg) % 360.0, float(height), tuple(notes))
 
 
-def _status(r: pd.Series, c: _Columns, default_status: str) -> str:
+def _status(r: dict, c: _Columns, default_status: str) -> str:
     sraw = _text(r[c.status]).lower() if c.status else ""
     status = _STATUS_ALIASES.get(sraw, sraw) if sraw else default_status
     if status not in STATUSES:
@@ -554,7 +557,7 @@ def _status(r: pd.Series, c: _Columns, default_status: str) -> str:
     return status
 
 
-def _quality(r: pd.Series, c: _Columns, source: CameraInventorySource) -> tuple[str, float]:
+def _quality(r: dict, c: _Columns, source: CameraInventorySource) -> tuple[str, float]:
     if not c.quality:
         return "", 0.0
     q = _text(r[c.quality])
@@ -568,7 +571,7 @@ def _quality(r: pd.Series, c: _Columns, source: CameraInventorySource) -> tuple[
 
 
 def _row(
-    r: pd.Series,
+    r: dict,
     i: int,
     c: _Columns,
     px: np.ndarray,
@@ -641,8 +644,7 @@ def read_inventory(
     rejected: list[dict] = []
     rows: list[dict] = []
     seen: dict[str, int] = {}
-    for i in range(len(df)):
-        r = df.iloc[i]
+    for i, r in enumerate(df.to_dict("records")):
         line = i + first_line
         try:
             if i in refused:

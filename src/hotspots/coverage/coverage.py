@@ -19,6 +19,7 @@ polygons, and the cameras (see :mod:`.cameras`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -33,22 +34,57 @@ from .viewshed import Obstruction
 
 
 @dataclass(frozen=True, eq=False)
+class _CellView:
+    """What the per-cell figures are computed from, when first asked for."""
+
+    grid: Grid
+    cameras: gpd.GeoDataFrame
+    obstruction: Obstruction | None
+    subsample_m: float
+    mount_height_m: float
+    target_height_m: float
+    samples: int
+
+
+@dataclass(frozen=True, eq=False)
 class CoverageStats:
     """Coverage of incidents and cells by the live cameras.
 
     ``by_type``: one row per crime type plus ``all``: incidents,
     incidents_covered, share_incidents, harm, harm_covered, share_harm (covered
     = expected: the probability each incident is seen, summed). ``incident_seen``
-    (n,) that probability; ``cell_fraction`` (nrows, ncols): share of each cell
-    seen; ``cell_centre_seen``: probability the cell centre is seen (the siting
-    model's notion of a covered cell).
+    (n,) that probability. ``cell_fraction`` (nrows, ncols): share of each cell
+    seen; ``cell_centre_seen``: probability the cell centre is seen (both
+    computed when first asked for: nothing in a pack needs them).
     """
 
     by_type: pd.DataFrame
     incident_seen: np.ndarray = field(repr=False)
-    cell_fraction: np.ndarray = field(repr=False)
-    cell_centre_seen: np.ndarray = field(repr=False)
     n_cameras: int = 0
+    cells: _CellView | None = field(default=None, repr=False)
+
+    @cached_property
+    def cell_fraction(self) -> np.ndarray:
+        v = self.cells
+        if v is None:
+            raise ValueError("these coverage figures were made without a grid")
+        return cell_covered_fraction(
+            v.grid, v.cameras, v.obstruction, v.subsample_m, v.mount_height_m, v.target_height_m, v.samples
+        )
+
+    @cached_property
+    def cell_centre_seen(self) -> np.ndarray:
+        v = self.cells
+        if v is None:
+            raise ValueError("these coverage figures were made without a grid")
+        xc, yc = v.grid.centres()
+        out = np.zeros(v.grid.shape)
+        if len(v.cameras):
+            r, c = np.nonzero(v.grid.mask)
+            out[r, c] = seen_probability(
+                v.cameras, xc[r, c], yc[r, c], v.obstruction, v.mount_height_m, v.target_height_m, v.samples
+            )
+        return out
 
     @property
     def incident_covered(self) -> np.ndarray:
@@ -157,7 +193,8 @@ def compute_coverage(
     """Coverage of incidents, harm and grid cells by ``cameras`` (all of them count; pass live ones).
 
     ``x, y`` (metres in the grid's CRS), ``crime_type`` and ``harm`` describe the
-    incidents of the period; ``harm_per_cell`` is (nrows, ncols) on ``grid``.
+    incidents of the period; ``harm_per_cell`` (nrows, ncols) on ``grid`` is
+    not used (kept for callers); the per-cell figures are computed when asked for.
     The gap places are :func:`hotspots.coverage.gaps.gap_places`.
     """
     require_same_crs(("grid", grid), ("cameras", cameras))
@@ -166,15 +203,5 @@ def compute_coverage(
     y = np.asarray(y, float)
     harm = np.asarray(harm, float)
     seen = seen_probability(cameras, x, y, obstruction, mount_height_m, target_height_m, samples)
-    by_type = coverage_by_type(crime_type, harm, seen)
-    frac = cell_covered_fraction(
-        grid, cameras, obstruction, config.subsample_m, mount_height_m, target_height_m, samples
-    )
-    xc, yc = grid.centres()
-    centre_seen = np.zeros(grid.shape)
-    if len(cameras):
-        r, c = np.nonzero(grid.mask)
-        centre_seen[r, c] = seen_probability(
-            cameras, xc[r, c], yc[r, c], obstruction, mount_height_m, target_height_m, samples
-        )
-    return CoverageStats(by_type, seen, frac, centre_seen, int(len(cameras)))
+    cells = _CellView(grid, cameras, obstruction, config.subsample_m, mount_height_m, target_height_m, samples)
+    return CoverageStats(coverage_by_type(crime_type, harm, seen), seen, int(len(cameras)), cells)

@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from ..analysis.hotspot_places import merge_into_places
-from ..geo.streets import StreetPoints, place_of, top_streets
+from ..geo.streets import StreetPoints, place_of, streets_of, top_streets
 from ..vocabulary import crime_type_label
 
 #: Columns of the gap places, in order.
@@ -77,20 +77,23 @@ def _crime_types(types: np.ndarray, top: int = 3) -> str:
     return ", ".join(words) + (f" and {more} more type{'s' if more != 1 else ''}" if more > 0 else "")
 
 
-def _ward_of(harm: np.ndarray, codes: np.ndarray, names: dict[str, str]) -> tuple[str, str, str]:
+def _ward_of(harm: np.ndarray, codes: np.ndarray, wards: np.ndarray, names: dict[str, str]) -> tuple[str, str, str]:
+    """The ward holding most of a place's harm (ties: the first code), and the others it spans."""
     if not len(codes):
         return "", "", ""
-    by = pd.Series(harm).groupby(pd.Series(codes, dtype=object)).sum()
-    by = by[by.index != ""].sort_index().sort_values(ascending=False, kind="stable")
-    if not len(by):
+    by = np.bincount(codes, weights=harm, minlength=len(wards))
+    order = [k for k in np.argsort(-by, kind="stable") if by[k] > 0 and wards[k] != ""]
+    if not order:
         return "", "", ""
-    main = str(by.index[0])
-    others = [names.get(str(c), str(c)) for c in by.index[1:] if by[c] > 0]
+    main = str(wards[order[0]])
+    others = [names.get(str(wards[k]), str(wards[k])) for k in order[1:]]
     return main, names.get(main, main), ", ".join(others)
 
 
-def _name(texts: np.ndarray, point: shapely.Point, streets: StreetPoints | None, near_m: float) -> str:
-    top = top_streets(texts)
+def _name(
+    texts: np.ndarray, streets_here: np.ndarray, point: shapely.Point, streets: StreetPoints | None, near_m: float
+) -> str:
+    top = top_streets(texts, names=streets_here)
     if top:
         return " / ".join(top)
     if streets is not None and len(streets):
@@ -134,7 +137,11 @@ def gap_places(
     harm, seen = np.asarray(harm, float), np.asarray(seen, float)
     ctype = np.asarray(crime_type, dtype=object)
     texts = np.asarray(location_text if location_text is not None else [""] * len(x), dtype=object)
-    wcode = np.asarray(ward_code if ward_code is not None else [""] * len(x), dtype=object)
+    names_all = streets_of(texts)
+    wcode, ward_list = pd.factorize(
+        pd.Series(np.asarray(ward_code if ward_code is not None else [""] * len(x), dtype=object)), sort=True
+    )
+    ward_list = np.asarray(ward_list, dtype=object)
     wnames = dict(ward_names or {})
     places = merge_into_places(candidates, merge_distance_m)
     pts = shapely.points(x, y)
@@ -151,8 +158,8 @@ def gap_places(
         hs = float((harm[idx] * seen[idx]).sum())
         members = list(places["members"].iat[k])
         rp = geom.representative_point()
-        ward, wname, others = _ward_of(harm[idx], wcode[idx], wnames)
-        name = _name(texts[idx], rp, streets, near_street_m)
+        ward, wname, others = _ward_of(harm[idx], wcode[idx], ward_list, wnames)
+        name = _name(texts[idx], names_all[idx], rp, streets, near_street_m)
         rows.append(
             {
                 "name": name or (f"a place in {wname}" if wname else "an unnamed place"),

@@ -500,7 +500,7 @@ def coverage_report(
         harm,
         stats.incident_seen,
         location_text=inc["location_text"].to_numpy(object) if "location_text" in inc.columns else None,
-        ward_code=inc["ward_code"].astype(str).to_numpy(object) if "ward_code" in inc.columns else None,
+        ward_code=inc["ward_code"].fillna("").astype(str).to_numpy(object) if "ward_code" in inc.columns else None,
         ward_names=dict(zip(study_area.wards["ward_code"].astype(str), study_area.wards["ward_name"], strict=True)),
         streets=streets,
         merge_distance_m=merge_m,

@@ -75,19 +75,21 @@ def _add(surv: np.ndarray, certain: np.ndarray, point: np.ndarray, p: np.ndarray
 
 
 def _circles(cams: pd.DataFrame, x, y, surv, certain) -> None:
-    """Full-circle views on flat ground with positional error: the closed form."""
+    """Full-circle views on flat ground with positional error: the closed form, for every (point, camera)
+    pair closer than the camera's range plus its positional error."""
     if not len(x):
         return
-    tree = cKDTree(np.c_[x, y])
     cx, cy = cams["x"].to_numpy(float), cams["y"].to_numpy(float)
     big, small = cams["range_m"].to_numpy(float), cams["position_error_m"].to_numpy(float)
-    for j in range(len(cams)):
-        idx = np.asarray(tree.query_ball_point([cx[j], cy[j]], big[j] + small[j]), dtype=np.int64)
-        if not len(idx):
-            continue
-        d = np.hypot(x[idx] - cx[j], y[idx] - cy[j])
-        prob = lens_area(d, big[j], small[j]) / (np.pi * small[j] ** 2)
-        _add(surv, certain, idx, np.minimum(prob, 1.0))
+    hits = cKDTree(np.c_[x, y]).query_ball_point(np.c_[cx, cy], big + small)
+    n = np.fromiter((len(h) for h in hits), np.int64, len(hits))
+    if not n.sum():
+        return
+    cam = np.repeat(np.arange(len(cams)), n)
+    idx = np.concatenate([np.asarray(h, np.int64) for h in hits])
+    d = np.hypot(x[idx] - cx[cam], y[idx] - cy[cam])
+    prob = lens_area(d, big[cam], small[cam]) / (np.pi * small[cam] ** 2)
+    _add(surv, certain, idx, np.minimum(prob, 1.0))
 
 
 def _sampled(cams: pd.DataFrame, x, y, surv, certain, obstruction, mh, th, samples: int) -> None:

@@ -109,9 +109,16 @@ def road_class_of(name: str) -> str:
     return {"M": "motorway", "A": "a_road", "B": "b_road"}[m.group("cls").upper()]
 
 
-def top_streets(location_texts: Iterable[object], top: int = 2) -> list[str]:
-    """The ``top`` streets named most often among ``location_texts`` (ties: alphabetical)."""
-    names = [street_of(t) for t in location_texts]
+def streets_of(location_texts: Iterable[object]) -> np.ndarray:
+    """:func:`street_of` of many texts at once (each distinct text read once)."""
+    codes, uniq = pd.factorize(pd.Series(np.asarray(list(location_texts), dtype=object)), use_na_sentinel=False)
+    return np.array([*(street_of(u) for u in uniq), ""], dtype=object)[codes]
+
+
+def top_streets(location_texts: Iterable[object], top: int = 2, names: Iterable[str] | None = None) -> list[str]:
+    """The ``top`` streets named most often among ``location_texts`` (ties: alphabetical); ``names`` gives
+    the streets already read from them."""
+    names = list(names) if names is not None else [street_of(t) for t in location_texts]
     counts = pd.Series([n for n in names if n], dtype=object).value_counts()
     if not len(counts):
         return []
@@ -136,8 +143,7 @@ class StreetPoints:
     def from_texts(cls, texts, x, y, crs: str = DEFAULT_CRS, counts=None) -> StreetPoints:
         """The distinct (street, x, y) of location texts at points (texts naming no street are left out);
         ``counts`` incidents per text (default 1 each)."""
-        codes, uniq = pd.factorize(pd.Series(np.asarray(texts, dtype=object)), use_na_sentinel=False)
-        names = np.array([*(street_of(u) for u in uniq), ""], dtype=object)[codes]
+        names = streets_of(texts)
         n = np.ones(len(names), np.int64) if counts is None else np.asarray(counts, np.int64)
         df = pd.DataFrame({"name": names, "x": np.asarray(x, float), "y": np.asarray(y, float), "n": n})
         df = df[(df["name"] != "") & np.isfinite(df["x"]) & np.isfinite(df["y"])]
