@@ -6,12 +6,14 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DATE   ?= 2025-11-14
 OUT    ?= out/demo
+# `make test` runs the style and type checks first; `make test LINT=` runs the suite without them
+LINT   ?= lint
 
 .PHONY: demo test env browser bench lint demo-data london-data clean help
 
 help:
 	@echo "make demo   - build .venv, run the full FIM pack on the bundled demo borough, print where it is"
-	@echo "make test   - build .venv with test extras, install Chromium for browser tests, run the whole suite"
+	@echo "make test   - build .venv with test extras, install Chromium for browser tests, run make lint, then the whole suite"
 	@echo "make bench  - run every benchmark in benchmarks/ and rewrite its results table"
 	@echo "make lint   - ruff (lint and format check) over src, tests and benchmarks, and mypy over src"
 	@echo "make london-data - write the synthetic London dataset (1,000,000 incidents) to out/london"
@@ -44,7 +46,7 @@ LONDON ?= out/london
 london-data: env
 	$(VENV)/bin/hotspots london-data --out $(LONDON)
 
-test: env browser
+test: env browser $(LINT)
 	$(PY) -m pytest -q -n 2 --dist loadfile tests --nbmake notebooks/walkthrough.ipynb
 
 bench: env

@@ -30,6 +30,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -126,15 +127,15 @@ def run() -> list[dict]:
     n = len(pings)
     # warm the numba cache on a small slice, then the whole run
     detect_visits(pings.iloc[:5000], places, crs=BNG)
-    wall, cpu, res = _timed(lambda: detect_visits(pings, places, crs=BNG))
+    wall, cpu, res = _timed(partial(detect_visits, pings, places, crs=BNG))
     kinds = res.stays["kind"].value_counts().to_dict()
     # peer on a subset: 10 units x 1 day
     units = sorted(pings["unit"].unique())[:10]
     day_end = pd.Timestamp(START, tz="Europe/London") + pd.Timedelta(days=1)
     sub = pings[pings["unit"].isin(units) & (pings["time"] < day_end)].reset_index(drop=True)
     gap = res.settings["max_gap_s"]
-    w_ref, c_ref, ref = _timed(lambda: reference_visits(sub, places, max_gap_s=gap))
-    w_sub, c_sub, ours_sub = _timed(lambda: detect_visits(sub, places, crs=BNG, max_gap_s=gap))
+    _, c_ref, ref = _timed(lambda: reference_visits(sub, places, max_gap_s=gap))
+    _, c_sub, ours_sub = _timed(lambda: detect_visits(sub, places, crs=BNG, max_gap_s=gap))
     got = ours_sub.stays
     equal = (
         len(got) == len(ref)

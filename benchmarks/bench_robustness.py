@@ -125,7 +125,7 @@ def run() -> list[dict]:
     gi_s = float(np.median(gi))
 
     t = time.perf_counter()
-    naive, lab = naive_sweep(inc, grid, res.settings)
+    naive, _ = naive_sweep(inc, grid, res.settings)
     naive_s = time.perf_counter() - t
     naive_reuse = []
     for _ in range(3):

@@ -84,7 +84,7 @@ def stage_worker(stage: str, root: Path) -> dict:
     if stage == "e2e":
         t0, c0 = time.perf_counter(), time.process_time()
         n = 0
-        for code, cfg, area, grid in _boroughs(root):
+        for _code, cfg, area, grid in _boroughs(root):
             from hotspots.stages.inputs import load_incidents
 
             inc = load_incidents(cfg, area, now=fim).incidents
@@ -140,7 +140,7 @@ def _kde(cfg, inc, grid) -> None:
     from hotspots.analysis.density import hotspot_kde
 
     d = cfg.density
-    for t, sub in inc.groupby("crime_type", sort=True):
+    for _t, sub in inc.groupby("crime_type", sort=True):
         if len(sub) < 3:
             continue
         r = hotspot_kde(
@@ -159,7 +159,7 @@ def _gistar(cfg, inc, grid) -> None:
 
     g = cfg.gistar
     seed = cfg.project.seed if g.seed < 0 else g.seed
-    for t, sub in inc.groupby("crime_type", sort=True):
+    for _t, sub in inc.groupby("crime_type", sort=True):
         vals = grid.counts(sub["x"].to_numpy(float), sub["y"].to_numpy(float))
         gistar_grid(vals, grid, g.band_m, g.permutations, seed, g.correction, g.p_value)
 
@@ -490,7 +490,7 @@ def write_scaling(runs_file: Path = HERE / "results" / "scale_runs.json", readme
         else "| stage | ... |",
         "|---|" + "---:|" * len(sizes) + "---|---:|",
     ]
-    for stage in ("baseline",) + GROWTH_STAGES:
+    for stage in ("baseline", *GROWTH_STAGES):
         cells = []
         for n in sizes:
             r = by.get((stage, n))
@@ -570,7 +570,7 @@ def _plot(runs, path: Path) -> None:
     for stage in GROWTH_STAGES:
         pts = sorted((r["n"], r["cpu_s"]) for r in runs if r["stage"] == stage and r["cpu_s"] > 0)
         if pts:
-            ax.plot(*zip(*pts), marker="o", label=stage)
+            ax.plot(*zip(*pts, strict=True), marker="o", label=stage)
     n = np.array(sizes, float)
     if len(n) > 1:
         ref = [r["cpu_s"] for r in runs if r["stage"] in GROWTH_STAGES and r["n"] == sizes[0] and r["cpu_s"] > 0]

@@ -38,7 +38,7 @@ def _instance(n_side=100, n_sites=2000, n_fixed=40, cell=25.0, seed=7):
     amp = rng.gamma(2.0, 4.0, 25)
     sig = rng.uniform(40, 200, 25)
     w = rng.poisson(0.3, dx.size).astype(float)
-    for (hx, hy), a, s in zip(hot, amp, sig):
+    for (hx, hy), a, s in zip(hot, amp, sig, strict=True):
         w += rng.poisson(a * np.exp(-((dx - hx) ** 2 + (dy - hy) ** 2) / (2 * s * s)))
     sx, sy = rng.uniform(0, side, n_sites), rng.uniform(0, side, n_sites)
     sites = make_cameras(sx, sy, "cctv", range_m=80.0, fov_deg=360.0)
@@ -84,15 +84,15 @@ def run() -> list[dict]:
     sol, t_highs, c_highs = _timed(lambda: solve_mclp(A, w, k, fixed=fixed, method="highs", time_limit_s=300))
     cbc, t_cbc, c_cbc = _timed(lambda: solve_mclp(A, w, k, fixed=fixed, method="pulp", time_limit_s=300))
     assert sol.status == cbc.status == "optimal" and abs(sol.covered - cbc.covered) < 1e-6, "HiGHS and CBC differ"
-    ch0, gains0 = greedy_mclp(A, w, k, fixed)
+    _, gains0 = greedy_mclp(A, w, k, fixed)
     pure = float(w[fixed].sum() + gains0.sum())
     t0 = time.perf_counter()
-    ch, gains = greedy_interchange(A, w, k, fixed)
+    _, gains = greedy_interchange(A, w, k, fixed)
     t_greedy = time.perf_counter() - t0
     g_cov = float(w[fixed].sum() + gains.sum())
     bound, t_lp, _c = _timed(lambda: lp_bound(A, w, k, fixed, time_limit_s=300))
     opt = sol.covered
-    (r_ch, r_g, _b), t_round, _c = _timed(lambda: lp_rounding(A, w, k, fixed, time_limit_s=300))
+    (_, r_g, _b), t_round, _c = _timed(lambda: lp_rounding(A, w, k, fixed, time_limit_s=300))
     r_cov = float(w[fixed].sum() + r_g.sum())
     rows.append(
         {
@@ -102,7 +102,8 @@ def run() -> list[dict]:
             "peer_s": round(t_cbc, 3),
             "ratio": round(t_cbc / t_highs, 2),
             "equal": bool(abs(sol.covered - cbc.covered) < 1e-6),
-            "notes": f"ours: HiGHS in this process ({'; '.join(sol.notes) or 'branch and bound'}), CPU {c_highs:.2f} s; "
+            "notes": f"ours: HiGHS in this process ({'; '.join(sol.notes) or 'branch and bound'}), "
+            f"CPU {c_highs:.2f} s; "
             f"CBC CPU incl. its process {c_cbc:.2f} s; covered harm {opt:.0f} of {w.sum():.0f} "
             f"(fixed cameras {sol.fixed_covered:.0f}); LP relaxation bound {bound:.1f}, LP solve {t_lp:.2f} s; "
             f"coverage pairs {A.nnz:,}; spopt not run at this size (20,000,000 demand x site terms)",

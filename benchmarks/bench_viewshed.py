@@ -72,7 +72,9 @@ def numpy_viewshed_count(ob, cams, mount=6.0, target=1.5):
     nr, nc = h.shape
     cs = ob.cell_size
     out = np.zeros(h.shape, np.int32)
-    for cx, cy, rng_, brg, fov in zip(cams["x"], cams["y"], cams["range_m"], cams["bearing_deg"], cams["fov_deg"]):
+    for cx, cy, rng_, brg, fov in zip(
+        cams["x"], cams["y"], cams["range_m"], cams["bearing_deg"], cams["fov_deg"], strict=True
+    ):
         c0 = max(0, int(math.floor((cx - rng_ - ob.x0) / cs)))
         c1 = min(nc - 1, int(math.floor((cx + rng_ - ob.x0) / cs)))
         r0 = max(0, int(math.floor((ob.ytop - (cy + rng_)) / cs)))

@@ -19,6 +19,7 @@ assertion, or no fresh JSON).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -152,10 +153,8 @@ def _mem_gb() -> str:
 def machine_facts(load_before, load_after) -> list[str]:
     vers = []
     for lib in LIBRARIES:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             vers.append(f"{lib} {metadata.version(lib)}")
-        except metadata.PackageNotFoundError:
-            pass
     return [
         f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {os.cpu_count()} logical cores ({_cpu_model()}), {_mem_gb()} RAM, {platform.system()} "

@@ -29,7 +29,7 @@ def reference_visits(
     # the share of time each ping stands for
     left = np.zeros(n)
     right = np.zeros(n)
-    for u, idx in p.groupby(p["unit"].astype(str), sort=False).indices.items():
+    for _unit, idx in p.groupby(p["unit"].astype(str), sort=False).indices.items():
         idx = np.sort(idx)
         d = np.diff(t[idx])
         step = float(np.median(d)) if len(d) else 0.0
@@ -40,7 +40,7 @@ def reference_visits(
             left[i] = before / 2.0 if before <= max_gap_s else fallback
             right[i] = after / 2.0 if after <= max_gap_s else fallback
     rows = []
-    for pid, geom in zip(places[id_column].astype(str), places.geometry):
+    for pid, geom in zip(places[id_column].astype(str), places.geometry, strict=True):
         zone = shapely.buffer(geom, buffer_m, quad_segs=8) if buffer_m > 0 else geom
         inside = np.flatnonzero(shapely.contains_xy(zone, x, y))
         groups = []

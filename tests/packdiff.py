@@ -133,7 +133,7 @@ def compare_gpkg(a: Path, b: Path, what: str, atol: float, rtol: float) -> list[
                 [
                     (p is None and q is None)
                     or (p is not None and q is not None and shapely.equals_exact(p, q, tolerance=max(atol, 1e-6)))
-                    for p, q in zip(na, nb)
+                    for p, q in zip(na, nb, strict=True)
                 ],
                 dtype=bool,
             )

@@ -34,7 +34,7 @@ def test_run_demo_writes_pack(tmp_path, demo_config_path, capsys):
     assert man["rows"]["rows_read"] == man["rows"]["accepted"] + man["rows"]["quarantined"]
     assert all(len(i["sha256"]) == 64 for i in man["inputs"])
     assert man["random_seed"] == load_config(demo_config_path).project.seed
-    assert "ingest" in man["timings_s"]
+    assert "ingest" in man["steps"] and "timings_s" not in man  # durations vary run to run: not in the pack
     # only incidents wholly before the FIM date are analysed
     import pandas as pd
 

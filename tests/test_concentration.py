@@ -302,8 +302,10 @@ def test_concentration_trend_reads_the_direction():
             "grouping": ["crime_type"] * 16,
             "group": ["robbery"] * 8 + ["drugs"] * 8,
             "period": periods * 2,
-            "generalised_gini": [0.50, 0.52, 0.51, 0.55, 0.58, 0.57, 0.60, 0.63]
-            + [0.60, 0.55, 0.61, 0.56, 0.60, 0.57, 0.59, 0.58],
+            "generalised_gini": [
+                *[0.50, 0.52, 0.51, 0.55, 0.58, 0.57, 0.60, 0.63],
+                *[0.60, 0.55, 0.61, 0.56, 0.60, 0.57, 0.59, 0.58],
+            ],
         }
     )
     tr = concentration_trend(table).set_index("group")

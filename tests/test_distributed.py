@@ -146,8 +146,9 @@ def test_two_borough_packs_on_cluster_equal_serial_even_when_a_worker_dies(clien
     from hotspots.scale.distributed import run_packs
 
     marker = tmp_path / "killed-once"
-    # the first pack to reach the final rename (its temporary folder fully written) kills its worker
-    client.register_plugin(DieAt("_swap_into_place", str(marker)), name="die-once")
+    # the first pack to finish its products (the manifest is made last, just before the hidden folder is
+    # swapped into place) kills its worker
+    client.register_plugin(DieAt("manifest", str(marker)), name="die-once")
     try:
         packs = run_packs(london.configs, fim_date=FIM_DATE, out_root=tmp_path / "dask", scheduler=client)
     finally:

@@ -22,7 +22,7 @@ from hotspots.analysis.dosage import (
     visits_from_log,
 )
 from hotspots.analysis.dosage_text import Dosage, parse_dosage
-from hotspots.analysis.patrol_sim import simulate_patrols
+from hotspots.demo.patrol_sim import simulate_patrols
 from hotspots.errors import ConfigError, InputError
 from hotspots.tasking.playbook import DEFAULT_RULE
 
@@ -65,7 +65,7 @@ def test_point_in_places_kernel_matches_shapely():
     y = rng.uniform(-100, 2100, 200_000)
     for buffer_m in (0.0, 15.0):
         pt, pl = places_of_pings(x, y, np.array(geoms, dtype=object), buffer_m)
-        got = set(zip(pt.tolist(), pl.tolist()))
+        got = set(zip(pt.tolist(), pl.tolist(), strict=True))
         want = set()
         for p, g in enumerate(geoms):
             zone = shapely.buffer(g, buffer_m, quad_segs=8) if buffer_m else g
@@ -220,7 +220,7 @@ def simulated(repo):
 
 
 def test_planted_minutes_recovered_within_5_percent(simulated):
-    sim, places, v = simulated
+    sim, _, v = simulated
     want = sim.minutes_per_place()
     got = v.places.set_index("place_id")["minutes"]
     assert len(want) == 9
@@ -230,7 +230,7 @@ def test_planted_minutes_recovered_within_5_percent(simulated):
 
 
 def test_planted_visits_found_and_drive_throughs_are_not_visits(simulated):
-    sim, places, v = simulated
+    sim, _, v = simulated
     visits = v.visits
     assert len(visits) == len(sim.planted_visits)
     for r in sim.planted_visits.itertuples():
@@ -320,7 +320,8 @@ def test_input_checks():
 
 # --------------------------------------------------------------------------- the playbook's dosage, structured
 PLAYBOOK_EXPECTED = {
-    # text: (minutes, visits, per, days_per_week, weekdays, nights, peak_hours, peak_days, varied, lasts, expiry, per week)
+    # text: (minutes, visits, per, days_per_week, weekdays, nights, peak_hours, peak_days, varied, lasts, expiry,
+    #        per week)
     "15 minutes a day, varied times, until the zone expires": (
         15,
         1,

@@ -157,7 +157,7 @@ def test_seasonal_index_recovers_a_planted_pattern():
 
 def test_seasonal_index_needs_twelve_months():
     r = pd.Series([1.0] * 11, index=pd.period_range("2020-01", periods=11, freq="M"))
-    idx, ny, method = seasonal_index(r)
+    idx, _, method = seasonal_index(r)
     assert np.isnan(idx).all() and "not enough" in method
 
 

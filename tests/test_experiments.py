@@ -11,7 +11,7 @@ import shapely
 from scipy import stats
 
 from hotspots.analysis.experiments import allocate_places, crossover_schedule, evaluate_allocation, evaluate_crossover
-from hotspots.analysis.patrol_sim import plant_patrol_effect
+from hotspots.demo.patrol_sim import plant_patrol_effect
 from hotspots.errors import InputError, PrecisionError
 
 TZ = "Europe/London"
@@ -112,9 +112,9 @@ def test_allocation_estimator_matches_welch():
     alloc = allocate_places(places["item_id"], seed=2)
     rows = []
     for pid in places["item_id"]:
-        for k in range(rng.integers(0, 6)):
+        for _ in range(rng.integers(0, 6)):
             rows.append((pid, f"2025-05-{rng.integers(3, 31):02d}", float(rng.choice([2.0, 6.0, 10.0]))))
-        for k in range(rng.integers(0, 6)):
+        for _ in range(rng.integers(0, 6)):
             rows.append((pid, f"2025-06-{rng.integers(2, 30):02d}", float(rng.choice([2.0, 6.0, 10.0]))))
     inc = _incidents_at(places, rows)
     r = evaluate_allocation(alloc, inc, places, "2025-06-02", "2025-06-30", permutations=199, seed=1)

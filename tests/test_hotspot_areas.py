@@ -97,7 +97,7 @@ def test_areas_summaries_and_ranking(setup):
 
 
 def test_month_precision_refuses_profiles(setup):
-    grid, hot, wards, x, y, types, locs, start = setup
+    grid, hot, _, x, y, types, locs, start = setup
     inc = make_incidents(x, y, types, locs, start, precision="month")
     res = hotspot_areas(inc, grid, hot)
     assert res.profiles == {} and "month precision" in res.profile_note
@@ -107,7 +107,7 @@ def test_month_precision_refuses_profiles(setup):
 
 
 def test_min_cells_and_empty(setup):
-    grid, hot, wards, x, y, types, locs, start = setup
+    grid, hot, _, x, y, types, locs, start = setup
     inc = make_incidents(x, y, types, locs, start)
     f = hotspot_areas(inc, grid, hot, min_cells=6).frame
     assert len(f) == 1 and f.iloc[0]["n_cells"] == 6
@@ -166,7 +166,7 @@ def test_real_2016_2018_hotspots_written_and_reread(barnet_run):
     import pyogrio
     import rasterio
 
-    res, grid, inc, out, files = barnet_run
+    res, grid, inc, out, _ = barnet_run
     for t in ("burglary", "robbery", "violence"):
         assert len(res.areas[t].frame) > 0, f"no {t} hotspots"
         assert res.gistar[t].hot(95).sum() > 0

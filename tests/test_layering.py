@@ -9,7 +9,8 @@ or the names a package ``__init__`` hands to ``import_module(f".{name}", __name_
 
 The layers, lowest first (a module may import its own layer or any layer below)::
 
-    foundation  hotspots (the package __init__), errors, model, config, crs, vocabulary, announce, progress, _util, _csvsafe
+    foundation  hotspots (the package __init__), errors, model, config, crs, vocabulary, announce, progress,
+                _util, _csvsafe, outfolder
     inputs      ingest, geo, demo
     library     analysis, coverage, forecast
     stages      stages
@@ -41,7 +42,19 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "foundation",
         frozenset(
-            {"hotspots", "errors", "model", "config", "announce", "progress", "_util", "_csvsafe", "crs", "vocabulary"}
+            {
+                "hotspots",
+                "errors",
+                "model",
+                "config",
+                "announce",
+                "progress",
+                "_util",
+                "_csvsafe",
+                "crs",
+                "vocabulary",
+                "outfolder",
+            }
         ),
     ),
     ("inputs", frozenset({"ingest", "geo", "demo"})),

@@ -96,7 +96,8 @@ def test_cache_flag_seen_by_numba_itself():
 # arrays, then with other dtypes, memory orders and read-only views. Afterwards every
 # dispatcher must hold one compiled signature (none for kernels this sequence does not reach).
 SEQUENCE = r"""
-import importlib, json, sys
+import importlib, json, sys, tempfile
+from pathlib import Path
 import numpy as np, pandas as pd, geopandas as gpd, shapely, scipy.sparse as sp
 from numba.core.registry import CPUDispatcher
 
@@ -112,6 +113,9 @@ from hotspots.analysis.neighbours import grid_neighbours
 from hotspots.coverage.viewshed import Obstruction, visibility_pairs, viewshed_raster, viewshed_polygons
 from hotspots.coverage.siting import greedy_interchange
 from hotspots.scale.tiles import tiled_density_surface
+from hotspots.analysis.dosage import detect_visits
+from hotspots.analysis.robustness import hotspot_robustness
+from hotspots.ingest.pings import read_pings
 
 rng = np.random.default_rng(0)
 grid = Grid.from_boundary(shapely.box(0, 0, 2000, 1500), 100)
@@ -138,6 +142,22 @@ cams_int["mount_height_m"] = np.full(3, 5, dtype=np.int32)
 heights = rng.uniform(0, 12, (300, 400)) * (rng.uniform(size=(300, 400)) < 0.05)
 wards = gpd.GeoDataFrame(geometry=[shapely.box(i * 100, j * 100, (i + 1) * 100, (j + 1) * 100)
                                    for i in range(5) for j in range(4)], crs=27700)
+# patrol places (two overlap, one has a hole) and pings of three units crossing them every 10 s
+places = gpd.GeoDataFrame({"item_id": ["P1", "P2", "P3"]},
+                          geometry=[shapely.box(400, 400, 600, 600), shapely.box(550, 550, 700, 700),
+                                    shapely.box(1000, 200, 1400, 600).difference(shapely.box(1100, 300, 1200, 400))],
+                          crs=27700)
+m = 600
+ping_t = pd.Timestamp("2025-06-02 08:00", tz="Europe/London") + pd.to_timedelta(np.arange(m) * 10, unit="s")
+ping_x = np.r_[np.linspace(300, 800, m // 3), np.full(m // 3, 450.0), np.linspace(900, 1500, m // 3)]
+ping_y = np.r_[np.linspace(300, 800, m // 3), np.full(m // 3, 500.0), np.full(m // 3, 250.0)]
+pings = pd.DataFrame({"unit": np.repeat(["U1", "U2", "U3"], m // 3), "time": np.tile(ping_t[: m // 3], 3),
+                      "x": ping_x, "y": ping_y})
+# a cluster on top of the uniform incidents, so that the robustness sweep has hotspots to find
+cx = np.r_[x64, rng.normal(1000, 60, 150)]; cy = np.r_[y64, rng.normal(700, 60, 150)]
+clustered = gpd.GeoDataFrame({"x": cx, "y": cy, "w": rng.uniform(1, 3, cx.size)},
+                             geometry=gpd.points_from_xy(cx, cy), crs=27700)
+ping_dir = Path(tempfile.mkdtemp())
 
 for k in (0, 1):
     x, y, t, w = variants(k)
@@ -172,6 +192,29 @@ for k in (0, 1):
     weights = rng.uniform(0, 5, 60).astype([np.float64, np.float32][k])
     greedy_interchange(A if k == 0 else A.astype(np.int32).tocsc(), weights, 4,
                        fixed=None if k == 0 else np.zeros(60, dtype=np.int8))
+    if k == 0:
+        detect_visits(pings, places, crs=27700)
+    else:  # float32 / whole-metre positions, times in milliseconds, another time zone, unsorted, a given gap
+        p1 = pings.sample(frac=1.0, random_state=1).astype({"x": np.float32, "y": np.int32})
+        p1["time"] = p1["time"].dt.tz_convert("UTC").astype("datetime64[ms, UTC]")
+        detect_visits(p1, places, crs="EPSG:27700", max_gap_s=150, buffer_m=0)
+    csv = ping_dir / f"pings{k}.csv"
+    if k == 0:  # longitude/latitude with UTC offsets, one impossible jump
+        lon, lat = np.linspace(-0.25, -0.20, 40), np.linspace(51.60, 51.62, 40)
+        lat[10] = 51.9
+        pd.DataFrame({"callsign": ["A"] * 20 + ["B"] * 20,
+                      "timestamp": [f"2025-06-02T08:{i:02d}:00+01:00" for i in range(20)] * 2,
+                      "longitude": lon, "latitude": lat}).to_csv(csv, index=False)
+        read_pings(csv)
+    else:  # British National Grid x/y with local times, a jump and a repeated time
+        xs = np.r_[np.linspace(520000, 521000, 30), 520990.0]
+        xs[15] = 530000.0
+        pd.DataFrame({"unit": ["C"] * 31, "time": [f"02/06/2025 09:{i:02d}" for i in range(30)] + ["02/06/2025 09:29"],
+                      "easting": xs.round(), "northing": np.full(31, 185000)}).to_csv(csv, index=False)
+        read_pings(csv, crs="EPSG:27700", max_speed_mps=30.0, confirm_pings=2)
+    hotspot_robustness(clustered, grid, method="gistar" if k == 0 else "kde", scales=(1.0, 2.0),
+                       shifts=((0.0, 0.0), (0.5, 0.5)), radius_scales=(0.5, 1.0),
+                       weights=None if k == 0 else "w", min_cells=1 + k)
 
 out = {}
 for module in sys.argv[1:]:

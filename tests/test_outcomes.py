@@ -13,7 +13,7 @@ from shapely.geometry import box
 from hotspots.analysis.dosage import visits_from_log
 from hotspots.analysis.evaluate import wdd_test
 from hotspots.analysis.outcomes import tasking_outcomes
-from hotspots.analysis.patrol_sim import plant_patrol_effect
+from hotspots.demo.patrol_sim import plant_patrol_effect
 from hotspots.errors import InputError, PrecisionError
 
 TZ = "Europe/London"
@@ -34,7 +34,8 @@ def circles(xy, r, prefix):
 def tasking_dose(ids, minutes):
     days = pd.date_range(START, END, freq="D", inclusive="left")
     return pd.DataFrame(
-        [(p, d, m) for p, m in zip(ids, minutes) for d in days if m > 0], columns=["place_id", "day", "minutes"]
+        [(p, d, m) for p, m in zip(ids, minutes, strict=True) for d in days if m > 0],
+        columns=["place_id", "day", "minutes"],
     )
 
 
@@ -59,7 +60,7 @@ def scene():
         crs=BNG,
     )
     areas = pd.concat([tasked, twins, decoys, rings], ignore_index=True)
-    rate = dict(zip(areas["item_id"], np.r_[rates, twin_rate, decoy_rate, np.full(len(rings), 0.7)]))
+    rate = dict(zip(areas["item_id"], np.r_[rates, twin_rate, decoy_rate, np.full(len(rings), 0.7)], strict=True))
     sim = plant_patrol_effect(
         rng,
         areas,

@@ -211,7 +211,7 @@ def test_config_section_validates():
 
     c = build_section(NearRepeatConfig, {"permutations": 99, "alert_days": 21}, "x.toml", "nearrepeat")
     assert c.permutations == 99 and c.alert_days == 21
-    with pytest.raises(ConfigError, match="nearrepeat.*metric"):
+    with pytest.raises(ConfigError, match=r"nearrepeat.*metric"):
         build_section(NearRepeatConfig, {"metric": "chebyshev"}, "x.toml", "nearrepeat")
     with pytest.raises(ConfigError, match="unknown key"):
         build_section(NearRepeatConfig, {"bands": 3}, "x.toml", "nearrepeat")

@@ -13,13 +13,7 @@ import shapely
 
 from hotspots.config.sections import PublicConfig
 from hotspots.render.coverage import write_public_map
-from hotspots.render.report import aggregate_cells
-
-
-def public_cells(x, y, boundary, cell_m, min_count):
-    """The public tier's cells (the one grid and threshold of every public output), as ``count``."""
-    c = aggregate_cells(x, y, boundary, PublicConfig(cell_size_m=cell_m, min_count=min_count), "EPSG:27700")
-    return c.rename(columns={"incidents": "count"})
+from hotspots.render.public import public_tier
 
 
 def _html_points_bng(html: str) -> np.ndarray:
@@ -65,42 +59,51 @@ def _allowed(boundary, corners, sites_xy=()):
     return np.vstack(parts)
 
 
+AS_OF = pd.Timestamp("2025-10-01", tz="Europe/London")
+
+
 def _synthetic(n=600, seed=1):
     rng = np.random.default_rng(seed)
     x = np.r_[rng.normal(530500, 120, n // 2), rng.uniform(530000, 532000, n - n // 2)].round(1)
     y = np.r_[rng.normal(180500, 120, n // 2), rng.uniform(180000, 182000, n - n // 2)].round(1)
+    end = pd.Timestamp("2025-07-01", tz="Europe/London") + pd.to_timedelta(rng.uniform(0, 91, n), unit="D")
     return pd.DataFrame(
         {
             "id": [f"REF-{i:05d}" for i in range(n)],
             "x": x,
             "y": y,
+            "start": end,
+            "end": end,
+            "crime_type": np.where(np.arange(n) % 3 == 0, "robbery", "violence"),
             "location": [f"On or near Secret Lane {i % 37}" for i in range(n)],
         }
     )
 
 
+def _tier(inc, b):
+    return public_tier(inc, b, PublicConfig(cell_size_m=250, min_count=5), as_of=AS_OF, crs="EPSG:27700")
+
+
 def test_public_cells_suppress_small_counts():
     inc = _synthetic()
     b = shapely.box(530000, 180000, 532000, 182000)
-    cells = public_cells(inc["x"], inc["y"], b, 250, 5)
+    cells = _tier(inc, b).cells
     h, _, _ = np.histogram2d(inc["x"], inc["y"], bins=[np.arange(530000, 532001, 250), np.arange(180000, 182001, 250)])
     want = np.sort(h[h >= 5].astype(int))
-    assert np.array_equal(np.sort(cells["count"].to_numpy()), want)
-    assert (cells["count"] >= 5).all() and ((h > 0) & (h < 5)).any()  # small cells existed and were dropped
+    assert np.array_equal(np.sort(cells["incidents"].to_numpy()), want)
+    assert (cells["incidents"] >= 5).all() and ((h > 0) & (h < 5)).any()  # small cells existed and were dropped
 
 
 def test_public_map_has_nothing_incident_level(tmp_path):
     inc = _synthetic()
     b = shapely.box(530000, 180000, 532000, 182000)
-    cells = public_cells(inc["x"], inc["y"], b, 250, 5)
+    tier = _tier(inc, b)
     sites = gpd.GeoDataFrame(
         {"rank": [1, 2], "site_id": ["S1", "S2"], "road_name": ["Secret Lane 1", "X"]},
         geometry=[shapely.Point(530510, 180490), shapely.Point(531200, 181300)],
         crs=27700,
     )
-    p = write_public_map(
-        tmp_path / "public" / "public_map.html", cells.rename(columns={"count": "incidents"}), sites, b, 5
-    )
+    p = write_public_map(tmp_path / "public" / "public_map.html", tier, sites, b)
     html = p.read_text()
     corners = np.array([(x, y) for x in range(530000, 532001, 250) for y in range(180000, 182001, 250)], float)
     allowed = _allowed(b, corners, [(530510, 180490), (531200, 181300)])

@@ -52,11 +52,12 @@ def test_public_map_cells_suppressed_and_counts_right(pack):
     assert shown and min(shown) >= 5
     # no point geometries anywhere in the public map
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in feats)
-    # brute force: 250 m cells aligned to multiples of 250 m, last 365 days before the FIM date
+    # brute force: 250 m cells aligned to multiples of 250 m; the public period is the last calendar
+    # quarter before the FIM date (2025-11-14 -> July to September 2025), a crime counted by its end
     raw = pd.read_csv(REPO / "data" / "incidents" / "incidents.csv")
     end = pd.to_datetime(raw["committed_to"])
-    start = pd.to_datetime(raw["committed_from"])
-    sel = (start >= pd.Timestamp("2024-11-14")) & (end < pd.Timestamp("2025-11-14"))
+    sel = (end >= pd.Timestamp("2025-07-01")) & (end < pd.Timestamp("2025-10-01"))
+    assert "July to September 2025" in (pack / "public" / "index.html").read_text()
     x, y = raw.loc[sel, "easting"].to_numpy(), raw.loc[sel, "northing"].to_numpy()
     # the grid counts rows from the top, so a point exactly on a cell's edge belongs to the cell east / south
     key = (np.floor(x / 250).astype(int), np.ceil(y / 250).astype(int))

@@ -115,3 +115,32 @@ def test_place_rule_equals_a_brute_force_single_linkage():
                 lab[find(i)] = find(j)
     ref = pd.factorize(pd.Series([find(i) for i in range(n)]))[0]
     assert place_labels(boxes, d).tolist() == ref.tolist()
+
+
+def test_cctv_gap_places_and_tasking_places_use_one_distance():
+    """The CCTV gap places and the tasking list's places are merged by the same rule at the same automatic
+    distance (the tasking list's: the larger of the grid cell and the median spacing of incident locations,
+    computed independently here): no two gap places lie within that distance of each other."""
+    from conftest import REPO, fast_config
+
+    from hotspots import pipeline
+    from hotspots.announce import quietly
+    from hotspots.tasking.places import describe_places
+
+    if not (REPO / "data" / "incidents" / "incidents.csv").exists():
+        pytest.skip("demo data missing: run `hotspots demo-data --out data`")
+    with quietly():
+        res = pipeline.analyse(fast_config(), "2025-11-14", stages=("surfaces", "coverage"))
+        places = describe_places(res)
+    inc = res.recent()
+    xy = np.unique(np.round(inc[["x", "y"]].to_numpy(float)), axis=0)
+    nearest = [np.sort(np.hypot(*(xy - p).T))[1] for p in xy]  # brute force, not the KD-tree
+    want = float(np.ceil(max(res.grid.cell_size, float(np.median(nearest))) / 10.0) * 10.0)
+    assert places.merge_distance_m == want
+    cov = res.coverage
+    assert cov is not None and f"within {want:g} m of each other are one place" in cov.choices["merge_distance_m"]
+    g = list(cov.gaps.geometry)
+    assert len(g) > 1
+    for i in range(len(g)):
+        for j in range(i + 1, len(g)):
+            assert g[i].distance(g[j]) > want

@@ -21,7 +21,7 @@ DAY_2024_01_01 = 19723.0  # days from 1970-01-01 to 2024-01-01
 
 def _incidents(times_utc: list[str], xy: list[tuple[float, float]]) -> gpd.GeoDataFrame:
     start = pd.to_datetime(pd.Series(times_utc), utc=True)
-    x, y = zip(*xy)
+    x, y = zip(*xy, strict=True)
     return gpd.GeoDataFrame(
         {
             "incident_id": [f"B{i}" for i in range(len(xy))],

@@ -132,7 +132,7 @@ def test_spacetime_gistar_matches_esda_on_the_whole_cube():
     rng = np.random.default_rng(7)
     m = small_mask()
     T, lags = 5, 1
-    rows, cols, ptr, idx = queen_csr(m)
+    rows, _, ptr, idx = queen_csr(m)
     N = len(rows)
     cube = rng.poisson(0.8, size=(T, N)).astype(float)
     cube[3:, 5] += 6  # something to find
@@ -307,7 +307,7 @@ def test_fortnight_steps_end_at_the_fim_date():
     assert plan.ends[-1] == pd.Timestamp("2025-11-14", tz=TZ)
     assert all(
         (e - s).days == 14 or (e - s) == pd.Timedelta(days=14, hours=1) or (e - s) == pd.Timedelta(days=14, hours=-1)
-        for s, e in zip(plan.starts, plan.ends)
+        for s, e in zip(plan.starts, plan.ends, strict=True)
     )
     assert all(s.hour == 0 for s in plan.starts)  # local midnights across the clock change
     assert (plan.starts[1:] == plan.ends[:-1]).all()

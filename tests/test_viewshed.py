@@ -104,7 +104,7 @@ def test_cover_pairs_against_bruteforce():
         fov_deg=rng.choice([45.0, 90.0, 360.0], n),
     )
     p, c = visibility_pairs(cams, px, py)
-    got = set(zip(p.tolist(), c.tolist()))
+    got = set(zip(p.tolist(), c.tolist(), strict=True))
     want = set()
     for k in range(n):
         r = cams.iloc[k]
@@ -160,7 +160,7 @@ def test_line_of_sight_kernel_against_numpy_reference():
     )
     px, py = rng.uniform(1000, 1120, 800), rng.uniform(1940, 2060, 800)
     p, c = visibility_pairs(cams, px, py, ob)
-    got = set(zip(p.tolist(), c.tolist()))
+    got = set(zip(p.tolist(), c.tolist(), strict=True))
     want = set()
     for k in range(len(cams)):
         r = cams.iloc[k]

@@ -9,9 +9,12 @@ ingest converts every input into it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:  # pyproj is imported where it is used: this module is on `hotspots --help`'s path
+    import pyproj
 
 #: British National Grid (metres), the engine's default working CRS.
 DEFAULT_CRS = "EPSG:27700"
@@ -20,7 +23,7 @@ DEFAULT_CRS = "EPSG:27700"
 _LENGTH_UNITS = ("metre", "foot", "US survey foot", "British foot (1936)", "Clarke's foot", "Indian foot")
 
 
-def parse_crs(value: Any):
+def parse_crs(value: Any) -> pyproj.CRS | None:
     """A :class:`pyproj.CRS` from anything pyproj understands; None when it cannot be read."""
     import pyproj
 
@@ -56,9 +59,9 @@ def working_crs(value: str, where: str = "[project] crs") -> str:
     for anything else.
     """
     problem = crs_problem(value)
-    if problem:
-        raise ConfigError(f"{where}: {problem}.")
     crs = parse_crs(value)
+    if problem or crs is None:
+        raise ConfigError(f"{where}: {problem}.")
     if crs.axis_info[0].unit_name == "metre":
         return value
     import pyproj
@@ -110,4 +113,5 @@ def crs_extent(value: Any) -> tuple[tuple[float, float, float, float], str]:
     import pyproj
 
     tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    return tuple(tr.transform_bounds(*aou.bounds)), aou.name
+    xmin, ymin, xmax, ymax = tr.transform_bounds(*aou.bounds)
+    return (xmin, ymin, xmax, ymax), aou.name

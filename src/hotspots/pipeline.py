@@ -3,27 +3,26 @@
 :func:`analyse` loads the inputs and runs the stages (the analysis stages of
 :data:`hotspots.stages.ANALYSIS_STAGES`, then the tasking list) in memory and
 returns the typed :class:`~hotspots.stages.results.RunResults`;
-:func:`write_pack` only writes. The pack is built in a temporary folder beside
-its destination and renamed into place only when everything has been written,
-so a failed run leaves an earlier pack untouched. Running on a Dask cluster is
-:mod:`hotspots.scale.distributed`'s business, not this module's.
+:func:`write_pack` only writes. The pack is written under the output folder's
+lock into a hidden folder beside its destination and swapped into place only
+when everything has been written (:mod:`hotspots.outfolder`), so a failed or
+killed run leaves an earlier pack untouched and two runs never write the same
+folder at once. Running on a Dask cluster is :mod:`hotspots.scale.distributed`'s
+business, not this module's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
-import os
-import re
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import __version__
+from . import __version__, outfolder
 from ._csvsafe import write_csv
 from ._util import file_sha256
 from .config import Config
@@ -31,7 +30,11 @@ from .ingest.readers import list_files
 from .progress import Reporter
 from .render import layers as L
 from .render import maps, report
+from .render.filenames import ward_map_files
+from .render.public import PublicTier
 from .stages import ANALYSIS_STAGES, RunInputs, RunResults, Stage, load_inputs, run_stages
+from .stages.inputs import parse_fim_date
+from .stages.results import TaskingList
 from .tasking import stage as tasking_stage
 
 #: Every stage of a pack, in the order they run: the analyses, then the tasking list.
@@ -104,8 +107,18 @@ def analyse(
     return run_analysis(inputs, rep, stages)
 
 
-def manifest(res: RunResults, timings: dict[str, float], files: list[str], layers: dict[str, Any]) -> dict[str, Any]:
-    """How the pack was made: version, settings, input hashes, counts, seed, timings, stages, layers."""
+def manifest(
+    res: RunResults,
+    timings: dict[str, float],
+    files: list[str],
+    layers: dict[str, Any],
+    public: PublicTier | None = None,
+) -> dict[str, Any]:
+    """How the pack was made: version, settings, input hashes, counts, seed, the steps run, stages,
+    layers, and what the public tier shows and suppressed.
+
+    Same inputs and seed give the same manifest, except ``generated_at`` (the one field that
+    records when it was made; the step durations are shown on the terminal, not kept here)."""
     cfg = res.cfg
     tl = res.tasking
     man: dict[str, Any] = {
@@ -132,7 +145,7 @@ def manifest(res: RunResults, timings: dict[str, float], files: list[str], layer
         "incidents_before_fim_date": int(len(res.incidents)),
         "time_precision": sorted(res.incidents["time_precision"].unique()),
         "notes": list(res.area.notes),
-        "timings_s": timings,
+        "steps": list(timings),  # their durations are printed on the terminal: a pack's bytes must not vary
         "files": sorted(files),
     }
     if tl is not None:
@@ -142,11 +155,18 @@ def manifest(res: RunResults, timings: dict[str, float], files: list[str], layer
             "previous_pack": tl.previous,
             "playbook": tl.playbook_source,
             "review_date": f"{tl.review_date:%Y-%m-%d}",
+            "merge_distance_m": tl.merge_distance_m,
+            "harm_unit": tl.harm_unit,
+            "columns": tl.column_keys,
+            "omitted_columns": list(tl.omitted_notes()),
+            "choices": dict(tl.choices),
         }
     man["stages_run"] = sorted(s.name for s in PIPELINE_STAGES if s.name not in _UNLISTED and res.ran(s.name))
     man["stages_not_run"] = dict(res.not_run)
     man["layers"] = {k: int(len(v)) for k, v in layers.items()}
     man["headline"] = {k: v for k, v in report.headline(res).items() if k in ("periods", "total")}
+    if public is not None:
+        man["public"] = public.summary()
     return man
 
 
@@ -154,77 +174,72 @@ def _write_maps(res: RunResults, layers: dict[str, Any], tmp: Path) -> dict[str,
     """The borough map and (with ``[render] ward_maps``) one map per ward; returns ward code -> file."""
     pieces = maps.prepare(res, layers)
     maps.save_map(maps.build_map(res, pieces), tmp / "map.html")
-    ward_files: dict[str, str] = {}
-    if pieces.rcfg.ward_maps:
-        (tmp / "wards").mkdir()
-        for code, name in zip(res.area.wards["ward_code"], res.area.wards["ward_name"]):
-            fname = f"wards/{_safe_name(code)}.html"
-            maps.save_map(
-                maps.build_map(res, pieces, ward_code=code, title=f"{name} ({code}): FIM {res.fim_date:%Y-%m-%d}"),
-                tmp / fname,
-            )
-            ward_files[code] = fname
+    if not pieces.rcfg.ward_maps:
+        return {}
+    ward_files = ward_map_files(res.area.wards["ward_code"])
+    (tmp / "wards").mkdir()
+    for code, name in zip(res.area.wards["ward_code"], res.area.wards["ward_name"], strict=True):
+        maps.save_map(
+            maps.build_map(res, pieces, ward_code=code, title=f"{name} ({code}): FIM {res.fim_date:%Y-%m-%d}"),
+            tmp / ward_files[str(code)],
+        )
     return ward_files
 
 
 def write_pack(res: RunResults, out_dir: str | Path, rep: Reporter | None = None) -> Path:
-    """Write every product of ``res`` into ``out_dir`` atomically; returns the pack folder.
+    """Write every product of ``res`` into ``out_dir`` as a whole; returns the pack folder (absolute).
 
-    index.html, tasking.csv/html, map.html, wards/<ward_code>.html, layers.gpkg,
+    index.html, tasking.csv/html, map.html, wards/<ward map file>.html, layers.gpkg,
     gis/*.tif, public/, quarantine.csv, ward_table.csv, cctv/*.csv (when coverage ran) and manifest.json.
     ``res`` must hold the tasking list and the ward table (as :func:`analyse` returns).
+    The pack is written under the output folder's lock into a hidden folder and swapped
+    into place only when complete (:func:`hotspots.outfolder.writing`): a failed or killed
+    run leaves the previous pack untouched, and a second run on the same folder stops
+    with a clear message.
     """
     rep = rep or Reporter(quiet=True)
     if res.tasking is None or res.ward_table is None:
         raise ValueError("write_pack needs the results of analyse(): the tasking list and the ward table are missing.")
-    tasking = res.tasking
-    out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
-    try:
-        with rep.stage("write tables"):
-            write_csv(tasking.to_frame(), tmp / "tasking.csv")
-            write_csv(res.ward_table, tmp / "ward_table.csv")
-            res.ingest.write_quarantine(tmp / "quarantine.csv")
-            if res.coverage is not None:
-                res.coverage.write_tables(tmp / "cctv")
-        with rep.stage("GIS layers"):
-            layers = L.vector_layers(res)
-            L.write_gpkg(layers, tmp / "layers.gpkg", tasking)
-            L.write_rasters(res, tmp / "gis")
-        with rep.stage("render maps"):
-            ward_files = _write_maps(res, layers, tmp)
-        pcfg = res.cfg.public
-        if pcfg.enabled:
-            with rep.stage("public tier"):
-                report.render_public(res, tmp, pcfg)
-        with rep.stage("pages"):
-            report.render_tasking(res, tasking, tmp, ward_files)
-            report.render_index(res, tasking, layers, tmp, ward_files, pcfg.enabled)
-        files = [p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()] + ["manifest.json"]
-        man = manifest(res, rep.timings, files, layers)
-        (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str))
-        _swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    with outfolder.writing(out_dir) as tmp:
+        _write_products(res, res.tasking, tmp, rep)
+    return outfolder.absolute(out_dir)
 
 
-def _safe_name(code: str) -> str:
-    """A ward code as a file name (letters, digits, - and _ only)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", str(code)) or "ward"
+def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Reporter) -> None:
+    """Every file of the pack, written into the (hidden, not yet published) folder ``tmp``."""
+    with rep.stage("write tables"):
+        write_csv(tasking.to_frame(), tmp / "tasking.csv")
+        write_csv(res.ward_table, tmp / "ward_table.csv")
+        res.ingest.write_quarantine(tmp / "quarantine.csv")
+        if res.coverage is not None:
+            res.coverage.write_tables(tmp / "cctv")
+    with rep.stage("GIS layers"):
+        layers = L.vector_layers(res)
+        L.write_gpkg(layers, tmp / "layers.gpkg", tasking, as_of=res.fim_date)
+        L.write_rasters(res, tmp / "gis")
+    with rep.stage("render maps"):
+        ward_files = _write_maps(res, layers, tmp)
+    pcfg = res.cfg.public
+    public = None
+    if pcfg.enabled:
+        with rep.stage("public tier"):
+            public = report.render_public(res, tmp, pcfg)
+    with rep.stage("pages"):
+        report.render_tasking(res, tasking, tmp, ward_files)
+        report.render_index(res, tasking, layers, tmp, ward_files, pcfg.enabled)
+    files = [p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()] + ["manifest.json"]
+    man = manifest(res, rep.timings, files, layers, public)
+    (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str))
 
 
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    os.chmod(out_dir, 0o755)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def known_out_dir(cfg: Config, fim_date: str | None, out_dir: str | Path | None) -> Path | None:
+    """The pack folder of a run, when it is known before the incidents are read: ``out_dir``, else
+    ``[output] folder/fim-DATE`` for a given date; None when the date comes from the data."""
+    if out_dir:
+        return Path(out_dir)
+    if fim_date:
+        return default_out_dir(cfg, parse_fim_date(fim_date, pd.DataFrame(), cfg.timezone))
+    return None
 
 
 def run(
@@ -245,7 +260,17 @@ def run(
     """
     rep = Reporter(quiet=quiet)
     rep.say(f"hotspots {__version__}: {cfg.project.name}")
-    res = analyse(
-        cfg, fim_date, rep, now=now, stages=stages, previous=previous, pack_dir=out_dir if out_dir else DEFAULT_PACK_DIR
-    )
-    return write_pack(res, res.inputs.pack_dir or default_out_dir(cfg, res.fim_date), rep)
+    early = known_out_dir(cfg, fim_date, out_dir)
+    # the output folder's lock is taken before the analysis when the folder is known, so a second
+    # run on it stops at once instead of after minutes of work
+    with outfolder.locked(early) if early is not None else contextlib.nullcontext():
+        res = analyse(
+            cfg,
+            fim_date,
+            rep,
+            now=now,
+            stages=stages,
+            previous=previous,
+            pack_dir=out_dir if out_dir else DEFAULT_PACK_DIR,
+        )
+        return write_pack(res, res.inputs.pack_dir or default_out_dir(cfg, res.fim_date), rep)

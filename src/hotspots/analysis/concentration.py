@@ -48,9 +48,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from scipy import stats
 
 from ..errors import InputError
+from .periods import period_bins
+from .places import Places
 
 SHARES = (25, 50, 80)
 TOPS = (1, 5)
@@ -120,8 +124,8 @@ class LorenzCurve:
     (Bernasco & Steenbeek 2017); the plain diagonal when ``N >= n``.
     """
 
-    place_share: np.ndarray
-    value_share: np.ndarray
+    place_share: npt.NDArray[np.float64]
+    value_share: npt.NDArray[np.float64]
     equality_x: float
 
     def share_of_places_for(self, value_share: float) -> float:
@@ -178,12 +182,12 @@ class Concentration:
     gini: float
     generalised_gini: float
     sparse: bool
-    places_for_share: dict = field(default_factory=dict)
-    share_in_top: dict = field(default_factory=dict)
+    places_for_share: dict[int, float] = field(default_factory=dict)
+    share_in_top: dict[int, float] = field(default_factory=dict)
     curve: LorenzCurve | None = field(default=None, repr=False)
     what: str = "incidents"
 
-    def summary(self, prefix: str = "") -> dict:
+    def summary(self, prefix: str = "") -> dict[str, float]:
         """Flat dict of the figures (keys prefixed with ``prefix``), for tables."""
         out = {f"{prefix}gini": self.gini, f"{prefix}generalised_gini": self.generalised_gini}
         for p, v in self.places_for_share.items():
@@ -211,31 +215,29 @@ def concentration(
     v = _checked(values)
     n_ev = _events(v, n_events)
     total = float(v.sum())
-    base = dict(
+    curve: LorenzCurve | None = None
+    if total <= 0:
+        nan = float("nan")
+        g = gg = nan
+        places_for_share = {p: nan for p in shares}
+        share_in_top = {q: nan for q in tops}
+    else:
+        curve = lorenz_curve(v, n_ev)
+        g, gg = gini(v), generalised_gini(v, n_ev)
+        places_for_share = {p: curve.share_of_places_for(p / 100.0) for p in shares}
+        share_in_top = {q: curve.share_held_by(q / 100.0) for q in tops}
+    return Concentration(
         n_places=int(v.size),
         n_places_with_events=int((v > 0).sum()),
         n_events=n_ev,
         total=total,
+        gini=g,
+        generalised_gini=gg,
         sparse=bool(n_ev < v.size),
-        what=what,
-    )
-    if total <= 0:
-        nan = float("nan")
-        return Concentration(
-            gini=nan,
-            generalised_gini=nan,
-            places_for_share={p: nan for p in shares},
-            share_in_top={q: nan for q in tops},
-            **base,
-        )
-    curve = lorenz_curve(v, n_ev)
-    return Concentration(
-        gini=gini(v),
-        generalised_gini=generalised_gini(v, n_ev),
-        places_for_share={p: curve.share_of_places_for(p / 100.0) for p in shares},
-        share_in_top={q: curve.share_held_by(q / 100.0) for q in tops},
+        places_for_share=places_for_share,
+        share_in_top=share_in_top,
         curve=curve,
-        **base,
+        what=what,
     )
 
 
@@ -248,8 +250,6 @@ def concentration_trend(table: pd.DataFrame, measure: str = "generalised_gini", 
     *no clear trend* (also with fewer than 4 periods). Rows with no events are
     left out of the trend.
     """
-    from scipy import stats
-
     if measure not in table.columns:
         raise InputError(f"the table has no {measure!r} column; choose one of {list(table.columns)}.")
     if not 0 < alpha < 1:
@@ -284,7 +284,7 @@ def concentration_trend(table: pd.DataFrame, measure: str = "generalised_gini", 
 
 
 # --------------------------------------------------------------------------- the table
-def incident_weights(incidents, weights) -> np.ndarray:
+def incident_weights(incidents: pd.DataFrame, weights: str | npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Harm per incident from a column name or an array; checked finite and >= 0."""
     if isinstance(weights, str):
         if weights not in incidents.columns:
@@ -303,8 +303,8 @@ def incident_weights(incidents, weights) -> np.ndarray:
 
 
 def concentration_table(
-    incidents,
-    places,
+    incidents: pd.DataFrame,
+    places: Places,
     groupings=GROUPINGS,
     period: str | None = "year",
     wards=None,
@@ -344,8 +344,6 @@ def concentration_table(
     top5pct_share`` and the same for harm prefixed ``harm_``. Shares are
     fractions (0..1). ``attrs`` records the places and the harm scheme.
     """
-    from .periods import period_bins
-
     groupings = tuple(groupings)
     bad = [g for g in groupings if g not in GROUPINGS]
     if bad:
@@ -357,6 +355,7 @@ def concentration_table(
             raise InputError(f"incidents need a {col!r} column; columns: {list(incidents.columns)}.")
     w = incident_weights(incidents, weights)
     where = places.locate(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float))
+    labels: tuple[str, ...]
     if period is None:
         pidx = np.zeros(len(incidents), dtype=np.int64)
         labels, set_aside = ("all",), 0
@@ -395,7 +394,7 @@ def concentration_table(
             harm = np.bincount(local, weights=harm_w, minlength=sub_places.size)
             c = concentration(counts) if sub_places.size else None
             h = concentration(harm, n_events=int((harm_w > 0).sum()), what="harm") if sub_places.size else None
-            row = {
+            row: dict[str, object] = {
                 "grouping": grouping,
                 "group": group,
                 "period": label,
@@ -406,7 +405,7 @@ def concentration_table(
                 "harm": float(harm.sum()),
                 "harm_scheme": harm_scheme,
             }
-            if c is not None:
+            if c is not None and h is not None:
                 row.update(c.summary())
                 row.update(h.summary("harm_"))
             rows.append(row)

@@ -57,13 +57,23 @@ dwell-time bin against that band, as data for a chart.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import shapely
+from pyproj import CRS
 
+from .._util import kernel_array
 from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError
+from ._dosage_kernels import points_in_places
+from ._dosage_kernels import stays as stays_kernel
 from .dosage_text import NIGHT_HOURS, Dosage, parse_dosage
 
 __all__ = [
@@ -72,8 +82,10 @@ __all__ = [
     "ComplianceResult",
     "KoperReference",
     "VisitsResult",
+    "check_places",
     "detect_visits",
     "dosage_compliance",
+    "places_of_pings",
     "visits_from_log",
 ]
 
@@ -99,7 +111,7 @@ class KoperReference:
         "10-15 minutes, repeated at unpredictable times, are the usual guidance."
     )
 
-    def band(self, minutes) -> np.ndarray:
+    def band(self, minutes: npt.ArrayLike) -> npt.NDArray[np.str_]:
         """``"shorter"``, ``"10-15 minutes"`` or ``"longer"`` for each dwell time (minutes)."""
         m = np.asarray(minutes, dtype=float)
         label = f"{self.low_minutes:g}-{self.high_minutes:g} minutes"
@@ -133,8 +145,8 @@ class VisitsResult:
     daily: pd.DataFrame
     weekly: pd.DataFrame
     places: pd.DataFrame
-    settings: dict
-    automatic: dict
+    settings: dict[str, float | int | str]
+    automatic: dict[str, str]
     source: str
     timezone: str
     crs: str | None = None
@@ -149,20 +161,22 @@ class VisitsResult:
         """One row per stay (the ``stays`` table)."""
         return self.stays.copy()
 
-    def dwell_distribution(self, bins_minutes=DWELL_BINS_MINUTES, by_place: bool = False) -> pd.DataFrame:
+    def dwell_distribution(
+        self, bins_minutes: Sequence[float] = DWELL_BINS_MINUTES, by_place: bool = False
+    ) -> pd.DataFrame:
         """Counts of visits per dwell-time bin (minutes; left-closed), with each bin's relation to the
         Koper band (:data:`KOPER`), for all places together or per place."""
         edges = np.asarray(bins_minutes, dtype=float)
         if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
             raise InputError(f"dwell_distribution: bins_minutes must increase, got {list(bins_minutes)}.")
         v = self.visits
-        labels = [f"{a:g}-{b:g}" if np.isfinite(b) else f"{a:g}+" for a, b in zip(edges[:-1], edges[1:])]
+        labels = [f"{a:g}-{b:g}" if np.isfinite(b) else f"{a:g}+" for a, b in pairwise(edges)]
         k = np.searchsorted(edges, v["minutes"].to_numpy(float), side="right") - 1
         k = np.clip(k, 0, len(labels) - 1)
         mids = np.where(np.isfinite(edges[1:]), (edges[:-1] + edges[1:]) / 2, edges[:-1] + 1)
         keys = ["place_id"] if by_place else []
         frame = pd.DataFrame({"bin": k, "place_id": v["place_id"].to_numpy()})
-        counts = frame.groupby(keys + ["bin"]).size() if len(frame) else pd.Series(dtype=int)
+        counts = frame.groupby([*keys, "bin"]).size() if len(frame) else pd.Series(dtype=int)
         rows = []
         groups = sorted(v["place_id"].unique()) if by_place else [None]
         for g in groups:
@@ -201,7 +215,9 @@ def _empty_stays(timezone: str) -> pd.DataFrame:
     )
 
 
-def _summaries(stays: pd.DataFrame, place_ids, timezone: str):
+def _summaries(
+    stays: pd.DataFrame, place_ids: Sequence[str] | npt.NDArray[np.object_], timezone: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Add day/week to ``stays`` and build the daily, weekly and per-place tables."""
     stays = stays.copy()
     local = stays["start"].dt.tz_convert(timezone).dt.tz_localize(None)
@@ -266,26 +282,24 @@ def _summaries(stays: pd.DataFrame, place_ids, timezone: str):
 
 
 # --------------------------------------------------------------------------- places -> arrays
-def _flatten_places(geoms, buffer_m: float):
+def _flatten_places(geoms: npt.ArrayLike, buffer_m: float) -> dict[str, Any]:
     """Ring arrays, bounding boxes and a grid index of the (buffered) place polygons."""
-    import shapely
-
     g = np.asarray(geoms, dtype=object)
     if buffer_m > 0:
         g = shapely.buffer(g, buffer_m, quad_segs=8)
     parts, part_of = shapely.get_parts(g, return_index=True)
     rings_ext = shapely.get_exterior_ring(parts)
     n_int = shapely.get_num_interior_rings(parts)
-    ring_geoms, ring_place = [], []
-    for k, (p, owner) in enumerate(zip(parts, part_of)):
-        ring_geoms.append(rings_ext[k])
-        ring_place.append(owner)
+    ring_list, owner_list = [], []
+    for k, (p, owner) in enumerate(zip(parts, part_of, strict=True)):
+        ring_list.append(rings_ext[k])
+        owner_list.append(owner)
         for h in range(int(n_int[k])):
-            ring_geoms.append(shapely.get_interior_ring(p, h))
-            ring_place.append(owner)
-    ring_place = np.asarray(ring_place, dtype=np.int64)
+            ring_list.append(shapely.get_interior_ring(p, h))
+            owner_list.append(owner)
+    ring_place = np.asarray(owner_list, dtype=np.int64)
     order = np.argsort(ring_place, kind="stable")
-    ring_geoms = [ring_geoms[i] for i in order]
+    ring_geoms = [ring_list[i] for i in order]
     ring_place = ring_place[order]
     coords, ring_idx = shapely.get_coordinates(np.asarray(ring_geoms, dtype=object), return_index=True)
     counts = np.bincount(ring_idx, minlength=len(ring_geoms))
@@ -295,30 +309,25 @@ def _flatten_places(geoms, buffer_m: float):
     bbox = shapely.bounds(g).astype(np.float64)
     empty = ~np.isfinite(bbox).all(axis=1)
     bbox[empty] = (np.inf, np.inf, -np.inf, -np.inf)  # an empty place holds no point
-    if empty.all():
-        bbox_all = np.array([[0.0, 0.0, 1.0, 1.0]])
-    else:
-        bbox_all = bbox[~empty]
+    bbox_all = np.array([[0.0, 0.0, 1.0, 1.0]]) if empty.all() else bbox[~empty]
     gx0, gy0 = float(bbox_all[:, 0].min()), float(bbox_all[:, 1].min())
     gx1, gy1 = float(bbox_all[:, 2].max()), float(bbox_all[:, 3].max())
     side = np.median(np.maximum(bbox_all[:, 2] - bbox_all[:, 0], bbox_all[:, 3] - bbox_all[:, 1]))
     cs = float(max(side, math.sqrt(max((gx1 - gx0) * (gy1 - gy0), 1.0) / 4e6), 1.0))
     nx = int(math.floor((gx1 - gx0) / cs)) + 1
     ny = int(math.floor((gy1 - gy0) / cs)) + 1
-    cells, owners = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    for p in range(n_places):
-        if empty[p]:
-            continue
+    cell_parts, owner_parts = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for p in np.flatnonzero(~empty).tolist():  # places with a bounding box, in order
         i0 = int((bbox[p, 0] - gx0) // cs)
         i1 = min(int((bbox[p, 2] - gx0) // cs), nx - 1)
         j0 = int((bbox[p, 1] - gy0) // cs)
         j1 = min(int((bbox[p, 3] - gy0) // cs), ny - 1)
         jj, ii = np.meshgrid(np.arange(j0, j1 + 1), np.arange(i0, i1 + 1), indexing="ij")
         c = (jj * nx + ii).ravel()
-        cells.append(c)
-        owners.append(np.full(len(c), p))
-    cells = np.concatenate(cells)
-    owners = np.concatenate(owners)
+        cell_parts.append(c)
+        owner_parts.append(np.full(len(c), p))
+    cells = np.concatenate(cell_parts)
+    owners = np.concatenate(owner_parts)
     o = np.lexsort((owners, cells))
     cell_places = owners[o].astype(np.int32)
     cell_start = np.r_[0, np.cumsum(np.bincount(cells[o], minlength=nx * ny))].astype(np.int64)
@@ -338,18 +347,18 @@ def _flatten_places(geoms, buffer_m: float):
     }
 
 
-def places_of_pings(x, y, geoms, buffer_m: float = 0.0):
+def places_of_pings(
+    x: npt.ArrayLike, y: npt.ArrayLike, geoms: npt.ArrayLike, buffer_m: float = 0.0
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
     """Every (ping, place) pair with the ping inside the place grown by ``buffer_m`` metres.
 
     ``x``, ``y``: metres; ``geoms``: polygons in the same CRS. Returns (ping index int64, place index
     int32), ordered by ping. The numba engine behind :func:`detect_visits`.
     """
-    from ._dosage_kernels import points_in_places
-
     f = _flatten_places(geoms, buffer_m)
     return points_in_places(
-        np.ascontiguousarray(x, dtype=np.float64),
-        np.ascontiguousarray(y, dtype=np.float64),
+        kernel_array(x, np.float64),
+        kernel_array(y, np.float64),
         f["gx0"],
         f["gy0"],
         f["cs"],
@@ -366,9 +375,10 @@ def places_of_pings(x, y, geoms, buffer_m: float = 0.0):
 
 
 # --------------------------------------------------------------------------- checks
-def _check_places(places, crs, id_column: str, where: str):
-    from pyproj import CRS
-
+def check_places(places: gpd.GeoDataFrame, crs: Any, id_column: str, where: str) -> npt.NDArray[np.object_]:
+    """The place ids (text) of a GeoDataFrame of place polygons, after checking it: a CRS (equal to
+    ``crs`` when that is given, e.g. the pings' CRS), a column ``id_column`` of present, unique ids,
+    at least one place and a polygon for each. :class:`InputError` starting with ``where`` otherwise."""
     if not hasattr(places, "geometry") or not hasattr(places, "crs"):
         raise InputError(f"{where}: places must be a GeoDataFrame of polygons with a CRS.")
     if places.crs is None:
@@ -398,7 +408,7 @@ def _check_places(places, crs, id_column: str, where: str):
     return ids.to_numpy()
 
 
-def _check_pings(pings, where: str):
+def _check_pings(pings: pd.DataFrame, where: str) -> None:
     need = ("unit", "time", "x", "y")
     if not isinstance(pings, pd.DataFrame) or any(c not in pings.columns for c in need):
         have = list(pings.columns) if isinstance(pings, pd.DataFrame) else type(pings).__name__
@@ -421,9 +431,9 @@ def _check_pings(pings, where: str):
 # --------------------------------------------------------------------------- visits from pings
 def detect_visits(
     pings: pd.DataFrame,
-    places,
+    places: gpd.GeoDataFrame,
     *,
-    crs,
+    crs: Any,
     id_column: str = "item_id",
     buffer_m: float = 10.0,
     max_gap_s: float | None = None,
@@ -448,13 +458,9 @@ def detect_visits(
         (default 5 m/s = 18 km/h).
     timezone : time zone of days and weeks (default: the pings' own).
     """
-    import shapely
-
-    from ._dosage_kernels import stays as stays_kernel
-
     where = "detect_visits"
     _check_pings(pings, where)
-    ids = _check_places(places, crs, id_column, where)
+    ids = check_places(places, crs, id_column, where)
     if buffer_m < 0 or min_dwell_s < 0 or drive_speed_mps <= 0 or (max_gap_s is not None and max_gap_s <= 0):
         raise InputError(
             f"{where}: buffer_m and min_dwell_s must be >= 0, drive_speed_mps and max_gap_s > 0 "
@@ -480,7 +486,7 @@ def detect_visits(
     same = ucode[1:] == ucode[:-1] if n else np.zeros(0, bool)
     dt = np.diff(t) if n else np.zeros(0)
     within = dt[same]
-    automatic = {}
+    automatic: dict[str, str] = {}
     median_interval = float(np.median(within)) if len(within) else float("nan")
     if max_gap_s is None:
         gap = max(120.0, 3.0 * median_interval) if np.isfinite(median_interval) else 120.0
@@ -503,7 +509,16 @@ def detect_visits(
     pt, pl = places_of_pings(x, y, places.geometry.to_numpy(), buffer_m)
     o = np.argsort(pl, kind="stable")
     pt, pl = pt[o], pl[o]
-    s_place, s_unit, s_first, s_last, s_n, s_presence, s_speed = stays_kernel(pl, pt, ucode, t, x, y, share, gap)
+    s_place, s_unit, s_first, s_last, s_n, s_presence, s_speed = stays_kernel(
+        kernel_array(pl, np.int32),
+        kernel_array(pt, np.int64),
+        kernel_array(ucode, np.int64),
+        kernel_array(t, np.float64),
+        kernel_array(x, np.float64),
+        kernel_array(y, np.float64),
+        kernel_array(share, np.float64),
+        float(gap),
+    )
     if len(s_place):
         start_ns = t0 + np.round((t[s_first] - left[s_first]) * 1e9).astype(np.int64)
         end_ns = t0 + np.round((t[s_last] + right[s_last]) * 1e9).astype(np.int64)
@@ -530,7 +545,7 @@ def detect_visits(
     else:
         stays_df = _empty_stays(tz)
     stays_df, daily, weekly, per = _summaries(stays_df, ids, tz)
-    settings = {
+    settings: dict[str, float | int | str] = {
         "buffer_m": float(buffer_m),
         "max_gap_s": float(gap),
         "min_dwell_s": float(min_dwell_s),
@@ -571,7 +586,9 @@ def detect_visits(
     )
 
 
-def visits_from_log(entries: pd.DataFrame, place_ids=None, *, timezone: str = DEFAULT_TIMEZONE) -> VisitsResult:
+def visits_from_log(
+    entries: pd.DataFrame, place_ids: Sequence[str] | None = None, *, timezone: str = DEFAULT_TIMEZONE
+) -> VisitsResult:
     """Visits from a patrol log (``read_patrol_log(...).entries``): every logged row is a visit
     of its logged length (no pings, no speed). ``place_ids``: the places to report on (default:
     those in the log)."""
@@ -630,7 +647,7 @@ class ComplianceResult:
 
     table: pd.DataFrame
     period: tuple[pd.Timestamp, pd.Timestamp]
-    settings: dict
+    settings: dict[str, float | str | list[int]]
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def to_frame(self) -> pd.DataFrame:
@@ -641,20 +658,69 @@ class ComplianceResult:
         return {k: int(v) for k, v in self.table["flag"].value_counts().sort_index().items()}
 
 
-def _in_hours(hour: np.ndarray, lo: float, hi: float) -> np.ndarray:
+def _in_hours(hour: npt.NDArray[np.float64], lo: float, hi: float) -> npt.NDArray[np.bool_]:
     return (hour >= lo) & (hour < hi) if lo < hi else (hour >= lo) | (hour < hi)
+
+
+def _asked_visits(dose: Dosage, due_from: pd.Timestamp, due_to: pd.Timestamp, window_hours: float) -> float:
+    """Visits the dosage asks for over ``[due_from, due_to)``: per due day when it names weekdays
+    (and is not per week), else its weekly number pro rata."""
+    if dose.weekdays and dose.per != "week":
+        dates = pd.date_range(due_from.normalize(), (due_to - pd.Timedelta(1, "ns")).normalize(), freq="D")
+        n_due = int(sum(1 for dd in dates if dose.due_on(dd.weekday())))
+        per_day = dose.visits * (window_hours if dose.per == "hour" else 1.0)
+        return per_day * n_due
+    due_days = max((due_to - due_from).total_seconds() / 86400.0, 0.0)
+    return dose.visits_per_week(window_hours) * due_days / 7.0
+
+
+def _on_time_share(
+    dose: Dosage,
+    mins: npt.NDArray[np.float64],
+    hours: npt.NDArray[np.float64],
+    local: pd.Series,
+    peak_window: tuple[float, float] | None,
+) -> float:
+    """Share of the delivered minutes at the days and times the dosage names (nights, weekdays,
+    the place's ``peak_window`` of local hours); NaN when it names none, or names peak hours and the
+    place has no window, or nothing was delivered."""
+    delivered = float(mins.sum())
+    if not (dose.nights or dose.weekdays or dose.peak_hours) or (dose.peak_hours and peak_window is None):
+        return np.nan
+    ok = np.ones(len(mins), dtype=bool)
+    if dose.nights:
+        ok &= _in_hours(hours, NIGHT_HOURS[0], NIGHT_HOURS[1])
+    if dose.weekdays:
+        service_day = local - pd.to_timedelta(np.where(dose.nights & (hours < NIGHT_HOURS[1]), 1, 0), unit="D")
+        ok &= np.isin(service_day.dt.weekday.to_numpy(), dose.weekdays)
+    if dose.peak_hours and peak_window is not None:
+        lo, hi = peak_window
+        ok &= _in_hours(hours, float(lo), float(hi))
+    return float(mins[ok].sum()) / delivered if delivered > 0 else np.nan
+
+
+def _compliance_flag(visits: int, compliance_minutes: float, under: float, over: float) -> str:
+    """``not visited``, ``under-dosed`` (below ``under`` x the minutes asked), ``over-dosed`` (above
+    ``over`` x) or ``on target``."""
+    if visits == 0:
+        return "not visited"
+    if compliance_minutes < under:
+        return "under-dosed"
+    if compliance_minutes > over:
+        return "over-dosed"
+    return "on target"
 
 
 def dosage_compliance(
     visits: VisitsResult,
     plans: pd.DataFrame,
-    start,
-    end,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
     *,
     id_column: str = "item_id",
     dosage_column: str = "dosage",
     due_until_column: str = "due_until",
-    peak_windows=None,
+    peak_windows: Mapping[str, tuple[float, float]] | None = None,
     window_hours: float = 3.0,
     qualifying_share: float = 0.5,
     under: float = 0.8,
@@ -723,13 +789,7 @@ def dosage_compliance(
                 "period is used"
             )
         due_days = max((due_to - due_from).total_seconds() / 86400.0, 0.0)
-        if dose.weekdays and dose.per != "week":
-            dates = pd.date_range(due_from.normalize(), (due_to - pd.Timedelta(1, "ns")).normalize(), freq="D")
-            n_due = int(sum(1 for dd in dates if dose.due_on(dd.weekday())))
-            per_day = dose.visits * (window_hours if dose.per == "hour" else 1.0)
-            asked_visits = per_day * n_due
-        else:
-            asked_visits = dose.visits_per_week(window_hours) * due_days / 7.0
+        asked_visits = _asked_visits(dose, due_from, due_to, window_hours)
         asked_minutes = asked_visits * dose.minutes_per_visit
         sel = ((v["place_id"] == pid) & (v["start"] >= due_from) & (v["start"] < due_to)).to_numpy()
         mins = v["minutes"].to_numpy(float)[sel]
@@ -737,32 +797,10 @@ def dosage_compliance(
         local = v_local[sel]
         delivered = float(mins.sum())
         full = int((mins >= qualifying_share * dose.minutes_per_visit).sum())
-        # on time?
-        conds = dose.nights or bool(dose.weekdays) or dose.peak_hours
-        ok = np.ones(len(mins), dtype=bool)
-        known = True
-        if dose.nights:
-            ok &= _in_hours(hours, NIGHT_HOURS[0], NIGHT_HOURS[1])
-        if dose.weekdays:
-            service_day = local - pd.to_timedelta(np.where(dose.nights & (hours < NIGHT_HOURS[1]), 1, 0), unit="D")
-            ok &= np.isin(service_day.dt.weekday.to_numpy(), dose.weekdays)
-        if dose.peak_hours:
-            if pid in peak_windows:
-                lo, hi = peak_windows[pid]
-                ok &= _in_hours(hours, float(lo), float(hi))
-            else:
-                known = False
-        on_time = (float(mins[ok].sum()) / delivered if delivered > 0 else np.nan) if conds and known else np.nan
+        on_time = _on_time_share(dose, mins, hours, local, peak_windows.get(pid))
         comp_m = delivered / asked_minutes if asked_minutes > 0 else np.nan
         comp_v = full / asked_visits if asked_visits > 0 else np.nan
-        if len(mins) == 0:
-            flag = "not visited"
-        elif comp_m < under:
-            flag = "under-dosed"
-        elif comp_m > over:
-            flag = "over-dosed"
-        else:
-            flag = "on target"
+        flag = _compliance_flag(len(mins), comp_m, under, over)
         inband = (mins >= KOPER.low_minutes) & (mins <= KOPER.high_minutes)
         rows.append(
             {
@@ -786,7 +824,7 @@ def dosage_compliance(
             }
         )
     table = pd.DataFrame(rows)
-    settings = {
+    settings: dict[str, float | str | list[int]] = {
         "window_hours": float(window_hours),
         "qualifying_share": float(qualifying_share),
         "under": float(under),

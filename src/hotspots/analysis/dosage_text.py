@@ -34,6 +34,7 @@ the busiest window the tasking list reports).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import ConfigError
@@ -153,6 +154,125 @@ class Dosage:
         return ", ".join(parts)
 
 
+class _Reader:
+    """Reads one dosage sentence phrase by phrase: each ``take`` finds every match of a phrase,
+    records what it says and blanks it out, so whatever is left at the end was not understood."""
+
+    def __init__(self, text: str, where: str) -> None:
+        self.text = text
+        self.where = where
+        self.rest = " " + re.sub(r"\s+", " ", text.lower().replace(",", " , ").replace(";", " , ")) + " "
+        self.minutes_per_visit: float | None = None
+        self.visits: float | None = None
+        self.per: str | None = None
+        self.days_per_week = 7.0
+        self.weekdays: tuple[int, ...] = ()
+        self.nights = False
+        self.peak_hours = False
+        self.peak_days = False
+        self.varied_times = False
+        self.lasts_days: int | None = None
+        self.until_expiry = False
+
+    def take(self, pattern: str, read: Callable[[re.Match[str]], None]) -> None:
+        while True:
+            m = re.search(pattern, self.rest)
+            if not m:
+                return
+            read(m)
+            self.rest = self.rest[: m.start()] + " " + self.rest[m.end() :]
+
+    def _twice(self, what: str) -> ConfigError:
+        return ConfigError(f"{self.where}: {self.text!r} {what}")
+
+    # one reader per phrase (the patterns are in parse_dosage)
+    def minutes(self, m: re.Match[str]) -> None:
+        if self.minutes_per_visit is not None:
+            raise self._twice("gives the visit length twice; give it once.")
+        self.minutes_per_visit = _num(m.group(1)) if m.group(1) else 30.0
+
+    def expiry(self, m: re.Match[str]) -> None:
+        self.until_expiry = True
+
+    def varied(self, m: re.Match[str]) -> None:
+        self.varied_times = True
+
+    def peak(self, m: re.Match[str]) -> None:
+        self.peak_hours = True
+        if m.group(1):
+            self.peak_days = True
+
+    def days_a_week(self, m: re.Match[str]) -> None:
+        self.days_per_week = _num(m.group(1))
+        if m.group(2) == "nights":
+            self.nights = True
+
+    def named_days(self, m: re.Match[str]) -> None:
+        names = re.findall("|".join(WEEKDAYS), m.group(0))
+        self.weekdays = tuple(sorted({WEEKDAYS.index(d) for d in names}))
+        self.days_per_week = float(len(self.weekdays))
+        if m.group(2) and m.group(2).startswith("night"):
+            self.nights = True
+
+    def _often(self, visits: float, unit: str) -> None:
+        if self.per is not None:
+            raise self._twice('says how often twice; give one frequency (e.g. "3 times a week").')
+        self.visits = visits
+        self.per = "day" if unit.startswith("night") else unit
+        if unit.startswith("night"):
+            self.nights = True
+
+    def frequency(self, m: re.Match[str]) -> None:
+        self._often(_num(m.group(1)) if m.group(1) else 1.0, m.group(2))
+
+    def adverb(self, m: re.Match[str]) -> None:
+        self._often(1.0, {"hourly": "hour", "daily": "day", "nightly": "night", "weekly": "week"}[m.group(1)])
+
+    def lasts(self, m: re.Match[str]) -> None:
+        k = _num(m.group(1))
+        self.lasts_days = int(round(k * (7 if m.group(2).startswith("week") else 1)))
+
+    def at_night(self, m: re.Match[str]) -> None:
+        self.nights = True
+
+    def dosage(self) -> Dosage:
+        """The prescription read, or a :class:`ConfigError` saying what is missing or not understood."""
+        where, text = self.where, self.text
+        leftover = [w for w in re.findall(r"[^\s,]+", self.rest) if w not in _FILLER]
+        if leftover:
+            raise ConfigError(
+                f"{where}: could not read {' '.join(leftover)!r} in the dosage {text!r}. Write it like "
+                '"15 minutes, 3 times a week at the peak hours" (see hotspots.analysis.dosage_text for '
+                "the phrases understood)."
+            )
+        if self.minutes_per_visit is None:
+            raise ConfigError(
+                f'{where}: the dosage {text!r} does not say how long a visit lasts; start it with e.g. "15 minutes".'
+            )
+        if self.per is None or self.visits is None:
+            raise ConfigError(
+                f'{where}: the dosage {text!r} does not say how often; add e.g. "a day" or "3 times a week".'
+            )
+        if self.minutes_per_visit <= 0 or self.visits <= 0:
+            raise ConfigError(f"{where}: the dosage {text!r} asks for no patrol; give positive minutes and visits.")
+        if self.days_per_week > 7 or self.days_per_week <= 0:
+            raise ConfigError(f"{where}: the dosage {text!r} asks for {self.days_per_week:g} days a week; give 1-7.")
+        return Dosage(
+            text=text,
+            minutes_per_visit=self.minutes_per_visit,
+            visits=self.visits,
+            per=self.per,
+            days_per_week=self.days_per_week,
+            weekdays=self.weekdays,
+            nights=self.nights,
+            peak_hours=self.peak_hours,
+            peak_days=self.peak_days,
+            varied_times=self.varied_times,
+            lasts_days=self.lasts_days,
+            until_expiry=self.until_expiry,
+        )
+
+
 def parse_dosage(text: str, where: str = "dosage") -> Dosage:
     """Read a playbook dosage sentence (see the module docstring) into a :class:`Dosage`.
 
@@ -161,96 +281,16 @@ def parse_dosage(text: str, where: str = "dosage") -> Dosage:
     """
     if not isinstance(text, str) or not text.strip():
         raise ConfigError(f'{where}: the dosage is empty; write e.g. "15 minutes, 3 times a week".')
-    s = " " + re.sub(r"\s+", " ", text.lower().replace(",", " , ").replace(";", " , ")) + " "
-    found: dict = {}
-
-    def take(pattern: str, fn) -> None:
-        nonlocal s
-        while True:
-            m = re.search(pattern, s)
-            if not m:
-                return
-            fn(m)
-            s = s[: m.start()] + " " + s[m.end() :]
-
-    def minutes(m):
-        if "minutes_per_visit" in found:
-            raise ConfigError(f"{where}: {text!r} gives the visit length twice; give it once.")
-        found["minutes_per_visit"] = _num(m.group(1)) if m.group(1) else 30.0
-
-    take(rf" (?:{_NUM} (?:minutes?|mins?)|(half) an hour) ", minutes)
-    take(r" until the (?:alert )?zone expires ", lambda m: found.__setitem__("until_expiry", True))
-    take(r" (?:at |with )?varied times(?: of day)? ", lambda m: found.__setitem__("varied_times", True))
-
-    def peak(m):
-        found["peak_hours"] = True
-        if m.group(1):
-            found["peak_days"] = True
-
-    take(r" (?:at |across |in |during )?the peak (days and )?hours ", peak)
-
-    def days_a_week(m):
-        found["days_per_week"] = _num(m.group(1))
-        if m.group(2) == "nights":
-            found["nights"] = True
-
-    take(rf" {_NUM} (days|nights) (?:a|per|each) week ", days_a_week)
-    day_names = "|".join(WEEKDAYS)
-
-    def named_days(m):
-        names = re.findall(day_names, m.group(0))
-        found["weekdays"] = tuple(sorted({WEEKDAYS.index(d) for d in names}))
-        found["days_per_week"] = float(len(found["weekdays"]))
-        if m.group(2) and m.group(2).startswith("night"):
-            found["nights"] = True
-
-    day = rf"(?:{day_names})s?"
-    take(rf" (?:on )?({day}(?:(?: ,| and| , and| or) {day})*)(?: (nights?|days?))? ", named_days)
-
-    def freq(m):
-        if "per" in found:
-            raise ConfigError(f'{where}: {text!r} says how often twice; give one frequency (e.g. "3 times a week").')
-        n = m.group(1)
-        found["visits"] = _num(n) if n else 1.0
-        unit = m.group(2)
-        found["per"] = {"night": "day", "nights": "day"}.get(unit, unit)
-        if unit.startswith("night"):
-            found["nights"] = True
-
-    take(rf" (?:{_NUM} (?:times? )?)?(?:a|an|per|each|every) (hour|day|week|night) ", freq)
-
-    def adverb(m):
-        freq_word = {"hourly": "hour", "daily": "day", "nightly": "night", "weekly": "week"}[m.group(1)]
-        if "per" in found:
-            raise ConfigError(f'{where}: {text!r} says how often twice; give one frequency (e.g. "3 times a week").')
-        found["visits"] = 1.0
-        found["per"] = "day" if freq_word == "night" else freq_word
-        if freq_word == "night":
-            found["nights"] = True
-
-    take(r" (hourly|daily|nightly|weekly) ", adverb)
-
-    def lasts(m):
-        k = _num(m.group(1))
-        found["lasts_days"] = int(round(k * (7 if m.group(2).startswith("week") else 1)))
-
-    take(rf" (?:for )?{_NUM} (days?|weeks?) ", lasts)
-    take(r" (?:at )?nights? ", lambda m: found.__setitem__("nights", True))
-    leftover = [w for w in re.findall(r"[^\s,]+", s) if w not in _FILLER]
-    if leftover:
-        raise ConfigError(
-            f"{where}: could not read {' '.join(leftover)!r} in the dosage {text!r}. Write it like "
-            '"15 minutes, 3 times a week at the peak hours" (see hotspots.analysis.dosage_text for '
-            "the phrases understood)."
-        )
-    if "minutes_per_visit" not in found:
-        raise ConfigError(
-            f'{where}: the dosage {text!r} does not say how long a visit lasts; start it with e.g. "15 minutes".'
-        )
-    if "per" not in found:
-        raise ConfigError(f'{where}: the dosage {text!r} does not say how often; add e.g. "a day" or "3 times a week".')
-    if found["minutes_per_visit"] <= 0 or found["visits"] <= 0:
-        raise ConfigError(f"{where}: the dosage {text!r} asks for no patrol; give positive minutes and visits.")
-    if found.get("days_per_week", 7.0) > 7 or found.get("days_per_week", 7.0) <= 0:
-        raise ConfigError(f"{where}: the dosage {text!r} asks for {found['days_per_week']:g} days a week; give 1-7.")
-    return Dosage(text=text, **found)
+    r = _Reader(text, where)
+    r.take(rf" (?:{_NUM} (?:minutes?|mins?)|(half) an hour) ", r.minutes)
+    r.take(r" until the (?:alert )?zone expires ", r.expiry)
+    r.take(r" (?:at |with )?varied times(?: of day)? ", r.varied)
+    r.take(r" (?:at |across |in |during )?the peak (days and )?hours ", r.peak)
+    r.take(rf" {_NUM} (days|nights) (?:a|per|each) week ", r.days_a_week)
+    day = rf"(?:{'|'.join(WEEKDAYS)})s?"
+    r.take(rf" (?:on )?({day}(?:(?: ,| and| , and| or) {day})*)(?: (nights?|days?))? ", r.named_days)
+    r.take(rf" (?:{_NUM} (?:times? )?)?(?:a|an|per|each|every) (hour|day|week|night) ", r.frequency)
+    r.take(r" (hourly|daily|nightly|weekly) ", r.adverb)
+    r.take(rf" (?:for )?{_NUM} (days?|weeks?) ", r.lasts)
+    r.take(r" (?:at )?nights? ", r.at_night)
+    return r.dosage()

@@ -263,7 +263,8 @@ def evaluate_intervention(
     """Evaluate an intervention in ``target`` (shapely polygon in the incidents' CRS, metres) from ``start``.
 
     ``boundary`` (the study area) is needed when no ``control`` polygon is given.
-    Dates are calendar days in ``timezone`` (default Europe/London). See the module docstring for areas, periods and statistics.
+    Dates are calendar days in ``timezone`` (default Europe/London). See the module docstring for
+    areas, periods and statistics.
     """
     require_points(incidents, "evaluate_intervention: incidents", ("x", "y", "start", "end", "crime_type"))
     require_same_crs(("evaluate_intervention: incidents", incidents))

@@ -161,7 +161,7 @@ def _units(incidents, wards, areas, cfg) -> list[tuple[str, str, str, np.ndarray
         for code in order:
             units.append(("ward", code, names.get(code, code), cv == code))
     if areas is not None and len(areas):
-        crs = getattr(incidents, "crs", None)
+        crs = incidents.crs if isinstance(incidents, gpd.GeoDataFrame) else None
         a = (
             areas.to_crs(crs)
             if isinstance(areas, gpd.GeoDataFrame) and areas.crs is not None and crs is not None
@@ -275,36 +275,41 @@ def short_term_exceptions(
         "last_year": f"the same {_unit_word(per.unit)} last year",
         "trailing": f"the average of the previous {per.n_trailing} {_unit_word(per.unit)}s",
     }
-    flags, reasons = [], []
-    for _, r in df.iterrows():
-        best = None
-        for n, (_b, e_b) in comps.items():
-            base = r[{"previous": "previous", "last_year": "last_year", "trailing": "trailing_total"}[n]]
-            if not np.isfinite(base):
-                continue
-            exp_b = base * e_cur / e_b
-            sig = r[f"{test_col}_{n}"] < cfg.alpha
-            material = max(r["current"], exp_b) >= cfg.min_count and abs(r["current"] - exp_b) >= cfg.min_change
-            if sig and material and (best is None or r[f"p_{n}"] < best[1]):
-                best = (n, r[f"p_{n}"], exp_b)
-        if best is None:
-            flags.append("")
-            reasons.append("")
-            continue
-        n, _p, exp_b = best
-        direction = "up" if r["current"] > exp_b else "down"
-        flags.append(direction)
-        ct = r["crime_type"]
-        reasons.append(
-            f"{ct.replace('_', ' ').capitalize()} in {r['unit_name']} {direction} to {int(r['current'])} "
-            f"from {exp_b:.1f} in {label[n]} ({test_col} = {r[f'{test_col}_{n}']:.2g})."
-        )
-    df["flag"] = flags
-    df["reason"] = reasons
+    exposures = {n: e_b for n, (_b, e_b) in comps.items()}
+    flagged = [_flag(r, exposures, e_cur, cfg, test_col, label) for _, r in df.iterrows()]
+    df["flag"] = [f for f, _ in flagged]
+    df["reason"] = [why for _, why in flagged]
     df["_abs"] = df[[f"change_{n}" for n in comps]].abs().max(axis=1)
     df["_f"] = df["flag"] != ""
     df = df.sort_values(["_f", "_abs"], ascending=[False, False]).drop(columns=["_abs", "_f"])
     return df.reset_index(drop=True)
+
+
+def _flag(
+    r: pd.Series, exposures: dict[str, float], e_cur: float, cfg: ExceptionsConfig, test_col: str, label: dict[str, str]
+) -> tuple[str, str]:
+    """("up" / "down" / "", reason) of one table row: the comparison with the smallest p among those
+    significant (``test_col`` p or q below ``cfg.alpha``) and material (at least ``cfg.min_count``
+    on one side and ``cfg.min_change`` apart), against its exposure-scaled baseline."""
+    best = None
+    for n, e_b in exposures.items():
+        base = r[{"previous": "previous", "last_year": "last_year", "trailing": "trailing_total"}[n]]
+        if not np.isfinite(base):
+            continue
+        exp_b = base * e_cur / e_b
+        sig = r[f"{test_col}_{n}"] < cfg.alpha
+        material = max(r["current"], exp_b) >= cfg.min_count and abs(r["current"] - exp_b) >= cfg.min_change
+        if sig and material and (best is None or r[f"p_{n}"] < best[1]):
+            best = (n, r[f"p_{n}"], exp_b)
+    if best is None:
+        return "", ""
+    n, _p, exp_b = best
+    direction = "up" if r["current"] > exp_b else "down"
+    ct = r["crime_type"]
+    return direction, (
+        f"{ct.replace('_', ' ').capitalize()} in {r['unit_name']} {direction} to {int(r['current'])} "
+        f"from {exp_b:.1f} in {label[n]} ({test_col} = {r[f'{test_col}_{n}']:.2g})."
+    )
 
 
 def _unit_word(unit: str) -> str:

@@ -47,12 +47,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from scipy import stats
 
 from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError
 from ..model import midpoint_times, require_precision
+from .dosage import check_places, places_of_pings
 
 __all__ = [
     "Allocation",
@@ -164,7 +168,7 @@ class ExperimentResult:
     per_place: pd.DataFrame
     observations: pd.DataFrame
     design: str
-    settings: dict
+    settings: dict[str, float | int | str]
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -187,7 +191,7 @@ def allocate_places(place_ids, *, seed: int, treatment_share: float = 0.5, strat
     rows = []
     labels = [strata.get(p, "all") for p in ids]
     for st in sorted(set(labels)):
-        members = [p for p, lab in zip(ids, labels) if lab == st]
+        members = [p for p, lab in zip(ids, labels, strict=True) if lab == st]
         order = rng.permutation(len(members))
         k = _round_random(rng, treatment_share * len(members))
         for rank, j in enumerate(order):
@@ -274,15 +278,16 @@ def _draw_blocks(rng, block: np.ndarray, share: float) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- outcomes per place-day
-def _place_day_outcomes(incidents, places, id_column: str, timezone: str):
-    """Per incident in a place: (place index, local date), and its harm."""
-    from .dosage import _check_places, places_of_pings
-
-    ids = _check_places(places, None, id_column, "experiment")
+def _place_day_outcomes(
+    incidents: pd.DataFrame, places: gpd.GeoDataFrame, id_column: str, timezone: str
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int32], pd.DatetimeIndex, npt.NDArray[np.float64]]:
+    """The place ids, and per incident in a place (once per place it is in): the place's index,
+    the local date of the incident's midpoint and its harm."""
+    ids = check_places(places, None, id_column, "experiment")
     for c in ("x", "y", "start", "end", "harm", "time_precision"):
         if c not in incidents.columns:
             raise InputError(f"experiment: incidents need a {c!r} column (the canonical incident table).")
-    if getattr(incidents, "crs", None) is not None and incidents.crs != places.crs:
+    if isinstance(incidents, gpd.GeoDataFrame) and incidents.crs is not None and incidents.crs != places.crs:
         raise InputError(f"experiment: incidents are in {incidents.crs} but the places in {places.crs}; reproject.")
     require_precision(
         incidents,
@@ -299,8 +304,6 @@ def _place_day_outcomes(incidents, places, id_column: str, timezone: str):
 
 
 def _t_interval(est: float, se: float, df: float, alpha: float) -> tuple[float, float, float]:
-    from scipy import stats
-
     if not (se > 0) or not np.isfinite(df) or df <= 0:
         return np.nan, np.nan, np.nan
     q = stats.t.ppf(1 - alpha / 2, df)
@@ -373,7 +376,7 @@ def evaluate_crossover(
     est = {}
     per_place = None
     for name, y in (("harm", hsum), ("count", count)):
-        e, se, df, d = _crossover_effect(y, treated, obs_place, n_places)
+        e, se, df, _ = _crossover_effect(y, treated, obs_place, n_places)
         lo, hi, p = _t_interval(e, se, df, alpha)
         sims = np.array([_crossover_effect(y, t, obs_place, n_places)[0] for t in perm_arms])
         p_r = float((1 + np.sum(np.abs(sims) >= abs(e) - 1e-12)) / (len(sims) + 1)) if len(sims) else np.nan
@@ -414,7 +417,12 @@ def evaluate_crossover(
     notes = []
     if inside.sum() < len(hit):
         notes.append(f"{int(len(hit) - inside.sum())} incident(s) in the places fall outside the schedule's days")
-    settings = {"alpha": alpha, "permutations": permutations, "seed": seed, "id_column": id_column}
+    settings: dict[str, float | int | str] = {
+        "alpha": alpha,
+        "permutations": permutations,
+        "seed": seed,
+        "id_column": id_column,
+    }
     return ExperimentResult(
         harm=est["harm"],
         count=est["count"],
@@ -486,7 +494,7 @@ def evaluate_allocation(
     rng = np.random.default_rng(seed)
     perm = _permuted_arms(rng, treated, pd.factorize(strata)[0], permutations)
     est = {}
-    for name, (a, b, ch) in rows.items():
+    for name, (a, _, ch) in rows.items():
         if treated.sum() < 2 or (~treated).sum() < 2:
             raise InputError("evaluate_allocation: need at least 2 places in each arm.")
         e_, se, df = _welch(ch[treated], ch[~treated])
@@ -519,7 +527,7 @@ def evaluate_allocation(
         count_during=rows["count"][0],
         count_change=rows["count"][2],
     )
-    settings = {
+    settings: dict[str, float | int | str] = {
         "alpha": alpha,
         "permutations": permutations,
         "seed": seed,

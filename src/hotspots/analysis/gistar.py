@@ -149,7 +149,7 @@ class GiStarResult:
         out[self.rows, self.cols] = values
         return out
 
-    def to_frame(self, clip: bool = False):
+    def to_frame(self, clip: bool = False) -> gpd.GeoDataFrame:
         """GeoDataFrame (working CRS): one row per site with y, G, z, p_norm, p_sim, gi_bin."""
         data: dict[str, Any] = {"y": self.y, "G": self.G, "z": self.z, "p_norm": self.p_norm}
         if self.p_sim is not None:
@@ -169,10 +169,12 @@ class GiStarResult:
             df = gpd.GeoDataFrame(
                 {"cell_id": rows * g.ncols + cols, "row": rows, "col": cols, **data}, geometry=geom, crs=g.crs
             )
-        else:
+        elif self.frame is not None:
             df = self.frame.reset_index(drop=True).copy()
             for k, v in data.items():
                 df[k] = v
+        else:
+            raise InputError("to_frame needs a grid result or a polygon result with its frame.")
         df.attrs.update(
             {
                 "correction": self.correction,

@@ -24,11 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..errors import InputError
 from ..vocabulary import crime_type_label
 from .concentration import incident_weights
+from .places import Places
 
 
 def _type_words(t: str) -> str:
@@ -89,7 +91,13 @@ class HarmSpots:
         )
 
 
-def harm_spots(incidents, places, top: int = 20, weights="harm", harm_scheme: str = "") -> HarmSpots:
+def harm_spots(
+    incidents: pd.DataFrame,
+    places: Places,
+    top: int = 20,
+    weights: str | npt.ArrayLike = "harm",
+    harm_scheme: str = "",
+) -> HarmSpots:
     """Compare the top ``top`` places by harm with the top ``top`` by count.
 
     Parameters

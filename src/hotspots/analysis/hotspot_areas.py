@@ -20,25 +20,28 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from scipy import ndimage
+from shapely.geometry.base import BaseGeometry
 
 from ..config.sections import HotspotsConfig  # noqa: F401  (the [hotspots] settings, re-exported beside their analysis)
 from ..errors import PrecisionError
 from ..geo.checks import require_points, require_same_crs
+from ..geo.grid import Grid
 from ..model import require_precision
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def label_cells(hot: np.ndarray) -> tuple[np.ndarray, int]:
+def label_cells(hot: npt.ArrayLike) -> tuple[npt.NDArray[np.int32], int]:
     """Connected components (8-neighbour) of a boolean cell array; labels 1..n, 0 elsewhere."""
     lab, n = ndimage.label(np.asarray(hot, dtype=bool), structure=np.ones((3, 3), dtype=int))
     return lab, int(n)
 
 
-def day_hour_profile(times: pd.Series) -> np.ndarray:
+def day_hour_profile(times: pd.Series) -> npt.NDArray[np.int64]:
     """7 x 24 counts (Monday first, hours 0-23) of tz-aware timestamps (local time)."""
     t = pd.DatetimeIndex(times)
     prof = np.zeros((7, 24), dtype=np.int64)
@@ -57,15 +60,15 @@ class HotspotAreas:
     """
 
     frame: gpd.GeoDataFrame
-    labels: np.ndarray
+    labels: npt.NDArray[np.int32]
     method: str
     criterion: str
     harm_scheme: str
-    profiles: dict[int, np.ndarray] = field(default_factory=dict)
+    profiles: dict[int, npt.NDArray[np.int64]] = field(default_factory=dict)
     profile_note: str = ""
     label: str = ""
 
-    def to_frame(self):
+    def to_frame(self) -> gpd.GeoDataFrame:
         df = self.frame.copy()
         df.attrs.update(
             {
@@ -88,11 +91,73 @@ class HotspotAreas:
         return pd.DataFrame(self.profiles[area_id], index=list(DAYS), columns=range(24))
 
 
+def _hot_labels(hot: npt.ArrayLike, grid: Grid, min_cells: int) -> tuple[npt.NDArray[np.int32], int]:
+    """Area id of each hot cell inside the grid's mask (touching cells share one; 0 = none),
+    leaving out areas of fewer than ``min_cells`` cells, and the number of areas."""
+    lab, n = label_cells(np.asarray(hot, dtype=bool) & grid.mask)
+    if n and min_cells > 1:
+        sizes = np.bincount(lab.ravel(), minlength=n + 1)
+        small = sizes < min_cells
+        small[0] = False
+        lab[small[lab]] = 0
+        lab, n = label_cells(lab > 0)
+    return lab, n
+
+
+def _area_polygons(lab: npt.NDArray[np.int32], n: int, grid: Grid) -> tuple[list[BaseGeometry], list[int]]:
+    """Polygon (the union of its cells, clipped to the grid's boundary) and number of cells of areas 1..n."""
+    rows, cols = np.nonzero(lab)
+    cs = grid.cell_size
+    boxes = shapely.box(
+        grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs, grid.ymax - rows * cs
+    )
+    ids = lab[rows, cols]
+    polys: list[BaseGeometry] = []
+    ncells: list[int] = []
+    for k in range(1, n + 1):
+        g = shapely.union_all(boxes[ids == k])
+        if grid.boundary is not None:
+            g = shapely.intersection(g, grid.boundary)
+        polys.append(g)
+        ncells.append(int((ids == k).sum()))
+    return polys, ncells
+
+
+def _profile_allowed(incidents: pd.DataFrame, profile: str) -> tuple[bool, str]:
+    """Whether day-of-week x hour profiles can be drawn (minute precision), and why not when not.
+    ``profile="always"`` raises the :class:`PrecisionError` instead."""
+    if profile == "never":
+        return False, "time profiles not requested ([hotspots] profile = 'never')"
+    try:
+        require_precision(
+            incidents,
+            "minute",
+            "A day-of-week x hour profile",
+            "Hotspot areas are still mapped and ranked; only the time profile is left out.",
+        )
+    except PrecisionError as exc:
+        if profile == "always":
+            raise
+        return False, str(exc)
+    return True, ""
+
+
+def _touched_wards(areas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> tuple[list[str], list[str]]:
+    """Per area the codes (comma-separated) and names of the wards it overlaps (touching is not enough)."""
+    wcodes, wnames = [], []
+    wg = np.asarray(wards.geometry.values)
+    for g in areas.geometry:
+        hit = shapely.intersects(wg, g) & ~shapely.touches(wg, g)
+        wcodes.append(",".join(wards["ward_code"].astype(str).to_numpy()[hit]))
+        wnames.append(", ".join(wards["ward_name"].astype(str).to_numpy()[hit]) if "ward_name" in wards.columns else "")
+    return wcodes, wnames
+
+
 def hotspot_areas(
-    incidents,
-    grid,
-    hot: np.ndarray,
-    wards=None,
+    incidents: gpd.GeoDataFrame,
+    grid: Grid,
+    hot: npt.ArrayLike,
+    wards: gpd.GeoDataFrame | None = None,
     harm_scheme: str = "",
     method: str = "gistar",
     criterion: str = "",
@@ -122,52 +187,18 @@ def hotspot_areas(
     require_same_crs(
         ("grid", grid), ("hotspot_areas: incidents", incidents), *((("wards", wards),) if wards is not None else ())
     )
-    hot = np.asarray(hot, dtype=bool) & grid.mask
-    lab, n = label_cells(hot)
-    if n and min_cells > 1:
-        sizes = np.bincount(lab.ravel(), minlength=n + 1)
-        small = sizes < min_cells
-        small[0] = False
-        lab[small[lab]] = 0
-        lab, n = label_cells(lab > 0)
-    rows, cols = np.nonzero(lab)
-    cs = grid.cell_size
-    boxes = shapely.box(
-        grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs, grid.ymax - rows * cs
-    )
-    ids = lab[rows, cols]
-    polys, ncells = [], []
-    for k in range(1, n + 1):
-        g = shapely.union_all(boxes[ids == k])
-        if grid.boundary is not None:
-            g = shapely.intersection(g, grid.boundary)
-        polys.append(g)
-        ncells.append(int((ids == k).sum()))
+    lab, n = _hot_labels(hot, grid, min_cells)
+    polys, ncells = _area_polygons(lab, n, grid)
 
     x = incidents["x"].to_numpy(float)
     y = incidents["y"].to_numpy(float)
     r, c = grid.cell_index(x, y)
     inc_area = np.where(r >= 0, lab[np.maximum(r, 0), np.maximum(c, 0)], 0)
     harm = incidents["harm"].to_numpy(float) if "harm" in incidents.columns else np.ones(x.size)
+    prof_ok, note = _profile_allowed(incidents, profile)
 
-    prof_ok, note = False, ""
-    if profile != "never":
-        try:
-            require_precision(
-                incidents,
-                "minute",
-                "A day-of-week x hour profile",
-                "Hotspot areas are still mapped and ranked; only the time profile is left out.",
-            )
-            prof_ok = True
-        except PrecisionError as exc:
-            if profile == "always":
-                raise
-            note = str(exc)
-    else:
-        note = "time profiles not requested ([hotspots] profile = 'never')"
-
-    recs, profiles = [], {}
+    recs: list[dict[str, Any]] = []
+    profiles: dict[int, npt.NDArray[np.int64]] = {}
     types = incidents["crime_type"].astype(str).to_numpy() if "crime_type" in incidents.columns else None
     locs = incidents["location_text"].astype("string").to_numpy() if "location_text" in incidents.columns else None
     for k in range(1, n + 1):
@@ -201,16 +232,7 @@ def hotspot_areas(
         df = pd.DataFrame(columns=["area_id", "n_cells", "area_m2", "incidents", "harm"])
     gdf = gpd.GeoDataFrame(df, geometry=polys if polys else [], crs=grid.crs)
     if wards is not None and len(gdf):
-        wcodes, wnames = [], []
-        wg = np.asarray(wards.geometry.values)
-        for g in gdf.geometry:
-            hit = shapely.intersects(wg, g) & ~shapely.touches(wg, g)
-            wcodes.append(",".join(wards["ward_code"].astype(str).to_numpy()[hit]))
-            wnames.append(
-                ", ".join(wards["ward_name"].astype(str).to_numpy()[hit]) if "ward_name" in wards.columns else ""
-            )
-        gdf["ward_codes"] = wcodes
-        gdf["ward_names"] = wnames
+        gdf["ward_codes"], gdf["ward_names"] = _touched_wards(gdf, wards)
     gdf["harm_scheme"] = harm_scheme
     gdf["method"] = method
     if len(gdf):

@@ -1,7 +1,8 @@
 """Places: hotspot areas (of every crime type) that overlap or lie close together, merged into one.
 
 The one rule for "a place", used wherever the engine lists places for people
-to act on (CCTV coverage gaps; the tasking list's items): two areas belong to
+to act on (CCTV coverage gaps; the tasking list's items,
+:mod:`hotspots.tasking.places`): two areas belong to
 the same place when they overlap, touch or lie within ``merge_distance_m``
 metres of each other, and chains count (A near B and B near C make one place
 of all three). A place's outline is the union of its areas, so a place can be
@@ -10,6 +11,13 @@ in several parts when its areas are close but apart.
 Without this rule the same street corner shows up once per crime type (a
 snap point with 730 crimes is a hotspot area for anti-social behaviour,
 bicycle theft, public order, ...), each row claiming the same harm.
+
+The automatic distance (``[tasking] merge_distance_m = 0``,
+:func:`automatic_merge_distance`) is the larger of the grid cell size (two
+areas a cell apart are within the resolution of the analysis) and the median
+spacing of neighbouring distinct incident locations (police.uk moves every crime
+to one of a set of snap points, about 80 m apart in Barnet; two areas a snap
+apart are the same street), rounded up to 10 m.
 
 Working CRS, metres.
 """
@@ -22,6 +30,24 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+
+def median_location_spacing(x: np.ndarray, y: np.ndarray) -> float:
+    """Median distance (metres) from each distinct incident location (to the metre) to its nearest other
+    one; 0 with fewer than two locations."""
+    xy = np.unique(np.round(np.c_[np.asarray(x, float), np.asarray(y, float)]), axis=0)
+    if len(xy) < 2:
+        return 0.0
+    d, _ = cKDTree(xy).query(xy, k=2)
+    return float(np.median(d[:, 1]))
+
+
+def automatic_merge_distance(cell_size_m: float, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(distance, spacing): the larger of the grid cell ``cell_size_m`` and the median spacing of the
+    incident locations ``x, y`` (metres), rounded up to 10 m; and that spacing."""
+    spacing = median_location_spacing(x, y)
+    return float(np.ceil(max(float(cell_size_m), spacing) / 10.0) * 10.0), spacing
 
 
 def place_labels(geoms, merge_distance_m: float) -> np.ndarray:

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from .._csvsafe import write_csv
 from .._util import kernel_array
 from ..errors import InputError
 from ..geo.checks import require_points, require_same_crs
@@ -305,9 +306,7 @@ class KnoxResult:
     # ------------------------------------------------------------ writers
     def to_csv(self, path: str | Path) -> Path:
         """Write the long table (one row per cell) as CSV."""
-        path = Path(path)
-        self.to_frame().to_csv(path, index=False)
-        return path
+        return write_csv(self.to_frame(), path)
 
 
 def close_pairs(x: np.ndarray, y: np.ndarray, radius_m: float, metric: str = "euclidean"):

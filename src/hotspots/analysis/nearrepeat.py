@@ -27,6 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._csvsafe import write_csv
 from ..announce import choose
 from ..config.sections import NearRepeatConfig
 from ..errors import PrecisionError
@@ -126,8 +127,7 @@ class NearRepeatResult:
         written = []
         if self.knox is not None:
             written.append(self.knox.to_csv(out / "knox_table.csv"))
-        self.zones_table().to_csv(out / "alert_zones.csv", index=False)
-        written.append(out / "alert_zones.csv")
+        written.append(write_csv(self.zones_table(), out / "alert_zones.csv"))
         if len(self.zones):
             zones = self.zones.copy()
             for c in ("first_event_date", "last_event_date", "expiry_date"):
@@ -137,11 +137,9 @@ class NearRepeatResult:
             written.append(out / "alert_zones.gpkg")
         written.append(self.repeats.to_csv(out / "repeat_locations.csv"))
         if self.local is not None:
-            self.local.to_csv(out / "local_knox_recent.csv", index=False)
-            written.append(out / "local_knox_recent.csv")
+            written.append(write_csv(self.local, out / "local_knox_recent.csv"))
         if self.aoristic is not None:
-            self.aoristic.round(3).to_csv(out / "aoristic_hour_by_weekday.csv")
-            written.append(out / "aoristic_hour_by_weekday.csv")
+            written.append(write_csv(self.aoristic.round(3), out / "aoristic_hour_by_weekday.csv", index=True))
         if self.grid is not None:
             written.append(
                 self.grid.write_geotiff(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from ..errors import ConfigError, InputError
 
@@ -126,8 +127,6 @@ def _pairs_to_csr(i: np.ndarray, j: np.ndarray, n: int) -> tuple[np.ndarray, np.
 def distance_band_neighbours(x, y, band_m: float) -> tuple[np.ndarray, np.ndarray]:
     """CSR lists of the points within ``band_m`` metres of each point (Euclidean,
     inclusive, the point itself excluded; coincident points are neighbours)."""
-    from scipy.spatial import cKDTree
-
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if not band_m > 0:
@@ -146,6 +145,8 @@ def polygon_neighbours(polygons, contiguity: str = "queen", band_m: float = 0.0)
     ``band`` with ``band_m`` metres between centroids.
     """
     if contiguity in CONTIGUITIES:
+        # imported here, not at the top: libpysal takes seconds to import and only polygon
+        # contiguity needs it, while every command imports this module through gistar
         from libpysal import weights as lw
 
         cls = lw.Queen if contiguity == "queen" else lw.Rook

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..errors import InputError
@@ -39,8 +40,8 @@ class PeriodBins:
     labels: tuple[str, ...]
     starts: tuple[pd.Timestamp, ...]
     ends: tuple[pd.Timestamp, ...]
-    complete: np.ndarray
-    index: np.ndarray
+    complete: npt.NDArray[np.bool_]
+    index: npt.NDArray[np.int64]
     n_set_aside: int
 
     @property
@@ -54,7 +55,7 @@ def _label(year: int, k: int, period: str) -> str:
     return f"{year} {'H' if period == 'half-year' else 'Q'}{k + 1}"
 
 
-def period_bins(incidents, period: str = "year", complete_only: bool = True) -> PeriodBins:
+def period_bins(incidents: pd.DataFrame, period: str = "year", complete_only: bool = True) -> PeriodBins:
     """Bin incidents (``start``, ``end`` tz-aware) into calendar periods.
 
     ``period`` is ``year``, ``half-year`` or ``quarter``. With ``complete_only``

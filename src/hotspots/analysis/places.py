@@ -28,9 +28,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
+import shapely
+from scipy.spatial import cKDTree
 
 from ..errors import InputError
+from ..geo.grid import Grid
 
 KINDS = ("grid cells", "snap points", "polygons", "street segments")
 
@@ -60,34 +65,42 @@ class Places:
 
     kind: str
     ids: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    area_m2: np.ndarray | None
+    x: npt.NDArray[np.float64]
+    y: npt.NDArray[np.float64]
+    area_m2: npt.NDArray[np.float64] | None
     description: str
     notes: tuple[str, ...] = ()
-    grid: object = field(default=None, repr=False)
-    geometry: object = field(default=None, repr=False)  # shapely array (polygons, segments)
+    grid: Grid | None = field(default=None, repr=False)  # grid cells
+    geometry: npt.NDArray[np.object_] | None = field(default=None, repr=False)  # shapely array (polygons, segments)
     tolerance_m: float = 0.0
 
     @property
     def n(self) -> int:
         return int(self.ids.size)
 
-    def locate(self, x, y) -> np.ndarray:
+    def locate(self, x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Index (0..n-1) of the place each point (x, y metres) belongs to; -1 for none."""
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
         if x.shape != y.shape:
             raise InputError(f"x and y differ in length ({x.size} vs {y.size}).")
         if self.kind == "grid cells":
+            if self.grid is None:
+                raise InputError("grid-cell places need their grid; build them with grid_places(grid).")
             return _locate_grid(self.grid, x, y)
         if self.kind == "snap points":
             return _locate_points(self.x, self.y, x, y, self.tolerance_m)
+        if self.geometry is None:
+            raise InputError(
+                f"{self.kind} places need their geometries; build them with polygon_places or segment_places."
+            )
         if self.kind == "polygons":
             return _locate_polygons(self.geometry, x, y)
         return _locate_segments(self.geometry, x, y, self.tolerance_m)
 
-    def totals(self, x, y, weights=None) -> tuple[np.ndarray, int]:
+    def totals(
+        self, x: npt.ArrayLike, y: npt.ArrayLike, weights: npt.ArrayLike | None = None
+    ) -> tuple[npt.NDArray[np.float64], int]:
         """Sum of ``weights`` (default 1 per point) at each place, and the number of
         points that fell at no place. Places with nothing get 0."""
         idx = self.locate(x, y)
@@ -95,20 +108,18 @@ class Places:
         w = None if weights is None else np.asarray(weights, dtype=float)[ok]
         return np.bincount(idx[ok], weights=w, minlength=self.n).astype(float), int((~ok).sum())
 
-    def wards(self, wards) -> np.ndarray:
+    def wards(self, wards: gpd.GeoDataFrame) -> npt.NDArray[np.object_]:
         """Ward code of each place: the ward containing its representative point,
         else the nearest ward (for snap points on a boundary road just outside).
 
         ``wards`` is a GeoDataFrame with ``ward_code`` and polygons in EPSG:27700.
         """
-        import shapely
-
         _require_bng(wards, "wards")
         if "ward_code" not in wards.columns:
             raise InputError(f"wards need a 'ward_code' column; found {list(wards.columns)}.")
         geoms = np.asarray(wards.geometry.values)
         codes = wards["ward_code"].astype(str).to_numpy()
-        pts = shapely.points(self.x, self.y)
+        pts = np.asarray(shapely.points(self.x, self.y), dtype=object)  # the stubs allow a scalar Point
         tree = shapely.STRtree(geoms)
         pi, gi = tree.query(pts, predicate="within")
         out = np.full(self.n, "", dtype=object)
@@ -126,7 +137,7 @@ class Places:
         return out
 
 
-def _require_bng(gdf, what: str) -> None:
+def _require_bng(gdf: gpd.GeoDataFrame, what: str) -> None:
     crs = gdf.crs
     if crs is None:
         raise InputError(f"{what} have no CRS; set it (e.g. gdf.set_crs(27700)) before using them as places.")
@@ -138,7 +149,7 @@ def _require_bng(gdf, what: str) -> None:
 
 
 # --------------------------------------------------------------------------- constructors
-def grid_places(grid) -> Places:
+def grid_places(grid: Grid) -> Places:
     """The masked cells of ``grid``; area is each cell's area inside the study area (m²)."""
     rows, cols = np.nonzero(grid.mask)
     xc, yc = grid.centres()
@@ -154,7 +165,7 @@ def grid_places(grid) -> Places:
     )
 
 
-def _locate_grid(grid, x, y) -> np.ndarray:
+def _locate_grid(grid: Grid, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     r, c = grid.cell_index(x, y)
     site = np.full(grid.shape, -1, dtype=np.int64)
     rows, cols = np.nonzero(grid.mask)
@@ -165,7 +176,7 @@ def _locate_grid(grid, x, y) -> np.ndarray:
     return out
 
 
-def snap_point_places(x, y, precision_m: float = 0.1) -> Places:
+def snap_point_places(x: npt.ArrayLike, y: npt.ArrayLike, precision_m: float = 0.1) -> Places:
     """Distinct points (x, y metres) as places, e.g. police.uk snap points.
 
     Points closer than ``precision_m`` metres on both axes (after rounding to that
@@ -184,7 +195,8 @@ def snap_point_places(x, y, precision_m: float = 0.1) -> Places:
         raise InputError("no points with finite x/y to make snap-point places from.")
     key = np.round(np.column_stack([x[ok], y[ok]]) / precision_m).astype(np.int64)
     uniq = np.unique(key, axis=0)
-    px, py = uniq[:, 0] * precision_m, uniq[:, 1] * precision_m
+    px = np.asarray(uniq[:, 0] * precision_m, dtype=np.float64)
+    py = np.asarray(uniq[:, 1] * precision_m, dtype=np.float64)
     notes = []
     if uniq.shape[0] > 0.8 * ok.sum() and ok.sum() >= 50:
         notes.append(
@@ -204,9 +216,13 @@ def snap_point_places(x, y, precision_m: float = 0.1) -> Places:
     )
 
 
-def _locate_points(px, py, x, y, tol) -> np.ndarray:
-    from scipy.spatial import cKDTree
-
+def _locate_points(
+    px: npt.NDArray[np.float64],
+    py: npt.NDArray[np.float64],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    tol: float,
+) -> npt.NDArray[np.int64]:
     out = np.full(x.size, -1, dtype=np.int64)
     ok = np.isfinite(x) & np.isfinite(y)
     if not ok.any():
@@ -218,15 +234,13 @@ def _locate_points(px, py, x, y, tol) -> np.ndarray:
     return out
 
 
-def polygon_places(polygons, id_column: str | None = None, description: str = "") -> Places:
+def polygon_places(polygons: gpd.GeoDataFrame, id_column: str | None = None, description: str = "") -> Places:
     """Polygons of a GeoDataFrame (projected, metres; EPSG:27700 in the engine) as places.
 
     A point on a shared boundary, or inside overlapping polygons, belongs to the
     first polygon (lowest row) that covers it. Ids come from ``id_column``
     (default: the row number).
     """
-    import shapely
-
     _require_bng(polygons, "the place polygons")
     geoms = np.asarray(polygons.geometry.values)
     kinds = set(shapely.get_type_id(geoms).tolist())
@@ -250,13 +264,13 @@ def polygon_places(polygons, id_column: str | None = None, description: str = ""
     )
 
 
-def _locate_polygons(geoms, x, y) -> np.ndarray:
-    import shapely
-
+def _locate_polygons(
+    geoms: npt.NDArray[np.object_], x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
     out = np.full(x.size, -1, dtype=np.int64)
     ok = np.isfinite(x) & np.isfinite(y)
     sel = np.nonzero(ok)[0]
-    pts = shapely.points(x[ok], y[ok])
+    pts = np.asarray(shapely.points(x[ok], y[ok]), dtype=object)  # the stubs allow a scalar Point
     gi, pi = shapely.STRtree(pts).query(geoms, predicate="covers")
     order = np.lexsort((gi, pi))  # per point, lowest polygon first
     pi, gi = pi[order], gi[order]
@@ -266,14 +280,14 @@ def _locate_polygons(geoms, x, y) -> np.ndarray:
     return out
 
 
-def segment_places(lines, id_column: str | None = None, max_distance_m: float = 25.0, description: str = "") -> Places:
+def segment_places(
+    lines: gpd.GeoDataFrame, id_column: str | None = None, max_distance_m: float = 25.0, description: str = ""
+) -> Places:
     """Street segments (LineString geometries, projected metres) as places.
 
     Each incident goes to the nearest segment within ``max_distance_m`` metres
     (ties: the lowest row); farther incidents are at no place.
     """
-    import shapely
-
     _require_bng(lines, "the street segments")
     geoms = np.asarray(lines.geometry.values)
     if not set(shapely.get_type_id(geoms).tolist()) <= {1, 5}:  # LineString, MultiLineString
@@ -296,9 +310,9 @@ def segment_places(lines, id_column: str | None = None, max_distance_m: float = 
     )
 
 
-def _locate_segments(geoms, x, y, max_d) -> np.ndarray:
-    import shapely
-
+def _locate_segments(
+    geoms: npt.NDArray[np.object_], x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], max_d: float
+) -> npt.NDArray[np.int64]:
     out = np.full(x.size, -1, dtype=np.int64)
     ok = np.isfinite(x) & np.isfinite(y)
     sel = np.nonzero(ok)[0]

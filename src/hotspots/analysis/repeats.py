@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._csvsafe import write_csv
 from ..model import resolve_timezone, wall_clock
 
 SNAP_POINT_CAVEAT = (
@@ -63,9 +64,7 @@ class RepeatResult:
         return s
 
     def to_csv(self, path: str | Path) -> Path:
-        path = Path(path)
-        self.locations.to_csv(path, index=False)
-        return path
+        return write_csv(self.locations, path)
 
 
 def repeat_victimisation(

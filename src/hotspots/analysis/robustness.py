@@ -50,12 +50,22 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
 
 from ..errors import ConfigError, InputError
+from ..geo.grid import Grid
+from . import _robustness_kernels
+from .density import hotspot_kde, points_xy
+from .gistar import gistar_grid
+from .hotspot_areas import HotspotAreas, hotspot_areas, label_cells
 
 SCALES = (0.5, 0.75, 1.0, 1.5, 2.0)
 SHIFTS = ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5))
@@ -79,9 +89,9 @@ class Setting:
 class SweepGrids:
     """The grid settings of a sweep and their grids (EPSG:27700), built once."""
 
-    reference: object
+    reference: Grid
     settings: tuple[Setting, ...]
-    grids: tuple[object, ...]
+    grids: tuple[Grid, ...]
 
 
 def _shift_words(dx: float, dy: float) -> str:
@@ -94,20 +104,18 @@ def _shift_words(dx: float, dy: float) -> str:
     return ""
 
 
-def shifted_grid(boundary, cell_size_m: float, offset_x_m: float = 0.0, offset_y_m: float = 0.0):
+def shifted_grid(boundary: BaseGeometry, cell_size_m: float, offset_x_m: float = 0.0, offset_y_m: float = 0.0) -> Grid:
     """A :class:`~hotspots.geo.grid.Grid` over ``boundary`` whose cell edges sit at
     multiples of ``cell_size_m`` plus the offsets (metres east and north)."""
-    import shapely
-
-    from ..geo.grid import Grid
-
     if offset_x_m == 0 and offset_y_m == 0:
         return Grid.from_boundary(boundary, cell_size_m)
     moved = Grid.from_boundary(shapely.affinity.translate(boundary, -offset_x_m, -offset_y_m), cell_size_m)
     return dataclasses.replace(moved, xmin=moved.xmin + offset_x_m, ymax=moved.ymax + offset_y_m, boundary=boundary)
 
 
-def sweep_grids(grid, scales=SCALES, shifts=SHIFTS) -> SweepGrids:
+def sweep_grids(
+    grid: Grid, scales: Iterable[float] = SCALES, shifts: Iterable[tuple[float, float]] = SHIFTS
+) -> SweepGrids:
     """Grids of ``scales`` x the cell size of ``grid``, each with the half-cell ``shifts``
     (fractions of its own cell), leaving out the reference (scale 1, no shift)."""
     if grid.boundary is None:
@@ -149,11 +157,11 @@ class HotspotRobustness:
     :class:`HotspotAreas`; ``radius_m``/``radius_rule`` the reference radius.
     """
 
-    areas: object
+    areas: gpd.GeoDataFrame
     settings: pd.DataFrame
-    overlap: np.ndarray
-    found: np.ndarray
-    reference: object
+    overlap: npt.NDArray[np.float64]
+    found: npt.NDArray[np.bool_]
+    reference: HotspotAreas
     method: str
     criterion: str
     min_overlap: float
@@ -161,7 +169,7 @@ class HotspotRobustness:
     radius_m: float
     radius_rule: str
 
-    def to_frame(self):
+    def to_frame(self) -> gpd.GeoDataFrame:
         df = self.areas.copy()
         df.attrs.update(
             {
@@ -188,25 +196,39 @@ class HotspotRobustness:
         )
 
 
-def _hot_cells(method, x, y, w, grid, band_m, correction, confidence, radius_m, kde_percentile):
+def _hot_cells(
+    method: str,
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    w: npt.ArrayLike | None,
+    grid: Grid,
+    band_m: float,
+    correction: str,
+    confidence: int,
+    radius_m: float | None,
+    kde_percentile: float,
+) -> npt.NDArray[np.bool_]:
     """Hot cells (bool, nrows x ncols) of one setting: Gi* at ``confidence`` or the KDE percentile rule."""
-    from .density import hotspot_kde
-    from .gistar import gistar_grid
-
     if method == "gistar":
-        res = gistar_grid(grid.counts(x, y, w), grid, band_m=band_m, correction=correction)
+        counts = grid.counts(x, y, None if w is None else np.asarray(w, dtype=float))
+        res = gistar_grid(counts, grid, band_m=band_m, correction=correction)
         return res.to_array(res.hot(confidence), False).astype(bool)
     kde = hotspot_kde(np.column_stack([x, y]), grid=grid, radius_m=radius_m, weights=w)
     return kde.percentile_mask(kde_percentile)
 
 
-def best_overlap(rows, cols, labels, n_areas, grid, hot, other_grid) -> np.ndarray:
+def best_overlap(
+    rows: npt.ArrayLike,
+    cols: npt.ArrayLike,
+    labels: npt.NDArray[np.int64],
+    n_areas: int,
+    grid: Grid,
+    hot: npt.ArrayLike,
+    other_grid: Grid,
+) -> npt.NDArray[np.float64]:
     """For each reference area (cells ``rows, cols`` of ``grid`` with ids ``labels`` 1..n_areas),
     the largest overlap coefficient with a hot area of ``other_grid``: shared area divided by
     the smaller of the two areas (0..1), measured on whole cell squares (m²)."""
-    from . import _robustness_kernels
-    from .hotspot_areas import label_cells
-
     comp, n_comp = label_cells(hot)
     if n_comp == 0:
         return np.zeros(n_areas)
@@ -231,24 +253,89 @@ def best_overlap(rows, cols, labels, n_areas, grid, hot, other_grid) -> np.ndarr
     return coef[1:, 1:].max(axis=1)
 
 
+def _check_sweep_settings(
+    method: str,
+    confidence: int,
+    min_overlap: float,
+    fragile_below: float,
+    kde_percentile: float,
+    radius_scales: Iterable[float],
+) -> None:
+    """A :class:`ConfigError` naming the first setting of :func:`hotspot_robustness` out of range."""
+    if method not in METHODS:
+        raise ConfigError(f"method must be one of {list(METHODS)}, got {method!r}.")
+    if confidence not in (90, 95, 99):
+        raise ConfigError(f"confidence must be 90, 95 or 99, got {confidence}.")
+    if not 0 < min_overlap <= 1:
+        raise ConfigError(f"min_overlap must be a share in (0, 1], got {min_overlap}.")
+    if not 0 < fragile_below <= 1:
+        raise ConfigError(f"fragile_below must be a share in (0, 1], got {fragile_below}.")
+    if not 0 < kde_percentile < 100:
+        raise ConfigError(f"kde_percentile must be between 0 and 100, got {kde_percentile}.")
+    if any(not (float(s) > 0 and math.isfinite(float(s))) for s in radius_scales):
+        raise ConfigError(f"radius_scales must be positive multiples of the radius, got {tuple(radius_scales)}.")
+
+
+def _radius_settings(method: str, radius: float, radius_scales: Iterable[float], grid: Grid) -> list[Setting]:
+    """The kernel density settings on the reference grid: ``radius_scales`` times ``radius`` metres
+    (leaving out 1x when the reference itself is the kernel density)."""
+    out = []
+    for s in radius_scales:
+        if method == "kde" and float(s) == 1.0:
+            continue
+        r = radius * float(s)
+        out.append(
+            Setting(
+                name=f"kernel density, radius {r:.0f} m ({float(s):g} x {radius:.0f} m)",
+                family="radius",
+                cell_size_m=grid.cell_size,
+                offset_x_m=0.0,
+                offset_y_m=0.0,
+                radius_m=r,
+            )
+        )
+    return out
+
+
+def _robustness_columns(
+    areas: gpd.GeoDataFrame, found: npt.NDArray[np.bool_], settings: list[Setting], fragile_below: float
+) -> npt.NDArray[np.int64]:
+    """Add ``robustness``, ``settings_found``, ``grid_robustness``, ``radius_robustness`` and
+    ``fragile`` to the reference ``areas`` (in place) from ``found`` (area labels x settings);
+    returns each frame row's row of ``found``."""
+    n_areas = found.shape[0]
+    fam = np.array([s.family for s in settings])
+
+    def share(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        return found[:, mask].mean(axis=1) if mask.any() else np.full(n_areas, np.nan)
+
+    ids = areas["area_id"].to_numpy(int) - 1  # area_id is the label of the area's cells
+    areas["robustness"] = found.mean(axis=1)[ids] if settings else np.nan
+    areas["settings_found"] = found.sum(axis=1)[ids]
+    areas["grid_robustness"] = share(fam == "grid")[ids]
+    areas["radius_robustness"] = share(fam == "radius")[ids]
+    areas["fragile"] = areas["robustness"] < fragile_below
+    return ids
+
+
 def hotspot_robustness(
-    incidents,
-    grid,
+    incidents: gpd.GeoDataFrame,
+    grid: Grid,
     method: str = "gistar",
     confidence: int = 95,
     correction: str = "fdr",
     band_m: float = 0.0,
     kde_percentile: float = 99.0,
     radius_m: float | None = None,
-    scales=SCALES,
-    shifts=SHIFTS,
-    radius_scales=SCALES,
+    scales: Iterable[float] = SCALES,
+    shifts: Iterable[tuple[float, float]] = SHIFTS,
+    radius_scales: Iterable[float] = SCALES,
     min_overlap: float = 0.5,
     fragile_below: float = 0.5,
     min_cells: int = 1,
-    weights=None,
+    weights: str | npt.ArrayLike | None = None,
     grids: SweepGrids | None = None,
-    wards=None,
+    wards: gpd.GeoDataFrame | None = None,
     harm_scheme: str = "",
     label: str = "",
 ) -> HotspotRobustness:
@@ -273,29 +360,14 @@ def hotspot_robustness(
     min_cells, wards, harm_scheme, label : passed to the reference :func:`hotspot_areas`.
     weights : per-incident weights (array or column name, e.g. "harm"); default counts.
     """
-    from .density import hotspot_kde, points_xy
-    from .hotspot_areas import hotspot_areas
-
-    if method not in METHODS:
-        raise ConfigError(f"method must be one of {list(METHODS)}, got {method!r}.")
-    if confidence not in (90, 95, 99):
-        raise ConfigError(f"confidence must be 90, 95 or 99, got {confidence}.")
-    if not 0 < min_overlap <= 1:
-        raise ConfigError(f"min_overlap must be a share in (0, 1], got {min_overlap}.")
-    if not 0 < fragile_below <= 1:
-        raise ConfigError(f"fragile_below must be a share in (0, 1], got {fragile_below}.")
-    if not 0 < kde_percentile < 100:
-        raise ConfigError(f"kde_percentile must be between 0 and 100, got {kde_percentile}.")
-    if any(not (float(s) > 0 and math.isfinite(float(s))) for s in radius_scales):
-        raise ConfigError(f"radius_scales must be positive multiples of the radius, got {tuple(radius_scales)}.")
+    _check_sweep_settings(method, confidence, min_overlap, fragile_below, kde_percentile, radius_scales)
     if not (hasattr(incidents, "columns") and {"x", "y"} <= set(incidents.columns)):
         raise InputError(
             "hotspot_robustness needs incidents as a (Geo)DataFrame with x and y columns in metres "
             "(EPSG:27700), as the engine's ingest gives them."
         )
     x, y = points_xy(incidents)
-    if isinstance(weights, str):
-        weights = incidents[weights].to_numpy(float)
+    w = incidents[weights].to_numpy(float) if isinstance(weights, str) else weights
     if grids is None:
         grids = sweep_grids(grid, scales, shifts)
     elif grids.reference is not grid:
@@ -303,10 +375,10 @@ def hotspot_robustness(
             "the sweep grids were built for another reference grid; build them with sweep_grids(grid) for this one."
         )
 
-    kde = hotspot_kde(np.column_stack([x, y]), grid=grid, radius_m=radius_m, weights=weights)
+    kde = hotspot_kde(np.column_stack([x, y]), grid=grid, radius_m=radius_m, weights=w)
     radius, rule = kde.radius_m, kde.radius_rule
     if method == "gistar":
-        hot_ref = _hot_cells("gistar", x, y, weights, grid, band_m, correction, confidence, radius, kde_percentile)
+        hot_ref = _hot_cells("gistar", x, y, w, grid, band_m, correction, confidence, radius, kde_percentile)
         criterion = f"Gi* hot at {confidence}% ({correction})"
     else:
         hot_ref = kde.percentile_mask(kde_percentile)
@@ -329,48 +401,25 @@ def hotspot_robustness(
     labels = lab[rows, cols].astype(np.int64)
     n_areas = int(lab.max()) if lab.size else 0
 
-    settings = list(grids.settings)
-    hot_list = []
-    for g in grids.grids:
-        hot_list.append(
-            (g, _hot_cells(method, x, y, weights, g, band_m, correction, confidence, radius, kde_percentile))
-        )
-    for s in radius_scales:
-        if method == "kde" and float(s) == 1.0:
-            continue
-        r = radius * float(s)
-        settings.append(
-            Setting(
-                name=f"kernel density, radius {r:.0f} m ({float(s):g} x {radius:.0f} m)",
-                family="radius",
-                cell_size_m=grid.cell_size,
-                offset_x_m=0.0,
-                offset_y_m=0.0,
-                radius_m=r,
-            )
-        )
-        hot_list.append(
-            (grid, _hot_cells("kde", x, y, weights, grid, band_m, correction, confidence, r, kde_percentile))
-        )
+    radius_settings = _radius_settings(method, radius, radius_scales, grid)
+    settings = [*grids.settings, *radius_settings]
+    hot_list = [
+        (g, _hot_cells(method, x, y, w, g, band_m, correction, confidence, radius, kde_percentile)) for g in grids.grids
+    ]
+    hot_list += [
+        (grid, _hot_cells("kde", x, y, w, grid, band_m, correction, confidence, s.radius_m, kde_percentile))
+        for s in radius_settings
+    ]
 
     overlap = np.zeros((n_areas, len(settings)))
     for j, (g, hot) in enumerate(hot_list):
         if n_areas:
             overlap[:, j] = best_overlap(rows, cols, labels, n_areas, grid, hot, g)
     found = overlap >= min_overlap - 1e-12
-    fam = np.array([s.family for s in settings])
-
-    def share(mask):
-        return found[:, mask].mean(axis=1) if mask.any() else np.full(n_areas, np.nan)
 
     areas = ref.frame.copy()
     if n_areas:
-        ids = areas["area_id"].to_numpy(int) - 1  # area_id is the label of the area's cells
-        areas["robustness"] = found.mean(axis=1)[ids] if settings else np.nan
-        areas["settings_found"] = found.sum(axis=1)[ids]
-        areas["grid_robustness"] = share(fam == "grid")[ids]
-        areas["radius_robustness"] = share(fam == "radius")[ids]
-        areas["fragile"] = areas["robustness"] < fragile_below
+        ids = _robustness_columns(areas, found, settings, fragile_below)
         overlap, found = overlap[ids], found[ids]
     else:
         for c in ("robustness", "settings_found", "grid_robustness", "radius_robustness", "fragile"):

@@ -59,12 +59,20 @@ background noise, for tests and the synthetic demo borough.
 
 from __future__ import annotations
 
+import contextlib
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score
+from threadpoolctl import threadpool_limits
 
 from ..errors import InputError
+from .periods import period_bins
+from .places import Places
 
 CLASSES = ("stable high", "rising", "falling", "flare-up", "stable low")
 LABELS = ("chronic", "acute", "none")
@@ -81,11 +89,11 @@ class PlaceSeries:
     incidents fell at no place and ``n_set_aside`` in partial periods.
     """
 
-    counts: np.ndarray
+    counts: npt.NDArray[np.int64]
     labels: tuple[str, ...]
     period: str
     period_rule: str
-    places: object
+    places: Places
     n_unplaced: int
     n_set_aside: int
     notes: tuple[str, ...] = ()
@@ -95,15 +103,13 @@ class PlaceSeries:
         return len(self.labels)
 
 
-def place_series(incidents, places, period: str = "auto", min_periods: int = 3) -> PlaceSeries:
+def place_series(incidents: pd.DataFrame, places: Places, period: str = "auto", min_periods: int = 3) -> PlaceSeries:
     """Counts of ``incidents`` per place and whole calendar period.
 
     ``period`` is ``year``, ``half-year`` or ``auto`` (years when the data hold
     at least five whole years, else half-years). Fewer than ``min_periods``
     periods is an :class:`InputError`; fewer than five gets a note.
     """
-    from .periods import period_bins
-
     for col in ("x", "y", "start", "end"):
         if col not in incidents.columns:
             raise InputError(f"incidents need a {col!r} column; columns: {list(incidents.columns)}.")
@@ -157,16 +163,16 @@ class Trajectories:
     """
 
     series: PlaceSeries
-    classes: np.ndarray
-    labels: np.ndarray
-    group: np.ndarray
-    high: np.ndarray
-    high_threshold: np.ndarray
-    group_mean: np.ndarray
+    classes: npt.NDArray[np.object_]
+    labels: npt.NDArray[np.object_]
+    group: npt.NDArray[np.int64]
+    high: npt.NDArray[np.bool_]
+    high_threshold: npt.NDArray[np.float64]
+    group_mean: npt.NDArray[np.float64]
     group_class: tuple[str, ...]
-    group_size: np.ndarray
+    group_size: npt.NDArray[np.int64]
     k: int
-    k_scores: dict
+    k_scores: dict[int, float]
     min_events: int
     seed: int
     method: str
@@ -269,9 +275,6 @@ def place_trajectories(
         same groups and avoids OpenMP spin-waiting, which on a busy machine can
         make k-means tens of times slower.
     """
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import calinski_harabasz_score
-
     C = np.asarray(series.counts)
     n, T = C.shape
     if not 0 < high_share < 1:
@@ -345,13 +348,10 @@ def place_trajectories(
     )
 
 
-def _threads(n: int):
-    import contextlib
-
+def _threads(n: int) -> AbstractContextManager[object]:
+    """At most ``n`` OpenMP threads inside the block (no limit for ``n`` <= 0)."""
     if n <= 0:
         return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-
     return threadpool_limits(limits=n, user_api="openmp")
 
 
@@ -397,7 +397,7 @@ def planted_rates(planted_class: str, n_periods: int, background: float, high: f
         return r
     if planted_class == "stable low":
         return np.full(n_periods, float(background))
-    raise InputError(f"unknown planted class {planted_class!r}; choose from {list(PLANTED) + ['stable low']}.")
+    raise InputError(f"unknown planted class {planted_class!r}; choose from {[*PLANTED, 'stable low']}.")
 
 
 @dataclass(frozen=True, eq=False)

@@ -6,8 +6,8 @@
 Reads the cameras ([cameras] inventory), incidents and study area from the
 config, and writes coverage_by_type.csv, gaps.csv/.gpkg, proposed_sites.csv,
 marginal_gain.csv/.png, set_cover.csv, anpr_entry_points.csv, coverage.gpkg,
-summary.json and public/public_map.html into --out (written to a temporary
-folder first and renamed into place).
+summary.json and public/public_map.html into --out (written whole: a hidden
+folder swapped into place when complete, one run at a time; see hotspots.outfolder).
 """
 
 from __future__ import annotations
@@ -94,12 +94,9 @@ def _print_summary(args: argparse.Namespace, s: dict[str, Any]) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from ..coverage.report import period_incidents
+    from ..outfolder import writing
     from ..render.coverage import write_coverage_report
+    from ..render.public import public_tier_for
     from ..stages.coverage import coverage
     from ..stages.inputs import load_inputs
 
@@ -110,23 +107,8 @@ def main(args: argparse.Namespace) -> int:
     harm = inp.grid.counts(inc["x"].to_numpy(float), inc["y"].to_numpy(float), inc["harm"].to_numpy(float))
     res = coverage(cfg, inc, inp.area, inp.grid, harm, anpr_k=args.anpr_k)
     out = options.out_dir(args)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
-        period, _dates, _notes = period_incidents(inc, cfg.coverage)  # the incidents the report counted
-        write_coverage_report(res, tmp, period["x"].to_numpy(float), period["y"].to_numpy(float), cfg.public)
-        if out.exists():
-            old = out.with_name(f".{out.name}-old")
-            if old.exists():
-                shutil.rmtree(old)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with writing(out) as tmp:
+        write_coverage_report(res, tmp, public_tier_for(inp))
     _print_summary(args, res.summary())
     print(f"Coverage report written to {out}")
     return 0

@@ -52,8 +52,8 @@ def main(args: argparse.Namespace) -> int:
         for n in tr.notes:
             print("note:", n)
         print(f"Emerging hotspots ({em.scheme} scheme), {em.n_cells:,} cells x {em.n_steps} {em.step_label}s:")
-        for label, n in sorted(em.counts_by_class().items(), key=lambda kv: -kv[1]):
-            print(f"  {n:>7,}  {label}")
+        for label, count in sorted(em.counts_by_class().items(), key=lambda kv: -kv[1]):
+            print(f"  {count:>7,}  {label}")
         flagged = tr.exceptions[tr.exceptions["flag"] != ""] if len(tr.exceptions) else tr.exceptions
         print(f"Exceptions flagged: {len(flagged)}")
         for r in flagged.head(10).itertuples():

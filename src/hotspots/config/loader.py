@@ -33,6 +33,7 @@ from ..crs import working_crs
 from ..errors import ConfigError
 from .sections import (
     CANONICAL_CRIME_TYPES,
+    REMOVED_KEYS,
     SECTIONS,
     AnalysisConfig,
     AnprConfig,
@@ -141,6 +142,12 @@ class Config:
             )
         return dict(self.harm_schemes[name]["weights"])
 
+    def harm_unit(self, scheme: str | None = None) -> str:
+        """What one point of harm is under a scheme (its ``unit``, e.g. "count"; default: the configured scheme)."""
+        name = scheme or self.harm.scheme
+        self.harm_weights(name)  # the same error for an undefined scheme
+        return harm_scheme_unit(name, self.harm_schemes[name])
+
     # ------------------------------------------------------------------ typed changes
     def override(self, section: str, **changes: Any) -> Config:
         """A copy with some keys of one section changed, checked like the file (types, ranges, paths).
@@ -169,8 +176,10 @@ class Config:
 
 # --------------------------------------------------------------------------- building
 def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
+    """``value`` of TOML key ``key`` as type ``tp`` (a section dataclass, an optional, a tuple, a
+    dict or a scalar), or a :class:`ConfigError` naming the key."""
     origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
             return value
         if not isinstance(value, dict):
@@ -191,25 +200,25 @@ def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: key {key!r} must be a table, got {type(value).__name__}.")
         return {str(k): _coerce(v, vt, f"{key}.{k}", where) for k, v in value.items()}
-    if tp is Any:
+    return _coerce_scalar(value, tp, key, where)
+
+
+#: What a scalar key must be, in the words of the error message.
+_SCALAR_WORDS = {float: "a number", int: "a whole number", bool: "true or false", str: "a string"}
+
+
+def _coerce_scalar(value: Any, tp: Any, key: str, where: str) -> Any:
+    """A float, int, bool or str key's value (an int is a float too; a bool is no number); any
+    other type (``Any``) as given."""
+    if tp is float or tp is int:
+        ok = not isinstance(value, bool) and isinstance(value, (int, float) if tp is float else int)
+    elif tp is bool or tp is str:
+        ok = isinstance(value, tp)
+    else:
         return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: key {key!r} must be a number, got {value!r}.")
-        return float(value)
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: key {key!r} must be a whole number, got {value!r}.")
-        return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: key {key!r} must be true or false, got {value!r}.")
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: key {key!r} must be a string, got {value!r}.")
-        return value
-    return value
+    if not ok:
+        raise ConfigError(f"{where}: key {key!r} must be {_SCALAR_WORDS[tp]}, got {value!r}.")
+    return float(value) if tp is float else value
 
 
 def build_section(cls: type, values: dict[str, Any], where: str, prefix: str = "") -> Any:
@@ -223,6 +232,9 @@ def build_section(cls: type, values: dict[str, Any], where: str, prefix: str = "
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names)
+    for u in unknown:
+        if (prefix, u) in REMOVED_KEYS:
+            raise ConfigError(f"{where}: [{prefix}] {u} no longer exists: {REMOVED_KEYS[(prefix, u)]}.")
     if unknown:
         raise ConfigError(
             f"{where}: unknown key(s) {', '.join(repr(f'{prefix}.{u}' if prefix else u) for u in unknown)}"
@@ -282,6 +294,12 @@ def load_crime_type_map(path: Path | None, inline: dict[str, str], where: str) -
     return table
 
 
+def harm_scheme_unit(name: str, scheme: dict[str, Any]) -> str:
+    """What one point of harm is under a scheme: its ``unit``, else "count" for the count scheme and
+    "<name> harm points" for another."""
+    return str(scheme.get("unit") or ("count" if name == "count" else f"{name} harm points"))
+
+
 def load_harm_schemes(path: Path) -> dict[str, dict[str, Any]]:
     raw = _read_toml(path, "harm schemes file")
     schemes: dict[str, dict[str, Any]] = {}
@@ -302,6 +320,7 @@ def load_harm_schemes(path: Path) -> dict[str, dict[str, Any]]:
         schemes[name] = {
             "source": body.get("source", ""),
             "description": body.get("description", ""),
+            "unit": harm_scheme_unit(name, body),
             "weights": {k: float(v) for k, v in weights.items()},
         }
     return schemes

@@ -22,7 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from ..crs import DEFAULT_CRS, crs_problem, parse_crs
 from ..errors import ConfigError
@@ -228,12 +230,11 @@ class IncidentSource:
                 f"got {self.time_precision!r}."
             )
         _check_types(where, "[[incidents]] crime_types", self.crime_types)
-        if self.crs:
-            if parse_crs(self.crs) is None:
-                raise ConfigError(
-                    f"{where}: [[incidents]] crs {self.crs!r} is not a CRS pyproj knows; give an "
-                    "EPSG code such as EPSG:27700 (x/y in metres) or use lon/lat columns."
-                )
+        if self.crs and parse_crs(self.crs) is None:
+            raise ConfigError(
+                f"{where}: [[incidents]] crs {self.crs!r} is not a CRS pyproj knows; give an "
+                "EPSG code such as EPSG:27700 (x/y in metres) or use lon/lat columns."
+            )
 
 
 @dataclass(frozen=True)
@@ -416,9 +417,15 @@ class NearRepeatConfig:
     extent_rule: str = "core"
 
     def validate(self, where: str) -> None:
-        def bad(key: str, why: str) -> None:
+        def bad(key: str, why: str) -> NoReturn:
             raise ConfigError(f"{where}: [nearrepeat] {key} {why}")
 
+        self._validate_knox(bad)
+        self._validate_windows(bad)
+        _check_types(where, "[nearrepeat] crime_types", self.crime_types)
+
+    def _validate_knox(self, bad: Callable[[str, str], NoReturn]) -> None:
+        """The Knox test's bands, metric, permutations and significance, and the extent rule."""
         if self.spatial_bandwidth_m <= 0:
             bad("spatial_bandwidth_m", f"must be > 0 metres, got {self.spatial_bandwidth_m}.")
         if self.temporal_bandwidth_days <= 0:
@@ -438,6 +445,9 @@ class NearRepeatConfig:
                 "extent_rule",
                 f"must be 'core' (half-maximum core of the pattern) or 'significant', got {self.extent_rule!r}.",
             )
+
+    def _validate_windows(self, bad: Callable[[str, str], NoReturn]) -> None:
+        """The look-back, alert and repeat windows (days) and the alert extents (metres, days)."""
         for k in ("lookback_days", "alert_days", "repeat_window_days"):
             if getattr(self, k) <= 0:
                 bad(k, f"must be a positive number of days, got {getattr(self, k)}.")
@@ -447,7 +457,6 @@ class NearRepeatConfig:
         for k in ("default_radius_m", "default_days", "band_m", "band_days"):
             if getattr(self, k) <= 0:
                 bad(k, f"must be > 0, got {getattr(self, k)}.")
-        _check_types(where, "[nearrepeat] crime_types", self.crime_types)
 
 
 # --------------------------------------------------------------------------- trends
@@ -482,9 +491,14 @@ class TrendsConfig:
     crime_types: tuple[str, ...] = ()
 
     def validate(self, where: str) -> None:
-        def bad(key: str, msg: str) -> None:
+        def bad(key: str, msg: str) -> NoReturn:
             raise ConfigError(f"{where}: [trends] {key} {msg}")
 
+        self._validate_cube(bad)
+        self._validate_tests(bad)
+
+    def _validate_cube(self, bad: Callable[[str, str], NoReturn]) -> None:
+        """The class scheme and the space-time cube: step, number of steps, time lags."""
         if self.scheme not in ("esri", "uk"):
             bad("scheme", f'must be "esri" or "uk", got {self.scheme!r}.')
         if self.step not in ("auto", "days", "month"):
@@ -497,6 +511,9 @@ class TrendsConfig:
             bad("min_steps", f"must be at least 4 (the trend test needs a series), got {self.min_steps}.")
         if self.time_lags < 0:
             bad("time_lags", f"must be >= 0 steps, got {self.time_lags}.")
+
+    def _validate_tests(self, bad: Callable[[str, str], NoReturn]) -> None:
+        """Significance, shares, the FDR and trend tests, the historical rule, crime types and weight."""
         for key in ("alpha", "trend_alpha"):
             v = getattr(self, key)
             if not 0 < v < 1:
@@ -950,10 +967,10 @@ class TaskingConfig:
     is *escalated*; ``match_overlap`` the overlap (intersection over the smaller
     area, 0..1) at which an item continues a previous item; ``id_prefix`` starts
     new ids; ``review_days`` to the review date (0 = [analysis] fortnight_days).
-    ``merge_distance_m`` is the one rule for a place (tasking items and CCTV gap
-    places, :mod:`hotspots.analysis.hotspot_places`): hotspot areas that overlap
-    or lie within this many metres of each other are one place (0 = one analysis
-    grid cell, chosen automatically and announced).
+    ``merge_distance_m`` metres: hotspot areas (of any crime type) and near-repeat
+    alert zones that overlap or lie within this distance of each other are one
+    place, so one item (0 = automatic: the larger of the grid cell size and the
+    median spacing of neighbouring incident locations, e.g. police.uk snap points).
     """
 
     max_items: int = 20
@@ -982,24 +999,30 @@ class TaskingConfig:
             raise ConfigError(f"{where}: [tasking] id_prefix must be letters/digits, got {self.id_prefix!r}.")
         if self.review_days < 0:
             raise ConfigError(f"{where}: [tasking] review_days must be >= 0 days (0 = [analysis] fortnight_days).")
-        if not (0 <= self.merge_distance_m <= 2000):
+        if not (0 <= self.merge_distance_m <= 5000):
             raise ConfigError(
-                f"{where}: [tasking] merge_distance_m must be 0..2000 metres (0 = one grid cell), "
+                f"{where}: [tasking] merge_distance_m must be 0..5000 metres (0 = automatic), "
                 f"got {self.merge_distance_m}."
             )
 
 
 RULE_KINDS = ("", "hotspot", "near_repeat")
-RULE_TIMES = ("", "night", "day")
+RULE_TIMES = ("", "night", "day", "unknown")
+
+#: The time of day of a problem whose incidents are not timed to the minute (police.uk month data).
+UNKNOWN_TIME = "unknown"
 
 
 @dataclass(frozen=True)
 class Rule:
     """One playbook rule: the first rule whose conditions all match an item gives its tactic.
 
-    ``kind`` ``near_repeat`` / ``hotspot`` / '' (both); ``crime_types`` the item's
-    main crime type is one of them ('' = all); ``time`` ``night`` / ``day`` / ''
-    (either). ``owner`` may use ``{ward_name}`` and ``{ward_code}``.
+    ``kind`` ``near_repeat`` / ``hotspot`` / '' (both); ``crime_types`` the
+    problem's crime type is one of them ('' = all); ``time`` ``night`` / ``day``
+    (most incidents between 18:00 and 06:00, or not), ``unknown`` (only when the
+    incidents' times of day are not known, e.g. police.uk month data) or ''
+    (any). A rule that :attr:`needs_times` is never used when times are unknown.
+    ``owner`` may use ``{ward_name}`` and ``{ward_code}``.
     """
 
     tactic: str = ""
@@ -1016,6 +1039,11 @@ class Rule:
             raise ConfigError(f"{where}: playbook rule kind must be one of {list(RULE_KINDS)}, got {self.kind!r}.")
         if self.time not in RULE_TIMES:
             raise ConfigError(f"{where}: playbook rule time must be one of {list(RULE_TIMES)}, got {self.time!r}.")
+        if self.time == UNKNOWN_TIME and self.needs_times:
+            raise ConfigError(
+                f"{where}: a playbook rule for unknown times (time = 'unknown') cannot name peak days or hours "
+                f"(the word 'peak' in its tactic or dosage), because those times are not known; got {self.tactic!r}."
+            )
         bad = _unknown_types(self.crime_types)
         if bad:
             raise ConfigError(
@@ -1028,14 +1056,21 @@ class Rule:
                 f"{where}: playbook rule owner may only use {{ward_name}} and {{ward_code}}, got {bad_fields}."
             )
 
+    @property
+    def needs_times(self) -> bool:
+        """Whether the rule needs the times of day: a night/day condition, or a tactic or dosage that names
+        peak days or hours (the word "peak")."""
+        return self.time in ("night", "day") or "peak" in f"{self.tactic} {self.dosage}".lower()
+
     def matches(self, kind: str, crime_type: str, time_of_day: str) -> bool:
+        """Whether the rule applies to a problem (``time_of_day`` "night", "day" or :data:`UNKNOWN_TIME`)."""
         if self.kind and self.kind != kind:
             return False
         if self.crime_types and crime_type not in self.crime_types:
             return False
-        if self.time and self.time != time_of_day:
+        if time_of_day == UNKNOWN_TIME and self.needs_times:
             return False
-        return True
+        return not self.time or self.time == time_of_day
 
 
 @dataclass(frozen=True)
@@ -1090,20 +1125,47 @@ class RenderConfig:
             raise ConfigError(f"{where}: [render] density_types must be >= 0, got {self.density_types}.")
 
 
+#: Lengths of the public tier's periods: whole divisors of a year, so periods start in January and never overlap.
+PUBLIC_PERIOD_MONTHS = (1, 2, 3, 4, 6, 12)
+
+
 @dataclass(frozen=True)
 class PublicConfig:
-    """[public]: the publishable tier: ``cell_size_m`` aggregation cells (metres),
-    ``min_count`` smallest count shown (smaller counts suppressed), ``enabled``."""
+    """[public]: the publishable tier, one grid and one threshold for every public output
+    (see :mod:`hotspots.render.public`).
+
+    ``cell_size_m``: side of the squares (metres; squares start at multiples of it in the working
+    CRS, so every pack of an area uses the same squares); ``min_count``: smallest count shown
+    (smaller counts are not shown); ``period_months``: length of the calendar periods shown
+    (1, 2, 3, 4, 6 or 12; periods start in January and never overlap; the pack shows the latest
+    one that ended before the meeting); ``enabled``.
+    """
 
     enabled: bool = True
     cell_size_m: float = 250.0
     min_count: int = 5
+    period_months: int = 3
 
     def validate(self, where: str) -> None:
         if self.cell_size_m < 100:
             raise ConfigError(f"{where}: [public] cell_size_m must be at least 100 metres, got {self.cell_size_m}.")
-        if self.min_count < 1:
-            raise ConfigError(f"{where}: [public] min_count must be >= 1, got {self.min_count}.")
+        if self.min_count < 2:
+            raise ConfigError(
+                f"{where}: [public] min_count must be at least 2 (a count of 1 is a single crime), "
+                f"got {self.min_count}."
+            )
+        if self.period_months not in PUBLIC_PERIOD_MONTHS:
+            raise ConfigError(
+                f"{where}: [public] period_months must be one of {list(PUBLIC_PERIOD_MONTHS)} (months that divide a "
+                f"year, so periods never overlap), got {self.period_months}."
+            )
+
+
+#: Settings that no longer exist, and what replaces each (section, key) -> advice.
+REMOVED_KEYS: dict[tuple[str, str], str] = {
+    ("coverage", "public_min_count"): "every public output uses one threshold, set it with [public] min_count",
+    ("coverage", "public_cell_m"): "every public output uses one grid, set its square size with [public] cell_size_m",
+}
 
 
 #: ``[scale] scheduler`` value that starts a Dask cluster on this machine.

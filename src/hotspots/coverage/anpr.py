@@ -209,7 +209,7 @@ def entry_points(boundary, roads, merge_distance_m: float = 30.0, snap_m: float 
         geom = r.geometry.iat[i]
         pts = _line_parts(geom.intersection(ring))
         if snap_m > 0 and not pts:
-            for part in getattr(geom, "geoms", [geom]):
+            for part in shapely.get_parts(geom):
                 for end in (shapely.Point(part.coords[0]), shapely.Point(part.coords[-1])):
                     if end.distance(ring) <= snap_m:
                         q = ring.interpolate(ring.project(end))
@@ -303,7 +303,7 @@ def street_crossings(boundary: BaseGeometry, streets: StreetPoints, config: Anpr
     if not len(streets):
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=streets.crs)
     shapely.prepare(boundary)
-    dist = shapely.distance(shapely.points(streets.x, streets.y), ring)
+    dist = np.asarray(shapely.distance(shapely.points(streets.x, streets.y), ring), float)
     near = np.nonzero(dist <= config.street_pair_max_m)[0]
     inside = shapely.contains_xy(boundary, streets.x[near], streets.y[near])
     codes, names = pd.factorize(pd.Series(streets.name[near], dtype=object), sort=True)
@@ -622,7 +622,7 @@ def _unwatched_neighbours(boundary, streets, neighbours, name_field: str, reach_
         shared = ring.intersection(geom.buffer(50))
         if shared.is_empty or shared.length < 500:
             continue
-        samples = shapely.line_interpolate_point(shared, np.arange(0, shared.length, 250.0)) if shared.length else []
+        samples = shapely.line_interpolate_point(shared, np.arange(0, shared.length, 250.0))
         xy = shapely.get_coordinates(samples)
         if tree is None or not len(xy) or not np.isfinite(tree.query(xy, distance_upper_bound=reach_m)[0]).any():
             out.append(str(name))

@@ -56,13 +56,17 @@ def generate_candidates(
     zone = fgeom.buffer(buffer_m) if buffer_m > 0 else fgeom
     if boundary is not None:
         zone = zone.intersection(boundary.buffer(buffer_m))
-    xs, ys, src, rcls, rname = [], [], [], [], []
+    xs: list[float] = []
+    ys: list[float] = []
+    src: list[str] = []
+    rcls: list[str] = []
+    rname: list[str] = []
     if roads is not None and len(roads):
         r = roads.to_crs(crs) if roads.crs is not None else roads
         r = r[r.geometry.intersects(zone)]
         for i in range(len(r)):
             seg = r.geometry.iat[i].intersection(zone)
-            parts = getattr(seg, "geoms", [seg])
+            parts = shapely.get_parts(seg)
             for ln in parts:
                 if ln.geom_type != "LineString" or ln.length == 0:
                     continue

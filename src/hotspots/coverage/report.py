@@ -4,7 +4,8 @@
 camera inventories with the ``[cameras]``, ``[coverage]``, ``[siting]`` and
 ``[anpr]`` settings and returns a :class:`~hotspots.coverage.result.CoverageResult`,
 whose ``write(out_dir)`` writes the coverage report for the CCTV project board
-(:func:`hotspots.render.coverage.write_coverage_report` adds the public map):
+(:func:`hotspots.render.coverage.write_coverage_report` adds the public map, whose
+counts come from the one public aggregation, :mod:`hotspots.render.public`):
 
 =========================  ==========================================================
 ``coverage_by_type.csv``   incidents and harm seen by live cameras, per crime type
@@ -34,6 +35,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from ..analysis.hotspot_places import automatic_merge_distance
 from ..announce import choose
 from ..config.sections import AnprConfig, CamerasConfig, CoverageConfig, SitingConfig
 from ..errors import InputError
@@ -442,8 +444,9 @@ def coverage_report(
     boundary for ANPR entry points; ``streets`` is the area's street index
     (default: from the incidents' location texts) and ``anpr_streets`` adds the
     points beyond the boundary; ``anpr_neighbours`` names where each entry
-    leads. ``merge_distance_m`` is the one rule for a place (None or 0: one grid
-    cell, announced); ``k`` / ``anpr_k`` override the number of new cameras / readers.
+    leads. ``merge_distance_m`` is the one rule for a place (None or 0: automatic,
+    :func:`hotspots.analysis.hotspot_places.automatic_merge_distance` over ``incidents``,
+    announced); ``k`` / ``anpr_k`` override the number of new cameras / readers.
     """
     cams, cov = cameras or CamerasConfig(), coverage or CoverageConfig()
     sit, anpr_cfg = siting or SitingConfig(), anpr or AnprConfig()
@@ -484,13 +487,19 @@ def coverage_report(
     )
     streets = streets if streets is not None else StreetPoints.from_incidents(incidents, grid.crs)
     choices: dict[str, str] = {}
-    merge_m = float(merge_distance_m) if merge_distance_m else grid.cell_size
-    if not merge_distance_m:
+    if merge_distance_m:
+        merge_m = float(merge_distance_m)
+    else:
+        # over every incident given (the analysis window in a pack), as the tasking list does: the same distance
+        merge_m, spacing = automatic_merge_distance(
+            grid.cell_size, incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
+        )
         choose(
             choices,
             "merge_distance_m",
-            f"places: hotspot areas within {merge_m:g} m (one grid cell) of each other are one place "
-            "(set [tasking] merge_distance_m to change)",
+            f"CCTV gap places: hotspot areas within {merge_m:g} m of each other are one place (the larger of "
+            f"the {grid.cell_size:g} m grid cell and the {spacing:.0f} m median spacing of neighbouring incident "
+            "locations, the tasking list's rule; set [tasking] merge_distance_m to change it)",
         )
     gaps = gap_places(
         _gap_candidates(grid, hpc, hotspot_areas, cov),

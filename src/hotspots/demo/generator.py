@@ -16,17 +16,17 @@ The same parameters give byte-identical files.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
 from shapely.geometry import Point
 
+from .._csvsafe import write_rows
 from ..config.sections import DEFAULT_TIMEZONE
 from ..crs import DEFAULT_CRS
 from . import geography as geo
@@ -81,7 +81,7 @@ class _Clock:
         self.gaps = np.array(gaps)
 
     def day_of(self, iso: str) -> float:
-        return float((np.datetime64(iso, "D") - np.datetime64(self.start, "D")).astype(int))
+        return float((np.datetime64(iso, "D") - self.start.astype("datetime64[D]")).astype(int))
 
     def to_minutes(self, t: np.ndarray) -> np.ndarray:
         m = self.start + np.floor(np.asarray(t) * 1440.0).astype("int64").astype("timedelta64[m]")
@@ -138,8 +138,8 @@ class _Places:
 
     def households(self, n: int) -> np.ndarray:
         k = self.rng.multinomial(n, self.w / self.w.sum())
-        pts = [geo.random_points_in(self.rng, poly, int(c)) for poly, c in zip(self.wards, k) if c]
-        pts = np.concatenate(pts) if pts else np.empty((0, 2))
+        parts = [geo.random_points_in(self.rng, poly, int(c)) for poly, c in zip(self.wards, k, strict=True) if c]
+        pts = np.concatenate(parts) if parts else np.empty((0, 2))
         return pts[self.rng.permutation(len(pts))]
 
     def area(self, n: int) -> np.ndarray:
@@ -259,13 +259,13 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     n_bg = int(rng.poisson(p.burglary_background_per_year * years))
     bxy = places.households(n_bg)
     bt = _days(rng, clock, n_bg, month_weight=winter) + _times_of_day(rng, n_bg, PROFILE_BURGLARY)
-    cb_xy, cb_t = [], []
+    cb_xy_parts, cb_t_parts = [], []
     for px, py in crossings:
-        cb_xy.append(places.disc(p.cross_border_per_point, px, py, p.cross_border_radius_m))
-        cb_t.append(
+        cb_xy_parts.append(places.disc(p.cross_border_per_point, px, py, p.cross_border_radius_m))
+        cb_t_parts.append(
             _days(rng, clock, p.cross_border_per_point) + _times_of_day(rng, p.cross_border_per_point, PROFILE_BURGLARY)
         )
-    cb_xy, cb_t = np.concatenate(cb_xy), np.concatenate(cb_t)
+    cb_xy, cb_t = np.concatenate(cb_xy_parts), np.concatenate(cb_t_parts)
     gen_xy, gen_t = np.concatenate([bxy, cb_xy]), np.concatenate([bt, cb_t])
     all_xy, all_t = [gen_xy], [gen_t]
     n_trig = 0
@@ -344,13 +344,13 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     # 4. cross-border vehicle crime (the burglaries joined the Hawkes process above)
     for px, py in crossings:
         n = p.cross_border_per_point
-        off = rng.choice(VEHICLE_OFFENCES, size=n, p=[0.6, 0.4])
+        offences = rng.choice(VEHICLE_OFFENCES, size=n, p=[0.6, 0.4])
         xy = places.disc(n, px, py, p.cross_border_radius_m)
         d = _days(rng, clock, n)
         t0, t1 = _window(rng, d + _times_of_day(rng, n, PROFILE_NIGHT), 0.25, 3.0)
         for o in VEHICLE_OFFENCES:
-            s = off == o
-            add(o, xy[s], t0[s], t1[s])
+            sel = offences == o
+            add(o, xy[sel], t0[sel], t1[sel])
 
     # 3. emerging and stopping hotspots
     e0 = clock.day_of(p.emerging_start)
@@ -372,7 +372,7 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     # ---- assemble, name locations, order, write
     x = np.round(np.concatenate(inc_x)).astype(int)
     y = np.round(np.concatenate(inc_y)).astype(int)
-    off = np.array(inc_off)
+    offence = np.array(inc_off)
     m0 = clock.to_minutes(np.concatenate(inc_t0))
     m1 = clock.to_minutes(np.concatenate(inc_t1))
     m1 = np.maximum(m0, m1)
@@ -380,8 +380,8 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     tree = shapely.STRtree([r["geometry"] for r in named])
     _, ridx = tree.query_nearest(shapely.points(x.astype(float), y.astype(float)), all_matches=False)
     loc = np.array([f"On or near {named[i]['name']}" for i in ridx])
-    order = np.lexsort((y, x, off, m1, m0))
-    x, y, off, m0, m1, loc = x[order], y[order], off[order], m0[order], m1[order], loc[order]
+    order = np.lexsort((y, x, offence, m1, m0))
+    x, y, offence, m0, m1, loc = x[order], y[order], offence[order], m0[order], m1[order], loc[order]
     s0 = np.char.replace(np.datetime_as_string(m0, unit="m"), "T", " ")
     s1_ = np.char.replace(np.datetime_as_string(m1, unit="m"), "T", " ")
 
@@ -431,7 +431,7 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
             for c in cameras
         ],
     )
-    rows = ((f"DM-{i + 1:06d}", off[i], s0[i], s1_[i], int(x[i]), int(y[i]), loc[i]) for i in range(len(x)))
+    rows = ((f"DM-{i + 1:06d}", offence[i], s0[i], s1_[i], int(x[i]), int(y[i]), loc[i]) for i in range(len(x)))
     _write_csv(paths["incidents"], INCIDENT_HEADER, rows)
 
     # ---- truth
@@ -442,7 +442,7 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
             if c["status"] == "live" and math.hypot(c["x"] - hx, c["y"] - hy) <= c["range_m"] + r
         )
 
-    off_counts = {str(o): int(v) for o, v in zip(*np.unique(off, return_counts=True))}
+    off_counts = {str(o): int(v) for o, v in zip(*np.unique(offence, return_counts=True), strict=True)}
     emerging = {
         "label": "car park behind a retail parade",
         "offence": em_off,
@@ -559,13 +559,9 @@ def _bearing(dx: float, dy: float) -> int:
     return int(round(math.degrees(math.atan2(dx, dy)))) % 360
 
 
-def _make_cameras(rng, p: DemoParams, outline, centres, roads, crossings, em, st, anchors) -> list[dict]:
-    cams = []
+def _make_cameras(rng, p: DemoParams, outline, centres, roads, crossings, em, st, anchors) -> list[dict[str, Any]]:
+    cams: list[dict[str, Any]] = []
     keep_clear = 80.0 + p.emerging_radius_m + p.uncovered_clearance_m
-    streets_near = {}
-    for r in roads:
-        if r["road_class"] == "minor":
-            streets_near.setdefault(r["name"], r["geometry"])
 
     def far_from_emerging(x, y):
         return math.hypot(x - em[0], y - em[1]) > keep_clear
@@ -642,7 +638,12 @@ def _make_cameras(rng, p: DemoParams, outline, centres, roads, crossings, em, st
                 "desc": "A-road inbound at the borough boundary, ANPR",
             }
         )
-    # status: mostly live; a couple faulty, a few planned
+    return _camera_rows(rng, cams)
+
+
+def _camera_rows(rng: np.random.Generator, cams: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The inventory rows: ids CCTV-001.. and ANPR-01.. in order; status mostly live, two CCTV
+    cameras faulty and three planned (at random), the bus interchange camera always live."""
     status = np.array(["live"] * len(cams), dtype=object)
     cctv_idx = [i for i, c in enumerate(cams) if c["type"] == "cctv"]
     pick = rng.choice(cctv_idx, size=5, replace=False)
@@ -650,7 +651,7 @@ def _make_cameras(rng, p: DemoParams, outline, centres, roads, crossings, em, st
     status[pick[2:]] = "planned"
     out = []
     nc = na = 0
-    for c, s in zip(cams, status):
+    for c, s in zip(cams, status, strict=True):
         if c["type"] == "cctv":
             nc += 1
             cid = f"CCTV-{nc:03d}"
@@ -701,11 +702,8 @@ def _write_geojson(path: Path, feats) -> None:
 
 
 def _write_csv(path: Path, header, rows) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    """The data set's CSVs: the project's one CSV writer, plain UTF-8 with LF line ends."""
+    write_rows(path, header, rows, bom=False, lineterminator="\n")
 
 
 _MONTHS = (

@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, MultiPoint, Polygon
+from shapely.geometry import LineString, MultiPoint, Point, Polygon
+from shapely.geometry.base import BaseGeometry, BaseMultipartGeometry
 
 WARD_NAMES = (
     "Ashcombe",
@@ -152,10 +153,15 @@ def _clipped_cells(pts: np.ndarray, outline: Polygon) -> list[Polygon]:
     out = []
     for c in cells:
         g = shapely.set_precision(c.intersection(outline), 0.1)
-        if g.geom_type != "Polygon":  # keep the largest part
-            g = max(g.geoms, key=lambda p: p.area)
+        if not isinstance(g, Polygon):  # keep the largest part
+            g = max(_parts(g), key=lambda p: p.area)
         out.append(g)
     return out
+
+
+def _parts(g: BaseGeometry) -> list[Polygon]:
+    """The polygons of a multi-part geometry."""
+    return [p for p in (g.geoms if isinstance(g, BaseMultipartGeometry) else []) if isinstance(p, Polygon)]
 
 
 def household_density(
@@ -185,13 +191,21 @@ def _wiggly_line(rng, p0, p1, n_mid: int, amp: float) -> np.ndarray:
     return base + off[:, None] * nrm
 
 
-def _longest_line(g) -> LineString | None:
+def _longest_line(g: BaseGeometry) -> LineString | None:
     if g.is_empty:
         return None
-    if g.geom_type == "LineString":
+    if isinstance(g, LineString):
         return g
-    parts = [p for p in getattr(g, "geoms", []) if p.geom_type == "LineString"]
+    parts = [p for p in (g.geoms if isinstance(g, BaseMultipartGeometry) else []) if isinstance(p, LineString)]
     return max(parts, key=lambda p: p.length) if parts else None
+
+
+def _road_across(g: BaseGeometry) -> LineString:
+    """The longest line of a road drawn right across the area (it always has one)."""
+    line = _longest_line(g)
+    if line is None:
+        raise ValueError("a road drawn across the demo borough does not cross it; check the demo parameters.")
+    return line
 
 
 def _round_line(line: LineString) -> LineString:
@@ -216,7 +230,7 @@ def make_roads(rng: np.random.Generator, outline: Polygon, cx: float, cy: float)
 
     # motorway across the north-west
     p0, p1 = chord(200 + rng.uniform(-10, 10), 60 + rng.uniform(-10, 10), rng.uniform(2500, 3200))
-    m = _longest_line(LineString(_wiggly_line(rng, p0, p1, 12, 150)).intersection(ext))
+    m = _road_across(LineString(_wiggly_line(rng, p0, p1, 12, 150)).intersection(ext))
     roads.append({"name": MOTORWAY_NAME, "road_class": "motorway", "geometry": _round_line(m)})
 
     # four A-roads through the middle
@@ -224,8 +238,8 @@ def make_roads(rng: np.random.Generator, outline: Polygon, cx: float, cy: float)
     for i, name in enumerate(A_ROAD_NAMES):
         a = base + 45 * i + rng.uniform(-8, 8)
         p0, p1 = chord(a, a + 180 + rng.uniform(-20, 20), rng.uniform(-900, 900))
-        line = _longest_line(LineString(_wiggly_line(rng, p0, p1, 14, 220)).intersection(ext))
-        roads.append({"name": name, "road_class": "a_road", "geometry": _round_line(line)})
+        a_road = _road_across(LineString(_wiggly_line(rng, p0, p1, 14, 220)).intersection(ext))
+        roads.append({"name": name, "road_class": "a_road", "geometry": _round_line(a_road)})
 
     # B-roads inside the borough
     for name in B_ROAD_NAMES:
@@ -276,16 +290,21 @@ def make_minor_streets(
     return streets
 
 
+def _multi_parts(g: BaseGeometry) -> list[BaseGeometry]:
+    """The parts of a multi-part geometry; none for a single geometry."""
+    return list(g.geoms) if isinstance(g, BaseMultipartGeometry) else []
+
+
 def crossing_points(roads: list[dict], outline: Polygon) -> list[tuple[float, float]]:
     """Where A-roads cross the borough edge (ordered as the roads, then along each road)."""
-    out = []
+    out: list[tuple[float, float]] = []
     for r in roads:
         if r["road_class"] != "a_road":
             continue
         inter = r["geometry"].intersection(outline.exterior)
-        pts = [inter] if inter.geom_type == "Point" else list(getattr(inter, "geoms", []))
+        pts = [inter] if inter.geom_type == "Point" else list(_multi_parts(inter))
         pts = sorted(pts, key=lambda p: r["geometry"].project(p))
-        out.extend((round(p.x, 1), round(p.y, 1)) for p in pts if p.geom_type == "Point")
+        out.extend((round(p.x, 1), round(p.y, 1)) for p in pts if isinstance(p, Point))
     return out
 
 
@@ -298,20 +317,20 @@ def place_town_centres(roads: list[dict], outline: Polygon, n: int, min_sep: flo
     for i in range(len(a_roads)):
         for j in range(i + 1, len(a_roads)):
             g = a_roads[i]["geometry"].intersection(a_roads[j]["geometry"])
-            for p in [g] if g.geom_type == "Point" else list(getattr(g, "geoms", [])):
-                if p.geom_type == "Point" and inner.contains(p):
+            for p in [g] if g.geom_type == "Point" else list(_multi_parts(g)):
+                if isinstance(p, Point) and inner.contains(p):
                     cands.append((p.distance(c), p.x, p.y))
     cands.sort()
     chosen = [(cands[0][1], cands[0][2])] if cands else [(c.x, c.y)]
     # district centres: points along each A-road, as far from the others as possible
-    pool = []
+    along = []
     for r in a_roads:
         g = r["geometry"]
         for f in np.linspace(0.1, 0.9, 33):
             p = g.interpolate(f, normalized=True)
             if inner.contains(p):
-                pool.append((p.x, p.y))
-    pool = np.array(pool)
+                along.append((p.x, p.y))
+    pool = np.array(along)
     while len(chosen) < n and len(pool):
         d = np.min(
             np.hypot(pool[:, 0, None] - np.array(chosen)[:, 0], pool[:, 1, None] - np.array(chosen)[:, 1]), axis=1

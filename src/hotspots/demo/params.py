@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
 
@@ -194,12 +195,12 @@ class DemoTruth:
     out_dir: Path
     paths: dict[str, Path]
     params: DemoParams
-    town_centres: tuple[dict, ...]
-    emerging: dict
-    stopping: dict
-    near_repeat: dict
+    town_centres: tuple[dict[str, Any], ...]
+    emerging: dict[str, Any]
+    stopping: dict[str, Any]
+    near_repeat: dict[str, Any]
     uncovered_hotspots: tuple[str, ...]
     cross_border_points: tuple[tuple[float, float], ...]
     boundary_area_km2: float
     counts: dict[str, int] = field(default_factory=dict)
-    planted: dict = field(default_factory=dict)
+    planted: dict[str, Any] = field(default_factory=dict)  # JSON: planted_truth.json

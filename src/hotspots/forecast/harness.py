@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from .._csvsafe import write_csv
 from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError, LookAheadError
 from ..model import coarsest_precision
@@ -391,13 +392,13 @@ class BacktestResult:
             "scores": folder / "backtest_scores.csv",
             "curves": folder / "backtest_curves.csv",
         }
-        self.summary().to_csv(paths["summary"], index=False, float_format="%.6g")
+        write_csv(self.summary(), paths["summary"], float_format="%.6g")
         sc = self.scores.copy()
         sc["origin"] = sc["origin"].map(lambda t: f"{t:%Y-%m-%d}")
-        sc.to_csv(paths["scores"], index=False, float_format="%.6g")
+        write_csv(sc, paths["scores"], float_format="%.6g")
         cv = self.curves.copy()
         cv["origin"] = cv["origin"].map(lambda t: f"{t:%Y-%m-%d}")
-        cv.to_csv(paths["curves"], index=False, float_format="%.6g")
+        write_csv(cv, paths["curves"], float_format="%.6g")
         return paths
 
 

@@ -46,15 +46,25 @@ import hashlib
 import hmac
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
 
+from .._csvsafe import write_csv
 from ..config.sections import DEFAULT_TIMEZONE
 from ..crs import DEFAULT_CRS
 from ..errors import InputError
+from ._pings_kernels import speed_jumps
 from .readers import _read_csv, check_lonlat, check_xy
 
 __all__ = [
@@ -275,12 +285,15 @@ def _read_table(f: Path) -> pd.DataFrame:
     return df
 
 
-def _to_float(s: pd.Series) -> np.ndarray:
-    """Numbers from text cells; NaN where a cell is empty or not a number."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+def _arrow_data(s: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow array behind a column held by Arrow (pandas keeps text so when pyarrow is
+    installed), else None."""
+    return s.array.__arrow_array__() if isinstance(s.array, pd.arrays.ArrowExtensionArray) else None
 
-    arr = getattr(s.array, "_pa_array", None)
+
+def _to_float(s: pd.Series) -> npt.NDArray[np.float64]:
+    """Numbers from text cells; NaN where a cell is empty or not a number."""
+    arr = _arrow_data(s)
     if arr is None:
         return pd.to_numeric(s.astype(str).str.strip(), errors="coerce").to_numpy(dtype=float)
     try:  # clean numbers: one cast
@@ -292,11 +305,9 @@ def _to_float(s: pd.Series) -> np.ndarray:
     return np.asarray(out.to_numpy(zero_copy_only=False), dtype=float)
 
 
-def _blank(s: pd.Series) -> np.ndarray:
+def _blank(s: pd.Series) -> npt.NDArray[np.bool_]:
     """Whether each text cell is empty (or only spaces)."""
-    import pyarrow.compute as pc
-
-    arr = getattr(s.array, "_pa_array", None)
+    arr = _arrow_data(s)
     if arr is None:
         return (s.fillna("").astype(str).str.strip() == "").to_numpy(dtype=bool)
     return np.asarray(
@@ -411,14 +422,11 @@ TIME_REASONS = ("", "missing_time", "bad_time", "ambiguous_time")
 _NAT = np.iinfo(np.int64).min
 
 
-def _iso_fast(s: pd.Series, utc: bool) -> np.ndarray | None:
+def _iso_fast(s: pd.Series, utc: bool) -> npt.NDArray[np.datetime64] | None:
     """Fast path: every cell an ISO 8601 date-time (with a UTC offset when ``utc``, else without),
     parsed by Arrow into datetime64[ns] (UTC when ``utc``); None when any cell is not, and the
     caller then parses cell by cell."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = getattr(s.array, "_pa_array", None)
+    arr = _arrow_data(s)
     if arr is None:
         return None
     try:
@@ -491,7 +499,12 @@ def _as_timestamp(v, timezone: str, what: str) -> pd.Timestamp:
 
 
 # --------------------------------------------------------------------------- results
-def _reconcile(files: tuple[dict, ...]) -> dict:
+#: One file's counts: path, format, rows_read, accepted, quarantined, quarantined_by_reason (and the
+#: source CRS of pings).
+FileCounts = dict[str, Any]
+
+
+def _reconcile(files: tuple[FileCounts, ...]) -> dict[str, Any]:
     reasons: dict[str, int] = {}
     for s in files:
         for k, v in s["quarantined_by_reason"].items():
@@ -529,10 +542,10 @@ class PingsRead:
     pings: pd.DataFrame
     quarantine: pd.DataFrame
     units: pd.DataFrame
-    files: tuple[dict, ...]
+    files: tuple[FileCounts, ...]
     crs: str
     timezone: str
-    settings: dict
+    settings: dict[str, float | int | bool | list[str] | None]
     pseudonymisation: str
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -540,7 +553,7 @@ class PingsRead:
     def rows_read(self) -> int:
         return sum(s["rows_read"] for s in self.files)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """Counts for a manifest: read, accepted, quarantined by reason, per file and in total."""
         s = _reconcile(self.files)
         s.update(
@@ -565,9 +578,7 @@ class PingsRead:
             lines.append(f"  {v:>10,}  {k}: {PING_REASONS.get(k, '')}")
         return "\n".join(lines)
 
-    def write_quarantine(self, path) -> Path:
-        from .._csvsafe import write_csv
-
+    def write_quarantine(self, path: str | Path) -> Path:
         return write_csv(self.quarantine, path)
 
 
@@ -581,9 +592,9 @@ class PatrolLogRead:
 
     entries: pd.DataFrame
     quarantine: pd.DataFrame
-    files: tuple[dict, ...]
+    files: tuple[FileCounts, ...]
     timezone: str
-    settings: dict
+    settings: dict[str, float | bool]
     pseudonymisation: str
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -591,16 +602,14 @@ class PatrolLogRead:
     def rows_read(self) -> int:
         return sum(s["rows_read"] for s in self.files)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         s = _reconcile(self.files)
         s.update(
             {"timezone": self.timezone, "settings": dict(self.settings), "pseudonymisation": self.pseudonymisation}
         )
         return s
 
-    def write_quarantine(self, path) -> Path:
-        from .._csvsafe import write_csv
-
+    def write_quarantine(self, path: str | Path) -> Path:
         return write_csv(self.quarantine, path)
 
 
@@ -609,7 +618,7 @@ class _Flags:
     """The first quarantine reason of each row (0 = none yet) and its detail sentence."""
 
     def __init__(self, n: int, reasons: dict[str, str]):
-        self.names = ("",) + tuple(reasons)
+        self.names = ("", *reasons)
         self.code = np.zeros(n, dtype=np.int8)
         self.detail = np.full(n, "", dtype=object)
 
@@ -617,7 +626,12 @@ class _Flags:
     def free(self) -> np.ndarray:
         return self.code == 0
 
-    def mark(self, mask, name: str, text) -> np.ndarray:
+    def mark(
+        self,
+        mask: npt.ArrayLike,
+        name: str,
+        text: str | Callable[[npt.NDArray[np.bool_]], npt.ArrayLike],
+    ) -> npt.NDArray[np.bool_]:
         """Flag the still-unflagged rows of ``mask`` with ``name``. ``text`` is the detail: a string,
         or a function of the flagged-row mask returning one value per flagged row (so sentences are
         only built for rows that need them)."""
@@ -648,58 +662,14 @@ class _Flags:
         return q
 
 
-def read_pings(
-    path,
-    *,
-    timezone: str = DEFAULT_TIMEZONE,
-    crs: str | None = None,
-    columns: PingColumns | None = None,
-    area=None,
-    area_tolerance_m: float = 50.0,
-    period: tuple | None = None,
-    max_speed_mps: float = 50.0,
-    jitter_m: float = 30.0,
-    confirm_pings: int = 3,
-    pseudonym_key: bytes | str | None = None,
-    working_crs: str = DEFAULT_CRS,
-    dayfirst: bool = True,
-) -> PingsRead:
-    """Read and validate GPS pings from a CSV, a GPX file or a folder of them.
-
-    Parameters
-    ----------
-    path : a ``.csv`` / ``.csv.gz`` / ``.gpx`` file, or a folder (every such file below it, sorted).
-    timezone : time zone of the result, and of local times written without a UTC offset.
-    crs : CRS of x/y columns (required when the positions are x/y); ignored for longitude/latitude
-        and GPX (EPSG:4326).
-    columns : :class:`PingColumns` naming the CSV columns; empty names are recognised automatically.
-    area : optional polygon (shapely, in ``working_crs``), e.g. the study-area boundary; pings more than
-        ``area_tolerance_m`` metres outside it are quarantined (``outside_area``).
-    period : optional ``(start, end)``; pings outside ``[start, end)`` are quarantined (``outside_period``).
-    max_speed_mps : speed limit in metres per second (default 50 m/s = 180 km/h) for ``speed_jump``.
-    jitter_m : GPS error in metres always allowed between two pings, whatever the time between them.
-    confirm_pings : this many consecutive pings that agree with one another but not with the track
-        before them are taken as the unit genuinely moving on (see :func:`speed_jumps`).
-    pseudonym_key : secret for keyed pseudonyms; ``None`` numbers the units (module docstring).
-    working_crs : CRS of the result (default EPSG:27700, metres).
-    dayfirst : read ambiguous dates like ``03/04/2025`` as 3 April (UK style).
-
-    Whole-file mistakes (missing or empty file, no recognisable columns, swapped longitude/latitude,
-    metres in degree columns, not a GPX file, every ping outside ``area``) raise :class:`InputError`
-    naming the file and the fix.
-    """
-    from pyproj import Transformer
-
-    from ._pings_kernels import speed_jumps
-
-    if max_speed_mps <= 0 or jitter_m < 0 or area_tolerance_m < 0 or confirm_pings < 2:
-        raise InputError(
-            "read_pings: max_speed_mps must be > 0 m/s, jitter_m and area_tolerance_m >= 0 metres, "
-            f"confirm_pings >= 2 (got {max_speed_mps}, {jitter_m}, {area_tolerance_m}, {confirm_pings})."
-        )
-    columns = columns or PingColumns()
-    files = _list_files(Path(path), ("*.csv", "*.csv.gz", "*.gpx"), "pings")
-    frames, infos, file_rows = [], [], []
+def _read_ping_files(
+    files: list[Path], columns: PingColumns, crs: str | None
+) -> tuple[pd.DataFrame, npt.NDArray[np.int32], list[FileCounts]]:
+    """The rows of every file (unit, time, a, b, source_row, ``input:`` cells), the index of each
+    row's file, and per file its path, format, source CRS and rows read."""
+    frames: list[pd.DataFrame] = []
+    infos: list[FileCounts] = []
+    file_rows: list[npt.NDArray[np.int32]] = []
     for f in files:
         name = f.name.lower()
         if name.endswith(".gpx"):
@@ -713,18 +683,22 @@ def read_pings(
         frames.append(raw)
         infos.append({"path": str(f), "format": fmt, "crs": src_crs, "rows_read": int(len(raw))})
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    file_of = np.concatenate(file_rows)  # index of each row's file in infos
-    paths = np.array([i["path"] for i in infos], dtype=object)
-    n = len(raw)
-    ucode, ulabels, rule = _pseudonyms(raw["unit"], pseudonym_key)
-    flags = _Flags(n, PING_REASONS)
-    mark = flags.mark
+    return raw, np.concatenate(file_rows), infos
 
-    mark(ucode < 0, "missing_unit", "the unit id cell is empty")
-    times, tcode = parse_local_times(raw["time"], timezone, dayfirst)
+
+def _flag_times(
+    flags: _Flags,
+    raw: pd.DataFrame,
+    times: pd.Series,
+    tcode: npt.NDArray[np.int8],
+    timezone: str,
+    period: tuple[Any, Any] | None,
+) -> None:
+    """Quarantine missing, unreadable and ambiguous timestamps, and times outside ``period``."""
+    mark = flags.mark
     treason = np.asarray(TIME_REASONS, dtype=object)[tcode]
 
-    def cell(m):
+    def cell(m: npt.NDArray[np.bool_]) -> npt.NDArray[np.object_]:
         return raw["time"][m].fillna("").astype(str).str.slice(0, 40).map(repr).to_numpy(dtype=object)
 
     mark(treason == "missing_time", "missing_time", "the timestamp cell is empty")
@@ -748,6 +722,19 @@ def read_pings(
             "outside_period",
             lambda m: "time " + times[m].astype(str).to_numpy(dtype=object) + f" is outside {p0} .. {p1}",
         )
+
+
+def _flag_coordinates(
+    flags: _Flags,
+    raw: pd.DataFrame,
+    infos: list[FileCounts],
+    file_of: npt.NDArray[np.int32],
+    working_crs: str,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Quarantine empty, non-numeric, out-of-range and no-fix coordinates; the positions of the
+    other rows in ``working_crs`` (NaN for quarantined rows)."""
+    mark = flags.mark
+    n = len(raw)
     a = _to_float(raw["a"])
     b = _to_float(raw["b"])
     a_empty = np.zeros(n, dtype=bool)
@@ -781,83 +768,222 @@ def read_pings(
         "invalid_coordinates",
         f"position cannot be expressed in {working_crs}",
     )
-    if area is not None:
-        import shapely
+    return x, y
 
-        zone = area.buffer(area_tolerance_m) if area_tolerance_m > 0 else area
-        shapely.prepare(zone)
-        free = flags.free
-        inside = np.zeros(n, dtype=bool)
-        inside[free] = shapely.contains_xy(zone, x[free], y[free])
-        out = free & ~inside
-        if out.any():
-            d = np.full(n, np.nan)
-            d[out] = shapely.distance(area, shapely.points(x[out], y[out]))
-            mark(
-                out,
-                "outside_area",
-                lambda m: [f"position is {v:,.0f} m outside the area (tolerance {area_tolerance_m:g} m)" for v in d[m]],
+
+def _flag_outside_area(
+    flags: _Flags,
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    area: BaseGeometry,
+    area_tolerance_m: float,
+    infos: list[FileCounts],
+    file_of: npt.NDArray[np.int32],
+    working_crs: str,
+) -> None:
+    """Quarantine positions more than ``area_tolerance_m`` metres outside ``area``; a file whose
+    every position is outside is an error (wrong columns or CRS)."""
+    n = len(x)
+    zone = area.buffer(area_tolerance_m) if area_tolerance_m > 0 else area
+    shapely.prepare(zone)
+    free = flags.free
+    inside = np.zeros(n, dtype=bool)
+    inside[free] = shapely.contains_xy(zone, x[free], y[free])
+    out = free & ~inside
+    if out.any():
+        d = np.full(n, np.nan)
+        d[out] = shapely.distance(area, shapely.points(x[out], y[out]))
+        flags.mark(
+            out,
+            "outside_area",
+            lambda m: [f"position is {v:,.0f} m outside the area (tolerance {area_tolerance_m:g} m)" for v in d[m]],
+        )
+    for k, info in enumerate(infos):
+        m = (file_of == k) & np.isfinite(x)
+        if m.any() and not inside[m].any():
+            bx = area.bounds
+            raise InputError(
+                f"{info['path']}: all {int(m.sum()):,} pings with a position fall outside the area (they span x "
+                f"{np.nanmin(x[m]):.0f}-{np.nanmax(x[m]):.0f}, y {np.nanmin(y[m]):.0f}-{np.nanmax(y[m]):.0f} in "
+                f"{working_crs}; the area spans x {bx[0]:.0f}-{bx[2]:.0f}, y {bx[1]:.0f}-{bx[3]:.0f}). Check the "
+                "coordinate columns and crs."
             )
-        for k, info in enumerate(infos):
-            m = (file_of == k) & np.isfinite(x)
-            if m.any() and not inside[m].any():
-                bx = area.bounds
-                raise InputError(
-                    f"{info['path']}: all {int(m.sum()):,} pings with a position fall outside the area (they span x "
-                    f"{np.nanmin(x[m]):.0f}-{np.nanmax(x[m]):.0f}, y {np.nanmin(y[m]):.0f}-{np.nanmax(y[m]):.0f} in "
-                    f"{working_crs}; the area spans x {bx[0]:.0f}-{bx[2]:.0f}, y {bx[1]:.0f}-{bx[3]:.0f}). Check the "
-                    "coordinate columns and crs."
-                )
+
+
+def _flag_duplicates(
+    flags: _Flags,
+    order: npt.NDArray[np.intp],
+    ucode: npt.NDArray[np.int64],
+    tns: npt.NDArray[np.int64],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    source_row: npt.NDArray[np.int64],
+    src_path: npt.NDArray[np.object_],
+) -> npt.NDArray[np.intp]:
+    """Quarantine a later ping of a unit at the same time as an earlier one (``order``: the free
+    rows by unit and time, ties in file order); returns ``order`` without them. ``src_path``: each
+    row's file."""
+    if len(order) < 2:
+        return order
+    n = len(x)
+    same = (ucode[order[1:]] == ucode[order[:-1]]) & (tns[order[1:]] == tns[order[:-1]])
+    if not same.any():
+        return order
+    # the first row (in file order) of each run of equal (unit, time) stays; later rows repeat it
+    is_start = np.r_[True, ~same]
+    first = order[np.flatnonzero(is_start)][np.cumsum(is_start) - 1]
+    dup_rows = order[1:][same]
+    ref = first[1:][same]
+    dist = np.hypot(x[dup_rows] - x[ref], y[dup_rows] - y[ref])
+    txt = np.empty(n, dtype=object)
+    txt[dup_rows] = [
+        f"same unit and time as row {r} of {Path(str(fn)).name}"
+        + (" at the same position" if dd < 0.5 else f", {dd:.0f} m away")
+        for r, fn, dd in zip(source_row[ref], src_path[ref], dist, strict=True)
+    ]
+    m = np.zeros(n, dtype=bool)
+    m[dup_rows] = True
+    flags.mark(m, "duplicate_ping", lambda mm: txt[mm])
+    return order[np.isin(order, dup_rows, invert=True)]
+
+
+def _flag_speed_jumps(
+    flags: _Flags,
+    order: npt.NDArray[np.intp],
+    ucode: npt.NDArray[np.int64],
+    tns: npt.NDArray[np.int64],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    max_speed_mps: float,
+    jitter_m: float,
+    confirm_pings: int,
+) -> npt.NDArray[np.intp]:
+    """Quarantine pings the unit could not have reached from its previous accepted ping
+    (:func:`speed_jumps`, rows in ``order``: by unit and time); returns ``order`` without them."""
+    if not len(order):
+        return order
+    n = len(x)
+    rej, speed = speed_jumps(
+        ucode[order],
+        (tns[order] - tns[order].min()) / 1e9,
+        x[order],
+        y[order],
+        float(max_speed_mps),
+        float(jitter_m),
+        int(confirm_pings),
+    )
+    if not rej.any():
+        return order
+    rows = order[rej]
+    txt = np.empty(n, dtype=object)
+    v = speed[rej]
+    fin = np.isfinite(v)
+    words = np.full(len(v), "an isolated position that the unit's following pings contradict", dtype=object)
+    words[fin] = (
+        "needs "
+        + pd.Series(np.round(v[fin]).astype(np.int64)).astype(str)
+        + f" m/s from the unit's previous accepted ping (limit {max_speed_mps:g} m/s)"
+    ).to_numpy(dtype=object)
+    txt[rows] = words
+    m = np.zeros(n, dtype=bool)
+    m[rows] = True
+    flags.mark(m, "speed_jump", lambda mm: txt[mm])
+    return order[~rej]
+
+
+def _units_table(pings: pd.DataFrame, tns: npt.NDArray[np.int64]) -> pd.DataFrame:
+    """Per unit of ``pings`` (sorted by unit then time; ``tns`` their times in ns): pings, first,
+    last and the median interval between consecutive pings in seconds."""
+    ucodes_sorted = pings["unit"].cat.codes.to_numpy()
+    tsec = tns / 1e9
+    n = len(pings)
+    newu = np.r_[True, ucodes_sorted[1:] != ucodes_sorted[:-1]] if n else np.zeros(0, bool)
+    gaps = np.where(newu, np.nan, np.r_[np.nan, np.diff(tsec)]) if n else np.zeros(0)
+    g = pd.DataFrame({"unit": pings["unit"], "time": pings["time"], "gap": gaps}).groupby("unit", observed=True)
+    return pd.DataFrame(
+        {"pings": g.size(), "first": g["time"].min(), "last": g["time"].max(), "median_interval_s": g["gap"].median()}
+    ).reset_index()
+
+
+def _count_files(infos: list[FileCounts], quarantine: pd.DataFrame, accepted_file_of: npt.NDArray[np.int32]) -> None:
+    """Add accepted, quarantined and quarantined_by_reason to each file's counts."""
+    q_by = quarantine.groupby(["source_file", "reason"]).size() if len(quarantine) else pd.Series(dtype=int)
+    acc_by_file = (
+        np.bincount(accepted_file_of, minlength=len(infos)) if len(accepted_file_of) else np.zeros(len(infos), int)
+    )
+    for k, info in enumerate(infos):
+        p = info["path"]
+        qr = q_by[p].to_dict() if len(q_by) and p in q_by.index.get_level_values(0) else {}
+        info["accepted"] = int(acc_by_file[k])
+        info["quarantined"] = int(sum(qr.values()))
+        info["quarantined_by_reason"] = {r: int(v) for r, v in sorted(qr.items())}
+
+
+def read_pings(
+    path: str | Path,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    crs: str | None = None,
+    columns: PingColumns | None = None,
+    area: BaseGeometry | None = None,
+    area_tolerance_m: float = 50.0,
+    period: tuple[Any, Any] | None = None,
+    max_speed_mps: float = 50.0,
+    jitter_m: float = 30.0,
+    confirm_pings: int = 3,
+    pseudonym_key: bytes | str | None = None,
+    working_crs: str = DEFAULT_CRS,
+    dayfirst: bool = True,
+) -> PingsRead:
+    """Read and validate GPS pings from a CSV, a GPX file or a folder of them.
+
+    Parameters
+    ----------
+    path : a ``.csv`` / ``.csv.gz`` / ``.gpx`` file, or a folder (every such file below it, sorted).
+    timezone : time zone of the result, and of local times written without a UTC offset.
+    crs : CRS of x/y columns (required when the positions are x/y); ignored for longitude/latitude
+        and GPX (EPSG:4326).
+    columns : :class:`PingColumns` naming the CSV columns; empty names are recognised automatically.
+    area : optional polygon (shapely, in ``working_crs``), e.g. the study-area boundary; pings more than
+        ``area_tolerance_m`` metres outside it are quarantined (``outside_area``).
+    period : optional ``(start, end)``; pings outside ``[start, end)`` are quarantined (``outside_period``).
+    max_speed_mps : speed limit in metres per second (default 50 m/s = 180 km/h) for ``speed_jump``.
+    jitter_m : GPS error in metres always allowed between two pings, whatever the time between them.
+    confirm_pings : this many consecutive pings that agree with one another but not with the track
+        before them are taken as the unit genuinely moving on (see :func:`speed_jumps`).
+    pseudonym_key : secret for keyed pseudonyms; ``None`` numbers the units (module docstring).
+    working_crs : CRS of the result (default EPSG:27700, metres).
+    dayfirst : read ambiguous dates like ``03/04/2025`` as 3 April (UK style).
+
+    Whole-file mistakes (missing or empty file, no recognisable columns, swapped longitude/latitude,
+    metres in degree columns, not a GPX file, every ping outside ``area``) raise :class:`InputError`
+    naming the file and the fix.
+    """
+    if max_speed_mps <= 0 or jitter_m < 0 or area_tolerance_m < 0 or confirm_pings < 2:
+        raise InputError(
+            "read_pings: max_speed_mps must be > 0 m/s, jitter_m and area_tolerance_m >= 0 metres, "
+            f"confirm_pings >= 2 (got {max_speed_mps}, {jitter_m}, {area_tolerance_m}, {confirm_pings})."
+        )
+    columns = columns or PingColumns()
+    files = _list_files(Path(path), ("*.csv", "*.csv.gz", "*.gpx"), "pings")
+    raw, file_of, infos = _read_ping_files(files, columns, crs)
+    paths = np.array([i["path"] for i in infos], dtype=object)
+    n = len(raw)
+    ucode, ulabels, rule = _pseudonyms(raw["unit"], pseudonym_key)
+    flags = _Flags(n, PING_REASONS)
+    flags.mark(ucode < 0, "missing_unit", "the unit id cell is empty")
+    times, tcode = parse_local_times(raw["time"], timezone, dayfirst)
+    _flag_times(flags, raw, times, tcode, timezone, period)
+    x, y = _flag_coordinates(flags, raw, infos, file_of, working_crs)
+    if area is not None:
+        _flag_outside_area(flags, x, y, area, area_tolerance_m, infos, file_of, working_crs)
     # duplicates and impossible jumps, per unit in time order
     free = np.flatnonzero(flags.free)
     tns = times.to_numpy(dtype="datetime64[ns]").view(np.int64) if n else np.zeros(0, np.int64)
     order = free if _sorted_by(ucode[free], tns[free]) else free[np.lexsort((free, tns[free], ucode[free]))]
-    if len(order) > 1:
-        same = (ucode[order[1:]] == ucode[order[:-1]]) & (tns[order[1:]] == tns[order[:-1]])
-        if same.any():
-            # the first row (in file order) of each run of equal (unit, time) stays; later rows repeat it
-            is_start = np.r_[True, ~same]
-            first = order[np.flatnonzero(is_start)][np.cumsum(is_start) - 1]
-            dup_rows = order[1:][same]
-            ref = first[1:][same]
-            dist = np.hypot(x[dup_rows] - x[ref], y[dup_rows] - y[ref])
-            src = paths[file_of[ref]]
-            txt = np.empty(n, dtype=object)
-            txt[dup_rows] = [
-                f"same unit and time as row {r} of {Path(str(fn)).name}"
-                + (" at the same position" if dd < 0.5 else f", {dd:.0f} m away")
-                for r, fn, dd in zip(raw["source_row"].to_numpy()[ref], src, dist)
-            ]
-            m = np.zeros(n, dtype=bool)
-            m[dup_rows] = True
-            mark(m, "duplicate_ping", lambda mm: txt[mm])
-            order = order[np.isin(order, dup_rows, invert=True)]
-    if len(order):
-        rej, speed = speed_jumps(
-            ucode[order],
-            (tns[order] - tns[order].min()) / 1e9,
-            x[order],
-            y[order],
-            float(max_speed_mps),
-            float(jitter_m),
-            int(confirm_pings),
-        )
-        if rej.any():
-            rows = order[rej]
-            txt = np.empty(n, dtype=object)
-            v = speed[rej]
-            fin = np.isfinite(v)
-            words = np.full(len(v), "an isolated position that the unit's following pings contradict", dtype=object)
-            words[fin] = (
-                "needs "
-                + pd.Series(np.round(v[fin]).astype(np.int64)).astype(str)
-                + f" m/s from the unit's previous accepted ping (limit {max_speed_mps:g} m/s)"
-            ).to_numpy(dtype=object)
-            txt[rows] = words
-            m = np.zeros(n, dtype=bool)
-            m[rows] = True
-            mark(m, "speed_jump", lambda mm: txt[mm])
-            order = order[~rej]
+    source_row = raw["source_row"].to_numpy()
+    order = _flag_duplicates(flags, order, ucode, tns, x, y, source_row, paths[file_of])
+    order = _flag_speed_jumps(flags, order, ucode, tns, x, y, max_speed_mps, jitter_m, confirm_pings)
     quarantine = flags.quarantine(raw, ucode, ulabels, paths, file_of)
     # order is sorted by (unit code, time); codes follow first appearance, labels sort the same way
     # for numbered units, so sort by label for keyed ones
@@ -876,26 +1002,12 @@ def read_pings(
             "x": x[order],
             "y": y[order],
             "source_file": pd.Categorical.from_codes(file_of[order], categories=paths),
-            "source_row": raw["source_row"].to_numpy()[order],
+            "source_row": source_row[order],
         }
     )
-    ucodes_sorted = pings["unit"].cat.codes.to_numpy()
-    tsec = tns[order] / 1e9
-    newu = np.r_[True, ucodes_sorted[1:] != ucodes_sorted[:-1]] if len(order) else np.zeros(0, bool)
-    gaps = np.where(newu, np.nan, np.r_[np.nan, np.diff(tsec)]) if len(order) else np.zeros(0)
-    g = pd.DataFrame({"unit": pings["unit"], "time": pings["time"], "gap": gaps}).groupby("unit", observed=True)
-    units_table = pd.DataFrame(
-        {"pings": g.size(), "first": g["time"].min(), "last": g["time"].max(), "median_interval_s": g["gap"].median()}
-    ).reset_index()
-    q_by = quarantine.groupby(["source_file", "reason"]).size() if len(quarantine) else pd.Series(dtype=int)
-    acc_by_file = np.bincount(file_of[order], minlength=len(infos)) if len(order) else np.zeros(len(infos), int)
-    for k, info in enumerate(infos):
-        p = info["path"]
-        qr = q_by[p].to_dict() if len(q_by) and p in q_by.index.get_level_values(0) else {}
-        info["accepted"] = int(acc_by_file[k])
-        info["quarantined"] = int(sum(qr.values()))
-        info["quarantined_by_reason"] = {r: int(v) for r, v in sorted(qr.items())}
-    settings = {
+    units_table = _units_table(pings, tns[order])
+    _count_files(infos, quarantine, file_of[order])
+    settings: dict[str, float | int | bool | list[str] | None] = {
         "max_speed_mps": float(max_speed_mps),
         "jitter_m": float(jitter_m),
         "confirm_pings": int(confirm_pings),
@@ -921,10 +1033,10 @@ def read_pings(
 
 # --------------------------------------------------------------------------- patrol log
 def read_patrol_log(
-    path,
+    path: str | Path,
     *,
     timezone: str = DEFAULT_TIMEZONE,
-    place_ids=None,
+    place_ids: Iterable[object] | None = None,
     columns: LogColumns | None = None,
     max_hours: float = 12.0,
     pseudonym_key: bytes | str | None = None,
@@ -950,7 +1062,9 @@ def read_patrol_log(
     if max_hours <= 0:
         raise InputError(f"read_patrol_log: max_hours must be > 0 hours, got {max_hours}.")
     columns = columns or LogColumns()
-    frames, infos, file_of = [], [], []
+    frames: list[pd.DataFrame] = []
+    infos: list[FileCounts] = []
+    file_rows: list[npt.NDArray[np.int32]] = []
     for f in _list_files(Path(path), ("*.csv", "*.csv.gz"), "patrol log"):
         df = _read_table(f)
         cols = list(df.columns)
@@ -973,11 +1087,11 @@ def read_patrol_log(
         raw["source_row"] = np.arange(1, len(df) + 1, dtype=np.int64)
         for c in [m[r] for r in ("place", "date", "start", "end") if r in m]:
             raw[f"input:{c}"] = df[c]
-        file_of.append(np.full(len(raw), len(infos), dtype=np.int32))
+        file_rows.append(np.full(len(raw), len(infos), dtype=np.int32))
         frames.append(raw)
         infos.append({"path": str(f), "format": "patrol_log", "rows_read": int(len(raw))})
     raw = pd.concat(frames, ignore_index=True)
-    file_of = np.concatenate(file_of)
+    file_of = np.concatenate(file_rows)
     paths = np.array([i["path"] for i in infos], dtype=object)
     n = len(raw)
     ucode, ulabels, rule = _pseudonyms(raw["unit"], pseudonym_key)

@@ -1,10 +1,10 @@
 """The CCTV coverage report's pages: the public-consultation map of ``hotspots cctv``.
 
-Nothing incident-level goes into the map: only the aggregated cells of the
-public tier (:func:`hotspots.render.report.aggregate_cells`: ``[public]`` grid
-and threshold, counts below it removed) and the proposed camera sites with
-their rank. Coordinates
-are written in EPSG:4326 rounded to 5 decimals (about 1 m).
+Nothing incident-level goes into the map: only the squares of the one public
+aggregation, :func:`hotspots.render.public.public_tier` (the same squares,
+period and threshold as the pack's public tier, small counts already
+suppressed), and the proposed camera sites with their rank. Coordinates are
+written in EPSG:4326 rounded to 5 decimals (about 1 m).
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ import shapely
 from branca.element import Figure
 from shapely.geometry.base import BaseGeometry
 
-from ..config.sections import PublicConfig
 from ..coverage.result import CoverageResult
-from .report import aggregate_cells
+from .public import PublicTier
 
 
 def _round_coords(gdf: gpd.GeoDataFrame, ndigits: int = 5) -> gpd.GeoDataFrame:
@@ -31,22 +30,19 @@ def _round_coords(gdf: gpd.GeoDataFrame, ndigits: int = 5) -> gpd.GeoDataFrame:
 
 def write_public_map(
     path: str | Path,
-    cells: gpd.GeoDataFrame,
+    tier: PublicTier,
     sites: gpd.GeoDataFrame | None = None,
     boundary: BaseGeometry | None = None,
-    min_count: int = 5,
     title: str = "Proposed CCTV sites",
-    period: str = "",
 ) -> Path:
-    """Write ``public_map.html`` (folium): boundary, aggregated cells, proposed sites (rank only).
+    """Write ``public_map.html`` (folium): boundary, the public tier's squares, proposed sites (rank only).
 
-    ``cells`` (column ``incidents``) come from :func:`hotspots.render.report.aggregate_cells`; the
-    boundary is in the cells' CRS. Cells below ``min_count`` are dropped again
-    here, so a caller cannot publish them by mistake.
+    ``tier`` comes from :func:`hotspots.render.public.public_tier`; the boundary is in its CRS.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    cells = cells[cells["incidents"] >= min_count].rename(columns={"incidents": "count"})
+    min_count, period = tier.min_count, tier.period.label
+    cells = gpd.GeoDataFrame({"count": tier.cells["incidents"].to_numpy()}, geometry=tier.cells.geometry, crs=tier.crs)
     c4326 = _round_coords(cells[["count", "geometry"]]) if len(cells) else None
     if boundary is not None:
         b = _round_coords(gpd.GeoDataFrame(geometry=[boundary], crs=cells.crs))
@@ -75,7 +71,7 @@ def write_public_map(
 
         folium.GeoJson(
             c4326.__geo_interface__,
-            name=f"Recorded crime per cell{(' ' + period) if period else ''}",
+            name=f"Recorded crime per {tier.cell_size_m:g} m square, {period}",
             style_function=style,
             tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=["recorded crimes"]),
         ).add_to(m)
@@ -103,22 +99,10 @@ def write_public_map(
     return path
 
 
-def write_coverage_report(res: CoverageResult, out_dir: str | Path, x, y, public: PublicConfig) -> list[Path]:
+def write_coverage_report(res: CoverageResult, out_dir: str | Path, public: PublicTier) -> list[Path]:
     """The coverage report folder: the result's tables and layers (:meth:`CoverageResult.write`) plus
-    ``public/public_map.html``, the public-consultation map, whose counts of the incidents at ``x, y`` use the
-    public tier's one grid and threshold (``[public]``)."""
+    ``public/public_map.html``, the public-consultation map of the ``public`` tier's squares."""
     out = Path(out_dir)
     files = res.write(out)
-    period = f"{res.period[0]} to {res.period[1]}" if res.period[0] else ""
-    cells = aggregate_cells(x, y, res.boundary, public, res.proposed_sites.crs)
-    files.append(
-        write_public_map(
-            out / "public" / "public_map.html",
-            cells,
-            res.proposed_sites,
-            res.boundary,
-            public.min_count,
-            period=period,
-        )
-    )
+    files.append(write_public_map(out / "public" / "public_map.html", public, res.proposed_sites, res.boundary))
     return files

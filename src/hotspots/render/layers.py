@@ -11,8 +11,10 @@ linearly in Mercator). Stages that did not run contribute no layers.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,8 +148,17 @@ def vector_layers(res: RunResults) -> dict[str, gpd.GeoDataFrame]:
     return layers
 
 
-def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, tasking: TaskingList | None = None) -> Path:
-    """One GeoPackage with every layer; datetimes and objects stored as text."""
+def write_gpkg(
+    layers: dict[str, gpd.GeoDataFrame],
+    path: Path,
+    tasking: TaskingList | None = None,
+    as_of: pd.Timestamp | None = None,
+) -> Path:
+    """One GeoPackage with every layer; datetimes and objects stored as text.
+
+    Finished by :func:`finalise_gpkg`: its timestamps are ``as_of`` (default the tasking list's
+    meeting date), so the same layers always give the same bytes.
+    """
     path = Path(path)
     if path.exists():
         path.unlink()
@@ -166,6 +177,30 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, tasking: Tasking
             ):
                 d[c] = d[c].astype(str)
         d.to_file(path, layer=name, driver="GPKG")
+    if path.exists():
+        stamp = as_of if as_of is not None else tasking.fim_date if tasking is not None else None
+        finalise_gpkg(path, stamp)
+    return path
+
+
+#: Timestamp written into a GeoPackage when no date is given (the Unix epoch).
+EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+
+
+def finalise_gpkg(path: Path, as_of: pd.Timestamp | None = None) -> Path:
+    """The one function that finishes a GeoPackage: every timestamp GDAL takes from the clock
+    (``gpkg_contents.last_change``, and ``layer_styles.update_time`` when styles are stored) becomes
+    ``as_of`` (the meeting date; the Unix epoch when None), in UTC, so the file's bytes depend only
+    on its content."""
+    when = EPOCH if as_of is None else pd.Timestamp(as_of)
+    when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        con.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
+        styled = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'layer_styles'").fetchone()
+        if styled:
+            con.execute("UPDATE layer_styles SET update_time = ?", (stamp,))
+        con.commit()
     return path
 
 

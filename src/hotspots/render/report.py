@@ -2,14 +2,13 @@
 
 ``index.html`` is the overview an analyst reads at the FIM without opening a
 map; ``tasking.html`` the ranked list; ``public/`` an aggregated version safe
-to publish (cells below ``[public] min_count`` suppressed, no incident points,
-no location strings). Sections whose stage did not run say so instead of
-failing.
+to publish, every figure from :mod:`hotspots.render.public` (one grid, one
+period, one threshold, secondary suppression; no incident points, no location
+strings). Sections whose stage did not run say so instead of failing.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .. import __version__
 from ..config.sections import PublicConfig, RenderConfig
-from ..coverage.report import CoverageResult
+from ..coverage.result import CoverageResult
 from ..crs import crs_label
-from ..geo.grid import Grid
 from ..model import coarsest_precision
 from ..stages.results import RunResults, TaskingList
 from .maps import WGS84, _geojson_layer, esc, save_map, to_geojson
 from .offline import head_html, strip_cdn
+from .public import PublicTier, public_tier_for
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -259,7 +258,7 @@ FILE_NOTES = {
     "tasking.html": "the ranked tasking list as a web page",
     "tasking.csv": "the ranked tasking list for Excel",
     "layers.gpkg": "every map layer for QGIS/ArcGIS ({crs})",
-    "manifest.json": "how this pack was made: version, settings, input file hashes, counts, timings, seed",
+    "manifest.json": "how this pack was made: version, settings, input file hashes, counts, steps, seed",
     "quarantine.csv": "input rows that were rejected, with the reason",
     "ward_table.csv": "counts, harm and rates per ward",
 }
@@ -387,6 +386,7 @@ TASKING_HTML_COLUMNS = [
 def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files: dict[str, str]) -> Path:
     """``tasking.html``: the ranked list as a page (every value escaped by the template)."""
     df = tasking.to_frame()
+    shown = set(tasking.column_keys)  # columns that carry no information for this data are left out
     recs = []
     for r in df.to_dict("records"):
         r = {
@@ -401,8 +401,8 @@ def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files:
         "status_line": ", ".join(f"{v} {k}" for k, v in tasking.status_counts().items()),
         "lookback": res.cfg.analysis.lookback_days,
         "playbook": " + ".join(Path(x.strip()).name for x in tasking.playbook_source.split("+")),
-        "columns": [c for _, c in TASKING_HTML_COLUMNS],
-        "keys": [k for k, _ in TASKING_HTML_COLUMNS],
+        "columns": [c for k, c in TASKING_HTML_COLUMNS if k in shown],
+        "keys": [k for k, _ in TASKING_HTML_COLUMNS if k in shown],
         "rows": recs,
     }
     p = out / "tasking.html"
@@ -411,27 +411,6 @@ def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files:
 
 
 # --------------------------------------------------------------------------- public tier
-def public_cells(res: RunResults, pcfg: PublicConfig) -> gpd.GeoDataFrame:
-    """Counts per ``cell_size_m`` cell over the analysis window (working CRS), suppressed below ``min_count``.
-
-    Only cells with at least ``min_count`` incidents are returned; counts are
-    whole numbers and no incident detail is kept.
-    """
-    inc = res.recent()
-    return aggregate_cells(inc["x"].to_numpy(float), inc["y"].to_numpy(float), res.area.boundary, pcfg, res.area.crs)
-
-
-def aggregate_cells(x, y, boundary, pcfg: PublicConfig, crs: str) -> gpd.GeoDataFrame:
-    """Incident counts per ``[public] cell_size_m`` square over ``boundary`` (``crs``), only squares holding
-    at least ``[public] min_count``: the one grid and threshold of every public output (column ``incidents``)."""
-    g = Grid.from_boundary(boundary, pcfg.cell_size_m, crs=crs)
-    cnt = g.counts(np.asarray(x, float), np.asarray(y, float))
-    cnt = np.where(g.mask, cnt, 0)
-    cnt[cnt < pcfg.min_count] = 0
-    df = g.to_frame(clip=True, incidents=cnt.astype(int))
-    return df[df["incidents"] >= pcfg.min_count].reset_index(drop=True)
-
-
 def _public_base_map(res: RunResults, rc: RenderConfig) -> folium.Map:
     """A Folium map fitted to the borough with the ward outlines (and the basemap if configured):
     the base of every public-tier page."""
@@ -451,11 +430,14 @@ def _public_base_map(res: RunResults, rc: RenderConfig) -> folium.Map:
     return m
 
 
-def render_public(res: RunResults, out: Path, pcfg: PublicConfig) -> list[Path]:
-    """``public/index.html`` and ``public/map.html`` from aggregated cells only."""
+def render_public(res: RunResults, out: Path, pcfg: PublicConfig, tier: PublicTier | None = None) -> PublicTier:
+    """``public/index.html``, ``public/map.html`` and (when the CCTV stage ran)
+    ``public/cctv_consultation.html``: every figure from the one public aggregation
+    (:func:`hotspots.render.public.public_tier`), nothing else. Returns the tier (for the manifest)."""
     pub = out / "public"
     pub.mkdir(parents=True, exist_ok=True)
-    cells = public_cells(res, pcfg)
+    tier = tier if tier is not None else public_tier_for(res.inputs)
+    cells = tier.cells
     rc = res.cfg.render
     m = _public_base_map(res, rc)
     legend = ""
@@ -469,7 +451,7 @@ def render_public(res: RunResults, out: Path, pcfg: PublicConfig) -> list[Path]:
             rc.coord_decimals,
         )
         _geojson_layer(
-            fc, f"Recorded crime per {pcfg.cell_size_m:g} m square", colour_prop="c", weight=0, fill_opacity=0.6
+            fc, f"Recorded crime per {tier.cell_size_m:g} m square", colour_prop="c", weight=0, fill_opacity=0.6
         ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().header.add_child(Element(head_html()), name="hs_offline")
@@ -478,12 +460,8 @@ def render_public(res: RunResults, out: Path, pcfg: PublicConfig) -> list[Path]:
     strip_cdn(m)
     save_map(m, pub / "map.html")
     if res.coverage is not None:
-        _cctv_public_map(res, res.coverage, pub, rc)
-    inc = res.recent()
-    vc = inc["crime_type"].value_counts()
-    rows = [
-        {"crime_type": t, "n": int(n) if n >= pcfg.min_count else f"fewer than {pcfg.min_count}"} for t, n in vc.items()
-    ]
+        _cctv_public_map(res, res.coverage, tier, pub, rc)
+    rows = [{"crime_type": r.label, "n": f"{r.count:,}" if r.count is not None else "not shown"} for r in tier.totals]
     names = {"cctv_consultation.html": "CCTV consultation map"}
     extra = [
         {"name": names.get(p.name, p.stem), "href": p.name}
@@ -492,19 +470,15 @@ def render_public(res: RunResults, out: Path, pcfg: PublicConfig) -> list[Path]:
     ]
     ctx = {
         "project": res.cfg.project.name,
-        "data_end": f"{res.fim_date - pd.Timedelta(days=1):%Y-%m-%d}",
-        "fim_date": f"{res.fim_date:%Y-%m-%d}",
-        "cell": f"{pcfg.cell_size_m:g}",
-        "min_count": pcfg.min_count,
-        "lookback": res.cfg.analysis.lookback_days,
+        "period": tier.period.label,
+        "cell": f"{tier.cell_size_m:g}",
+        "min_count": tier.min_count,
         "rows": rows,
+        "notes": list(tier.notes),
         "extra": extra,
     }
     (pub / "index.html").write_text(env().get_template("public_index.html").render(**ctx), encoding="utf-8")
-    (pub / "cells.json").write_text(
-        json.dumps({"cell_size_m": pcfg.cell_size_m, "min_count": pcfg.min_count, "cells": int(len(cells))})
-    )
-    return [pub / "index.html", pub / "map.html"]
+    return tier
 
 
 def _quartile_classes(counts: np.ndarray, colours: list[str]) -> tuple[np.ndarray, str]:
@@ -527,10 +501,10 @@ def _quartile_classes(counts: np.ndarray, colours: list[str]) -> tuple[np.ndarra
     return idx, f"<div id='hs-legend' style='{panel}'><b>Incidents per square</b>{items}</div>"
 
 
-def _cctv_public_map(res: RunResults, cov: CoverageResult, pub: Path, rc: RenderConfig) -> Path:
-    """``public/cctv_consultation.html``: the CCTV public-consultation map (aggregated counts, proposed sites
-    by rank only), offline like every other map."""
-    cells = public_cells(res, res.cfg.public)  # the public tier's one grid and threshold
+def _cctv_public_map(res: RunResults, cov: CoverageResult, tier: PublicTier, pub: Path, rc: RenderConfig) -> Path:
+    """``public/cctv_consultation.html``: the CCTV public-consultation map (the public tier's squares, the
+    proposed sites by rank only), offline like every other map."""
+    cells = tier.cells
     m = _public_base_map(res, rc)
     legend = ""
     if len(cells):
@@ -543,7 +517,7 @@ def _cctv_public_map(res: RunResults, cov: CoverageResult, pub: Path, rc: Render
                 0,
                 rc.coord_decimals,
             ),
-            "Recorded crime (aggregated)",
+            f"Recorded crime per {tier.cell_size_m:g} m square, {tier.period.label}",
             colour_prop="c",
             weight=0,
             fill_opacity=0.6,

@@ -7,8 +7,9 @@ Units of work
     * KDE tiles of a very large area (:func:`hotspots.scale.tiles.tiled_density_surface`).
 
 Every task is a pure function of its inputs and the config's seed, so the results
-equal the serial run's. Packs are written atomically by the pipeline (a temporary
-folder renamed into place), so a worker that dies mid-task leaves no pack behind:
+equal the serial run's. Packs are written whole by the pipeline (a hidden folder
+swapped into place under the output folder's lock, :mod:`hotspots.outfolder`), so a
+worker that dies mid-task leaves no half-written pack behind:
 Dask re-runs the task on another worker (``retries`` extra attempts for tasks that
 raise; a task whose worker dies is re-run up to the scheduler's
 ``distributed.scheduler.allowed-failures`` times), and if it still fails the run
@@ -31,13 +32,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
-from .. import pipeline
+from .. import outfolder, pipeline
 from ..config import Config, load_config
 from ..config.sections import LOCAL_SCHEDULER as LOCAL
 from ..errors import ConfigError, HotspotsError, InputError
@@ -106,11 +106,11 @@ def gather_all(client, futures, labels) -> list:
     A task whose worker died too often (``KilledWorker``) or that raised after its retries
     is reported with its label. Nothing is returned unless every task succeeded.
     """
-    from distributed import wait
+    from distributed import wait  # dask is the optional [dask] extra
 
     wait(futures)
     failed = []
-    for fut, label in zip(futures, labels):
+    for fut, label in zip(futures, labels, strict=True):
         if fut.status != "finished":
             exc = fut.exception()
             failed.append((label, exc))
@@ -249,7 +249,7 @@ def run_packs(
     with connect(scheduler) as client:
         if client is None:
             done = []
-            for p, cfg, out in zip(paths, cfgs, outs):
+            for p, cfg, out in zip(paths, cfgs, outs, strict=True):
                 done.append(Path(_run_pack(cfg, fim_date, out, now)))
                 if progress:
                     progress(f"{p.stem}: {done[-1]}")
@@ -267,7 +267,7 @@ def run_packs(
                 retries=retries,
                 key=f"hotspots-pack-{p.stem}-{os.getpid()}-{i}",
             )
-            for i, (p, cfg, out) in enumerate(zip(paths, cfgs, outs))
+            for i, (p, cfg, out) in enumerate(zip(paths, cfgs, outs, strict=True))
         ]
         try:
             done = [Path(r) for r in gather_all(client, futures, [f"borough {p.stem} ({p})" for p in paths])]
@@ -276,15 +276,15 @@ def run_packs(
                 if out:
                     _remove_stale_partials(Path(out))
     if progress:
-        for p, d in zip(paths, done):
+        for p, d in zip(paths, done, strict=True):
             progress(f"{p.stem}: {d}")
     return done
 
 
 def _remove_stale_partials(out: Path) -> None:
-    """Remove temporary pack folders that a dead worker left beside ``out`` (never a finished pack)."""
-    for tmp in out.parent.glob(f".{out.name}.*.partial"):
-        shutil.rmtree(tmp, ignore_errors=True)
+    """Remove hidden pack folders that a dead worker left beside ``out`` (never a finished pack), unless
+    another run holds the folder's lock (then its next run tidies up)."""
+    outfolder.tidy(out)
 
 
 # --------------------------------------------------------------------------- backtest

@@ -43,6 +43,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._csvsafe import write_csv
 from ..config.sections import DEFAULT_TIMEZONE
 from ..crs import DEFAULT_CRS
 from ..demo import generate_demo
@@ -111,8 +112,8 @@ def borough_codes(n: int) -> list[str]:
 def borough_centres(n: int, spacing_m: float) -> np.ndarray:
     """The ``n`` lattice points nearest the centre (ties broken by angle), shape (n, 2) metres."""
     k = int(math.ceil(math.sqrt(n))) + 2
-    ii, jj = np.meshgrid(np.arange(-k, k + 1), np.arange(-k, k + 1))
-    ii, jj = ii.ravel(), jj.ravel()
+    gi, gj = np.meshgrid(np.arange(-k, k + 1), np.arange(-k, k + 1))
+    ii, jj = gi.ravel(), gj.ravel()
     d = np.hypot(ii, jj)
     ang = np.mod(np.arctan2(jj, ii), 2 * np.pi)
     order = np.lexsort((ang, np.round(d, 9)))[:n]
@@ -194,7 +195,7 @@ def generate_london(out_dir: str | Path, params: LondonParams | None = None, pro
         "scale": scale,
         "generated": raw_counts,
         "kept": counts,
-        "centres": {c: [float(x), float(y)] for c, (x, y) in zip(codes, centres)},
+        "centres": {c: [float(x), float(y)] for c, (x, y) in zip(codes, centres, strict=True)},
         "seeds": {c: borough_params(lp, i, scale, centres[i]).seed for i, c in enumerate(codes)},
         "crs": DEFAULT_CRS,
         "dataset": "incidents",
@@ -231,7 +232,7 @@ def _thin_and_write(bdir: Path, dataset: Path, code: str, sel: np.ndarray) -> in
     csv_path = bdir / "incidents" / "incidents.csv"
     df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     df = df.iloc[sel].reset_index(drop=True)
-    df.to_csv(csv_path, index=False, lineterminator="\n")
+    write_csv(df, csv_path, bom=False, lineterminator="\n")
     e = df["easting"].astype(np.int32)
     n = df["northing"].astype(np.int32)
     part = gpd.GeoDataFrame(

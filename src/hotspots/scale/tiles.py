@@ -161,11 +161,11 @@ def tiled_density_surface(
     else:
         futures = [
             client.submit(kde_tile, *a, key=f"hotspots-kde-tile-{t.row0}-{t.col0}-{_token(a)}", retries=retries)
-            for t, a in zip(tiles, args)
+            for t, a in zip(tiles, args, strict=True)
         ]
         parts = gather_all(client, futures, [f"KDE tile rows {t.row0}-{t.row1}, cols {t.col0}-{t.col1}" for t in tiles])
     out = np.zeros(grid.shape)
-    for t, p in zip(tiles, parts):
+    for t, p in zip(tiles, parts, strict=True):
         out[t.row0 : t.row1, t.col0 : t.col1] = p
     out *= 1e6  # per m² -> per km², as density_surface
     out[~grid.mask] = np.nan
@@ -173,6 +173,6 @@ def tiled_density_surface(
 
 
 def _token(args) -> str:
-    from dask.base import tokenize
+    from dask.base import tokenize  # dask is the optional [dask] extra
 
     return tokenize(*args)

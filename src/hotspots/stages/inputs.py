@@ -41,7 +41,8 @@ def ingest_settings(cfg: Config) -> IngestSettings:
 
 
 def load_incidents(cfg: Config, area: StudyArea, now: pd.Timestamp | None = None) -> IngestResult:
-    """Read, validate and geocode every ``[[incidents]]`` source of ``cfg`` (see :func:`hotspots.ingest.read_incidents`)."""
+    """Read, validate and geocode every ``[[incidents]]`` source of ``cfg``
+    (see :func:`hotspots.ingest.read_incidents`)."""
     return read_incidents(cfg.incidents, area, ingest_settings(cfg), now=now)
 
 

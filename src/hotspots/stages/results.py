@@ -3,7 +3,8 @@
 :class:`RunResults` holds the :class:`~hotspots.stages.inputs.RunInputs` and
 the result of every stage (``None`` when it did not run; ``not_run`` says
 why). The stage results without a library home of their own live here:
-:class:`SurfacesResult`, :class:`TrendsResult` and :class:`TaskingList`.
+:class:`SurfacesResult` and :class:`TrendsResult`; :class:`TaskingList` lives in
+:mod:`.tasking_list` (re-exported here).
 """
 
 from __future__ import annotations
@@ -32,39 +33,15 @@ from ..geo.grid import Grid
 from ..geo.study_area import StudyArea
 from ..ingest import IngestResult
 from .inputs import RunInputs
+from .tasking_list import CSV_COLUMNS, ITEMS_LAYER, TaskingList
 
-#: GeoPackage layer of the ranked tasking items (the next meeting reads it back).
-ITEMS_LAYER = "tasking_items"
-
-#: Columns of tasking.csv, in order.
-CSV_COLUMNS = [
-    "rank",
-    "item_id",
-    "status",
-    "location",
-    "ward_name",
-    "ward_code",
-    "snt",
-    "kind",
-    "main_crime_type",
-    "crime_types",
-    "incidents",
-    "harm",
-    "score",
-    "trend_class",
-    "near_repeat_window",
-    "peak_days",
-    "peak_hours",
-    "cctv_coverage",
-    "tactic",
-    "dosage",
-    "owner",
-    "review_date",
-    "reason",
-    "previous_rank",
-    "x",
-    "y",
-    "area_ha",
+__all__ = [
+    "CSV_COLUMNS",
+    "ITEMS_LAYER",
+    "RunResults",
+    "SurfacesResult",
+    "TaskingList",
+    "TrendsResult",
 ]
 
 
@@ -197,53 +174,6 @@ class TrendsResult:
         paths["summary"] = out / "trends_summary.json"
         paths["summary"].write_text(json.dumps(summary, indent=2, default=str))
         return paths
-
-
-# --------------------------------------------------------------------------- tasking
-@dataclass(frozen=True, eq=False)
-class TaskingList:
-    """The ranked list (``items``) and the previous items it closes (``closed``), both GeoDataFrames in the
-    working CRS; built by :func:`hotspots.tasking.fim.build_tasking`."""
-
-    items: gpd.GeoDataFrame
-    closed: gpd.GeoDataFrame
-    fim_date: pd.Timestamp
-    review_date: pd.Timestamp
-    previous: str = ""  # the previous pack folder, "" when none
-    playbook_source: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_frame(self) -> pd.DataFrame:
-        """tasking.csv rows: ranked items, then closed items (no rank)."""
-        a = pd.DataFrame(self.items.drop(columns="geometry"))
-        b = pd.DataFrame(self.closed.drop(columns="geometry")) if len(self.closed) else pd.DataFrame()
-        df = pd.concat([a, b], ignore_index=True) if len(b) else a
-        for c in CSV_COLUMNS:
-            if c not in df.columns:
-                df[c] = ""
-        df = df[CSV_COLUMNS].copy()
-        df["rank"] = df["rank"].astype("Int64")
-        df["previous_rank"] = pd.to_numeric(df["previous_rank"], errors="coerce").astype("Int64")
-        return df
-
-    def status_counts(self) -> dict[str, int]:
-        c = self.items["status"].value_counts().to_dict() if len(self.items) else {}
-        c["closed"] = int(len(self.closed))
-        return {k: int(c.get(k, 0)) for k in ("new", "continuing", "escalated", "closed")}
-
-    def to_gpkg(self, path: str | Path, layer: str = ITEMS_LAYER) -> Path:
-        """Write the ranked items (and closed ones as ``tasking_closed``) to a GeoPackage layer."""
-        it = self.items.copy()
-        it["expires"] = it["expires"].astype(str) if "expires" in it else ""
-        it["review_date"] = it["review_date"].astype(str)
-        it.to_file(path, layer=layer, driver="GPKG")
-        if len(self.closed):
-            cl = self.closed.copy()
-            for c in cl.columns:
-                if c != "geometry" and cl[c].dtype == object:
-                    cl[c] = cl[c].astype(str)
-            cl.to_file(path, layer="tasking_closed", driver="GPKG")
-        return Path(path)
 
 
 # --------------------------------------------------------------------------- the run

@@ -1,39 +1,59 @@
-"""The FIM tasking list: ranked items with stable ids, tactics and the change since the last meeting.
+"""The FIM tasking list: ranked places with stable ids, tactics, owners and the change since the last meeting.
 
-Ids persist across fortnights: an item continues a previous item when their
-areas overlap by at least ``[tasking] match_overlap`` (intersection over the
-smaller area) and have the same main crime type. Pairs are matched greedily from the largest overlap down (ties
-broken by rank and id), so the same inputs always give the same ids. A new
-item gets ``<id_prefix><FIM date yymmdd>-<nn>`` numbered in rank order.
+An item is a place (:mod:`hotspots.tasking.places`). Ids persist across
+fortnights: an item continues a previous item when their places overlap by at
+least ``[tasking] match_overlap`` (:mod:`hotspots.tasking.previous`), whatever
+their crime types. A new item gets ``<id_prefix><FIM date yymmdd>-<nn>``
+numbered in rank order, never an id used before.
 
 Status against the previous list: *new* (no match), *continuing* (matched),
 *escalated* (matched and the score rose by at least ``escalation_ratio``),
 *closed* (a previous item that nothing on this list continues; listed after the
-ranked items without a rank).
+ranked items without a rank, saying when it became part of another item).
 
-The previous list is read from the previous pack's ``layers.gpkg`` (layer
-``tasking_items``): the pack given with ``--previous DIR``, else the latest
-sibling folder ``fim-YYYY-MM-DD`` dated before this FIM.
+Each item has one tactic per problem (:func:`hotspots.tasking.playbook.tactic_set`),
+one owner (the Safer Neighbourhood Team of the ward holding most of its harm,
+saying which other teams share it), what changed since the last list and
+whether the last tasking worked (:mod:`hotspots.tasking.changes`). Columns that
+carry no information for the data at hand (peak times with month data, the
+change with no previous pack, ...) are left out with the reason
+(``TaskingList.omitted``).
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
+import json
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
-import shapely
 
 from ..config.sections import TaskingConfig
 from ..errors import InputError
-from ..stages.results import CSV_COLUMNS, ITEMS_LAYER, RunResults, TaskingList
-from .playbook import Playbook, playbook_of
-from .rank import candidate_items, rank_items
-
-PACK_DIR = re.compile(r"^fim-(\d{4}-\d{2}-\d{2})$")
+from ..model import coarsest_precision, local_midnight
+from ..stages.results import RunResults
+from ..stages.tasking_list import (
+    CSV_COLUMNS,
+    ITEMS_LAYER,
+    OmittedColumn,
+    Tactic,
+    TaskingList,
+    item_columns,
+)
+from .changes import change_words, incidents_now, period_incidents, previous_types, worked, worked_refusal
+from .places import describe_places
+from .playbook import Playbook, numbered, playbook_of, tactic_set
+from .previous import (
+    PreviousList,
+    find_previous_pack,
+    match_items,
+    overlaps,
+    read_previous_items,
+    read_previous_list,
+)
+from .rank import rank_items
 
 __all__ = [
     "CSV_COLUMNS",
@@ -43,100 +63,38 @@ __all__ = [
     "find_previous_pack",
     "match_items",
     "read_previous_items",
+    "read_previous_list",
 ]
 
 
 # --------------------------------------------------------------------------- previous pack
-def find_previous_pack(out_dir: Path, fim_date: pd.Timestamp) -> Path | None:
-    """The latest sibling ``fim-YYYY-MM-DD`` folder dated before ``fim_date`` that holds a layers.gpkg."""
-    parent = Path(out_dir).resolve().parent
-    if not parent.is_dir():
-        return None
-    best = None
-    for p in parent.iterdir():
-        m = PACK_DIR.match(p.name)
-        if not m or not p.is_dir() or not (p / "layers.gpkg").exists():
-            continue
-        d = pd.Timestamp(m.group(1))
-        if d.date() < fim_date.date() and (best is None or d > best[0]):
-            best = (d, p)
-    return best[1] if best else None
-
-
-def read_previous_items(pack: Path, crs: str | None = None) -> gpd.GeoDataFrame:
-    """The ranked items of a previous pack (GeoDataFrame), reprojected to ``crs`` when given."""
-    f = Path(pack) / "layers.gpkg"
-    if not f.exists():
-        raise InputError(
-            f"previous pack {pack} has no layers.gpkg; pass a pack folder written by "
-            "`hotspots run` (it holds layers.gpkg) or leave out --previous."
-        )
-    try:
-        layers = [n for n, _ in pyogrio.list_layers(f)]
-    except Exception as exc:  # pyogrio raises its own DataSourceError for unreadable files
-        raise InputError(
-            f"{f} is not a readable GeoPackage ({exc}); pass a pack folder written by "
-            "`hotspots run` or leave out --previous."
-        ) from None
-    if ITEMS_LAYER not in layers:
-        raise InputError(
-            f"{f} has no {ITEMS_LAYER!r} layer; it was not written by this version of "
-            "`hotspots run`. Leave out --previous to start a fresh list."
-        )
-    prev = gpd.read_file(f, layer=ITEMS_LAYER)
-    if crs is None:
-        return prev
-    return prev.to_crs(crs) if prev.crs is not None else prev.set_crs(crs)
-
-
-# --------------------------------------------------------------------------- matching
-def match_items(cur: gpd.GeoDataFrame, prev: gpd.GeoDataFrame | None, min_overlap: float) -> dict[int, int]:
-    """Greedy one-to-one matching current row -> previous row by overlap (intersection / smaller area).
-
-    Only items with the same main crime type match (when both lists give one).
-    """
-    if prev is None or not len(prev) or not len(cur):
-        return {}
-    cg = np.asarray(cur.geometry.values)
-    pg = np.asarray(prev.geometry.values)
-    pairs = []
-    for i, g in enumerate(cg):
-        inter = shapely.area(shapely.intersection(pg, g))
-        small = np.minimum(shapely.area(pg), g.area)
-        ov = np.where(small > 0, inter / np.where(small > 0, small, 1), 0.0)
-        if "main_crime_type" in prev.columns and "main_crime_type" in cur.columns:
-            # the same place with a different problem is a different item
-            ov = np.where(prev["main_crime_type"].astype(str).to_numpy() == str(cur["main_crime_type"].iat[i]), ov, 0.0)
-        for j in np.nonzero(ov >= min_overlap)[0]:
-            pairs.append((-round(float(ov[j]), 9), i, str(prev["item_id"].iat[j]), int(j)))
-    pairs.sort()
-    used_c, used_p, out = set(), set(), {}
-    for _, i, _, j in pairs:
-        if i in used_c or j in used_p:
-            continue
-        out[i] = j
-        used_c.add(i)
-        used_p.add(j)
-    return out
-
-
-def _previous_items(
-    previous: str | Path | None, out_dir: str | Path | None, fim: pd.Timestamp, crs: str, notes: list[str]
-) -> tuple[Path | None, gpd.GeoDataFrame | None]:
-    """The previous pack and its ranked items: ``previous`` when given (its problems are errors), else the latest
-    earlier sibling of ``out_dir`` (an unusable one is noted and ignored)."""
+def _previous_list(
+    previous: str | Path | None,
+    out_dir: str | Path | None,
+    fim: pd.Timestamp,
+    crs: str,
+    timezone: str,
+    notes: list[str],
+) -> PreviousList | None:
+    """The previous pack's list: ``previous`` when given (its problems are errors), else the latest earlier
+    sibling of ``out_dir`` (an unusable one is noted and ignored). Its meeting date is local midnight in
+    ``timezone``."""
     if previous and not Path(previous).is_dir():
         raise InputError(f"--previous {previous}: not a folder; give the previous FIM pack's folder.")
     prev_dir = Path(previous) if previous else (find_previous_pack(Path(out_dir), fim) if out_dir else None)
     if prev_dir is None:
-        return None, None
+        return None
     try:
-        return prev_dir, read_previous_items(prev_dir, crs)
+        pl = read_previous_list(prev_dir, crs)
     except InputError as exc:
         if previous:  # asked for explicitly: say what is wrong
             raise
         notes.append(f"earlier pack {prev_dir} ignored: {exc}")
-        return None, None
+        return None
+    notes.extend(pl.notes)
+    if pl.fim_date is not None:
+        pl = dataclasses.replace(pl, fim_date=local_midnight(pl.fim_date, timezone))
+    return pl
 
 
 def _ids_and_status(
@@ -153,13 +111,13 @@ def _ids_and_status(
     prev_rank: list[int | None] = []
     n_new = 0
     taken = set(prev["item_id"].astype(str)) if prev is not None and len(prev) else set()
-    for i, r in enumerate(items.itertuples()):
+    for i, score in enumerate(items["score"].to_numpy(float)):
         if prev is not None and i in match:
             p = prev.iloc[match[i]]
             ids.append(str(p["item_id"]))
-            prev_rank.append(int(p["rank"]))
+            prev_rank.append(int(p["rank"]) if pd.notna(p["rank"]) else None)
             ps = float(p["score"]) if pd.notna(p["score"]) else 0.0
-            status.append("escalated" if ps > 0 and r.score >= tcfg.escalation_ratio * ps else "continuing")
+            status.append("escalated" if ps > 0 and score >= tcfg.escalation_ratio * ps else "continuing")
             continue
         n_new += 1
         while f"{tcfg.id_prefix}{fim:%y%m%d}-{n_new:02d}" in taken:  # never reuse an earlier id
@@ -170,41 +128,210 @@ def _ids_and_status(
     return ids, status, prev_rank
 
 
-def _with_tactics(items: gpd.GeoDataFrame, book: Playbook) -> gpd.GeoDataFrame:
-    """Tactic, dosage and owner of each item from the first playbook rule that matches it."""
+def _with_tactics(items: gpd.GeoDataFrame, book: Playbook) -> dict[str, tuple[Tactic, ...]]:
+    """Tactic, dosage and owner columns of each item from its problems; returns the tactic sets by item id."""
+    sets: dict[str, tuple[Tactic, ...]] = {}
     tactic, dosage, owner = [], [], []
-    for r in items.itertuples():
-        rule = book.choose(r.kind, r.main_crime_type, r.time_of_day)
-        tactic.append(rule.tactic)
-        dosage.append(rule.dosage)
-        owner.append(rule.owner.format(ward_name=r.ward_name, ward_code=r.ward_code))
+    for iid, probs, wn, wc, shared in zip(
+        items["item_id"], items["problems"], items["ward_name"], items["ward_code"], items["shared_with"], strict=True
+    ):
+        ts = tactic_set(book, [tuple(p) for p in json.loads(probs)], wn, wc)
+        sets[str(iid)] = ts
+        labels = [", ".join(t.problems) for t in ts]
+        tactic.append(numbered([t.tactic for t in ts], labels))
+        dosage.append(numbered([t.dosage for t in ts]))
+        owner.append(ts[0].owner + (f" (shared with {shared})" if shared else ""))
     items["tactic"], items["dosage"], items["owner"] = tactic, dosage, owner
-    return items
+    return sets
+
+
+def _reasons(items: gpd.GeoDataFrame) -> list[str]:
+    return [
+        rs[:-1]
+        + (
+            f"; was rank {pr} at the last FIM" + (", score up" if st == "escalated" else "") + "."
+            if pr is not None and pd.notna(pr)
+            else "."
+        )
+        for rs, pr, st in zip(items["reason"], items["previous_rank"], items["status"], strict=True)
+    ]
+
+
+# --------------------------------------------------------------------------- what changed, did it work
+def _changes(
+    items: gpd.GeoDataFrame, prev: PreviousList | None, match: dict[int, int], unit: str, count_scheme: bool
+) -> list[str]:
+    out = []
+    for i in range(len(items)):
+        if prev is None:
+            out.append("")
+        elif i in match:
+            p = prev.items.iloc[match[i]]
+            out.append(
+                change_words(
+                    float(items["incidents"].iat[i]),
+                    float(items["harm"].iat[i]),
+                    float(p["incidents"]),
+                    float(p["harm"]),
+                    unit,
+                    count_scheme,
+                )
+            )
+        else:
+            out.append("new: not on the last list")
+    return out
+
+
+def _worked(res: RunResults, prev: PreviousList | None, rows: list[int], refusal: str) -> dict[int, str]:
+    """ "Did it work" for the given rows of the previous list (previous row -> words)."""
+    if prev is None or refusal or prev.fim_date is None:
+        return {}
+    period = period_incidents(res, prev.fim_date)
+    out = {}
+    for j in rows:
+        p = prev.items.iloc[j]
+        types = previous_types(p.get("counts_by_type"), p.get("main_crime_type"))
+        out[j] = worked(res, p.geometry, types, prev.fim_date, period).text
+    return out
+
+
+def _largest_overlaps(cur: gpd.GeoDataFrame, prev: gpd.GeoDataFrame) -> dict[int, tuple[int, float]]:
+    """Previous row -> (current row it overlaps most, that overlap), for previous rows that overlap any."""
+    ci, pj, ov = overlaps(np.asarray(cur.geometry.values), np.asarray(prev.geometry.values))
+    out: dict[int, tuple[int, float]] = {}
+    for i, j, o in sorted(zip(ci, pj, ov, strict=True), key=lambda t: (-t[2], t[0])):
+        if o > 0 and int(j) not in out:
+            out[int(j)] = (int(i), float(o))
+    return out
+
+
+def _closed_reasons(
+    closed: gpd.GeoDataFrame, items: gpd.GeoDataFrame, below: gpd.GeoDataFrame, tcfg: TaskingConfig, distance: float
+) -> list[str]:
+    """Why each previous item closed: now part of another item, overlapping a new item too little to keep its
+    id, still a place but below the top ``max_items``, or no hotspot or zone there any more."""
+    in_list = _largest_overlaps(items, closed)
+    under = _largest_overlaps(below, closed) if len(below) else {}
+    n_places = len(items) + len(below)
+    out = []
+    for j in range(len(closed)):
+        if j in in_list:
+            i, o = in_list[j]
+            iid = items["item_id"].iat[i]
+            if items["status"].iat[i] == "new":
+                keep = 100 * tcfg.match_overlap
+                out.append(
+                    f"Closed: new item {iid} overlaps it by only {100 * o:.0f}% (of the smaller of the two), less "
+                    f"than the {keep:.0f}% at which a place keeps its id ([tasking] match_overlap)."
+                )
+            else:
+                out.append(
+                    f"Closed: now part of item {iid} (hotspots and alert zones within {distance:g} m of each other "
+                    "are one place)."
+                )
+        elif j in under:
+            rank = int(below["rank"].iat[under[j][0]])
+            out.append(
+                f"Closed: still a hotspot place, but it ranks {rank} of {n_places} this time, below the top "
+                f"{tcfg.max_items} ([tasking] max_items)."
+            )
+        else:
+            out.append("Closed: no qualifying hotspot or alert zone overlaps this place in the current window.")
+    return out
 
 
 def _closed_items(
-    prev: gpd.GeoDataFrame | None, match: dict[int, int], columns: list[str], crs: str
+    res: RunResults,
+    prev: PreviousList | None,
+    match: dict[int, int],
+    items: gpd.GeoDataFrame,
+    below: gpd.GeoDataFrame,
+    tcfg: TaskingConfig,
+    distance: float,
+    worked_by_prev: dict[int, str],
 ) -> gpd.GeoDataFrame:
-    """The previous items nothing on this list continues, marked closed (no rank)."""
-    if prev is None or not len(prev):
-        return gpd.GeoDataFrame({c: [] for c in columns if c != "geometry"}, geometry=[], crs=crs)
-    gone = sorted(set(range(len(prev))) - set(match.values()))
-    closed = prev.iloc[gone].copy()
+    """The previous items nothing on this list continues, marked closed (no rank), saying why and what they have
+    now. ``below`` are this meeting's places ranked below the list (with their rank among all places)."""
+    crs = res.grid.crs
+    if prev is None or not len(prev.items):
+        return gpd.GeoDataFrame({c: [] for c in items.columns if c != "geometry"}, geometry=[], crs=crs)
+    gone = sorted(set(range(len(prev.items))) - set(match.values()))
+    closed = prev.items.iloc[gone].copy().reset_index(drop=True)
+    changes = []
+    window = res.recent()
+    for j in range(len(closed)):
+        p = closed.iloc[j]
+        n, _ = incidents_now(window, p.geometry, previous_types(p.get("counts_by_type"), p.get("main_crime_type")))
+        was = f" (was {float(p['incidents']):,.0f})" if pd.notna(p["incidents"]) else ""
+        changes.append(f"{n:,} incidents of its crime types in the window inside it{was}")
     closed["status"] = "closed"
     closed["previous_rank"] = closed["rank"]
     closed["rank"] = None
-    closed["reason"] = "Closed: no qualifying hotspot or alert zone overlaps this place in the current window."
+    closed["reason"] = _closed_reasons(closed, items, below, tcfg, distance)
+    closed["change"] = changes
+    closed["worked"] = [worked_by_prev.get(j, "") for j in gone]
     closed["review_date"] = ""
     return closed
 
 
+# --------------------------------------------------------------------------- columns that carry information
+def _empty(values: pd.Series) -> bool:
+    return bool(
+        values.map(lambda v: v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or v == "").all()
+    )
+
+
+def omitted_columns(
+    res: RunResults,
+    items: gpd.GeoDataFrame,
+    closed: gpd.GeoDataFrame,
+    prev: PreviousList | None,
+    worked_reason: str,
+    delivered: bool,
+    harm_unit: str,
+) -> tuple[OmittedColumn, ...]:
+    """The columns that carry no information for this list, each with the reason in plain words."""
+    labels = {c.key: c.label for c in item_columns(harm_unit)}
+    out: dict[str, str] = {}
+    precision = coarsest_precision(res.recent())
+    if precision != "minute":
+        why = (
+            f"times of day are known only to the {precision}"
+            + (" (police.uk data)" if precision == "month" else "")
+            + ", so there are no peak days or hours; the tactics say to patrol when the SNT knows the place is "
+            "busy, and the analyst can ask for incident (CAD) times to set the hours"
+        )
+        out["peak_days"] = out["peak_hours"] = why
+    for key, stage, what in (
+        ("trend_class", "trends", "the emerging-hotspot trends"),
+        ("near_repeat_window", "nearrepeat", "the near-repeat analysis"),
+        ("cctv_coverage", "coverage", "the CCTV coverage analysis"),
+    ):
+        if res.result(stage) is None:
+            out[key] = f"{what} did not run ({res.not_run.get(stage, 'not run')})"
+    if prev is None:
+        for key in ("previous_rank", "change", "worked"):
+            out[key] = "there is no last list to compare with (no earlier FIM pack was found)"
+    else:
+        if worked_reason:
+            out["worked"] = worked_reason
+        both = pd.concat([pd.DataFrame(items.drop(columns="geometry")), pd.DataFrame(closed.drop(columns="geometry"))])
+        for key in ("previous_rank", "worked"):
+            if key not in out and (key not in both.columns or _empty(both[key])):
+                out[key] = "no place of the last list is on this list or closed"
+    if not delivered:
+        out["delivered"] = "patrol delivered is not recorded yet (it comes from patrol GPS pings or a patrol log)"
+    return tuple(OmittedColumn(k, labels[k], out[k]) for k in CSV_COLUMNS if k in out)
+
+
+# --------------------------------------------------------------------------- the list
 def build_tasking(
     res: RunResults,
     previous: str | Path | None = None,
     out_dir: str | Path | None = None,
     tcfg: TaskingConfig | None = None,
 ) -> TaskingList:
-    """Rank the run's items, give them ids, tactics, owners and status against the previous list.
+    """Rank the run's places, give them ids, tactics, owners and status against the previous list.
 
     ``previous`` is a pack folder; without it the latest earlier sibling of
     ``out_dir`` named ``fim-YYYY-MM-DD`` is used when there is one.
@@ -215,34 +342,44 @@ def build_tasking(
     notes = list(book.notes)
     fim = res.fim_date
     review = fim + pd.Timedelta(days=tcfg.review_days or cfg.analysis.fortnight_days)
-    items = rank_items(candidate_items(res, tcfg), tcfg)
-    prev_dir, prev = _previous_items(previous, out_dir, fim, res.grid.crs, notes)
-    match = match_items(items, prev, tcfg.match_overlap)
-    ids, status, prev_rank = _ids_and_status(items, prev, match, tcfg, fim)
+    unit = cfg.harm_unit()
+    places = describe_places(res, tcfg)
+    every = rank_items(places.frame, dataclasses.replace(tcfg, max_items=max(len(places.frame), 1)), unit)
+    items, below = every.head(tcfg.max_items), every.iloc[tcfg.max_items :]
+    prev = _previous_list(previous, out_dir, fim, res.grid.crs, cfg.timezone, notes)
+    prev_items = prev.items if prev is not None else None
+    match = match_items(items, prev_items, tcfg.match_overlap)
+    ids, status, prev_rank = _ids_and_status(items, prev_items, match, tcfg, fim)
     items = items.copy()
     items.insert(1, "item_id", ids)
     items.insert(2, "status", status)
-    items["previous_rank"] = prev_rank
-    items = _with_tactics(items, book)
+    items["previous_rank"] = pd.array(prev_rank, dtype="Int64")
+    tactics = _with_tactics(items, book)
     items["review_date"] = f"{review:%Y-%m-%d}"
-    items["reason"] = [
-        rs[:-1]
-        + (
-            f"; was rank {pr} at the last FIM" + (", score up" if st == "escalated" else "") + "."
-            if pr is not None
-            else "."
-        )
-        for rs, pr, st in zip(items["reason"], items["previous_rank"], items["status"])
-    ]
-    closed = _closed_items(prev, match, list(items.columns), res.grid.crs)
-    if prev_dir is None:
+    items["reason"] = _reasons(items)
+    items["change"] = _changes(items, prev, match, unit, cfg.harm.scheme == "count")
+    refusal = worked_refusal(res, prev.fim_date) if prev is not None else ""
+    gone = sorted(set(range(len(prev.items))) - set(match.values())) if prev is not None else []
+    worked_by_prev = _worked(res, prev, sorted(match.values()) + gone, refusal)
+    items["worked"] = [worked_by_prev.get(match[i], "") if i in match else "" for i in range(len(items))]
+    items["delivered"] = ""
+    closed = _closed_items(res, prev, match, items, below, tcfg, places.merge_distance_m, worked_by_prev)
+    if prev is None:
         notes.append("no previous FIM pack found: every item is new")
+    omitted = omitted_columns(res, items, closed, prev, refusal, False, unit)
+    gone_keys = {o.key for o in omitted}
     return TaskingList(
         items=items,
         closed=closed,
         fim_date=fim,
         review_date=review,
-        previous=str(prev_dir) if prev_dir else "",
+        previous=str(prev.pack) if prev is not None else "",
         playbook_source=book.source,
         notes=tuple(notes),
+        columns=tuple(c for c in item_columns(unit) if c.key not in gone_keys),
+        omitted=omitted,
+        harm_unit=unit,
+        merge_distance_m=places.merge_distance_m,
+        choices=dict(places.choices),
+        tactics=tactics,
     )

@@ -1,8 +1,9 @@
 """Stage ``tasking``: the ranked FIM tasking list, built after the analysis stages it reads.
 
-Reads ``[tasking]`` and the playbook (``[playbook]``, loaded with the config)
-and the results of the surfaces, trends, near-repeat and coverage stages
-(any of them may be missing: the list says "not run" where it would use them).
+Reads ``[tasking]``, the playbook (``[playbook]``, loaded with the config), the
+harm scheme's unit (``[harm]``) and the near-repeat crime types (``[nearrepeat]``),
+and the results of the surfaces, trends, near-repeat and coverage stages (any
+of them may be missing: the column that would use it is left out, saying why).
 The previous pack is the one given with ``--previous``, else the latest
 earlier ``fim-YYYY-MM-DD`` folder beside this run's pack.
 """
@@ -21,7 +22,7 @@ def run(res: RunResults) -> TaskingList:
 STAGE: Stage[TaskingList] = Stage(
     name="tasking",
     title="tasking list",
-    sections=("tasking", "playbook", "analysis"),
+    sections=("tasking", "playbook", "analysis", "harm", "nearrepeat"),
     depends_on=("surfaces", "trends", "nearrepeat", "coverage"),
     run=run,
     optional=False,

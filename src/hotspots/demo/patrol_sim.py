@@ -13,10 +13,19 @@ match); times are tz-aware.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import shapely
+from pyproj import Transformer
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
 
 from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError
@@ -30,12 +39,7 @@ class _RoadGraph:
     joined along each line; separate components joined to the largest one by their closest pair
     of vertices."""
 
-    def __init__(self, geoms, max_segment_m: float = 25.0):
-        import shapely
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-        from scipy.spatial import cKDTree
-
+    def __init__(self, geoms: npt.ArrayLike, max_segment_m: float = 25.0) -> None:
         parts = shapely.get_parts(np.asarray(geoms, dtype=object))
         parts = shapely.segmentize(parts[shapely.get_type_id(parts) == 1], max_segment_m)  # LineStrings
         if len(parts) == 0:
@@ -50,7 +54,8 @@ class _RoadGraph:
         a, b = a[keep], b[keep]
         n = len(nodes)
         comp_n, comp = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)
-        extra_a, extra_b = [], []
+        extra_a: list[int] = []
+        extra_b: list[int] = []
         if comp_n > 1:
             main = np.bincount(comp).argmax()
             tree = cKDTree(nodes[comp == main])
@@ -76,8 +81,6 @@ class _RoadGraph:
 
     def route(self, a: int, b: int) -> np.ndarray:
         """Vertices (k, 2) of the shortest path from node a to node b."""
-        from scipy.sparse.csgraph import dijkstra
-
         if a not in self._pred:
             _, pred = dijkstra(self.graph, directed=False, indices=a, return_predecessors=True)
             self._pred[a] = pred
@@ -117,7 +120,7 @@ class SimulatedPatrols:
     planted_visits: pd.DataFrame
     planted_passes: pd.DataFrame
     crs: str
-    settings: dict
+    settings: dict[str, float | int | list[float]]
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def minutes_per_place(self) -> pd.Series:
@@ -127,8 +130,6 @@ class SimulatedPatrols:
     def to_csv_frame(self) -> pd.DataFrame:
         """The pings as an AVLS export would give them: call sign, ISO time in UTC (``Z``),
         longitude and latitude (EPSG:4326, 6 decimals)."""
-        from pyproj import Transformer
-
         tr = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
         lon, lat = tr.transform(self.pings["x"].to_numpy(), self.pings["y"].to_numpy())
         return pd.DataFrame(
@@ -165,7 +166,7 @@ class SimulatedCrime:
     averaged over the places.
     """
 
-    incidents: object
+    incidents: gpd.GeoDataFrame
     expected: pd.DataFrame
     reduction: float
     full_dose_minutes: float
@@ -175,14 +176,186 @@ class SimulatedCrime:
 
 
 # --------------------------------------------------------------------------- patrols
+#: One leg of a unit's day: start (seconds from the first day's midnight), ``"drive"`` or ``"stay"``,
+#: the path driven (k, 2) or the point parked at (2,), and the duration in seconds.
+_Segment = tuple[float, str, npt.NDArray[np.float64], float]
+
+
+def _planned_visits(
+    rng: np.random.Generator, ids: npt.NDArray[np.object_], plan: pd.DataFrame, days: int
+) -> list[tuple[str, int, float]]:
+    """(place id, day, minutes) of every planned visit: per place and week, ``visits_per_week``
+    distinct random days (pro rata in a short last week; repeated days beyond 7 a week), sorted by
+    day then place."""
+    want = []
+    for pid in ids:
+        if pid not in plan.index:
+            continue
+        mins = float(plan.loc[pid, "minutes_per_visit"])
+        per_week = int(plan.loc[pid, "visits_per_week"])
+        for w0 in range(0, days, 7):
+            span = min(7, days - w0)
+            k = int(round(per_week * span / 7))
+            day_pick = (rng.choice(span, size=k, replace=False) if k <= span else rng.integers(0, span, size=k)) + w0
+            want += [(pid, int(d), mins) for d in day_pick]
+    want.sort(key=lambda v: (v[1], v[0]))
+    return want
+
+
+@dataclass(frozen=True, eq=False)
+class _Trips:
+    """Plans the units' drives on the road ``graph``: each unit leaves from and returns to its
+    ``base`` node; days count from ``day0`` and run over ``hours`` (local, first and end hour);
+    units drive at ``speed_mps``."""
+
+    graph: _RoadGraph
+    base: dict[str, int]
+    day0: pd.Timestamp
+    hours: tuple[float, float]
+    speed_mps: float
+
+    def visits(
+        self,
+        rng: np.random.Generator,
+        want: list[tuple[str, int, float]],
+        visiting: list[str],
+        ids: npt.NDArray[np.object_],
+        road_node: npt.NDArray[np.int64],
+        dwell_pt: npt.NDArray[np.float64],
+        segs: dict[str, list[_Segment]],
+    ) -> list[dict[str, Any]]:
+        """Each planned visit by a random visiting unit free that day: drive from its base to the
+        place's point, park for the planned minutes, drive back (segments added to ``segs``).
+        Returns the planted visits."""
+        h0, h1 = self.hours
+        busy: dict[tuple[str, int], float] = {}
+        planted = []
+        pidx = {p: i for i, p in enumerate(ids)}
+        for pid, d, mins in want:
+            i = pidx[pid]
+            for _attempt in range(50):
+                u = visiting[int(rng.integers(len(visiting)))]
+                go = self.graph.route(self.base[u], road_node[i])
+                go = np.vstack([go, dwell_pt[i]])
+                t_go = _length(go) / self.speed_mps
+                earliest = max(busy.get((u, d), 0.0), d * 86400.0 + h0 * 3600.0)
+                latest = d * 86400.0 + h1 * 3600.0 - 2 * t_go - mins * 60.0 - 60.0
+                if latest <= earliest:
+                    continue
+                depart = float(rng.uniform(earliest, min(latest, earliest + 3 * 3600.0)))
+                arrive = depart + t_go
+                leave = arrive + mins * 60.0
+                back = go[::-1]
+                segs[u].append((depart, "drive", go, t_go))
+                segs[u].append((arrive, "stay", dwell_pt[i], mins * 60.0))
+                segs[u].append((leave, "drive", back, t_go))
+                busy[(u, d)] = leave + t_go + float(rng.uniform(600, 1800))
+                planted.append(
+                    {
+                        "place_id": pid,
+                        "unit": u,
+                        "start": self.day0 + pd.Timedelta(seconds=arrive),
+                        "end": self.day0 + pd.Timedelta(seconds=leave),
+                        "minutes": mins,
+                    }
+                )
+                break
+            else:
+                raise InputError(
+                    f"simulate_patrols: could not fit a {mins:g}-minute visit to {pid} on day {d}; "
+                    "give more visiting units or a longer day."
+                )
+        return planted
+
+    def passes(
+        self,
+        rng: np.random.Generator,
+        passing: list[str],
+        days: int,
+        passes_per_day: int,
+        passable: npt.NDArray[np.intp],
+        ends: npt.NDArray[np.intp],
+        ids: npt.NDArray[np.object_],
+        road_node: npt.NDArray[np.int64],
+        segs: dict[str, list[_Segment]],
+    ) -> list[dict[str, Any]]:
+        """Drive-throughs: every day each passing unit drives from its base to a random road end,
+        through the road node of a random passable place to another end, and back to base, until
+        the day is over (segments added to ``segs``). Returns the planted passes."""
+        h0, h1 = self.hours
+        passes = []
+        for u in passing:
+            for d in range(days):
+                t = d * 86400.0 + h0 * 3600.0 + float(rng.uniform(0, 1800))
+                for _ in range(passes_per_day):
+                    i = int(rng.choice(passable))
+                    a = int(rng.choice(ends))
+                    b = int(rng.choice(ends))
+                    leg1 = self.graph.route(a, road_node[i])
+                    leg2 = self.graph.route(road_node[i], b)
+                    # the unit first drives from its last position (its base) to the start node
+                    lead = self.graph.route(self.base[u], a)
+                    path = np.vstack([lead, leg1[1:], leg2[1:]])
+                    dur = _length(path) / self.speed_mps
+                    if t + dur > d * 86400.0 + h1 * 3600.0:
+                        break
+                    segs[u].append((t, "drive", path, dur))
+                    at = t + (_length(lead) + _length(leg1)) / self.speed_mps
+                    passes.append({"place_id": ids[i], "unit": u, "time": self.day0 + pd.Timedelta(seconds=at)})
+                    back = self.graph.route(b, self.base[u])
+                    t_back = _length(back) / self.speed_mps
+                    segs[u].append((t + dur, "drive", back, t_back))
+                    t = t + dur + t_back + float(rng.uniform(300, 1200))
+        return passes
+
+
+def _unit_pings(
+    rng: np.random.Generator,
+    unit: str,
+    home: npt.NDArray[np.float64],
+    segs: list[_Segment],
+    days: int,
+    hours: tuple[float, float],
+    interval_s: float,
+    speed_mps: float,
+    gps_error_m: float,
+    day0: pd.Timestamp,
+) -> pd.DataFrame:
+    """One unit's pings every ``interval_s`` seconds (random phase) over ``hours`` of every day: at
+    home (its base) unless a segment puts it on the road or parked; plus GPS error (metres, sd)."""
+    h0, h1 = hours
+    phase = float(rng.uniform(0, interval_s))
+    times = np.concatenate(
+        [np.arange(d * 86400.0 + h0 * 3600.0 + phase, d * 86400.0 + h1 * 3600.0, interval_s) for d in range(days)]
+    )
+    pos = np.repeat(home[None, :], len(times), axis=0).astype(float)
+    for t0, kind, data, dur in sorted(segs, key=lambda s: s[0]):
+        sel = (times >= t0) & (times < t0 + dur)
+        if not sel.any():
+            continue
+        if kind == "stay":
+            pos[sel] = data
+        else:
+            pos[sel] = _polyline_positions(data, (times[sel] - t0) * speed_mps)
+    pos += rng.normal(0.0, gps_error_m, size=pos.shape)
+    return pd.DataFrame(
+        {
+            "unit": unit,
+            "time": day0 + pd.to_timedelta(np.round(times, 3), unit="s"),
+            "x": pos[:, 0],
+            "y": pos[:, 1],
+        }
+    )
+
+
 def simulate_patrols(
     rng: np.random.Generator,
-    roads,
-    places,
+    roads: gpd.GeoDataFrame,
+    places: gpd.GeoDataFrame,
     *,
-    start,
+    start: str | pd.Timestamp,
     days: int = 7,
-    plans=None,
+    plans: pd.DataFrame | None = None,
     id_column: str = "item_id",
     n_visiting_units: int = 6,
     n_passing_units: int = 4,
@@ -214,8 +387,6 @@ def simulate_patrols(
     interval_s : seconds between pings (each unit its own random phase); pings run through
         ``day_hours`` (local) every day; ``gps_error_m``: standard deviation of the position error.
     """
-    import shapely
-
     if roads.crs is None or places.crs is None or roads.crs != places.crs:
         raise InputError("simulate_patrols: roads and places need the same projected CRS (metres).")
     if interval_s <= 0 or drive_speed_mps <= 0 or days < 1:
@@ -236,119 +407,29 @@ def simulate_patrols(
         raise InputError("simulate_patrols: no road point is 300 m from every place; give a larger road network.")
     day0 = pd.Timestamp(start)
     day0 = (day0.tz_localize(timezone) if day0.tzinfo is None else day0.tz_convert(timezone)).normalize()
-    h0, h1 = day_hours
     # drive-throughs go through the road node nearest each place's point, where that node is inside
     passable = np.flatnonzero(shapely.contains_xy(geoms, graph.nodes[road_node, 0], graph.nodes[road_node, 1]))
     ends = rng.choice(candidates, size=min(40, len(candidates)), replace=False)
     visiting = [f"CS{100 + k}" for k in range(n_visiting_units)]
     passing = [f"TR{200 + k}" for k in range(n_passing_units)]
     base = {u: int(rng.choice(candidates)) for u in visiting + passing}
-    # which visits: per place and week, distinct random days
-    want = []
-    for pid in ids:
-        if pid not in plan.index:
-            continue
-        mins = float(plan.loc[pid, "minutes_per_visit"])
-        per_week = int(plan.loc[pid, "visits_per_week"])
-        for w0 in range(0, days, 7):
-            span = min(7, days - w0)
-            k = int(round(per_week * span / 7))
-            day_pick = (rng.choice(span, size=k, replace=False) if k <= span else rng.integers(0, span, size=k)) + w0
-            want += [(pid, int(d), mins) for d in day_pick]
-    want.sort(key=lambda v: (v[1], v[0]))
-    # segments per unit: (t0 seconds from day0, kind, data)
-    segs: dict[str, list] = {u: [] for u in visiting + passing}
-    busy: dict[tuple[str, int], float] = {}
-    planted, passes = [], []
-    pidx = {p: i for i, p in enumerate(ids)}
-    for pid, d, mins in want:
-        i = pidx[pid]
-        for _attempt in range(50):
-            u = visiting[int(rng.integers(len(visiting)))]
-            go = graph.route(base[u], road_node[i])
-            go = np.vstack([go, dwell_pt[i]])
-            t_go = _length(go) / drive_speed_mps
-            earliest = max(busy.get((u, d), 0.0), d * 86400.0 + h0 * 3600.0)
-            latest = d * 86400.0 + h1 * 3600.0 - 2 * t_go - mins * 60.0 - 60.0
-            if latest <= earliest:
-                continue
-            depart = float(rng.uniform(earliest, min(latest, earliest + 3 * 3600.0)))
-            arrive = depart + t_go
-            leave = arrive + mins * 60.0
-            back = go[::-1]
-            segs[u].append((depart, "drive", go, t_go))
-            segs[u].append((arrive, "stay", dwell_pt[i], mins * 60.0))
-            segs[u].append((leave, "drive", back, t_go))
-            busy[(u, d)] = leave + t_go + float(rng.uniform(600, 1800))
-            planted.append(
-                {
-                    "place_id": pid,
-                    "unit": u,
-                    "start": day0 + pd.Timedelta(seconds=arrive),
-                    "end": day0 + pd.Timedelta(seconds=leave),
-                    "minutes": mins,
-                }
-            )
-            break
-        else:
-            raise InputError(
-                f"simulate_patrols: could not fit a {mins:g}-minute visit to {pid} on day {d}; "
-                "give more visiting units or a longer day."
-            )
-    for u in passing if len(passable) else []:
-        for d in range(days):
-            t = d * 86400.0 + h0 * 3600.0 + float(rng.uniform(0, 1800))
-            for _ in range(passes_per_day):
-                i = int(rng.choice(passable))
-                a = int(rng.choice(ends))
-                b = int(rng.choice(ends))
-                leg1 = graph.route(a, road_node[i])
-                leg2 = graph.route(road_node[i], b)
-                # the unit first drives from its last position (its base) to the start node
-                lead = graph.route(base[u], a)
-                path = np.vstack([lead, leg1[1:], leg2[1:]])
-                dur = _length(path) / drive_speed_mps
-                if t + dur > d * 86400.0 + h1 * 3600.0:
-                    break
-                segs[u].append((t, "drive", path, dur))
-                at = t + (_length(lead) + _length(leg1)) / drive_speed_mps
-                passes.append({"place_id": ids[i], "unit": u, "time": day0 + pd.Timedelta(seconds=at)})
-                back = graph.route(b, base[u])
-                t_back = _length(back) / drive_speed_mps
-                segs[u].append((t + dur, "drive", back, t_back))
-                t = t + dur + t_back + float(rng.uniform(300, 1200))
-    # pings
-    frames = []
-    for u in visiting + passing:
-        home = graph.nodes[base[u]]
-        phase = float(rng.uniform(0, interval_s))
-        times = np.concatenate(
-            [np.arange(d * 86400.0 + h0 * 3600.0 + phase, d * 86400.0 + h1 * 3600.0, interval_s) for d in range(days)]
+    want = _planned_visits(rng, ids, plan, days)
+    segs: dict[str, list[_Segment]] = {u: [] for u in visiting + passing}
+    trip = _Trips(graph, base, day0, day_hours, drive_speed_mps)
+    planted = trip.visits(rng, want, visiting, ids, road_node, dwell_pt, segs)
+    passes = trip.passes(
+        rng, passing if len(passable) else [], days, passes_per_day, passable, ends, ids, road_node, segs
+    )
+    frames = [
+        _unit_pings(
+            rng, u, graph.nodes[base[u]], segs[u], days, day_hours, interval_s, drive_speed_mps, gps_error_m, day0
         )
-        pos = np.repeat(home[None, :], len(times), axis=0).astype(float)
-        for t0, kind, data, dur in sorted(segs[u], key=lambda s: s[0]):
-            sel = (times >= t0) & (times < t0 + dur)
-            if not sel.any():
-                continue
-            if kind == "stay":
-                pos[sel] = data
-            else:
-                pos[sel] = _polyline_positions(data, (times[sel] - t0) * drive_speed_mps)
-        pos += rng.normal(0.0, gps_error_m, size=pos.shape)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "unit": u,
-                    "time": day0 + pd.to_timedelta(np.round(times, 3), unit="s"),
-                    "x": pos[:, 0],
-                    "y": pos[:, 1],
-                }
-            )
-        )
+        for u in visiting + passing
+    ]
     pings = pd.concat(frames, ignore_index=True)
     pv = pd.DataFrame(planted, columns=["place_id", "unit", "start", "end", "minutes"])
     pp = pd.DataFrame(passes, columns=["place_id", "unit", "time"])
-    settings = {
+    settings: dict[str, float | int | list[float]] = {
         "days": days,
         "interval_s": interval_s,
         "drive_speed_mps": drive_speed_mps,
@@ -370,12 +451,12 @@ def simulate_patrols(
 # --------------------------------------------------------------------------- planted effect
 def plant_patrol_effect(
     rng: np.random.Generator,
-    places,
+    places: gpd.GeoDataFrame,
     dose: pd.DataFrame,
     *,
-    start,
+    start: str | pd.Timestamp,
     days: int,
-    base_rate_per_day,
+    base_rate_per_day: float | Mapping[str, float] | pd.Series,
     reduction: float,
     full_dose_minutes: float = 15.0,
     id_column: str = "item_id",
@@ -396,9 +477,6 @@ def plant_patrol_effect(
     :func:`hotspots.analysis.dosage.detect_visits` (its ``daily`` table).
     ``base_rate_per_day``: a number, or a mapping / Series of place id -> expected crimes a day.
     """
-    import geopandas as gpd
-    import shapely
-
     if not 0 <= reduction < 1 or full_dose_minutes <= 0:
         raise InputError("plant_patrol_effect: reduction must be in [0, 1) and full_dose_minutes > 0.")
     crime_mix = crime_mix or {"robbery": 0.3, "violence": 0.3, "theft_from_person": 0.4}
