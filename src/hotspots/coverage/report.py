@@ -497,7 +497,7 @@ def coverage_report(
         choose(
             choices,
             "merge_distance_m",
-            f"CCTV gap places: hotspot areas within {merge_m:g} m of each other are one place (the larger of "
+            f"CCTV gap places: areas within {merge_m:g} m of each other are one place (the larger of "
             f"the {grid.cell_size:g} m grid cell and the {spacing:.0f} m median spacing of neighbouring incident "
             "locations, the tasking list's rule; set [tasking] merge_distance_m to change it)",
         )
