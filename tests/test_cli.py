@@ -94,6 +94,7 @@ def test_every_subcommand_shares_the_same_options():
         "demo-data",
         "nearrepeat",
         "trends",
+        "concentration",
         "evaluate",
         "cctv",
         "backtest",

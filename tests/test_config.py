@@ -8,7 +8,7 @@ import re
 import pytest
 from conftest import write_config
 
-from hotspots.config import load_config
+from hotspots.config import SECTIONS, load_config
 from hotspots.errors import ConfigError
 
 BASE = """
@@ -49,7 +49,7 @@ def test_unknown_section(folder):
 
 
 def test_wrong_type(folder):
-    with pytest.raises(ConfigError, match="'project.seed' must be a whole number"):
+    with pytest.raises(ConfigError, match=r"'project\.seed' must be a whole number"):
         load_config(write_config(folder, BASE.replace("[project]", '[project]\nseed = "x"')))
 
 
@@ -94,7 +94,7 @@ def test_stage_section_checked_by_its_dataclass(folder):
     cfg = load_config(write_config(folder, BASE + "\n[density]\nradius_m = 250\n"))
     assert cfg.density.radius_m == 250.0
     # a stage's section is checked when the config is loaded, not when the stage runs
-    with pytest.raises(ConfigError, match="'density.radius'"):
+    with pytest.raises(ConfigError, match=r"'density\.radius'"):
         load_config(write_config(folder, BASE + "\n[density]\nradius = 250\n"))
 
 
@@ -197,3 +197,67 @@ def test_override_is_typed_and_checked(folder):
         cfg.override("siting", kk=3)
     with pytest.raises(ConfigError, match="must be a whole number"):
         cfg.override("siting", k="three")
+
+
+def _wrong_value(tp) -> str:
+    """A TOML value of the wrong type for a field annotated ``tp``."""
+    import types
+    import typing
+
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        origin = typing.get_origin(tp)
+    if tp is str:
+        return "12345"
+    if tp in (int, float, bool) or origin in (tuple, dict) or hasattr(tp, "__dataclass_fields__"):
+        return '"not of this type"' if tp is not bool else "3"
+    raise AssertionError(f"no wrong value for {tp}")
+
+
+def _with_key(section: str, key: str, value: str) -> str:
+    """BASE with ``key = value`` in ``[section]`` (replacing the key when BASE sets it)."""
+    if f"[{section}]" not in BASE:
+        return BASE + f"\n[{section}]\n{key} = {value}\n"
+    lines = [ln for ln in BASE.splitlines() if not ln.startswith(f"{key} =")]
+    at = lines.index(f"[{section}]")
+    return "\n".join([*lines[: at + 1], f"{key} = {value}", *lines[at + 1 :]]) + "\n"
+
+
+@pytest.mark.parametrize("section", sorted(SECTIONS))
+def test_every_key_of_every_section_is_checked_at_load(folder, section):
+    """A value of the wrong type under any key of any section, or a key no section has, stops loading
+    with a ConfigError naming the key: every command stops before any analysis (exit status 2)."""
+    import dataclasses
+    import typing
+
+    cls = SECTIONS[section]
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        body = _with_key(section, f.name, _wrong_value(hints[f.name]))
+        with pytest.raises(ConfigError, match=re.escape(f"{section}.{f.name}")):
+            load_config(write_config(folder, body))
+    with pytest.raises(ConfigError, match=re.escape(f"{section}.no_such_key")):
+        load_config(write_config(folder, _with_key(section, "no_such_key", "1")))
+
+
+def test_every_key_of_an_incident_source_is_checked_at_load(folder):
+    import dataclasses
+    import typing
+
+    from hotspots.config import ColumnMap, IncidentSource
+
+    for cls, where in ((IncidentSource, "[[incidents]]"), (ColumnMap, "[incidents.columns]")):
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            line = f"{f.name} = {_wrong_value(hints[f.name])}"
+            base = "\n".join(ln for ln in BASE.splitlines() if not ln.startswith(f"{f.name} ="))
+            body = base + (f"\n{line}\n" if where == "[[incidents]]" else f"\n[incidents.columns]\n{line}\n")
+            with pytest.raises(ConfigError, match=re.escape(f".{f.name}")):
+                load_config(write_config(folder, body))
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_non_finite_numbers_are_refused(folder, value):
+    with pytest.raises(ConfigError, match=r"'density\.radius_m' must be a finite number"):
+        load_config(write_config(folder, BASE + f"\n[density]\nradius_m = {value}\n"))

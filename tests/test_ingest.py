@@ -261,6 +261,7 @@ def test_police_uk_folder_gz_blank_ids_and_exact_duplicates_kept(tmp_path):
     df.to_csv(folder / "2025-01" / "2025-01-force-street.csv.gz", index=False, compression="gzip")
     df2 = _police_rows(2, lon, lat)
     df2["Crime ID"] = ["abc", "abc"]
+    df2["Month"] = "2025-02"  # the month its file is named for (two files of one month are refused)
     df2.to_csv(folder / "2025-02-force-street.csv", index=False)
     cfg = load_config(write_config(tmp_path, POLICE.format(path="monthly")))
     res = _ingest(cfg)
@@ -274,12 +275,13 @@ def test_police_uk_without_its_columns(tmp_path):
     _wards_file(tmp_path)
     (tmp_path / "x.csv").write_text("foo,bar\n1,2\n")
     cfg = load_config(write_config(tmp_path, POLICE.format(path="x.csv")))
-    with pytest.raises(InputError, match="none of the police.uk columns"):
+    with pytest.raises(InputError, match=r"none of the police\.uk columns"):
         _ingest(cfg)
 
 
 def test_invalid_ward_polygon_is_repaired_and_reported(tmp_path):
-    bowtie = Polygon([(530000, 180000), (531000, 181000), (531000, 180000), (530000, 181000)])
+    # a self-crossing outline in the East ward's square (wards that overlap each other are refused)
+    bowtie = Polygon([(531000, 180000), (532000, 181000), (532000, 180000), (531000, 181000)])
     wards = [WARDS[0], ("W2", "East", bowtie)]
     _wards_file(tmp_path, wards)
     rows = [_good("A1")]
@@ -343,7 +345,7 @@ def test_real_barnet_files_reconcile_and_wards_agree(tmp_path, shared_data, file
 def test_real_ward_sets_load(shared_data, file, n):
     from hotspots.geo.study_area import load_wards
 
-    w, notes = load_wards(shared_data / "boundaries" / file, "ward_code", "ward_name")
+    w, _notes = load_wards(shared_data / "boundaries" / file, "ward_code", "ward_name")
     assert len(w) == n
     assert str(w.crs) == "EPSG:27700"
     assert w.geometry.is_valid.all()

@@ -28,6 +28,7 @@ def test_registry_knows_every_stage_and_its_sections():
         "nearrepeat",
         "coverage",
         "forecast",
+        "concentration",
         "tasking",
     ]
     assert set(REGISTRY) == {s.name for s in ANALYSIS_STAGES}
@@ -165,7 +166,7 @@ def test_registry_pack_equals_pack_from_library_calls(tmp_path_factory, tmp_path
     )
     res = RunResults(
         inputs=inp,
-        ward_table=ward_table(recent, area.wards, cfg.analysis.lookback_days),
+        ward_table=ward_table(recent, area.wards, inp.window.days, window=inp.window.label),
         surfaces=surf,
         trends=trends,
         nearrepeat=nr,

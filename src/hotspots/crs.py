@@ -15,6 +15,7 @@ from .errors import ConfigError
 
 if TYPE_CHECKING:  # pyproj is imported where it is used: this module is on `hotspots --help`'s path
     import pyproj
+    from pyproj._crs import AreaOfUse
 
 #: British National Grid (metres), the engine's default working CRS.
 DEFAULT_CRS = "EPSG:27700"
@@ -114,4 +115,62 @@ def crs_extent(value: Any) -> tuple[tuple[float, float, float, float], str]:
 
     tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     xmin, ymin, xmax, ymax = tr.transform_bounds(*aou.bounds)
-    return (xmin, ymin, xmax, ymax), aou.name
+    return (float(xmin), float(ymin), float(xmax), float(ymax)), aou.name
+
+
+#: Degrees by which data may stray beyond a CRS's published area of use (its edges are not cliffs).
+AREA_OF_USE_MARGIN_DEG = 1.0
+
+
+def utm_crs_for(lon: float, lat: float) -> str:
+    """The WGS 84 / UTM zone CRS holding a point given in degrees, e.g. ``"EPSG:32618"`` for New York."""
+    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+def _area_of_use(value: Any) -> AreaOfUse | None:
+    """The published area of use (degrees) of the CRS ``value``; None when it has none or is no CRS."""
+    crs = parse_crs(value)
+    return crs.area_of_use if crs is not None else None
+
+
+def suggest_crs(lon: float, lat: float) -> str:
+    """A projected CRS in metres suited to data around (``lon``, ``lat``) in degrees, named for a message:
+    British National Grid in Great Britain, else the point's UTM zone."""
+    gb = _area_of_use(DEFAULT_CRS)
+    if gb is not None and gb.west <= lon <= gb.east and gb.south <= lat <= gb.north:
+        return f"{DEFAULT_CRS} (British National Grid)"
+    code = utm_crs_for(lon, lat)
+    utm = parse_crs(code)
+    return f"{code} ({utm.name if utm is not None else 'UTM'}) or the local national or state grid"
+
+
+def _outside(lon: float, lat: float, aou: AreaOfUse | None) -> bool:
+    m = AREA_OF_USE_MARGIN_DEG
+    return aou is not None and not (aou.west - m <= lon <= aou.east + m and aou.south - m <= lat <= aou.north + m)
+
+
+def inside_area_of_use(lon: float, lat: float, value: Any) -> bool:
+    """Whether (``lon``, ``lat``) in degrees lies in the area of use of the CRS ``value`` (with a margin of
+    :data:`AREA_OF_USE_MARGIN_DEG`); True when the CRS publishes no area of use."""
+    return not _outside(lon, lat, _area_of_use(value))
+
+
+def _area_name(name: str) -> str:
+    first = name.split(" - ")[0].split(". ")[0].rstrip(".")
+    return first if len(first) <= 60 else first[:57].rstrip() + "..."
+
+
+def area_of_use_problem(lon: float, lat: float, value: Any, what: str) -> str:
+    """Why data centred on (``lon``, ``lat``) in degrees should not be worked in the CRS ``value`` ('' when
+    they may): the point lies outside the CRS's area of use (plus :data:`AREA_OF_USE_MARGIN_DEG`), where its
+    distances are stretched. ``what`` names the data in the sentence, which names a suitable CRS."""
+    aou = _area_of_use(value)
+    if aou is None or not _outside(lon, lat, aou):
+        return ""
+    return (
+        f"{what} lie around longitude {lon:.3f}, latitude {lat:.3f}, outside the area of use of the working CRS "
+        f"{crs_label(value)} ({_area_name(aou.name or 'its area')}: longitude {aou.west:g} to {aou.east:g}, latitude "
+        f"{aou.south:g} to {aou.north:g}); distances there would be distorted. Set [project] crs to a "
+        f"projected CRS for that area, e.g. {suggest_crs(lon, lat)}."
+    )

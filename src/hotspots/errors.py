@@ -21,6 +21,10 @@ class InputError(HotspotsError):
     """An input file is unusable as a whole (missing, empty, wrong columns, wrong CRS...)."""
 
 
+class OutputError(HotspotsError):
+    """The output folder cannot take the products (its parent is a file, it is read-only, the disk is full)."""
+
+
 class PrecisionError(HotspotsError):
     """An analysis needs finer time than the data has (e.g. day bands on month-precision data)."""
 

@@ -15,11 +15,14 @@ The study area and the grid contracts live in :mod:`hotspots.geo`.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import numpy as np
 import pandas as pd
 
 from .config.sections import DEFAULT_TIMEZONE
-from .errors import PrecisionError
+from .errors import InputError, PrecisionError
 
 INCIDENT_COLUMNS = (
     "incident_id",
@@ -111,3 +114,46 @@ def day_numbers(local_naive: pd.Series) -> np.ndarray:
     return ((pd.Series(local_naive).dt.normalize() - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(
         dtype=float
     )
+
+
+#: How many days after today a meeting date may lie; a later date is a typing mistake.
+MAX_DAYS_AHEAD = 366
+
+#: The earliest meeting (or other calendar) date accepted.
+EARLIEST_MEETING = dt.date(1900, 1, 1)
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_calendar_date(
+    value: str | dt.date, what: str, today: dt.date | None = None, noun: str = "the date"
+) -> dt.date:
+    """A calendar date written ``YYYY-MM-DD`` (or a date or timestamp object, taken as its calendar day)
+    from 1900 up to :data:`MAX_DAYS_AHEAD` days after ``today`` (default: today's date). Anything else
+    is an :class:`~hotspots.errors.InputError` naming ``what`` (the option or key) and the fix, which
+    asks for ``noun`` (e.g. "the meeting date") as YYYY-MM-DD."""
+    if isinstance(value, dt.date) and not pd.isna(value):  # a date, datetime or Timestamp (not NaT)
+        day = value.date() if isinstance(value, dt.datetime) else value
+    else:
+        text = str(value).strip()
+        try:
+            if not _DATE_RE.match(text):
+                raise ValueError(text)
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            raise InputError(f"{what} {value!r} is not a date; give {noun} as YYYY-MM-DD, e.g. 2025-11-14.") from None
+    text = f"{day:%Y-%m-%d}"
+    today = today or dt.date.today()
+    if day > today + dt.timedelta(days=MAX_DAYS_AHEAD):
+        raise InputError(
+            f"{what} {text} is more than a year after today ({today:%Y-%m-%d}); give {noun} as "
+            "YYYY-MM-DD (a typing mistake in the year?)."
+        )
+    if day < EARLIEST_MEETING:
+        raise InputError(f"{what} {text} is before {EARLIEST_MEETING:%Y}; give {noun} as YYYY-MM-DD.")
+    return day
+
+
+def parse_meeting_date(value: str | dt.date, what: str = "--date", today: dt.date | None = None) -> dt.date:
+    """A meeting (FIM) date: :func:`parse_calendar_date` asking for "the meeting date"."""
+    return parse_calendar_date(value, what, today, noun="the meeting date")

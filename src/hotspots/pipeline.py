@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,12 +31,14 @@ from .ingest.readers import list_files
 from .progress import Reporter
 from .render import layers as L
 from .render import maps, report
+from .render.concentration import render_concentration
 from .render.filenames import ward_map_files
 from .render.public import PublicTier
 from .stages import ANALYSIS_STAGES, RunInputs, RunResults, Stage, load_inputs, run_stages
 from .stages.inputs import parse_fim_date
 from .stages.results import TaskingList
 from .tasking import stage as tasking_stage
+from .writable import check_writable
 
 #: Every stage of a pack, in the order they run: the analyses, then the tasking list.
 PIPELINE_STAGES: tuple[Stage, ...] = (*ANALYSIS_STAGES, tasking_stage.STAGE)
@@ -83,7 +86,7 @@ def run_analysis(
 
 def analyse(
     cfg: Config,
-    fim_date: str | None = None,
+    fim_date: str | dt.date | None = None,
     reporter: Reporter | None = None,
     now: pd.Timestamp | None = None,
     stages: Sequence[str] | None = None,
@@ -125,6 +128,8 @@ def manifest(
         "package": "hotspots",
         "version": __version__,
         "fim_date": f"{res.fim_date:%Y-%m-%d}",
+        "fim_date_chosen": res.inputs.choices.get("fim_date", "given (--date)"),
+        "analysis_window": res.inputs.window.label,
         "generated_at": pd.Timestamp.now(tz=cfg.timezone).isoformat(timespec="seconds"),
         "config_file": str(cfg.source_file),
         "config": cfg.raw,
@@ -144,7 +149,7 @@ def manifest(
         "rows": res.ingest.summary(),
         "incidents_before_fim_date": int(len(res.incidents)),
         "time_precision": sorted(res.incidents["time_precision"].unique()),
-        "notes": list(res.area.notes),
+        "notes": list(res.area.notes) + list(res.ingest.notes),
         "steps": list(timings),  # their durations are printed on the terminal: a pack's bytes must not vary
         "files": sorted(files),
     }
@@ -226,25 +231,29 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
             public = report.render_public(res, tmp, pcfg)
     with rep.stage("pages"):
         report.render_tasking(res, tasking, tmp, ward_files)
+        render_concentration(res, tmp)
         report.render_index(res, tasking, layers, tmp, ward_files, pcfg.enabled)
     files = [p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()] + ["manifest.json"]
     man = manifest(res, rep.timings, files, layers, public)
     (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str))
 
 
-def known_out_dir(cfg: Config, fim_date: str | None, out_dir: str | Path | None) -> Path | None:
+def known_out_dir(
+    cfg: Config, fim_date: str | dt.date | None, out_dir: str | Path | None, now: pd.Timestamp | None = None
+) -> Path | None:
     """The pack folder of a run, when it is known before the incidents are read: ``out_dir``, else
-    ``[output] folder/fim-DATE`` for a given date; None when the date comes from the data."""
+    ``[output] folder/fim-DATE`` for a given date (checked against ``now``, default now); None when
+    the date comes from the data."""
     if out_dir:
         return Path(out_dir)
     if fim_date:
-        return default_out_dir(cfg, parse_fim_date(fim_date, pd.DataFrame(), cfg.timezone))
+        return default_out_dir(cfg, parse_fim_date(fim_date, pd.DataFrame(), cfg.timezone, now=now))
     return None
 
 
 def run(
     cfg: Config,
-    fim_date: str | None = None,
+    fim_date: str | dt.date | None = None,
     out_dir: str | Path | None = None,
     quiet: bool = False,
     now: pd.Timestamp | None = None,
@@ -260,9 +269,14 @@ def run(
     """
     rep = Reporter(quiet=quiet)
     rep.say(f"hotspots {__version__}: {cfg.project.name}")
-    early = known_out_dir(cfg, fim_date, out_dir)
-    # the output folder's lock is taken before the analysis when the folder is known, so a second
-    # run on it stops at once instead of after minutes of work
+    # a folder that cannot be written (a file in the way, read-only, a full disk) stops the run
+    # before any work; the lock below is then taken before the analysis when the folder is known,
+    # so a second run on it stops at once instead of after minutes of work
+    if out_dir:
+        check_writable(out_dir, "--out")
+    else:
+        check_writable(Path(cfg.output.folder), "[output] folder")
+    early = known_out_dir(cfg, fim_date, out_dir, now=now)
     with outfolder.locked(early) if early is not None else contextlib.nullcontext():
         res = analyse(
             cfg,

@@ -13,12 +13,15 @@ import pandas as pd
 from ..config.sections import BURGLARY_TYPES
 
 
-def ward_table(incidents: pd.DataFrame, wards: pd.DataFrame, period_days: int = 365) -> pd.DataFrame:
+def ward_table(
+    incidents: pd.DataFrame, wards: pd.DataFrame, period_days: float = 365, window: str = ""
+) -> pd.DataFrame:
     """One row per ward, ranked by harm (then count, then ward code).
 
     Columns: rank, ward_code, ward_name, incidents, harm, burglaries,
     burglary_rate_per_1000_households, crime_rate_per_1000_population (both per
-    year), top_crime_type, and a one-line reason.
+    year over ``period_days`` days), top_crime_type, and a one-line reason; with
+    ``window`` (the window in words) a ``window`` column stating it.
     """
     inc = pd.DataFrame(incidents.drop(columns="geometry", errors="ignore"))
     w = pd.DataFrame(wards.drop(columns="geometry"))[["ward_code", "ward_name", "population", "households"]]
@@ -54,4 +57,5 @@ def ward_table(incidents: pd.DataFrame, wards: pd.DataFrame, period_days: int = 
         else "no incidents in the window"
         for r in t.itertuples()
     ]
-    return t.drop(columns=["population", "households"]).assign(population=t["population"], households=t["households"])
+    t = t.drop(columns=["population", "households"]).assign(population=t["population"], households=t["households"])
+    return t.assign(window=window) if window else t

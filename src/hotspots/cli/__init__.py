@@ -41,6 +41,7 @@ SUBCOMMANDS = (
     "demo_data",
     "nearrepeat",
     "trends",
+    "concentration",
     "evaluate",
     "cctv",
     "backtest",

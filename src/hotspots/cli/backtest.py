@@ -25,8 +25,20 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.add_common(p)
-    p.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first forecast origin")
-    p.add_argument("--end", required=True, metavar="YYYY-MM-DD", help="last forecast origin (inclusive)")
+    p.add_argument(
+        "--start",
+        required=True,
+        metavar="YYYY-MM-DD",
+        type=options.calendar_date("--start", "the first forecast origin"),
+        help="first forecast origin",
+    )
+    p.add_argument(
+        "--end",
+        required=True,
+        metavar="YYYY-MM-DD",
+        type=options.calendar_date("--end", "the last forecast origin"),
+        help="last forecast origin (inclusive)",
+    )
     p.add_argument(
         "--horizon-days",
         type=int,
@@ -98,6 +110,9 @@ def main(args: argparse.Namespace) -> int:
     from ..stages.inputs import load_inputs
 
     cfg = options.load(args)
+    if args.cell_size is not None:  # checked like [grid] cell_size_m (finite, >= 0) before anything is read
+        cfg = options.override(cfg, "grid", "--cell-size", cell_size_m=args.cell_size)
+    options.writable_out(args)
     fc = cfg.forecast
     inp = load_inputs(cfg, None, options.reporter(args))
     inc = inp.incidents
@@ -109,7 +124,7 @@ def main(args: argparse.Namespace) -> int:
             f"{sorted(inc['crime_type'].unique())}. Choose --crime-types."
         )
     events = EventTable.from_incidents(sel)
-    grid = inp.grid if args.cell_size is None else inp.area.grid(args.cell_size)
+    grid = inp.grid
     horizon = Horizon.for_precision(events.precision, args.horizon_days or 14)
     if events.precision == "month" and args.horizon_days:
         options.say(args, "note: month-precision data, so the horizon is one calendar month (--horizon-days ignored)")

@@ -101,6 +101,7 @@ def main(args: argparse.Namespace) -> int:
     from ..stages.inputs import load_inputs
 
     cfg = _with_overrides(options.load(args), args)
+    options.writable_out(args)
     inp = load_inputs(cfg, None, options.reporter(args))
     options.say(args, inp.ingest.report())
     inc = inp.incidents

@@ -27,7 +27,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     from ..demo import generate_demo
 
-    out = options.out_dir(args)
+    out = options.writable_out(args)
     generate_demo(out)
     print(f"Demo borough written to {out.resolve()}")
     return 0

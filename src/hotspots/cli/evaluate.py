@@ -30,8 +30,19 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="FILE|X,Y,R",
         help="target area: a polygon file (GeoJSON/GeoPackage) or x,y,radius in metres (working CRS)",
     )
-    p.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first day of the intervention")
-    p.add_argument("--end", metavar="YYYY-MM-DD", help="day after the intervention ended (default: end of data)")
+    p.add_argument(
+        "--start",
+        required=True,
+        metavar="YYYY-MM-DD",
+        type=options.calendar_date("--start", "the first day of the intervention"),
+        help="first day of the intervention",
+    )
+    p.add_argument(
+        "--end",
+        metavar="YYYY-MM-DD",
+        type=options.calendar_date("--end", "the day after the intervention ended"),
+        help="day after the intervention ended (default: end of data)",
+    )
     p.add_argument(
         "--buffer-m",
         type=float,
@@ -60,6 +71,10 @@ def main(args: argparse.Namespace) -> int:
     from ..stages.inputs import load_inputs
 
     cfg = options.load(args)
+    given = {k: v for k, v in (("buffer_m", args.buffer_m), ("before_days", args.before_days)) if v is not None}
+    if given:  # checked like the config's keys (finite, >= 0) before anything is read
+        cfg = options.override(cfg, "evaluate", "--buffer-m/--before-days", **given)
+    options.writable_out(args)
     ecfg = cfg.evaluate
     inp = load_inputs(cfg, None, options.reporter(args))
     crs = cfg.crs
@@ -81,10 +96,10 @@ def main(args: argparse.Namespace) -> int:
         args.start,
         args.end,
         boundary=inp.area.boundary,
-        buffer_m=args.buffer_m if args.buffer_m is not None else ecfg.buffer_m,
+        buffer_m=ecfg.buffer_m,
         control=control,
         displacement_control=dcontrol,
-        before_days=args.before_days or ecfg.before_days,
+        before_days=ecfg.before_days,
         control_weight=ecfg.control_weight,
         crime_types=types,
         timezone=cfg.timezone,

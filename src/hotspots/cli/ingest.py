@@ -31,15 +31,17 @@ def main(args: argparse.Namespace) -> int:
     from ..stages.inputs import load_incidents, load_study_area
 
     cfg = options.load(args)
+    out = options.writable_out(args)
     area = load_study_area(cfg)
     for n in area.notes:
         options.say(args, "note:", n)
     area.grid(cfg.grid.cell_size_m)  # the configured cell size must fit the study area
     res = load_incidents(cfg, area)
-    out = options.out_dir(args)
     out.mkdir(parents=True, exist_ok=True)
     res.write_quarantine(out / "quarantine.csv")
-    (out / "ingest_summary.json").write_text(json.dumps(res.summary(), indent=2, default=str))
+    summary = res.summary()
+    summary["notes"] = list(area.notes) + summary["notes"]
+    (out / "ingest_summary.json").write_text(json.dumps(summary, indent=2, default=str))
     print(f"Study area: {cfg.project.name}, {len(area.wards)} wards, {area.area_km2:.1f} km²")
     print(res.report())
     print(f"Quarantined rows (with reasons) written to {out / 'quarantine.csv'}")

@@ -39,7 +39,7 @@ def main(args: argparse.Namespace) -> int:
     from ..scale.london import LondonParams, generate_london
 
     lp = LondonParams(n_incidents=args.incidents, n_boroughs=args.boroughs, seed=args.seed)
-    ds = generate_london(options.out_dir(args), lp, progress=None if args.quiet else print)
+    ds = generate_london(options.writable_out(args), lp, progress=None if args.quiet else print)
     print(f"Synthetic London dataset written to {ds.root}: {ds.n_incidents:,} incidents in {len(ds.boroughs)} boroughs")
     print(f"  GeoParquet dataset: {ds.dataset} (partitioned by borough)")
     print(f"  configs:            {ds.root / 'configs'}/LB*.toml")

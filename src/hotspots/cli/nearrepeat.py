@@ -35,11 +35,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     src.add_argument("--input", "-i", metavar="CSV", help="CSV of events with x, y and date columns")
     options.add_data_dir(p)
     options.add_out_quiet(p)
-    p.add_argument(
-        "--date",
-        metavar="YYYY-MM-DD",
-        help="(with --config) the meeting date; default the day after the latest incident",
-    )
+    options.add_date(p, "(with --config) the meeting date; default the day after the latest incident")
     p.add_argument("--crs", default=DEFAULT_CRS, help=f"(with --input) CRS of the x/y columns (default {DEFAULT_CRS})")
     p.add_argument("--x-col", default="x", help="x column (default x)")
     p.add_argument("--y-col", default="y", help="y column (default y)")
@@ -90,24 +86,32 @@ def _read_events(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
     import pandas as pd
     import pyproj
 
+    from ..config.sections import DEFAULT_TIMEZONE
     from ..errors import InputError
+    from ..ingest.dates import day_month_order, parse_datetimes
+    from ..textfile import read_table
 
     path = Path(args.input)
     if not path.exists():
         raise InputError(f"--input {path} does not exist; give the path of a CSV with x, y and date columns.")
-    df = pd.read_csv(path)
-    missing = [c for c in (args.x_col, args.y_col, args.date_col) if c not in df.columns]
+    wanted = (args.x_col, args.y_col, args.date_col)
+    table = read_table(path, wanted)
+    df = table.frame
+    missing = [c for c in wanted if c not in df.columns]
     if missing:
         raise InputError(
             f"{path}: column(s) {missing} not found (columns are {list(df.columns)}); "
             "name them with --x-col/--y-col/--date-col."
         )
-    x = pd.to_numeric(df[args.x_col], errors="coerce").to_numpy(float)
-    y = pd.to_numeric(df[args.y_col], errors="coerce").to_numpy(float)
-    d = pd.to_datetime(df[args.date_col], errors="coerce", dayfirst=False)
-    bad = ~(np.isfinite(x) & np.isfinite(y) & d.notna().to_numpy())
+    table.require_unique(wanted, "named with --x-col/--y-col/--date-col")
+    x = pd.to_numeric(df[args.x_col].str.strip(), errors="coerce").to_numpy(float)
+    y = pd.to_numeric(df[args.y_col].str.strip(), errors="coerce").to_numpy(float)
+    rows = pd.Series(table.rows, index=df.index)
+    order = day_month_order({args.date_col: df[args.date_col]}, rows, str(path))
+    d = parse_datetimes(df[args.date_col], DEFAULT_TIMEZONE, dayfirst=order.dayfirst)
+    bad = ~(np.isfinite(x) & np.isfinite(y) & d.notna().to_numpy()) | ~table.well_formed.to_numpy()
     if bad.any():
-        rows = (np.nonzero(bad)[0][:5] + 2).tolist()
+        rows = [table.lines[i] for i in np.nonzero(bad)[0][:5]]
         raise InputError(
             f"{path}: {int(bad.sum())} row(s) have an unreadable x, y or date (file lines {rows}...); "
             "fix or remove them."
@@ -126,7 +130,9 @@ def _read_events(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
         if abs(factor - 1.0) > 1e-12:
             x, y = x * factor, y * factor
             note = f"coordinates in {crs.axis_info[0].unit_name} converted to metres"
-    t = (d.dt.tz_localize(None) if d.dt.tz is not None else d).dt.normalize() - pd.Timestamp("1970-01-01")
+    if order.note:
+        note = (note + "; " if note else "") + order.note
+    t = d.dt.tz_localize(None).dt.normalize() - pd.Timestamp("1970-01-01")
     t = (t / pd.Timedelta(days=1)).to_numpy(float)
     return np.asarray(x, float), np.asarray(y, float), t, note
 
@@ -138,7 +144,7 @@ def _knox_from_csv(args: argparse.Namespace) -> int:
     from ..config import NearRepeatConfig
     from ..render.nearrepeat import write_knox_page
 
-    out = options.out_dir(args)
+    out = options.writable_out(args)
     x, y, t, note = _read_events(args)
     base = asdict(NearRepeatConfig())
     keys = (
@@ -172,6 +178,7 @@ def main(args: argparse.Namespace) -> int:
     from ..stages.nearrepeat import nearrepeat
 
     cfg = options.load(args)
+    options.writable_out(args)
     ov = _overrides(args)
     if ov:
         cfg = cfg.override("nearrepeat", **ov)

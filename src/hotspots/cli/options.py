@@ -10,6 +10,7 @@ This module stays light: ``hotspots --help`` must not import the numerical libra
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,11 +63,61 @@ def out_dir(args: argparse.Namespace) -> Path:
     return Path(args.out) if args.out else default_out(args.command)
 
 
+def meeting_date(value: str) -> str:
+    """argparse type of ``--date``: a real ``YYYY-MM-DD`` date no more than a year ahead, checked
+    before anything is read (see :func:`hotspots.model.parse_meeting_date`)."""
+    return calendar_date("--date", "the meeting date")(value)
+
+
+def calendar_date(option: str, noun: str = "the date") -> Callable[[str], str]:
+    """argparse type of a date option such as ``--start``: a real ``YYYY-MM-DD`` date from 1900 up to a
+    year ahead (see :func:`hotspots.model.parse_calendar_date`), as ``YYYY-MM-DD``; a mistyped date
+    stops the command before anything is read, naming ``option`` and asking for ``noun``."""
+
+    def parse(value: str) -> str:
+        from ..errors import InputError
+        from ..model import parse_calendar_date
+
+        try:
+            return parse_calendar_date(value, option, noun=noun).isoformat()
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def add_date(p: argparse.ArgumentParser, help: str) -> None:
+    """``--date YYYY-MM-DD`` (checked when the command line is read)."""
+    p.add_argument("--date", metavar="YYYY-MM-DD", type=meeting_date, help=help)
+
+
+def writable_out(args: argparse.Namespace, default: Path | None = None, what: str = "--out") -> Path:
+    """The folder a subcommand writes into (``--out``, else ``default``, else ``out/<subcommand>``),
+    checked to be writable before any work starts (:func:`hotspots.writable.check_writable`)."""
+    from ..writable import check_writable
+
+    if args.out:
+        return check_writable(args.out, "--out")
+    return check_writable(default if default is not None else default_out(args.command), what)
+
+
 def load(args: argparse.Namespace) -> Config:
     """The validated config of ``--config`` (every section checked before anything runs)."""
     from ..config import load_config
 
     return load_config(args.config, data_dir=args.data_dir)
+
+
+def override(cfg: Config, section: str, options: str, **changes: Any) -> Config:
+    """``cfg.override(section, **changes)`` for values given on the command line (``options``, e.g.
+    ``"--cell-size"``): checked like the config file (a finite number, in range), and a value it
+    refuses is refused naming the option."""
+    from ..errors import ConfigError
+
+    try:
+        return cfg.override(section, **changes)
+    except ConfigError as exc:
+        raise ConfigError(f"{options} (given on the command line): {exc}") from None
 
 
 def say(args: argparse.Namespace, *parts: object) -> None:

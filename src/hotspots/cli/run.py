@@ -7,6 +7,7 @@ per meeting, so the next meeting finds this one and keeps the tasking ids).
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from . import options
@@ -22,10 +23,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.add_common(p)
-    p.add_argument(
-        "--date",
-        metavar="YYYY-MM-DD",
-        help="the FIM meeting date; only incidents before it are used (default: the day after the latest incident)",
+    options.add_date(
+        p,
+        "the FIM meeting date; only incidents before it are used (default: the day after the latest incident; "
+        "the date used is printed and recorded in the pack's manifest)",
     )
     p.add_argument(
         "--previous",
@@ -46,6 +47,7 @@ def main(args: argparse.Namespace) -> int:
     from ..scale.distributed import run_pack
 
     cfg = options.load(args)
+    options.writable_out(args, default=Path(cfg.output.folder), what="[output] folder")
     out = run_pack(
         cfg, fim_date=args.date, out_dir=args.out, quiet=args.quiet, previous=args.previous, scheduler=args.scheduler
     )

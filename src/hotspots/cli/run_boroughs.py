@@ -27,11 +27,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     options.add_data_dir(p)
     options.add_out_quiet(p)
     p.add_argument("configs", nargs="*", metavar="CONFIG", help="more borough configs (the same as --config)")
-    p.add_argument(
-        "--date",
-        metavar="YYYY-MM-DD",
-        help="the FIM meeting date for every pack (default: the day after each borough's latest incident)",
-    )
+    options.add_date(p, "the FIM meeting date for every pack (default: the day after each borough's latest incident)")
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -52,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
     packs = run_packs(
         configs,
         fim_date=args.date,
-        out_root=options.out_dir(args),
+        out_root=options.writable_out(args),
         scheduler=args.scheduler or None,
         retries=args.retries,
         data_dir=args.data_dir,

@@ -24,7 +24,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.add_common(p)
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="the FIM date (default: the day after the latest incident)")
+    options.add_date(p, "the FIM date (default: the day after the latest incident)")
     p.add_argument("--scheme", choices=("esri", "uk"), help="class scheme (overrides [trends] scheme)")
     p.add_argument("--step-days", type=int, metavar="N", help="use N-day steps (day-precision data only)")
     return p
@@ -35,22 +35,23 @@ def main(args: argparse.Namespace) -> int:
     from ..stages.trends import trends
 
     cfg = options.load(args)
+    options.writable_out(args)
     over: dict[str, Any] = {}
     if args.scheme:
         over["scheme"] = args.scheme
-    if args.step_days:
+    if args.step_days is not None:  # 0 or a negative number is refused, not ignored
         over["step"] = "days"
         over["step_days"] = args.step_days
     if over:
-        cfg = cfg.override("trends", **over)
+        cfg = options.override(cfg, "trends", "--scheme/--step-days", **over)
     inp = load_inputs(cfg, args.date, options.reporter(args))
     tr = trends(cfg, inp.incidents, inp.area, inp.grid, inp.fim_date)
     out = options.out_dir(args)
     paths = tr.write(out)
     em = tr.emerging
     if not args.quiet:
-        for n in tr.notes:
-            print("note:", n)
+        for note in tr.notes:
+            print("note:", note)
         print(f"Emerging hotspots ({em.scheme} scheme), {em.n_cells:,} cells x {em.n_steps} {em.step_label}s:")
         for label, count in sorted(em.counts_by_class().items(), key=lambda kv: -kv[1]):
             print(f"  {count:>7,}  {label}")

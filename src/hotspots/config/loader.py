@@ -21,6 +21,7 @@ same checks as the file.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import types
@@ -38,6 +39,7 @@ from .sections import (
     AnalysisConfig,
     AnprConfig,
     CamerasConfig,
+    ConcentrationConfig,
     CoverageConfig,
     CrimeTypesConfig,
     DensityConfig,
@@ -101,6 +103,7 @@ class Config:
     siting: SitingConfig
     anpr: AnprConfig
     tasking: TaskingConfig
+    concentration: ConcentrationConfig
     playbook: PlaybookConfig
     render: RenderConfig
     public: PublicConfig
@@ -208,8 +211,8 @@ _SCALAR_WORDS = {float: "a number", int: "a whole number", bool: "true or false"
 
 
 def _coerce_scalar(value: Any, tp: Any, key: str, where: str) -> Any:
-    """A float, int, bool or str key's value (an int is a float too; a bool is no number); any
-    other type (``Any``) as given."""
+    """A float, int, bool or str key's value (an int is a float too; a bool is no number; a float is
+    finite); any other type (``Any``) as given."""
     if tp is float or tp is int:
         ok = not isinstance(value, bool) and isinstance(value, (int, float) if tp is float else int)
     elif tp is bool or tp is str:
@@ -218,6 +221,8 @@ def _coerce_scalar(value: Any, tp: Any, key: str, where: str) -> Any:
         return value
     if not ok:
         raise ConfigError(f"{where}: key {key!r} must be {_SCALAR_WORDS[tp]}, got {value!r}.")
+    if tp is float and not math.isfinite(value):
+        raise ConfigError(f"{where}: key {key!r} must be a finite number, got {value!r}.")
     return float(value) if tp is float else value
 
 
@@ -421,6 +426,12 @@ def load_config(path: str | Path, data_dir: str | None = None) -> Config:
     if built["harm"].scheme not in schemes:
         raise ConfigError(
             f"{where}: [harm] scheme {built['harm'].scheme!r} is not defined in "
+            f"{built['harm'].schemes_file}; available: {sorted(schemes)}."
+        )
+    unknown_schemes = [s for s in built["concentration"].harm_schemes if s not in schemes]
+    if unknown_schemes:
+        raise ConfigError(
+            f"{where}: [concentration] harm_schemes {unknown_schemes} are not defined in "
             f"{built['harm'].schemes_file}; available: {sorted(schemes)}."
         )
     cfg = Config(

@@ -95,6 +95,17 @@ def _unknown_types(types: tuple[str, ...]) -> list[str]:
     return [c for c in types if c not in CANONICAL_CRIME_TYPES]
 
 
+def _one_of(
+    bad: Callable[[str, str], NoReturn], key: str, value: str, allowed: tuple[str, ...], meaning: str = ""
+) -> None:
+    """``value`` of ``key`` must be one of ``allowed`` (``meaning`` explains them), else ``bad(key, why)``
+    (the section's error: it names the file and the section)."""
+    if value not in allowed:
+        quoted = [f'"{a}"' for a in allowed]
+        names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+        bad(key, f"must be {names}{meaning}, got {value!r}.")
+
+
 def _check_types(where: str, key: str, types: tuple[str, ...]) -> None:
     bad = _unknown_types(types)
     if bad:
@@ -208,15 +219,21 @@ class IncidentSource:
     """One [[incidents]] entry: a file or folder of incidents and how to read it.
 
     ``crs`` is the CRS of the x/y columns of a generic CSV ('' = ``[project] crs``).
+    ``date_format`` a strptime format every date must follow ('' = the forms
+    :mod:`hotspots.ingest.dates` reads); ``dayfirst`` the order of ``NN/NN/YYYY``
+    dates (unset = decided per file from the values, refused when they cannot
+    decide). ``crime_type`` gives every row of a source without a crime-type
+    column one canonical type (instead of ``[incidents.columns] crime_type``).
     """
 
     path: str = field(default="", metadata=DATA_PATH)
     format: str = "police_uk"  # police_uk | generic | geo
     crs: str = ""
     time_precision: str = "auto"  # auto | minute | day | month
-    date_format: str = ""  # strptime format; empty = ISO 8601
-    dayfirst: bool = True
+    date_format: str = ""  # strptime format; empty = the accepted forms
+    dayfirst: bool | None = None  # None = decided per file from the values
     columns: ColumnMap = field(default_factory=ColumnMap)
+    crime_type: str = ""  # one canonical type for every row (no crime-type column)
     crime_types: tuple[str, ...] = ()  # keep only these canonical types (empty = all)
 
     def validate(self, where: str) -> None:
@@ -224,6 +241,31 @@ class IncidentSource:
             raise ConfigError(f"{where}: every [[incidents]] entry needs a path.")
         if self.format not in ("police_uk", "generic", "geo"):
             raise ConfigError(f"{where}: [[incidents]] format must be police_uk, generic or geo, got {self.format!r}.")
+        if self.crime_type:
+            _check_types(where, "[[incidents]] crime_type", (self.crime_type,))
+            if self.columns.crime_type:
+                raise ConfigError(
+                    f"{where}: [[incidents]] crime_type ({self.crime_type!r}, one type for every row) and "
+                    f"[incidents.columns] crime_type ({self.columns.crime_type!r}, a column) are both set; keep one."
+                )
+        elif self.format != "police_uk" and not self.columns.crime_type:
+            raise ConfigError(
+                f"{where}: [[incidents]] {self.path!r} has no crime type: name its column with "
+                '[incidents.columns] crime_type = "..." or give every row one type with [[incidents]] '
+                'crime_type = "burglary_residential".'
+            )
+        if self.date_format:
+            try:
+                dt.datetime.now().strftime(self.date_format)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"{where}: [[incidents]] date_format {self.date_format!r} is not a strptime format ({exc}); "
+                    'e.g. "%d/%m/%Y %H:%M".'
+                ) from None
+            if not re.search(r"%[YyGcx]", self.date_format):
+                raise ConfigError(
+                    f'{where}: [[incidents]] date_format {self.date_format!r} has no year; e.g. "%d/%m/%Y %H:%M".'
+                )
         if self.time_precision not in ("auto", "minute", "day", "month"):
             raise ConfigError(
                 f"{where}: [[incidents]] time_precision must be auto, minute, day or month, "
@@ -432,19 +474,19 @@ class NearRepeatConfig:
             bad("temporal_bandwidth_days", f"must be > 0 days, got {self.temporal_bandwidth_days}.")
         if self.n_spatial_bands < 1 or self.n_temporal_bands < 1:
             bad("n_spatial_bands/n_temporal_bands", "must be at least 1.")
-        if self.metric not in ("euclidean", "manhattan"):
-            bad("metric", f"must be 'euclidean' or 'manhattan', got {self.metric!r}.")
-        if self.convention not in ("closed", "nrc"):
-            bad("convention", f"must be 'closed' or 'nrc', got {self.convention!r}.")
+        _one_of(bad, "metric", self.metric, ("euclidean", "manhattan"))
+        _one_of(bad, "convention", self.convention, ("closed", "nrc"))
         if self.permutations < 19:
             bad("permutations", f"must be at least 19 (p can reach 0.05), got {self.permutations}.")
         if not 0 < self.alpha < 1:
             bad("alpha", f"must be between 0 and 1, got {self.alpha}.")
-        if self.extent_rule not in ("core", "significant"):
-            bad(
-                "extent_rule",
-                f"must be 'core' (half-maximum core of the pattern) or 'significant', got {self.extent_rule!r}.",
-            )
+        _one_of(
+            bad,
+            "extent_rule",
+            self.extent_rule,
+            ("core", "significant"),
+            " (core: the half-maximum core of the pattern)",
+        )
 
     def _validate_windows(self, bad: Callable[[str, str], NoReturn]) -> None:
         """The look-back, alert and repeat windows (days) and the alert extents (metres, days)."""
@@ -499,10 +541,8 @@ class TrendsConfig:
 
     def _validate_cube(self, bad: Callable[[str, str], NoReturn]) -> None:
         """The class scheme and the space-time cube: step, number of steps, time lags."""
-        if self.scheme not in ("esri", "uk"):
-            bad("scheme", f'must be "esri" or "uk", got {self.scheme!r}.')
-        if self.step not in ("auto", "days", "month"):
-            bad("step", f'must be "auto", "days" or "month", got {self.step!r}.')
+        _one_of(bad, "scheme", self.scheme, ("esri", "uk"))
+        _one_of(bad, "step", self.step, ("auto", "days", "month"))
         if self.step_days < 1:
             bad("step_days", f"must be a positive number of days, got {self.step_days}.")
         if self.n_steps < 0 or self.max_steps < 1:
@@ -522,19 +562,15 @@ class TrendsConfig:
             v = getattr(self, key)
             if not 0 < v <= 1:
                 bad(key, f"must be in (0, 1], got {v}.")
-        if self.fdr not in ("step", "cube", "none"):
-            bad("fdr", f'must be "step", "cube" or "none", got {self.fdr!r}.')
-        if self.trend_test not in ("yue_wang", "mk"):
-            bad("trend_test", f'must be "yue_wang" or "mk", got {self.trend_test!r}.')
-        if self.historical not in ("extended", "arcgis"):
-            bad("historical", f'must be "extended" or "arcgis", got {self.historical!r}.')
+        _one_of(bad, "fdr", self.fdr, ("step", "cube", "none"))
+        _one_of(bad, "trend_test", self.trend_test, ("yue_wang", "mk"))
+        _one_of(bad, "historical", self.historical, ("extended", "arcgis"))
         if self.recent_steps < 0:
             bad("recent_steps", f"must be >= 0 (0 = a quarter of the steps), got {self.recent_steps}.")
         unknown = _unknown_types(self.crime_types)
         if unknown:
             bad("crime_types", f"has unknown categories {unknown}; choose from {list(CANONICAL_CRIME_TYPES)}.")
-        if self.weight not in ("count", "harm"):
-            bad("weight", f'must be "count" or "harm", got {self.weight!r}.')
+        _one_of(bad, "weight", self.weight, ("count", "harm"))
 
 
 @dataclass(frozen=True)
@@ -1006,8 +1042,59 @@ class TaskingConfig:
             )
 
 
+@dataclass(frozen=True)
+class ConcentrationConfig:
+    """[concentration]: how concentrated crime and harm are, how stable places are, how robust hotspots are.
+
+    ``places``: ``grid`` (the analysis grid's cells), ``snap_points`` (the distinct incident locations,
+    as police.uk publishes them) or ``auto`` (snap points when the incidents are police.uk month data,
+    else grid cells). ``period``: ``year``, ``half-year`` or ``auto`` (years when there are at least
+    five whole years, else half-years). ``harm_schemes``: harm schemes (from the harm schemes file)
+    whose concentration is compared with the run's own ``[harm] scheme`` (empty: only the run's).
+    ``top_places``: how many harm spots and count spots to compare. ``recent_periods``: how many of the
+    latest periods count as recent for an *acute* place. ``high_share`` (0..1) and ``min_high_count``:
+    a place is *high* in a period when its count is in the top ``high_share`` of places and at least
+    ``min_high_count``. ``robustness``: test each hotspot against other grids and search radii;
+    ``fragile_below`` (0..1): a hotspot found in a smaller share of them is *fragile*;
+    ``min_overlap`` (0..1): the share of the smaller area two hot areas must share to be the same.
+    """
+
+    places: str = "auto"
+    period: str = "auto"
+    harm_schemes: tuple[str, ...] = ()
+    top_places: int = 20
+    recent_periods: int = 1
+    high_share: float = 0.05
+    min_high_count: int = 3
+    robustness: bool = True
+    fragile_below: float = 0.5
+    min_overlap: float = 0.5
+
+    def validate(self, where: str) -> None:
+        def bad(key: str, msg: str) -> NoReturn:
+            raise ConfigError(f"{where}: [concentration] {key} {msg}")
+
+        if self.places not in ("grid", "snap_points", "auto"):
+            bad("places", f'must be "grid", "snap_points" or "auto", got {self.places!r}.')
+        if self.period not in ("year", "half-year", "auto"):
+            bad("period", f'must be "year", "half-year" or "auto", got {self.period!r}.')
+        if self.top_places < 1:
+            bad("top_places", f"must be a whole number >= 1, got {self.top_places}.")
+        if self.recent_periods < 1:
+            bad("recent_periods", f"must be >= 1 period, got {self.recent_periods}.")
+        if not 0 < self.high_share < 1:
+            bad("high_share", f"must be a share between 0 and 1 (e.g. 0.05 for the top 5%), got {self.high_share}.")
+        if self.min_high_count < 1:
+            bad("min_high_count", f"must be >= 1 incident, got {self.min_high_count}.")
+        for key in ("fragile_below", "min_overlap"):
+            v = getattr(self, key)
+            if not 0 < v <= 1:
+                bad(key, f"must be a share in (0, 1], got {v}.")
+
+
 RULE_KINDS = ("", "hotspot", "near_repeat")
 RULE_TIMES = ("", "night", "day", "unknown")
+RULE_STABILITY = ("", "chronic", "acute")
 
 #: The time of day of a problem whose incidents are not timed to the minute (police.uk month data).
 UNKNOWN_TIME = "unknown"
@@ -1022,6 +1109,8 @@ class Rule:
     (most incidents between 18:00 and 06:00, or not), ``unknown`` (only when the
     incidents' times of day are not known, e.g. police.uk month data) or ''
     (any). A rule that :attr:`needs_times` is never used when times are unknown.
+    ``stability`` ``chronic`` (the place has been busy in most years), ``acute`` (not chronic, busy in
+    the latest period) or '' (any, and places without a trajectory).
     ``owner`` may use ``{ward_name}`` and ``{ward_code}``.
     """
 
@@ -1031,6 +1120,7 @@ class Rule:
     kind: str = ""
     crime_types: tuple[str, ...] = ()
     time: str = ""
+    stability: str = ""
 
     def validate(self, where: str) -> None:
         if not self.tactic:
@@ -1039,6 +1129,10 @@ class Rule:
             raise ConfigError(f"{where}: playbook rule kind must be one of {list(RULE_KINDS)}, got {self.kind!r}.")
         if self.time not in RULE_TIMES:
             raise ConfigError(f"{where}: playbook rule time must be one of {list(RULE_TIMES)}, got {self.time!r}.")
+        if self.stability not in RULE_STABILITY:
+            raise ConfigError(
+                f"{where}: playbook rule stability must be one of {list(RULE_STABILITY)}, got {self.stability!r}."
+            )
         if self.time == UNKNOWN_TIME and self.needs_times:
             raise ConfigError(
                 f"{where}: a playbook rule for unknown times (time = 'unknown') cannot name peak days or hours "
@@ -1062,9 +1156,12 @@ class Rule:
         peak days or hours (the word "peak")."""
         return self.time in ("night", "day") or "peak" in f"{self.tactic} {self.dosage}".lower()
 
-    def matches(self, kind: str, crime_type: str, time_of_day: str) -> bool:
-        """Whether the rule applies to a problem (``time_of_day`` "night", "day" or :data:`UNKNOWN_TIME`)."""
+    def matches(self, kind: str, crime_type: str, time_of_day: str, stability: str = "") -> bool:
+        """Whether the rule applies to a problem (``time_of_day`` "night", "day" or :data:`UNKNOWN_TIME`) at a
+        place whose ``stability`` is "chronic", "acute", "none" or '' (not known)."""
         if self.kind and self.kind != kind:
+            return False
+        if self.stability and self.stability != stability:
             return False
         if self.crime_types and crime_type not in self.crime_types:
             return False
@@ -1221,6 +1318,7 @@ SECTIONS: dict[str, type] = {
     "siting": SitingConfig,
     "anpr": AnprConfig,
     "tasking": TaskingConfig,
+    "concentration": ConcentrationConfig,
     "playbook": PlaybookConfig,
     "render": RenderConfig,
     "public": PublicConfig,

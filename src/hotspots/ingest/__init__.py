@@ -16,15 +16,16 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+from pyproj import Transformer
 
 from .._csvsafe import write_csv
 from ..config.loader import resolve_path
 from ..config.sections import IncidentSource
-from ..crs import crs_label
+from ..crs import crs_label, inside_area_of_use
 from ..errors import InputError
 from ..geo.study_area import StudyArea
 from ..model import INCIDENT_COLUMNS
-from .readers import read_source
+from .readers import INPUT_PREFIX, SourceRead, read_source
 from .validate import REASONS, assign_wards, check_rows
 
 __all__ = ["REASONS", "IngestResult", "read_incidents"]
@@ -45,18 +46,24 @@ class IngestSettings:
 
 @dataclass(frozen=True, eq=False)
 class IngestResult:
-    """Accepted incidents (GeoDataFrame, working CRS), quarantined rows and per-source counts."""
+    """Accepted incidents (GeoDataFrame, working CRS), quarantined rows, per-source counts and notes.
+
+    ``notes`` are the things ingest decided and the user should know (an
+    encoding read as Windows-1252, dates read month first, a delimiter); they go
+    to the terminal, ``ingest_summary.json`` and the pack's manifest.
+    """
 
     incidents: gpd.GeoDataFrame
     quarantine: pd.DataFrame
     sources: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def rows_read(self) -> int:
         return sum(s["rows_read"] for s in self.sources)
 
     def summary(self) -> dict[str, Any]:
-        """Counts for the manifest: read, accepted, quarantined by reason, per source and in total."""
+        """Counts for the manifest: read, accepted, quarantined by reason, per source and in total, and notes."""
         reasons: dict[str, int] = {}
         for s in self.sources:
             for k, v in s["quarantined_by_reason"].items():
@@ -68,6 +75,7 @@ class IngestResult:
             "quarantined_by_reason": dict(sorted(reasons.items())),
             "reconciles": self.rows_read == len(self.incidents) + len(self.quarantine),
             "sources": list(self.sources),
+            "notes": list(self.notes),
         }
 
     def report(self) -> str:
@@ -79,6 +87,7 @@ class IngestResult:
         ]
         for k, v in s["quarantined_by_reason"].items():
             lines.append(f"  {v:>8,}  {k}: {REASONS.get(k, '')}")
+        lines += [f"note: {n}" for n in self.notes]
         if len(self.incidents):
             by = self.incidents["crime_type"].value_counts()
             lines.append("Accepted by crime type: " + ", ".join(f"{k} {v:,}" for k, v in by.items()))
@@ -94,29 +103,46 @@ class IngestResult:
 
 
 def _quarantine_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    orig = pd.DataFrame(list(rows["_original"]), index=rows.index) if len(rows) else pd.DataFrame(index=rows.index)
-    base = rows[["source_file", "source_row", "reason", "detail"]]
-    return pd.concat([base, orig.add_prefix("input:")], axis=1)
+    """Quarantined rows with their file, row, reason, detail and cells as read (``input:<column>``)."""
+    inputs = rows[[c for c in rows.columns if c.startswith(INPUT_PREFIX)]].dropna(axis=1, how="all")
+    return pd.concat([rows[["source_file", "source_row", "reason", "detail"]], inputs], axis=1)
+
+
+def _refuse_outside_area_of_use(rows: pd.DataFrame, crs: str) -> None:
+    """Refuse a file whose points lie (by their median) outside the working CRS's area of use: the wards
+    lie inside it (:func:`~hotspots.geo.study_area.read_vector` checks), so such a file is not for this area."""
+    ok = rows["reason"] == ""
+    for f, sub in rows[ok].groupby("source_file", sort=False):
+        x, y = float(sub["x"].median()), float(sub["y"].median())
+        lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(x, y)
+        if not inside_area_of_use(lon, lat, crs):
+            raise InputError(
+                f"{f}: the incidents lie around longitude {lon:.3f}, latitude {lat:.3f}, outside the area of use "
+                f"of the working CRS {crs_label(crs)} in which the study area's wards lie, so they are not for this "
+                "area. Check that this is the right file, and its coordinate columns and crs."
+            )
 
 
 def _ingest_source(
     i: int, src: IncidentSource, n_sources: int, area: StudyArea, now: pd.Timestamp, settings: IngestSettings
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], SourceRead, list[str]]:
     path = resolve_path(src.path, settings.data_dir)
-    raw, xy_crs = read_source(path, src, area.crs)
+    read = read_source(path, src, area.crs)
+    raw = read.raw
     n_read = len(raw)
-    rows = check_rows(raw, xy_crs, src, settings.crime_type_map, settings.timezone, now, area.crs)
+    rows, notes = check_rows(raw, read.xy_crs, src, settings.crime_type_map, settings.timezone, now, area.crs)
+    _refuse_outside_area_of_use(rows, area.crs)
     ok = rows["reason"] == ""
     tolerance = settings.boundary_tolerance_m
     code, dist = assign_wards(rows[ok], area.wards, tolerance)
     rows.loc[ok, "ward_code"] = code
     outside = ok & rows["ward_code"].isna()
-    rows.loc[outside, "reason"] = "outside_study_area"
-    rows.loc[outside, "detail"] = (
-        "point is "
-        + dist.reindex(rows.index)[outside].round(0).astype(int).astype(str)
-        + f" m outside the study area (tolerance {tolerance:g} m)"
-    )
+    if outside.any():
+        rows.loc[outside, "reason"] = "outside_study_area"
+        rows.loc[outside, "detail"] = [
+            f"point is {d:,.0f} m outside the study area (tolerance {tolerance:g} m)"
+            for d in dist.reindex(rows.index)[outside]
+        ]
     _refuse_file_outside(rows, area)
     _quarantine_repeated_ids(rows)
     ids = rows["incident_id"].fillna("").astype(str).str.strip()
@@ -128,8 +154,9 @@ def _ingest_source(
     quar = _quarantine_frame(rows[rows["reason"] != ""])
     acc["harm"] = acc["crime_type"].map(settings.harm_weights).astype(float)
     acc["location_text"] = acc["location_text"].fillna("").astype(str).str.strip()
-    acc["lsoa_code"] = acc.get("lsoa_code", pd.Series("", index=acc.index)).fillna("").astype(str)
+    acc["lsoa_code"] = acc["lsoa_code"].fillna("").astype(str)
     by_reason = quar["reason"].value_counts().to_dict()
+    all_notes = read.notes + notes
     info = {
         "source": str(src.path),
         "path": str(path),
@@ -139,8 +166,28 @@ def _ingest_source(
         "quarantined": int(len(quar)),
         "quarantined_by_reason": {k: int(v) for k, v in sorted(by_reason.items())},
         "rows_without_id": int(blank.sum()),
+        "files": [
+            {"path": str(f.path), "rows": f.rows, "encoding": f.encoding, "delimiter": f.delimiter} for f in read.files
+        ],
+        "notes": all_notes,
     }
-    return acc, quar, info
+    return acc, quar, info, read, all_notes
+
+
+def _refuse_repeated_files(reads: list[SourceRead]) -> None:
+    """The same data in two files (or one file named by two sources) would be counted twice: refuse."""
+    seen: dict[str, Path] = {}
+    for read in reads:
+        for f in read.files:
+            first = seen.get(f.digest)
+            if first is not None:
+                why = (
+                    f"{f.path} is named by two [[incidents]] sources"
+                    if first == f.path
+                    else f"{first} and {f.path} hold exactly the same data"
+                )
+                raise InputError(f"{why}, so every incident in it would be counted twice; keep one of them.")
+            seen[f.digest] = f.path
 
 
 def _refuse_file_outside(rows: pd.DataFrame, area: StudyArea) -> None:
@@ -182,12 +229,15 @@ def read_incidents(
     """
     tz = settings.timezone
     now = pd.Timestamp.now(tz=tz) if now is None else (now if now.tzinfo else now.tz_localize(tz))
-    accs, quars, infos = [], [], []
+    accs, quars, infos, reads, notes = [], [], [], [], []
     for i, src in enumerate(sources):
-        a, q, info = _ingest_source(i, src, len(sources), area, now, settings)
+        a, q, info, read, src_notes = _ingest_source(i, src, len(sources), area, now, settings)
         accs.append(a)
         quars.append(q)
         infos.append(info)
+        reads.append(read)
+        notes += src_notes
+    _refuse_repeated_files(reads)
     acc = pd.concat(accs, ignore_index=True)
     if area.lsoas is not None and len(acc):
         lw = area.lsoas[["lsoa_code", "geometry"]].rename(columns={"lsoa_code": "ward_code"})
@@ -199,4 +249,4 @@ def read_incidents(
     inc["y"] = inc["y"].astype(float)
     inc = inc[list(INCIDENT_COLUMNS)].sort_values(["start", "incident_id"], kind="stable").reset_index(drop=True)
     quar = pd.concat(quars, ignore_index=True) if quars else pd.DataFrame()
-    return IngestResult(incidents=inc, quarantine=quar, sources=tuple(infos))
+    return IngestResult(incidents=inc, quarantine=quar, sources=tuple(infos), notes=tuple(notes))

@@ -64,8 +64,9 @@ from .._csvsafe import write_csv
 from ..config.sections import DEFAULT_TIMEZONE
 from ..crs import DEFAULT_CRS
 from ..errors import InputError
+from ..textfile import read_csv_frame
 from ._pings_kernels import speed_jumps
-from .readers import _read_csv, check_lonlat, check_xy
+from .readers import check_lonlat, check_xy
 
 __all__ = [
     "LOG_REASONS",
@@ -274,11 +275,8 @@ def _read_table(f: Path) -> pd.DataFrame:
         raise InputError(f"{f}: the file is empty (no header, no rows); export the data again.")
     try:
         df = pd.read_csv(f, dtype=str, engine="pyarrow", keep_default_na=False, na_values=[])
-    except Exception:  # encoding, ragged rows...: the slower reader gives the precise message
-        try:
-            df = _read_csv(f)
-        except pd.errors.ParserError as exc:
-            raise InputError(f"{f}: not a readable CSV ({exc}); export the data again.") from None
+    except Exception:  # encoding, ragged rows...: the strict reader gives the precise message
+        df = read_csv_frame(f)
     if df.empty:
         raise InputError(f"{f}: the file has a header but no rows; export the data again or remove the file.")
     df.columns = [str(c).lstrip("\ufeff").strip() for c in df.columns]

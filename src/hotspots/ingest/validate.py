@@ -8,131 +8,182 @@ always holds.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Callable
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
 from ..config.sections import IncidentSource
-from ..crs import DEFAULT_CRS, same_crs
+from ..crs import DEFAULT_CRS, parse_crs, same_crs
+from .dates import EARLIEST_DATE, day_month_order, is_month, localise, parse_datetimes, precision_of
 
 #: Quarantine reason codes, in the order rows are checked.
 REASONS = {
+    "malformed_row": "the row has more or fewer fields than the header",
     "missing_coordinates": "no x/y (or longitude/latitude) value",
     "non_numeric_coordinates": "x/y (or longitude/latitude) is not a number",
+    "impossible_coordinates": "x/y (or longitude/latitude) is outside the range any place can have",
     "bad_date": "date could not be read",
+    "implausible_date": f"date is before {EARLIEST_DATE}",
     "end_before_start": "end date-time is before the start",
-    "future_date": "date is in the future",
+    "future_date": "start or end date is in the future",
     "unmapped_crime_type": "crime type label is not in the crime-type mapping",
     "excluded_crime_type": "crime type is not one of the source's configured crime_types",
     "outside_study_area": "point is outside the study area by more than the tolerance",
     "duplicate_id": "the incident id repeats an earlier row's id",
 }
 
-_MONTH_RE = re.compile(r"^\s*\d{4}[-/]\d{1,2}\s*$")
-_TIME_RE = re.compile(r"\d{1,2}:\d{2}")
-
-
-@dataclass
-class Checked:
-    """Rows that passed every check, and rows quarantined with reasons."""
-
-    accepted: pd.DataFrame
-    quarantined: pd.DataFrame
+#: Largest absolute projected coordinate accepted (metres or feet): about 2.5 times the Earth's circumference.
+MAX_PROJECTED_COORDINATE = 1e8
 
 
 def _float(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s.astype(str).str.strip(), errors="coerce")
 
 
-def _localise(ts: pd.Series, tz: str) -> pd.Series:
-    if getattr(ts.dt, "tz", None) is not None:
-        return ts.dt.tz_convert(tz)
-    return ts.dt.tz_localize(tz, ambiguous=np.ones(len(ts), dtype=bool), nonexistent="shift_forward")
+def _mark(
+    reason: pd.Series, detail: pd.Series, mask: pd.Series, code: str, text: Callable[[pd.Series], pd.Series] | str
+) -> None:
+    """Give rows in ``mask`` that have no reason yet the reason ``code`` and the detail ``text`` (in place).
 
-
-def _parse_datetimes(s: pd.Series, fmt: str, dayfirst: bool) -> pd.Series:
-    text = s.astype(str).str.strip()
-    if fmt:
-        return pd.to_datetime(text, format=fmt, errors="coerce")
-    out = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    retry = out.isna() & (text != "")
-    if retry.any():
-        out[retry] = pd.to_datetime(text[retry], format="mixed", dayfirst=dayfirst, errors="coerce")
-    return out
-
-
-def parse_times(raw: pd.DataFrame, src: IncidentSource, tz: str) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(start, end, time_precision) per row; NaT where unreadable.
-
-    ``date`` values like ``2016-01`` are whole months (start = first instant,
-    end = last second of the month); dates without a time of day are whole days;
-    anything with hours and minutes has minute precision.
+    ``text`` is a sentence, or a function of the rows' mask giving one sentence per marked row
+    (computed only for the rows marked).
     """
-    n = len(raw)
-    prec = pd.Series(["minute"] * n, index=raw.index, dtype=object)
-    if "start" in raw.columns and raw["start"].notna().any():
-        s_text = raw["start"].fillna("").astype(str)
-        e_text = raw["end"].fillna("").astype(str)
-        e_text = e_text.where(e_text.str.strip() != "", s_text)
-        start = _parse_datetimes(s_text, src.date_format, src.dayfirst)
-        end = _parse_datetimes(e_text, src.date_format, src.dayfirst)
-        has_time = s_text.str.contains(_TIME_RE)
-        is_month = s_text.str.match(_MONTH_RE)
-        day = ~has_time & ~is_month
-        prec[day] = "day"
-        prec[is_month] = "month"
-        end = end.where(~day, end + pd.Timedelta(days=1) - pd.Timedelta(seconds=1))
-        end = end.where(~is_month, end + pd.offsets.MonthBegin(1) - pd.Timedelta(seconds=1))
-    else:
-        d_text = raw["date"].fillna("").astype(str)
-        is_month = d_text.str.match(_MONTH_RE)
-        start = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-        if is_month.any():
-            start[is_month] = pd.to_datetime(
-                d_text[is_month].str.strip().str.replace("/", "-") + "-01", format="%Y-%m-%d", errors="coerce"
-            )
-        if (~is_month).any():
-            start[~is_month] = _parse_datetimes(d_text[~is_month], src.date_format, src.dayfirst)
-        has_time = d_text.str.contains(_TIME_RE)
-        prec[~has_time] = "day"
-        prec[is_month] = "month"
-        end = start.copy()
-        day = prec == "day"
-        end[day] = start[day] + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
-        end[is_month] = start[is_month] + pd.offsets.MonthBegin(1) - pd.Timedelta(seconds=1)
-    if src.time_precision != "auto":
-        # a configured precision can only coarsen what the values show
-        order = {"minute": 0, "day": 1, "month": 2}
-        forced = order[src.time_precision]
-        prec = prec.map(lambda p: p if order[p] >= forced else src.time_precision)
-    return _localise(start, tz), _localise(end, tz), prec
+    free = mask & (reason == "")
+    if not free.any():
+        return
+    reason[free] = code
+    detail[free] = text if isinstance(text, str) else text(free)
 
 
 def to_working_crs(raw: pd.DataFrame, xy_crs: str, crs: str = DEFAULT_CRS) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(x, y, reason) with coordinates in the working CRS ``crs`` (metres); reason set where unusable."""
-    if "lon" in raw.columns and raw["lon"].notna().any() and xy_crs == "EPSG:4326" and "x" not in raw.columns:
-        a_text, b_text = raw["lon"], raw["lat"]
-    else:
-        a_text, b_text = raw["x"], raw["y"]
-    a_text = a_text.fillna("").astype(str).str.strip()
-    b_text = b_text.fillna("").astype(str).str.strip()
+    """(x, y, reason) with coordinates in the working CRS ``crs`` (metres); reason set where unusable.
+
+    Longitude must lie in -180..180 and latitude in -90..90; projected values
+    beyond :data:`MAX_PROJECTED_COORDINATE` or that cannot be projected are
+    ``impossible_coordinates``.
+    """
+    x, y, reason, _detail = _coordinates(raw, xy_crs, crs)
+    return x, y, reason
+
+
+def _coordinates(raw: pd.DataFrame, xy_crs: str, crs: str) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    lonlat = "lon" in raw.columns and raw["lon"].notna().any() and "x" not in raw.columns
+    a_col, b_col = ("lon", "lat") if lonlat else ("x", "y")
+    a_text = raw[a_col].fillna("").astype(str).str.strip()
+    b_text = raw[b_col].fillna("").astype(str).str.strip()
     a, b = _float(a_text), _float(b_text)
-    reason = pd.Series([""] * len(raw), index=raw.index, dtype=object)
-    empty = (a_text == "") | (b_text == "")
-    reason[empty] = "missing_coordinates"
-    bad = ~empty & (a.isna() | b.isna() | ~np.isfinite(a) | ~np.isfinite(b))
-    reason[bad] = "non_numeric_coordinates"
+    reason = pd.Series("", index=raw.index, dtype=object)
+    detail = pd.Series("", index=raw.index, dtype=object)
+    _mark(reason, detail, (a_text == "") | (b_text == ""), "missing_coordinates", "coordinate cell is empty")
+    bad = a.isna() | b.isna()
+
+    def shown(m: pd.Series) -> pd.Series:
+        return "coordinate " + a_text[m].str.slice(0, 30).map(repr) + ", " + b_text[m].str.slice(0, 30).map(repr)
+
+    _mark(reason, detail, bad, "non_numeric_coordinates", lambda m: shown(m) + " is not a number")
+    _mark(
+        reason,
+        detail,
+        ~np.isfinite(a) | ~np.isfinite(b),
+        "impossible_coordinates",
+        lambda m: shown(m) + " is not finite",
+    )
+    src = parse_crs(xy_crs)
+    if src is not None and src.is_geographic:
+        out = (a.abs() > 180) | (b.abs() > 90)
+        _mark(
+            reason,
+            detail,
+            out,
+            "impossible_coordinates",
+            lambda m: shown(m) + " is outside longitude -180..180, latitude -90..90",
+        )
+    else:
+        out = (a.abs() > MAX_PROJECTED_COORDINATE) | (b.abs() > MAX_PROJECTED_COORDINATE)
+        _mark(
+            reason,
+            detail,
+            out,
+            "impossible_coordinates",
+            lambda m: shown(m) + f" is beyond any place on Earth in {xy_crs}",
+        )
     x, y = a.copy(), b.copy()
     if not same_crs(xy_crs, crs):
         ok = reason == ""
         tr = Transformer.from_crs(xy_crs, crs, always_xy=True)
         xx, yy = tr.transform(a[ok].to_numpy(), b[ok].to_numpy())
         x[ok], y[ok] = xx, yy
-    return x, y, reason
+        lost = ok & (~np.isfinite(x) | ~np.isfinite(y))
+        _mark(reason, detail, lost, "impossible_coordinates", lambda m: shown(m) + " cannot be projected")
+    return x, y, reason, detail
+
+
+def _wall_end(start: pd.Series, precision: pd.Series, tz: str) -> pd.Series:
+    """The last second of the day or month a day- or month-precision ``start`` falls in (local wall clock)."""
+    out = start.copy()
+    for kind, step in (("day", pd.DateOffset(days=1)), ("month", pd.offsets.MonthBegin(1))):
+        m = (precision == kind) & start.notna()
+        if m.any():
+            wall = start[m].dt.tz_localize(None) + step - pd.Timedelta(seconds=1)
+            out[m] = wall.dt.tz_localize(tz, ambiguous=np.zeros(int(m.sum()), dtype=bool), nonexistent="shift_forward")
+    return out
+
+
+def _period_start(times: pd.Series, precision: str, tz: str) -> pd.Series:
+    """The local midnight starting the day, or the first instant of the month (``precision``), of each time."""
+    wall = times.dt.tz_localize(None)
+    wall = wall.dt.to_period("M").dt.start_time if precision == "month" else wall.dt.normalize()
+    return localise(wall.dt.as_unit("us"), tz)
+
+
+def parse_times(raw: pd.DataFrame, src: IncidentSource, tz: str) -> tuple[pd.Series, pd.Series, pd.Series, list[str]]:
+    """(start, end, time_precision, notes) per row; NaT where unreadable.
+
+    ``date`` values like ``2016-01`` are whole months (start = first instant,
+    end = last second of the month); dates without a time of day are whole days;
+    anything with hours and minutes has minute precision. Numeric dates are read
+    in the day/month order of their file (:func:`~hotspots.ingest.dates.day_month_order`);
+    police.uk's ``Month`` must be ``YYYY-MM``.
+    """
+    start = pd.Series(pd.NaT, index=raw.index, dtype=f"datetime64[us, {tz}]")
+    end = start.copy()
+    prec = pd.Series("minute", index=raw.index, dtype=object)
+    notes: list[str] = []
+    ranged = "start" in raw.columns
+    s_text = (raw["start"] if ranged else raw["date"]).fillna("").astype(str)
+    e_text = raw["end"].fillna("").astype(str) if ranged else s_text
+    e_text = e_text.where(e_text.str.strip() != "", s_text)
+    for f, idx in raw.groupby("source_file", sort=False).groups.items():
+        s_f, e_f = s_text[idx], e_text[idx]
+        if src.format == "police_uk":
+            month_ok = is_month(s_f)
+            s_f = s_f.where(month_ok, "")
+            e_f = s_f
+            order = None
+        elif src.date_format:
+            order = None
+        else:
+            cols = {src.columns.start or src.columns.date or "date": s_f}
+            if ranged and src.columns.end:
+                cols[src.columns.end] = raw.loc[idx, "end"].fillna("").astype(str)
+            decided = day_month_order(cols, raw.loc[idx, "source_row"], str(f), src.dayfirst)
+            order = decided.dayfirst
+            if decided.note:
+                notes.append(decided.note)
+        start[idx] = parse_datetimes(s_f, tz, date_format=src.date_format, dayfirst=order)
+        end[idx] = parse_datetimes(e_f, tz, date_format=src.date_format, dayfirst=order)
+        prec[idx] = precision_of(s_f, src.date_format)
+    if src.time_precision != "auto":  # a configured precision can only coarsen what the values show
+        rank = {"minute": 0, "day": 1, "month": 2}
+        coarser = prec.map(rank) < rank[src.time_precision]
+        if coarser.any():
+            start[coarser] = _period_start(start[coarser], src.time_precision, tz)
+            end[coarser] = _period_start(end[coarser], src.time_precision, tz)
+            prec[coarser] = src.time_precision
+    end = _wall_end(end, prec, tz)
+    return start, end, prec, notes
 
 
 def check_rows(
@@ -143,53 +194,95 @@ def check_rows(
     tz: str,
     now: pd.Timestamp,
     crs: str = DEFAULT_CRS,
-) -> pd.DataFrame:
-    """Add x, y (in the working CRS ``crs``), start, end, time_precision, crime_type and ``reason``/``detail``."""
+) -> tuple[pd.DataFrame, list[str]]:
+    """Add x, y (in the working CRS ``crs``), start, end, time_precision, crime_type and ``reason``/``detail``;
+    returns the rows and notes on what was decided (e.g. the day/month order)."""
     out = raw.copy()
-    x, y, reason = to_working_crs(raw, xy_crs, crs)
-    detail = pd.Series([""] * len(raw), index=raw.index, dtype=object)
-    detail[reason == "missing_coordinates"] = "coordinate cell is empty"
-    detail[reason == "non_numeric_coordinates"] = "coordinate is not a number"
-    start, end, prec = parse_times(raw, src, tz)
-    free = reason == ""
-    bad_date = free & (start.isna() | end.isna())
-    reason[bad_date] = "bad_date"
-    src_date = raw["start"] if "start" in raw.columns else raw["date"]
-    detail[bad_date] = "unreadable date " + src_date[bad_date].astype(str).str.slice(0, 40).map(repr)
-    free = reason == ""
-    backwards = free & (end < start)
-    reason[backwards] = "end_before_start"
-    detail[backwards] = "end " + end[backwards].astype(str) + " is before start " + start[backwards].astype(str)
-    free = reason == ""
-    future = free & (start > now)
-    reason[future] = "future_date"
-    detail[future] = "start " + start[future].astype(str) + " is after the run time " + str(now)
+    malformed = raw["_malformed"].fillna("").astype(str) if "_malformed" in raw.columns else None
+    x, y, reason, detail = _coordinates(raw, xy_crs, crs)
+    if malformed is not None:
+        bad = malformed != ""
+        reason[bad] = "malformed_row"
+        detail[bad] = malformed[bad]
+    start, end, prec, notes = parse_times(raw, src, tz)
+    src_date = (raw["start"] if "start" in raw.columns else raw["date"]).fillna("").astype(str)
+    what = "Month" if src.format == "police_uk" else "date"
+    expect = " (police.uk months are YYYY-MM)" if src.format == "police_uk" else ""
+    _mark(
+        reason,
+        detail,
+        start.isna() | end.isna(),
+        "bad_date",
+        lambda m: f"unreadable {what} " + src_date[m].str.slice(0, 40).map(repr) + expect,
+    )
+    earliest = pd.Timestamp(EARLIEST_DATE).tz_localize(tz)
+    _mark(
+        reason,
+        detail,
+        start < earliest,
+        "implausible_date",
+        lambda m: "start " + start[m].astype(str) + f" is before {EARLIEST_DATE}; check the year",
+    )
+    _mark(
+        reason,
+        detail,
+        end < start,
+        "end_before_start",
+        lambda m: "end " + end[m].astype(str) + " is before start " + start[m].astype(str),
+    )
+    _mark(
+        reason,
+        detail,
+        start > now,
+        "future_date",
+        lambda m: "start " + start[m].astype(str) + f" is after the run time {now}",
+    )
+    _mark(
+        reason,
+        detail,
+        end > now,
+        "future_date",
+        lambda m: "end " + end[m].astype(str) + f" is after the run time {now} (the incident is not over yet)",
+    )
     label = raw["crime_label"].fillna("").astype(str).str.strip()
-    canon = label.str.lower().map(crime_map)
-    free = reason == ""
-    unmapped = free & canon.isna()
-    reason[unmapped] = "unmapped_crime_type"
-    detail[unmapped] = "label " + label[unmapped].map(repr) + " is not in the crime-type mapping"
+    if src.crime_type:
+        canon = pd.Series(src.crime_type, index=raw.index, dtype=object)
+    else:
+        canon = label.str.lower().map(crime_map)
+    _mark(
+        reason,
+        detail,
+        canon.isna(),
+        "unmapped_crime_type",
+        lambda m: "label " + label[m].str.slice(0, 60).map(repr) + " is not in the crime-type mapping",
+    )
     if src.crime_types:
-        free = reason == ""
-        excl = free & ~canon.isin(src.crime_types)
-        reason[excl] = "excluded_crime_type"
-        detail[excl] = canon[excl].astype(str) + " is not in this source's crime_types"
-    out["x"], out["y"] = x, y
-    out["start"], out["end"], out["time_precision"] = start, end, prec
+        _mark(
+            reason,
+            detail,
+            ~canon.isin(src.crime_types),
+            "excluded_crime_type",
+            lambda m: canon[m].astype(str) + " is not in this source's crime_types",
+        )
+    quarantined = reason != ""
+    out["x"], out["y"] = x.where(~quarantined), y.where(~quarantined)
+    out["start"], out["end"], out["time_precision"] = start.where(~quarantined), end.where(~quarantined), prec
     out["crime_type"] = canon
     out["offence"] = label
     out["reason"], out["detail"] = reason, detail
-    return out
+    return out, notes
 
 
-def assign_wards(rows: pd.DataFrame, wards: gpd.GeoDataFrame, tolerance_m: float) -> tuple[pd.Series, pd.Series]:
+def assign_wards(rows: pd.DataFrame, wards, tolerance_m: float) -> tuple[pd.Series, pd.Series]:
     """Ward code per row by point-in-polygon (the engine's own join, never a column of the input).
 
     ``rows`` x/y are in the CRS of ``wards``. Points outside every ward but within
     ``tolerance_m`` metres of one take the nearest ward; the rest get NaN and
-    their distance (metres) in the second series.
+    their distance (metres) in the second series. A point in two overlapping
+    wards takes the ward that comes first in ``wards`` (sorted by code).
     """
+    import geopandas as gpd
+
     pts = gpd.GeoDataFrame(
         {"_i": np.arange(len(rows))},
         geometry=gpd.points_from_xy(rows["x"].to_numpy(), rows["y"].to_numpy()),
@@ -197,13 +290,15 @@ def assign_wards(rows: pd.DataFrame, wards: gpd.GeoDataFrame, tolerance_m: float
     )
     w = wards[["ward_code", "geometry"]].reset_index(drop=True)
     hit = gpd.sjoin(pts, w, how="left", predicate="intersects")
+    hit = hit.sort_values("index_right", kind="stable")
     hit = hit[~hit.index.duplicated(keep="first")].sort_index()
     code = pd.Series(hit["ward_code"].to_numpy(), index=rows.index, dtype=object)
     dist = pd.Series(0.0, index=rows.index)
     miss = code.isna().to_numpy()
     if miss.any():
         near = gpd.sjoin_nearest(pts[miss], w, how="left", distance_col="_d")
-        near = near[~near.index.duplicated(keep="first")]
+        near = near.sort_values("index_right", kind="stable")
+        near = near[~near.index.duplicated(keep="first")].sort_index()
         d = near["_d"].to_numpy()
         c = near["ward_code"].to_numpy().astype(object)
         ok = d <= tolerance_m

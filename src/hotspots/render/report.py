@@ -256,12 +256,38 @@ FILE_NOTES = {
     "index.html": "this overview",
     "map.html": "borough map (open in any browser; works offline)",
     "tasking.html": "the ranked tasking list as a web page",
+    "concentration.html": "how concentrated crime is year by year, harm spots, chronic and acute places, "
+    "robust hotspots",
+    "concentration_lorenz.png": "concentration curves (share of crimes at the busiest places)",
+    "concentration_gini.png": "the Gini and the generalised Gini over time",
+    "concentration_trajectories.png": "map of chronic, rising, falling and flare-up grid cells",
     "tasking.csv": "the ranked tasking list for Excel",
     "layers.gpkg": "every map layer for QGIS/ArcGIS ({crs})",
     "manifest.json": "how this pack was made: version, settings, input file hashes, counts, steps, seed",
     "quarantine.csv": "input rows that were rejected, with the reason",
     "ward_table.csv": "counts, harm and rates per ward",
 }
+
+
+def _concentration(res: RunResults) -> dict[str, Any] | None:
+    """The index's short section on concentration: the latest period's power few and the generalised Gini."""
+    conc = res.concentration
+    if conc is None:
+        return None
+    y = conc.yearly()
+    if not len(y):
+        return None
+    last = y.iloc[-1]
+    labels = pd.Series(conc.trajectories.labels).value_counts() if conc.trajectories is not None else None
+    return {
+        "period": str(last["period"]),
+        "p50": f"{100 * last['places_for_50pct']:.1f}%",
+        "top5": f"{100 * last['top5pct_share']:.0f}%",
+        "ggini": f"{last['generalised_gini']:.2f}",
+        "places": conc.places.description,
+        "chronic": int(labels.get("chronic", 0)) if labels is not None else None,
+        "acute": int(labels.get("acute", 0)) if labels is not None else None,
+    }
 
 
 def _file_rows(out: Path, crs: str) -> list[dict[str, str]]:
@@ -300,7 +326,10 @@ def render_index(
     tl = tasking
     rows = tl.items.head(8).to_dict("records") if tl is not None and len(tl.items) else []
     sc = tl.status_counts() if tl is not None else {}
-    not_run = {s: res.not_run.get(s, "not run") for s in ("surfaces", "trends", "nearrepeat", "coverage", "forecast")}
+    not_run = {
+        s: res.not_run.get(s, "not run")
+        for s in ("surfaces", "trends", "nearrepeat", "coverage", "forecast", "concentration")
+    }
     wt = res.ward_table
     items_per_ward = tl.items["ward_code"].value_counts() if tl is not None and len(tl.items) else pd.Series(dtype=int)
     wards = [
@@ -334,6 +363,7 @@ def render_index(
         "nearrepeat": _nearrepeat(res),
         "coverage": _coverage(res, layers),
         "forecast": _forecast(res),
+        "concentration": _concentration(res),
         "not_run": not_run,
         "wards": wards,
         "data": {
@@ -371,6 +401,8 @@ TASKING_HTML_COLUMNS = [
     ("crime_types", "Crime types"),
     ("harm", "Harm"),
     ("trend_class", "Trend"),
+    ("stability", "Chronic or acute"),
+    ("robustness", "Robustness"),
     ("near_repeat_window", "Near repeat"),
     ("peak_days", "Peak days"),
     ("peak_hours", "Peak hours"),

@@ -1,7 +1,7 @@
 """Stages: the config-reading layer between the library and the products.
 
 Each stage module (``ward_table``, ``surfaces``, ``trends``, ``nearrepeat``,
-``coverage``, ``forecast``) names the config sections it reads, translates them
+``coverage``, ``forecast``, ``concentration``) names the config sections it reads, translates them
 into explicit parameters for the library (``analysis/``, ``coverage/``,
 ``forecast/``) and returns a typed result that becomes one attribute of
 :class:`RunResults`. :func:`load_inputs` loads what every command starts from;
@@ -12,7 +12,7 @@ pipeline adds the tasking list (:mod:`hotspots.tasking.stage`) after them.
 
 from __future__ import annotations
 
-from . import coverage, forecast, nearrepeat, surfaces, trends, ward_table
+from . import concentration, coverage, forecast, nearrepeat, surfaces, trends, ward_table
 from .inputs import RunInputs, load_incidents, load_inputs, load_study_area, parse_fim_date
 from .registry import Stage, check_order, run_stages
 from .results import RunResults, SurfacesResult, TaskingList, TrendsResult
@@ -25,6 +25,7 @@ ANALYSIS_STAGES: tuple[Stage, ...] = (
     nearrepeat.STAGE,
     coverage.STAGE,
     forecast.STAGE,
+    concentration.STAGE,
 )
 check_order(ANALYSIS_STAGES)
 

@@ -32,12 +32,14 @@ from ..forecast.outlook import ForecastResult
 from ..geo.grid import Grid
 from ..geo.study_area import StudyArea
 from ..ingest import IngestResult
+from .concentration_result import ConcentrationResult
 from .inputs import RunInputs
 from .tasking_list import CSV_COLUMNS, ITEMS_LAYER, TaskingList
 
 __all__ = [
     "CSV_COLUMNS",
     "ITEMS_LAYER",
+    "ConcentrationResult",
     "RunResults",
     "SurfacesResult",
     "TaskingList",
@@ -193,6 +195,7 @@ class RunResults:
     nearrepeat: NearRepeatResult | None = None
     coverage: CoverageResult | None = None
     forecast: ForecastResult | None = None
+    concentration: ConcentrationResult | None = None
     tasking: TaskingList | None = None
     not_run: Mapping[str, str] = field(default_factory=dict)
 
@@ -243,4 +246,4 @@ class RunResults:
 
 
 #: RunResults attributes that hold a stage's result (the stage's name).
-_STAGE_FIELDS = ("ward_table", "surfaces", "trends", "nearrepeat", "coverage", "forecast", "tasking")
+_STAGE_FIELDS = ("ward_table", "surfaces", "trends", "nearrepeat", "coverage", "forecast", "concentration", "tasking")

@@ -41,7 +41,13 @@ class _TypeSurfaces:
 
 
 def _one_type(
-    cfg: Config, sub: gpd.GeoDataFrame, t: str, wards: gpd.GeoDataFrame, grid: Grid, seed: int
+    cfg: Config,
+    sub: gpd.GeoDataFrame,
+    t: str,
+    wards: gpd.GeoDataFrame,
+    grid: Grid,
+    seed: int,
+    period_days: float | None = None,
 ) -> _TypeSurfaces:
     """KDE (counts and harm), Gi*, hotspot areas and ward rates of the incidents ``sub`` of crime type ``t``."""
     dcfg, gcfg, hcfg = cfg.density, cfg.gistar, cfg.hotspots
@@ -101,32 +107,47 @@ def _one_type(
         profile=hcfg.profile,
         label=t,
     )
-    return _TypeSurfaces(kde, kde_harm, gi, areas, _rates(cfg, sub, t, wards))
+    return _TypeSurfaces(kde, kde_harm, gi, areas, _rates(cfg, sub, t, wards, period_days))
 
 
-def _rates(cfg: Config, sub: gpd.GeoDataFrame, t: str, wards: gpd.GeoDataFrame) -> RatesResult | None:
-    """Ward rates: burglary per 1,000 households, others per 1,000 residents (None without denominators)."""
+def _rates(
+    cfg: Config, sub: gpd.GeoDataFrame, t: str, wards: gpd.GeoDataFrame, period_days: float | None
+) -> RatesResult | None:
+    """Ward rates per year over ``period_days`` (default ``[analysis] lookback_days``): burglary per 1,000
+    households, others per 1,000 residents (None without denominators)."""
     den = "households" if t.startswith("burglary") else "population"
     if not len(wards) or den not in wards.columns or not wards[den].notna().any():
         return None
     assign = "column" if "ward_code" in sub.columns and sub["ward_code"].notna().all() else "spatial"
     return ward_rates(
-        sub, wards, denominator=den, period_years=cfg.analysis.lookback_days / 365.25, assign=assign, label=t
+        sub,
+        wards,
+        denominator=den,
+        period_years=(period_days or cfg.analysis.lookback_days) / 365.25,
+        assign=assign,
+        label=t,
     )
 
 
 def surfaces(
-    cfg: Config, incidents: gpd.GeoDataFrame, area: StudyArea, grid: Grid, crime_types: Sequence[str] | None = None
+    cfg: Config,
+    incidents: gpd.GeoDataFrame,
+    area: StudyArea,
+    grid: Grid,
+    crime_types: Sequence[str] | None = None,
+    period_days: float | None = None,
 ) -> SurfacesResult:
     """The surfaces of ``incidents`` (usually the analysis window) with the settings of ``cfg``.
 
     ``crime_types`` overrides ``[analysis] crime_types`` (empty/None = every type present);
-    types with fewer than :data:`MIN_INCIDENTS` incidents are left out.
+    types with fewer than :data:`MIN_INCIDENTS` incidents are left out. ``period_days``
+    is the length of the window the incidents cover, for yearly rates (default
+    ``[analysis] lookback_days``; the run passes its analysis window's true length).
     """
     seed = cfg.project.seed if cfg.gistar.seed < 0 else cfg.gistar.seed
     types = list(crime_types or cfg.analysis.crime_types or sorted(incidents["crime_type"].unique()))
     per_type = {
-        t: _one_type(cfg, sub, t, area.wards, grid, seed)
+        t: _one_type(cfg, sub, t, area.wards, grid, seed, period_days)
         for t in types
         if len(sub := incidents[incidents["crime_type"] == t]) >= MIN_INCIDENTS
     }
@@ -150,8 +171,8 @@ def surfaces(
 
 
 def run(res: RunResults) -> SurfacesResult:
-    """The surfaces of the incidents in the analysis window (``[analysis] lookback_days``)."""
-    return surfaces(res.cfg, res.recent(), res.area, res.grid)
+    """The surfaces of the incidents in the analysis window (see :class:`~hotspots.stages.inputs.AnalysisWindow`)."""
+    return surfaces(res.cfg, res.recent(), res.area, res.grid, period_days=res.inputs.window.days)
 
 
 STAGE: Stage[SurfacesResult] = Stage(

@@ -101,6 +101,17 @@ def item_columns(harm_unit: str = "count") -> tuple[TaskingColumn, ...]:
         c("score", "Score", "harm raised for rising trends and live alert zones, lowered for fading ones"),
         c("change", "Since last FIM", "incidents and harm against the last list's figures"),
         c("trend_class", "Trend", "emerging-hotspot class of the place's cells"),
+        c(
+            "stability",
+            "Chronic or acute",
+            "chronic: busy in most years, for a problem-solving plan with partners; acute: a recent flare-up, "
+            "for patrol; with the place's trajectory",
+        ),
+        c(
+            "robustness",
+            "Robustness",
+            "share of other grids and search radii that find the place's hotspot; fragile below the threshold",
+        ),
         c("near_repeat_window", "Near repeat", "the date a live near-repeat alert zone at the place runs to"),
         c("peak_days", "Peak days", "the two busiest days of each problem, with their share"),
         c("peak_hours", "Peak hours", "the busiest three hours of each problem, with their share"),
@@ -128,7 +139,8 @@ CSV_COLUMNS: list[str] = [c.key for c in item_columns()]
 #: merged), ``shared_with`` (the other SNTs holding a tenth or more of the harm), ``harm_share``,
 #: ``time_of_day`` (of the main problem: night, day or unknown), ``expires`` (last live day of an alert
 #: zone, NaT otherwise), ``multiplier`` (score / harm), ``score_notes`` (what raised or lowered the
-#: score), ``geometry`` (the union of the merged areas: a MultiPolygon when they do not touch).
+#: score), ``stability_label`` (chronic, acute, none, or '' without trajectories; the playbook reads it),
+#: ``geometry`` (the union of the merged areas: a MultiPolygon when they do not touch).
 EXTRA_ITEM_COLUMNS: tuple[str, ...] = (
     "main_crime_type",
     "counts_by_type",
@@ -140,6 +152,7 @@ EXTRA_ITEM_COLUMNS: tuple[str, ...] = (
     "expires",
     "multiplier",
     "score_notes",
+    "stability_label",
 )
 
 #: Every column of ``TaskingList.items``.

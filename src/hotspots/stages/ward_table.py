@@ -10,8 +10,11 @@ from .results import RunResults
 
 
 def run(res: RunResults) -> pd.DataFrame:
-    """One row per ward for the ``[analysis] lookback_days`` before the meeting (see :func:`ward_table`)."""
-    return ward_table(res.recent(), res.area.wards, period_days=res.cfg.analysis.lookback_days)
+    """One row per ward for the analysis window (see :class:`~hotspots.stages.inputs.AnalysisWindow`):
+    whole calendar months for month-precision data, rates per year over the window's true length in
+    days. The ``window`` column states the window on every row."""
+    window = res.inputs.window
+    return ward_table(window.select(res.incidents), res.area.wards, period_days=window.days, window=window.label)
 
 
 STAGE: Stage[pd.DataFrame] = Stage(

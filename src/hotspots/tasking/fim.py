@@ -54,6 +54,7 @@ from .previous import (
     read_previous_list,
 )
 from .rank import rank_items
+from .stability import item_robustness, item_stability, robustness_words, stability_words
 
 __all__ = [
     "CSV_COLUMNS",
@@ -132,10 +133,16 @@ def _with_tactics(items: gpd.GeoDataFrame, book: Playbook) -> dict[str, tuple[Ta
     """Tactic, dosage and owner columns of each item from its problems; returns the tactic sets by item id."""
     sets: dict[str, tuple[Tactic, ...]] = {}
     tactic, dosage, owner = [], [], []
-    for iid, probs, wn, wc, shared in zip(
-        items["item_id"], items["problems"], items["ward_name"], items["ward_code"], items["shared_with"], strict=True
+    for iid, probs, wn, wc, shared, stab in zip(
+        items["item_id"],
+        items["problems"],
+        items["ward_name"],
+        items["ward_code"],
+        items["shared_with"],
+        items["stability_label"],
+        strict=True,
     ):
-        ts = tactic_set(book, [tuple(p) for p in json.loads(probs)], wn, wc)
+        ts = tactic_set(book, [tuple(p) for p in json.loads(probs)], wn, wc, stab)
         sets[str(iid)] = ts
         labels = [", ".join(t.problems) for t in ts]
         tactic.append(numbered([t.tactic for t in ts], labels))
@@ -143,6 +150,18 @@ def _with_tactics(items: gpd.GeoDataFrame, book: Playbook) -> dict[str, tuple[Ta
         owner.append(ts[0].owner + (f" (shared with {shared})" if shared else ""))
     items["tactic"], items["dosage"], items["owner"] = tactic, dosage, owner
     return sets
+
+
+def _with_stability(res: RunResults, items: gpd.GeoDataFrame) -> None:
+    """The chronic/acute label and the robustness of each item's place (empty without the concentration stage)."""
+    conc = res.concentration
+    if conc is None:
+        items["stability"], items["stability_label"], items["robustness"] = "", "", ""
+        return
+    stab = item_stability(res, conc, items)
+    items["stability"] = [stability_words(s) for s in stab]
+    items["stability_label"] = [s.label if s is not None else "" for s in stab]
+    items["robustness"] = [robustness_words(v, conc.fragile_below) for v in item_robustness(conc, items)]
 
 
 def _reasons(items: gpd.GeoDataFrame) -> list[str]:
@@ -306,9 +325,17 @@ def omitted_columns(
         ("trend_class", "trends", "the emerging-hotspot trends"),
         ("near_repeat_window", "nearrepeat", "the near-repeat analysis"),
         ("cctv_coverage", "coverage", "the CCTV coverage analysis"),
+        ("stability", "concentration", "the analysis of chronic and acute places"),
+        ("robustness", "concentration", "the robustness analysis"),
     ):
         if res.result(stage) is None:
             out[key] = f"{what} did not run ({res.not_run.get(stage, 'not run')})"
+    for key, why in (
+        ("stability", "there are too few whole years (or half-years) of data to tell chronic from acute places"),
+        ("robustness", "no hotspot area was tested against other grids and search radii"),
+    ):
+        if key not in out and key in items.columns and _empty(items[key]):
+            out[key] = why
     if prev is None:
         for key in ("previous_rank", "change", "worked"):
             out[key] = "there is no last list to compare with (no earlier FIM pack was found)"
@@ -354,6 +381,7 @@ def build_tasking(
     items.insert(1, "item_id", ids)
     items.insert(2, "status", status)
     items["previous_rank"] = pd.array(prev_rank, dtype="Int64")
+    _with_stability(res, items)
     tactics = _with_tactics(items, book)
     items["review_date"] = f"{review:%Y-%m-%d}"
     items["reason"] = _reasons(items)

@@ -10,6 +10,9 @@ each tactic once (:func:`tactic_set`). Conditions:
 * ``kind``: ``"near_repeat"`` (a near-repeat alert zone) or ``"hotspot"``
   (a hotspot area); empty matches both;
 * ``crime_types``: the problem's crime type is in the list; empty matches all;
+* ``stability``: ``"chronic"`` (the place has been busy in most years: a
+  problem-solving plan with partners) or ``"acute"`` (not chronic, busy in the
+  latest period: patrol, cocooning); empty matches any place;
 * ``time``: ``"night"`` when most of the problem's incidents fall between 18:00
   and 06:00, ``"day"`` otherwise, ``"unknown"`` only when the times of day are
   not known (police.uk month data), empty for any. A rule that needs the times
@@ -55,10 +58,11 @@ class Playbook:
     source: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
 
-    def choose(self, kind: str, crime_type: str, time_of_day: str) -> Rule:
-        """The first matching rule (the built-in default when none matches)."""
+    def choose(self, kind: str, crime_type: str, time_of_day: str, stability: str = "") -> Rule:
+        """The first matching rule (the built-in default when none matches); ``stability`` is the place's
+        chronic/acute label ('' when not known)."""
         for r in self.rules:
-            if r.matches(kind, crime_type, time_of_day):
+            if r.matches(kind, crime_type, time_of_day, stability):
                 return r
         return DEFAULT_UNKNOWN_TIME_RULE if time_of_day == UNKNOWN_TIME else DEFAULT_RULE
 
@@ -78,14 +82,15 @@ def problem_words(kind: str, crime_type: str, time_of_day: str) -> str:
 
 
 def tactic_set(
-    book: Playbook, problems: Sequence[tuple[str, str, str]], ward_name: str, ward_code: str
+    book: Playbook, problems: Sequence[tuple[str, str, str]], ward_name: str, ward_code: str, stability: str = ""
 ) -> tuple[Tactic, ...]:
     """One :class:`Tactic` per distinct rule chosen for the ``problems`` ((kind, crime type, time of day), most
-    harm first), in the order their first problem comes; the owner filled in for the ward."""
+    harm first) at a place whose chronic/acute label is ``stability``, in the order their first problem comes;
+    the owner filled in for the ward."""
     out: list[Tactic] = []
     seen: dict[tuple[str, str], int] = {}
     for kind, ctype, tod in problems:
-        rule = book.choose(kind, ctype, tod)
+        rule = book.choose(kind, ctype, tod, stability)
         key = (rule.tactic, rule.dosage)
         words = problem_words(kind, ctype, tod)
         if key in seen:

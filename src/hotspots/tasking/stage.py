@@ -2,7 +2,7 @@
 
 Reads ``[tasking]``, the playbook (``[playbook]``, loaded with the config), the
 harm scheme's unit (``[harm]``) and the near-repeat crime types (``[nearrepeat]``),
-and the results of the surfaces, trends, near-repeat and coverage stages (any
+and the results of the surfaces, trends, near-repeat, coverage and concentration stages (any
 of them may be missing: the column that would use it is left out, saying why).
 The previous pack is the one given with ``--previous``, else the latest
 earlier ``fim-YYYY-MM-DD`` folder beside this run's pack.
@@ -23,7 +23,7 @@ STAGE: Stage[TaskingList] = Stage(
     name="tasking",
     title="tasking list",
     sections=("tasking", "playbook", "analysis", "harm", "nearrepeat"),
-    depends_on=("surfaces", "trends", "nearrepeat", "coverage"),
+    depends_on=("surfaces", "trends", "nearrepeat", "coverage", "concentration"),
     run=run,
     optional=False,
 )
