@@ -332,6 +332,8 @@ data_dir = "{tmp_path}"
 [[incidents]]
 path = "i.csv"
 format = "generic"
+[incidents.columns]
+crime_type = "crime_type"
 [study_area]
 wards = "{tmp_path / "w.geojson"}"
 [[cameras.inventories]]
