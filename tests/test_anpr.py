@@ -212,6 +212,16 @@ def test_entries_from_roads_and_streets_named_with_reasons():
     assert north["into"] == "Northshire" and north["near_street"] == "Twin Lane"
     t = res.reader_table()
     assert t["Road"].tolist() == ["Cross Road (A road)", "A road near Twin Lane"]
+    # the map names each reader the same way (the readers' own ``road`` column)
+    from hotspots.config.sections import RenderConfig
+    from hotspots.render.maps import _reader_features
+
+    fs = _reader_features(res.readers, RenderConfig())
+    assert fs is not None
+    assert [p["t"] for p in fs.props] == [
+        "Proposed ANPR reader 1: Cross Road (A road)",
+        "Proposed ANPR reader 2: A road near Twin Lane",
+    ]
     assert t["Crossing into"].tolist() == ["Westshire", "Northshire"]
     why = t["Why here"].iat[0]
     assert "crosses the boundary into Westshire" in why and "50 burglaries and vehicle crimes within 1 km" in why

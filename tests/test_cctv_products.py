@@ -74,3 +74,29 @@ def test_rejected_camera_rows_reach_the_page_and_the_csv(tmp_path, demo_config_p
         "cameras_rejected.csv",
         "anpr_readers.csv",
     }
+
+
+def test_map_names_proposed_sites_by_their_nearest_street():
+    """A proposed site on a lattice has no road of its own: the map names it by its nearest street, as the
+    page does; a site on a named road with no street found keeps the road's name."""
+    import shapely
+
+    from hotspots.config.sections import RenderConfig
+    from hotspots.render.maps import _site_features
+
+    sites = gpd.GeoDataFrame(
+        {
+            "rank": [1, 2],
+            "street": ["Station Road", ""],
+            "road_name": ["", "Watling Avenue"],
+            "expected_harm_covered": [120.0, 80.0],
+        },
+        geometry=[shapely.Point(520000, 190000), shapely.Point(520500, 190500)],
+        crs=27700,
+    )
+    fs = _site_features(sites, RenderConfig())
+    assert fs is not None
+    assert [p["t"] for p in fs.props] == [
+        "Proposed camera site 1: Station Road",
+        "Proposed camera site 2: Watling Avenue",
+    ]

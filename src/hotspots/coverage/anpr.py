@@ -73,6 +73,7 @@ ROAD_WORDS = {
 READER_COLUMNS = (
     "chosen_rank",
     "entry_id",
+    "road",
     "road_name",
     "near_street",
     "road_class",
@@ -118,10 +119,7 @@ class AnprResult:
         return pd.DataFrame(
             {
                 "Rank": r["chosen_rank"].astype(int),
-                "Road": [
-                    _road_words(n, c, near)
-                    for n, c, near in zip(r["road_name"], r["road_class"], r["near_street"], strict=True)
-                ],
+                "Road": r["road"],
                 "Crossing into": r["into"],
                 "Why here": r["reason"],
             }
@@ -567,6 +565,10 @@ def anpr_siting(
     readers = e.loc[list(sol.chosen)].copy()
     readers["marginal_weight"] = sol.gains
     readers["reason"] = [_reason(readers.loc[j], int(near_rank[j]), n, config, crime_words) for j in readers.index]
+    readers["road"] = [
+        _road_words(nm if isinstance(nm, str) else "", str(c), near if isinstance(near, str) else "")
+        for nm, c, near in zip(readers["road_name"], readers["road_class"], readers["near_street"], strict=True)
+    ]
     readers = gpd.GeoDataFrame(readers[[*READER_COLUMNS, "geometry"]].reset_index(drop=True), crs=entries.crs)
     if len(sol.chosen) < k and n > len(sol.chosen):
         notes.append(f"only {len(sol.chosen)} new reader(s) add coverage: every weighted entry point is then covered")
