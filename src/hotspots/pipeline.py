@@ -61,8 +61,11 @@ def input_files(cfg: Config) -> list[Path]:
         v = getattr(sa, key)
         if v:
             files.append(cfg.path(v))
-    if cfg.cameras.inventory:
-        files.append(cfg.path(cfg.cameras.inventory))
+    files += [cfg.path(s.path) for s in cfg.cameras.sources()]
+    for key in ("roads", "boundary", "street_points", "neighbours"):
+        v = getattr(cfg.anpr, key)
+        if v:
+            files.append(cfg.path(v))
     return files
 
 
@@ -189,7 +192,7 @@ def write_pack(res: RunResults, out_dir: str | Path, rep: Reporter | None = None
     """Write every product of ``res`` into ``out_dir`` as a whole; returns the pack folder (absolute).
 
     index.html, tasking.csv/html, map.html, wards/<ward map file>.html, layers.gpkg,
-    gis/*.tif, public/, quarantine.csv, ward_table.csv and manifest.json.
+    gis/*.tif, public/, quarantine.csv, ward_table.csv, cctv/*.csv (when coverage ran) and manifest.json.
     ``res`` must hold the tasking list and the ward table (as :func:`analyse` returns).
     The pack is written under the output folder's lock into a hidden folder and swapped
     into place only when complete (:func:`hotspots.outfolder.writing`): a failed or killed
@@ -210,6 +213,8 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
         write_csv(tasking.to_frame(), tmp / "tasking.csv")
         write_csv(res.ward_table, tmp / "ward_table.csv")
         res.ingest.write_quarantine(tmp / "quarantine.csv")
+        if res.coverage is not None:
+            res.coverage.write_tables(tmp / "cctv")
     with rep.stage("GIS layers"):
         layers = L.vector_layers(res)
         L.write_gpkg(layers, tmp / "layers.gpkg", tasking, as_of=res.fim_date)
