@@ -37,11 +37,13 @@ from .render.public import PublicTier
 from .stages import ANALYSIS_STAGES, RunInputs, RunResults, Stage, load_inputs, run_stages
 from .stages.inputs import parse_fim_date
 from .stages.results import TaskingList
+from .tasking import dosage as dosage_stage
 from .tasking import stage as tasking_stage
 from .writable import check_writable
 
-#: Every stage of a pack, in the order they run: the analyses, then the tasking list.
-PIPELINE_STAGES: tuple[Stage, ...] = (*ANALYSIS_STAGES, tasking_stage.STAGE)
+#: Every stage of a pack, in the order they run: the analyses, the patrol delivered at the last list's places,
+#: then the tasking list.
+PIPELINE_STAGES: tuple[Stage, ...] = (*ANALYSIS_STAGES, dosage_stage.STAGE, tasking_stage.STAGE)
 
 #: Stages that always run and are not listed in the manifest's ``stages_run`` (as in 0.1.0 manifests).
 _UNLISTED = ("ward_table",)

@@ -40,6 +40,8 @@ from .sections import (
     AnprConfig,
     CamerasConfig,
     ConcentrationConfig,
+    DosageConfig,
+    ExperimentConfig,
     CoverageConfig,
     CrimeTypesConfig,
     DensityConfig,
@@ -104,6 +106,8 @@ class Config:
     anpr: AnprConfig
     tasking: TaskingConfig
     concentration: ConcentrationConfig
+    dosage: DosageConfig
+    experiment: ExperimentConfig
     playbook: PlaybookConfig
     render: RenderConfig
     public: PublicConfig
