@@ -32,6 +32,7 @@ from .progress import Reporter
 from .render import layers as L
 from .render import maps, report
 from .render.concentration import render_concentration
+from .render.dosage import render_dosage
 from .render.filenames import ward_map_files
 from .render.public import PublicTier
 from .stages import ANALYSIS_STAGES, RunInputs, RunResults, Stage, load_inputs, run_stages
@@ -165,6 +166,8 @@ def manifest(
             "omitted_columns": list(tl.omitted_notes()),
             "choices": dict(tl.choices),
         }
+    if res.dosage is not None:
+        man["dosage"] = res.dosage.summary()
     man["stages_run"] = sorted(s.name for s in PIPELINE_STAGES if s.name not in _UNLISTED and res.ran(s.name))
     man["stages_not_run"] = dict(res.not_run)
     man["layers"] = {k: int(len(v)) for k, v in layers.items()}
@@ -215,6 +218,8 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
         write_csv(tasking.to_frame(), tmp / "tasking.csv")
         write_csv(res.ward_table, tmp / "ward_table.csv")
         res.ingest.write_quarantine(tmp / "quarantine.csv")
+        if res.dosage is not None:  # unit pseudonyms and per-place patrol: never in public/
+            res.dosage.write(tmp)
     with rep.stage("GIS layers"):
         layers = L.vector_layers(res)
         L.write_gpkg(layers, tmp / "layers.gpkg", tasking, as_of=res.fim_date)
@@ -229,6 +234,7 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
     with rep.stage("pages"):
         report.render_tasking(res, tasking, tmp, ward_files)
         render_concentration(res, tmp)
+        render_dosage(res, tmp)
         report.render_index(res, tasking, layers, tmp, ward_files, pcfg.enabled)
     files = [p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()] + ["manifest.json"]
     man = manifest(res, rep.timings, files, layers, public)

@@ -39,7 +39,7 @@ class DosageResult:
     midnights; ``previous_pack``: the folder read; ``asked``: per item id, the patrol dosage measured (in
     words); ``source``: ``"gps"`` or ``"patrol log"``; ``positions``: the reading summary (rows read,
     accepted, quarantined by reason); ``quarantine``: rejected rows (unit pseudonyms only);
-    ``pseudonymisation``: how units were labelled.
+    ``pseudonymisation``: how units were labelled; ``place_names``: item id -> the place's name on the last list.
     """
 
     visits: VisitsResult
@@ -54,6 +54,7 @@ class DosageResult:
     pseudonymisation: str
     notes: tuple[str, ...] = field(default_factory=tuple)
     choices: Mapping[str, str] = field(default_factory=dict)
+    place_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def days(self) -> float:

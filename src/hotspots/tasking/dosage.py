@@ -246,7 +246,13 @@ def measure_dosage(res: RunResults, prev: PreviousList) -> DosageResult:
             "the share of minutes at the asked-for times is left blank for dosages at the peak hours "
             "(the last list's peak hours are not read back); the minutes still count"
         )
-    notes.extend(comp.notes)
+    whole = [n for n in comp.notes if "no 'due_until'" in n]
+    notes.extend(n for n in comp.notes if n not in whole)
+    if whole:
+        notes.append(
+            f"{len(whole)} place(s) asked for patrol until their alert zone expires; the last list does not say "
+            "when, so the whole period is used"
+        )
     notes.extend(visits.notes)
     outcomes = _outcomes(cfg, res, places, start, end, visits, notes)
     return DosageResult(
@@ -262,7 +268,15 @@ def measure_dosage(res: RunResults, prev: PreviousList) -> DosageResult:
         pseudonymisation=rule,
         notes=tuple(notes),
         choices=choices,
+        place_names=_names(items),
     )
+
+
+def _names(items: gpd.GeoDataFrame) -> dict[str, str]:
+    """Item id -> place name (and ward) as the last list gave them ('' when it had no names)."""
+    if "place_name" not in items.columns:
+        return {}
+    return {str(i): ("" if pd.isna(n) else str(n)) for i, n in zip(items["item_id"], items["place_name"], strict=True)}
 
 
 def run(res: RunResults) -> DosageResult:
