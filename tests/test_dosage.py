@@ -395,7 +395,20 @@ PLAYBOOK_EXPECTED = {
     "15 minutes a day at the peak hours, 2 weeks": (15, 1, "day", 7, (), False, True, False, False, 14, False, 7),
     "15 minutes a day at the peak hours": (15, 1, "day", 7, (), False, True, False, False, None, False, 7),
     "15 minutes, 3 times a week": (15, 3, "week", 7, (), False, False, False, False, None, False, 3),
-    "15 minutes, 3 times a week, for the next fortnight": (15, 3, "week", 7, (), False, False, False, False, 14, False, 3),
+    "15 minutes, 3 times a week, for the next fortnight": (
+        15,
+        3,
+        "week",
+        7,
+        (),
+        False,
+        False,
+        False,
+        False,
+        14,
+        False,
+        3,
+    ),
     # a chronic place's plan: the patrol meanwhile is measured, the plan itself is not patrol
     "a plan agreed at this meeting and reviewed at every meeting; 15 minutes of patrol, 3 times a week, meanwhile": (
         15,

@@ -11,7 +11,6 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-
 from conftest import REPO, fast_config
 
 PREV_DATE = "2025-10-31"
@@ -32,7 +31,9 @@ def planted_pack(tmp_path_factory, truth):
     pack = tmp_path_factory.mktemp("planted") / f"fim-{PREV_DATE}"
     pack.mkdir()
     ids = [p["id"] for p in truth["places"]]
-    geoms = shapely.buffer(shapely.points([(p["x"], p["y"]) for p in truth["places"]]), [p["radius_m"] for p in truth["places"]])
+    geoms = shapely.buffer(
+        shapely.points([(p["x"], p["y"]) for p in truth["places"]]), [p["radius_m"] for p in truth["places"]]
+    )
     items = gpd.GeoDataFrame(
         {"item_id": ids, "rank": range(1, len(ids) + 1), "dosage": "15 minutes, 3 times a week"},
         geometry=geoms,
@@ -46,8 +47,24 @@ def planted_pack(tmp_path_factory, truth):
 @pytest.fixture(scope="module")
 def command_out(tmp_path_factory, planted_pack):
     out = tmp_path_factory.mktemp("dosage_cmd") / "out"
-    cmd = [sys.executable, "-m", "hotspots.cli", "dosage", "--config", str(REPO / "config" / "demo.toml"), "--date", DATE]
-    cmd += ["--pings", str(REPO / "data" / "patrol" / "pings.csv.gz"), "--previous", str(planted_pack), "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hotspots.cli",
+        "dosage",
+        "--config",
+        str(REPO / "config" / "demo.toml"),
+        "--date",
+        DATE,
+    ]
+    cmd += [
+        "--pings",
+        str(REPO / "data" / "patrol" / "pings.csv.gz"),
+        "--previous",
+        str(planted_pack),
+        "--out",
+        str(out),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     return done, out
 

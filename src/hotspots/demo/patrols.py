@@ -59,7 +59,9 @@ def _places(truth: dict[str, Any]) -> gpd.GeoDataFrame:
     )
 
 
-def write_demo_patrols(out_dir: Path | str, truth: dict[str, Any], roads: gpd.GeoDataFrame, seed: int) -> dict[str, Path]:
+def write_demo_patrols(
+    out_dir: Path | str, truth: dict[str, Any], roads: gpd.GeoDataFrame, seed: int
+) -> dict[str, Path]:
     """Simulate the demo patrols (see the module docstring) and write them under ``out_dir/patrol``."""
     out = Path(out_dir) / "patrol"
     out.mkdir(parents=True, exist_ok=True)

@@ -113,10 +113,13 @@ def _outcome_rows(d: DosageResult) -> tuple[list[dict[str, str]], list[str]]:
     for kind, words in (("count", "crimes"), ("harm", "harm")):
         p = o.pooled.get(kind, {})
         if p:
+            wdd = _num(p.get("wdd", np.nan), "{:,.1f}")
+            lo = _num(p.get("ci_low", np.nan), "{:,.1f}")
+            hi = _num(p.get("ci_high", np.nan), "{:,.1f}")
             lines.append(
-                f"All places together, weighted displacement difference on {words}: {_num(p.get('wdd', np.nan), '{:,.1f}')}"
-                f" (95% interval {_num(p.get('ci_low', np.nan), '{:,.1f}')} to {_num(p.get('ci_high', np.nan), '{:,.1f}')}); "
-                "below zero means crime fell in the places more than in the matched places, without moving next door."
+                f"All places together, weighted displacement difference on {words}: {wdd} (95% interval {lo} to "
+                f"{hi}); below zero means crime fell in the places more than in the matched places, without "
+                "moving next door."
             )
     dr = o.dose_response
     if dr is not None and dr.n >= 3 and np.isfinite(dr.slope_per_10_minutes):

@@ -79,7 +79,7 @@ class DeliveredDosage:
     asked: str = ""  # the dosage asked for, in words ("15 minutes, 3 times a week"); '' = not stated
 
     def describe(self) -> str:
-        """"asked 15 minutes, 3 times a week; delivered 2 visits, 24 of 90 minutes (27%, under-dosed)"; without
+        """ "asked 15 minutes, 3 times a week; delivered 2 visits, 24 of 90 minutes (27%, under-dosed)"; without
         ``asked``, "2 visits, 24 of 90 minutes asked for (under-dosed)"."""
         if not self.asked:
             return (

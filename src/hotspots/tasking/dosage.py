@@ -158,9 +158,7 @@ def _visits(
             timezone=cfg.timezone,
         )
         return visits, read.summary(), read.quarantine, read.pseudonymisation, notes
-    log = read_patrol_log(
-        cfg.path(d.patrol_log), timezone=cfg.timezone, place_ids=places["item_id"], pseudonym_key=key
-    )
+    log = read_patrol_log(cfg.path(d.patrol_log), timezone=cfg.timezone, place_ids=places["item_id"], pseudonym_key=key)
     visits = visits_from_log(log.entries, list(places["item_id"]), timezone=cfg.timezone)
     return visits, log.summary(), log.quarantine, log.pseudonymisation, notes
 
@@ -224,7 +222,9 @@ def measure_dosage(res: RunResults, prev: PreviousList) -> DosageResult:
     choices: dict[str, str] = {}
     items = prev.items
     if not prev.polygons:
-        notes.append("some places of the last list are points (no polygon in its layers.gpkg): patrol there is not measured")
+        notes.append(
+            "some places of the last list are points (no polygon in its layers.gpkg): patrol there is not measured"
+        )
         items = items[items.geometry.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
     plans, asked = _plans(items, d.peak_window_hours, notes)
     places = gpd.GeoDataFrame(items[["item_id"]].astype(str), geometry=items.geometry.values, crs=items.crs)
