@@ -276,9 +276,14 @@ def test_basemap_setting(basemap, tmp_path):
         assert "tile.openstreetmap.org/{z}/{x}/{y}.png" in html and "OpenStreetMap" in html
     else:
         assert "{z}" not in html and "tile.openstreetmap" not in html
-    # every analysis stage is listed as missing in the legend rather than failing
+    # every analysis stage is listed as missing on the map ("Not on this map"), in plain words, rather than failing
+    from hotspots.render.mappage import read_page_data
+    from hotspots.vocabulary import stage_label
+
+    notes = read_page_data(html)["notes"]
     for stage in ("surfaces", "trends", "nearrepeat", "coverage", "forecast"):
-        assert f"{stage}: not run" in html
+        assert f"{stage_label(stage)}: not run" in notes
+        assert not any(n.startswith(f"{stage}:") for n in notes)
 
 
 def test_refusing_stage_is_reported_and_a_faulty_stage_stops_the_run():

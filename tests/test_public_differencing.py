@@ -361,7 +361,7 @@ def test_no_points_streets_or_incident_details_in_any_public_file(pack):
                 g = f.get("geometry") or {}
                 if g.get("type") == "Point":  # only the proposed camera sites, by rank
                     assert p.name == "cctv_consultation.html"
-                    assert re.fullmatch(r"Proposed camera site \d+", str((f.get("properties") or {}).get("tip", "")))
+                    assert re.fullmatch(r"Proposed camera site \d+", str((f.get("properties") or {}).get("t", "")))
     assert not (pack / "public" / "cells.json").exists()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +18,10 @@ def pack(tmp_path_factory):
 
 
 def _features(html: str) -> list[dict]:
-    feats = []
-    for m in re.finditer(r"_add\((\{\"features\".*?\})\);\n", html, re.S):
-        feats += json.loads(m.group(1))["features"]
-    return feats
+    """Every feature of every vector layer in a map page's data block."""
+    from hotspots.render.mappage import read_page_data
+
+    return [f for layer in read_page_data(html)["layers"] if "fc" in layer for f in layer["fc"]["features"]]
 
 
 def test_public_files_have_no_incident_detail(pack):
@@ -47,7 +45,7 @@ def test_public_map_cells_suppressed_and_counts_right(pack):
     """Every cell shown has at least min_count incidents; counts equal a brute-force count of the demo CSV."""
     html = (pack / "public" / "map.html").read_text()
     feats = _features(html)
-    tips = [f["properties"]["tip"] for f in feats if f["properties"].get("tip", "").endswith("incidents")]
+    tips = [f["properties"]["t"] for f in feats if f["properties"].get("t", "").endswith("incidents")]
     shown = sorted(int(t.split()[0]) for t in tips)
     assert shown and min(shown) >= 5
     # no point geometries anywhere in the public map

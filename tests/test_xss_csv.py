@@ -72,7 +72,7 @@ def test_tasking_csv_neutralises_formulas(crafted_pack):
     numeric = {"rank", "incidents", "harm", "score", "previous_rank", "x", "y", "area_ha"}
     found = False
     for r in body:
-        for name, cell in zip(header, r):
+        for name, cell in zip(header, r, strict=True):
             if name in numeric:
                 continue
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (name, cell)
@@ -105,9 +105,11 @@ def test_probe_does_not_run_in_chromium(crafted_pack):
             if f == "tasking.html":
                 assert PROBE in page.inner_text("body")
             if f == "map.html":  # open every popup of the tasking layer: its text shows, nothing runs
-                page.evaluate("""() => { for (const k in window) { const v = window[k];
-                    if (k.startsWith('geo_json_') && v && v.eachLayer) v.eachLayer(l => { if (l.getPopup()) {
-                        l.openPopup(); } }); } }""")
+                texts = page.evaluate("""() => { const out = []; hsLayers.items.eachLayer(function walk(l) {
+                    if (l.eachLayer) { l.eachLayer(walk); return; }
+                    if (l.getPopup && l.getPopup()) { l.openPopup();
+                        out.push(document.querySelector('.leaflet-popup-content').textContent); } }); return out; }""")
+                assert texts and any(PROBE in t for t in texts)
                 page.wait_for_timeout(300)
             page.close()
         ctx.close()

@@ -185,11 +185,8 @@ def _write_maps(res: RunResults, layers: dict[str, Any], tmp: Path) -> dict[str,
         return {}
     ward_files = ward_map_files(res.area.wards["ward_code"])
     (tmp / "wards").mkdir()
-    for code, name in zip(res.area.wards["ward_code"], res.area.wards["ward_name"], strict=True):
-        maps.save_map(
-            maps.build_map(res, pieces, ward_code=code, title=f"{name} ({code}): FIM {res.fim_date:%Y-%m-%d}"),
-            tmp / ward_files[str(code)],
-        )
+    for code in res.area.wards["ward_code"]:  # titled "<name> ward"; the subtitle gives the meeting date
+        maps.save_map(maps.build_map(res, pieces, ward_code=code), tmp / ward_files[str(code)])
     return ward_files
 
 

@@ -58,3 +58,21 @@ def crime_type_list(codes: Iterable[str], *, sentence: bool = False) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+#: What each optional analysis stage shows, in the words of the people reading a pack.
+STAGE_LABELS: dict[str, str] = {
+    "surfaces": "Density and hot spots",
+    "trends": "Emerging hotspots (trends)",
+    "nearrepeat": "Near-repeat alert zones",
+    "coverage": "CCTV coverage",
+    "forecast": "Forecast",
+    "ward_table": "Ward table",
+    "tasking": "Tasking list",
+}
+
+
+def stage_label(name: str) -> str:
+    """The plain name of an analysis stage ("Near-repeat alert zones" for ``nearrepeat``); an unknown stage
+    shows with its underscores as spaces."""
+    return STAGE_LABELS.get(name) or name.replace("_", " ").strip().capitalize()

@@ -109,7 +109,7 @@ def main(args: argparse.Namespace) -> int:
     res = coverage(cfg, inc, inp.area, inp.grid, harm, anpr_k=args.anpr_k)
     out = options.out_dir(args)
     with writing(out) as tmp:
-        write_coverage_report(res, tmp, public_tier_for(inp))
+        write_coverage_report(res, tmp, public_tier_for(inp), render=cfg.render)
     _print_summary(args, res.summary())
     print(f"Coverage report written to {out}")
     return 0

@@ -160,7 +160,14 @@ class ProjectConfig:
 
 @dataclass(frozen=True)
 class StudyAreaConfig:
-    """[study_area]: ward polygons, optional outline, population and households."""
+    """[study_area]: ward polygons, optional outline, population and households, roads and town centres.
+
+    ``roads`` is a streets layer: its lines stand in for a basemap, its names label the maps and name ANPR
+    sites. OS Open Roads (Ordnance Survey's free download) is the recommended input: its road names are in
+    ``name1`` (``name_1`` in the GeoPackage) and its classes in ``class`` (``road_classification`` in the
+    GeoPackage; "Motorway", "A Road", "B Road", ...): set ``road_name_field`` and ``road_class_field`` to
+    them. ``town_centres`` is a point layer with a ``name`` column.
+    """
 
     wards: str = field(default="", metadata=DATA_PATH)
     ward_code_field: str = "ward_code"
@@ -175,6 +182,7 @@ class StudyAreaConfig:
     lsoa_code_field: str = "lsoa_code"
     roads: str = field(default="", metadata=DATA_PATH)
     road_class_field: str = "road_class"
+    road_name_field: str = "name"
     town_centres: str = field(default="", metadata=DATA_PATH)
     boundary_tolerance_m: float = 50.0
 
@@ -1202,13 +1210,16 @@ class PublicConfig:
     CRS, so every pack of an area uses the same squares); ``min_count``: smallest count shown
     (smaller counts are not shown); ``period_months``: length of the calendar periods shown
     (1, 2, 3, 4, 6 or 12; periods start in January and never overlap; the pack shows the latest
-    one that ended before the meeting); ``enabled``.
+    one that ended before the meeting); ``enabled``; ``consultation_text`` and ``consultation_url``
+    (https://, http:// or mailto:) tell residents how to respond to the CCTV consultation map.
     """
 
     enabled: bool = True
     cell_size_m: float = 250.0
     min_count: int = 5
     period_months: int = 3
+    consultation_text: str = ""
+    consultation_url: str = ""
 
     def validate(self, where: str) -> None:
         if self.cell_size_m < 100:
@@ -1222,6 +1233,12 @@ class PublicConfig:
             raise ConfigError(
                 f"{where}: [public] period_months must be one of {list(PUBLIC_PERIOD_MONTHS)} (months that divide a "
                 f"year, so periods never overlap), got {self.period_months}."
+            )
+        url = self.consultation_url
+        if url and not (url.lower().startswith(("https://", "http://", "mailto:")) and url.isprintable()):
+            raise ConfigError(
+                f"{where}: [public] consultation_url must be a web address (https://...) or an e-mail link "
+                f"(mailto:...), got {url!r}."
             )
 
 

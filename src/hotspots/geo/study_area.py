@@ -309,6 +309,40 @@ def join_population(
     return out, notes
 
 
+#: Road classes as sources spell them (OS Open Roads: "Motorway", "A Road", "B Road") -> the engine's classes.
+_ROAD_CLASSES = {"motorway": "motorway", "a road": "a_road", "a_road": "a_road", "b road": "b_road", "b_road": "b_road"}
+
+
+def road_class(value: object) -> str:
+    """The engine's road class (``motorway``, ``a_road``, ``b_road``, or the source's own class in lower case
+    with underscores, e.g. ``minor``, ``unclassified``); blank reads ``unclassified``."""
+    if not isinstance(value, str) or not value.strip():
+        return "unclassified"
+    v = " ".join(value.strip().lower().replace("-", " ").split())
+    return _ROAD_CLASSES.get(v, v.replace(" ", "_"))
+
+
+def read_roads(path: Path, class_field: str, name_field: str, crs: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Road lines in ``crs`` with ``road_class`` (see :func:`road_class`) and ``name`` columns, and notes on
+    columns the file lacks ([study_area] ``road_class_field`` and ``road_name_field`` name them)."""
+    roads = read_vector(path, "road", crs=crs)
+    notes = []
+    if class_field in roads.columns:
+        roads["road_class"] = [road_class(v) for v in roads[class_field]]
+    else:
+        roads["road_class"] = "unclassified"
+        notes.append(f"{path}: roads have no {class_field!r} column; all roads weighted equally.")
+    if name_field in roads.columns:
+        roads["name"] = [v.strip() if isinstance(v, str) and v.strip() else None for v in roads[name_field]]
+    else:
+        roads["name"] = None
+        notes.append(
+            f"{path}: roads have no {name_field!r} column ([study_area] road_name_field), so the maps label "
+            "streets from the incidents' locations only."
+        )
+    return roads, notes
+
+
 def read_study_area(settings: StudyAreaConfig, data_dir: Path, name: str = "", crs: str = DEFAULT_CRS) -> StudyArea:
     """Build the :class:`StudyArea` described by a ``[study_area]`` section.
 
@@ -340,12 +374,8 @@ def read_study_area(settings: StudyAreaConfig, data_dir: Path, name: str = "", c
         boundary = shapely.union_all(wards.geometry.buffer(0.01).to_numpy()).buffer(-0.01)
     roads = town_centres = lsoas = None
     if sa.roads:
-        roads = read_vector(path(sa.roads), "road", crs=crs)
-        if sa.road_class_field in roads.columns:
-            roads = roads.rename(columns={sa.road_class_field: "road_class"})
-        else:
-            roads["road_class"] = "unclassified"
-            notes.append(f"{sa.roads}: roads have no {sa.road_class_field!r} column; all roads weighted equally.")
+        roads, n4 = read_roads(path(sa.roads), sa.road_class_field, sa.road_name_field, crs)
+        notes += n4
     if sa.town_centres:
         town_centres = read_vector(path(sa.town_centres), "town centre", crs=crs)
     if sa.lsoas:

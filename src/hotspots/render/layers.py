@@ -16,7 +16,9 @@ import io
 import json
 import sqlite3
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import matplotlib
@@ -30,6 +32,8 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject
 from ..coverage.report import CoverageResult
 from ..geo.grid import Grid
 from ..stages.results import RunResults, SurfacesResult, TaskingList, TrendsResult
+from .palette import GI_COLOURS as GI_COLOURS  # re-exported: the Gi* class colours live in the palette
+from .palette import RAMPS
 
 GI_LABELS = {
     3: "hot spot, 99% confidence",
@@ -39,7 +43,6 @@ GI_LABELS = {
     -2: "cold spot, 95% confidence",
     -3: "cold spot, 99% confidence",
 }
-GI_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
 
 #: Layer names of the coverage stage's frames in the pack (the rest keep their own names).
 COVERAGE_LAYER_NAMES = {"gaps": "coverage_gaps"}
@@ -277,15 +280,22 @@ class Overlay:
     colours: tuple[str, ...]
 
 
-def kde_overlay(grid: Grid, surface: np.ndarray, name: str, units: str, cmap: str = "YlOrRd") -> Overlay | None:
+@lru_cache(maxsize=8)
+def _mercator_transform(crs: str, ncols: int, nrows: int, bounds: tuple[float, ...]) -> tuple[Any, int, int]:
+    """The Web Mercator (EPSG:3857) transform and size of a grid's warped image (the same for every surface
+    of a run, so computed once)."""
+    left, bottom, right, top = bounds
+    return calculate_default_transform(crs, "EPSG:3857", ncols, nrows, left, bottom, right, top)
+
+
+def kde_overlay(grid: Grid, surface: np.ndarray, name: str, units: str, cmap: str = RAMPS["density"]) -> Overlay | None:
     """Warp a (nrows, ncols) surface on ``grid`` to EPSG:3857 and colour it (transparent where zero/NaN)."""
     src = np.where(grid.mask, np.nan_to_num(np.asarray(surface, dtype="float64")), np.nan)
     vals = src[np.isfinite(src) & (src > 0)]
     if not vals.size:
         return None
     vmax = float(np.percentile(vals, 99.5))
-    left, bottom, right, top = grid.bounds
-    dst_t, w, h = calculate_default_transform(grid.crs, "EPSG:3857", grid.ncols, grid.nrows, left, bottom, right, top)
+    dst_t, w, h = _mercator_transform(grid.crs, grid.ncols, grid.nrows, tuple(grid.bounds))
     dst = np.full((h, w), np.nan)
     reproject(
         src,

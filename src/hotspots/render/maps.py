@@ -1,473 +1,302 @@
-"""Folium maps of a run: the borough map and one map per ward, working offline.
+"""The pack's maps: the borough map (``map.html``) and one map per ward (``wards/<code>.html``).
 
-Geometry is in the working CRS (EPSG:27700 by default) inside the engine and
-converted to EPSG:4326 here, at the edge (simplified by ``[render] simplify_m`` metres, coordinates rounded to
-``coord_decimals``). Each vector layer is one GeoJSON; every string from input
-data is HTML-escaped in Python before it reaches the page, and popups are bound
-from those escaped strings. Leaflet and its plug-ins are inlined (see
-:mod:`.offline`); with ``[render] basemap = "none"`` the page requests nothing
-outside itself, and ward boundaries and roads stand in for the basemap.
+:func:`prepare` does the work every map of a run shares, once: each result
+layer is converted from the working CRS (EPSG:27700 by default) to
+longitude/latitude (:class:`~hotspots.render.geojson.FeatureSet`, simplified
+by ``[render] simplify_m`` metres and rounded to ``coord_decimals`` places),
+the shaded surfaces are coloured into images, and the street, ward and
+town-centre names are placed and thinned by zoom (:mod:`.streets`).
+:func:`build_map` then cuts the layers to one ward (or takes the whole
+borough) with one function per layer, each returning a :class:`MapLayer`, and
+returns a :class:`~hotspots.render.mappage.MapPage`: the fixed template, the
+vendored Leaflet, the fixed script and one JSON data block. No data string is
+ever template source or HTML; see :mod:`.mappage`.
+
+Colours and symbols come from :mod:`.palette`. With ``[render] basemap =
+"none"`` (the default) a page requests nothing outside itself: ward
+boundaries, roads and the street names stand in for the basemap.
 """
 
 from __future__ import annotations
 
-import html
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
-from folium.utilities import JsCode
-from jinja2 import Template
 from shapely.geometry.base import BaseGeometry
 
+from .. import __version__
 from ..config.sections import RenderConfig
-from ..stages.results import RunResults
-from .layers import GI_COLOURS, GI_LABELS, Overlay, harm_density, kde_overlay, top_crime_types, vector_layers
-from .offline import external_urls, head_html, strip_cdn
+from ..stages.results import RunResults, TaskingList
+from ..vocabulary import CRIME_TYPE_LABELS, crime_type_label, stage_label
+from .geojson import WGS84, FeatureSet, bounds_lonlat, plain, to_lonlat
+from .layers import GI_LABELS, Overlay, harm_density, kde_overlay, top_crime_types, vector_layers
+from .mappage import MapLayer, MapPage, entry, popup_rows, style_data
+from .palette import EMERGING_COLOURS, EMERGING_OTHER, GI_COLOURS, LABEL_COLOURS, LAYER_STYLES, RAMPS
+from .streets import Label, area_labels, label_rows, street_labels_from_incidents, street_labels_from_roads, thin_labels
 
-WGS84 = "EPSG:4326"
+__all__ = ["WGS84", "MapLayer", "MapPieces", "build_map", "prepare", "save_map"]
 
-EMERGING_COLOURS = {
-    "new hot spot": "#fb6a4a",
-    "consecutive hot spot": "#ef3b2c",
-    "intensifying hot spot": "#a50f15",
-    "persistent hot spot": "#cb181d",
-    "diminishing hot spot": "#fcae91",
-    "sporadic hot spot": "#fdd0a2",
-    "oscillating hot spot": "#fd8d3c",
-    "historical hot spot": "#969696",
-    "persistent": "#cb181d",
-    "emerging": "#fb6a4a",
-    "former": "#969696",
-    "intermittent": "#fdd0a2",
-}
-STATUS_COLOURS = {"new": "#6a3d9a", "continuing": "#1f78b4", "escalated": "#e31a1c"}
-
-
-def esc(value: object) -> str:
-    """HTML-escape any value for a popup or tooltip."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-# --------------------------------------------------------------------------- geojson helpers
-def to_geojson(
-    gdf: gpd.GeoDataFrame,
-    props: dict[str, Sequence[Any]],
-    simplify_m: float,
-    decimals: int,
-    clip: BaseGeometry | None = None,
-) -> dict[str, Any]:
-    """A FeatureCollection in EPSG:4326 with only the given (already escaped) properties.
-
-    ``props`` maps property name -> list of values aligned with ``gdf`` rows;
-    ``gdf`` must carry its CRS.
-    """
-    geoms = np.asarray(gdf.geometry.values)
-    keep = np.ones(len(geoms), bool)
-    if clip is not None and len(geoms):
-        keep = shapely.intersects(geoms, clip)
-        geoms = shapely.intersection(geoms[keep], clip)
-    if simplify_m > 0 and len(geoms):
-        geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
-    g = gpd.GeoSeries(geoms, crs=gdf.crs).to_crs(WGS84)
-    g = shapely.set_precision(np.asarray(g.values), 10**-decimals)
-    idx = np.nonzero(keep)[0]
-    feats = []
-    for k, (i, geom) in enumerate(zip(idx, g)):
-        if geom is None or geom.is_empty:
-            continue
-        feats.append(
-            {
-                "type": "Feature",
-                "id": f"f{k}",
-                "properties": {p: (v[i].item() if isinstance(v[i], np.generic) else v[i]) for p, v in props.items()},
-                "geometry": shapely.geometry.mapping(geom),
-            }
-        )
-    return {"type": "FeatureCollection", "features": feats}
-
-
-def _table(rows: Sequence[tuple[str, object]]) -> str:
-    return (
-        "<table class='hs-pop'>"
-        + "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows if v not in (None, ""))
-        + "</table>"
-    )
-
-
-_BIND = (
-    "function(f, l){ var p = f.properties; if (p.popup) l.bindPopup(p.popup, {maxWidth: 340});"
-    " if (p.tip) l.bindTooltip(p.tip, {sticky: true}); }"
-)
-
-
-def _geojson_layer(
-    fc: dict[str, Any],
-    name: str,
-    colour_prop: str | None = None,
-    colour: str = "#333",
-    fill: bool = True,
-    weight: float = 1.5,
-    fill_opacity: float = 0.35,
-    show: bool = True,
-    dash: str | None = None,
-    point_radius: float | None = None,
-) -> folium.FeatureGroup:
-    """One GeoJSON layer (already escaped properties ``popup``/``tip``) in its own toggleable group."""
-
-    def style(f, c=colour):
-        col = f["properties"].get(colour_prop, c) if colour_prop else c
-        s = {
-            "color": col,
-            "weight": weight,
-            "fillColor": col,
-            "fillOpacity": fill_opacity if fill else 0.0,
-            "fill": fill,
-        }
-        if dash:
-            s["dashArray"] = dash
-        return s
-
-    kw = {}
-    if point_radius:
-        kw["marker"] = folium.CircleMarker(radius=point_radius, fill=True, fill_opacity=0.9)
-    fg = folium.FeatureGroup(name=name, show=show)
-    folium.GeoJson(
-        fc, style_function=style, on_each_feature=JsCode(_BIND), embed=True, control=False, smooth_factor=0.5, **kw
-    ).add_to(fg)
-    return fg
-
-
-# --------------------------------------------------------------------------- map pieces
-#: The analysis stages a map shows, in the legend's order of "not on this map".
+#: The analysis stages a map shows; a stage that did not run is named under "Not on this map".
 MAP_STAGES = ("surfaces", "trends", "nearrepeat", "coverage", "forecast")
 
-#: A legend: (section title, [(colour, label), ...]) per section.
-Legend = list[tuple[str, list[tuple[str, str]]]]
+#: Layer groups in the layer list, in order.
+G_ACT = "Places to act on"
+G_SURFACE = "Shaded surface (one at a time)"
+G_CONC = "Where crime concentrates"
+G_CAMERAS = "Cameras"
+G_MAP = "Map"
+
+#: Metres around a ward that its map also shows: analysis layers, roads and names, ward outlines.
+WARD_MARGIN_M = 300.0
+WARD_CONTEXT_M = 1000.0
+WARD_OUTLINES_M = 2000.0
+
+SEARCH_HINT = "Ward, street, place or tasking id"
 
 
-@dataclass
+def _column(frame: pd.DataFrame, column: str) -> list[Any]:
+    """A column some data have (wards given, location text, minute-precision times), else blanks."""
+    return frame[column].tolist() if column in frame.columns else [""] * len(frame)
+
+
+# --------------------------------------------------------------------------- shared pieces
+@dataclass(frozen=True, eq=False)
 class MapPieces:
-    """Everything a map needs, prepared once per run (layers in the working CRS + raster overlays)."""
+    """Everything the maps of a run share, prepared once by :func:`prepare`.
 
-    layers: dict[str, gpd.GeoDataFrame]
-    overlays: list[Overlay]
-    gi_types: list[str]
+    ``features`` holds each vector layer in EPSG:4326 by layer name (the names of ``layers.gpkg``);
+    ``frames`` the same layers in the working CRS; ``overlays`` the shaded surfaces with their kind
+    (``density``, ``forecast``, ``nearrepeat``); ``labels`` the placed street, ward and town-centre names as
+    ``(lat, lon, text, angle, min_zoom, kind)``; ``places`` the named streets and town centres for the
+    search box as ``(name, south, west, north, east)``; ``ward_areas`` each ward and the areas its map shows
+    (EPSG:4326, see :func:`ward_areas`).
+    """
+
+    frames: dict[str, gpd.GeoDataFrame]
+    features: dict[str, FeatureSet]
+    overlays: tuple[tuple[str, Overlay], ...]
+    gi_types: tuple[str, ...]
+    labels: tuple[tuple[Any, ...], ...]
+    places: tuple[tuple[Any, ...], ...]
     rcfg: RenderConfig
+    crs: Any
+    ward_areas: dict[str, tuple[BaseGeometry, ...]]
     not_run: dict[str, str] = field(default_factory=dict)
-    search_index: list[dict[str, Any]] | None = None
 
 
-def _overlays(res: RunResults, rcfg: RenderConfig) -> tuple[list[Overlay], list[str]]:
-    """The density, forecast and near-repeat raster overlays, and the crime types with their own layers."""
-    overlays: list[Overlay | None] = []
+def _overlays(res: RunResults, rcfg: RenderConfig) -> tuple[list[tuple[str, Overlay]], list[str]]:
+    """The density, forecast and near-repeat surfaces as coloured images, and the crime types with their own
+    density and Gi* layers."""
+    out: list[tuple[str, Overlay | None]] = []
     gi_types: list[str] = []
     surf = res.surfaces
     if surf is not None:
         hd = harm_density(res)
         if hd is not None:
-            overlays.append(kde_overlay(res.grid, hd[0], "Density: all crime types (harm)", hd[1]))
+            out.append(("density", kde_overlay(res.grid, hd[0], "Density of harm: all crime types", hd[1])))
         gi_types = [t for t in top_crime_types(res, rcfg.density_types) if t in surf.kde]
         for t in gi_types:
-            overlays.append(kde_overlay(res.grid, surf.kde[t].surface, f"Density: {t}", surf.kde[t].units))
+            name = f"Density: {crime_type_label(t)}"
+            out.append(("density", kde_overlay(res.grid, surf.kde[t].surface, name, surf.kde[t].units)))
     fc = res.forecast
     if fc is not None:
-        overlays.append(
-            kde_overlay(
-                res.grid,
-                fc.expected,
-                f"Forecast: expected incidents ({fc.method})",
-                "expected incidents per cell over the horizon",
-                cmap="PuRd",
+        out.append(
+            (
+                "forecast",
+                kde_overlay(
+                    res.grid,
+                    fc.expected,
+                    "Forecast: expected incidents",
+                    "expected incidents per cell over the horizon",
+                    cmap=RAMPS["forecast"],
+                ),
             )
         )
     nr = res.nearrepeat
     if nr is not None and nr.surface.shape == res.grid.shape:
-        overlays.append(
-            kde_overlay(res.grid, nr.surface, "Near-repeat prospective risk", "relative risk", cmap="Purples")
+        out.append(
+            (
+                "nearrepeat",
+                kde_overlay(
+                    res.grid, nr.surface, "Near-repeat burglary risk", "relative risk", cmap=RAMPS["nearrepeat"]
+                ),
+            )
         )
-    return [o for o in overlays if o is not None], gi_types
+    return [(k, o) for k, o in out if o is not None], gi_types
+
+
+def _labels(res: RunResults) -> list[Label]:
+    """Street names (from the incidents' location texts and a named streets layer), ward and town-centre names,
+    each with the zoom from which it shows (most important first)."""
+    inc = res.incidents
+    labels: list[Label] = []
+    if len(inc):
+        labels += street_labels_from_incidents(inc["x"].to_numpy(), inc["y"].to_numpy(), inc["location_text"])
+    labels += street_labels_from_roads(res.area.roads)
+    labels += area_labels(res.area.wards, res.area.town_centres)
+    centre = gpd.GeoSeries([res.area.boundary.centroid], crs=res.area.crs).to_crs(WGS84).iat[0]
+    return thin_labels(labels, latitude=float(centre.y))
+
+
+def _places(labels: Sequence[Label], crs: Any) -> tuple[tuple[Any, ...], ...]:
+    """Named streets and town centres for the search box: ``(name, south, west, north, east)``, once per name
+    and place, sorted by name."""
+    named = [lab for lab in labels if lab.kind in ("street", "town")]
+    if not named:
+        return ()
+    ext = to_lonlat(shapely.box(*np.array([lab.extent for lab in named]).T), crs, 0.0, 5)
+    rows: dict[tuple[str, float, float], tuple[Any, ...]] = {}
+    for lab, g in zip(named, ext, strict=True):
+        b = g.bounds
+        rows.setdefault((lab.text.lower(), round(b[1], 2), round(b[0], 2)), (lab.text, b[1], b[0], b[3], b[2]))
+    return tuple(sorted(rows.values(), key=lambda r: (r[0].lower(), r[1], r[2])))
 
 
 def prepare(res: RunResults, layers: dict[str, gpd.GeoDataFrame] | None = None) -> MapPieces:
-    """The pieces every map of a run shares (``layers`` from :func:`vector_layers` when already built)."""
+    """The pieces every map of a run shares (``layers`` from :func:`~hotspots.render.layers.vector_layers`
+    when already built)."""
     rcfg = res.cfg.render
+    frames = dict(layers if layers is not None else vector_layers(res))
+    if res.area.roads is not None and len(res.area.roads):
+        frames["roads"] = res.area.roads
     overlays, gi_types = _overlays(res, rcfg)
-    not_run = {s: res.not_run.get(s, "not run") for s in MAP_STAGES if not res.ran(s)}
+    features = {name: fs for name, fs in _feature_sets(frames, res.tasking, rcfg, gi_types).items() if fs is not None}
+    labels = _labels(res)
     return MapPieces(
-        layers=layers if layers is not None else vector_layers(res),
-        overlays=overlays,
-        gi_types=gi_types,
+        frames=frames,
+        features=features,
+        overlays=tuple(overlays),
+        gi_types=tuple(gi_types),
+        labels=tuple(tuple(r) for r in label_rows(labels, res.area.crs, rcfg.coord_decimals)),
+        places=_places(labels, res.area.crs),
+        ward_areas=ward_areas(res.area.wards),
         rcfg=rcfg,
-        not_run=not_run,
+        crs=res.area.crs,
+        not_run={s: res.not_run.get(s, "not run") for s in MAP_STAGES if not res.ran(s)},
     )
 
 
-class HsElement(MacroElement):
-    """Raw HTML (legend) and a script run with the map (search, full screen)."""
-
-    _template = Template("""
-{% macro header(this, kwargs) %}{% endmacro %}
-{% macro html(this, kwargs) %}{{ this.body }}{% endmacro %}
-{% macro script(this, kwargs) %}{{ this.js.replace('__MAP__', this._parent.get_name()) }}{% endmacro %}
-""")
-
-    def __init__(self, body: str = "", js: str = ""):
-        super().__init__()
-        self._name = "HsElement"
-        self.body = body
-        self.js = js
-
-
-_CSS = """
-<style>
-html, body {background:#f4f4f1;}
-.leaflet-container {background:#f4f4f1; font: 13px/1.4 system-ui, sans-serif;}
-.leaflet-control-layers {font-size:12px; line-height:1.25}
-.hs-legend {position:absolute; z-index:1000; right:10px; bottom:24px; background:#fff; padding:6px 9px;
-  border-radius:4px; box-shadow:0 1px 4px rgba(0,0,0,.35); max-height:38vh; overflow:auto; font-size:12px; max-width:280px}
-.hs-legend summary {cursor:pointer; font-weight:600}
-.hs-legend h4 {margin:4px 0 2px; font-size:12px}
-.hs-legend i {display:inline-block; width:12px; height:12px; margin-right:5px; vertical-align:middle; border:1px solid #777}
-.hs-legend .nr {color:#777; font-style:italic}
-.hs-title {position:absolute; z-index:1000; left:270px; top:10px; background:#fff; padding:4px 10px; border-radius:4px;
-  box-shadow:0 1px 4px rgba(0,0,0,.35); font-weight:600; max-width:50vw}
-.hs-items {position:absolute; z-index:1000; left:10px; bottom:60px; background:#fff; padding:5px 9px;
-  border-radius:4px; box-shadow:0 1px 4px rgba(0,0,0,.35); max-width:60vw; max-height:40vh; overflow:auto; font-size:12px}
-.hs-items summary {cursor:pointer; font-weight:600}
-.hs-search input {width:190px; padding:4px; border:0; font-size:13px}
-.hs-search input.hs-miss {background:#fdd}
-table.hs-pop th {text-align:left; padding-right:6px; vertical-align:top; color:#444}
-table.hs-pop {font-size:12px; border-collapse:collapse}
-</style>
-"""
-
-
-def _legend_html(sections: Legend, not_run: dict[str, str]) -> str:
-    parts = ["<div class='hs-legend' id='hs-legend'><details open><summary>Legend</summary>"]
-    for title, entries in sections:
-        parts.append(f"<h4>{esc(title)}</h4>")
-        for colour, label in entries:
-            parts.append(f"<div><i style='background:{esc(colour)}'></i>{esc(label)}</div>")
-    if not_run:
-        parts.append("<h4>Not on this map</h4>")
-        for s, why in not_run.items():
-            parts.append(f"<div class='nr'>{esc(s)}: {esc(why[:140])}</div>")
-    parts.append("</details></div>")
-    return "".join(parts)
-
-
-def _search_js(index: list[dict[str, Any]]) -> str:
-    data = json.dumps(index).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return (
-        """
-(function(){ var map = __MAP__; var idx = %s;
- var C = L.Control.extend({options: {position: 'topleft'}, onAdd: function(){
-   var d = L.DomUtil.create('div', 'hs-search leaflet-bar');
-   var inp = document.createElement('input'); inp.type = 'search'; inp.id = 'hs-search';
-   inp.setAttribute('list', 'hs-search-list'); inp.placeholder = 'Find a ward or tasking id';
-   inp.setAttribute('aria-label', 'Find a ward or tasking id');
-   var dl = document.createElement('datalist'); dl.id = 'hs-search-list';
-   idx.forEach(function(e){ var o = document.createElement('option'); o.value = e.label; dl.appendChild(o); });
-   d.appendChild(inp); d.appendChild(dl);
-   L.DomEvent.disableClickPropagation(d); L.DomEvent.disableScrollPropagation(d);
-   function go(){ var q = inp.value.trim().toLowerCase(); if (!q) return;
-     var hit = idx.find(function(e){ return e.label.toLowerCase() === q; }) ||
-               idx.find(function(e){ return e.label.toLowerCase().indexOf(q) >= 0; });
-     if (hit) { map.fitBounds(hit.b); inp.classList.remove('hs-miss'); } else { inp.classList.add('hs-miss'); } }
-   inp.addEventListener('change', go);
-   inp.addEventListener('keydown', function(ev){ if (ev.key === 'Enter') go(); });
-   return d; }});
- new C().addTo(map);
- L.control.fullscreen({position: 'topleft', title: 'Full screen'}).addTo(map);
-})();
-"""
-        % data
-    )
-
-
-def _ward_items_html(items: gpd.GeoDataFrame, ward_code: str) -> str:
-    """A panel listing the tasking items a ward's SNT owns (escaped)."""
-    own = items[items["ward_code"] == ward_code]
-    rows = "".join(
-        f"<tr><td>{esc(r.item_id)}</td><td>{esc(r.rank)}</td><td>{esc(r.status)}</td><td>{esc(r.location)}</td>"
-        f"<td>{esc(r.main_crime_type)}</td><td>{esc(r.tactic)}; {esc(r.dosage)}</td><td>{esc(r.review_date)}</td></tr>"
-        for r in own.itertuples(index=False)
-    )
-    body = (
-        f"<table class='hs-pop'><tr><th>Id</th><th>Rank</th><th>Status</th><th>Where</th><th>Crime</th>"
-        f"<th>Tactic</th><th>Review</th></tr>{rows}</table>"
-        if len(own)
-        else "<p>No tasking item is owned by this ward at this FIM.</p>"
-    )
-    return (
-        f"<div class='hs-items' id='hs-items'><details><summary>Tasking items owned by this ward "
-        f"({len(own)})</summary>{body}</details></div>"
-    )
-
-
-def search_index(res: RunResults, items: gpd.GeoDataFrame | None) -> list[dict[str, Any]]:
-    """[{label, b: [[s, w], [n, e]]}] for every ward (by name and code) and tasking item id."""
-    geoms, labels = [], []
-    w = res.area.wards
-    for n, c, g in zip(w["ward_name"], w["ward_code"], w.geometry):
-        geoms += [g, g]
-        labels += [str(n), str(c)]
-    if items is not None and len(items):
-        for i, g in zip(items["item_id"], items.geometry):
-            geoms.append(g.buffer(150))
-            labels.append(str(i))
-    b = gpd.GeoSeries(geoms, crs=res.area.crs).to_crs(WGS84).bounds.to_numpy()
-    return [
-        {"label": lab, "b": [[round(r[1], 5), round(r[0], 5)], [round(r[3], 5), round(r[2], 5)]]}
-        for lab, r in zip(labels, b)
-    ]
-
-
-def _bounds_ll(geom: BaseGeometry, crs: Any) -> list[list[float]]:
-    b = gpd.GeoSeries([geom], crs=crs).to_crs(WGS84).total_bounds
-    return [[round(b[1], 5), round(b[0], 5)], [round(b[3], 5), round(b[2], 5)]]
-
-
-# --------------------------------------------------------------------------- one function per layer
-@dataclass(frozen=True)
-class _View:
-    """What every layer of one map shares: the render settings, the clip area (ward maps) and the legend."""
-
-    rc: RenderConfig
-    clip: BaseGeometry | None
-    legend: Legend
-
-
-def _wards_layer(m: folium.Map, w: gpd.GeoDataFrame, ward_code: str | None, v: _View) -> None:
-    """Ward boundaries (always), with the ward table in the popup; the focus ward drawn darker."""
-    popups = []
-    has_table = "incidents" in w.columns
-    for r in w.itertuples(index=False):
-        rows = [("Ward", f"{r.ward_name} ({r.ward_code})")]
-        if has_table and r.incidents == r.incidents:
-            rows += [
-                ("Rank by harm", int(r.rank) if r.rank == r.rank else ""),
-                ("Incidents in window", f"{int(r.incidents):,}"),
-                ("Harm", f"{r.harm:,.0f}"),
-                ("Most common", r.top_crime_type),
-            ]
-        popups.append(_table(rows))
-    is_focus = (w["ward_code"] == ward_code).to_numpy() if ward_code else np.zeros(len(w), bool)
-    fc = to_geojson(
-        w,
-        {"popup": popups, "tip": [esc(n) for n in w["ward_name"]], "c": ["#000" if f else "#555" for f in is_focus]},
-        v.rc.simplify_m,
-        v.rc.coord_decimals,
-        clip=None if v.clip is None else v.clip.buffer(2000),
-    )
-    _geojson_layer(fc, "Ward boundaries", colour_prop="c", fill=True, fill_opacity=0.03, weight=1.2).add_to(m)
-
-
-def _roads_layer(m: folium.Map, roads: gpd.GeoDataFrame | None, v: _View) -> None:
-    """Roads as context (they stand in for the basemap)."""
-    if roads is None or not len(roads):
-        return
-    nm = roads["name"] if "name" in roads.columns else [""] * len(roads)
-    fc = to_geojson(
-        roads,
-        {"tip": [esc(n) if n == n else "" for n in nm]},
-        max(v.rc.simplify_m, 10),
-        v.rc.coord_decimals,
-        clip=None if v.clip is None else v.clip.buffer(1000),
-    )
-    _geojson_layer(fc, "Roads", colour="#9a9a9a", fill=False, weight=1.5, show=True).add_to(m)
-
-
-def _overlay_layers(m: folium.Map, overlays: list[Overlay], v: _View) -> None:
-    """Raster overlays (density, forecast, near-repeat risk); the first is shown and gets the legend."""
-    for i, o in enumerate(overlays):
-        fg = folium.FeatureGroup(name=o.name, show=(i == 0))
-        folium.raster_layers.ImageOverlay(
-            o.uri, bounds=o.bounds, opacity=1.0, interactive=False, cross_origin=False, zindex=1
-        ).add_to(fg)
-        fg.add_to(m)
-    if overlays:
-        o = overlays[0]
-        v.legend.append(
-            (
-                f"{o.name} ({o.units})",
-                [(c, lab) for c, lab in zip(o.colours, ("low", "medium", "high", f"very high (>= {o.vmax:,.3g})"))],
-            )
-        )
-
-
-def _gistar_layers(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], gi_types: list[str], v: _View) -> None:
-    """Gi* hot and cold cells of the crime types with most harm."""
+# --------------------------------------------------------------------------- features of each layer (once per run)
+def _feature_sets(
+    frames: dict[str, gpd.GeoDataFrame], tasking: TaskingList | None, rc: RenderConfig, gi_types: Sequence[str]
+) -> dict[str, FeatureSet | None]:
+    """Every vector layer's features in EPSG:4326 with their tooltips, popups and colours (the tasking items
+    from the list itself, for its column headings)."""
+    out: dict[str, FeatureSet | None] = {
+        "wards": _ward_features(frames["wards"], rc),
+        "roads": _road_features(frames.get("roads"), rc),
+        "emerging_hotspots": _emerging_features(frames.get("emerging_hotspots"), rc),
+        "hotspot_areas": _hotspot_area_features(frames.get("hotspot_areas"), rc),
+        "near_repeat_zones": _zone_features(frames.get("near_repeat_zones"), rc),
+        "viewsheds": _viewshed_features(frames.get("viewsheds"), rc),
+        "coverage_gaps": _gap_features(frames.get("coverage_gaps"), rc),
+        "proposed_sites": _site_features(frames.get("proposed_sites"), rc),
+        "anpr_readers": _reader_features(frames.get("anpr_readers"), rc),
+        "cameras": _camera_features(frames.get("cameras"), rc),
+        "tasking_items": _item_features(tasking, rc),
+    }
     for t in gi_types:
-        g = layers.get(f"gistar_{t}")
-        if g is None or not len(g):
-            continue
-        fc = to_geojson(
-            g,
-            {
-                "c": [GI_COLOURS[int(val)] for val in g["value"]],
-                "tip": [esc(f"Gi* {t}: {lab} ({n} cells)") for lab, n in zip(g["label"], g["cells"])],
-            },
-            0,
-            v.rc.coord_decimals,
-            clip=v.clip,
-        )
-        _geojson_layer(
-            fc, f"Gi* hot and cold spots: {t}", colour_prop="c", weight=0, fill_opacity=0.55, show=False
-        ).add_to(m)
-    if gi_types:
-        v.legend.append(("Gi* cells (confidence)", [(GI_COLOURS[k], GI_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)]))
+        out[f"gistar_{t}"] = _gistar_features(frames.get(f"gistar_{t}"), t, rc)
+    return out
 
 
-def _emerging_layer(m: folium.Map, e: gpd.GeoDataFrame | None, v: _View) -> None:
-    """Emerging-hotspot classes, one colour per class."""
-    if e is None or not len(e):
-        return
-    fc = to_geojson(
+def _empty(frame: gpd.GeoDataFrame | None) -> bool:
+    return frame is None or not len(frame)
+
+
+def _ward_features(w: gpd.GeoDataFrame, rc: RenderConfig) -> FeatureSet:
+    """Ward outlines with the ward table in the popup."""
+    has_table = "incidents" in w.columns
+    pops = []
+    for r in w.itertuples(index=False):
+        rows: list[tuple[str, object]] = [("Code", r.ward_code)]
+        if has_table and pd.notna(r.incidents):
+            rows += [
+                ("Rank by harm", int(r.rank) if pd.notna(r.rank) else ""),
+                ("Incidents in the last year", f"{int(r.incidents):,}"),
+                ("Harm", f"{r.harm:,.0f}"),
+                ("Most common", crime_type_label(r.top_crime_type)),
+            ]
+        pops.append(popup_rows(rows))
+    names = [str(n) for n in w["ward_name"]]
+    return FeatureSet.build(
+        w,
+        {"t": names, "pt": names, "p": pops, "code": [str(c) for c in w["ward_code"]]},
+        rc.simplify_m,
+        rc.coord_decimals,
+    )
+
+
+def _road_features(roads: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
+    """Road lines (the road's name as tooltip when the streets layer has names), wider for major roads."""
+    if _empty(roads):
+        return None
+    assert roads is not None
+    names = [n if isinstance(n, str) else "" for n in _column(roads, "name")]
+    cls = [str(c) for c in _column(roads, "road_class")]
+    return FeatureSet.build(roads, {"t": names, "k": cls}, max(rc.simplify_m, 10.0), rc.coord_decimals)
+
+
+def _gistar_features(g: gpd.GeoDataFrame | None, crime_type: str, rc: RenderConfig) -> FeatureSet | None:
+    """Gi* hot and cold cells of one crime type, coloured by confidence."""
+    if _empty(g):
+        return None
+    assert g is not None
+    label = crime_type_label(crime_type)
+    return FeatureSet.build(
+        g,
+        {
+            "c": [GI_COLOURS[int(v)] for v in g["value"]],
+            "t": [f"{lab.capitalize()}: {label} ({n} cells)" for lab, n in zip(g["label"], g["cells"], strict=True)],
+            "v": [int(v) for v in g["value"]],
+        },
+        0.0,
+        rc.coord_decimals,
+    )
+
+
+def _emerging_features(e: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
+    """Emerging-hotspot classes, one colour per class, with what the class means."""
+    if _empty(e):
+        return None
+    assert e is not None
+    return FeatureSet.build(
         e,
         {
-            "c": [EMERGING_COLOURS.get(lab, "#74add1") for lab in e["label"]],
-            "tip": [esc(f"{lab}: {ex}") for lab, ex in zip(e["label"], e["explanation"])],
+            "c": [EMERGING_COLOURS.get(lab, EMERGING_OTHER) for lab in e["label"]],
+            "t": [f"{str(lab).capitalize()}: {ex}" for lab, ex in zip(e["label"], e["explanation"], strict=True)],
+            "k": [str(lab) for lab in e["label"]],
         },
-        0,
-        v.rc.coord_decimals,
-        clip=v.clip,
+        0.0,
+        rc.coord_decimals,
     )
-    _geojson_layer(
-        fc, "Emerging hotspots (trend class)", colour_prop="c", weight=0, fill_opacity=0.6, show=False
-    ).add_to(m)
-    v.legend.append(("Emerging hotspots", [(EMERGING_COLOURS.get(lab, "#74add1"), lab) for lab in e["label"]]))
 
 
-def _optional(frame: gpd.GeoDataFrame, column: str) -> list[Any]:
-    """A column the table has only for some data (wards given, location text, minute-precision times), else blanks."""
-    return frame[column].tolist() if column in frame.columns else [""] * len(frame)
-
-
-def _hotspot_areas_layer(m: folium.Map, ha: gpd.GeoDataFrame | None, v: _View) -> None:
+def _hotspot_area_features(ha: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
     """Hotspot areas of every crime type, with their figures in the popup."""
-    if ha is None or not len(ha):
-        return
-    pops = []
+    if _empty(ha):
+        return None
+    assert ha is not None
+    pops, titles = [], []
     for r, wards, places, day, hour in zip(
         ha.itertuples(index=False),
-        _optional(ha, "ward_names"),
-        _optional(ha, "top_locations"),
-        _optional(ha, "peak_day"),
-        _optional(ha, "peak_hour"),
+        _column(ha, "ward_names"),
+        _column(ha, "top_locations"),
+        _column(ha, "peak_day"),
+        _column(ha, "peak_hour"),
+        strict=False,
     ):
-        peak = f"{day} {hour}:00" if isinstance(day, str) and day else ""
+        peak = f"{day} {int(hour):02d}:00" if isinstance(day, str) and day and pd.notna(hour) and hour != "" else ""
+        titles.append(f"Hotspot area: {crime_type_label(r.crime_type)}")
         pops.append(
-            _table(
+            popup_rows(
                 [
-                    ("Hotspot area", f"{r.crime_type} #{r.area_id} (rank {r.rank})"),
+                    ("Area", f"#{r.area_id}, rank {r.rank} for this crime type"),
                     ("Incidents", r.incidents),
                     ("Harm", f"{r.harm:,.0f}"),
                     ("Wards", wards),
@@ -476,170 +305,614 @@ def _hotspot_areas_layer(m: folium.Map, ha: gpd.GeoDataFrame | None, v: _View) -
                 ]
             )
         )
-    fc = to_geojson(
+    return FeatureSet.build(
         ha,
-        {"popup": pops, "tip": [esc(f"{t} hotspot area") for t in ha["crime_type"]]},
-        v.rc.simplify_m,
-        v.rc.coord_decimals,
-        clip=v.clip,
+        {"pt": titles, "p": pops, "t": titles},
+        rc.simplify_m,
+        rc.coord_decimals,
     )
-    _geojson_layer(
-        fc, "Hotspot areas (by crime type)", colour="#d95f02", fill_opacity=0.15, weight=1.5, show=False
-    ).add_to(m)
-    v.legend.append(("Hotspot areas", [("#d95f02", "Gi* hotspot area of one crime type")]))
 
 
-def _near_repeat_layer(m: folium.Map, z: gpd.GeoDataFrame | None, v: _View) -> None:
+def _zone_features(z: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
     """Near-repeat alert zones with their expiry dates and streets."""
-    if z is None or not len(z):
-        return
+    if _empty(z):
+        return None
+    assert z is not None
     pops, tips = [], []
-    for ex, st in zip(z["expiry_date"], z["streets"]):
-        ex = f"{ex:%Y-%m-%d}"
-        pops.append(_table([("Near-repeat alert zone", ""), ("Expires", ex), ("Streets", str(st))]))
-        tips.append(esc(f"Near-repeat alert zone, expires {ex}"))
-    fc = to_geojson(z, {"popup": pops, "tip": tips}, v.rc.simplify_m, v.rc.coord_decimals, clip=v.clip)
-    _geojson_layer(fc, "Near-repeat alert zones", colour="#7b3294", fill_opacity=0.25, dash="4 3").add_to(m)
-    v.legend.append(("Near-repeat", [("#7b3294", "alert zone (popup gives the expiry date)")]))
+    for zid, ex, n, st in zip(
+        z["zone_id"], z["expiry_date"], _column(z, "n_burglaries"), _column(z, "streets"), strict=True
+    ):
+        ex = f"{pd.Timestamp(ex):%a %d %b %Y}"
+        pops.append(popup_rows([("Zone", zid), ("Expires", ex), ("Burglaries", n), ("Streets", st)]))
+        tips.append(f"Near-repeat alert zone, expires {ex}")
+    return FeatureSet.build(
+        z, {"pt": ["Near-repeat alert zone"] * len(z), "p": pops, "t": tips}, rc.simplify_m, rc.coord_decimals
+    )
 
 
-#: Coverage layers on the map: (layer, name on the map, colour, id column for the tooltip).
-COVERAGE_MAP_LAYERS = (
-    ("viewsheds", "Camera viewsheds", "#1b9e77", "camera_id"),
-    ("coverage_gaps", "CCTV coverage gaps", "#e7298a", "gap_id"),
-    ("proposed_sites", "Proposed camera sites", "#66a61e", "site_id"),
-    ("cameras", "Cameras", "#1b9e77", "camera_id"),
-)
-
-
-def _coverage_layers(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], v: _View) -> None:
-    """Cameras, their viewsheds, the coverage gaps and the proposed camera sites."""
-    for key, name, colour, id_col in COVERAGE_MAP_LAYERS:
-        f = layers.get(key)
-        if f is None or not len(f):
-            continue
-        fc = to_geojson(
-            f,
-            {"tip": [esc(f"{name}: {val}") for val in f[id_col]]},
-            0 if key == "cameras" else v.rc.simplify_m,
-            v.rc.coord_decimals,
-            clip=v.clip,
-        )
-        point = f.geom_type.isin(["Point", "MultiPoint"]).all()
-        _geojson_layer(
-            fc,
-            name,
-            colour=colour,
-            fill_opacity=0.3,
-            show=key in ("cameras", "coverage_gaps"),
-            point_radius=4 if point else None,
-        ).add_to(m)
-        v.legend.append((name, [(colour, name)]))
-
-
-def _tasking_layer(
-    m: folium.Map, it: gpd.GeoDataFrame | None, focus: BaseGeometry, ward_code: str | None, v: _View
-) -> None:
-    """The tasking items (on top), coloured by status; a ward map shows the items that touch the ward."""
-    if it is None or not len(it):
-        return
-    sel = it if ward_code is None else it[it.geometry.intersects(focus)]
+def _camera_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
+    """Cameras of the inventory, described in the inventory's own words."""
+    if _empty(f):
+        return None
+    assert f is not None
+    desc = [d if isinstance(d, str) and d.strip() else "" for d in _column(f, "description")]
+    tips = [f"Camera {i}: {d}" if d else f"Camera {i}" for i, d in zip(f["camera_id"], desc, strict=True)]
     pops = [
-        _table(
+        popup_rows([("Camera", i), ("Description", d), ("Type", t), ("Status", s), ("Range", _metres(rg))])
+        for i, d, t, s, rg in zip(
+            f["camera_id"], desc, _column(f, "type"), _column(f, "status"), _column(f, "range_m"), strict=True
+        )
+    ]
+    return FeatureSet.build(f, {"t": tips, "p": pops}, 0.0, rc.coord_decimals)
+
+
+def _metres(v: object) -> str:
+    return f"{float(v):,.0f} m" if isinstance(v, (int, float, np.number)) and np.isfinite(v) else ""
+
+
+def _viewshed_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
+    """What each camera can see."""
+    if _empty(f):
+        return None
+    assert f is not None
+    return FeatureSet.build(f, {"t": [f"View of camera {i}" for i in f["camera_id"]]}, rc.simplify_m, rc.coord_decimals)
+
+
+def _gap_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
+    """Places where harm is high and cameras see little of it."""
+    if _empty(f):
+        return None
+    assert f is not None
+    names = [
+        str(lab) if isinstance(lab, str) and lab else str(g)
+        for lab, g in zip(_column(f, "label"), f["gap_id"], strict=True)
+    ]
+    names = [crime_type_label(n) if n in CRIME_TYPE_LABELS else n for n in names]  # a crime type: in words
+    pops = [
+        popup_rows(
             [
-                ("Tasking item", f"{r.item_id} (rank {r.rank}, {r.status})"),
-                ("Location", r.location),
-                ("Ward / SNT", r.snt),
-                ("Crime", r.crime_types),
-                ("Harm", r.harm),
-                ("Trend", r.trend_class),
-                ("Near repeat", r.near_repeat_window),
-                ("Peak days", r.peak_days),
-                ("Peak hours", r.peak_hours),
-                ("CCTV", r.cctv_coverage),
-                ("Tactic", r.tactic),
-                ("Dosage", r.dosage),
-                ("Owner", r.owner),
-                ("Review", r.review_date),
-                ("Why", r.reason),
+                ("Rank", r),
+                ("Place", n),
+                ("Harm not seen by a camera", f"{h:,.0f}" if pd.notna(h) else ""),
+                ("Share seen", f"{100 * s:.0f}%" if pd.notna(s) else ""),
             ]
         )
-        for r in sel.itertuples(index=False)
+        for r, n, h, s in zip(
+            _column(f, "rank"), names, _column(f, "harm_uncovered"), _column(f, "covered_share"), strict=True
+        )
     ]
-    fc = to_geojson(
-        sel,
+    tips = [f"CCTV gap {r}: {n}" for r, n in zip(_column(f, "rank"), names, strict=True)]
+    return FeatureSet.build(
+        f, {"pt": ["CCTV coverage gap"] * len(f), "p": pops, "t": tips}, rc.simplify_m, rc.coord_decimals
+    )
+
+
+def _site_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
+    """Proposed new camera sites, named by their road where known."""
+    if _empty(f):
+        return None
+    assert f is not None
+    roads = [r if isinstance(r, str) else "" for r in _column(f, "road_name")]
+    tips = [f"Proposed camera site {k}" + (f": {r}" if r else "") for k, r in zip(f["rank"], roads, strict=True)]
+    pops = [
+        popup_rows(
+            [
+                ("Rank", k),
+                ("Road", r),
+                ("Harm it would see", f"{h:,.0f}" if isinstance(h, (int, float)) and np.isfinite(h) else ""),
+            ]
+        )
+        for k, r, h in zip(f["rank"], roads, _column(f, "expected_harm_covered"), strict=True)
+    ]
+    ranks = list(f["rank"])
+    return FeatureSet.build(
+        f, {"t": tips, "pt": ["Proposed camera site"] * len(f), "p": pops, "r": ranks}, 0.0, rc.coord_decimals
+    )
+
+
+def _reader_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
+    """Proposed ANPR readers at the borough's entry points, with their road."""
+    if _empty(f):
+        return None
+    assert f is not None
+    roads = [r if isinstance(r, str) else "" for r in _column(f, "road_name")]
+    tips = [f"Proposed ANPR reader {k}" + (f": {r}" if r else "") for k, r in zip(f["chosen_rank"], roads, strict=True)]
+    pops = [popup_rows([("Rank", k), ("Road", r)]) for k, r in zip(f["chosen_rank"], roads, strict=True)]
+    ranks = list(f["chosen_rank"])
+    return FeatureSet.build(
+        f, {"t": tips, "pt": ["Proposed ANPR reader"] * len(f), "p": pops, "r": ranks}, 0.0, rc.coord_decimals
+    )
+
+
+#: Tasking-list columns a map shows elsewhere than in the popup's rows (the popup's title, the rank badge).
+ITEM_TITLE_COLUMNS = ("rank", "item_id", "place_name")
+
+
+def _item_features(tasking: TaskingList | None, rc: RenderConfig) -> FeatureSet | None:
+    """The tasking items: rank badge position, tooltip, and a popup with the list's own columns (the
+    :meth:`~hotspots.stages.tasking_list.TaskingList.page_columns` with their headings, values as in
+    ``tasking.csv``: crime types in words, harm a whole number), one item per place."""
+    if tasking is None or not len(tasking.items):
+        return None
+    it = tasking.items
+    values = tasking.to_frame().iloc[: len(it)]  # ranked items first, then closed ones (not on the map)
+    cols = [c for c in tasking.page_columns() if c.key not in ITEM_TITLE_COLUMNS]
+    at = to_lonlat(shapely.point_on_surface(it.geometry.to_numpy()), it.crs, 0.0, rc.coord_decimals)
+    ranks = [int(r) for r in it["rank"]]
+    ids = [str(i) for i in it["item_id"]]
+    places = [str(plain(n)) or i for n, i in zip(it["place_name"], ids, strict=True)]
+    problems = [str(plain(m)) for m in it["main_crime"]]
+    pops = [popup_rows([(c.label, _item_value(c.key, row[c.key])) for c in cols]) for _, row in values.iterrows()]
+    return FeatureSet.build(
+        it,
         {
-            "popup": pops,
-            "tip": [
-                esc(f"{a} (rank {b}): {c}") for a, b, c in zip(sel["item_id"], sel["rank"], sel["main_crime_type"])
+            "r": ranks,
+            "id": ids,
+            "place": places,
+            "pt": [f"Rank {r}: {n} ({i})" for r, n, i in zip(ranks, places, ids, strict=True)],
+            "t": [
+                f"Rank {r}: {n}, {m}" if m else f"Rank {r}: {n}"
+                for r, n, m in zip(ranks, places, problems, strict=True)
             ],
-            "c": [STATUS_COLOURS.get(s, "#1f78b4") for s in sel["status"]],
+            "p": pops,
+            "main": problems,
+            "status": [str(plain(s)) for s in it["status"]],
+            "at": [[float(p.y), float(p.x)] for p in at],
+            "ward": [str(w) for w in it["ward_code"]],
         },
-        v.rc.simplify_m,
-        v.rc.coord_decimals,
+        rc.simplify_m,
+        rc.coord_decimals,
     )
-    _geojson_layer(fc, "Tasking items", colour_prop="c", fill_opacity=0.2, weight=3).add_to(m)
-    v.legend.append(("Tasking items (by status)", [(c, s) for s, c in STATUS_COLOURS.items()]))
 
 
-def _base_map(focus: BaseGeometry, crs: Any, rc: RenderConfig) -> folium.Map:
-    """A Folium map fitted to ``focus``, with the configured basemap (none by default: nothing loads from outside)."""
-    fb = _bounds_ll(focus, crs)
-    m = folium.Map(
-        location=[(fb[0][0] + fb[1][0]) / 2, (fb[0][1] + fb[1][1]) / 2],
-        zoom_start=13,
-        tiles=None,
-        control_scale=True,
-        prefer_canvas=False,
-        max_zoom=19,
+def _item_value(column: str, value: object) -> object:
+    """A tasking-list value as a popup shows it: dates as YYYY-MM-DD, counts and the score as 1,234."""
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, (int, np.integer)) and column != "rank":
+        return f"{int(value):,}"
+    if column == "score" and isinstance(value, (float, np.floating)) and np.isfinite(value):
+        return f"{float(value):,.0f}"
+    return value
+
+
+# --------------------------------------------------------------------------- one function per layer
+@dataclass(frozen=True)
+class _View:
+    """What every layer of one map shares: the prepared pieces, the ward (None = borough) and its clip areas
+    (EPSG:4326)."""
+
+    pieces: MapPieces
+    ward_code: str | None
+    near: BaseGeometry | None  # the ward and WARD_MARGIN_M around it
+    context: BaseGeometry | None  # WARD_CONTEXT_M around the ward (roads, names)
+    outlines: BaseGeometry | None  # WARD_OUTLINES_M around the ward (neighbouring ward outlines)
+
+
+def _vector(
+    v: _View,
+    key: str,
+    clip: BaseGeometry | None,
+    lid: str,
+    name: str,
+    group: str,
+    pane: str,
+    show: bool,
+    legend: dict,
+    cut: bool = True,
+) -> MapLayer | None:
+    """A vector layer of the prepared features ``key``, limited to ``clip`` (cut to it, or whole with ``cut=False``)."""
+    fs = v.pieces.features.get(key)
+    if fs is None:
+        return None
+    fs = fs.clip(clip, cut=cut)
+    if not len(fs):
+        return None
+    style = LAYER_STYLES[key]
+    return MapLayer(lid, name, group, "vector", show, pane, legend, {"style": style_data(style)}, features=fs)
+
+
+def tasking_layer(v: _View) -> MapLayer | None:
+    """Tasking items, numbered by rank and drawn above every other layer; a ward map shows those touching it."""
+    fs = v.pieces.features.get("tasking_items")
+    if fs is None:
+        return None
+    if v.near is not None:
+        fs = fs.clip(v.near, cut=False)
+    if not len(fs):
+        return None
+    s = LAYER_STYLES["tasking_items"]
+    legend = {"title": "Tasking items", "entries": [entry(s, "Place on the tasking list (number = its rank)")]}
+    return MapLayer(
+        "items",
+        "Tasking items",
+        G_ACT,
+        "vector",
+        True,
+        "hs-items",
+        legend,
+        {"style": style_data(s), "ranks": True},
+        features=fs,
     )
+
+
+def near_repeat_layer(v: _View) -> MapLayer | None:
+    """Near-repeat alert zones with their expiry dates."""
+    s = LAYER_STYLES["near_repeat_zones"]
+    legend = {"title": "Near-repeat alert zones", "entries": [entry(s, "Raised burglary risk until the zone expires")]}
+    return _vector(
+        v, "near_repeat_zones", v.near, "zones", "Near-repeat alert zones", G_ACT, "hs-areas", True, legend, cut=False
+    )
+
+
+def _ramp_legend(o: Overlay) -> dict[str, Any]:
+    top = f"{o.vmax:,.0f}" if o.vmax >= 10 else f"{o.vmax:.2g}"
+    return {"low": "low", "high": f"high ({top} {o.units})", "colours": list(o.colours)}
+
+
+def surface_layers(v: _View) -> list[MapLayer]:
+    """The shaded surfaces (density, forecast, near-repeat risk), one at a time; the first is shown."""
+    out = []
+    for i, (kind, o) in enumerate(v.pieces.overlays):
+        out.append(
+            MapLayer(
+                f"surface-{i}",
+                o.name,
+                G_SURFACE,
+                "image",
+                i == 0,
+                "hs-surface",
+                {"title": o.name, "ramp": _ramp_legend(o), "entries": []},
+                {"uri": o.uri, "bounds": o.bounds, "opacity": 0.75, "kind": kind},
+                exclusive=True,
+            )
+        )
+    return out
+
+
+def gistar_layers(v: _View) -> list[MapLayer]:
+    """Gi* hot and cold cells of the crime types with most harm."""
+    out = []
+    for t in v.pieces.gi_types:
+        fs = v.pieces.features.get(f"gistar_{t}")
+        if fs is None:
+            continue
+        fs = fs.clip(v.near)
+        if not len(fs):
+            continue
+        present = sorted({int(p["v"]) for p in fs.props}, reverse=True)
+        s = LAYER_STYLES["gistar"]
+        legend = {
+            "title": f"Hot and cold spots (Gi*): {crime_type_label(t)}",
+            "entries": [entry(s, GI_LABELS[k].capitalize(), GI_COLOURS[k]) for k in present],
+        }
+        out.append(
+            MapLayer(
+                f"gistar-{t}",
+                f"Hot and cold spots: {crime_type_label(t)}",
+                G_CONC,
+                "vector",
+                False,
+                "hs-cells",
+                legend,
+                {"style": style_data(s)},
+                features=fs,
+            )
+        )
+    return out
+
+
+def emerging_layer(v: _View) -> MapLayer | None:
+    """Emerging-hotspot classes (trend over time), one colour per class."""
+    fs = v.pieces.features.get("emerging_hotspots")
+    if fs is None:
+        return None
+    fs = fs.clip(v.near)
+    if not len(fs):
+        return None
+    s = LAYER_STYLES["emerging_hotspots"]
+    classes = list(dict.fromkeys(p["k"] for p in fs.props))
+    legend = {
+        "title": "Emerging hotspots (trend class)",
+        "entries": [entry(s, k.capitalize(), EMERGING_COLOURS.get(k, EMERGING_OTHER)) for k in classes],
+    }
+    return MapLayer(
+        "emerging",
+        "Emerging hotspots (trend class)",
+        G_CONC,
+        "vector",
+        False,
+        "hs-cells",
+        legend,
+        {"style": style_data(s)},
+        features=fs,
+    )
+
+
+def hotspot_areas_layer(v: _View) -> MapLayer | None:
+    """Hotspot areas of every crime type (outlines)."""
+    s = LAYER_STYLES["hotspot_areas"]
+    legend = {"title": "Hotspot areas", "entries": [entry(s, "Hotspot area of one crime type (Gi*)")]}
+    return _vector(
+        v,
+        "hotspot_areas",
+        v.near,
+        "areas",
+        "Hotspot areas (by crime type)",
+        G_CONC,
+        "hs-areas",
+        False,
+        legend,
+        cut=False,
+    )
+
+
+def camera_layers(v: _View) -> list[MapLayer]:
+    """Cameras, what they see, the coverage gaps, proposed camera sites and proposed ANPR readers."""
+    spec = (
+        ("cameras", "cameras", "Cameras", "hs-points", True, "Camera of the inventory"),
+        ("viewsheds", "viewsheds", "Camera views", "hs-areas", False, "What a camera can see"),
+        ("coverage_gaps", "gaps", "CCTV coverage gaps", "hs-areas", False, "High harm that cameras see little of"),
+        ("proposed_sites", "sites", "Proposed camera sites", "hs-points", False, "Proposed new camera"),
+        ("anpr_readers", "anpr", "Proposed ANPR readers", "hs-points", False, "Proposed ANPR reader"),
+    )
+    out = []
+    for key, lid, name, pane, show, what in spec:
+        s = LAYER_STYLES[key]
+        legend = {"title": name, "entries": [entry(s, what)]}
+        layer = _vector(v, key, v.near, lid, name, G_CAMERAS, pane, show, legend, cut=False)
+        if layer is not None:
+            out.append(layer)
+    return out
+
+
+def ward_layers(v: _View) -> list[MapLayer]:
+    """Ward outlines (always), and on a ward map the ward's own outline drawn heavier."""
+    out = []
+    s = LAYER_STYLES["wards"]
+    wards = _vector(
+        v,
+        "wards",
+        v.outlines,
+        "wards",
+        "Ward boundaries",
+        G_MAP,
+        "hs-context",
+        True,
+        {"title": "Wards", "entries": [entry(s, "Ward boundary")]},
+        cut=False,
+    )
+    if wards is not None:
+        out.append(wards)
+    if v.ward_code is not None:
+        fs = v.pieces.features["wards"]
+        keep = [i for i, p in enumerate(fs.props) if p["code"] == v.ward_code]
+        one = fs.take(keep)
+        f = LAYER_STYLES["ward_focus"]
+        out.append(
+            MapLayer(
+                "ward",
+                "This ward",
+                G_MAP,
+                "vector",
+                True,
+                "hs-context",
+                {"title": "This ward", "entries": [entry(f, "Boundary of this ward")]},
+                {"style": style_data(f)},
+                features=one,
+            )
+        )
+    return out
+
+
+#: Road line widths in pixels by class (other classes: the palette's roads width).
+ROAD_WIDTHS = {"motorway": 3.2, "a_road": 2.6, "b_road": 2.0}
+
+
+def roads_layer(v: _View) -> MapLayer | None:
+    """Roads as context (they stand in for the basemap), wider for motorways, A and B roads."""
+    s = LAYER_STYLES["roads"]
+    layer = _vector(
+        v,
+        "roads",
+        v.context,
+        "roads",
+        "Roads",
+        G_MAP,
+        "hs-context",
+        True,
+        {"title": "Roads", "entries": [entry(s, "Road")]},
+    )
+    if layer is not None:
+        layer.content["style"]["widths"] = ROAD_WIDTHS
+    return layer
+
+
+def _label_rows(v: _View, kinds: set[str], clip: BaseGeometry | None) -> list[list[Any]]:
+    """The prepared labels of ``kinds`` whose position lies in ``clip``'s bounding box (all when None)."""
+    rows = [list(r) for r in v.pieces.labels if r[5] in kinds]
+    if clip is None:
+        return rows
+    x0, y0, x1, y1 = clip.bounds
+    return [r for r in rows if x0 <= r[1] <= x1 and y0 <= r[0] <= y1]
+
+
+def name_layers(v: _View) -> list[MapLayer]:
+    """Street names, and ward and town-centre names, placed by zoom level (no internet needed)."""
+    out = []
+    streets = _label_rows(v, {"street"}, v.context)
+    if streets:
+        out.append(
+            MapLayer(
+                "streets",
+                "Street names",
+                G_MAP,
+                "labels",
+                True,
+                "hs-labels",
+                {
+                    "title": "Street names",
+                    "entries": [
+                        {
+                            "symbol": "text",
+                            "colour": LABEL_COLOURS["street"],
+                            "label": "Street (more appear as you zoom in)",
+                        }
+                    ],
+                },
+                {"rows": streets},
+            )
+        )
+    places = _label_rows(v, {"ward", "town"}, v.outlines)
+    if places:
+        kinds = {r[5] for r in places}
+        entries = [
+            {"symbol": "text", "colour": LABEL_COLOURS[k], "label": lab}
+            for k, lab in (("ward", "Ward name"), ("town", "Town centre"))
+            if k in kinds
+        ]
+        out.append(
+            MapLayer(
+                "places",
+                "Ward and town-centre names",
+                G_MAP,
+                "labels",
+                True,
+                "hs-labels",
+                {"title": "Names", "entries": entries},
+                {"rows": places},
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- the page
+def _search_rows(v: _View, layers: Sequence[MapLayer]) -> list[list[Any]]:
+    """``[label, s, w, n, e, item id]`` for every ward, tasking item and street on the map."""
+    rows: list[list[Any]] = []
+    wards = v.pieces.features["wards"].clip(v.outlines)
+    for g, p in zip(wards.geoms, wards.props, strict=True):
+        b = g.bounds
+        for lab in (p["t"], p["code"]):
+            rows.append([lab, b[1], b[0], b[3], b[2], ""])
+    for layer in layers:
+        if layer.id == "items" and layer.features is not None:
+            for g, p in zip(layer.features.geoms, layer.features.props, strict=True):
+                b = g.bounds
+                for lab in dict.fromkeys((p["id"], p["place"])):  # the id, and the place's name when it has one
+                    rows.append([lab, b[1], b[0], b[3], b[2], p["id"]])
+    box = v.context.bounds if v.context is not None else None
+    for name, south, west, north, east in v.pieces.places:
+        if box is None or (west <= box[2] and east >= box[0] and south <= box[3] and north >= box[1]):
+            rows.append([name, south, west, north, east, ""])
+    rows.sort(key=lambda r: (str(r[0]).lower(), r[1], r[2]))
+    return rows
+
+
+def _item_list(v: _View, items: MapLayer | None, title: str) -> dict[str, Any]:
+    """The list panel: the ward's own items (ward map) or every item (borough map), by rank."""
+    props = items.features.props if items is not None and items.features is not None else ()
+    own = [p for p in props if v.ward_code is None or p["ward"] == v.ward_code]
+    own.sort(key=lambda p: p["r"])
+    rows = []
+    for p in own:
+        rows.append(
+            {
+                "rank": p["r"],
+                "id": p["id"],
+                "text": p["place"],
+                "detail": " · ".join(str(x) for x in (p["main"], p["status"], p["id"]) if x),
+            }
+        )
+    return {
+        "title": f"{title} ({len(rows)})",
+        "tab": f"Items ({len(rows)})",
+        "empty": "No tasking item is owned by this ward at this meeting."
+        if v.ward_code
+        else "The tasking list is empty.",
+        "rows": rows,
+    }
+
+
+def _basemap(rc: RenderConfig) -> dict[str, str] | None:
+    if rc.basemap == "none":
+        return None
     if rc.basemap == "osm":
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap basemap", control=True).add_to(m)
-    elif rc.basemap != "none":
-        folium.TileLayer(rc.basemap, attr=esc(rc.attribution), name="Basemap", control=True).add_to(m)
-    m.fit_bounds(fb)
-    return m
+        return {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "attribution": "© OpenStreetMap contributors"}
+    return {"url": rc.basemap, "attribution": rc.attribution}
 
 
-def build_map(res: RunResults, pieces: MapPieces, ward_code: str | None = None, title: str = "") -> folium.Map:
-    """The borough map, or one ward's map when ``ward_code`` is given (folium.Map, offline)."""
-    layers = pieces.layers
-    wards = res.area.wards
+def ward_areas(wards: gpd.GeoDataFrame) -> dict[str, tuple[BaseGeometry, ...]]:
+    """Ward code -> (the ward, and it with WARD_MARGIN_M, WARD_CONTEXT_M and WARD_OUTLINES_M around it), in
+    EPSG:4326: what a ward map cuts its layers to."""
+    geoms = wards.geometry.to_numpy()
+    rough = shapely.simplify(geoms, 25.0)  # full-resolution outlines buffer slowly; 25 m is plenty here
+    rings = [geoms] + [shapely.buffer(rough, m, quad_segs=4) for m in (WARD_MARGIN_M, WARD_CONTEXT_M, WARD_OUTLINES_M)]
+    ll = gpd.GeoSeries(np.concatenate(rings), crs=wards.crs).to_crs(WGS84).to_numpy().reshape(4, len(wards))
+    return {str(c): tuple(ll[:, i]) for i, c in enumerate(wards["ward_code"])}
+
+
+def build_map(res: RunResults, pieces: MapPieces, ward_code: str | None = None, title: str = "") -> MapPage:
+    """The borough map, or one ward's map when ``ward_code`` is given (a page that works offline)."""
+    cfg = res.cfg
     if ward_code is not None:
-        focus = wards.loc[wards["ward_code"] == ward_code].geometry.iat[0]
-        clip = focus.buffer(300)
+        focus, near, context, outlines = pieces.ward_areas[ward_code]
+        v = _View(pieces, ward_code, near, context, outlines)
+        name = str(res.area.wards.loc[res.area.wards["ward_code"] == ward_code, "ward_name"].iat[0])
+        title = title or f"{name} ward"
+        kind = "ward"
     else:
-        focus, clip = res.area.boundary, None
-    m = _base_map(focus, res.area.crs, pieces.rcfg)
-    v = _View(pieces.rcfg, clip, [])
-    _wards_layer(m, layers["wards"], ward_code, v)
-    _roads_layer(m, res.area.roads, v)
-    _overlay_layers(m, pieces.overlays, v)
-    _gistar_layers(m, layers, pieces.gi_types, v)
-    _emerging_layer(m, layers.get("emerging_hotspots"), v)
-    _hotspot_areas_layer(m, layers.get("hotspot_areas"), v)
-    _near_repeat_layer(m, layers.get("near_repeat_zones"), v)
-    _coverage_layers(m, layers, v)
-    it = layers.get("tasking_items")
-    _tasking_layer(m, it, focus, ward_code, v)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    if ward_code is not None and it is not None and len(it):
-        m.get_root().html.add_child(Element(_ward_items_html(it, ward_code)))
-    if pieces.search_index is None:
-        pieces.search_index = search_index(res, it)
-    m.get_root().header.add_child(Element(head_html() + _CSS), name="hs_offline")
-    ttl = title or (f"{res.cfg.project.name}: FIM {res.fim_date:%Y-%m-%d}")
-    m.get_root().html.add_child(Element(f"<div class='hs-title'>{esc(ttl)}</div>"))
-    m.add_child(HsElement(_legend_html(v.legend, pieces.not_run), _search_js(pieces.search_index)))
-    strip_cdn(m)
-    return m
+        v = _View(pieces, None, None, None, None)
+        title = title or cfg.project.name
+        kind = "borough"
+    items = tasking_layer(v)
+    layers = [
+        items,
+        near_repeat_layer(v),
+        *surface_layers(v),
+        *gistar_layers(v),
+        hotspot_areas_layer(v),
+        emerging_layer(v),
+        *camera_layers(v),
+        *ward_layers(v),
+        roads_layer(v),
+        *name_layers(v),
+    ]
+    present = [layer for layer in layers if layer is not None]
+    if ward_code is not None:
+        view = _ward_view(focus, items, ward_code)
+    else:
+        view = bounds_lonlat(res.area.boundary, res.area.crs)
+    fim = res.fim_date
+    subtitle = (
+        f"{cfg.project.name} · " if ward_code is not None else ""
+    ) + f"Fortnightly Intelligence Meeting {fim:%d %B %Y} · incidents to {fim - pd.Timedelta(days=1):%d %B %Y}"
+    data = {
+        "kind": kind,
+        "view": view,
+        "basemap": _basemap(pieces.rcfg),
+        "search": _search_rows(v, present),
+        "list": _item_list(v, items, "Tasking items owned by this ward" if ward_code else "Tasking list"),
+        "about": [
+            "Click a place for its details; the numbers are the places' ranks on the tasking list.",
+            "Switch layers on and off under Layers; the legend shows the layers that are on.",
+            f"This page needs no internet: everything it shows is inside the file (hotspots {__version__}).",
+        ],
+        "notes": [f"{stage_label(s)}: {why}" for s, why in pieces.not_run.items()],
+        "credits": "",
+    }
+    return MapPage(title=title, subtitle=subtitle, data=data, layers=tuple(present), search_hint=SEARCH_HINT)
 
 
-def save_map(m: folium.Map, path: Any) -> None:
-    """Render to one self-contained HTML file; refuse if anything would load from outside."""
-    html_text = m.get_root().render()
-    bad = external_urls(html_text)
-    if bad:
-        raise RuntimeError(f"map would load external resources: {bad[:5]}")
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(html_text)
+def _ward_view(focus: BaseGeometry, items: MapLayer | None, ward_code: str) -> list[list[float]]:
+    """The first view of a ward map: the ward and the whole of every item it owns."""
+    geoms = [focus]
+    if items is not None and items.features is not None:
+        geoms += [g for g, p in zip(items.features.geoms, items.features.props, strict=True) if p["ward"] == ward_code]
+    b = shapely.union_all(geoms).bounds
+    return [[round(b[1], 5), round(b[0], 5)], [round(b[3], 5), round(b[2], 5)]]
+
+
+def save_map(page: MapPage, path: Any) -> None:
+    """Write a map page to one self-contained HTML file (refused if anything would load from outside)."""
+    page.save(path)

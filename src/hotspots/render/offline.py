@@ -1,10 +1,10 @@
 """Bundled JavaScript and CSS so every map works with no internet.
 
-Leaflet 1.9.3 (the version folium 0.20 uses) and leaflet.fullscreen 3.0.0 come
-from the npm registry and live in ``assets/`` with their licences. They are
-inlined into each page (images as ``data:`` URIs), so one HTML file opens
-from an e-mail attachment or a file share on its own. Nothing is downloaded
-at run time.
+Leaflet 1.9.3 and leaflet.fullscreen 3.0.0 come from the npm registry and live
+in ``assets/`` with their licences; ``assets/hotspots/`` holds the map page's
+own script and style sheet. They are inlined into each page (images as
+``data:`` URIs), so one HTML file opens from an e-mail attachment or a file
+share on its own. Nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ import base64
 import re
 from functools import lru_cache
 from pathlib import Path
-
-from branca.element import Element
-from folium.elements import JSCSSMixin
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -29,7 +26,7 @@ def _data_uri(path: Path) -> str:
 
 
 def _inline_css_urls(css: str, base: Path) -> str:
-    def sub(m):
+    def sub(m: re.Match[str]) -> str:
         ref = m.group(1).strip("'\"")
         if ref.startswith(("data:", "#")):
             return m.group(0)
@@ -38,29 +35,40 @@ def _inline_css_urls(css: str, base: Path) -> str:
     return re.sub(r"url\(([^)]+)\)", sub, css)
 
 
+def _no_end_tag(text: str, tag: str) -> str:
+    """Text safe inside a ``<script>``/``<style>`` element: no closing tag can end it early."""
+    return re.sub(f"</({tag})", r"<\\/\1", text, flags=re.I)
+
+
 @lru_cache(maxsize=1)
-def head_html() -> str:
-    """<style> and <script> blocks with Leaflet and leaflet.fullscreen, images inlined."""
+def leaflet_css() -> str:
+    """Leaflet's and leaflet.fullscreen's style sheets, images inlined (text for a ``<style>`` element)."""
     leaf = ASSETS / "leaflet"
     fs = ASSETS / "leaflet.fullscreen"
-    css = _inline_css_urls((leaf / "leaflet.css").read_text(), leaf)
-    css += "\n" + _inline_css_urls((fs / "Control.FullScreen.css").read_text(), fs)
-    js = (leaf / "leaflet.js").read_text() + "\n" + (fs / "Control.FullScreen.js").read_text()
-    js = js.replace("</script", "<\\/script")
-    return (
-        f"<style>/* Leaflet 1.9.3 (BSD-2-Clause), leaflet.fullscreen 3.0.0 (MIT) */\n{css}</style>\n"
-        f"<script>\n{js}\n</script>\n"
-    )
+    css = "/* Leaflet 1.9.3 (BSD-2-Clause), leaflet.fullscreen 3.0.0 (MIT) */\n"
+    css += _inline_css_urls((leaf / "leaflet.css").read_text(encoding="utf-8"), leaf)
+    css += "\n" + _inline_css_urls((fs / "Control.FullScreen.css").read_text(encoding="utf-8"), fs)
+    return _no_end_tag(css, "style")
 
 
-def strip_cdn(element: Element) -> None:
-    """Remove folium's CDN links from a map and everything in it (call before rendering)."""
-    if isinstance(element, JSCSSMixin):
-        element.default_js = []
-        element.default_css = []
-    for child in element._children.values():
-        if isinstance(child, Element):
-            strip_cdn(child)
+@lru_cache(maxsize=1)
+def leaflet_js() -> str:
+    """Leaflet and leaflet.fullscreen (text for a ``<script>`` element)."""
+    js = (ASSETS / "leaflet" / "leaflet.js").read_text(encoding="utf-8")
+    js += "\n" + (ASSETS / "leaflet.fullscreen" / "Control.FullScreen.js").read_text(encoding="utf-8")
+    return _no_end_tag(js, "script")
+
+
+@lru_cache(maxsize=1)
+def map_css() -> str:
+    """The map page's own style sheet (``assets/hotspots/map.css``)."""
+    return _no_end_tag((ASSETS / "hotspots" / "map.css").read_text(encoding="utf-8"), "style")
+
+
+@lru_cache(maxsize=1)
+def map_js() -> str:
+    """The map page's one fixed script (``assets/hotspots/map.js``): it builds the page from the JSON data block."""
+    return _no_end_tag((ASSETS / "hotspots" / "map.js").read_text(encoding="utf-8"), "script")
 
 
 def external_urls(html: str) -> list[str]:
@@ -73,7 +81,8 @@ def external_urls(html: str) -> list[str]:
 
 
 def licences() -> dict[str, str]:
+    """The bundled libraries' licence texts by library name."""
     return {
-        "leaflet": (ASSETS / "leaflet" / "LICENSE").read_text(),
-        "leaflet.fullscreen": (ASSETS / "leaflet.fullscreen" / "LICENSE").read_text(),
+        "leaflet": (ASSETS / "leaflet" / "LICENSE").read_text(encoding="utf-8"),
+        "leaflet.fullscreen": (ASSETS / "leaflet.fullscreen" / "LICENSE").read_text(encoding="utf-8"),
     }

@@ -9,14 +9,13 @@ strings). Sections whose stage did not run say so instead of failing.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .. import __version__
@@ -25,9 +24,8 @@ from ..coverage.report import CoverageResult
 from ..crs import crs_label
 from ..model import coarsest_precision
 from ..stages.results import RunResults, TaskingList
-from .maps import WGS84, _geojson_layer, esc, save_map, to_geojson
-from .offline import head_html, strip_cdn
 from .public import PublicTier, public_tier_for
+from .public_maps import OGL_CREDIT, PublicMapText, public_map
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -135,7 +133,9 @@ def _emerging(res: RunResults) -> dict[str, Any] | None:
     em = tr.emerging
     leg = em.legend()
     counts = em.counts_by_class()
-    rows = [{"label": k, "cells": v, "meaning": leg.get(k, "")} for k, v in counts.items() if k != em.labels[0]]
+    rows: list[dict[str, Any]] = [
+        {"label": k, "cells": v, "meaning": leg.get(k, "")} for k, v in counts.items() if k != em.labels[0]
+    ]
     rows.sort(key=lambda r: -r["cells"])
     exc = []
     ex = tr.exceptions
@@ -166,7 +166,7 @@ def _nearrepeat(res: RunResults) -> dict[str, Any] | None:
     z = nr.zones
     rows = [
         {"id": str(zid), "expires": f"{ex:%Y-%m-%d}", "n": int(n), "streets": str(st)}
-        for zid, ex, n, st in zip(z["zone_id"], z["expiry_date"], z["n_burglaries"], z["streets"])
+        for zid, ex, n, st in zip(z["zone_id"], z["expiry_date"], z["n_burglaries"], z["streets"], strict=True)
     ]
     lines = [ln for ln in nr.summary().splitlines() if ln.strip()]
     rows.sort(key=lambda r: (r["expires"], r["id"]))
@@ -189,7 +189,7 @@ def _coverage(res: RunResults, layers: dict[str, gpd.GeoDataFrame]) -> dict[str,
     cov = res.coverage
     if cov is None:
         return None
-    g = cov.stats.gaps
+    g = cov.stats.gaps if cov.stats.gaps is not None else gpd.GeoDataFrame()
     rows = [
         {
             "rank": r.rank,
@@ -323,6 +323,8 @@ def render_index(
         for s in ("surfaces", "trends", "nearrepeat", "coverage", "forecast", "concentration", "dosage")
     }
     wt = res.ward_table
+    if wt is None:
+        raise ValueError("the overview needs the ward table (as analyse() returns)")
     items_per_ward = tl.items["ward_code"].value_counts() if tl is not None and len(tl.items) else pd.Series(dtype=int)
     wards = [
         {
@@ -420,7 +422,7 @@ def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files:
         r = {
             k: ("" if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else v) for k, v in r.items()
         }
-        r["ward_href"] = ward_files.get(r.get("ward_code"), "")
+        r["ward_href"] = ward_files.get(str(r.get("ward_code", "")), "")
         recs.append(r)
     ctx = {
         "project": res.cfg.project.name,
@@ -439,25 +441,6 @@ def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files:
 
 
 # --------------------------------------------------------------------------- public tier
-def _public_base_map(res: RunResults, rc: RenderConfig) -> folium.Map:
-    """A Folium map fitted to the borough with the ward outlines (and the basemap if configured):
-    the base of every public-tier page."""
-    b = res.area.wards.to_crs(WGS84).total_bounds
-    m = folium.Map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], zoom_start=12, tiles=None, control_scale=True)
-    if rc.basemap == "osm":
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap basemap").add_to(m)
-    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
-    w = res.area.wards
-    _geojson_layer(
-        to_geojson(w, {"tip": [esc(n) for n in w["ward_name"]]}, rc.simplify_m, rc.coord_decimals),
-        "Wards",
-        colour="#555",
-        fill_opacity=0.02,
-        weight=1.2,
-    ).add_to(m)
-    return m
-
-
 def render_public(res: RunResults, out: Path, pcfg: PublicConfig, tier: PublicTier | None = None) -> PublicTier:
     """``public/index.html``, ``public/map.html`` and (when the CCTV stage ran)
     ``public/cctv_consultation.html``: every figure from the one public aggregation
@@ -467,26 +450,14 @@ def render_public(res: RunResults, out: Path, pcfg: PublicConfig, tier: PublicTi
     tier = tier if tier is not None else public_tier_for(res.inputs)
     cells = tier.cells
     rc = res.cfg.render
-    m = _public_base_map(res, rc)
-    legend = ""
-    if len(cells):
-        cols = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
-        cidx, legend = _quartile_classes(cells["incidents"].to_numpy(), cols)
-        fc = to_geojson(
-            cells,
-            {"c": [cols[i] for i in cidx], "tip": [f"{int(n)} incidents" for n in cells["incidents"]]},
-            0,
-            rc.coord_decimals,
-        )
-        _geojson_layer(
-            fc, f"Recorded crime per {tier.cell_size_m:g} m square", colour_prop="c", weight=0, fill_opacity=0.6
-        ).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    m.get_root().header.add_child(Element(head_html()), name="hs_offline")
-    if legend:
-        m.get_root().html.add_child(Element(legend))
-    strip_cdn(m)
-    save_map(m, pub / "map.html")
+    public_map(
+        cells,
+        cells["incidents"].to_numpy(),
+        res.area.boundary,
+        _public_text(res, tier, f"{res.cfg.project.name}: recorded crime"),
+        rc,
+        wards=res.area.wards,
+    ).save(pub / "map.html")
     if res.coverage is not None:
         _cctv_public_map(res, res.coverage, tier, pub, rc)
     rows = [{"crime_type": r.label, "n": f"{r.count:,}" if r.count is not None else "not shown"} for r in tier.totals]
@@ -509,61 +480,40 @@ def render_public(res: RunResults, out: Path, pcfg: PublicConfig, tier: PublicTi
     return tier
 
 
-def _quartile_classes(counts: np.ndarray, colours: list[str]) -> tuple[np.ndarray, str]:
-    """Class index (0..3) of each count by the quartiles of the counts shown, and an HTML legend."""
-    counts = np.asarray(counts, dtype=float)
-    edges = np.unique(np.quantile(counts, [0.25, 0.5, 0.75]))
-    idx = np.minimum(np.searchsorted(edges, counts, side="left"), len(colours) - 1)
-    lo = [int(counts.min())] + [int(e) + 1 for e in edges]
-    hi = [int(e) for e in edges] + [int(counts.max())]
-    box = "display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:middle"
-    items = "".join(
-        f"<div><i style='{box};background:{colours[k]}'></i>{a:,}&ndash;{b:,}</div>"
-        for k, (a, b) in enumerate(zip(lo, hi))
-        if a <= b
+def _public_text(res: RunResults, tier: PublicTier, title: str, extra: tuple[str, ...] = ()) -> PublicMapText:
+    """Title, the public tier's period and squares, data credit and the protection of small counts, for a public
+    map."""
+    cell_m, min_count = tier.cell_size_m, tier.min_count
+    police_uk = any(src.format == "police_uk" for src in res.cfg.incidents)
+    source = "Crime data: police.uk. " if police_uk else "Crime data: recorded crime. "
+    return PublicMapText(
+        title=title,
+        subtitle=f"Recorded crime {tier.period.label}, counted on {cell_m:g} m squares",
+        credits=source + OGL_CREDIT,
+        about=(
+            f"Crimes are counted on squares of {cell_m:g} m; squares with fewer than {min_count} crimes are not "
+            "shown, and no individual crime location, street or address is published.",
+            *extra,
+        ),
     )
-    panel = (
-        "position:absolute;z-index:1000;right:10px;bottom:24px;background:#fff;padding:6px 9px;"
-        "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);font:12px system-ui,sans-serif"
-    )
-    return idx, f"<div id='hs-legend' style='{panel}'><b>Incidents per square</b>{items}</div>"
 
 
 def _cctv_public_map(res: RunResults, cov: CoverageResult, tier: PublicTier, pub: Path, rc: RenderConfig) -> Path:
     """``public/cctv_consultation.html``: the CCTV public-consultation map (the public tier's squares, the
     proposed sites by rank only), offline like every other map."""
     cells = tier.cells
-    m = _public_base_map(res, rc)
-    legend = ""
-    if len(cells):
-        cols = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
-        cidx, legend = _quartile_classes(cells["incidents"].to_numpy(), cols)
-        _geojson_layer(
-            to_geojson(
-                cells,
-                {"c": [cols[i] for i in cidx], "tip": [f"{int(n)} incidents" for n in cells["incidents"]]},
-                0,
-                rc.coord_decimals,
-            ),
-            f"Recorded crime per {tier.cell_size_m:g} m square, {tier.period.label}",
-            colour_prop="c",
-            weight=0,
-            fill_opacity=0.6,
-        ).add_to(m)
-    sites = cov.proposed_sites
-    if len(sites):
-        ranks = sites["rank"].tolist()
-        pts = gpd.GeoDataFrame({"r": ranks}, geometry=sites.geometry.values, crs=sites.crs)
-        _geojson_layer(
-            to_geojson(pts, {"tip": [f"Proposed camera site {r}" for r in ranks]}, 0, rc.coord_decimals),
-            "Proposed camera sites",
-            colour="#1b7837",
-            point_radius=6,
-        ).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    m.get_root().header.add_child(Element(head_html()), name="hs_offline")
-    if legend:
-        m.get_root().html.add_child(Element(legend))
-    strip_cdn(m)
-    save_map(m, pub / "cctv_consultation.html")
-    return pub / "cctv_consultation.html"
+    pcfg = res.cfg.public
+    text = dataclasses.replace(
+        _public_text(
+            res,
+            tier,
+            f"{res.cfg.project.name}: proposed CCTV sites",
+            ("The numbered squares are proposed sites for new cameras, in order of priority.",),
+        ),
+        respond_text=pcfg.consultation_text,
+        respond_url=pcfg.consultation_url,
+    )
+    page = public_map(
+        cells, cells["incidents"].to_numpy(), res.area.boundary, text, rc, res.area.wards, cov.proposed_sites
+    )
+    return page.save(pub / "cctv_consultation.html")
