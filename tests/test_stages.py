@@ -29,6 +29,7 @@ def test_registry_knows_every_stage_and_its_sections():
         "coverage",
         "forecast",
         "concentration",
+        "dosage",
         "tasking",
     ]
     assert set(REGISTRY) == {s.name for s in ANALYSIS_STAGES}

@@ -32,16 +32,19 @@ from .progress import Reporter
 from .render import layers as L
 from .render import maps, report
 from .render.concentration import render_concentration
+from .render.dosage import render_dosage
 from .render.filenames import ward_map_files
 from .render.public import PublicTier
 from .stages import ANALYSIS_STAGES, RunInputs, RunResults, Stage, load_inputs, run_stages
 from .stages.inputs import parse_fim_date
 from .stages.results import TaskingList
+from .tasking import dosage as dosage_stage
 from .tasking import stage as tasking_stage
 from .writable import check_writable
 
-#: Every stage of a pack, in the order they run: the analyses, then the tasking list.
-PIPELINE_STAGES: tuple[Stage, ...] = (*ANALYSIS_STAGES, tasking_stage.STAGE)
+#: Every stage of a pack, in the order they run: the analyses, the patrol delivered at the last list's places,
+#: then the tasking list.
+PIPELINE_STAGES: tuple[Stage, ...] = (*ANALYSIS_STAGES, dosage_stage.STAGE, tasking_stage.STAGE)
 
 #: Stages that always run and are not listed in the manifest's ``stages_run`` (as in 0.1.0 manifests).
 _UNLISTED = ("ward_table",)
@@ -166,6 +169,8 @@ def manifest(
             "omitted_columns": list(tl.omitted_notes()),
             "choices": dict(tl.choices),
         }
+    if res.dosage is not None:
+        man["dosage"] = res.dosage.summary()
     man["stages_run"] = sorted(s.name for s in PIPELINE_STAGES if s.name not in _UNLISTED and res.ran(s.name))
     man["stages_not_run"] = dict(res.not_run)
     man["layers"] = {k: int(len(v)) for k, v in layers.items()}
@@ -215,6 +220,8 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
         res.ingest.write_quarantine(tmp / "quarantine.csv")
         if res.coverage is not None:
             res.coverage.write_tables(tmp / "cctv")
+        if res.dosage is not None:  # unit pseudonyms and per-place patrol: never in public/
+            res.dosage.write(tmp)
     with rep.stage("GIS layers"):
         layers = L.vector_layers(res)
         L.write_gpkg(layers, tmp / "layers.gpkg", tasking, as_of=res.fim_date)
@@ -229,6 +236,7 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
     with rep.stage("pages"):
         report.render_tasking(res, tasking, tmp, ward_files)
         render_concentration(res, tmp)
+        render_dosage(res, tmp)
         report.render_index(res, tasking, layers, tmp, ward_files, pcfg.enabled)
     files = [p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()] + ["manifest.json"]
     man = manifest(res, rep.timings, files, layers, public)

@@ -43,8 +43,10 @@ from .sections import (
     CoverageConfig,
     CrimeTypesConfig,
     DensityConfig,
+    DosageConfig,
     EvaluateConfig,
     ExceptionsConfig,
+    ExperimentConfig,
     ForecastConfig,
     GiStarConfig,
     GridConfig,
@@ -104,6 +106,8 @@ class Config:
     anpr: AnprConfig
     tasking: TaskingConfig
     concentration: ConcentrationConfig
+    dosage: DosageConfig
+    experiment: ExperimentConfig
     playbook: PlaybookConfig
     render: RenderConfig
     public: PublicConfig

@@ -1119,6 +1119,100 @@ class ConcentrationConfig:
                 bad(key, f"must be a share in (0, 1], got {v}.")
 
 
+#: Where patrol positions come from: GPS pings (CSV or GPX) or a patrol log (CSV).
+EXPERIMENT_KINDS = ("", "allocation", "crossover")
+
+
+@dataclass(frozen=True)
+class DosageConfig:
+    """[dosage]: patrol delivered at the last list's places, against the dosage asked for.
+
+    ``pings``: a GPS pings file or folder (CSV, CSV.GZ or GPX; '' = none), relative to the data folder;
+    ``pings_crs``: CRS of x/y columns in the pings ('' = longitude/latitude or GPX);
+    ``patrol_log``: a patrol log CSV (place or item id, start, end, unit) used when there are no pings;
+    ``pseudonym_key_env``: the NAME of an environment variable holding a secret (at least 16 characters)
+    for unit pseudonyms that stay the same from run to run (never the key itself; '' = units numbered
+    Unit 01, Unit 02, ... per run). Visit rules: ``buffer_m`` (metres added around a place),
+    ``max_gap_s`` (seconds between inside pings that still make one stay; 0 = automatic),
+    ``min_dwell_s`` (least presence of a visit, seconds), ``drive_speed_mps`` (a stay crossed faster, in
+    metres per second, is a drive-through). Compliance: ``under`` and ``over`` (shares of the minutes
+    asked for below / above which a place is under- or over-dosed), ``peak_window_hours`` (hours a "per
+    hour" dosage covers). Outcomes: ``outcome_buffer_m`` (displacement ring, metres) and ``controls``
+    (matched untasked places per tasked place).
+    """
+
+    pings: str = field(default="", metadata=DATA_PATH)
+    pings_crs: str = ""
+    patrol_log: str = field(default="", metadata=DATA_PATH)
+    pseudonym_key_env: str = ""
+    buffer_m: float = 10.0
+    max_gap_s: float = 0.0
+    min_dwell_s: float = 120.0
+    drive_speed_mps: float = 5.0
+    under: float = 0.8
+    over: float = 1.5
+    peak_window_hours: float = 3.0
+    outcome_buffer_m: float = 200.0
+    controls: int = 3
+
+    def validate(self, where: str) -> None:
+        def bad(key: str, msg: str) -> NoReturn:
+            raise ConfigError(f"{where}: [dosage] {key} {msg}")
+
+        for key in ("buffer_m", "max_gap_s", "min_dwell_s", "outcome_buffer_m"):
+            if not getattr(self, key) >= 0:
+                bad(key, f"must be >= 0, got {getattr(self, key)}.")
+        if not self.drive_speed_mps > 0:
+            bad("drive_speed_mps", f"must be > 0 metres per second (5 m/s is 18 km/h), got {self.drive_speed_mps}.")
+        if not 0 <= self.under <= 1:
+            bad("under", f"must be a share between 0 and 1 (e.g. 0.8), got {self.under}.")
+        if not self.over >= 1:
+            bad("over", f"must be a share of at least 1 (e.g. 1.5), got {self.over}.")
+        if not 0 < self.peak_window_hours <= 24:
+            bad("peak_window_hours", f"must be between 0 and 24 hours, got {self.peak_window_hours}.")
+        if self.controls < 1:
+            bad("controls", f"must be a whole number >= 1, got {self.controls}.")
+        env = self.pseudonym_key_env
+        if env and not env.replace("_", "").isalnum():
+            bad(
+                "pseudonym_key_env",
+                f"must be the name of an environment variable (letters, digits, _), got {env!r}; "
+                "never put the key itself in the config.",
+            )
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """[experiment]: a randomised patrol experiment over the places of this list.
+
+    ``kind``: '' (none), ``allocation`` (whole places to patrol or no extra patrol) or ``crossover``
+    (patrol and no-patrol days per place, in blocks of ``block_days`` days, as in the Southend harm-spot
+    trial). ``seed``: the random seed of the design (0 = ``[project] seed``); ``share``: share of places
+    (allocation) or of blocks (crossover) on patrol; ``days``: length of the experiment from the
+    meeting date (days).
+    """
+
+    kind: str = ""
+    seed: int = 0
+    share: float = 0.5
+    block_days: int = 7
+    days: int = 14
+
+    def validate(self, where: str) -> None:
+        def bad(key: str, msg: str) -> NoReturn:
+            raise ConfigError(f"{where}: [experiment] {key} {msg}")
+
+        _one_of(bad, "kind", self.kind, EXPERIMENT_KINDS, " ('' for no experiment)")
+        if not 0 < self.share < 1:
+            bad("share", f"must be a share between 0 and 1 (e.g. 0.5), got {self.share}.")
+        if self.block_days < 1:
+            bad("block_days", f"must be >= 1 day, got {self.block_days}.")
+        if self.days < 1:
+            bad("days", f"must be >= 1 day, got {self.days}.")
+        if self.seed < 0:
+            bad("seed", f"must be >= 0, got {self.seed}.")
+
+
 RULE_KINDS = ("", "hotspot", "near_repeat")
 RULE_TIMES = ("", "night", "day", "unknown")
 RULE_STABILITY = ("", "chronic", "acute")
@@ -1355,6 +1449,8 @@ SECTIONS: dict[str, type] = {
     "anpr": AnprConfig,
     "tasking": TaskingConfig,
     "concentration": ConcentrationConfig,
+    "dosage": DosageConfig,
+    "experiment": ExperimentConfig,
     "playbook": PlaybookConfig,
     "render": RenderConfig,
     "public": PublicConfig,

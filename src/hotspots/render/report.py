@@ -262,6 +262,14 @@ FILE_NOTES = {
     "concentration_gini.png": "the Gini and the generalised Gini over time",
     "concentration_trajectories.png": "map of chronic, rising, falling and flare-up grid cells",
     "tasking.csv": "the ranked tasking list for Excel",
+    "dosage.html": "patrol asked for and delivered at the last list's places, and what happened to crime",
+    "dosage_compliance.csv": "patrol asked for and delivered per place (for Excel)",
+    "dosage_visits.csv": "every patrol stay: visits, drive-throughs and short stops, by unit label",
+    "dosage_daily.csv": "patrol minutes and visits per place and day",
+    "dosage_dwell.csv": "visits by length, against the 10-15 minute band",
+    "dosage_outcomes.csv": "crime and harm before and since tasking, against matched places",
+    "dosage_quarantine.csv": "patrol positions that were set aside, with the reason",
+    "dosage_summary.json": "the patrol figures and settings",
     "layers.gpkg": "every map layer for QGIS/ArcGIS ({crs})",
     "manifest.json": "how this pack was made: version, settings, input file hashes, counts, steps, seed",
     "quarantine.csv": "input rows that were rejected, with the reason",
@@ -328,7 +336,7 @@ def render_index(
     sc = tl.status_counts() if tl is not None else {}
     not_run = {
         s: res.not_run.get(s, "not run")
-        for s in ("surfaces", "trends", "nearrepeat", "coverage", "forecast", "concentration")
+        for s in ("surfaces", "trends", "nearrepeat", "coverage", "forecast", "concentration", "dosage")
     }
     wt = res.ward_table
     if wt is None:
@@ -366,6 +374,7 @@ def render_index(
         "coverage": _coverage(res, layers),
         "forecast": _forecast(res),
         "concentration": _concentration(res),
+        "dosage": res.dosage.summary() if res.dosage is not None else None,
         "not_run": not_run,
         "wards": wards,
         "data": {
@@ -411,6 +420,9 @@ TASKING_HTML_COLUMNS = [
     ("cctv_coverage", "CCTV"),
     ("tactic", "Tactic"),
     ("dosage", "Dosage"),
+    ("delivered", "Patrol delivered since the last FIM"),
+    ("change", "Since last FIM"),
+    ("worked", "Did it work"),
     ("owner", "Owner"),
     ("review_date", "Review"),
     ("reason", "Why"),

@@ -76,9 +76,22 @@ class DeliveredDosage:
     minutes: float
     asked_minutes: float
     flag: str
+    asked: str = ""  # the dosage asked for, in words ("15 minutes, 3 times a week"); '' = not stated
 
     def describe(self) -> str:
-        return f"{self.visits} visits, {self.minutes:,.0f} of {self.asked_minutes:,.0f} minutes asked for ({self.flag})"
+        """ "asked 15 minutes, 3 times a week; delivered 2 visits, 24 of 90 minutes (27%, under-dosed)"; without
+        ``asked``, "2 visits, 24 of 90 minutes asked for (under-dosed)"."""
+        if not self.asked:
+            return (
+                f"{self.visits} visits, {self.minutes:,.0f} of {self.asked_minutes:,.0f} minutes asked for "
+                f"({self.flag})"
+            )
+        share = f"{self.minutes / self.asked_minutes:.0%}, " if self.asked_minutes > 0 else ""
+        visits = "1 visit" if self.visits == 1 else f"{self.visits} visits"
+        return (
+            f"asked {self.asked}; delivered {visits}, {self.minutes:,.0f} of {self.asked_minutes:,.0f} minutes "
+            f"({share}{self.flag})"
+        )
 
 
 def item_columns(harm_unit: str = "count") -> tuple[TaskingColumn, ...]:
