@@ -129,10 +129,12 @@ def forecast(res: RunResults) -> dict[str, Any] | None:
         rec = sel.record
         k = metrics.share_key(rec.rule.share)
         base = forecast_method_label(rec.baseline).lower()
+        n = len(rec.table)
+        dates = f"at each of the last {n} forecast dates" if n > 1 else "at the last forecast date"
         out["record"] = (
-            f"Track record, out of sample: at each of the last {len(rec.table)} forecast dates the method was "
-            f"chosen exactly as today, from what was known before that date only. The forecast's top {k}% of the "
-            f"map then held {_pct(rec.achieved)} of the next {horizon}'s crimes on average; {base} held "
+            f"Track record, out of sample: {dates} the method was chosen exactly as today, from what was known "
+            f"before that date only. The forecast's top {k}% of the map then held {_pct(rec.achieved)} of the next "
+            f"{horizon}'s crimes on average; {base} held "
             f"{_pct(rec.baseline_mean)}, and the best any map could have done was {_pct(rec.ceiling_mean)}."
         )
         out["chart"] = track_record_chart(rec.table, forecast_method_label(rec.baseline))
