@@ -68,6 +68,8 @@ def build_payload_borough(root: Path) -> Path:
     data = root / "data"
     (data / "incidents").mkdir(parents=True, exist_ok=True)
     shutil.copytree(src / "boundaries", data / "boundaries", dirs_exist_ok=True)
+    if (src / "patrol").exists():  # the demo config names the patrol pings ([dosage] pings)
+        shutil.copytree(src / "patrol", data / "patrol", dirs_exist_ok=True)
     b = data / "boundaries"
 
     codes = {}
