@@ -240,6 +240,8 @@ FILE_NOTES = {
     "index.html": "this overview",
     "map.html": "borough map (open in any browser; works offline)",
     "tasking.html": "the ranked tasking list as a web page",
+    "briefing.pdf": "the printable FIM briefing (A4): headline changes, the top places with a map each, live "
+    "alert zones, CCTV gaps",
     "concentration.html": "how concentrated crime is year by year, harm spots, chronic and acute places, "
     "robust hotspots",
     "concentration_lorenz.png": "concentration curves (share of crimes at the busiest places)",
