@@ -114,3 +114,14 @@ def test_probe_does_not_run_in_chromium(crafted_pack):
             page.close()
         ctx.close()
     assert dialogs == [] and errors == []
+
+
+def test_briefing_prints_crafted_names_as_text(crafted_pack):
+    """briefing.pdf prints a crafted ward name and location text literally (escaped before reportlab's
+    paragraph markup, which would otherwise read ``<script>`` as a tag), never as entities."""
+    pypdf = pytest.importorskip("pypdf")
+    reader = pypdf.PdfReader(str(crafted_pack / "briefing.pdf"))
+    text = "".join("".join(p.extract_text().split()) for p in reader.pages)  # cells wrap: compare without spaces
+    assert WARD_PROBE in text
+    assert "".join(PROBE.split()) in text
+    assert "&lt;" not in text and "&amp;" not in text
