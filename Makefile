@@ -9,11 +9,12 @@ OUT    ?= out/demo
 # `make test` runs the style and type checks first; `make test LINT=` runs the suite without them
 LINT   ?= lint
 
-.PHONY: demo test env browser bench lint demo-data london-data clean help
+.PHONY: demo test env browser qgis bench lint demo-data london-data clean help
 
 help:
 	@echo "make demo   - build .venv, run the full FIM pack on the bundled demo borough, print where it is"
-	@echo "make test   - build .venv with test extras, install Chromium for browser tests, run make lint, then the whole suite"
+	@echo "make test   - build .venv with test extras, install Chromium and QGIS for the browser and QGIS tests, run make lint, then the whole suite"
+	@echo "make qgis   - install Debian's QGIS Python bindings (python3-qgis) for the test that opens layers.gpkg in QGIS"
 	@echo "make bench  - run every benchmark in benchmarks/ and rewrite its results table"
 	@echo "make lint   - ruff (lint and format check) over src, tests and benchmarks, and mypy over src"
 	@echo "make london-data - write the synthetic London dataset (1,000,000 incidents) to out/london"
@@ -35,6 +36,17 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: run 'sudo apt-get install chromium' (browser tests will skip)"; fi; }
 
+# Debian's QGIS Python bindings (system python3, headless) open layers.gpkg in a real QGIS in the tests.
+# Needs the qgis Python module of the system python3, and the GeoPackage/GDAL data providers of qgis-providers.
+QGIS_PYTHON ?= /usr/bin/python3
+qgis:
+	@$(QGIS_PYTHON) -c 'import qgis.core' >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian python3-qgis and qgis-providers for the QGIS test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      python3-qgis qgis-providers >/dev/null; \
+	  else echo "QGIS Python bindings missing: run 'sudo apt-get install --no-install-recommends python3-qgis qgis-providers' (the QGIS test will skip)"; fi; }
+
 demo: env
 	$(VENV)/bin/hotspots run --config config/demo.toml --date $(DATE) --out $(OUT)
 
@@ -46,7 +58,7 @@ LONDON ?= out/london
 london-data: env
 	$(VENV)/bin/hotspots london-data --out $(LONDON)
 
-test: env browser $(LINT)
+test: env browser qgis $(LINT)
 	$(PY) -m pytest -q -n 2 --dist loadfile tests --nbmake notebooks/walkthrough.ipynb
 
 bench: env

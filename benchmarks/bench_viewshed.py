@@ -66,6 +66,11 @@ def _scene(seed=1):
     return ob, cams
 
 
+def _mm(v):
+    """Metres as whole millimetres (the engine's binning rule: a point on a pixel edge goes east / south)."""
+    return np.floor(np.asarray(v, dtype=float) / 0.001 + 0.5).astype(np.int64)
+
+
 def numpy_viewshed_count(ob, cams, mount=6.0, target=1.5):
     """Pure-numpy reference: the kernel's rule, vectorised per camera."""
     h = ob.heights
@@ -91,7 +96,7 @@ def numpy_viewshed_count(ob, cams, mount=6.0, target=1.5):
             ins &= (diff <= fov / 2 + 1e-9) | (d * d < 1e-18)
         tr, tc = rr[ins], cc[ins]
         txs, tys, td = xc[ins], yc[ins], d[ins]
-        ra, ca = int(math.floor((ob.ytop - cy) / cs)), int(math.floor((cx - ob.x0) / cs))
+        ra, ca = int((_mm(ob.ytop) - _mm(cy)) // _mm(cs)), int((_mm(cx) - _mm(ob.x0)) // _mm(cs))
         za = h[ra, ca] + mount
         zb = h[tr, tc] + target
         nstep = np.ceil(td / (0.5 * cs)).astype(int)
@@ -104,8 +109,8 @@ def numpy_viewshed_count(ob, cams, mount=6.0, target=1.5):
             t = s / nstep[act]
             x = cx + t * (txs[act] - cx)
             y = cy + t * (tys[act] - cy)
-            c = np.floor((x - ob.x0) / cs).astype(int)
-            r = np.floor((ob.ytop - y) / cs).astype(int)
+            c = (_mm(x) - _mm(ob.x0)) // _mm(cs)
+            r = (_mm(ob.ytop) - _mm(y)) // _mm(cs)
             skip = ((r == ra) & (c == ca)) | ((r == tr[act]) & (c == tc[act]))
             inside = (r >= 0) & (c >= 0) & (r < nr) & (c < nc) & ~skip
             hh = np.where(inside, h[np.clip(r, 0, nr - 1), np.clip(c, 0, nc - 1)], -np.inf)

@@ -95,6 +95,7 @@ def test_every_subcommand_shares_the_same_options():
         "nearrepeat",
         "trends",
         "concentration",
+        "dosage",
         "evaluate",
         "cctv",
         "backtest",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 
@@ -57,39 +58,74 @@ def test_cell_covered_fraction_half_and_full():
     assert np.allclose(cell_covered_fraction(grid, dome, subsample_m=10)[grid.mask], 1.0)
 
 
-def test_gaps_ranked_by_uncovered_harm():
-    square = shapely.box(0, 0, 1000, 1000)
-    grid = Grid.from_boundary(square, 100)
+def test_gap_places_ranked_by_uncovered_harm():
+    """Three clusters: A (seen by a camera), B (unseen, big), C (unseen, small). Each hotspot area is a place
+    of its own (they lie far apart); A is no gap; B and C carry their own incidents and harm, not a total."""
+    from hotspots.coverage.gaps import gap_places
+
     rng = np.random.default_rng(0)
-    # three clusters: A (covered), B (uncovered, big), C (uncovered, small)
     pts = {"A": (250, 250, 60), "B": (750, 750, 40), "C": (750, 250, 15)}
-    xs, ys, lab = [], [], []
+    xs, ys, streets = [], [], []
     for k, (cx, cy, n) in pts.items():
         xs.append(cx + rng.uniform(-20, 20, n))
         ys.append(cy + rng.uniform(-20, 20, n))
-        lab += [k] * n
+        streets += [f"On or near {k} Street"] * (n - 5) + ["On or near Supermarket"] * 5
     x, y = np.concatenate(xs), np.concatenate(ys)
     harm = np.ones(len(x))
     cams = make_cameras([250.0], [250.0], range_m=60, fov_deg=360)
+    from hotspots.coverage.uncertain import seen_probability
+
+    seen = seen_probability(cams, x, y)
     areas = gpd.GeoDataFrame(
-        {"area_id": list(pts)}, geometry=[shapely.Point(v[0], v[1]).buffer(40) for v in pts.values()], crs=27700
+        {"area_id": list(pts), "source": ["burglary", "burglary", "robbery"]},
+        geometry=[shapely.Point(v[0], v[1]).buffer(40) for v in pts.values()],
+        crs=27700,
     )
-    st = compute_coverage(
-        cams,
+    wards = np.where(x < 500, "W1", "W2")
+    g = gap_places(
+        areas,
         x,
         y,
-        np.array(["t"] * len(x), object),
+        np.array(["burglary"] * len(x), object),
         harm,
-        grid,
-        grid.counts(x, y, harm),
-        areas,
-        config=CoverageConfig(high_harm_quantile=0.0),
+        seen,
+        location_text=streets,
+        ward_code=wards,
+        ward_names={"W1": "West", "W2": "East"},
+        merge_distance_m=100,
     )
-    g = st.gaps
-    ha = g[g["kind"] == "hotspot_area"]
-    assert ha["gap_id"].tolist() == ["B", "C"]  # A is covered, so not a gap
-    assert ha["harm_uncovered"].tolist() == [40.0, 15.0]
-    assert g["harm_uncovered"].is_monotonic_decreasing and g["rank"].tolist() == list(range(1, len(g) + 1))
+    assert g["area_ids"].tolist() == ["B", "C"]  # A is covered, so not a gap
+    assert g["harm_uncovered"].tolist() == [40.0, 15.0] and g["incidents"].tolist() == [40, 15]
+    assert g["name"].tolist() == ["B Street", "C Street"]  # the street, never the kind of place
+    assert g["ward_name"].tolist() == ["East", "East"] and g["label"].iat[0] == "B Street (East)"
+    assert g["sources"].tolist() == ["Burglary hotspot area", "Robbery hotspot area"]
+    assert g["crime_types"].iat[0] == "Burglary 40"
+    assert g["harm_uncovered"].is_monotonic_decreasing and g["rank"].tolist() == [1, 2]
+
+
+def test_overlapping_hotspot_areas_of_several_crime_types_are_one_gap_place():
+    """The bug this fixes: one street corner, a hotspot area for six crime types, listed six times with the
+    borough's total. Now it is one place with its own harm."""
+    from hotspots.coverage.gaps import gap_places
+
+    rng = np.random.default_rng(3)
+    corner = np.c_[rng.normal(500, 8, 300), rng.normal(500, 8, 300)]
+    other = np.c_[rng.uniform(0, 3000, 400), rng.uniform(0, 3000, 400)]
+    xy = np.vstack([corner, other])
+    types = ["robbery", "bicycle_theft", "public_order", "drugs", "other_crime", "anti_social_behaviour"]
+    ct = np.array([types[i % 6] for i in range(len(xy))], object)
+    areas = gpd.GeoDataFrame(
+        {"area_id": [f"{t}-1" for t in types], "source": types},
+        geometry=[shapely.box(450 + 5 * i, 450, 550 + 5 * i, 550) for i in range(6)],
+        crs=27700,
+    )
+    texts = ["On or near High Street"] * 200 + ["On or near Station Road"] * 100 + ["On or near Far Lane"] * 400
+    g = gap_places(areas, xy[:, 0], xy[:, 1], ct, np.ones(len(xy)), np.zeros(len(xy)), location_text=texts)
+    assert len(g) == 1 and g["name"].iat[0] == "High Street / Station Road"
+    inside = shapely.contains_xy(g.geometry.iat[0], xy[:, 0], xy[:, 1])
+    assert g["incidents"].iat[0] == inside.sum() < len(xy)  # its own incidents, not the total
+    assert g["harm"].iat[0] == inside.sum()
+    assert len(g["area_ids"].iat[0].split("; ")) == 6
 
 
 # ----------------------------------------------------------------------------- MCLP
@@ -102,7 +138,7 @@ def _instance(seed, nd=30, nc=9, p=0.18, nfixed=2):
 
 
 @pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("method", ["spopt", "pulp"])
+@pytest.mark.parametrize("method", ["highs", "spopt", "pulp"])
 def test_mclp_equals_bruteforce(seed, method):
     A, F, w = _instance(seed)
     fixed = np.asarray(F.sum(axis=1)).ravel() > 0
@@ -133,7 +169,7 @@ def test_greedy_and_lp_bound_bracket_the_optimum(seed):
     fixed = np.asarray(F.sum(axis=1)).ravel() > 0
     k = 3
     best, _ = brute_force_mclp(A, w, k, fixed)
-    ch, gains = greedy_mclp(A, w, k, fixed)
+    _ch, gains = greedy_mclp(A, w, k, fixed)
     g = w[fixed].sum() + gains.sum()
     bound = lp_bound(A, w, k, fixed)
     assert g <= best + 1e-9 <= bound + 1e-6
@@ -158,10 +194,11 @@ def test_interchange_reaches_optimum_where_greedy_does_not():
     assert sorted(better.tolist()) == [1, 2] and bg.sum() == 16.0
 
 
-def test_marginal_curve_matches_bruteforce(tmp_path):
+@pytest.mark.parametrize("method", ["highs", "spopt"])
+def test_marginal_curve_matches_bruteforce(tmp_path, method):
     A, F, w = _instance(21, nd=30, nc=8)
     fixed = np.asarray(F.sum(axis=1)).ravel() > 0
-    c = marginal_curve(A, w, 3, fixed, F, method="spopt")
+    c = marginal_curve(A, w, 3, fixed, F, method=method)
     assert c["new_cameras"].tolist() == [0, 1, 2, 3]
     assert c["harm_covered"].iat[0] == pytest.approx(w[fixed].sum())
     for k in (1, 2, 3):
@@ -170,6 +207,78 @@ def test_marginal_curve_matches_bruteforce(tmp_path):
     assert c["marginal_gain"].iloc[1:].sum() == pytest.approx(c["harm_covered"].iat[-1] - c["harm_covered"].iat[0])
     png = plot_marginal_curve(c, tmp_path / "mg.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_marginal_curve_reuses_the_solution_for_k():
+    """The curve's last point is the solution already found for k, not a second solve."""
+    A, F, w = _instance(22, nd=30, nc=8)
+    fixed = np.asarray(F.sum(axis=1)).ravel() > 0
+    sol = solve_mclp(A, w, 3, fixed=fixed)
+    marked = dataclasses.replace(sol, method="solved once")
+    c = marginal_curve(A, w, 3, fixed, method="highs", solved=marked)
+    assert c["method"].tolist()[1:] == ["MCLP (HiGHS)", "MCLP (HiGHS)", "solved once"]
+    assert c["harm_covered"].iat[3] == pytest.approx(brute_force_mclp(A, w, 3, fixed)[0])
+
+
+def test_reduced_demand_is_an_equivalent_problem():
+    """Rows covered by the same sites are merged (weights summed), empty rows and useless sites dropped;
+    the optimum of the reduced problem equals the brute-force optimum of the original for every k."""
+    from hotspots.coverage.milp import mclp, reduce_demand
+
+    rng = np.random.default_rng(5)
+    base = (rng.random((12, 7)) < 0.3).astype(np.int8)
+    base[:, 6] = 0  # a site that covers nothing
+    A = sp.csr_matrix(np.vstack([base, base, np.zeros((3, 7), np.int8)]))  # every row twice, then empty rows
+    w = rng.integers(1, 9, A.shape[0]).astype(float)
+    Ar, wr, cols = reduce_demand(A, w)
+    useful = np.nonzero(base.any(axis=0))[0]
+    assert cols.tolist() == useful.tolist()
+    assert Ar.shape[0] == len({tuple(r) for r in base[:, useful] if r.any()}) <= 12
+    covered_weight = w[: 2 * len(base)][np.tile(base.any(axis=1), 2)].sum()
+    assert wr.sum() == pytest.approx(covered_weight)
+    for k in (1, 2, 3, 4):
+        ans = mclp(A, w, k)
+        best, _ = brute_force_mclp(A, w, k)
+        assert ans.optimal and ans.objective == pytest.approx(best)
+        assert w[np.asarray(A[:, ans.chosen].sum(axis=1)).ravel() > 0].sum() == pytest.approx(best)
+
+
+def test_highs_time_limit_falls_back_with_bound(monkeypatch):
+    """When HiGHS stops at its time limit without an incumbent, the heuristic answer comes with the LP bound."""
+    from scipy.optimize import OptimizeResult
+
+    from hotspots.coverage import milp as M
+    from hotspots.coverage.siting import greedy_interchange
+
+    real = M.milp
+
+    def limited(c, *, integrality=None, **kw):
+        if integrality is not None and integrality.any():  # the integer model: no solution in time
+            return OptimizeResult(status=1, x=None, fun=None, message="Time limit reached.")
+        return real(c, integrality=integrality, **kw)
+
+    A, F, w = _instance(2, nd=40, nc=10)
+    fixed = np.asarray(F.sum(axis=1)).ravel() > 0
+    _ch, g = greedy_interchange(A, w, 3, fixed)
+    assert lp_bound(A, w, 3, fixed) > w[fixed].sum() + g.sum() + 1e-6  # the LP alone cannot settle this one
+    monkeypatch.setattr(M, "milp", limited)
+    best, _ = brute_force_mclp(A, w, 3, fixed)
+    sol = solve_mclp(A, w, 3, fixed=fixed)
+    assert "fallback" in sol.method and "not proven optimal" in sol.status
+    assert any("Time limit" in n for n in sol.notes)
+    assert sol.covered <= best + 1e-9 <= sol.bound + 1e-6
+    assert sol.bound == pytest.approx(lp_bound(A, w, 3, fixed))
+
+
+@pytest.mark.parametrize(("seed", "branch_and_bound"), [(2, True), (6, True), (0, False), (1, False)])
+def test_lp_proof_and_branch_and_bound_both_reach_the_bruteforce_optimum(seed, branch_and_bound):
+    """HiGHS first solves the LP relaxation: when the heuristic meets its bound (or the LP is integral) the
+    answer is proven without branch and bound; otherwise the integer model is solved. Both must be exact."""
+    A, F, w = _instance(seed, nd=40, nc=10)
+    fixed = np.asarray(F.sum(axis=1)).ravel() > 0
+    sol = solve_mclp(A, w, 3, fixed=fixed, method="highs")
+    assert sol.status == "optimal" and sol.covered == pytest.approx(brute_force_mclp(A, w, 3, fixed)[0])
+    assert bool(sol.notes) is not branch_and_bound  # the note says the LP bound proved it
 
 
 @pytest.mark.parametrize("share", [0.3, 0.6, 0.9])
@@ -264,10 +373,9 @@ def test_demo_uncovered_planted_hotspot_gets_the_first_camera(demo):
     sel = (inc["crime_type"] == "vehicle_crime") & (inc["start"] >= pd.Timestamp(em["start"], tz="Europe/London"))
     sub = inc[sel]
     near = np.hypot(sub["x"] - em["x"], sub["y"] - em["y"]) <= em["radius_m"]
-    gaps = res.stats.gaps
-    top_area = gaps[gaps["kind"] == "hotspot_area"].iloc[0]
-    assert top_area["gap_id"] == "emerging" and top_area["covered_share"] == 0.0
-    assert top_area["incidents"] == int(near.sum())
+    top = res.gaps.iloc[0]  # the gap place made of the planted hotspot area, with its own incidents
+    assert top["area_ids"] == "emerging" and top["covered_share"] == 0.0
+    assert top["incidents"] == int(near.sum())
     # the first proposed camera sees the planted hotspot
     first = res.proposed_sites.iloc[0]
     cam = make_cameras([first["x"]], [first["y"]], range_m=first["range_m"], fov_deg=360)
@@ -283,7 +391,7 @@ def test_demo_stopping_hotspot_is_covered_by_the_named_camera(demo):
     from hotspots.coverage.cameras import read_inventory
     from hotspots.coverage.viewshed import covered_points
 
-    cfg, area, inc, truth = demo
+    cfg, _area, _inc, truth = demo
     st = truth["stopping"]
     inv = read_inventory(demo_config_path_cameras(cfg))
     live = inv.live()
@@ -306,15 +414,15 @@ def test_time_limit_fallback_reports_bound_and_gap(monkeypatch):
     """When CBC returns no integer solution, the heuristic result comes with the LP bound and its gap."""
     import pulp
 
-    from hotspots.coverage import siting
+    from hotspots.coverage import _peer_solvers as peers
 
     class NoSolution(pulp.LpSolver):
         def actualSolve(self, lp):
             lp.assignStatus(pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound)
             return lp.status
 
-    real = siting._cbc
-    monkeypatch.setattr(siting, "_cbc", lambda t, msg=False, warm=False: NoSolution() if warm else real(t, msg, warm))
+    real = peers._cbc
+    monkeypatch.setattr(peers, "_cbc", lambda t, msg=False, warm=False: NoSolution() if warm else real(t, msg, warm))
     A, F, w = _instance(31, nd=40, nc=10)
     fixed = np.asarray(F.sum(axis=1)).ravel() > 0
     best, _ = brute_force_mclp(A, w, 3, fixed)
@@ -367,7 +475,7 @@ def test_stage_sections_validate():
     from hotspots.coverage.siting import SitingConfig
     from hotspots.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="siting.kk"):
+    with pytest.raises(ConfigError, match=r"siting\.kk"):
         build_section(SitingConfig, {"kk": 3}, "run.toml", "siting")
     with pytest.raises(ConfigError, match="solver"):
         build_section(SitingConfig, {"solver": "gurobi"}, "run.toml", "siting")
@@ -406,3 +514,22 @@ def test_demo_first_camera_goes_to_uncovered_planted_hotspot_in_default_analysis
     sub = year[np.hypot(year["x"] - em["x"], year["y"] - em["y"]) <= em["radius_m"]]
     cam = make_cameras([first["x"]], [first["y"]], range_m=first["range_m"], fov_deg=360)
     assert (covered_points(cam, sub["x"], sub["y"]) > 0).sum() >= 0.5 * len(sub)
+
+
+def test_siting_demand_cells_equal_the_full_grid():
+    """The demand on small cells is built only where incidents are, with the cells, order and sums
+    of the full ``Grid`` (the reference), including cells that only touch the boundary."""
+    from hotspots.coverage.report import harm_on_cells
+
+    rng = np.random.default_rng(1)
+    boundary = shapely.Point(1000, 1000).buffer(700)
+    x, y = rng.uniform(250, 1750, 5000), rng.uniform(250, 1750, 5000)
+    h = rng.gamma(2, 3, 5000)
+    g = Grid.from_boundary(boundary, 25)
+    dh = np.where(g.mask, g.counts(x, y, h), 0.0)
+    rr, cc = np.nonzero(g.mask & (dh > 0))
+    xc, yc = g.centres()
+    got_x, got_y, got_h = harm_on_cells(boundary, 25, x, y, h)
+    assert np.array_equal(got_x, xc[rr, cc]) and np.array_equal(got_y, yc[rr, cc])
+    assert np.array_equal(got_h, dh[rr, cc])
+    assert len(got_h) < g.n_cells  # only the cells holding harm

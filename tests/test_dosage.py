@@ -395,6 +395,35 @@ PLAYBOOK_EXPECTED = {
     "15 minutes a day at the peak hours, 2 weeks": (15, 1, "day", 7, (), False, True, False, False, 14, False, 7),
     "15 minutes a day at the peak hours": (15, 1, "day", 7, (), False, True, False, False, None, False, 7),
     "15 minutes, 3 times a week": (15, 3, "week", 7, (), False, False, False, False, None, False, 3),
+    "15 minutes, 3 times a week, for the next fortnight": (
+        15,
+        3,
+        "week",
+        7,
+        (),
+        False,
+        False,
+        False,
+        False,
+        14,
+        False,
+        3,
+    ),
+    # a chronic place's plan: the patrol meanwhile is measured, the plan itself is not patrol
+    "a plan agreed at this meeting and reviewed at every meeting; 15 minutes of patrol, 3 times a week, meanwhile": (
+        15,
+        3,
+        "week",
+        7,
+        (),
+        False,
+        False,
+        False,
+        False,
+        None,
+        False,
+        3,
+    ),
 }
 
 
@@ -402,8 +431,14 @@ def test_every_playbook_dosage_parses(repo):
     rules = tomllib.loads((repo / "config" / "playbook.toml").read_text())["rules"]
     texts = [r["dosage"] for r in rules] + [DEFAULT_RULE.dosage]
     assert set(texts) == set(PLAYBOOK_EXPECTED)
+    from hotspots.tasking.dosage import patrol_dosage
+
     for text in texts:
-        d = parse_dosage(text, where=f"playbook.toml: {text}")
+        asked = patrol_dosage(text)  # the patrol part (a plan agreed at the meeting is not patrol)
+        assert asked.dosage is not None, text
+        d = asked.dosage
+        if not asked.skipped:
+            assert d == parse_dosage(text, where=f"playbook.toml: {text}")
         m, vis, per, dpw, wd, night, ph, pd_, varied, lasts, expiry, per_week = PLAYBOOK_EXPECTED[text]
         assert (
             d.minutes_per_visit,

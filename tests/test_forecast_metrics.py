@@ -34,11 +34,13 @@ def test_hit_rate_pai_pei_by_hand():
     assert M.pei(ACTUAL, ACTUAL, MASK, 1 / 3) == pytest.approx(1.0)
 
 
-def test_ties_are_broken_by_cell_id():
+def test_maps_break_ties_by_cell_id_scores_take_the_expectation_over_tie_orders():
     flat = np.ones((2, 3))
+    # the map a user sees needs one definite order: cell id
     assert list(M.rank_cells(flat, MASK)) == [0, 1, 2, 3, 4, 5]
-    # cells 0 and 1 flagged: 1 of 6 incidents
-    assert M.hit_rate(flat, ACTUAL, MASK, 1 / 3) == pytest.approx(1 / 6)
+    # the score does not depend on it: 2 of 6 tied cells flagged, each cell's 1/3 chance of
+    # being flagged times its incidents: (1 + 0 + 2 + 0 + 3 + 0) / 3 = 2 of 6 incidents
+    assert M.hit_rate(flat, ACTUAL, MASK, 1 / 3) == pytest.approx(1 / 3)
     # a partial tie: 2 ties with 2 at ids 0 and 2 -> 0 first
     r = np.array([[2.0, 1.0, 2.0], [0.0, 0.0, 3.0]])
     assert list(M.rank_cells(r, MASK))[:3] == [5, 0, 2]
@@ -110,17 +112,89 @@ def test_score_forecast_agrees_with_single_metrics():
 
 
 def test_brute_force_hit_rate_on_random_grids():
-    # independent reference: flag by Python sorting of (−risk, id) tuples
+    # independent reference in plain Python: cells strictly above the k-th risk count fully,
+    # the cells tied with it share the remaining places equally
     rng = np.random.default_rng(11)
     for _ in range(5):
         risk = rng.integers(0, 4, size=(7, 9)).astype(float)
         actual = rng.integers(0, 3, size=(7, 9)).astype(float)
         mask = rng.random((7, 9)) > 0.2
-        cells = sorted((-risk.ravel()[i], i) for i in np.flatnonzero(mask.ravel()))
+        cells = [(float(risk.ravel()[i]), float(actual.ravel()[i])) for i in np.flatnonzero(mask.ravel())]
         k = max(1, math.floor(0.1 * len(cells) + 0.5))
-        top = [i for _, i in cells[:k]]
-        ref = actual.ravel()[top].sum() / actual[mask].sum()
+        kth = sorted((r for r, _ in cells), reverse=True)[k - 1]
+        above = [a for r, a in cells if r > kth]
+        tied = [a for r, a in cells if r == kth]
+        ref = (sum(above) + (k - len(above)) / len(tied) * sum(tied)) / sum(a for _, a in cells)
         assert M.hit_rate(risk, actual, mask, 0.1) == pytest.approx(ref)
+
+
+def _scores_for_order(order, risk, actual, lam, mask, k):
+    """Hit rate, PEI, RRI and captured count when the cells are flagged in exactly this order."""
+    top = order[:k]
+    obs = actual[mask].sum()
+    best = np.sort(actual[mask])[::-1][:k].sum()
+    hit = actual.ravel()[top].sum() / obs
+    return hit, actual.ravel()[top].sum() / best, hit / (lam.ravel()[top].sum() / lam[mask].sum())
+
+
+def test_scores_equal_the_exact_average_over_every_order_of_the_tied_cells():
+    import itertools
+
+    # 2 x 4 grid: one cell above, five tied at risk 1 across the cut at k = 3, two below
+    risk = np.array([[1.0, 5.0, 1.0, 0.0], [1.0, 1.0, 0.0, 1.0]])
+    actual = np.array([[2.0, 1.0, 0.0, 4.0], [1.0, 3.0, 0.0, 0.0]])
+    mask = np.ones_like(risk, dtype=bool)
+    lam = M.expected_counts(risk, mask, 9.0)
+    tied = [0, 2, 4, 5, 7]
+    k = 3
+    share = 3 / 8
+    assert M.n_flagged(8, share) == k
+    runs = []
+    for perm in itertools.permutations(tied):
+        order = np.array([1, *perm, 3, 6])
+        runs.append(_scores_for_order(order, risk, actual, lam, mask, k))
+    hit, pei, rri = np.mean(runs, axis=0)
+    assert len(runs) == 120
+    assert M.hit_rate(risk, actual, mask, share) == pytest.approx(hit, abs=1e-12)
+    assert M.pai(risk, actual, mask, share) == pytest.approx(hit / (k / 8), abs=1e-12)
+    assert M.pei(risk, actual, mask, share) == pytest.approx(pei, abs=1e-12)
+    assert M.rri(risk, actual, mask, share, total=9.0) == pytest.approx(rri, abs=1e-12)
+    sc = M.score_forecast(risk, actual, mask, (share,), expected_total=9.0)
+    key = M.share_key(share)
+    assert sc[f"hit_rate_{key}"] == pytest.approx(hit, abs=1e-12)
+    assert sc[f"ceiling_{key}"] == pytest.approx((4 + 3 + 2) / 11)
+    # by hand: cell 1 (1 incident) + 2 of the 5 tied cells (2 + 0 + 1 + 3 + 0 = 6 incidents) -> 1 + 6 * 2/5
+    assert hit == pytest.approx((1 + 6 * 2 / 5) / 11)
+
+
+def test_scores_match_a_brute_force_average_over_random_tie_orders():
+    rng = np.random.default_rng(21)
+    risk = rng.integers(0, 4, size=(12, 15)).astype(float)  # four levels: ties everywhere
+    risk[rng.random(risk.shape) < 0.05] = np.nan
+    actual = rng.poisson(0.3 + 0.4 * np.nan_to_num(risk)).astype(float)
+    mask = rng.random(risk.shape) > 0.1
+    lam = M.expected_counts(risk, mask, 50.0)
+    ids = np.flatnonzero(mask.ravel())
+    n, draws = ids.size, 20000
+    # a random order of the tied cells per draw: sort by risk, then by a random key
+    key = np.where(np.isnan(risk.ravel()[ids]), 99.0, -risk.ravel()[ids])
+    orders = ids[np.argsort(key[None, :] + 0.5 * rng.random((draws, n)), axis=1)]
+    shares = (0.01, 0.05, 0.1, 0.25, 0.5)
+    sc = M.score_forecast(risk, actual, mask, shares, expected_total=50.0)
+    curve = M.capture_curve(risk, actual, mask, shares)
+    for s, c in zip(shares, curve, strict=True):
+        k = M.n_flagged(n, s)
+        sims = np.array([_scores_for_order(o, risk, actual, lam, mask, k) for o in orders[:, :k]])
+        mean, se = sims.mean(axis=0), sims.std(axis=0) / np.sqrt(draws)
+        key_s = M.share_key(s)
+        got = np.array([sc[f"hit_rate_{key_s}"], sc[f"pei_{key_s}"], sc[f"rri_{key_s}"]])
+        assert np.all(np.abs(got - mean) <= 4 * se + 1e-12), (s, got, mean, se)
+        assert c == pytest.approx(got[0])
+        assert sc[f"pai_{key_s}"] == pytest.approx(got[0] / (k / n))
+    # the cell-id order of a map is one particular draw, not the expectation
+    k5 = M.n_flagged(n, 0.25)
+    by_id = actual.ravel()[M.rank_cells(risk, mask)[:k5]].sum() / actual[mask].sum()
+    assert by_id != pytest.approx(sc["hit_rate_25"], abs=1e-6)
 
 
 def test_no_incidents_gives_nan_not_error():

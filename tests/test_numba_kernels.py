@@ -113,6 +113,8 @@ from hotspots.analysis.neighbours import grid_neighbours
 from hotspots.coverage.viewshed import Obstruction, visibility_pairs, viewshed_raster, viewshed_polygons
 from hotspots.coverage.siting import greedy_interchange
 from hotspots.scale.tiles import tiled_density_surface
+from hotspots.forecast.etas import SelfExciting, fit_etas
+from hotspots.forecast.harness import EventTable, History, Horizon
 from hotspots.analysis.dosage import detect_visits
 from hotspots.analysis.robustness import hotspot_robustness
 from hotspots.ingest.pings import read_pings
@@ -192,6 +194,10 @@ for k in (0, 1):
     weights = rng.uniform(0, 5, 60).astype([np.float64, np.float32][k])
     greedy_interchange(A if k == 0 else A.astype(np.int32).tocsc(), weights, 4,
                        fixed=None if k == 0 else np.zeros(60, dtype=np.int8))
+    bg = np.full(n, 1 / 3e6) if k == 0 else list(np.full(n, 1 / 3e6, dtype=np.float32))
+    fit_etas(x, y, t, bg, -1.0, 401.0, max_lag_days=30 + k, max_distance_m=500 if k else 500.0, max_iter=5)
+    hist = History(EventTable.from_incidents(inc), pd.Timestamp("2025-01-20", tz="Europe/London"), Horizon(14), grid)
+    SelfExciting(random_state=k).fit(hist).predict(hist.origin, hist.horizon)
     if k == 0:
         detect_visits(pings, places, crs=27700)
     else:  # float32 / whole-metre positions, times in milliseconds, another time zone, unsorted, a given gap

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from conftest import REPO, build_demo_pack, fast_config
@@ -84,7 +86,10 @@ def test_layers_gpkg_in_bng_with_every_layer(pack):
     import geopandas as gpd
     import pyogrio
 
-    names = [n for n, _ in pyogrio.list_layers(pack / "layers.gpkg")]
+    listed = pyogrio.list_layers(pack / "layers.gpkg")
+    # every map layer, and QGIS's layer_styles table (no geometry) with their styles
+    names = [n for n, gtype in listed if gtype is not None]
+    assert [n for n, gtype in listed if gtype is None] == ["layer_styles"]
     for n in ("wards", "tasking_items", "hotspot_areas", "emerging_hotspots"):
         assert n in names
     assert any(n.startswith("gistar_") for n in names)
@@ -332,6 +337,24 @@ def test_barnet_pack_from_real_data(shared_data, tmp_path):
     assert any("Peak days and Peak hours" in n and "month" in n for n in man["tasking"]["omitted_columns"])
     assert man["rows"]["rows_read"] == man["rows"]["accepted"] + man["rows"]["quarantined"]
     assert len(list((out / "wards").glob("*.html"))) == man["layers"]["wards"]
+    # CCTV: both inventories stated, gap places named with their own harm, readers and sites named
+    html = (out / "index.html").read_text()
+    cctv = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[html.index("<h2>CCTV and ANPR") :]))
+    assert "Barnet Council public-space CCTV list dated 2017-06-12: 124 camera rows in the list" in cctv
+    assert "20 good (within 75 m), 48 fair (within 200 m)" in cctv and "TfL JamCam traffic cameras" in cctv
+    gaps = pd.read_csv(out / "cctv" / "gap_places.csv")
+    assert gaps["name"].str.contains("/").sum() >= len(gaps) // 2 and gaps["ward_name"].notna().all()
+    # each place its own harm, not the borough total repeated: the places are disjoint (an incident counts in
+    # one place at most) and no two of the top ten show the same harm (small places may tie, e.g. 13 and 13)
+    places = gpd.read_file(out / "layers.gpkg", layer="coverage_gaps")
+    assert len(places) == len(gaps) and places["harm"].tolist() == gaps["harm"].tolist()
+    geoms = list(places.geometry)
+    assert not any(geoms[i].intersects(geoms[j]) for i in range(len(geoms)) for j in range(i + 1, len(geoms)))
+    assert gaps["harm"].head(10).nunique() == min(10, len(gaps))
+    readers = pd.read_csv(out / "cctv" / "anpr_readers.csv")
+    assert len(readers) == 3 and readers["reason"].str.contains("crosses the boundary into").all()
+    sites = pd.read_csv(out / "cctv" / "proposed_sites.csv")
+    assert sites["street"].notna().all() and sites["ward_name"].notna().all()
     # the printable briefing: A4, at most 6 pages, the top place by id and street
     from test_briefing import check_a4, pdf_pages
 

@@ -29,6 +29,7 @@ def test_registry_knows_every_stage_and_its_sections():
         "coverage",
         "forecast",
         "concentration",
+        "dosage",
         "tasking",
     ]
     assert set(REGISTRY) == {s.name for s in ANALYSIS_STAGES}
@@ -124,6 +125,7 @@ def test_registry_pack_equals_pack_from_library_calls(tmp_path_factory, tmp_path
     from hotspots.coverage.cameras import read_inventory
     from hotspots.coverage.report import coverage_report
     from hotspots.forecast.outlook import forecast_outlook
+    from hotspots.geo.streets import StreetPoints
     from hotspots.pipeline import write_pack
     from hotspots.stages import RunResults, TrendsResult, load_inputs
     from hotspots.tasking.fim import build_tasking
@@ -157,6 +159,8 @@ def test_registry_pack_equals_pack_from_library_calls(tmp_path_factory, tmp_path
         anpr=cfg.anpr,
         hotspot_areas=surf.hotspot_polygons(),
         harm_weights=cfg.harm_weights(),
+        streets=StreetPoints.from_incidents(inp.incidents, cfg.crs),  # every incident read names the streets
+        merge_distance_m=cfg.tasking.merge_distance_m,
     )
     fc = forecast_outlook(
         inp.incidents, area, grid, fim, cfg.forecast, seed=seed, timezone=tz, fortnight_days=cfg.analysis.fortnight_days

@@ -33,8 +33,11 @@ def ref_in_sector(px, py, cx, cy, rng, brg, fov):
 def ref_los(h, x0, ytop, cs, ax, ay, mount, bx, by, target):
     """Same rule as the kernel, written with numpy: samples every cs/2, own and target pixels skipped."""
 
+    def mm(v):  # the engine's binning rule: whole millimetres, a point on an edge goes east / south
+        return np.floor(np.asarray(v, dtype=float) / 0.001 + 0.5).astype(np.int64)
+
     def pix(x, y):
-        return int(np.floor((ytop - y) / cs)), int(np.floor((x - x0) / cs))
+        return int((mm(ytop) - mm(y)) // mm(cs)), int((mm(x) - mm(x0)) // mm(cs))
 
     def surf(x, y):
         r, c = pix(x, y)
@@ -47,8 +50,8 @@ def ref_los(h, x0, ytop, cs, ax, ay, mount, bx, by, target):
         return True
     t = np.arange(1, n) / n
     xs, ys = ax + t * (bx - ax), ay + t * (by - ay)
-    rows = np.floor((ytop - ys) / cs).astype(int)
-    cols = np.floor((xs - x0) / cs).astype(int)
+    rows = (mm(ytop) - mm(ys)) // mm(cs)
+    cols = (mm(xs) - mm(x0)) // mm(cs)
     own, tgt = pix(ax, ay), pix(bx, by)
     keep = ~(((rows == own[0]) & (cols == own[1])) | ((rows == tgt[0]) & (cols == tgt[1])))
     keep &= (rows >= 0) & (cols >= 0) & (rows < h.shape[0]) & (cols < h.shape[1])
@@ -104,7 +107,7 @@ def test_cover_pairs_against_bruteforce():
         fov_deg=rng.choice([45.0, 90.0, 360.0], n),
     )
     p, c = visibility_pairs(cams, px, py)
-    got = set(zip(p.tolist(), c.tolist()))
+    got = set(zip(p.tolist(), c.tolist(), strict=True))
     want = set()
     for k in range(n):
         r = cams.iloc[k]
@@ -160,7 +163,7 @@ def test_line_of_sight_kernel_against_numpy_reference():
     )
     px, py = rng.uniform(1000, 1120, 800), rng.uniform(1940, 2060, 800)
     p, c = visibility_pairs(cams, px, py, ob)
-    got = set(zip(p.tolist(), c.tolist()))
+    got = set(zip(p.tolist(), c.tolist(), strict=True))
     want = set()
     for k in range(len(cams)):
         r = cams.iloc[k]

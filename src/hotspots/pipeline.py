@@ -33,16 +33,19 @@ from .render import layers as L
 from .render import maps, report
 from .render.briefing import BRIEFING_PDF, write_briefing
 from .render.concentration import render_concentration
+from .render.dosage import render_dosage
 from .render.filenames import ward_map_files
 from .render.public import PublicTier
 from .stages import ANALYSIS_STAGES, RunInputs, RunResults, Stage, load_inputs, run_stages
 from .stages.inputs import parse_fim_date
 from .stages.results import TaskingList
+from .tasking import dosage as dosage_stage
 from .tasking import stage as tasking_stage
 from .writable import check_writable
 
-#: Every stage of a pack, in the order they run: the analyses, then the tasking list.
-PIPELINE_STAGES: tuple[Stage, ...] = (*ANALYSIS_STAGES, tasking_stage.STAGE)
+#: Every stage of a pack, in the order they run: the analyses, the patrol delivered at the last list's places,
+#: then the tasking list.
+PIPELINE_STAGES: tuple[Stage, ...] = (*ANALYSIS_STAGES, dosage_stage.STAGE, tasking_stage.STAGE)
 
 #: Stages that always run and are not listed in the manifest's ``stages_run`` (as in 0.1.0 manifests).
 _UNLISTED = ("ward_table",)
@@ -62,8 +65,11 @@ def input_files(cfg: Config) -> list[Path]:
         v = getattr(sa, key)
         if v:
             files.append(cfg.path(v))
-    if cfg.cameras.inventory:
-        files.append(cfg.path(cfg.cameras.inventory))
+    files += [cfg.path(s.path) for s in cfg.cameras.sources()]
+    for key in ("roads", "boundary", "street_points", "neighbours"):
+        v = getattr(cfg.anpr, key)
+        if v:
+            files.append(cfg.path(v))
     return files
 
 
@@ -164,6 +170,8 @@ def manifest(
             "omitted_columns": list(tl.omitted_notes()),
             "choices": dict(tl.choices),
         }
+    if res.dosage is not None:
+        man["dosage"] = res.dosage.summary()
     man["stages_run"] = sorted(s.name for s in PIPELINE_STAGES if s.name not in _UNLISTED and res.ran(s.name))
     man["stages_not_run"] = dict(res.not_run)
     man["layers"] = {k: int(len(v)) for k, v in layers.items()}
@@ -190,7 +198,7 @@ def write_pack(res: RunResults, out_dir: str | Path, rep: Reporter | None = None
     """Write every product of ``res`` into ``out_dir`` as a whole; returns the pack folder (absolute).
 
     index.html, tasking.csv/html, briefing.pdf, map.html, wards/<ward map file>.html, layers.gpkg,
-    gis/*.tif, public/, quarantine.csv, ward_table.csv and manifest.json.
+    gis/*.tif, public/, quarantine.csv, ward_table.csv, cctv/*.csv (when coverage ran) and manifest.json.
     ``res`` must hold the tasking list and the ward table (as :func:`analyse` returns).
     The pack is written under the output folder's lock into a hidden folder and swapped
     into place only when complete (:func:`hotspots.outfolder.writing`): a failed or killed
@@ -211,6 +219,10 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
         write_csv(tasking.to_frame(), tmp / "tasking.csv")
         write_csv(res.ward_table, tmp / "ward_table.csv")
         res.ingest.write_quarantine(tmp / "quarantine.csv")
+        if res.coverage is not None:
+            res.coverage.write_tables(tmp / "cctv")
+        if res.dosage is not None:  # unit pseudonyms and per-place patrol: never in public/
+            res.dosage.write(tmp)
     with rep.stage("GIS layers"):
         layers = L.vector_layers(res)
         L.write_gpkg(layers, tmp / "layers.gpkg", tasking, as_of=res.fim_date)
@@ -227,6 +239,7 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
     with rep.stage("pages"):
         report.render_tasking(res, tasking, tmp, ward_files)
         render_concentration(res, tmp)
+        render_dosage(res, tmp)
         report.render_index(res, tasking, layers, tmp, ward_files, pcfg.enabled)
     files = [p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()] + ["manifest.json"]
     man = manifest(res, rep.timings, files, layers, public)

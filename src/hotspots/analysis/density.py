@@ -184,7 +184,7 @@ class DensityResult:
             f"{self.label or 'density'} ({self.units}); {self.kernel} kernel, radius {self.radius_m:.0f} m "
             f"[{self.radius_rule}]" + (f"; harm scheme {self.harm_scheme}" if self.harm_scheme else "")
         )
-        return self.grid.write_geotiff(path, self.surface, description=desc)
+        return self.grid.write_geotiff(path, self.surface, description=desc, units=self.units)
 
     def percentile_mask(self, percentile: float) -> np.ndarray:
         """Cells (bool, nrows x ncols) at or above the given percentile of the in-area surface."""

@@ -78,6 +78,8 @@ _FILLER = {
     "each",
     "every",
     "per",
+    "patrol",
+    "meanwhile",
 }
 
 
@@ -232,6 +234,9 @@ class _Reader:
         k = _num(m.group(1))
         self.lasts_days = int(round(k * (7 if m.group(2).startswith("week") else 1)))
 
+    def next_period(self, m: re.Match[str]) -> None:
+        self.lasts_days = 14 if m.group(1) == "fortnight" else 7
+
     def at_night(self, m: re.Match[str]) -> None:
         self.nights = True
 
@@ -292,5 +297,6 @@ def parse_dosage(text: str, where: str = "dosage") -> Dosage:
     r.take(rf" (?:{_NUM} (?:times? )?)?(?:a|an|per|each|every) (hour|day|week|night) ", r.frequency)
     r.take(r" (hourly|daily|nightly|weekly) ", r.adverb)
     r.take(rf" (?:for )?{_NUM} (days?|weeks?) ", r.lasts)
+    r.take(r" for the next (fortnight|week) ", r.next_period)
     r.take(r" (?:at )?nights? ", r.at_night)
     return r.dosage()

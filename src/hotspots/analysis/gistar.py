@@ -192,7 +192,10 @@ class GiStarResult:
         if self.grid is None:
             raise InputError("to_geotiff needs a grid result; polygon results use to_frame().")
         vals = self.z if what == "z" else self.classes.astype(float)
-        return self.grid.write_geotiff(path, self.to_array(vals), description=f"Gi* {what} {self.label}".strip())
+        units = "z-score (standard deviations)" if what == "z" else "Gi* class (-3 cold 99% .. 3 hot 99%)"
+        return self.grid.write_geotiff(
+            path, self.to_array(vals), description=f"Gi* {what} {self.label}".strip(), units=units
+        )
 
 
 # --------------------------------------------------------------------------- computation

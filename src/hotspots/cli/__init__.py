@@ -42,6 +42,7 @@ SUBCOMMANDS = (
     "nearrepeat",
     "trends",
     "concentration",
+    "dosage",
     "evaluate",
     "cctv",
     "backtest",

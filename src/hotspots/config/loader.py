@@ -43,8 +43,10 @@ from .sections import (
     CoverageConfig,
     CrimeTypesConfig,
     DensityConfig,
+    DosageConfig,
     EvaluateConfig,
     ExceptionsConfig,
+    ExperimentConfig,
     ForecastConfig,
     GiStarConfig,
     GridConfig,
@@ -104,6 +106,8 @@ class Config:
     anpr: AnprConfig
     tasking: TaskingConfig
     concentration: ConcentrationConfig
+    dosage: DosageConfig
+    experiment: ExperimentConfig
     playbook: PlaybookConfig
     render: RenderConfig
     public: PublicConfig
@@ -375,7 +379,8 @@ def _path_fields(obj: Any) -> list[tuple[str, str]]:
 
 
 def _check_section_paths(cfg: Config, name: str, obj: Any) -> None:
-    """Every data path a section names must exist (config-relative files are checked where they are read)."""
+    """Every data path a section names must exist (config-relative files are checked where they are read),
+    including the paths of its tables of tables (e.g. ``cameras.inventories[1].path``)."""
     for key, base in _path_fields(obj):
         value = getattr(obj, key)
         if not value or base != "data":
@@ -386,6 +391,12 @@ def _check_section_paths(cfg: Config, name: str, obj: Any) -> None:
                 f"{cfg.source_file}: {name}.{key} {value!r} -> {p} does not exist; fix the path, "
                 f"set [project] data_dir, ${DATA_DIR_ENV} or --data-dir."
             )
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, tuple):
+            for i, item in enumerate(value):
+                if dataclasses.is_dataclass(item) and not isinstance(item, type):
+                    _check_section_paths(cfg, f"{name}.{f.name}[{i}]", item)
 
 
 def load_config(path: str | Path, data_dir: str | None = None) -> Config:

@@ -83,6 +83,14 @@ DATA_PATH = {"path": "data"}
 CONFIG_PATH = {"path": "config"}
 
 
+def _iso_date(value: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _unknown_types(types: tuple[str, ...]) -> list[str]:
     return [c for c in types if c not in CANONICAL_CRIME_TYPES]
 
@@ -110,21 +118,37 @@ _METHOD_PATTERNS = (
     (re.compile(r"naive_(\d+)d"), "naive_days"),
     (re.compile(r"kde_(\d+)m"), "kde_radius"),
 )
-_FIXED_METHODS = ("kde", "longrun_kde", "longrun_counts", "prospective", "gistar", "learned", "blend")
+_FIXED_METHODS = (
+    "kde",
+    "longrun_kde",
+    "longrun_counts",
+    "prospective",
+    "etas",
+    "gistar",
+    "learned",
+    "learned_etas",
+    "blend",
+)
+#: ``<method>+relocated``: the method fitted on history carried onto the current location set
+#: after a change of the publisher's map points (:mod:`hotspots.forecast.locations`).
+RELOCATED_SUFFIX = "+relocated"
 FORECAST_METHOD_HELP = (
-    "naive_<N>m, naive_<N>d, kde, kde_<R>m, longrun_kde, longrun_counts, prospective, gistar, learned, blend"
+    "naive_<N>m, naive_<N>d, kde, kde_<R>m, longrun_kde, longrun_counts, prospective, etas, gistar, "
+    f"learned, learned_etas, blend (any of them with {RELOCATED_SUFFIX})"
 )
 
 
 def parse_forecast_method(name: str) -> tuple[str, int | None]:
     """The kind of a forecast method name and its number: ``naive_6m`` -> ("naive_months", 6),
-    ``kde_200m`` -> ("kde_radius", 200), ``kde`` -> ("kde", None). Unknown names raise ConfigError."""
+    ``kde_200m`` -> ("kde_radius", 200), ``kde`` -> ("kde", None); ``<name>+relocated`` parses as
+    ``<name>`` (its variant fitted on relocated history). Unknown names raise ConfigError."""
+    base = name.removesuffix(RELOCATED_SUFFIX)
     for pattern, kind in _METHOD_PATTERNS:
-        m = pattern.fullmatch(name)
+        m = pattern.fullmatch(base)
         if m:
             return kind, int(m.group(1))
-    if name in _FIXED_METHODS:
-        return name, None
+    if base in _FIXED_METHODS:
+        return base, None
     raise ConfigError(f"unknown forecast method {name!r}; choose from {FORECAST_METHOD_HELP}.")
 
 
@@ -645,9 +669,12 @@ class EvaluateConfig:
 class ForecastConfig:
     """[forecast]: which method forecasts the coming horizon and how it is chosen.
 
-    ``method``: ``"auto"`` (the best of ``candidates`` in a backtest on the
-    run's own data) or a method name (``naive_12m``, ``kde``, ``longrun_kde``,
-    ``longrun_counts``, ``prospective``, ``gistar``, ``learned``...).
+    ``method``: ``"auto"`` (chosen from ``candidates`` by the selection rule on
+    the run's own past backtest scores; the pack quotes the rule's own
+    out-of-sample record) or a method name (``naive_12m``, ``kde``,
+    ``longrun_kde``, ``longrun_counts``, ``prospective``, ``etas``, ``gistar``,
+    ``learned``, ``learned_etas``, ``blend``; ``<name>+relocated`` for the
+    method fitted on history carried onto the current published locations).
     ``window``: number of rolling origins (one horizon apart, the last ending at
     the FIM date) in the in-pipeline backtest. ``candidates``: methods compared
     when ``auto`` (empty = the defaults for the data's time precision).
@@ -693,16 +720,77 @@ class ForecastConfig:
 
 # --------------------------------------------------------------------------- cameras and coverage
 @dataclass(frozen=True)
+class CameraInventorySource:
+    """One ``[[cameras.inventories]]`` entry: a camera list, who published it and how to read it.
+
+    ``label`` names the inventory on every page; ``dated`` (ISO date) is when the
+    list was published or last updated; ``default_type`` (cctv, anpr, traffic)
+    types a file without a type column; ``crs`` is the CRS of x/y columns (''
+    = ``[project] crs``); ``description_field`` the column describing where
+    each camera is ('' = the first of description, location_desc, name,
+    location, view). ``quality_field`` names a column of positional-quality
+    classes and ``position_error_m`` gives each class its positional-error
+    radius in metres: the camera's true position is taken to be anywhere
+    within that distance of the mapped one, all places equally likely, and its
+    coverage counts with the probability that the true position sees each
+    place (0 m = the position is exact).
+    """
+
+    path: str = field(default="", metadata=DATA_PATH)
+    label: str = ""
+    dated: str = ""
+    default_type: str = ""
+    crs: str = ""
+    description_field: str = ""
+    quality_field: str = ""
+    position_error_m: dict[str, float] = field(default_factory=dict)
+
+    def validate(self, where: str) -> None:
+        if not self.path:
+            raise ConfigError(f"{where}: every [[cameras.inventories]] entry needs a path.")
+        _check_inventory_fields(where, "[[cameras.inventories]]", self.default_type, self.crs, self.dated)
+        if self.quality_field and not self.position_error_m:
+            raise ConfigError(
+                f"{where}: [[cameras.inventories]] quality_field = {self.quality_field!r} needs a "
+                "position_error_m table giving each quality class its error radius in metres."
+            )
+        bad = {k: v for k, v in self.position_error_m.items() if not (0 <= v <= 5000)}
+        if bad:
+            raise ConfigError(
+                f"{where}: [[cameras.inventories]] position_error_m must be between 0 and 5000 metres, got {bad}."
+            )
+
+
+def _check_inventory_fields(where: str, key: str, default_type: str, crs: str, dated: str) -> None:
+    if default_type and default_type not in CAMERA_TYPES:
+        raise ConfigError(f"{where}: {key} default_type must be one of {list(CAMERA_TYPES)}, got {default_type!r}.")
+    if crs and parse_crs(crs) is None:
+        raise ConfigError(
+            f"{where}: {key} crs {crs!r} is not a CRS pyproj knows; give an EPSG code such as EPSG:27700."
+        )
+    if dated and not _iso_date(dated):
+        raise ConfigError(f"{where}: {key} dated {dated!r} is not an ISO date (YYYY-MM-DD).")
+
+
+@dataclass(frozen=True)
 class CamerasConfig:
-    """[cameras]: the inventory file and per-type viewing defaults.
+    """[cameras]: the camera inventories and per-type viewing defaults.
 
     Ranges in metres, angles in degrees (bearing clockwise from grid north),
-    heights in metres above ground. ``crs`` is the CRS of x/y columns in a CSV
-    inventory ('' = ``[project] crs``).
+    heights in metres above ground. One inventory can be given by ``inventory``
+    (with ``label``, ``dated``, ``default_type`` and ``crs``, the CRS of x/y
+    columns in a CSV, '' = ``[project] crs``); any number more, each with its own
+    reading rules, as ``[[cameras.inventories]]`` tables (see
+    :class:`CameraInventorySource`). A camera row whose range is above
+    ``max_range_m`` or whose mounting height is above ``max_mount_height_m`` is
+    rejected with the reason. ``position_samples`` positions stand for a camera
+    whose position is uncertain (see :mod:`hotspots.coverage.uncertain`).
     """
 
     inventory: str = field(default="", metadata=DATA_PATH)
     crs: str = ""
+    dated: str = ""  # ISO date of the ``inventory`` list
+    inventories: tuple[CameraInventorySource, ...] = ()
     obstruction: str = field(default="", metadata=DATA_PATH)  # building-height / DSM GeoTIFF (metres)
     obstruction_is_dsm: bool = False  # true: raster holds absolute heights (DSM); ground = min of raster
     cctv_range_m: float = 80.0
@@ -717,43 +805,58 @@ class CamerasConfig:
     label: str = ""  # how reports name the inventory (default: the file name)
     default_type: str = ""  # type for every row when the file has no 'type' column (e.g. "traffic")
     max_distance_from_area_m: float = -1.0  # >= 0: cameras farther from the study area are set aside (listed)
+    max_range_m: float = 1000.0  # a camera row claiming a longer view is rejected
+    max_mount_height_m: float = 100.0  # a camera row mounted higher is rejected
+    position_samples: int = 128  # positions standing for a camera with an uncertain position
 
     def validate(self, where: str) -> None:
         for t in CAMERA_TYPES:
             r, f = getattr(self, f"{t}_range_m"), getattr(self, f"{t}_fov_deg")
-            if not (r > 0):
-                raise ConfigError(f"{where}: [cameras] {t}_range_m must be > 0 metres, got {r}.")
+            if not (0 < r <= self.max_range_m):
+                raise ConfigError(
+                    f"{where}: [cameras] {t}_range_m must be > 0 and at most max_range_m ({self.max_range_m:g}) "
+                    f"metres, got {r}."
+                )
             if not (0 < f <= 360):
                 raise ConfigError(f"{where}: [cameras] {t}_fov_deg must be in (0, 360] degrees, got {f}.")
         if self.mount_height_m < 0 or self.target_height_m < 0:
             raise ConfigError(f"{where}: [cameras] mount_height_m and target_height_m must be >= 0 metres.")
-        if self.default_type and self.default_type not in CAMERA_TYPES:
-            raise ConfigError(
-                f"{where}: [cameras] default_type must be one of {list(CAMERA_TYPES)}, got {self.default_type!r}."
-            )
+        _check_inventory_fields(where, "[cameras]", self.default_type, self.crs, self.dated)
         bad = [t for t in self.coverage_types if t not in CAMERA_TYPES]
         if bad:
             raise ConfigError(
                 f"{where}: [cameras] coverage_types has unknown type(s) {bad}; choose from {list(CAMERA_TYPES)}."
             )
-        if self.crs and parse_crs(self.crs) is None:
+        if not (0 < self.max_range_m <= 10_000) or not (0 < self.max_mount_height_m <= 1000):
             raise ConfigError(
-                f"{where}: [cameras] crs {self.crs!r} is not a CRS pyproj knows; give an EPSG code such as EPSG:27700."
+                f"{where}: [cameras] max_range_m must be in (0, 10000] metres and max_mount_height_m in (0, 1000]."
             )
+        if not (1 <= self.position_samples <= 4096):
+            raise ConfigError(f"{where}: [cameras] position_samples must be 1..4096, got {self.position_samples}.")
+
+    def sources(self) -> tuple[CameraInventorySource, ...]:
+        """Every inventory to read: ``inventory`` (with this section's label, date, type and CRS) first,
+        then the ``[[cameras.inventories]]`` tables."""
+        first = (
+            (
+                CameraInventorySource(
+                    path=self.inventory,
+                    label=self.label,
+                    dated=self.dated,
+                    default_type=self.default_type,
+                    crs=self.crs,
+                ),
+            )
+            if self.inventory
+            else ()
+        )
+        return first + self.inventories
 
     def default_range(self, ctype: str) -> float:
         return float(getattr(self, f"{ctype}_range_m"))
 
     def default_fov(self, ctype: str) -> float:
         return float(getattr(self, f"{ctype}_fov_deg"))
-
-
-def _iso_date(value: str) -> bool:
-    try:
-        dt.datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -803,7 +906,7 @@ class SitingConfig:
     candidate_buffer_m: float = 150.0
     max_candidates: int = 2000
     time_limit_s: float = 60.0
-    solver: str = "auto"  # auto | spopt | pulp | greedy
+    solver: str = "auto"  # auto (= highs, in this process) | highs | spopt | pulp | greedy
     spopt_max_terms: int = 250_000  # spopt writes dense demand x site terms; above this the sparse model is used
     target_share: float = 0.25  # set covering: fewest new cameras to see this share of all harm
     curve: str = "optimal"  # optimal | greedy: how the 1..k marginal-gain curve is computed
@@ -811,8 +914,10 @@ class SitingConfig:
     def validate(self, where: str) -> None:
         if self.k < 1:
             raise ConfigError(f"{where}: [siting] k must be >= 1 new cameras, got {self.k}.")
-        if self.solver not in ("auto", "spopt", "pulp", "greedy"):
-            raise ConfigError(f"{where}: [siting] solver must be auto, spopt, pulp or greedy, got {self.solver!r}.")
+        if self.solver not in ("auto", "highs", "spopt", "pulp", "greedy"):
+            raise ConfigError(
+                f"{where}: [siting] solver must be auto, highs, spopt, pulp or greedy, got {self.solver!r}."
+            )
         if self.candidate_source not in ("auto", "roads", "lattice"):
             raise ConfigError(
                 f"{where}: [siting] candidate_source must be auto, roads or lattice, got {self.candidate_source!r}."
@@ -840,13 +945,42 @@ def _default_class_weights() -> dict[str, float]:
     return {"motorway": 4.0, "a_road": 3.0, "b_road": 2.0, "minor": 1.0}
 
 
+#: Road classes an [anpr] road may have (``unclassified`` when the roads carry none).
+ROAD_CLASSES = ("motorway", "a_road", "b_road", "minor", "unclassified")
+
+
 @dataclass(frozen=True)
 class AnprConfig:
-    """[anpr]: entry-point weighting and the number of new readers (metres)."""
+    """[anpr]: where roads enter the area, how entry points are weighted, how many new readers (metres).
+
+    Entry points are where ``roads`` cross the outline (``boundary``), plus,
+    with ``street_points`` (a police.uk street-crime CSV of the crimes just
+    beyond the boundary), streets whose police.uk points lie on both sides of
+    the boundary: the closest inside/outside pair of one street name at most
+    ``street_pair_max_m`` apart whose segment crosses the boundary once, at an
+    angle of at least ``street_min_angle_deg`` to it, with one of the two points
+    at least ``street_min_side_m`` from it (a road running along the boundary
+    has all its points on the line). A street crossing within
+    ``street_merge_m`` of a road crossing is the same entry (the street names
+    it). ``default_road_class`` is the class of roads whose file has none (e.g.
+    ``a_road`` for the DfT Major Road Network, which holds only motorways and A
+    roads). ``neighbours`` (polygons, named by ``neighbours_name_field``) says
+    which area each entry leads to. An entry without a road name is described
+    by the named police.uk street nearest it, within ``near_street_m``.
+    """
 
     k: int = 20
     boundary: str = field(default="", metadata=DATA_PATH)  # outline file; default: the study-area boundary
     roads: str = field(default="", metadata=DATA_PATH)  # road lines; default: the study area's roads
+    default_road_class: str = ""  # class of roads without one ('' = unclassified)
+    street_points: str = field(default="", metadata=DATA_PATH)  # police.uk CSV of crimes beyond the boundary
+    street_pair_max_m: float = 800.0
+    street_min_side_m: float = 25.0
+    street_min_angle_deg: float = 30.0
+    street_merge_m: float = 150.0
+    near_street_m: float = 500.0  # an entry without a road name is described by the named street this close
+    neighbours: str = field(default="", metadata=DATA_PATH)  # polygons of the neighbouring areas
+    neighbours_name_field: str = "name"
     class_weights: dict[str, float] = field(default_factory=_default_class_weights)
     unknown_class_weight: float = 1.0
     crime_types: tuple[str, ...] = ("burglary", "burglary_residential", "burglary_business", "vehicle_crime")
@@ -870,6 +1004,18 @@ class AnprConfig:
         if bad:
             raise ConfigError(f"{where}: [anpr] class_weights must be >= 0, got {bad}.")
         _check_types(where, "[anpr] crime_types", self.crime_types)
+        if self.default_road_class and self.default_road_class not in ROAD_CLASSES:
+            raise ConfigError(
+                f"{where}: [anpr] default_road_class must be one of {list(ROAD_CLASSES)}, "
+                f"got {self.default_road_class!r}."
+            )
+        for key in ("street_pair_max_m", "street_merge_m", "near_street_m"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"{where}: [anpr] {key} must be > 0 metres.")
+        if self.street_min_side_m < 0 or not (0 <= self.street_min_angle_deg <= 90):
+            raise ConfigError(
+                f"{where}: [anpr] street_min_side_m must be >= 0 metres and street_min_angle_deg in 0..90 degrees."
+            )
 
 
 # --------------------------------------------------------------------------- tasking
@@ -971,6 +1117,100 @@ class ConcentrationConfig:
             v = getattr(self, key)
             if not 0 < v <= 1:
                 bad(key, f"must be a share in (0, 1], got {v}.")
+
+
+#: Where patrol positions come from: GPS pings (CSV or GPX) or a patrol log (CSV).
+EXPERIMENT_KINDS = ("", "allocation", "crossover")
+
+
+@dataclass(frozen=True)
+class DosageConfig:
+    """[dosage]: patrol delivered at the last list's places, against the dosage asked for.
+
+    ``pings``: a GPS pings file or folder (CSV, CSV.GZ or GPX; '' = none), relative to the data folder;
+    ``pings_crs``: CRS of x/y columns in the pings ('' = longitude/latitude or GPX);
+    ``patrol_log``: a patrol log CSV (place or item id, start, end, unit) used when there are no pings;
+    ``pseudonym_key_env``: the NAME of an environment variable holding a secret (at least 16 characters)
+    for unit pseudonyms that stay the same from run to run (never the key itself; '' = units numbered
+    Unit 01, Unit 02, ... per run). Visit rules: ``buffer_m`` (metres added around a place),
+    ``max_gap_s`` (seconds between inside pings that still make one stay; 0 = automatic),
+    ``min_dwell_s`` (least presence of a visit, seconds), ``drive_speed_mps`` (a stay crossed faster, in
+    metres per second, is a drive-through). Compliance: ``under`` and ``over`` (shares of the minutes
+    asked for below / above which a place is under- or over-dosed), ``peak_window_hours`` (hours a "per
+    hour" dosage covers). Outcomes: ``outcome_buffer_m`` (displacement ring, metres) and ``controls``
+    (matched untasked places per tasked place).
+    """
+
+    pings: str = field(default="", metadata=DATA_PATH)
+    pings_crs: str = ""
+    patrol_log: str = field(default="", metadata=DATA_PATH)
+    pseudonym_key_env: str = ""
+    buffer_m: float = 10.0
+    max_gap_s: float = 0.0
+    min_dwell_s: float = 120.0
+    drive_speed_mps: float = 5.0
+    under: float = 0.8
+    over: float = 1.5
+    peak_window_hours: float = 3.0
+    outcome_buffer_m: float = 200.0
+    controls: int = 3
+
+    def validate(self, where: str) -> None:
+        def bad(key: str, msg: str) -> NoReturn:
+            raise ConfigError(f"{where}: [dosage] {key} {msg}")
+
+        for key in ("buffer_m", "max_gap_s", "min_dwell_s", "outcome_buffer_m"):
+            if not getattr(self, key) >= 0:
+                bad(key, f"must be >= 0, got {getattr(self, key)}.")
+        if not self.drive_speed_mps > 0:
+            bad("drive_speed_mps", f"must be > 0 metres per second (5 m/s is 18 km/h), got {self.drive_speed_mps}.")
+        if not 0 <= self.under <= 1:
+            bad("under", f"must be a share between 0 and 1 (e.g. 0.8), got {self.under}.")
+        if not self.over >= 1:
+            bad("over", f"must be a share of at least 1 (e.g. 1.5), got {self.over}.")
+        if not 0 < self.peak_window_hours <= 24:
+            bad("peak_window_hours", f"must be between 0 and 24 hours, got {self.peak_window_hours}.")
+        if self.controls < 1:
+            bad("controls", f"must be a whole number >= 1, got {self.controls}.")
+        env = self.pseudonym_key_env
+        if env and not env.replace("_", "").isalnum():
+            bad(
+                "pseudonym_key_env",
+                f"must be the name of an environment variable (letters, digits, _), got {env!r}; "
+                "never put the key itself in the config.",
+            )
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """[experiment]: a randomised patrol experiment over the places of this list.
+
+    ``kind``: '' (none), ``allocation`` (whole places to patrol or no extra patrol) or ``crossover``
+    (patrol and no-patrol days per place, in blocks of ``block_days`` days, as in the Southend harm-spot
+    trial). ``seed``: the random seed of the design (0 = ``[project] seed``); ``share``: share of places
+    (allocation) or of blocks (crossover) on patrol; ``days``: length of the experiment from the
+    meeting date (days).
+    """
+
+    kind: str = ""
+    seed: int = 0
+    share: float = 0.5
+    block_days: int = 7
+    days: int = 14
+
+    def validate(self, where: str) -> None:
+        def bad(key: str, msg: str) -> NoReturn:
+            raise ConfigError(f"{where}: [experiment] {key} {msg}")
+
+        _one_of(bad, "kind", self.kind, EXPERIMENT_KINDS, " ('' for no experiment)")
+        if not 0 < self.share < 1:
+            bad("share", f"must be a share between 0 and 1 (e.g. 0.5), got {self.share}.")
+        if self.block_days < 1:
+            bad("block_days", f"must be >= 1 day, got {self.block_days}.")
+        if self.days < 1:
+            bad("days", f"must be >= 1 day, got {self.days}.")
+        if self.seed < 0:
+            bad("seed", f"must be >= 0, got {self.seed}.")
 
 
 RULE_KINDS = ("", "hotspot", "near_repeat")
@@ -1219,6 +1459,8 @@ SECTIONS: dict[str, type] = {
     "anpr": AnprConfig,
     "tasking": TaskingConfig,
     "concentration": ConcentrationConfig,
+    "dosage": DosageConfig,
+    "experiment": ExperimentConfig,
     "playbook": PlaybookConfig,
     "render": RenderConfig,
     "public": PublicConfig,

@@ -13,7 +13,9 @@ Conventions shared by every kernel:
 * a target is visible when it lies in the sector and the straight line from the
   camera (surface + mount_h) to the target (surface + target_h) passes above
   every raster sample between them (sampled every ``cs / 2`` metres, the
-  camera's and the target's own pixels excluded).
+  camera's and the target's own pixels excluded). A point is looked up in the
+  raster by the engine's one binning rule (:mod:`hotspots.geo._binning`: whole
+  millimetres, a point on a pixel edge belongs to the pixel east / south of it).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from ..geo._binning import col_of, row_of
 
 
 @njit(cache=True)
@@ -38,8 +42,8 @@ def _in_sector(dx, dy, rng, brg, fov):
 
 @njit(cache=True)
 def _surface(heights, x0, ytop, cs, x, y):
-    c = int(math.floor((x - x0) / cs))
-    r = int(math.floor((ytop - y) / cs))
+    c = col_of(x, x0, cs)
+    r = row_of(y, ytop, cs)
     if r < 0 or c < 0 or r >= heights.shape[0] or c >= heights.shape[1]:
         return 0.0
     v = heights[r, c]
@@ -52,10 +56,10 @@ def _surface(heights, x0, ytop, cs, x, y):
 def _line_of_sight(heights, x0, ytop, cs, ax, ay, mount_h, bx, by, target_h):
     nr = heights.shape[0]
     nc = heights.shape[1]
-    ca = int(math.floor((ax - x0) / cs))
-    ra = int(math.floor((ytop - ay) / cs))
-    cb = int(math.floor((bx - x0) / cs))
-    rb = int(math.floor((ytop - by) / cs))
+    ca = col_of(ax, x0, cs)
+    ra = row_of(ay, ytop, cs)
+    cb = col_of(bx, x0, cs)
+    rb = row_of(by, ytop, cs)
     za = _surface(heights, x0, ytop, cs, ax, ay) + mount_h
     zb = _surface(heights, x0, ytop, cs, bx, by) + target_h
     dx = bx - ax
@@ -66,8 +70,8 @@ def _line_of_sight(heights, x0, ytop, cs, ax, ay, mount_h, bx, by, target_h):
         t = s / nstep
         x = ax + t * dx
         y = ay + t * dy
-        c = int(math.floor((x - x0) / cs))
-        r = int(math.floor((ytop - y) / cs))
+        c = col_of(x, x0, cs)
+        r = row_of(y, ytop, cs)
         if (r == ra and c == ca) or (r == rb and c == cb):
             continue
         if r < 0 or c < 0 or r >= nr or c >= nc:

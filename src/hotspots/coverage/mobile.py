@@ -21,7 +21,7 @@ import shapely
 
 from ..crs import DEFAULT_CRS
 from ..errors import InputError
-from .viewshed import covered_points
+from .uncertain import seen_probability
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,7 +69,8 @@ def mobile_deployments(
     xs = np.asarray(x if x is not None else [], float)
     ys = np.asarray(y if y is not None else [], float)
     hs = np.ones(len(xs)) if harm is None else np.asarray(harm, float)
-    chosen, skipped = [], []
+    chosen: list[dict] = []
+    skipped: list[dict] = []
     for i in order:
         geom = z.geometry.iat[i]
         zid = str(z["zone_id"].iat[i]) if "zone_id" in z.columns else f"zone_{i + 1}"
@@ -96,13 +97,13 @@ def mobile_deployments(
             p = geom.representative_point()
             px, py = p.x, p.y
             basis = "centre of the zone"
-        if cameras is not None and len(cameras) and covered_points(cameras, [px], [py])[0] > 0:
+        if cameras is not None and len(cameras) and seen_probability(cameras, [px], [py])[0] >= 0.5:
             skipped.append(
                 {
                     "zone_id": zid,
                     "kind": kind,
                     "priority": float(z[priority_col].iat[i]),
-                    "reason": "already seen by a live camera",
+                    "reason": "already seen by a live camera (probability at least one half)",
                 }
             )
             continue

@@ -1,23 +1,23 @@
 """The coverage report: which harm the cameras see, the gaps, new CCTV and ANPR sites.
 
-:func:`coverage_report` takes the incidents, the study area, the grid and a
-camera inventory with the ``[cameras]``, ``[coverage]``, ``[siting]`` and
-``[anpr]`` settings and returns a :class:`CoverageResult`, whose
-``write(out_dir)`` writes the coverage report for the CCTV project board
+:func:`coverage_report` takes the incidents, the study area, the grid and the
+camera inventories with the ``[cameras]``, ``[coverage]``, ``[siting]`` and
+``[anpr]`` settings and returns a :class:`~hotspots.coverage.result.CoverageResult`,
+whose ``write(out_dir)`` writes the coverage report for the CCTV project board
 (:func:`hotspots.render.coverage.write_coverage_report` adds the public map, whose
 counts come from the one public aggregation, :mod:`hotspots.render.public`):
 
 =========================  ==========================================================
 ``coverage_by_type.csv``   incidents and harm seen by live cameras, per crime type
-``gaps.csv`` / ``.gpkg``   hotspot areas and high-harm cells outside every viewshed
-``proposed_sites.csv``     k new camera sites with the harm each adds (MCLP)
+``gaps.csv`` / ``.gpkg``   gap places: named by their streets and ward, their own harm
+``proposed_sites.csv``     k new camera sites, each named by its nearest street (MCLP)
 ``marginal_gain.csv/png``  harm covered with 1..k new cameras
 ``set_cover.csv``          fewest new cameras to see [siting] target_share of harm
-``anpr_entry_points.csv``  borough entry points, weights, coverage, new readers
+``anpr_entry_points.csv``  where roads enter the area, weights, coverage
+``anpr_proposed_readers``  new ANPR readers with their road and the reason they rank
 ``cameras_rejected.csv``   inventory rows not used, with reasons
 ``coverage.gpkg``          viewsheds, gaps, proposed sites, entry points (working CRS)
-``summary.json``           figures, solver status, notes, which inventory was used
-``public/public_map.html`` aggregated public-consultation map (no incident detail)
+``summary.json``           figures, solver status, notes, which inventories were used
 =========================  ==========================================================
 
 All geometry is in the working CRS (metres; the grid's CRS).
@@ -25,11 +25,9 @@ All geometry is in the working CRS (metres; the grid's CRS).
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -37,202 +35,29 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from .._csvsafe import write_csv
+from ..analysis.hotspot_places import automatic_merge_distance
+from ..announce import choose
 from ..config.sections import AnprConfig, CamerasConfig, CoverageConfig, SitingConfig
-from ..crs import DEFAULT_CRS
 from ..errors import InputError
 from ..geo.checks import require_points, require_same_crs
 from ..geo.grid import Grid
+from ..geo.streets import StreetPoints
 from ..geo.study_area import StudyArea
 from .anpr import AnprResult, run_anpr
 from .cameras import CameraInventory, make_cameras, restrict_to_area
-from .coverage import CoverageStats, compute_coverage
-from .mobile import MobilePlan, mobile_deployments
-from .siting import (
-    MCLPSolution,
-    SetCoverSolution,
-    coverage_matrix,
-    generate_candidates,
-    marginal_curve,
-    plot_marginal_curve,
-    set_cover,
-    solve_mclp,
-)
+from .candidates import generate_candidates
+from .coverage import compute_coverage
+from .gaps import gap_places
+from .mobile import mobile_deployments
+from .readers import read_outline, read_roads, read_sites
+from .result import SITE_COLUMNS, CoverageResult, ViewSettings
+from .siting import MCLPSolution, SetCoverSolution, coverage_matrix, marginal_curve, set_cover, solve_mclp
+from .uncertain import seen_probability
 from .viewshed import Obstruction, viewshed_polygons
 
 
-@dataclass(frozen=True, eq=False)
-class CoverageResult:
-    """Everything the coverage report shows (frames in the working CRS)."""
-
-    inventory: CameraInventory
-    inventory_label: str
-    stats: CoverageStats
-    viewsheds: gpd.GeoDataFrame
-    candidates: gpd.GeoDataFrame
-    mclp: MCLPSolution
-    proposed_sites: gpd.GeoDataFrame
-    curve: pd.DataFrame
-    set_cover: SetCoverSolution
-    anpr: AnprResult | None
-    mobile: MobilePlan | None
-    boundary: BaseGeometry | None = field(repr=False, default=None)
-    period: tuple[str, str] = ("", "")
-    k: int = 0
-    notes: tuple[str, ...] = ()
-
-    # ------------------------------------------------------------------ views
-    def to_frame(self) -> pd.DataFrame:
-        return self.stats.by_type
-
-    def summary(self) -> dict[str, Any]:
-        bt = self.stats.by_type.set_index("crime_type")
-        allrow = bt.loc["all"] if "all" in bt.index else None
-        c = self.curve
-        out = {
-            "inventory": self.inventory_label,
-            "cameras": {f"{r.type}/{r.status}": int(r.n) for r in self.inventory.summary().itertuples()},
-            "cameras_rejected": int(len(self.inventory.rejected)),
-            "live_cameras_used": int(self.stats.n_cameras),
-            "period": {"start": self.period[0], "end": self.period[1]},
-            "incidents": int(allrow["incidents"]) if allrow is not None else 0,
-            "share_incidents_covered": float(allrow["share_incidents"]) if allrow is not None else 0.0,
-            "share_harm_covered": float(allrow["share_harm"]) if allrow is not None else 0.0,
-            "gaps": int(len(self.stats.gaps)),
-            "siting": {
-                "k": self.k,
-                "candidates": int(len(self.candidates)),
-                "method": self.mclp.method,
-                "status": self.mclp.status,
-                "solve_seconds": round(self.mclp.seconds, 3),
-                "demand_harm_covered_existing": self.mclp.fixed_covered,
-                "demand_harm_covered_with_new": self.mclp.covered,
-                "bound": self.mclp.bound,
-                "gap": self.mclp.gap,
-                "share_with_new": float(c["share_covered"].iloc[-1]) if len(c) else 0.0,
-            },
-            "set_cover": self.set_cover.to_frame().iloc[0].to_dict(),
-            "anpr": (self.anpr.summary().iloc[0].to_dict() if self.anpr is not None else None),
-            "notes": list(self.notes),
-        }
-        return json.loads(json.dumps(out, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
-
-    def map_layers(self) -> dict[str, gpd.GeoDataFrame]:
-        """GeoDataFrames (working CRS) for the renderer: viewsheds, gaps, proposed sites with expected covered
-        harm, ANPR entry points and readers, mobile spots."""
-        layers = {
-            "viewsheds": self.viewsheds,
-            "gaps": self.stats.gaps,
-            "proposed_sites": self.proposed_sites,
-            "cameras": self.inventory.cameras,
-        }
-        if self.anpr is not None:
-            layers["anpr_entry_points"] = self.anpr.entries
-            layers["anpr_readers"] = self.anpr.readers
-        if self.mobile is not None:
-            layers["mobile_spots"] = self.mobile.spots
-        return layers
-
-    # ------------------------------------------------------------------ output
-    def write(self, out_dir: str | Path) -> list[Path]:
-        """Write the coverage report's tables, plot and layers into ``out_dir`` (created); returns the files.
-
-        The public-consultation page is written by :func:`hotspots.render.coverage.write_coverage_report`.
-        """
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        files = []
-
-        def csv(df, name):
-            files.append(write_csv(df, out / name))
-
-        csv(self.stats.by_type, "coverage_by_type.csv")
-        csv(self.stats.gaps, "gaps.csv")
-        csv(self.proposed_sites, "proposed_sites.csv")
-        csv(self.curve, "marginal_gain.csv")
-        csv(self.set_cover.to_frame(), "set_cover.csv")
-        csv(self.inventory.rejected, "cameras_rejected.csv")
-        files.append(
-            plot_marginal_curve(
-                self.curve, out / "marginal_gain.png", title=f"Harm covered with 1..{self.k} new cameras"
-            )
-        )
-        if self.anpr is not None:
-            csv(self.anpr.entries, "anpr_entry_points.csv")
-            csv(self.anpr.readers, "anpr_proposed_readers.csv")
-        if self.mobile is not None:
-            csv(self.mobile.spots, "mobile_deployments.csv")
-        gpkg = out / "coverage.gpkg"
-        if gpkg.exists():
-            gpkg.unlink()
-        for name, g in self.map_layers().items():
-            if g is not None and len(g):
-                g.to_file(gpkg, layer=name, driver="GPKG")
-        if len(self.stats.gaps):
-            gp = out / "gaps.gpkg"
-            if gp.exists():
-                gp.unlink()
-            self.stats.gaps.to_file(gp, layer="gaps", driver="GPKG")
-            files.append(gp)
-        files.append(gpkg)
-        (out / "summary.json").write_text(json.dumps(self.summary(), indent=2))
-        files.append(out / "summary.json")
-        return files
-
-
-# --------------------------------------------------------------------------- readers
-def read_sites(path: Path, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
-    """Candidate camera sites from a CSV (x,y in ``crs`` or lon,lat) or a vector file, in ``crs``.
-
-    Columns ``site_id, x, y, source, road_class, road_name, geometry``.
-    """
-    if path.suffix.lower() == ".csv":
-        df = pd.read_csv(path)
-        cols = {c.lower(): c for c in df.columns}
-        if "x" in cols and "y" in cols:
-            x, y = pd.to_numeric(df[cols["x"]], errors="coerce"), pd.to_numeric(df[cols["y"]], errors="coerce")
-            src_crs = crs
-        elif "lon" in cols and "lat" in cols:
-            x, y = pd.to_numeric(df[cols["lon"]], errors="coerce"), pd.to_numeric(df[cols["lat"]], errors="coerce")
-            src_crs = "EPSG:4326"
-        else:
-            raise InputError(f"{path}: candidate sites need x,y (in the working CRS) or lon,lat columns.")
-        bad = np.nonzero((~np.isfinite(x.to_numpy(float))) | (~np.isfinite(y.to_numpy(float))))[0]
-        if len(bad):
-            raise InputError(
-                f"{path}: row(s) {[int(b) + 2 for b in bad[:5]]} have no numeric position; fix or remove them."
-            )
-        g = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(x, y), crs=src_crs).to_crs(crs)
-    else:
-        g = gpd.read_file(path).to_crs(crs)
-        g["geometry"] = g.geometry.representative_point()
-    g["x"] = g.geometry.x.round(1)
-    g["y"] = g.geometry.y.round(1)
-    idc = next((c for c in ("site_id", "id", "name") if c in g.columns), None)
-    g["site_id"] = g[idc].astype(str) if idc else [f"S{i + 1:04d}" for i in range(len(g))]
-    for c in ("source", "road_class", "road_name"):
-        if c not in g.columns:
-            g[c] = "given" if c == "source" else ""
-    return g[["site_id", "x", "y", "source", "road_class", "road_name", "geometry"]].reset_index(drop=True)
-
-
-def read_roads(path: Path, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
-    """Road lines (any vector file) in ``crs``, with ``road_class`` ("unclassified" when the file has none)."""
-    if not path.exists():
-        raise InputError(f"roads file {path} does not exist; fix [anpr] roads.")
-    r = gpd.read_file(path).to_crs(crs)
-    if "road_class" not in r.columns:
-        r["road_class"] = "unclassified"
-    return r
-
-
-def read_outline(path: Path, crs: str = DEFAULT_CRS) -> BaseGeometry:
-    """The union of a polygon file's features in ``crs`` (e.g. the borough outline for ANPR entry points)."""
-    return shapely.union_all(gpd.read_file(path).to_crs(crs).geometry.to_numpy())
-
-
 # --------------------------------------------------------------------------- steps of the report
-def _period_filter(incidents: pd.DataFrame, cov: CoverageConfig) -> tuple[pd.DataFrame, tuple[str, str], list[str]]:
+def period_incidents(incidents: pd.DataFrame, cov: CoverageConfig) -> tuple[pd.DataFrame, tuple[str, str], list[str]]:
     """The incidents of ``[coverage]`` period and crime types, the period as ISO dates, notes."""
     inc = incidents
     notes = []
@@ -271,7 +96,7 @@ def _inventory(
     """The inventory restricted to the study area, how reports name it, and notes."""
     if cams.max_distance_from_area_m >= 0:
         inventory = restrict_to_area(inventory, boundary, cams.max_distance_from_area_m)
-    label = label or cams.label or Path(str(inventory.source)).name  # a file name, never a local path
+    label = label or inventory.source  # the inventories' labels (file names by default), never a local path
     notes = [f"camera inventory used: {label}"]
     if len(inventory.rejected):
         notes.append(
@@ -307,15 +132,46 @@ def _siting_demand(
     sit: SitingConfig,
 ) -> _Demand:
     if sit.demand_cell_m > 0:
-        dgrid = Grid.from_boundary(boundary, min(sit.demand_cell_m, grid.cell_size), crs=grid.crs)
-        dh = np.where(dgrid.mask, dgrid.counts(x, y, harm), 0.0)
-        note = f"siting demand: incident harm on {dgrid.cell_size:g} m cells"
-    else:
-        dgrid, dh = grid, hpc
-        note = f"siting demand: harm per analysis-grid cell ({grid.cell_size:g} m)"
-    rows, cols = np.nonzero(dgrid.mask & (dh > 0))
-    xc, yc = dgrid.centres()
-    return _Demand(xc[rows, cols], yc[rows, cols], dh[rows, cols], note)
+        cs = min(sit.demand_cell_m, grid.cell_size)
+        dx, dy, dw = harm_on_cells(boundary, cs, x, y, harm)
+        return _Demand(dx, dy, dw, f"siting demand: incident harm on {cs:g} m cells")
+    rows, cols = np.nonzero(grid.mask & (hpc > 0))
+    xc, yc = grid.centres()
+    note = f"siting demand: harm per analysis-grid cell ({grid.cell_size:g} m)"
+    return _Demand(xc[rows, cols], yc[rows, cols], hpc[rows, cols], note)
+
+
+def harm_on_cells(
+    boundary: BaseGeometry, cell_m: float, x: np.ndarray, y: np.ndarray, harm: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Harm summed on square cells of ``cell_m`` metres: (centre x, centre y, harm) of the cells holding harm.
+
+    The cells are those of ``Grid.from_boundary(boundary, cell_m)`` (aligned to
+    multiples of the cell size, touching the boundary, row-major order), but only
+    the cells that hold incidents are built: a 25 m grid over a borough has
+    about 140,000 cells and the demand needs a few thousand.
+    """
+    minx, miny, maxx, maxy = boundary.bounds
+    cs = float(cell_m)
+    x0, y1 = math.floor(minx / cs) * cs, math.ceil(maxy / cs) * cs
+    ncols, nrows = int(math.ceil((maxx - x0) / cs)), int(math.ceil((y1 - miny) / cs))
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    col = np.floor((x - x0) / cs)
+    row = np.floor((y1 - y) / cs)
+    ok = np.isfinite(col) & np.isfinite(row) & (col >= 0) & (col < ncols) & (row >= 0) & (row < nrows)
+    ids = row[ok].astype(np.int64) * ncols + col[ok].astype(np.int64)
+    cells, inv = np.unique(ids, return_inverse=True)
+    h = np.bincount(inv, weights=np.asarray(harm, float)[ok], minlength=len(cells))
+    r, c = cells // ncols, cells % ncols
+    boxes = shapely.box(x0 + c * cs, y1 - (r + 1) * cs, x0 + (c + 1) * cs, y1 - r * cs)
+    shapely.prepare(boundary)
+    inside = shapely.contains_properly(boundary, boxes)
+    edge = shapely.intersects(boundary, boxes) & ~inside
+    touches = inside.copy()
+    if edge.any():
+        touches[edge] = shapely.area(shapely.intersection(boundary, boxes[edge])) > 0
+    keep = touches & (h > 0)
+    return x0 + (c[keep] + 0.5) * cs, y1 - (r[keep] + 0.5) * cs, h[keep]
 
 
 def _generated_candidates(
@@ -401,8 +257,7 @@ def _solve_siting(
         ]
         fixed_cams = pd.concat([live, pl], ignore_index=True)
         notes.append(f"siting: {len(pl)} planned camera(s) counted as existing coverage")
-    fixed_A = coverage_matrix(fixed_cams, demand.x, demand.y, obstruction, mh, th) if len(fixed_cams) else None
-    fixed = (np.asarray(fixed_A.sum(axis=1)).ravel() > 0) if fixed_A is not None else np.zeros(len(demand.w), bool)
+    seen = seen_probability(fixed_cams, demand.x, demand.y, obstruction, mh, th, cams.position_samples)
     total = float(demand.w.sum())
     kk = max(1, min(k, len(cand))) if len(cand) else 0
     if kk == 0:
@@ -411,17 +266,57 @@ def _solve_siting(
         A,
         demand.w,
         kk,
-        fixed=fixed,
-        fixed_A=fixed_A,
+        seen=seen,
         method=sit.solver,
         time_limit_s=sit.time_limit_s,
         spopt_max_terms=sit.spopt_max_terms,
     )
     curve = marginal_curve(
-        A, demand.w, kk, fixed, fixed_A, sit.solver, sit.curve, sit.time_limit_s, sit.spopt_max_terms, total=total
+        A,
+        demand.w,
+        kk,
+        method=sit.solver,
+        curve=sit.curve,
+        time_limit_s=sit.time_limit_s,
+        spopt_max_terms=sit.spopt_max_terms,
+        total=total,
+        seen=seen,
+        solved=sol,
     )
-    sc = set_cover(A, demand.w, sit.target_share, fixed, total=total, time_limit_s=sit.time_limit_s)
+    sc = set_cover(A, demand.w, sit.target_share, total=total, time_limit_s=sit.time_limit_s, seen=seen)
     return _Siting(sol, curve, sc, _proposed_sites(cand, sol, total, ctype, rng_m), kk, tuple(notes))
+
+
+def name_sites(
+    sites: gpd.GeoDataFrame, streets: StreetPoints | None, wards: gpd.GeoDataFrame, within_m: float = 500.0
+) -> gpd.GeoDataFrame:
+    """Name proposed sites by their nearest street (police.uk points within ``within_m`` metres) and ward:
+    adds ``street``, ``street_distance_m``, ``ward_code``, ``ward_name`` and ``label``."""
+    s = sites.copy()
+    if streets is not None and len(s):
+        names, d = streets.nearest(s["x"].to_numpy(float), s["y"].to_numpy(float), within_m)
+    else:
+        names, d = np.full(len(s), "", dtype=object), np.full(len(s), np.inf)
+    s["street"] = names
+    s["street_distance_m"] = np.where(np.isfinite(d), np.round(d, 0), np.nan)
+    codes, wnames = _wards_at(s, wards)
+    s["ward_code"], s["ward_name"] = codes, wnames
+    s["label"] = [
+        f"Proposed camera site {r}: " + (f"{n}" if n else "no named street nearby") + (f" ({w})" if w else "")
+        for r, n, w in zip(s["rank"], names, wnames, strict=True)
+    ]
+    return gpd.GeoDataFrame(s[[*SITE_COLUMNS, "geometry"]], geometry="geometry", crs=sites.crs)
+
+
+def _wards_at(points: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> tuple[list[str], list[str]]:
+    """The ward code and name at each point ("" outside every ward)."""
+    if not len(points) or wards is None or not len(wards):
+        return [""] * len(points), [""] * len(points)
+    pi, wi = shapely.STRtree(wards.geometry.to_numpy()).query(points.geometry.to_numpy(), predicate="intersects")
+    codes, names = [""] * len(points), [""] * len(points)
+    for p, w in zip(pi[::-1], wi[::-1], strict=True):  # the first ward wins on a shared edge
+        codes[p], names[p] = str(wards["ward_code"].iat[w]), str(wards["ward_name"].iat[w])
+    return codes, names
 
 
 def _proposed_sites(
@@ -438,6 +333,29 @@ def _proposed_sites(
     return gpd.GeoDataFrame(ps, geometry="geometry", crs=cand.crs)
 
 
+def _gap_candidates(
+    grid: Grid, hpc: np.ndarray, hotspot_areas: gpd.GeoDataFrame | None, cov: CoverageConfig
+) -> gpd.GeoDataFrame:
+    """The polygons gap places are made of: the hotspot areas of every crime type (``source`` = the type),
+    the same areas the tasking list's places are made of; without hotspot areas, the high-harm squares of
+    the grid (``source`` = "cell")."""
+    if hotspot_areas is not None and len(hotspot_areas):
+        ha = hotspot_areas.reset_index(drop=True)
+        n = len(ha)
+        ids = ha["area_id"].astype(str).to_numpy() if "area_id" in ha.columns else [f"area_{i + 1}" for i in range(n)]
+        src = ha["label"].astype(str).to_numpy() if "label" in ha.columns else [""] * n
+        return gpd.GeoDataFrame({"area_id": ids, "source": src}, geometry=ha.geometry.values, crs=grid.crs)
+    pos = hpc[grid.mask & (hpc > 0)]
+    if not len(pos):
+        return gpd.GeoDataFrame({"area_id": [], "source": []}, geometry=[], crs=grid.crs)
+    thr = float(np.quantile(pos, cov.high_harm_quantile))
+    rr, cc = np.nonzero(grid.mask & (hpc >= thr) & (hpc > 0))
+    cs = grid.cell_size
+    boxes = shapely.box(grid.xmin + cc * cs, grid.ymax - (rr + 1) * cs, grid.xmin + (cc + 1) * cs, grid.ymax - rr * cs)
+    ids = [f"cell_{int(r * grid.ncols + c)}" for r, c in zip(rr, cc, strict=True)]
+    return gpd.GeoDataFrame({"area_id": ids, "source": "cell"}, geometry=boxes, crs=grid.crs)
+
+
 def _anpr(
     inc: pd.DataFrame,
     x: np.ndarray,
@@ -449,10 +367,13 @@ def _anpr(
     roads: gpd.GeoDataFrame | None,
     outline: BaseGeometry | None,
     anpr_k: int | None,
+    streets: StreetPoints | None,
+    neighbours: gpd.GeoDataFrame | None,
 ) -> tuple[AnprResult | None, list[str]]:
-    """ANPR entry points and readers, when there are road lines; notes either way."""
+    """ANPR entry points and readers, when there are road lines or street points; notes either way."""
     roads = roads if roads is not None else area.roads
-    if roads is None or not len(roads):
+    has_roads = roads is not None and len(roads) > 0
+    if not has_roads and (streets is None or not len(streets)):
         return None, ["ANPR siting skipped: no road lines (set [study_area] roads or [anpr] roads)"]
     sel = inc["crime_type"].isin(list(anpr.crime_types)).to_numpy()
     res = run_anpr(
@@ -465,10 +386,21 @@ def _anpr(
         harm[sel],
         k=anpr_k,
         crs=area.crs,
+        streets=streets,
+        neighbours=neighbours,
     )
-    return res, [f"ANPR: {n}" for n in res.notes] + [
-        "ANPR: flows along the road network are not modelled; entry-point weights stand in for them"
-    ]
+    notes = [f"ANPR: {n}" for n in res.notes]
+    if res.shortfall:
+        notes.append(f"ANPR: {res.shortfall}")
+    return res, [*notes, "ANPR: flows along the road network are not modelled; entry-point weights stand in for them"]
+
+
+def _viewsheds(live: gpd.GeoDataFrame, obstruction: Obstruction | None, cams: CamerasConfig) -> gpd.GeoDataFrame:
+    """One viewshed per live camera at its mapped position, with its inventory, description and positional error."""
+    v = viewshed_polygons(live, obstruction, cams.mount_height_m, cams.target_height_m)
+    for c in ("inventory", "description", "position_quality", "position_error_m"):
+        v[c] = live[c].to_numpy() if c in live.columns else ""
+    return v
 
 
 # --------------------------------------------------------------------------- the report
@@ -488,6 +420,10 @@ def coverage_report(
     candidates: gpd.GeoDataFrame | None = None,
     anpr_roads: gpd.GeoDataFrame | None = None,
     anpr_outline: BaseGeometry | None = None,
+    anpr_streets: StreetPoints | None = None,
+    anpr_neighbours: gpd.GeoDataFrame | None = None,
+    streets: StreetPoints | None = None,
+    merge_distance_m: float | None = None,
     harm_weights: Mapping[str, float] | None = None,
     inventory_label: str = "",
     k: int | None = None,
@@ -498,14 +434,19 @@ def coverage_report(
     """The coverage report (see the module docstring).
 
     ``incidents`` follows the Incidents contract (at least ``x, y, crime_type``
-    and ``harm`` or ``harm_weights``; ``start`` for period filtering), in the
-    grid's CRS like the study area, the cameras and ``hotspot_areas``.
-    ``harm_per_cell`` (nrows, ncols) on ``grid`` is recomputed from the
-    incidents when None or when ``coverage`` narrows the period or crime
-    types. ``candidates`` are given camera sites (else generated around the
-    high-harm cells); ``anpr_roads`` / ``anpr_outline`` replace the study
-    area's roads and boundary for ANPR entry points; ``k`` / ``anpr_k``
-    override the number of new cameras / readers.
+    and ``harm`` or ``harm_weights``; ``start`` for period filtering,
+    ``location_text`` and ``ward_code`` to name gap places), in the grid's CRS
+    like the study area, the cameras and ``hotspot_areas``. ``harm_per_cell``
+    (nrows, ncols) on ``grid`` is recomputed from the incidents when None or
+    when ``coverage`` narrows the period or crime types. ``candidates`` are
+    given camera sites (else generated around the high-harm cells);
+    ``anpr_roads`` / ``anpr_outline`` replace the study area's roads and
+    boundary for ANPR entry points; ``streets`` is the area's street index
+    (default: from the incidents' location texts) and ``anpr_streets`` adds the
+    points beyond the boundary; ``anpr_neighbours`` names where each entry
+    leads. ``merge_distance_m`` is the one rule for a place (None or 0: automatic,
+    :func:`hotspots.analysis.hotspot_places.automatic_merge_distance` over ``incidents``,
+    announced); ``k`` / ``anpr_k`` override the number of new cameras / readers.
     """
     cams, cov = cameras or CamerasConfig(), coverage or CoverageConfig()
     sit, anpr_cfg = siting or SitingConfig(), anpr or AnprConfig()
@@ -518,9 +459,10 @@ def coverage_report(
         *((("hotspot_areas", hotspot_areas),) if hotspot_areas is not None else ()),
     )
     inventory, label, notes = _inventory(inventory, study_area.boundary, cams, inventory_label)
+    notes += [f"cameras: {s}" for s in (s.statement() for s in inventory.summaries())]
     notes.append(_obstruction_note(obstruction))
     live = inventory.live(cams.coverage_types)
-    inc, period, pnotes = _period_filter(incidents, cov)
+    inc, period, pnotes = period_incidents(incidents, cov)
     notes += pnotes
     x, y = inc["x"].to_numpy(float), inc["y"].to_numpy(float)
     harm = harm_of(inc, harm_weights)
@@ -537,13 +479,52 @@ def coverage_report(
         harm,
         grid,
         hpc,
-        hotspot_areas,
         obstruction,
         cov,
         cams.mount_height_m,
         cams.target_height_m,
+        cams.position_samples,
     )
-    viewsheds = viewshed_polygons(live, obstruction, cams.mount_height_m, cams.target_height_m)
+    streets = streets if streets is not None else StreetPoints.from_incidents(incidents, grid.crs)
+    choices: dict[str, str] = {}
+    if merge_distance_m:
+        merge_m = float(merge_distance_m)
+    else:
+        # over every incident given (the analysis window in a pack), as the tasking list does: the same distance
+        merge_m, spacing = automatic_merge_distance(
+            grid.cell_size, incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
+        )
+        choose(
+            choices,
+            "merge_distance_m",
+            f"CCTV gap places: areas within {merge_m:g} m of each other are one place (the larger of "
+            f"the {grid.cell_size:g} m grid cell and the {spacing:.0f} m median spacing of neighbouring incident "
+            "locations, the tasking list's rule; set [tasking] merge_distance_m to change it)",
+        )
+    gaps = gap_places(
+        _gap_candidates(grid, hpc, hotspot_areas, cov),
+        x,
+        y,
+        inc["crime_type"].to_numpy(object),
+        harm,
+        stats.incident_seen,
+        location_text=inc["location_text"].to_numpy(object) if "location_text" in inc.columns else None,
+        ward_code=inc["ward_code"].fillna("").astype(str).to_numpy(object) if "ward_code" in inc.columns else None,
+        ward_names=dict(zip(study_area.wards["ward_code"].astype(str), study_area.wards["ward_name"], strict=True)),
+        streets=streets,
+        merge_distance_m=merge_m,
+        gap_threshold=cov.gap_threshold,
+        max_gaps=cov.max_gaps,
+    )
+    what = (
+        "hotspot areas of every crime type"
+        if hotspot_areas is not None and len(hotspot_areas)
+        else (f"high-harm squares (the top {100 * (1 - cov.high_harm_quantile):g}% of squares with harm)")
+    )
+    notes.append(
+        f"gap places: {what} within {merge_m:g} m of each other are one place, named by its streets "
+        "(police.uk location texts)"
+    )
     demand = _siting_demand(grid, study_area.boundary, hpc, x, y, harm, sit)
     notes.append(demand.note)
     if candidates is not None:
@@ -554,28 +535,55 @@ def coverage_report(
         notes.append(note)
     sited = _solve_siting(cand, demand, inventory, live, obstruction, cams, sit, sit.k if k is None else int(k))
     notes += list(sited.notes)
-    anpr_res, anotes = _anpr(inc, x, y, harm, study_area, inventory, anpr_cfg, anpr_roads, anpr_outline, anpr_k)
+    anpr_streets_all = streets.concat(anpr_streets) if anpr_streets is not None else streets
+    anpr_res, anotes = _anpr(
+        inc,
+        x,
+        y,
+        harm,
+        study_area,
+        inventory,
+        anpr_cfg,
+        anpr_roads,
+        anpr_outline,
+        anpr_k,
+        anpr_streets_all if anpr_streets is not None else None,
+        anpr_neighbours,
+    )
     notes += anotes
     mobile = None
     if mobile_zones is not None and len(mobile_zones):
         mobile = mobile_deployments(mobile_zones, live, start=mobile_start, x=x, y=y, harm=harm, crs=grid.crs)
     return CoverageResult(
-        inventory,
-        label,
-        stats,
-        viewsheds,
-        cand,
-        sited.mclp,
-        sited.proposed,
-        sited.curve,
-        sited.set_cover,
-        anpr_res,
-        mobile,
-        study_area.boundary,
-        period,
-        sited.k,
-        tuple(notes),
+        inventory=inventory,
+        inventory_label=label,
+        live=live,
+        stats=stats,
+        viewsheds=_viewsheds(live, obstruction, cams),
+        gaps=gaps,
+        candidates=cand,
+        mclp=sited.mclp,
+        proposed_sites=name_sites(sited.proposed, streets, study_area.wards),
+        curve=sited.curve,
+        set_cover=sited.set_cover,
+        anpr=anpr_res,
+        mobile=mobile,
+        view=ViewSettings(obstruction, cams.mount_height_m, cams.target_height_m, cams.position_samples),
+        cameras_config=cams,
+        boundary=study_area.boundary,
+        period=period,
+        k=sited.k,
+        notes=tuple(notes),
+        choices=choices,
     )
 
 
-__all__ = ["CoverageResult", "coverage_report", "read_outline", "read_roads", "read_sites"]
+__all__ = [
+    "CoverageResult",
+    "coverage_report",
+    "harm_on_cells",
+    "name_sites",
+    "read_outline",
+    "read_roads",
+    "read_sites",
+]

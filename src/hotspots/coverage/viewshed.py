@@ -114,7 +114,7 @@ def sector_polygon(x: float, y: float, range_m: float, bearing_deg: float, fov_d
         return Point(x, y).buffer(range_m, quad_segs=45)
     n = max(2, int(math.ceil(fov_deg / step_deg)) + 1)
     angs = np.radians(np.linspace(bearing_deg - fov_deg / 2, bearing_deg + fov_deg / 2, n))
-    ring = [(x, y)] + list(zip(x + range_m * np.sin(angs), y + range_m * np.cos(angs))) + [(x, y)]
+    ring = [(x, y), *zip(x + range_m * np.sin(angs), y + range_m * np.cos(angs), strict=True), (x, y)]
     return Polygon(ring)
 
 

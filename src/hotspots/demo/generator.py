@@ -9,6 +9,9 @@
     boundaries/cameras.csv            camera_id, type, x, y, range_m, bearing_deg, fov_deg, status, description
     incidents/incidents.csv           ref, offence, committed_from, committed_to, easting, northing, location
     incidents/planted_truth.json      every planted parameter (sorted keys)
+    patrol/pings.csv.gz               patrol GPS pings of the fortnight before the demo meeting (callsign, timestamp,
+                                      longitude, latitude)
+    patrol/planted_patrols.json       the planted patrol visits and drive-throughs (see :mod:`.patrols`)
     README.md                         what the borough is and what was planted
 
 The same parameters give byte-identical files.
@@ -22,6 +25,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry import Point
@@ -31,6 +35,7 @@ from ..config.sections import DEFAULT_TIMEZONE
 from ..crs import DEFAULT_CRS
 from . import geography as geo
 from .params import DemoParams, DemoTruth
+from .patrols import write_demo_patrols
 
 CRS_MEMBER = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}}
 RESIDENTIAL_BURGLARY = "Burglary - residential"
@@ -525,6 +530,9 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     }
     paths["planted_truth"].write_text(json.dumps(planted, sort_keys=True, indent=2) + "\n", encoding="utf-8")
     paths["readme"].write_text(_readme(planted), encoding="utf-8")
+    road_frame = gpd.read_file(paths["roads"])
+    road_frame = road_frame.set_crs(planted["crs"], allow_override=True) if road_frame.crs is None else road_frame
+    paths.update(write_demo_patrols(out_dir, planted, road_frame.to_crs(planted["crs"]), p.seed))
 
     return DemoTruth(
         out_dir=out_dir,

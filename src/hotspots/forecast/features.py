@@ -21,6 +21,7 @@ training rows for the origins after it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,8 @@ from scipy.ndimage import uniform_filter
 
 from ..analysis.density import density_surface
 from ..analysis.prospective import prospective_surface
+from .etas import SelfExciting
+from .exposure import ExposureFeatures
 
 #: Trailing windows (days) of the count features.
 COUNT_WINDOWS_DAYS = (14, 28, 61, 91, 182, 365, 730, 1095)
@@ -49,7 +52,8 @@ class CellContext:
     nearest town centre / road, or None when the study area has none.
     ``ward_index``: index into ``ward_codes`` of the ward holding the cell
     centre (-1 outside every ward); ``ward_households``: households per ward
-    (NaN when unknown), aligned with ``ward_codes``.
+    (NaN when unknown), aligned with ``ward_codes``; ``exposure``: named
+    per-cell covariates from :mod:`.exposure` (None = none).
     """
 
     dist_town_centre_m: np.ndarray | None = None
@@ -57,6 +61,12 @@ class CellContext:
     ward_index: np.ndarray | None = None
     ward_codes: tuple[str, ...] = ()
     ward_households: np.ndarray | None = None
+    #: further static covariates (address density, households, cameras ...; :mod:`.exposure`)
+    exposure: ExposureFeatures | None = None
+
+    def with_exposure(self, exposure: ExposureFeatures | None) -> CellContext:
+        """The same context with these exposure features (replacing any it had)."""
+        return dataclasses.replace(self, exposure=exposure)
 
     @classmethod
     def from_study_area(cls, study_area, grid) -> CellContext:
@@ -100,7 +110,8 @@ def _nearest_distance(points, geoms) -> np.ndarray:
 
 def static_features(context: CellContext | None, grid) -> tuple[list[str], list[np.ndarray]]:
     """Static feature columns over the masked cells (names, list of 1-d arrays)."""
-    names, cols = [], []
+    names: list[str] = []
+    cols: list[np.ndarray] = []
     if context is None:
         return names, cols
     m = grid.mask
@@ -110,6 +121,10 @@ def static_features(context: CellContext | None, grid) -> tuple[list[str], list[
     if context.dist_road_m is not None:
         names.append("dist_road_m")
         cols.append(context.dist_road_m[m])
+    if context.exposure is not None:
+        for n, v in zip(context.exposure.names, context.exposure.values, strict=True):
+            names.append(n)
+            cols.append(v[m])
     return names, cols
 
 
@@ -135,6 +150,27 @@ def _ward_rate(history, context: CellContext | None, grid, start: float) -> np.n
     return np.where(wm >= 0, rate[np.maximum(wm, 0)], np.nan)
 
 
+def distinct_places(grid, x, y, resolution_m: float = 1.0) -> np.ndarray:
+    """Distinct incident locations (rounded to ``resolution_m`` metres) per cell, shape (nrows, ncols).
+
+    On police.uk data these are the anonymous map points in use: a cell without one cannot
+    receive an incident."""
+    row, col = grid.cell_index(x, y)
+    ok = row >= 0
+    if not ok.any():
+        return np.zeros(grid.shape)
+    q = np.stack(
+        [
+            row[ok] * grid.ncols + col[ok],
+            np.floor(x[ok] / resolution_m + 0.5).astype(np.int64),
+            np.floor(y[ok] / resolution_m + 0.5).astype(np.int64),
+        ],
+        axis=1,
+    )
+    cells = np.unique(q, axis=0)[:, 0]
+    return np.bincount(cells, minlength=grid.nrows * grid.ncols).astype(float).reshape(grid.shape)
+
+
 def dynamic_features(
     history,
     with_prospective: bool = True,
@@ -142,19 +178,29 @@ def dynamic_features(
     count_windows_days=COUNT_WINDOWS_DAYS,
     kde_window_days: int = KDE_WINDOW_DAYS,
     half_life_days: float = 365.0,
+    with_places: bool = False,
+    with_etas: bool = False,
 ) -> tuple[list[str], np.ndarray]:
     """Features of every masked cell at ``history.origin`` (names, array (n_masked, p)).
 
-    Cached in ``history.cache`` under the cut-off and the feature settings.
+    ``with_places`` adds the distinct incident locations per cell over the last 1 and 3 years
+    (:func:`distinct_places`); ``with_etas`` (day- or minute-precision data) the self-exciting
+    process's expected count per cell over the next horizon (:class:`~.etas.SelfExciting`
+    fitted at the cut-off).
+
+    Cached in ``history.cache`` under a key of the data (:meth:`History.data_key`: the known
+    incidents, the cut-off, the grid and the cell context) and the feature settings.
     """
     key = (
         "features",
-        round(history.origin_day, 6),
+        history.data_key(),
         with_prospective,
         tuple(kde_radii_m),
         tuple(count_windows_days),
         kde_window_days,
         half_life_days,
+        with_places,
+        with_etas,
     )
     hit = history.cache.get(key)
     if hit is not None:
@@ -174,7 +220,7 @@ def dynamic_features(
         names.append(f"count_{w}d")
         cols.append(grid.counts(x[sel], y[sel])[m])
     # exponentially decayed counts over ten years (all of it for shorter histories)
-    for hl in (half_life_days,) + tuple(h for h in DECAY_HALF_LIVES_DAYS if h != half_life_days):
+    for hl in (half_life_days, *(h for h in DECAY_HALF_LIVES_DAYS if h != half_life_days)):
         wts = np.exp(-np.log(2.0) * (o - t) / hl)
         names.append(f"decayed_count_hl{hl:g}d")
         cols.append(grid.counts(x, y, wts)[m])
@@ -195,6 +241,11 @@ def dynamic_features(
     c365 = grid.counts(x[age <= 365.25], y[age <= 365.25])
     names.append("block3x3_count_365d")
     cols.append(uniform_filter(c365, size=3, mode="constant")[m] * 9.0)
+    if with_places:
+        for w in (365, 1095):
+            sel = t >= o - w
+            names.append(f"places_{w}d")
+            cols.append(distinct_places(grid, x[sel], y[sel])[m])
     sel = t >= o - kde_window_days
     for r in kde_radii_m:
         names.append(f"kde_{r:g}m_{kde_window_days}d")
@@ -212,6 +263,10 @@ def dynamic_features(
         for bw_m, bw_d in ((400.0, 56.0), (200.0, 14.0)):
             names.append(f"prospective_{bw_m:g}m_{bw_d:g}d")
             cols.append(prospective_risk(history, bw_m, bw_d)[m])
+    if with_etas and not month_data:
+        est = SelfExciting().fit(history)
+        names.append("etas_expected")
+        cols.append(np.nan_to_num(est.predict(history.origin, history.horizon))[m])
     wr = _ward_rate(history, history.context, grid, o - 365)
     if wr is not None:
         names.append("ward_rate_365d")

@@ -29,6 +29,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,8 +38,10 @@ from sklearn.base import clone
 from .._csvsafe import write_csv
 from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError, LookAheadError
+from ..geo.grid import Grid
 from ..model import coarsest_precision
 from . import metrics
+from .cache_key import digest, method_key
 
 DAY_NS = 86400e9
 DEFAULT_SHARES = (0.01, 0.05, 0.10)
@@ -77,17 +80,19 @@ class Horizon:
             raise InputError(f"a horizon is either days or months, got days={self.days}, months={self.months}.")
 
     def end(self, origin: pd.Timestamp) -> pd.Timestamp:
+        """The end of the horizon from ``origin``: calendar months or days later, at the same local
+        time (a fortnight across a change of summer time is 14 calendar days, not 336 hours)."""
         origin = pd.Timestamp(origin)
         if self.months:
             return origin + pd.DateOffset(months=self.months)
-        return origin + pd.Timedelta(days=self.days)
+        return origin + pd.DateOffset(days=self.days)
 
     def step_back(self, origin: pd.Timestamp, k: int) -> pd.Timestamp:
-        """The origin ``k`` horizons before ``origin``."""
+        """The origin ``k`` horizons before ``origin`` (calendar months or days, same local time)."""
         origin = pd.Timestamp(origin)
         if self.months:
             return origin - pd.DateOffset(months=self.months * k)
-        return origin - pd.Timedelta(days=self.days * k)
+        return origin - pd.DateOffset(days=self.days * k)
 
     @property
     def approx_days(self) -> float:
@@ -109,7 +114,8 @@ def make_origins(start, end, horizon: Horizon, tz: str = DEFAULT_TIMEZONE, step_
     """Origins (tz-aware local midnights) from ``start`` to ``end`` inclusive.
 
     Month horizons: the first day of each month in the range. Day horizons:
-    every ``step_days`` (default the horizon) starting at ``start``.
+    every ``step_days`` (default the horizon) calendar days starting at ``start``, always at
+    local midnight (across a change of summer time too).
     """
 
     def _ts(v):
@@ -128,7 +134,9 @@ def make_origins(start, end, horizon: Horizon, tz: str = DEFAULT_TIMEZONE, step_
         cur = s
         while cur <= e:
             out.append(cur)
-            cur = (cur + pd.Timedelta(days=step)).normalize()
+            # calendar days in local time: a fixed 24 h step would slip to 23:00 the day before at the
+            # end of summer time, and normalising then moved every later origin a day early
+            cur = (cur + pd.DateOffset(days=step)).normalize()
     return out
 
 
@@ -202,6 +210,15 @@ def _readonly(a):
     return a
 
 
+def _placed(h: History, rule, px, py) -> History:
+    """``h`` with its incidents at ``rule``'s places; ``px``, ``py``: the published places."""
+    x, y = rule(px, py, h._t)
+    h._x, h._y = _readonly(x), _readonly(y)
+    h._place = (rule, px, py)
+    h._key = None
+    return h
+
+
 class History:
     """The incidents known before a forecast origin, and nothing else.
 
@@ -232,6 +249,8 @@ class History:
         self._t_end = _readonly(events.t_end[known])
         self._ward = _readonly(None if events.ward is None else events.ward[known])
         self.read_until_ = float(self._t_end.max()) if self._t_end.size else -math.inf
+        self._key: str | None = None
+        self._place: tuple[Any, np.ndarray, np.ndarray] | None = None  # (placement rule, published x, published y)
 
     def __len__(self) -> int:
         return int(self._x.size)
@@ -265,7 +284,7 @@ class History:
         sel &= self._t_end < end
         if start is not None:
             sel &= self._t >= float(start)
-        out = (self._x[sel], self._y[sel], self._t[sel])
+        out: tuple[np.ndarray | None, ...] = (self._x[sel], self._y[sel], self._t[sel])
         if with_ward:
             out += (None if self._ward is None else self._ward[sel],)
         return out
@@ -286,7 +305,48 @@ class History:
         h._x, h._y, h._t, h._t_end = self._x[known], self._y[known], self._t[known], self._t_end[known]
         h._ward = None if self._ward is None else self._ward[known]
         h.read_until_ = float(h._t_end.max()) if h._t_end.size else -math.inf
+        h._key = None
+        h._place = None
+        if self._place is not None:
+            rule, px, py = self._place
+            return _placed(h, rule, px[known], py[known])
         return h
+
+    def placed_by(self, rule) -> History:
+        """The same history with every incident placed by ``rule`` as it would have been at this
+        cut-off, and again at every earlier cut-off (:meth:`until`) with what was known then.
+
+        ``rule(x, y, t) -> (x, y)`` (metres, float days) sees only the incidents known at the
+        cut-off; e.g. :class:`~.locations.RelocationRule` carries old incidents onto the location
+        set in use. Each cut-off's history is then the same whatever the origin it was cut from,
+        so its features are computed once."""
+        h = object.__new__(History)
+        h.__dict__.update(self.__dict__)
+        return _placed(h, rule, self._x, self._y)
+
+    @property
+    def placement(self):
+        """The placement rule applied to this history (None: as published)."""
+        return None if self._place is None else self._place[0]
+
+    def data_key(self) -> str:
+        """A key of everything a method could read: the known incidents (coordinates, times, wards),
+        the precision, the cut-off, the grid and the cell context (:func:`.cache_key.digest`).
+        Caches keyed on it cannot return results computed from other data."""
+        if self._key is None:
+            self._key = digest(
+                "history",
+                self.origin_day,
+                self.precision,
+                self._x,
+                self._y,
+                self._t,
+                self._t_end,
+                self._ward,
+                self.grid,
+                self.context,
+            )
+        return self._key
 
     @property
     def first_day(self) -> float:
@@ -311,6 +371,30 @@ def check_risk(risk, grid, name: str) -> np.ndarray:
             f"{grid.shape} (nrows, ncols)."
         )
     return risk
+
+
+def forecast_surface(method, history: History, name: str = "") -> np.ndarray:
+    """The risk surface of ``method`` fitted on ``history`` (a fresh clone; the look-ahead guard applies),
+    computed once per (method and its parameters, history data) and kept in ``history.cache``.
+
+    The harness and :class:`~.methods.Blend` both go through here, so a blend reuses the fit of a
+    component that the backtest (or another blend) already made at the same origin, and the
+    surface is identical to a fresh fit. Returns a read-only (nrows, ncols) array."""
+    key = ("surface", digest(method_key(method)), history.data_key())
+    hit = history.cache.get(key)
+    if hit is not None:
+        return hit
+    _m, risk = fit_predict(method, history, name)
+    risk = np.array(risk, dtype=float)
+    risk.setflags(write=False)
+    history.cache[key] = risk
+    return risk
+
+
+def drop_surfaces(cache: dict) -> None:
+    """Forget the cached surfaces (they are only reused within one origin)."""
+    for k in [k for k in cache if isinstance(k, tuple) and k and k[0] == "surface"]:
+        del cache[k]
 
 
 def fit_predict(method, history: History, name: str = ""):
@@ -346,6 +430,24 @@ class BacktestResult:
     n_cells: int
     cell_size_m: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: with ``keep_surfaces``: {(origin, method): risk over the masked cells} and
+    #: {origin: (observed counts over the masked cells, expected total)}, plus the grid
+    surfaces: dict = field(default_factory=dict, repr=False)
+    observed: dict = field(default_factory=dict, repr=False)
+    grid: Grid | None = field(default=None, repr=False)
+
+    def score_surface(self, origin, risk_masked: np.ndarray) -> dict:
+        """Every metric of a surface given over the masked cells at ``origin`` (needs ``keep_surfaces``),
+        scored exactly as the backtest scores its methods."""
+        if self.grid is None:
+            raise InputError("score_surface needs a backtest run with keep_surfaces=True (it keeps the grid).")
+        grid = self.grid
+        actual_m, expected_total = self.observed[origin]
+        risk = np.full(grid.shape, np.nan)
+        risk[grid.mask] = risk_masked
+        actual = np.zeros(grid.shape)
+        actual[grid.mask] = actual_m
+        return metrics.score_forecast(risk, actual, grid.mask, self.shares, expected_total)
 
     @property
     def origins(self) -> list:
@@ -355,12 +457,16 @@ class BacktestResult:
         cols = []
         for s in self.shares:
             k = metrics.share_key(s)
-            cols += [f"hit_rate_{k}", f"pai_{k}", f"pei_{k}", f"rri_{k}"]
-        return cols + ["loglik", "info_gain"]
+            cols += [f"hit_rate_{k}", f"pai_{k}", f"pei_{k}", f"rri_{k}", f"ceiling_{k}"]
+        return [*cols, "loglik", "info_gain"]
 
     def summary(self) -> pd.DataFrame:
-        """Mean and standard error over origins per method (columns ``<metric>`` and ``<metric>_se``)."""
-        cols = self.metric_columns() + ["fit_s"]
+        """Mean and standard error over origins per method (columns ``<metric>`` and ``<metric>_se``).
+
+        ``ceiling_<k>`` is the mean of the highest hit rate any map could have reached
+        at that share (the same for every method) and ``of_ceiling_<k>`` the method's
+        mean hit rate as a share of it."""
+        cols = [*self.metric_columns(), "fit_s"]
         g = self.scores.groupby("method", sort=False)[cols]
         mean = g.mean()
         se = g.std(ddof=1) / np.sqrt(g.count())
@@ -369,7 +475,11 @@ class BacktestResult:
             out[c + "_se"] = se[c]
         out.insert(0, "origins", g.size())
         ordered = [c for c in cols for c in (c, c + "_se")]
-        return out[["origins"] + ordered].loc[list(self.methods)].reset_index()
+        out = out[["origins", *ordered]]
+        for s in self.shares:
+            k = metrics.share_key(s)
+            out[f"of_ceiling_{k}"] = out[f"hit_rate_{k}"] / out[f"ceiling_{k}"]
+        return out.loc[list(self.methods)].reset_index()
 
     def best(self, share: float = 0.05, metric: str = "hit_rate") -> str:
         """Method with the highest mean ``metric`` at ``share`` (ties: higher info_gain, then name)."""
@@ -412,6 +522,8 @@ def backtest(
     context=None,
     progress=None,
     cache: dict | None = None,
+    reuse_fits: bool = True,
+    keep_surfaces: bool = False,
 ) -> BacktestResult:
     """Score every method at every origin.
 
@@ -431,6 +543,13 @@ def backtest(
     shares : area shares for the metrics.
     context : static cell covariates handed to the methods (see :mod:`.features`).
     progress : callable(str) for progress lines.
+    cache : dict shared by the origins (features and surfaces, keyed on the data; see
+        :mod:`.cache_key`); pass the same dict to reuse work across calls.
+    reuse_fits : fit each distinct method once per origin and share the surface (a blend reuses
+        its components' fits); False refits every time (same surfaces and scores, slower).
+    keep_surfaces : keep every (origin, method) surface over the masked cells in
+        ``BacktestResult.surfaces`` (float64, cell-id order), so that combinations of methods
+        can be scored later without refitting.
     """
     if horizon is None:
         horizon = Horizon.for_precision(events.precision)
@@ -440,6 +559,7 @@ def backtest(
     cache = {} if cache is None else cache
     rows, curves = [], []
     notes = []
+    surfaces, observed = {}, {}
     for o in origins:
         o = pd.Timestamp(o)
         o_day = to_days(o)
@@ -448,14 +568,20 @@ def backtest(
         actual = grid.counts(events.x[sel], events.y[sel])
         hist = History(events, o, horizon, grid, context, cache)
         expected_total = hist.rate_per_day(365.0) * (e_day - o_day)
+        if keep_surfaces:
+            observed[o] = (actual[grid.mask].copy(), expected_total)
         for name, method in methods.items():
             t0 = time.perf_counter()
-            _m, risk = fit_predict(method, hist, name)
+            risk = forecast_surface(method, hist, name) if reuse_fits else fit_predict(method, hist, name)[1]
             dt = time.perf_counter() - t0
             sc = metrics.score_forecast(risk, actual, grid.mask, shares, expected_total)
             rows.append({"origin": o, "method": name, **sc, "fit_s": dt})
+            if keep_surfaces:
+                surfaces[(o, name)] = np.array(risk[grid.mask], dtype=float)
             curve = metrics.capture_curve(risk, actual, grid.mask, CURVE_SHARES)
-            curves.append({"origin": o, "method": name, **{f"{s:g}": v for s, v in zip(CURVE_SHARES, curve)}})
+            curves.append(
+                {"origin": o, "method": name, **{f"{s:g}": v for s, v in zip(CURVE_SHARES, curve, strict=True)}}
+            )
         if progress:
             last = {r["method"]: r for r in rows[-len(methods) :]}
             k = metrics.share_key(shares[min(1, len(shares) - 1)])
@@ -463,6 +589,7 @@ def backtest(
                 f"{o:%Y-%m-%d}: {int(actual[grid.mask].sum())} incidents; hit rate at {k}%: "
                 + ", ".join(f"{n} {last[n][f'hit_rate_{k}']:.3f}" for n in methods)
             )
+        drop_surfaces(cache)
     scores = pd.DataFrame(rows)
     empty = scores.groupby("origin")["observed"].first()
     if (empty <= 0).any():
@@ -479,4 +606,7 @@ def backtest(
         n_cells=int(grid.mask.sum()),
         cell_size_m=float(grid.cell_size),
         notes=tuple(notes),
+        surfaces=surfaces,
+        observed=observed,
+        grid=grid if keep_surfaces else None,
     )

@@ -32,49 +32,20 @@ import contextlib
 import math
 
 import numpy as np
-import pandas as pd
-from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from ..analysis.density import density_surface, silverman_radius
 from ..analysis.gistar import gistar_grid
-from ..config.sections import FORECAST_METHOD_HELP, parse_forecast_method
-from ..errors import ConfigError, LookAheadError, PrecisionError
+from ..config.sections import FORECAST_METHOD_HELP, RELOCATED_SUFFIX, parse_forecast_method
+from ..errors import ConfigError, InputError
+from .base import ForecastMethod
+from .etas import SelfExciting
 from .features import dynamic_features, prospective_risk
-from .harness import to_days
+from .harness import forecast_surface, to_days
+from .locations import Relocated
 
 MONTH_DAYS = 365.25 / 12.0
-
-
-class ForecastMethod(BaseEstimator):
-    """Base class: ``fit(history)`` then ``predict(origin, horizon)``."""
-
-    #: needs day- or minute-precision times
-    needs_day_precision = False
-
-    def _start(self, history):
-        if self.needs_day_precision and history.precision == "month":
-            raise PrecisionError(
-                f"{type(self).__name__} needs day-precision incident times, but the data has "
-                "month precision (police.uk); use counts, KDE, Gi* or the learned model instead."
-            )
-        self.grid_ = history.grid
-        self.origin_ = history.origin
-        self.history_end_ = history.read_until_
-
-    def _check_origin(self, origin):
-        if pd.Timestamp(origin) != self.origin_:
-            raise LookAheadError(
-                f"{type(self).__name__} was fitted for origin {self.origin_:%Y-%m-%d} but asked "
-                f"to forecast from {pd.Timestamp(origin):%Y-%m-%d}; fit it again on the history "
-                "before the new origin."
-            )
-
-    def _on_grid(self, values):
-        out = np.asarray(values, dtype=float).copy()
-        out[~self.grid_.mask] = np.nan
-        return out
 
 
 class NaiveCounts(ForecastMethod):
@@ -187,6 +158,7 @@ class Prospective(ForecastMethod):
     """Near-repeat prospective surface at the origin (``bandwidth_m`` metres, ``bandwidth_days`` days)."""
 
     needs_day_precision = True
+    display_name = "The prospective near-repeat surface"
 
     def __init__(self, bandwidth_m: float = 400.0, bandwidth_days: float = 56.0):
         self.bandwidth_m = bandwidth_m
@@ -235,7 +207,11 @@ class LearnedRisk(ForecastMethod):
     same way); every label ends no later than the forecast origin. The model is
     ``HistGradientBoostingRegressor(loss="poisson", random_state=...)``, fitted
     with ``n_threads`` OpenMP threads. Predictions are expected counts per cell
-    over ``label_horizons`` horizons.
+    over ``label_horizons`` horizons. ``with_exposure``: use the context's exposure
+    covariates when it has them (:mod:`.exposure`); ``with_places``: add the distinct
+    incident locations per cell over the last 1 and 3 years (map points in use, on
+    police.uk data); ``with_etas``: add the self-exciting process's expected count (day- or
+    minute-precision data).
     """
 
     def __init__(
@@ -250,7 +226,13 @@ class LearnedRisk(ForecastMethod):
         random_state: int = 0,
         n_threads: int = 1,
         label_horizons: int = 1,
+        with_places: bool = False,
+        with_exposure: bool = True,
+        with_etas: bool = False,
     ):
+        self.with_etas = with_etas
+        self.with_places = with_places
+        self.with_exposure = with_exposure
         self.n_train_origins = n_train_origins
         self.label_horizons = label_horizons
         self.with_prospective = with_prospective
@@ -263,7 +245,14 @@ class LearnedRisk(ForecastMethod):
         self.n_threads = n_threads
 
     def _features(self, history):
-        return dynamic_features(history, with_prospective=self.with_prospective)
+        names, X = dynamic_features(
+            history, with_prospective=self.with_prospective, with_places=self.with_places, with_etas=self.with_etas
+        )
+        ctx = history.context
+        if not self.with_exposure and ctx is not None and ctx.exposure is not None:
+            keep = [i for i, n in enumerate(names) if n not in ctx.exposure.names]
+            names, X = [names[i] for i in keep], X[:, keep]
+        return names, X
 
     def fit(self, history):
         self._start(history)
@@ -309,7 +298,7 @@ class LearnedRisk(ForecastMethod):
         mask = self.grid_.mask
         out = np.full(self.grid_.shape, np.nan)
         if self.model_ is None:
-            j = [i for i, n in enumerate(self.feature_names_) if n.startswith("decayed_count")][0]
+            j = next(i for i, n in enumerate(self.feature_names_) if n.startswith("decayed_count"))
             out[mask] = self.X_now_[:, j]
         else:
             with _threads(self.n_threads):
@@ -326,8 +315,28 @@ def _threads(n: int):
     return threadpool_limits(limits=n, user_api="openmp")
 
 
+def blend_surfaces(surfaces, weights, mask) -> np.ndarray:
+    """Weighted sum of surfaces (arrays of one shape), each made non-negative (shifted so its lowest
+    cell in ``mask`` is 0 when negative; NaN and -inf count 0) and scaled to sum to 1 over ``mask``."""
+    acc = None
+    for s, w in zip(surfaces, weights, strict=True):
+        s = np.nan_to_num(np.asarray(s, dtype=float), nan=0.0, neginf=0.0)
+        s = s - min(s[mask].min(), 0.0)
+        tot = s[mask].sum()
+        acc = np.zeros(s.shape) if acc is None else acc
+        if tot > 0:
+            acc += w * s / tot
+    if acc is None:
+        raise InputError("blend_surfaces: no surfaces to blend.")
+    return acc
+
+
 class Blend(ForecastMethod):
-    """Weighted mean of other methods' surfaces, each first scaled to sum to 1 over the area."""
+    """Weighted mean of other methods' surfaces, each first scaled to sum to 1 over the area.
+
+    Components are fitted through :func:`~.harness.forecast_surface`: a component the
+    backtest has already fitted at this origin (the learned model, say) is reused, not refitted.
+    """
 
     def __init__(self, methods=(), weights=()):
         self.methods = methods
@@ -335,16 +344,8 @@ class Blend(ForecastMethod):
 
     def fit(self, history):
         self._start(history)
-        acc = np.zeros(history.grid.shape)
-        m = history.grid.mask
-        for meth, w in zip(self.methods, self.weights):
-            s = clone(meth).fit(history).predict(history.origin, history.horizon)
-            s = np.nan_to_num(s, nan=0.0, neginf=0.0)
-            s = s - min(s[m].min(), 0.0)
-            tot = s[m].sum()
-            if tot > 0:
-                acc += w * s / tot
-        self.surface_ = acc
+        surfs = [forecast_surface(meth, history, type(meth).__name__) for meth in self.methods]
+        self.surface_ = blend_surfaces(surfs, self.weights, history.grid.mask)
         return self
 
     def predict(self, origin, horizon=None):
@@ -353,11 +354,15 @@ class Blend(ForecastMethod):
 
 
 # --------------------------------------------------------------------------- registry
+#: Methods that need day- or minute-precision incident times (they raise PrecisionError on month data).
+NEEDS_TIMES = ("prospective", "etas", "learned_etas")
+
+
 def default_method_names(precision: str) -> tuple[str, ...]:
     """The methods a backtest compares by default (prospective only for day/minute data)."""
     names = ["naive_3m", "naive_12m", "naive_36m", "kde", "longrun_kde", "longrun_counts", "gistar"]
     if precision != "month":
-        names.append("prospective")
+        names += ["prospective", "etas"]
     names += ["learned", "blend"]
     return tuple(names)
 
@@ -370,14 +375,18 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
     metres), ``longrun_kde`` (10 years, half-life 2 years, 150 m radius),
     ``longrun_counts`` (the same without a kernel), ``prospective``
     (400 m / 56 days), ``gistar`` (Gi* z of 12-month counts), ``learned``, ``blend`` (equal
-    shares of ``learned`` and counts decayed with a one-year half-life).
+    shares of ``learned`` and counts decayed with a one-year half-life), ``learned_etas`` (the
+    learned model with the self-exciting process's forecast among its features; day data);
+    ``<name>+relocated`` (fitted on history carried onto the current location set).
     """
+    if name.endswith(RELOCATED_SUFFIX):
+        return Relocated(make_method(name[: -len(RELOCATED_SUFFIX)], seed, precision))
     kind, number = parse_forecast_method(name)  # unknown names raise ConfigError
-    if kind == "naive_months":
-        return NaiveCounts(window_days=number * MONTH_DAYS)
-    if kind == "naive_days":
-        return NaiveCounts(window_days=float(number))
-    if kind == "kde_radius":
+    if number is not None:  # naive_<N>m, naive_<N>d, kde_<R>m
+        if kind == "naive_months":
+            return NaiveCounts(window_days=number * MONTH_DAYS)
+        if kind == "naive_days":
+            return NaiveCounts(window_days=float(number))
         return RetrospectiveKDE(radius_m=float(number))
     if name == "kde":
         return RetrospectiveKDE()
@@ -389,6 +398,8 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
         return Prospective()
     if name == "gistar":
         return GiStarHot()
+    if name == "etas":
+        return SelfExciting(random_state=seed)
     if name == "blend":
         return Blend(
             methods=(
@@ -399,6 +410,8 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
         )
     if name == "learned":
         return LearnedRisk(random_state=seed, with_prospective=precision != "month")
+    if name == "learned_etas":
+        return LearnedRisk(random_state=seed, with_prospective=precision != "month", with_etas=True)
     raise ConfigError(f"unknown forecast method {name!r}; choose from {FORECAST_METHOD_HELP}.")
 
 

@@ -6,13 +6,29 @@ study area). Only masked cells take part. Higher risk means "task here first".
 
 Flagging cells at an area share ``s``
     The ``k = max(1, round(s * N))`` masked cells with the highest risk are
-    flagged (``N`` masked cells). Ties are broken deterministically: by risk
-    (descending), then by cell id (ascending, ``cell_id = row * ncols + col``).
-    NaN risk ranks below every number. Area shares are shares of cells, so the
-    share actually flagged is ``k / N``.
+    flagged (``N`` masked cells). NaN (and -inf) risk ranks below every number.
+    Area shares are shares of cells, so the share actually flagged is ``k / N``.
+
+Ties at the cut: scores are expected values under random tie-breaking
+    When the k-th highest risk is shared by ``m`` cells of which only ``k - a``
+    fit (``a`` cells rank strictly above them), which ``k - a`` of them a map
+    shows is arbitrary, and on count surfaces hundreds of cells tie at the cut
+    (262-303 cells tied at a count of 2 for Barnet's trailing-year counts at 5%).
+    Breaking such ties by cell id would score the forecast on an accident of
+    numbering (north-west first), so every score is its **expected value over
+    all orders of the tied cells**: each tied cell counts with weight
+    ``(k - a) / m``. Hit rate, PAI, PEI, RRI and the capture curve all use this
+    rule (:func:`expected_top_sums`). The *product* (the cells a tasking map
+    shows, :func:`rank_cells` / :func:`flagged_mask`) still needs one definite
+    order: it breaks ties by cell id (ascending, ``cell_id = row * ncols + col``).
 
 Hit rate
-    ``n / N_obs``: the share of the observed incidents that fall in flagged cells.
+    ``n / N_obs``: the share of the observed incidents that fall in flagged cells
+    (expected over tie orders).
+
+Ceiling
+    ``n* / N_obs``: the most any map with ``k`` cells could have captured (the
+    ``k`` cells with the most observed incidents), as a share of the incidents.
 
 PAI, Predictive Accuracy Index (Chainey, Tompson & Uhlig 2008)
     ``(n / N_obs) / (k / N)``: hit rate divided by the area share flagged.
@@ -58,12 +74,56 @@ def _masked(risk, actual, mask):
     return risk, actual, mask
 
 
+def _rank_key(risk_values: np.ndarray) -> np.ndarray:
+    """Sort key: ascending key = descending risk; NaN and -inf share the last place."""
+    return np.where(np.isfinite(risk_values) | (risk_values == np.inf), -risk_values, np.inf)
+
+
+def expected_top_sums(risk, mask, values, ks) -> np.ndarray:
+    """Expected sum of ``values`` over the ``k`` highest-risk masked cells, for each ``k`` in ``ks``,
+    when ties in risk are broken in a uniformly random order.
+
+    ``values`` may be one (nrows, ncols) array or a stack (p, nrows, ncols); the result has shape
+    (len(ks),) or (p, len(ks)). The cells strictly above the k-th risk count fully; the ``m`` cells
+    sharing it count ``(k - a) / m`` each, ``a`` being the cells strictly above.
+    """
+    risk = np.asarray(risk, dtype=float)
+    mask = np.asarray(mask, dtype=bool)
+    vals = np.asarray(values, dtype=float)
+    single = vals.ndim == risk.ndim
+    if single:
+        vals = vals[None]
+    ids = np.flatnonzero(mask.ravel())
+    key = _rank_key(risk.ravel()[ids])
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    n = sk.size
+    v = vals.reshape(vals.shape[0], -1)[:, ids][:, order]
+    cum = np.concatenate([np.zeros((v.shape[0], 1)), np.cumsum(v, axis=1)], axis=1)
+    starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]]) if n else np.zeros(0, dtype=np.int64)
+    ends = np.r_[starts[1:], n]
+    ks = np.asarray(ks, dtype=np.int64)
+    if n == 0:
+        out = np.zeros((v.shape[0], ks.size))
+        return out[0] if single else out
+    if ks.size and (ks.min() < 1 or ks.max() > n):
+        raise ValueError(f"k must be in 1..{n} (masked cells), got {ks.tolist()}")
+    g = np.searchsorted(starts, ks - 1, side="right") - 1
+    a, e = starts[g], ends[g]
+    before = cum[:, a]
+    group = cum[:, e] - before
+    out = before + group * ((ks - a) / (e - a))[None, :]
+    return out[0] if single else out
+
+
 def rank_cells(risk: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Flat cell ids of the masked cells, highest risk first; ties by cell id ascending; NaN last."""
+    """Flat cell ids of the masked cells, highest risk first; ties by cell id ascending; NaN last.
+
+    This is the definite order a *product* shows (which cells a map flags); scores
+    do not depend on it (:func:`expected_top_sums`)."""
     risk = np.asarray(risk, dtype=float)
     ids = np.flatnonzero(np.asarray(mask, dtype=bool).ravel())
-    r = risk.ravel()[ids]
-    key = np.where(np.isfinite(r), -r, np.inf)  # NaN/-inf last
+    key = _rank_key(risk.ravel()[ids])
     # lexsort sorts by the last key first: primary -risk, secondary cell id
     order = np.lexsort((ids, key))
     return ids[order]
@@ -77,7 +137,7 @@ def n_flagged(n_cells: int, share: float) -> int:
 
 
 def flagged_mask(risk: np.ndarray, mask: np.ndarray, share: float) -> np.ndarray:
-    """Boolean (nrows, ncols): the cells flagged at ``share`` of the area."""
+    """Boolean (nrows, ncols): the cells a map flags at ``share`` of the area (ties by cell id)."""
     order = rank_cells(risk, mask)
     k = n_flagged(order.size, share)
     out = np.zeros(np.asarray(mask).size, dtype=bool)
@@ -85,13 +145,27 @@ def flagged_mask(risk: np.ndarray, mask: np.ndarray, share: float) -> np.ndarray
     return out.reshape(np.asarray(mask).shape)
 
 
+def _captured(risk, actual, mask, share: float) -> float:
+    """Expected incidents in the flagged cells (random order among cells tied at the cut)."""
+    k = n_flagged(int(mask.sum()), share)
+    return float(expected_top_sums(risk, mask, actual, [k])[0])
+
+
 def hit_rate(risk, actual, mask, share: float) -> float:
-    """Share of observed incidents in the flagged cells (NaN when none were observed)."""
+    """Share of observed incidents in the flagged cells, expected over the orders of tied cells
+    (NaN when none were observed)."""
     risk, actual, mask = _masked(risk, actual, mask)
     total = actual[mask].sum()
     if total <= 0:
         return float("nan")
-    return float(actual[flagged_mask(risk, mask, share)].sum() / total)
+    return _captured(risk, actual, mask, share) / float(total)
+
+
+def ceiling(actual, mask, share: float) -> float:
+    """The highest hit rate any map could reach at ``share``: the best ``k`` cells' share of the incidents."""
+    actual = np.asarray(actual, dtype=float)
+    total = actual[np.asarray(mask, dtype=bool)].sum()
+    return best_captured(actual, mask, share) / float(total) if total > 0 else float("nan")
 
 
 def pai(risk, actual, mask, share: float) -> float:
@@ -115,7 +189,7 @@ def pei(risk, actual, mask, share: float) -> float:
     best = best_captured(actual, mask, share)
     if best <= 0:
         return float("nan")
-    return float(actual[flagged_mask(risk, mask, share)].sum() / best)
+    return _captured(risk, actual, mask, share) / best
 
 
 def expected_counts(risk, mask, total: float, floor: float = UNIFORM_FLOOR) -> np.ndarray:
@@ -158,26 +232,26 @@ def rri(risk, actual, mask, share: float, expected=None, total: float | None = N
         return float("nan")
     if expected is None:
         expected = expected_counts(risk, mask, obs_total if total is None else total)
-    flag = flagged_mask(risk, mask, share)
-    exp_share = expected[flag].sum() / expected[mask].sum()
-    return float((actual[flag].sum() / obs_total) / exp_share) if exp_share > 0 else float("nan")
+    k = n_flagged(int(mask.sum()), share)
+    got, exp_in = expected_top_sums(risk, mask, np.stack([actual, np.asarray(expected, dtype=float)]), [k])[:, 0]
+    exp_share = exp_in / np.asarray(expected, dtype=float)[mask].sum()
+    return float((got / obs_total) / exp_share) if exp_share > 0 else float("nan")
 
 
 def capture_curve(risk, actual, mask, shares) -> np.ndarray:
-    """Hit rate at each share in ``shares`` (one sort for all)."""
+    """Hit rate at each share in ``shares`` (one sort for all; expected over tie orders)."""
     risk, actual, mask = _masked(risk, actual, mask)
-    order = rank_cells(risk, mask)
     total = actual[mask].sum()
     if total <= 0:
         return np.full(len(shares), np.nan)
-    cum = np.cumsum(actual.ravel()[order])
-    return np.array([cum[n_flagged(order.size, s) - 1] / total for s in shares])
+    n = int(mask.sum())
+    return expected_top_sums(risk, mask, actual, [n_flagged(n, s) for s in shares]) / total
 
 
 def score_forecast(risk, actual, mask, shares=(0.01, 0.05, 0.10), expected_total: float | None = None) -> dict:
-    """Every metric for one forecast: ``hit_rate_5``, ``pai_5``, ``pei_5``, ``rri_5`` ... per share
-    (suffix = share in percent), plus ``loglik``, ``info_gain`` (nats per incident over uniform),
-    ``observed`` and ``expected_total``.
+    """Every metric for one forecast: ``hit_rate_5``, ``pai_5``, ``pei_5``, ``rri_5``, ``ceiling_5`` ...
+    per share (suffix = share in percent; scores expected over the orders of tied cells), plus
+    ``loglik``, ``info_gain`` (nats per incident over uniform), ``observed`` and ``expected_total``.
 
     ``expected_total`` (default: the observed total) is the number of incidents
     the forecast expects; the harness passes the recent rate from the history,
@@ -189,22 +263,20 @@ def score_forecast(risk, actual, mask, shares=(0.01, 0.05, 0.10), expected_total
     total = max(total, 1e-9)
     lam = expected_counts(risk, mask, total)
     out: dict = {"observed": obs, "expected_total": total}
-    order = rank_cells(risk, mask)
-    n = order.size
-    flat_a = actual.ravel()
-    flat_l = lam.ravel()
-    cum_a = np.cumsum(flat_a[order])
-    cum_l = np.cumsum(flat_l[order])
+    n = int(mask.sum())
+    ks = [n_flagged(n, s) for s in shares]
+    cap_a, cap_l = expected_top_sums(risk, mask, np.stack([actual, lam]), ks)
     best = np.cumsum(np.sort(actual[mask])[::-1])
-    for s in shares:
+    for i, s in enumerate(shares):
         key = share_key(s)
-        k = n_flagged(n, s)
-        hit = cum_a[k - 1] / obs if obs > 0 else float("nan")
+        k = ks[i]
+        hit = cap_a[i] / obs if obs > 0 else float("nan")
         out[f"hit_rate_{key}"] = float(hit)
         out[f"pai_{key}"] = float(hit / (k / n)) if obs > 0 else float("nan")
-        out[f"pei_{key}"] = float(cum_a[k - 1] / best[k - 1]) if obs > 0 and best[k - 1] > 0 else float("nan")
-        exp_share = cum_l[k - 1] / total
+        out[f"pei_{key}"] = float(cap_a[i] / best[k - 1]) if obs > 0 and best[k - 1] > 0 else float("nan")
+        exp_share = cap_l[i] / total
         out[f"rri_{key}"] = float(hit / exp_share) if obs > 0 and exp_share > 0 else float("nan")
+        out[f"ceiling_{key}"] = float(best[k - 1] / obs) if obs > 0 else float("nan")
     ll = poisson_loglik(lam, actual, mask)
     uniform = np.where(mask, total / n, 0.0)
     ll0 = poisson_loglik(uniform, actual, mask)

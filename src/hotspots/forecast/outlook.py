@@ -1,18 +1,23 @@
-"""The forecast for the coming horizon: choose a method by backtest, then forecast.
+"""The forecast for the coming horizon: choose a method by its track record, then forecast.
 
-``forecast_outlook(incidents, study_area, grid, fim_date, settings)``
-backtests the candidate methods over the last ``settings.window`` rolling
-origins before the FIM date on the area's own incidents, picks the best by
-``select_metric`` at ``select_share`` of the area (or uses the configured
-method), fits it on everything known before the FIM date and returns the risk
-surface for the coming fortnight (one month for month-precision data) with the
-method's backtest figures, so the pack can say which method was used and how
-well it did. Every figure is out of sample: each backtest origin sees only the
-incidents before it.
+``forecast_outlook(incidents, study_area, grid, fim_date, settings)`` with
+``method = "auto"`` hands the choice to :func:`.choice.choose_forecast`: it
+detects a change of the published location set, backtests the candidate methods
+on the area's own incidents over the selection rule's window plus the last
+``settings.window`` origins, chooses by the rule (:data:`.selection.DEFAULT_RULE`)
+from the origins whose horizon had ended, fits the choice on everything known
+before the FIM date and returns the risk surface for the coming fortnight (one
+month for month-precision data). The figures it quotes are the selection
+procedure's own out-of-sample record (choosing at each past origin from earlier
+results only), never the chosen method's score on the origins that chose it. A
+configured method is backtested over the last ``settings.window`` origins and
+quotes its mean score there (also out of sample: each origin sees only the
+incidents before it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,16 +28,19 @@ import numpy as np
 import pandas as pd
 
 from ..announce import choose
-from ..config.sections import ForecastConfig
+from ..config.sections import RELOCATED_SUFFIX, ForecastConfig
 from ..errors import InputError
 from ..geo.checks import require_points, require_same_crs
 from ..geo.grid import Grid
 from ..geo.study_area import StudyArea
 from ..model import local_midnight, resolve_timezone
 from . import metrics
+from .choice import choose_forecast
 from .features import CellContext
 from .harness import BacktestResult, EventTable, History, Horizon, backtest, fit_predict, to_days
-from .methods import default_method_names, make_methods
+from .locations import LocationChangeResult
+from .methods import NEEDS_TIMES, default_method_names, make_methods
+from .selection import DEFAULT_RULE, Selection
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,6 +68,8 @@ class ForecastResult:
     shares: tuple[float, ...] = (0.01, 0.05, 0.10)
     notes: tuple[str, ...] = ()
     choices: Mapping[str, str] = field(default_factory=dict)
+    selection: Selection | None = None
+    location_change: LocationChangeResult | None = None
 
     @property
     def horizon_end(self) -> pd.Timestamp:
@@ -95,16 +105,18 @@ class ForecastResult:
     def to_geotiff(self, path, what: str = "expected") -> Path:
         arr = self.expected if what == "expected" else self.risk
         return self.grid.write_geotiff(
-            path, arr, description=f"forecast {what} ({self.method}), {self.origin:%Y-%m-%d} + {self.horizon.label}"
+            path,
+            arr,
+            description=f"forecast {what} ({self.method}), {self.origin:%Y-%m-%d} + {self.horizon.label}",
+            units=f"incidents per cell over {self.horizon.label}" if what == "expected" else "risk score (relative)",
         )
 
     def describe(self) -> str:
         """One paragraph for the pack: which method, why, and how well it did."""
-        how = (
-            f"chosen as the best of {len(self.backtest.methods)} methods in a backtest on this area's own data"
-            if self.selected_by == "backtest" and self.backtest is not None
-            else "as configured"
-        )
+        if self.selected_by == "backtest" and self.backtest is not None:
+            how = f"chosen from {len(self.backtest.methods)} methods by a backtest on this area's own data"
+        else:
+            how = "as configured" if self.selected_by == "configured" else "by default: too little history to compare"
         txt = f"Forecast for {self.origin:%d %b %Y} + {self.horizon.label}: method {self.method} ({how})."
         if self.figures:
             k = metrics.share_key(0.05) if 0.05 in self.shares else metrics.share_key(self.shares[0])
@@ -112,7 +124,13 @@ class ForecastResult:
             se = self.figures.get(f"hit_rate_{k}_se")
             pai = self.figures.get(f"pai_{k}")
             n = self.figures.get("origins")
-            if hr is not None and np.isfinite(hr):
+            if hr is not None and np.isfinite(hr) and self.selection is not None:
+                txt += (
+                    f" Over the last {n} origins, choosing each time as here from earlier results only, the "
+                    f"chosen method's top {k}% of cells held {hr * 100:.0f}% of the next horizon's incidents "
+                    f"(PAI {pai:.1f}; trailing 12-month counts {self.figures['baseline_hit_rate'] * 100:.0f}%)."
+                )
+            elif hr is not None and np.isfinite(hr):
                 txt += (
                     f" Over the last {n} origins its top {k}% of cells held {hr * 100:.0f}%"
                     + (f" (± {se * 100:.0f})" if se is not None and np.isfinite(se) else "")
@@ -172,6 +190,8 @@ def forecast_outlook(
     names, dropped_note = _method_names(fc, events.precision)
     if dropped_note:
         notes.append(dropped_note)
+    if fc.method == "auto":
+        return _chosen_by_record(fc, events, grid, fim, horizon, names, context, seed, progress, types, notes)
     methods = make_methods(names, seed, events.precision)
     cache: dict = {}
     origins = (
@@ -218,15 +238,68 @@ def _method_names(fc: ForecastConfig, precision: str) -> tuple[tuple[str, ...], 
     names = (tuple(fc.candidates) or default_method_names(precision)) if fc.method == "auto" else (fc.method,)
     if precision != "month":
         return names, ""
-    dropped = [n for n in names if n == "prospective"]
-    names = tuple(n for n in names if n != "prospective")
+    dropped = [n for n in names if n.removesuffix(RELOCATED_SUFFIX) in NEEDS_TIMES]
+    names = tuple(n for n in names if n not in dropped)
     if not names:
         raise InputError(
-            "[forecast] method 'prospective' needs day-precision incident times; the data has "
+            f"[forecast] method {dropped[0]!r} needs day-precision incident times; the data has "
             "month precision. Choose another [forecast] method (e.g. auto or longrun_counts)."
         )
-    return names, (
-        "the prospective near-repeat method needs day-precision times; left out (month data)." if dropped else ""
+    return names, (f"{', '.join(dropped)}: need(s) day-precision times; left out (month data)." if dropped else "")
+
+
+def _chosen_by_record(
+    fc: ForecastConfig,
+    events: EventTable,
+    grid: Grid,
+    fim: pd.Timestamp,
+    horizon: Horizon,
+    names: tuple[str, ...],
+    context: CellContext,
+    seed: int,
+    progress: Callable[[str], None] | None,
+    types: tuple[str, ...],
+    notes: list[str],
+) -> ForecastResult:
+    """``method = "auto"``: the method the selection rule (:data:`~.selection.DEFAULT_RULE` at
+    ``select_share`` / ``select_metric``) chooses from past scores, and as figures the selection
+    procedure's own out-of-sample record over the last ``window`` origins (never the chosen
+    method's score on the origins that chose it)."""
+    rule = dataclasses.replace(DEFAULT_RULE, share=fc.select_share, metric=fc.select_metric)
+    ch = choose_forecast(events, grid, fim, horizon, names, context, rule, fc.window, seed, progress, shares=fc.shares)
+    k = metrics.share_key(rule.share)
+    f = ch.figures()
+    figures: dict[str, Any] = (
+        {
+            f"hit_rate_{k}": f[f"record_hit_rate_{k}"],
+            f"pai_{k}": f[f"record_pai_{k}"],
+            "origins": f["record_origins"],
+            "baseline_hit_rate": f[f"baseline_hit_rate_{k}"],
+            "ceiling": f[f"ceiling_{k}"],
+            "quoted": "track record",
+        }
+        if f
+        else {}
+    )
+    selected_by = "backtest" if ch.selection is not None else "default (too little history to backtest)"
+    choices: dict[str, str] = {}
+    choose(choices, "method", f"forecast method chosen automatically: {ch.method} ({selected_by})")
+    return ForecastResult(
+        method=ch.method,
+        selected_by=selected_by,
+        risk=ch.risk,
+        expected=ch.expected,
+        grid=grid,
+        origin=fim,
+        horizon=horizon,
+        backtest=ch.backtest,
+        crime_types=types,
+        figures=figures,
+        shares=tuple(fc.shares),
+        notes=tuple(notes) + ch.notes,
+        choices=dict(choices),
+        selection=ch.selection,
+        location_change=ch.location_change,
     )
 
 

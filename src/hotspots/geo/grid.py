@@ -7,6 +7,15 @@ always gives the same cell ids.
 GeoTIFF. ``mask`` marks the cells that touch the study area; every array the
 engine produces on the grid has shape ``(nrows, ncols)`` and is only meaningful
 where ``mask`` is true.
+
+Which cell a point is in (one rule, :mod:`hotspots.geo._binning`)
+    Coordinates, the grid corner and the cell size are taken in whole
+    millimetres, so the answer never depends on a floating-point residue. Cells
+    are half-open, ``[x0, x0 + size)`` across and ``(y0 - size, y0]`` down, with
+    ``(x0, y0)`` a cell's top-left corner: a point exactly on a vertical grid line
+    belongs to the cell east of it, a point exactly on a horizontal line to the
+    cell south of it (the GeoTIFF / rasterio ``rowcol`` convention). Cell sizes
+    must be whole millimetres.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from shapely.geometry.base import BaseGeometry
 from ..announce import choose
 from ..crs import DEFAULT_CRS
 from ..errors import ConfigError
+from ._binning import RESOLUTION_M, bin_points
 
 
 def auto_cell_size(width_m: float, height_m: float, cells_on_short_side: int = 100, step_m: float = 25.0) -> float:
@@ -91,6 +101,11 @@ class Grid:
                 f"({min(w, h):.0f} m); choose a smaller cell size (0 = automatic)."
             )
         cs = float(cell_size_m)
+        if abs(cs / RESOLUTION_M - round(cs / RESOLUTION_M)) > 1e-6:
+            raise ConfigError(
+                f"[grid] cell_size_m = {cell_size_m!r} m is not a whole number of millimetres; "
+                "points are binned in millimetres, so choose e.g. 100 or 62.5."
+            )
         x0 = math.floor(minx / cs) * cs
         y1 = math.ceil(maxy / cs) * cs
         ncols = int(math.ceil((maxx - x0) / cs))
@@ -143,15 +158,17 @@ class Grid:
         return np.arange(self.nrows * self.ncols, dtype=np.int64).reshape(self.shape)
 
     def cell_index(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(row, col) of each point; -1 for points off the grid."""
-        x = np.asarray(x, dtype=float)
-        y = np.asarray(y, dtype=float)
-        col = np.floor((x - self.xmin) / self.cell_size).astype(np.int64)
-        row = np.floor((self.ymax - y) / self.cell_size).astype(np.int64)
-        off = (col < 0) | (col >= self.ncols) | (row < 0) | (row >= self.nrows) | ~np.isfinite(x) | ~np.isfinite(y)
-        col[off] = -1
-        row[off] = -1
-        return row, col
+        """(row, col) of each point (metres, the grid's CRS); -1 for points off the grid or not finite.
+
+        A point on a vertical grid line belongs to the cell east of it, on a horizontal
+        line to the cell south of it; coordinates are compared in whole millimetres
+        (see the module docstring)."""
+        # contiguous, writeable float64 (a read-only view is copied): the kernel compiles one signature
+        x = np.require(np.ravel(x), np.float64, ["C", "W"])
+        y = np.require(np.ravel(y), np.float64, ["C", "W"])
+        return bin_points(
+            x, y, float(self.xmin), float(self.ymax), float(self.cell_size), int(self.nrows), int(self.ncols)
+        )
 
     def counts(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Sum of ``weights`` (default 1) of the points in each cell, shape (nrows, ncols)."""
@@ -186,10 +203,10 @@ class Grid:
         return gpd.GeoDataFrame(data, geometry=self.cell_polygons(clip=clip), crs=self.crs)
 
     def write_geotiff(
-        self, path: str | Path, array: np.ndarray, nodata: float = -9999.0, description: str = ""
+        self, path: str | Path, array: np.ndarray, nodata: float = -9999.0, description: str = "", units: str = ""
     ) -> Path:
         """Write a (nrows, ncols) array as a single-band float32 GeoTIFF in the grid's CRS,
-        with ``nodata`` outside the study area."""
+        with ``nodata`` outside the study area; ``description`` and ``units`` label the band."""
         arr = np.asarray(array, dtype="float32").copy()
         if arr.shape != self.shape:
             raise ValueError(f"array has shape {arr.shape}, grid is {self.shape}")
@@ -212,4 +229,6 @@ class Grid:
             dst.write(arr, 1)
             if description:
                 dst.set_band_description(1, description)
+            if units:
+                dst.set_band_unit(1, units)
         return path

@@ -23,6 +23,7 @@ from ..analysis.concentration import concentration
 from ..stages.concentration_result import SHARE_COLUMNS, YEARLY_COLUMNS, ConcentrationResult
 from ..stages.results import RunResults
 from ..vocabulary import crime_type_label, crime_type_list
+from .palette import TRAJECTORY_COLOURS
 from .report import env
 
 matplotlib.use("Agg")
@@ -35,7 +36,7 @@ CHART_DPI = 100
 PNG_METADATA = {"Software": None}
 
 #: Colours of the trajectory classes on the map (stable low is not drawn).
-CLASS_COLOURS = {"stable high": "#b2182b", "rising": "#ef8a62", "flare-up": "#7b3294", "falling": "#2166ac"}
+CLASS_COLOURS = TRAJECTORY_COLOURS
 
 #: Page files written besides ``concentration.html``.
 LORENZ_PNG = "concentration_lorenz.png"

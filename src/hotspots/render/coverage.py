@@ -16,7 +16,7 @@ import geopandas as gpd
 from shapely.geometry.base import BaseGeometry
 
 from ..config.sections import RenderConfig
-from ..coverage.report import CoverageResult
+from ..coverage.result import CoverageResult
 from .public import PublicTier
 from .public_maps import OGL_CREDIT, PublicMapText, public_map
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
-import json
 import sqlite3
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,24 +25,17 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import rasterio
 import shapely
 from pyproj import Transformer
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from ..coverage.report import CoverageResult
 from ..geo.grid import Grid
+from ..stages.concentration_result import ConcentrationResult
 from ..stages.results import RunResults, SurfacesResult, TaskingList, TrendsResult
-from .palette import GI_COLOURS as GI_COLOURS  # re-exported: the Gi* class colours live in the palette
-from .palette import RAMPS
-
-GI_LABELS = {
-    3: "hot spot, 99% confidence",
-    2: "hot spot, 95% confidence",
-    1: "hot spot, 90% confidence",
-    -1: "cold spot, 90% confidence",
-    -2: "cold spot, 95% confidence",
-    -3: "cold spot, 99% confidence",
-}
+from .gis_styles import GI_LABELS, GisStyle, layer_style, paletted_raster_qml, write_styles
+from .palette import EMERGING_COLOURS, EMERGING_OTHER, RAMPS
 
 #: Layer names of the coverage stage's frames in the pack (the rest keep their own names).
 COVERAGE_LAYER_NAMES = {"gaps": "coverage_gaps"}
@@ -148,7 +141,72 @@ def vector_layers(res: RunResults) -> dict[str, gpd.GeoDataFrame]:
         layers["near_repeat_zones"] = res.nearrepeat.zones
     if res.coverage is not None:
         layers.update(coverage_layers(res.coverage))
+    if res.concentration is not None:
+        layers.update(concentration_layers(res.concentration, res.area.crs))
     return layers
+
+
+def concentration_layers(conc: ConcentrationResult, crs: object) -> dict[str, gpd.GeoDataFrame]:
+    """``place_trajectories`` (every place with at least one crime: trajectory class, chronic/acute label,
+    crimes per period; grid cells as squares, other places as points) and ``hotspot_robustness`` (each
+    crime type's hotspot areas with the share of other grids and radii that find them); ``crs`` is the
+    places' CRS (the working CRS)."""
+    out: dict[str, gpd.GeoDataFrame] = {}
+    tr = conc.trajectories
+    if tr is not None:
+        df = tr.to_frame()
+        df = df[df["events"] > 0].drop(columns=["group"]).reset_index(drop=True)
+        df.attrs = {}
+        grid = tr.series.places.grid
+        x, y = df.pop("x").to_numpy(float), df.pop("y").to_numpy(float)
+        if grid is not None:
+            h = grid.cell_size / 2
+            geom = shapely.box(x - h, y - h, x + h, y + h)
+        else:
+            geom = shapely.points(x, y)
+        df.columns = [str(c) for c in df.columns]
+        out["place_trajectories"] = gpd.GeoDataFrame(df, geometry=geom, crs=crs)
+    rob = conc.robustness_frame()
+    if rob is not None:
+        out["hotspot_robustness"] = rob
+    return out
+
+
+#: Point layers (their declared geometry type when they are empty; every other empty layer is polygons).
+POINT_LAYERS = frozenset({"cameras", "proposed_sites", "anpr_entry_points", "anpr_readers", "mobile_spots"})
+
+
+def declared_geometry_type(name: str, frame: gpd.GeoDataFrame) -> str:
+    """The one geometry type a layer is declared with in the GeoPackage: polygons (of any mix) as
+    ``MultiPolygon``, lines as ``MultiLineString``, points as ``Point`` (``MultiPoint`` when any is multi);
+    an empty layer takes its kind from :data:`POINT_LAYERS`."""
+    kinds = set(frame.geom_type.dropna()) if len(frame) else set()
+    if not kinds:
+        return "Point" if name in POINT_LAYERS else "MultiPolygon"
+    if kinds <= {"Polygon", "MultiPolygon"}:
+        return "MultiPolygon"
+    if kinds <= {"LineString", "MultiLineString"}:
+        return "MultiLineString"
+    if kinds <= {"Point"}:
+        return "Point"
+    if kinds <= {"Point", "MultiPoint"}:
+        return "MultiPoint"
+    raise ValueError(f"layer {name!r} mixes {sorted(kinds)}: one layer holds one kind of geometry")
+
+
+def _as_stored(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy with datetimes, text and mixed columns as text (what a GeoPackage column holds)."""
+    d = frame.copy()
+    for c in d.columns:
+        if c == d.geometry.name:
+            continue
+        if (
+            d[c].dtype == object
+            or isinstance(d[c].dtype, pd.DatetimeTZDtype)
+            or str(d[c].dtype).startswith(("datetime", "string"))
+        ):
+            d[c] = d[c].astype(str)
+    return d
 
 
 def write_gpkg(
@@ -157,7 +215,9 @@ def write_gpkg(
     tasking: TaskingList | None = None,
     as_of: pd.Timestamp | None = None,
 ) -> Path:
-    """One GeoPackage with every layer; datetimes and objects stored as text.
+    """One GeoPackage with every layer (datetimes and objects stored as text), each declared with one
+    geometry type (:func:`declared_geometry_type`) and carrying its QGIS style in the ``layer_styles``
+    table (:mod:`.gis_styles`; the closed tasking items too).
 
     Finished by :func:`finalise_gpkg`: its timestamps are ``as_of`` (default the tasking list's
     meeting date), so the same layers always give the same bytes.
@@ -165,23 +225,23 @@ def write_gpkg(
     path = Path(path)
     if path.exists():
         path.unlink()
+    styles: dict[str, GisStyle] = {}
     for name, df in layers.items():
+        gtype = declared_geometry_type(name, df)
         if name == "tasking_items" and tasking is not None:
-            tasking.to_gpkg(path)
+            tasking.to_gpkg(path, geometry_type=gtype)
+            styles[name] = layer_style(name, df, gtype)
+            if len(tasking.closed):
+                closed_type = declared_geometry_type("tasking_closed", tasking.closed)
+                styles["tasking_closed"] = layer_style("tasking_closed", tasking.closed, closed_type)
             continue
-        d = df.copy()
-        for c in d.columns:
-            if c == d.geometry.name:
-                continue
-            if (
-                d[c].dtype == object
-                or isinstance(d[c].dtype, pd.DatetimeTZDtype)
-                or str(d[c].dtype).startswith(("datetime", "string"))
-            ):
-                d[c] = d[c].astype(str)
-        d.to_file(path, layer=name, driver="GPKG")
+        _as_stored(df).to_file(
+            path, layer=name, driver="GPKG", geometry_type=gtype, promote_to_multi=gtype.startswith("Multi")
+        )
+        styles[name] = layer_style(name, df, gtype)
     if path.exists():
         stamp = as_of if as_of is not None else tasking.fim_date if tasking is not None else None
+        write_styles(path, styles, gpkg_timestamp(stamp))
         finalise_gpkg(path, stamp)
     return path
 
@@ -190,14 +250,19 @@ def write_gpkg(
 EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
 
+def gpkg_timestamp(as_of: pd.Timestamp | None) -> str:
+    """``as_of`` (the Unix epoch when None; naive = UTC) as a GeoPackage timestamp, ISO 8601 in UTC."""
+    when = EPOCH if as_of is None else pd.Timestamp(as_of)
+    when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 def finalise_gpkg(path: Path, as_of: pd.Timestamp | None = None) -> Path:
     """The one function that finishes a GeoPackage: every timestamp GDAL takes from the clock
     (``gpkg_contents.last_change``, and ``layer_styles.update_time`` when styles are stored) becomes
     ``as_of`` (the meeting date; the Unix epoch when None), in UTC, so the file's bytes depend only
     on its content."""
-    when = EPOCH if as_of is None else pd.Timestamp(as_of)
-    when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    stamp = gpkg_timestamp(as_of)
     with contextlib.closing(sqlite3.connect(path)) as con:
         con.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
         styled = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'layer_styles'").fetchone()
@@ -236,6 +301,7 @@ def write_rasters(res: RunResults, folder: Path) -> list[Path]:
                 folder / "density_all_types.tif",
                 hd[0],
                 description=f"all crime types, {hd[1]} (sum of per-type surfaces)",
+                units=hd[1],
             )
         )
     surf = res.surfaces
@@ -251,21 +317,94 @@ def write_rasters(res: RunResults, folder: Path) -> list[Path]:
                 folder / "nearrepeat_prospective_risk.tif",
                 nr.surface,
                 description="prospective near-repeat burglary risk at the FIM date",
+                units="risk score (sum of distance- and time-decayed weights of recent burglaries)",
             )
         )
     if res.forecast is not None:
         out.append(res.forecast.to_geotiff(folder / "forecast_expected.tif", "expected"))
     if res.trends is not None:
         em = res.trends.emerging
-        out.append(
-            em.grid.write_geotiff(
-                folder / "emerging_classes.tif",
-                em.class_grid().astype(float),
-                nodata=-1,
-                description="emerging-hotspot class code: " + json.dumps(dict(enumerate(em.labels))),
-            )
-        )
+        out.append(write_class_geotiff(em.grid, folder / "emerging_classes.tif", em.class_grid(), em.labels))
     return out
+
+
+#: Nodata value of a class raster (outside the study area).
+CLASS_NODATA = 255
+
+
+def class_colours(labels: tuple[str, ...]) -> dict[int, tuple[int, int, int, int]]:
+    """RGBA colour of each emerging class code (0 = no pattern: transparent), from :mod:`.palette`."""
+    out = {}
+    for code, lab in enumerate(labels):
+        r, g, b = (round(v * 255) for v in matplotlib.colors.to_rgb(EMERGING_COLOURS.get(lab, EMERGING_OTHER)))
+        out[code] = (r, g, b, 0 if code == 0 else 255)
+    return out
+
+
+def write_class_geotiff(grid: Grid, path: Path, codes: np.ndarray, labels: tuple[str, ...]) -> Path:
+    """Emerging-hotspot classes as a uint8 GeoTIFF (grid's CRS): class code per cell, :data:`CLASS_NODATA`
+    outside the study area, a colour table in the map's colours, and the class names as the band's
+    category names and raster attribute table (in ``<name>.tif.aux.xml``, where GDAL keeps them for a
+    GeoTIFF), and QGIS's default style ``<name>.qml`` (a palette of the real classes only), so QGIS and
+    other GIS show each class by name and colour."""
+    if len(labels) >= CLASS_NODATA:
+        raise ValueError(f"{len(labels)} classes do not fit a byte raster with nodata {CLASS_NODATA}")
+    arr = np.asarray(codes)
+    arr = np.where(grid.mask & (arr >= 0), arr, CLASS_NODATA).astype("uint8")
+    path = Path(path)
+    description = "emerging-hotspot class"
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=grid.nrows,
+        width=grid.ncols,
+        count=1,
+        dtype="uint8",
+        crs=grid.crs,
+        transform=grid.transform,
+        nodata=CLASS_NODATA,
+        compress="deflate",
+        photometric="palette",
+    ) as dst:
+        dst.write(arr, 1)
+        dst.write_colormap(1, class_colours(labels))
+        dst.set_band_description(1, description)
+        dst.set_band_unit(1, "class code")
+    colours = class_colours(labels)
+    write_category_names(path, labels, colours, description)
+    qml = {code: (lab, colours[code]) for code, lab in enumerate(labels)}
+    path.with_suffix(".qml").write_text(paletted_raster_qml(qml), encoding="utf-8")
+    return path
+
+
+def write_category_names(
+    path: Path, labels: tuple[str, ...], colours: dict[int, tuple[int, int, int, int]], description: str
+) -> Path:
+    """The GDAL side file ``<path>.aux.xml`` naming the classes of band 1 (category names, and a
+    thematic raster attribute table: value, name, red, green, blue, alpha)."""
+    pam = ET.Element("PAMDataset")
+    band = ET.SubElement(pam, "PAMRasterBand", {"band": "1"})
+    ET.SubElement(band, "Description").text = description
+    names = ET.SubElement(band, "CategoryNames")
+    for lab in labels:
+        ET.SubElement(names, "Category").text = lab
+    rat = ET.SubElement(band, "GDALRasterAttributeTable", {"tableType": "thematic"})
+    # GDAL field types: 0 integer, 2 string; usages: 5 min-max (the value), 2 name, 6-9 red, green, blue, alpha
+    fields = (("Value", 0, 5), ("Class", 2, 2), ("Red", 0, 6), ("Green", 0, 7), ("Blue", 0, 8), ("Alpha", 0, 9))
+    for i, (name, ftype, usage) in enumerate(fields):
+        fd = ET.SubElement(rat, "FieldDefn", {"index": str(i)})
+        ET.SubElement(fd, "Name").text = name
+        ET.SubElement(fd, "Type").text = str(ftype)
+        ET.SubElement(fd, "Usage").text = str(usage)
+    for code, lab in enumerate(labels):
+        row = ET.SubElement(rat, "Row", {"index": str(code)})
+        for v in (code, lab, *colours[code]):
+            ET.SubElement(row, "F").text = str(v)
+    ET.indent(pam)
+    side = path.with_name(path.name + ".aux.xml")
+    side.write_text(ET.tostring(pam, encoding="unicode") + "\n", encoding="utf-8")
+    return side
 
 
 @dataclass(frozen=True)

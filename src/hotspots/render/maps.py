@@ -388,11 +388,14 @@ def _gap_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | 
 
 
 def _site_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
-    """Proposed new camera sites, named by their road where known."""
+    """Proposed new camera sites, named by their nearest street (else their road where known)."""
     if _empty(f):
         return None
     assert f is not None
-    roads = [r if isinstance(r, str) else "" for r in _column(f, "road_name")]
+    roads = [
+        s if isinstance(s, str) and s else (r if isinstance(r, str) else "")
+        for s, r in zip(_column(f, "street"), _column(f, "road_name"), strict=True)
+    ]
     tips = [f"Proposed camera site {k}" + (f": {r}" if r else "") for k, r in zip(f["rank"], roads, strict=True)]
     pops = [
         popup_rows(
@@ -411,11 +414,15 @@ def _site_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet |
 
 
 def _reader_features(f: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
-    """Proposed ANPR readers at the borough's entry points, with their road."""
+    """Proposed ANPR readers at the borough's entry points, with their road in words (``road``: "A road near
+    Barnet Lane", else the road's name)."""
     if _empty(f):
         return None
     assert f is not None
-    roads = [r if isinstance(r, str) else "" for r in _column(f, "road_name")]
+    roads = [
+        w if isinstance(w, str) and w else (r if isinstance(r, str) else "")
+        for w, r in zip(_column(f, "road"), _column(f, "road_name"), strict=True)
+    ]
     tips = [f"Proposed ANPR reader {k}" + (f": {r}" if r else "") for k, r in zip(f["chosen_rank"], roads, strict=True)]
     pops = [popup_rows([("Rank", k), ("Road", r)]) for k, r in zip(f["chosen_rank"], roads, strict=True)]
     ranks = list(f["chosen_rank"])

@@ -127,8 +127,23 @@ LAYER_STYLES: dict[str, LayerStyle] = {
     "anpr_readers": LayerStyle("#08519c", fill="#56b4e9", fill_opacity=0.95, weight=2.0, symbol="triangle", radius=9),
     "cameras": LayerStyle("#003c30", fill="#01665e", fill_opacity=0.9, weight=1.5, symbol="circle", radius=4),
     "viewsheds": LayerStyle("#35978f", fill="#80cdc1", fill_opacity=0.3, weight=0.8, symbol="fill"),
+    "anpr_entry_points": LayerStyle("#737373", fill="#bdbdbd", fill_opacity=0.9, weight=1.0, symbol="circle", radius=5),
+    "mobile_spots": LayerStyle("#b15928", fill="#ffff99", fill_opacity=0.9, weight=1.5, symbol="circle", radius=6),
+    "tasking_closed": LayerStyle("#969696", fill="", fill_opacity=0.0, weight=1.5, dash="4 3", symbol="dash"),
     "public_cells": LayerStyle("#ffffff", fill=PUBLIC_CLASSES[0], fill_opacity=0.7, weight=0.5, symbol="fill"),
 }
 
 #: Label colours (street, ward and town-centre names), drawn with a white halo.
 LABEL_COLOURS: dict[str, str] = {"street": "#555555", "ward": "#222222", "town": "#7f2704"}
+
+#: Tasking items by status (the GIS style of ``tasking_items`` in ``layers.gpkg``; the web map draws every item
+#: in black with its rank badge).
+STATUS_COLOURS: dict[str, str] = {"new": "#6a3d9a", "continuing": "#1f78b4", "escalated": "#e31a1c"}
+
+#: Trajectory classes of places over the years (stable low is not drawn).
+TRAJECTORY_COLOURS: dict[str, str] = {
+    "stable high": "#b2182b",
+    "rising": "#ef8a62",
+    "flare-up": "#7b3294",
+    "falling": "#2166ac",
+}

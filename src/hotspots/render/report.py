@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .. import __version__
 from ..config.sections import PublicConfig, RenderConfig
-from ..coverage.report import CoverageResult
+from ..coverage.result import CoverageResult
 from ..crs import crs_label
 from ..model import coarsest_precision
 from ..stages.results import RunResults, TaskingList
@@ -177,39 +177,55 @@ def _nearrepeat(res: RunResults) -> dict[str, Any] | None:
     }
 
 
-def _gap_label(r: Any, crs: Any) -> str:
-    if r.kind == "hotspot_area":
-        return f"hotspot area {r.gap_id}"
-    if r.kind == "high_harm_cell":
-        return f"high-harm grid cell near {r.x:.0f}, {r.y:.0f} ({crs_label(crs)})"
-    return str(r.label or r.gap_id)
+def _table(title: str, df: pd.DataFrame, note: str = "") -> dict[str, Any]:
+    """A table for the page: a title, its column headings, its rows as text, a note under it."""
+    return {
+        "title": title,
+        "columns": [str(c) for c in df.columns],
+        "rows": [[f"{v:,}" if isinstance(v, (int, np.integer)) else str(v) for v in row] for row in df.to_numpy()],
+        "note": note,
+    }
 
 
 def _coverage(res: RunResults, layers: dict[str, gpd.GeoDataFrame]) -> dict[str, Any] | None:
+    """The CCTV and ANPR section: the camera inventories, coverage, gap places, proposed camera sites,
+    proposed ANPR readers (with the shortfall explained) and the camera rows not used, from the typed result."""
     cov = res.coverage
     if cov is None:
         return None
-    g = cov.stats.gaps if cov.stats.gaps is not None else gpd.GeoDataFrame()
-    rows = [
-        {
-            "rank": r.rank,
-            "label": _gap_label(r, res.grid.crs),
-            "harm_uncovered": f"{r.harm_uncovered:,.0f}",
-            "covered": f"{100 * r.covered_share:.0f}%",
-        }
-        for r in g.head(10).itertuples(index=False)
-    ]
     sm = cov.summary()
     note = (
-        f"{sm['live_cameras_used']} live cameras ({sm['inventory']}) see "
+        f"{sm['live_cameras_used']} live cameras see "
         f"{100 * sm['share_incidents_covered']:.0f}% of incidents and "
         f"{100 * sm['share_harm_covered']:.0f}% of harm in {sm['period']['start']} to "
-        f"{sm['period']['end']}. With {sm['siting']['k']} proposed new cameras: "
-        f"{100 * sm['siting']['share_with_new']:.0f}% of harm. "
-        f"{len(g)} gap(s) where harm is high and cameras see little of it; "
-        f"see the 'CCTV coverage gaps' layer on the map."
+        f"{sm['period']['end']} (expected shares where camera positions are approximate). With "
+        f"{sm['siting']['k']} proposed new cameras: {100 * sm['siting']['share_with_new']:.0f}% of harm. "
+        f"{len(cov.gaps)} place(s) where harm is high and cameras see little of it; see the "
+        "'CCTV coverage gaps' layer on the map."
     )
-    return {"rows": rows, "note": note}
+    tables = [
+        _table("Coverage gaps: places where harm is high and the cameras see little of it", cov.gap_table(10)),
+        _table("Proposed camera sites", cov.site_table()),
+    ]
+    if cov.anpr is not None:
+        tables.append(
+            _table(
+                f"Proposed ANPR readers ({len(cov.anpr.readers)} of {cov.anpr.requested} asked for)",
+                cov.reader_table(),
+                cov.anpr.shortfall,
+            )
+        )
+    rejected = cov.rejected_table()
+    outside = sum(s.outside for s in cov.inventories())
+    tables.append(
+        _table(
+            f"Camera rows rejected as invalid ({len(rejected)})",
+            rejected,
+            (f"{outside:,} more rows lie outside the study area and are not used. " if outside else "")
+            + "Every row not used is in cctv/cameras_rejected.csv with the reason.",
+        )
+    )
+    return {"note": note, "inventories": list(cov.inventory_statements()), "tables": tables}
 
 
 def _forecast(res: RunResults) -> dict[str, Any] | None:
@@ -248,6 +264,14 @@ FILE_NOTES = {
     "concentration_gini.png": "the Gini and the generalised Gini over time",
     "concentration_trajectories.png": "map of chronic, rising, falling and flare-up grid cells",
     "tasking.csv": "the ranked tasking list for Excel",
+    "dosage.html": "patrol asked for and delivered at the last list's places, and what happened to crime",
+    "dosage_compliance.csv": "patrol asked for and delivered per place (for Excel)",
+    "dosage_visits.csv": "every patrol stay: visits, drive-throughs and short stops, by unit label",
+    "dosage_daily.csv": "patrol minutes and visits per place and day",
+    "dosage_dwell.csv": "visits by length, against the 10-15 minute band",
+    "dosage_outcomes.csv": "crime and harm before and since tasking, against matched places",
+    "dosage_quarantine.csv": "patrol positions that were set aside, with the reason",
+    "dosage_summary.json": "the patrol figures and settings",
     "layers.gpkg": "every map layer for QGIS/ArcGIS ({crs})",
     "manifest.json": "how this pack was made: version, settings, input file hashes, counts, steps, seed",
     "quarantine.csv": "input rows that were rejected, with the reason",
@@ -314,7 +338,7 @@ def render_index(
     sc = tl.status_counts() if tl is not None else {}
     not_run = {
         s: res.not_run.get(s, "not run")
-        for s in ("surfaces", "trends", "nearrepeat", "coverage", "forecast", "concentration")
+        for s in ("surfaces", "trends", "nearrepeat", "coverage", "forecast", "concentration", "dosage")
     }
     wt = res.ward_table
     if wt is None:
@@ -352,6 +376,7 @@ def render_index(
         "coverage": _coverage(res, layers),
         "forecast": _forecast(res),
         "concentration": _concentration(res),
+        "dosage": res.dosage.summary() if res.dosage is not None else None,
         "not_run": not_run,
         "wards": wards,
         "data": {
@@ -397,6 +422,9 @@ TASKING_HTML_COLUMNS = [
     ("cctv_coverage", "CCTV"),
     ("tactic", "Tactic"),
     ("dosage", "Dosage"),
+    ("delivered", "Patrol delivered since the last FIM"),
+    ("change", "Since last FIM"),
+    ("worked", "Did it work"),
     ("owner", "Owner"),
     ("review_date", "Review"),
     ("reason", "Why"),

@@ -33,6 +33,7 @@ from ..geo.grid import Grid
 from ..geo.study_area import StudyArea
 from ..ingest import IngestResult
 from .concentration_result import ConcentrationResult
+from .dosage_result import DosageResult
 from .inputs import RunInputs
 from .tasking_list import CSV_COLUMNS, ITEMS_LAYER, TaskingList
 
@@ -40,6 +41,7 @@ __all__ = [
     "CSV_COLUMNS",
     "ITEMS_LAYER",
     "ConcentrationResult",
+    "DosageResult",
     "RunResults",
     "SurfacesResult",
     "TaskingList",
@@ -196,6 +198,7 @@ class RunResults:
     coverage: CoverageResult | None = None
     forecast: ForecastResult | None = None
     concentration: ConcentrationResult | None = None
+    dosage: DosageResult | None = None
     tasking: TaskingList | None = None
     not_run: Mapping[str, str] = field(default_factory=dict)
 
@@ -246,4 +249,14 @@ class RunResults:
 
 
 #: RunResults attributes that hold a stage's result (the stage's name).
-_STAGE_FIELDS = ("ward_table", "surfaces", "trends", "nearrepeat", "coverage", "forecast", "concentration", "tasking")
+_STAGE_FIELDS = (
+    "ward_table",
+    "surfaces",
+    "trends",
+    "nearrepeat",
+    "coverage",
+    "forecast",
+    "concentration",
+    "dosage",
+    "tasking",
+)

@@ -76,9 +76,22 @@ class DeliveredDosage:
     minutes: float
     asked_minutes: float
     flag: str
+    asked: str = ""  # the dosage asked for, in words ("15 minutes, 3 times a week"); '' = not stated
 
     def describe(self) -> str:
-        return f"{self.visits} visits, {self.minutes:,.0f} of {self.asked_minutes:,.0f} minutes asked for ({self.flag})"
+        """ "asked 15 minutes, 3 times a week; delivered 2 visits, 24 of 90 minutes (27%, under-dosed)"; without
+        ``asked``, "2 visits, 24 of 90 minutes asked for (under-dosed)"."""
+        if not self.asked:
+            return (
+                f"{self.visits} visits, {self.minutes:,.0f} of {self.asked_minutes:,.0f} minutes asked for "
+                f"({self.flag})"
+            )
+        share = f"{self.minutes / self.asked_minutes:.0%}, " if self.asked_minutes > 0 else ""
+        visits = "1 visit" if self.visits == 1 else f"{self.visits} visits"
+        return (
+            f"asked {self.asked}; delivered {visits}, {self.minutes:,.0f} of {self.asked_minutes:,.0f} minutes "
+            f"({share}{self.flag})"
+        )
 
 
 def item_columns(harm_unit: str = "count") -> tuple[TaskingColumn, ...]:
@@ -245,9 +258,15 @@ class TaskingList:
         c["closed"] = int(len(self.closed))
         return {k: int(c.get(k, 0)) for k in ("new", "continuing", "escalated", "closed")}
 
-    def to_gpkg(self, path: str | Path, layer: str = ITEMS_LAYER) -> Path:
+    def to_gpkg(self, path: str | Path, layer: str = ITEMS_LAYER, geometry_type: str | None = None) -> Path:
         """Write the ranked items (and closed ones as ``tasking_closed``) to a GeoPackage layer, every column
-        (text where a column mixes types)."""
+        (text where a column mixes types); ``geometry_type`` (e.g. ``MultiPolygon``) declares both layers'
+        geometry type, promoting single parts to multi (default: GDAL's guess from the rows)."""
+        declared = (
+            {}
+            if geometry_type is None
+            else {"geometry_type": geometry_type, "promote_to_multi": geometry_type.startswith("Multi")}
+        )
         it = self.items.copy()
         if "expires" in it:  # the last live day of an alert zone, empty for a place without one
             it["expires"] = [f"{pd.Timestamp(v):%Y-%m-%d}" if pd.notna(v) else "" for v in it["expires"]]
@@ -258,13 +277,13 @@ class TaskingList:
         for c in it.columns:
             if c != "geometry" and it[c].dtype == object:
                 it[c] = it[c].map(_as_text)
-        it.to_file(path, layer=layer, driver="GPKG")
+        it.to_file(path, layer=layer, driver="GPKG", **declared)
         if len(self.closed):
             cl = self.closed.copy()
             for c in cl.columns:
                 if c != "geometry" and cl[c].dtype == object:
                     cl[c] = cl[c].map(_as_text)
-            cl.to_file(path, layer="tasking_closed", driver="GPKG")
+            cl.to_file(path, layer="tasking_closed", driver="GPKG", **declared)
         return Path(path)
 
 

@@ -34,11 +34,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
+from ..analysis.hotspot_places import automatic_merge_distance, place_labels
 from ..announce import choose
 from ..config.sections import TaskingConfig
 from ..coverage.report import CoverageResult
@@ -151,23 +149,12 @@ class Window:
 
 
 # --------------------------------------------------------------------------- the merge distance
-def median_location_spacing(x: np.ndarray, y: np.ndarray) -> float:
-    """Median distance (metres) from each distinct incident location (to the metre) to its nearest other
-    one; 0 with fewer than two locations."""
-    xy = np.unique(np.round(np.c_[x, y]), axis=0)
-    if len(xy) < 2:
-        return 0.0
-    d, _ = cKDTree(xy).query(xy, k=2)
-    return float(np.median(d[:, 1]))
-
-
 def merge_distance(tcfg: TaskingConfig, grid: Grid, w: Window, choices: MutableMapping[str, str]) -> float:
     """``[tasking] merge_distance_m``, or (0) the larger of the grid cell and the median location spacing,
     rounded up to 10 m, announced and recorded in ``choices``."""
     if tcfg.merge_distance_m > 0:
         return float(tcfg.merge_distance_m)
-    spacing = median_location_spacing(w.px, w.py)
-    d = float(np.ceil(max(grid.cell_size, spacing) / 10.0) * 10.0)
+    d, spacing = automatic_merge_distance(grid.cell_size, w.px, w.py)
     choose(
         choices,
         "merge_distance_m",
@@ -179,19 +166,13 @@ def merge_distance(tcfg: TaskingConfig, grid: Grid, w: Window, choices: MutableM
 
 
 def group_pieces(geoms: Sequence[BaseGeometry] | np.ndarray, distance: float) -> np.ndarray:
-    """Place number of each piece: connected components of "overlaps or lies within ``distance`` metres".
+    """Place number of each piece: connected components of "overlaps or lies within ``distance`` metres"
+    (the one rule for a place, :func:`hotspots.analysis.hotspot_places.place_labels`).
 
     Numbered in order of each place's first piece, so the same pieces in the same order give the same
     numbers.
     """
-    g = np.asarray(geoms, dtype=object)
-    n = len(g)
-    if not n:
-        return np.zeros(0, dtype=np.int64)
-    a, b = shapely.STRtree(g).query(g, predicate="dwithin", distance=float(distance))
-    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n)).tocsr()
-    _, labels = connected_components(graph, directed=False)
-    return np.asarray(labels, dtype=np.int64)
+    return place_labels(geoms, distance)
 
 
 # --------------------------------------------------------------------------- membership
