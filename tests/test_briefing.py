@@ -139,6 +139,18 @@ def test_changes_in_plain_words():
     assert span_text("2025-10-30", "2025-11-03") == "30 Oct to 3 Nov"
 
 
+def test_forecast_methods_in_plain_words():
+    from hotspots.render.briefing_content import method_words
+
+    assert method_words("naive_12m") == "counts of the last 12 months"
+    assert (
+        method_words("blend(kde,naive_12m)")
+        == "an equal blend of recent crime density and counts of the last 12 months"
+    )
+    assert method_words("kde+relocated") == "recent crime density (carried onto the current locations)"
+    assert method_words("seasonal_knn") == "seasonal knn"  # a new method never shows its identifier
+
+
 def test_protective_marking_setting():
     from hotspots.config import load_config
     from hotspots.errors import ConfigError
@@ -151,8 +163,8 @@ def test_protective_marking_setting():
 
 
 def test_track_record_chart_fills_its_slot():
-    """With a track record the forecast section carries the chart (an image); without one, the labelled slot."""
-    from reportlab.platypus import Image, Table
+    """With a track record the forecast section carries the chart (an image) and its figures in words."""
+    from reportlab.platypus import Image, Paragraph
 
     from hotspots.render import briefing as B
     from hotspots.render.briefing_content import TrackRecord
@@ -167,7 +179,10 @@ def test_track_record_chart_fills_its_slot():
     with_record = B._rest(dataclasses.replace(content, track_record=rec), B._styles())
     without = B._rest(content, B._styles())
     assert any(isinstance(f, Image) for f in with_record) and not any(isinstance(f, Image) for f in without)
-    assert any(isinstance(f, Table) for f in without)
+    assert rec.mean_chosen == pytest.approx(0.30) and rec.mean_naive == pytest.approx(0.21)
+    nan = TrackRecord(("a", "b"), (0.2, float("nan")), (0.1, float("nan")), 0.05, "kde")
+    assert nan.mean_chosen == pytest.approx(0.2)  # a period without crimes has no hit rate
+    assert all(isinstance(f, (Paragraph, Image)) for f in with_record)
 
 
 def _empty_content():

@@ -35,7 +35,6 @@ from xml.sax.saxutils import escape
 
 import matplotlib
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -114,7 +113,6 @@ def _styles() -> dict[str, ParagraphStyle]:
         ),
         "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9.2),
         "cellhead": ParagraphStyle("cellhead", parent=base, fontName=_BOLD, fontSize=7.5, leading=9.2),
-        "slot": ParagraphStyle("slot", parent=base, fontSize=8, leading=10.5, textColor=_GREY, alignment=TA_CENTER),
     }
 
 
@@ -320,9 +318,12 @@ def _rest(c: BriefingContent, st: dict[str, ParagraphStyle]) -> list[Flowable]:
         out += [
             Spacer(1, 1.5 * mm),
             _table(
-                ["Place", "Ward", f"Harm cameras do not see ({c.harm_unit})", "Share cameras see"],
-                [[g.place, g.ward_name, count_text(g.harm_unseen), f"{100 * g.seen_share:.0f}%"] for g in c.gaps],
-                [0.42 * WIDTH, 0.2 * WIDTH, 0.22 * WIDTH, 0.16 * WIDTH],
+                ["Place", "Ward", "Crime", f"Harm cameras do not see ({c.harm_unit})", "Share cameras see"],
+                [
+                    [g.place, g.ward_name, g.crime_types, count_text(g.harm_unseen), f"{100 * g.seen_share:.0f}%"]
+                    for g in c.gaps
+                ],
+                [0.3 * WIDTH, 0.17 * WIDTH, 0.27 * WIDTH, 0.14 * WIDTH, 0.12 * WIDTH],
                 st,
             ),
         ]
@@ -333,24 +334,8 @@ def _rest(c: BriefingContent, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     out += [Paragraph("Forecast track record", st["h1"]), Paragraph(esc(c.forecast_note), st["body"])]
     rec = c.track_record
     if rec is not None:
-        png = track_record_png(rec.periods, rec.chosen, rec.naive, rec.share)
+        png = track_record_png(rec.periods, rec.chosen, rec.naive, rec.share, rec.baseline)
         out.append(Image(io.BytesIO(png), width=WIDTH, height=WIDTH * 2.3 / 6.6))
-    else:
-        slot = Table(
-            [
-                [
-                    Paragraph(
-                        "Chart to come: the forecast's month-by-month track record against naive counts.", st["slot"]
-                    )
-                ]
-            ],
-            colWidths=[WIDTH],
-            rowHeights=[14 * mm],
-        )
-        slot.setStyle(
-            TableStyle([("BOX", (0, 0), (-1, -1), 0.6, _RULE, None, (3, 2)), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")])
-        )
-        out += [Spacer(1, 1.5 * mm), slot]
     return out
 
 

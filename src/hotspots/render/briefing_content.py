@@ -5,7 +5,7 @@ returns a :class:`BriefingContent`: the headline changes (the last fortnight, or
 the last whole month for police.uk month data, against the period before and the
 same period last year), the top places (the first items of the tasking list, one
 per place), the live near-repeat alert zones with the last day each runs to, the
-CCTV gaps (one row per place: a gap that overlaps a bigger one is the same place)
+CCTV gap places (named by their streets and ward)
 and the forecast's track record when the run has one. Every string here is plain
 text taken from the data: the layout (:mod:`hotspots.render.briefing`) escapes it
 before it reaches reportlab's paragraph markup.
@@ -15,7 +15,6 @@ Positions and geometries are in the working CRS (metres).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,12 +24,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..config.sections import RELOCATED_SUFFIX
 from ..stages.results import RunResults, TaskingList
 from ..vocabulary import crime_type_label
 from .concentration import briefing_paragraph
 from .public_maps import OGL_CREDIT
 from .report import headline
-from .streets import street_name
 
 #: Places of the tasking list shown with a small map each (the rest are listed in one table).
 TOP_PLACES = 6
@@ -148,10 +147,12 @@ class ZoneRow:
 
 @dataclass(frozen=True)
 class GapRow:
-    """A CCTV gap place: its streets and ward, the harm cameras do not see there and the share they do."""
+    """A CCTV gap place: its name (streets), ward, crime types, the harm cameras do not see there and the
+    share they do."""
 
     place: str
     ward_name: str
+    crime_types: str
     harm_unseen: int
     seen_share: float
 
@@ -160,13 +161,24 @@ class GapRow:
 class TrackRecord:
     """The forecast's out-of-sample track record, period by period: ``periods`` (labels), ``chosen`` and
     ``naive`` hit rates (0..1: share of the next period's incidents in the flagged ``share`` of the area)
-    for the chosen method and for naive counts (last 12 months), and the chosen ``method`` in words."""
+    of the method the pack's rule chose at each origin and of naive counts (``baseline``, in words), and the
+    ``method`` used now, in words."""
 
     periods: tuple[str, ...]
     chosen: tuple[float, ...]
     naive: tuple[float, ...]
     share: float
     method: str
+    baseline: str = "counts of the last 12 months"
+
+    @property
+    def mean_chosen(self) -> float:
+        """Mean hit rate over the periods with crimes (a period with none has no hit rate)."""
+        return float(np.nanmean(self.chosen))
+
+    @property
+    def mean_naive(self) -> float:
+        return float(np.nanmean(self.naive))
 
 
 @dataclass(frozen=True)
@@ -316,21 +328,6 @@ def _ward_at(wards: gpd.GeoDataFrame, geoms: Sequence[Any]) -> list[str]:
     return names
 
 
-def _streets_in(res: RunResults, geom: Any, most: int = 2) -> str:
-    """The ``most`` commonest street names of the incidents inside ``geom`` ("" when none name a street)."""
-    inc = res.incidents
-    if not len(inc) or geom is None or geom.is_empty:
-        return ""
-    x, y = inc["x"].to_numpy(float), inc["y"].to_numpy(float)
-    b = geom.bounds
-    near = np.flatnonzero((x >= b[0]) & (x <= b[2]) & (y >= b[1]) & (y <= b[3]))
-    inside = near[shapely.contains_xy(geom, x[near], y[near])]
-    names = Counter(street_name(t) for t in inc["location_text"].to_numpy()[inside])
-    names.pop("", None)
-    top = sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))[:most]
-    return " and ".join(n for n, _ in top)
-
-
 # --------------------------------------------------------------------------- near repeat, CCTV, forecast
 def _zones(res: RunResults) -> tuple[tuple[ZoneRow, ...], int, str]:
     nr = res.nearrepeat
@@ -378,27 +375,19 @@ def _gaps(res: RunResults) -> tuple[tuple[GapRow, ...], int, str]:
     cov = res.coverage
     if cov is None:
         return (), 0, f"No CCTV gaps: the camera coverage analysis did not run ({res.not_run.get('coverage', '')})."
-    g = cov.stats.gaps
-    if g is None or not len(g):
+    g = cov.gaps
+    if not len(g):
         return (), 0, "No CCTV gaps: cameras see most of the harm in every hotspot."
-    kept: list[int] = []
-    for k in range(len(g)):  # gaps that overlap a gap with more unseen harm are the same place
-        geom = g.geometry.iat[k]
-        if not any(geom.intersection(g.geometry.iat[j]).area > 0 for j in kept):
-            kept.append(k)
-    wards = _ward_at(res.area.wards, [g.geometry.iat[k] for k in kept])
-    rows = []
-    for k, ward in zip(kept, wards, strict=True):
-        geom = g.geometry.iat[k]
-        streets = _streets_in(res, geom)
-        rows.append(
-            GapRow(
-                place=streets or (f"a place in {ward}" if ward else "a place with no named street"),
-                ward_name=ward,
-                harm_unseen=_whole(g["harm_uncovered"].iat[k]),
-                seen_share=float(g["covered_share"].iat[k]),
-            )
+    rows = [
+        GapRow(
+            place=_text(g["name"].iat[k]),
+            ward_name=_text(g["ward_name"].iat[k]) + (f" (also {o})" if (o := _text(g["other_wards"].iat[k])) else ""),
+            crime_types=_text(g["crime_types"].iat[k]),
+            harm_unseen=_whole(g["harm_uncovered"].iat[k]),
+            seen_share=float(g["covered_share"].iat[k]),
         )
+        for k in range(len(g))
+    ]
     sm = cov.summary()
     start, end = day_text(sm["period"]["start"]), day_text(sm["period"]["end"])
     note = (
@@ -408,29 +397,78 @@ def _gaps(res: RunResults) -> tuple[tuple[GapRow, ...], int, str]:
     return tuple(rows[:MAX_GAPS]), max(0, len(rows) - MAX_GAPS), note
 
 
-def _track_record(res: RunResults) -> TrackRecord | None:
-    """The forecast's out-of-sample track record, when the run has one.
+#: Forecast methods in plain words (the briefing's chart legend and sentences).
+_METHOD_WORDS = {
+    "naive_3m": "counts of the last 3 months",
+    "naive_12m": "counts of the last 12 months",
+    "naive_36m": "counts of the last 3 years",
+    "kde": "recent crime density",
+    "longrun_kde": "long-run crime density",
+    "longrun_counts": "long-run counts",
+    "gistar": "hot spots (Gi*)",
+}
 
-    Slot: the forecast result on this branch has no per-period record of the chosen method against naive
-    counts yet (the record is being added to the forecast stage), so this returns None and the briefing says
-    so. Once :class:`~hotspots.forecast.outlook.ForecastResult` carries it, build a :class:`TrackRecord` from
-    it here (one period per origin; chosen and naive hit rates at the selection share)."""
-    del res
-    return None
+
+def method_words(name: str) -> str:
+    """A forecast method in plain words: ``kde`` -> "recent crime density"; a blend names its members; a
+    method fitted on the current police.uk location set says so; an unknown name loses its underscores."""
+    if name.startswith("blend(") and name.endswith(")"):
+        members = [method_words(m) for m in name[len("blend(") : -1].split(",")]
+        return "an equal blend of " + ", ".join(members[:-1]) + " and " + members[-1]
+    base, relocated = name.removesuffix(RELOCATED_SUFFIX), name.endswith(RELOCATED_SUFFIX)
+    words = _METHOD_WORDS.get(base, base.replace("_", " "))
+    return words + (" (carried onto the current locations)" if relocated else "")
+
+
+def _period_label(origin: pd.Timestamp, monthly: bool) -> str:
+    return f"{origin:%b %Y}" if monthly else f"{origin.day} {origin:%b}"
+
+
+def _track_record(res: RunResults) -> TrackRecord | None:
+    """The forecast's out-of-sample track record (:class:`~hotspots.forecast.selection.TrackRecord`: at each
+    past origin, the method the pack's own rule chose from earlier results only, scored on the next period,
+    against naive counts), or None when the method was configured or there was too little history."""
+    fc = res.forecast
+    if fc is None or fc.selection is None or not len(fc.selection.record.table):
+        return None
+    rec = fc.selection.record
+    t = rec.table.sort_values("origin")
+    origins = [pd.Timestamp(o) for o in t["origin"]]
+    monthly = "month" in fc.horizon.label
+    return TrackRecord(
+        periods=tuple(_period_label(o, monthly) for o in origins),
+        chosen=tuple(float(v) for v in t["hit_rate"]),
+        naive=tuple(float(v) for v in t["baseline"]),
+        share=float(rec.rule.share),
+        method=method_words(fc.method),
+        baseline=method_words(rec.baseline),
+    )
 
 
 def _forecast_note(res: RunResults, record: TrackRecord | None) -> str:
     fc = res.forecast
     if fc is None:
         return f"No forecast: the forecast stage did not run ({res.not_run.get('forecast', 'not run')})."
-    head = f"The forecast from {day_text(fc.origin)} ({fc.horizon.label} ahead) is on the map (the 'Forecast' layer)."
+    head = (
+        f"The forecast from {day_text(fc.origin)} ({fc.horizon.label} ahead, using {method_words(fc.method)}) is "
+        "on the map (the 'Forecast' layer)."
+    )
     if record is None:
-        return head + (
-            " Its track record (how often, period by period, the chosen method's flagged places held the next "
-            "period's crimes, against naive counts of the last 12 months) is not in this run's results yet; "
-            "it will be charted here when the forecast stage records it."
+        why = (
+            "the method is set in the configuration"
+            if fc.selected_by == "configured"
+            else "there is too little history"
         )
-    return head
+        return head + (
+            f" It has no track record to show: {why}, so no method was chosen, period by period, from earlier results."
+        )
+    k = f"{100 * record.share:g}%"
+    n = len(record.periods)
+    return head + (
+        f" Its track record over the last {n} period{'s' if n != 1 else ''}, each chosen as this one was from "
+        f"earlier results only: the {k} of the area it flagged held {100 * record.mean_chosen:.0f}% of the "
+        f"next period's crimes on average; {record.baseline} would have held {100 * record.mean_naive:.0f}%."
+    )
 
 
 # --------------------------------------------------------------------------- all of it

@@ -261,18 +261,23 @@ def _labels(ax: Any, ctx: MapContext, ext: tuple[float, float, float, float], sp
         )
 
 
-def track_record_png(periods: Sequence[str], chosen: Sequence[float], naive: Sequence[float], share: float) -> bytes:
+def track_record_png(
+    periods: Sequence[str],
+    chosen: Sequence[float],
+    naive: Sequence[float],
+    share: float,
+    baseline: str = "counts of the last 12 months",
+) -> bytes:
     """PNG: hit rate (share of the next period's crimes in the flagged ``share`` of the area, 0..1) of the
-    chosen method and of naive counts, period by period."""
+    method chosen at each origin and of naive counts (``baseline``, in words), period by period."""
     fig, ax = plt.subplots(figsize=CHART_SIZE)
     x = np.arange(len(periods))
-    ax.plot(x, 100 * np.asarray(chosen, float), marker="o", color="#1b7837", label="forecast used")
-    ax.plot(
-        x, 100 * np.asarray(naive, float), marker="s", color="#777777", linestyle="--", label="naive counts (12 months)"
-    )
+    ax.plot(x, 100 * np.asarray(chosen, float), marker="o", color="#1b7837", label="the forecast as chosen then")
+    ax.plot(x, 100 * np.asarray(naive, float), marker="s", color="#777777", linestyle="--", label=f"naive: {baseline}")
     step = max(1, int(math.ceil(len(periods) / 12)))
     ax.set_xticks(x[::step], [str(p) for p in periods][::step], fontsize=7, rotation=30, ha="right")
     ax.set_ylabel(f"crimes in the top {100 * share:g}% (%)", fontsize=7)
+    ax.set_xlabel("forecast period starting", fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
     ax.set_ylim(0, max(10.0, float(np.nanmax(100 * np.r_[np.asarray(chosen, float), np.asarray(naive, float)])) * 1.2))
     ax.grid(alpha=0.3)
