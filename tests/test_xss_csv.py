@@ -23,6 +23,7 @@ def crafted_pack(tmp_path_factory):
     root = tmp_path_factory.mktemp("crafted")
     data = root / "data"
     shutil.copytree(REPO / "data" / "boundaries", data / "boundaries")
+    shutil.copytree(REPO / "data" / "patrol", data / "patrol")  # the demo config reads its patrol pings
     (data / "incidents").mkdir(parents=True)
     inc = pd.read_csv(REPO / "data" / "incidents" / "incidents.csv")
     inc = inc[pd.to_datetime(inc["committed_from"]) >= "2024-10-01"].reset_index(drop=True)
