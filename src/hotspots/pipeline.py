@@ -31,6 +31,7 @@ from .ingest.readers import list_files
 from .progress import Reporter
 from .render import layers as L
 from .render import maps, report
+from .render.briefing import BRIEFING_PDF, write_briefing
 from .render.concentration import render_concentration
 from .render.dosage import render_dosage
 from .render.filenames import ward_map_files
@@ -196,7 +197,7 @@ def _write_maps(res: RunResults, layers: dict[str, Any], tmp: Path) -> dict[str,
 def write_pack(res: RunResults, out_dir: str | Path, rep: Reporter | None = None) -> Path:
     """Write every product of ``res`` into ``out_dir`` as a whole; returns the pack folder (absolute).
 
-    index.html, tasking.csv/html, map.html, wards/<ward map file>.html, layers.gpkg,
+    index.html, tasking.csv/html, briefing.pdf, map.html, wards/<ward map file>.html, layers.gpkg,
     gis/*.tif, public/, quarantine.csv, ward_table.csv, cctv/*.csv (when coverage ran) and manifest.json.
     ``res`` must hold the tasking list and the ward table (as :func:`analyse` returns).
     The pack is written under the output folder's lock into a hidden folder and swapped
@@ -233,6 +234,8 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
     if pcfg.enabled:
         with rep.stage("public tier"):
             public = report.render_public(res, tmp, pcfg)
+    with rep.stage("briefing"):
+        write_briefing(res, tasking, tmp / BRIEFING_PDF)
     with rep.stage("pages"):
         report.render_tasking(res, tasking, tmp, ward_files)
         render_concentration(res, tmp)

@@ -39,7 +39,8 @@ FILE_NOTES = {
     "manifest.json": "how this pack was made: version, settings, input file hashes, counts, steps, seed",
     "quarantine.csv": "input rows that were rejected, with the reason",
     "ward_table.csv": "counts, harm and rates per ward",
-    "briefing.pdf": "the printable FIM briefing (A4)",
+    "briefing.pdf": "the printable FIM briefing (A4): headline changes, the top places with a map each, live "
+    "alert zones, CCTV gaps",
     "cctv/gap_places.csv": "CCTV coverage gaps, one row per place (for Excel)",
     "cctv/proposed_sites.csv": "proposed camera sites (for Excel)",
     "cctv/anpr_readers.csv": "proposed ANPR readers (for Excel)",
