@@ -43,11 +43,12 @@ def periods(fim: pd.Timestamp, precision: str, days: int = 14) -> tuple[Any, Any
     return cur, prev, ly, "fortnight"
 
 
-def _row(name: str, a: int, b: int, d: int) -> dict[str, Any]:
+def _row(code: str, a: int, b: int, d: int) -> dict[str, Any]:
     pc, pcl = change(a, b)
     lc, lcl = change(a, d)
     return {
-        "crime_type": name,
+        "crime_type": code,
+        "label": "All crime types" if code == "all" else crime_type_label(code),
         "current": a,
         "previous": b,
         "last_year": d,
@@ -59,7 +60,8 @@ def _row(name: str, a: int, b: int, d: int) -> dict[str, Any]:
 
 
 def headline(res: RunResults) -> dict[str, Any]:
-    """Counts per crime type (in plain words) now, in the previous period and the same period last year."""
+    """Counts per crime type now, in the previous period and the same period last year: each row has the
+    canonical ``crime_type`` (``"all"`` for the total, as the manifest records it) and its ``label`` in words."""
     inc = res.incidents
     prec = coarsest_precision(inc)
     cur, prev, ly, kind = periods(res.fim_date, prec, res.cfg.analysis.fortnight_days)
@@ -73,8 +75,8 @@ def headline(res: RunResults) -> dict[str, Any]:
     p, _ = count(prev)
     y, _ = count(ly)
     types = sorted(set(c.index) | set(p.index) | set(y.index), key=lambda t: (-int(c.get(t, 0)), t))
-    rows = [_row(crime_type_label(t), int(c.get(t, 0)), int(p.get(t, 0)), int(y.get(t, 0))) for t in types]
-    total = _row("All crime types", int(c.sum()), int(p.sum()), int(y.sum()))
+    rows = [_row(t, int(c.get(t, 0)), int(p.get(t, 0)), int(y.get(t, 0))) for t in types]
+    total = _row("all", int(c.sum()), int(p.sum()), int(y.sum()))
     total["harm"] = h
 
     def lab(q):
