@@ -24,13 +24,16 @@ SUMMARY_KEYS = ("rank", "place_name", "ward_name", "main_crime", "harm", "status
 
 
 def _text(key: str, v: object) -> str:
-    """A list value as the page shows it: empty for missing, dates as "14 Nov 2025", counts as 1,234."""
+    """A list value as the page shows it: empty for missing, dates as "14 Nov 2025", counts as 1,234, other
+    numbers (the score) to one decimal."""
     if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
         return ""
     if isinstance(v, pd.Timestamp):
         return day(v)
     if isinstance(v, (int, np.integer)) and key != "rank":
         return f"{int(v):,}"
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):,.1f}"
     return str(v)
 
 
