@@ -25,9 +25,8 @@ import numpy as np
 import shapely
 
 from ..stages.results import RunResults
-from .geojson import WGS84
 from .palette import LABEL_COLOURS, LAYER_STYLES
-from .streets import Label, area_labels, metres_per_pixel, street_labels_from_incidents, street_labels_from_roads
+from .streets import Label, labels_of_area, metres_per_pixel
 from .streets import thin_labels as _thin
 
 matplotlib.use("Agg")
@@ -70,14 +69,7 @@ class MapContext:
 def map_context(res: RunResults, places: Sequence[tuple[int, Any]]) -> MapContext:
     """The layers and labels shared by the small maps of a run; ``places`` are (rank, geometry) of every
     place on the list."""
-    inc = res.incidents
-    labels: list[Label] = []
-    if len(inc):
-        labels += street_labels_from_incidents(inc["x"].to_numpy(), inc["y"].to_numpy(), inc["location_text"])
-    labels += street_labels_from_roads(res.area.roads)
-    labels += area_labels(res.area.wards, res.area.town_centres)
-    centre = gpd.GeoSeries([res.area.boundary.centroid], crs=res.area.crs).to_crs(WGS84).iat[0]
-    lat = float(centre.y)
+    labels, lat = labels_of_area(res.incidents, res.area)
     zones = res.nearrepeat.zones if res.nearrepeat is not None and len(res.nearrepeat.zones) else None
     return MapContext(res.area.wards, res.area.roads, zones, tuple(places), tuple(_thin(labels, lat)), lat)
 
