@@ -96,16 +96,16 @@ def test_each_team_page_lists_exactly_its_places(tmp_path):
         html = page.read_text(encoding="utf-8")
         want = sorted(set(plan.schedule.loc[plan.schedule["team_code"] == code, "place_id"]))
         yours = html.split("<h2>Your places</h2>")[1].split("</table>")[0]
-        assert sorted(re.findall(r"<tr><td>(T\d{3})</td>", yours)) == want
+        assert sorted(re.findall(r"<tr><td class=\"id\">(T\d{3})</td>", yours)) == want
         days = html.split("<h2>Day by day</h2>")[1].split("</table>")[0]
         named = set(re.findall(r"T\d{3}", days))
         assert named == set(want)  # the day table names no other team's place
         # each day: the places to patrol are exactly that day's patrol rows of the schedule
         t = plan.for_team(code)
         for date, g in t.groupby("date"):
-            row = re.search(rf"{date:%A %d %b}</td><td class=\"go\">([^<]*)</td>", html)
+            row = re.search(rf"{date:%A %d %b}</td><td class=\"go\">(.*?)</td>", html)
             assert row is not None
-            got = sorted(x for x in unescape(row.group(1)).split(", ") if x != "none")
+            got = sorted(re.findall(r'<span class="nb">([^<]+)</span>', unescape(row.group(1))))
             assert got == sorted(g.loc[g["arm"] == "patrol", "place_id"])
         assert "<script>" not in html and "Demo &amp; &lt;borough&gt;" in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co Safer Neighbourhood Team" in pages[
@@ -121,7 +121,7 @@ def test_allocation_team_page_says_which_places_to_patrol(tmp_path):
         html = page.read_text(encoding="utf-8")
         for pid in plan.for_team(code)["place_id"].unique():
             want = "patrol every day" if arms[pid] == "patrol" else "no extra patrol"
-            assert re.search(rf"<tr><td>{pid}</td><td>[^<]*</td><td>{want}</td></tr>", html), (pid, want)
+            assert re.search(rf"<tr><td class=\"id\">{pid}</td><td>[^<]*</td><td>{want}</td></tr>", html), (pid, want)
 
 
 def _dose(plan) -> pd.DataFrame:
@@ -214,7 +214,7 @@ def test_pack_hands_out_the_schedule_and_team_pages(packs):
     for code in sched["team_code"].unique():
         page = prev / ward_map_href(code, "experiment")
         assert page.exists()
-        assert set(re.findall(r"<tr><td>([^<]+)</td><td>", page.read_text().split("</table>")[0])) == set(
+        assert set(re.findall(r"<tr><td class=\"id\">([^<]+)</td><td>", page.read_text().split("</table>")[0])) == set(
             sched.loc[sched["team_code"] == code, "place_id"]
         )
 

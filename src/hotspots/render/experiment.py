@@ -50,8 +50,8 @@ def team_page_context(plan: ExperimentPlan, code: str, project: str) -> dict[str
             {
                 "date": f"{date:%d %b}",
                 "weekday": f"{date:%A}",
-                "patrol": ", ".join(on) if on else "none",
-                "not": ", ".join(off) if off else "none",
+                "patrol": on,
+                "not": off,
             }
         )
     per_place = []
@@ -136,11 +136,15 @@ def evaluation_context(ev: ExperimentEvaluation) -> dict[str, Any]:
     rows = [_effect_row(e, per) for e in (ev.result.harm, ev.result.count)]
     places = []
     pp = ev.result.per_place
+    names = plan.schedule.drop_duplicates("place_id").set_index("place_id")["place"]
     for r in pp.to_dict("records"):
+        name = names.get(str(r["place_id"]), "")
+        name = name if isinstance(name, str) else ""
         if crossover:
             places.append(
                 {
                     "id": str(r["place_id"]),
+                    "place": name,
                     "arm": f"{int(r.get('patrol_days', 0) or 0)} patrol / {int(r.get('no_patrol_days', 0) or 0)} other",
                     "a": _fmt(r.get("harm_patrol_days", np.nan), "{:,.2f}"),
                     "b": _fmt(r.get("harm_no_patrol_days", np.nan), "{:,.2f}"),
@@ -152,6 +156,7 @@ def evaluation_context(ev: ExperimentEvaluation) -> dict[str, Any]:
             places.append(
                 {
                     "id": str(r["place_id"]),
+                    "place": name,
                     "arm": "patrolled" if r["arm"] == "treatment" else "not patrolled",
                     "a": _fmt(r["harm_before"], "{:,.2f}"),
                     "b": _fmt(r["harm_during"], "{:,.2f}"),
