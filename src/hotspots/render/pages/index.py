@@ -45,6 +45,10 @@ FILE_NOTES = {
     "cctv/proposed_sites.csv": "proposed camera sites (for Excel)",
     "cctv/anpr_readers.csv": "proposed ANPR readers (for Excel)",
     "cctv/cameras_rejected.csv": "camera rows not used, with the reason",
+    "experiment/schedule.csv": "patrol experiment: which places to patrol on which days (for Excel)",
+    "experiment/design.json": "patrol experiment: how it was drawn (read back by the next pack)",
+    "experiment/evaluation.csv": "patrol experiment that ended: harm and crimes with and without patrol",
+    "experiment/evaluation_places.csv": "patrol experiment that ended: the figures of each place",
 }
 
 #: Sections of the index and the stage each needs (its "not run" reason is shown in its place).
@@ -58,6 +62,8 @@ def _what(rel: str, crs: str) -> str:
         return f"GeoTIFF surface ({crs})" if rel.endswith(".tif") else f"style or metadata of a GIS surface ({crs})"
     if rel.startswith("public/"):
         return "public version (aggregated, safe to publish)"
+    if rel.startswith("experiment/") and rel.endswith(".html"):
+        return "patrol experiment: the days to patrol each place, for the Safer Neighbourhood Team"
     return FILE_NOTES.get(rel, "").format(crs=crs)
 
 
