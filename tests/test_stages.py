@@ -133,6 +133,7 @@ def test_registry_pack_equals_pack_from_library_calls(tmp_path_factory, tmp_path
     from hotspots.stages import RunResults, TrendsResult, load_inputs
     from hotspots.stages.concentration import concentration
     from hotspots.tasking.dosage import run as measure_patrol
+    from hotspots.tasking.experiment import run as plan_experiment
     from hotspots.tasking.fim import build_tasking
 
     registry_pack = build_demo_pack(tmp_path_factory)
@@ -186,6 +187,10 @@ def test_registry_pack_equals_pack_from_library_calls(tmp_path_factory, tmp_path
     except InputError as exc:
         res = dataclasses.replace(res, not_run={"dosage": str(exc)})
     res = dataclasses.replace(res, tasking=build_tasking(res))
+    try:  # the demo config sets no patrol experiment
+        res = dataclasses.replace(res, experiment=plan_experiment(res))
+    except InputError as exc:
+        res = dataclasses.replace(res, not_run={**res.not_run, "experiment": str(exc)})
     library_pack = write_pack(res, tmp_path / f"fim-{DEMO_DATE}")
     assert compare_packs(registry_pack, library_pack) == []
     # and the seam is not vacuous: the packs hold the stages' products

@@ -72,6 +72,7 @@ STAGE_LABELS: dict[str, str] = {
     "tasking": "Tasking list",
     "concentration": "Where crime concentrates",
     "dosage": "Patrol delivered",
+    "experiment": "Patrol experiment",
 }
 
 
