@@ -118,11 +118,19 @@ class NearRepeatResult:
         n = self.n_burglaries
         return f"{n:,} burglar{'y' if n == 1 else 'ies'} in the {self.lookback_days} days before the meeting"
 
+    def zones_sentence(self) -> str:
+        """How many alert zones are live, and when none is, why: "3 live alert zones." / "No live alert zone. No
+        zone is live because ..."."""
+        n = len(self.zones)
+        if n == 0:
+            return f"No live alert zone. {self.zones_reason}".strip()
+        return f"{n} live alert zone{'' if n == 1 else 's'}."
+
     def summary(self) -> str:
         lines = [f"Near-repeat analysis for {self.fim_date.date()} on {self.burglaries_text()}."]
         lines.append(self.knox.summary() if self.knox is not None else f"Knox test not run: {self.knox_refusal}")
         lines.append(self.calibration)
-        lines.append(f"{len(self.zones)} live alert zone(s)." + (f" {self.zones_reason}" if self.zones_reason else ""))
+        lines.append(self.zones_sentence())
         if self.local is not None and len(self.local):
             lines.append(
                 f"Local Knox: {int(self.local['starts_chain'].sum())} of the {len(self.local)} most recent "
@@ -316,9 +324,12 @@ def _no_zones_reason(
     if n_zones:
         return "", ""
     if latest is None:
-        return "no_burglaries", "No zone is live because no burglary is recorded before the meeting."
+        return "no_burglaries", "No burglary is recorded before the meeting."
     if n_recent == 0:
-        why = f"No zone is live because no burglary is recorded in the {alert_days} days before the meeting"
+        why = (
+            f"No burglary is recorded in the {alert_days} days before the meeting, and alert zones start only "
+            "from those"
+        )
         if precision == "month":
             why += (
                 f": burglary dates are known only to the month (police.uk), each counts as the middle of its "
@@ -328,7 +339,7 @@ def _no_zones_reason(
             why += f": the latest was on {latest:%a %d %b %Y}."
         return "none_recent", why
     return "expired", (
-        f"No zone is live because the {n_recent:,} burglar{'y' if n_recent == 1 else 'ies'} of the last "
+        f"The {n_recent:,} burglar{'y' if n_recent == 1 else 'ies'} of the last "
         f"{alert_days} days {'is' if n_recent == 1 else 'are'} older than the {duration_days:g} days a zone stays live."
     )
 

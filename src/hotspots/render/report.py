@@ -168,13 +168,15 @@ def _nearrepeat(res: RunResults) -> dict[str, Any] | None:
         {"id": str(zid), "expires": f"{ex:%Y-%m-%d}", "n": int(n), "streets": str(st)}
         for zid, ex, n, st in zip(z["zone_id"], z["expiry_date"], z["n_burglaries"], z["streets"], strict=True)
     ]
-    lines = [ln for ln in nr.summary().splitlines() if ln.strip()]
+    # the details under the note: the result's summary without its zones sentence (the note says it)
+    lines = [ln for ln in nr.summary().splitlines() if ln.strip() and ln != nr.zones_sentence()]
     rows.sort(key=lambda r: (r["expires"], r["id"]))
-    return {
-        "rows": rows,
-        "note": f"{len(rows)} live alert zone(s), soonest expiry first; each is on the maps with its expiry date.",
-        "lines": lines,
-    }
+    note = (
+        f"{nr.zones_sentence()} Soonest expiry first; each is on the maps with its expiry date."
+        if rows
+        else nr.zones_sentence()
+    )
+    return {"rows": rows, "note": note, "lines": lines}
 
 
 def _table(title: str, df: pd.DataFrame, note: str = "") -> dict[str, Any]:
