@@ -111,3 +111,46 @@ def test_notebook_knox_is_the_stage_knox():
         near_repeat_knox(_burglaries([], "2018-06-15", "month", ["2018-01-01"] * 5), "2018-06-15")
     with pytest.raises(InputError, match="at least 3"):
         near_repeat_knox(_burglaries([1, 2], "2024-06-01"), "2024-06-01")
+
+
+def test_pages_say_why_and_quote_one_count(demo_config_path):
+    """index.html's section, the briefing and the maps say why no zone is live, with the result's one count."""
+    import dataclasses
+
+    from conftest import DEMO_DATE, fast_config
+
+    from hotspots import pipeline
+    from hotspots.analysis.knox import incident_days
+    from hotspots.render import briefing_content, maps, report
+
+    cfg = fast_config()
+    res = pipeline.analyse(cfg, DEMO_DATE, stages=("nearrepeat",))
+    fim = pd.Timestamp(DEMO_DATE, tz=TZ)
+    # the demo's burglaries, the last 20 days left out: nothing starts a zone
+    old = res.incidents[res.incidents["start"] < fim - pd.Timedelta(days=20)]
+    nr = near_repeat(old, res.grid, DEMO_DATE, cfg.nearrepeat, seed=int(cfg.project.seed), timezone=TZ)
+    quiet = dataclasses.replace(res, nearrepeat=nr)
+    assert nr.zones_cause == "none_recent"
+    # the count, by hand: burglary types whose day lies in the 365 days before the meeting
+    burg = old[old["crime_type"].isin(cfg.nearrepeat.crime_types)]
+    day = incident_days(burg, TZ)
+    at = (pd.Timestamp(DEMO_DATE) - pd.Timestamp("1970-01-01")).days
+    assert nr.n_burglaries == int(((day >= at - 365) & (day < at)).sum()) == nr.repeats.n_burglaries
+    assert nr.knox is not None and nr.knox.n_events == nr.n_burglaries
+
+    section = report._nearrepeat(quiet)
+    assert section is not None and not section["rows"]
+    assert nr.zones_reason in section["note"]
+    count = f"{nr.n_burglaries:,} burglaries in the 365 days before the meeting"
+    assert any(count in ln for ln in section["lines"])
+    assert not any(nr.zones_reason in ln for ln in section["lines"])  # said once, in the note
+    _rows, _more, note = briefing_content._zones(quiet)
+    assert nr.zones_reason in note and count in note
+    page = maps.build_map(quiet, maps.prepare(quiet))
+    assert f"Near-repeat alert zones: none live. {nr.zones_reason}" in page.data["notes"]
+    # with live zones (the demo as it is) no reason is given anywhere
+    live = report._nearrepeat(res)
+    assert live is not None and live["rows"] and res.nearrepeat is not None and res.nearrepeat.zones_reason == ""
+    assert not any(
+        n.startswith("Near-repeat alert zones") for n in maps.build_map(res, maps.prepare(res)).data["notes"]
+    )
