@@ -145,9 +145,9 @@ def test_forecast_methods_in_plain_words():
     assert method_words("naive_12m") == "counts of the last 12 months"
     assert (
         method_words("blend(kde,naive_12m)")
-        == "an equal blend of recent crime density and counts of the last 12 months"
+        == "an equal blend of: Recent crime density and Counts of the last 12 months"
     )
-    assert method_words("kde+relocated") == "recent crime density (carried onto the current locations)"
+    assert method_words("kde+relocated") == "recent crime density (history moved onto the current locations)"
     assert method_words("seasonal_knn") == "seasonal knn"  # a new method never shows its identifier
 
 

@@ -121,7 +121,8 @@ def test_pages_say_why_and_quote_one_count(demo_config_path):
 
     from hotspots import pipeline
     from hotspots.analysis.knox import incident_days
-    from hotspots.render import briefing_content, maps, report
+    from hotspots.render import briefing_content, maps
+    from hotspots.render.pages import sections
 
     cfg = fast_config()
     res = pipeline.analyse(cfg, DEMO_DATE, stages=("nearrepeat",))
@@ -138,7 +139,7 @@ def test_pages_say_why_and_quote_one_count(demo_config_path):
     assert nr.n_burglaries == int(((day >= at - 365) & (day < at)).sum()) == nr.repeats.n_burglaries
     assert nr.knox is not None and nr.knox.n_events == nr.n_burglaries
 
-    section = report._nearrepeat(quiet)
+    section = sections.nearrepeat(quiet)
     assert section is not None and not section["rows"]
     assert nr.zones_reason in section["note"]
     count = f"{nr.n_burglaries:,} burglaries in the 365 days before the meeting"
@@ -149,7 +150,7 @@ def test_pages_say_why_and_quote_one_count(demo_config_path):
     page = maps.build_map(quiet, maps.prepare(quiet))
     assert f"Near-repeat alert zones: none live. {nr.zones_reason}" in page.data["notes"]
     # with live zones (the demo as it is) no reason is given anywhere
-    live = report._nearrepeat(res)
+    live = sections.nearrepeat(res)
     assert live is not None and live["rows"] and res.nearrepeat is not None and res.nearrepeat.zones_reason == ""
     assert not any(
         n.startswith("Near-repeat alert zones") for n in maps.build_map(res, maps.prepare(res)).data["notes"]

@@ -24,9 +24,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..config.sections import RELOCATED_SUFFIX
 from ..stages.results import RunResults, TaskingList
-from ..vocabulary import crime_type_label
+from ..vocabulary import crime_type_label, forecast_method_label
 from .concentration import briefing_paragraph
 from .public_maps import OGL_CREDIT
 from .report import headline
@@ -391,27 +390,11 @@ def _gaps(res: RunResults) -> tuple[tuple[GapRow, ...], int, str]:
     return tuple(rows[:MAX_GAPS]), max(0, len(rows) - MAX_GAPS), note
 
 
-#: Forecast methods in plain words (the briefing's chart legend and sentences).
-_METHOD_WORDS = {
-    "naive_3m": "counts of the last 3 months",
-    "naive_12m": "counts of the last 12 months",
-    "naive_36m": "counts of the last 3 years",
-    "kde": "recent crime density",
-    "longrun_kde": "long-run crime density",
-    "longrun_counts": "long-run counts",
-    "gistar": "hot spots (Gi*)",
-}
-
-
 def method_words(name: str) -> str:
-    """A forecast method in plain words: ``kde`` -> "recent crime density"; a blend names its members; a
-    method fitted on the current police.uk location set says so; an unknown name loses its underscores."""
-    if name.startswith("blend(") and name.endswith(")"):
-        members = [method_words(m) for m in name[len("blend(") : -1].split(",")]
-        return "an equal blend of " + ", ".join(members[:-1]) + " and " + members[-1]
-    base, relocated = name.removesuffix(RELOCATED_SUFFIX), name.endswith(RELOCATED_SUFFIX)
-    words = _METHOD_WORDS.get(base, base.replace("_", " "))
-    return words + (" (carried onto the current locations)" if relocated else "")
+    """A forecast method in plain words for the middle of a sentence: the one naming rule
+    (:func:`~hotspots.vocabulary.forecast_method_label`) without its capital; ``kde`` -> "recent crime density"."""
+    words = forecast_method_label(name)
+    return words[:1].lower() + words[1:]
 
 
 def _period_label(origin: pd.Timestamp, monthly: bool) -> str:
