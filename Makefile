@@ -9,13 +9,14 @@ OUT    ?= out/demo
 # `make test` runs the style and type checks first; `make test LINT=` runs the suite without them
 LINT   ?= lint
 
-.PHONY: demo test env browser qgis bench lint demo-data london-data clean help
+.PHONY: demo test env browser qgis bench lint demo-data london-data notebook clean help
 
 help:
 	@echo "make demo   - build .venv, run the full FIM pack on the bundled demo borough, print where it is"
 	@echo "make test   - build .venv with test extras, install Chromium and QGIS for the browser and QGIS tests, run make lint, then the whole suite"
 	@echo "make qgis   - install Debian's QGIS Python bindings (python3-qgis) for the test that opens layers.gpkg in QGIS"
 	@echo "make bench  - run every benchmark in benchmarks/ and rewrite its results table"
+	@echo "make notebook - run notebooks/walkthrough.ipynb and save it with its outputs"
 	@echo "make lint   - ruff (lint and format check) over src, tests and benchmarks, and mypy over src"
 	@echo "make london-data - write the synthetic London dataset (1,000,000 incidents) to out/london"
 
@@ -49,6 +50,10 @@ qgis:
 
 demo: env
 	$(VENV)/bin/hotspots run --config config/demo.toml --date $(DATE) --out $(OUT)
+
+# the walkthrough is saved with its outputs (same bytes for the same code and data); `make test` runs it again
+notebook: env
+	$(PY) notebooks/refresh.py
 
 demo-data: env
 	$(VENV)/bin/hotspots demo-data --out data

@@ -189,9 +189,14 @@ def test_run_nearrepeat_calibrates_and_writes(tmp_path):
         "nearrepeat.html",
     ):
         assert f in files and (tmp_path / f).exists()
-    # no incident at or after the meeting date was used
-    late = inc["start"] >= pd.Timestamp(fim, tz="Europe/London")
-    assert res.n_burglaries == int((~late).sum())
+    # the one burglary count: those of the 365 days before the meeting (each planted burglary lies within one
+    # day, so its day is its start's), no incident at or after the meeting date; the Knox test and the repeat
+    # rate count the same burglaries
+    fim_london = pd.Timestamp(fim, tz="Europe/London")
+    late = inc["start"] >= fim_london
+    early = inc["start"] < fim_london - pd.Timedelta(days=365)
+    assert res.n_burglaries == int((~late & ~early).sum()) < int((~late).sum())
+    assert res.knox.n_events == res.repeats.n_burglaries == res.n_burglaries
 
 
 def test_run_nearrepeat_month_data_records_refusal():

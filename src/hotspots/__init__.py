@@ -12,6 +12,7 @@ line starts quickly)::
     kde = hotspots.hotspot_kde(incidents, grid=area.grid(100))   # radius chosen and announced
     gi = hotspots.hotspot_gistar(incidents, area.grid(100))
     knox = hotspots.knox(incidents)
+    knox = hotspots.near_repeat_knox(incidents, "2025-11-14", cfg.nearrepeat, seed=cfg.project.seed)  # the pack's
     res = hotspots.analyse(cfg, "2025-11-14")     # every stage and the tasking list, in memory
     pack = hotspots.run_pipeline(cfg, "2025-11-14", out_dir="out/fim-2025-11-14")
 
@@ -34,6 +35,7 @@ _EXPORTS = {
     "knox_test": ("hotspots.analysis.knox", "knox_test"),
     "emerging_hotspots": ("hotspots.analysis.trends", "emerging_hotspots"),
     "near_repeat": ("hotspots.analysis.nearrepeat", "near_repeat"),
+    "near_repeat_knox": ("hotspots.analysis.nearrepeat", "near_repeat_knox"),
     "coverage_report": ("hotspots.coverage.report", "coverage_report"),
     "forecast_outlook": ("hotspots.forecast.outlook", "forecast_outlook"),
     "load_inputs": ("hotspots.stages.inputs", "load_inputs"),

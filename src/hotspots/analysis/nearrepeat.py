@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -30,7 +31,7 @@ import pandas as pd
 from .._csvsafe import write_csv
 from ..announce import choose
 from ..config.sections import NearRepeatConfig
-from ..errors import PrecisionError
+from ..errors import InputError, PrecisionError
 from ..geo.checks import require_points, require_same_crs
 from ..geo.grid import Grid
 from ..model import coarsest_precision, local_midnight, resolve_timezone
@@ -55,9 +56,14 @@ __all__ = [
     "knox_test",
     "local_knox",
     "near_repeat",
+    "near_repeat_knox",
     "prospective_surface",
     "repeat_victimisation",
 ]
+
+
+#: Why no near-repeat alert zone is live ("" when one is); see :class:`NearRepeatResult`.
+ZonesCause = Literal["", "no_burglaries", "none_recent", "expired"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +78,17 @@ class NearRepeatResult:
     weekday (columns), minute-precision data only. ``calibration`` says how the
     alert radius and duration were chosen; ``choices`` records it as an
     automatic choice when they were not set.
+
+    ``n_burglaries`` is the one burglary count every page quotes: the
+    burglaries of the ``lookback_days`` days before the meeting (by the local
+    day of the middle of each one's time window), the events of the Knox test
+    and of the repeat rate. ``n_recent`` of them fall in the last ``alert_days``
+    days (those start alert zones); ``latest_burglary`` is the local day of the
+    latest burglary before the meeting (None when there is none).
+    ``zones_cause`` says why no zone is live (``""`` when one is):
+    ``"no_burglaries"`` (none before the meeting), ``"none_recent"`` (none in
+    the last ``alert_days`` days) or ``"expired"`` (the recent ones are older
+    than ``duration_days``); ``zones_reason`` says it in plain words.
     """
 
     fim_date: pd.Timestamp
@@ -89,12 +106,31 @@ class NearRepeatResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
     aoristic: pd.DataFrame | None = None
     choices: Mapping[str, str] = field(default_factory=dict)
+    lookback_days: int = 365
+    alert_days: int = 14
+    n_recent: int = 0
+    latest_burglary: pd.Timestamp | None = None
+    zones_cause: ZonesCause = ""
+    zones_reason: str = ""
+
+    def burglaries_text(self) -> str:
+        """The burglary count in words: "1,234 burglaries in the 365 days before the meeting"."""
+        n = self.n_burglaries
+        return f"{n:,} burglar{'y' if n == 1 else 'ies'} in the {self.lookback_days} days before the meeting"
+
+    def zones_sentence(self) -> str:
+        """How many alert zones are live, and when none is, why: "3 live alert zones." / "No live alert zone. No
+        zone is live because ..."."""
+        n = len(self.zones)
+        if n == 0:
+            return f"No live alert zone. {self.zones_reason}".strip()
+        return f"{n} live alert zone{'' if n == 1 else 's'}."
 
     def summary(self) -> str:
-        lines = [f"Near-repeat analysis for {self.fim_date.date()} on {self.n_burglaries:,} burglaries."]
+        lines = [f"Near-repeat analysis for {self.fim_date.date()} on {self.burglaries_text()}."]
         lines.append(self.knox.summary() if self.knox is not None else f"Knox test not run: {self.knox_refusal}")
         lines.append(self.calibration)
-        lines.append(f"{len(self.zones)} live alert zone(s).")
+        lines.append(self.zones_sentence())
         if self.local is not None and len(self.local):
             lines.append(
                 f"Local Knox: {int(self.local['starts_chain'].sum())} of the {len(self.local)} most recent "
@@ -161,31 +197,90 @@ class _Extent:
     automatic: bool
 
 
-def _run_knox(
-    window: pd.DataFrame, nc: NearRepeatConfig, fim: pd.Timestamp, seed: int, tz: str
-) -> tuple[KnoxResult | None, str]:
-    """The banded Knox test on the burglaries of the look-back window, or why it could not run."""
-    if len(window) < 3:
-        return None, (
-            f"only {len(window)} burglaries in the {nc.lookback_days} days before {fim.date()}; "
-            "the Knox test needs more events."
+@dataclass(frozen=True)
+class _Burglaries:
+    """The burglaries before the meeting (``before``, with their local days ``days``) and those of the
+    look-back window (``window``): the one selection the Knox test, the repeat rate and the counts use."""
+
+    before: gpd.GeoDataFrame
+    days: np.ndarray
+    window: gpd.GeoDataFrame
+    fim: pd.Timestamp
+    at_day: float
+
+
+def _burglaries(incidents: gpd.GeoDataFrame, fim_date, nc: NearRepeatConfig, tz: str) -> _Burglaries:
+    """Burglaries (``nc.crime_types``) starting before the meeting (local midnight of ``fim_date`` in ``tz``);
+    the window holds those whose local day (of the middle of their time window) lies in the
+    ``nc.lookback_days`` days before the meeting day."""
+    fim = local_midnight(fim_date, tz) if pd.Timestamp(fim_date).tzinfo is None else pd.Timestamp(fim_date)
+    fim_day = fim.tz_convert(tz).tz_localize(None).normalize()
+    at_day = float((fim_day - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1))
+    burg = incidents[incidents["crime_type"].isin(nc.crime_types)]
+    burg = burg[burg["start"] < fim]
+    days = incident_days(burg, tz) if len(burg) else np.zeros(0)
+    in_window = (days >= at_day - nc.lookback_days) & (days < at_day)
+    return _Burglaries(burg, days, burg[in_window], fim, at_day)
+
+
+def _knox_on_window(b: _Burglaries, nc: NearRepeatConfig, seed: int, tz: str) -> KnoxResult:
+    """The banded Knox test with the settings' bands on the look-back window (errors as :func:`near_repeat_knox`)."""
+    if len(b.window) < 3:
+        raise InputError(
+            f"only {len(b.window)} burglaries in the {nc.lookback_days} days before {b.fim.date()}; "
+            "the Knox test needs at least 3."
         )
+    return knox_for_incidents(
+        b.window,
+        timezone=tz,
+        spatial_bandwidth_m=nc.spatial_bandwidth_m,
+        n_spatial_bands=nc.n_spatial_bands,
+        temporal_bandwidth_days=nc.temporal_bandwidth_days,
+        n_temporal_bands=nc.n_temporal_bands,
+        metric=nc.metric,
+        permutations=nc.permutations,
+        seed=seed,
+        convention=nc.convention,
+    )
+
+
+def near_repeat_knox(
+    incidents: gpd.GeoDataFrame,
+    fim_date,
+    settings: NearRepeatConfig | None = None,
+    *,
+    seed: int = 0,
+    timezone: str | None = None,
+) -> KnoxResult:
+    """The Knox test :func:`near_repeat` runs for the meeting ``fim_date``, on its own.
+
+    The burglaries (``settings.crime_types``) of the ``settings.lookback_days``
+    days before the meeting, with the settings' bands (metres, days), metric,
+    convention and permutations, and ``seed``; so a notebook passing a run's
+    ``cfg.nearrepeat``, ``cfg.project.seed`` and ``cfg.timezone`` gets the
+    pack's table. Raises :class:`~hotspots.errors.PrecisionError` on dates known
+    only to the month and :class:`~hotspots.errors.InputError` with fewer than
+    3 burglaries.
+    """
+    nc = settings or NearRepeatConfig()
+    require_points(incidents, "near_repeat_knox: incidents", ("x", "y", "start", "end", "crime_type"))
+    tz = resolve_timezone(timezone)
+    return _knox_on_window(_burglaries(incidents, fim_date, nc, tz), nc, seed, tz)
+
+
+def _run_knox(b: _Burglaries, nc: NearRepeatConfig, seed: int, tz: str) -> tuple[KnoxResult | None, str]:
+    """The banded Knox test on the burglaries of the look-back window, or why it could not run (plain words)."""
     try:
-        knox = knox_for_incidents(
-            window,
-            timezone=tz,
-            spatial_bandwidth_m=nc.spatial_bandwidth_m,
-            n_spatial_bands=nc.n_spatial_bands,
-            temporal_bandwidth_days=nc.temporal_bandwidth_days,
-            n_temporal_bands=nc.n_temporal_bands,
-            metric=nc.metric,
-            permutations=nc.permutations,
-            seed=seed,
-            convention=nc.convention,
-        )
-    except PrecisionError as exc:
+        return _knox_on_window(b, nc, seed, tz), ""
+    except InputError as exc:
         return None, str(exc)
-    return knox, ""
+    except PrecisionError:
+        n = int((b.window["time_precision"] == "month").sum())
+        return None, (
+            f"it needs burglary dates to the day, but {n:,} of the {len(b.window):,} burglaries have only "
+            "the month (police.uk publishes months only). The force's own crime extract with the dates "
+            "committed would allow it."
+        )
 
 
 def _extent(nc: NearRepeatConfig, knox: KnoxResult | None) -> _Extent:
@@ -216,6 +311,36 @@ def _extent(nc: NearRepeatConfig, knox: KnoxResult | None) -> _Extent:
         f"Default extent used because {why}: {radius:g} m and {days:g} days "
         "(Bowers, Johnson & Pease 2004: 400 m, 8 weeks).",
         True,
+    )
+
+
+def _no_zones_reason(
+    n_zones: int, n_recent: int, latest: pd.Timestamp | None, alert_days: int, duration_days: float, precision: str
+) -> tuple[ZonesCause, str]:
+    """Why no alert zone is live on the meeting day, as a cause and in plain words (``("", "")`` when one is).
+
+    ``latest`` is the local day of the latest burglary before the meeting; ``precision`` the burglaries'
+    coarsest time precision."""
+    if n_zones:
+        return "", ""
+    if latest is None:
+        return "no_burglaries", "No burglary is recorded before the meeting."
+    if n_recent == 0:
+        why = (
+            f"No burglary is recorded in the {alert_days} days before the meeting, and alert zones start only "
+            "from those"
+        )
+        if precision == "month":
+            why += (
+                f": burglary dates are known only to the month (police.uk), each counts as the middle of its "
+                f"month, and the latest month in the data is {latest:%B %Y}."
+            )
+        else:
+            why += f": the latest was on {latest:%a %d %b %Y}."
+        return "none_recent", why
+    return "expired", (
+        f"The {n_recent:,} burglar{'y' if n_recent == 1 else 'ies'} of the last "
+        f"{alert_days} days {'is' if n_recent == 1 else 'are'} older than the {duration_days:g} days a zone stays live."
     )
 
 
@@ -278,21 +403,17 @@ def near_repeat(
     require_points(incidents, "near_repeat: incidents", ("x", "y", "start", "end", "crime_type", "location_text"))
     require_same_crs(*((("grid", grid),) if grid is not None else ()), ("near_repeat: incidents", incidents))
     tz = resolve_timezone(timezone)
-    fim = local_midnight(fim_date, tz) if pd.Timestamp(fim_date).tzinfo is None else pd.Timestamp(fim_date)
+    b = _burglaries(incidents, fim_date, nc, tz)
+    fim, at_day, burg, window, t_days = b.fim, b.at_day, b.before, b.window, b.days
     fim_day = fim.tz_convert(tz).tz_localize(None).normalize()
-    at_day = float((fim_day - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1))
     notes: list[str] = []
-    burg = incidents[incidents["crime_type"].isin(nc.crime_types)]
-    burg = burg[burg["start"] < fim]
     precision = coarsest_precision(burg) if len(burg) else "day"
-    window = burg[burg["start"] >= fim - pd.Timedelta(days=nc.lookback_days)]
-    knox, refusal = _run_knox(window, nc, fim, seed, tz)
+    knox, refusal = _run_knox(b, nc, seed, tz)
     ext = _extent(nc, knox)
     choices: dict[str, str] = {}
     if ext.automatic:
         choose(choices, "extent", f"near repeat: {ext.sentence}")
     if len(burg):
-        t_days = incident_days(burg, tz)
         if precision == "month":
             notes.append(
                 "Burglary dates are known only to the month (police.uk): the prospective surface and "
@@ -300,7 +421,6 @@ def near_repeat(
             )
         x, y = burg["x"].to_numpy(float), burg["y"].to_numpy(float)
     else:
-        t_days = np.zeros(0)
         x = y = np.zeros(0)
     surface = (
         prospective_surface(
@@ -338,7 +458,7 @@ def near_repeat(
         y,
         dates,
         location_text=burg["location_text"].to_numpy(object) if len(burg) else None,
-        period_start=fim_day - pd.Timedelta(days=365),
+        period_start=fim_day - pd.Timedelta(days=nc.lookback_days),
         period_end=fim_day,
         window_days=nc.repeat_window_days,
         snap_points=(precision == "month"),
@@ -353,10 +473,13 @@ def near_repeat(
         aor = aoristic_hour_by_weekday(window["start"], window["end"], tz)
     elif len(window):
         notes.append("No hour-of-day profile: burglary times are not recorded to the minute.")
+    n_recent = int(((t_days >= at_day - nc.alert_days) & (t_days < at_day)).sum())
+    latest = pd.Timestamp("1970-01-01") + pd.Timedelta(days=float(t_days.max())) if len(t_days) else None
+    cause, reason = _no_zones_reason(len(zones), n_recent, latest, nc.alert_days, ext.days, precision)
     return NearRepeatResult(
         aoristic=aor,
         fim_date=fim,
-        n_burglaries=int(len(burg)),
+        n_burglaries=int(len(window)),
         knox=knox,
         knox_refusal=refusal,
         radius_m=float(ext.radius_m),
@@ -369,4 +492,10 @@ def near_repeat(
         local=local,
         notes=tuple(notes),
         choices=dict(choices),
+        lookback_days=int(nc.lookback_days),
+        alert_days=int(nc.alert_days),
+        n_recent=n_recent,
+        latest_burglary=latest,
+        zones_cause=cause,
+        zones_reason=reason,
     )

@@ -334,15 +334,9 @@ def _zones(res: RunResults) -> tuple[tuple[ZoneRow, ...], int, str]:
         why = res.not_run.get("nearrepeat", "not run")
         return (), 0, f"No near-repeat alert zones: the near-repeat analysis did not run ({why})."
     z = nr.zones
+    counted = f"The near-repeat analysis covers {nr.burglaries_text()}."
     if not len(z):
-        return (
-            (),
-            0,
-            (
-                "No live near-repeat alert zones on the meeting date: a zone stays live for a set time after the "
-                "latest burglary in it, and no zone is live now."
-            ),
-        )
+        return (), 0, f"{nr.zones_sentence()} {counted}"
     wards = _ward_at(res.area.wards, list(z.geometry))
     rows = []
     for k in range(len(z)):
@@ -365,7 +359,7 @@ def _zones(res: RunResults) -> tuple[tuple[ZoneRow, ...], int, str]:
     shown = f"; the {MAX_ZONES} with the most burglaries are listed" if len(rows) > MAX_ZONES else ""
     note = (
         f"{len(rows)} live alert zone{'s' if len(rows) != 1 else ''}, expiring {when}{shown}. A zone covers "
-        "the homes near recent burglaries, where the risk of another is raised until the date shown."
+        f"the homes near recent burglaries, where the risk of another is raised until the date shown. {counted}"
     )
     return tuple(rows[:MAX_ZONES]), max(0, len(rows) - MAX_ZONES), note
 

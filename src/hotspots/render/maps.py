@@ -899,10 +899,18 @@ def build_map(res: RunResults, pieces: MapPieces, ward_code: str | None = None, 
             "Switch layers on and off under Layers; the legend shows the layers that are on.",
             f"This page needs no internet: everything it shows is inside the file (hotspots {__version__}).",
         ],
-        "notes": [f"{stage_label(s)}: {why}" for s, why in pieces.not_run.items()],
+        "notes": [f"{stage_label(s)}: {why}" for s, why in pieces.not_run.items()] + _zone_notes(res),
         "credits": "",
     }
     return MapPage(title=title, subtitle=subtitle, data=data, layers=tuple(present), search_hint=SEARCH_HINT)
+
+
+def _zone_notes(res: RunResults) -> list[str]:
+    """Why the map has no near-repeat alert zone when the analysis ran and none is live."""
+    nr = res.nearrepeat
+    if nr is None or len(nr.zones):
+        return []
+    return [f"Near-repeat alert zones: none live. {nr.zones_reason}"]
 
 
 def _ward_view(focus: BaseGeometry, items: MapLayer | None, ward_code: str) -> list[list[float]]:

@@ -74,20 +74,15 @@ def nearrepeat(res: RunResults) -> dict[str, Any] | None:
         {"id": str(zid), "expires": f"{ex:%Y-%m-%d}", "n": int(n), "streets": str(st)}
         for zid, ex, n, st in zip(z["zone_id"], z["expiry_date"], z["n_burglaries"], z["streets"], strict=True)
     ]
-    lines = [ln for ln in nr.summary().splitlines() if ln.strip()]
+    # the details under the note: the result's summary without its zones sentence (the note says it, with the
+    # reason from the result when no zone is live)
+    lines = [ln for ln in nr.summary().splitlines() if ln.strip() and ln != nr.zones_sentence()]
     rows.sort(key=lambda r: (r["expires"], r["id"]))
-    if rows:
-        note = f"{len(rows)} live alert zone(s), soonest expiry first; each is on the maps with its expiry date."
-    elif nr.knox is None:
-        note = (
-            "No live alert zones: an alert zone lasts days, and the burglary dates here are known only to the month "
-            "(or too few to test), so no zone can be drawn. The reason is below."
-        )
-    else:
-        note = (
-            "No live alert zones: no burglary recent enough to keep a zone live at the meeting date fell inside "
-            "the near-repeat distance of another."
-        )
+    note = (
+        f"{nr.zones_sentence()} Soonest expiry first; each is on the maps with its expiry date."
+        if rows
+        else nr.zones_sentence()
+    )
     return {"rows": rows, "note": note, "lines": lines}
 
 
