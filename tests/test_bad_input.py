@@ -1043,14 +1043,12 @@ CASES: list[Case] = [
         refused=(r"--step-days", r"step_days must be a positive number of days"),
         setup=_no_analysis,
     ),
-    # ---------------------------------------------------------------- other tasks' classes
+    # ---------------------------------------------------------------- camera inventories
     Case(
         "camera-range-1e12",
         "a camera range of 1e12",
         _camera_range_case,
         refused=(r"cameras\.csv", "range_m"),
-        owner="cctv",
-        xfail="camera inventory validation is the cctv task's",
     ),
 ]
 
