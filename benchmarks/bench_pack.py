@@ -23,6 +23,7 @@ load average is stated with each row because the machine may be shared.
 
     python benchmarks/bench_pack.py                  # demo and Barnet, 3 repeats
     python benchmarks/bench_pack.py --repeats 1 --only demo
+    HOTSPOTS_BENCH_REPEATS=2 python benchmarks/run_all.py --only pack
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def bench(pack: str, repeats: int, work: Path, release: Path) -> list[dict]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=int(os.environ.get("HOTSPOTS_BENCH_REPEATS", "3")))
     ap.add_argument("--only", help="demo or barnet")
     a = ap.parse_args(argv)
     release = release_env()
