@@ -3,19 +3,19 @@
 0.1.0 (commit 19df790 on main) is taken from the git history (``git archive``) into a folder of
 the system's temporary directory and installed there in its own virtual environment (pip's cache
 makes this quick; the folder is reused by later runs). Each version builds its own demo pack
-(``config/demo.toml``, FIM date 2025-11-14, its own bundled demo data) and the Barnet pack
+(``config/demo.toml``, FIM dates 2025-10-31 and 2025-11-14, its own bundled demo data) and the Barnet pack
 (``config/barnet.toml --date 2018-06-15``, the shared open data) with ``hotspots run``, in a fresh
 process, the two versions alternating, ``--repeats`` times; the rows give medians.
 
 Rows per pack:
 
 * **numba cache warm**: every kernel already compiled on disk (one untimed run first), a fresh
-  output folder (so our forecast cache is empty too: a first meeting);
+  output folder (so our forecast cache is empty too: a first meeting; demo 2025-10-31);
 * **numba cache empty** (demo): ``NUMBA_CACHE_DIR`` an empty folder, every kernel compiled, as on
   the first run after an edit (``make env`` warms the cache at install so a newcomer never pays this);
-* **next meeting** (demo, ours only against our first meeting and against 0.1.0): the pack for the
-  meeting a fortnight later (2025-11-28) in the same output folder, so it finds the forecast fits
-  of the 2025-11-14 pack in ``.hotspots-cache`` beside the packs.
+* **next meeting** (demo): the pack for the meeting a fortnight later (2025-11-14) in the same output
+  folder, so ours finds the forecast fits of the first pack in ``.hotspots-cache`` beside the packs;
+  against 0.1.0 and against our own first meeting.
 
 Wall seconds, CPU seconds (user + system of the process and its children) and the peak resident
 memory of the process tree (``wait4``'s ``ru_maxrss``, the largest process) are reported; the
@@ -46,7 +46,8 @@ from _results import save_rows  # noqa: E402
 RELEASE = "19df790"  # hotspots 0.1.0 on main
 RELEASE_DIR = Path(tempfile.gettempdir()) / "hotspots-bench-0.1.0"
 PACKS = {
-    "demo": {"config": "config/demo.toml", "date": "2025-11-14", "next": "2025-11-28"},
+    # demo: the first meeting is 2025-10-31 and the next 2025-11-14 (the demo data end on 2025-11-13)
+    "demo": {"config": "config/demo.toml", "date": "2025-10-31", "next": "2025-11-14"},
     "barnet": {"config": "config/barnet.toml", "date": "2018-06-15", "next": ""},
 }
 
