@@ -68,6 +68,7 @@ def build_payload_borough(root: Path) -> Path:
     data = root / "data"
     (data / "incidents").mkdir(parents=True, exist_ok=True)
     shutil.copytree(src / "boundaries", data / "boundaries", dirs_exist_ok=True)
+    shutil.copytree(src / "patrol", data / "patrol")  # the demo config reads its patrol pings
     b = data / "boundaries"
 
     codes = {}

@@ -667,3 +667,54 @@ def test_payloads_in_every_input_field_are_shown_as_text_and_never_run(chromium,
         page.close()
     ctx.close()
     assert marker_files(root) == []
+
+
+# --------------------------------------------------------------------------- index and tasking pages
+@pytest.mark.parametrize("name", ["index.html", "tasking.html"])
+def test_index_and_tasking_pages_never_scroll_sideways(browser, phone, pack, name):
+    """On a phone (390 px) and a 1400 px screen the page itself never scrolls sideways: wide tables scroll in
+    their own box, the tasking list is one card per place."""
+    for ctx in (phone, browser):
+        page, log = open_page(ctx, pack / name)
+        assert log["errors"] == [] and log["outside"] == [], log
+        sw, cw = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert sw <= cw, (name, sw, cw)
+        page.close()
+
+
+def test_the_tasking_list_prints_on_a4_landscape_with_every_heading(browser, pack, tmp_path):
+    """Printed, the tasking page is A4 landscape and every column heading of every card fits the page width."""
+    page, _ = open_page(browser, pack / "tasking.html")
+    page.set_viewport_size({"width": 1047, "height": 740})  # A4 landscape less 10 mm margins, at 96 px per inch
+    page.emulate_media(media="print")
+    sw, cw = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert sw <= cw
+    labels = page.locator("article.item").first.locator("dt").all_inner_texts()
+    assert {"Ward", "Crime types", "Why"} <= set(labels)
+    assert page.locator("article.item").first.locator("table.tactics th").all_inner_texts()[-1] == "Owner"
+    for dt in page.locator("article.item dt, table.tactics th").all()[:60]:
+        b = dt.bounding_box()
+        assert b is not None and b["x"] >= 0 and b["x"] + b["width"] <= cw + 0.5
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)  # the page's own @page: A4 landscape
+    boxes = {tuple(round(float(v)) for v in m.split()) for m in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", pdf)}
+    assert boxes == {(0, 0, 842, 595)}  # in points
+    page.close()
+
+
+def test_payloads_on_the_index_and_tasking_pages_are_text(chromium, payload_pack):
+    from payload_borough import LITERALS, marker_files
+
+    pack, root = payload_pack
+    ctx = chromium.new_context(**DESKTOP)
+    for name in ("index.html", "tasking.html", "public/index.html"):
+        page, log = open_page(ctx, pack / name, allowed=pack)
+        assert log["dialogs"] == [] and log["errors"] == [] and log["outside"] == [], (name, log)
+        assert page.locator("img[src=x], main script").count() == 0, name
+        shown = page.inner_text("body")
+        assert "{{7*7}} {% if true %}IF-RAN{% endif %}" in shown and "49 {% if true %}" not in shown, name
+        if name != "public/index.html":  # the public page shows no location text
+            for lit in LITERALS:
+                assert lit in shown, (name, lit)
+        page.close()
+    ctx.close()
+    assert marker_files(root) == []

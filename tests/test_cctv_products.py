@@ -46,7 +46,7 @@ def test_demo_pack_cctv_section_and_tables(pack):
 
 def test_rejected_camera_rows_reach_the_page_and_the_csv(tmp_path, demo_config_path):
     """A camera row with an impossible range is listed with its reason in the CCTV section and the CSV."""
-    from hotspots.render.report import _coverage
+    from hotspots.render.pages.sections import coverage as coverage_section
     from hotspots.stages import RunResults, load_inputs
     from hotspots.stages import coverage as cov_stage
 
@@ -59,7 +59,7 @@ def test_rejected_camera_rows_reach_the_page_and_the_csv(tmp_path, demo_config_p
     inp = load_inputs(cfg, DEMO_DATE)
     res = RunResults(inputs=inp)
     res = RunResults(inputs=inp, coverage=cov_stage.run(res))
-    content = _coverage(res, {})
+    content = coverage_section(res)
     assert content["inventories"][0].startswith("Demo council CCTV dated 2025-10-01:")
     (table,) = [t for t in content["tables"] if t["title"].startswith("Camera rows rejected as invalid")]
     assert table["title"].endswith("(1)")

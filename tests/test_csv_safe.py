@@ -186,6 +186,7 @@ def crafted_ingest(tmp_path_factory, demo_config_path):
     root = tmp_path_factory.mktemp("csvsafe")
     data = root / "data"
     shutil.copytree(REPO / "data" / "boundaries", data / "boundaries")
+    shutil.copytree(REPO / "data" / "patrol", data / "patrol")  # the demo config reads its patrol pings
     (data / "incidents").mkdir(parents=True)
     inc = pd.read_csv(REPO / "data" / "incidents" / "incidents.csv", dtype=str).head(300)
     bad = inc.head(len(NASTY)).copy()

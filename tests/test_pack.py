@@ -26,6 +26,7 @@ def test_pack_has_every_file(pack):
         "tasking.csv",
         "tasking.html",
         "layers.gpkg",
+        "briefing.pdf",
         "manifest.json",
         "quarantine.csv",
         "ward_table.csv",
@@ -354,6 +355,12 @@ def test_barnet_pack_from_real_data(shared_data, tmp_path):
     assert len(readers) == 3 and readers["reason"].str.contains("crosses the boundary into").all()
     sites = pd.read_csv(out / "cctv" / "proposed_sites.csv")
     assert sites["street"].notna().all() and sites["ward_name"].notna().all()
+    # the printable briefing: A4, at most 6 pages, the top place by id and street
+    from test_briefing import check_a4, pdf_pages
+
+    assert 2 <= check_a4(out / "briefing.pdf") <= 6
+    text = " ".join(pdf_pages(out / "briefing.pdf"))
+    assert str(df["item_id"].iat[0]) in text and str(df["place_name"].iat[0]).split(",")[0] in text
 
 
 def test_pages_show_no_python_object_text(pack):

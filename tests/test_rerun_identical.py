@@ -54,7 +54,7 @@ def test_rerun_gives_the_same_bytes(two_runs):
     first, second = two_runs
     assert differences(first, second) == []
     kinds = {p.suffix for p in first.rglob("*") if p.is_file()}
-    assert {".csv", ".html", ".gpkg", ".tif", ".json"} <= kinds  # every kind of file was compared
+    assert {".csv", ".html", ".gpkg", ".tif", ".json", ".pdf"} <= kinds  # every kind of file was compared
     man = json.loads((first / "manifest.json").read_text())
     assert "generated_at" in man and "timings_s" not in man
 

@@ -33,3 +33,36 @@ def test_lists_read_as_a_phrase():
 
 def test_docstring_examples():
     assert doctest.testmod(vocabulary).failed == 0
+
+
+def test_every_forecast_method_has_a_plain_name():
+    from hotspots.forecast.methods import NEEDS_TIMES, default_method_names
+    from hotspots.vocabulary import forecast_method_label
+
+    names = {*default_method_names("day"), *default_method_names("month"), *NEEDS_TIMES, "naive_28d", "kde_200m"}
+    labels = {n: forecast_method_label(n) for n in names}
+    for name, label in labels.items():
+        assert label and "_" not in label and name not in label and label[0].isupper(), (name, label)
+    assert len(set(labels.values())) == len(labels)  # two methods never read the same
+    assert forecast_method_label("naive_12m") == "Counts of the last 12 months"
+    assert forecast_method_label("naive_1m") == "Counts of the last month"
+    assert forecast_method_label("naive_28d") == "Counts of the last 28 days"
+
+
+def test_a_blend_and_a_relocated_method_read_as_words():
+    from hotspots.vocabulary import forecast_method_label
+
+    both = forecast_method_label("blend(learned,naive_12m)")
+    assert both.startswith("An equal blend of: ") and both.endswith(" and Counts of the last 12 months")
+    assert "Learned model" in both and "blend(" not in both and "naive" not in both
+    assert forecast_method_label("kde+relocated") == "Recent crime density (history moved onto the current locations)"
+    assert forecast_method_label("") == "" and forecast_method_label("new_thing") == "New thing"
+
+
+def test_every_stage_has_a_plain_name():
+    from hotspots.pipeline import PIPELINE_STAGES
+    from hotspots.vocabulary import STAGE_LABELS, stage_label
+
+    for st in PIPELINE_STAGES:
+        assert st.name in STAGE_LABELS, st.name
+        assert "_" not in stage_label(st.name)

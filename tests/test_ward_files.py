@@ -54,6 +54,7 @@ def recoded_pack(tmp_path_factory, demo_config_path):
     root = tmp_path_factory.mktemp("wardcodes")
     data = root / "data"
     shutil.copytree(REPO / "data" / "boundaries", data / "boundaries")
+    shutil.copytree(REPO / "data" / "patrol", data / "patrol")  # the demo config reads its patrol pings
     shutil.copytree(REPO / "data" / "incidents", data / "incidents")
     wards = json.loads((data / "boundaries" / "wards.geojson").read_text())
     new = ["A/B", "A?B", "a b", "A_B", LONG]

@@ -23,6 +23,7 @@ def crafted_pack(tmp_path_factory):
     root = tmp_path_factory.mktemp("crafted")
     data = root / "data"
     shutil.copytree(REPO / "data" / "boundaries", data / "boundaries")
+    shutil.copytree(REPO / "data" / "patrol", data / "patrol")  # the demo config reads its patrol pings
     (data / "incidents").mkdir(parents=True)
     inc = pd.read_csv(REPO / "data" / "incidents" / "incidents.csv")
     inc = inc[pd.to_datetime(inc["committed_from"]) >= "2024-10-01"].reset_index(drop=True)
@@ -114,3 +115,14 @@ def test_probe_does_not_run_in_chromium(crafted_pack):
             page.close()
         ctx.close()
     assert dialogs == [] and errors == []
+
+
+def test_briefing_prints_crafted_names_as_text(crafted_pack):
+    """briefing.pdf prints a crafted ward name and location text literally (escaped before reportlab's
+    paragraph markup, which would otherwise read ``<script>`` as a tag), never as entities."""
+    pypdf = pytest.importorskip("pypdf")
+    reader = pypdf.PdfReader(str(crafted_pack / "briefing.pdf"))
+    text = "".join("".join(p.extract_text().split()) for p in reader.pages)  # cells wrap: compare without spaces
+    assert WARD_PROBE in text
+    assert "".join(PROBE.split()) in text
+    assert "&lt;" not in text and "&amp;" not in text

@@ -31,20 +31,28 @@ from .ingest.readers import list_files
 from .progress import Reporter
 from .render import layers as L
 from .render import maps, report
+from .render.briefing import BRIEFING_PDF, write_briefing
 from .render.concentration import render_concentration
 from .render.dosage import render_dosage
+from .render.experiment import render_experiment
 from .render.filenames import ward_map_files
 from .render.public import PublicTier
 from .stages import ANALYSIS_STAGES, RunInputs, RunResults, Stage, load_inputs, run_stages
 from .stages.inputs import parse_fim_date
 from .stages.results import TaskingList
 from .tasking import dosage as dosage_stage
+from .tasking import experiment as experiment_stage
 from .tasking import stage as tasking_stage
 from .writable import check_writable
 
 #: Every stage of a pack, in the order they run: the analyses, the patrol delivered at the last list's places,
-#: then the tasking list.
-PIPELINE_STAGES: tuple[Stage, ...] = (*ANALYSIS_STAGES, dosage_stage.STAGE, tasking_stage.STAGE)
+#: the tasking list, then the patrol experiment over its places.
+PIPELINE_STAGES: tuple[Stage, ...] = (
+    *ANALYSIS_STAGES,
+    dosage_stage.STAGE,
+    tasking_stage.STAGE,
+    experiment_stage.STAGE,
+)
 
 #: Stages that always run and are not listed in the manifest's ``stages_run`` (as in 0.1.0 manifests).
 _UNLISTED = ("ward_table",)
@@ -171,6 +179,8 @@ def manifest(
         }
     if res.dosage is not None:
         man["dosage"] = res.dosage.summary()
+    if res.experiment is not None:
+        man["experiment"] = res.experiment.summary()
     man["stages_run"] = sorted(s.name for s in PIPELINE_STAGES if s.name not in _UNLISTED and res.ran(s.name))
     man["stages_not_run"] = dict(res.not_run)
     man["layers"] = {k: int(len(v)) for k, v in layers.items()}
@@ -196,7 +206,7 @@ def _write_maps(res: RunResults, layers: dict[str, Any], tmp: Path) -> dict[str,
 def write_pack(res: RunResults, out_dir: str | Path, rep: Reporter | None = None) -> Path:
     """Write every product of ``res`` into ``out_dir`` as a whole; returns the pack folder (absolute).
 
-    index.html, tasking.csv/html, map.html, wards/<ward map file>.html, layers.gpkg,
+    index.html, tasking.csv/html, briefing.pdf, map.html, wards/<ward map file>.html, layers.gpkg,
     gis/*.tif, public/, quarantine.csv, ward_table.csv, cctv/*.csv (when coverage ran) and manifest.json.
     ``res`` must hold the tasking list and the ward table (as :func:`analyse` returns).
     The pack is written under the output folder's lock into a hidden folder and swapped
@@ -222,6 +232,8 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
             res.coverage.write_tables(tmp / "cctv")
         if res.dosage is not None:  # unit pseudonyms and per-place patrol: never in public/
             res.dosage.write(tmp)
+        if res.experiment is not None:  # the patrol schedule: experiment/, never in public/
+            res.experiment.write(tmp)
     with rep.stage("GIS layers"):
         layers = L.vector_layers(res)
         L.write_gpkg(layers, tmp / "layers.gpkg", tasking, as_of=res.fim_date)
@@ -233,10 +245,13 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
     if pcfg.enabled:
         with rep.stage("public tier"):
             public = report.render_public(res, tmp, pcfg)
+    with rep.stage("briefing"):
+        write_briefing(res, tasking, tmp / BRIEFING_PDF)
     with rep.stage("pages"):
         report.render_tasking(res, tasking, tmp, ward_files)
         render_concentration(res, tmp)
         render_dosage(res, tmp)
+        render_experiment(res, tmp)
         report.render_index(res, tasking, layers, tmp, ward_files, pcfg.enabled)
     files = [p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()] + ["manifest.json"]
     man = manifest(res, rep.timings, files, layers, public)

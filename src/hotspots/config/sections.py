@@ -1319,7 +1319,10 @@ class RenderConfig:
     ``simplify_m`` metres of geometry simplification; ``coord_decimals`` decimal
     places of longitude/latitude (5 = about 1 m); ``density_types`` crime types
     (by harm) that get their own density and Gi* layers; ``ward_maps`` writes
-    one map per ward.
+    one map per ward; ``protective_marking`` the Government Security Classifications
+    marking printed at the top and bottom of every page of the briefing (default
+    "OFFICIAL-SENSITIVE": the briefing names places and the patrol planned there;
+    "" prints none).
     """
 
     basemap: str = "none"
@@ -1328,8 +1331,15 @@ class RenderConfig:
     coord_decimals: int = 5
     density_types: int = 3
     ward_maps: bool = True
+    protective_marking: str = "OFFICIAL-SENSITIVE"
 
     def validate(self, where: str) -> None:
+        m = self.protective_marking
+        if len(m) > 60 or any(not ch.isprintable() for ch in m):
+            raise ConfigError(
+                f"{where}: [render] protective_marking must be one line of at most 60 printable characters "
+                f'(e.g. "OFFICIAL" or "OFFICIAL-SENSITIVE"), got {m!r}.'
+            )
         b = self.basemap
         if b not in ("none", "osm") and not (b.startswith(("http://", "https://")) and "{z}" in b):
             raise ConfigError(

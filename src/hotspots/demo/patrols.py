@@ -16,7 +16,6 @@ Deterministic: its own random generator from the demo seed, so the incidents are
 from __future__ import annotations
 
 import gzip
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._csvsafe import write_csv
 from .patrol_sim import simulate_patrols
 
 __all__ = ["INTERVAL_S", "PATROL_DAYS", "PATROL_START", "write_demo_patrols"]
@@ -91,10 +91,10 @@ def write_demo_patrols(
         timezone=truth["timezone"],
     )
     frame = sim.to_csv_frame()
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\n")
     pings = out / "pings.csv.gz"
-    pings.write_bytes(gzip.compress(buf.getvalue().encode("utf-8"), compresslevel=9, mtime=0))
+    plain = write_csv(frame, out / "pings.csv", bom=False, lineterminator="\n")  # the one CSV writer
+    pings.write_bytes(gzip.compress(plain.read_bytes(), compresslevel=9, mtime=0))
+    plain.unlink()
     park = shapely.get_coordinates(shapely.point_on_surface(places.geometry.to_numpy()))
     park_of = dict(zip(places["item_id"], park.round(1).tolist(), strict=True))
     planted = {

@@ -4,8 +4,10 @@ For each place of the last list: the patrol asked for and delivered (visits, min
 dwell-time chart with the Koper 10-15 minute band (an inline SVG drawn from the counts, so the page works
 offline and a rerun writes the same bytes), and the outcomes (crime and harm in the place and around it
 against matched untasked places, the weighted displacement difference, and patrol minutes against the
-change in harm). Every string from the data reaches the page as a value of the autoescaped template
-``templates/dosage.html``. Unit pseudonyms are not shown on the page (the CSVs beside it have them).
+change in harm); and, when a randomised patrol experiment has ended, its evaluation (patrol against no-patrol
+days or places, on harm and on counts, with intervals; :mod:`.experiment`). Every string from the data
+reaches the page as a value of the autoescaped template ``templates/dosage.html``. Unit pseudonyms are not
+shown on the page (the CSVs beside it have them).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from ..analysis.dosage import KOPER
 from ..stages.dosage_result import DosageResult
 from ..stages.results import RunResults
+from .experiment import evaluation_context
 from .report import env
 
 __all__ = ["dwell_chart_svg", "page_context", "render_dosage"]
@@ -171,10 +174,24 @@ def page_context(res: RunResults, d: DosageResult) -> dict[str, Any]:
 
 
 def render_dosage(res: RunResults, out: Path) -> Path | None:
-    """Write ``dosage.html`` into ``out``; None when the dosage stage did not run."""
+    """Write ``dosage.html`` into ``out``: the patrol delivered (when the dosage stage ran) and the evaluation
+    of an ended patrol experiment (when there is one); None when there is neither."""
     d = res.dosage
-    if d is None:
+    ev = res.experiment.evaluation if res.experiment is not None else None
+    if d is None and ev is None:
         return None
+    if d is not None:
+        ctx = page_context(res, d)
+    else:
+        ctx = {
+            "project": res.cfg.project.name,
+            "fim_date": f"{res.fim_date:%Y-%m-%d}",
+            "start": f"{ev.plan.start:%Y-%m-%d}" if ev is not None else "",
+            "end": f"{res.fim_date:%Y-%m-%d}",
+            "not_measured": res.not_run.get("dosage", "not run"),
+        }
+    ctx["measured"] = d is not None
+    ctx["experiment"] = evaluation_context(ev) if ev is not None else None
     page = Path(out) / "dosage.html"
-    page.write_text(env().get_template("dosage.html").render(**page_context(res, d)), encoding="utf-8")
+    page.write_text(env().get_template("dosage.html").render(**ctx), encoding="utf-8")
     return page

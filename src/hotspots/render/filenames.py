@@ -53,24 +53,24 @@ def ward_file_stem(code: object) -> str:
     return f"{folded}.{digest}"
 
 
-def ward_map_href(code: object) -> str:
-    """The ward map's path inside the pack, as a link: ``wards/<stem>.html``."""
-    return f"wards/{ward_file_stem(code)}.html"
+def ward_map_href(code: object, folder: str = "wards") -> str:
+    """The ward's page inside the pack, as a link: ``<folder>/<stem>.html`` (``wards/`` for its map,
+    ``experiment/`` for its Safer Neighbourhood Team's patrol experiment page)."""
+    return f"{folder}/{ward_file_stem(code)}.html"
 
 
-def ward_map_files(codes: Iterable[object]) -> dict[str, str]:
-    """Ward code -> ``wards/<stem>.html`` for every ward of a pack, checked to be one file per ward
+def ward_map_files(codes: Iterable[object], folder: str = "wards") -> dict[str, str]:
+    """Ward code -> ``<folder>/<stem>.html`` for every ward of a pack, checked to be one file per ward
     (also where upper and lower case are the same file)."""
     out: dict[str, str] = {}
     seen: dict[str, str] = {}
     for code in codes:
         key = str(code)
-        href = ward_map_href(key)
+        href = ward_map_href(key, folder)
         other = seen.get(href.lower())
         if other is not None and other != key:
             raise InputError(
-                f"ward codes {other!r} and {key!r} would share the ward map file {href}; "
-                "give one of the wards another code."
+                f"ward codes {other!r} and {key!r} would share the file {href}; give one of the wards another code."
             )
         seen[href.lower()] = key
         out[key] = href

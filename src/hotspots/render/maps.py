@@ -37,7 +37,7 @@ from .geojson import WGS84, FeatureSet, bounds_lonlat, plain, to_lonlat
 from .layers import GI_LABELS, Overlay, harm_density, kde_overlay, top_crime_types, vector_layers
 from .mappage import MapLayer, MapPage, entry, popup_rows, style_data
 from .palette import EMERGING_COLOURS, EMERGING_OTHER, GI_COLOURS, LABEL_COLOURS, LAYER_STYLES, RAMPS
-from .streets import Label, area_labels, label_rows, street_labels_from_incidents, street_labels_from_roads, thin_labels
+from .streets import Label, label_rows, labels_of_area, thin_labels
 
 __all__ = ["WGS84", "MapLayer", "MapPieces", "build_map", "prepare", "save_map"]
 
@@ -133,14 +133,8 @@ def _overlays(res: RunResults, rcfg: RenderConfig) -> tuple[list[tuple[str, Over
 def _labels(res: RunResults) -> list[Label]:
     """Street names (from the incidents' location texts and a named streets layer), ward and town-centre names,
     each with the zoom from which it shows (most important first)."""
-    inc = res.incidents
-    labels: list[Label] = []
-    if len(inc):
-        labels += street_labels_from_incidents(inc["x"].to_numpy(), inc["y"].to_numpy(), inc["location_text"])
-    labels += street_labels_from_roads(res.area.roads)
-    labels += area_labels(res.area.wards, res.area.town_centres)
-    centre = gpd.GeoSeries([res.area.boundary.centroid], crs=res.area.crs).to_crs(WGS84).iat[0]
-    return thin_labels(labels, latitude=float(centre.y))
+    labels, latitude = labels_of_area(res.incidents, res.area)
+    return thin_labels(labels, latitude=latitude)
 
 
 def _places(labels: Sequence[Label], crs: Any) -> tuple[tuple[Any, ...], ...]:

@@ -42,7 +42,8 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .geojson import to_lonlat
+from ..geo.study_area import StudyArea
+from .geojson import WGS84, to_lonlat
 
 #: police.uk snap-point names that are place types, not streets (compared in lower case).
 POLICE_UK_PLACE_TYPES = frozenset(
@@ -295,6 +296,22 @@ def area_labels(wards: gpd.GeoDataFrame, town_centres: gpd.GeoDataFrame | None) 
             p = geom.centroid if geom.geom_type != "Point" else geom
             out.append(Label(name.strip(), p.x, p.y, 0.0, "town", 2e9, (p.x - 400, p.y - 400, p.x + 400, p.y + 400)))
     return out
+
+
+def labels_of_area(incidents: pd.DataFrame, area: StudyArea) -> tuple[list[Label], float]:
+    """Every label of a study area before thinning, most important first (street names from the incidents'
+    location texts and from the named streets layer, ward and town-centre names), and the latitude of the
+    area's centre in degrees (for :func:`thin_labels`); ``incidents`` carry ``x``, ``y`` (the area's CRS)
+    and ``location_text``."""
+    labels: list[Label] = []
+    if len(incidents):
+        labels += street_labels_from_incidents(
+            incidents["x"].to_numpy(), incidents["y"].to_numpy(), incidents["location_text"]
+        )
+    labels += street_labels_from_roads(area.roads)
+    labels += area_labels(area.wards, area.town_centres)
+    centre = gpd.GeoSeries([area.boundary.centroid], crs=area.crs).to_crs(WGS84).iat[0]
+    return labels, float(centre.y)
 
 
 def metres_per_pixel(zoom: float, latitude: float) -> float:

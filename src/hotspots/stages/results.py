@@ -34,6 +34,7 @@ from ..geo.study_area import StudyArea
 from ..ingest import IngestResult
 from .concentration_result import ConcentrationResult
 from .dosage_result import DosageResult
+from .experiment_result import PatrolExperiment
 from .inputs import RunInputs
 from .tasking_list import CSV_COLUMNS, ITEMS_LAYER, TaskingList
 
@@ -200,6 +201,7 @@ class RunResults:
     concentration: ConcentrationResult | None = None
     dosage: DosageResult | None = None
     tasking: TaskingList | None = None
+    experiment: PatrolExperiment | None = None
     not_run: Mapping[str, str] = field(default_factory=dict)
 
     # the inputs, typed, for readers of the results
@@ -259,4 +261,5 @@ _STAGE_FIELDS = (
     "concentration",
     "dosage",
     "tasking",
+    "experiment",
 )
