@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from hotspots.forecast.cache_key import digest, method_key
+from hotspots.forecast.cache_key import digest, method_key, row_hashes
 from hotspots.forecast.features import dynamic_features
 from hotspots.forecast.harness import EventTable, History, Horizon, backtest, make_origins
 from hotspots.forecast.methods import Blend, DecayedKDE, LearnedRisk, NaiveCounts
@@ -112,3 +112,53 @@ def test_blend_reuses_the_learned_fit_with_identical_surfaces_and_scores(monkeyp
     sc = reuse.score_surface(o, reuse.surfaces[(o, "blend")])
     row = reuse.scores[(reuse.scores["origin"] == o) & (reuse.scores["method"] == "blend")].iloc[0]
     assert sc["hit_rate_5"] == row["hit_rate_5"] and sc["info_gain"] == row["info_gain"]
+
+
+def test_row_hashes_follow_every_value_and_survive_subsetting():
+    rng = np.random.default_rng(5)
+    n = 500
+    x, y = rng.uniform(0, 1000, n), rng.uniform(0, 1000, n)
+    ward = np.array([f"E0500{i % 7}" for i in range(n)], dtype=object)
+    ward[3] = None
+    base = row_hashes(x, y, ward)
+    assert base.dtype == np.uint64 and len(np.unique(base)) == n
+    # any one value of any one row changes that row's hash and no other
+    for which in range(3):
+        cols = [x, y, ward]
+        cols[which] = cols[which].copy()
+        cols[which][42] = cols[which][41]
+        h = row_hashes(*cols)
+        assert h[42] != base[42]
+        assert np.array_equal(np.delete(h, 42), np.delete(base, 42))
+    # a row's hash depends on that row alone: a subset keeps its rows' hashes
+    keep = rng.random(n) < 0.3
+    assert np.array_equal(row_hashes(x[keep], y[keep], ward[keep]), base[keep])
+    # the columns' order and a missing column count
+    assert not np.array_equal(row_hashes(y, x, ward), base)
+    assert not np.array_equal(row_hashes(x, y, None), base)
+
+
+def test_a_cut_off_has_the_same_key_however_it_was_reached():
+    ev, grid = _events(seed=2)
+    ev = dataclasses.replace(ev, ward=np.array([f"W{i % 5}" for i in range(len(ev))], dtype=object))
+    o = pd.Timestamp("2023-09-01", tz=TZ)
+    cut = pd.Timestamp("2023-05-01", tz=TZ)
+    late = History(ev, o, Horizon(14), grid)
+    late.data_key()  # the row hashes are kept and handed to until()
+    direct = History(ev, cut, Horizon(14), grid).data_key()
+    assert late.until(cut).data_key() == direct
+    assert History(ev, cut, Horizon(14), grid).until(cut).data_key() == direct
+    # one incident known at the cut-off, moved by a millimetre: another key
+    i = int(np.flatnonzero(ev.t_end < late.until(cut).origin_day)[0])
+    x2 = ev.x.copy()
+    x2[i] += 1e-3
+    assert History(dataclasses.replace(ev, x=x2), o, Horizon(14), grid).until(cut).data_key() != direct
+    # its ward changed: another key too
+    w2 = ev.ward.copy()
+    w2[i] = "W9"
+    assert History(dataclasses.replace(ev, ward=w2), cut, Horizon(14), grid).data_key() != direct
+    # an incident only known after the cut-off does not change the cut-off's key
+    j = int(np.flatnonzero(ev.t_end >= late.until(cut).origin_day)[0])
+    x3 = ev.x.copy()
+    x3[j] += 5.0
+    assert History(dataclasses.replace(ev, x=x3), o, Horizon(14), grid).until(cut).data_key() == direct

@@ -90,3 +90,35 @@ def test_geopackage_timestamps_come_from_the_meeting_date(two_runs):
     with sqlite3.connect(first / "layers.gpkg") as con:
         stamps = {r[0] for r in con.execute("SELECT last_change FROM gpkg_contents")}
     assert stamps == {"2025-11-14T00:00:00.000Z"}
+
+
+@pytest.mark.slow
+def test_the_forecast_cache_leaves_the_pack_unchanged(two_runs, tmp_path, monkeypatch):
+    """The pack is byte-identical whether the forecast's fits came from the cache beside the packs or
+    were all computed, and with the cache switched off ([output] cache = false)."""
+    import importlib
+
+    from hotspots import pipeline
+
+    _, cold = two_runs  # built with an empty cache, which it filled
+    kept = cold.parent / ".hotspots-cache"
+    assert any(kept.rglob("*.npy"))
+    warm = tmp_path / "warm" / f"fim-{DEMO_DATE}"
+    shutil.copytree(kept, warm.parent / ".hotspots-cache")
+    harness = importlib.import_module("hotspots.forecast.harness")
+    fits = {"n": 0}
+    real = harness.fit_predict
+
+    def counting(method, history, name=""):
+        fits["n"] += 1
+        return real(method, history, name)
+
+    monkeypatch.setattr(harness, "fit_predict", counting)
+    pipeline.run(fast_config(), fim_date=DEMO_DATE, out_dir=warm, quiet=True)
+    assert fits["n"] == 0  # every backtest fit and the meeting's forecast came from the cache
+    assert differences(cold, warm) == []
+    monkeypatch.setattr(harness, "fit_predict", real)
+    off = tmp_path / "off" / f"fim-{DEMO_DATE}"
+    pipeline.run(fast_config().override("output", cache=False), fim_date=DEMO_DATE, out_dir=off, quiet=True)
+    assert not (off.parent / ".hotspots-cache").exists()
+    assert differences(cold, off) == []

@@ -348,9 +348,15 @@ class AnalysisConfig:
 
 @dataclass(frozen=True)
 class OutputConfig:
-    """[output]: where packs go (one folder per FIM date below it, ``fim-YYYY-MM-DD``)."""
+    """[output]: where packs go (one folder per FIM date below it, ``fim-YYYY-MM-DD``).
+
+    ``cache``: keep the forecast's fitted surfaces in ``.hotspots-cache`` beside the pack folder,
+    so the next meeting's pack reuses the backtest fits whose data and settings have not changed
+    (the pack is the same with or without it; deleting the folder is always safe).
+    """
 
     folder: str = "out"
+    cache: bool = True
 
 
 # --------------------------------------------------------------------------- hotspot surfaces

@@ -101,6 +101,52 @@ def digest(*parts) -> str:
     return h.hexdigest()
 
 
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_ROW_SEED = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser: a bijection of 64-bit integers that spreads every input bit."""
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+def _column_bits(col: np.ndarray | None, n: int) -> np.ndarray:
+    """One 64-bit integer per value: the bit pattern of a number, a 64-bit BLAKE2b of a string
+    (None and NaN: a fixed value); a missing column (None): a fixed value per row."""
+    if col is None:
+        return np.full(n, 0x6E6F6E65, dtype=np.uint64)
+    a = np.asarray(col)
+    if a.dtype.kind == "f":
+        return np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
+    if a.dtype.kind in "iub":
+        return np.ascontiguousarray(a, dtype=np.int64).view(np.uint64)
+    codes, uniques = pd.factorize(a.ravel(), use_na_sentinel=True)
+    words = np.array(
+        [int.from_bytes(hashlib.blake2b(str(u).encode("utf-8"), digest_size=8).digest(), "little") for u in uniques]
+        + [0x4E614E],
+        dtype=np.uint64,
+    )
+    return words[codes]  # the sentinel -1 picks the last word
+
+
+def row_hashes(*columns: np.ndarray | None) -> np.ndarray:
+    """A 64-bit hash per row of equally long columns (numbers, strings or None = no column).
+
+    Each column enters through a bijection, so changing any one value of a row always changes
+    that row's hash; the hash of a row depends on that row alone, so the rows of a subset keep
+    their hashes. :func:`digest` of the hashes of a table's rows (in order) keys the table at a
+    fraction of the cost of hashing every value (strings above all)."""
+    n = len(next(c for c in columns if c is not None)) if any(c is not None for c in columns) else 0
+    h = np.full(n, _ROW_SEED, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for c in columns:
+            h = _mix(h ^ _column_bits(c, n))
+    return h
+
+
 def method_key(method) -> tuple:
     """What identifies a forecast method: its class and parameters (nested estimators included)."""
     params = method.get_params(deep=False)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import InputError
 from . import metrics
-from .harness import BacktestResult, History, Horizon, backtest, fit_predict, to_days
+from .harness import BacktestResult, History, Horizon, backtest, forecast_surface, to_days
 from .locations import LocationChangeResult, detect_location_change, relocated_names
 from .selection import DEFAULT_RULE, Selection, method_for, origins_needed, select_for
 
@@ -102,7 +102,9 @@ def choose_forecast(
     ``rule``: :class:`~.selection.SelectionRule` (default :data:`~.selection.DEFAULT_RULE`);
     ``record_origins``: origins the quoted record covers; ``baseline``: the method the record is
     compared with (backtested as it is, never relocated, whether or not it is a candidate);
-    ``shares``: area shares scored (the rule's share is always among them).
+    ``shares``: area shares scored (the rule's share is always among them); ``cache``: the dict
+    the backtest keeps features and surfaces in (e.g. a :class:`~.store.PersistentCache`, to
+    reuse the fits of earlier runs).
     """
     rule = DEFAULT_RULE if rule is None else rule
     origin = pd.Timestamp(origin)
@@ -151,7 +153,8 @@ def choose_forecast(
             f"Too little history before the meeting to backtest: the forecast uses {chosen} without a track record."
         )
     hist = History(known, origin, horizon, grid, context, cache)
-    _m, risk = fit_predict(method_for(chosen, seed, known.precision), hist, chosen)
+    # through the cache: the next meeting backtests this origin with these very data and finds the fit
+    risk = np.array(forecast_surface(method_for(chosen, seed, known.precision), hist, chosen))
     total = hist.rate_per_day(365.0) * (to_days(horizon.end(origin)) - o_day)
     expected = metrics.expected_counts(risk, grid.mask, total)
     expected[~grid.mask] = np.nan

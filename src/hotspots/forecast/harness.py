@@ -41,7 +41,7 @@ from ..errors import InputError, LookAheadError
 from ..geo.grid import Grid
 from ..model import coarsest_precision
 from . import metrics
-from .cache_key import digest, method_key
+from .cache_key import digest, method_key, row_hashes
 
 DAY_NS = 86400e9
 DEFAULT_SHARES = (0.01, 0.05, 0.10)
@@ -216,6 +216,7 @@ def _placed(h: History, rule, px, py) -> History:
     h._x, h._y = _readonly(x), _readonly(y)
     h._place = (rule, px, py)
     h._key = None
+    h._rows = None
     return h
 
 
@@ -250,6 +251,8 @@ class History:
         self._ward = _readonly(None if events.ward is None else events.ward[known])
         self.read_until_ = float(self._t_end.max()) if self._t_end.size else -math.inf
         self._key: str | None = None
+        self._rows: np.ndarray | None = None  # row_hashes of the known incidents, computed when first keyed
+        self._static_key: str | None = None  # digest of the grid and the cell context, shared with until()
         self._place: tuple[Any, np.ndarray, np.ndarray] | None = None  # (placement rule, published x, published y)
 
     def __len__(self) -> int:
@@ -306,6 +309,8 @@ class History:
         h._ward = None if self._ward is None else self._ward[known]
         h.read_until_ = float(h._t_end.max()) if h._t_end.size else -math.inf
         h._key = None
+        h._rows = None if self._rows is None else self._rows[known]
+        h._static_key = self._static_key
         h._place = None
         if self._place is not None:
             rule, px, py = self._place
@@ -332,20 +337,17 @@ class History:
     def data_key(self) -> str:
         """A key of everything a method could read: the known incidents (coordinates, times, wards),
         the precision, the cut-off, the grid and the cell context (:func:`.cache_key.digest`).
-        Caches keyed on it cannot return results computed from other data."""
+        Caches keyed on it cannot return results computed from other data.
+
+        The incidents enter as one 64-bit hash per incident (:func:`.cache_key.row_hashes`, kept
+        for the earlier cut-offs of :meth:`until`) and the grid and context as one digest shared
+        with them, so keying the many cut-offs of a backtest costs little."""
         if self._key is None:
-            self._key = digest(
-                "history",
-                self.origin_day,
-                self.precision,
-                self._x,
-                self._y,
-                self._t,
-                self._t_end,
-                self._ward,
-                self.grid,
-                self.context,
-            )
+            if self._rows is None:
+                self._rows = row_hashes(self._x, self._y, self._t, self._t_end, self._ward)
+            if self._static_key is None:
+                self._static_key = digest("cells", self.grid, self.context)
+            self._key = digest("history", self.origin_day, self.precision, self._rows, self._static_key)
         return self._key
 
     @property

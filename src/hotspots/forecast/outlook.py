@@ -37,7 +37,7 @@ from ..model import local_midnight, resolve_timezone
 from . import metrics
 from .choice import choose_forecast
 from .features import CellContext
-from .harness import BacktestResult, EventTable, History, Horizon, backtest, fit_predict, to_days
+from .harness import BacktestResult, EventTable, History, Horizon, backtest, forecast_surface, to_days
 from .locations import LocationChangeResult
 from .methods import NEEDS_TIMES, default_method_names, make_methods
 from .selection import DEFAULT_RULE, Selection
@@ -157,6 +157,7 @@ def forecast_outlook(
     timezone: str | None = None,
     fortnight_days: int = 14,
     progress: Callable[[str], None] | None = None,
+    cache: dict | None = None,
 ) -> ForecastResult:
     """Choose a forecast method by backtest (or take the configured one) and forecast from the FIM date.
 
@@ -164,7 +165,9 @@ def forecast_outlook(
     window ends before ``fim_date`` are used. ``grid``: the analysis grid.
     ``fim_date``: the meeting date (timestamp or YYYY-MM-DD; local midnight in
     ``timezone``, default Europe/London; the stage passes ``[project] timezone``). ``settings``: the
-    ``[forecast]`` section; ``fortnight_days`` the horizon when it gives none.
+    ``[forecast]`` section; ``fortnight_days`` the horizon when it gives none. ``cache``: where
+    the backtest keeps its features and fitted surfaces (default: a new dict; a
+    :class:`~.store.PersistentCache` reuses the fits of earlier runs on the same data and settings).
     """
     fc = settings or ForecastConfig()
     require_points(incidents, "forecast_outlook: incidents", ("x", "y", "start", "end", "crime_type"))
@@ -191,9 +194,9 @@ def forecast_outlook(
     if dropped_note:
         notes.append(dropped_note)
     if fc.method == "auto":
-        return _chosen_by_record(fc, events, grid, fim, horizon, names, context, seed, progress, types, notes)
+        return _chosen_by_record(fc, events, grid, fim, horizon, names, context, seed, progress, types, notes, cache)
     methods = make_methods(names, seed, events.precision)
-    cache: dict = {}
+    cache = {} if cache is None else cache
     origins = (
         [o for o in _origins_before(fim, horizon, fc.window) if to_days(o) - events.t.min() >= 365]
         if len(events)
@@ -212,7 +215,7 @@ def forecast_outlook(
         choose(choices, "method", f"forecast method chosen automatically: {chosen} ({selected_by})")
     figures = _figures(bt, chosen)
     hist = History(events, fim, horizon, grid, context, cache)
-    _m, risk = fit_predict(methods[chosen], hist, chosen)
+    risk = np.array(forecast_surface(methods[chosen], hist, chosen))
     total = hist.rate_per_day(365.0) * (to_days(horizon.end(fim)) - to_days(fim))
     expected = metrics.expected_counts(risk, grid.mask, total)
     expected[~grid.mask] = np.nan
@@ -260,13 +263,16 @@ def _chosen_by_record(
     progress: Callable[[str], None] | None,
     types: tuple[str, ...],
     notes: list[str],
+    cache: dict | None = None,
 ) -> ForecastResult:
     """``method = "auto"``: the method the selection rule (:data:`~.selection.DEFAULT_RULE` at
     ``select_share`` / ``select_metric``) chooses from past scores, and as figures the selection
     procedure's own out-of-sample record over the last ``window`` origins (never the chosen
     method's score on the origins that chose it)."""
     rule = dataclasses.replace(DEFAULT_RULE, share=fc.select_share, metric=fc.select_metric)
-    ch = choose_forecast(events, grid, fim, horizon, names, context, rule, fc.window, seed, progress, shares=fc.shares)
+    ch = choose_forecast(
+        events, grid, fim, horizon, names, context, rule, fc.window, seed, progress, cache=cache, shares=fc.shares
+    )
     k = metrics.share_key(rule.share)
     f = ch.figures()
     figures: dict[str, Any] = (

@@ -3,26 +3,48 @@
 Reads ``[forecast]`` (``horizon_days`` 0 = ``[analysis] fortnight_days``),
 ``[project] seed`` and ``[project] timezone`` and calls
 :func:`hotspots.forecast.outlook.forecast_outlook` on every incident before the
-meeting date.
+meeting date. The fitted surfaces are kept in ``.hotspots-cache`` beside the pack
+folder (``[output] cache``) for the next meeting's pack to reuse.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import geopandas as gpd
 
 from ..config import Config
 from ..forecast.outlook import ForecastResult, forecast_outlook
+from ..forecast.store import PersistentCache
 from ..geo.grid import Grid
 from ..geo.study_area import StudyArea
 from .registry import Stage
 from .results import RunResults
 
+#: The folder beside the packs that keeps the forecast's fits between meetings (safe to delete).
+CACHE_FOLDER = ".hotspots-cache"
+
+
+def cache_folder(pack_dir: Path) -> Path:
+    """Where the forecast keeps its fits between meetings: ``.hotspots-cache`` beside the pack folder."""
+    return Path(pack_dir).parent / CACHE_FOLDER
+
 
 def forecast(
-    cfg: Config, incidents: gpd.GeoDataFrame, area: StudyArea, grid: Grid, fim_date, progress=None
+    cfg: Config,
+    incidents: gpd.GeoDataFrame,
+    area: StudyArea,
+    grid: Grid,
+    fim_date,
+    progress=None,
+    pack_dir: Path | None = None,
 ) -> ForecastResult:
-    """The forecast from ``fim_date`` with the settings of ``cfg``."""
-    return forecast_outlook(
+    """The forecast from ``fim_date`` with the settings of ``cfg``.
+
+    With ``pack_dir`` and ``[output] cache`` (the default) the fitted surfaces are kept in
+    :func:`cache_folder` and reused by the next run on the same data and settings."""
+    cache = PersistentCache(cache_folder(pack_dir)) if pack_dir is not None and cfg.output.cache else None
+    result = forecast_outlook(
         incidents,
         area,
         grid,
@@ -32,11 +54,15 @@ def forecast(
         timezone=cfg.timezone,
         fortnight_days=cfg.analysis.fortnight_days,
         progress=progress,
+        cache=cache,
     )
+    if cache is not None:
+        cache.prune()
+    return result
 
 
 def run(res: RunResults) -> ForecastResult:
-    return forecast(res.cfg, res.incidents, res.area, res.grid, res.fim_date)
+    return forecast(res.cfg, res.incidents, res.area, res.grid, res.fim_date, pack_dir=res.inputs.pack_dir)
 
 
 STAGE: Stage[ForecastResult] = Stage(
