@@ -114,6 +114,18 @@ def test_evaluate_counts_match_brute_force_and_detect_the_drop(tmp_path):
     assert paths["plot"].stat().st_size > 1000 and paths["table"].exists()
 
 
+def test_evaluation_starting_after_the_data_end_is_refused_in_words():
+    """A meeting held before any new crime is recorded: nothing to measure, said plainly (no division by zero)."""
+    from shapely.geometry import box
+
+    inc = _synthetic(np.random.default_rng(9))
+    last_day = pd.Timestamp(inc["end"].max()).tz_convert(TZ).normalize()
+    start = (last_day + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    end = (last_day + pd.Timedelta(days=15)).strftime("%Y-%m-%d")
+    with pytest.raises(InputError, match=f"data end on {last_day.date()}.*no after period"):
+        evaluate_intervention(inc, circle_target(2000, 2000, 150), start, end, boundary=box(0, 0, 4000, 4000))
+
+
 def test_parse_target_and_errors():
     g = parse_target("530000,190000,100")
     assert g.area == pytest.approx(np.pi * 100**2, rel=0.01)

@@ -245,6 +245,37 @@ class EvaluationResult:
         return paths
 
 
+def _periods(
+    incidents: pd.DataFrame, start, end, before_days: int, tz: str
+) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, float, float, list[str]]:
+    """(start, end, before start, before days, after days, notes) of an evaluation: local midnights in
+    ``tz``; the after period is cut to the end of the data and the before period is as long unless
+    ``before_days`` says otherwise."""
+    s = local_midnight(start, tz)
+    data_end = pd.Timestamp(incidents["end"].max()).tz_convert(tz).normalize() + pd.Timedelta(days=1)
+    e = local_midnight(end, tz) if end is not None else data_end
+    if e <= s:
+        raise InputError(f"evaluation end {e.date()} is not after the start {s.date()}; give --end after --start.")
+    notes = []
+    if e > data_end:
+        notes.append(f"after period cut to the end of the data ({data_end.date()})")
+        e = data_end
+    if e <= s:
+        raise InputError(
+            f"the data end on {(data_end - pd.Timedelta(days=1)).date()}, before the evaluation starts "
+            f"({s.date()}): there is no after period to measure yet; give incidents recorded since then."
+        )
+    after_days = (e.tz_localize(None) - s.tz_localize(None)).total_seconds() / 86400.0  # calendar days
+    bd = before_days or after_days
+    b0 = (s.tz_localize(None) - pd.Timedelta(days=bd)).tz_localize(tz)
+    data_start = pd.Timestamp(incidents["start"].min()).tz_convert(tz)
+    if b0 < data_start.normalize():
+        notes.append(
+            f"before period starts {b0.date()}, before the data ({data_start.date()}); counts there are incomplete"
+        )
+    return s, e, b0, bd, after_days, notes
+
+
 def evaluate_intervention(
     incidents: gpd.GeoDataFrame,
     target,
@@ -272,23 +303,7 @@ def evaluate_intervention(
     inc = incidents
     if crime_types:
         inc = inc[inc["crime_type"].isin(list(crime_types))]
-    s = local_midnight(start, tz)
-    data_end = pd.Timestamp(incidents["end"].max()).tz_convert(tz).normalize() + pd.Timedelta(days=1)
-    e = local_midnight(end, tz) if end is not None else data_end
-    if e <= s:
-        raise InputError(f"evaluation end {e.date()} is not after the start {s.date()}; give --end after --start.")
-    notes = []
-    if e > data_end:
-        notes.append(f"after period cut to the end of the data ({data_end.date()})")
-        e = data_end
-    after_days = (e.tz_localize(None) - s.tz_localize(None)).total_seconds() / 86400.0  # calendar days
-    bd = before_days or after_days
-    b0 = (s.tz_localize(None) - pd.Timedelta(days=bd)).tz_localize(tz)
-    data_start = pd.Timestamp(incidents["start"].min()).tz_convert(tz)
-    if b0 < data_start.normalize():
-        notes.append(
-            f"before period starts {b0.date()}, before the data ({data_start.date()}); counts there are incomplete"
-        )
+    s, e, b0, bd, after_days, notes = _periods(incidents, start, end, before_days, tz)
     zone = target.buffer(buffer_m) if buffer_m > 0 else target
     disp = zone.difference(target)
     default_control = control is None

@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from ..model import coarsest_precision, midpoint_times
+from ..model import coarsest_precision, local_midnight, midpoint_times
 from ..stages.results import RunResults
 
 #: Buffer (metres) around a place in which displaced crime is looked for (the WDD's displacement zone).
@@ -147,6 +147,8 @@ def worked(
     nan = float("nan")
     if geom.area <= 0:
         return Worked(nan, nan, nan, nan, 0.0, "the last pack has no polygon for this place")
+    if not len(inc) or local_midnight(inc["end"].max(), tz) + pd.Timedelta(days=1) <= s:
+        return Worked(nan, nan, nan, nan, 0.0, "too early to tell: no such crime recorded since the last meeting yet")
     ev = evaluate_intervention(
         inc,
         geom,
