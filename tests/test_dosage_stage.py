@@ -155,6 +155,25 @@ def test_pack_shows_asked_and_delivered_for_continuing_items(packs):
     assert 'href="dosage.html"' in (pack / "index.html").read_text()
 
 
+def test_ward_maps_and_briefing_show_asked_and_delivered(packs):
+    """Each continuing item's asked-vs-delivered text is in the popup data of its ward's map and in the briefing."""
+    import pypdf
+
+    from hotspots.render.filenames import ward_map_files
+
+    _, pack = packs
+    tasking = pd.read_csv(pack / "tasking.csv", dtype={"item_id": str, "ward_code": str})
+    cont = tasking[tasking["status"].isin(["continuing", "escalated"])]
+    files = ward_map_files(sorted(tasking["ward_code"].dropna().unique()))
+    for r in cont.itertuples():
+        page = (pack / files[r.ward_code]).read_text()
+        assert json.dumps(r.delivered)[1:-1] in page, r.item_id  # in the map's data block, as JSON text
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(pack / "briefing.pdf").pages)
+    text = " ".join(text.split())
+    shown = [r for r in cont.itertuples() if r.item_id in text]
+    assert shown and any(" ".join(r.delivered.split())[:60] in text for r in shown)
+
+
 def test_public_tier_has_no_pings_or_units(packs):
     _, pack = packs
     stays = pd.read_csv(pack / "dosage_visits.csv")
