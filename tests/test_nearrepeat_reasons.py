@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -155,3 +157,17 @@ def test_pages_say_why_and_quote_one_count(demo_config_path):
     assert not any(
         n.startswith("Near-repeat alert zones") for n in maps.build_map(res, maps.prepare(res)).data["notes"]
     )
+
+
+def test_nearrepeat_command_says_how_many_zones_are_live_in_words(tmp_path, capsys, demo_config_path):
+    """`hotspots nearrepeat` prints the result's own sentence about live zones (with the reason when none is)."""
+    from conftest import DEMO_DATE
+
+    from hotspots.cli import main
+
+    rc = main(["nearrepeat", "--config", str(demo_config_path), "--date", DEMO_DATE, "--out", str(tmp_path), "--quiet"])
+    assert rc == 0
+    lines = capsys.readouterr().out.splitlines()
+    zone_lines = [ln for ln in lines if "live alert zone" in ln]
+    assert len(zone_lines) == 1 and "zone(s)" not in zone_lines[0]
+    assert re.fullmatch(r"(\d+ live alert zones?\.|No live alert zone\. \S.*)", zone_lines[0])

@@ -191,7 +191,8 @@ def main(args: argparse.Namespace) -> int:
     else:
         print(f"Knox test not run: {res.knox_refusal}")
     print(res.calibration)
-    print(f"{len(res.zones)} live alert zone(s); {res.repeats.summary()}")
+    print(res.zones_sentence())
+    print(res.repeats.summary())
     files = write_nearrepeat_report(res, options.out_dir(args))
     print("Written:", ", ".join(str(f) for f in files))
     return 0
