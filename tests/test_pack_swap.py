@@ -71,7 +71,8 @@ def complete(out: Path) -> str | None:
     labels = {(out / f).read_text() if (out / f).is_file() else None for f in man["files"]}
     if labels != {man["label"]}:
         return None
-    extra = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {*man["files"], "manifest.json"}
+    written = {*man["files"], "manifest.json", outfolder.MARKER}
+    extra = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - written
     return None if extra else man["label"]
 
 
@@ -227,6 +228,35 @@ def test_run_command_on_a_busy_folder_exits_2_before_the_analysis(holder, demo_c
     assert "Traceback" not in r.stderr
     assert "ingest" not in r.stderr  # stopped before reading any data (no stage ran)
     assert complete(out) == "old"
+
+
+def test_a_folder_of_other_files_is_never_replaced(tmp_path, demo_config_path):
+    """`--out` naming a folder of the user's own files (a mistyped `--out .`) stops before any work and deletes
+    nothing; an empty folder, one written before and a pack of an earlier version (manifest.json) are replaced."""
+    docs = tmp_path / "documents"
+    docs.mkdir()
+    (docs / "keep.txt").write_text("precious")
+    with pytest.raises(outfolder.OutputFolderError, match=r"keep\.txt.*Nothing was changed"):
+        write_pack(docs, "new")
+    assert sorted(p.name for p in docs.iterdir()) == ["keep.txt"]
+    command = ["run", "--config", str(demo_config_path), "--date", "2025-11-14", "--out", str(docs)]
+    r = subprocess.run(
+        [sys.executable, "-m", "hotspots.cli", *command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 2 and "did not write (keep.txt)" in r.stderr + r.stdout and "Traceback" not in r.stderr
+    assert "ingest" not in r.stderr and (docs / "keep.txt").read_text() == "precious"
+    for name, content in (("empty", None), ("old_pack", "manifest.json")):
+        folder = tmp_path / name
+        folder.mkdir()
+        if content:
+            (folder / content).write_text("{}")
+        write_pack(folder, "new")
+        assert complete(folder) == "new" and (folder / outfolder.MARKER).exists()
+    write_pack(tmp_path / "empty", "newer")  # written before: its marker lets the next run replace it
+    assert complete(tmp_path / "empty") == "newer"
 
 
 def test_unwritable_output_folder_is_a_clear_error(tmp_path):

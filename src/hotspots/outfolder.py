@@ -34,6 +34,12 @@ folder removes it when it takes the lock (:func:`recover`).
   before anything else. Plain directory renames are atomic on NTFS and SMB
   shares, so this works on a Windows file share too.
 
+**Only folders it wrote are replaced.** Every folder written here holds a marker file
+(:data:`MARKER`); an existing folder is replaced only when it is empty, holds the marker, or is a
+pack of an earlier version (it has ``manifest.json``). Any other folder (``--out .``, a documents
+folder) stops the run before anything is read, with the folder and some of its files named
+(:func:`check_replaceable`), so a mistyped ``--out`` never deletes a user's files.
+
 Either way a failed or killed run leaves the previous pack complete (or, once
 the swap has happened, the new one), never a mixture; the kill-at-every-step
 test drives a writer through every step in :data:`STEPS` and kills it there.
@@ -85,6 +91,10 @@ STEPS = COMMON_STEPS + FIRST_STEPS + EXCHANGE_STEPS + JOURNAL_STEPS
 
 StepHook = Callable[[str], None]
 
+#: File in every folder written here: the next run may replace the folder whole.
+MARKER = ".hotspots-output"
+MARKER_TEXT = "Written by hotspots. The next run with this folder as its output replaces the whole folder.\n"
+
 
 class OutputFolderError(HotspotsError):
     """The output folder cannot be used (its parent is a file, it is not writable, the disk is full...)."""
@@ -95,6 +105,22 @@ class OutputFolderBusy(OutputFolderError):
 
 
 # --------------------------------------------------------------------------- names
+def check_replaceable(out_dir: str | Path) -> None:
+    """Refuse (:class:`OutputFolderError`) an existing output folder that a run would wrongly replace: one
+    that is not empty and holds neither :data:`MARKER` nor ``manifest.json`` (see the module rules)."""
+    out = Path(out_dir)
+    if not out.is_dir() or (out / MARKER).exists() or (out / "manifest.json").exists():
+        return
+    own = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    if own:
+        shown = ", ".join(own[:3]) + (f" and {len(own) - 3} more" if len(own) > 3 else "")
+        raise OutputFolderError(
+            f"the output folder {out} already holds files that hotspots did not write ({shown}); a run replaces "
+            "its output folder whole, so it would delete them. Give a new or empty folder with --out (or "
+            "[output] folder), or one that hotspots wrote before. Nothing was changed."
+        )
+
+
 def _paths(out: Path) -> tuple[Path, str]:
     return out.parent, out.name
 
@@ -245,6 +271,7 @@ def locked(out_dir: str | Path, on_step: StepHook | None = None) -> Iterator[Pat
         try:
             _recover_locked(out)
             _step(on_step, "recovered")
+            check_replaceable(out)
             yield out
         finally:
             with _held_guard:
@@ -363,6 +390,7 @@ def writing(out_dir: str | Path, on_step: StepHook | None = None, strategy: Stra
             raise _cannot_write(out.parent, exc) from None
         _step(on_step, "staging")
         try:
+            (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
             yield staging
             _sync_tree(staging)
             _step(on_step, "synced")
