@@ -202,6 +202,21 @@ class Grid:
             data[name] = arr[rows, cols]
         return gpd.GeoDataFrame(data, geometry=self.cell_polygons(clip=clip), crs=self.crs)
 
+    def geotiff_profile(self, dtype: str, nodata: float) -> dict[str, object]:
+        """The rasterio creation options of a single-band, deflate-compressed GeoTIFF of this grid (its CRS,
+        transform and shape) with values of ``dtype`` and ``nodata`` outside the study area."""
+        return {
+            "driver": "GTiff",
+            "height": self.nrows,
+            "width": self.ncols,
+            "count": 1,
+            "dtype": dtype,
+            "crs": self.crs,
+            "transform": self.transform,
+            "nodata": nodata,
+            "compress": "deflate",
+        }
+
     def write_geotiff(
         self, path: str | Path, array: np.ndarray, nodata: float = -9999.0, description: str = "", units: str = ""
     ) -> Path:
@@ -213,19 +228,7 @@ class Grid:
         arr[~self.mask] = nodata
         arr[~np.isfinite(arr)] = nodata
         path = Path(path)
-        with rasterio.open(
-            path,
-            "w",
-            driver="GTiff",
-            height=self.nrows,
-            width=self.ncols,
-            count=1,
-            dtype="float32",
-            crs=self.crs,
-            transform=self.transform,
-            nodata=nodata,
-            compress="deflate",
-        ) as dst:
+        with rasterio.open(path, "w", **self.geotiff_profile("float32", nodata)) as dst:
             dst.write(arr, 1)
             if description:
                 dst.set_band_description(1, description)

@@ -353,25 +353,12 @@ def write_class_geotiff(grid: Grid, path: Path, codes: np.ndarray, labels: tuple
     arr = np.where(grid.mask & (arr >= 0), arr, CLASS_NODATA).astype("uint8")
     path = Path(path)
     description = "emerging-hotspot class"
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        height=grid.nrows,
-        width=grid.ncols,
-        count=1,
-        dtype="uint8",
-        crs=grid.crs,
-        transform=grid.transform,
-        nodata=CLASS_NODATA,
-        compress="deflate",
-        photometric="palette",
-    ) as dst:
+    colours = class_colours(labels)
+    with rasterio.open(path, "w", **grid.geotiff_profile("uint8", CLASS_NODATA), photometric="palette") as dst:
         dst.write(arr, 1)
-        dst.write_colormap(1, class_colours(labels))
+        dst.write_colormap(1, colours)
         dst.set_band_description(1, description)
         dst.set_band_unit(1, "class code")
-    colours = class_colours(labels)
     write_category_names(path, labels, colours, description)
     qml = {code: (lab, colours[code]) for code, lab in enumerate(labels)}
     path.with_suffix(".qml").write_text(paletted_raster_qml(qml), encoding="utf-8")
