@@ -176,8 +176,8 @@ class DemoParams:
     trajectory_offences: tuple[str, ...] = ("Criminal damage", "Violence without injury", "Theft from the person")
 
     # 8. patrol effect at the patrolled places over the patrol fortnight
-    patrol_effect_base_per_day: float = 2.0
-    patrol_effect_reduction: float = 0.5
+    patrol_effect_base_per_day: float = 1.0
+    patrol_effect_reduction: float = 0.8
     patrol_effect_full_dose_minutes: float = 15.0
     patrol_effect_offences: tuple[tuple[str, float], ...] = (
         ("Theft from the person", 0.5),
