@@ -66,11 +66,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy import stats
+from scipy.special import xlogy
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score
 from threadpoolctl import threadpool_limits
 
 from ..errors import InputError
+from .fdr import bh_adjust
 from .periods import period_bins
 from .places import Places
 
@@ -153,13 +156,18 @@ def place_series(incidents: pd.DataFrame, places: Places, period: str = "auto", 
 class Trajectories:
     """Trajectory class and chronic/acute label of every place.
 
-    Per place (``places`` order): ``classes`` (one of :data:`CLASSES`),
-    ``labels`` (chronic / acute / none), ``group`` (k-means group, -1 for places
-    with fewer than ``min_events`` incidents), ``high`` (n, T) whether each
-    period's count reached ``high_threshold[t]``. Per group:
-    ``group_mean`` (k, T) mean counts, ``group_class``, ``group_size``.
-    ``k_scores`` the Calinski-Harabasz score of each k tried; ``method`` a
-    plain description with the rules and parameters used.
+    Per place (``places`` order): ``classes`` (one of :data:`CLASSES`, from
+    the place's own counts), ``labels`` (chronic / acute / none), ``group``
+    (k-means group, -1 for places with fewer than ``min_events`` incidents),
+    ``high`` (n, T) whether each period's count reached ``high_threshold[t]``,
+    ``p_value`` and ``q_value`` (Benjamini-Hochberg, NaN for untested places)
+    of the change test, ``slope`` the fitted log-linear trend per period
+    relative to the borough, ``peak`` the period of the flare test. Per group
+    (the overview): ``group_mean`` (k, T) mean counts, ``group_class`` (the
+    group's mean named by :func:`name_trajectory`), ``group_size``.
+    ``k_scores`` the Calinski-Harabasz score of each k tried; ``alpha``,
+    ``flare_ratio``, ``trend_change`` the settings of the class rules;
+    ``method`` a plain description with the rules and settings used.
     """
 
     series: PlaceSeries
@@ -176,9 +184,18 @@ class Trajectories:
     min_events: int
     seed: int
     method: str
+    p_value: npt.NDArray[np.float64]
+    q_value: npt.NDArray[np.float64]
+    slope: npt.NDArray[np.float64]
+    peak: npt.NDArray[np.int64]
+    n_tested: int
+    alpha: float
+    flare_ratio: float
+    trend_change: float
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per place: ids, location, class, label, group, events, high periods, counts per period."""
+        """One row per place: ids, location, class, label, group, events, high periods, the change test's
+        q-value (empty for places not tested), counts per period."""
         s = self.series
         df = pd.DataFrame(
             {
@@ -190,11 +207,21 @@ class Trajectories:
                 "group": self.group,
                 "events": s.counts.sum(axis=1),
                 "high_periods": self.high.sum(axis=1),
+                "q_value": np.round(self.q_value, 6),
             }
         )
         for j, lab in enumerate(s.labels):
             df[lab] = s.counts[:, j]
-        df.attrs.update({"method": self.method, "period": s.period, "period_rule": s.period_rule})
+        df.attrs.update(
+            {
+                "method": self.method,
+                "period": s.period,
+                "period_rule": s.period_rule,
+                "alpha": self.alpha,
+                "flare_ratio": self.flare_ratio,
+                "trend_change": self.trend_change,
+            }
+        )
         return df
 
     def group_frame(self) -> pd.DataFrame:
@@ -237,6 +264,177 @@ def name_trajectory(
     return "flare-up"
 
 
+# --------------------------------------------------------------------------- tests of one place's counts
+#: Largest trend tried, as a factor per period: e^20 (the fit is at the bound when every incident
+#: falls in the first or the last period).
+_MAX_SLOPE = 20.0
+
+
+@dataclass(frozen=True, eq=False)
+class TrendTest:
+    """Poisson log-linear trend of each place against the borough (rows: places).
+
+    ``slope``: fitted change of the log rate per period (``exp(slope)`` is the factor per period,
+    relative to the borough); ``lr``: likelihood-ratio statistic against no trend; ``p_value``:
+    its chi-squared (1 degree of freedom) p-value, two-sided.
+    """
+
+    slope: npt.NDArray[np.float64]
+    lr: npt.NDArray[np.float64]
+    p_value: npt.NDArray[np.float64]
+
+
+def _share(borough, T: int) -> np.ndarray:
+    b = np.asarray(borough, dtype=float).reshape(-1)
+    if b.size != T or np.any(b < 0) or not np.isfinite(b).all() or b.sum() <= 0:
+        raise InputError(f"borough totals need {T} non-negative numbers, not all zero; got {b.tolist()}.")
+    return b / b.sum()
+
+
+def trend_test(counts, borough, exclude=None) -> TrendTest:
+    """Likelihood-ratio test of a log-linear trend in each place's counts, relative to the borough.
+
+    ``counts`` (n places, T periods) and ``borough`` (T per-period totals of the whole area). Model:
+    the place's count in period t is Poisson with mean ``a * B_t * exp(slope * t)`` (``B_t`` the
+    borough total, ``a`` the place's own level), so a place that falls as fast as the borough has
+    no trend. Conditional on the place's total N the counts are multinomial with shares
+    proportional to ``B_t exp(slope t)``: the level drops out and the fit is one equation in the
+    slope (solved by bisection). The statistic ``2 (log L(slope) - log L(0))`` is compared with
+    chi-squared on 1 degree of freedom. ``exclude`` (n,) optional: one period index per place to
+    leave out (its count and its borough total), e.g. the peak period.
+    """
+    C = np.atleast_2d(np.asarray(counts, dtype=float))
+    n, T = C.shape
+    share = _share(borough, T)
+    w = np.broadcast_to(share, (n, T)).copy()
+    if exclude is not None:
+        ex = np.asarray(exclude, dtype=np.int64).reshape(-1)
+        w[np.arange(n), ex] = 0.0
+        C = C.copy()
+        C[np.arange(n), ex] = 0.0
+    with np.errstate(divide="ignore"):
+        logw = np.log(w)
+    t = np.arange(T, dtype=float) - (T - 1) / 2.0  # centred: the slope is the same, the sums stay small
+    N = C.sum(axis=1)
+    S = C @ t
+
+    def shares(b: np.ndarray) -> np.ndarray:
+        z = logw + b[:, None] * t[None, :]
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    lo = np.full(n, -_MAX_SLOPE)
+    hi = np.full(n, _MAX_SLOPE)
+    for _ in range(100):  # N * E_b[t] rises with b: bisection to well below 1e-12
+        mid = (lo + hi) / 2.0
+        up = N * (shares(mid) @ t) < S
+        lo = np.where(up, mid, lo)
+        hi = np.where(up, hi, mid)
+    b = (lo + hi) / 2.0
+    testable = (N > 0) & ((w > 0).sum(axis=1) >= 2)
+    b = np.where(testable, b, 0.0)
+    p1 = shares(b)
+    p0 = w / np.where(w.sum(axis=1, keepdims=True) > 0, w.sum(axis=1, keepdims=True), 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lr = 2.0 * (xlogy(C, p1) - xlogy(C, p0)).sum(axis=1)
+    lr = np.where(testable, np.maximum(np.nan_to_num(lr), 0.0), 0.0)
+    return TrendTest(slope=b, lr=lr, p_value=stats.chi2.sf(lr, 1))
+
+
+@dataclass(frozen=True, eq=False)
+class FlareTest:
+    """One period of each place above its other periods (rows: places).
+
+    ``peak``: the period with the smallest p-value; ``ratio``: the place's rate in the peak period
+    over its highest rate in any other period, both relative to the borough (``count / B_t``; inf
+    when every other period is empty); ``p_value``: the exact
+    binomial upper-tail p-value of the peak count, times the number of periods (Bonferroni, for
+    choosing the peak after looking), capped at 1.
+    """
+
+    peak: npt.NDArray[np.int64]
+    ratio: npt.NDArray[np.float64]
+    p_value: npt.NDArray[np.float64]
+
+
+def flare_test(counts, borough) -> FlareTest:
+    """Exact test of one period standing out above a place's other periods, relative to the borough.
+
+    With no change relative to the borough, a place's count in period t out of its N incidents is
+    binomial with probability ``pi_t = B_t / sum(B)``. For each period the upper tail
+    ``P(X >= c_t)`` is taken; the peak is the period with the smallest, and its p-value is
+    multiplied by the T periods (Bonferroni).
+    """
+    C = np.atleast_2d(np.asarray(counts, dtype=np.int64))
+    n, T = C.shape
+    share = _share(borough, T)
+    N = C.sum(axis=1)
+    tail = np.ones((n, T))
+    pos = share > 0
+    tail[:, pos] = stats.binom.sf(C[:, pos] - 1, N[:, None], share[None, pos])
+    peak = np.argmin(tail, axis=1)  # ties: the first
+    p = np.minimum(1.0, T * tail[np.arange(n), peak])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(pos[None, :], C / np.where(pos, share, 1.0)[None, :], 0.0)  # count / borough share
+        top = rel[np.arange(n), peak]
+        rel[np.arange(n), peak] = -1.0
+        second = rel.max(axis=1) if T > 1 else np.zeros(n)
+        ratio = np.where(second > 0, top / np.where(second > 0, second, 1.0), np.inf)
+    ratio = np.where(N > 0, ratio, 1.0)
+    return FlareTest(peak=peak.astype(np.int64), ratio=ratio, p_value=np.where(N > 0, p, 1.0))
+
+
+def classify_places(
+    counts,
+    borough,
+    high,
+    tested,
+    alpha: float = 0.05,
+    flare_ratio: float = 3.0,
+    trend_change: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, TrendTest, FlareTest]:
+    """Class of every place from its own counts (the rules in the module docstring, step 3).
+
+    ``counts`` (n, T), ``borough`` (T) per-period totals, ``high`` (n, T) whether each count is
+    high, ``tested`` (n) the places tested (the others cannot be rising, falling or flare-up).
+    Returns ``(classes, p_value, q_value, trend, flare)``: per place the smaller of its two
+    p-values (trend, flare) and of their Benjamini-Hochberg q-values, adjusted over the one family
+    of both tests of every tested place (NaN for the others).
+    """
+    C = np.atleast_2d(np.asarray(counts, dtype=np.int64))
+    n, T = C.shape
+    hi = np.asarray(high, dtype=bool).reshape(n, T)
+    tested = np.asarray(tested, dtype=bool).reshape(n)
+    trend = trend_test(C, borough)
+    flare = flare_test(C, borough)
+    q_trend = np.full(n, np.nan)
+    q_flare = np.full(n, np.nan)
+    if tested.any():  # one family: both tests of every tested place
+        qq = bh_adjust(np.concatenate([trend.p_value[tested], flare.p_value[tested]]))
+        q_trend[tested], q_flare[tested] = np.split(qq, 2)
+    ever_high = hi.any(axis=1)
+    sig_trend = tested & (q_trend < alpha) & ever_high
+    sig_flare = tested & (q_flare < alpha) & ever_high
+    changed = sig_trend | sig_flare
+    # a flare: the peak is high, well above the other periods, and the rest has no trend of its own
+    rest = trend_test(C, borough, exclude=flare.peak)
+    flare_like = changed & hi[np.arange(n), flare.peak] & (flare.ratio >= flare_ratio) & (rest.p_value >= alpha)
+    steep = np.abs(trend.slope) * (T - 1) >= np.log1p(trend_change)
+    trending = sig_trend & ~flare_like & steep
+    stable_high = hi.sum(axis=1) * 2 > T
+    classes = np.full(n, "stable low", dtype=object)
+    classes[stable_high] = "stable high"
+    # significant but neither a clear trend nor a single flare: high now and then (intermittent)
+    classes[changed & ~stable_high] = "flare-up"
+    classes[flare_like] = "flare-up"
+    classes[trending & (trend.slope > 0)] = "rising"
+    classes[trending & (trend.slope < 0)] = "falling"
+    p = np.minimum(trend.p_value, flare.p_value)
+    q = np.where(tested, np.fmin(q_trend, q_flare), np.nan)
+    return classes, p, q, trend, flare
+
+
 def place_trajectories(
     series: PlaceSeries,
     seed: int = 0,
@@ -249,8 +447,9 @@ def place_trajectories(
     flare_ratio: float = 3.0,
     trend_change: float = 0.5,
     n_threads: int = 1,
+    alpha: float = 0.05,
 ) -> Trajectories:
-    """Trajectory class (k-means groups, named) and chronic/acute label of every place.
+    """Trajectory class, chronic/acute label and overview group of every place.
 
     Parameters (see the module docstring for the method)
     ----------
@@ -259,8 +458,9 @@ def place_trajectories(
     seed : int
         Random state of k-means; same data and seed give the same result.
     min_events : int, optional
-        Fewest incidents over all periods for a place to be clustered (default:
-        the number of periods); places below it are *stable low*.
+        Fewest incidents over all periods for a place to be clustered and
+        tested (default: the number of periods); places below it are *stable
+        low* (or *stable high*, when high in more than half the periods).
     k_min, k_max : int
         Fewest and most groups tried (chosen by the Calinski-Harabasz score);
         ``k_min`` defaults to the number of classes, so that no two shapes
@@ -269,7 +469,11 @@ def place_trajectories(
         above both the top ``high_share`` of places' counts and ``min_high_count``.
     recent_periods : int
         How many of the latest periods count as "recent" for *acute*.
-    flare_ratio, trend_change : thresholds of the naming rules.
+    flare_ratio, trend_change : smallest effects: a flare's peak at least
+        ``flare_ratio`` times the place's other periods, a trend a change of at
+        least ``trend_change`` (0.5: 1.5 times up, or down to 1/1.5) over the periods.
+    alpha : float
+        False discovery rate (Benjamini-Hochberg) of the change test across places.
     n_threads : int
         OpenMP threads for k-means (0 = the library default). One thread gives the
         same groups and avoids OpenMP spin-waiting, which on a busy machine can
@@ -281,6 +485,8 @@ def place_trajectories(
         raise InputError(f"high_share must be between 0 and 1, got {high_share}.")
     if not 1 <= recent_periods <= T:
         raise InputError(f"recent_periods must be between 1 and the number of periods ({T}), got {recent_periods}.")
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha (the false discovery rate) must be between 0 and 1, got {alpha}.")
     if not 2 <= k_min <= k_max:
         raise InputError(f"need 2 <= k_min <= k_max, got k_min={k_min}, k_max={k_max}.")
     min_ev = T if min_events is None else int(min_events)
@@ -317,18 +523,33 @@ def place_trajectories(
     group[active] = new_lab
     group_mean = means[order] if uniq.size else np.zeros((0, T))
     group_class = tuple(name_trajectory(m, borough, h, flare_ratio, trend_change) for m in group_mean)
-    classes = np.full(n, "stable low", dtype=object)
-    if active.size:
-        classes[active] = np.asarray(group_class, dtype=object)[new_lab]
+    tested = C.sum(axis=1) >= max(min_ev, 1)
+    if n and C.sum() > 0:
+        classes, p_value, q_value, trend, flare = classify_places(
+            C, C.sum(axis=0), high, tested, alpha, flare_ratio, trend_change
+        )
+        slope, peak = trend.slope, flare.peak
+    else:
+        classes = np.where(high.sum(axis=1) * 2 > T, "stable high", "stable low").astype(object)
+        p_value, q_value = np.ones(n), np.full(n, np.nan)
+        slope, peak = np.zeros(n), np.zeros(n, dtype=np.int64)
+        tested = np.zeros(n, dtype=bool)
     chronic = high.sum(axis=1) * 2 > T
     acute = ~chronic & high[:, T - recent_periods :].any(axis=1)
     labels = np.where(chronic, "chronic", np.where(acute, "acute", "none")).astype(object)
     method = (
-        f"k-means (Curman et al. 2015) on per-period standardised log counts of the {active.size:,} places "
-        f"with at least {min_ev} incidents over {T} {series.period}s ({series.period_rule}); k = "
-        f"{uniq.size} by the Calinski-Harabasz score; seed {seed}. High in a period: at least the top "
-        f"{high_share:.0%} of places' counts and at least {min_high_count}. Chronic: high in more than half "
-        f"the periods; acute: not chronic and high in the last {recent_periods} period(s)."
+        f"Each place with at least {min_ev} crimes over {T} {series.period}s ({series.period_rule}; "
+        f"{int(tested.sum()):,} places) is tested for a change against the whole area's crimes in each "
+        f"{series.period}: a steady rise or fall (Poisson log-linear trend, likelihood-ratio test) and one "
+        f"{series.period} far above its others (exact binomial test), with at most {alpha:.0%} false "
+        f"findings across places (Benjamini-Hochberg). Rising or falling: a significant trend of at least "
+        f"{1 + trend_change:g} times over the {series.period}s; flare-up: one {series.period} at least "
+        f"{flare_ratio:g} times the others and no trend in the rest, or high now and then; stable high: "
+        f"high in more than half the {series.period}s; else stable low. High in a {series.period}: at "
+        f"least the top {high_share:.0%} of places' counts and at least {min_high_count}. Chronic: high "
+        f"in more than half the {series.period}s; acute: not chronic and high in the last "
+        f"{recent_periods} {series.period}(s). Overview groups: k-means (Curman et al. 2015) on "
+        f"standardised log counts, k = {uniq.size} by the Calinski-Harabasz score, seed {seed}."
     )
     return Trajectories(
         series=series,
@@ -345,6 +566,14 @@ def place_trajectories(
         min_events=min_ev,
         seed=int(seed),
         method=method,
+        p_value=p_value,
+        q_value=q_value,
+        slope=slope,
+        peak=peak,
+        n_tested=int(tested.sum()),
+        alpha=float(alpha),
+        flare_ratio=float(flare_ratio),
+        trend_change=float(trend_change),
     )
 
 
