@@ -1,5 +1,7 @@
 """Place trajectories: planted chronic, rising, falling and flare-up places are recovered from
-background noise; the naming rules and the chronic/acute label on hand-made series."""
+background noise, and pure noise gets no trajectory beyond the false discovery rate; the trend and
+flare tests against scipy (hand-computed cases); the group naming rules and the chronic/acute label
+on hand-made series."""
 
 from __future__ import annotations
 
@@ -9,14 +11,18 @@ import pytest
 from shapely.geometry import box
 
 from hotspots.analysis.places import grid_places
+from scipy import optimize, stats
+
 from hotspots.analysis.trajectories import (
     PlaceSeries,
     area_stability,
+    flare_test,
     name_trajectory,
     place_series,
     place_trajectories,
     plant_trajectories,
     planted_rates,
+    trend_test,
 )
 from hotspots.errors import InputError
 from hotspots.geo.grid import Grid
@@ -60,6 +66,120 @@ def test_planted_trajectories_are_recovered(borough, plant_seed):
     assert (tr.labels[truth == "flare-up"] == "acute").all()
     assert (tr.labels[truth == "stable low"] != "none").sum() <= 10
     assert set(tr.group_class) >= {"stable high", "rising", "falling", "flare-up"}
+    # the settings are recorded; every place with a changed class passed the false discovery rate
+    assert (tr.alpha, tr.flare_ratio, tr.trend_change) == (0.05, 3.0, 0.5) and "Benjamini-Hochberg" in tr.method
+    changed = np.isin(tr.classes, ["rising", "falling", "flare-up"])
+    assert (tr.q_value[changed] < tr.alpha).all()
+    assert tr.n_tested == int((series.counts.sum(axis=1) >= series.n_periods).sum())
+
+
+def _series(counts, labels=None):
+    counts = np.asarray(counts)
+    labels = labels or tuple(str(2016 + j) for j in range(counts.shape[1]))
+    return PlaceSeries(
+        counts=counts, labels=labels, period="year", period_rule="given", places=None, n_unplaced=0, n_set_aside=0
+    )
+
+
+@pytest.mark.parametrize("noise_seed", [0, 1, 2, 3, 4])
+def test_pure_noise_gets_no_trajectory_beyond_the_false_discovery_rate(noise_seed):
+    """3,000 places whose rates follow the borough exactly (each its own level, from quiet to busy; the whole
+    borough falls by 40% over six years): no place changes, so every rising, falling or flare-up is a false
+    discovery. Benjamini-Hochberg at 5% keeps them at most 5% of the places tested (under pure noise the
+    chance of even one is at most 5%); the tests themselves are calibrated (about 5% of raw p-values under
+    0.05), so without the correction noise would get a class about one time in twenty."""
+    rng = np.random.default_rng(noise_seed)
+    level = rng.gamma(0.6, 3.0, 3000)  # mean 1.8 a year, a long tail of busy places
+    borough = np.linspace(1.0, 0.6, 6)
+    counts = rng.poisson(level[:, None] * borough[None, :])
+    tr = place_trajectories(_series(counts), seed=0)
+    changed = np.isin(tr.classes, ["rising", "falling", "flare-up"])
+    assert tr.n_tested > 1000
+    assert changed.sum() <= 0.05 * tr.n_tested
+    assert changed.sum() <= 1
+    tested = counts.sum(axis=1) >= 6
+    raw_trend = trend_test(counts[tested], counts.sum(axis=0)).p_value
+    assert 0.02 <= (raw_trend < 0.05).mean() <= 0.08
+    # the busy places that are high in more than half the years are stable high, not a trajectory
+    assert (tr.classes[tr.high.sum(axis=1) > 3] == "stable high").all()
+
+
+def test_trend_test_against_a_poisson_regression_fitted_by_scipy():
+    """Hand-made counts and borough totals: the conditional (multinomial) trend fit equals the Poisson
+    log-linear regression with the borough totals as offset, fitted here by scipy.optimize, and its p-value is
+    the chi-squared(1) tail of the likelihood ratio (scipy.stats)."""
+    counts = np.array([[1, 3, 2, 6, 9, 11], [12, 9, 10, 4, 3, 1], [4, 5, 3, 4, 6, 4]])
+    B = np.array([500.0, 540.0, 480.0, 610.0, 590.0, 560.0])
+    got = trend_test(counts, B)
+    t = np.arange(6.0)
+    for i, c in enumerate(counts):
+
+        def nll(theta, c=c):
+            return -stats.poisson.logpmf(c, np.exp(theta[0] + np.log(B) + theta[1] * t)).sum()
+
+        fit = optimize.minimize(
+            nll,
+            x0=[np.log(c.sum() / B.sum()), 0.0],
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 5000},
+        )
+        null = -stats.poisson.logpmf(c, c.sum() * B / B.sum()).sum()
+        lr = 2.0 * (null - fit.fun)
+        assert got.slope[i] == pytest.approx(fit.x[1], abs=1e-5)
+        assert got.lr[i] == pytest.approx(lr, rel=1e-6, abs=1e-9)
+        assert got.p_value[i] == pytest.approx(stats.chi2.sf(lr, 1), rel=1e-5)
+    assert got.p_value[0] < 1e-3 and got.slope[0] > 0 and got.slope[1] < 0 and got.p_value[2] > 0.5
+    # two periods: the slope in closed form, log((c1 / B1) / (c0 / B0))
+    two = trend_test([[4, 10]], [200.0, 250.0])
+    assert two.slope[0] == pytest.approx(np.log((10 / 250) / (4 / 200)), abs=1e-9)
+    # leaving out the last period is the same as the test on the first five
+    first5 = trend_test(counts[:, :5], B[:5])
+    rest = trend_test(counts, B, exclude=[5, 5, 5])
+    np.testing.assert_allclose(rest.lr, first5.lr, rtol=1e-9, atol=1e-12)
+    # relative to the borough: counts that follow the borough exactly have no trend at all
+    flat = trend_test([[50, 40, 30, 20]], [500.0, 400.0, 300.0, 200.0])
+    assert flat.slope[0] == pytest.approx(0.0, abs=1e-9) and flat.p_value[0] == pytest.approx(1.0)
+
+
+def test_flare_test_against_scipy_binomial_tests():
+    """The peak's p-value is the exact binomial upper tail (scipy.stats.binomtest) times the number of periods."""
+    counts = np.array([[2, 1, 3, 2, 12], [5, 4, 6, 5, 5], [0, 9, 0, 0, 1]])
+    B = np.array([100.0, 120.0, 80.0, 100.0, 100.0])
+    got = flare_test(counts, B)
+    assert list(got.peak) == [4, 2, 1]  # the second: 6 of 25 where the borough has only 16% (80 of 500)
+    for i, c in enumerate(counts):
+        k = int(got.peak[i])
+        ref = [stats.binomtest(int(x), int(c.sum()), b / B.sum(), alternative="greater").pvalue for x, b in zip(c, B)]
+        assert k == int(np.argmin(ref))
+        assert got.p_value[i] == pytest.approx(min(1.0, 5 * min(ref)), rel=1e-9)
+    # hand-computed: 12 of 20 in a period holding 20% of the borough's crimes, P(X >= 12) = 1.0e-4 (x5 periods)
+    assert got.p_value[0] == pytest.approx(5 * stats.binom.sf(11, 20, 0.2), rel=1e-12)
+    assert 5 * stats.binom.sf(11, 20, 0.2) == pytest.approx(5.1e-4, rel=0.02)
+    # ratio: the peak's rate (12 / 100) over the highest other (3 / 80), both per borough crime
+    assert got.ratio[0] == pytest.approx((12 / 100) / (3 / 80))
+    assert got.ratio[2] == pytest.approx((9 / 120) / (1 / 100))
+
+
+def test_places_are_classed_by_their_own_counts():
+    """Hand-made places among 400 quiet ones: each shape gets its class, whatever group k-means puts it in."""
+    rng = np.random.default_rng(5)
+    quiet = rng.poisson(1.0, (400, 6))
+    special = np.array(
+        [
+            [9, 8, 10, 9, 8, 9],  # stable high
+            [0, 1, 3, 6, 10, 14],  # rising
+            [15, 11, 6, 3, 1, 0],  # falling
+            [1, 0, 1, 1, 0, 14],  # a recent flare
+            [0, 1, 14, 1, 0, 1],  # an old flare
+            [1, 2, 1, 2, 1, 2],  # quiet
+        ]
+    )
+    tr = place_trajectories(_series(np.vstack([quiet, special])), seed=0)
+    assert list(tr.classes[-6:]) == ["stable high", "rising", "falling", "flare-up", "flare-up", "stable low"]
+    assert list(tr.peak[-3:-1]) == [5, 2] and tr.slope[-5] > 0 > tr.slope[-4]
+    assert (tr.q_value[-5:-1] < 0.05).all() and np.isnan(tr.q_value[tr.series.counts.sum(axis=1) < 6]).all()
+    with pytest.raises(InputError, match="alpha"):
+        place_trajectories(_series(np.vstack([quiet, special])), alpha=1.5)
 
 
 def test_same_data_and_seed_give_the_same_groups(borough):

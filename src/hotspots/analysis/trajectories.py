@@ -10,41 +10,77 @@ Method
    half-years when the data hold fewer than five whole years
    (``period="auto"``, the choice is stated in the result); only whole periods
    (:mod:`hotspots.analysis.periods`), every place included.
-2. **Trajectory groups** (:func:`place_trajectories`): k-means clustering of
-   the places' trajectories, as Curman, Andresen & Brantingham (2015) did for
-   Vancouver street segments ("Crime and place: a longitudinal examination of
-   street segment patterns in Vancouver, BC", *Journal of Quantitative
-   Criminology* 31: 127-147), in the spirit of the group-based trajectories of
-   Weisburd, Bushway, Lum & Yang (2004) ("Trajectories of crime at places",
-   *Criminology* 42(2): 283-321). Each place's counts are put on a common
-   scale period by period: ``z_it = (log(1 + c_it) - mean_t) / sd_t`` with the
-   mean and standard deviation over all places in period ``t``, so a place is
-   measured against the borough in the same period (a borough-wide fall does
-   not make every place "falling") and a few very busy places do not dominate.
-   Only places with at least ``min_events`` incidents over all periods
-   (default: one per period on average) have a trajectory to cluster; the
-   rest are *stable low*. The number of groups k (``k_min``..``k_max``) is
-   the one with the highest Calinski-Harabasz score, the criterion of the
-   longitudinal k-means (kml) Curman et al. used, but at least ``k_min``
-   (default 5, one per class: no two shapes are forced into one group, and
-   groups that get the same name are one class anyway); k-means uses ``n_init=10``
-   starts from ``seed``, so the same data and seed give the same groups.
-3. **Naming the groups** from each group's mean counts ``m_t``, read against
-   the borough: a period is *high* for a count at or above
-   ``h_t = max(min_high_count, the (1 - high_share) quantile of all places'
-   counts in period t)`` (defaults: top 5% of places, and at least 3
-   incidents); ``r_t = m_t / (borough mean per place in t)`` is the group's
-   level relative to the borough. In this order:
+2. **High periods**: a place's count is *high* in period ``t`` when it is at
+   or above ``h_t = max(min_high_count, the (1 - high_share) quantile of all
+   places' counts in period t)`` (defaults: top 5% of places, and at least 3
+   incidents).
+3. **Trajectory class of each place, from its own counts**
+   (:func:`classify_places`). Every place is measured against the whole
+   area: with no change of its own, a place keeps the same share of the
+   borough's crimes ``B_t`` in every period, so a borough-wide fall does not
+   make every place "falling". Two tests, conditional on the place's total
+   ``N`` (so its level does not matter):
 
-   - *stable low*: the group mean is never high;
-   - *flare-up*: one period stands out: ``r`` at its peak is at least
-     ``flare_ratio`` (3) times the median of the other periods and at least
-     twice the next-highest period;
-   - *rising* / *falling*: the least-squares trend of ``r`` over the periods
-     adds up to a change of at least ``trend_change`` (50%) of its mean, up
-     or down;
-   - *stable high*: high in more than half of the periods;
-   - otherwise *flare-up* (intermittent: high now and then, no trend).
+   - **trend** (:func:`trend_test`): a Poisson log-linear model, count in
+     period ``t`` with mean ``a * B_t * exp(slope * t)``; given ``N`` the
+     counts are multinomial with shares proportional to ``B_t exp(slope t)``
+     (the model of a Poisson regression with the borough total as offset;
+     McCullagh & Nelder 1989, *Generalized Linear Models*, ch. 6). The
+     likelihood-ratio statistic against ``slope = 0`` is referred to
+     chi-squared on 1 degree of freedom;
+   - **flare** (:func:`flare_test`): for each period, the exact binomial
+     upper tail ``P(X >= c_t)``, ``X ~ Binomial(N, B_t / sum B)``; the peak is
+     the period with the smallest, and its p-value is multiplied by the
+     number of periods (Bonferroni, for choosing the peak after looking).
+
+   Only places with at least ``min_events`` incidents (default: one per
+   period on average) are tested; as both tests are conditional on ``N``,
+   leaving out the quiet places does not bias them (independent filtering,
+   Bourgon, Gentleman & Huber 2010, *PNAS* 107: 9546-9551). Both tests of
+   every tested place form one family whose false discovery rate is held at
+   ``alpha`` (default 5%) by the Benjamini-Hochberg procedure
+   (:mod:`hotspots.analysis.fdr`): of the changes reported, at most about
+   ``alpha`` are expected to be noise. A place *changed* when either of its
+   tests is significant and it is high in at least one period. Then, in
+   this order:
+
+   - *flare-up*: the place changed, its peak period is high, at least
+     ``flare_ratio`` (3) times its highest other period (counts relative to
+     ``B_t``), and the other periods have no trend of their own (the trend
+     test without the peak period, p >= ``alpha``): one period stands out;
+   - *rising* / *falling*: the trend is significant and the fitted change over
+     the periods is at least ``1 + trend_change`` (1.5) times up, or down to
+     ``1 / (1 + trend_change)``;
+   - *stable high*: high in more than half of the periods (whether or not it
+     changed);
+   - *flare-up* (intermittent): changed, but neither a single flare nor a
+     clear trend, and high now and then;
+   - *stable low*: otherwise (no significant change, or never high).
+
+   **Overview groups** (:attr:`Trajectories.group`): the places with at
+   least ``min_events`` incidents are also grouped by k-means on their
+   standardised trajectories, as Curman, Andresen & Brantingham (2015) did
+   for Vancouver street segments ("Crime and place: a longitudinal
+   examination of street segment patterns in Vancouver, BC", *Journal of
+   Quantitative Criminology* 31: 127-147), in the spirit of the group-based
+   trajectories of Weisburd, Bushway, Lum & Yang (2004) ("Trajectories of
+   crime at places", *Criminology* 42(2): 283-321):
+   ``z_it = (log(1 + c_it) - mean_t) / sd_t`` over all places in period
+   ``t``; k (``k_min``..``k_max``, at least 5) by the Calinski-Harabasz
+   score, ``n_init=10`` starts from ``seed``. Each group's mean is named by
+   :func:`name_trajectory` (the rules below). The groups describe the bulk
+   of the borough; they do not give a place its class, because a handful
+   of rising or flaring places among a thousand busy ones never forms a
+   group of its own (on the synthetic demo borough k-means splits the
+   1,342 busy cells by level only).
+
+   :func:`name_trajectory` names a group's mean counts ``m_t``, with
+   ``r_t = m_t / (borough mean per place in t)``, in this order: *stable
+   low* when never high; *flare-up* when ``r`` at its peak is at least
+   ``flare_ratio`` times the median of the other periods and twice the next
+   highest; *rising* / *falling* when the least-squares trend of ``r`` adds
+   up to a change of at least ``trend_change`` of its mean; *stable high*
+   when high in more than half the periods; else *flare-up*.
 
 4. **Chronic / acute label of each place** (its own counts, not its group's):
    *chronic* when the place is high in more than half of the periods;
