@@ -8,11 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import optimize, stats
 from shapely.geometry import box
 
 from hotspots.analysis.places import grid_places
-from scipy import optimize, stats
-
 from hotspots.analysis.trajectories import (
     PlaceSeries,
     area_stability,
@@ -149,7 +148,10 @@ def test_flare_test_against_scipy_binomial_tests():
     assert list(got.peak) == [4, 2, 1]  # the second: 6 of 25 where the borough has only 16% (80 of 500)
     for i, c in enumerate(counts):
         k = int(got.peak[i])
-        ref = [stats.binomtest(int(x), int(c.sum()), b / B.sum(), alternative="greater").pvalue for x, b in zip(c, B)]
+        ref = [
+            stats.binomtest(int(x), int(c.sum()), b / B.sum(), alternative="greater").pvalue
+            for x, b in zip(c, B, strict=True)
+        ]
         assert k == int(np.argmin(ref))
         assert got.p_value[i] == pytest.approx(min(1.0, 5 * min(ref)), rel=1e-9)
     # hand-computed: 12 of 20 in a period holding 20% of the borough's crimes, P(X >= 12) = 1.0e-4 (x5 periods)

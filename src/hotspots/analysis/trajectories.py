@@ -573,8 +573,9 @@ def place_trajectories(
     chronic = high.sum(axis=1) * 2 > T
     acute = ~chronic & high[:, T - recent_periods :].any(axis=1)
     labels = np.where(chronic, "chronic", np.where(acute, "acute", "none")).astype(object)
+    rule_words = f"{series.period}s as set" if series.period_rule == "given" else series.period_rule
     method = (
-        f"Each place with at least {min_ev} crimes over {T} {series.period}s ({series.period_rule}; "
+        f"Each place with at least {min_ev} crimes over {T} {series.period}s ({rule_words}; "
         f"{int(tested.sum()):,} places) is tested for a change against the whole area's crimes in each "
         f"{series.period}: a steady rise or fall (Poisson log-linear trend, likelihood-ratio test) and one "
         f"{series.period} far above its others (exact binomial test), with at most {alpha:.0%} false "

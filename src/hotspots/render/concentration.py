@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.concentration import concentration
+from ..analysis.trajectories import Trajectories
 from ..stages.concentration_result import SHARE_COLUMNS, YEARLY_COLUMNS, ConcentrationResult
 from ..stages.results import RunResults
 from ..vocabulary import crime_type_label, crime_type_list
@@ -272,6 +273,16 @@ def _robust_rows(conc: ConcentrationResult, top: int = 5) -> list[dict[str, str]
     return rows
 
 
+def class_rule(tr: Trajectories) -> dict[str, str]:
+    """The settings of the trajectory classes, as the page words them: the trend's smallest change (times),
+    a flare's smallest ratio to the next busiest period (times), and the false discovery rate as "1 in N"."""
+    return {
+        "trend": f"{1 + tr.trend_change:g}",
+        "flare": f"{tr.flare_ratio:g}",
+        "one_in": f"{round(1 / tr.alpha):d}",
+    }
+
+
 def page_context(res: RunResults, conc: ConcentrationResult) -> dict[str, Any]:
     """Everything the concentration page shows (plain values; the template escapes them)."""
     tr = conc.trajectories
@@ -298,6 +309,7 @@ def page_context(res: RunResults, conc: ConcentrationResult) -> dict[str, Any]:
         "harm_rows": _harm_rows(conc),
         "harm_scheme": conc.harm_scheme,
         "trajectory_method": tr.method if tr is not None else "",
+        "class_rule": class_rule(tr) if tr is not None else {},
         "class_counts": class_counts,
         "label_counts": label_counts,
         "classes_png": CLASSES_PNG if tr is not None else "",
