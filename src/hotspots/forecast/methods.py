@@ -229,7 +229,11 @@ class LearnedRisk(ForecastMethod):
         with_places: bool = False,
         with_exposure: bool = True,
         with_etas: bool = False,
+        with_rings: bool = False,
+        n_seeds: int = 1,
     ):
+        self.with_rings = with_rings
+        self.n_seeds = n_seeds
         self.with_etas = with_etas
         self.with_places = with_places
         self.with_exposure = with_exposure
@@ -246,7 +250,11 @@ class LearnedRisk(ForecastMethod):
 
     def _features(self, history):
         names, X = dynamic_features(
-            history, with_prospective=self.with_prospective, with_places=self.with_places, with_etas=self.with_etas
+            history,
+            with_prospective=self.with_prospective,
+            with_places=self.with_places,
+            with_etas=self.with_etas,
+            with_rings=self.with_rings,
         )
         ctx = history.context
         if not self.with_exposure and ctx is not None and ctx.exposure is not None:
@@ -280,17 +288,21 @@ class LearnedRisk(ForecastMethod):
             return self
         X = np.vstack(Xs)
         y = np.concatenate(ys)
-        model = HistGradientBoostingRegressor(
-            loss="poisson",
-            max_iter=self.max_iter,
-            learning_rate=self.learning_rate,
-            max_leaf_nodes=self.max_leaf_nodes,
-            min_samples_leaf=self.min_samples_leaf,
-            l2_regularization=self.l2_regularization,
-            random_state=self.random_state,
-        )
-        with _threads(self.n_threads):
-            self.model_ = model.fit(X, y)
+        models = []
+        for i in range(max(1, int(self.n_seeds))):
+            model = HistGradientBoostingRegressor(
+                loss="poisson",
+                max_iter=self.max_iter,
+                learning_rate=self.learning_rate,
+                max_leaf_nodes=self.max_leaf_nodes,
+                min_samples_leaf=self.min_samples_leaf,
+                l2_regularization=self.l2_regularization,
+                random_state=self.random_state + i,
+            )
+            with _threads(self.n_threads):
+                models.append(model.fit(X, y))
+        self.models_ = tuple(models)
+        self.model_ = models[0]
         return self
 
     def predict(self, origin, horizon=None):
@@ -302,7 +314,7 @@ class LearnedRisk(ForecastMethod):
             out[mask] = self.X_now_[:, j]
         else:
             with _threads(self.n_threads):
-                out[mask] = self.model_.predict(self.X_now_)
+                out[mask] = np.mean([mdl.predict(self.X_now_) for mdl in self.models_], axis=0)
         return out
 
 
