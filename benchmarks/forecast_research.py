@@ -46,6 +46,7 @@ def variants(area: str, seed: int) -> dict:
         return LearnedRisk(random_state=seed, with_prospective=pro, **kw)
 
     extra = {
+        "learned_v1": learned(),  # the learned model before with_rings / n_seeds (same settings digest)
         "learned_bag5": learned(n_seeds=5),
         "learned_rings": learned(with_rings=True),
         "learned_rings_bag5": learned(with_rings=True, n_seeds=5),
@@ -53,14 +54,14 @@ def variants(area: str, seed: int) -> dict:
         "learned_rings_places_bag5": learned(with_rings=True, with_places=True, n_seeds=5),
         "learned_24o_bag5": learned(n_train_origins=24, n_seeds=5),
     }
-    if not pro:
-        pass
-    else:
+    if pro:
         extra["learned_etas_bag5"] = learned(with_etas=True, n_seeds=5)
         extra["learned_etas_rings_bag5"] = learned(with_etas=True, with_rings=True, n_seeds=5)
     for n in list(extra):
         if n.startswith("learned"):
-            extra["blend_" + n] = Blend(methods=(extra[n], DecayedKDE(radius_m=0.0, half_life_days=365.0)), weights=(0.5, 0.5))
+            extra["blend_" + n] = Blend(
+                methods=(extra[n], DecayedKDE(radius_m=0.0, half_life_days=365.0)), weights=(0.5, 0.5)
+            )
     out = {**base, **extra}
     if area == "barnet":
         for n in list(extra):
@@ -105,7 +106,7 @@ def score(area: str, which: str, names, progress=True) -> None:
     orgs, hz = origins(area, which)
     cache: dict = {}
     for o in orgs:
-        todo = {n: allv[n] for n in names if not _path(area, allv[n], o).exists()}
+        todo = {n: allv[n] for n in names if not _stored(area, allv, n, o).exists()}
         if not todo:
             continue
         t0 = time.perf_counter()
@@ -133,8 +134,23 @@ def score(area: str, which: str, names, progress=True) -> None:
             )
 
 
-def load(area: str, which: str, names):
-    """A BacktestResult (scores, surfaces, observed) of the named candidates over the window, from disk."""
+#: Barnet: the first origin that knows a month of the new police.uk location set (2022-07); before
+#: it a ``+relocated`` candidate is the plain one (no change detected, nothing moved).
+FIRST_RELOCATED = {"barnet": pd.Timestamp("2022-08-01", tz="Europe/London")}
+
+
+def _stored(area, allv, n, o) -> Path:
+    """The file of (n, o); before the location change a relocated candidate's is its plain one's."""
+    p = _path(area, allv[n], o)
+    plain = n.removesuffix("+relocated")
+    if not p.exists() and plain != n and area in FIRST_RELOCATED and o < FIRST_RELOCATED[area]:
+        return _path(area, allv[plain], o)
+    return p
+
+
+def load(area: str, which: str, names, partial: bool = False):
+    """A BacktestResult (scores, surfaces, observed) of the named candidates over the window, from
+    disk (``partial``: only the origins where all of them are stored)."""
     from hotspots.forecast.harness import BacktestResult
 
     events, grid, context, seed = inputs(area)
@@ -142,8 +158,10 @@ def load(area: str, which: str, names):
     orgs, hz = origins(area, which)
     rows, surfaces, observed = [], {}, {}
     for o in orgs:
+        if partial and not all(_stored(area, allv, n, o).exists() for n in names):
+            continue
         for n in names:
-            p = _path(area, allv[n], o)
+            p = _stored(area, allv, n, o)
             if not p.exists():
                 raise SystemExit(f"missing {n} at {o:%Y-%m-%d}: run 'score' first")
             z = np.load(p)
@@ -165,7 +183,8 @@ def load(area: str, which: str, names):
 
 
 def table(area: str, which: str, names) -> pd.DataFrame:
-    res = load(area, which, names)
+    res = load(area, which, names, partial=True)
+    print(f"{res.scores['origin'].nunique()} origins")
     s = res.scores.groupby("method", sort=False)[["hit_rate_1", "hit_rate_5", "hit_rate_10", "info_gain"]].mean()
     wide = res.scores.pivot(index="origin", columns="method", values="hit_rate_5")
     ref = names[0]
@@ -193,7 +212,9 @@ def record(area: str, which: str, cands, baseline: str = "naive_12m", rule=None)
     out = {}
     for share in (0.05, 0.01):
         r = dataclasses.replace(rule, share=share)
-        rec = track_record(res.scores, res.horizon, r, cands, ev, baseline=baseline, score_blend=blend_scorer(res, share))
+        rec = track_record(
+            res.scores, res.horizon, r, cands, ev, baseline=baseline, score_blend=blend_scorer(res, share)
+        )
         out[share] = rec
     return out
 

@@ -211,7 +211,12 @@ class LearnedRisk(ForecastMethod):
     covariates when it has them (:mod:`.exposure`); ``with_places``: add the distinct
     incident locations per cell over the last 1 and 3 years (map points in use, on
     police.uk data); ``with_etas``: add the self-exciting process's expected count (day- or
-    minute-precision data).
+    minute-precision data); ``with_rings``: add the multi-scale neighbourhood counts (200 and
+    400 m squares) and the days since the latest incident in the cell and its 3 x 3 block
+    (:func:`.features.ring_features`). ``n_seeds`` > 1 fits that many models with seeds
+    ``random_state``, ``random_state + 1``, ... (each holds out its own random tenth of the rows
+    to stop early) and predicts their mean: a deterministic ensemble that averages out the
+    hold-out's noise.
     """
 
     def __init__(
@@ -379,6 +384,18 @@ def default_method_names(precision: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+#: The learned model's settings in ``learned``, ``blend`` and ``learned_etas``: the multi-scale
+#: neighbourhood and recency features and a five-seed ensemble, chosen on Barnet's tuning window
+#: (2019-03 ... 2022-02) before the evaluation window was scored (docs/forecasting.md).
+LEARNED_DEFAULTS = {"with_rings": True, "n_seeds": 5}
+
+
+def learned_model(seed: int = 0, precision: str = "day", **options) -> LearnedRisk:
+    """The learned model as the named candidates use it (:data:`LEARNED_DEFAULTS`; the prospective
+    features only for day- or minute-precision data), with ``options`` on top."""
+    return LearnedRisk(random_state=seed, with_prospective=precision != "month", **{**LEARNED_DEFAULTS, **options})
+
+
 def make_method(name: str, seed: int = 0, precision: str = "day"):
     """A method from its name.
 
@@ -414,16 +431,13 @@ def make_method(name: str, seed: int = 0, precision: str = "day"):
         return SelfExciting(random_state=seed)
     if name == "blend":
         return Blend(
-            methods=(
-                LearnedRisk(random_state=seed, with_prospective=precision != "month"),
-                DecayedKDE(radius_m=0.0, half_life_days=365.0),
-            ),
+            methods=(learned_model(seed, precision), DecayedKDE(radius_m=0.0, half_life_days=365.0)),
             weights=(0.5, 0.5),
         )
     if name == "learned":
-        return LearnedRisk(random_state=seed, with_prospective=precision != "month")
+        return learned_model(seed, precision)
     if name == "learned_etas":
-        return LearnedRisk(random_state=seed, with_prospective=precision != "month", with_etas=True)
+        return learned_model(seed, precision, with_etas=True)
     raise ConfigError(f"unknown forecast method {name!r}; choose from {FORECAST_METHOD_HELP}.")
 
 
