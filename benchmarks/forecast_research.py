@@ -153,7 +153,7 @@ def load(area: str, which: str, names, partial: bool = False):
     disk (``partial``: only the origins where all of them are stored)."""
     from hotspots.forecast.harness import BacktestResult
 
-    events, grid, context, seed = inputs(area)
+    _events, grid, _context, seed = inputs(area)
     allv = variants(area, seed)
     orgs, hz = origins(area, which)
     rows, surfaces, observed = [], {}, {}
