@@ -219,7 +219,68 @@ def record(area: str, which: str, cands, baseline: str = "naive_12m", rule=None)
     return out
 
 
+#: Barnet's candidates after the location change: the defaults on the relocated history.
+BARNET_CANDIDATES = tuple(
+    f"{n}+relocated"
+    for n in (
+        "naive_3m",
+        "naive_12m",
+        "naive_36m",
+        "kde",
+        "longrun_kde",
+        "longrun_counts",
+        "gistar",
+        "learned",
+        "blend",
+    )
+)
+#: The same with the learned model as it was before the neighbourhood features and the ensemble.
+BARNET_CANDIDATES_V1 = tuple(
+    c.replace("learned+", "learned_v1+").replace("blend+", "blend_learned_v1+") for c in BARNET_CANDIDATES
+)
+
+
+def goals(area: str = "barnet") -> dict:
+    """The evaluation window's figures: every candidate's mean and the selection record (DEFAULT_RULE,
+    choosing from the rule's window of origins before each evaluation origin) for the candidates
+    of today's engine, and for those with the earlier learned model when they are stored."""
+    import os
+
+    out: dict = {"load_average": os.getloadavg()[0]}
+    sets = {"current": BARNET_CANDIDATES, "learned_v1": BARNET_CANDIDATES_V1}
+    for label, cands in sets.items():
+        try:
+            rec = record(area, "rule+eval", list(cands))
+        except SystemExit as exc:
+            out[label] = f"not stored: {exc}"
+            continue
+        r5, r1 = rec[0.05], rec[0.01]
+        ev, _ = origins(area, "eval")
+        res = load(area, "eval", [*cands, "naive_12m"])
+        means = res.scores.groupby("method")[["hit_rate_1", "hit_rate_5"]].mean()
+        out[label] = {
+            "record_5": r5.achieved,
+            "record_1": r1.achieved,
+            "naive_12m_5": r5.baseline_mean,
+            "naive_12m_1": r1.baseline_mean,
+            "gain_5": r5.relative_gain,
+            "gain_1": r1.relative_gain,
+            "best_single": r5.best_single,
+            "best_single_5": r5.best_single_mean,
+            "gap_to_best_single_points": (r5.achieved - r5.best_single_mean) * 100,
+            "chosen_5": r5.table["chosen"].value_counts().to_dict(),
+            "means": means.round(6).to_dict(orient="index"),
+            "origins": len(ev),
+        }
+    return out
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["goals"]:
+        g = goals()
+        (OUT / "goals_barnet.json").write_text(json.dumps(g, indent=1, default=str))
+        print(json.dumps(g, indent=1, default=str))
+        sys.exit(0)
     cmd, area, which, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
     pd.set_option("display.width", 200)
     if cmd == "score":
