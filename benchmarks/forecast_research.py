@@ -10,6 +10,8 @@ the surface over the masked cells, the observed counts), so a new variant costs 
     python benchmarks/forecast_research.py score barnet tune learned,learned_bag5
     python benchmarks/forecast_research.py table barnet tune learned,learned_bag5
     python benchmarks/forecast_research.py record barnet eval <candidates>
+    python benchmarks/forecast_research.py goals     # the evaluation window's records
+    python benchmarks/forecast_research.py timing    # seconds per learned fit (Barnet)
 
 Windows: ``tune`` and ``eval`` as in ``bench_backtest.AREAS``; ``rule+eval`` = the evaluation
 window and the rule's window of origins before it (what a selection record needs).
@@ -239,6 +241,12 @@ BARNET_CANDIDATES_V1 = tuple(
     c.replace("learned+", "learned_v1+").replace("blend+", "blend_learned_v1+") for c in BARNET_CANDIDATES
 )
 
+#: The same with the neighbourhood features and the five-seed ensemble (``n_seeds=5``, a measured option).
+BARNET_CANDIDATES_BAG5 = tuple(
+    c.replace("learned+", "learned_rings_bag5+").replace("blend+", "blend_learned_rings_bag5+")
+    for c in BARNET_CANDIDATES
+)
+
 
 def goals(area: str = "barnet") -> dict:
     """The evaluation window's figures: every candidate's mean and the selection record (DEFAULT_RULE,
@@ -247,7 +255,7 @@ def goals(area: str = "barnet") -> dict:
     import os
 
     out: dict = {"load_average": os.getloadavg()[0]}
-    sets = {"current": BARNET_CANDIDATES, "learned_v1": BARNET_CANDIDATES_V1}
+    sets = {"current": BARNET_CANDIDATES, "learned_v1": BARNET_CANDIDATES_V1, "rings_bag5": BARNET_CANDIDATES_BAG5}
     for label, cands in sets.items():
         try:
             rec = record(area, "rule+eval", list(cands))
@@ -275,7 +283,59 @@ def goals(area: str = "barnet") -> dict:
     return out
 
 
+def fit_timing(names=("learned_v1", "learned_rings", "learned_rings_bag5"), picks=(12, 24, 35)) -> list:
+    """Seconds per fit of the learned variants at three Barnet tuning origins: each once with its
+    features computed (cold) and once more with them cached (warm), and the time inside the
+    boosting models' ``fit`` alone."""
+    import os
+
+    from hotspots.forecast import methods as M
+    from hotspots.forecast.harness import backtest
+
+    spent = {"s": 0.0}
+    base = M.HistGradientBoostingRegressor
+
+    class Timed(base):  # type: ignore[misc, valid-type]
+        def fit(self, X, y, *a, **k):
+            t0 = time.perf_counter()
+            try:
+                return super().fit(X, y, *a, **k)
+            finally:
+                spent["s"] += time.perf_counter() - t0
+
+    events, grid, context, seed = inputs("barnet")
+    allv = variants("barnet", seed)
+    orgs, hz = origins("barnet", "tune")
+    rows = []
+    M.HistGradientBoostingRegressor = Timed
+    try:
+        for o in [orgs[i] for i in picks]:
+            cache: dict = {}
+            for phase in ("cold", "warm"):
+                for n in names:
+                    spent["s"] = 0.0
+                    t0 = time.perf_counter()
+                    backtest(events, grid, {n: allv[n]}, [o], hz, context=context, cache=cache)
+                    rows.append(
+                        {
+                            "origin": f"{o:%Y-%m-%d}",
+                            "phase": phase,
+                            "method": n,
+                            "wall_s": round(time.perf_counter() - t0, 1),
+                            "boosting_s": round(spent["s"], 1),
+                            "load": round(os.getloadavg()[0], 1),
+                        }
+                    )
+                    print(json.dumps(rows[-1]), flush=True)
+    finally:
+        M.HistGradientBoostingRegressor = base
+    return rows
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["timing"]:
+        (OUT / "fit_timing_barnet.json").write_text(json.dumps(fit_timing(), indent=1))
+        sys.exit(0)
     if sys.argv[1:2] == ["goals"]:
         g = goals()
         (OUT / "goals_barnet.json").write_text(json.dumps(g, indent=1, default=str))
