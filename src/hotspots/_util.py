@@ -45,3 +45,31 @@ def kernel_array(values, dtype) -> np.ndarray:
     only when ``values`` is not already such an array.
     """
     return np.require(values, dtype=dtype, requirements=("C", "A", "W"))
+
+
+def available_workers() -> int:
+    """Processes a computation may fork on this machine: the cores this process may run on, or 1
+    inside a daemonic worker process (a ``multiprocessing`` pool's or a Dask worker's, whose cores
+    are already shared out by the scheduler, and which may not start children of its own)."""
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon or _in_dask_worker():
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - platforms without sched_getaffinity
+        return max(1, os.cpu_count() or 1)
+
+
+def _in_dask_worker() -> bool:
+    import sys
+
+    if "distributed" not in sys.modules:
+        return False
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
