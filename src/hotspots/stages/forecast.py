@@ -72,5 +72,10 @@ def run(res: RunResults) -> ForecastResult:
 
 
 STAGE: Stage[ForecastResult] = Stage(
-    name="forecast", title="forecast", sections=("forecast", "analysis", "project"), depends_on=(), run=run
+    name="forecast",
+    title="forecast",
+    sections=("forecast", "analysis", "project"),
+    depends_on=(),
+    run=run,
+    background=True,
 )
