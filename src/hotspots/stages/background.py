@@ -69,11 +69,11 @@ def _child(fn, arg, conn) -> None:
     try:
         with reporting_to(messages.append):
             out: tuple = (True, fn(arg), messages)
-    except BaseException as exc:  # noqa: BLE001 - every error goes back to the parent, which raises it
+    except BaseException as exc:
         out = (False, _sendable(exc), messages)
     try:
         conn.send(out)
-    except Exception as exc:  # noqa: BLE001 - an unpicklable result: the parent still hears why
+    except Exception as exc:
         conn.send((False, RuntimeError(f"the background result could not be sent back: {exc!r}"), messages))
     finally:
         conn.close()
@@ -85,5 +85,5 @@ def _sendable(exc: BaseException) -> BaseException:
     try:
         pickle.loads(pickle.dumps(exc))
         return exc
-    except Exception:  # noqa: BLE001
+    except Exception:
         return RuntimeError("".join(traceback.format_exception(exc)))

@@ -21,6 +21,7 @@ list).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -125,7 +126,7 @@ def run_stages(
                 if only is not None and st.optional and st.name not in only:
                     not_run[st.name] = "not requested for this run"
                     continue
-                res = _run_one(st, res, rep, not_run, lambda st=st, res=res: st.run(res))
+                res = _run_one(st, res, rep, not_run, functools.partial(st.run, res))
             for name in list(pending):
                 res = _run_one(pending[name][0], res, rep, not_run, pending.pop(name)[1].result)
         finally:
