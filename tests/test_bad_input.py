@@ -1175,3 +1175,19 @@ def test_the_installed_command_prints_no_traceback(tmp_path):
     assert "Traceback" not in done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "inc.csv.gz" in last and "truncated" in last
+
+
+def test_cctv_prints_the_ingest_summary_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The report of what was read (rows read, accepted, quarantined) is printed once, not once per layer."""
+    monkeypatch.setenv("COLUMNS", "200")
+    w = World(tmp_path)
+    w.write(
+        "cameras.csv",
+        "camera_id,type,x,y,range_m,bearing_deg,fov_deg,status\nC1,cctv,530500,180500,60,0,360,live\n",
+    )
+    cfg = w.generic(good_rows(8), extra='[cameras]\ninventory = "cameras.csv"\n')
+    rc, out, err, escaped = _run(["cctv", "--config", str(cfg), "--out", str(w.out), "--k", "1"])
+    assert escaped is None and rc == 0, err
+    shown = out + err
+    first = next(ln for ln in shown.splitlines() if "accepted" in ln)
+    assert shown.count(first) == 1, shown
