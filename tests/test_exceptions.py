@@ -3,9 +3,8 @@ planted changes and planted / real seasonal peaks."""
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 from pathlib import Path
 
 import numpy as np

@@ -278,7 +278,7 @@ def test_experiment_command_draws_the_schedule_the_pack_handed_out(packs, demo_c
     """`hotspots experiment --list PACK` reads the pack's places back from layers.gpkg and, with the pack's settings,
     draws the very schedule and team pages the pack's own experiment stage wrote (same bytes)."""
     prev, _ = packs
-    design = "--kind crossover --days 14 --block-days 7 --share 0.5 --seed 7".split()
+    design = ["--kind", "crossover", "--days", "14", "--block-days", "7", "--share", "0.5", "--seed", "7"]
     rc, out, err = _cli(
         "experiment", "--config", str(demo_config_path), "--list", str(prev), *design, "--out", str(tmp_path)
     )

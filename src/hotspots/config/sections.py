@@ -1243,7 +1243,8 @@ class ExperimentConfig:
                 "share",
                 f"{self.share:g} gives {patrol:.2g} patrol days in a block of {block} days (block_days = "
                 f"{self.block_days}, days = {self.days}), so a place can get {which}; choose a share between "
-                f"{1 / block:.3g} and {1 - 1 / block:.3g}, or longer blocks (block_days) and a longer experiment (days).",
+                f"{1 / block:.3g} and {1 - 1 / block:.3g}, or longer blocks (block_days) and a longer experiment "
+                "(days).",
             )
 
 
