@@ -1085,6 +1085,24 @@ CASES: list[Case] = [
         setup=_no_analysis,
     ),
     Case(
+        "concentration-date-nan",
+        "--date nan (concentration)",
+        _option_case("concentration", "--date", "nan"),
+        refused=("--date 'nan' is not a date", "YYYY-MM-DD"),
+        setup=_no_analysis,
+        owner="concentration",
+    ),
+    Case(
+        "experiment-days-zero",
+        "a zero option that was ignored",
+        _option_case(
+            "experiment", "--places", "places.gpkg", "--start", "2025-01-05", "--kind", "crossover", "--days", "0"
+        ),
+        refused=(r"--days", r"\[experiment\] days must be >= 1 day, got 0"),
+        setup=_no_analysis,
+        owner="experiment",
+    ),
+    Case(
         "trends-step-days-zero",
         "a zero option that was ignored",
         _option_case("trends", "--step-days", "0"),
