@@ -228,6 +228,7 @@ def test_concentration_section_has_its_paragraph_and_chart():
     png = B.concentration_png(trend.periods, trend.gini, trend.generalised)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and png == B.concentration_png(trend.periods, trend.gini, trend.generalised)
     content = dataclasses.replace(_empty_content(), concentration="The top 5% of places hold 47% of crime.")
+
     def flat(flowables):  # the section is kept together on one page: look inside
         out = []
         for f in flowables:
