@@ -47,7 +47,6 @@ from reportlab.platypus import (
     Flowable,
     Image,
     KeepTogether,
-    KeepTogether,
     PageBreak,
     Paragraph,
     SimpleDocTemplate,
