@@ -329,8 +329,8 @@ def _fragile_features(rob: gpd.GeoDataFrame | None, rc: RenderConfig) -> Feature
                 [
                     ("Crime type", label),
                     ("Found by", f"{share:.0%} of the other grids and search radii tried"),
-                    ("Other grid sizes and positions", f"{grid:.0%}"),
-                    ("Other search radii", f"{radius:.0%}"),
+                    ("Other grid sizes and positions", _share(grid)),
+                    ("Other search radii", _share(radius)),
                     (
                         "What it means",
                         "It may be an accident of where the grid lines fall: look at the incidents before tasking "
@@ -341,6 +341,11 @@ def _fragile_features(rob: gpd.GeoDataFrame | None, rc: RenderConfig) -> Feature
         )
     title = "Hotspot that depends on the grid"
     return FeatureSet.build(f, {"pt": [title] * len(f), "p": pops, "t": tips}, rc.simplify_m, rc.coord_decimals)
+
+
+def _share(v: object) -> str:
+    """A share 0..1 as "38%", "" when not known."""
+    return f"{float(v):.0%}" if isinstance(v, (int, float, np.number)) and np.isfinite(v) else ""
 
 
 def _zone_features(z: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
