@@ -12,6 +12,7 @@ the surface over the masked cells, the observed counts), so a new variant costs 
     python benchmarks/forecast_research.py record barnet eval <candidates>
     python benchmarks/forecast_research.py goals     # the evaluation window's records
     python benchmarks/forecast_research.py timing    # seconds per learned fit (Barnet)
+    python benchmarks/forecast_research.py timing learned_v1,learned_6o   # the named variants
 
 Windows: ``tune`` and ``eval`` as in ``bench_backtest.AREAS``; ``rule+eval`` = the evaluation
 window and the rule's window of origins before it (what a selection record needs).
@@ -35,17 +36,59 @@ sys.path.insert(0, str(HERE))
 import bench_backtest as B  # noqa: E402
 
 
+def _learned_bins_class():
+    """The learned model with the boosting's ``max_bins`` as a parameter (a research variant; a
+    class of its own, so the stored results of the plain model keep their settings digest)."""
+    from hotspots.forecast import methods as M
+
+    class LearnedBins(M.LearnedRisk):
+        def __init__(self, max_bins: int = 255, **kw):
+            super().__init__(**kw)
+            self.max_bins = max_bins
+
+        @classmethod
+        def _get_param_names(cls):
+            return sorted({"max_bins", *M.LearnedRisk._get_param_names()})
+
+        def fit(self, history):
+            base = M.HistGradientBoostingRegressor
+            bins = self.max_bins
+
+            class Binned(base):  # type: ignore[misc, valid-type]
+                def __init__(self, **kw):
+                    super().__init__(max_bins=bins, **kw)
+
+            M.HistGradientBoostingRegressor = Binned
+            try:
+                return super().fit(history)
+            finally:
+                M.HistGradientBoostingRegressor = base
+
+    LearnedBins.__qualname__ = "LearnedBins"
+    LearnedBins.__module__ = "forecast_research"  # the same settings digest run as a script or imported
+    return LearnedBins
+
+
+_LearnedBins = None
+
+
 def variants(area: str, seed: int) -> dict:
     """Every candidate the loop knows (name -> method); new research variants are added here."""
     from hotspots.forecast.locations import Relocated
     from hotspots.forecast.methods import Blend, DecayedKDE, LearnedRisk, make_method
 
+    global _LearnedBins
+    if _LearnedBins is None:
+        _LearnedBins = _learned_bins_class()
     prec = "month" if area == "barnet" else "day"
     base = {n: make_method(n, seed, prec) for n in B.methods_for(area, seed) if n != "learned_no_exposure"}
     pro = prec != "month"
 
     def learned(**kw):
         return LearnedRisk(random_state=seed, with_prospective=pro, **kw)
+
+    def learned_bins(**kw):
+        return _LearnedBins(random_state=seed, with_prospective=pro, **kw)
 
     extra = {
         "learned_v1": learned(),  # the learned model before with_rings / n_seeds (same settings digest)
@@ -55,6 +98,12 @@ def variants(area: str, seed: int) -> dict:
         "learned_places": learned(with_places=True),
         "learned_rings_places_bag5": learned(with_rings=True, with_places=True, n_seeds=5),
         "learned_24o_bag5": learned(n_train_origins=24, n_seeds=5),
+        # cheaper fits (issue 16): coarser binning, fewer boosting rounds, fewer training origins
+        "learned_bins63": learned_bins(max_bins=63),
+        "learned_lr10": learned(learning_rate=0.1, max_iter=100),
+        "learned_6o": learned(n_train_origins=6),
+        "learned_6o_bins63": learned_bins(max_bins=63, n_train_origins=6),
+        "learned_6o_bins63_lr10": learned_bins(max_bins=63, n_train_origins=6, learning_rate=0.1, max_iter=100),
     }
     if pro:
         extra["learned_etas_bag5"] = learned(with_etas=True, n_seeds=5)
@@ -334,7 +383,11 @@ def fit_timing(names=("learned_v1", "learned_rings", "learned_rings_bag5"), pick
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["timing"]:
-        (OUT / "fit_timing_barnet.json").write_text(json.dumps(fit_timing(), indent=1))
+        if len(sys.argv) > 2:  # timing <names>: the named variants, kept beside the default file
+            rows = fit_timing(tuple(sys.argv[2].split(",")))
+            (OUT / "fit_timing_barnet_cheaper.json").write_text(json.dumps(rows, indent=1))
+        else:
+            (OUT / "fit_timing_barnet.json").write_text(json.dumps(fit_timing(), indent=1))
         sys.exit(0)
     if sys.argv[1:2] == ["goals"]:
         g = goals()
