@@ -348,8 +348,8 @@ so the `planted_truth.json` counts of each borough are before thinning.
   `hotspots.scale.london.read_dataset`.
 - `boroughs/LBnn/` - the borough's boundaries, cameras and the same incidents as CSV.
 - `configs/LBnn.toml` - ready-to-run configs: `hotspots run --config configs/LB01.toml`, or every
-  borough at once (locally or on a Dask cluster): `hotspots run-boroughs configs/*.toml --date
-  2025-11-14 --out out [--scheduler tcp://HOST:8786]`.
+  borough at once (locally or on a Dask cluster): `hotspots run-boroughs configs/LB*.toml --date
+  2025-11-14 --out out --scheduler local` (or `--scheduler tcp://HOST:8786`).
 
 | borough | incidents |
 |---|---:|
