@@ -456,33 +456,76 @@ def run() -> list[dict]:
     return run_packs(runs)
 
 
-def run_packs(runs: list[dict]) -> list[dict]:
-    """The whole-process measurements (cold start, packs, memory); saved with ``runs``; the rows."""
-    cs = cold_start()
+def forecast_setting_benchmark(root: Path, code: str = "LB01") -> dict:
+    """One London borough's pack in a fresh process with the configs' fixed forecast method, and with
+    ``[forecast] method = "auto"`` (every candidate backtested in the borough): what the force-wide
+    setting saves."""
+    import tempfile
+
+    fixed_cfg = root / "configs" / f"{code}.toml"
+    text = fixed_cfg.read_text(encoding="utf-8")
+    method = re.search(r'^method = "([^"]+)"', text, re.M)
+    assert method, f"{fixed_cfg} sets no [forecast] method"
+    out = {"borough": code, "method": method.group(1)}
+    with tempfile.TemporaryDirectory(dir=root / "configs") as tmp:  # beside the configs: same relative paths
+        auto_cfg = Path(tmp).parent / f"auto-{Path(tmp).name}.toml"
+        auto_cfg.write_text(text.replace(method.group(0), 'method = "auto"'), encoding="utf-8")
+        try:
+            for name, cfg in (("fixed", fixed_cfg), ("auto", auto_cfg)):
+                cmd = [PY, "-m", "hotspots.cli", "run", "--config", str(cfg), "--date", FIM_DATE]
+                out[name] = run_tree([*cmd, "--out", str(Path(tmp) / name), "--quiet"])
+        finally:
+            auto_cfg.unlink(missing_ok=True)
+    return out
+
+
+#: The whole-process measurements of ``run_packs`` (``--parts`` picks some).
+PARTS = ("cold_start", "packs", "london_packs", "barnet", "forecast_setting")
+
+
+def run_packs(runs: list[dict], parts=PARTS) -> list[dict]:
+    """The whole-process measurements (cold start, packs, memory, the forecast setting) named in ``parts``;
+    the others are kept from ``results/scale_runs.json``. Saved there with ``runs``; returns the rows."""
+    runs_file = HERE / "results" / "scale_runs.json"
+    data = json.loads(runs_file.read_text()) if set(parts) != set(PARTS) and runs_file.exists() else {}
+    data["runs"] = runs
     root = ensure_dataset(max(SIZES))
-    pk = packs_benchmark(root)
-    print(
-        f"  run-boroughs, {pk['boroughs']} packs: serial {pk['serial_s']:.1f} s, Dask (2 local workers) "
-        f"{pk['dask_s']:.1f} s, equal {pk['equal']}",
-        flush=True,
-    )
-    lp = london_packs_benchmark(root)
-    print(
-        f"  run-boroughs, all {lp['boroughs']} packs, --scheduler local: {lp['wall_s']:.0f} s wall, "
-        f"{lp['cpu_s']:.0f} s CPU, largest process {lp['maxrss_mb']:.0f} MB, load {lp['load_start']:.1f}"
-        f"-{lp['load_end']:.1f}",
-        flush=True,
-    )
-    bm = barnet_memory()
-    print(f"  Barnet pack: {bm}", flush=True)
+    if "cold_start" in parts:
+        data["cold_start"] = cold_start()
+    if "packs" in parts:
+        pk = data["packs"] = packs_benchmark(root)
+        print(
+            f"  run-boroughs, {pk['boroughs']} packs: serial {pk['serial_s']:.1f} s, Dask (2 local workers) "
+            f"{pk['dask_s']:.1f} s, equal {pk['equal']}",
+            flush=True,
+        )
+    if "london_packs" in parts:
+        lp = data["london_packs"] = london_packs_benchmark(root)
+        print(
+            f"  run-boroughs, all {lp['boroughs']} packs, --scheduler local: {lp['wall_s']:.0f} s wall, "
+            f"{lp['cpu_s']:.0f} s CPU, largest process {lp['maxrss_mb']:.0f} MB, load {lp['load_start']:.1f}"
+            f"-{lp['load_end']:.1f}",
+            flush=True,
+        )
+    if "barnet" in parts:
+        data["barnet"] = barnet_memory()
+        print(f"  Barnet pack: {data['barnet']}", flush=True)
+    if "forecast_setting" in parts:
+        data["forecast_setting"] = forecast_setting_benchmark(root)
+        print(f"  forecast setting: {data['forecast_setting']}", flush=True)
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "scale_runs.json").write_text(
-        json.dumps({"runs": runs, "cold_start": cs, "packs": pk, "london_packs": lp, "barnet": bm}, indent=2)
+    runs_file.write_text(json.dumps(data, indent=2))
+    return _rows(
+        runs,
+        data["cold_start"],
+        data.get("packs"),
+        data.get("london_packs"),
+        data.get("barnet"),
+        data.get("forecast_setting"),
     )
-    return _rows(runs, cs, pk, lp, bm)
 
 
-def _rows(runs, cs, pk=None, lp=None, bm=None) -> list[dict]:
+def _rows(runs, cs, pk=None, lp=None, bm=None, fs=None) -> list[dict]:
     nmax = max(r["n"] for r in runs)
     top = {r["stage"]: r for r in runs if r["n"] == nmax}
     rows = []
@@ -574,6 +617,23 @@ def _rows(runs, cs, pk=None, lp=None, bm=None) -> list[dict]:
                 f"process tree at most {bm['tree_peak_mb']:.0f} MB (sampled every 0.2 s); goal under 1 GB: "
                 + ("met" if max(bm["maxrss_mb"], bm["tree_peak_mb"]) < 1024 else "NOT met")
                 + f". {bm['cpu_s']:.1f} s CPU; load average {bm['load_start']:.1f}-{bm['load_end']:.1f}.",
+            }
+        )
+    if fs and "auto" in fs:
+        f, a = fs["fixed"], fs["auto"]
+        rows.append(
+            {
+                "benchmark": f"scale: one London borough pack ({fs['borough']}), `[forecast] method = "
+                f'"{fs["method"]}"` (the force-wide setting)',
+                "ours_s": f["cpu_s"],
+                "peer": 'the same pack with method = "auto" (every candidate backtested in the borough)',
+                "peer_s": a["cpu_s"],
+                "ratio": None,
+                "equal": False,
+                "notes": f"CPU seconds of fresh `hotspots run` processes; wall {f['wall_s']:.1f} s vs "
+                f"{a['wall_s']:.1f} s; peak RSS {f['maxrss_mb']:.0f} MB vs {a['maxrss_mb']:.0f} MB; load average "
+                f"{f['load_start']:.1f}-{a['load_end']:.1f}. A settings comparison, not equal work: the packs "
+                "differ in the forecast (a fixed method against each borough's own choice), so no ratio.",
             }
         )
     rows.append(
@@ -693,6 +753,14 @@ def write_scaling(runs_file: Path = HERE / "results" / "scale_runs.json", readme
             f"{bm['tree_peak_mb']:.0f} MB for the whole process tree; {bm['wall_s']:.1f} s wall, "
             f"{bm['cpu_s']:.1f} s CPU, load average {bm['load_start']:.1f}-{bm['load_end']:.1f}."
         )
+    fs = data.get("forecast_setting")
+    if fs and "auto" in fs:
+        cold.append(
+            f"- What the force-wide forecast setting saves, one London borough's pack ({fs['borough']}) in a fresh "
+            f'process: {fs["fixed"]["cpu_s"]:.1f} s CPU with `[forecast] method = "{fs["method"]}"`, '
+            f'{fs["auto"]["cpu_s"]:.1f} s with `method = "auto"` (every candidate backtested in the borough); '
+            f"load average {fs['fixed']['load_start']:.1f}-{fs['auto']['load_end']:.1f}."
+        )
     body = f"{table}\n\n![CPU time per stage against incidents, log-log](scaling.png)\n\n" + "\n".join(cold)
     _plot(runs, HERE / "scaling.png")
     text = readme.read_text() if readme.exists() else ""
@@ -748,8 +816,14 @@ def main() -> None:
     ap.add_argument(
         "--packs-only",
         action="store_true",
-        help="re-measure only the whole-process rows (cold start, FIM packs, Barnet memory); the per-stage "
-        "rows are kept from results/scale_runs.json",
+        help="re-measure only the whole-process rows (cold start, FIM packs, Barnet memory, forecast setting); "
+        "the per-stage rows are kept from results/scale_runs.json",
+    )
+    ap.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"with --packs-only: which whole-process measurements to redo (comma-separated of {', '.join(PARTS)}); "
+        "the others are kept from results/scale_runs.json",
     )
     a = ap.parse_args()
     if a.stage:
@@ -759,7 +833,8 @@ def main() -> None:
         write_scaling()
         return
     runs_file = HERE / "results" / "scale_runs.json"
-    rows = run_packs(json.loads(runs_file.read_text())["runs"]) if a.packs_only else run()
+    parts = tuple(p.strip() for p in a.parts.split(",") if p.strip())
+    rows = run_packs(json.loads(runs_file.read_text())["runs"], parts) if a.packs_only else run()
     for r in rows:
         print(r)
     (HERE / "results").mkdir(exist_ok=True)
