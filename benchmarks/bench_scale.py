@@ -599,8 +599,8 @@ def _rows(runs, cs, pk=None, lp=None, bm=None, fs=None) -> list[dict]:
                 "notes": f"{_packs_sentence(lp)} Goal: at most 240 s on {lp['cores']} cores: "
                 + ("met." if lp["wall_s"] <= 240 else "not met on this wall clock (shared machine: see the load).")
                 + (
-                    f" CPU / cores = {lp['cpu_s'] / lp['cores']:.0f} s, the wall time on {lp['cores']} cores "
-                    "with nothing else running."
+                    f" CPU / cores = {lp['cpu_s'] / lp['cores']:.0f} s: an estimate of the wall time with the "
+                    f"{lp['cores']} cores to itself (CPU seconds also grow when the cores are shared)."
                 ),
             }
         )
