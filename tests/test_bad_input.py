@@ -920,6 +920,54 @@ CASES: list[Case] = [
         setup=_no_analysis,
     ),
     Case(
+        "config-experiment-crossover-one-day",
+        "an experiment that cannot give both patrol and no-patrol days",
+        _config_case('[experiment]\nkind = "crossover"\ndays = 1\n'),
+        refused=(r"\[experiment\] days is 1", "at least 2 days", "days = 14"),
+        setup=_no_analysis,
+        owner="experiment",
+    ),
+    Case(
+        "config-experiment-crossover-block-of-one-day",
+        "an experiment that cannot give both patrol and no-patrol days",
+        _config_case('[experiment]\nkind = "crossover"\nblock_days = 1\n'),
+        refused=(r"\[experiment\] block_days is 1", "block_days = 7"),
+        setup=_no_analysis,
+        owner="experiment",
+    ),
+    Case(
+        "config-experiment-crossover-share-too-small-for-the-block",
+        "an experiment that cannot give both patrol and no-patrol days",
+        _config_case('[experiment]\nkind = "crossover"\nshare = 0.1\nblock_days = 7\n'),
+        refused=(r"\[experiment\] share 0\.1", "no patrol day", r"between 0\.143 and 0\.857"),
+        setup=_no_analysis,
+        owner="experiment",
+    ),
+    Case(
+        "config-experiment-crossover-share-too-large-for-a-short-experiment",
+        "an experiment that cannot give both patrol and no-patrol days",
+        _config_case('[experiment]\nkind = "crossover"\nshare = 0.8\nblock_days = 7\ndays = 3\n'),
+        refused=(r"\[experiment\] share 0\.8", "no day without extra patrol", "days = 3"),
+        setup=_no_analysis,
+        owner="experiment",
+    ),
+    Case(
+        "config-experiment-share-one",
+        "an experiment share outside (0, 1)",
+        _config_case('[experiment]\nkind = "allocation"\nshare = 1.0\n'),
+        refused=(r"\[experiment\] share must be a share between 0 and 1",),
+        setup=_no_analysis,
+        owner="experiment",
+    ),
+    Case(
+        "config-experiment-unknown-kind",
+        "an experiment of an unknown kind",
+        _config_case('[experiment]\nkind = "cross-over"\n'),
+        refused=(r"\[experiment\] kind must be", "crossover"),
+        setup=_no_analysis,
+        owner="experiment",
+    ),
+    Case(
         "config-date-format-without-year",
         "configuration errors stop the run before analysis",
         _generic_case(good_rows(), source='date_format = "%d/%m %H:%M"'),
@@ -1037,6 +1085,24 @@ CASES: list[Case] = [
         setup=_no_analysis,
     ),
     Case(
+        "concentration-date-nan",
+        "--date nan (concentration)",
+        _option_case("concentration", "--date", "nan"),
+        refused=("--date 'nan' is not a date", "YYYY-MM-DD"),
+        setup=_no_analysis,
+        owner="concentration",
+    ),
+    Case(
+        "experiment-days-zero",
+        "a zero option that was ignored",
+        _option_case(
+            "experiment", "--places", "places.gpkg", "--start", "2025-01-05", "--kind", "crossover", "--days", "0"
+        ),
+        refused=(r"--days", r"\[experiment\] days must be >= 1 day, got 0"),
+        setup=_no_analysis,
+        owner="experiment",
+    ),
+    Case(
         "trends-step-days-zero",
         "a zero option that was ignored",
         _option_case("trends", "--step-days", "0"),
@@ -1127,3 +1193,19 @@ def test_the_installed_command_prints_no_traceback(tmp_path):
     assert "Traceback" not in done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "inc.csv.gz" in last and "truncated" in last
+
+
+def test_cctv_prints_the_ingest_summary_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The report of what was read (rows read, accepted, quarantined) is printed once, not once per layer."""
+    monkeypatch.setenv("COLUMNS", "200")
+    w = World(tmp_path)
+    w.write(
+        "cameras.csv",
+        "camera_id,type,x,y,range_m,bearing_deg,fov_deg,status\nC1,cctv,530500,180500,60,0,360,live\n",
+    )
+    cfg = w.generic(good_rows(8), extra='[cameras]\ninventory = "cameras.csv"\n')
+    rc, out, err, escaped = _run(["cctv", "--config", str(cfg), "--out", str(w.out), "--k", "1"])
+    assert escaped is None and rc == 0, err
+    shown = out + err
+    first = next(ln for ln in shown.splitlines() if "accepted" in ln)
+    assert shown.count(first) == 1, shown

@@ -211,3 +211,38 @@ def _empty_content():
         track_record=None,
         concentration="",
     )
+
+
+def test_concentration_section_has_its_paragraph_and_chart():
+    """The concentration section carries its paragraph and a chart (an image) of the Gini per period when there is
+    a trend to draw; with a paragraph but no trend, the paragraph alone."""
+    import dataclasses
+
+    from reportlab.platypus import Image, KeepTogether, Paragraph
+
+    from hotspots.render import briefing as B
+    from hotspots.render.briefing_content import ConcentrationTrend
+
+    B._register_fonts()
+    trend = ConcentrationTrend(("2021", "2022", "2023"), (0.85, 0.79, 0.85), (0.64, 0.51, 0.64))
+    png = B.concentration_png(trend.periods, trend.gini, trend.generalised)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png == B.concentration_png(trend.periods, trend.gini, trend.generalised)
+    content = dataclasses.replace(_empty_content(), concentration="The top 5% of places hold 47% of crime.")
+
+    def flat(flowables):  # the section is kept together on one page: look inside
+        out = []
+        for f in flowables:
+            out += flat(f._content) if isinstance(f, KeepTogether) else [f]
+        return out
+
+    with_chart = flat(B._rest(dataclasses.replace(content, concentration_trend=trend), B._styles()))
+    text_only = flat(B._rest(content, B._styles()))
+    assert sum(isinstance(f, Image) for f in with_chart) == 1 and not any(isinstance(f, Image) for f in text_only)
+    heads = [f.getPlainText() for f in with_chart if isinstance(f, Paragraph)]
+    assert "How concentrated crime is" in heads and "The top 5% of places hold 47% of crime." in heads
+    assert not any(isinstance(f, Image) for f in flat(B._rest(_empty_content(), B._styles())))
+
+
+def test_demo_briefing_shows_how_concentrated_crime_is(pack):
+    text = " ".join(pdf_pages(pack / "briefing.pdf"))
+    assert "How concentrated crime is" in text

@@ -357,6 +357,66 @@ def test_rank_badges_are_present_and_on_top(browser, pack):
     page.close()
 
 
+def test_a_rank_badge_never_covers_a_town_centre_name(browser, pack):
+    """Town-centre items put their badge on the town centre's name point: the name moves clear of it at every zoom,
+    on the borough map and on the ward maps, and comes back when the tasking items are switched off."""
+    df = pd.read_csv(pack / "tasking.csv", dtype={"ward_code": str})
+    towns = df[df["place_name"].astype(str).str.endswith("town centre")]
+    assert len(towns) >= 3  # the demo's town centres are on the list
+    wards = ward_files(pack)
+    pages = [pack / "map.html", *(wards[c] for c in towns["ward_code"].unique())]
+    js_boxes = (
+        "s => [...document.querySelectorAll(s)].map(e => { const r = e.getBoundingClientRect();"
+        " return {x: r.x, y: r.y, width: r.width, height: r.height}; })"
+    )
+    checked = 0
+    for path in pages:
+        page, log = open_page(browser, path)
+        for z in (None, 13, 14, 15, 16, 17):
+            if z is not None:
+                page.evaluate(f"() => hsMap.setZoom({z}, {{animate: false}})")
+                page.wait_for_timeout(150)
+            names = page.evaluate(js_boxes, ".hs-label-town .hs-label-text")
+            badges = page.evaluate(js_boxes, ".hs-rank")
+            assert not [(n, b) for n in names for b in badges if overlap(n, b)], (path.name, z)
+            checked += len(names)
+        page.locator("#hs-layers-body label", has_text="Tasking items").locator("input").uncheck()
+        page.wait_for_timeout(150)
+        moved = page.evaluate(
+            "() => [...document.querySelectorAll('.hs-label-town .hs-label-text')]"
+            ".filter(e => e.style.transform).length"
+        )
+        assert moved == 0  # without badges every name sits on its own point
+        assert log["errors"] == []
+        page.close()
+    assert checked > 0
+
+
+def test_hotspots_that_depend_on_the_grid_are_a_layer_in_plain_words(browser, pack):
+    """The fragile hotspot areas of the run (layers.gpkg, hotspot_robustness) are a map layer off at first, with a
+    legend entry in plain words once switched on; fragile tasking items say so in the list of places."""
+    import geopandas as gpd
+
+    rob = gpd.read_file(pack / "layers.gpkg", layer="hotspot_robustness")
+    n_fragile = int(rob["fragile"].astype(bool).sum())
+    assert n_fragile > 0  # the demo has hotspot areas few other grids find
+    page, log = open_page(browser, pack / "map.html")
+    n = page.evaluate("() => hsLayers.fragile.getLayers().length")
+    assert n == n_fragile
+    assert not page.evaluate("() => hsMap.hasLayer(hsLayers.fragile)")
+    assert "depend on the grid" not in page.inner_text("#hs-legend-body")
+    page.locator("#hs-layers-body label", has_text="Hotspots that depend on the grid").locator("input").check()
+    page.wait_for_timeout(200)
+    assert "Hotspot that depends on the grid" in page.inner_text("#hs-legend-body")
+    tasking = pd.read_csv(pack / "tasking.csv")
+    fragile_items = tasking[tasking["robustness"].astype(str).str.startswith("fragile")]
+    assert len(fragile_items)
+    listed = page.evaluate("() => document.getElementById('hs-items').textContent")
+    assert listed.count("hotspot that depends on the grid") == len(fragile_items)
+    assert log["errors"] == []
+    page.close()
+
+
 def test_numbered_camera_sites_are_above_the_names(browser, pack):
     page, log = open_page(browser, pack / "public" / "cctv_consultation.html")
     sites = page.locator(".hs-marker")

@@ -96,6 +96,7 @@ def test_every_subcommand_shares_the_same_options():
         "trends",
         "concentration",
         "dosage",
+        "experiment",
         "evaluate",
         "cctv",
         "backtest",

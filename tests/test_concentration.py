@@ -293,6 +293,16 @@ def test_barnet_burglary_on_snap_points_year_by_year(shared_data, tmp_path):
     # does not (Bernasco & Steenbeek's point)
     assert concentration_trend(df, "gini").direction.iloc[0] == "rising"
     assert concentration_trend(df, "generalised_gini").direction.iloc[0] == "falling"
+    # the README's worked example shows these figures, as `hotspots concentration` prints them
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"snap points ({len(places.x):,} distinct locations over 2010-2024)" in readme
+    for _, r in df.iterrows():
+        row = (
+            f"| {r.period} | {int(r.n_places_with_events):,} | {int(r.n_events):,} | {r.gini:.3f} | "
+            f"{r.generalised_gini:.3f} | {100 * r.places_for_50pct:.1f}% | {100 * r.places_for_80pct:.1f}% | "
+            f"{100 * r.top1pct_share:.1f}% | {100 * r.top5pct_share:.1f}% |"
+        )
+        assert row in readme, row
 
 
 def test_concentration_trend_reads_the_direction():

@@ -278,3 +278,60 @@ def test_cross_border_excess(demo, incidents, wards):
 
 def _disc_area_inside(boundary, x, y, r):
     return shapely.Point(x, y).buffer(r).intersection(boundary).area
+
+
+def test_trajectory_places_hold_their_planted_counts(demo, incidents):
+    """Each planted place is a small disc inside one cell of the automatic grid, and its incidents per whole
+    half-year are the counts recorded (plus at most a stray background incident or two)."""
+    tr = demo.planted["trajectories"]
+    assert tr["periods"] == ["2023 H1", "2023 H2", "2024 H1", "2024 H2", "2025 H1"] and tr["cell_size_m"] == 100.0
+    assert {p["class"] for p in tr["places"]} == {"stable high", "rising", "falling", "flare-up"}
+    half = incidents["t0"].dt.year.astype(str) + " H" + ((incidents["t0"].dt.month - 1) // 6 + 1).astype(str)
+    for p in tr["places"]:
+        assert p["x"] % 100 == 50 and p["y"] % 100 == 50 and p["radius_m"] < 50
+        near = _in_disc(incidents, p["x"], p["y"], p["radius_m"] + 1)
+        got = half[near & (incidents["offence"] == p["offence"])].value_counts()
+        for label, n in zip(tr["periods"], p["n_planted"], strict=True):
+            assert n <= got.get(label, 0) <= n + 2, (p["id"], label)
+        assert near.sum() <= p["n_total"] + 5
+        # the shapes are there in the counts drawn, not only in the rates
+        n = np.array(p["n_planted"])
+        shape = {
+            "stable high": n.min() >= 5,
+            "rising": n[-2:].sum() > 4 * n[:2].sum(),
+            "falling": n[:2].sum() > 4 * n[-2:].sum(),
+            "flare-up": n[-1] > 3 * n[:-1].max(),
+        }
+        assert shape[p["class"]], (p["id"], n)
+        others = [(c["x"], c["y"]) for c in demo.town_centres] + [(demo.emerging["x"], demo.emerging["y"])]
+        assert min(np.hypot(x - p["x"], y - p["y"]) for x, y in others) >= demo.params.trajectory_clearance_m
+
+
+def test_the_patrol_effect_adds_incidents_and_changes_nothing_else(demo, tmp_path):
+    """Without the patrol effect the incidents are the same rows less the planted ones (their own random stream),
+    and the pings do not change."""
+    plain = generate_demo(tmp_path / "no-effect", DemoParams(patrol_effect_base_per_day=0.0))
+    cols = INCIDENT_HEADER[1:]
+    a = pd.read_csv(demo.paths["incidents"])[cols]
+    b = pd.read_csv(plain.paths["incidents"])[cols]
+    pe = demo.planted["patrol_effect"]
+    assert len(a) - len(b) == pe["n_planted"] > 0 and plain.planted["patrol_effect"]["n_planted"] == 0
+    merged = a.merge(b.drop_duplicates(), how="left", indicator=True)
+    extra = a[(merged["_merge"] == "left_only").to_numpy()]
+    assert len(extra) == pe["n_planted"] and set(extra["offence"]) <= set(pe["offences"])
+    assert plain.paths["pings"].read_bytes() == demo.paths["pings"].read_bytes()
+    # the extra incidents lie in the patrolled places, in the patrol fortnight
+    patrols = json.loads(demo.paths["planted_patrols"].read_text())
+    t0 = pd.to_datetime(extra["committed_from"])
+    assert t0.min() >= pd.Timestamp(pe["start"]) and t0.max() < pd.Timestamp(pe["start"]) + pd.Timedelta(days=14)
+    inside = np.zeros(len(extra), bool)
+    for q in patrols["places"]:
+        inside |= _in_disc(extra, q["x"], q["y"], q["radius_m"] + 1).to_numpy()
+    assert inside.all()
+    # the recorded patrol days are the days of the planted visits, and the effect is the stated average
+    days = pd.DataFrame(patrols["visits"]).assign(day=lambda v: v["start"].str[:10]).groupby("place_id")["day"]
+    for q in pe["by_place"]:
+        assert q["patrol_days"] == days.nunique()[q["id"]] and q["patrol_days"] + q["no_patrol_days"] == 14
+        assert q["expected_per_no_patrol_day"] == pe["base_per_day"]
+    diff = np.mean([q["expected_per_patrol_day"] - q["expected_per_no_patrol_day"] for q in pe["by_place"]])
+    assert pe["effect_count_per_place_day"] == pytest.approx(diff, abs=1e-6) and diff < 0

@@ -4,6 +4,7 @@ planted changes and planted / real seasonal peaks."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,8 @@ def test_planted_surge_is_flagged_and_steady_ward_is_not():
     a = ex[(ex.unit_id == "A") & (ex.crime_type == "burglary")].iloc[0]
     b = ex[(ex.unit_id == "B") & (ex.crime_type == "burglary")].iloc[0]
     assert a["flag"] == "up" and "up to" in a["reason"]
+    # plain words: the crime type as people say it, whole counts (a baseline scaled to another period is "about")
+    assert re.match(rf"Burglary in \S+ up to {int(a['current'])} from (about )?\d+ in ", a["reason"]), a["reason"]
     assert b["flag"] == ""
     # counts equal a direct count
     cur = (inc.ward_code == "A") & (inc.start >= fim - pd.Timedelta(days=14)) & (inc.start < fim)
@@ -222,3 +225,31 @@ def test_barnet_monthly_ward_counts_match_pandas():
         assert r["trailing_mean"] == pytest.approx(
             ref.loc[ward, ["2017-12", "2018-01", "2018-02", "2018-03", "2018-04", "2018-05"]].mean()
         )
+
+
+def test_reasons_name_the_crime_type_in_words_and_give_whole_counts():
+    """A hand-made row: "Criminal damage and arson ... from 31", never "Criminal damage arson ... from 31.0"."""
+    from hotspots.analysis.exceptions import _flag
+    from hotspots.config.sections import ExceptionsConfig
+    from hotspots.vocabulary import crime_type_label
+
+    row = pd.Series(
+        {
+            "crime_type": "criminal_damage_arson",
+            "unit_name": "Colindale",
+            "current": 60,
+            "previous": 31.0,
+            "p_previous": 1e-4,
+            "q_previous": 1e-3,
+        }
+    )
+    cfg = ExceptionsConfig()
+    flag, reason = _flag(row, {"previous": 14.0}, 14.0, cfg, "q", {"previous": "the previous fortnight"})
+    assert flag == "up"
+    assert reason.startswith(
+        f"{crime_type_label('criminal_damage_arson')} in Colindale up to 60 from 31 in the previous"
+    )
+    assert "31.0" not in reason and "damage arson" not in reason
+    # a baseline scaled to a period of another length is a whole number "about"
+    _, scaled = _flag(row, {"previous": 28.0}, 14.0, cfg, "q", {"previous": "the previous four weeks"})
+    assert "from about 16 in the previous four weeks" in scaled

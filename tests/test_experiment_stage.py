@@ -259,3 +259,124 @@ def test_pack_without_experiment_records_not_run(packs, tmp_path):
     man = json.loads((pack / "manifest.json").read_text())
     assert man["stages_not_run"]["experiment"].startswith("no patrol experiment set")
     assert not (pack / "experiment").exists()
+
+
+# --------------------------------------------------------------------------- the `hotspots experiment` command
+def _cli(*argv: str) -> tuple[int, str, str]:
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from hotspots import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        rc = cli.main(list(argv))
+    return rc, out.getvalue(), err.getvalue()
+
+
+def test_experiment_command_draws_the_schedule_the_pack_handed_out(packs, demo_config_path, tmp_path):
+    """`hotspots experiment --list PACK` reads the pack's places back from layers.gpkg and, with the pack's settings,
+    draws the very schedule and team pages the pack's own experiment stage wrote (same bytes)."""
+    prev, _ = packs
+    design = ["--kind", "crossover", "--days", "14", "--block-days", "7", "--share", "0.5", "--seed", "7"]
+    rc, out, err = _cli(
+        "experiment", "--config", str(demo_config_path), "--list", str(prev), *design, "--out", str(tmp_path)
+    )
+    assert rc == 0, err
+    ours, theirs = tmp_path / "experiment", prev / "experiment"
+    assert (ours / "schedule.csv").read_bytes() == (theirs / "schedule.csv").read_bytes()
+    rec, pack_rec = (json.loads((d / "design.json").read_text()) for d in (ours, theirs))
+    ours_places, their_places = rec.pop("places"), pack_rec.pop("places")
+    assert rec == pack_rec
+    assert sorted(ours_places) == sorted(their_places)  # the same polygons (layers.gpkg stores them as multipolygons)
+    for pid, wkt in their_places.items():
+        assert shapely.equals(shapely.from_wkt(ours_places[pid]), shapely.from_wkt(wkt)), pid
+    pages = sorted(p.name for p in ours.glob("*.html"))
+    assert pages and pages == sorted(p.name for p in theirs.glob("*.html"))
+    for name in pages:
+        assert (ours / name).read_bytes() == (theirs / name).read_bytes(), name
+    assert "Safer Neighbourhood Team" in out and f"from {PREV_DATE}" in out
+
+
+def test_experiment_command_draws_for_the_polygons_of_a_file(demo_config_path, tmp_path):
+    """--places FILE: each polygon is a place of the ward holding most of it; an allocation treats the share asked."""
+    places = list_items(12, [("x", "x")]).drop(columns=["ward_code", "ward_name"])
+    demo = gpd.read_file(demo_config_path.parent.parent / "data" / "boundaries" / "wards.geojson").to_crs(BNG)
+    centre = demo.geometry.iloc[0].representative_point()
+    places["geometry"] = places.geometry.translate(centre.x - 530000 - 1800, centre.y - 180000 - 200)
+    places = places.rename(columns={"item_id": "ref", "place_name": "name"})
+    f = tmp_path / "places.gpkg"
+    places.to_file(f)
+    argv = ["--places", str(f), "--id-column", "ref", "--name-column", "name", "--start", "2025-06-02"]
+    common = ["experiment", "--config", str(demo_config_path), *argv, "--kind", "allocation", "--days", "7"]
+    rc, _, err = _cli(*common, "--out", str(tmp_path / "a"), "--quiet")
+    assert rc == 0, err
+    sched = pd.read_csv(tmp_path / "a" / "experiment" / "schedule.csv", dtype=str, encoding="utf-8-sig")
+    assert sorted(sched["place_id"].unique()) == sorted(places["ref"])
+    assert (sched.groupby("place_id")["arm"].nunique() == 1).all()  # a place is patrolled every day or never
+    assert sched.drop_duplicates("place_id")["arm"].eq("patrol").sum() == 6
+    # the ward of each place: the ward polygon holding most of its area (checked by brute force)
+    wards = demo.set_index("ward_code")
+    for pid, code in sched.drop_duplicates("place_id")[["place_id", "team_code"]].itertuples(index=False):
+        g = places.loc[places["ref"] == pid, "geometry"].iloc[0]
+        assert code == max(wards.index, key=lambda c: wards.loc[c, "geometry"].intersection(g).area)
+    assert set(sched["place"]) == set(places["name"])
+    # a point is not a place, and a missing id column is named
+    bad = places.assign(geometry=places.geometry.centroid)
+    bad.to_file(tmp_path / "points.gpkg")
+    rc, _, err = _cli(
+        *[a if a != str(f) else str(tmp_path / "points.gpkg") for a in common], "--out", str(tmp_path / "b")
+    )
+    assert rc == 2 and "must be a polygon" in err and "points.gpkg" in err
+    rc, _, err = _cli(*[a if a != "ref" else "nope" for a in common], "--out", str(tmp_path / "c"))
+    assert rc == 2 and "no column 'nope'" in err and "--id-column" in err
+
+
+def test_experiment_command_evaluates_as_the_next_pack_does(packs, demo_config_path, tmp_path):
+    """`hotspots experiment --evaluate PACK` gives the estimates and intervals the next pack gave, on its own page."""
+    prev, pack = packs
+    rc, out, err = _cli(
+        "experiment",
+        "--config",
+        str(demo_config_path),
+        "--evaluate",
+        str(prev),
+        "--date",
+        DATE,
+        "--seed",
+        "7",
+        "--out",
+        str(tmp_path),
+    )
+    assert rc == 0, err
+    ours = pd.read_csv(tmp_path / "experiment" / "evaluation.csv")
+    theirs = pd.read_csv(pack / "experiment" / "evaluation.csv")
+    pd.testing.assert_frame_equal(ours, theirs)
+    page = (tmp_path / "experiment.html").read_text()
+    assert "Patrol experiment: did patrol make a difference?" in page and f"{ours.loc[1, 'estimate']:+,.2f}" in page
+    assert "Harm:" in out and "Crimes:" in out
+    # before its last day has data it is refused, saying when it can be evaluated
+    rc, _, err = _cli(
+        "experiment",
+        "--config",
+        str(demo_config_path),
+        "--evaluate",
+        str(prev),
+        "--date",
+        PREV_DATE,
+        "--out",
+        str(tmp_path / "early"),
+    )
+    assert rc == 2 and "runs until 2025-11-13" in err and not (tmp_path / "early" / "experiment.html").exists()
+
+
+def test_experiment_command_needs_a_design_and_checks_the_options(packs, demo_config_path, tmp_path):
+    prev, _ = packs
+    base = ["experiment", "--config", str(demo_config_path), "--list", str(prev), "--out", str(tmp_path)]
+    rc, _, err = _cli(*base)
+    assert rc == 2 and "--kind crossover" in err
+    rc, _, err = _cli(*base, "--kind", "crossover", "--block-days", "1")
+    assert rc == 2 and "--block-days" in err and "block_days is 1" in err
+    rc, _, err = _cli(*base, "--kind", "allocation", "--share", "1.5")
+    assert rc == 2 and "--share" in err and "between 0 and 1" in err
+    assert not (tmp_path / "experiment").exists()

@@ -429,6 +429,7 @@ def test_places_to_act_on_and_camera_layers_each_have_their_own_colour_and_symbo
         "anpr_readers",
         "cameras",
         "hotspot_areas",
+        "fragile_hotspots",
     )
     d, pair = _closest({n: _key_colour(n) for n in names})
     assert d > 12, pair  # CIE76 distance, also under simulated colour blindness

@@ -114,6 +114,7 @@ def test_the_forecast_cache_leaves_the_pack_unchanged(two_runs, tmp_path, monkey
         return real(method, history, name)
 
     monkeypatch.setattr(harness, "fit_predict", counting)
+    monkeypatch.setenv("HOTSPOTS_WORKERS", "1")  # the forecast in this process, where its fits are counted
     pipeline.run(fast_config(), fim_date=DEMO_DATE, out_dir=warm, quiet=True)
     assert fits["n"] == 0  # every backtest fit and the meeting's forecast came from the cache
     assert differences(cold, warm) == []

@@ -23,6 +23,8 @@ from hotspots.geo.streets import StreetPoints, place_of, road_class_of, street_o
         ("On or near Sports/recreation Area", "", ""),
         ("On or near Further/Higher Educational Building", "", ""),
         ("On or near Petrol Station", "", ""),
+        ("On or near Fire Station", "", ""),
+        ("On or near Ambulance Station", "", ""),
         ("Wembley Park (lu Station)", "", "Wembley Park station"),
         ("Cricklewood (station)", "", "Cricklewood station"),
         ("On or near Great North Way (barnet By-pass)", "Great North Way (Barnet By-pass)", None),
@@ -36,6 +38,30 @@ def test_street_of_location_texts(text, street, place):
     assert street_of(text) == street
     if place is not None:
         assert place_of(text) == place
+
+
+@pytest.mark.parametrize(
+    ("locations", "name"),
+    [
+        (["On or near High Street", "On or near Station Road"], "High Street, Colindale"),
+        (
+            ["On or near Shopping Area", "On or near Supermarket", "On or near High Street"],
+            "Shopping Area by High Street, Colindale",
+        ),
+        (["On or near Fire Station", "Edgware (lu Station)"], "Fire Station by Edgware station, Colindale"),
+        (["Edgware (lu Station)", "On or near High Street"], "Edgware station, Colindale"),
+        (["On or near Parking Area"], "Parking Area, Colindale"),
+        (["On or near (barnet By-pass)"], "(Barnet By-pass), Colindale"),
+        ([], "Colindale"),
+    ],
+)
+def test_a_tasking_place_is_named_by_the_street_rule(locations, name):
+    """A place's name reads its commonest location with :func:`street_of`'s rule (one rule for the engine): a kind of
+    place is named by the street it is by, a station as a station."""
+    from hotspots.tasking.places import _place_name
+
+    locs = [(t, 10 - k) for k, t in enumerate(locations)]
+    assert _place_name(shapely.Point(0, 0), 50.0, None, locs, "Colindale") == name
 
 
 def test_road_numbers_and_top_streets():

@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import __version__, outfolder
 from ._csvsafe import write_csv
-from ._util import file_sha256
+from ._util import available_workers, file_sha256
 from .config import Config
 from .ingest.readers import list_files
 from .progress import Reporter
@@ -38,6 +38,7 @@ from .render.experiment import render_experiment
 from .render.filenames import ward_map_files
 from .render.public import PublicTier
 from .stages import ANALYSIS_STAGES, RunInputs, RunResults, Stage, load_inputs, run_stages
+from .stages.background import Background, can_fork
 from .stages.inputs import parse_fim_date
 from .stages.results import TaskingList
 from .tasking import dosage as dosage_stage
@@ -223,7 +224,21 @@ def write_pack(res: RunResults, out_dir: str | Path, rep: Reporter | None = None
 
 
 def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Reporter) -> None:
-    """Every file of the pack, written into the (hidden, not yet published) folder ``tmp``."""
+    """Every file of the pack, written into the (hidden, not yet published) folder ``tmp``.
+
+    With a core to spare the briefing (its own file, read by nothing else) is laid out in a
+    forked process while the other products are written here; the same bytes either way."""
+    briefing = None
+    if available_workers() > 1 and can_fork():
+        briefing = Background(lambda _: write_briefing(res, tasking, tmp / BRIEFING_PDF), None)
+    try:
+        _write_others(res, tasking, tmp, rep, briefing)
+    finally:
+        if briefing is not None:
+            briefing.cancel()
+
+
+def _write_others(res: RunResults, tasking: TaskingList, tmp: Path, rep: Reporter, briefing: Background | None) -> None:
     with rep.stage("write tables"):
         write_csv(tasking.to_frame(), tmp / "tasking.csv")
         write_csv(res.ward_table, tmp / "ward_table.csv")
@@ -246,7 +261,10 @@ def _write_products(res: RunResults, tasking: TaskingList, tmp: Path, rep: Repor
         with rep.stage("public tier"):
             public = report.render_public(res, tmp, pcfg)
     with rep.stage("briefing"):
-        write_briefing(res, tasking, tmp / BRIEFING_PDF)
+        if briefing is None:
+            write_briefing(res, tasking, tmp / BRIEFING_PDF)
+        else:
+            briefing.result()
     with rep.stage("pages"):
         report.render_tasking(res, tasking, tmp, ward_files)
         render_concentration(res, tmp)

@@ -50,6 +50,7 @@ from scipy.stats import binomtest
 from ..config.sections import ExceptionsConfig
 from ..model import coarsest_precision, midpoint_times, resolve_timezone
 from ..model import days_since_epoch as _days
+from ..vocabulary import crime_type_label
 from .fdr import bh_adjust
 
 ALL = "all crime"
@@ -305,11 +306,16 @@ def _flag(
         return "", ""
     n, _p, exp_b = best
     direction = "up" if r["current"] > exp_b else "down"
-    ct = r["crime_type"]
     return direction, (
-        f"{ct.replace('_', ' ').capitalize()} in {r['unit_name']} {direction} to {int(r['current'])} "
-        f"from {exp_b:.1f} in {label[n]} ({test_col} = {r[f'{test_col}_{n}']:.2g})."
+        f"{crime_type_label(str(r['crime_type']))} in {r['unit_name']} {direction} to {int(r['current']):,} "
+        f"from {_about(exp_b)} in {label[n]} ({test_col} = {r[f'{test_col}_{n}']:.2g})."
     )
+
+
+def _about(expected: float) -> str:
+    """A baseline count in words: "31" when whole, "about 16" when scaled to a period of another length."""
+    whole = round(expected)
+    return f"{whole:,}" if abs(expected - whole) < 0.05 else f"about {whole:,}"
 
 
 def _unit_word(unit: str) -> str:

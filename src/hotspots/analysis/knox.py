@@ -240,10 +240,17 @@ class KnoxResult:
         """Plain-English reading of the table for analysts."""
         crime = self.crime_label
         tw = self.temporal_bandwidth_days
+        distance = "straight-line distances" if self.metric == "euclidean" else "distances along a street grid"
+        bands = (
+            "each band holds what its label says"
+            if self.convention == "closed"
+            else "bands counted as the Near Repeat Calculator counts them"
+        )
         lines = [
-            f"Knox test on {self.n_events:,} {crime} events, {self.permutations} permutations "
-            f"(seed {self.seed}), {self.metric} distance, '{self.convention}' band convention; "
-            f"significance at p <= {alpha:g}."
+            f"Knox test on {self.n_events:,} {crime} events: the dates were shuffled {self.permutations:,} times "
+            f"(seed {self.seed}) to see which pairs close in space and time are more than chance, "
+            f"{distance}, {bands}; a finding counts when chance alone gives it at most {alpha:.0%} of the time "
+            f"(p <= {alpha:g})."
         ]
         if self.permutations and 1.0 / (self.permutations + 1) > alpha:
             lines.append(

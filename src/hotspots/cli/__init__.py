@@ -43,6 +43,7 @@ SUBCOMMANDS = (
     "trends",
     "concentration",
     "dosage",
+    "experiment",
     "evaluate",
     "cctv",
     "backtest",

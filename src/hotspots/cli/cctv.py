@@ -103,7 +103,6 @@ def main(args: argparse.Namespace) -> int:
     cfg = _with_overrides(options.load(args), args)
     options.writable_out(args)
     inp = load_inputs(cfg, None, options.reporter(args))
-    options.say(args, inp.ingest.report())
     inc = inp.incidents
     harm = inp.grid.counts(inc["x"].to_numpy(float), inc["y"].to_numpy(float), inc["harm"].to_numpy(float))
     res = coverage(cfg, inc, inp.area, inp.grid, harm, anpr_k=args.anpr_k)

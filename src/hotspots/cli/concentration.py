@@ -25,7 +25,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.add_common(p)
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="the FIM date (default: the day after the latest incident)")
+    options.add_date(p, "the FIM date (default: the day after the latest incident)")
     p.add_argument(
         "--places",
         choices=("grid", "snap_points", "auto"),
@@ -41,7 +41,8 @@ def main(args: argparse.Namespace) -> int:
 
     cfg = options.load(args)
     if args.places:
-        cfg = cfg.override("concentration", places=args.places)
+        cfg = options.override(cfg, "concentration", "--places", places=args.places)
+    out = options.writable_out(args)
     rep = options.reporter(args)
     inp = load_inputs(cfg, args.date, rep)
     res = run_stages(RunResults(inputs=inp), [REGISTRY["surfaces"], REGISTRY["concentration"]], reporter=rep)
@@ -50,7 +51,6 @@ def main(args: argparse.Namespace) -> int:
         reason = res.not_run.get("concentration", "")
         print(f"Concentration could not be measured: {reason}")
         return 2
-    out = options.out_dir(args)
     with writing(out) as tmp:
         paths = conc.write(tmp)
         render_concentration(res, tmp)

@@ -1217,6 +1217,35 @@ class ExperimentConfig:
             bad("days", f"must be >= 1 day, got {self.days}.")
         if self.seed < 0:
             bad("seed", f"must be >= 0, got {self.seed}.")
+        if self.kind == "crossover":
+            self._check_crossover(bad)
+
+    def _check_crossover(self, bad: Callable[[str, str], NoReturn]) -> None:
+        """A crossover must give every place both patrol days and days without extra patrol: its first block
+        (``min(block_days, days)`` days) needs at least one day of each whatever the random rounding."""
+        if self.days < 2:
+            bad(
+                "days",
+                f"is {self.days}: a crossover needs at least 2 days, so that each place has patrol days and days "
+                "without extra patrol; set days = 14 (two weeks), or kind = 'allocation'.",
+            )
+        if self.block_days < 2:
+            bad(
+                "block_days",
+                f"is {self.block_days}: a crossover draws its patrol days within blocks of at least 2 days (a block "
+                "of 1 day is all patrol or all no patrol); set block_days = 7 (a week).",
+            )
+        block = min(self.block_days, self.days)
+        patrol = self.share * block
+        if patrol < 1 or block - patrol < 1:
+            which = "no patrol day" if patrol < 1 else "no day without extra patrol"
+            bad(
+                "share",
+                f"{self.share:g} gives {patrol:.2g} patrol days in a block of {block} days (block_days = "
+                f"{self.block_days}, days = {self.days}), so a place can get {which}; choose a share between "
+                f"{1 / block:.3g} and {1 - 1 / block:.3g}, or longer blocks (block_days) and a longer experiment "
+                "(days).",
+            )
 
 
 RULE_KINDS = ("", "hotspot", "near_repeat")

@@ -8,7 +8,8 @@
     boundaries/town_centres.geojson   name, kind (major/district)
     boundaries/cameras.csv            camera_id, type, x, y, range_m, bearing_deg, fov_deg, status, description
     incidents/incidents.csv           ref, offence, committed_from, committed_to, easting, northing, location
-    incidents/planted_truth.json      every planted parameter (sorted keys)
+    incidents/planted_truth.json      every planted parameter (sorted keys), with the places of known
+                                      trajectories (``trajectories``) and the patrol effect (``patrol_effect``)
     patrol/pings.csv.gz               patrol GPS pings of the fortnight before the demo meeting (callsign, timestamp,
                                       longitude, latitude)
     patrol/planted_patrols.json       the planted patrol visits and drive-throughs (see :mod:`.patrols`)
@@ -33,14 +34,25 @@ from shapely.geometry import Point
 from .._csvsafe import write_rows
 from ..config.sections import DEFAULT_TIMEZONE
 from ..crs import DEFAULT_CRS
+from ..errors import ConfigError
+from ..geo.grid import auto_cell_size
 from . import geography as geo
 from .params import DemoParams, DemoTruth
-from .patrols import write_demo_patrols
+from .patrol_sim import plant_patrol_effect
+from .patrols import PATROL_DAYS, PATROL_START, DemoPatrols, simulate_demo_patrols, write_demo_patrols
 
 CRS_MEMBER = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}}
 RESIDENTIAL_BURGLARY = "Burglary - residential"
 NTE_OFFENCES = ("Robbery of personal property", "Violence with injury", "Violence without injury")
 VEHICLE_OFFENCES = ("Theft from motor vehicle", "Theft of motor vehicle")
+EMERGING_LABEL = "car park behind a retail parade"
+#: Random streams beside the demo seed of the planted trajectories and of the patrol effect (the patrols use
+#: :data:`.patrols.RNG_STREAM`), so planting them leaves every other incident as it was.
+TRAJECTORY_STREAM = 17
+PATROL_EFFECT_STREAM = 29
+#: A place is busy in a half-year with at least this many incidents: the engine's default ``[concentration]
+#: min_high_count``, which in the demo is also the top 5% of cells' counts in every half-year.
+BUSY_COUNT = 3
 INCIDENT_HEADER = ("ref", "offence", "committed_from", "committed_to", "easting", "northing", "location")
 
 # relative weights by hour of day (0..23)
@@ -245,6 +257,66 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     # ---- cameras
     cameras = _make_cameras(rng, p, outline, centres, roads, crossings, em, st, anchors)
 
+    # ---- the geography files (the patrols drive on the roads as written)
+    paths = {
+        "wards": out_dir / "boundaries" / "wards.geojson",
+        "ward_population": out_dir / "boundaries" / "ward_population.csv",
+        "roads": out_dir / "boundaries" / "roads.geojson",
+        "town_centres": out_dir / "boundaries" / "town_centres.geojson",
+        "cameras": out_dir / "boundaries" / "cameras.csv",
+        "incidents": out_dir / "incidents" / "incidents.csv",
+        "planted_truth": out_dir / "incidents" / "planted_truth.json",
+        "readme": out_dir / "README.md",
+    }
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    _write_geojson(
+        paths["wards"], [({"ward_code": w["ward_code"], "ward_name": w["ward_name"]}, w["geometry"]) for w in wards]
+    )
+    _write_csv(
+        paths["ward_population"],
+        ("ward_code", "ward_name", "population", "households"),
+        [(w["ward_code"], w["ward_name"], w["population"], w["households"]) for w in wards],
+    )
+    _write_geojson(
+        paths["roads"],
+        [({"road_id": r["road_id"], "name": r["name"], "road_class": r["road_class"]}, r["geometry"]) for r in roads],
+    )
+    _write_geojson(
+        paths["town_centres"], [({"name": c["name"], "kind": c["kind"]}, Point(c["x"], c["y"])) for c in centres]
+    )
+    _write_csv(
+        paths["cameras"],
+        ("camera_id", "type", "x", "y", "range_m", "bearing_deg", "fov_deg", "status", "description"),
+        [
+            (
+                c["camera_id"],
+                c["type"],
+                c["x"],
+                c["y"],
+                c["range_m"],
+                c["bearing_deg"],
+                c["fov_deg"],
+                c["status"],
+                c["description"],
+            )
+            for c in cameras
+        ],
+    )
+    road_frame = gpd.read_file(paths["roads"])
+    road_frame = road_frame.set_crs(DEFAULT_CRS, allow_override=True) if road_frame.crs is None else road_frame
+    patrols = simulate_demo_patrols(
+        {
+            "crs": DEFAULT_CRS,
+            "timezone": DEFAULT_TIMEZONE,
+            "town_centres": centres,
+            "emerging": {"label": EMERGING_LABEL, "x": em[0], "y": em[1]},
+        },
+        road_frame.to_crs(DEFAULT_CRS),
+        p.seed,
+    )
+
     # ---- incidents
     inc_x, inc_y, inc_off, inc_t0, inc_t1 = [], [], [], [], []
 
@@ -374,6 +446,19 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     st_t = np.minimum(st_t, s1 - 1.0 / 1440)
     add(p.stopping_offence, places.disc(n_st, st[0], st[1], p.stopping_radius_m), st_t)
 
+    # 7. places with known trajectories (their own random stream: the incidents above are unchanged)
+    avoid = [*map(tuple, cxy), em, st, *crossings]
+    trajectories = _plant_trajectories(
+        np.random.default_rng([p.seed, TRAJECTORY_STREAM]), p, clock, outline, borough, ward_polys, households, avoid
+    )
+    for place, xy, t in trajectories.pop("_events"):
+        add(place["offence"], xy, t)
+
+    # 8. the patrol effect at the patrolled places over the patrol fortnight (its own random stream)
+    patrol_effect = _plant_patrol_effect(np.random.default_rng([p.seed, PATROL_EFFECT_STREAM]), p, clock, patrols)
+    for off, xy, t in patrol_effect.pop("_events"):
+        add(off, xy, t)
+
     # ---- assemble, name locations, order, write
     x = np.round(np.concatenate(inc_x)).astype(int)
     y = np.round(np.concatenate(inc_y)).astype(int)
@@ -390,52 +475,6 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     s0 = np.char.replace(np.datetime_as_string(m0, unit="m"), "T", " ")
     s1_ = np.char.replace(np.datetime_as_string(m1, unit="m"), "T", " ")
 
-    paths = {
-        "wards": out_dir / "boundaries" / "wards.geojson",
-        "ward_population": out_dir / "boundaries" / "ward_population.csv",
-        "roads": out_dir / "boundaries" / "roads.geojson",
-        "town_centres": out_dir / "boundaries" / "town_centres.geojson",
-        "cameras": out_dir / "boundaries" / "cameras.csv",
-        "incidents": out_dir / "incidents" / "incidents.csv",
-        "planted_truth": out_dir / "incidents" / "planted_truth.json",
-        "readme": out_dir / "README.md",
-    }
-    for path in paths.values():
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-    _write_geojson(
-        paths["wards"], [({"ward_code": w["ward_code"], "ward_name": w["ward_name"]}, w["geometry"]) for w in wards]
-    )
-    _write_csv(
-        paths["ward_population"],
-        ("ward_code", "ward_name", "population", "households"),
-        [(w["ward_code"], w["ward_name"], w["population"], w["households"]) for w in wards],
-    )
-    _write_geojson(
-        paths["roads"],
-        [({"road_id": r["road_id"], "name": r["name"], "road_class": r["road_class"]}, r["geometry"]) for r in roads],
-    )
-    _write_geojson(
-        paths["town_centres"], [({"name": c["name"], "kind": c["kind"]}, Point(c["x"], c["y"])) for c in centres]
-    )
-    _write_csv(
-        paths["cameras"],
-        ("camera_id", "type", "x", "y", "range_m", "bearing_deg", "fov_deg", "status", "description"),
-        [
-            (
-                c["camera_id"],
-                c["type"],
-                c["x"],
-                c["y"],
-                c["range_m"],
-                c["bearing_deg"],
-                c["fov_deg"],
-                c["status"],
-                c["description"],
-            )
-            for c in cameras
-        ],
-    )
     rows = ((f"DM-{i + 1:06d}", offence[i], s0[i], s1_[i], int(x[i]), int(y[i]), loc[i]) for i in range(len(x)))
     _write_csv(paths["incidents"], INCIDENT_HEADER, rows)
 
@@ -449,7 +488,7 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
 
     off_counts = {str(o): int(v) for o, v in zip(*np.unique(offence, return_counts=True), strict=True)}
     emerging = {
-        "label": "car park behind a retail parade",
+        "label": EMERGING_LABEL,
         "offence": em_off,
         "x": em[0],
         "y": em[1],
@@ -523,6 +562,8 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
             "n_cctv": sum(c["type"] == "cctv" for c in cameras),
             "n_anpr": sum(c["type"] == "anpr" for c in cameras),
         },
+        "trajectories": trajectories,
+        "patrol_effect": patrol_effect,
         "counts": off_counts,
         "n_incidents": int(len(x)),
         "params": _jsonable(asdict(p)),
@@ -530,9 +571,7 @@ def generate_demo(out_dir: Path | str, params: DemoParams | None = None) -> Demo
     }
     paths["planted_truth"].write_text(json.dumps(planted, sort_keys=True, indent=2) + "\n", encoding="utf-8")
     paths["readme"].write_text(_readme(planted), encoding="utf-8")
-    road_frame = gpd.read_file(paths["roads"])
-    road_frame = road_frame.set_crs(planted["crs"], allow_override=True) if road_frame.crs is None else road_frame
-    paths.update(write_demo_patrols(out_dir, planted, road_frame.to_crs(planted["crs"]), p.seed))
+    paths.update(write_demo_patrols(out_dir, planted, patrols))
 
     return DemoTruth(
         out_dir=out_dir,
@@ -560,6 +599,194 @@ def _jsonable(v):
     if isinstance(v, (list, tuple)):
         return [_jsonable(x) for x in v]
     return v
+
+
+# --------------------------------------------------------------------------- planted trajectories, patrol effect
+def _half_years(p: DemoParams, clock: _Clock) -> list[tuple[str, float, float, bool, float]]:
+    """Every calendar half-year the period touches: (label, first day, end day exclusive (days since the start
+    of the period), whether the period covers it whole, its length in days)."""
+    d0, d1 = np.datetime64(p.start_date, "D"), clock.end_excl
+    year, half = int(p.start_date[:4]), 0 if int(p.start_date[5:7]) <= 6 else 1
+    out: list[tuple[str, float, float, bool, float]] = []
+    while True:
+        a = np.datetime64(f"{year}-{1 + 6 * half:02d}-01")
+        b = np.datetime64(f"{year + half}-{7 - 6 * half:02d}-01")
+        if a >= d1:
+            return out
+        lo, hi = max(a, d0), min(b, d1)
+        out.append(
+            (
+                f"{year} H{half + 1}",
+                float((lo - d0).astype(int)),
+                float((hi - d0).astype(int)),
+                bool(lo == a and hi == b),
+                float((b - a).astype(int)),
+            )
+        )
+        year, half = (year, 1) if half == 0 else (year + 1, 0)
+
+
+def _expected_stability(rates: np.ndarray) -> str:
+    """The chronic/acute label the engine's rule gives a place whose counts are its planted rates: chronic when
+    busy (:data:`BUSY_COUNT` or more) in more than half of the half-years, acute when not chronic but busy in the
+    last one, none otherwise."""
+    busy = rates >= BUSY_COUNT
+    if busy.sum() * 2 > busy.size:
+        return "chronic"
+    return "acute" if busy[-1] else "none"
+
+
+def _plant_trajectories(rng, p: DemoParams, clock: _Clock, outline, borough, ward_polys, households, avoid):
+    """Section 7 of :class:`DemoParams`: the places, their events and their truth (``_events`` holds
+    (place, xy, t) for the generator and is removed before the truth is written)."""
+    halves = _half_years(p, clock)
+    whole = [h for h in halves if h[3]]
+    n_whole = len(whole)
+    if any(len(r) != n_whole for _, r in p.trajectory_rates):
+        raise ConfigError(
+            f"DemoParams.trajectory_rates: the period {p.start_date}..{p.end_date} holds {n_whole} whole "
+            f"half-years ({', '.join(h[0] for h in whole)}); give one rate for each."
+        )
+    x0, y0, x1, y1 = borough.bounds
+    cs = auto_cell_size(x1 - x0, y1 - y0)
+    if p.trajectory_radius_m >= cs / 2:
+        raise ConfigError(
+            f"DemoParams.trajectory_radius_m: {p.trajectory_radius_m:g} m does not fit inside a cell of the "
+            f"automatic {cs:g} m grid; give less than {cs / 2:g} m."
+        )
+    places = _Places(rng, outline, ward_polys, households)
+    inner = outline.buffer(-900)
+    cand = places.households(3000)
+    cand = cand[shapely.contains_xy(inner, cand[:, 0], cand[:, 1])]
+    cand = np.floor(cand / cs) * cs + cs / 2  # the centre of the cell each candidate falls in
+    avoid_xy = np.asarray(avoid, float)
+    need = p.trajectory_places_per_class * len(p.trajectory_rates)
+    sites: list[tuple[float, float]] = []
+    for sx, sy in cand:
+        if not borough.contains(shapely.box(sx - cs / 2, sy - cs / 2, sx + cs / 2, sy + cs / 2)):
+            continue
+        others = np.vstack([avoid_xy, np.asarray(sites, float).reshape(-1, 2)])
+        if np.min(np.hypot(others[:, 0] - sx, others[:, 1] - sy)) < p.trajectory_clearance_m:
+            continue
+        sites.append((float(sx), float(sy)))
+        if len(sites) == need:
+            break
+    else:
+        raise ConfigError(
+            f"DemoParams.trajectory_clearance_m: only {len(sites)} of {need} places fit "
+            f"{p.trajectory_clearance_m:g} m from each other and the other planted hotspots; give a smaller clearance."
+        )
+    out_places, events = [], []
+    for k, (cls, rates) in enumerate(p.trajectory_rates):
+        r = np.asarray(rates, float)
+        per_half = []
+        for label, lo, hi, is_whole, length in halves:
+            if is_whole:
+                per_half.append((label, float(r[[h[0] for h in whole].index(label)]), lo, hi, True))
+            else:
+                nearest = r[0] if hi <= whole[0][1] else r[-1]
+                per_half.append((label, float(nearest) * (hi - lo) / length, lo, hi, False))
+        for j in range(p.trajectory_places_per_class):
+            i = k * p.trajectory_places_per_class + j
+            sx, sy = sites[i]
+            offence = p.trajectory_offences[i % len(p.trajectory_offences)]
+            ts, n_whole_drawn = [], []
+            for _, rate, lo, hi, is_whole in per_half:
+                n = int(rng.poisson(rate))
+                d = np.floor(lo + rng.uniform(0, 1, n) * (hi - lo))
+                ts.append(np.minimum(d, hi - 1) + _times_of_day(rng, n, PROFILE_DIFFUSE))
+                if is_whole:
+                    n_whole_drawn.append(n)
+            t = np.concatenate(ts)
+            place = {
+                "id": f"TR-{i + 1:02d}",
+                "class": cls,
+                "stability": _expected_stability(r),
+                "x": sx,
+                "y": sy,
+                "radius_m": p.trajectory_radius_m,
+                "offence": offence,
+                "rates": [float(v) for v in r],
+                "n_planted": n_whole_drawn,
+                "n_total": int(len(t)),
+            }
+            out_places.append(place)
+            events.append((place, places.disc(len(t), sx, sy, p.trajectory_radius_m), t))
+    return {
+        "period": "half-year",
+        "periods": [h[0] for h in whole],
+        "cell_size_m": cs,
+        "busy_count": BUSY_COUNT,
+        "rates_rule": (
+            "expected incidents in each whole calendar half-year (periods); a part-covered half-year at either end "
+            "gets the rate of the nearest whole one, pro rata to the days covered"
+        ),
+        "stability_rule": (
+            f"chronic: {BUSY_COUNT} or more expected in more than half of the periods; acute: not chronic and "
+            f"{BUSY_COUNT} or more in the last period; none otherwise"
+        ),
+        "places": out_places,
+        "_events": events,
+    }
+
+
+def _plant_patrol_effect(rng, p: DemoParams, clock: _Clock, patrols: DemoPatrols) -> dict[str, Any]:
+    """Section 8 of :class:`DemoParams`: incidents at the patrolled places over the patrol fortnight, fewer on a
+    day with planted patrol, and their truth (``_events`` holds (offence, xy, t) for the generator and is removed
+    before the truth is written)."""
+    mix = dict(p.patrol_effect_offences)
+    dose = patrols.daily_minutes()
+    sim = plant_patrol_effect(
+        rng,
+        patrols.places,
+        dose,
+        start=PATROL_START,
+        days=PATROL_DAYS,
+        base_rate_per_day=p.patrol_effect_base_per_day,
+        reduction=p.patrol_effect_reduction,
+        full_dose_minutes=p.patrol_effect_full_dose_minutes,
+        crime_mix=mix,
+        harm_weights=dict.fromkeys(mix, 1.0),
+        timezone=DEFAULT_TIMEZONE,
+    )
+    inc = sim.incidents
+    local = inc["start"].dt.tz_convert(DEFAULT_TIMEZONE).dt.tz_localize(None).to_numpy().astype("datetime64[m]")
+    minutes = (local - clock.start).astype(int)
+    t = (minutes + 0.25) / 1440.0  # a quarter of a minute in, so the minute survives the round trip
+    xy = inc[["x", "y"]].to_numpy(float)
+    offence = inc["crime_type"].to_numpy()
+    events = [(o, xy[offence == o], t[offence == o]) for o in mix if (offence == o).any()]
+    e = sim.expected.assign(patrol=sim.expected["minutes"] > 0)
+    by = e.groupby(["place_id", "patrol"])["expected_count"].agg(["mean", "size"]).unstack("patrol")
+    ids = list(patrols.places["item_id"])
+    by_place = [
+        {
+            "id": pid,
+            "patrol_days": int(by.loc[pid, ("size", True)]),
+            "no_patrol_days": int(by.loc[pid, ("size", False)]),
+            "expected_per_patrol_day": round(float(by.loc[pid, ("mean", True)]), 6),
+            "expected_per_no_patrol_day": round(float(by.loc[pid, ("mean", False)]), 6),
+            "n_planted": int((inc["place_id"] == pid).sum()),
+        }
+        for pid in ids
+    ]
+    diff = np.mean([b["expected_per_patrol_day"] - b["expected_per_no_patrol_day"] for b in by_place])
+    base = np.mean([b["expected_per_no_patrol_day"] for b in by_place])
+    return {
+        "places": ids,
+        "start": PATROL_START,
+        "days": PATROL_DAYS,
+        "offences": {o: float(v) for o, v in mix.items()},
+        "base_per_day": p.patrol_effect_base_per_day,
+        "reduction": p.patrol_effect_reduction,
+        "full_dose_minutes": p.patrol_effect_full_dose_minutes,
+        "patrol_days": "the days with a planted visit in patrol/planted_patrols.json (local dates)",
+        "by_place": by_place,
+        "n_planted": int(len(inc)),
+        "effect_count_per_place_day": round(float(diff), 6),
+        "relative": round(float(diff / base), 6) if base > 0 else 0.0,
+        "_events": events,
+    }
 
 
 # --------------------------------------------------------------------------- cameras
@@ -736,6 +963,17 @@ def _readme(t: dict) -> str:
     counts = "\n".join(f"| {k} | {v} |" for k, v in sorted(t["counts"].items()))
     unc = ", ".join(t["uncovered_hotspots"]) or "none"
     months = ", ".join(_MONTHS[m - 1] for m in nr["winter_months"])
+    tr, pe = t["trajectories"], t["patrol_effect"]
+    n_traj = len(tr["places"])
+    periods = ", ".join(tr["periods"])
+    traj_rows = "\n".join(
+        ["   | place | class | label | offence | expected per half-year |", "   |---|---|---|---|---|"]
+        + [
+            f"   | {q['id']} (E {q['x']:.0f}, N {q['y']:.0f}) | {q['class']} | {q['stability']} | {q['offence']} | "
+            f"{', '.join(f'{v:g}' for v in q['rates'])} |"
+            for q in tr["places"]
+        ]
+    )
     return f"""# Demo borough
 
 A fictional London-style borough generated by `hotspots demo-data` (module `hotspots.demo`). Nothing here is
@@ -760,6 +998,8 @@ real: the ward names, roads, cameras and crimes are all synthetic, placed in Bri
 | `boundaries/cameras.csv` | CCTV and ANPR cameras: position, range, bearing, field of view, status |
 | `incidents/incidents.csv` | `ref, offence, committed_from, committed_to, easting, northing, location` |
 | `incidents/planted_truth.json` | every planted parameter, machine-readable |
+| `patrol/pings.csv.gz` | GPS pings of the fortnight before the meeting: `callsign, timestamp, longitude, latitude` |
+| `patrol/planted_patrols.json` | the planted patrol visits (place, unit, start, end, minutes) and drive-throughs |
 
 ## What was planted
 
@@ -786,6 +1026,22 @@ real: the ward names, roads, cameras and crimes are all synthetic, placed in Bri
    by households and area.
 6. **Near the edge.** {t["near_boundary"]["n"]} incidents lie up to {t["near_boundary"]["max_outside_m"]:.0f} m
    outside the boundary (as geocoded records often do); none lies further out.
+
+7. **Places with known trajectories.** {n_traj} small places (a {tr["places"][0]["radius_m"]:.0f} m disc inside one
+   {tr["cell_size_m"]:.0f} m cell of the automatic grid), away from the hotspots above, with these expected
+   incidents in each whole half-year ({periods}):
+
+{traj_rows}
+
+   A place is busy in a half-year with {tr["busy_count"]} or more: busy in more than half of them is chronic,
+   busy only lately is acute.
+8. **Patrol works where it is delivered.** Over the patrol fortnight from {pe["start"]} ({pe["days"]} days),
+   street crime at each of the {len(pe["places"])} patrolled places ({", ".join(pe["places"])}, 60 m circles) at
+   {pe["base_per_day"]:g} a day, {pe["reduction"]:.0%} fewer on a day with {pe["full_dose_minutes"]:.0f} or more
+   minutes of planted patrol (proportionally fewer for a shorter visit): {pe["n_planted"]} incidents. On average
+   over the places a patrol day has {-pe["effect_count_per_place_day"]:.2f} fewer crimes expected than a day
+   without ({-pe["relative"]:.0%} fewer). The patrol days are the days of the planted visits in
+   `patrol/planted_patrols.json`.
 
 Hotspots not covered by any live camera: {unc}.
 

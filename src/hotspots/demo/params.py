@@ -16,6 +16,9 @@ from typing import Any
 
 from ..errors import ConfigError
 
+#: The trajectory classes a demo place can be planted with.
+TRAJECTORY_CLASSES = frozenset({"stable high", "rising", "falling", "flare-up"})
+
 
 @dataclass(frozen=True)
 class DemoParams:
@@ -74,6 +77,31 @@ class DemoParams:
         ``n_near_boundary`` incidents are moved to 1-40 m outside the
         boundary (inside the 50 m ingest tolerance); no other point lies
         outside the borough.
+
+    7. Places with known trajectories (chronic, rising, falling, flare-up)
+        For each class of ``trajectory_rates`` (class, expected incidents in
+        each whole calendar half-year of the period, oldest first),
+        ``trajectory_places_per_class`` small places: ``trajectory_offences``
+        (in turn) uniform in a disc of ``trajectory_radius_m`` metres around
+        the centre of one cell of the engine's automatic grid (cells of
+        :func:`~hotspots.geo.grid.auto_cell_size` metres at whole multiples of
+        the cell size), so all of a place's incidents fall in that one cell.
+        The part-covered half-years at either end get the rate of the nearest
+        whole half-year, pro rata to the days covered. The places are
+        residential, at least ``trajectory_clearance_m`` metres from the town
+        centres, the emerging and stopping hotspots, the cross-border points
+        and each other. Drawn from their own random stream, so the other
+        incidents are unchanged.
+
+    8. Patrol effect
+        At the patrolled places of :mod:`.patrols` (60 m circles) over the
+        patrol fortnight: street crime (``patrol_effect_offences``, shares)
+        at ``patrol_effect_base_per_day`` expected incidents per place a day,
+        multiplied by ``1 - patrol_effect_reduction * min(m /
+        patrol_effect_full_dose_minutes, 1)`` on a day with ``m`` planted
+        minutes of patrol there (harm falls where the dosage is delivered);
+        Poisson counts, uniform in the circle and over the day. Its own
+        random stream.
     """
 
     seed: int = 20251114
@@ -135,6 +163,28 @@ class DemoParams:
     # 6. near-boundary points
     n_near_boundary: int = 12
 
+    # 7. places with known trajectories: expected incidents per whole half-year (2023 H1 .. 2025 H1)
+    trajectory_rates: tuple[tuple[str, tuple[float, ...]], ...] = (
+        ("stable high", (12.0, 12.0, 12.0, 12.0, 12.0)),
+        ("rising", (1.0, 1.0, 8.0, 14.0, 20.0)),
+        ("falling", (20.0, 14.0, 8.0, 1.0, 1.0)),
+        ("flare-up", (1.0, 1.0, 1.0, 1.0, 20.0)),
+    )
+    trajectory_places_per_class: int = 3
+    trajectory_radius_m: float = 40.0
+    trajectory_clearance_m: float = 800.0
+    trajectory_offences: tuple[str, ...] = ("Criminal damage", "Violence without injury", "Theft from the person")
+
+    # 8. patrol effect at the patrolled places over the patrol fortnight
+    patrol_effect_base_per_day: float = 1.0
+    patrol_effect_reduction: float = 0.8
+    patrol_effect_full_dose_minutes: float = 15.0
+    patrol_effect_offences: tuple[tuple[str, float], ...] = (
+        ("Theft from the person", 0.5),
+        ("Robbery of personal property", 0.3),
+        ("Violence without injury", 0.2),
+    )
+
     def __post_init__(self) -> None:
         def bad(key, why):
             raise ConfigError(f"DemoParams.{key}: {why}")
@@ -177,6 +227,25 @@ class DemoParams:
         } - set(dict(self.counts))
         if missing:
             bad("counts", f"missing offences {sorted(missing)}.")
+        self._check_planted(bad)
+
+    def _check_planted(self, bad) -> None:
+        """Sections 7 and 8 (the planted trajectories and patrol effect)."""
+        classes = [c for c, _ in self.trajectory_rates]
+        if not classes or len(set(classes)) != len(classes) or not set(classes) <= TRAJECTORY_CLASSES:
+            bad("trajectory_rates", f"classes {classes} must be distinct, from stable high, rising, falling, flare-up.")
+        if len({len(r) for _, r in self.trajectory_rates}) != 1 or any(
+            v < 0 for _, r in self.trajectory_rates for v in r
+        ):
+            bad("trajectory_rates", "every class needs the same number of half-year rates, none negative.")
+        if self.trajectory_places_per_class < 1 or not self.trajectory_offences:
+            bad("trajectory_places_per_class", "need at least one place per class and one offence.")
+        if self.trajectory_radius_m <= 0 or self.trajectory_clearance_m < 0:
+            bad("trajectory_radius_m", "the radius must be positive and the clearance not negative.")
+        if not 0 <= self.patrol_effect_reduction < 1 or self.patrol_effect_base_per_day < 0:
+            bad("patrol_effect_reduction", "need 0 <= reduction < 1 and a base rate >= 0.")
+        if self.patrol_effect_full_dose_minutes <= 0:
+            bad("patrol_effect_full_dose_minutes", "must be positive.")
 
     def count(self, offence: str) -> int:
         return dict(self.counts)[offence]

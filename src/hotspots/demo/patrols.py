@@ -10,13 +10,16 @@ other units drive straight through them at speed. :func:`write_demo_patrols` wri
 * ``patrol/planted_patrols.json``: the places (name, point, radius in metres), the planted visits (place,
   call sign, start, end, minutes parked, where parked) and the planted drive-throughs.
 
-Deterministic: its own random generator from the demo seed, so the incidents are unchanged.
+Deterministic: its own random generator from the demo seed. :func:`simulate_demo_patrols` runs before the
+incidents are written, because the demo plants a patrol effect at these places on the days of the planted
+visits (:class:`~hotspots.demo.params.DemoParams`, section 8); :func:`write_demo_patrols` writes the result.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +29,9 @@ import pandas as pd
 import shapely
 
 from .._csvsafe import write_csv
-from .patrol_sim import simulate_patrols
+from .patrol_sim import SimulatedPatrols, simulate_patrols
 
-__all__ = ["INTERVAL_S", "PATROL_DAYS", "PATROL_START", "write_demo_patrols"]
+__all__ = ["INTERVAL_S", "PATROL_DAYS", "PATROL_START", "DemoPatrols", "simulate_demo_patrols", "write_demo_patrols"]
 
 #: First day of the demo patrols (the demo's previous meeting), local date.
 PATROL_START = "2025-10-31"
@@ -59,12 +62,26 @@ def _places(truth: dict[str, Any]) -> gpd.GeoDataFrame:
     )
 
 
-def write_demo_patrols(
-    out_dir: Path | str, truth: dict[str, Any], roads: gpd.GeoDataFrame, seed: int
-) -> dict[str, Path]:
-    """Simulate the demo patrols (see the module docstring) and write them under ``out_dir/patrol``."""
-    out = Path(out_dir) / "patrol"
-    out.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True, eq=False)
+class DemoPatrols:
+    """The simulated demo patrols: the patrolled ``places`` (60 m circles, EPSG:27700), the planted ``doses``
+    (minutes per visit, visits a week, in ``places`` order) and the simulation (pings and planted visits)."""
+
+    places: gpd.GeoDataFrame
+    doses: tuple[tuple[float, int], ...]
+    sim: SimulatedPatrols
+
+    def daily_minutes(self) -> pd.DataFrame:
+        """Planted minutes of patrol per place and local day (``place_id``, ``day``, ``minutes``); days without
+        a visit are absent."""
+        v = self.sim.planted_visits
+        day = pd.DatetimeIndex(v["start"]).tz_localize(None).normalize()
+        return v.assign(day=day).groupby(["place_id", "day"], sort=True)["minutes"].sum().reset_index()
+
+
+def simulate_demo_patrols(truth: dict[str, Any], roads: gpd.GeoDataFrame, seed: int) -> DemoPatrols:
+    """Simulate the demo patrols (see the module docstring) from the demo's truth (its town centres, emerging
+    hotspot, CRS and time zone) on ``roads`` (EPSG:27700, as written to ``roads.geojson``)."""
     places = _places(truth)
     doses = DOSES[: len(places)] + ((15.0, 3),) * max(0, len(places) - len(DOSES))
     plans = pd.DataFrame(
@@ -90,6 +107,14 @@ def write_demo_patrols(
         day_hours=(8.0, 22.0),
         timezone=truth["timezone"],
     )
+    return DemoPatrols(places=places, doses=tuple(doses), sim=sim)
+
+
+def write_demo_patrols(out_dir: Path | str, truth: dict[str, Any], patrols: DemoPatrols) -> dict[str, Path]:
+    """Write the simulated demo patrols under ``out_dir/patrol`` (see the module docstring)."""
+    out = Path(out_dir) / "patrol"
+    out.mkdir(parents=True, exist_ok=True)
+    places, doses, sim = patrols.places, patrols.doses, patrols.sim
     frame = sim.to_csv_frame()
     pings = out / "pings.csv.gz"
     plain = write_csv(frame, out / "pings.csv", bom=False, lineterminator="\n")  # the one CSV writer

@@ -92,6 +92,7 @@ def choose_forecast(
     fallback: str = "longrun_counts",
     baseline: str = "naive_12m",
     shares=(0.01, 0.05, 0.10),
+    workers: int = 1,
 ) -> ForecastChoice:
     """Choose the forecast method for ``origin`` by the selection procedure's record and forecast.
 
@@ -104,7 +105,8 @@ def choose_forecast(
     compared with (backtested as it is, never relocated, whether or not it is a candidate);
     ``shares``: area shares scored (the rule's share is always among them); ``cache``: the dict
     the backtest keeps features and surfaces in (e.g. a :class:`~.store.PersistentCache`, to
-    reuse the fits of earlier runs).
+    reuse the fits of earlier runs); ``workers``: processes fitting the backtest's origins side by
+    side (:func:`~.harness.backtest`; the result is the same whatever the number).
     """
     rule = DEFAULT_RULE if rule is None else rule
     origin = pd.Timestamp(origin)
@@ -142,6 +144,7 @@ def choose_forecast(
             progress=progress,
             cache=cache,
             keep_surfaces=rule.blend_top > 1,
+            workers=workers,
         )
         sel = select_for(
             bt, origin, rule, names, record_origins=min(record_origins, len(origins) - 1), baseline=baseline

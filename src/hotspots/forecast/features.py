@@ -180,13 +180,15 @@ def dynamic_features(
     half_life_days: float = 365.0,
     with_places: bool = False,
     with_etas: bool = False,
+    with_rings: bool = False,
 ) -> tuple[list[str], np.ndarray]:
     """Features of every masked cell at ``history.origin`` (names, array (n_masked, p)).
 
     ``with_places`` adds the distinct incident locations per cell over the last 1 and 3 years
     (:func:`distinct_places`); ``with_etas`` (day- or minute-precision data) the self-exciting
     process's expected count per cell over the next horizon (:class:`~.etas.SelfExciting`
-    fitted at the cut-off).
+    fitted at the cut-off); ``with_rings`` the multi-scale neighbourhood and recency features of
+    :func:`ring_features`.
 
     Cached in ``history.cache`` under a key of the data (:meth:`History.data_key`: the known
     incidents, the cut-off, the grid and the cell context) and the feature settings.
@@ -201,6 +203,7 @@ def dynamic_features(
         half_life_days,
         with_places,
         with_etas,
+        with_rings,
     )
     hit = history.cache.get(key)
     if hit is not None:
@@ -241,6 +244,10 @@ def dynamic_features(
     c365 = grid.counts(x[age <= 365.25], y[age <= 365.25])
     names.append("block3x3_count_365d")
     cols.append(uniform_filter(c365, size=3, mode="constant")[m] * 9.0)
+    if with_rings:
+        rn, rc = ring_features(grid, x, y, t, o)
+        names += rn
+        cols += [c[m] for c in rc]
     if with_places:
         for w in (365, 1095):
             sel = t >= o - w
@@ -281,6 +288,60 @@ def dynamic_features(
     out = (names, np.column_stack(cols).astype(np.float64))
     history.cache[key] = out
     return out
+
+
+#: Neighbourhood radii (metres) of :func:`ring_features`.
+RING_RADII_M = (200.0, 400.0)
+#: Cap (days) of the recency features when a cell has never had an incident.
+RECENCY_CAP_DAYS = 3650.0
+
+
+def block_sum(a: np.ndarray, half: int) -> np.ndarray:
+    """Sum of ``a`` over the square of ``2 * half + 1`` cells centred on each cell (zeros beyond the edge)."""
+    if half <= 0:
+        return np.asarray(a, dtype=float).copy()
+    c = np.cumsum(np.cumsum(np.pad(np.asarray(a, dtype=float), ((1, 0), (1, 0))), axis=0), axis=1)
+    nr, nc = a.shape
+    r0 = np.clip(np.arange(nr) - half, 0, nr)
+    r1 = np.clip(np.arange(nr) + half + 1, 0, nr)
+    c0 = np.clip(np.arange(nc) - half, 0, nc)
+    c1 = np.clip(np.arange(nc) + half + 1, 0, nc)
+    return c[np.ix_(r1, c1)] - c[np.ix_(r0, c1)] - c[np.ix_(r1, c0)] + c[np.ix_(r0, c0)]
+
+
+def ring_features(grid, x, y, t, origin_day: float, radii_m=RING_RADII_M) -> tuple[list[str], list[np.ndarray]]:
+    """Multi-scale neighbourhood and recency features at a cut-off (arrays of shape (nrows, ncols)).
+
+    ``x, y`` metres in the grid's CRS and ``t`` float days of the incidents known before
+    ``origin_day``. For each radius ``r`` in ``radii_m`` (metres), the square of cells whose
+    centres lie within ``r`` of the cell's centre along each axis (``2 * floor(r / cell) + 1``
+    cells a side): its incidents over the last 365 days (``ring<r>m_count_365d``) and its
+    incidents over ten years each weighted ``0.5 ** (age / 730 days)`` (``ring<r>m_decayed_hl730d``).
+    Recency: days since the cell's latest incident (``days_since_last``) and since the latest in
+    its 3 x 3 block (``days_since_last_block3x3``), capped at 3,650 days (also when there is none).
+    """
+    names: list[str] = []
+    cols: list[np.ndarray] = []
+    age = origin_day - np.asarray(t, dtype=float)
+    c365 = grid.counts(x[age <= 365.0], y[age <= 365.0])
+    dec = grid.counts(x, y, np.power(0.5, age / 730.0))
+    for r in radii_m:
+        half = int(np.floor(float(r) / grid.cell_size + 1e-9))
+        names += [f"ring{r:g}m_count_365d", f"ring{r:g}m_decayed_hl730d"]
+        cols += [block_sum(c365, half), block_sum(dec, half)]
+    row, col = grid.cell_index(x, y)
+    ok = row >= 0
+    latest = np.full(grid.nrows * grid.ncols, -np.inf)
+    np.maximum.at(latest, row[ok] * grid.ncols + col[ok], -age[ok])
+    latest = latest.reshape(grid.shape)  # minus the age of the latest incident; -inf: none
+    padded = np.pad(latest, 1, constant_values=-np.inf)
+    block = np.max(
+        [padded[i : i + grid.nrows, j : j + grid.ncols] for i in range(3) for j in range(3)],
+        axis=0,
+    )
+    names += ["days_since_last", "days_since_last_block3x3"]
+    cols += [np.minimum(-latest, RECENCY_CAP_DAYS), np.minimum(-block, RECENCY_CAP_DAYS)]
+    return names, cols
 
 
 def prospective_risk(history, bandwidth_m: float = 400.0, bandwidth_days: float = 56.0) -> np.ndarray:

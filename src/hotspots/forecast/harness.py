@@ -26,6 +26,7 @@ Look-ahead guard
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -526,6 +527,7 @@ def backtest(
     cache: dict | None = None,
     reuse_fits: bool = True,
     keep_surfaces: bool = False,
+    workers: int = 1,
 ) -> BacktestResult:
     """Score every method at every origin.
 
@@ -552,6 +554,10 @@ def backtest(
     keep_surfaces : keep every (origin, method) surface over the masked cells in
         ``BacktestResult.surfaces`` (float64, cell-id order), so that combinations of methods
         can be scored later without refitting.
+    workers : processes that fit the origins' surfaces side by side (forked from this one, each
+        fitting whole origins single-threaded); 1 fits them here, one after another. The surfaces,
+        scores and everything else are identical whatever the number (the fits are deterministic
+        and the same code runs on the same data); ``fit_s`` is then the seconds a worker took.
     """
     if horizon is None:
         horizon = Horizon.for_precision(events.precision)
@@ -562,6 +568,7 @@ def backtest(
     rows, curves = [], []
     notes = []
     surfaces, observed = {}, {}
+    ready = _fit_in_workers(events, grid, methods, origins, horizon, context, cache, workers) if reuse_fits else {}
     for o in origins:
         o = pd.Timestamp(o)
         o_day = to_days(o)
@@ -572,10 +579,14 @@ def backtest(
         expected_total = hist.rate_per_day(365.0) * (e_day - o_day)
         if keep_surfaces:
             observed[o] = (actual[grid.mask].copy(), expected_total)
+        fitted = ready.pop(o, {})
         for name, method in methods.items():
             t0 = time.perf_counter()
-            risk = forecast_surface(method, hist, name) if reuse_fits else fit_predict(method, hist, name)[1]
-            dt = time.perf_counter() - t0
+            if name in fitted:
+                risk, dt = fitted[name]
+            else:
+                risk = forecast_surface(method, hist, name) if reuse_fits else fit_predict(method, hist, name)[1]
+                dt = time.perf_counter() - t0
             sc = metrics.score_forecast(risk, actual, grid.mask, shares, expected_total)
             rows.append({"origin": o, "method": name, **sc, "fit_s": dt})
             if keep_surfaces:
@@ -612,3 +623,51 @@ def backtest(
         observed=observed,
         grid=grid if keep_surfaces else None,
     )
+
+
+# --------------------------------------------------------------------------- fitting side by side
+#: What the forked workers of :func:`_fit_in_workers` read (inherited at the fork, never pickled).
+_JOB: dict = {}
+
+
+def _fit_in_workers(events, grid, methods, origins, horizon, context, cache, workers: int) -> dict:
+    """``{origin: {name: (risk, seconds)}}`` for the origins with a surface missing from ``cache``,
+    fitted in ``workers`` processes forked from this one (empty with one worker, without ``fork``,
+    or when fewer than two origins need fitting: then the backtest fits them itself).
+
+    Each worker fits whole origins through :func:`forecast_surface` with its inherited copy of
+    ``cache``, so it reuses the features it computed for earlier cut-offs and a
+    :class:`~.store.PersistentCache` saves what it fits for the next run; the latest origins
+    (the longest histories, the slowest fits) are handed out first."""
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return {}
+    has = getattr(cache, "has", cache.__contains__)  # a PersistentCache looks on disk without loading
+    todo = []
+    for o in origins:
+        hist = History(events, pd.Timestamp(o), horizon, grid, context, cache)
+        keys = [("surface", digest(method_key(m)), hist.data_key()) for m in methods.values()]
+        if not all(has(k) for k in keys):
+            todo.append(pd.Timestamp(o))
+    if len(todo) < 2:
+        return {}
+    _JOB.update(events=events, grid=grid, methods=methods, horizon=horizon, context=context, cache=cache)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(todo))) as pool:
+            done = pool.map(_fit_origin, todo[::-1], chunksize=1)
+    finally:
+        _JOB.clear()
+    return dict(zip(todo[::-1], done, strict=True))
+
+
+def _fit_origin(origin) -> dict:
+    """In a worker: every method's surface at ``origin`` and the seconds each took."""
+    j = _JOB
+    cache = j["cache"]
+    hist = History(j["events"], origin, j["horizon"], j["grid"], j["context"], cache)
+    out = {}
+    for name, method in j["methods"].items():
+        t0 = time.perf_counter()
+        risk = forecast_surface(method, hist, name)
+        out[name] = (risk, time.perf_counter() - t0)
+    drop_surfaces(cache)
+    return out

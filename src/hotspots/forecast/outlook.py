@@ -158,6 +158,7 @@ def forecast_outlook(
     fortnight_days: int = 14,
     progress: Callable[[str], None] | None = None,
     cache: dict | None = None,
+    workers: int = 1,
 ) -> ForecastResult:
     """Choose a forecast method by backtest (or take the configured one) and forecast from the FIM date.
 
@@ -168,6 +169,7 @@ def forecast_outlook(
     ``[forecast]`` section; ``fortnight_days`` the horizon when it gives none. ``cache``: where
     the backtest keeps its features and fitted surfaces (default: a new dict; a
     :class:`~.store.PersistentCache` reuses the fits of earlier runs on the same data and settings).
+    ``workers``: processes fitting the backtest's origins side by side (same result whatever the number).
     """
     fc = settings or ForecastConfig()
     require_points(incidents, "forecast_outlook: incidents", ("x", "y", "start", "end", "crime_type"))
@@ -194,7 +196,9 @@ def forecast_outlook(
     if dropped_note:
         notes.append(dropped_note)
     if fc.method == "auto":
-        return _chosen_by_record(fc, events, grid, fim, horizon, names, context, seed, progress, types, notes, cache)
+        return _chosen_by_record(
+            fc, events, grid, fim, horizon, names, context, seed, progress, types, notes, cache, workers
+        )
     methods = make_methods(names, seed, events.precision)
     cache = {} if cache is None else cache
     origins = (
@@ -206,7 +210,7 @@ def forecast_outlook(
     if origins:
         # only incidents before the FIM date exist for the backtest: slice so no target reaches past it
         known = events.subset(events.t_end < to_days(fim))
-        bt = backtest(known, grid, methods, origins, horizon, fc.shares, context, progress, cache)
+        bt = backtest(known, grid, methods, origins, horizon, fc.shares, context, progress, cache, workers=workers)
     else:
         notes.append("less than a year of history before the earliest backtest origin: no backtest was run.")
     chosen, selected_by = _choose_method(fc, bt, names)
@@ -264,6 +268,7 @@ def _chosen_by_record(
     types: tuple[str, ...],
     notes: list[str],
     cache: dict | None = None,
+    workers: int = 1,
 ) -> ForecastResult:
     """``method = "auto"``: the method the selection rule (:data:`~.selection.DEFAULT_RULE` at
     ``select_share`` / ``select_metric``) chooses from past scores, and as figures the selection
@@ -271,7 +276,19 @@ def _chosen_by_record(
     method's score on the origins that chose it)."""
     rule = dataclasses.replace(DEFAULT_RULE, share=fc.select_share, metric=fc.select_metric)
     ch = choose_forecast(
-        events, grid, fim, horizon, names, context, rule, fc.window, seed, progress, cache=cache, shares=fc.shares
+        events,
+        grid,
+        fim,
+        horizon,
+        names,
+        context,
+        rule,
+        fc.window,
+        seed,
+        progress,
+        cache=cache,
+        shares=fc.shares,
+        workers=workers,
     )
     k = metrics.share_key(rule.share)
     f = ch.figures()

@@ -87,6 +87,10 @@ class PersistentCache(dict):
                 super().__setitem__(key, value)
         return default if value is None else value
 
+    def has(self, key) -> bool:
+        """Whether ``key`` is held in memory or (a surface) in the folder, without loading it."""
+        return super().__contains__(key) or (_persistent(key) and self._path(key).is_file())
+
     def __setitem__(self, key, value) -> None:
         super().__setitem__(key, value)
         if _persistent(key):

@@ -9,7 +9,8 @@ a street index with a name and a position for thousands of streets: enough to
 name a place ("High Street / Station Road"), the street nearest a proposed
 camera, or the road crossing a borough boundary, with no road network at all.
 
-:func:`street_of` is the one rule for reading a street out of a location text;
+:func:`street_of` is the one rule for reading a street out of a location text (:func:`location_text` the
+one for tidying the text itself);
 :class:`StreetPoints` holds the distinct named points (working CRS, metres).
 The names are data: pages escape them like any other input string.
 """
@@ -36,6 +37,8 @@ PLACE_KINDS = frozenset(
     {
         "supermarket",
         "petrol station",
+        "ambulance station",
+        "fire station",
         "parking area",
         "shopping area",
         "pedestrian subway",
@@ -69,7 +72,9 @@ _STATION = re.compile(r"^(?P<name>.+?)\s*\((?:lu |dlr |tram |overground )?statio
 _ROAD_NUMBER = re.compile(r"^(?P<cls>[ABM])\d+(?:\(M\))?$", re.IGNORECASE)
 
 
-def _clean(text: object) -> str:
+def location_text(text: object) -> str:
+    """A location text as a name: without police.uk's "On or near " prefix, spaces tidied, and the words police.uk
+    lower-cases inside brackets capitalised ("On or near (barnet By-pass)" -> "(Barnet By-pass)"); "" for blank."""
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return ""
     s = _PREFIX.sub("", str(text)).strip()
@@ -78,21 +83,21 @@ def _clean(text: object) -> str:
     return re.sub(r"\((\w)", lambda m: "(" + m.group(1).upper(), s)
 
 
-def street_of(location_text: object) -> str:
+def street_of(text: object) -> str:
     """The street a location text names: "On or near High Street" -> "High Street".
 
     "" when it names no street: blank, a kind of place (:data:`PLACE_KINDS`, or
     any "X/Y" kind), or a station.
     """
-    s = _clean(location_text)
+    s = location_text(text)
     if not s or "/" in s or s.lower() in PLACE_KINDS or _STATION.match(s):
         return ""
     return s
 
 
-def place_of(location_text: object) -> str:
+def place_of(text: object) -> str:
     """A street, or else a station ("Edgware (lu Station)" -> "Edgware station"); "" for kinds of place."""
-    s = _clean(location_text)
+    s = location_text(text)
     m = _STATION.match(s)
     if m:
         return f"{m.group('name').strip()} station"

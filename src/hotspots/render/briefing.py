@@ -5,14 +5,16 @@ Layout (reportlab platypus, no browser, no system library):
 * **cover**: the headline changes in plain words (the last fortnight, or the
   last whole month for police.uk month data, against the period before and the
   same period last year), the busiest crime types, the places on the list at a
-  glance, how concentrated crime is, and what the list leaves out and why;
+  glance, and what the list leaves out and why;
 * **top places**: the first :data:`~.briefing_content.TOP_PLACES` items of the
   tasking list, three to a page, each with a small map (street names from the
   incidents' own location texts, ward boundaries, roads, the place outlined
   with its rank) beside its problems, figures, tactics, owner and any live
   alert zone;
 * **the rest of the list**, the **live near-repeat alert zones** with the last
-  day each runs to, the **CCTV gaps** and the **forecast's track record**.
+  day each runs to, the **CCTV gaps**, the **forecast's track record** and **how
+  concentrated crime is** (one paragraph and a chart of the plain and the
+  generalised Gini, period by period).
 
 Every page carries the protective marking (``[render] protective_marking``) at
 the top and bottom, and a footer with the meeting date, the page number ("Page
@@ -56,7 +58,7 @@ from reportlab.platypus import (
 from .. import __version__
 from ..stages.results import RunResults, TaskingList
 from .briefing_content import BriefingContent, PlaceCard, briefing_content, change_text, count_text, day_text, span_text
-from .briefing_maps import map_context, place_map_png, track_record_png
+from .briefing_maps import concentration_png, map_context, place_map_png, track_record_png
 
 #: File name of the briefing in the pack.
 BRIEFING_PDF = "briefing.pdf"
@@ -202,8 +204,6 @@ def _cover(c: BriefingContent, st: dict[str, ParagraphStyle]) -> list[Flowable]:
             st,
         )
     )
-    if c.concentration:
-        out += [Paragraph("How concentrated crime is", st["h1"]), Paragraph(esc(c.concentration), st["body"])]
     notes = list(c.list_notes)
     if notes:
         out += [Spacer(1, 2 * mm)] + [Paragraph(esc(n), st["note"]) for n in notes]
@@ -336,6 +336,16 @@ def _rest(c: BriefingContent, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     if rec is not None:
         png = track_record_png(rec.periods, rec.chosen, rec.naive, rec.share, rec.baseline)
         out.append(Image(io.BytesIO(png), width=WIDTH, height=WIDTH * 2.3 / 6.6))
+    if c.concentration:
+        section: list[Flowable] = [
+            Paragraph("How concentrated crime is", st["h1"]),
+            Paragraph(esc(c.concentration), st["body"]),
+        ]
+        ct = c.concentration_trend
+        if ct is not None:
+            png = concentration_png(ct.periods, ct.gini, ct.generalised)
+            section.append(Image(io.BytesIO(png), width=WIDTH, height=WIDTH * 2.3 / 6.6))
+        out.append(KeepTogether(section))  # the chart stays with its paragraph
     return out
 
 

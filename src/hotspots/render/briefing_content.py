@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..stages.concentration_result import ConcentrationResult
 from ..stages.results import RunResults, TaskingList
 from ..vocabulary import crime_type_label, forecast_method_label
 from .concentration import briefing_paragraph
@@ -181,6 +182,17 @@ class TrackRecord:
 
 
 @dataclass(frozen=True)
+class ConcentrationTrend:
+    """How concentrated crime was, period by period, for the briefing's chart: ``periods`` (labels), the plain
+    ``gini`` and the ``generalised`` Gini (0 = crime spread evenly over the places, 1 = all in one place; the
+    generalised one allows for there being fewer crimes than places)."""
+
+    periods: tuple[str, ...]
+    gini: tuple[float, ...]
+    generalised: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class BriefingContent:
     """Everything the briefing prints (see the module docstring)."""
 
@@ -205,6 +217,7 @@ class BriefingContent:
     track_record: TrackRecord | None
     concentration: str
     not_run: dict[str, str] = field(default_factory=dict)
+    concentration_trend: ConcentrationTrend | None = None
 
 
 # --------------------------------------------------------------------------- headline
@@ -484,4 +497,19 @@ def briefing_content(res: RunResults, tasking: TaskingList) -> BriefingContent:
         track_record=record,
         concentration=briefing_paragraph(conc) if conc is not None and len(conc.yearly()) else "",
         not_run=dict(res.not_run),
+        concentration_trend=_concentration_trend(conc),
+    )
+
+
+def _concentration_trend(conc: ConcentrationResult | None) -> ConcentrationTrend | None:
+    """The plain and generalised Gini per period (None without at least two periods: no trend to draw)."""
+    if conc is None:
+        return None
+    df = conc.yearly()
+    if len(df) < 2:
+        return None
+    return ConcentrationTrend(
+        periods=tuple(str(p) for p in df["period"]),
+        gini=tuple(float(v) for v in df["gini"]),
+        generalised=tuple(float(v) for v in df["generalised_gini"]),
     )

@@ -276,3 +276,28 @@ def track_record_png(
     ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     return _png(fig, CHART_DPI)
+
+
+def concentration_png(periods: Sequence[str], gini: Sequence[float], generalised: Sequence[float]) -> bytes:
+    """PNG: how concentrated crime was period by period, the plain Gini and the generalised Gini (0 = spread
+    evenly over the places, 1 = all in one place)."""
+    fig, ax = plt.subplots(figsize=CHART_SIZE)
+    x = np.arange(len(periods))
+    ax.plot(x, np.asarray(gini, float), marker="o", color="#b35806", label="Gini (all places)")
+    ax.plot(
+        x,
+        np.asarray(generalised, float),
+        marker="s",
+        color="#542788",
+        linestyle="--",
+        label="generalised Gini (allows for there being fewer crimes than places)",
+    )
+    step = max(1, int(math.ceil(len(periods) / 12)))
+    ax.set_xticks(x[::step], [str(p) for p in periods][::step], fontsize=7, rotation=30, ha="right")
+    ax.set_ylabel("0 = even, 1 = one place", fontsize=7)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return _png(fig, CHART_DPI)

@@ -20,7 +20,17 @@ from ..stages.results import RunResults
 from .filenames import ward_map_files
 from .report import env
 
-__all__ = ["evaluation_context", "render_experiment", "team_page_context", "write_team_pages"]
+__all__ = [
+    "EVALUATION_PAGE",
+    "evaluation_context",
+    "render_experiment",
+    "team_page_context",
+    "write_evaluation_page",
+    "write_team_pages",
+]
+
+#: The page of ``hotspots experiment --evaluate`` (in a pack the evaluation is on ``dosage.html``).
+EVALUATION_PAGE = "experiment.html"
 
 
 def _design_words(plan: ExperimentPlan) -> str:
@@ -191,3 +201,12 @@ def evaluation_context(ev: ExperimentEvaluation) -> dict[str, Any]:
         "notes": list(ev.notes) + list(ev.result.notes),
         "method": ev.result.harm.method,
     }
+
+
+def write_evaluation_page(ev: ExperimentEvaluation, out: Path, project: str) -> Path:
+    """The evaluation of an ended experiment on a page of its own (``out/experiment.html``), for
+    ``hotspots experiment --evaluate``: the same tables as on a pack's ``dosage.html``."""
+    page = Path(out) / EVALUATION_PAGE
+    ctx = {"project": project, "experiment": evaluation_context(ev), "standalone": True}
+    page.write_text(env().get_template("experiment_evaluation.html").render(**ctx), encoding="utf-8")
+    return page

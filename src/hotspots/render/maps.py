@@ -32,6 +32,7 @@ from shapely.geometry.base import BaseGeometry
 from .. import __version__
 from ..config.sections import RenderConfig
 from ..stages.results import RunResults, TaskingList
+from ..tasking.stability import FRAGILE_WORDS
 from ..vocabulary import CRIME_TYPE_LABELS, crime_type_label, stage_label
 from .geojson import WGS84, FeatureSet, bounds_lonlat, plain, to_lonlat
 from .layers import GI_LABELS, Overlay, harm_density, kde_overlay, top_crime_types, vector_layers
@@ -186,6 +187,7 @@ def _feature_sets(
         "roads": _road_features(frames.get("roads"), rc),
         "emerging_hotspots": _emerging_features(frames.get("emerging_hotspots"), rc),
         "hotspot_areas": _hotspot_area_features(frames.get("hotspot_areas"), rc),
+        "fragile_hotspots": _fragile_features(frames.get("hotspot_robustness"), rc),
         "near_repeat_zones": _zone_features(frames.get("near_repeat_zones"), rc),
         "viewsheds": _viewshed_features(frames.get("viewsheds"), rc),
         "coverage_gaps": _gap_features(frames.get("coverage_gaps"), rc),
@@ -305,6 +307,45 @@ def _hotspot_area_features(ha: gpd.GeoDataFrame | None, rc: RenderConfig) -> Fea
         rc.simplify_m,
         rc.coord_decimals,
     )
+
+
+def _fragile_features(rob: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
+    """The fragile hotspot areas (the concentration stage's ``hotspot_robustness`` rows with ``fragile``): hotspots
+    that few other grids and search radii find, in plain words."""
+    if _empty(rob):
+        return None
+    assert rob is not None
+    f = rob[rob["fragile"].astype(bool)].reset_index(drop=True)
+    if not len(f):
+        return None
+    tips, pops = [], []
+    for t, share, grid, radius in zip(
+        f["crime_type"], f["robustness"], f["grid_robustness"], f["radius_robustness"], strict=True
+    ):
+        label = crime_type_label(str(t))
+        tips.append(f"Hotspot that depends on the grid: {label} (found by {share:.0%} of other grids and radii)")
+        pops.append(
+            popup_rows(
+                [
+                    ("Crime type", label),
+                    ("Found by", f"{share:.0%} of the other grids and search radii tried"),
+                    ("Other grid sizes and positions", _share(grid)),
+                    ("Other search radii", _share(radius)),
+                    (
+                        "What it means",
+                        "It may be an accident of where the grid lines fall: look at the incidents before tasking "
+                        "patrols to it.",
+                    ),
+                ]
+            )
+        )
+    title = "Hotspot that depends on the grid"
+    return FeatureSet.build(f, {"pt": [title] * len(f), "p": pops, "t": tips}, rc.simplify_m, rc.coord_decimals)
+
+
+def _share(v: object) -> str:
+    """A share 0..1 as "38%", "" when not known."""
+    return f"{float(v):.0%}" if isinstance(v, (int, float, np.number)) and np.isfinite(v) else ""
 
 
 def _zone_features(z: gpd.GeoDataFrame | None, rc: RenderConfig) -> FeatureSet | None:
@@ -460,6 +501,9 @@ def _item_features(tasking: TaskingList | None, rc: RenderConfig) -> FeatureSet 
             "status": [str(plain(s)) for s in it["status"]],
             "at": [[float(p.y), float(p.x)] for p in at],
             "ward": [str(w) for w in it["ward_code"]],
+            "fragile": [
+                FRAGILE_WORDS if str(plain(r)).startswith("fragile") else "" for r in _column(it, "robustness")
+            ],
         },
         rc.simplify_m,
         rc.coord_decimals,
@@ -648,6 +692,28 @@ def hotspot_areas_layer(v: _View) -> MapLayer | None:
     )
 
 
+def fragile_layer(v: _View) -> MapLayer | None:
+    """Hotspot areas that few other grids and search radii find (fragile), a layer to switch on beside the hotspot
+    areas (a fragile tasking item says so in its popup and in the list of places)."""
+    s = LAYER_STYLES["fragile_hotspots"]
+    legend = {
+        "title": "Hotspots that depend on the grid",
+        "entries": [entry(s, "Hotspot that depends on the grid: other grid sizes, positions or radii rarely find it")],
+    }
+    return _vector(
+        v,
+        "fragile_hotspots",
+        v.near,
+        "fragile",
+        "Hotspots that depend on the grid",
+        G_CONC,
+        "hs-areas",
+        False,
+        legend,
+        cut=False,
+    )
+
+
 def camera_layers(v: _View) -> list[MapLayer]:
     """Cameras, what they see, the coverage gaps, proposed camera sites and proposed ANPR readers."""
     spec = (
@@ -822,7 +888,7 @@ def _item_list(v: _View, items: MapLayer | None, title: str) -> dict[str, Any]:
                 "rank": p["r"],
                 "id": p["id"],
                 "text": p["place"],
-                "detail": " · ".join(str(x) for x in (p["main"], p["status"], p["id"]) if x),
+                "detail": " · ".join(str(x) for x in (p["main"], p["status"], p.get("fragile", ""), p["id"]) if x),
             }
         )
     return {
@@ -873,6 +939,7 @@ def build_map(res: RunResults, pieces: MapPieces, ward_code: str | None = None, 
         *surface_layers(v),
         *gistar_layers(v),
         hotspot_areas_layer(v),
+        fragile_layer(v),
         emerging_layer(v),
         *camera_layers(v),
         *ward_layers(v),

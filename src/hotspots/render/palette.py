@@ -15,6 +15,8 @@ near-repeat risk           sequential purples (Purples)             shaded surfa
 Gi* hot and cold spots     diverging red-blue (RdBu, 6 classes)     filled cells
 emerging-hotspot classes   categorical (Okabe-Ito; cold = tints)    filled cells
 hotspot areas              brown ``#8c510a``                        outline, no fill
+hotspots that depend on    pink ``#dd3497``                         dash-dot outline, light fill
+the grid (fragile)
 tasking items              black ``#111111``                        thick outline with a white halo and a
                                                                     numbered rank badge (black disc)
 near-repeat alert zones    purple ``#6a3d9a``                       dashed outline, light fill
@@ -123,6 +125,10 @@ LAYER_STYLES: dict[str, LayerStyle] = {
         "#6a3d9a", fill="#6a3d9a", fill_opacity=0.12, weight=2.0, dash="6 4", symbol="dash"
     ),
     "coverage_gaps": LayerStyle("#e66101", fill="#e66101", fill_opacity=0.15, weight=2.5, dash="1 5", symbol="dot"),
+    # hotspot areas few other grids and search radii find (the map's "hotspot that depends on the grid")
+    "fragile_hotspots": LayerStyle(
+        "#dd3497", fill="#dd3497", fill_opacity=0.12, weight=2.5, dash="9 4 2 4", symbol="dash"
+    ),
     "proposed_sites": LayerStyle("#00441b", fill="#00a651", fill_opacity=0.95, weight=2.0, symbol="square", radius=9),
     "anpr_readers": LayerStyle("#08519c", fill="#56b4e9", fill_opacity=0.95, weight=2.0, symbol="triangle", radius=9),
     "cameras": LayerStyle("#003c30", fill="#01665e", fill_opacity=0.9, weight=1.5, symbol="circle", radius=4),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from .._util import available_workers
 from ..config import Config
 from ..forecast.outlook import ForecastResult, forecast_outlook
 from ..forecast.store import PersistentCache
@@ -38,11 +39,15 @@ def forecast(
     fim_date,
     progress=None,
     pack_dir: Path | None = None,
+    workers: int | None = None,
 ) -> ForecastResult:
     """The forecast from ``fim_date`` with the settings of ``cfg``.
 
     With ``pack_dir`` and ``[output] cache`` (the default) the fitted surfaces are kept in
-    :func:`cache_folder` and reused by the next run on the same data and settings."""
+    :func:`cache_folder` and reused by the next run on the same data and settings. The backtest
+    fits its origins in ``workers`` processes side by side (default: one per available core, one
+    inside a worker of ``hotspots run-boroughs``; :func:`hotspots._util.available_workers`); the
+    result is the same whatever the number."""
     cache = PersistentCache(cache_folder(pack_dir)) if pack_dir is not None and cfg.output.cache else None
     result = forecast_outlook(
         incidents,
@@ -55,6 +60,7 @@ def forecast(
         fortnight_days=cfg.analysis.fortnight_days,
         progress=progress,
         cache=cache,
+        workers=available_workers() if workers is None else workers,
     )
     if cache is not None:
         cache.prune()
@@ -66,5 +72,10 @@ def run(res: RunResults) -> ForecastResult:
 
 
 STAGE: Stage[ForecastResult] = Stage(
-    name="forecast", title="forecast", sections=("forecast", "analysis", "project"), depends_on=(), run=run
+    name="forecast",
+    title="forecast",
+    sections=("forecast", "analysis", "project"),
+    depends_on=(),
+    run=run,
+    background=True,
 )

@@ -30,5 +30,10 @@ def run(res: RunResults) -> NearRepeatResult:
 
 
 STAGE: Stage[NearRepeatResult] = Stage(
-    name="nearrepeat", title="nearrepeat", sections=("nearrepeat", "project"), depends_on=(), run=run
+    name="nearrepeat",
+    title="nearrepeat",
+    sections=("nearrepeat", "project"),
+    depends_on=(),
+    run=run,
+    background=True,
 )

@@ -21,14 +21,17 @@ list).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+from .._util import available_workers
 from ..announce import reporting_to
 from ..config import SECTIONS
 from ..errors import InputError, PrecisionError
 from ..progress import Reporter
+from .background import Background, can_fork
 from .results import _STAGE_FIELDS, RunResults
 
 R = TypeVar("R")
@@ -45,7 +48,10 @@ class Stage(Generic[R]):
     ``title`` the words on the progress line (and the manifest's timing key);
     ``sections`` the config sections it reads; ``depends_on`` the stages whose
     results it reads (they must come earlier); ``optional`` stages may be left
-    out of a run (``stages=``) and may refuse on the data.
+    out of a run (``stages=``) and may refuse on the data. A ``background`` stage
+    (it must depend on no other) may run in a forked process from the start of the
+    run while the others run here (:mod:`.background`), when the machine has a core
+    to spare; its result is the same either way.
     """
 
     name: str
@@ -54,6 +60,7 @@ class Stage(Generic[R]):
     depends_on: tuple[str, ...]
     run: Callable[[RunResults], R]
     optional: bool = True
+    background: bool = False
 
     def __post_init__(self) -> None:
         if self.name not in _STAGE_FIELDS:
@@ -61,6 +68,8 @@ class Stage(Generic[R]):
         unknown = [s for s in self.sections if s not in SECTIONS]
         if unknown:
             raise ValueError(f"stage {self.name!r} reads unknown config section(s) {unknown}.")
+        if self.background and self.depends_on:
+            raise ValueError(f"stage {self.name!r} runs in the background, so it may not depend on other stages.")
 
 
 def check_order(stages: Sequence[Stage]) -> None:
@@ -76,33 +85,68 @@ def check_order(stages: Sequence[Stage]) -> None:
 
 
 def run_stages(
-    res: RunResults, stages: Sequence[Stage], only: Sequence[str] | None = None, reporter: Reporter | None = None
+    res: RunResults,
+    stages: Sequence[Stage],
+    only: Sequence[str] | None = None,
+    reporter: Reporter | None = None,
+    background: bool | None = None,
 ) -> RunResults:
     """Run ``stages`` in order on ``res`` and return the results with each stage's attribute filled.
 
     ``only`` limits the optional stages run (None = all); the others are
     recorded as "not requested for this run". Stages whose result is already
     present are skipped. Automatic choices made inside are announced to
-    ``reporter``.
+    ``reporter``. ``background`` (default: when this machine has more than one
+    core for this process, :func:`hotspots._util.available_workers`) starts the
+    ``background`` stages in forked processes first and collects each when a later
+    stage depends on it, or at the end; the results are the same either way.
     """
     check_order(stages)
     rep = reporter or Reporter(quiet=True)
     not_run = dict(res.not_run)
+    if background is None:
+        background = available_workers() > 1
+    wanted = [st for st in stages if not res.ran(st.name) and (only is None or not st.optional or st.name in only)]
+    pending: dict[str, tuple[Stage, Background]] = {}
     with reporting_to(rep.chose):
-        for st in stages:
-            if res.ran(st.name):
-                continue
-            if only is not None and st.optional and st.name not in only:
-                not_run[st.name] = "not requested for this run"
-                continue
-            try:
-                with rep.stage(st.title):
-                    result = st.run(res)
-            except REFUSALS as exc:
-                if not st.optional:
-                    raise
-                not_run[st.name] = str(exc)
-                rep.say(f"  {st.name} not run: {exc}")
-                continue
-            res = dataclasses.replace(res, **{st.name: result})
-    return dataclasses.replace(res, not_run=not_run)
+        try:
+            if background and can_fork():
+                for st in wanted:
+                    if st.background:
+                        pending[st.name] = (st, Background(st.run, res))
+            for st in stages:
+                for dep in st.depends_on:
+                    if dep in pending:
+                        res = _run_one(pending[dep][0], res, rep, not_run, pending.pop(dep)[1].result)
+                if st.name in pending:
+                    rep.timings.setdefault(st.title, 0.0)  # its step keeps its place in the run's list
+                    continue
+                if res.ran(st.name):
+                    continue
+                if only is not None and st.optional and st.name not in only:
+                    not_run[st.name] = "not requested for this run"
+                    continue
+                res = _run_one(st, res, rep, not_run, functools.partial(st.run, res))
+            for name in list(pending):
+                res = _run_one(pending[name][0], res, rep, not_run, pending.pop(name)[1].result)
+        finally:
+            for _st, job in pending.values():
+                job.cancel()
+    order = {st.name: i for i, st in enumerate(stages)}
+    first = [k for k in res.not_run if k in not_run]
+    later = sorted((k for k in not_run if k not in res.not_run), key=lambda k: order.get(k, len(order)))
+    return dataclasses.replace(res, not_run={k: not_run[k] for k in first + later})
+
+
+def _run_one(st: Stage, res: RunResults, rep: Reporter, not_run: dict, compute: Callable[[], Any]) -> RunResults:
+    """``res`` with ``st``'s result from ``compute()``, or with the reason it refused in ``not_run``."""
+    try:
+        with rep.stage(st.title):
+            result = compute()
+    except REFUSALS as exc:
+        if not st.optional:
+            raise
+        not_run[st.name] = str(exc)
+        rep.say(f"  {st.name} not run: {exc}")
+        return res
+    return dataclasses.replace(res, **{st.name: result})

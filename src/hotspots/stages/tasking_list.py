@@ -123,7 +123,9 @@ def item_columns(harm_unit: str = "count") -> tuple[TaskingColumn, ...]:
         c(
             "robustness",
             "Robustness",
-            "share of other grids and search radii that find the place's hotspot; fragile below the threshold",
+            "share of other grids and search radii that find the place's hotspot; fragile (a hotspot that depends "
+            "on the grid) when few do: it may be an accident of where the grid lines fall, so check it on the map "
+            "before tasking patrols to it",
         ),
         c("near_repeat_window", "Near repeat", "the date a live near-repeat alert zone at the place runs to"),
         c("peak_days", "Peak days", "the two busiest days of each problem, with their share"),

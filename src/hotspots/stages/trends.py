@@ -44,5 +44,10 @@ def run(res: RunResults) -> TrendsResult:
 
 
 STAGE: Stage[TrendsResult] = Stage(
-    name="trends", title="trends", sections=("trends", "exceptions", "analysis"), depends_on=(), run=run
+    name="trends",
+    title="trends",
+    sections=("trends", "exceptions", "analysis"),
+    depends_on=(),
+    run=run,
+    background=True,
 )

@@ -46,6 +46,7 @@ from ..analysis.harm import with_harm
 from ..config import Config
 from ..config.sections import ExperimentConfig
 from ..errors import InputError
+from ..geo.study_area import read_vector
 from ..stages.dosage_result import DosageResult
 from ..stages.experiment_result import (
     DESIGN_FILE,
@@ -57,8 +58,17 @@ from ..stages.experiment_result import (
 )
 from ..stages.registry import REFUSALS, Stage
 from ..stages.results import RunResults
+from .previous import pack_date, read_previous_items
 
-__all__ = ["NOTHING_TO_DO", "STAGE", "draw_plan", "evaluate_plan", "read_plan"]
+__all__ = [
+    "NOTHING_TO_DO",
+    "STAGE",
+    "draw_plan",
+    "evaluate_plan",
+    "places_from_file",
+    "places_from_pack",
+    "read_plan",
+]
 
 #: Reason recorded when there is no experiment to draw or evaluate.
 NOTHING_TO_DO = "no patrol experiment set ([experiment] kind) and none running from the last meeting"
@@ -179,6 +189,74 @@ def _place_names(items: gpd.GeoDataFrame) -> dict[str, str]:
     if "place_name" not in items.columns:
         return {str(i): "" for i in items["item_id"]}
     return {str(i): _text(n) for i, n in zip(items["item_id"], items["place_name"], strict=True)}
+
+
+# --------------------------------------------------------------------------- places to randomise
+def places_from_pack(pack: str | Path, crs: str) -> tuple[gpd.GeoDataFrame, pd.Timestamp | None]:
+    """The ranked places of a FIM pack's list (its ``layers.gpkg``, layer ``tasking_items``: ``item_id``,
+    ``place_name``, ``ward_code``, ``ward_name``, polygons reprojected to ``crs``) and its meeting date (None when
+    the pack does not record one). Closed items are left out. An :class:`InputError` names the pack and the fix."""
+    folder = Path(pack)
+    if not folder.is_dir():
+        raise InputError(f"{pack}: not a folder; give the folder of a FIM pack written by `hotspots run`.")
+    items = read_previous_items(folder, crs)
+    if "status" in items.columns:
+        items = items[items["status"].astype(str) != "closed"]
+    if "item_id" not in items.columns or not len(items):
+        raise InputError(f"{folder / 'layers.gpkg'}: the list has no places to randomise; give a pack with a list.")
+    items = items.assign(item_id=items["item_id"].astype(str)).reset_index(drop=True)
+    return items, pack_date(folder)
+
+
+def places_from_file(
+    path: str | Path,
+    wards: gpd.GeoDataFrame,
+    crs: str,
+    *,
+    id_column: str = "item_id",
+    name_column: str = "",
+) -> gpd.GeoDataFrame:
+    """Places to randomise from a vector file (GeoPackage, GeoJSON, shapefile) of polygons: ``id_column`` (one
+    distinct id per place) and, when given, ``name_column``; each place belongs to the ward (``wards``:
+    ``ward_code``, ``ward_name``, in ``crs``) holding most of its area, and so to that ward's Safer Neighbourhood
+    Team. Polygons reprojected to ``crs`` (metres). Every refusal names the file, the column or the row."""
+    f = Path(path)
+    g = read_vector(f, "places", crs=crs)
+    if id_column not in g.columns:
+        cols = [str(c) for c in g.columns if c != g.geometry.name]
+        raise InputError(f"{f}: no column {id_column!r} of place ids (columns: {cols}); name it with --id-column.")
+    if name_column and name_column not in g.columns:
+        raise InputError(f"{f}: no column {name_column!r} of place names; check --name-column.")
+    ids = g[id_column].map(_text).str.strip()
+    for k, (pid, geom) in enumerate(zip(ids, g.geometry, strict=True)):
+        if not pid:
+            raise InputError(f"{f}: feature {k + 1} has no {id_column!r}; give every place an id.")
+        if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            kind = "no geometry" if geom is None or geom.is_empty else f"a {geom.geom_type}"
+            raise InputError(
+                f"{f}: place {pid!r} (feature {k + 1}) has {kind}; a place must be a polygon (draw its area, or "
+                "buffer a point by the patrol's reach)."
+            )
+    dup = sorted(ids[ids.duplicated()].unique())
+    if dup:
+        raise InputError(f"{f}: place id(s) {dup[:5]} appear more than once in {id_column!r}; give each place one id.")
+    out = gpd.GeoDataFrame(
+        {"item_id": ids.to_numpy(), "place_name": g[name_column].map(_text) if name_column else ""},
+        geometry=g.geometry.to_numpy(),
+        crs=g.crs,
+    )
+    ov = gpd.overlay(
+        out[["item_id", "geometry"]],
+        wards[["ward_code", "ward_name", "geometry"]],
+        how="intersection",
+        keep_geom_type=True,
+    )
+    ov = ov.assign(a=ov.geometry.area).sort_values(["item_id", "a", "ward_code"], ascending=[True, False, True])
+    best = ov.drop_duplicates("item_id").set_index("item_id")
+    return out.assign(
+        ward_code=out["item_id"].map(best["ward_code"]).fillna(""),
+        ward_name=out["item_id"].map(best["ward_name"]).fillna(""),
+    )
 
 
 # --------------------------------------------------------------------------- reading a pack's design back

@@ -41,6 +41,7 @@ from ..announce import choose
 from ..config.sections import TaskingConfig
 from ..coverage.report import CoverageResult
 from ..geo.grid import Grid
+from ..geo.streets import location_text, place_of
 from ..stages.results import RunResults
 from ..vocabulary import crime_type_label
 from .pieces import HOTSPOT, NEAR_REPEAT, Piece, run_pieces
@@ -262,38 +263,6 @@ def location_words(texts: list[tuple[str, int]]) -> str:
     top = [t for t, _ in texts[:2]]
     more = len(texts) - len(top)
     return "; ".join(top) + (f" and {more} other location{'s' if more != 1 else ''}" if more > 0 else "")
-
-
-#: police.uk's generic snap-point names (a kind of place, not a street), lower case.
-GENERIC_SNAPS = frozenset(
-    {
-        "airport/airfield",
-        "ambulance station",
-        "bus/coach station",
-        "conference/exhibition centre",
-        "fire station",
-        "further/higher educational building",
-        "hospital",
-        "nightclub",
-        "park/open space",
-        "parking area",
-        "pedestrian subway",
-        "petrol station",
-        "police station",
-        "prison",
-        "shopping area",
-        "sports/recreation area",
-        "supermarket",
-        "theatre/concert hall",
-        "theme/adventure park",
-    }
-)
-
-
-def street_of(location_text: str) -> str:
-    """A location text without police.uk's "On or near " prefix."""
-    t = location_text.strip()
-    return t[len("On or near ") :].strip() if t.lower().startswith("on or near ") else t
 
 
 def counts_words(counts: list[tuple[str, int]]) -> str:
@@ -597,11 +566,12 @@ def _place_name(
         k = int(np.argmin(d))
         if d[k] <= distance:
             return f"{tc[1][k]} town centre"
-    names = [street_of(t) for t, _ in locs]
-    street = names[0] if names else ""
-    if street.lower() in GENERIC_SNAPS:  # "Shopping Area": say which street it is by
-        named = next((n for n in names[1:6] if n.lower() not in GENERIC_SNAPS), "")
-        street = f"{street} by {named}" if named else street
+    texts = [location_text(t) for t, _ in locs]
+    first = texts[0] if texts else ""
+    street = place_of(first)
+    if first and not street:  # a kind of place ("Shopping Area"): say which street it is by
+        named = next((n for n in map(place_of, texts[1:6]) if n), "")
+        street = f"{first} by {named}" if named else first
     if street and ward_name:
         return f"{street}, {ward_name}"
     return street or ward_name or "unnamed place"

@@ -129,7 +129,7 @@ def read_previous_items(pack: Path, crs: str | None = None) -> gpd.GeoDataFrame:
     return prev.to_crs(crs) if prev.crs is not None else prev.set_crs(crs)
 
 
-def _pack_date(pack: Path) -> pd.Timestamp | None:
+def pack_date(pack: Path) -> pd.Timestamp | None:
     """The previous meeting's date: ``fim_date`` of its manifest.json, else its folder name."""
     man = pack / "manifest.json"
     if man.exists():
@@ -190,7 +190,7 @@ def read_previous_list(pack: Path, crs: str) -> PreviousList:
             "in tasking.csv; they cannot be continued and are not listed as closed"
         )
     items = gpd.GeoDataFrame(table[keep].reset_index(drop=True), geometry=[g for g in geoms if g is not None], crs=crs)
-    return PreviousList(pack=pack, items=items, fim_date=_pack_date(pack), polygons=polygons, notes=tuple(notes))
+    return PreviousList(pack=pack, items=items, fim_date=pack_date(pack), polygons=polygons, notes=tuple(notes))
 
 
 def _geometries(

@@ -65,8 +65,14 @@ def item_robustness(conc: ConcentrationResult, items: gpd.GeoDataFrame) -> list[
     return out
 
 
+#: How the tasking list and the maps call a fragile hotspot, in plain words.
+FRAGILE_WORDS = "hotspot that depends on the grid"
+
+
 def robustness_words(value: float, fragile_below: float) -> str:
-    """ "robust (92%)", "fragile (25%)" or "" (not tested)."""
+    """ "robust (92%)", "fragile: hotspot that depends on the grid (25%)" or "" (not tested)."""
     if not np.isfinite(value):
         return ""
-    return f"{'fragile' if value < fragile_below else 'robust'} ({value:.0%})"
+    if value < fragile_below:
+        return f"fragile: {FRAGILE_WORDS} ({value:.0%})"
+    return f"robust ({value:.0%})"

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ...stages.results import RunResults, TaskingList
+from ...tasking.stability import FRAGILE_WORDS
 from .common import data_period, data_source, day, env, meeting_line
 
 #: Columns the card shows in its title (rank, place, id, status) or its tactics table (tactic, dosage, owner).
@@ -72,6 +73,7 @@ def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files:
                 ],
                 "tactics": _tactics(tasking, item_id, r),
                 "summary": [_text(k, r.get(k)) for k in summary_keys],
+                "fragile": _text("robustness", r.get("robustness")).startswith("fragile"),
             }
         )
     ctx = {
@@ -90,6 +92,7 @@ def render_tasking(res: RunResults, tasking: TaskingList, out: Path, ward_files:
         "omitted": list(tasking.omitted_notes()),
         "column_notes": [{"label": c.label, "description": c.description} for c in cols],
         "items": items,
+        "fragile_words": FRAGILE_WORDS,
     }
     p = out / "tasking.html"
     p.write_text(env().get_template("tasking.html").render(**ctx), encoding="utf-8")

@@ -192,6 +192,27 @@
     return group;
   }
 
+  // A town-centre name whose point a rank badge covers moves just above (or below) the badge, at every zoom.
+  var BADGE_GAP = 16;   // half the badge (13 px) and a 3 px gap
+  function dodgeBadges(rows, cache) {
+    var on = registry.items && map.hasLayer(registry.items);
+    var badges = on ? Object.keys(items).map(function (id) { return map.latLngToContainerPoint(items[id].at); }) : [];
+    for (var i = 0; i < rows.length; i++) {
+      if (!cache[i] || rows[i][5] !== 'town' || rows[i][3]) continue;
+      var span = cache[i].getElement() && cache[i].getElement().firstChild;
+      if (!span) continue;
+      var p = map.latLngToContainerPoint([rows[i][0], rows[i][1]]);
+      var w = span.offsetWidth / 2 + BADGE_GAP, h = span.offsetHeight;
+      var hit = null;
+      for (var k = 0; k < badges.length && !hit; k++) {
+        if (Math.abs(badges[k].x - p.x) < w && Math.abs(badges[k].y - p.y) < h / 2 + BADGE_GAP) hit = badges[k];
+      }
+      if (!hit) { span.style.transform = ''; continue; }
+      var dy = hit.y - p.y, y = dy >= 0 ? dy - BADGE_GAP - h : dy + BADGE_GAP;
+      span.style.transform = 'translate(-50%, ' + Math.round(y) + 'px)';
+    }
+  }
+
   function labelLayer(spec) {
     var rows = spec.rows || [], cache = new Array(rows.length), group = L.layerGroup();
     function make(r) {
@@ -211,8 +232,10 @@
         if (want && !cache[i]) { cache[i] = make(rows[i]); group.addLayer(cache[i]); }
         else if (!want && cache[i]) { group.removeLayer(cache[i]); cache[i] = null; }
       }
+      dodgeBadges(rows, cache);
     }
     map.on('zoomend moveend', refresh);
+    map.on('layeradd layerremove', function (e) { if (e.layer === registry.items) setTimeout(refresh, 0); });
     group.on('add', function () { setTimeout(refresh, 0); });
     return group;
   }

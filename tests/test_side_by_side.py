@@ -1,0 +1,167 @@
+"""Work done side by side (forecast fits in worker processes, the forecast stage in a background process)
+gives exactly what the one-after-another path gives: the same surfaces, scores, announcements, refusals
+and, for the demo, the same pack bytes."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import os
+
+import numpy as np
+import pytest
+from test_forecast_store import ORIGINS, _events, _methods, _same
+
+from hotspots.announce import announce
+from hotspots.errors import InputError
+from hotspots.forecast.harness import Horizon, backtest
+from hotspots.forecast.store import PersistentCache
+from hotspots.progress import Reporter
+from hotspots.stages import RunResults, Stage, run_stages
+
+harness = importlib.import_module("hotspots.forecast.harness")
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="side-by-side work needs fork (POSIX)")
+
+
+@pytest.fixture
+def in_workers(monkeypatch):
+    """Records how many origins each call fitted in worker processes."""
+    sizes: list[int] = []
+    real = harness._fit_in_workers
+
+    def recording(*args, **kwargs):
+        out = real(*args, **kwargs)
+        sizes.append(len(out))
+        return out
+
+    monkeypatch.setattr(harness, "_fit_in_workers", recording)
+    return sizes
+
+
+@needs_fork
+def test_backtest_fitted_in_workers_equals_the_serial_backtest(tmp_path, in_workers):
+    ev, grid = _events()
+    serial = backtest(ev, grid, _methods(), ORIGINS, Horizon(14), keep_surfaces=True, workers=1)
+    assert in_workers == [0]
+    side = backtest(ev, grid, _methods(), ORIGINS, Horizon(14), keep_surfaces=True, workers=2)
+    assert in_workers[-1] == len(ORIGINS)  # every origin was fitted in a worker, none here
+    _same(serial, side)  # scores, curves and every surface, bit for bit
+    assert (side.scores["fit_s"] > 0).all()  # the workers' own fitting seconds
+
+
+@needs_fork
+def test_fits_made_in_workers_are_kept_for_the_next_run(tmp_path, in_workers, monkeypatch):
+    ev, grid = _events()
+    first = backtest(ev, grid, _methods(), ORIGINS, Horizon(14), cache=PersistentCache(tmp_path), workers=2)
+    assert in_workers == [len(ORIGINS)]
+    fits = {"n": 0}
+    real = harness.fit_predict
+
+    def counting(method, history, name=""):
+        fits["n"] += 1
+        return real(method, history, name)
+
+    monkeypatch.setattr(harness, "fit_predict", counting)
+    warm = PersistentCache(tmp_path)
+    again = backtest(ev, grid, _methods(), ORIGINS, Horizon(14), cache=warm, workers=2)
+    assert in_workers[-1] == 0 and fits["n"] == 0  # nothing left to fit: no worker was started
+    assert warm.hits == 3 * len(ORIGINS)
+    cols = [c for c in first.scores.columns if c != "fit_s"]
+    assert first.scores[cols].equals(again.scores[cols])
+    # one incident moved: the affected surfaces are fitted again (in workers), the scores follow the data
+    moved = type(ev)(ev.x.copy(), ev.y, ev.t, ev.t_end, ev.precision)
+    moved.x[np.argmax(ev.t < ev.t.min() + 30)] += 500.0
+    backtest(moved, grid, _methods(), ORIGINS, Horizon(14), cache=PersistentCache(tmp_path), workers=2)
+    assert in_workers[-1] == len(ORIGINS)
+
+
+def _stage(run, background=True):
+    return Stage(
+        name="forecast", title="forecast", sections=("forecast",), depends_on=(), run=run, background=background
+    )
+
+
+def _made_elsewhere(_res):
+    announce("the method was chosen for a reason")
+    return ("made in", os.getpid())
+
+
+def _refuses(_res):
+    announce("looked at the data first")
+    raise InputError("too little history for this")
+
+
+def _fails(_res):
+    raise ZeroDivisionError("a fault, not a refusal")
+
+
+@needs_fork
+def test_a_background_stage_returns_its_result_and_replays_its_announcements():
+    out = io.StringIO()
+    rep = Reporter(stream=out)
+    res = run_stages(RunResults(inputs=None), [_stage(_made_elsewhere)], reporter=rep, background=True)
+    assert res.forecast[0] == "made in" and res.forecast[1] != os.getpid()  # it ran in another process
+    assert "chose: the method was chosen for a reason" in out.getvalue()
+    assert list(rep.timings) == ["forecast"]
+    here = run_stages(RunResults(inputs=None), [_stage(_made_elsewhere)], background=False)
+    assert here.forecast[1] == os.getpid()
+
+
+@needs_fork
+def test_a_background_stage_refuses_and_fails_as_it_would_here():
+    both = [
+        run_stages(RunResults(inputs=None), [_stage(_refuses)], reporter=Reporter(quiet=True), background=b)
+        for b in (True, False)
+    ]
+    assert [r.not_run for r in both] == [{"forecast": "too little history for this"}] * 2
+    assert all(r.forecast is None for r in both)
+    for b in (True, False):
+        with pytest.raises(ZeroDivisionError, match="a fault, not a refusal"):
+            run_stages(RunResults(inputs=None), [_stage(_fails)], background=b)
+
+
+def test_a_background_stage_may_not_depend_on_another():
+    with pytest.raises(ValueError, match="background"):
+        Stage(name="forecast", title="f", sections=(), depends_on=("surfaces",), run=_fails, background=True)
+
+
+@needs_fork
+@pytest.mark.slow
+def test_the_demo_pack_is_the_same_built_side_by_side_or_one_step_after_another(tmp_path, monkeypatch):
+    """Every file of the demo pack, byte for byte (packdiff too: tables, rasters, layers), with the learned
+    model among the candidates so that the backtest's slow fits run in worker processes."""
+    from conftest import DEMO_DATE, fast_config
+    from packdiff import compare_packs
+    from test_rerun_identical import differences
+
+    from hotspots import pipeline
+
+    registry = importlib.import_module("hotspots.stages.registry")
+    stage = importlib.import_module("hotspots.stages.forecast")
+    cfg = fast_config().override("forecast", candidates=["naive_12m", "longrun_counts", "learned"])
+    packs = {}
+    for label, cores in (("one after another", 1), ("side by side", 2)):
+        monkeypatch.setattr(registry, "available_workers", lambda cores=cores: cores)
+        monkeypatch.setattr(stage, "available_workers", lambda cores=cores: cores)
+        packs[label] = tmp_path / label / f"fim-{DEMO_DATE}"
+        pipeline.run(cfg, fim_date=DEMO_DATE, out_dir=packs[label], quiet=True)
+    slow, fast = packs.values()
+    assert differences(slow, fast) == []
+    assert compare_packs(slow, fast) == []
+    assert (fast / "gis" / "forecast_expected.tif").exists()
+
+
+def test_hotspots_workers_caps_the_processes_and_a_bad_value_is_named(monkeypatch):
+    from hotspots._util import available_workers
+    from hotspots.errors import ConfigError
+
+    monkeypatch.delenv("HOTSPOTS_WORKERS", raising=False)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert available_workers() == cores
+    monkeypatch.setenv("HOTSPOTS_WORKERS", "1")
+    assert available_workers() == 1
+    monkeypatch.setenv("HOTSPOTS_WORKERS", "64")
+    assert available_workers() == cores  # never more than the cores this process may use
+    monkeypatch.setenv("HOTSPOTS_WORKERS", "two")
+    with pytest.raises(ConfigError, match="HOTSPOTS_WORKERS='two'"):
+        available_workers()
