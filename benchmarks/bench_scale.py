@@ -29,6 +29,7 @@ table and ``benchmarks/scaling.png`` in ``benchmarks/README.md``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -206,6 +207,9 @@ def ensure_dataset(n: int) -> Path:
     root = DATA / f"n{n}"
     meta = root / "london.json"
     if meta.exists() and json.loads(meta.read_text())["params"]["n_incidents"] == n:
+        from hotspots.scale.london import write_borough_configs
+
+        write_borough_configs(root)  # the configs of this version (the data are unchanged)
         return root
     subprocess.run(
         [PY, "-m", "hotspots.cli", "london-data", "--out", str(root), "--incidents", str(n), "-q"],
@@ -364,6 +368,77 @@ def packs_benchmark(root: Path, k: int = 4) -> dict:
     return out
 
 
+def run_tree(cmd: list[str], env=None, cwd=REPO) -> dict:
+    """Run ``cmd`` in a fresh process; wall and CPU seconds of its whole process tree, the peak resident
+    memory of its largest process (``wait4``'s ``ru_maxrss``, MB), the peak of the tree's summed
+    resident memory (sampled every 0.2 s, MB) and the 1-minute load average before and after."""
+    import tempfile
+
+    import psutil
+
+    load0 = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile() as errf:  # a file, not a pipe: a chatty tree never blocks on a full pipe
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errf)
+        top = psutil.Process(proc.pid)
+        tree_peak = 0
+        while True:
+            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)  # wait4 (not poll) keeps the tree's rusage
+            if pid:
+                break
+            total = 0
+            with contextlib.suppress(psutil.Error):
+                for p in [top, *top.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        total += p.memory_info().rss
+            tree_peak = max(tree_peak, total)
+            time.sleep(0.2)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        errf.seek(0)
+        err = errf.read().decode(errors="replace")
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
+    return {
+        "wall_s": wall,
+        "cpu_s": ru.ru_utime + ru.ru_stime,
+        "maxrss_mb": ru.ru_maxrss / 1024,
+        "tree_peak_mb": tree_peak / 2**20,
+        "load_start": load0,
+        "load_end": os.getloadavg()[0],
+    }
+
+
+def london_packs_benchmark(root: Path) -> dict:
+    """All 33 FIM packs of the London dataset: `hotspots run-boroughs ... --scheduler local` (one
+    single-threaded worker per core), timed as one process tree."""
+    import tempfile
+
+    from hotspots.scale.london import borough_configs
+
+    cfgs = [str(p) for p in borough_configs(root)]
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [PY, "-m", "hotspots.cli", "run-boroughs", *cfgs, "--date", FIM_DATE, "--out", tmp, "-q"]
+        m = run_tree([*cmd, "--scheduler", "local"])
+        packs = sum(1 for c in cfgs if (Path(tmp) / Path(c).stem / "manifest.json").is_file())
+    assert packs == len(cfgs), f"only {packs} of {len(cfgs)} packs were written"
+    return {**m, "boroughs": len(cfgs), "cores": os.cpu_count()}
+
+
+def barnet_memory() -> dict:
+    """Peak memory of one borough pack: Barnet (`config/barnet.toml`, 2018-06-15), a fresh process."""
+    import tempfile
+
+    if not (REPO / "config" / "barnet.toml").exists():
+        return {"note": "config/barnet.toml missing"}
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [PY, "-m", "hotspots.cli", "run", "--config", "config/barnet.toml", "--date", "2018-06-15"]
+        try:
+            return run_tree([*cmd, "--out", str(Path(tmp) / "pack"), "--quiet"])
+        except RuntimeError as exc:
+            return {"note": f"the Barnet pack did not run: {str(exc)[-300:]}"}
+
+
 def run() -> list[dict]:
     """Measure everything; return the rows for the results table (the largest size and the checks)."""
     runs = []
@@ -378,21 +453,79 @@ def run() -> list[dict]:
                 f"peak {m['maxrss_mb']:7.0f} MB",
                 flush=True,
             )
-    cs = cold_start()
-    pk = packs_benchmark(ensure_dataset(max(SIZES)))
-    print(
-        f"  run-boroughs, {pk['boroughs']} packs: serial {pk['serial_s']:.1f} s, Dask (2 local workers) "
-        f"{pk['dask_s']:.1f} s, equal {pk['equal']}",
-        flush=True,
-    )
+    return run_packs(runs)
+
+
+def forecast_setting_benchmark(root: Path, code: str = "LB01") -> dict:
+    """One London borough's pack in a fresh process with the configs' fixed forecast method, and with
+    ``[forecast] method = "auto"`` (every candidate backtested in the borough): what the force-wide
+    setting saves."""
+    import tempfile
+
+    fixed_cfg = root / "configs" / f"{code}.toml"
+    text = fixed_cfg.read_text(encoding="utf-8")
+    method = re.search(r'^method = "([^"]+)"', text, re.M)
+    assert method, f"{fixed_cfg} sets no [forecast] method"
+    out = {"borough": code, "method": method.group(1)}
+    with tempfile.TemporaryDirectory(dir=root / "configs") as tmp:  # beside the configs: same relative paths
+        auto_cfg = Path(tmp).parent / f"auto-{Path(tmp).name}.toml"
+        auto_cfg.write_text(text.replace(method.group(0), 'method = "auto"'), encoding="utf-8")
+        try:
+            for name, cfg in (("fixed", fixed_cfg), ("auto", auto_cfg)):
+                cmd = [PY, "-m", "hotspots.cli", "run", "--config", str(cfg), "--date", FIM_DATE]
+                out[name] = run_tree([*cmd, "--out", str(Path(tmp) / name), "--quiet"])
+        finally:
+            auto_cfg.unlink(missing_ok=True)
+    return out
+
+
+#: The whole-process measurements of ``run_packs`` (``--parts`` picks some).
+PARTS = ("cold_start", "packs", "london_packs", "barnet", "forecast_setting")
+
+
+def run_packs(runs: list[dict], parts=PARTS) -> list[dict]:
+    """The whole-process measurements (cold start, packs, memory, the forecast setting) named in ``parts``;
+    the others are kept from ``results/scale_runs.json``. Saved there with ``runs``; returns the rows."""
+    runs_file = HERE / "results" / "scale_runs.json"
+    data = json.loads(runs_file.read_text()) if set(parts) != set(PARTS) and runs_file.exists() else {}
+    data["runs"] = runs
+    root = ensure_dataset(max(SIZES))
+    if "cold_start" in parts:
+        data["cold_start"] = cold_start()
+    if "packs" in parts:
+        pk = data["packs"] = packs_benchmark(root)
+        print(
+            f"  run-boroughs, {pk['boroughs']} packs: serial {pk['serial_s']:.1f} s, Dask (2 local workers) "
+            f"{pk['dask_s']:.1f} s, equal {pk['equal']}",
+            flush=True,
+        )
+    if "london_packs" in parts:
+        lp = data["london_packs"] = london_packs_benchmark(root)
+        print(
+            f"  run-boroughs, all {lp['boroughs']} packs, --scheduler local: {lp['wall_s']:.0f} s wall, "
+            f"{lp['cpu_s']:.0f} s CPU, largest process {lp['maxrss_mb']:.0f} MB, load {lp['load_start']:.1f}"
+            f"-{lp['load_end']:.1f}",
+            flush=True,
+        )
+    if "barnet" in parts:
+        data["barnet"] = barnet_memory()
+        print(f"  Barnet pack: {data['barnet']}", flush=True)
+    if "forecast_setting" in parts:
+        data["forecast_setting"] = forecast_setting_benchmark(root)
+        print(f"  forecast setting: {data['forecast_setting']}", flush=True)
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "scale_runs.json").write_text(
-        json.dumps({"runs": runs, "cold_start": cs, "packs": pk}, indent=2)
+    runs_file.write_text(json.dumps(data, indent=2))
+    return _rows(
+        runs,
+        data["cold_start"],
+        data.get("packs"),
+        data.get("london_packs"),
+        data.get("barnet"),
+        data.get("forecast_setting"),
     )
-    return _rows(runs, cs, pk)
 
 
-def _rows(runs, cs, pk=None) -> list[dict]:
+def _rows(runs, cs, pk=None, lp=None, bm=None, fs=None) -> list[dict]:
     nmax = max(r["n"] for r in runs)
     top = {r["stage"]: r for r in runs if r["n"] == nmax}
     rows = []
@@ -453,6 +586,56 @@ def _rows(runs, cs, pk=None) -> list[dict]:
                 "each pack equal to the serial pack's (asserted); 2 cores shared with other work",
             }
         )
+    if lp:
+        rows.append(
+            {
+                "benchmark": f"scale: all {lp['boroughs']} FIM packs of the {max(r['n'] for r in runs):,}-incident "
+                "London, `run-boroughs --scheduler local`",
+                "ours_s": lp["wall_s"],
+                "peer": "",
+                "peer_s": None,
+                "ratio": None,
+                "equal": None,
+                "notes": f"{_packs_sentence(lp)} Goal: at most 240 s on {lp['cores']} cores: "
+                + ("met." if lp["wall_s"] <= 240 else "not met on this wall clock (shared machine: see the load).")
+                + (
+                    f" CPU / cores = {lp['cpu_s'] / lp['cores']:.0f} s: an estimate of the wall time with the "
+                    f"{lp['cores']} cores to itself (CPU seconds also grow when the cores are shared)."
+                ),
+            }
+        )
+    if bm and "wall_s" in bm:
+        rows.append(
+            {
+                "benchmark": "memory: Barnet pack (`config/barnet.toml`, 2018-06-15), fresh process",
+                "ours_s": bm["wall_s"],
+                "peer": "",
+                "peer_s": None,
+                "ratio": None,
+                "equal": None,
+                "notes": f"peak resident memory {bm['maxrss_mb']:.0f} MB (largest process, ru_maxrss); the whole "
+                f"process tree at most {bm['tree_peak_mb']:.0f} MB (sampled every 0.2 s); goal under 1 GB: "
+                + ("met" if max(bm["maxrss_mb"], bm["tree_peak_mb"]) < 1024 else "NOT met")
+                + f". {bm['cpu_s']:.1f} s CPU; load average {bm['load_start']:.1f}-{bm['load_end']:.1f}.",
+            }
+        )
+    if fs and "auto" in fs:
+        f, a = fs["fixed"], fs["auto"]
+        rows.append(
+            {
+                "benchmark": f"scale: one London borough pack ({fs['borough']}), `[forecast] method = "
+                f'"{fs["method"]}"` (the force-wide setting)',
+                "ours_s": f["cpu_s"],
+                "peer": 'the same pack with method = "auto" (every candidate backtested in the borough)',
+                "peer_s": a["cpu_s"],
+                "ratio": None,
+                "equal": False,
+                "notes": f"CPU seconds of fresh `hotspots run` processes; wall {f['wall_s']:.1f} s vs "
+                f"{a['wall_s']:.1f} s; peak RSS {f['maxrss_mb']:.0f} MB vs {a['maxrss_mb']:.0f} MB; load average "
+                f"{f['load_start']:.1f}-{a['load_end']:.1f}. A settings comparison, not equal work: the packs "
+                "differ in the forecast (a fixed method against each borough's own choice), so no ratio.",
+            }
+        )
     rows.append(
         {
             "benchmark": "cold start: `hotspots --help`",
@@ -465,6 +648,15 @@ def _rows(runs, cs, pk=None) -> list[dict]:
         }
     )
     return rows
+
+
+def _packs_sentence(lp: dict) -> str:
+    return (
+        f"{lp['wall_s']:.0f} s wall ({lp['wall_s'] / 60:.1f} min) incl. starting the cluster, {lp['cpu_s']:.0f} s "
+        f"CPU of the process tree ({lp['cpu_s'] / lp['boroughs']:.1f} s per pack), {lp['cores']} single-threaded "
+        f"workers; largest process peak {lp['maxrss_mb']:.0f} MB, whole tree at most {lp['tree_peak_mb']:.0f} MB; "
+        f"1-min load average {lp['load_start']:.1f} at the start, {lp['load_end']:.1f} at the end."
+    )
 
 
 def _exponent(runs, stage, key: str = "cpu_s") -> str:
@@ -547,6 +739,28 @@ def write_scaling(runs_file: Path = HERE / "results" / "scale_runs.json", readme
             f"{s.get('cpu_s', float('nan')):.1f} s CPU; {s['compiled']} compiled, {s['loaded']} loaded "
             "from the on-disk cache (counted from `NUMBA_DEBUG_CACHE=1`)."
         )
+    lp, bm = data.get("london_packs"), data.get("barnet")
+    if lp:
+        cold.append(
+            f"- All {lp['boroughs']} FIM packs of the {sizes[-1]:,}-incident London with `hotspots run-boroughs "
+            f"configs/LB*.toml --date {FIM_DATE} --out packs --scheduler local` (the London configs' force-wide "
+            f"settings, see `docs/distributed.md`): {_packs_sentence(lp)}"
+        )
+    if bm and "wall_s" in bm:
+        cold.append(
+            f"- One borough pack, Barnet (`hotspots run --config config/barnet.toml --date 2018-06-15`, a fresh "
+            f"process): peak resident memory {bm['maxrss_mb']:.0f} MB for the largest process, "
+            f"{bm['tree_peak_mb']:.0f} MB for the whole process tree; {bm['wall_s']:.1f} s wall, "
+            f"{bm['cpu_s']:.1f} s CPU, load average {bm['load_start']:.1f}-{bm['load_end']:.1f}."
+        )
+    fs = data.get("forecast_setting")
+    if fs and "auto" in fs:
+        cold.append(
+            f"- What the force-wide forecast setting saves, one London borough's pack ({fs['borough']}) in a fresh "
+            f'process: {fs["fixed"]["cpu_s"]:.1f} s CPU with `[forecast] method = "{fs["method"]}"`, '
+            f'{fs["auto"]["cpu_s"]:.1f} s with `method = "auto"` (every candidate backtested in the borough); '
+            f"load average {fs['fixed']['load_start']:.1f}-{fs['auto']['load_end']:.1f}."
+        )
     body = f"{table}\n\n![CPU time per stage against incidents, log-log](scaling.png)\n\n" + "\n".join(cold)
     _plot(runs, HERE / "scaling.png")
     text = readme.read_text() if readme.exists() else ""
@@ -599,6 +813,18 @@ def main() -> None:
     ap.add_argument(
         "--readme-only", action="store_true", help="rewrite the README scaling section from results/scale_runs.json"
     )
+    ap.add_argument(
+        "--packs-only",
+        action="store_true",
+        help="re-measure only the whole-process rows (cold start, FIM packs, Barnet memory, forecast setting); "
+        "the per-stage rows are kept from results/scale_runs.json",
+    )
+    ap.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"with --packs-only: which whole-process measurements to redo (comma-separated of {', '.join(PARTS)}); "
+        "the others are kept from results/scale_runs.json",
+    )
     a = ap.parse_args()
     if a.stage:
         print(json.dumps(stage_worker(a.stage, a.root)))
@@ -606,7 +832,9 @@ def main() -> None:
     if a.readme_only:
         write_scaling()
         return
-    rows = run()
+    runs_file = HERE / "results" / "scale_runs.json"
+    parts = tuple(p.strip() for p in a.parts.split(",") if p.strip())
+    rows = run_packs(json.loads(runs_file.read_text())["runs"], parts) if a.packs_only else run()
     for r in rows:
         print(r)
     (HERE / "results").mkdir(exist_ok=True)

@@ -134,6 +134,29 @@ def test_london_configs_ingest_every_row(small_london):
     assert cfg.grid.cell_size_m == 200.0
 
 
+def test_london_configs_fix_the_forecast_method_and_are_rewritten_unchanged(small_london):
+    from hotspots.config import load_config
+    from hotspots.scale.london import borough_configs, write_borough_configs
+
+    cfg = load_config(small_london.configs[0])
+    assert cfg.forecast.method == "learned"  # a force-wide run: no per-borough backtest of every candidate
+    before = {p.name: p.read_bytes() for p in borough_configs(small_london.root)}
+    p0 = small_london.configs[0]
+    p0.write_text(p0.read_text().replace('method = "learned"', 'method = "auto"'))
+    assert load_config(p0).forecast.method == "auto"
+    written = write_borough_configs(small_london.root)
+    assert [p.name for p in written] == sorted(before)
+    assert {p.name: p.read_bytes() for p in written} == before
+
+
+def test_write_borough_configs_refuses_a_folder_that_is_not_a_dataset(tmp_path):
+    from hotspots.errors import ConfigError
+    from hotspots.scale.london import write_borough_configs
+
+    with pytest.raises(ConfigError, match=r"london\.json"):
+        write_borough_configs(tmp_path)
+
+
 def test_london_generator_is_deterministic(small_london, tmp_path):
     from hotspots.scale.london import LondonParams, generate_london
 
