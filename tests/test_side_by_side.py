@@ -165,3 +165,59 @@ def test_hotspots_workers_caps_the_processes_and_a_bad_value_is_named(monkeypatc
     monkeypatch.setenv("HOTSPOTS_WORKERS", "two")
     with pytest.raises(ConfigError, match="HOTSPOTS_WORKERS='two'"):
         available_workers()
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8") as fh:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in fh)
+    except FileNotFoundError:
+        return False
+
+
+@needs_fork
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+@pytest.mark.parametrize("kind", ["background stage", "forecast workers"])
+def test_a_killed_run_leaves_no_child_running_or_holding_its_folder(tmp_path, kind):
+    """A run killed while its side-by-side processes work: they end with it, and the output folder's
+    lock is free at once for the next run (a child must never keep the folder locked)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from hotspots import outfolder
+
+    out = tmp_path / "pack"
+    start = {
+        "background stage": "b = Background(time.sleep, 120)\n    print(b._proc.pid, flush=True)\n",
+        "forecast workers": (
+            "import multiprocessing\n"
+            "    pool = multiprocessing.get_context('fork').Pool(\n"
+            "        1, initializer=enter_forked_child, initargs=(os.getpid(),))\n"
+            "    r = pool.apply_async(time.sleep, (120,))\n"
+            "    print(pool._pool[0].pid, flush=True)\n"
+        ),
+    }[kind]
+    code = (
+        "import os, time\n"
+        "from hotspots import outfolder\n"
+        "from hotspots.outfolder import enter_forked_child\n"
+        "from hotspots.stages.background import Background\n"
+        f"with outfolder.locked({str(out)!r}):\n"
+        f"    {start}"
+        "    time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    child = int(proc.stdout.readline())
+    assert _running(child)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _running(child):
+        time.sleep(0.05)
+    assert not _running(child), "the child outlived the killed run"
+    with outfolder.locked(out):  # free: raises OutputFolderBusy if a child still held it
+        pass

@@ -62,6 +62,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import sys
 import threading
@@ -500,6 +501,36 @@ def _sync_tree(root: Path) -> None:
         _fsync_dir(Path(dirpath))
 
 
+#: ``prctl`` option: the signal a process gets when the thread that forked it ends (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
+def enter_forked_child(parent_pid: int) -> None:
+    """Call first in a process forked from a run (a stage run beside the others, a forecast worker).
+
+    A run that is killed must leave nothing behind that holds or writes its output folder: the child
+    is killed when its parent ends (Linux ``PR_SET_PDEATHSIG``; it ends at once if the parent
+    ``parent_pid`` is already gone), and its inherited copies of the output folders' locks are
+    pointed at ``/dev/null`` without unlocking (an ``flock`` belongs to the open file, which the
+    parent still holds), so only the parent's copy keeps the folder locked.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (AttributeError, OSError):
+            pass
+    if os.getppid() != parent_pid:
+        os._exit(1)  # the parent ended before the child could ask to follow it
+    nowhere = os.open(os.devnull, os.O_RDWR)
+    try:
+        for held in list(_held.values()):
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(nowhere, held.handle.fileno())
+    finally:
+        os.close(nowhere)
+
+
 __all__ = [
     "COMMON_STEPS",
     "EXCHANGE_STEPS",
@@ -509,6 +540,7 @@ __all__ = [
     "OutputFolderBusy",
     "OutputFolderError",
     "absolute",
+    "enter_forked_child",
     "exchange",
     "journal_path",
     "leftovers",

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError, LookAheadError
 from ..geo.grid import Grid
 from ..model import coarsest_precision
+from ..outfolder import enter_forked_child
 from . import metrics
 from .cache_key import digest, method_key, row_hashes
 
@@ -652,7 +654,9 @@ def _fit_in_workers(events, grid, methods, origins, horizon, context, cache, wor
         return {}
     _JOB.update(events=events, grid=grid, methods=methods, horizon=horizon, context=context, cache=cache)
     try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(todo))) as pool:
+        with multiprocessing.get_context("fork").Pool(
+            min(workers, len(todo)), initializer=enter_forked_child, initargs=(os.getpid(),)
+        ) as pool:
             done = pool.map(_fit_origin, todo[::-1], chunksize=1)
     finally:
         _JOB.clear()

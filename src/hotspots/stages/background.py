@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..announce import announce, reporting_to
+from ..outfolder import enter_forked_child
 
 
 def can_fork() -> bool:
@@ -32,7 +33,7 @@ class Background:
     def __init__(self, fn: Callable[[Any], Any], arg: Any):
         ctx = multiprocessing.get_context("fork")
         self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_child, args=(fn, arg, send), name="hotspots-background")
+        self._proc = ctx.Process(target=_child, args=(fn, arg, send, os.getpid()), name="hotspots-background")
         self._proc.start()
         send.close()  # the child holds the only writing end: its death ends recv() with EOFError
 
@@ -64,7 +65,8 @@ class Background:
             self._recv.close()
 
 
-def _child(fn, arg, conn) -> None:
+def _child(fn, arg, conn, parent_pid: int) -> None:
+    enter_forked_child(parent_pid)  # dies with the run; holds none of its output folder's locks
     messages: list[str] = []
     try:
         with reporting_to(messages.append):
