@@ -46,6 +46,55 @@ def auto_cell_size(width_m: float, height_m: float, cells_on_short_side: int = 1
     return float(max(step_m, round(short / cells_on_short_side / step_m) * step_m))
 
 
+def _near_outline(boundary: BaseGeometry, x0: float, y1: float, cs: float, nrows: int, ncols: int) -> np.ndarray:
+    """Cells (shape (nrows, ncols)) whose square may touch the outline of ``boundary``: every cell
+    meeting the bounding box of an outline segment, widened by one cell on each side so rounding
+    in the cell arithmetic can only add cells (metres, the grid's CRS; top-left corner ``x0, y1``)."""
+    rings = shapely.get_rings(shapely.get_parts(boundary))
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    seg = np.flatnonzero(ring[:-1] == ring[1:])  # consecutive vertices of one ring
+    a, b = xy[seg], xy[seg + 1]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    c0 = np.clip(np.floor((lo[:, 0] - x0) / cs).astype(np.int64) - 1, 0, ncols)
+    c1 = np.clip(np.floor((hi[:, 0] - x0) / cs).astype(np.int64) + 2, 0, ncols)
+    r0 = np.clip(np.floor((y1 - hi[:, 1]) / cs).astype(np.int64) - 1, 0, nrows)
+    r1 = np.clip(np.floor((y1 - lo[:, 1]) / cs).astype(np.int64) + 2, 0, nrows)
+    # mark the rectangles rows r0..r1-1 x cols c0..c1-1 at once: a 2-D difference array, summed twice
+    diff = np.zeros((nrows + 1, ncols + 1), dtype=np.int64)
+    np.add.at(diff, (r0, c0), 1)
+    np.add.at(diff, (r0, c1), -1)
+    np.add.at(diff, (r1, c0), -1)
+    np.add.at(diff, (r1, c1), 1)
+    return (diff.cumsum(axis=0).cumsum(axis=1) > 0)[:nrows, :ncols]
+
+
+def inside_fractions(boundary: BaseGeometry, x0: float, y1: float, cs: float, nrows: int, ncols: int) -> np.ndarray:
+    """Share of each cell's area inside ``boundary`` (0..1), shape (nrows, ncols); cells of ``cs``
+    metres from the top-left corner ``x0, y1`` (metres, the boundary's CRS).
+
+    The rule (the one every grid uses): 1 where the square lies in the boundary's interior
+    (``contains_properly``), the clipped area over the cell area where it meets the boundary
+    otherwise, else 0. Only cells near the outline (:func:`_near_outline`) are tested
+    square by square; any other square cannot touch the outline, so it lies wholly inside or
+    wholly outside and its centre tells which. This gives exactly the values of testing every square.
+    """
+    shapely.prepare(boundary)
+    frac = np.zeros((nrows, ncols))
+    near = _near_outline(boundary, x0, y1, cs, nrows, ncols)
+    rows, cols = np.nonzero(~near)
+    frac[rows, cols] = shapely.contains_xy(boundary, x0 + (cols + 0.5) * cs, y1 - (rows + 0.5) * cs)
+    rows, cols = np.nonzero(near)
+    boxes = shapely.box(x0 + cols * cs, y1 - (rows + 1) * cs, x0 + (cols + 1) * cs, y1 - rows * cs)
+    hit = shapely.intersects(boundary, boxes)
+    inside = shapely.contains_properly(boundary, boxes)
+    edge = hit & ~inside
+    value = inside.astype(float)
+    if edge.any():
+        value[edge] = shapely.area(shapely.intersection(boundary, boxes[edge])) / (cs * cs)
+    frac[rows, cols] = value
+    return frac
+
+
 @dataclass(frozen=True, eq=False)
 class Grid:
     """Square-cell raster over a study area (working CRS, metres).
@@ -110,16 +159,7 @@ class Grid:
         y1 = math.ceil(maxy / cs) * cs
         ncols = int(math.ceil((maxx - x0) / cs))
         nrows = int(math.ceil((y1 - miny) / cs))
-        cols, rows = np.meshgrid(np.arange(ncols), np.arange(nrows))
-        boxes = shapely.box(x0 + cols * cs, y1 - (rows + 1) * cs, x0 + (cols + 1) * cs, y1 - rows * cs)
-        shapely.prepare(boundary)
-        hit = shapely.intersects(boundary, boxes)
-        frac = np.zeros((nrows, ncols))
-        inside = shapely.contains_properly(boundary, boxes)
-        frac[inside] = 1.0
-        edge = hit & ~inside
-        if edge.any():
-            frac[edge] = shapely.area(shapely.intersection(boundary, boxes[edge])) / (cs * cs)
+        frac = inside_fractions(boundary, x0, y1, cs, nrows, ncols)
         mask = frac > 0
         return cls(cs, float(x0), float(y1), ncols, nrows, mask, frac, boundary, crs, dict(choices))
 

@@ -1,0 +1,105 @@
+"""Grid construction: the cell fractions and mask equal those of testing every cell square against
+the boundary (the plain construction, kept here as the reference), on the demo and Barnet outlines,
+for several cell sizes and origin shifts, including the robustness sweep's grids."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import Polygon, box
+
+from hotspots.analysis.robustness import shifted_grid, sweep_grids
+from hotspots.geo.grid import Grid
+
+
+def reference_grid(boundary, cs: float) -> dict:
+    """Every cell square built and tested against ``boundary`` (metres, EPSG:27700)."""
+    minx, miny, maxx, maxy = boundary.bounds
+    x0 = math.floor(minx / cs) * cs
+    y1 = math.ceil(maxy / cs) * cs
+    ncols = int(math.ceil((maxx - x0) / cs))
+    nrows = int(math.ceil((y1 - miny) / cs))
+    cols, rows = np.meshgrid(np.arange(ncols), np.arange(nrows))
+    boxes = shapely.box(x0 + cols * cs, y1 - (rows + 1) * cs, x0 + (cols + 1) * cs, y1 - rows * cs)
+    hit = shapely.intersects(boundary, boxes)
+    frac = np.zeros((nrows, ncols))
+    inside = shapely.contains_properly(boundary, boxes)
+    frac[inside] = 1.0
+    edge = hit & ~inside
+    frac[edge] = shapely.area(shapely.intersection(boundary, boxes[edge])) / (cs * cs)
+    return {"xmin": x0, "ymax": y1, "ncols": ncols, "nrows": nrows, "inside_fraction": frac, "mask": frac > 0}
+
+
+def reference_shifted(boundary, cs: float, dx: float, dy: float) -> dict:
+    ref = reference_grid(shapely.affinity.translate(boundary, -dx, -dy), cs)
+    return {**ref, "xmin": ref["xmin"] + dx, "ymax": ref["ymax"] + dy}
+
+
+def assert_same(grid: Grid, ref: dict, boundary) -> None:
+    assert (grid.xmin, grid.ymax, grid.ncols, grid.nrows) == (ref["xmin"], ref["ymax"], ref["ncols"], ref["nrows"])
+    assert np.array_equal(grid.mask, ref["mask"])
+    assert np.array_equal(grid.inside_fraction, ref["inside_fraction"])  # bit for bit
+    assert grid.transform == Grid(
+        grid.cell_size, ref["xmin"], ref["ymax"], ref["ncols"], ref["nrows"], ref["mask"], ref["inside_fraction"]
+    ).transform
+    assert np.array_equal(grid.cell_ids[grid.mask], np.flatnonzero(ref["mask"].ravel()))
+    assert grid.boundary.equals_exact(boundary, 0.0)
+
+
+@pytest.fixture(scope="module")
+def demo_boundary(demo_config_path):
+    from hotspots.config import load_config
+    from hotspots.geo.study_area import read_study_area
+
+    cfg = load_config(demo_config_path)
+    return read_study_area(cfg.study_area, cfg.data_dir, cfg.project.name, cfg.crs).boundary
+
+
+@pytest.fixture(scope="module")
+def barnet_boundary(shared_data):
+    import geopandas as gpd
+
+    outline = gpd.read_file(shared_data / "boundaries" / "barnet_borough_outline.geojson").to_crs(27700)
+    return outline.geometry.union_all()
+
+
+CASES = [(100.0, 0.0, 0.0), (50.0, 25.0, 0.0), (75.0, 0.0, 37.5), (150.0, 75.0, 75.0), (62.5, 10.0, 3.0), (333.0, 0, 0)]
+
+
+@pytest.mark.parametrize("name", ["demo_boundary", "barnet_boundary"])
+def test_grids_equal_the_cell_by_cell_construction(name, request):
+    boundary = request.getfixturevalue(name)
+    for cs, dx, dy in CASES:
+        assert_same(shifted_grid(boundary, cs, dx, dy), reference_shifted(boundary, cs, dx, dy), boundary)
+
+
+@pytest.mark.parametrize("name", ["demo_boundary", "barnet_boundary"])
+def test_sweep_grids_equal_the_cell_by_cell_construction(name, request):
+    boundary = request.getfixturevalue(name)
+    grid = Grid.from_boundary(boundary, 100)
+    assert_same(grid, reference_grid(boundary, 100), boundary)
+    sweep = sweep_grids(grid)
+    assert len(sweep.grids) == 19
+    for s, g in zip(sweep.settings, sweep.grids, strict=True):
+        assert_same(g, reference_shifted(boundary, s.cell_size_m, s.offset_x_m, s.offset_y_m), boundary)
+
+
+def test_hand_made_outlines_with_holes_parts_and_edges_on_grid_lines():
+    """A ring with a hole, a second part, an edge lying on a grid line, a vertex on a cell corner,
+    a long diagonal edge across many cells and a spike thinner than a cell."""
+    outer = [(0, 0), (1000, 0), (1000, 400), (1003.7, 400), (1000, 700), (1000, 1000), (0, 1000)]
+    hole = [(200, 200), (200, 600), (600, 600), (600, 200)]
+    spike = Polygon([(1500, 0), (1500.01, 950.3), (1500.02, 0)])
+    diag = Polygon([(2000, 0), (4000, 1900), (2000, 100)])
+    b = shapely.union_all([Polygon(outer, [hole]), spike, diag, box(-100, 1000, 0, 1100)])
+    for cs, dx, dy in [(100.0, 0, 0), (50.0, 25.0, 25.0), (33.0, 0, 0), (100.0, 0.005, 0)]:
+        g = shifted_grid(b, cs, dx, dy)
+        assert_same(g, reference_shifted(b, cs, dx, dy), b)
+    g = Grid.from_boundary(b, 100)  # corner (-100, 1900): columns from x = -100, rows from y = 1900
+    assert (g.xmin, g.ymax, g.nrows) == (-100.0, 1900.0, 19)
+    assert g.mask[14, 16] and 0 < g.inside_fraction[14, 16] < 0.001  # the spike, 2 cm wide
+    assert not g.mask[15, 4]  # inside the hole
+    assert not g.mask[18, 0] and g.mask[8, 0]  # beside the edge on x = 0; the small square north-west
