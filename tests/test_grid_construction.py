@@ -42,9 +42,12 @@ def assert_same(grid: Grid, ref: dict, boundary) -> None:
     assert (grid.xmin, grid.ymax, grid.ncols, grid.nrows) == (ref["xmin"], ref["ymax"], ref["ncols"], ref["nrows"])
     assert np.array_equal(grid.mask, ref["mask"])
     assert np.array_equal(grid.inside_fraction, ref["inside_fraction"])  # bit for bit
-    assert grid.transform == Grid(
-        grid.cell_size, ref["xmin"], ref["ymax"], ref["ncols"], ref["nrows"], ref["mask"], ref["inside_fraction"]
-    ).transform
+    assert (
+        grid.transform
+        == Grid(
+            grid.cell_size, ref["xmin"], ref["ymax"], ref["ncols"], ref["nrows"], ref["mask"], ref["inside_fraction"]
+        ).transform
+    )
     assert np.array_equal(grid.cell_ids[grid.mask], np.flatnonzero(ref["mask"].ravel()))
     assert grid.boundary.equals_exact(boundary, 0.0)
 
