@@ -104,6 +104,8 @@ def variants(area: str, seed: int) -> dict:
         "learned_6o": learned(n_train_origins=6),
         "learned_6o_bins63": learned_bins(max_bins=63, n_train_origins=6),
         "learned_6o_bins63_lr10": learned_bins(max_bins=63, n_train_origins=6, learning_rate=0.1, max_iter=100),
+        # refit cadence (issue 16): the model fitted at a refit date is used up to the next one
+        **{f"learned_every{k}": learned(refit_every=k) for k in (2, 3, 4, 6)},
     }
     if pro:
         extra["learned_etas_bag5"] = learned(with_etas=True, n_seeds=5)

@@ -402,6 +402,66 @@ def drop_surfaces(cache: dict) -> None:
         del cache[k]
 
 
+#: The fixed calendar epoch of refit cadences (:func:`refit_origin`): refits fall on the same dates
+#: whatever the meeting, so the next meeting finds the fits of the last one.
+REFIT_EPOCH = pd.Timestamp("1970-01-01")
+
+
+def refit_origin(origin, horizon: Horizon, every: int) -> pd.Timestamp:
+    """The cut-off at which a model used at ``origin`` is fitted when it is refitted every ``every``
+    horizons: ``origin`` itself when ``every`` <= 1, else the latest refit date at or before it.
+
+    Refit dates are counted in whole horizons from :data:`REFIT_EPOCH` (local calendar):
+    month horizons, the first of every ``every * months``-th month since 1970-01; day horizons,
+    every ``every * days``-th day since 1970-01-01 shifted by the origin's phase within a horizon
+    (its days since the epoch modulo ``days``), so that every origin of a backtest (one horizon
+    apart) and of the following meetings shares the same refit dates, and a refit date is itself
+    one of those origins. Always at local midnight and never after ``origin``."""
+    origin = pd.Timestamp(origin)
+    every = int(every)
+    if every <= 1:
+        return origin
+    tz = origin.tz
+    local = origin.tz_localize(None) if tz is not None else origin
+    if horizon.months:
+        step = every * horizon.months
+        m = (local.year - REFIT_EPOCH.year) * 12 + local.month - 1
+        m -= m % step
+        r = pd.Timestamp(year=REFIT_EPOCH.year + m // 12, month=m % 12 + 1, day=1)
+    else:
+        n = (local.normalize() - REFIT_EPOCH).days
+        q, phase = divmod(n, horizon.days)
+        r = REFIT_EPOCH + pd.Timedelta(days=(q - q % every) * horizon.days + phase)
+    if tz is not None:
+        r = r.tz_localize(tz)
+    return min(r, origin)
+
+
+def fitted_model(key, history: History, train):
+    """``train(history)``, computed once per (``key``: what identifies the model's settings, the
+    history's data) and kept in ``history.cache`` under ``("model", digest(key), data key)`` (a
+    :class:`~.store.PersistentCache` keeps it for later runs). ``train`` must return the same
+    value for the same history; the look-ahead guard of the method that uses it still applies."""
+    ck = ("model", digest(key), history.data_key())
+    hit = history.cache.get(ck)
+    if hit is not None:
+        return hit
+    value = train(history)
+    history.cache[ck] = value
+    return value
+
+
+def fit_cadence(method) -> int:
+    """The longest refit cadence (``refit_every``, horizons) of ``method`` or any method inside it."""
+    params = method.get_params(deep=False)
+    out = max(1, int(params.get("refit_every", 1) or 1))
+    for v in params.values():
+        for m in v if isinstance(v, (tuple, list)) else (v,):
+            if hasattr(m, "get_params"):
+                out = max(out, fit_cadence(m))
+    return out
+
+
 def fit_predict(method, history: History, name: str = ""):
     """Fit a fresh copy of ``method`` on ``history`` and forecast the next horizon; enforce the guard."""
     m = clone(method)
@@ -652,26 +712,48 @@ def _fit_in_workers(events, grid, methods, origins, horizon, context, cache, wor
             todo.append(pd.Timestamp(o))
     if len(todo) < 2:
         return {}
+    # origins that share a refit date go to one worker, which fits that model once
+    every = max(fit_cadence(m) for m in methods.values())
+    groups: dict = {}
+    for o in todo:
+        groups.setdefault(refit_origin(o, horizon, every), []).append(o)
+    tasks = [groups[r][::-1] for r in sorted(groups, reverse=True)]
     _JOB.update(events=events, grid=grid, methods=methods, horizon=horizon, context=context, cache=cache)
     try:
         with multiprocessing.get_context("fork").Pool(
-            min(workers, len(todo)), initializer=enter_forked_child, initargs=(os.getpid(),)
+            min(workers, len(tasks)), initializer=enter_forked_child, initargs=(os.getpid(),)
         ) as pool:
-            done = pool.map(_fit_origin, todo[::-1], chunksize=1)
+            done = pool.map(_fit_origins, tasks, chunksize=1)
     finally:
         _JOB.clear()
-    return dict(zip(todo[::-1], done, strict=True))
+    out = {}
+    for surfaces, models in done:
+        out.update(surfaces)
+        for k, v in models.items():  # the models the workers fitted, for the forecast after the backtest
+            if not has(k):
+                cache[k] = v
+    return out
 
 
-def _fit_origin(origin) -> dict:
-    """In a worker: every method's surface at ``origin`` and the seconds each took."""
+def _fit_origins(origins) -> tuple[dict, dict]:
+    """In a worker: ``({origin: {name: (risk, seconds)}}, {key: model})``, every method's surface at
+    each of ``origins`` and the seconds each took, and the models fitted here."""
     j = _JOB
     cache = j["cache"]
-    hist = History(j["events"], origin, j["horizon"], j["grid"], j["context"], cache)
+    before = {k for k in dict.keys(cache) if _is_model(k)}
     out = {}
-    for name, method in j["methods"].items():
-        t0 = time.perf_counter()
-        risk = forecast_surface(method, hist, name)
-        out[name] = (risk, time.perf_counter() - t0)
-    drop_surfaces(cache)
-    return out
+    for origin in origins:
+        hist = History(j["events"], origin, j["horizon"], j["grid"], j["context"], cache)
+        res = {}
+        for name, method in j["methods"].items():
+            t0 = time.perf_counter()
+            risk = forecast_surface(method, hist, name)
+            res[name] = (risk, time.perf_counter() - t0)
+        out[origin] = res
+        drop_surfaces(cache)
+    models = {k: dict.__getitem__(cache, k) for k in dict.keys(cache) if _is_model(k) and k not in before}
+    return out, models
+
+
+def _is_model(key) -> bool:
+    return isinstance(key, tuple) and len(key) == 3 and key[0] == "model"

@@ -42,8 +42,9 @@ from ..errors import ConfigError, InputError
 from .base import ForecastMethod
 from .etas import SelfExciting
 from .features import dynamic_features, prospective_risk
-from .harness import forecast_surface, to_days
+from .harness import fitted_model, forecast_surface, refit_origin, to_days
 from .locations import Relocated
+from .trees import FittedModels, from_sklearn
 
 MONTH_DAYS = 365.25 / 12.0
 
@@ -216,7 +217,11 @@ class LearnedRisk(ForecastMethod):
     (:func:`.features.ring_features`). ``n_seeds`` > 1 fits that many models with seeds
     ``random_state``, ``random_state + 1``, ... (each holds out its own random tenth of the rows
     to stop early) and predicts their mean: a deterministic ensemble that averages out the
-    hold-out's noise.
+    hold-out's noise. ``refit_every`` > 1 (horizons): the model is fitted only at refit dates
+    (:func:`.harness.refit_origin`, fixed calendar dates) and used at the origins up to the next
+    one with the features recomputed at each; its labels end at the refit date, never after the
+    origin. The fit is kept in the history's cache (:func:`.harness.fitted_model`), so the
+    origins that share it and the next meeting's run reuse it.
     """
 
     def __init__(
@@ -236,7 +241,9 @@ class LearnedRisk(ForecastMethod):
         with_etas: bool = False,
         with_rings: bool = False,
         n_seeds: int = 1,
+        refit_every: int = 1,
     ):
+        self.refit_every = refit_every
         self.with_rings = with_rings
         self.n_seeds = n_seeds
         self.with_etas = with_etas
@@ -269,6 +276,21 @@ class LearnedRisk(ForecastMethod):
 
     def fit(self, history):
         self._start(history)
+        names, X_now = self._features(history)
+        self.feature_names_ = names
+        self.X_now_ = X_now
+        key = ("LearnedRisk.models", {k: v for k, v in self.get_params().items() if k != "refit_every"})
+        at = refit_origin(history.origin, history.horizon, self.refit_every)
+        fitted = fitted_model(key, history if at >= history.origin else history.until(at), self._train)
+        if not fitted.ensembles and at < history.origin:  # too little history at the refit date
+            fitted = fitted_model(key, history, self._train)
+        self.fitted_ = fitted
+        self.n_train_rows_ = fitted.n_train_rows
+        self.model_ = fitted.ensembles[0] if fitted.ensembles else None
+        return self
+
+    def _train(self, history) -> FittedModels:
+        """The models fitted at ``history``'s origin (no model: too little history to learn from)."""
         H = history.horizon
         mask = history.grid.mask
         first = history.first_day
@@ -279,18 +301,13 @@ class LearnedRisk(ForecastMethod):
             end_k = H.step_back(history.origin, k - L)  # label: the next L horizons, ending by the origin
             if to_days(o_k) - first < 365:  # features need a year of history
                 break
-            names, X = self._features(history.until(o_k))
+            _names, X = self._features(history.until(o_k))
             y = history.counts(to_days(o_k), to_days(end_k))[mask]
             Xs.append(X)
             ys.append(y)
-        names, X_now = self._features(history)
-        self.feature_names_ = names
-        self.X_now_ = X_now
-        self.n_train_rows_ = int(sum(len(y) for y in ys))
+        n_rows = int(sum(len(y) for y in ys))
         if not ys or sum(float(y.sum()) for y in ys) <= 0:
-            # too little history to learn from: fall back to the decayed count
-            self.model_ = None
-            return self
+            return FittedModels((), n_rows)  # the forecast falls back to the decayed count
         X = np.vstack(Xs)
         y = np.concatenate(ys)
         models = []
@@ -305,10 +322,8 @@ class LearnedRisk(ForecastMethod):
                 random_state=self.random_state + i,
             )
             with _threads(self.n_threads):
-                models.append(model.fit(X, y))
-        self.models_ = tuple(models)
-        self.model_ = models[0]
-        return self
+                models.append(from_sklearn(model.fit(X, y)))
+        return FittedModels(tuple(models), n_rows)
 
     def predict(self, origin, horizon=None):
         self._check_origin(origin)
@@ -318,8 +333,7 @@ class LearnedRisk(ForecastMethod):
             j = next(i for i, n in enumerate(self.feature_names_) if n.startswith("decayed_count"))
             out[mask] = self.X_now_[:, j]
         else:
-            with _threads(self.n_threads):
-                out[mask] = np.mean([mdl.predict(self.X_now_) for mdl in self.models_], axis=0)
+            out[mask] = np.mean([mdl.predict(self.X_now_) for mdl in self.fitted_.ensembles], axis=0)
         return out
 
 

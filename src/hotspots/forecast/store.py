@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .cache_key import digest
+from .trees import FittedModels
 
 #: Largest size of a cache folder (bytes) before the least recently used surfaces are removed.
 MAX_BYTES = 512 * 1024 * 1024
@@ -58,15 +59,17 @@ def code_fingerprint() -> str:
 
 
 def _persistent(key) -> bool:
-    return isinstance(key, tuple) and len(key) == 3 and key[0] == "surface"
+    return isinstance(key, tuple) and len(key) == 3 and key[0] in ("surface", "model")
 
 
 class PersistentCache(dict):
     """A backtest's cache (a dict, as :mod:`.harness` expects) whose forecast surfaces are also kept
     in ``folder``/``forecast-<code fingerprint>``, for the next run to reuse.
 
-    Only surfaces go to disk (features are cheap to recompute). ``hits`` and ``writes`` count the
-    surfaces loaded from and saved to the folder by this object."""
+    Surfaces (``.npy``) and the learned model's fits (``"model"`` keys, :class:`~.trees.FittedModels`,
+    ``.npz`` of numeric arrays, never pickles: :func:`.harness.fitted_model`) go to disk; features
+    are cheap to recompute. ``hits`` and ``writes`` count the entries loaded from and saved to the
+    folder by this object."""
 
     def __init__(self, folder: str | Path):
         super().__init__()
@@ -76,12 +79,12 @@ class PersistentCache(dict):
         self.writes = 0
 
     def _path(self, key) -> Path:
-        return self.folder / f"{digest(key)}.npy"
+        return self.folder / f"{digest(key)}.{'npz' if key[0] == 'model' else 'npy'}"
 
     def get(self, key, default=None):
         value = super().get(key)
         if value is None and _persistent(key):
-            value = self._load(self._path(key))
+            value = self._load_model(self._path(key)) if key[0] == "model" else self._load(self._path(key))
             if value is not None:
                 self.hits += 1
                 super().__setitem__(key, value)
@@ -94,7 +97,10 @@ class PersistentCache(dict):
     def __setitem__(self, key, value) -> None:
         super().__setitem__(key, value)
         if _persistent(key):
-            self._save(self._path(key), value)
+            if key[0] == "model":
+                self._save_model(self._path(key), value)
+            else:
+                self._save(self._path(key), value)
 
     @staticmethod
     def _load(path: Path) -> np.ndarray | None:
@@ -109,25 +115,44 @@ class PersistentCache(dict):
         arr.setflags(write=False)
         return arr
 
-    def _save(self, path: Path, value) -> None:
-        arr = np.asarray(value)
-        if arr.dtype != np.float64 or arr.ndim != 2:
+    @staticmethod
+    def _load_model(path: Path) -> FittedModels | None:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                value = FittedModels.from_arrays(z)
+        except (OSError, ValueError, EOFError, KeyError, TypeError):
+            return None  # absent, or unreadable: fitted again (and rewritten)
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return value
+
+    def _save_model(self, path: Path, value) -> None:
+        if not isinstance(value, FittedModels):
             return
+        self._write(path, lambda f: np.savez(f, allow_pickle=False, **value.to_arrays()))
+
+    def _write(self, path: Path, write) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".part-", suffix=".npy")
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".part-", suffix=path.suffix)
             with os.fdopen(fd, "wb") as f:
-                np.save(f, arr, allow_pickle=False)
+                write(f)
             os.replace(tmp, path)
             self.writes += 1
         except OSError:
             return  # a full or read-only disk only costs the reuse next time
 
+    def _save(self, path: Path, value) -> None:
+        arr = np.asarray(value)
+        if arr.dtype != np.float64 or arr.ndim != 2:
+            return
+        self._write(path, lambda f: np.save(f, arr, allow_pickle=False))
+
     def prune(self, max_bytes: int = MAX_BYTES) -> int:
-        """Remove the least recently used surfaces (every code version's) until the folder holds at
+        """Remove the least recently used surfaces and fits (every code version's) until the folder holds at
         most ``max_bytes``; returns the number of files removed."""
         files = []
-        for p in self.root.glob("forecast-*/*.npy"):
+        for p in [*self.root.glob("forecast-*/*.npy"), *self.root.glob("forecast-*/*.npz")]:
             try:
                 st = p.stat()
             except OSError:
