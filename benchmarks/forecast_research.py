@@ -108,6 +108,8 @@ def variants(area: str, seed: int) -> dict:
         **{f"learned_every{k}": learned(refit_every=k) for k in (2, 3, 4, 6)},
     }
     if pro:
+        extra["learned_etas_v1"] = learned(with_etas=True)  # refitted at every origin
+        extra["learned_etas_every4"] = learned(with_etas=True, refit_every=4)
         extra["learned_etas_bag5"] = learned(with_etas=True, n_seeds=5)
         extra["learned_etas_rings_bag5"] = learned(with_etas=True, with_rings=True, n_seeds=5)
     for n in list(extra):

@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from numba import njit
 
 from ..errors import InputError
@@ -131,9 +130,8 @@ class FittedModels:
         n = int(arrays["n_models"])
         ens = []
         for i in range(n):
-            kw = {f: np.array(arrays[f"{f}_{i}"]) for f in FIELDS}
-            kw["baseline"] = float(kw["baseline"])
-            ens.append(TreeEnsemble(**kw))
+            kw = {f: np.array(arrays[f"{f}_{i}"]) for f in FIELDS if f != "baseline"}
+            ens.append(TreeEnsemble(**kw, baseline=float(arrays[f"baseline_{i}"])))
         return cls(tuple(ens), int(arrays["n_train_rows"]))
 
 
@@ -149,10 +147,7 @@ def _raw_predict(X, value, feature, threshold, missing_left, left, right, is_lea
             node = s
             while not is_leaf[node]:
                 x = X[i, feature[node]]
-                if np.isnan(x):
-                    go_left = missing_left[node]
-                else:
-                    go_left = x <= threshold[node]
+                go_left = missing_left[node] if np.isnan(x) else x <= threshold[node]
                 node = s + (left[node] if go_left else right[node])
             acc += value[node]
         out[i] = acc
