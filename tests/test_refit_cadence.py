@@ -15,7 +15,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from test_forecast_store import ORIGINS, TZ, _events, _same
 
 from hotspots.forecast.harness import History, Horizon, backtest, fit_cadence, refit_origin, to_days
-from hotspots.forecast.methods import LEARNED_DEFAULTS, Blend, DecayedKDE, LearnedRisk, NaiveCounts, make_method
+from hotspots.forecast.methods import REFIT_EVERY, Blend, DecayedKDE, LearnedRisk, NaiveCounts, make_method
 from hotspots.forecast.store import PersistentCache
 from hotspots.forecast.trees import FittedModels, from_sklearn
 
@@ -105,8 +105,12 @@ def test_refit_dates_are_fixed_calendar_dates_never_after_the_origin():
 def test_fit_cadence_finds_the_cadence_inside_blends_and_relocation():
     assert fit_cadence(NaiveCounts()) == 1
     assert fit_cadence(_methods()["blend"]) == K
-    assert fit_cadence(make_method("blend+relocated")) == LEARNED_DEFAULTS["refit_every"] == 4
-    assert fit_cadence(make_method("longrun_counts+relocated")) == 1
+    # the named candidates: every fourth month on month-precision data, every origin otherwise
+    assert fit_cadence(make_method("blend+relocated", precision="month")) == REFIT_EVERY["month"] == 4
+    assert fit_cadence(make_method("learned", precision="month")) == 4
+    assert fit_cadence(make_method("blend", precision="minute")) == 1
+    assert fit_cadence(make_method("learned_etas", precision="day")) == 1
+    assert fit_cadence(make_method("longrun_counts+relocated", precision="month")) == 1
 
 
 # --------------------------------------------------------------------------- the model it reuses
