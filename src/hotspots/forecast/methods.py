@@ -216,7 +216,10 @@ class LearnedRisk(ForecastMethod):
     (:func:`.features.ring_features`). ``n_seeds`` > 1 fits that many models with seeds
     ``random_state``, ``random_state + 1``, ... (each holds out its own random tenth of the rows
     to stop early) and predicts their mean: a deterministic ensemble that averages out the
-    hold-out's noise.
+    hold-out's noise. ``max_bins``: the boosting's histogram bins per feature (at most 255).
+    ``monotone_increasing``: feature names (see :func:`.features.dynamic_features`, e.g.
+    ``"count_365d"``) on which the forecast may only rise (the boosting's monotonic constraint);
+    a name the model does not compute raises ``ConfigError``.
     """
 
     def __init__(
@@ -236,7 +239,11 @@ class LearnedRisk(ForecastMethod):
         with_etas: bool = False,
         with_rings: bool = False,
         n_seeds: int = 1,
+        max_bins: int = 255,
+        monotone_increasing: tuple[str, ...] = (),
     ):
+        self.max_bins = max_bins
+        self.monotone_increasing = monotone_increasing
         self.with_rings = with_rings
         self.n_seeds = n_seeds
         self.with_etas = with_etas
@@ -293,6 +300,7 @@ class LearnedRisk(ForecastMethod):
             return self
         X = np.vstack(Xs)
         y = np.concatenate(ys)
+        cst = monotone_constraints(names, self.monotone_increasing)
         models = []
         for i in range(max(1, int(self.n_seeds))):
             model = HistGradientBoostingRegressor(
@@ -302,6 +310,8 @@ class LearnedRisk(ForecastMethod):
                 max_leaf_nodes=self.max_leaf_nodes,
                 min_samples_leaf=self.min_samples_leaf,
                 l2_regularization=self.l2_regularization,
+                max_bins=self.max_bins,
+                monotonic_cst=cst,
                 random_state=self.random_state + i,
             )
             with _threads(self.n_threads):
@@ -321,6 +331,22 @@ class LearnedRisk(ForecastMethod):
             with _threads(self.n_threads):
                 out[mask] = np.mean([mdl.predict(self.X_now_) for mdl in self.models_], axis=0)
         return out
+
+
+def monotone_constraints(names, increasing) -> list[int] | None:
+    """The boosting's ``monotonic_cst`` for feature ``names``: 1 for each name in ``increasing``, 0
+    for the others; None when ``increasing`` is empty. Raises ``ConfigError`` naming a feature the
+    model does not compute."""
+    if not increasing:
+        return None
+    unknown = sorted(set(increasing) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"LearnedRisk monotone_increasing: no feature named {', '.join(map(repr, unknown))}; "
+            f"choose from {', '.join(names)}."
+        )
+    inc = set(increasing)
+    return [1 if n in inc else 0 for n in names]
 
 
 def _threads(n: int):
