@@ -74,6 +74,7 @@ def variants(area: str, seed: int) -> dict:
         "learned_l2_10": learned(l2_regularization=10.0),
         "learned_mono": learned(monotone_increasing=MONOTONE_RECENT),
         "learned_bins31": learned(max_bins=31),
+        "learned_bins15": learned(max_bins=15),
         "learned_bins63_mono": learned(max_bins=63, monotone_increasing=MONOTONE_RECENT),
     }
     if pro:
@@ -256,7 +257,8 @@ BARNET_CANDIDATES = tuple(
         "blend",
     )
 )
-#: The same with the learned model as it was before the neighbourhood features and the ensemble.
+#: The same with the learned model as it was before the neighbourhood features, the ensemble and
+#: the 31 bins of month data (255 bins).
 BARNET_CANDIDATES_V1 = tuple(
     c.replace("learned+", "learned_v1+").replace("blend+", "blend_learned_v1+") for c in BARNET_CANDIDATES
 )
@@ -268,6 +270,15 @@ BARNET_CANDIDATES_BAG5 = tuple(
 )
 
 
+#: A second learned candidate beside today's (31 bins): the model and its blend with 63 bins (the
+#: better single model at 1% on the tuning window), a measured option, not the default.
+BARNET_CANDIDATES_BINS63 = (
+    *BARNET_CANDIDATES,
+    "learned_bins63+relocated",
+    "blend_learned_bins63+relocated",
+)
+
+
 def goals(area: str = "barnet") -> dict:
     """The evaluation window's figures: every candidate's mean and the selection record (DEFAULT_RULE,
     choosing from the rule's window of origins before each evaluation origin) for the candidates
@@ -275,7 +286,12 @@ def goals(area: str = "barnet") -> dict:
     import os
 
     out: dict = {"load_average": os.getloadavg()[0]}
-    sets = {"current": BARNET_CANDIDATES, "learned_v1": BARNET_CANDIDATES_V1, "rings_bag5": BARNET_CANDIDATES_BAG5}
+    sets = {
+        "current": BARNET_CANDIDATES,
+        "learned_v1": BARNET_CANDIDATES_V1,
+        "rings_bag5": BARNET_CANDIDATES_BAG5,
+        "with_bins63": BARNET_CANDIDATES_BINS63,
+    }
     for label, cands in sets.items():
         try:
             rec = record(area, "rule+eval", list(cands))

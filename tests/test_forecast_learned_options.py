@@ -73,3 +73,17 @@ def test_options_reach_the_boosting_and_stay_deterministic_without_look_ahead():
     # fewer bins is a different model
     base = LearnedRisk(**KW).fit(History(ev, o, Horizon(14), grid)).predict(o, Horizon(14))[grid.mask]
     assert not np.array_equal(m.predict(o, Horizon(14))[grid.mask], base)
+
+
+def test_month_data_candidates_use_the_tuned_bins_and_day_data_keep_the_default():
+    from hotspots.forecast.methods import LEARNED_MONTH_DEFAULTS, make_method
+
+    assert LEARNED_MONTH_DEFAULTS == {"max_bins": 31}
+    for name in ("learned", "blend", "learned+relocated"):
+        month = make_method(name, 0, "month")
+        day = make_method(name, 0, "day")
+        learned_month = month.methods[0] if name == "blend" else getattr(month, "method", month)
+        learned_day = day.methods[0] if name == "blend" else getattr(day, "method", day)
+        assert learned_month.max_bins == 31 and not learned_month.with_prospective
+        assert learned_day.max_bins == 255 and learned_day.with_prospective
+    assert make_method("learned_etas", 0, "day").max_bins == 255
