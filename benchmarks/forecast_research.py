@@ -75,6 +75,7 @@ def variants(area: str, seed: int) -> dict:
         "learned_mono": learned(monotone_increasing=MONOTONE_RECENT),
         "learned_bins31": learned(max_bins=31),
         "learned_bins15": learned(max_bins=15),
+        "learned_bins31_bag5": learned(max_bins=31, n_seeds=5),
         "learned_bins63_mono": learned(max_bins=63, monotone_increasing=MONOTONE_RECENT),
     }
     if pro:
