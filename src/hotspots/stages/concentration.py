@@ -235,4 +235,5 @@ STAGE: Stage[ConcentrationResult] = Stage(
     sections=("concentration", "harm", "hotspots", "gistar", "analysis", "project"),
     depends_on=("surfaces",),
     run=run,
+    background=True,  # beside coverage and the rest, from the moment the surfaces are made
 )

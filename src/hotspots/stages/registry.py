@@ -49,9 +49,10 @@ class Stage(Generic[R]):
     ``sections`` the config sections it reads; ``depends_on`` the stages whose
     results it reads (they must come earlier); ``optional`` stages may be left
     out of a run (``stages=``) and may refuse on the data. A ``background`` stage
-    (it must depend on no other) may run in a forked process from the start of the
-    run while the others run here (:mod:`.background`), when the machine has a core
-    to spare; its result is the same either way.
+    may run in a forked process while the others run here (:mod:`.background`), when
+    the machine has a core to spare: it starts as soon as the stages it depends on
+    have run (at the start of the run when it depends on none); its result is the
+    same either way.
     """
 
     name: str
@@ -68,8 +69,6 @@ class Stage(Generic[R]):
         unknown = [s for s in self.sections if s not in SECTIONS]
         if unknown:
             raise ValueError(f"stage {self.name!r} reads unknown config section(s) {unknown}.")
-        if self.background and self.depends_on:
-            raise ValueError(f"stage {self.name!r} runs in the background, so it may not depend on other stages.")
 
 
 def check_order(stages: Sequence[Stage]) -> None:
@@ -97,9 +96,10 @@ def run_stages(
     recorded as "not requested for this run". Stages whose result is already
     present are skipped. Automatic choices made inside are announced to
     ``reporter``. ``background`` (default: when this machine has more than one
-    core for this process, :func:`hotspots._util.available_workers`) starts the
-    ``background`` stages in forked processes first and collects each when a later
-    stage depends on it, or at the end; the results are the same either way.
+    core for this process, :func:`hotspots._util.available_workers`) starts each
+    ``background`` stage in a forked process as soon as the stages it depends on have
+    run, and collects it when a later stage depends on it, or at the end; the results
+    are the same either way.
     """
     check_order(stages)
     rep = reporter or Reporter(quiet=True)
@@ -107,28 +107,52 @@ def run_stages(
     if background is None:
         background = available_workers() > 1
     wanted = [st for st in stages if not res.ran(st.name) and (only is None or not st.optional or st.name in only)]
+    waiting = [st for st in wanted if st.background] if background and can_fork() else []
     pending: dict[str, tuple[Stage, Background]] = {}
+    done: set[str] = set()  # stages run, refused or skipped here, or collected from the background
+
+    def collect(name: str) -> None:
+        nonlocal res
+        st, job = pending.pop(name)
+        res = _run_one(st, res, rep, not_run, job.result)
+        done.add(name)
+
+    def start(st: Stage) -> None:
+        for dep in st.depends_on:
+            if dep in pending:
+                collect(dep)
+        pending[st.name] = (st, Background(st.run, res))  # forked now: it sees every result so far
+        waiting.remove(st)
+
+    def start_ready() -> None:
+        for st in list(waiting):
+            if all(dep in done for dep in st.depends_on):
+                start(st)
+
     with reporting_to(rep.chose):
         try:
-            if background and can_fork():
-                for st in wanted:
-                    if st.background:
-                        pending[st.name] = (st, Background(st.run, res))
+            start_ready()
             for st in stages:
                 for dep in st.depends_on:
                     if dep in pending:
-                        res = _run_one(pending[dep][0], res, rep, not_run, pending.pop(dep)[1].result)
+                        collect(dep)
+                if st in waiting:  # its dependencies were collected just now
+                    start(st)
                 if st.name in pending:
                     rep.timings.setdefault(st.title, 0.0)  # its step keeps its place in the run's list
                     continue
                 if res.ran(st.name):
+                    done.add(st.name)
                     continue
                 if only is not None and st.optional and st.name not in only:
                     not_run[st.name] = "not requested for this run"
+                    done.add(st.name)
                     continue
                 res = _run_one(st, res, rep, not_run, functools.partial(st.run, res))
+                done.add(st.name)
+                start_ready()
             for name in list(pending):
-                res = _run_one(pending[name][0], res, rep, not_run, pending.pop(name)[1].result)
+                collect(name)
         finally:
             for _st, job in pending.values():
                 job.cancel()
