@@ -149,7 +149,9 @@ def _with_dependency(background):
             run=_concentration_from,
             background=background,
         ),
-        Stage(name="tasking", title="tasking", sections=(), depends_on=("concentration",), run=lambda r: r.concentration),
+        Stage(
+            name="tasking", title="tasking", sections=(), depends_on=("concentration",), run=lambda r: r.concentration
+        ),
     ]
 
 
@@ -171,7 +173,9 @@ def test_a_background_stage_with_a_dependency_starts_once_it_has_run_and_reads_i
 
 @needs_fork
 def test_a_background_stage_whose_dependency_is_not_requested_still_runs():
-    only = run_stages(RunResults(inputs=None), _with_dependency(True), only=["concentration", "tasking"], background=True)
+    only = run_stages(
+        RunResults(inputs=None), _with_dependency(True), only=["concentration", "tasking"], background=True
+    )
     assert only.surfaces is None and only.not_run["surfaces"] == "not requested for this run"
     assert only.concentration[0] is None and only.concentration[2] != os.getpid()
 
