@@ -102,64 +102,78 @@ def run_stages(
     are the same either way.
     """
     check_order(stages)
-    rep = reporter or Reporter(quiet=True)
-    not_run = dict(res.not_run)
     if background is None:
         background = available_workers() > 1
-    wanted = [st for st in stages if not res.ran(st.name) and (only is None or not st.optional or st.name in only)]
-    waiting = [st for st in wanted if st.background] if background and can_fork() else []
-    pending: dict[str, tuple[Stage, Background]] = {}
-    done: set[str] = set()  # stages run, refused or skipped here, or collected from the background
-
-    def collect(name: str) -> None:
-        nonlocal res
-        st, job = pending.pop(name)
-        res = _run_one(st, res, rep, not_run, job.result)
-        done.add(name)
-
-    def start(st: Stage) -> None:
-        for dep in st.depends_on:
-            if dep in pending:
-                collect(dep)
-        pending[st.name] = (st, Background(st.run, res))  # forked now: it sees every result so far
-        waiting.remove(st)
-
-    def start_ready() -> None:
-        for st in list(waiting):
-            if all(dep in done for dep in st.depends_on):
-                start(st)
-
-    with reporting_to(rep.chose):
+    run = _Run(res, stages, only, reporter or Reporter(quiet=True), background and can_fork())
+    with reporting_to(run.rep.chose):
         try:
-            start_ready()
+            run.start_ready()
             for st in stages:
-                for dep in st.depends_on:
-                    if dep in pending:
-                        collect(dep)
-                if st in waiting:  # its dependencies were collected just now
-                    start(st)
-                if st.name in pending:
-                    rep.timings.setdefault(st.title, 0.0)  # its step keeps its place in the run's list
-                    continue
-                if res.ran(st.name):
-                    done.add(st.name)
-                    continue
-                if only is not None and st.optional and st.name not in only:
-                    not_run[st.name] = "not requested for this run"
-                    done.add(st.name)
-                    continue
-                res = _run_one(st, res, rep, not_run, functools.partial(st.run, res))
-                done.add(st.name)
-                start_ready()
-            for name in list(pending):
-                collect(name)
+                run.step(st)
+            for name in list(run.pending):
+                run.collect(name)
         finally:
-            for _st, job in pending.values():
+            for _st, job in run.pending.values():
                 job.cancel()
     order = {st.name: i for i, st in enumerate(stages)}
+    res, not_run = run.res, run.not_run
     first = [k for k in res.not_run if k in not_run]
     later = sorted((k for k in not_run if k not in res.not_run), key=lambda k: order.get(k, len(order)))
     return dataclasses.replace(res, not_run={k: not_run[k] for k in first + later})
+
+
+class _Run:
+    """The state of :func:`run_stages`: the results so far, the background stages waiting for their
+    dependencies (``waiting``) and those running (``pending``)."""
+
+    def __init__(
+        self, res: RunResults, stages: Sequence[Stage], only: Sequence[str] | None, rep: Reporter, background: bool
+    ):
+        self.res, self.only, self.rep = res, only, rep
+        self.not_run = dict(res.not_run)
+        wanted = [st for st in stages if not res.ran(st.name) and self.requested(st)]
+        self.waiting = [st for st in wanted if st.background] if background else []
+        self.pending: dict[str, tuple[Stage, Background]] = {}
+        self.done: set[str] = set()  # stages run, refused or skipped here, or collected from the background
+
+    def requested(self, st: Stage) -> bool:
+        return self.only is None or not st.optional or st.name in self.only
+
+    def collect(self, name: str) -> None:
+        st, job = self.pending.pop(name)
+        self.res = _run_one(st, self.res, self.rep, self.not_run, job.result)
+        self.done.add(name)
+
+    def start(self, st: Stage) -> None:
+        for dep in st.depends_on:
+            if dep in self.pending:
+                self.collect(dep)
+        self.pending[st.name] = (st, Background(st.run, self.res))  # forked now: it sees every result so far
+        self.waiting.remove(st)
+
+    def start_ready(self) -> None:
+        """Start every waiting background stage whose dependencies have all run."""
+        for st in list(self.waiting):
+            if all(dep in self.done for dep in st.depends_on):
+                self.start(st)
+
+    def step(self, st: Stage) -> None:
+        """``st`` at its place in the order: run here, started or kept running in the background, or skipped."""
+        for dep in st.depends_on:
+            if dep in self.pending:
+                self.collect(dep)
+        if st in self.waiting:  # its dependencies were collected just now
+            self.start(st)
+        if st.name in self.pending:
+            self.rep.timings.setdefault(st.title, 0.0)  # its step keeps its place in the run's list
+            return
+        if not self.res.ran(st.name):
+            if not self.requested(st):
+                self.not_run[st.name] = "not requested for this run"
+            else:
+                self.res = _run_one(st, self.res, self.rep, self.not_run, functools.partial(st.run, self.res))
+        self.done.add(st.name)
+        self.start_ready()
 
 
 def _run_one(st: Stage, res: RunResults, rep: Reporter, not_run: dict, compute: Callable[[], Any]) -> RunResults:
