@@ -37,41 +37,8 @@ sys.path.insert(0, str(HERE))
 
 import bench_backtest as B  # noqa: E402
 
-
-def _learned_bins_class():
-    """The learned model with the boosting's ``max_bins`` as a parameter (a research variant; a
-    class of its own, so the stored results of the plain model keep their settings digest)."""
-    from hotspots.forecast import methods as M
-
-    class LearnedBins(M.LearnedRisk):
-        def __init__(self, max_bins: int = 255, **kw):
-            super().__init__(**kw)
-            self.max_bins = max_bins
-
-        @classmethod
-        def _get_param_names(cls):
-            return sorted({"max_bins", *M.LearnedRisk._get_param_names()})
-
-        def fit(self, history):
-            base = M.HistGradientBoostingRegressor
-            bins = self.max_bins
-
-            class Binned(base):  # type: ignore[misc, valid-type]
-                def __init__(self, **kw):
-                    super().__init__(max_bins=bins, **kw)
-
-            M.HistGradientBoostingRegressor = Binned
-            try:
-                return super().fit(history)
-            finally:
-                M.HistGradientBoostingRegressor = base
-
-    LearnedBins.__qualname__ = "LearnedBins"
-    LearnedBins.__module__ = "forecast_research"  # the same settings digest run as a script or imported
-    return LearnedBins
-
-
-_LearnedBins = None
+#: The recent-count features the monotone variant constrains (the forecast may only rise with them).
+MONOTONE_RECENT = ("count_91d", "count_182d", "count_365d", "decayed_count_hl365d", "active_months_12")
 
 
 def variants(area: str, seed: int) -> dict:
@@ -80,18 +47,12 @@ def variants(area: str, seed: int) -> dict:
     from hotspots.forecast.locations import Relocated
     from hotspots.forecast.methods import Blend, DecayedKDE, LearnedRisk, make_method
 
-    global _LearnedBins
-    if _LearnedBins is None:
-        _LearnedBins = _learned_bins_class()
     prec = "month" if area == "barnet" else "day"
     base = {n: make_method(n, seed, prec) for n in B.methods_for(area, seed) if n != "learned_no_exposure"}
     pro = prec != "month"
 
     def learned(**kw):
         return LearnedRisk(random_state=seed, with_prospective=pro, **kw)
-
-    def learned_bins(**kw):
-        return _LearnedBins(random_state=seed, with_prospective=pro, **kw)
 
     extra = {
         "learned_v1": learned(),  # the learned model before with_rings / n_seeds (same settings digest)
@@ -102,11 +63,23 @@ def variants(area: str, seed: int) -> dict:
         "learned_rings_places_bag5": learned(with_rings=True, with_places=True, n_seeds=5),
         "learned_24o_bag5": learned(n_train_origins=24, n_seeds=5),
         # cheaper fits (issue 16): coarser binning, fewer boosting rounds, fewer training origins
-        "learned_bins63": learned_bins(max_bins=63),
+        "learned_bins63": learned(max_bins=63),
         "learned_lr10": learned(learning_rate=0.1, max_iter=100),
         "learned_6o": learned(n_train_origins=6),
-        "learned_6o_bins63": learned_bins(max_bins=63, n_train_origins=6),
-        "learned_6o_bins63_lr10": learned_bins(max_bins=63, n_train_origins=6, learning_rate=0.1, max_iter=100),
+        "learned_6o_bins63": learned(max_bins=63, n_train_origins=6),
+        "learned_6o_bins63_lr10": learned(max_bins=63, n_train_origins=6, learning_rate=0.1, max_iter=100),
+        # issue 15, Barnet goals: smoother labels, more training origins, regularisation, monotone counts
+        "learned_lh2": learned(label_horizons=2),
+        "learned_lh3": learned(label_horizons=3),
+        "learned_24o": learned(n_train_origins=24),
+        "learned_leaf300": learned(min_samples_leaf=300),
+        "learned_leaves31": learned(max_leaf_nodes=31, min_samples_leaf=50),
+        "learned_l2_10": learned(l2_regularization=10.0),
+        "learned_mono": learned(monotone_increasing=MONOTONE_RECENT),
+        "learned_bins31": learned(max_bins=31),
+        "learned_bins15": learned(max_bins=15),
+        "learned_bins31_bag5": learned(max_bins=31, n_seeds=5),
+        "learned_bins63_mono": learned(max_bins=63, monotone_increasing=MONOTONE_RECENT),
     }
     if pro:
         extra["learned_etas_bag5"] = learned(with_etas=True, n_seeds=5)
@@ -368,7 +341,8 @@ BARNET_CANDIDATES = tuple(
         "blend",
     )
 )
-#: The same with the learned model as it was before the neighbourhood features and the ensemble.
+#: The same with the learned model as it was before the neighbourhood features, the ensemble and
+#: the 31 bins of month data (255 bins).
 BARNET_CANDIDATES_V1 = tuple(
     c.replace("learned+", "learned_v1+").replace("blend+", "blend_learned_v1+") for c in BARNET_CANDIDATES
 )
@@ -380,6 +354,15 @@ BARNET_CANDIDATES_BAG5 = tuple(
 )
 
 
+#: A second learned candidate beside today's (31 bins): the model and its blend with 63 bins (the
+#: better single model at 1% on the tuning window), a measured option, not the default.
+BARNET_CANDIDATES_BINS63 = (
+    *BARNET_CANDIDATES,
+    "learned_bins63+relocated",
+    "blend_learned_bins63+relocated",
+)
+
+
 def goals(area: str = "barnet") -> dict:
     """The evaluation window's figures: every candidate's mean and the selection record (DEFAULT_RULE,
     choosing from the rule's window of origins before each evaluation origin) for the candidates
@@ -387,7 +370,12 @@ def goals(area: str = "barnet") -> dict:
     import os
 
     out: dict = {"load_average": os.getloadavg()[0]}
-    sets = {"current": BARNET_CANDIDATES, "learned_v1": BARNET_CANDIDATES_V1, "rings_bag5": BARNET_CANDIDATES_BAG5}
+    sets = {
+        "current": BARNET_CANDIDATES,
+        "learned_v1": BARNET_CANDIDATES_V1,
+        "rings_bag5": BARNET_CANDIDATES_BAG5,
+        "with_bins63": BARNET_CANDIDATES_BINS63,
+    }
     for label, cands in sets.items():
         try:
             rec = record(area, "rule+eval", list(cands))
