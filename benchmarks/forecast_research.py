@@ -9,8 +9,10 @@ the surface over the masked cells, the observed counts), so a new variant costs 
 
     python benchmarks/forecast_research.py score barnet tune learned,learned_bag5
     python benchmarks/forecast_research.py table barnet tune learned,learned_bag5
+    python benchmarks/forecast_research.py blends chicago tune "learned_etas:1;learned_etas:0.5+etas:0.5"
     python benchmarks/forecast_research.py record barnet eval <candidates>
     python benchmarks/forecast_research.py goals     # the evaluation window's records
+    python benchmarks/forecast_research.py ceiling chicago   # look-ahead fixed maps (diagnostic)
     python benchmarks/forecast_research.py timing    # seconds per learned fit (Barnet)
     python benchmarks/forecast_research.py timing learned_v1,learned_6o   # the named variants
 
@@ -35,60 +37,22 @@ sys.path.insert(0, str(HERE))
 
 import bench_backtest as B  # noqa: E402
 
-
-def _learned_bins_class():
-    """The learned model with the boosting's ``max_bins`` as a parameter (a research variant; a
-    class of its own, so the stored results of the plain model keep their settings digest)."""
-    from hotspots.forecast import methods as M
-
-    class LearnedBins(M.LearnedRisk):
-        def __init__(self, max_bins: int = 255, **kw):
-            super().__init__(**kw)
-            self.max_bins = max_bins
-
-        @classmethod
-        def _get_param_names(cls):
-            return sorted({"max_bins", *M.LearnedRisk._get_param_names()})
-
-        def fit(self, history):
-            base = M.HistGradientBoostingRegressor
-            bins = self.max_bins
-
-            class Binned(base):  # type: ignore[misc, valid-type]
-                def __init__(self, **kw):
-                    super().__init__(max_bins=bins, **kw)
-
-            M.HistGradientBoostingRegressor = Binned
-            try:
-                return super().fit(history)
-            finally:
-                M.HistGradientBoostingRegressor = base
-
-    LearnedBins.__qualname__ = "LearnedBins"
-    LearnedBins.__module__ = "forecast_research"  # the same settings digest run as a script or imported
-    return LearnedBins
-
-
-_LearnedBins = None
+#: The recent-count features the monotone variant constrains (the forecast may only rise with them).
+MONOTONE_RECENT = ("count_91d", "count_182d", "count_365d", "decayed_count_hl365d", "active_months_12")
 
 
 def variants(area: str, seed: int) -> dict:
     """Every candidate the loop knows (name -> method); new research variants are added here."""
+    from hotspots.forecast.etas import SelfExciting
     from hotspots.forecast.locations import Relocated
     from hotspots.forecast.methods import Blend, DecayedKDE, LearnedRisk, make_method
 
-    global _LearnedBins
-    if _LearnedBins is None:
-        _LearnedBins = _learned_bins_class()
     prec = "month" if area == "barnet" else "day"
     base = {n: make_method(n, seed, prec) for n in B.methods_for(area, seed) if n != "learned_no_exposure"}
     pro = prec != "month"
 
     def learned(**kw):
         return LearnedRisk(random_state=seed, with_prospective=pro, **kw)
-
-    def learned_bins(**kw):
-        return _LearnedBins(random_state=seed, with_prospective=pro, **kw)
 
     extra = {
         "learned_v1": learned(),  # the learned model before with_rings / n_seeds (same settings digest)
@@ -99,25 +63,58 @@ def variants(area: str, seed: int) -> dict:
         "learned_rings_places_bag5": learned(with_rings=True, with_places=True, n_seeds=5),
         "learned_24o_bag5": learned(n_train_origins=24, n_seeds=5),
         # cheaper fits (issue 16): coarser binning, fewer boosting rounds, fewer training origins
-        "learned_bins63": learned_bins(max_bins=63),
+        "learned_bins63": learned(max_bins=63),
         "learned_lr10": learned(learning_rate=0.1, max_iter=100),
         "learned_6o": learned(n_train_origins=6),
-        "learned_6o_bins63": learned_bins(max_bins=63, n_train_origins=6),
-        "learned_6o_bins63_lr10": learned_bins(max_bins=63, n_train_origins=6, learning_rate=0.1, max_iter=100),
+        "learned_6o_bins63": learned(max_bins=63, n_train_origins=6),
+        "learned_6o_bins63_lr10": learned(max_bins=63, n_train_origins=6, learning_rate=0.1, max_iter=100),
+        # issue 15, Barnet goals: smoother labels, more training origins, regularisation, monotone counts
+        "learned_lh2": learned(label_horizons=2),
+        "learned_lh3": learned(label_horizons=3),
+        "learned_24o": learned(n_train_origins=24),
+        "learned_leaf300": learned(min_samples_leaf=300),
+        "learned_leaves31": learned(max_leaf_nodes=31, min_samples_leaf=50),
+        "learned_l2_10": learned(l2_regularization=10.0),
+        "learned_mono": learned(monotone_increasing=MONOTONE_RECENT),
+        "learned_bins31": learned(max_bins=31),
+        "learned_bins15": learned(max_bins=15),
+        "learned_bins31_bag5": learned(max_bins=31, n_seeds=5),
+        "learned_bins63_mono": learned(max_bins=63, monotone_increasing=MONOTONE_RECENT),
         # refit cadence (issue 16): the model fitted at a refit date is used up to the next one
         **{f"learned_every{k}": learned(refit_every=k) for k in (2, 3, 4, 6)},
+        "learned_bins31_every4": learned(max_bins=31, refit_every=4),
     }
     if pro:
         extra["learned_etas_v1"] = learned(with_etas=True)  # refitted at every origin
         extra["learned_etas_every4"] = learned(with_etas=True, refit_every=4)
         extra["learned_etas_bag5"] = learned(with_etas=True, n_seeds=5)
         extra["learned_etas_rings_bag5"] = learned(with_etas=True, with_rings=True, n_seeds=5)
+        # Chicago (issue 15): smoother labels, more training origins, stronger regularisation
+        extra["learned_etas_lh2"] = learned(with_etas=True, label_horizons=2)
+        extra["learned_etas_lh4"] = learned(with_etas=True, label_horizons=4)
+        extra["learned_etas_24o"] = learned(with_etas=True, n_train_origins=24)
+        extra["learned_etas_leaf300"] = learned(with_etas=True, min_samples_leaf=300, l2_regularization=5.0)
+        extra["learned_etas_rings"] = learned(with_etas=True, with_rings=True)
+    out_cheap = {}
+    if pro:
+        # Chicago (issue 15): long-run counts and ETAS settings (no learning, cheap to score)
+        out_cheap = {
+            "counts_hl365": DecayedKDE(radius_m=0.0, half_life_days=365.0),
+            "counts_hl1461": DecayedKDE(radius_m=0.0, half_life_days=1461.0),
+            "counts_all": DecayedKDE(radius_m=0.0, half_life_days=float("inf")),
+            "lrkde_75": DecayedKDE(radius_m=75.0, half_life_days=730.0),
+            "lrkde_100": DecayedKDE(radius_m=100.0, half_life_days=730.0),
+            "etas_fit365": SelfExciting(fit_window_days=365.0, random_state=seed),
+            "etas_fit1095": SelfExciting(fit_window_days=1095.0, random_state=seed),
+            "etas_bg100": SelfExciting(background_radius_m=100.0, random_state=seed),
+            "etas_bghl1461": SelfExciting(background_half_life_days=1461.0, random_state=seed),
+        }
     for n in list(extra):
         if n.startswith("learned"):
             extra["blend_" + n] = Blend(
                 methods=(extra[n], DecayedKDE(radius_m=0.0, half_life_days=365.0)), weights=(0.5, 0.5)
             )
-    out = {**base, **extra}
+    out = {**base, **extra, **out_cheap}
     if area == "barnet":
         for n in list(extra):
             out[n + "+relocated"] = Relocated(extra[n])
@@ -187,6 +184,66 @@ def score(area: str, which: str, names, progress=True) -> None:
                 + " ".join(f"{n}={v:.3f}" for n, v in hr.items()),
                 flush=True,
             )
+
+
+def blends(area: str, which: str, spec: str) -> pd.DataFrame:
+    """Weighted blends of stored surfaces (``a:0.5+b:0.5;a:0.3+c:0.7``; each member scaled to sum
+    to 1 as in :class:`~hotspots.forecast.methods.Blend`), scored as the harness scores a method:
+    mean hit rates over the window's origins where every member is stored, and the paired
+    difference at 5% against the first member of the first blend."""
+    from hotspots.forecast.methods import blend_surfaces
+
+    combos = [[(m.split(":")[0], float(m.split(":")[1])) for m in c.split("+")] for c in spec.split(";")]
+    names = list(dict.fromkeys(n for c in combos for n, _ in c))
+    res = load(area, which, names, partial=True)
+    mask = np.ones(res.n_cells, dtype=bool)
+    rows = []
+    for o in res.origins:
+        for c in combos:
+            surf = blend_surfaces([res.surfaces[(o, n)] for n, _ in c], [w for _, w in c], mask)
+            sc = res.score_surface(o, surf)
+            rows.append({"origin": o, "blend": "+".join(f"{n}:{w:g}" for n, w in c), **sc})
+        first = combos[0][0][0]
+        rows.append({"origin": o, "blend": first, **res.score_surface(o, res.surfaces[(o, first)])})
+    df = pd.DataFrame(rows)
+    print(f"{df['origin'].nunique()} origins")
+    wide = df.pivot(index="origin", columns="blend", values="hit_rate_5")
+    first = combos[0][0][0]
+    out = df.groupby("blend", sort=False)[["hit_rate_1", "hit_rate_5", "hit_rate_10", "info_gain"]].mean()
+    out["paired_vs_first_pts"] = [(wide[b] - wide[first]).mean() * 100 for b in out.index]
+    out["paired_se_pts"] = [(wide[b] - wide[first]).std(ddof=1) / np.sqrt(len(wide)) * 100 for b in out.index]
+    out["wins"] = [int((wide[b] > wide[first]).sum()) for b in out.index]
+    return out
+
+
+def static_ceiling(area: str = "chicago") -> dict:
+    """Look-ahead diagnostics (no forecast could have them): the hit rate at 5% of fixed maps built
+    with knowledge of the future, at every origin of each window. ``all_but_horizon``: every
+    incident of the data (all years, before and after the origin) except those of the horizon
+    scored; ``same_year_others``: the window's other horizons. They bound what a map of persistent
+    places, however well estimated, could reach; the rest would have to come from dynamics."""
+    from hotspots.forecast import metrics
+    from hotspots.forecast.harness import to_days
+
+    events, grid, _context, _seed = inputs(area)
+    m = grid.mask
+    everything = grid.counts(events.x, events.y)
+    out: dict = {}
+    for which in ("tune", "eval"):
+        orgs, hz = origins(area, which)
+        first, last = to_days(orgs[0]), to_days(hz.end(orgs[-1]))
+        sel = (events.t >= first) & (events.t < last)
+        window = grid.counts(events.x[sel], events.y[sel])
+        rates: dict = {"all_but_horizon": [], "same_year_others": []}
+        for o in orgs:
+            sel = (events.t >= to_days(o)) & (events.t < to_days(hz.end(o)))
+            hor = grid.counts(events.x[sel], events.y[sel])
+            for k, s in (("all_but_horizon", everything - hor), ("same_year_others", window - hor)):
+                risk = np.where(m, s.astype(float), np.nan)
+                sc = metrics.score_forecast(risk, hor.astype(float), m, (0.05,), float(sel.sum()))
+                rates[k].append(sc["hit_rate_5"])
+        out[which] = {k: float(np.mean(v)) for k, v in rates.items()} | {"origins": len(orgs)}
+    return out
 
 
 #: Barnet: the first origin that knows a month of the new police.uk location set (2022-07); before
@@ -289,7 +346,8 @@ BARNET_CANDIDATES = tuple(
         "blend",
     )
 )
-#: The same with the learned model as it was before the neighbourhood features and the ensemble.
+#: The same with the learned model as it was before the neighbourhood features, the ensemble and
+#: the 31 bins of month data (255 bins).
 BARNET_CANDIDATES_V1 = tuple(
     c.replace("learned+", "learned_v1+").replace("blend+", "blend_learned_v1+") for c in BARNET_CANDIDATES
 )
@@ -301,6 +359,15 @@ BARNET_CANDIDATES_BAG5 = tuple(
 )
 
 
+#: A second learned candidate beside today's (31 bins): the model and its blend with 63 bins (the
+#: better single model at 1% on the tuning window), a measured option, not the default.
+BARNET_CANDIDATES_BINS63 = (
+    *BARNET_CANDIDATES,
+    "learned_bins63+relocated",
+    "blend_learned_bins63+relocated",
+)
+
+
 def goals(area: str = "barnet") -> dict:
     """The evaluation window's figures: every candidate's mean and the selection record (DEFAULT_RULE,
     choosing from the rule's window of origins before each evaluation origin) for the candidates
@@ -308,7 +375,12 @@ def goals(area: str = "barnet") -> dict:
     import os
 
     out: dict = {"load_average": os.getloadavg()[0]}
-    sets = {"current": BARNET_CANDIDATES, "learned_v1": BARNET_CANDIDATES_V1, "rings_bag5": BARNET_CANDIDATES_BAG5}
+    sets = {
+        "current": BARNET_CANDIDATES,
+        "learned_v1": BARNET_CANDIDATES_V1,
+        "rings_bag5": BARNET_CANDIDATES_BAG5,
+        "with_bins63": BARNET_CANDIDATES_BINS63,
+    }
     for label, cands in sets.items():
         try:
             rec = record(area, "rule+eval", list(cands))
@@ -393,15 +465,22 @@ if __name__ == "__main__":
         else:
             (OUT / "fit_timing_barnet.json").write_text(json.dumps(fit_timing(), indent=1))
         sys.exit(0)
+    if sys.argv[1:2] == ["ceiling"]:  # ceiling [area]: look-ahead fixed maps (diagnostic only)
+        c = static_ceiling(*(sys.argv[2:3] or ["chicago"]))
+        (OUT / f"static_ceiling_{(sys.argv[2:3] or ['chicago'])[0]}.json").write_text(json.dumps(c, indent=1))
+        print(json.dumps(c, indent=1))
+        sys.exit(0)
     if sys.argv[1:2] == ["goals"]:
         g = goals()
         (OUT / "goals_barnet.json").write_text(json.dumps(g, indent=1, default=str))
         print(json.dumps(g, indent=1, default=str))
         sys.exit(0)
-    cmd, area, which, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
+    cmd, area, which, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")  # blends: a spec
     pd.set_option("display.width", 200)
     if cmd == "score":
         score(area, which, names)
+    elif cmd == "blends":
+        print(blends(area, which, sys.argv[4]).round(4).to_string())
     elif cmd == "table":
         print(table(area, which, names).round(4).to_string())
     elif cmd == "record":

@@ -215,3 +215,15 @@ def test_real_lsoa_rates_per_1000_population(shared_data, barnet_2011):
     top = r.table.iloc[0]
     assert top["rate"] == pytest.approx(top["count"] / lsoa.set_index("LSOA11CD").loc[top["code"], "population"] * 1000)
     assert r.denominator_kind == "population" and r.table["rate"].is_monotonic_decreasing
+
+
+def test_garwood_interval_equals_scipy_chi2_bit_for_bit():
+    """The interval is computed without importing scipy.stats; scipy.stats.chi2 is the reference."""
+    from scipy.stats import chi2
+
+    k = np.concatenate([np.arange(0, 3000.0), np.random.default_rng(3).uniform(0, 1e5, 20000), [0.5, 1e-9]])
+    for confidence in (0.5, 0.9, 0.95, 0.99):
+        a = 1 - confidence
+        lo, hi = garwood_interval(k, confidence)
+        ref_lo = np.where(k > 0, chi2.ppf(a / 2, 2 * np.maximum(k, 1e-300)) / 2, 0.0)
+        assert np.array_equal(lo, ref_lo) and np.array_equal(hi, chi2.ppf(1 - a / 2, 2 * k + 2) / 2)

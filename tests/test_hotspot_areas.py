@@ -228,3 +228,34 @@ def test_stage_reads_its_config_sections(demo_config_path):
     assert r.denominator_kind == "population" and r.table["count"].sum() + r.unassigned == len(
         inc[inc.crime_type == "robbery"]
     )
+
+
+def test_area_descriptions_equal_pandas_value_counts_with_ties_and_missing_locations():
+    """Counts by type and top locations of every area, against pandas' own value_counts per area (the
+    reference): most frequent first, ties in the order they first occur, missing and empty places left out."""
+    rng = np.random.default_rng(7)
+    grid = Grid.from_boundary(shapely.box(0, 0, 2000, 2000), 100)
+    hot = rng.random(grid.shape) < 0.3
+    n = 3000
+    x, y = rng.uniform(0, 2000, n), rng.uniform(0, 2000, n)
+    types = rng.choice(["burglary", "robbery", "violence", "drugs", "shoplifting"], n)
+    locs = pd.Series(rng.choice(["On or near A Road", "On or near B Street", "", "C Lane", "D Way"], n), dtype=object)
+    locs[rng.random(n) < 0.1] = None
+    inc = make_incidents(x, y, types, locs, ["2024-01-01 10:00"] * n, precision="month")
+    res = hotspot_areas(inc, grid, hot, top_locations=3, profile="never")
+    f = res.frame
+    assert len(f) > 20
+    r, c = grid.cell_index(x, y)
+    area_of = np.where(r >= 0, res.labels[np.maximum(r, 0), np.maximum(c, 0)], 0)
+    ties = 0
+    for _, row in f.iterrows():
+        sel = area_of == row["area_id"]
+        vc = pd.Series(types[sel]).value_counts()
+        ties += int(vc.duplicated().any())
+        assert row["counts_by_type"] == json.dumps({str(t): int(v) for t, v in vc.items()})
+        assert row["top_crime_type"] == vc.index[0]
+        lv = pd.Series(locs[sel].to_numpy()).astype("string").dropna()
+        lv = lv[lv.str.len() > 0].value_counts()
+        assert row["top_locations"] == "; ".join(f"{s} ({v})" for s, v in lv.head(3).items())
+        assert row["incidents"] == sel.sum()
+    assert ties > 5  # the order of equal counts was tested

@@ -351,3 +351,57 @@ def test_real_ward_sets_load(shared_data, file, n):
     assert w.geometry.is_valid.all()
     assert w.total_bounds[0] > 515000 and w.total_bounds[2] < 535000  # Barnet in BNG metres
     assert 85e6 < w.area.sum() < 88e6
+
+
+def test_dates_read_once_per_distinct_value_equal_each_value_read_alone():
+    """Many rows repeating a few values (police.uk months) are read once per value: every row equals the
+    value read on its own, and the precision too."""
+    from hotspots.ingest.dates import parse_datetimes, precision_of
+
+    values = ["2016-01", "2016/02", " 2018-06 ", "", "not a date", "2016-03-27 01:30", "03/04/2016", "2016-10-30 01:30"]
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    text = pd.Series(rng.choice(values, 5000), index=rng.permutation(5000) + 10)
+    for dayfirst in (True, False, None):
+        got = parse_datetimes(text, "Europe/London", dayfirst=dayfirst)
+        alone = {v: parse_datetimes(pd.Series([v]), "Europe/London", dayfirst=dayfirst).iloc[0] for v in values}
+        assert got.index.equals(text.index) and str(got.dtype) == "datetime64[us, Europe/London]"
+        want = text.map(alone)
+        assert (got.isna() == want.isna()).all() and (got[got.notna()] == want[want.notna()]).all()
+    assert got[text == "2016-01"].iloc[0] == pd.Timestamp("2016-01-01", tz="Europe/London")
+    prec = precision_of(text)
+    assert prec.index.equals(text.index) and prec.dtype == object
+    assert (prec == text.map({v: precision_of(pd.Series([v])).iloc[0] for v in values})).all()
+    assert set(prec[text == "2016-01"]) == {"month"} and set(prec[text == "2016-03-27 01:30"]) == {"minute"}
+
+
+def test_wards_joined_once_per_location_equal_a_brute_force_join():
+    """Repeated locations (police.uk snap points) are joined once; every row gets the ward a point-by-point
+    search gives: the first ward holding it, else the nearest within the tolerance, else none."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from hotspots.ingest.validate import assign_wards
+
+    wards = gpd.GeoDataFrame(
+        {"ward_code": ["A", "B", "C"]},
+        geometry=[shapely.box(0, 0, 100, 100), shapely.box(50, 0, 200, 100), shapely.box(0, 150, 100, 250)],
+        crs=27700,
+    )
+    rng = np.random.default_rng(11)
+    spots = rng.uniform(-40, 260, (60, 2)).round(1)
+    rows = pd.DataFrame(spots[rng.integers(0, 60, 4000)], columns=["x", "y"], index=np.arange(4000) * 3)
+    code, dist = assign_wards(rows, wards, tolerance_m=20.0)
+    geoms = list(wards.geometry)
+    for i, (x, y) in zip(rows.index, rows.to_numpy(), strict=True):
+        p = shapely.Point(x, y)
+        inside = [c for c, g in zip(wards["ward_code"], geoms, strict=True) if g.intersects(p)]
+        if inside:
+            assert code[i] == inside[0] and dist[i] == 0.0
+            continue
+        d = [g.distance(p) for g in geoms]
+        assert dist[i] == pytest.approx(min(d))
+        assert code[i] == (wards["ward_code"].iloc[int(np.argmin(d))] if min(d) <= 20.0 else None)
+    assert code.isna().any() and (dist > 0).any() and (code == "A").any() and (code == "B").any()

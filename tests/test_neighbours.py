@@ -151,3 +151,33 @@ def test_every_caller_builds_neighbours_here():
     a = local_knox.spatial_neighbours_csr(x, y, 5.0)
     b = distance_band_neighbours(x, y, 5.0)
     assert all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
+
+
+def test_grid_neighbours_kept_for_the_same_mask_follow_a_changed_cell():
+    """Neighbour lists are kept per mask and settings: asking again gives equal lists (a copy the caller may
+    change), and a mask with one cell changed gets its own lists, equal to a brute-force search."""
+    import numpy as np
+
+    from hotspots.analysis.neighbours import grid_neighbours
+
+    rng = np.random.default_rng(2)
+    mask = rng.random((30, 40)) < 0.7
+
+    def brute(m, band):
+        rows, cols = np.nonzero(m)
+        d = np.hypot(rows[:, None] - rows[None, :], cols[:, None] - cols[None, :]) * 100.0
+        near = (d <= band) & ~np.eye(rows.size, dtype=bool)
+        return np.concatenate([[0], np.cumsum(near.sum(axis=1))]), np.nonzero(near)[1]
+
+    first = grid_neighbours(mask, 100.0, 250.0)
+    first[1][:] = -1  # the caller's copy: the kept lists are unharmed
+    again = grid_neighbours(mask, 100.0, 250.0)
+    want = brute(mask, 250.0)
+    assert np.array_equal(again[0], want[0]) and np.array_equal(again[1], want[1])
+    changed = mask.copy()
+    changed[5, 5] = not changed[5, 5]
+    got = grid_neighbours(changed, 100.0, 250.0)
+    want = brute(changed, 250.0)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    other_band = grid_neighbours(mask, 100.0, 150.0)
+    assert np.array_equal(other_band[1], brute(mask, 150.0)[1])

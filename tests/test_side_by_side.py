@@ -120,9 +120,64 @@ def test_a_background_stage_refuses_and_fails_as_it_would_here():
             run_stages(RunResults(inputs=None), [_stage(_fails)], background=b)
 
 
-def test_a_background_stage_may_not_depend_on_another():
-    with pytest.raises(ValueError, match="background"):
-        Stage(name="forecast", title="f", sections=(), depends_on=("surfaces",), run=_fails, background=True)
+#: Set by a foreground stage listed after the background one: a child forked before it ran sees it unset.
+_LATER_STAGE_RAN = {"yes": False}
+
+
+def _surfaces_here(_res):
+    return ("surfaces", os.getpid())
+
+
+def _coverage_here(_res):
+    _LATER_STAGE_RAN["yes"] = True
+    return ("coverage", os.getpid())
+
+
+def _concentration_from(res):
+    return (res.surfaces, _LATER_STAGE_RAN["yes"], os.getpid())
+
+
+def _with_dependency(background):
+    return [
+        Stage(name="surfaces", title="surfaces", sections=(), depends_on=(), run=_surfaces_here),
+        Stage(name="coverage", title="coverage", sections=(), depends_on=(), run=_coverage_here),
+        Stage(
+            name="concentration",
+            title="concentration",
+            sections=(),
+            depends_on=("surfaces",),
+            run=_concentration_from,
+            background=background,
+        ),
+        Stage(
+            name="tasking", title="tasking", sections=(), depends_on=("concentration",), run=lambda r: r.concentration
+        ),
+    ]
+
+
+@needs_fork
+def test_a_background_stage_with_a_dependency_starts_once_it_has_run_and_reads_its_result(monkeypatch):
+    """Started when the surfaces are made, before the coverage listed ahead of it; collected for the tasking list."""
+    monkeypatch.setitem(_LATER_STAGE_RAN, "yes", False)
+    rep = Reporter(quiet=True)
+    res = run_stages(RunResults(inputs=None), _with_dependency(True), reporter=rep, background=True)
+    surfaces, coverage_had_run, pid = res.concentration
+    assert surfaces == ("surfaces", os.getpid())  # the dependency's result, made here, read in the child
+    assert pid != os.getpid() and not coverage_had_run  # forked before the coverage ran
+    assert res.coverage == ("coverage", os.getpid()) and res.tasking == res.concentration
+    assert list(rep.timings) == ["surfaces", "coverage", "concentration", "tasking"]  # the listed order
+    monkeypatch.setitem(_LATER_STAGE_RAN, "yes", False)
+    here = run_stages(RunResults(inputs=None), _with_dependency(True), background=False)
+    assert here.concentration[1:] == (True, os.getpid())  # one after another: after the coverage, in this process
+
+
+@needs_fork
+def test_a_background_stage_whose_dependency_is_not_requested_still_runs():
+    only = run_stages(
+        RunResults(inputs=None), _with_dependency(True), only=["concentration", "tasking"], background=True
+    )
+    assert only.surfaces is None and only.not_run["surfaces"] == "not requested for this run"
+    assert only.concentration[0] is None and only.concentration[2] != os.getpid()
 
 
 @needs_fork

@@ -50,7 +50,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from ..errors import InputError
 from .periods import period_bins
@@ -274,6 +273,8 @@ def concentration_trend(table: pd.DataFrame, measure: str = "generalised_gini", 
         }
         if v.size >= 4:
             t = np.arange(v.size, dtype=float)
+            from scipy import stats  # imported when needed: scipy.stats costs most of a second
+
             rec["slope"] = float(stats.theilslopes(v, t)[0])
             kt = stats.kendalltau(t, v)
             rec["tau"], rec["p_value"] = float(kt.statistic), float(kt.pvalue)

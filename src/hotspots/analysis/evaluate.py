@@ -53,12 +53,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import shapely
 from scipy.special import ndtr
-from scipy.stats import binomtest
 
 from .._csvsafe import write_csv
 from ..config.sections import EvaluateConfig  # noqa: F401  (the [evaluate] settings, re-exported beside their analysis)
@@ -127,6 +125,8 @@ def rate_ratio_test(before: float, after: float, e_before: float, e_after: float
     """After/before rate ratio and the exact conditional binomial test (two-sided)."""
     n = int(round(before + after))
     rr = (after / e_after) / (before / e_before) if before > 0 else (np.inf if after > 0 else np.nan)
+    from scipy.stats import binomtest  # imported when needed: scipy.stats costs most of a second
+
     p = binomtest(int(round(after)), n, e_after / (e_after + e_before)).pvalue if n > 0 else np.nan
     return {"rate_ratio": rr, "p": float(p)}
 
@@ -205,6 +205,8 @@ class EvaluationResult:
 
     def plot(self, path) -> Path:
         """Small PNG: counts per month in target, buffer and control (scaled) with the start marked."""
+        import matplotlib.pyplot as plt  # imported when a chart is drawn
+
         matplotlib.use("Agg")
 
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [2, 1]})

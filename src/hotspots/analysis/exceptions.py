@@ -45,7 +45,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.stats import binomtest
 
 from ..config.sections import ExceptionsConfig
 from ..model import coarsest_precision, midpoint_times, resolve_timezone
@@ -91,6 +90,8 @@ def poisson_change_test(current, baseline, e_current=1.0, e_baseline=1.0) -> np.
             continue
         key = (int(round(c[i])), n, float(ec[i]), float(eb[i]))
         if key not in cache:
+            from scipy.stats import binomtest  # imported when needed: scipy.stats costs most of a second
+
             cache[key] = binomtest(key[0], n, ec[i] / (ec[i] + eb[i])).pvalue
         out[i] = cache[key]
     return out

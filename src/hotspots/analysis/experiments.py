@@ -51,7 +51,6 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError
@@ -306,6 +305,8 @@ def _place_day_outcomes(
 def _t_interval(est: float, se: float, df: float, alpha: float) -> tuple[float, float, float]:
     if not (se > 0) or not np.isfinite(df) or df <= 0:
         return np.nan, np.nan, np.nan
+    from scipy import stats  # imported when needed: scipy.stats costs most of a second
+
     q = stats.t.ppf(1 - alpha / 2, df)
     p = 2 * stats.t.sf(abs(est / se), df)
     return est - q * se, est + q * se, float(p)

@@ -123,6 +123,18 @@ def _area_polygons(lab: npt.NDArray[np.int32], n: int, grid: Grid) -> tuple[list
     return polys, ncells
 
 
+def _ranked_counts(codes: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The distinct ``codes`` and how often each occurs, most frequent first and ties in the order they
+    first occur (the order of pandas' ``value_counts``)."""
+    if not codes.size:
+        return codes, codes
+    distinct, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    seen = np.argsort(first, kind="stable")
+    distinct, counts = distinct[seen], counts[seen]
+    order = np.argsort(-counts, kind="stable")
+    return distinct[order], counts[order]
+
+
 def _profile_allowed(incidents: pd.DataFrame, profile: str) -> tuple[bool, str]:
     """Whether day-of-week x hour profiles can be drawn (minute precision), and why not when not.
     ``profile="always"`` raises the :class:`PrecisionError` instead."""
@@ -199,27 +211,38 @@ def hotspot_areas(
 
     recs: list[dict[str, Any]] = []
     profiles: dict[int, npt.NDArray[np.int64]] = {}
-    types = incidents["crime_type"].astype(str).to_numpy() if "crime_type" in incidents.columns else None
-    locs = incidents["location_text"].astype("string").to_numpy() if "location_text" in incidents.columns else None
+    type_codes = type_names = loc_codes = loc_names = None
+    if "crime_type" in incidents.columns:
+        type_codes, type_names = pd.factorize(incidents["crime_type"].astype(str).to_numpy())
+    if "location_text" in incidents.columns and top_locations:
+        locs = incidents["location_text"].astype("string")
+        given = (locs.notna() & (locs.str.len() > 0)).to_numpy(bool)
+        loc_codes = np.full(len(locs), -1, dtype=np.intp)
+        codes, loc_names = pd.factorize(locs.to_numpy(object)[given])
+        loc_codes[given] = codes
+    # the incidents of area k, in their order: by_area[bounds[k - 1]:bounds[k]]
+    by_area = np.argsort(inc_area, kind="stable")
+    bounds = np.searchsorted(inc_area[by_area], np.arange(1, n + 2), side="left")
     for k in range(1, n + 1):
-        sel = inc_area == k
+        idx = by_area[bounds[k - 1] : bounds[k]]
         rec: dict[str, Any] = {
             "area_id": k,
             "n_cells": ncells[k - 1],
             "area_m2": float(polys[k - 1].area),
-            "incidents": int(sel.sum()),
-            "harm": float(harm[sel].sum()),
+            "incidents": int(idx.size),
+            "harm": float(harm[idx].sum()),
         }
-        if types is not None:
-            vc = pd.Series(types[sel]).value_counts()
-            rec["counts_by_type"] = json.dumps({str(t): int(v) for t, v in vc.items()})
-            rec["top_crime_type"] = str(vc.index[0]) if len(vc) else ""
-        if locs is not None and top_locations:
-            lv = pd.Series(locs[sel]).dropna()
-            lv = lv[lv.str.len() > 0].value_counts()
-            rec["top_locations"] = "; ".join(f"{s} ({v})" for s, v in lv.head(top_locations).items())
+        if type_codes is not None and type_names is not None:
+            tk, tv = _ranked_counts(type_codes[idx][type_codes[idx] >= 0])
+            rec["counts_by_type"] = json.dumps({str(type_names[t]): int(v) for t, v in zip(tk, tv, strict=True)})
+            rec["top_crime_type"] = str(type_names[tk[0]]) if tk.size else ""
+        if loc_codes is not None and loc_names is not None:
+            lk, lv = _ranked_counts(loc_codes[idx][loc_codes[idx] >= 0])
+            rec["top_locations"] = "; ".join(
+                f"{loc_names[c]} ({v})" for c, v in zip(lk[:top_locations], lv[:top_locations], strict=True)
+            )
         if prof_ok:
-            sub = incidents.loc[sel]
+            sub = incidents.loc[inc_area == k]
             mid = sub["start"] + (sub["end"] - sub["start"]) / 2
             p = day_hour_profile(mid)
             profiles[k] = p

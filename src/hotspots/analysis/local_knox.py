@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import hypergeom
 
 from .._util import kernel_array
 from ..errors import InputError
@@ -119,6 +118,8 @@ def local_knox(
     expected = nsi * nti / (n - 1)
     p = (1.0 + exceed) / (permutations + 1.0) if permutations > 0 else np.full(n, np.nan)
     # P(X >= n_st) for X ~ Hypergeom(N = n-1, K = n_t, draws = n_s)
+    from scipy.stats import hypergeom  # imported when needed: scipy.stats costs most of a second
+
     p_hg = hypergeom.sf(nsti - 1, n - 1, nti, nsi)
     return LocalKnoxResult(
         n_st=nsti,

@@ -16,7 +16,9 @@ build their neighbourhoods here.
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections import OrderedDict
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -83,6 +85,27 @@ def grid_neighbours(
         raise ConfigError(f"band_m must be >= 0 metres (0 = {contiguity} contiguity), got {band_m!r}.")
     if band_m > 0 and not cell_size > 0:
         raise ConfigError(f"a distance band needs the cell size in metres (> 0), got {cell_size!r}.")
+    cells = hashlib.blake2b(np.packbits(mask).tobytes()).digest()
+    key = (mask.shape, cells, cell_size, band_m, contiguity, include_self)
+    if key not in _GRID_NEIGHBOURS:
+        _GRID_NEIGHBOURS[key] = _grid_neighbours(mask, cell_size, band_m, contiguity, include_self)
+        if len(_GRID_NEIGHBOURS) > _KEEP_GRID_NEIGHBOURS:
+            _GRID_NEIGHBOURS.popitem(last=False)
+    _GRID_NEIGHBOURS.move_to_end(key)
+    indptr, indices = _GRID_NEIGHBOURS[key]
+    return indptr.copy(), indices.copy()  # a caller may change its copy
+
+
+#: The neighbour lists of the last grids asked for (a pack asks for the same grid and band once per crime
+#: type, the robustness sweep for each of its grids), keyed on the mask's cells and the settings.
+_GRID_NEIGHBOURS: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_KEEP_GRID_NEIGHBOURS = 32
+
+
+def _grid_neighbours(
+    mask: np.ndarray, cell_size: float, band_m: float, contiguity: str, include_self: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`grid_neighbours` of a checked 2-D boolean mask."""
     offs = _grid_offsets(cell_size, band_m, contiguity, include_self)
     nrows, ncols = mask.shape
     site = np.full(mask.shape, -1, dtype=np.int64)

@@ -60,7 +60,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from scipy import stats
 from scipy.special import ndtr
 from shapely.geometry.base import BaseGeometry
 
@@ -558,6 +557,8 @@ def dose_response(
             alpha=alpha,
             notes=tuple(notes),
         )
+    from scipy import stats  # imported when needed: scipy.stats costs most of a second
+
     fit = stats.linregress(m[ok], h[ok])
     q = stats.t.ppf(1 - alpha / 2, n - 2)
     slope = fit.slope * 10.0

@@ -102,10 +102,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 from scipy.special import xlogy
-from sklearn.cluster import KMeans
-from sklearn.metrics import calinski_harabasz_score
 from threadpoolctl import threadpool_limits
 
 from ..errors import InputError
@@ -375,6 +372,8 @@ def trend_test(counts, borough, exclude=None) -> TrendTest:
     with np.errstate(divide="ignore", invalid="ignore"):
         lr = 2.0 * (xlogy(C, p1) - xlogy(C, p0)).sum(axis=1)
     lr = np.where(testable, np.maximum(np.nan_to_num(lr), 0.0), 0.0)
+    from scipy import stats  # imported when needed: scipy.stats costs most of a second
+
     return TrendTest(slope=b, lr=lr, p_value=stats.chi2.sf(lr, 1))
 
 
@@ -408,6 +407,8 @@ def flare_test(counts, borough) -> FlareTest:
     N = C.sum(axis=1)
     tail = np.ones((n, T))
     pos = share > 0
+    from scipy import stats  # imported when needed: scipy.stats costs most of a second
+
     tail[:, pos] = stats.binom.sf(C[:, pos] - 1, N[:, None], share[None, pos])
     peak = np.argmin(tail, axis=1)  # ties: the first
     p = np.minimum(1.0, T * tail[np.arange(n), peak])
@@ -538,6 +539,9 @@ def place_trajectories(
         sd = L.std(axis=0)
         Z = (L[active] - L.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
         distinct = np.unique(Z, axis=0).shape[0]
+        from sklearn.cluster import KMeans  # imported when needed: scikit-learn costs about half a second
+        from sklearn.metrics import calinski_harabasz_score
+
         best = None
         top = min(k_max, distinct - 1, active.size - 1)  # Calinski-Harabasz needs 2 <= k <= n - 1
         for k in range(max(2, min(k_min, top)), top + 1):

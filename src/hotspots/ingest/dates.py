@@ -18,6 +18,7 @@ day, ``16-01``. With ``date_format`` (a strptime format) only that format is rea
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -206,13 +207,30 @@ def localise(naive: pd.Series, tz: str) -> pd.Series:
     return naive.dt.tz_localize(tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward")
 
 
+def _per_distinct(text: pd.Series, read: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``read(text)``, computed once for each distinct value of ``text`` and spread back to every row
+    (police.uk data repeat a few dozen month values over tens of thousands of rows). ``read`` must
+    read each value on its own, so that the result is the same as ``read(text)``."""
+    codes, distinct = pd.factorize(text, use_na_sentinel=False)
+    if len(distinct) * 2 > len(text):
+        return read(text)
+    once = read(pd.Series(distinct, dtype=text.dtype))
+    return pd.Series(once.array.take(codes), index=text.index, dtype=once.dtype)
+
+
 def parse_datetimes(text: pd.Series, tz: str, *, date_format: str = "", dayfirst: bool | None = None) -> pd.Series:
     """Tz-aware timestamps in ``tz`` (NaT where unreadable) from text in the forms of the module docstring.
 
     ``dayfirst`` is the file's order for ``NN/NN/YYYY`` values (see
     :func:`day_month_order`); with ``date_format`` only that strptime format is read.
+    Each distinct value is read once.
     """
     text = text.fillna("").astype(str).str.strip()
+    return _per_distinct(text, lambda t: _parse_datetimes(t, tz, date_format, dayfirst))
+
+
+def _parse_datetimes(text: pd.Series, tz: str, date_format: str, dayfirst: bool | None) -> pd.Series:
+    """:func:`parse_datetimes` of stripped text."""
     out = pd.Series(pd.NaT, index=text.index, dtype=f"datetime64[us, {tz}]")
     if not len(text):
         return out
@@ -252,6 +270,11 @@ def parse_datetimes(text: pd.Series, tz: str, *, date_format: str = "", dayfirst
 def precision_of(text: pd.Series, date_format: str = "") -> pd.Series:
     """``minute`` (a time of day is given), ``day`` or ``month`` (``YYYY-MM``) per value."""
     text = text.fillna("").astype(str).str.strip()
+    return _per_distinct(text, lambda t: _precision_of(t, date_format))
+
+
+def _precision_of(text: pd.Series, date_format: str) -> pd.Series:
+    """:func:`precision_of` of stripped text."""
     if date_format:
         timed = any(code in date_format for code in ("%H", "%I", "%M", "%X", "%T", "%c", "%R"))
         dated = any(code in date_format for code in ("%d", "%j", "%c", "%x"))

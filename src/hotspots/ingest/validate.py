@@ -173,7 +173,10 @@ def parse_times(raw: pd.DataFrame, src: IncidentSource, tz: str) -> tuple[pd.Ser
             if decided.note:
                 notes.append(decided.note)
         start[idx] = parse_datetimes(s_f, tz, date_format=src.date_format, dayfirst=order)
-        end[idx] = parse_datetimes(e_f, tz, date_format=src.date_format, dayfirst=order)
+        if e_f is s_f:  # police.uk: one month per row, its start and end read from the same text
+            end[idx] = start[idx]
+        else:
+            end[idx] = parse_datetimes(e_f, tz, date_format=src.date_format, dayfirst=order)
         prec[idx] = precision_of(s_f, src.date_format)
     if src.time_precision != "auto":  # a configured precision can only coarsen what the values show
         rank = {"minute": 0, "day": 1, "month": 2}
@@ -297,20 +300,32 @@ def assign_wards(rows: pd.DataFrame, wards, tolerance_m: float) -> tuple[pd.Seri
     their distance (metres) in the second series. A point in two overlapping
     wards takes the ward that comes first in ``wards`` (sorted by code).
     """
+    # each distinct location is joined once (police.uk data repeat a few thousand snap points)
+    xy = np.ascontiguousarray(np.column_stack([rows["x"].to_numpy(float), rows["y"].to_numpy(float)]))
+    _, first, inverse = np.unique(xy.view(np.dtype((np.void, 16))).ravel(), return_index=True, return_inverse=True)
+    code, dist = _wards_of_points(xy[first], wards, tolerance_m)
+    return (
+        pd.Series(code[inverse.ravel()], index=rows.index, dtype=object),
+        pd.Series(dist[inverse.ravel()], index=rows.index),
+    )
+
+
+def _wards_of_points(xy: np.ndarray, wards, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Ward code (object; None when none) and distance in metres to it (0 inside) of each point ``xy``."""
     import geopandas as gpd
 
     pts = gpd.GeoDataFrame(
-        {"_i": np.arange(len(rows))},
-        geometry=gpd.points_from_xy(rows["x"].to_numpy(), rows["y"].to_numpy()),
+        {"_i": np.arange(len(xy))},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
         crs=wards.crs,
     )
     w = wards[["ward_code", "geometry"]].reset_index(drop=True)
     hit = gpd.sjoin(pts, w, how="left", predicate="intersects")
     hit = hit.sort_values("index_right", kind="stable")
     hit = hit[~hit.index.duplicated(keep="first")].sort_index()
-    code = pd.Series(hit["ward_code"].to_numpy(), index=rows.index, dtype=object)
-    dist = pd.Series(0.0, index=rows.index)
-    miss = code.isna().to_numpy()
+    code = hit["ward_code"].to_numpy().astype(object)
+    dist = np.zeros(len(xy))
+    miss = pd.isna(code)
     if miss.any():
         near = gpd.sjoin_nearest(pts[miss], w, how="left", distance_col="_d")
         near = near.sort_values("index_right", kind="stable")
@@ -319,6 +334,6 @@ def assign_wards(rows: pd.DataFrame, wards, tolerance_m: float) -> tuple[pd.Seri
         c = near["ward_code"].to_numpy().astype(object)
         ok = d <= tolerance_m
         c[~ok] = None
-        code.iloc[np.nonzero(miss)[0]] = c
-        dist.iloc[np.nonzero(miss)[0]] = d
+        code[np.nonzero(miss)[0]] = c
+        dist[np.nonzero(miss)[0]] = d
     return code, dist

@@ -13,13 +13,19 @@ surfaces stage (its hotspot areas' crime types and each type's search radius). I
 * :func:`~hotspots.analysis.trajectories.place_trajectories` on the grid's cells over the whole history,
   seeded with the run seed (the tasking list's chronic/acute label comes from it);
 * :func:`~hotspots.analysis.robustness.hotspot_robustness` per crime type with the surfaces' own search
-  radius, the other grids built once (:func:`sweep_grids`).
+  radius, the other grids built once (:func:`sweep_grids`); with a core to spare the later crime types
+  in a forked process (:mod:`.background`) while this one sweeps the earlier ones.
+
+The stage runs in the background (forked once the surfaces are made) when the machine has a core to
+spare; its result is the same either way.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from .._util import available_workers
 from ..analysis.concentration import concentration_table, concentration_trend
 from ..analysis.harm import with_harm
 from ..analysis.harm_spots import HarmSpots, harm_spots
@@ -32,6 +38,7 @@ from ..config import Config
 from ..errors import InputError
 from ..geo.grid import Grid
 from ..model import coarsest_precision
+from .background import Background, can_fork
 from .concentration_result import ConcentrationResult
 from .registry import Stage
 from .results import RunResults, SurfacesResult
@@ -140,28 +147,41 @@ def _robustness(
         return {}
     grids = sweep_grids(grid)
     hc, gc = cfg.hotspots, cfg.gistar
-    out = {}
-    for t in types:
-        sub = recent[recent["crime_type"] == t]
-        out[t] = hotspot_robustness(
-            sub,
-            grid,
-            method=hc.method,
-            confidence=hc.confidence,
-            correction=gc.correction,
-            band_m=gc.band_m,
-            kde_percentile=hc.kde_percentile,
-            radius_m=surfaces.kde[t].radius_m,
-            min_overlap=cfg.concentration.min_overlap,
-            fragile_below=cfg.concentration.fragile_below,
-            min_cells=hc.min_cells,
-            weights="harm" if gc.value == "harm" else None,
-            grids=grids,
-            wards=surfaces.wards,
-            harm_scheme=cfg.harm.scheme,
-            label=t,
-        )
-    return out
+
+    def of(chosen: list[str]) -> dict[str, HotspotRobustness]:
+        out = {}
+        for t in chosen:
+            out[t] = hotspot_robustness(
+                recent[recent["crime_type"] == t],
+                grid,
+                method=hc.method,
+                confidence=hc.confidence,
+                correction=gc.correction,
+                band_m=gc.band_m,
+                kde_percentile=hc.kde_percentile,
+                radius_m=surfaces.kde[t].radius_m,
+                min_overlap=cfg.concentration.min_overlap,
+                fragile_below=cfg.concentration.fragile_below,
+                min_cells=hc.min_cells,
+                weights="harm" if gc.value == "harm" else None,
+                grids=grids,
+                wards=surfaces.wards,
+                harm_scheme=cfg.harm.scheme,
+                label=t,
+            )
+        return out
+
+    if len(types) < 2 or available_workers() < 2 or not can_fork():
+        return of(types)
+    # the later types in a forked process while this one does the earlier ones (about half the incidents
+    # each): the same results, and their announcements come back in the same order
+    sizes = np.cumsum([int((recent["crime_type"] == t).sum()) for t in types])
+    half = min(max(int(np.searchsorted(sizes, sizes[-1] / 2)), 1), len(types) - 1)
+    later = Background(of, types[half:])
+    try:
+        return {**of(types[:half]), **later.result()}
+    finally:
+        later.cancel()
 
 
 def concentration(
@@ -235,4 +255,5 @@ STAGE: Stage[ConcentrationResult] = Stage(
     sections=("concentration", "harm", "hotspots", "gistar", "analysis", "project"),
     depends_on=("surfaces",),
     run=run,
+    background=True,  # beside coverage and the rest, from the moment the surfaces are made
 )

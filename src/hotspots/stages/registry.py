@@ -49,9 +49,10 @@ class Stage(Generic[R]):
     ``sections`` the config sections it reads; ``depends_on`` the stages whose
     results it reads (they must come earlier); ``optional`` stages may be left
     out of a run (``stages=``) and may refuse on the data. A ``background`` stage
-    (it must depend on no other) may run in a forked process from the start of the
-    run while the others run here (:mod:`.background`), when the machine has a core
-    to spare; its result is the same either way.
+    may run in a forked process while the others run here (:mod:`.background`), when
+    the machine has a core to spare: it starts as soon as the stages it depends on
+    have run (at the start of the run when it depends on none); its result is the
+    same either way.
     """
 
     name: str
@@ -68,8 +69,6 @@ class Stage(Generic[R]):
         unknown = [s for s in self.sections if s not in SECTIONS]
         if unknown:
             raise ValueError(f"stage {self.name!r} reads unknown config section(s) {unknown}.")
-        if self.background and self.depends_on:
-            raise ValueError(f"stage {self.name!r} runs in the background, so it may not depend on other stages.")
 
 
 def check_order(stages: Sequence[Stage]) -> None:
@@ -97,45 +96,84 @@ def run_stages(
     recorded as "not requested for this run". Stages whose result is already
     present are skipped. Automatic choices made inside are announced to
     ``reporter``. ``background`` (default: when this machine has more than one
-    core for this process, :func:`hotspots._util.available_workers`) starts the
-    ``background`` stages in forked processes first and collects each when a later
-    stage depends on it, or at the end; the results are the same either way.
+    core for this process, :func:`hotspots._util.available_workers`) starts each
+    ``background`` stage in a forked process as soon as the stages it depends on have
+    run, and collects it when a later stage depends on it, or at the end; the results
+    are the same either way.
     """
     check_order(stages)
-    rep = reporter or Reporter(quiet=True)
-    not_run = dict(res.not_run)
     if background is None:
         background = available_workers() > 1
-    wanted = [st for st in stages if not res.ran(st.name) and (only is None or not st.optional or st.name in only)]
-    pending: dict[str, tuple[Stage, Background]] = {}
-    with reporting_to(rep.chose):
+    run = _Run(res, stages, only, reporter or Reporter(quiet=True), background and can_fork())
+    with reporting_to(run.rep.chose):
         try:
-            if background and can_fork():
-                for st in wanted:
-                    if st.background:
-                        pending[st.name] = (st, Background(st.run, res))
+            run.start_ready()
             for st in stages:
-                for dep in st.depends_on:
-                    if dep in pending:
-                        res = _run_one(pending[dep][0], res, rep, not_run, pending.pop(dep)[1].result)
-                if st.name in pending:
-                    rep.timings.setdefault(st.title, 0.0)  # its step keeps its place in the run's list
-                    continue
-                if res.ran(st.name):
-                    continue
-                if only is not None and st.optional and st.name not in only:
-                    not_run[st.name] = "not requested for this run"
-                    continue
-                res = _run_one(st, res, rep, not_run, functools.partial(st.run, res))
-            for name in list(pending):
-                res = _run_one(pending[name][0], res, rep, not_run, pending.pop(name)[1].result)
+                run.step(st)
+            for name in list(run.pending):
+                run.collect(name)
         finally:
-            for _st, job in pending.values():
+            for _st, job in run.pending.values():
                 job.cancel()
     order = {st.name: i for i, st in enumerate(stages)}
+    res, not_run = run.res, run.not_run
     first = [k for k in res.not_run if k in not_run]
     later = sorted((k for k in not_run if k not in res.not_run), key=lambda k: order.get(k, len(order)))
     return dataclasses.replace(res, not_run={k: not_run[k] for k in first + later})
+
+
+class _Run:
+    """The state of :func:`run_stages`: the results so far, the background stages waiting for their
+    dependencies (``waiting``) and those running (``pending``)."""
+
+    def __init__(
+        self, res: RunResults, stages: Sequence[Stage], only: Sequence[str] | None, rep: Reporter, background: bool
+    ):
+        self.res, self.only, self.rep = res, only, rep
+        self.not_run = dict(res.not_run)
+        wanted = [st for st in stages if not res.ran(st.name) and self.requested(st)]
+        self.waiting = [st for st in wanted if st.background] if background else []
+        self.pending: dict[str, tuple[Stage, Background]] = {}
+        self.done: set[str] = set()  # stages run, refused or skipped here, or collected from the background
+
+    def requested(self, st: Stage) -> bool:
+        return self.only is None or not st.optional or st.name in self.only
+
+    def collect(self, name: str) -> None:
+        st, job = self.pending.pop(name)
+        self.res = _run_one(st, self.res, self.rep, self.not_run, job.result)
+        self.done.add(name)
+
+    def start(self, st: Stage) -> None:
+        for dep in st.depends_on:
+            if dep in self.pending:
+                self.collect(dep)
+        self.pending[st.name] = (st, Background(st.run, self.res))  # forked now: it sees every result so far
+        self.waiting.remove(st)
+
+    def start_ready(self) -> None:
+        """Start every waiting background stage whose dependencies have all run."""
+        for st in list(self.waiting):
+            if all(dep in self.done for dep in st.depends_on):
+                self.start(st)
+
+    def step(self, st: Stage) -> None:
+        """``st`` at its place in the order: run here, started or kept running in the background, or skipped."""
+        for dep in st.depends_on:
+            if dep in self.pending:
+                self.collect(dep)
+        if st in self.waiting:  # its dependencies were collected just now
+            self.start(st)
+        if st.name in self.pending:
+            self.rep.timings.setdefault(st.title, 0.0)  # its step keeps its place in the run's list
+            return
+        if not self.res.ran(st.name):
+            if not self.requested(st):
+                self.not_run[st.name] = "not requested for this run"
+            else:
+                self.res = _run_one(st, self.res, self.rep, self.not_run, functools.partial(st.run, self.res))
+        self.done.add(st.name)
+        self.start_ready()
 
 
 def _run_one(st: Stage, res: RunResults, rep: Reporter, not_run: dict, compute: Callable[[], Any]) -> RunResults:

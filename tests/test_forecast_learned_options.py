@@ -1,0 +1,89 @@
+"""Options of the learned forecast model: monotone constraints on named features, histogram bins."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from hotspots.errors import ConfigError
+from hotspots.forecast.harness import EventTable, History, Horizon, backtest, make_origins, to_days
+from hotspots.forecast.methods import LearnedRisk, monotone_constraints
+from hotspots.geo.grid import Grid
+
+TZ = "Europe/London"
+
+
+def _events(seed=0, n=3000, days=900):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1000, n)
+    y = rng.uniform(0, 1000, n)
+    hot = rng.random(n) < 0.25
+    x[hot] = rng.uniform(300, 400, hot.sum())
+    y[hot] = rng.uniform(600, 700, hot.sum())
+    dates = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, days, n), unit="D")
+    return EventTable.from_dates(x, y, dates)
+
+
+def _grid(cell_m: float = 50.0):
+    return Grid.from_boundary(shapely.box(0, 0, 1000, 1000), cell_m)
+
+
+def test_monotone_constraints_by_hand():
+    names = ["count_91d", "count_365d", "kde_300m_1095d", "month_sin"]
+    assert monotone_constraints(names, ()) is None
+    assert monotone_constraints(names, ("month_sin", "count_91d")) == [1, 0, 0, 1]
+    with pytest.raises(ConfigError, match="count_14d") as exc:
+        monotone_constraints(names, ("count_91d", "count_14d"))
+    assert "choose from count_91d, count_365d" in str(exc.value)
+
+
+KW = dict(n_train_origins=6, with_prospective=False, random_state=3)
+ORIGIN = pd.Timestamp("2022-08-01", tz=TZ)
+
+
+def test_monotone_model_only_rises_with_the_constrained_features():
+    ev, grid = _events(), _grid()
+    inc = ("count_365d", "count_91d")
+    m = LearnedRisk(monotone_increasing=inc, **KW).fit(History(ev, ORIGIN, Horizon(14), grid))
+    cst = list(m.model_.monotonic_cst)
+    assert cst == [1 if n in inc else 0 for n in m.feature_names_] and sum(cst) == 2
+    X = m.X_now_
+    for name in inc:
+        j = m.feature_names_.index(name)
+        lo, hi = X.copy(), X.copy()
+        hi[:, j] = lo[:, j] + 1 + np.arange(len(X)) % 3
+        # every cell's forecast is at least as high with more incidents in the constrained window
+        assert np.all(m.model_.predict(hi) >= m.model_.predict(lo) - 1e-12)
+
+
+def test_options_reach_the_boosting_and_stay_deterministic_without_look_ahead():
+    ev, grid = _events(seed=1), _grid()
+    origins = make_origins("2022-07-04", "2022-08-01", Horizon(14), TZ)
+    meth = {"m": LearnedRisk(max_bins=31, monotone_increasing=("count_365d",), **KW)}
+    one = backtest(ev, grid, meth, origins, keep_surfaces=True)
+    # the same forecasts from a table that never had the incidents after the last origin
+    past = ev.subset(ev.t_end < to_days(one.origins[-1]))
+    two = backtest(past, grid, meth, origins[-1:], keep_surfaces=True)
+    o = one.origins[-1]
+    assert np.array_equal(one.surfaces[(o, "m")], two.surfaces[(o, "m")], equal_nan=True)
+    m = LearnedRisk(max_bins=31, **KW).fit(History(ev, o, Horizon(14), grid))
+    assert m.model_.max_bins == 31
+    # fewer bins is a different model
+    base = LearnedRisk(**KW).fit(History(ev, o, Horizon(14), grid)).predict(o, Horizon(14))[grid.mask]
+    assert not np.array_equal(m.predict(o, Horizon(14))[grid.mask], base)
+
+
+def test_month_data_candidates_use_the_tuned_bins_and_day_data_keep_the_default():
+    from hotspots.forecast.methods import LEARNED_MONTH_DEFAULTS, make_method
+
+    assert LEARNED_MONTH_DEFAULTS == {"max_bins": 31}
+    for name in ("learned", "blend", "learned+relocated"):
+        month = make_method(name, 0, "month")
+        day = make_method(name, 0, "day")
+        learned_month = month.methods[0] if name == "blend" else getattr(month, "method", month)
+        learned_day = day.methods[0] if name == "blend" else getattr(day, "method", day)
+        assert learned_month.max_bins == 31 and not learned_month.with_prospective
+        assert learned_day.max_bins == 255 and learned_day.with_prospective
+    assert make_method("learned_etas", 0, "day").max_bins == 255
