@@ -102,14 +102,16 @@ def test_refit_dates_are_fixed_calendar_dates_never_after_the_origin():
         assert len(refits) in (3, 4)
 
 
-def test_fit_cadence_finds_the_cadence_inside_blends_and_relocation():
+def test_fit_cadence_finds_the_cadence_inside_blends_and_relocation(monkeypatch):
     assert fit_cadence(NaiveCounts()) == 1
     assert fit_cadence(_methods()["blend"]) == K
-    # the named candidates: every fourth month on month-precision data, every origin otherwise
-    assert fit_cadence(make_method("blend+relocated", precision="month")) == REFIT_EVERY["month"] == 4
-    assert fit_cadence(make_method("learned", precision="month")) == 4
+    # the named candidates: no cadence by default (REFIT_EVERY is empty), one when configured
+    assert REFIT_EVERY == {}
+    assert fit_cadence(make_method("blend+relocated", precision="month")) == 1
     assert fit_cadence(make_method("blend", precision="minute")) == 1
-    assert fit_cadence(make_method("learned_etas", precision="day")) == 1
+    monkeypatch.setitem(REFIT_EVERY, "month", 4)
+    assert fit_cadence(make_method("blend+relocated", precision="month")) == 4
+    assert fit_cadence(make_method("learned", precision="day")) == 1
     assert fit_cadence(make_method("longrun_counts+relocated", precision="month")) == 1
 
 
