@@ -184,3 +184,28 @@ def test_each_cut_off_is_relocated_with_what_was_known_then_and_cached_once():
     # before the change the rule leaves the history as published
     early = History(ev, pd.Timestamp("2020-06-01", tz=TZ), hz, grid)
     np.testing.assert_array_equal(early.placed_by(rule).events()[0], early.events()[0])
+
+
+def test_month_numbers_and_point_ids_match_the_pandas_and_pairwise_definitions():
+    """The integer month and point keys give exactly what formatting each time with pandas and
+    ranking (x, y) pairs with ``np.unique(axis=0)`` give, including times on month boundaries."""
+    from hotspots.forecast.locations import DAY_NS, _point_ids, month_numbers
+
+    rng = np.random.default_rng(3)
+    bounds = (pd.date_range("2009-01-01", "2024-12-01", freq="MS") - pd.Timestamp("1970-01-01")).days.to_numpy()
+    t = np.concatenate(
+        [rng.uniform(14000, 20000, 5000), bounds.astype(float), bounds - 1e-9, bounds + 1e-9, bounds - 0.5]
+    )
+    expected = np.asarray(pd.to_datetime(t * DAY_NS, unit="ns").strftime("%Y-%m"))
+    assert list(month_labels(t)) == list(expected)
+    years, months = np.divmod(month_numbers(t), 12)
+    assert [f"{y + 1970:04d}-{m + 1:02d}" for y, m in zip(years, months, strict=True)] == list(expected)
+
+    for res in (1.0, 0.1):
+        x = rng.integers(500_000, 510_000, 4000) + rng.choice([0.0, 0.04, 0.5, 0.96], 4000)
+        y = rng.integers(180_000, 190_000, 4000) + rng.choice([0.0, 0.04, 0.5, 0.96], 4000)
+        x[:50], y[:50] = x[50:100], y[50:100]  # repeated points
+        qx = np.floor(x / res + 0.5).astype(np.int64)
+        qy = np.floor(y / res + 0.5).astype(np.int64)
+        _u, ref = np.unique(np.stack([qx, qy], axis=1), axis=0, return_inverse=True)
+        assert np.array_equal(_point_ids(x, y, res), ref.ravel())

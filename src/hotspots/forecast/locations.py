@@ -102,16 +102,40 @@ class LocationChangeResult:
         return self.monthly.copy()
 
 
+def month_numbers(t_days: np.ndarray) -> np.ndarray:
+    """Calendar month (UTC) of each time in float days since 1970, as whole months since 1970-01
+    (0 is January 1970); the same months as :func:`month_labels`, without formatting text."""
+    ns = (np.asarray(t_days, dtype=float) * DAY_NS).astype(np.int64).astype("datetime64[ns]")
+    return ns.astype("datetime64[M]").astype(np.int64)
+
+
+def _month_text(numbers: np.ndarray) -> np.ndarray:
+    """``YYYY-MM`` of whole months since 1970-01."""
+    years, months = np.divmod(np.asarray(numbers, dtype=np.int64), 12)
+    return np.asarray([f"{y:04d}-{m + 1:02d}" for y, m in zip(years + 1970, months, strict=True)], dtype=object)
+
+
 def month_labels(t_days: np.ndarray) -> np.ndarray:
     """Calendar month (``YYYY-MM``, UTC) of each time in float days since 1970."""
-    ts = pd.to_datetime(np.asarray(t_days, dtype=float) * DAY_NS, unit="ns")
-    return np.asarray(ts.strftime("%Y-%m"))
+    uniq, inverse = np.unique(month_numbers(t_days), return_inverse=True)
+    return _month_text(uniq)[inverse.ravel()]
 
 
 def _point_ids(x, y, resolution_m: float) -> np.ndarray:
+    """One id per distinct point after rounding to ``resolution_m`` metres: the point's rank in
+    (x, y) order, as ``np.unique(..., axis=0, return_inverse=True)`` numbers them."""
     qx = np.floor(np.asarray(x, dtype=float) / resolution_m + 0.5).astype(np.int64)
     qy = np.floor(np.asarray(y, dtype=float) / resolution_m + 0.5).astype(np.int64)
-    _u, ids = np.unique(np.stack([qx, qy], axis=1), axis=0, return_inverse=True)
+    if qx.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    span_y = int(qy.max()) - int(qy.min()) + 1
+    span_x = int(qx.max()) - int(qx.min()) + 1
+    if span_x * span_y >= 2**62:  # too wide for one integer key: rank the pairs directly
+        _u, ids = np.unique(np.stack([qx, qy], axis=1), axis=0, return_inverse=True)
+        return ids.ravel()
+    # one integer per point, in the same (x, y) order, so the ranks are the same
+    key = (qx - qx.min()) * span_y + (qy - qy.min())
+    _u, ids = np.unique(key, return_inverse=True)
     return ids.ravel()
 
 
@@ -149,11 +173,12 @@ def detect_location_change(
         return LocationChangeResult(
             (), pd.DataFrame(columns=cols), point_resolution_m, drop_ratio, min_baseline_share, baseline_months
         )
-    months = month_labels(t)
+    months = month_numbers(t)
     pid = _point_ids(x, y, point_resolution_m)
     order = np.argsort(months, kind="stable")
     months, pid = months[order], pid[order]
-    labels, starts = np.unique(months, return_index=True)
+    month_nums, starts = np.unique(months, return_index=True)
+    labels = _month_text(month_nums).astype(str)
     ends = np.r_[starts[1:], months.size]
     # first month index in which each point appears
     first_month = np.full(pid.max() + 1, labels.size, dtype=np.int64)
