@@ -43,11 +43,30 @@ KW = dict(n_train_origins=6, with_prospective=False, random_state=3)
 ORIGIN = pd.Timestamp("2022-08-01", tz=TZ)
 
 
-def test_monotone_model_only_rises_with_the_constrained_features():
+def _recording_estimator(monkeypatch) -> list[dict]:
+    """Record the settings of every boosting model the learned model builds (the fitted model keeps
+    only its trees)."""
+    import hotspots.forecast.methods as methods
+
+    seen: list[dict] = []
+    base = methods.HistGradientBoostingRegressor
+
+    class Recording(base):  # type: ignore[misc, valid-type]
+        def fit(self, X, y, sample_weight=None):
+            seen.append(self.get_params())
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    monkeypatch.setattr(methods, "HistGradientBoostingRegressor", Recording)
+    return seen
+
+
+def test_monotone_model_only_rises_with_the_constrained_features(monkeypatch):
+    seen = _recording_estimator(monkeypatch)
     ev, grid = _events(), _grid()
     inc = ("count_365d", "count_91d")
     m = LearnedRisk(monotone_increasing=inc, **KW).fit(History(ev, ORIGIN, Horizon(14), grid))
-    cst = list(m.model_.monotonic_cst)
+    assert len(seen) == 1
+    cst = list(seen[0]["monotonic_cst"])
     assert cst == [1 if n in inc else 0 for n in m.feature_names_] and sum(cst) == 2
     X = m.X_now_
     for name in inc:
@@ -58,7 +77,7 @@ def test_monotone_model_only_rises_with_the_constrained_features():
         assert np.all(m.model_.predict(hi) >= m.model_.predict(lo) - 1e-12)
 
 
-def test_options_reach_the_boosting_and_stay_deterministic_without_look_ahead():
+def test_options_reach_the_boosting_and_stay_deterministic_without_look_ahead(monkeypatch):
     ev, grid = _events(seed=1), _grid()
     origins = make_origins("2022-07-04", "2022-08-01", Horizon(14), TZ)
     meth = {"m": LearnedRisk(max_bins=31, monotone_increasing=("count_365d",), **KW)}
@@ -68,8 +87,9 @@ def test_options_reach_the_boosting_and_stay_deterministic_without_look_ahead():
     two = backtest(past, grid, meth, origins[-1:], keep_surfaces=True)
     o = one.origins[-1]
     assert np.array_equal(one.surfaces[(o, "m")], two.surfaces[(o, "m")], equal_nan=True)
+    seen = _recording_estimator(monkeypatch)
     m = LearnedRisk(max_bins=31, **KW).fit(History(ev, o, Horizon(14), grid))
-    assert m.model_.max_bins == 31
+    assert [p["max_bins"] for p in seen] == [31]
     # fewer bins is a different model
     base = LearnedRisk(**KW).fit(History(ev, o, Horizon(14), grid)).predict(o, Horizon(14))[grid.mask]
     assert not np.array_equal(m.predict(o, Horizon(14))[grid.mask], base)

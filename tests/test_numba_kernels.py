@@ -115,6 +115,8 @@ from hotspots.coverage.siting import greedy_interchange
 from hotspots.scale.tiles import tiled_density_surface
 from hotspots.forecast.etas import SelfExciting, fit_etas
 from hotspots.forecast.harness import EventTable, History, Horizon
+from hotspots.forecast.methods import LearnedRisk
+from hotspots.forecast.trees import FittedModels
 from hotspots.analysis.dosage import detect_visits
 from hotspots.analysis.robustness import hotspot_robustness
 from hotspots.ingest.pings import read_pings
@@ -198,6 +200,12 @@ for k in (0, 1):
     fit_etas(x, y, t, bg, -1.0, 401.0, max_lag_days=30 + k, max_distance_m=500 if k else 500.0, max_iter=5)
     hist = History(EventTable.from_incidents(inc), pd.Timestamp("2025-01-20", tz="Europe/London"), Horizon(14), grid)
     SelfExciting(random_state=k).fit(hist).predict(hist.origin, hist.horizon)
+    learned = LearnedRisk(n_train_origins=3, with_prospective=False, random_state=k).fit(hist)
+    if k == 0:
+        learned.predict(hist.origin, hist.horizon)
+    else:  # the trees read back from the forecast cache's arrays; float32 rows in reverse order
+        kept = FittedModels.from_arrays(FittedModels((learned.model_,), 1).to_arrays())
+        kept.ensembles[0].predict(learned.X_now_.astype(np.float32)[::-1])
     if k == 0:
         detect_visits(pings, places, crs=27700)
     else:  # float32 / whole-metre positions, times in milliseconds, another time zone, unsorted, a given gap
