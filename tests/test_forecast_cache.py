@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from forecast_events import clustered_events
 
 from hotspots.forecast.cache_key import digest, method_key, row_hashes
 from hotspots.forecast.features import dynamic_features
-from hotspots.forecast.harness import EventTable, History, Horizon, backtest, make_origins
+from hotspots.forecast.harness import History, Horizon, backtest, make_origins
 from hotspots.forecast.methods import Blend, DecayedKDE, LearnedRisk, NaiveCounts
 from hotspots.geo.grid import Grid
 
@@ -19,14 +20,8 @@ TZ = "Europe/London"
 
 
 def _events(seed=0, n=3000, days=900):
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0, 1000, n)
-    y = rng.uniform(0, 1000, n)
-    hot = rng.random(n) < 0.25
-    x[hot] = rng.uniform(300, 450, hot.sum())
-    y[hot] = rng.uniform(550, 700, hot.sum())
-    dates = pd.Timestamp("2021-06-01") + pd.to_timedelta(rng.integers(0, days, n), unit="D")
-    return EventTable.from_dates(x, y, dates), Grid.from_boundary(shapely.box(0, 0, 1000, 1000), 100)
+    ev = clustered_events(seed, n, days, hot=(300, 450, 550, 700), start="2021-06-01")
+    return ev, Grid.from_boundary(shapely.box(0, 0, 1000, 1000), 100)
 
 
 def test_digest_identifies_the_data():

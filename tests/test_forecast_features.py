@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from forecast_events import clustered_events
 
 from hotspots.forecast.features import RECENCY_CAP_DAYS, block_sum, dynamic_features, ring_features
-from hotspots.forecast.harness import EventTable, History, Horizon, backtest, make_origins, to_days
+from hotspots.forecast.harness import History, Horizon, backtest, make_origins, to_days
 from hotspots.forecast.methods import LearnedRisk
 from hotspots.geo.grid import Grid
 
@@ -61,14 +62,7 @@ def test_block_sum_matches_brute_force():
 
 
 def _events(seed=0, n=3000, days=900):
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0, 1000, n)
-    y = rng.uniform(0, 1000, n)
-    hot = rng.random(n) < 0.25
-    x[hot] = rng.uniform(300, 400, hot.sum())
-    y[hot] = rng.uniform(600, 700, hot.sum())
-    dates = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, days, n), unit="D")
-    return EventTable.from_dates(x, y, dates)
+    return clustered_events(seed, n, days)
 
 
 def test_ring_features_see_nothing_at_or_after_the_cut_off():
