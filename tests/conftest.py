@@ -82,3 +82,21 @@ def build_demo_pack(tmp_path_factory) -> Path:
 
             pipeline.run(fast_config(), fim_date=DEMO_DATE, out_dir=out, quiet=True)
     return out
+
+
+@pytest.fixture
+def fits(monkeypatch):
+    """Counts the fits the forecast harness makes (``fits["n"]``; a surface loaded from the cache is not a
+    fit), in this process."""
+    import importlib
+
+    harness = importlib.import_module("hotspots.forecast.harness")
+    count = {"n": 0}
+    real = harness.fit_predict
+
+    def counting(method, history, name=""):
+        count["n"] += 1
+        return real(method, history, name)
+
+    monkeypatch.setattr(harness, "fit_predict", counting)
+    return count

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import os
 
 import numpy as np
 import pandas as pd
-import pytest
 import shapely
 
 from hotspots.forecast.harness import EventTable, Horizon, backtest, make_origins, to_days
@@ -16,7 +14,6 @@ from hotspots.forecast.methods import Blend, DecayedKDE, LearnedRisk, NaiveCount
 from hotspots.forecast.store import PersistentCache, code_fingerprint
 from hotspots.geo.grid import Grid
 
-harness = importlib.import_module("hotspots.forecast.harness")
 TZ = "Europe/London"
 
 
@@ -42,20 +39,6 @@ def _methods(window_days=365.0):
 
 
 ORIGINS = make_origins("2023-03-06", "2023-05-01", Horizon(14), TZ)
-
-
-@pytest.fixture
-def fits(monkeypatch):
-    """Counts the fits the harness makes (a surface loaded from the cache is not a fit)."""
-    count = {"n": 0}
-    real = harness.fit_predict
-
-    def counting(method, history, name=""):
-        count["n"] += 1
-        return real(method, history, name)
-
-    monkeypatch.setattr(harness, "fit_predict", counting)
-    return count
 
 
 def _run(ev, grid, folder=None, methods=None):

@@ -93,11 +93,9 @@ def test_geopackage_timestamps_come_from_the_meeting_date(two_runs):
 
 
 @pytest.mark.slow
-def test_the_forecast_cache_leaves_the_pack_unchanged(two_runs, tmp_path, monkeypatch):
+def test_the_forecast_cache_leaves_the_pack_unchanged(two_runs, tmp_path, monkeypatch, fits):
     """The pack is byte-identical whether the forecast's fits came from the cache beside the packs or
     were all computed, and with the cache switched off ([output] cache = false)."""
-    import importlib
-
     from hotspots import pipeline
 
     _, cold = two_runs  # built with an empty cache, which it filled
@@ -105,20 +103,11 @@ def test_the_forecast_cache_leaves_the_pack_unchanged(two_runs, tmp_path, monkey
     assert any(kept.rglob("*.npy"))
     warm = tmp_path / "warm" / f"fim-{DEMO_DATE}"
     shutil.copytree(kept, warm.parent / ".hotspots-cache")
-    harness = importlib.import_module("hotspots.forecast.harness")
-    fits = {"n": 0}
-    real = harness.fit_predict
-
-    def counting(method, history, name=""):
-        fits["n"] += 1
-        return real(method, history, name)
-
-    monkeypatch.setattr(harness, "fit_predict", counting)
+    fits["n"] = 0
     monkeypatch.setenv("HOTSPOTS_WORKERS", "1")  # the forecast in this process, where its fits are counted
     pipeline.run(fast_config(), fim_date=DEMO_DATE, out_dir=warm, quiet=True)
     assert fits["n"] == 0  # every backtest fit and the meeting's forecast came from the cache
     assert differences(cold, warm) == []
-    monkeypatch.setattr(harness, "fit_predict", real)
     off = tmp_path / "off" / f"fim-{DEMO_DATE}"
     pipeline.run(fast_config().override("output", cache=False), fim_date=DEMO_DATE, out_dir=off, quiet=True)
     assert not (off.parent / ".hotspots-cache").exists()

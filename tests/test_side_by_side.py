@@ -50,18 +50,11 @@ def test_backtest_fitted_in_workers_equals_the_serial_backtest(tmp_path, in_work
 
 
 @needs_fork
-def test_fits_made_in_workers_are_kept_for_the_next_run(tmp_path, in_workers, monkeypatch):
+def test_fits_made_in_workers_are_kept_for_the_next_run(tmp_path, in_workers, fits):
     ev, grid = _events()
     first = backtest(ev, grid, _methods(), ORIGINS, Horizon(14), cache=PersistentCache(tmp_path), workers=2)
     assert in_workers == [len(ORIGINS)]
-    fits = {"n": 0}
-    real = harness.fit_predict
-
-    def counting(method, history, name=""):
-        fits["n"] += 1
-        return real(method, history, name)
-
-    monkeypatch.setattr(harness, "fit_predict", counting)
+    fits["n"] = 0
     warm = PersistentCache(tmp_path)
     again = backtest(ev, grid, _methods(), ORIGINS, Horizon(14), cache=warm, workers=2)
     assert in_workers[-1] == 0 and fits["n"] == 0  # nothing left to fit: no worker was started

@@ -302,7 +302,7 @@ class LearnedRisk(ForecastMethod):
         H = history.horizon
         mask = history.grid.mask
         first = history.first_day
-        names = self._features(history)[0]
+        names: list[str] = []
         Xs, ys = [], []
         L = max(1, int(self.label_horizons))
         for k in range(L, int(self.n_train_origins) + L):
@@ -310,7 +310,7 @@ class LearnedRisk(ForecastMethod):
             end_k = H.step_back(history.origin, k - L)  # label: the next L horizons, ending by the origin
             if to_days(o_k) - first < 365:  # features need a year of history
                 break
-            _names, X = self._features(history.until(o_k))
+            names, X = self._features(history.until(o_k))  # the same names at every cut-off
             y = history.counts(to_days(o_k), to_days(end_k))[mask]
             Xs.append(X)
             ys.append(y)

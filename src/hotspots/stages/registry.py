@@ -145,9 +145,7 @@ class _Run:
         self.done.add(name)
 
     def start(self, st: Stage) -> None:
-        for dep in st.depends_on:
-            if dep in self.pending:
-                self.collect(dep)
+        """Fork ``st`` now (its dependencies have all run or been collected)."""
         self.pending[st.name] = (st, Background(st.run, self.res))  # forked now: it sees every result so far
         self.waiting.remove(st)
 
