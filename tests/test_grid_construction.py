@@ -131,3 +131,21 @@ def test_hand_made_outlines_with_holes_parts_and_edges_on_grid_lines():
     assert g.mask[14, 16] and 0 < g.inside_fraction[14, 16] < 0.001  # the spike, 2 cm wide
     assert not g.mask[15, 4]  # inside the hole
     assert not g.mask[18, 0] and g.mask[8, 0]  # beside the edge on x = 0; the small square north-west
+
+
+@pytest.mark.parametrize("name", ["demo_boundary", "barnet_boundary"])
+def test_clipped_cells_equal_intersecting_every_square(name, request):
+    """Clipped cell polygons (the public tier's cells) have the coordinates, in order, of intersecting every
+    square with the boundary, though only the squares on the outline are intersected."""
+    boundary = request.getfixturevalue(name)
+    for cs in (100.0, 250.0, 500.0):
+        grid = Grid.from_boundary(boundary, cs)
+        rows, cols = np.nonzero(grid.mask)
+        squares = shapely.box(
+            grid.xmin + cols * cs, grid.ymax - (rows + 1) * cs, grid.xmin + (cols + 1) * cs, grid.ymax - rows * cs
+        )
+        reference = shapely.intersection(squares, boundary)
+        clipped = grid.cell_polygons(clip=True)
+        assert len(clipped) == len(reference)
+        assert shapely.contains_properly(boundary, squares).sum() > len(squares) / 2  # most are interior ones
+        assert list(shapely.to_wkb(clipped)) == list(shapely.to_wkb(reference))  # byte for byte

@@ -260,14 +260,23 @@ class Grid:
         return out.reshape(self.shape)
 
     def cell_polygons(self, clip: bool = False) -> np.ndarray:
-        """Shapely boxes of the masked cells (clipped to the boundary if ``clip``), in cell-id order."""
+        """Shapely boxes of the masked cells (clipped to the boundary if ``clip``), in cell-id order.
+
+        Clipped, a square lying in the boundary's interior is its own intersection with the boundary,
+        which GEOS writes clockwise from its south-west corner: it is built so directly (the same
+        coordinates, in the same order) and only the squares on the outline are intersected."""
         rows, cols = np.nonzero(self.mask)
         cs = self.cell_size
-        boxes = shapely.box(
-            self.xmin + cols * cs, self.ymax - (rows + 1) * cs, self.xmin + (cols + 1) * cs, self.ymax - rows * cs
-        )
+        x0, y0 = self.xmin + cols * cs, self.ymax - (rows + 1) * cs
+        x1, y1 = self.xmin + (cols + 1) * cs, self.ymax - rows * cs
+        boxes = shapely.box(x0, y0, x1, y1)
         if clip and self.boundary is not None:
-            boxes = shapely.intersection(boxes, self.boundary)
+            shapely.prepare(self.boundary)
+            inside = shapely.contains_properly(self.boundary, boxes)
+            clipped = np.empty(len(boxes), dtype=object)
+            clipped[inside] = shapely.box(x0[inside], y0[inside], x1[inside], y1[inside], ccw=False)
+            clipped[~inside] = shapely.intersection(boxes[~inside], self.boundary)
+            boxes = clipped
         return boxes
 
     def to_frame(self, clip: bool = False, **arrays: np.ndarray) -> Any:
