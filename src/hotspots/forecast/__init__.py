@@ -13,7 +13,6 @@
 * :mod:`.selection` – choosing the method from past scores, and the choice's own out-of-sample record;
 * :mod:`.choice` – the forecast for a meeting: location change, candidates, backtest, choice, fit;
 * :mod:`.cache_key` – keys of the data, for caches that must not return another data set's results;
-* :mod:`.result` – :class:`~.result.ForecastResult`, the typed result (imports no scikit-learn);
 * :mod:`.outlook` – :func:`~.outlook.forecast_outlook`: the method chosen by the selection record and its
   forecast for the coming horizon (the pipeline's forecast stage calls it with ``[forecast]``);
 * :mod:`.plots` – PNG plots of a backtest.
@@ -39,7 +38,7 @@ __all__ = [
 ]
 
 _WHERE = {
-    "ForecastResult": "result",
+    "ForecastResult": "outlook",
     "forecast_outlook": "outlook",
     "backtest": "harness",
     "EventTable": "harness",

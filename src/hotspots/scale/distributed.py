@@ -41,6 +41,7 @@ from .. import outfolder, pipeline
 from ..config import Config, load_config
 from ..config.sections import LOCAL_SCHEDULER as LOCAL
 from ..errors import ConfigError, HotspotsError, InputError
+from ..forecast import harness
 
 
 def configured_scheduler(cfg: Config) -> str:
@@ -288,8 +289,6 @@ def _remove_stale_partials(out: Path) -> None:
 
 # --------------------------------------------------------------------------- backtest
 def _backtest_one(events, grid, name, method, origin, horizon, shares, context):
-    from ..forecast import harness  # scikit-learn under it: imported by the backtest only
-
     res = harness.backtest(events, grid, {name: method}, [origin], horizon=horizon, shares=shares, context=context)
     return res.scores, res.curves, res.horizon
 
@@ -303,8 +302,6 @@ def distributed_backtest(
     origin order, methods in the given order); only ``fit_s`` (seconds) differs. Without
     a scheduler it is the serial backtest.
     """
-    from ..forecast import harness  # scikit-learn under it: imported by the backtest only
-
     shares = harness.DEFAULT_SHARES if shares is None else tuple(float(s) for s in shares)
     with connect(scheduler) as client:
         if client is None:

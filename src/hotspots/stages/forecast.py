@@ -4,9 +4,7 @@ Reads ``[forecast]`` (``horizon_days`` 0 = ``[analysis] fortnight_days``),
 ``[project] seed`` and ``[project] timezone`` and calls
 :func:`hotspots.forecast.outlook.forecast_outlook` on every incident before the
 meeting date. The fitted surfaces are kept in ``.hotspots-cache`` beside the pack
-folder (``[output] cache``) for the next meeting's pack to reuse. The forecast library (and
-scikit-learn under it) is imported when the stage runs, in its background process when it has one,
-so the other stages do not wait for that import.
+folder (``[output] cache``) for the next meeting's pack to reuse.
 """
 
 from __future__ import annotations
@@ -17,7 +15,8 @@ import geopandas as gpd
 
 from .._util import available_workers
 from ..config import Config
-from ..forecast.result import ForecastResult
+from ..forecast.outlook import ForecastResult, forecast_outlook
+from ..forecast.store import PersistentCache
 from ..geo.grid import Grid
 from ..geo.study_area import StudyArea
 from .registry import Stage
@@ -49,9 +48,6 @@ def forecast(
     fits its origins in ``workers`` processes side by side (default: one per available core, one
     inside a worker of ``hotspots run-boroughs``; :func:`hotspots._util.available_workers`); the
     result is the same whatever the number."""
-    from ..forecast.outlook import forecast_outlook
-    from ..forecast.store import PersistentCache
-
     cache = PersistentCache(cache_folder(pack_dir)) if pack_dir is not None and cfg.output.cache else None
     result = forecast_outlook(
         incidents,

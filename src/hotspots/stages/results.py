@@ -28,7 +28,7 @@ from ..analysis.rates import RatesResult
 from ..analysis.trends import EmergingResult
 from ..config import Config
 from ..coverage.report import CoverageResult
-from ..forecast.result import ForecastResult
+from ..forecast.outlook import ForecastResult
 from ..geo.grid import Grid
 from ..geo.study_area import StudyArea
 from ..ingest import IngestResult

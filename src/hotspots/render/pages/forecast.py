@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ...forecast import metrics
-from ...forecast.result import ForecastResult
+from ...forecast.outlook import ForecastResult
 from ...stages.results import RunResults
 from ...vocabulary import forecast_method_label
 from .common import day
