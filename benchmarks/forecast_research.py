@@ -40,6 +40,9 @@ import bench_backtest as B  # noqa: E402
 #: The recent-count features the monotone variant constrains (the forecast may only rise with them).
 MONOTONE_RECENT = ("count_91d", "count_182d", "count_365d", "decayed_count_hl365d", "active_months_12")
 
+#: Radii (metres) of the address-density squares measured as learned-model features.
+ADDRESS_RADII_M = (100.0, 200.0, 400.0, 800.0)
+
 
 def variants(area: str, seed: int) -> dict:
     """Every candidate the loop knows (name -> method); new research variants are added here."""
@@ -80,6 +83,14 @@ def variants(area: str, seed: int) -> dict:
         "learned_bins15": learned(max_bins=15),
         "learned_bins31_bag5": learned(max_bins=31, n_seeds=5),
         "learned_bins63_mono": learned(max_bins=63, monotone_increasing=MONOTONE_RECENT),
+        # Barnet goals, more features (31 bins as month data's default): address density over squares
+        # of 100-800 m, incidents per address, percentile ranks of the long-run counts
+        "learned_b31_addr": learned(max_bins=31, exposure_radii_m=ADDRESS_RADII_M),
+        "learned_b31_addrrate": learned(max_bins=31, exposure_radii_m=ADDRESS_RADII_M, with_exposure_rates=True),
+        "learned_b31_ranks": learned(max_bins=31, with_ranks=True),
+        "learned_b31_all": learned(
+            max_bins=31, exposure_radii_m=ADDRESS_RADII_M, with_exposure_rates=True, with_ranks=True
+        ),
         # refit cadence (issue 16): the model fitted at a refit date is used up to the next one
         **{f"learned_every{k}": learned(refit_every=k) for k in (2, 3, 4, 6)},
         "learned_bins31_every4": learned(max_bins=31, refit_every=4),
