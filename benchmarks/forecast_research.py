@@ -88,6 +88,9 @@ def variants(area: str, seed: int) -> dict:
         "learned_b31_addr": learned(max_bins=31, exposure_radii_m=ADDRESS_RADII_M),
         "learned_b31_addrrate": learned(max_bins=31, exposure_radii_m=ADDRESS_RADII_M, with_exposure_rates=True),
         "learned_b31_ranks": learned(max_bins=31, with_ranks=True),
+        "learned_b31_rate100": learned(max_bins=31, exposure_radii_m=(100.0,), with_exposure_rates=True),
+        "learned_b31_places": learned(max_bins=31, with_places=True),
+        "learned_b31_rings": learned(max_bins=31, with_rings=True),
         "learned_b31_all": learned(
             max_bins=31, exposure_radii_m=ADDRESS_RADII_M, with_exposure_rates=True, with_ranks=True
         ),
@@ -306,14 +309,17 @@ def load(area: str, which: str, names, partial: bool = False):
 
 
 def table(area: str, which: str, names) -> pd.DataFrame:
+    """Mean hit rates over the window's stored origins, and each candidate's paired difference
+    against the first (points, its standard error, origins better) at 5% and (``_1``) 1%."""
     res = load(area, which, names, partial=True)
     print(f"{res.scores['origin'].nunique()} origins")
     s = res.scores.groupby("method", sort=False)[["hit_rate_1", "hit_rate_5", "hit_rate_10", "info_gain"]].mean()
-    wide = res.scores.pivot(index="origin", columns="method", values="hit_rate_5")
     ref = names[0]
-    s["paired_vs_first_pts"] = [(wide[n] - wide[ref]).mean() * 100 for n in s.index]
-    s["paired_se_pts"] = [(wide[n] - wide[ref]).std(ddof=1) / np.sqrt(len(wide)) * 100 for n in s.index]
-    s["wins_vs_first"] = [int((wide[n] > wide[ref]).sum()) for n in s.index]
+    for share, tag in ((5, ""), (1, "_1")):
+        wide = res.scores.pivot(index="origin", columns="method", values=f"hit_rate_{share}")
+        s[f"paired_vs_first_pts{tag}"] = [(wide[n] - wide[ref]).mean() * 100 for n in s.index]
+        s[f"paired_se_pts{tag}"] = [(wide[n] - wide[ref]).std(ddof=1) / np.sqrt(len(wide)) * 100 for n in s.index]
+        s[f"wins_vs_first{tag}"] = [int((wide[n] > wide[ref]).sum()) for n in s.index]
     return s
 
 
