@@ -47,6 +47,9 @@ CONTROL_STARTS = frozenset("\t\r\n")
 #: A plain decimal number, optionally signed, with an optional exponent; spaces around it allowed.
 _NUMBER = re.compile(r"^ *[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)? *$")
 
+#: Characters that make a cell quoted: the delimiter, a double quote, a line break.
+_QUOTED = re.compile('[,"\r\n]')
+
 #: Characters a spreadsheet skips before deciding whether a cell is a formula.
 _BLANKS = " \t\r\n\v\f\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
 
@@ -58,12 +61,14 @@ def is_number_text(text: str) -> bool:
 
 def is_formula_like(text: str) -> bool:
     """True when a spreadsheet would treat ``text`` as a formula or a special cell (see the module rules)."""
-    if not text or is_number_text(text):
+    if not text:
         return False
     if text[0] in CONTROL_STARTS:
-        return True
-    rest = text.lstrip(_BLANKS)
-    return bool(rest) and rest[0] in FORMULA_STARTS
+        special = True
+    else:
+        rest = text.lstrip(_BLANKS)
+        special = bool(rest) and rest[0] in FORMULA_STARTS
+    return special and not is_number_text(text)  # the number test only for the few cells that need it
 
 
 def neutralise(value: Any) -> Any:
@@ -92,7 +97,7 @@ def excel_safe(df: pd.DataFrame) -> pd.DataFrame:
 
 def _field(text: str) -> str:
     """One cell as CSV text: quoted (inner quotes doubled) when it holds a delimiter, quote or line break."""
-    if any(c in text for c in ',"\r\n'):
+    if _QUOTED.search(text):
         return '"' + text.replace('"', '""') + '"'
     return text
 

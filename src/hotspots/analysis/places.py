@@ -153,7 +153,7 @@ def grid_places(grid: Grid) -> Places:
     """The masked cells of ``grid``; area is each cell's area inside the study area (m²)."""
     rows, cols = np.nonzero(grid.mask)
     xc, yc = grid.centres()
-    area = grid.inside_fraction[rows, cols] * grid.cell_area_m2
+    area = grid.cell_fractions()[rows, cols] * grid.cell_area_m2
     return Places(
         kind="grid cells",
         ids=(rows * grid.ncols + cols).astype(np.int64),

@@ -42,7 +42,7 @@ Method
    **fragile** when its robustness is below ``fragile_below`` (default 50%:
    fewer than half of the other reasonable settings find it).
 
-Grids for the sweep (the slow part: clipping cells to the boundary) can be
+Grids for the sweep (only their masks: which cells of each grid have area inside the boundary) can be
 built once with :func:`sweep_grids` and passed in, e.g. for every crime type.
 """
 
@@ -106,10 +106,14 @@ def _shift_words(dx: float, dy: float) -> str:
 
 def shifted_grid(boundary: BaseGeometry, cell_size_m: float, offset_x_m: float = 0.0, offset_y_m: float = 0.0) -> Grid:
     """A :class:`~hotspots.geo.grid.Grid` over ``boundary`` whose cell edges sit at
-    multiples of ``cell_size_m`` plus the offsets (metres east and north)."""
+    multiples of ``cell_size_m`` plus the offsets (metres east and north). Only its mask is
+    built (the sweep never reads the cells' inside fractions; :meth:`Grid.cell_fractions` measures
+    them when asked)."""
     if offset_x_m == 0 and offset_y_m == 0:
-        return Grid.from_boundary(boundary, cell_size_m)
-    moved = Grid.from_boundary(shapely.affinity.translate(boundary, -offset_x_m, -offset_y_m), cell_size_m)
+        return Grid.from_boundary(boundary, cell_size_m, fractions=False)
+    moved = Grid.from_boundary(
+        shapely.affinity.translate(boundary, -offset_x_m, -offset_y_m), cell_size_m, fractions=False
+    )
     return dataclasses.replace(moved, xmin=moved.xmin + offset_x_m, ymax=moved.ymax + offset_y_m, boundary=boundary)
 
 

@@ -95,6 +95,27 @@ def inside_fractions(boundary: BaseGeometry, x0: float, y1: float, cs: float, nr
     return frac
 
 
+def inside_mask(boundary: BaseGeometry, x0: float, y1: float, cs: float, nrows: int, ncols: int) -> np.ndarray:
+    """Cells (bool, shape (nrows, ncols)) with part of their area inside ``boundary``: exactly
+    ``inside_fractions(...) > 0`` without clipping any square (same arguments, metres).
+
+    A square near the outline has area inside when it lies in the interior, or when it meets the
+    boundary other than only along its outline (``touches``: interiors apart); both tests are
+    predicates on the prepared boundary, far quicker than clipping the square to measure its area.
+    """
+    shapely.prepare(boundary)
+    mask = np.zeros((nrows, ncols), dtype=bool)
+    near = _near_outline(boundary, x0, y1, cs, nrows, ncols)
+    rows, cols = np.nonzero(~near)
+    mask[rows, cols] = shapely.contains_xy(boundary, x0 + (cols + 0.5) * cs, y1 - (rows + 0.5) * cs)
+    rows, cols = np.nonzero(near)
+    boxes = shapely.box(x0 + cols * cs, y1 - (rows + 1) * cs, x0 + (cols + 1) * cs, y1 - rows * cs)
+    inside = shapely.contains_properly(boundary, boxes)
+    edge = shapely.intersects(boundary, boxes) & ~inside
+    mask[rows, cols] = inside | (edge & ~shapely.touches(boundary, boxes))
+    return mask
+
+
 @dataclass(frozen=True, eq=False)
 class Grid:
     """Square-cell raster over a study area (working CRS, metres).
@@ -109,8 +130,9 @@ class Grid:
         Grid shape.
     mask : ndarray of bool, shape (nrows, ncols)
         True where the cell intersects the study-area boundary.
-    inside_fraction : ndarray of float, shape (nrows, ncols)
-        Share of each cell's area inside the boundary (0..1).
+    inside_fraction : ndarray of float, shape (nrows, ncols), or None
+        Share of each cell's area inside the boundary (0..1); None for a grid built with
+        ``fractions=False`` (then :meth:`cell_fractions` measures it when asked).
     """
 
     cell_size: float
@@ -119,15 +141,21 @@ class Grid:
     ncols: int
     nrows: int
     mask: np.ndarray
-    inside_fraction: np.ndarray
+    inside_fraction: np.ndarray | None
     boundary: BaseGeometry | None = field(default=None, repr=False)  # in ``crs``
     crs: str = DEFAULT_CRS
     choices: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     # ----------------------------------------------------------- construction
     @classmethod
-    def from_boundary(cls, boundary: BaseGeometry, cell_size_m: float = 0.0, crs: str = DEFAULT_CRS) -> Grid:
+    def from_boundary(
+        cls, boundary: BaseGeometry, cell_size_m: float = 0.0, crs: str = DEFAULT_CRS, fractions: bool = True
+    ) -> Grid:
         """Build a grid over a shapely polygon whose coordinates are metres in ``crs``.
+
+        ``fractions=False`` leaves ``inside_fraction`` unmeasured (None) and finds the same ``mask``
+        by predicates alone (:func:`inside_mask`), for grids that need only their mask (the
+        robustness sweep's).
 
         ``cell_size_m`` 0 chooses :func:`auto_cell_size` and announces it (see
         :mod:`hotspots.announce`; recorded in ``choices``). A cell size larger
@@ -159,6 +187,9 @@ class Grid:
         y1 = math.ceil(maxy / cs) * cs
         ncols = int(math.ceil((maxx - x0) / cs))
         nrows = int(math.ceil((y1 - miny) / cs))
+        if not fractions:
+            mask = inside_mask(boundary, x0, y1, cs, nrows, ncols)
+            return cls(cs, float(x0), float(y1), ncols, nrows, mask, None, boundary, crs, dict(choices))
         frac = inside_fractions(boundary, x0, y1, cs, nrows, ncols)
         mask = frac > 0
         return cls(cs, float(x0), float(y1), ncols, nrows, mask, frac, boundary, crs, dict(choices))
@@ -176,6 +207,15 @@ class Grid:
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         return (self.xmin, self.ymax - self.nrows * self.cell_size, self.xmin + self.ncols * self.cell_size, self.ymax)
+
+    def cell_fractions(self) -> np.ndarray:
+        """Share of each cell's area inside the boundary (0..1, shape (nrows, ncols)): ``inside_fraction``,
+        measured from the boundary when the grid was built without it (1 on the mask without a boundary)."""
+        if self.inside_fraction is not None:
+            return self.inside_fraction
+        if self.boundary is None:
+            return self.mask.astype(float)
+        return inside_fractions(self.boundary, self.xmin, self.ymax, self.cell_size, self.nrows, self.ncols)
 
     @property
     def cell_area_m2(self) -> float:
@@ -220,14 +260,23 @@ class Grid:
         return out.reshape(self.shape)
 
     def cell_polygons(self, clip: bool = False) -> np.ndarray:
-        """Shapely boxes of the masked cells (clipped to the boundary if ``clip``), in cell-id order."""
+        """Shapely boxes of the masked cells (clipped to the boundary if ``clip``), in cell-id order.
+
+        Clipped, a square lying in the boundary's interior is its own intersection with the boundary,
+        which GEOS writes clockwise from its south-west corner: it is built so directly (the same
+        coordinates, in the same order) and only the squares on the outline are intersected."""
         rows, cols = np.nonzero(self.mask)
         cs = self.cell_size
-        boxes = shapely.box(
-            self.xmin + cols * cs, self.ymax - (rows + 1) * cs, self.xmin + (cols + 1) * cs, self.ymax - rows * cs
-        )
+        x0, y0 = self.xmin + cols * cs, self.ymax - (rows + 1) * cs
+        x1, y1 = self.xmin + (cols + 1) * cs, self.ymax - rows * cs
+        boxes = shapely.box(x0, y0, x1, y1)
         if clip and self.boundary is not None:
-            boxes = shapely.intersection(boxes, self.boundary)
+            shapely.prepare(self.boundary)
+            inside = shapely.contains_properly(self.boundary, boxes)
+            clipped = np.empty(len(boxes), dtype=object)
+            clipped[inside] = shapely.box(x0[inside], y0[inside], x1[inside], y1[inside], ccw=False)
+            clipped[~inside] = shapely.intersection(boxes[~inside], self.boundary)
+            boxes = clipped
         return boxes
 
     def to_frame(self, clip: bool = False, **arrays: np.ndarray) -> Any:

@@ -417,6 +417,7 @@ def write_styles(path: Path, styles: dict[str, GisStyle], stamp: str) -> None:
     (created and registered as an attribute table when missing; one default row per layer, replacing an
     earlier one); ``update_time`` is ``stamp`` (ISO 8601, UTC)."""
     with contextlib.closing(sqlite3.connect(path)) as con:
+        con.execute("PRAGMA synchronous = OFF")  # the pack's folder is flushed whole before it is published
         con.execute(
             "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, "
             "f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256), "
