@@ -227,3 +227,27 @@ def test_worker_dying_on_every_attempt_gives_a_clear_error_and_no_pack(client, l
     out = tmp_path / "out"
     assert not (out / "LB01").exists()
     assert not out.exists() or not any(out.iterdir())
+
+
+def _worker_settings():
+    import os
+
+    import dask
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), dask.config.get("distributed.worker.profile.enabled")
+
+
+def test_local_scheduler_workers_keep_the_adaptive_allocator_and_no_sampling_profiler():
+    """`--scheduler local` workers run without Dask's MALLOC_TRIM_THRESHOLD_ (it fixes glibc's memory thresholds,
+    so every large array is mapped and zeroed afresh) and without the 10 ms statistical profiler."""
+    from hotspots.scale.distributed import connect
+
+    assert (
+        dask.config.get("distributed.nanny.pre-spawn-environ")["MALLOC_TRIM_THRESHOLD_"] is not None
+    )  # Dask's default
+    with connect("local") as c:
+        seen = c.run(_worker_settings)
+    assert len(seen) == (os.cpu_count() or 1)
+    assert set(seen.values()) == {(None, False)}
+    # the settings were for the cluster's workers only: this process keeps Dask's defaults
+    assert dask.config.get("distributed.worker.profile.enabled") is True
