@@ -251,3 +251,27 @@ def test_local_scheduler_workers_keep_the_adaptive_allocator_and_no_sampling_pro
     assert set(seen.values()) == {(None, False)}
     # the settings were for the cluster's workers only: this process keeps Dask's defaults
     assert dask.config.get("distributed.worker.profile.enabled") is True
+
+
+def test_incident_bytes_sizes_each_borough_by_its_incident_files(london, tmp_path):
+    """The packs are started largest first, sized by the bytes of the incident files each config reads."""
+    import dataclasses
+
+    from hotspots.config import load_config
+    from hotspots.scale.distributed import incident_bytes
+
+    for path in london.configs:
+        cfg = load_config(path)
+        expected = (london.root / "boroughs" / path.stem / "incidents" / "incidents.csv").stat().st_size
+        assert incident_bytes(cfg) == expected > 0
+    # a folder of monthly files: every incident file below it counts, other files do not, a missing path is 0
+    folder = tmp_path / "monthly"
+    (folder / "2025-10").mkdir(parents=True)
+    (folder / "2025-10" / "a.csv").write_bytes(b"x" * 7)
+    (folder / "b.csv.gz").write_bytes(b"x" * 11)
+    (folder / "notes.txt").write_bytes(b"x" * 1000)
+    src = cfg.incidents[0]
+    as_folder = dataclasses.replace(cfg, incidents=(dataclasses.replace(src, path=str(folder)),))
+    assert incident_bytes(as_folder) == 18
+    missing = dataclasses.replace(cfg, incidents=(dataclasses.replace(src, path=str(tmp_path / "none.csv")),))
+    assert incident_bytes(missing) == 0

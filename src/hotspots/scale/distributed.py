@@ -280,6 +280,7 @@ def run_packs(
                 pure=False,
                 retries=retries,
                 key=f"hotspots-pack-{p.stem}-{os.getpid()}-{i}",
+                priority=incident_bytes(cfg),  # the largest boroughs first: no long pack left alone at the end
             )
             for i, (p, cfg, out) in enumerate(zip(paths, cfgs, outs, strict=True))
         ]
@@ -293,6 +294,16 @@ def run_packs(
         for p, d in zip(paths, done, strict=True):
             progress(f"{p.stem}: {d}")
     return done
+
+
+def incident_bytes(cfg: Config) -> int:
+    """Size in bytes of the incident files ``cfg`` reads (a missing file counts 0): how long its pack takes,
+    roughly, so the cluster can start the longest packs first."""
+    files: set[Path] = set()
+    for src in cfg.incidents:
+        p = cfg.path(src.path)
+        files |= {f for pat in pipeline.INCIDENT_PATTERNS for f in p.rglob(pat)} if p.is_dir() else {p}
+    return sum(f.stat().st_size for f in files if f.is_file())
 
 
 def _remove_stale_partials(out: Path) -> None:
