@@ -40,6 +40,9 @@ import bench_backtest as B  # noqa: E402
 #: The recent-count features the monotone variant constrains (the forecast may only rise with them).
 MONOTONE_RECENT = ("count_91d", "count_182d", "count_365d", "decayed_count_hl365d", "active_months_12")
 
+#: Radii (metres) of the address-density squares measured as learned-model features.
+ADDRESS_RADII_M = (100.0, 200.0, 400.0, 800.0)
+
 
 def variants(area: str, seed: int) -> dict:
     """Every candidate the loop knows (name -> method); new research variants are added here."""
@@ -80,6 +83,17 @@ def variants(area: str, seed: int) -> dict:
         "learned_bins15": learned(max_bins=15),
         "learned_bins31_bag5": learned(max_bins=31, n_seeds=5),
         "learned_bins63_mono": learned(max_bins=63, monotone_increasing=MONOTONE_RECENT),
+        # Barnet goals, more features (31 bins as month data's default): address density over squares
+        # of 100-800 m, incidents per address, percentile ranks of the long-run counts
+        "learned_b31_addr": learned(max_bins=31, exposure_radii_m=ADDRESS_RADII_M),
+        "learned_b31_addrrate": learned(max_bins=31, exposure_radii_m=ADDRESS_RADII_M, with_exposure_rates=True),
+        "learned_b31_ranks": learned(max_bins=31, with_ranks=True),
+        "learned_b31_rate100": learned(max_bins=31, exposure_radii_m=(100.0,), with_exposure_rates=True),
+        "learned_b31_places": learned(max_bins=31, with_places=True),
+        "learned_b31_rings": learned(max_bins=31, with_rings=True),
+        "learned_b31_all": learned(
+            max_bins=31, exposure_radii_m=ADDRESS_RADII_M, with_exposure_rates=True, with_ranks=True
+        ),
         # refit cadence (issue 16): the model fitted at a refit date is used up to the next one
         **{f"learned_every{k}": learned(refit_every=k) for k in (2, 3, 4, 6)},
         "learned_bins31_every4": learned(max_bins=31, refit_every=4),
@@ -295,14 +309,17 @@ def load(area: str, which: str, names, partial: bool = False):
 
 
 def table(area: str, which: str, names) -> pd.DataFrame:
+    """Mean hit rates over the window's stored origins, and each candidate's paired difference
+    against the first (points, its standard error, origins better) at 5% and (``_1``) 1%."""
     res = load(area, which, names, partial=True)
     print(f"{res.scores['origin'].nunique()} origins")
     s = res.scores.groupby("method", sort=False)[["hit_rate_1", "hit_rate_5", "hit_rate_10", "info_gain"]].mean()
-    wide = res.scores.pivot(index="origin", columns="method", values="hit_rate_5")
     ref = names[0]
-    s["paired_vs_first_pts"] = [(wide[n] - wide[ref]).mean() * 100 for n in s.index]
-    s["paired_se_pts"] = [(wide[n] - wide[ref]).std(ddof=1) / np.sqrt(len(wide)) * 100 for n in s.index]
-    s["wins_vs_first"] = [int((wide[n] > wide[ref]).sum()) for n in s.index]
+    for share, tag in ((5, ""), (1, "_1")):
+        wide = res.scores.pivot(index="origin", columns="method", values=f"hit_rate_{share}")
+        s[f"paired_vs_first_pts{tag}"] = [(wide[n] - wide[ref]).mean() * 100 for n in s.index]
+        s[f"paired_se_pts{tag}"] = [(wide[n] - wide[ref]).std(ddof=1) / np.sqrt(len(wide)) * 100 for n in s.index]
+        s[f"wins_vs_first{tag}"] = [int((wide[n] > wide[ref]).sum()) for n in s.index]
     return s
 
 

@@ -181,6 +181,9 @@ def dynamic_features(
     with_places: bool = False,
     with_etas: bool = False,
     with_rings: bool = False,
+    exposure_radii_m=(),
+    with_exposure_rates: bool = False,
+    with_ranks: bool = False,
 ) -> tuple[list[str], np.ndarray]:
     """Features of every masked cell at ``history.origin`` (names, array (n_masked, p)).
 
@@ -188,7 +191,11 @@ def dynamic_features(
     (:func:`distinct_places`); ``with_etas`` (day- or minute-precision data) the self-exciting
     process's expected count per cell over the next horizon (:class:`~.etas.SelfExciting`
     fitted at the cut-off); ``with_rings`` the multi-scale neighbourhood and recency features of
-    :func:`ring_features`.
+    :func:`ring_features`; ``exposure_radii_m`` (metres) the context's per-cell exposure counts
+    summed over squares of cells around each cell (:func:`exposure_ring_features`);
+    ``with_exposure_rates`` the decayed incident counts per exposure unit in the cell and in those
+    squares (:func:`exposure_rate_features`); ``with_ranks`` the percentile ranks of the long-run
+    counts among the area's cells at the cut-off (:func:`rank_features`).
 
     Cached in ``history.cache`` under a key of the data (:meth:`History.data_key`: the known
     incidents, the cut-off, the grid and the cell context) and the feature settings.
@@ -204,6 +211,9 @@ def dynamic_features(
         with_places,
         with_etas,
         with_rings,
+        tuple(float(r) for r in exposure_radii_m),
+        with_exposure_rates,
+        with_ranks,
     )
     hit = history.cache.get(key)
     if hit is not None:
@@ -274,6 +284,11 @@ def dynamic_features(
         est = SelfExciting().fit(history)
         names.append("etas_expected")
         cols.append(np.nan_to_num(est.predict(history.origin, history.horizon))[m])
+    en, ec = _exposure_and_rank_features(
+        history, names, cols, (x, y, t), exposure_radii_m, with_exposure_rates, with_ranks
+    )
+    names += en
+    cols += ec
     wr = _ward_rate(history, history.context, grid, o - 365)
     if wr is not None:
         names.append("ward_rate_365d")
@@ -341,6 +356,112 @@ def ring_features(grid, x, y, t, origin_day: float, radii_m=RING_RADII_M) -> tup
     )
     names += ["days_since_last", "days_since_last_block3x3"]
     cols += [np.minimum(-latest, RECENCY_CAP_DAYS), np.minimum(-block, RECENCY_CAP_DAYS)]
+    return names, cols
+
+
+def _exposure_and_rank_features(
+    history, names, cols, xyt, exposure_radii_m, with_exposure_rates: bool, with_ranks: bool
+) -> tuple[list[str], list[np.ndarray]]:
+    """The optional rank, exposure-square and incidents-per-exposure columns over the masked cells
+    (``names`` / ``cols``: the features so far; ``xyt``: the known incidents)."""
+    m = history.grid.mask
+    out_n: list[str] = []
+    out_c: list[np.ndarray] = []
+    if with_ranks:
+        out_n, out_c = rank_features(names, cols)
+    exposure = history.context.exposure if history.context is not None else None
+    if exposure is None:
+        return out_n, out_c
+    if len(exposure_radii_m):
+        en, ec = exposure_ring_features(exposure, history.grid, exposure_radii_m)
+        out_n += en
+        out_c += [c[m] for c in ec]
+    if with_exposure_rates:
+        x, y, t = xyt
+        en, ec = exposure_rate_features(exposure, history.grid, x, y, t, history.origin_day, exposure_radii_m)
+        out_n += en
+        out_c += [c[m] for c in ec]
+    return out_n, out_c
+
+
+#: The long-run counts whose percentile ranks :func:`rank_features` adds.
+RANKED_FEATURES = ("count_365d", "count_1095d", "decayed_count_hl730d", "decayed_count_hl1461d", "active_months_36")
+#: Half-life (days) of the decayed incident counts in :func:`exposure_rate_features`.
+EXPOSURE_RATE_HALF_LIFE_DAYS = 730.0
+
+
+def rank_features(names, cols) -> tuple[list[str], list[np.ndarray]]:
+    """Percentile ranks among the area's cells of the features named in :data:`RANKED_FEATURES`.
+
+    ``names`` and ``cols`` are feature names and 1-d arrays over the masked cells at one cut-off.
+    Each rank is the mean rank of the tied cells divided by the number of cells (in (0, 1]; the
+    highest count ranks 1), ``rank_<name>``: a scale that stays put when the borough's total rises
+    or falls from one year to the next."""
+    from scipy.stats import rankdata
+
+    have = dict(zip(names, cols, strict=True))
+    out_n: list[str] = []
+    out_c: list[np.ndarray] = []
+    for n in RANKED_FEATURES:
+        if n in have:
+            v = np.asarray(have[n], dtype=float)
+            out_n.append(f"rank_{n}")
+            out_c.append(rankdata(v, method="average") / max(v.size, 1))
+    return out_n, out_c
+
+
+def _square_half(radius_m: float, cell_m: float) -> int:
+    """Cells either side of a cell in the square of cells whose centres lie within ``radius_m``."""
+    return int(np.floor(float(radius_m) / cell_m + 1e-9))
+
+
+def _per_cell_names(exposure: ExposureFeatures) -> list[tuple[str, np.ndarray]]:
+    """The exposure counts per cell (features named ``<what>_per_cell``) as (what, values)."""
+    return [
+        (n.removesuffix("_per_cell"), v)
+        for n, v in zip(exposure.names, exposure.values, strict=True)
+        if n.endswith("_per_cell")
+    ]
+
+
+def exposure_ring_features(exposure: ExposureFeatures, grid, radii_m) -> tuple[list[str], list[np.ndarray]]:
+    """Exposure counts over squares of cells (arrays of shape (nrows, ncols)).
+
+    For each exposure feature ``<what>_per_cell`` (postcode centroids, households: :mod:`.exposure`)
+    and each radius ``r`` in ``radii_m`` (metres), its sum over the square of cells whose centres lie
+    within ``r`` of the cell's centre along each axis (``2 * floor(r / cell) + 1`` cells a side):
+    ``<what>_sq<r>m``. Static: the same at every cut-off."""
+    names: list[str] = []
+    cols: list[np.ndarray] = []
+    for what, v in _per_cell_names(exposure):
+        for r in radii_m:
+            names.append(f"{what}_sq{float(r):g}m")
+            cols.append(block_sum(np.nan_to_num(v), _square_half(r, grid.cell_size)))
+    return names, cols
+
+
+def exposure_rate_features(
+    exposure: ExposureFeatures, grid, x, y, t, origin_day: float, radii_m=()
+) -> tuple[list[str], list[np.ndarray]]:
+    """Incidents per exposure unit (arrays of shape (nrows, ncols)).
+
+    ``x, y`` metres in the grid's CRS and ``t`` float days of the incidents known before
+    ``origin_day``, each weighted ``0.5 ** (age / 730 days)``. For each exposure feature
+    ``<what>_per_cell`` and each square (the cell itself, then the squares of ``radii_m`` metres as in
+    :func:`exposure_ring_features`): the decayed incidents in the square divided by one plus the
+    exposure in it, ``decayed_per_<what>_sq<r>m`` (``r`` = 0 for the cell itself). A cell with many
+    homes and few burglaries and one with few homes and the same burglaries differ here."""
+    age = origin_day - np.asarray(t, dtype=float)
+    dec = grid.counts(x, y, np.power(0.5, age / EXPOSURE_RATE_HALF_LIFE_DAYS))
+    names: list[str] = []
+    cols: list[np.ndarray] = []
+    radii = (0.0, *(float(r) for r in radii_m if float(r) > 0))
+    for what, v in _per_cell_names(exposure):
+        v = np.nan_to_num(v)
+        for r in radii:
+            half = _square_half(r, grid.cell_size)
+            names.append(f"decayed_per_{what}_sq{r:g}m")
+            cols.append(block_sum(dec, half) / (1.0 + block_sum(v, half)))
     return names, cols
 
 

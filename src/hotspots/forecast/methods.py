@@ -221,6 +221,13 @@ class LearnedRisk(ForecastMethod):
     ``monotone_increasing``: feature names (see :func:`.features.dynamic_features`, e.g.
     ``"count_365d"``) on which the forecast may only rise (the boosting's monotonic constraint);
     a name the model does not compute raises ``ConfigError``.
+    ``exposure_radii_m`` (metres; empty = none): the context's exposure counts per cell (postcode
+    centroids, households) summed over squares of cells within each radius
+    (:func:`.features.exposure_ring_features`); ``with_exposure_rates``: incidents (decayed with a
+    two-year half-life) per exposure unit in the cell and those squares
+    (:func:`.features.exposure_rate_features`); both need ``with_exposure`` and a context with
+    exposure. ``with_ranks``: percentile ranks of the long-run counts among the area's cells
+    (:func:`.features.rank_features`).
     ``refit_every`` > 1 (horizons): the model is fitted only at refit dates
     (:func:`.harness.refit_origin`, fixed calendar dates) and used at the origins up to the next
     one with the features recomputed at each; its labels end at the refit date, never after the
@@ -248,7 +255,13 @@ class LearnedRisk(ForecastMethod):
         max_bins: int = 255,
         monotone_increasing: tuple[str, ...] = (),
         refit_every: int = 1,
+        exposure_radii_m: tuple[float, ...] = (),
+        with_exposure_rates: bool = False,
+        with_ranks: bool = False,
     ):
+        self.exposure_radii_m = exposure_radii_m
+        self.with_exposure_rates = with_exposure_rates
+        self.with_ranks = with_ranks
         self.refit_every = refit_every
         self.max_bins = max_bins
         self.monotone_increasing = monotone_increasing
@@ -275,6 +288,9 @@ class LearnedRisk(ForecastMethod):
             with_places=self.with_places,
             with_etas=self.with_etas,
             with_rings=self.with_rings,
+            exposure_radii_m=tuple(self.exposure_radii_m) if self.with_exposure else (),
+            with_exposure_rates=self.with_exposure_rates and self.with_exposure,
+            with_ranks=self.with_ranks,
         )
         ctx = history.context
         if not self.with_exposure and ctx is not None and ctx.exposure is not None:
