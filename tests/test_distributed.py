@@ -227,3 +227,51 @@ def test_worker_dying_on_every_attempt_gives_a_clear_error_and_no_pack(client, l
     out = tmp_path / "out"
     assert not (out / "LB01").exists()
     assert not out.exists() or not any(out.iterdir())
+
+
+def _worker_settings():
+    import os
+
+    import dask
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), dask.config.get("distributed.worker.profile.enabled")
+
+
+def test_local_scheduler_workers_keep_the_adaptive_allocator_and_no_sampling_profiler():
+    """`--scheduler local` workers run without Dask's MALLOC_TRIM_THRESHOLD_ (it fixes glibc's memory thresholds,
+    so every large array is mapped and zeroed afresh) and without the 10 ms statistical profiler."""
+    from hotspots.scale.distributed import connect
+
+    assert (
+        dask.config.get("distributed.nanny.pre-spawn-environ")["MALLOC_TRIM_THRESHOLD_"] is not None
+    )  # Dask's default
+    with connect("local") as c:
+        seen = c.run(_worker_settings)
+    assert len(seen) == (os.cpu_count() or 1)
+    assert set(seen.values()) == {(None, False)}
+    # the settings were for the cluster's workers only: this process keeps Dask's defaults
+    assert dask.config.get("distributed.worker.profile.enabled") is True
+
+
+def test_incident_bytes_sizes_each_borough_by_its_incident_files(london, tmp_path):
+    """The packs are started largest first, sized by the bytes of the incident files each config reads."""
+    import dataclasses
+
+    from hotspots.config import load_config
+    from hotspots.scale.distributed import incident_bytes
+
+    for path in london.configs:
+        cfg = load_config(path)
+        expected = (london.root / "boroughs" / path.stem / "incidents" / "incidents.csv").stat().st_size
+        assert incident_bytes(cfg) == expected > 0
+    # a folder of monthly files: every incident file below it counts, other files do not, a missing path is 0
+    folder = tmp_path / "monthly"
+    (folder / "2025-10").mkdir(parents=True)
+    (folder / "2025-10" / "a.csv").write_bytes(b"x" * 7)
+    (folder / "b.csv.gz").write_bytes(b"x" * 11)
+    (folder / "notes.txt").write_bytes(b"x" * 1000)
+    src = cfg.incidents[0]
+    as_folder = dataclasses.replace(cfg, incidents=(dataclasses.replace(src, path=str(folder)),))
+    assert incident_bytes(as_folder) == 18
+    missing = dataclasses.replace(cfg, incidents=(dataclasses.replace(src, path=str(tmp_path / "none.csv")),))
+    assert incident_bytes(missing) == 0

@@ -62,12 +62,16 @@ _UNLISTED = ("ward_table",)
 DEFAULT_PACK_DIR = "[output] folder/fim-DATE"
 
 
+#: The files an [[incidents]] folder is read from.
+INCIDENT_PATTERNS = ("*.csv", "*.csv.gz", "*.geojson", "*.gpkg", "*.shp")
+
+
 def input_files(cfg: Config) -> list[Path]:
     """Every input file the run reads (for the manifest's hashes)."""
     files = []
     for src in cfg.incidents:
         p = cfg.path(src.path)
-        files += list_files(p, ("*.csv", "*.csv.gz", "*.geojson", "*.gpkg", "*.shp")) if p.is_dir() else [p]
+        files += list_files(p, INCIDENT_PATTERNS) if p.is_dir() else [p]
     sa = cfg.study_area
     for key in ("wards", "boundary", "population", "lsoas", "roads", "town_centres"):
         v = getattr(sa, key)

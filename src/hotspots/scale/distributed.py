@@ -50,6 +50,18 @@ def configured_scheduler(cfg: Config) -> str:
 
 
 # --------------------------------------------------------------------------- the client
+#: Dask settings for the workers of ``--scheduler local`` (a worker builds one whole pack at a time, on
+#: one core). Dask's defaults cost a pack about a quarter more CPU: ``MALLOC_TRIM_THRESHOLD_`` (set in
+#: every worker to hand freed memory back to the system at once) turns off the C library's adaptive
+#: memory thresholds, so every large numpy array is mapped, zeroed and unmapped again (about 14 times
+#: the page faults of a plain process), and the statistical profiler samples the running pack every
+#: 10 ms. Neither changes a result. docs/distributed.md gives the same settings for a cluster's workers.
+LOCAL_WORKER_SETTINGS: dict[str, object] = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,  # None: not set in the worker
+    "distributed.worker.profile.enabled": False,
+}
+
+
 @contextmanager
 def connect(scheduler):
     """A ``dask.distributed.Client`` for ``scheduler`` (an address, ``"local"``, or a Client), or None.
@@ -72,15 +84,17 @@ def connect(scheduler):
     cluster = None
     try:
         if scheduler == LOCAL:
+            import dask
             from distributed import LocalCluster
 
-            cluster = LocalCluster(
-                n_workers=os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            with dask.config.set(LOCAL_WORKER_SETTINGS):  # read by the nannies as they start their workers
+                cluster = LocalCluster(
+                    n_workers=os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             client = Client(cluster)
         else:
             client = Client(scheduler, timeout="20s")
@@ -266,6 +280,7 @@ def run_packs(
                 pure=False,
                 retries=retries,
                 key=f"hotspots-pack-{p.stem}-{os.getpid()}-{i}",
+                priority=incident_bytes(cfg),  # the largest boroughs first: no long pack left alone at the end
             )
             for i, (p, cfg, out) in enumerate(zip(paths, cfgs, outs, strict=True))
         ]
@@ -279,6 +294,16 @@ def run_packs(
         for p, d in zip(paths, done, strict=True):
             progress(f"{p.stem}: {d}")
     return done
+
+
+def incident_bytes(cfg: Config) -> int:
+    """Size in bytes of the incident files ``cfg`` reads (a missing file counts 0): how long its pack takes,
+    roughly, so the cluster can start the longest packs first."""
+    files: set[Path] = set()
+    for src in cfg.incidents:
+        p = cfg.path(src.path)
+        files |= {f for pat in pipeline.INCIDENT_PATTERNS for f in p.rglob(pat)} if p.is_dir() else {p}
+    return sum(f.stat().st_size for f in files if f.is_file())
 
 
 def _remove_stale_partials(out: Path) -> None:
