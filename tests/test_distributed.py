@@ -237,10 +237,16 @@ def _worker_settings():
     return os.environ.get("MALLOC_TRIM_THRESHOLD_"), dask.config.get("distributed.worker.profile.enabled")
 
 
-def test_local_scheduler_workers_keep_the_adaptive_allocator_and_no_sampling_profiler():
+def test_local_scheduler_workers_keep_the_adaptive_allocator_and_no_sampling_profiler(monkeypatch):
     """`--scheduler local` workers run without Dask's MALLOC_TRIM_THRESHOLD_ (it fixes glibc's memory thresholds,
     so every large array is mapped and zeroed afresh) and without the 10 ms statistical profiler."""
     from hotspots.scale.distributed import connect
+
+    # A Dask nanny writes its pre-spawn variables into its own process's environment before it spawns a
+    # worker, and never removes them: a cluster started earlier in this test process (with Dask's defaults)
+    # leaves MALLOC_TRIM_THRESHOLD_ set here, and every later worker would inherit it. `hotspots run-boroughs`
+    # starts from a fresh process, as this test now does.
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
 
     assert (
         dask.config.get("distributed.nanny.pre-spawn-environ")["MALLOC_TRIM_THRESHOLD_"] is not None
