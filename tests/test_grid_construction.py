@@ -24,7 +24,7 @@ def reference_grid(boundary, cs: float) -> dict:
     nrows = int(math.ceil((y1 - miny) / cs))
     cols, rows = np.meshgrid(np.arange(ncols), np.arange(nrows))
     boxes = shapely.box(x0 + cols * cs, y1 - (rows + 1) * cs, x0 + (cols + 1) * cs, y1 - rows * cs)
-    shapely.prepare(boundary)  # the same predicates, answered from an index of the outline's edges (seconds, not minutes)
+    shapely.prepare(boundary)  # the same predicates, answered from an index of the outline's edges
     hit = shapely.intersects(boundary, boxes)
     frac = np.zeros((nrows, ncols))
     inside = shapely.contains_properly(boundary, boxes)
