@@ -306,11 +306,11 @@ def test_street_ward_and_town_names_are_on_the_map(browser, pack):
     lat, lon, text = min(
         ((r[0], r[1], r[2]) for r in streets if r[4] <= 14), key=lambda r: (r[0] - at[0]) ** 2 + (r[1] - at[1]) ** 2
     )
-    page.evaluate(f"() => hsMap.setView([{lat}, {lon}], 16, {{animate: false}})")
+    page.evaluate(f"() => {{ hsMap.setView([{lat}, {lon}], 16, {{animate: false}}); }}")
     page.wait_for_timeout(300)
     shown = page.locator(".hs-label-street").all_inner_texts()
     assert text in shown and len(shown) >= 5
-    page.evaluate("() => hsMap.setZoom(18, {animate: false})")
+    page.evaluate("() => { hsMap.setZoom(18, {animate: false}); }")
     page.wait_for_timeout(200)
     assert page.locator(".hs-label-street").count() > 0
     assert n_out > 0
@@ -374,7 +374,7 @@ def test_a_rank_badge_never_covers_a_town_centre_name(browser, pack):
         page, log = open_page(browser, path)
         for z in (None, 13, 14, 15, 16, 17):
             if z is not None:
-                page.evaluate(f"() => hsMap.setZoom({z}, {{animate: false}})")
+                page.evaluate(f"() => {{ hsMap.setZoom({z}, {{animate: false}}); }}")
                 page.wait_for_timeout(150)
             names = page.evaluate(js_boxes, ".hs-label-town .hs-label-text")
             badges = page.evaluate(js_boxes, ".hs-rank")

@@ -220,6 +220,36 @@ def test_marginal_curve_reuses_the_solution_for_k():
     assert c["harm_covered"].iat[3] == pytest.approx(brute_force_mclp(A, w, 3, fixed)[0])
 
 
+def test_marginal_curve_solved_in_threads_equals_one_thread(monkeypatch):
+    """The curve's solves for 1..k cameras run in threads; the table is the one a single thread gives,
+    and with two cores allowed the solves run in a pool of two threads, not in the caller's."""
+    import threading
+
+    import hotspots.coverage.siting as siting
+
+    A, F, w = _instance(23, nd=200, nc=30, p=0.08)
+    fixed = np.asarray(F.sum(axis=1)).ravel() > 0
+    monkeypatch.setenv("HOTSPOTS_WORKERS", "1")
+    one = marginal_curve(A, w, 6, fixed, F, method="highs")
+
+    threads: set[int] = set()
+    solve = siting.solve_mclp
+
+    def recorded(*args, **kwargs):
+        threads.add(threading.get_ident())
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(siting, "solve_mclp", recorded)
+    monkeypatch.setenv("HOTSPOTS_WORKERS", "2")
+    two = marginal_curve(A, w, 6, fixed, F, method="highs")
+    pd.testing.assert_frame_equal(one, two)
+    assert (one["status"].iloc[1:] == "optimal").all()
+    for k in (1, 2):
+        assert one["harm_covered"].iat[k] == pytest.approx(brute_force_mclp(A, w, k, fixed)[0])
+    if siting.available_workers() >= 2:
+        assert 1 <= len(threads) <= 2 and threading.get_ident() not in threads
+
+
 def test_reduced_demand_is_an_equivalent_problem():
     """Rows covered by the same sites are merged (weights summed), empty rows and useless sites dropped;
     the optimum of the reduced problem equals the brute-force optimum of the original for every k."""

@@ -177,7 +177,8 @@ def test_a_background_stage_whose_dependency_is_not_requested_still_runs():
 @pytest.mark.slow
 def test_the_demo_pack_is_the_same_built_side_by_side_or_one_step_after_another(tmp_path, monkeypatch):
     """Every file of the demo pack, byte for byte (packdiff too: tables, rasters, layers), with the learned
-    model among the candidates so that the backtest's slow fits run in worker processes."""
+    model among the candidates so that the backtest's fits run in worker processes (a smaller learned model:
+    fewer boosting rounds and training origins, so the same fits in the same processes cost less)."""
     from conftest import DEMO_DATE, fast_config
     from packdiff import compare_packs
     from test_rerun_identical import differences
@@ -186,6 +187,10 @@ def test_the_demo_pack_is_the_same_built_side_by_side_or_one_step_after_another(
 
     registry = importlib.import_module("hotspots.stages.registry")
     stage = importlib.import_module("hotspots.stages.forecast")
+    methods = importlib.import_module("hotspots.forecast.methods")
+    learned = methods.learned_model
+    small = {"max_iter": 20, "n_train_origins": 3}
+    monkeypatch.setattr(methods, "learned_model", lambda *a, **k: learned(*a, **{**small, **k}))
     cfg = fast_config().override("forecast", candidates=["naive_12m", "longrun_counts", "learned"])
     packs = {}
     for label, cores in (("one after another", 1), ("side by side", 2)):

@@ -264,16 +264,17 @@ def _write_others(res: RunResults, tasking: TaskingList, tmp: Path, rep: Reporte
     if pcfg.enabled:
         with rep.stage("public tier"):
             public = report.render_public(res, tmp, pcfg)
-    with rep.stage("briefing"):
-        if briefing is None:
-            write_briefing(res, tasking, tmp / BRIEFING_PDF)
-        else:
-            briefing.result()
     with rep.stage("pages"):
         report.render_tasking(res, tasking, tmp, ward_files)
         render_concentration(res, tmp)
         render_dosage(res, tmp)
         render_experiment(res, tmp)
+    with rep.stage("briefing"):
+        if briefing is None:
+            write_briefing(res, tasking, tmp / BRIEFING_PDF)
+        else:
+            briefing.result()
+    with rep.stage("index page"):  # last: it lists every file of the pack, the briefing included
         report.render_index(res, tasking, layers, tmp, ward_files, pcfg.enabled)
     files = [p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()] + ["manifest.json"]
     man = manifest(res, rep.timings, files, layers, public)

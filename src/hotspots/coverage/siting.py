@@ -24,7 +24,7 @@ Solvers (``[siting] solver``)
   (and LP rounding) is returned with the bound.
 
 The marginal-gain curve reuses the solution already found for ``k`` and solves
-1..k-1 with the same solver.
+1..k-1 with the same solver, in threads for the in-process solvers.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._util import kernel_array
+from .._util import available_workers, kernel_array
 from ..config.sections import SitingConfig  # noqa: F401  (the [siting] settings, re-exported beside their analysis)
 from . import _kernels as K
 from . import milp
@@ -439,19 +439,25 @@ def marginal_curve(
     base = d.base
     total = float(d.w.sum()) if total is None else float(total)
     _greedy_sites, g_gains = _greedy(A, d.residual, k)
+    optimal: dict[int, MCLPSolution] = {}
+    if curve == "optimal":
+        optimal = _solve_each_k(
+            A,
+            w,
+            k,
+            method=method,
+            time_limit_s=time_limit_s,
+            spopt_max_terms=spopt_max_terms,
+            seen=d.seen,
+            solved=solved,
+        )
     rows: list[dict[str, object]] = []
     prev = base
     for kk in range(1, k + 1):
         g = base + float(g_gains[:kk].sum())
         row: dict[str, Any] = {"new_cameras": kk, "harm_covered_greedy": g}
         if curve == "optimal":
-            s = (
-                solved
-                if solved is not None and kk == k
-                else solve_mclp(
-                    A, w, kk, method=method, time_limit_s=time_limit_s, spopt_max_terms=spopt_max_terms, seen=d.seen
-                )
-            )
+            s = optimal[kk]
             row.update(
                 {"harm_covered": s.covered, "bound": s.bound, "gap": s.gap, "method": s.method, "status": s.status}
             )
@@ -490,6 +496,47 @@ def marginal_curve(
             "status",
         ]
     ]
+
+
+def _solve_each_k(
+    A: sp.csr_matrix,
+    w,
+    k: int,
+    *,
+    method: str,
+    time_limit_s: float,
+    spopt_max_terms: int,
+    seen,
+    solved: MCLPSolution | None,
+) -> dict[int, MCLPSolution]:
+    """The MCLP optimum for each of 1..k new cameras, keyed by the number of cameras.
+
+    ``solved`` (the answer already found for ``k``) is reused. With the in-process
+    solvers (``auto``, ``highs``, ``greedy``) the independent solves run in threads,
+    one per core this process may use (:func:`~hotspots._util.available_workers`):
+    HiGHS releases the interpreter lock while it solves, and each solve reads the
+    same matrices without changing them, so the answers are those of one thread.
+    """
+    todo = [kk for kk in range(1, k + 1) if not (solved is not None and kk == k)]
+
+    def one(kk: int) -> MCLPSolution:
+        return solve_mclp(
+            A, w, kk, method=method, time_limit_s=time_limit_s, spopt_max_terms=spopt_max_terms, seen=seen
+        )
+
+    threads = available_workers() if method in ("auto", "highs", "greedy") else 1
+    threads = min(threads, len(todo))
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        # the largest problems first, so the last thread to finish is not left with the slowest solve
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            answers = dict(zip(todo[::-1], pool.map(one, todo[::-1]), strict=True))
+    else:
+        answers = {kk: one(kk) for kk in todo}
+    if solved is not None:
+        answers[k] = solved
+    return answers
 
 
 def plot_marginal_curve(curve: pd.DataFrame, path, title: str = "Harm covered by new cameras"):
