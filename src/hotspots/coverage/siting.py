@@ -51,6 +51,9 @@ from .viewshed import visibility_pairs
 #: Exact solvers by ``[siting] solver`` value (``auto`` is HiGHS).
 EXACT_SOLVERS = ("highs", "spopt", "pulp")
 
+#: ``[siting] solver`` values solved in this process (no CBC child), so independent solves may share threads.
+IN_PROCESS_SOLVERS = ("auto", "highs", "greedy")
+
 
 @dataclass(frozen=True, eq=False)
 class MCLPSolution:
@@ -511,8 +514,8 @@ def _solve_each_k(
 ) -> dict[int, MCLPSolution]:
     """The MCLP optimum for each of 1..k new cameras, keyed by the number of cameras.
 
-    ``solved`` (the answer already found for ``k``) is reused. With the in-process
-    solvers (``auto``, ``highs``, ``greedy``) the independent solves run in threads,
+    ``solved`` (the answer already found for ``k``) is reused. With the solvers of
+    :data:`IN_PROCESS_SOLVERS` the independent solves run in threads,
     one per core this process may use (:func:`~hotspots._util.available_workers`):
     HiGHS releases the interpreter lock while it solves, and each solve reads the
     same matrices without changing them, so the answers are those of one thread.
@@ -524,8 +527,7 @@ def _solve_each_k(
             A, w, kk, method=method, time_limit_s=time_limit_s, spopt_max_terms=spopt_max_terms, seen=seen
         )
 
-    threads = available_workers() if method in ("auto", "highs", "greedy") else 1
-    threads = min(threads, len(todo))
+    threads = min(available_workers() if method in IN_PROCESS_SOLVERS else 1, len(todo))
     if threads > 1:
         from concurrent.futures import ThreadPoolExecutor
 
