@@ -64,6 +64,24 @@ def test_demo_briefing_reads_back(pack):
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", text)
 
 
+def test_demo_briefing_streams_are_compressed_not_ascii85_and_its_maps_decode(pack):
+    """The place maps are stored as compressed binary streams (no pure-Python ASCII85 pass), they
+    decode to full pictures; ReportLab's process-wide setting is changed only during a build."""
+    from reportlab import rl_config
+
+    from hotspots.render import briefing as B
+
+    raw = (pack / "briefing.pdf").read_bytes()
+    assert b"/FlateDecode" in raw and b"/ASCII85Decode" not in raw
+    reader = pypdf.PdfReader(str(pack / "briefing.pdf"))
+    pictures = [img.image for page in reader.pages for img in page.images]
+    assert len(pictures) >= 2 and all(min(p.size) > 100 and p.getextrema() for p in pictures)
+    before = rl_config.useA85
+    with B._plain_compressed_streams():
+        assert not rl_config.useA85
+    assert rl_config.useA85 == before
+
+
 def test_demo_briefing_lists_live_zones_with_their_expiry(pack):
     zones = gpd.read_file(pack / "layers.gpkg", layer="near_repeat_zones")
     assert len(zones) > 12  # the demo plants more zones than the briefing lists
