@@ -120,7 +120,9 @@ from hotspots.forecast.trees import FittedModels
 from hotspots.analysis.dosage import detect_visits
 from hotspots.analysis.robustness import hotspot_robustness
 from hotspots.ingest.pings import read_pings
+from hotspots.stages.background import load_numba
 
+load_numba()
 rng = np.random.default_rng(0)
 grid = Grid.from_boundary(shapely.box(0, 0, 2000, 1500), 100)
 n = 400

@@ -100,6 +100,41 @@ def test_a_background_stage_returns_its_result_and_replays_its_announcements():
     assert here.forecast[1] == os.getpid()
 
 
+NUMBA_IN_A_CHILD = r"""
+import multiprocessing, sys
+import numpy as np
+from hotspots.analysis import _kernels
+from hotspots.stages.background import Background
+
+def numba_modules_loaded_by_a_kernel(_):
+    before = {m for m in sys.modules if m.startswith("numba.")}
+    _kernels.window_sums(np.zeros(3), np.array([0, 1, 2, 3]), np.array([0, 1, 2]))
+    return len({m for m in sys.modules if m.startswith("numba.")} - before)
+
+if sys.argv[1] == "plain fork":
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        print(pool.map(numba_modules_loaded_by_a_kernel, [None])[0])
+else:
+    print(Background(numba_modules_loaded_by_a_kernel, None).result())
+"""
+
+
+@needs_fork
+def test_a_background_stage_starts_with_numba_loaded():
+    """numba loads about 70 modules of its own at a process's first kernel; a background stage is forked
+    after its parent loaded them, so its first kernel loads none (a plain fork, the control, loads them)."""
+    import subprocess
+    import sys
+
+    def run(how: str) -> int:
+        out = subprocess.run([sys.executable, "-c", NUMBA_IN_A_CHILD, how], capture_output=True, text=True, check=True)
+        return int(out.stdout.strip().splitlines()[-1])
+
+    assert run("background") == 0
+    assert run("plain fork") > 20
+
+
 @needs_fork
 def test_a_background_stage_refuses_and_fails_as_it_would_here():
     both = [
