@@ -120,7 +120,7 @@ from hotspots.forecast.trees import FittedModels
 from hotspots.analysis.dosage import detect_visits
 from hotspots.analysis.robustness import hotspot_robustness
 from hotspots.ingest.pings import read_pings
-from hotspots.stages.background import load_numba
+from hotspots._numba_ready import load_numba
 
 load_numba()
 rng = np.random.default_rng(0)

@@ -50,6 +50,19 @@ def test_backtest_fitted_in_workers_equals_the_serial_backtest(tmp_path, in_work
 
 
 @needs_fork
+def test_the_backtest_loads_numba_before_it_forks_its_workers(monkeypatch, in_workers):
+    """Its workers inherit numba's loaded modules (what that saves a child:
+    test_a_background_stage_starts_with_numba_loaded)."""
+    events: list[str] = []
+    monkeypatch.setattr(harness, "load_numba", lambda: events.append("load numba"))
+    real = harness.multiprocessing.get_context
+    monkeypatch.setattr(harness.multiprocessing, "get_context", lambda *a: (events.append("fork"), real(*a))[1])
+    ev, grid = _events()
+    backtest(ev, grid, _methods(), ORIGINS, Horizon(14), workers=2)
+    assert in_workers == [len(ORIGINS)] and events[:2] == ["load numba", "fork"]
+
+
+@needs_fork
 def test_fits_made_in_workers_are_kept_for_the_next_run(tmp_path, in_workers, fits):
     ev, grid = _events()
     first = backtest(ev, grid, _methods(), ORIGINS, Horizon(14), cache=PersistentCache(tmp_path), workers=2)

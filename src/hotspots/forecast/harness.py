@@ -38,6 +38,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from .._csvsafe import write_csv
+from .._numba_ready import load_numba
 from ..config.sections import DEFAULT_TIMEZONE
 from ..errors import InputError, LookAheadError
 from ..geo.grid import Grid
@@ -719,6 +720,7 @@ def _fit_in_workers(events, grid, methods, origins, horizon, context, cache, wor
         groups.setdefault(refit_origin(o, horizon, every), []).append(o)
     tasks = [groups[r][::-1] for r in sorted(groups, reverse=True)]
     _JOB.update(events=events, grid=grid, methods=methods, horizon=horizon, context=context, cache=cache)
+    load_numba()  # numba's own modules: loaded here once, inherited by every worker
     try:
         with multiprocessing.get_context("fork").Pool(
             min(workers, len(tasks)), initializer=enter_forked_child, initargs=(os.getpid(),)

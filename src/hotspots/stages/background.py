@@ -11,7 +11,6 @@ stage's place, when it is collected; an error it raises is raised here, when it 
 from __future__ import annotations
 
 import contextlib
-import functools
 import multiprocessing
 import os
 import pickle
@@ -19,8 +18,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from numba import njit
-
+from .._numba_ready import load_numba
 from ..announce import announce, reporting_to
 from ..outfolder import enter_forked_child
 
@@ -30,29 +28,11 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
-@njit(cache=True)
-def _plus_one(x):
-    """A trivial kernel (``x + 1.0``): running one kernel makes numba load its implementations."""
-    return x + 1.0
-
-
-@functools.cache
-def load_numba() -> None:
-    """Load numba's implementations in this process, once.
-
-    The first kernel a process runs makes numba import about 70 modules of its own (half a second,
-    even with every kernel's machine code cached on disk). A child forked after that inherits them;
-    one forked before pays again. So a run loads them before its first fork, and the background
-    stages it forks start ready.
-    """
-    _plus_one(1.0)
-
-
 class Background:
     """``fn(arg)`` running in a forked child process; :meth:`result` waits for it."""
 
     def __init__(self, fn: Callable[[Any], Any], arg: Any):
-        load_numba()  # shared with the child, not loaded again there
+        load_numba()  # numba's own modules: loaded here once, inherited by the child
         ctx = multiprocessing.get_context("fork")
         self._recv, send = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(target=_child, args=(fn, arg, send, os.getpid()), name="hotspots-background")
