@@ -61,6 +61,34 @@ def test_poisson_change_test_hand_computed():
     assert np.isnan(poisson_change_test(0, 0)[0])
 
 
+def test_vectorised_binomial_test_equals_scipy_bit_for_bit():
+    """binomtest_two_sided runs scipy's two-sided algorithm for many tests at once: every p-value is
+    scipy.stats.binomtest's, to the last bit, including outcomes exactly as likely as the observed one
+    (p = 1/2, p = k/n) and the ends p = 0 and p = 1."""
+    from scipy.stats import binomtest
+
+    from hotspots.analysis.binomial import binomtest_two_sided
+
+    rng = np.random.default_rng(7)
+    ks, ns, ps = [], [], []
+    for _ in range(1500):
+        n = int(rng.choice([1, 2, 3, 5, 10, 30, 100, 1000, 5000]) * rng.random()) + 1
+        ks.append(int(rng.integers(0, n + 1)))
+        ns.append(n)
+        ps.append(float(rng.choice([rng.random(), 0.5, 1 / 3, 14 / 378, 1 / 7, 0.0, 1.0, 1e-6])))
+    for n in range(1, 25):
+        for k in range(n + 1):
+            ks += [k, k]
+            ns += [n, n]
+            ps += [0.5, k / n]
+    expected = np.array([binomtest(k, n, p).pvalue for k, n, p in zip(ks, ns, ps, strict=True)])
+    got = binomtest_two_sided(ks, ns, ps)
+    assert got.shape == expected.shape
+    assert np.array_equal(got, expected)
+    assert binomtest_two_sided(10, 12, 0.5)[()] == binomtest(10, 12, 0.5).pvalue
+    assert binomtest_two_sided([], [], []).shape == (0,)
+
+
 def test_periods_fortnight_and_month():
     p = plan_periods("2025-11-14", "minute", ExceptionsConfig(trailing_periods=6))
     assert p.current == (pd.Timestamp("2025-10-31", tz=TZ), pd.Timestamp("2025-11-14", tz=TZ))

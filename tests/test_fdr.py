@@ -8,7 +8,7 @@ import importlib
 import numpy as np
 import pytest
 
-from hotspots.analysis.fdr import bh_adjust, fdr_cutoff
+from hotspots.analysis.fdr import bh_adjust, fdr_cutoff, fdr_cutoffs
 
 # the modules themselves (hotspots.analysis.gistar is also the name of the Gi* verb)
 exceptions = importlib.import_module("hotspots.analysis.exceptions")
@@ -110,8 +110,26 @@ def test_along_an_axis_equals_slice_by_slice():
     assert fdr_cutoff(p, 0.05) == brute_cutoff(flat, 0.05)
 
 
+def test_cutoffs_at_several_levels_equal_one_level_at_a_time():
+    """fdr_cutoffs (one sort for the three confidence levels of Gi*) gives fdr_cutoff's value at each
+    level, bit for bit: with ties, NaN, no passing p-value and no p-value at all."""
+    rng = np.random.default_rng(11)
+    alphas = (0.10, 0.05, 0.01)
+    cases = [rng.random(500) ** 4, np.round(rng.random(300), 2), np.full(40, 0.9), np.array([]), np.array([np.nan])]
+    with_nan = rng.random(200) ** 3
+    with_nan[::7] = np.nan
+    cases.append(with_nan)
+    for p in cases:
+        assert fdr_cutoffs(p, alphas) == tuple(fdr_cutoff(p, a) for a in alphas)
+    z = rng.normal(size=500)
+    p = cases[0]
+    bins, cut = gistar.classify(z, p, "fdr")
+    assert cut == {90: fdr_cutoff(p, 0.10), 95: fdr_cutoff(p, 0.05), 99: fdr_cutoff(p, 0.01)}
+    assert (bins[(p < cut[99]) & (z > 0)] == 3).all() and (bins[(p >= cut[90])] == 0).all()
+
+
 def test_every_caller_uses_the_one_implementation():
     """Gi*, the emerging-hotspot cube and the exceptions table share these functions."""
-    assert gistar.fdr_cutoff is fdr_cutoff
+    assert gistar.fdr_cutoff is fdr_cutoff and gistar.fdr_cutoffs is fdr_cutoffs
     assert trends.bh_adjust is bh_adjust
     assert exceptions.bh_adjust is bh_adjust

@@ -259,3 +259,37 @@ def test_area_descriptions_equal_pandas_value_counts_with_ties_and_missing_locat
         assert row["top_locations"] == "; ".join(f"{s} ({v})" for s, v in lv.head(3).items())
         assert row["incidents"] == sel.sum()
     assert ties > 5  # the order of equal counts was tested
+
+
+def test_touched_wards_equal_testing_every_ward():
+    """The wards an area overlaps (bounding boxes first, then the exact test) equal testing the area
+    against every ward: overlaps count, a shared edge or corner does not, and the wards' order is kept."""
+    import geopandas as gpd
+
+    from hotspots.analysis.hotspot_areas import _touched_wards
+
+    rng = np.random.default_rng(3)
+    wards = gpd.GeoDataFrame(
+        {
+            "ward_code": [f"W{i}{j}" for i in range(4) for j in range(4)][::-1],
+            "ward_name": [f"Ward {i}-{j}" for i in range(4) for j in range(4)][::-1],
+        },
+        geometry=[shapely.box(i * 100, j * 100, (i + 1) * 100, (j + 1) * 100) for i in range(4) for j in range(4)][
+            ::-1
+        ],
+    )
+    shapes = [shapely.box(100, 100, 200, 200), shapely.box(200, 0, 300, 100), shapely.box(150, 50, 250, 350)]
+    for _ in range(60):
+        x, y = rng.integers(0, 40, 2) * 10
+        w, h = rng.integers(1, 15, 2) * 10
+        shapes.append(shapely.box(x, y, x + w, y + h))
+    areas = gpd.GeoDataFrame(geometry=shapes)
+    codes, names = _touched_wards(areas, wards)
+    wg = np.asarray(wards.geometry.values)
+    for g, c, n in zip(shapes, codes, names, strict=True):
+        hit = shapely.intersects(wg, g) & ~shapely.touches(wg, g)
+        assert c == ",".join(wards["ward_code"].to_numpy()[hit])
+        assert n == ", ".join(wards["ward_name"].to_numpy()[hit])
+    assert codes[0] == "W11"  # the ward itself; its eight neighbours only touch it
+    assert codes[1] == "W20"
+    assert _touched_wards(areas.iloc[:0], wards) == ([], [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from pyproj import Transformer
@@ -338,3 +339,22 @@ def test_log_whole_file_mistakes(tmp_path):
     p = write(tmp_path, [["T01", "x", "y"]], "log3.csv", header=("ref", "from", "until"))
     r = read_patrol_log(p, timezone=TZ, columns=LogColumns(place="ref", start="from", end="until"))
     assert r.quarantine["reason"].tolist() == ["bad_time"]
+
+
+@pytest.mark.parametrize("tz", ["Europe/London", "Asia/Kolkata", "America/Chicago"])
+@pytest.mark.parametrize("resolution_ns", [10**9, 10**6, 10**3, 1])
+def test_timestamp_texts_equal_pandas_strings(tz, resolution_ns):
+    """The quarantine's times outside the patrol period are written as pandas writes them
+    (``astype(str)``): the same fraction digits for every row (none, 3, 6 or 9, set by the finest
+    value), the UTC offset as +HH:MM, both sides of a clock change, negative offsets."""
+    from hotspots.ingest.pings import _timestamp_texts
+
+    rng = np.random.default_rng(resolution_ns)
+    ns = rng.integers(pd.Timestamp("1969-06-01").value, pd.Timestamp("2026-01-01").value, 3000)
+    ns -= ns % resolution_ns
+    ns[:500] -= ns[:500] % 10**9  # whole seconds beside finer values
+    clock_change = [pd.Timestamp(t, tz="UTC").value for t in ("2025-10-26 00:30", "2025-10-26 01:30")]
+    ns = np.append(ns, clock_change)
+    times = pd.Series(pd.DatetimeIndex(ns.view("M8[ns]"), tz="UTC").tz_convert(tz))
+    assert list(_timestamp_texts(times)) == list(times.astype(str))
+    assert list(_timestamp_texts(times[:500])) == list(times[:500].astype(str))

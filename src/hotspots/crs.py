@@ -9,6 +9,7 @@ ingest converts every input into it.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
@@ -36,6 +37,17 @@ def parse_crs(value: Any) -> pyproj.CRS | None:
 
 def crs_problem(value: Any) -> str:
     """Why ``value`` cannot be the working CRS ('' when it can): unknown, geographic, or not in metres or feet."""
+    return _crs_problem_of_text(value) if isinstance(value, str) else _crs_problem(value)
+
+
+@lru_cache(maxsize=64)
+def _crs_problem_of_text(value: str) -> str:
+    """:func:`_crs_problem` of a CRS given as text, kept: the library checks the grid's CRS (text) at
+    every call, and reading a CRS from pyproj's database costs most of a millisecond."""
+    return _crs_problem(value)
+
+
+def _crs_problem(value: Any) -> str:
     crs = parse_crs(value)
     if crs is None:
         return f"{value!r} is not a CRS pyproj knows (give an EPSG code such as {DEFAULT_CRS})"
@@ -87,6 +99,16 @@ def same_crs(a: Any, b: Any) -> bool:
 
 def crs_label(value: Any) -> str:
     """A short name for messages and pages, e.g. ``EPSG:27700`` or the CRS's name."""
+    return _crs_label_of_text(value) if isinstance(value, str) else _crs_label(value)
+
+
+@lru_cache(maxsize=64)
+def _crs_label_of_text(value: str) -> str:
+    """:func:`_crs_label` of a CRS given as text, kept (see :func:`_crs_problem_of_text`)."""
+    return _crs_label(value)
+
+
+def _crs_label(value: Any) -> str:
     crs = parse_crs(value)
     if crs is None:
         return str(value)

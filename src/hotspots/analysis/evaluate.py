@@ -65,6 +65,7 @@ from ..errors import InputError
 from ..geo.checks import require_points, require_same_crs
 from ..model import days_since_epoch as _days
 from ..model import local_midnight, resolve_timezone
+from .binomial import binomtest_two_sided
 
 
 # --------------------------------------------------------------------------- WDD
@@ -125,9 +126,7 @@ def rate_ratio_test(before: float, after: float, e_before: float, e_after: float
     """After/before rate ratio and the exact conditional binomial test (two-sided)."""
     n = int(round(before + after))
     rr = (after / e_after) / (before / e_before) if before > 0 else (np.inf if after > 0 else np.nan)
-    from scipy.stats import binomtest  # imported when needed: scipy.stats costs most of a second
-
-    p = binomtest(int(round(after)), n, e_after / (e_after + e_before)).pvalue if n > 0 else np.nan
+    p = binomtest_two_sided(round(after), n, e_after / (e_after + e_before))[()] if n > 0 else np.nan
     return {"rate_ratio": rr, "p": float(p)}
 
 

@@ -50,6 +50,7 @@ from ..config.sections import ExceptionsConfig
 from ..model import coarsest_precision, midpoint_times, resolve_timezone
 from ..model import days_since_epoch as _days
 from ..vocabulary import crime_type_label
+from .binomial import binomtest_two_sided
 from .fdr import bh_adjust
 
 ALL = "all crime"
@@ -73,27 +74,18 @@ def poisson_change_test(current, baseline, e_current=1.0, e_baseline=1.0) -> np.
 
     Given ``n = current + baseline`` the current count is
     Binomial(n, e_current / (e_current + e_baseline)) under the null
-    (``scipy.stats.binomtest``). Vectorised over arrays; NaN where n = 0 or a
-    count is missing.
+    (``scipy.stats.binomtest``'s p-value, computed for all pairs at once by
+    :func:`.binomial.binomtest_two_sided`). Vectorised over arrays; NaN where n = 0
+    or a count is missing.
     """
     c = np.atleast_1d(np.asarray(current, dtype=float))
     b = np.atleast_1d(np.asarray(baseline, dtype=float))
     ec = np.broadcast_to(np.asarray(e_current, dtype=float), c.shape)
     eb = np.broadcast_to(np.asarray(e_baseline, dtype=float), c.shape)
     out = np.full(c.shape, np.nan)
-    cache: dict = {}
-    for i in range(c.size):
-        if not (np.isfinite(c[i]) and np.isfinite(b[i])):
-            continue
-        n = int(round(c[i] + b[i]))
-        if n == 0:
-            continue
-        key = (int(round(c[i])), n, float(ec[i]), float(eb[i]))
-        if key not in cache:
-            from scipy.stats import binomtest  # imported when needed: scipy.stats costs most of a second
-
-            cache[key] = binomtest(key[0], n, ec[i] / (ec[i] + eb[i])).pvalue
-        out[i] = cache[key]
+    n = np.round(c + b)
+    ok = np.isfinite(c) & np.isfinite(b) & (n > 0)
+    out[ok] = binomtest_two_sided(np.round(c[ok]), n[ok], ec[ok] / (ec[ok] + eb[ok]))
     return out
 
 

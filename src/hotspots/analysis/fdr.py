@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["bh_adjust", "fdr_cutoff"]
+__all__ = ["bh_adjust", "fdr_cutoff", "fdr_cutoffs"]
 
 
 def _ranked(p, axis: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[int, ...]]:
@@ -65,6 +65,15 @@ def bh_adjust(p, axis: int | None = None) -> np.ndarray:
     return np.moveaxis(q, -1, axis)
 
 
+def _cutoff(p_sorted: np.ndarray, m: np.ndarray, rank: np.ndarray, alpha: float) -> np.ndarray:
+    """The Benjamini-Hochberg cut-off of every slice from its sorted p-values (see :func:`fdr_cutoff`)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        passing = p_sorted < rank * alpha / m[..., None]  # False for NaN
+        k = np.max(np.where(passing, rank, 0), axis=-1, initial=0)  # largest passing rank, 0 if none
+        cut = np.where(k > 0, k * alpha / m, alpha / m)
+    return np.where(m > 0, cut, 0.0)
+
+
 def fdr_cutoff(p, alpha: float = 0.05, axis: int | None = None):
     """Benjamini-Hochberg cut-off: reject p-values strictly below it.
 
@@ -74,12 +83,14 @@ def fdr_cutoff(p, alpha: float = 0.05, axis: int | None = None):
     for all values; ``axis=k`` an array with one cut-off per slice along axis ``k``.
     """
     p_sorted, _order, m, rank, _shape = _ranked(p, axis)
-    m = m[..., 0]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        passing = p_sorted < rank * alpha / m[..., None]  # False for NaN
-        k = np.max(np.where(passing, rank, 0), axis=-1, initial=0)  # largest passing rank, 0 if none
-        cut = np.where(k > 0, k * alpha / m, alpha / m)
-    cut = np.where(m > 0, cut, 0.0)
+    cut = _cutoff(p_sorted, m[..., 0], rank, alpha)
     if axis is None:
         return float(cut)
     return cut
+
+
+def fdr_cutoffs(p, alphas) -> tuple[float, ...]:
+    """:func:`fdr_cutoff` of all values at each level of ``alphas`` (e.g. 0.10, 0.05, 0.01), sorting the
+    p-values once."""
+    p_sorted, _order, m, rank, _shape = _ranked(p, None)
+    return tuple(float(_cutoff(p_sorted, m[..., 0], rank, a)) for a in alphas)

@@ -48,22 +48,22 @@ from ..geo.checks import require_same_crs
 from ..geo.grid import Grid
 from . import _kernels
 from .density import points_xy
-from .fdr import fdr_cutoff
+from .fdr import fdr_cutoff, fdr_cutoffs  # noqa: F401  (fdr_cutoff re-exported beside the statistic)
 from .neighbours import grid_neighbours, polygon_neighbours
 
 CONFIDENCE_ALPHAS = ((3, 0.01), (2, 0.05), (1, 0.10))
 
 
 # --------------------------------------------------------------------------- multiple testing
-def significance_cutoff(p: np.ndarray, alpha: float, correction: str) -> float:
-    """The p-value threshold (reject when p < threshold) for one alpha."""
+def significance_cutoffs(p: np.ndarray, alphas, correction: str) -> tuple[float, ...]:
+    """The p-value threshold (reject when p < threshold) at each level of ``alphas``."""
     if correction == "fdr":
-        return fdr_cutoff(p, alpha)
+        return fdr_cutoffs(p, alphas)  # one sort of the p-values for every level
     n = int(np.isfinite(np.asarray(p, dtype=float)).sum())
     if correction == "bonferroni":
-        return alpha / max(n, 1)
+        return tuple(alpha / max(n, 1) for alpha in alphas)
     if correction == "none":
-        return alpha
+        return tuple(float(alpha) for alpha in alphas)
     raise ConfigError(f"correction must be one of {list(CORRECTIONS)}, got {correction!r}.")
 
 
@@ -77,8 +77,9 @@ def classify(z: np.ndarray, p: np.ndarray, correction: str = "fdr") -> tuple[np.
     bins = np.zeros(z.shape, dtype=np.int8)
     cutoffs = {}
     finite = np.isfinite(p) & np.isfinite(z)
-    for level, alpha in reversed(CONFIDENCE_ALPHAS):  # 90 -> 95 -> 99, higher overwrites
-        cut = significance_cutoff(p[finite], alpha, correction)
+    levels = tuple(reversed(CONFIDENCE_ALPHAS))  # 90 -> 95 -> 99, higher overwrites
+    cuts = significance_cutoffs(p[finite], [alpha for _level, alpha in levels], correction)
+    for (level, alpha), cut in zip(levels, cuts, strict=True):
         cutoffs[int(round((1 - alpha) * 100))] = cut
         sig = finite & (p < cut)
         bins[sig & (z > 0)] = level

@@ -155,13 +155,23 @@ def _profile_allowed(incidents: pd.DataFrame, profile: str) -> tuple[bool, str]:
 
 
 def _touched_wards(areas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> tuple[list[str], list[str]]:
-    """Per area the codes (comma-separated) and names of the wards it overlaps (touching is not enough)."""
-    wcodes, wnames = [], []
+    """Per area the codes (comma-separated) and names of the wards it overlaps (touching is not enough),
+    in the wards' order. Only pairs whose bounding boxes meet are tested."""
     wg = np.asarray(wards.geometry.values)
-    for g in areas.geometry:
-        hit = shapely.intersects(wg, g) & ~shapely.touches(wg, g)
-        wcodes.append(",".join(wards["ward_code"].astype(str).to_numpy()[hit]))
-        wnames.append(", ".join(wards["ward_name"].astype(str).to_numpy()[hit]) if "ward_name" in wards.columns else "")
+    ag = np.asarray(areas.geometry.values)
+    codes = wards["ward_code"].astype(str).to_numpy()
+    names = wards["ward_name"].astype(str).to_numpy() if "ward_name" in wards.columns else None
+    a_idx, w_idx = shapely.STRtree(wg).query(ag)
+    order = np.lexsort((w_idx, a_idx))
+    a_idx, w_idx = a_idx[order], w_idx[order]
+    hit = shapely.intersects(wg[w_idx], ag[a_idx]) & ~shapely.touches(wg[w_idx], ag[a_idx])
+    a_idx, w_idx = a_idx[hit], w_idx[hit]
+    bounds = np.searchsorted(a_idx, np.arange(len(ag) + 1))
+    wcodes, wnames = [], []
+    for i in range(len(ag)):
+        w = w_idx[bounds[i] : bounds[i + 1]]
+        wcodes.append(",".join(codes[w]))
+        wnames.append(", ".join(names[w]) if names is not None else "")
     return wcodes, wnames
 
 

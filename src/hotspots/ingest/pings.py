@@ -684,6 +684,27 @@ def _read_ping_files(
     return raw, np.concatenate(file_rows), infos
 
 
+def _timestamp_texts(times: pd.Series) -> npt.NDArray[np.object_]:
+    """``times.astype(str)`` of tz-aware timestamps without NaT, built with numpy in one pass instead of one
+    ``Timestamp`` at a time (a ping file holds hundreds of thousands): local date and time to the second,
+    the fraction with as many digits as the finest value needs (none, 3, 6 or 9, the same for every row,
+    as pandas does), and the UTC offset as +HH:MM."""
+    local = times.dt.tz_localize(None).to_numpy("M8[ns]")
+    local_ns = local.astype(np.int64)
+    utc_ns = times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("M8[ns]").astype(np.int64)
+    text = np.char.replace(np.datetime_as_string(local, unit="s"), "T", " ")
+    sub = local_ns % 1_000_000_000
+    # nanoseconds in use: 9 digits; else microseconds: 6; else milliseconds: 3; else whole seconds
+    digits, unit = next(((d, u) for d, u in ((9, 1), (6, 1_000), (3, 1_000_000)) if (sub % (u * 1_000)).any()), (0, 0))
+    if digits:
+        text = np.char.add(np.char.add(text, "."), np.char.zfill((sub // unit).astype(str), digits))
+    minutes = (local_ns - utc_ns) // 60_000_000_000
+    sign = np.where(minutes < 0, "-", "+")
+    hours = np.char.zfill((np.abs(minutes) // 60).astype(str), 2)
+    mins = np.char.zfill((np.abs(minutes) % 60).astype(str), 2)
+    return np.char.add(np.char.add(text, sign), np.char.add(np.char.add(hours, ":"), mins)).astype(object)
+
+
 def _flag_times(
     flags: _Flags,
     raw: pd.DataFrame,
@@ -718,7 +739,7 @@ def _flag_times(
         mark(
             outside,
             "outside_period",
-            lambda m: "time " + times[m].astype(str).to_numpy(dtype=object) + f" is outside {p0} .. {p1}",
+            lambda m: "time " + _timestamp_texts(times[m]) + f" is outside {p0} .. {p1}",
         )
 
 

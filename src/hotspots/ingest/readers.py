@@ -195,7 +195,9 @@ def read_police_uk(path: Path) -> tuple[pd.DataFrame, list[FileRead]]:
         raw["time_precision"] = "month"
         force = df["Reported by"].str.strip() if "Reported by" in df.columns else pd.Series("", index=df.index)
         month = df["Month"].str.strip()
-        months = frozenset(zip(month[well_formed & (month != "")], force[well_formed & (month != "")], strict=False))
+        dated = well_formed & (month != "")
+        pairs = pd.DataFrame({"month": month[dated], "force": force[dated]}).drop_duplicates()
+        months = frozenset(zip(pairs["month"], pairs["force"], strict=True))
         frames.append(pd.concat([raw, _base_frame(table)], axis=1))
         files.append(_file_read(table, months))
     refuse_repeated_months(files)
