@@ -336,3 +336,41 @@ def test_demo_stage_calibrates_to_planted_extent(demo_config_path, repo):
         ).sum()
     )
     assert res.aoristic.to_numpy().sum() == pytest.approx(n_window)
+
+
+def test_repeat_locations_table_equals_one_location_at_a_time():
+    """The table of locations with a repeat (built for all locations at once) equals building each row
+    from that location's own burglaries: first burglary's point and text, counts in the period, first
+    and last dates, and the same order."""
+    rng = np.random.default_rng(5)
+    n = 1500
+    sites = rng.integers(0, 300, n)
+    x = 530000.0 + (sites % 20) * 37.0
+    y = 190000.0 + (sites // 20) * 41.0
+    d = pd.Series(pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D"))
+    text = [f"On or near Street {s}" for s in sites]
+    r = repeat_victimisation(x, y, d, location_text=text, period_start="2024-01-01", period_end="2024-12-01")
+    assert len(r.locations) > 50
+
+    codes = pd.factorize(pd.Series(list(zip(np.round(x).astype(int), np.round(y).astype(int), strict=True))))[0]
+    in_period = ((d >= "2024-01-01") & (d < "2024-12-01")).to_numpy()
+    rows = []
+    for code in np.unique(codes[r.is_repeat]):
+        members = np.nonzero(codes == code)[0]
+        rows.append(
+            {
+                "x": float(x[members[0]]),
+                "y": float(y[members[0]]),
+                "location": text[members[0]],
+                "n_burglaries_in_period": int(in_period[members].sum()),
+                "n_repeats_in_period": int(r.is_repeat[members].sum()),
+                "first_date": d.iloc[members].min(),
+                "last_date": d.iloc[members].max(),
+            }
+        )
+    expected = (
+        pd.DataFrame(rows)
+        .sort_values(["n_repeats_in_period", "last_date"], ascending=[False, False])
+        .reset_index(drop=True)
+    )
+    pd.testing.assert_frame_equal(r.locations, expected)

@@ -127,24 +127,31 @@ def repeat_victimisation(
     rep = is_rep & in_period
     nb = int(in_period.sum())
     nr = int(rep.sum())
-    # locations with a repeat in the period
+    # locations with a repeat in the period, in the order of their codes; per location the first
+    # burglary's point and text, the counts in the period and the first and last dates
     rows = []
     txt = None if location_text is None else pd.Series(location_text).reset_index(drop=True)
-    for code in np.unique(codes[rep]):
-        members = np.nonzero(codes == code)[0]
-        m_period = members[in_period[members]]
-        i0 = members[0]
-        rows.append(
-            {
-                "x": float(x[i0]),
-                "y": float(y[i0]),
-                "location": "" if txt is None else str(txt.iloc[i0]),
-                "n_burglaries_in_period": int(len(m_period)),
-                "n_repeats_in_period": int(rep[members].sum()),
-                "first_date": d.iloc[members].min(),
-                "last_date": d.iloc[members].max(),
-            }
-        )
+    with_repeat = np.unique(codes[rep])
+    if with_repeat.size:
+        n_codes = int(codes.max()) + 1
+        first = np.full(n_codes, n, dtype=np.int64)
+        np.minimum.at(first, codes, np.arange(n))
+        n_in_period = np.bincount(codes, weights=in_period, minlength=n_codes)
+        n_repeats = np.bincount(codes, weights=rep, minlength=n_codes)
+        span = d.groupby(codes).agg(["min", "max"])
+        for code in with_repeat:
+            i0 = int(first[code])
+            rows.append(
+                {
+                    "x": float(x[i0]),
+                    "y": float(y[i0]),
+                    "location": "" if txt is None else str(txt.iloc[i0]),
+                    "n_burglaries_in_period": int(n_in_period[code]),
+                    "n_repeats_in_period": int(n_repeats[code]),
+                    "first_date": span.at[code, "min"],
+                    "last_date": span.at[code, "max"],
+                }
+            )
     locs = pd.DataFrame(
         rows, columns=["x", "y", "location", "n_burglaries_in_period", "n_repeats_in_period", "first_date", "last_date"]
     )
