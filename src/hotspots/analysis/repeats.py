@@ -134,8 +134,7 @@ def repeat_victimisation(
     with_repeat = np.unique(codes[rep])
     if with_repeat.size:
         n_codes = int(codes.max()) + 1
-        first = np.full(n_codes, n, dtype=np.int64)
-        np.minimum.at(first, codes, np.arange(n))
+        _distinct, first = np.unique(codes, return_index=True)  # codes are 0 .. n_codes - 1
         n_in_period = np.bincount(codes, weights=in_period, minlength=n_codes)
         n_repeats = np.bincount(codes, weights=rep, minlength=n_codes)
         span = d.groupby(codes).agg(["min", "max"])

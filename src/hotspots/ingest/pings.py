@@ -694,10 +694,10 @@ def _timestamp_texts(times: pd.Series) -> npt.NDArray[np.object_]:
     utc_ns = times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("M8[ns]").astype(np.int64)
     text = np.char.replace(np.datetime_as_string(local, unit="s"), "T", " ")
     sub = local_ns % 1_000_000_000
-    # nanoseconds in use: 9 digits; else microseconds: 6; else milliseconds: 3; else whole seconds
-    digits, unit = next(((d, u) for d, u in ((9, 1), (6, 1_000), (3, 1_000_000)) if (sub % (u * 1_000)).any()), (0, 0))
-    if digits:
-        text = np.char.add(np.char.add(text, "."), np.char.zfill((sub // unit).astype(str), digits))
+    for digits, unit in ((9, 1), (6, 1_000), (3, 1_000_000)):  # the finest unit any value uses
+        if (sub % (unit * 1_000)).any():
+            text = np.char.add(np.char.add(text, "."), np.char.zfill((sub // unit).astype(str), digits))
+            break
     minutes = (local_ns - utc_ns) // 60_000_000_000
     sign = np.where(minutes < 0, "-", "+")
     hours = np.char.zfill((np.abs(minutes) // 60).astype(str), 2)
