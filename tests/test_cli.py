@@ -144,3 +144,34 @@ def test_help_does_not_import_the_numerical_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_command_keeps_its_exit_status_and_messages(tmp_path):
+    (tmp_path / "bad.toml").write_text("[project]\nbogus = 1\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "hotspots.cli", "ingest", "--config", str(tmp_path / "bad.toml")],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2
+    assert out.stderr.startswith("error:") and "bogus" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_exit_without_teardown_runs_exit_handlers_and_flushes_but_skips_the_clean_up(tmp_path):
+    code = (
+        "import atexit, sys\n"
+        "from hotspots.cli import exit_without_teardown\n"
+        "class Left:\n"
+        "    def __del__(self):\n"
+        "        print('freed at teardown')\n"
+        "kept = Left()\n"
+        f"atexit.register(lambda: open({str(tmp_path / 'handler.txt')!r}, 'w').write('ran'))\n"
+        "sys.stdout.write('x' * 200000)\n"
+        "sys.stderr.write('to stderr')\n"
+        "exit_without_teardown(3)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 3
+    assert out.stdout == "x" * 200000  # piped, so block-buffered: flushed in full; no teardown output
+    assert out.stderr == "to stderr"
+    assert (tmp_path / "handler.txt").read_text() == "ran"
