@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, outfolder
+from . import __version__, heap, outfolder
 from ._csvsafe import write_csv
 from ._util import available_workers, file_sha256
 from .config import Config
@@ -123,7 +123,10 @@ def analyse(
     inputs = load_inputs(cfg, fim_date, rep, now=now, previous=previous, pack_dir=None if default else pack_dir)
     if default:
         inputs = dataclasses.replace(inputs, pack_dir=default_out_dir(cfg, inputs.fim_date))
-    return run_analysis(inputs, rep, stages)
+    heap.settle()  # the inputs live to the end of the run
+    res = run_analysis(inputs, rep, stages)
+    heap.settle()  # and so do the results
+    return res
 
 
 def manifest(
@@ -320,7 +323,7 @@ def run(
     else:
         check_writable(Path(cfg.output.folder), "[output] folder")
     early = known_out_dir(cfg, fim_date, out_dir, now=now)
-    with outfolder.locked(early) if early is not None else contextlib.nullcontext():
+    with heap.settled_heap(), outfolder.locked(early) if early is not None else contextlib.nullcontext():
         res = analyse(
             cfg,
             fim_date,
