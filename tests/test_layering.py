@@ -10,7 +10,7 @@ or the names a package ``__init__`` hands to ``import_module(f".{name}", __name_
 The layers, lowest first (a module may import its own layer or any layer below)::
 
     foundation  hotspots (the package __init__), errors, model, config, crs, vocabulary, announce, progress,
-                _util, _csvsafe, textfile, writable, outfolder, _numba_ready
+                _util, _csvsafe, textfile, writable, outfolder, heap, _numba_ready
     inputs      ingest, geo, demo
     library     analysis, coverage, forecast
     stages      stages
@@ -56,6 +56,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "textfile",
                 "writable",
                 "outfolder",
+                "heap",
                 "_numba_ready",
             }
         ),
