@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 
 import pytest
 
@@ -72,3 +73,20 @@ def test_a_pack_run_settles_its_heap_and_hands_it_back(demo_config_path, tmp_pat
         pipeline.run(load_config(demo_config_path), fim_date="2025-11-14", out_dir=tmp_path / "pack", quiet=True)
     assert seen["frozen"] > 0 and seen["thresholds"] == heap.RUN_THRESHOLDS
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+
+
+def test_garbage_left_before_a_run_is_collected_not_frozen():
+    class Node:
+        pass
+
+    gc.disable()  # no collection of its own between making the garbage and entering
+    try:
+        node = Node()
+        node.me = node  # a reference cycle: only the collector frees it
+        ref = weakref.ref(node)
+        del node
+        assert ref() is not None
+        with heap.settled_heap():
+            assert ref() is None
+    finally:
+        gc.enable()

@@ -8,7 +8,9 @@ of them is garbage. :func:`settled_heap` wraps a run; at each :func:`settle` ins
 imports, the inputs, the analysis) the objects alive at that moment are moved out of the
 collector's reach with :func:`gc.freeze` (reference counting still frees them as usual), and on
 leaving they are handed back with :func:`gc.unfreeze`, so a process that goes on (a Dask worker
-building the next borough's pack, a notebook) collects them again. Stages forked from the run
+building the next borough's pack, a notebook) collects them again. A full collection on entry
+keeps an earlier run's garbage out of the frozen objects, so a worker that builds one pack after
+another does not carry it from pack to pack. Stages forked from the run
 inherit the frozen objects, and their collections leave those pages alone too.
 
 Inside, the youngest generation is also collected after 10,000 new objects instead of Python's
@@ -35,11 +37,12 @@ RUN_THRESHOLDS = (10_000, 10, 10)
 
 @contextlib.contextmanager
 def settled_heap() -> Iterator[None]:
-    """Within: the objects alive on entry and at each :func:`settle` are out of garbage collection, and
-    the collector runs with :data:`RUN_THRESHOLDS`; on leaving (an error included), every object
-    frozen inside is collectable again and the thresholds are as before. Only the outermost block
-    acts; when something else has already frozen objects (``gc.get_freeze_count() > 0`` on entry),
-    nothing is frozen or unfrozen, so as never to unfreeze what it froze."""
+    """Within: the objects alive on entry (after a full collection) and at each :func:`settle` are out
+    of garbage collection, and the collector runs with :data:`RUN_THRESHOLDS`; on leaving (an error
+    included), every object frozen inside is collectable again and the thresholds are as before.
+    Only the outermost block acts; when something else has already frozen objects
+    (``gc.get_freeze_count() > 0`` on entry), nothing is frozen or unfrozen, so as never to
+    unfreeze what it froze."""
     global _depth, _owned
     owner = _depth == 0 and gc.get_freeze_count() == 0
     thresholds = gc.get_threshold()
@@ -47,6 +50,7 @@ def settled_heap() -> Iterator[None]:
     try:
         if owner:
             _owned = True
+            gc.collect()  # what is frozen is alive: no garbage of an earlier run is carried through this one
             gc.set_threshold(*RUN_THRESHOLDS)
             gc.freeze()
         yield
