@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -229,34 +230,42 @@ def test_worker_dying_on_every_attempt_gives_a_clear_error_and_no_pack(client, l
     assert not out.exists() or not any(out.iterdir())
 
 
-def _worker_settings():
+_LOCAL_SETTINGS_SCRIPT = """
+import json
+import dask
+import distributed  # noqa: F401  (loads Dask's distributed defaults)
+from hotspots.scale.distributed import connect
+
+def settings():
     import os
-
     import dask
+    return [os.environ.get("MALLOC_TRIM_THRESHOLD_"), dask.config.get("distributed.worker.profile.enabled")]
 
-    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), dask.config.get("distributed.worker.profile.enabled")
+default = dask.config.get("distributed.nanny.pre-spawn-environ")["MALLOC_TRIM_THRESHOLD_"]
+with connect("local") as c:
+    seen = c.run(settings)
+print(json.dumps({"default": default, "workers": list(seen.values()),
+                  "here": dask.config.get("distributed.worker.profile.enabled")}))
+"""
 
 
-def test_local_scheduler_workers_keep_the_adaptive_allocator_and_no_sampling_profiler(monkeypatch):
+def test_local_scheduler_workers_keep_the_adaptive_allocator_and_no_sampling_profiler():
     """`--scheduler local` workers run without Dask's MALLOC_TRIM_THRESHOLD_ (it fixes glibc's memory thresholds,
     so every large array is mapped and zeroed afresh) and without the 10 ms statistical profiler."""
-    from hotspots.scale.distributed import connect
-
-    # A Dask nanny writes its pre-spawn variables into its own process's environment before it spawns a
-    # worker, and never removes them: a cluster started earlier in this test process (with Dask's defaults)
-    # leaves MALLOC_TRIM_THRESHOLD_ set here, and every later worker would inherit it. `hotspots run-boroughs`
-    # starts from a fresh process, as this test now does.
-    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
-
-    assert (
-        dask.config.get("distributed.nanny.pre-spawn-environ")["MALLOC_TRIM_THRESHOLD_"] is not None
-    )  # Dask's default
-    with connect("local") as c:
-        seen = c.run(_worker_settings)
-    assert len(seen) == (os.cpu_count() or 1)
-    assert set(seen.values()) == {(None, False)}
-    # the settings were for the cluster's workers only: this process keeps Dask's defaults
-    assert dask.config.get("distributed.worker.profile.enabled") is True
+    # In a fresh process, as `hotspots run-boroughs` runs: a Dask nanny writes its pre-spawn variables into its
+    # own process's environment whenever it (re)starts a worker and never removes them, so the module's cluster
+    # (Dask's defaults), restarting a worker at any moment, would leak MALLOC_TRIM_THRESHOLD_ into this one.
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    out = subprocess.run(
+        [sys.executable, "-c", _LOCAL_SETTINGS_SCRIPT], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["default"] is not None  # Dask's default sets it ...
+    assert len(got["workers"]) == (os.cpu_count() or 1)
+    assert all(w == [None, False] for w in got["workers"])  # ... and the local workers go without it
+    # the settings were for the cluster's workers only: that process keeps Dask's defaults
+    assert got["here"] is True
 
 
 def test_incident_bytes_sizes_each_borough_by_its_incident_files(london, tmp_path):
