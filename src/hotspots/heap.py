@@ -10,8 +10,8 @@ collector's reach with :func:`gc.freeze` (reference counting still frees them as
 leaving they are handed back with :func:`gc.unfreeze`, so a process that goes on (a Dask worker
 building the next borough's pack, a notebook) collects them again. A full collection on entry
 keeps an earlier run's garbage out of the frozen objects, so a worker that builds one pack after
-another does not carry it from pack to pack. Stages forked from the run
-inherit the frozen objects, and their collections leave those pages alone too.
+another does not carry it from pack to pack. Stages forked from the run inherit the frozen
+objects, and their collections leave those pages alone too.
 
 Inside, the youngest generation is also collected after 10,000 new objects instead of Python's
 700 (:data:`RUN_THRESHOLDS`): a pack makes millions of short-lived objects, most freed at once by
@@ -28,8 +28,7 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
-_depth = 0  # how many settled_heap() blocks are open in this process (nested runs share one)
-_owned = False  # whether the outermost block froze the objects (it unfreezes them on leaving)
+_owned = False  # whether an open settled_heap() froze the objects (it unfreezes them on leaving)
 
 #: The collector's thresholds (youngest, middle, oldest generation) during a run.
 RUN_THRESHOLDS = (10_000, 10, 10)
@@ -43,23 +42,21 @@ def settled_heap() -> Iterator[None]:
     Only the outermost block acts; when something else has already frozen objects
     (``gc.get_freeze_count() > 0`` on entry), nothing is frozen or unfrozen, so as never to
     unfreeze what it froze."""
-    global _depth, _owned
-    owner = _depth == 0 and gc.get_freeze_count() == 0
+    global _owned
+    if _owned or gc.get_freeze_count():  # an enclosing block, or someone else, holds the frozen objects
+        yield
+        return
     thresholds = gc.get_threshold()
-    _depth += 1
+    _owned = True
     try:
-        if owner:
-            _owned = True
-            gc.collect()  # what is frozen is alive: no garbage of an earlier run is carried through this one
-            gc.set_threshold(*RUN_THRESHOLDS)
-            gc.freeze()
+        gc.collect()  # what is frozen is alive: no garbage of an earlier run is carried through this one
+        gc.set_threshold(*RUN_THRESHOLDS)
+        gc.freeze()
         yield
     finally:
-        _depth -= 1
-        if owner:
-            _owned = False
-            gc.unfreeze()
-            gc.set_threshold(*thresholds)
+        _owned = False
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def settle() -> None:
