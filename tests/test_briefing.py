@@ -264,3 +264,49 @@ def test_concentration_section_has_its_paragraph_and_chart():
 def test_demo_briefing_shows_how_concentrated_crime_is(pack):
     text = " ".join(pdf_pages(pack / "briefing.pdf"))
     assert "How concentrated crime is" in text
+
+
+def test_place_map_roads_drawn_together_give_the_picture_of_one_line_each(monkeypatch):
+    """The small maps draw every road near a place as one collection; the PNG is byte for byte the one drawn
+    with a line per road (round caps, the roads' colour and width), multi-part roads and crossings included."""
+    import numpy as np
+    import shapely
+    from matplotlib.lines import Line2D
+
+    from hotspots.render import briefing_maps as bm
+    from hotspots.render.palette import LAYER_STYLES
+
+    crs = "EPSG:27700"
+    wards = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 600, 800), shapely.box(600, 0, 1200, 800)], crs=crs)
+    rng = np.random.default_rng(3)
+    lines = [shapely.LineString(rng.uniform(0, 1200, (int(rng.integers(2, 6)), 2))) for _ in range(40)]
+    lines.append(shapely.MultiLineString([[(50, 50), (1100, 700)], [(50, 700), (1100, 60), (900, 10)]]))
+    roads = gpd.GeoDataFrame(geometry=lines, crs=crs)
+    ctx = bm.MapContext(wards, roads, None, (), (), 51.6)
+    place = shapely.box(500, 300, 700, 500)
+
+    drawn = bm.place_map_png(ctx, 1, place)
+
+    def line_per_road(ax, ctx, box):
+        rs = LAYER_STYLES["roads"]
+        for g in ctx.roads.cx[box[0] : box[2], box[1] : box[3]].geometry:
+            for part in getattr(g, "geoms", [g]):
+                xy = np.asarray(part.coords)
+                ax.add_artist(
+                    Line2D(xy[:, 0], xy[:, 1], color=rs.colour, linewidth=1.4, zorder=1, solid_capstyle="round")
+                )
+
+    def wards_only(ax, ctx, box):
+        bm_context(ax, bm.MapContext(ctx.wards, None, None, (), (), ctx.latitude), box)
+        line_per_road(ax, ctx, box)
+
+    bm_context = bm._context_layers
+    monkeypatch.setattr(bm, "_context_layers", wards_only)
+    reference = bm.place_map_png(ctx, 1, place)
+    assert drawn == reference
+    monkeypatch.setattr(
+        bm,
+        "_context_layers",
+        lambda ax, ctx, box: bm_context(ax, bm.MapContext(ctx.wards, None, None, (), (), ctx.latitude), box),
+    )
+    assert bm.place_map_png(ctx, 1, place) != drawn  # the roads are on the map

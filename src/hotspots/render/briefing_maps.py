@@ -33,7 +33,7 @@ matplotlib.use("Agg")
 import matplotlib.patheffects as pe
 import matplotlib.pyplot as plt
 from matplotlib.artist import Artist
-from matplotlib.lines import Line2D
+from matplotlib.collections import LineCollection
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
@@ -152,13 +152,15 @@ def _context_layers(ax: Any, ctx: MapContext, box: tuple[float, float, float, fl
         _add(ax, _patch(g, facecolor="none", edgecolor=ws.colour, linewidth=0.8, linestyle=(0, (4, 2)), zorder=2))
     if ctx.roads is not None and len(ctx.roads):
         rs = LAYER_STYLES["roads"]
-        for g in ctx.roads.cx[box[0] : box[2], box[1] : box[3]].geometry:
-            for part in getattr(g, "geoms", [g]):
-                if part.geom_type == "LineString":
-                    xy = np.asarray(part.coords)
-                    _add(
-                        ax, Line2D(xy[:, 0], xy[:, 1], color=rs.colour, linewidth=1.4, zorder=1, solid_capstyle="round")
-                    )
+        lines = [
+            np.asarray(part.coords)
+            for g in ctx.roads.cx[box[0] : box[2], box[1] : box[3]].geometry
+            for part in getattr(g, "geoms", [g])
+            if part.geom_type == "LineString"
+        ]
+        if lines:
+            # one collection, not a line per road: the same picture for about half the map's drawing time
+            _add(ax, LineCollection(lines, colors=rs.colour, linewidths=1.4, zorder=1, capstyle="round"))
     if ctx.zones is not None:
         zs = LAYER_STYLES["near_repeat_zones"]
         for g in ctx.zones.cx[box[0] : box[2], box[1] : box[3]].geometry:
