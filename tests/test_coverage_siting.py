@@ -220,9 +220,9 @@ def test_marginal_curve_reuses_the_solution_for_k():
     assert c["harm_covered"].iat[3] == pytest.approx(brute_force_mclp(A, w, 3, fixed)[0])
 
 
-def test_marginal_curve_solved_in_threads_equals_one_thread(monkeypatch):
-    """The curve's solves for 1..k cameras run in threads; the table is the one a single thread gives,
-    and with two cores allowed the solves run in a pool of two threads, not in the caller's."""
+def test_greedy_marginal_curve_solved_in_threads_equals_one_thread(monkeypatch):
+    """With the greedy solver the curve's solves for 1..k cameras run in threads; the table is the one a single
+    thread gives, and with two cores allowed the solves run in a pool of two threads, not in the caller's."""
     import threading
 
     import hotspots.coverage.siting as siting
@@ -230,7 +230,7 @@ def test_marginal_curve_solved_in_threads_equals_one_thread(monkeypatch):
     A, F, w = _instance(23, nd=200, nc=30, p=0.08)
     fixed = np.asarray(F.sum(axis=1)).ravel() > 0
     monkeypatch.setenv("HOTSPOTS_WORKERS", "1")
-    one = marginal_curve(A, w, 6, fixed, F, method="highs")
+    one = marginal_curve(A, w, 6, fixed, F, method="greedy")
 
     threads: set[int] = set()
     solve = siting.solve_mclp
@@ -241,13 +241,73 @@ def test_marginal_curve_solved_in_threads_equals_one_thread(monkeypatch):
 
     monkeypatch.setattr(siting, "solve_mclp", recorded)
     monkeypatch.setenv("HOTSPOTS_WORKERS", "2")
-    two = marginal_curve(A, w, 6, fixed, F, method="highs")
+    two = marginal_curve(A, w, 6, fixed, F, method="greedy")
     pd.testing.assert_frame_equal(one, two)
-    assert (one["status"].iloc[1:] == "optimal").all()
-    for k in (1, 2):
-        assert one["harm_covered"].iat[k] == pytest.approx(brute_force_mclp(A, w, k, fixed)[0])
+    for k in range(1, 7):  # every point is the greedy answer with its LP bound
+        assert one["harm_covered"].iat[k] <= brute_force_mclp(A, w, k, fixed)[0] + 1e-9 <= one["bound"].iat[k] + 1e-6
+        assert one["bound"].iat[k] == pytest.approx(lp_bound(A, w, k, fixed))
     if siting.available_workers() >= 2:
         assert 1 <= len(threads) <= 2 and threading.get_ident() not in threads
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cover_prices_bound_every_k_and_meet_the_lp_at_their_own(seed):
+    """Any prices >= 0 of the demand rows bound the optimum at every k from above (brute force); the prices
+    kept from the LP solved at k give that LP's optimum at k (scipy's milp of the relaxation, rows not merged)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from hotspots.coverage.milp import CoverPrices
+
+    A, _F, w = _instance(seed + 30, nd=30, nc=8)
+    nd, nc = A.shape
+
+    def relaxation(k):  # the LP on the whole matrix, no rows merged: max w.y, y <= A x, sum x <= k, 0 <= x, y <= 1
+        link = LinearConstraint(sp.hstack([-A.astype(float), sp.identity(nd)]), -np.inf, 0.0)
+        budget = LinearConstraint(np.r_[np.ones(nc), np.zeros(nd)][None, :], -np.inf, k)
+        res = milp(np.r_[np.zeros(nc), -w], constraints=[link, budget], bounds=Bounds(0, 1))
+        return -res.fun
+
+    prices = CoverPrices.of(A, w)
+    rng = np.random.default_rng(seed)
+    assert prices.bound(2) == np.inf  # nothing solved yet
+    for k in (1, 2, 3, 4):
+        best = brute_force_mclp(A, w, k)[0]
+        for _ in range(25):
+            p = rng.uniform(0.0, 1.5 * prices.wr.max(), len(prices.wr)) * (rng.random(len(prices.wr)) < 0.7)
+            assert prices.bound_at(p, k) >= best - 1e-9
+        lp, xs = prices.solve(k)
+        assert xs is not None and lp == pytest.approx(relaxation(k), rel=1e-9)
+        assert best <= lp + 1e-9
+        assert prices.bound_at(prices.prices[-1], k) == pytest.approx(lp, rel=1e-9)
+        assert prices.bound(k) == pytest.approx(lp, rel=1e-9)
+
+
+def test_marginal_curve_tries_the_lp_prices_it_has_before_solving_another_lp(monkeypatch):
+    """With HiGHS the curve's solves share the LP prices of one problem: fewer LPs than numbers of cameras, and
+    the same table as solving each number of cameras on its own (each point proven optimal, brute force at 1-2)."""
+    from hotspots.coverage import milp as M
+
+    A, F, w = _instance(23, nd=300, nc=60, p=0.02)  # sparse, as real siting problems are
+    fixed = np.asarray(F.sum(axis=1)).ravel() > 0
+    solved: list[int] = []
+    real = M.CoverPrices.solve
+
+    def counted(self, k, time_limit_s=60.0):
+        solved.append(k)
+        return real(self, k, time_limit_s)
+
+    monkeypatch.setattr(M.CoverPrices, "solve", counted)
+    curve = marginal_curve(A, w, 6, fixed, F, method="highs")
+    assert solved and len(solved) < 6
+    assert solved == sorted(solved)  # from one camera up
+    for k in range(1, 7):
+        alone = solve_mclp(A, w, k, fixed_A=F, method="highs")
+        assert curve["harm_covered"].iat[k] == pytest.approx(alone.covered, rel=1e-12)
+        assert curve["status"].iat[k] == alone.status == "optimal"
+    for k in (1, 2):
+        assert curve["harm_covered"].iat[k] == pytest.approx(brute_force_mclp(A, w, k, fixed)[0])
+    with pytest.raises(ValueError, match="another siting problem"):
+        solve_mclp(A, w, 2, fixed_A=F, prices=M.CoverPrices.of(A, w))  # prices without the existing cameras
 
 
 def test_reduced_demand_is_an_equivalent_problem():

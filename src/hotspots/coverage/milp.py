@@ -9,6 +9,8 @@ points x candidate sites, CSR) and demand weights ``w`` (harm):
   ``sum x_j <= k``, ``x`` binary, ``0 <= y <= 1``; ``y`` is integral at the
   optimum because ``x`` is);
 * :func:`mclp_lp_bound` -- the same model with ``x`` continuous: an upper bound;
+  :class:`CoverPrices` keeps the prices of the demand rows (the LP's duals) it finds,
+  which bound the optimum at every ``k`` at once;
 * :func:`partial_set_cover` -- fewest sites whose covered weight reaches a target.
 
 Before solving, demand points that no site covers or that weigh nothing are
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 #: HiGHS status codes of :func:`scipy.optimize.milp` (0 optimal, 1 a limit was reached).
 _OPTIMAL, _LIMIT = 0, 1
@@ -67,14 +69,21 @@ def reduce_demand(A: sp.csr_matrix, w: np.ndarray) -> tuple[sp.csr_matrix, np.nd
     return Ar[:, cols].tocsr(), wr, cols.astype(np.int64)
 
 
+def _cover_rows(Ar: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """The rows of the maximal covering model over (x, y): covering ``y_i - sum_j A_ij x_j <= 0`` and the budget
+    ``sum_j x_j`` (at most k)."""
+    nd, nc = Ar.shape
+    link = sp.hstack([-Ar.astype(float), sp.identity(nd, format="csr")], format="csr")
+    budget = sp.csr_matrix(np.r_[np.ones(nc), np.zeros(nd)][None, :])
+    return link, budget
+
+
 def _cover_model(Ar: sp.csr_matrix, wr: np.ndarray, k: int, relax: bool):
     """(c, integrality, bounds, constraints) of the maximal covering model on the reduced matrix."""
     nd, nc = Ar.shape
     c = np.r_[np.zeros(nc), -wr]  # minimise -covered weight
     integrality = np.r_[np.zeros(nc) if relax else np.ones(nc), np.zeros(nd)]
-    # y_i - sum_j A_ij x_j <= 0
-    link = sp.hstack([-Ar.astype(float), sp.identity(nd, format="csr")], format="csr")
-    budget = sp.csr_matrix(np.r_[np.ones(nc), np.zeros(nd)][None, :])
+    link, budget = _cover_rows(Ar)
     cons = [
         LinearConstraint(link, -np.inf, 0.0),
         LinearConstraint(budget, -np.inf, float(k)),
@@ -114,16 +123,78 @@ def mclp(A: sp.csr_matrix, w, k: int, time_limit_s: float = 60.0) -> MilpAnswer:
 def mclp_lp_bound(A: sp.csr_matrix, w, k: int, time_limit_s: float = 60.0) -> tuple[float, np.ndarray | None]:
     """LP relaxation of :func:`mclp`: (upper bound on the covered weight, fractional value per column of
     ``A`` or None when the LP did not solve; the bound is then the total coverable weight)."""
-    Ar, wr, cols = reduce_demand(A, w)
-    if len(cols) == 0:
-        return 0.0, np.zeros(A.shape[1])
-    c, integ, bounds, cons = _cover_model(Ar, wr, min(int(k), len(cols)), relax=True)
-    res = milp(c, integrality=integ, bounds=bounds, constraints=cons, options=_options(time_limit_s))
-    if res.status != _OPTIMAL or res.x is None:
-        return float(wr.sum()), None
-    xs = np.zeros(A.shape[1])
-    xs[cols] = res.x[: len(cols)]
-    return float(-res.fun), xs
+    return CoverPrices.of(A, w).solve(k, time_limit_s)
+
+
+@dataclass(eq=False)
+class CoverPrices:
+    """Upper bounds for one maximal covering problem (``A``, ``w``) at any number of sites ``k``.
+
+    Any price ``p_i >= 0`` per demand row bounds the weight that ``k`` sites can cover
+    (the Lagrangian relaxation of the covering rows ``y_i <= sum_j A_ij x_j``)::
+
+        sum_i max(0, w_i - p_i)  +  the sum of the k largest  sum_i A_ij p_i
+
+    At the prices of the LP relaxation's optimum (its row duals) this equals the LP
+    optimum at that ``k``, and it often equals the LP optimum at neighbouring ``k`` too.
+    :meth:`solve` solves the LP at one ``k`` (HiGHS) and keeps its prices; :meth:`bound`
+    is the least bound over the prices kept so far (infinite before any), so a solver
+    that only needs to show its sites reach the LP optimum can try the prices it has
+    before solving another LP. ``w`` is the weight of each row of ``A`` (for siting: the
+    harm existing cameras do not see yet).
+    """
+
+    w: np.ndarray
+    Ar: sp.csr_matrix
+    wr: np.ndarray
+    cols: np.ndarray
+    n_sites: int
+    prices: list[np.ndarray]
+
+    @classmethod
+    def of(cls, A: sp.csr_matrix, w) -> CoverPrices:
+        w = np.asarray(w, float)
+        Ar, wr, cols = reduce_demand(A, w)
+        return cls(w, Ar, wr, cols, int(A.shape[1]), [])
+
+    def belongs_to(self, w) -> bool:
+        """Whether these prices are of the problem with row weights ``w`` (the same ``A`` is the caller's duty)."""
+        return np.array_equal(self.w, np.asarray(w, float))
+
+    def bound_at(self, price: np.ndarray, k: int) -> float:
+        """The bound on the weight ``k`` sites can cover given by ``price`` (one per reduced row, >= 0)."""
+        site_value = np.asarray(self.Ar.T @ price).ravel()
+        top = np.sort(site_value)[::-1][: max(0, min(int(k), len(site_value)))]
+        return float(np.maximum(self.wr - price, 0.0).sum() + top.sum())
+
+    def bound(self, k: int) -> float:
+        """The least bound at ``k`` over the prices kept so far (0 when no site covers any weight)."""
+        if len(self.cols) == 0:
+            return 0.0
+        return min((self.bound_at(p, k) for p in self.prices), default=np.inf)
+
+    def solve(self, k: int, time_limit_s: float = 60.0) -> tuple[float, np.ndarray | None]:
+        """The LP relaxation at ``k`` (HiGHS), keeping its prices for :meth:`bound`: (its optimum, the
+        fractional value of each site, a column of the original ``A``), or (the total coverable weight,
+        None) when the LP did not solve."""
+        if len(self.cols) == 0:
+            return 0.0, np.zeros(self.n_sites)
+        nd, nc = self.Ar.shape
+        link, budget = _cover_rows(self.Ar)
+        res = linprog(
+            np.r_[np.zeros(nc), -self.wr],
+            A_ub=sp.vstack([link, budget], format="csr"),
+            b_ub=np.r_[np.zeros(nd), float(min(int(k), nc))],
+            bounds=(0.0, 1.0),
+            method="highs",
+            options={"time_limit": float(time_limit_s), "disp": False},
+        )
+        if res.status != _OPTIMAL or res.x is None:
+            return float(self.wr.sum()), None
+        self.prices.append(np.maximum(-np.asarray(res.ineqlin.marginals[:nd]), 0.0))
+        xs = np.zeros(self.n_sites)
+        xs[self.cols] = res.x[:nc]
+        return float(-res.fun), xs
 
 
 def partial_set_cover(A: sp.csr_matrix, w, need: float, time_limit_s: float = 60.0, relax: bool = False) -> MilpAnswer:

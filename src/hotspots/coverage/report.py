@@ -51,7 +51,15 @@ from .gaps import gap_places
 from .mobile import mobile_deployments
 from .readers import read_outline, read_roads, read_sites
 from .result import SITE_COLUMNS, CoverageResult, ViewSettings
-from .siting import MCLPSolution, SetCoverSolution, coverage_matrix, marginal_curve, set_cover, solve_mclp
+from .siting import (
+    MCLPSolution,
+    SetCoverSolution,
+    cover_prices,
+    coverage_matrix,
+    marginal_curve,
+    set_cover,
+    solve_mclp,
+)
 from .uncertain import seen_probability
 from .viewshed import Obstruction, viewshed_polygons
 
@@ -262,6 +270,8 @@ def _solve_siting(
     kk = max(1, min(k, len(cand))) if len(cand) else 0
     if kk == 0:
         raise InputError("no candidate camera sites: give [siting] candidates or roads in [study_area] roads.")
+    # the LP prices of one number of cameras settle others on the curve (HiGHS only)
+    prices = cover_prices(A, demand.w, seen=seen) if sit.solver in ("auto", "highs") else None
     sol = solve_mclp(
         A,
         demand.w,
@@ -270,6 +280,7 @@ def _solve_siting(
         method=sit.solver,
         time_limit_s=sit.time_limit_s,
         spopt_max_terms=sit.spopt_max_terms,
+        prices=prices,
     )
     curve = marginal_curve(
         A,
@@ -282,6 +293,7 @@ def _solve_siting(
         total=total,
         seen=seen,
         solved=sol,
+        prices=prices,
     )
     sc = set_cover(A, demand.w, sit.target_share, total=total, time_limit_s=sit.time_limit_s, seen=seen)
     return _Siting(sol, curve, sc, _proposed_sites(cand, sol, total, ctype, rng_m), kk, tuple(notes))
