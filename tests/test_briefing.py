@@ -296,17 +296,17 @@ def test_place_map_roads_drawn_together_give_the_picture_of_one_line_each(monkey
                     Line2D(xy[:, 0], xy[:, 1], color=rs.colour, linewidth=1.4, zorder=1, solid_capstyle="round")
                 )
 
-    def wards_only(ax, ctx, box):
-        bm_context(ax, bm.MapContext(ctx.wards, None, None, (), (), ctx.latitude), box)
+    context = bm._context_layers
+
+    def without_roads(ax, ctx, box):
+        context(ax, bm.MapContext(ctx.wards, None, None, (), (), ctx.latitude), box)
+
+    def with_a_line_per_road(ax, ctx, box):
+        without_roads(ax, ctx, box)
         line_per_road(ax, ctx, box)
 
-    bm_context = bm._context_layers
-    monkeypatch.setattr(bm, "_context_layers", wards_only)
+    monkeypatch.setattr(bm, "_context_layers", with_a_line_per_road)
     reference = bm.place_map_png(ctx, 1, place)
     assert drawn == reference
-    monkeypatch.setattr(
-        bm,
-        "_context_layers",
-        lambda ax, ctx, box: bm_context(ax, bm.MapContext(ctx.wards, None, None, (), (), ctx.latitude), box),
-    )
+    monkeypatch.setattr(bm, "_context_layers", without_roads)
     assert bm.place_map_png(ctx, 1, place) != drawn  # the roads are on the map

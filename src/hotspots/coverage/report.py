@@ -52,6 +52,7 @@ from .mobile import mobile_deployments
 from .readers import read_outline, read_roads, read_sites
 from .result import SITE_COLUMNS, CoverageResult, ViewSettings
 from .siting import (
+    LP_SOLVERS,
     MCLPSolution,
     SetCoverSolution,
     cover_prices,
@@ -270,8 +271,8 @@ def _solve_siting(
     kk = max(1, min(k, len(cand))) if len(cand) else 0
     if kk == 0:
         raise InputError("no candidate camera sites: give [siting] candidates or roads in [study_area] roads.")
-    # the LP prices of one number of cameras settle others on the curve (HiGHS only)
-    prices = cover_prices(A, demand.w, seen=seen) if sit.solver in ("auto", "highs") else None
+    # the LP prices of one number of cameras settle others on the curve
+    prices = cover_prices(A, demand.w, seen=seen) if sit.solver in LP_SOLVERS else None
     sol = solve_mclp(
         A,
         demand.w,

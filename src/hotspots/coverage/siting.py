@@ -56,6 +56,10 @@ EXACT_SOLVERS = ("highs", "spopt", "pulp")
 #: ``[siting] solver`` values solved in this process (no CBC child), so independent solves may share threads.
 IN_PROCESS_SOLVERS = ("auto", "highs", "greedy")
 
+#: ``[siting] solver`` values that prove an answer by the LP relaxation, so its solves at several numbers of
+#: cameras can share LP prices (:class:`~.milp.CoverPrices`).
+LP_SOLVERS = ("auto", "highs")
+
 
 @dataclass(frozen=True, eq=False)
 class MCLPSolution:
@@ -456,7 +460,7 @@ def marginal_curve(
     those of the solve that found it (:func:`cover_prices`; made here when not given).
     """
     d = _Demand.of(A.shape[0], w, fixed, fixed_A, seen)
-    if prices is None and method in ("auto", "highs"):
+    if prices is None and method in LP_SOLVERS:
         prices = milp.CoverPrices.of(A, d.residual)
     base = d.base
     total = float(d.w.sum()) if total is None else float(total)
